@@ -1,0 +1,89 @@
+"""flink_agents_runtime: the agent runtime of flink-agents-nb.
+
+Lean on purpose (stdlib, pyyaml, cloudpickle): it runs in the notebook and on Flink workers.
+Its API follows Apache Flink Agents' Python API (0.3.1).
+"""
+
+from __future__ import annotations
+
+from flink_agents_runtime._agent import (
+    ActionSpec,
+    Agent,
+    ResourceType,
+    action,
+    chat_model_connection,
+    chat_model_setup,
+    prompt,
+    tool,
+)
+from flink_agents_runtime._config import AgentConfiguration
+from flink_agents_runtime._context import DurableCall, RunnerContext
+from flink_agents_runtime._core import ExecutionCore, InputTask
+from flink_agents_runtime._environment import AgentsExecutionEnvironment
+from flink_agents_runtime._errors import (
+    ActionFailedError,
+    AgentDefinitionError,
+    ConfigError,
+    EventAttributeError,
+    FlinkAgentsError,
+    FlinkUnavailableError,
+    InputError,
+    MemoryAccessError,
+    ResourceError,
+)
+from flink_agents_runtime._events import Event, InputEvent, OutputEvent
+from flink_agents_runtime._local import LocalAgentBuilder, LocalExecutionEnvironment
+from flink_agents_runtime._memory import MemoryObject
+from flink_agents_runtime._metrics import Counter, Gauge, Histogram, Meter, MetricGroup
+from flink_agents_runtime._options import OPTIONS, ConfigOption, env_var_name
+from flink_agents_runtime._plan import AgentPlan
+from flink_agents_runtime._records import ActionRecord, EventRecord
+from flink_agents_runtime._run import Output, RunResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPTIONS",
+    "ActionFailedError",
+    "ActionRecord",
+    "ActionSpec",
+    "Agent",
+    "AgentConfiguration",
+    "AgentDefinitionError",
+    "AgentPlan",
+    "AgentsExecutionEnvironment",
+    "ConfigError",
+    "ConfigOption",
+    "Counter",
+    "DurableCall",
+    "Event",
+    "EventAttributeError",
+    "EventRecord",
+    "ExecutionCore",
+    "FlinkAgentsError",
+    "FlinkUnavailableError",
+    "Gauge",
+    "Histogram",
+    "InputError",
+    "InputEvent",
+    "InputTask",
+    "LocalAgentBuilder",
+    "LocalExecutionEnvironment",
+    "MemoryAccessError",
+    "MemoryObject",
+    "Meter",
+    "MetricGroup",
+    "Output",
+    "OutputEvent",
+    "ResourceError",
+    "ResourceType",
+    "RunResult",
+    "RunnerContext",
+    "__version__",
+    "action",
+    "chat_model_connection",
+    "chat_model_setup",
+    "env_var_name",
+    "prompt",
+    "tool",
+]

@@ -1,0 +1,49 @@
+"""Fast checks that a value is JSON-only (what events and memory may hold)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flink_agents_runtime._errors import EventAttributeError
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def check_json(value: Any, path: str, what: str = "event attribute") -> None:
+    """Raise :class:`EventAttributeError` unless ``value`` is JSON-only.
+
+    JSON-only means ``None``, ``bool``, ``int``, ``float``, ``str``, and lists, tuples and
+    dicts with ``str`` keys of those, nested. ``path`` names the value in the message
+    (e.g. ``attributes.order``); nested offenders are named by their full path
+    (``attributes.order.items[2]``).
+    """
+    if type(value) in _SCALARS:  # fast path: exact scalar types
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise EventAttributeError(
+                    f"{what} {path} has a key {k!r} of type {type(k).__name__}; "
+                    "JSON object keys must be str",
+                    path=path,
+                    value_type=type(k).__name__,
+                )
+            if type(v) not in _SCALARS:
+                check_json(v, f"{path}.{k}", what)
+        return
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if type(v) not in _SCALARS:
+                check_json(v, f"{path}[{i}]", what)
+        return
+    if isinstance(value, _SCALARS):  # subclasses of str/int/float (e.g. IntEnum) are fine
+        return
+    tname = type(value).__module__ + "." + type(value).__qualname__
+    if tname.startswith("builtins."):
+        tname = type(value).__qualname__
+    raise EventAttributeError(
+        f"{what} {path} holds a {tname}, which is not JSON-serialisable; "
+        "use str, int, float, bool, None, list or dict (convert it, e.g. str(x) or x.tolist())",
+        path=path,
+        value_type=tname,
+    )

@@ -1,0 +1,215 @@
+"""Every configuration option, declared once: key, type, default, description.
+
+Keys mirror Apache Flink Agents' (``baseLogDir``, ``error-handling-strategy``, ...). Each
+option can be set in the ``agent:`` section of a YAML file, by an environment variable named
+by :func:`env_var_name`, or in code; ``conf/config.yaml`` documents them all (a test keeps it
+in step with this table).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "FLINK_AGENTS_NB_"
+
+_SECRET_WORDS = re.compile(r"(key|token|secret|password|credential)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ConfigOption:
+    """One declared option.
+
+    Attributes:
+        key: as written in YAML under ``agent:`` (``*`` in a key matches one segment).
+        type: ``bool``, ``int``, ``float``, ``str`` or ``list``.
+        default: the value when no source sets it (``None``: unset).
+        description: one line for ``conf/config.yaml`` and errors.
+        choices: allowed values for a ``str`` option (matched case-insensitively).
+        unit: the unit of a number, for documentation (``"ms"``, ``"s"``).
+    """
+
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[str, ...] | None = None
+    unit: str | None = None
+
+    @property
+    def secret(self) -> bool:
+        """Whether values are masked in reprs and logs (names like key/token/password)."""
+        return bool(_SECRET_WORDS.search(self.key))
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether the key has a ``*`` segment (e.g. ``event-log.type.*.level``)."""
+        return "*" in self.key
+
+    @property
+    def type_name(self) -> str:
+        """The expected type, for error messages."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        return {
+            bool: "a boolean (true/false)",
+            int: "an integer",
+            float: "a number",
+            str: "a string",
+            list: "a list",
+        }[self.type]
+
+
+def env_var_name(key: str) -> str:
+    """The environment variable that sets ``key``: ``FLINK_AGENTS_NB_`` plus the key in
+    upper snake case (camelCase split, ``.`` and ``-`` as ``_``).
+
+    ``error-handling-strategy`` -> ``FLINK_AGENTS_NB_ERROR_HANDLING_STRATEGY``;
+    ``baseLogDir`` -> ``FLINK_AGENTS_NB_BASE_LOG_DIR``.
+    """
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)
+    return ENV_PREFIX + re.sub(r"[.\-]", "_", snake).upper()
+
+
+_CPU = os.cpu_count() or 1
+
+OPTIONS: tuple[ConfigOption, ...] = (
+    # -- execution and error handling (Flink Agents' AgentExecutionOptions) ---------------
+    ConfigOption(
+        "error-handling-strategy",
+        str,
+        "fail",
+        "What a failing action does: fail the run, ignore (log, count, go on), or "
+        "retry (then fail).",
+        choices=("fail", "ignore", "retry"),
+    ),
+    ConfigOption("max-retries", int, 3, "Retries of a failing action under the retry strategy."),
+    ConfigOption(
+        "retry-wait-interval",
+        float,
+        1.0,
+        "Wait before the first retry; doubles on each further retry.",
+        unit="s",
+    ),
+    ConfigOption(
+        "num-async-threads",
+        int,
+        _CPU * 2,
+        "Threads of the pool behind durable_execute_async and async chat/tool calls.",
+    ),
+    ConfigOption(
+        "chat.async",
+        bool,
+        True,
+        "Run chat-model calls on the async pool so other keys progress meanwhile.",
+    ),
+    ConfigOption(
+        "tool-call.async",
+        bool,
+        True,
+        "Run tool calls on the async pool so other keys progress meanwhile.",
+    ),
+    ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
+    ConfigOption(
+        "job-identifier",
+        str,
+        None,
+        "Names the job in event-log file names; a generated run id when unset.",
+    ),
+    # -- event log (Flink Agents' AgentConfigOptions) --------------------------------------
+    ConfigOption(
+        "baseLogDir", str, None, "Directory of the FILE event logger; no file log when unset."
+    ),
+    ConfigOption(
+        "eventLoggerType", str, "file", "Event logger: file or memory.", choices=("file", "memory")
+    ),
+    ConfigOption("prettyPrint", bool, False, "Write event-log records as indented JSON."),
+    ConfigOption(
+        "event-log.level",
+        str,
+        "STANDARD",
+        "OFF: no records; STANDARD: long values truncated; VERBOSE: everything.",
+        choices=("OFF", "STANDARD", "VERBOSE"),
+    ),
+    ConfigOption(
+        "event-log.type.*.level",
+        str,
+        None,
+        "Level for one event type, e.g. event-log.type._chat_response_event.level.",
+        choices=("OFF", "STANDARD", "VERBOSE"),
+    ),
+    ConfigOption(
+        "event-log.standard.max-string-length",
+        int,
+        2000,
+        "STANDARD level: longer strings are cut to this many characters.",
+    ),
+    ConfigOption(
+        "event-log.standard.max-array-elements",
+        int,
+        20,
+        "STANDARD level: longer arrays keep this many elements.",
+    ),
+    ConfigOption(
+        "event-log.standard.max-depth",
+        int,
+        5,
+        "STANDARD level: objects nested deeper are replaced by a marker.",
+    ),
+    ConfigOption(
+        "event-log.flush.every-n-records",
+        int,
+        1,
+        "Flush the FILE log after this many records (1: every record).",
+    ),
+    ConfigOption(
+        "event-log.flush.interval-ms",
+        int,
+        0,
+        "Also flush when this long has passed since the last flush (0: off).",
+        unit="ms",
+    ),
+    ConfigOption(
+        "event-log.fail-on-write-error",
+        bool,
+        False,
+        "Stop the agent when the event log cannot be written (else count and go on).",
+    ),
+    # -- action state store (exactly-once actions) ------------------------------------------
+    ConfigOption(
+        "actionStateStoreBackend",
+        str,
+        None,
+        "Where durable call results are kept for recovery: unset (none) or sqlite.",
+        choices=("sqlite",),
+    ),
+    # -- local runs --------------------------------------------------------------------------
+    ConfigOption(
+        "metrics.sample-interval-ms",
+        float,
+        100.0,
+        "How often a local run samples every metric into its time series.",
+        unit="ms",
+    ),
+)
+
+
+def find_option(key: str) -> ConfigOption | None:
+    """The option declared for ``key`` (pattern options match one ``*`` segment)."""
+    option = _BY_KEY.get(key)
+    if option is not None:
+        return option
+    for pattern, regex in _PATTERNS:
+        if regex.fullmatch(key):
+            return pattern
+    return None
+
+
+_BY_KEY = {o.key: o for o in OPTIONS if not o.is_pattern}
+_PATTERNS = [
+    (o, re.compile(re.escape(o.key).replace(r"\*", r"[^.]+(?:\.[^.]+)*?")))
+    for o in OPTIONS
+    if o.is_pattern
+]
