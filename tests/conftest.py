@@ -1,0 +1,26 @@
+"""Shared fixtures. Servers bind 127.0.0.1 on a free port and stop themselves."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+# Deterministic plotly output in tests and notebooks (no random div ids, no inlined js).
+os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No FLINK_AGENTS_NB_* or FLINK_CONF_DIR from the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("FLINK_AGENTS_NB_") or name == "FLINK_CONF_DIR":
+            monkeypatch.delenv(name)
