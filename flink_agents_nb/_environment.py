@@ -79,11 +79,12 @@ def frame_to_records(
         values: list[Any] = _native_column(frame[value])
     else:
         cols = list(columns) if columns is not None else [c for c in known if c != key]
-        natives = {str(c): _native_column(frame[c]) for c in cols}
-        values = [dict(zip(natives, row)) for row in zip(*natives.values())] if cols else []
+        names = [str(c) for c in cols]
+        columns_native = [_native_column(frame[c]) for c in cols]
+        values = [dict(zip(names, row, strict=True)) for row in zip(*columns_native, strict=True)]
         if not cols:
             values = [{} for _ in range(len(frame))]
-    return [{"key": k, "value": v} for k, v in zip(keys, values)]
+    return [{"key": k, "value": v} for k, v in zip(keys, values, strict=True)]
 
 
 class NotebookAgentBuilder(LocalAgentBuilder):
