@@ -31,6 +31,14 @@ from flink_agents_runtime._errors import (
     MemoryAccessError,
     ResourceError,
 )
+from flink_agents_runtime._eventlog import (
+    EventLogger,
+    EventLoggerConfig,
+    EventLogWriteError,
+    FileEventLogger,
+    MemoryEventLogger,
+)
+from flink_agents_runtime._eventlog_sink import EventLogSink
 from flink_agents_runtime._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime._local import LocalAgentBuilder, LocalExecutionEnvironment
 from flink_agents_runtime._memory import MemoryObject
@@ -58,8 +66,13 @@ __all__ = [
     "DurableCall",
     "Event",
     "EventAttributeError",
+    "EventLogSink",
+    "EventLogWriteError",
+    "EventLogger",
+    "EventLoggerConfig",
     "EventRecord",
     "ExecutionCore",
+    "FileEventLogger",
     "FlinkAgentsError",
     "FlinkUnavailableError",
     "Gauge",
@@ -70,6 +83,7 @@ __all__ = [
     "LocalAgentBuilder",
     "LocalExecutionEnvironment",
     "MemoryAccessError",
+    "MemoryEventLogger",
     "MemoryObject",
     "Meter",
     "MetricGroup",

@@ -1,0 +1,322 @@
+"""Event loggers: where event-log records go (Apache Flink Agents' ``EventLogger`` shape).
+
+A logger has the lifecycle ``open(params) -> append(record)* -> flush() -> close()``; records
+are JSON-ready dicts (built by :class:`~flink_agents_runtime._eventlog_sink.EventLogSink`).
+:class:`EventLoggerConfig` (built fluently) says which logger and with which properties:
+
+- ``"file"``: :class:`FileEventLogger`, JSON Lines in ``baseLogDir``, one file per subtask
+  named ``events-{jobId}-{taskName}-{subtaskIndex}.log``;
+- ``"memory"``: :class:`MemoryEventLogger`, records kept in a list (tests, notebooks).
+
+Durability of the file logger: records are buffered and written (one ``write`` per flush,
+whole lines only) when ``flushEveryNRecords`` records are pending or ``flushIntervalMs`` has
+passed since the last flush (checked on append), and on ``flush``/``close``. A killed process
+loses at most the pending records; what is on disk parses up to its last complete line.
+A failed write drops the pending records, counts them in ``eventLogWriteFailures``, is logged
+once, and raises :class:`EventLogWriteError` only when ``failOnWriteError`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._metrics import Counter
+
+logger = logging.getLogger(__name__)
+
+#: Characters replaced by ``_`` in the parts of a log file name.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+_DUMP_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+_PRETTY_OPTS = _DUMP_OPTS | orjson.OPT_INDENT_2
+
+
+class EventLogWriteError(FlinkAgentsError, OSError):
+    """The event log could not be written and ``event-log.fail-on-write-error`` is set."""
+
+
+@dataclass(frozen=True)
+class EventLoggerOpenParams:
+    """Where a logger runs: the job, the task and the subtask (names the file)."""
+
+    job_id: str
+    task_name: str
+    subtask_index: int
+
+
+class EventLogger(Protocol):
+    """Receives event-log records. Implementations must not raise on a record they cannot
+    keep unless configured to; they count it and go on."""
+
+    def open(self, params: EventLoggerOpenParams) -> None:
+        """Prepare to receive records for the subtask ``params``."""
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Keep one JSON-ready record (may be buffered until :meth:`flush`)."""
+
+    def flush(self) -> None:
+        """Make every appended record durable (written to the OS for files)."""
+
+    def close(self) -> None:
+        """Flush and release resources; further appends are errors."""
+
+
+def _default(value: Any) -> Any:
+    """orjson fallback for non-JSON values (keys of odd types, sets): a string."""
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def encode_record(record: dict[str, Any], pretty: bool = False) -> bytes:
+    """``record`` as one JSON line (``\\n``-terminated); indented when ``pretty``."""
+    try:
+        return orjson.dumps(record, default=_default, option=_PRETTY_OPTS if pretty else _DUMP_OPTS)
+    except (orjson.JSONEncodeError, TypeError):
+        # e.g. integers beyond 64 bits: the stdlib encoder handles them.
+        text = json.dumps(record, default=_default, indent=2 if pretty else None)
+        return text.encode("utf-8") + b"\n"
+
+
+@dataclass
+class EventLoggerConfig:
+    """Which logger to build and with what properties.
+
+    Build it fluently::
+
+        EventLoggerConfig.builder().logger_type("file").property("baseLogDir", d).build()
+
+    Properties of the file logger: ``baseLogDir`` (str, required), ``prettyPrint`` (bool),
+    ``flushEveryNRecords`` (int >= 1), ``flushIntervalMs`` (int, 0: off),
+    ``failOnWriteError`` (bool).
+    """
+
+    logger_type: str = "file"
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def builder() -> EventLoggerConfigBuilder:
+        """A fluent builder."""
+        return EventLoggerConfigBuilder()
+
+    @classmethod
+    def from_agent_config(cls, config: Any) -> EventLoggerConfig:
+        """The logger an :class:`AgentConfiguration` asks for (``eventLoggerType`` etc.)."""
+        return (
+            cls.builder()
+            .logger_type(config.get("eventLoggerType") or "file")
+            .property("baseLogDir", config.get("baseLogDir"))
+            .property("prettyPrint", bool(config.get("prettyPrint")))
+            .property("flushEveryNRecords", int(config.get("event-log.flush.every-n-records")))
+            .property("flushIntervalMs", int(config.get("event-log.flush.interval-ms")))
+            .property("failOnWriteError", bool(config.get("event-log.fail-on-write-error")))
+            .build()
+        )
+
+    def create(self, metrics: Any = None) -> EventLogger:
+        """A new, unopened logger of :attr:`logger_type`.
+
+        Args:
+            metrics: a metric group for ``eventLogWriteFailures`` (file logger), or ``None``.
+        """
+        kind = self.logger_type.lower()
+        if kind == "file":
+            return FileEventLogger(self, metrics)
+        if kind == "memory":
+            return MemoryEventLogger(self)
+        raise FlinkAgentsError(
+            f"unknown event logger type {self.logger_type!r}; use 'file' or 'memory'"
+        )
+
+
+class EventLoggerConfigBuilder:
+    """Fluent builder of :class:`EventLoggerConfig`."""
+
+    def __init__(self) -> None:
+        self._type = "file"
+        self._props: dict[str, Any] = {}
+
+    def logger_type(self, logger_type: str) -> EventLoggerConfigBuilder:
+        """``"file"`` or ``"memory"``."""
+        self._type = logger_type
+        return self
+
+    def property(self, name: str, value: Any) -> EventLoggerConfigBuilder:
+        """Set one property."""
+        self._props[name] = value
+        return self
+
+    def properties(self, values: dict[str, Any]) -> EventLoggerConfigBuilder:
+        """Set several properties."""
+        self._props.update(values)
+        return self
+
+    def build(self) -> EventLoggerConfig:
+        """The configuration."""
+        return EventLoggerConfig(self._type, dict(self._props))
+
+
+def log_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
+    """``events-{jobId}-{taskName}-{subtaskIndex}.log``, unsafe characters as ``_``."""
+    return (
+        f"events-{_UNSAFE.sub('_', str(job_id))}-{_UNSAFE.sub('_', str(task_name))}-"
+        f"{int(subtask_index)}.log"
+    )
+
+
+class FileEventLogger:
+    """JSON Lines to ``baseLogDir/events-{jobId}-{taskName}-{subtaskIndex}.log`` (appended).
+
+    Attributes:
+        path: the file, once opened.
+        write_failures: records that could not be written (also ``eventLogWriteFailures``
+            in the metric group given, if any).
+    """
+
+    def __init__(self, config: EventLoggerConfig, metrics: Any = None) -> None:
+        props = config.properties
+        base = props.get("baseLogDir")
+        if not base:
+            raise FlinkAgentsError("the file event logger needs the property 'baseLogDir'")
+        self.base_dir = Path(base)
+        self.pretty = bool(props.get("prettyPrint", False))
+        self.every_n = max(1, int(props.get("flushEveryNRecords", 1) or 1))
+        self.interval_ns = max(0, int(props.get("flushIntervalMs", 0) or 0)) * 1_000_000
+        self.fail_on_error = bool(props.get("failOnWriteError", False))
+        self.write_failures: Counter = (
+            metrics.get_counter("eventLogWriteFailures") if metrics is not None else Counter()
+        )
+        self.path: Path | None = None
+        self._fd: int | None = None
+        self._buffer: list[bytes] = []
+        self._last_flush = time.monotonic_ns()
+        self._reported = False
+        self._closed = False
+
+    def open(self, params: EventLoggerOpenParams) -> None:
+        """Create ``baseLogDir`` if needed and open the subtask's file for appending.
+
+        If the file ends in a partial line (a crash mid-write), a newline is added first so
+        new records stay parseable. A failure is handled like a write failure.
+        """
+        self.path = self.base_dir / log_file_name(
+            params.job_id, params.task_name, params.subtask_index
+        )
+        try:
+            self.base_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            self._fd = fd
+            size = os.fstat(fd).st_size
+            if size:
+                with open(self.path, "rb") as fh:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":
+                        os.write(fd, b"\n")
+        except OSError as exc:
+            self._failed(exc, 0, "open")
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Encode ``record`` and buffer it; flush when the flush policy says so."""
+        if self._closed:
+            raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
+        buffer = self._buffer
+        buffer.append(encode_record(record, self.pretty))
+        due = len(buffer) >= self.every_n or (
+            self.interval_ns > 0 and time.monotonic_ns() - self._last_flush >= self.interval_ns
+        )
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every pending record (whole lines, one ``write`` call when possible)."""
+        buffer = self._buffer
+        if not buffer:
+            return
+        self._last_flush = time.monotonic_ns()
+        data = buffer[0] if len(buffer) == 1 else b"".join(buffer)
+        count = len(buffer)
+        buffer.clear()
+        fd = self._fd
+        if fd is None:
+            self._failed(None, count, "write")
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        except OSError as exc:
+            self._failed(exc, count, "write")
+
+    def close(self) -> None:
+        """Flush and close the file (idempotent)."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError as exc:
+                    self._failed(exc, 0, "close")
+                self._fd = None
+
+    def _failed(self, exc: OSError | None, count: int, what: str) -> None:
+        self.write_failures.inc(count)
+        reason = exc if exc is not None else "the file could not be opened"
+        if not self._reported:
+            self._reported = True
+            logger.error(
+                "event log %s: %s failed (%s); %d record(s) lost; further failures are "
+                "counted in eventLogWriteFailures, not logged",
+                self.path,
+                what,
+                reason,
+                count,
+            )
+        if self.fail_on_error:
+            raise EventLogWriteError(
+                f"event log {self.path}: {what} failed ({reason}); "
+                "set event-log.fail-on-write-error to false to count and go on"
+            ) from exc
+
+
+class MemoryEventLogger:
+    """Keeps records in :attr:`records` (each a JSON round-trip copy, as a file would hold).
+
+    Attributes:
+        records: every record appended, in order.
+        params: what :meth:`open` was given.
+    """
+
+    def __init__(self, config: EventLoggerConfig | None = None) -> None:
+        self.config = config if config is not None else EventLoggerConfig("memory")
+        self.records: list[dict[str, Any]] = []
+        self.params: EventLoggerOpenParams | None = None
+        self.closed = False
+
+    def open(self, params: EventLoggerOpenParams) -> None:
+        self.params = params
+
+    def append(self, record: dict[str, Any]) -> None:
+        if self.closed:
+            raise FlinkAgentsError("memory event log is closed; cannot append")
+        self.records.append(orjson.loads(encode_record(record)))
+
+    def flush(self) -> None:
+        """Nothing to do: records are kept as they come."""
+
+    def close(self) -> None:
+        self.closed = True

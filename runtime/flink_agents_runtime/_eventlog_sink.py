@@ -1,0 +1,298 @@
+"""The record sink that turns the core's records into event-log records (both drivers).
+
+Record format (JSON Lines, flat, camelCase; the contract with readers and the stepper):
+
+- event record, one per event sent (the framework's input event included)::
+
+    {"timestamp", "logLevel", "recordType": "event", "eventId", "eventType",
+     "upstreamEventId", "upstreamActionName", "eventAttributes", "key", "seq", "inputSeq",
+     "jobId", "taskName", "subtaskIndex"}
+
+- action record, one per action attempt that ended::
+
+    {"timestamp" (start), "logLevel", "recordType": "action", "actionName", "eventId",
+     "eventType" (of the handled event), "key", "seq", "inputSeq", "durationNs", "status",
+     "attempt", "error", "sentEventIds", "memoryWrites": [{"memory", "path", "value"}],
+     "jobId", "taskName", "subtaskIndex"}
+
+``timestamp`` is UTC ISO-8601 with microseconds and ``Z``. Levels (``event-log.level``, per
+type ``event-log.type.<type>.level``, resolved up dotted prefixes as Flink Agents does): OFF
+drops the record, STANDARD truncates attributes and memory values (see
+:mod:`flink_agents_runtime._truncate`; counted in ``eventLogTruncatedEvents``), VERBOSE keeps
+everything. An action record takes the level of the event type it handled.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+from flink_agents_runtime._config import AgentConfiguration
+from flink_agents_runtime._eventlog import (
+    EventLogger,
+    EventLoggerConfig,
+    EventLoggerOpenParams,
+    MemoryEventLogger,
+)
+from flink_agents_runtime._metrics import Counter, MetricGroup
+from flink_agents_runtime._records import ActionRecord, EventRecord
+from flink_agents_runtime._truncate import Truncator
+
+OFF, STANDARD, VERBOSE = "OFF", "STANDARD", "VERBOSE"
+_TYPE_PREFIX, _TYPE_SUFFIX = "event-log.type.", ".level"
+
+
+class LevelResolver:
+    """The level of an event type: exact per-type setting, else the nearest dotted prefix's,
+    else ``event-log.level``. Results are cached."""
+
+    def __init__(self, root: str, per_type: Mapping[str, str]) -> None:
+        self.root = (root or STANDARD).upper()
+        self.per_type = {k: v.upper() for k, v in per_type.items() if v}
+        self._cache: dict[str, str] = {}
+
+    @classmethod
+    def from_config(cls, config: AgentConfiguration) -> LevelResolver:
+        """From ``event-log.level`` and every ``event-log.type.<type>.level`` set."""
+        per_type = {
+            key[len(_TYPE_PREFIX) : -len(_TYPE_SUFFIX)]: value
+            for key, value in config.explicit().items()
+            if key.startswith(_TYPE_PREFIX) and key.endswith(_TYPE_SUFFIX) and value
+        }
+        return cls(config.get("event-log.level") or STANDARD, per_type)
+
+    def level(self, event_type: str) -> str:
+        """``OFF``, ``STANDARD`` or ``VERBOSE`` for ``event_type``."""
+        found = self._cache.get(event_type)
+        if found is None:
+            found = self._resolve(event_type)
+            self._cache[event_type] = found
+        return found
+
+    def _resolve(self, event_type: str) -> str:
+        current = event_type
+        while current:
+            level = self.per_type.get(current)
+            if level is not None:
+                return level
+            dot = current.rfind(".")
+            current = current[:dot] if dot > 0 else ""
+        return self.root
+
+    @property
+    def all_off(self) -> bool:
+        """Whether every type resolves to OFF (then no log is needed)."""
+        return self.root == OFF and all(v == OFF for v in self.per_type.values())
+
+
+class _Clock:
+    """Formats ``time.time_ns()`` values as ``YYYY-mm-ddTHH:MM:SS.ffffffZ`` (cached per second)."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def iso(self, ns: int) -> str:
+        second, rest = divmod(ns, 1_000_000_000)
+        if second != self._second:
+            stamp = _dt.datetime.fromtimestamp(second, _dt.timezone.utc)
+            self._prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S.")
+            self._second = second
+        return f"{self._prefix}{rest // 1000:06d}Z"
+
+
+class EventLogSink:
+    """A record sink writing event-log records through an :class:`EventLogger`.
+
+    Construct with :meth:`for_task` (Flink driver, one per subtask) or :func:`local_sink`
+    (local driver). ``on_event``/``on_action`` never raise on a write failure unless
+    ``event-log.fail-on-write-error`` is set.
+
+    Attributes:
+        logger: the event logger (opened by the constructor).
+        files: paths written (a one-element list for the file logger, else empty).
+        truncated_events: records STANDARD level cut something from
+            (``eventLogTruncatedEvents``).
+    """
+
+    def __init__(
+        self,
+        logger: EventLogger,
+        params: EventLoggerOpenParams,
+        levels: LevelResolver,
+        truncator: Truncator | None,
+        metrics: MetricGroup | None = None,
+    ) -> None:
+        self.logger = logger
+        self.params = params
+        self.levels = levels
+        self.truncator = truncator if truncator is not None and truncator.enabled else None
+        self.truncated_events: Counter = (
+            metrics.get_counter("eventLogTruncatedEvents") if metrics is not None else Counter()
+        )
+        self._clock = _Clock()
+        self._job = params.job_id
+        self._task = params.task_name
+        self._subtask = params.subtask_index
+        self._closed = False
+        logger.open(params)
+        path = getattr(logger, "path", None)
+        self.files: list[str] = [str(path)] if path is not None else []
+
+    @classmethod
+    def for_task(
+        cls,
+        config: AgentConfiguration,
+        job_id: str,
+        task_name: str,
+        subtask_index: int,
+        metrics: MetricGroup | None = None,
+        logger: EventLogger | None = None,
+    ) -> EventLogSink:
+        """A sink for one subtask, with the logger ``config`` asks for (or ``logger``).
+
+        Args:
+            config: resolved agent configuration (logger type, baseLogDir, levels, limits).
+            job_id, task_name, subtask_index: name the file and fill the record fields.
+            metrics: where ``eventLogWriteFailures`` and ``eventLogTruncatedEvents`` count.
+            logger: use this logger instead of building one from ``config``.
+        """
+        if logger is None:
+            logger = EventLoggerConfig.from_agent_config(config).create(metrics)
+        truncator = Truncator(
+            int(config.get("event-log.standard.max-string-length")),
+            int(config.get("event-log.standard.max-array-elements")),
+            int(config.get("event-log.standard.max-depth")),
+        )
+        params = EventLoggerOpenParams(str(job_id), str(task_name), int(subtask_index))
+        return cls(logger, params, LevelResolver.from_config(config), truncator, metrics)
+
+    @property
+    def write_failures(self) -> int:
+        """Records the logger could not write (0 for loggers that cannot fail)."""
+        counter = getattr(self.logger, "write_failures", None)
+        return int(counter.count) if counter is not None else 0
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records kept, for a memory logger (empty for others)."""
+        return self.logger.records if isinstance(self.logger, MemoryEventLogger) else []
+
+    def _cut(self, level: str, value: Any) -> tuple[Any, bool]:
+        truncator = self.truncator
+        if level != STANDARD or truncator is None:
+            return value, False
+        new = truncator.value(value)
+        return new, new is not value
+
+    def on_event(self, record: EventRecord) -> None:
+        """Log one event record (unless its type's level is OFF)."""
+        event = record.event
+        level = self.levels.level(event.type)
+        if level == OFF:
+            return
+        attrs, cut = self._cut(level, event.attributes)
+        if cut:
+            self.truncated_events.count += 1
+        self.logger.append(
+            {
+                "timestamp": self._clock.iso(record.timestamp_ns),
+                "logLevel": level,
+                "recordType": "event",
+                "eventId": event.id,
+                "eventType": event.type,
+                "upstreamEventId": event.upstream_event_id,
+                "upstreamActionName": event.upstream_action_name,
+                "eventAttributes": attrs,
+                "key": record.key,
+                "seq": record.seq,
+                "inputSeq": record.input_seq,
+                "jobId": self._job,
+                "taskName": self._task,
+                "subtaskIndex": self._subtask,
+            }
+        )
+
+    def on_action(self, record: ActionRecord) -> None:
+        """Log one action record (level of the handled event's type)."""
+        level = self.levels.level(record.event_type)
+        if level == OFF:
+            return
+        writes: list[dict[str, Any]] = []
+        cut_any = False
+        for memory, path, value in record.memory_writes:
+            value, cut = self._cut(level, value)
+            cut_any = cut_any or cut
+            writes.append({"memory": memory, "path": path, "value": value})
+        error = record.error
+        if error is not None and level == STANDARD and self.truncator is not None:
+            limit = self.truncator.max_string_length
+            if limit and len(error) > limit:
+                error = error[:limit] + "..."
+                cut_any = True
+        if cut_any:
+            self.truncated_events.count += 1
+        self.logger.append(
+            {
+                "timestamp": self._clock.iso(record.timestamp_ns),
+                "logLevel": level,
+                "recordType": "action",
+                "actionName": record.action,
+                "eventId": record.event_id,
+                "eventType": record.event_type,
+                "key": record.key,
+                "seq": record.seq,
+                "inputSeq": record.input_seq,
+                "durationNs": record.duration_ns,
+                "status": record.status,
+                "attempt": record.attempt,
+                "error": error,
+                "sentEventIds": record.sent_event_ids,
+                "memoryWrites": writes,
+                "jobId": self._job,
+                "taskName": self._task,
+                "subtaskIndex": self._subtask,
+            }
+        )
+
+    def flush(self) -> None:
+        """Flush the logger."""
+        self.logger.flush()
+
+    def close(self) -> None:
+        """Flush and close the logger (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self.logger.close()
+
+
+def local_sink(
+    config: AgentConfiguration, run_id: str, metrics: MetricGroup | None = None
+) -> EventLogSink | None:
+    """The local driver's event-log sink, or ``None`` when no log is wanted.
+
+    No log when ``baseLogDir`` is unset (file logger) or every level is OFF. The job id is
+    ``job-identifier`` or ``run_id``; the task is ``"local"``, subtask 0.
+    """
+    levels = LevelResolver.from_config(config)
+    if levels.all_off:
+        return None
+    kind = str(config.get("eventLoggerType") or "file").lower()
+    if kind == "file" and not config.get("baseLogDir"):
+        return None
+    job_id = config.get("job-identifier") or run_id
+    return EventLogSink.for_task(config, job_id, "local", 0, metrics)
+
+
+def register_local_factory() -> None:
+    """Make local runs write an event log when configured (idempotent)."""
+    from flink_agents_runtime import _local
+
+    if local_sink not in _local.SINK_FACTORIES:
+        _local.SINK_FACTORIES.append(local_sink)
+
+
+register_local_factory()
