@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+
+from flink_agents_nb._run import Run
 from flink_agents_runtime import (
     OPTIONS,
     AgentConfiguration,
@@ -23,8 +25,6 @@ from flink_agents_runtime import (
     RunResult,
 )
 from flink_agents_runtime import AgentsExecutionEnvironment as _RuntimeEnvironment
-
-from flink_agents_nb._run import Run
 
 #: A local run with at least this many inputs shows a progress bar in a notebook.
 PROGRESS_MIN_INPUTS = 50_000

@@ -11,9 +11,9 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
-from flink_agents_runtime import RunResult
 
 from flink_agents_nb._frames import record_frame, token_usage_of
+from flink_agents_runtime import RunResult
 
 
 def _rows(result: RunResult) -> list[dict[str, Any]]:

@@ -165,14 +165,25 @@ class Agent:
 
     # -- introspection -----------------------------------------------------------------
     def _declared_actions(self) -> dict[str, ActionSpec]:
-        """Actions declared with ``@action`` on this class and its bases (subclass wins)."""
-        found: dict[str, ActionSpec] = {}
-        for klass in reversed(type(self).__mro__):
+        """Actions declared with ``@action`` on this class and its bases.
+
+        The most-derived definition of a name wins (a subclass may override an action, or
+        turn it into a plain method); order is first declaration, base classes first.
+        """
+        mro = type(self).__mro__
+        final: dict[str, Any] = {}
+        for klass in mro:  # most derived first
             for attr_name, raw in vars(klass).items():
+                final.setdefault(attr_name, raw)
+        found: dict[str, ActionSpec] = {}
+        for klass in reversed(mro):
+            for attr_name in vars(klass):
+                if attr_name in found:
+                    continue
+                raw = final[attr_name]
                 target = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
                 types = getattr(target, _ACTION_MARK, None)
                 if types is None:
-                    found.pop(attr_name, None)  # overridden by a non-action
                     continue
                 func = getattr(self, attr_name)  # bound method for plain methods
                 _check_signature(attr_name, func)

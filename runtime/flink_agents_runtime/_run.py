@@ -12,6 +12,10 @@ from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._records import ActionRecord, EventRecord
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 @dataclass(slots=True)
 class Output:
     """One output of the agent: its key, the input it came from, and the value."""
@@ -76,7 +80,8 @@ class RunResult:
         lines = [
             f"run {self.run_id} of {self.agent}: {self.num_inputs} inputs -> "
             f"{len(self.outputs)} outputs",
-            f"{events} events, {actions} actions in {self.wall_s:.3f}s ({rate:,.0f} events/s)",
+            f"{events} events, {actions} actions in {_duration(self.wall_s)} "
+            f"({rate:,.0f} events/s)",
         ]
         failed = self.metric_counts.get("numOfActionsFailed", 0)
         if failed:
