@@ -198,7 +198,7 @@ def test_async_action_may_not_await_foreign_awaitables() -> None:
         await asyncio.sleep(0)
 
     agent = fa.Agent().add_action("bad", [fa.InputEvent], bad)
-    with pytest.raises(fa.ActionFailedError, match="may only await ctx.durable_execute_async"):
+    with pytest.raises(fa.ActionFailedError, match=r"may only await ctx\.durable_execute_async"):
         fa.local().from_list([{"key": 1, "value": 1}]).apply(agent).execute()
 
 
