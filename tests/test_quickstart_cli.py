@@ -1,0 +1,36 @@
+"""The README's main job: `flink-agents-nb quickstart`, as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_quickstart_prints_outputs_and_a_summary(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("flink-agents-nb")
+    done = subprocess.run(
+        [str(exe), "quickstart"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == [
+        "key",
+        "input_seq",
+        "output.customer",
+        "output.item",
+        "output.total",
+        "output.orders",
+        "output.status",
+    ]
+    assert lines[3].split() == ["ada", "2", "ada", "desk", "115.0", "2", "vip"]
+    assert "8 inputs -> 8 outputs" in done.stdout
+    assert "24 events, 16 actions" in done.stdout
+    assert "orders counted by the score action: 8" in done.stdout
+
+
+def test_cli_without_a_command_explains_usage() -> None:
+    exe = Path(sys.executable).with_name("flink-agents-nb")
+    done = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "quickstart" in done.stderr
