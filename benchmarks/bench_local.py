@@ -1,0 +1,111 @@
+"""Local throughput: a one-action echo agent over 100k inputs on 100 keys, metrics on.
+
+Compares, in the same run, against Apache Flink Agents 0.3.1's local runner on the same agent
+and input when its venv exists (make it with ``benchmarks/make_flink_agents_venv.sh``).
+
+    .venv/bin/python benchmarks/bench_local.py [--inputs 100000] [--keys 100]
+
+Prints inputs/s and events/s for each and the ratio (events/s, ours / theirs). Events count
+as Flink Agents counts them: the input event and the output event of each input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BASELINE_PY = HERE / ".venv-flink-agents" / "bin" / "python"
+
+# The same agent, written against Flink Agents 0.3.1's API; prints one JSON line.
+BASELINE_SCRIPT = r"""
+import json, sys, time, logging
+logging.disable(logging.CRITICAL)
+from flink_agents.api.agents.agent import Agent
+from flink_agents.api.decorators import action
+from flink_agents.api.events.event import InputEvent, OutputEvent
+from flink_agents.api.execution_environment import AgentsExecutionEnvironment
+
+class Echo(Agent):
+    @action(InputEvent.EVENT_TYPE)
+    @staticmethod
+    def echo(event, ctx):
+        ctx.send_event(OutputEvent(output=event.input))
+
+n, keys = int(sys.argv[1]), int(sys.argv[2])
+inputs = [{"key": i % keys, "value": i} for i in range(n)]
+env = AgentsExecutionEnvironment.get_execution_environment()
+out = env.from_list(inputs).apply(Echo()).to_list()
+t = time.perf_counter()
+env.execute()
+wall = time.perf_counter() - t
+print(json.dumps({"wall_s": wall, "outputs": len(out)}))
+"""
+
+
+def run_ours(n: int, keys: int, record: bool) -> dict[str, float]:
+    import flink_agents_runtime as fr
+
+    class Echo(fr.Agent):
+        @fr.action(fr.InputEvent)
+        @staticmethod
+        def echo(event: fr.Event, ctx: fr.RunnerContext) -> None:
+            ctx.send_event(fr.OutputEvent(output=event.input))
+
+    inputs = [{"key": i % keys, "value": i} for i in range(n)]
+    env = fr.AgentsExecutionEnvironment.get_execution_environment()
+    t = time.perf_counter()
+    run = env.from_list(inputs).apply(Echo()).execute(record=record)
+    wall = time.perf_counter() - t
+    assert len(run.outputs) == n
+    events = run.metric_counts["numOfEventProcessed"]
+    assert events == 2 * n
+    return {"wall_s": wall, "events": events}
+
+
+def run_baseline(n: int, keys: int) -> dict[str, float] | None:
+    if not BASELINE_PY.exists():
+        return None
+    done = subprocess.run(
+        [str(BASELINE_PY), "-c", BASELINE_SCRIPT, str(n), str(keys)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print("baseline failed:\n" + done.stderr[-2000:], file=sys.stderr)
+        return None
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["outputs"] == n
+    return {"wall_s": result["wall_s"], "events": 2 * n}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=100_000)
+    parser.add_argument("--keys", type=int, default=100)
+    args = parser.parse_args()
+    n, keys = args.inputs, args.keys
+
+    def line(name: str, r: dict[str, float]) -> float:
+        rate = r["events"] / r["wall_s"]
+        print(f"{name:<44} {n / r['wall_s']:>12,.0f} inputs/s {rate:>12,.0f} events/s")
+        return rate
+
+    print(f"echo agent, {n:,} inputs on {keys} keys, metrics on")
+    ours = line("flink-agents-nb (metrics, no recording)", run_ours(n, keys, record=False))
+    line("flink-agents-nb (metrics + full recording)", run_ours(n, keys, record=True))
+    base = run_baseline(n, keys)
+    if base is None:
+        print("Apache Flink Agents 0.3.1: not installed (benchmarks/make_flink_agents_venv.sh)")
+        return
+    theirs = line("Apache Flink Agents 0.3.1 local runner", base)
+    print(f"ratio (events/s, ours / Flink Agents 0.3.1): {ours / theirs:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
