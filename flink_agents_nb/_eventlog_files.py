@@ -1,0 +1,234 @@
+"""Reading event-log files into JSON records, reporting what cannot be read.
+
+Accepts JSON Lines, pretty-printed (multi-line) JSON records one after another, gzip
+compression (by content, whatever the name) and junk mixed in. Nothing here raises on bad
+content: every unreadable part becomes a :class:`LogProblem` with file, line and reason.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+#: File names read from a directory (compressed variants included).
+LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
+#: At most this many problems are listed per chunk of a file; the rest are summarised in one.
+MAX_PROBLEMS_PER_FILE = 1000
+#: Files are parsed in pieces of about this many bytes.
+CHUNK_BYTES = 16 << 20
+
+_RECORD_START = re.compile(r"\n(?=\{)")
+_SPACE = re.compile(r"\s*")
+_DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class LogProblem:
+    """A part of a log that could not be read (or a broken causal link).
+
+    Attributes:
+        file: the file, as found (``""`` when not tied to one file).
+        line: 1-based line where the problem starts (``None`` for the whole file).
+        reason: what is wrong, in words.
+    """
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
+@dataclass
+class FileRecords:
+    """What one file held: parsed records (dicts), their 1-based lines, and which records'
+    raw text mentions token usage (``hints``: record positions, ``None`` = check all)."""
+
+    file: str
+    records: list[Any]
+    lines: list[int]
+    hints: list[int] | None
+
+
+def list_log_files(path: str | Path) -> list[Path]:
+    """``path`` itself if a file, else every log file under the directory, sorted."""
+    p = Path(path)
+    if p.is_file():
+        return [p]
+    if not p.exists():
+        raise FileNotFoundError(f"no event log at {p}: no such file or directory")
+    return sorted(
+        f
+        for f in p.rglob("*")
+        if f.is_file() and (f.suffix in LOG_SUFFIXES or f.name.endswith(".log.gz"))
+    )
+
+
+def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
+    out: list[bytes] = []
+    while data:
+        d = zlib.decompressobj(wbits=47)
+        try:
+            out.append(d.decompress(data))
+        except zlib.error as exc:
+            problems.append(LogProblem(name, None, f"corrupt gzip data ({exc}); rest skipped"))
+            break
+        if not d.eof:
+            out.append(d.flush())
+            problems.append(
+                LogProblem(
+                    name, None, "gzip stream ends early (truncated file); kept what was there"
+                )
+            )
+            break
+        data = d.unused_data.lstrip(b"\x00")
+        if data and data[:2] != b"\x1f\x8b":
+            problems.append(LogProblem(name, None, "junk after the gzip data; ignored"))
+            break
+    return b"".join(out)
+
+
+def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
+    if last:
+        return "truncated last line (incomplete record)"
+    if b"\x00" in line:
+        return "binary data, not JSON"
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data (not UTF-8), not JSON"
+    return f"not valid JSON ({exc})"
+
+
+def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords]:
+    """Parse one file in chunks of about :data:`CHUNK_BYTES` (bounding memory); unreadable
+    parts are appended to ``problems``."""
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(LogProblem(name, None, f"cannot read file ({exc})"))
+        return
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name, problems)
+    if not data.strip():
+        problems.append(LogProblem(name, None, "empty file (no records)"))
+        return
+    pos, first_line, end = 0, 1, len(data)
+    while pos < end:
+        cut = data.find(b"\n", pos + CHUNK_BYTES)
+        stop = end if cut < 0 else cut + 1
+        chunk = data[pos:stop] if (pos or stop < end) else data
+        result = _read_lines(name, chunk, first_line, stop >= end, problems, pos == 0)
+        if result is None:  # multi-line records: scan the whole file instead
+            yield _scan_multiline(name, data, problems)
+            return
+        yield result
+        first_line += chunk.count(b"\n")
+        pos = stop
+
+
+def _read_lines(
+    name: str,
+    data: bytes,
+    first_line: int,
+    at_end: bool,
+    problems: list[LogProblem],
+    may_be_multiline: bool,
+) -> FileRecords | None:
+    raw_lines = data.split(b"\n")
+    ends_clean = data.endswith(b"\n") or not at_end
+    last_index = len(raw_lines) - 1
+    loads = orjson.loads
+    records: list[Any] = []
+    lines: list[int] = []
+    hints: list[int] = []
+    bad: list[tuple[int, bytes, Exception]] = []
+    for index, line in enumerate(raw_lines):
+        try:
+            obj = loads(line)
+        except orjson.JSONDecodeError as exc:
+            if line.strip():
+                bad.append((index, line, exc))
+            continue
+        if b"okens" in line:
+            hints.append(len(records))
+        records.append(obj)
+        lines.append(index + first_line)
+    if may_be_multiline and bad and any(line.strip() in (b"{", b"[") for _, line, _ in bad):
+        return None
+    for listed, (index, line, exc) in enumerate(bad):
+        if listed >= MAX_PROBLEMS_PER_FILE:
+            more = len(bad) - listed
+            problems.append(LogProblem(name, None, f"{more} more unreadable lines not listed"))
+            break
+        last = index == last_index and not ends_clean
+        reason = _bad_line_reason(line, last, exc)
+        problems.append(LogProblem(name, index + first_line, reason))
+    return FileRecords(name, records, lines, hints)
+
+
+def _scan_multiline(name: str, data: bytes, problems: list[LogProblem]) -> FileRecords:
+    """Records written one after another, each possibly spanning lines (pretty-printed)."""
+    text = data.decode("utf-8", errors="replace")
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(starts, pos)
+
+    records: list[Any] = []
+    lines: list[int] = []
+    pos, end = 0, len(text)
+    while True:
+        match = _SPACE.match(text, pos)
+        pos = match.end() if match else pos
+        if pos >= end:
+            break
+        if text[pos] in "{[":
+            try:
+                obj, after = _DECODER.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                nxt = _RECORD_START.search(text, pos + 1)
+                if nxt is None:
+                    reason = (
+                        "truncated record at end of file"
+                        if exc.pos >= end - 1
+                        else f"not valid JSON ({exc.msg})"
+                    )
+                    problems.append(LogProblem(name, line_of(pos), reason))
+                    break
+                problems.append(
+                    LogProblem(
+                        name,
+                        line_of(pos),
+                        f"not valid JSON ({exc.msg}, line {exc.lineno}); "
+                        f"skipped to line {line_of(nxt.end())}",
+                    )
+                )
+                pos = nxt.end()
+                continue
+            records.append(obj)
+            lines.append(line_of(pos))
+            pos = after
+            continue
+        nxt = _RECORD_START.search(text, pos)
+        stop = nxt.end() if nxt is not None else end
+        snippet = text[pos : min(stop, pos + 40)].splitlines()[0] if stop > pos else ""
+        reason = "binary data, not JSON" if "\x00" in text[pos:stop] else "not JSON"
+        problems.append(LogProblem(name, line_of(pos), f"{reason}: {snippet!r}"))
+        pos = stop
+    return FileRecords(name, records, lines, None)

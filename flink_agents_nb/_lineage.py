@@ -1,0 +1,246 @@
+"""Causal lineage over an event-log frame: each input's tree, and broken links as problems.
+
+A tree starts at an input event (an event record without ``upstream_event_id``). Under an
+event hang the action records that handled it (``event_id`` = the event's id, in record
+order); under an action hang the events it sent (``upstream_event_id`` = the handled event,
+``upstream_action`` = the action's name; with retries, under the attempt that succeeded).
+Logs without action records (Apache Flink Agents' own) get one node per sending action,
+without timing. Broken links: an event whose upstream event is not in the log, an action
+whose handled event is not in the log, and upstream chains that loop (cycles).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from flink_agents_nb._eventlog_files import LogProblem
+
+
+@dataclass
+class CausalNode:
+    """One node of a causal tree.
+
+    Attributes:
+        kind: ``"event"`` or ``"action"``.
+        row: position of its record in the frame (``-1`` for an action known only from the
+            events it sent).
+        name: the event type or the action name.
+        event_id: the event's id (events) or the handled event's id (actions).
+        status: actions: ``ok``/``failed``/``ignored`` (``None`` when unknown).
+        children: actions under an event, sent events under an action.
+    """
+
+    kind: str
+    row: int
+    name: str
+    event_id: Any = None
+    status: Any = None
+    children: list[CausalNode] = field(default_factory=list)
+
+    def walk(self) -> list[CausalNode]:
+        """This node and every descendant, depth first."""
+        out, stack = [], [self]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(node.children))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready nested dict."""
+        return {
+            "kind": self.kind,
+            "row": self.row,
+            "name": self.name,
+            "event_id": self.event_id,
+            "status": self.status,
+            "children": [c.to_dict() for c in self.children],
+        }
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def causal_trees(
+    frame: pd.DataFrame, key: Any = None, input_seq: int | None = None
+) -> list[CausalNode]:
+    """One tree per input event of ``key`` (all keys when ``None``), in record order.
+
+    ``key`` also matches by string form (``"7"`` finds key ``7``, as on a command line).
+    """
+    sub = frame
+    if key is not None:
+        keys = frame["key"]
+        mask = (keys == key) | (keys.map(lambda k: str(k) == str(key)))
+        sub = frame[mask.to_numpy(dtype=bool)]
+    if input_seq is not None:
+        sub = sub[(sub["input_seq"] == input_seq).fillna(False).to_numpy(dtype=bool)]
+    rows = sub.index.to_numpy()
+    rtype = sub["record_type"].to_numpy()
+    ids = sub["event_id"].to_numpy()
+    ups = sub["upstream_event_id"].to_numpy()
+    up_actions = sub["upstream_action"].to_numpy()
+    actions = sub["action"].to_numpy()
+    statuses = sub["status"].to_numpy()
+    types = sub["event_type"].to_numpy()
+    by_event: dict[Any, list[int]] = defaultdict(list)
+    by_parent: dict[Any, list[int]] = defaultdict(list)
+    roots: list[int] = []
+    for i in range(len(rows)):
+        if rtype[i] == "action":
+            by_event[ids[i]].append(i)
+        elif _missing(ups[i]):
+            roots.append(i)
+        else:
+            by_parent[ups[i]].append(i)
+
+    seen: set[Any] = set()
+
+    def event_node(i: int) -> CausalNode:
+        node = CausalNode("event", int(rows[i]), str(types[i]), ids[i])
+        eid = ids[i]
+        if _missing(eid) or eid in seen:
+            return node
+        seen.add(eid)
+        sent: dict[Any, list[int]] = defaultdict(list)
+        for j in by_parent.get(eid, ()):
+            sent[up_actions[j]].append(j)
+        owner: dict[Any, CausalNode] = {}
+        for j in by_event.get(eid, ()):
+            act = CausalNode("action", int(rows[j]), str(actions[j]), eid, statuses[j])
+            node.children.append(act)
+            name = actions[j]
+            if name not in owner or statuses[j] == "ok":
+                owner[name] = act
+        for name, js in sent.items():
+            act = owner.get(name)
+            if act is None:
+                label = "?" if _missing(name) else str(name)
+                act = CausalNode("action", -1, label, eid, None)
+                owner[name] = act
+                node.children.append(act)
+            act.children.extend(event_node(j) for j in js)
+        return node
+
+    return [event_node(i) for i in roots]
+
+
+def _preview(value: Any, width: int = 60) -> str:
+    try:
+        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def render_trees(frame: pd.DataFrame, trees: list[CausalNode]) -> str:
+    """Draw ``trees`` as indented text: events with an attribute preview, actions with
+    status and duration."""
+    out: list[str] = []
+    for tree in trees:
+        _render(frame, tree, "", "", out)
+    return "\n".join(out)
+
+
+def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: list[str]) -> None:
+    if node.kind == "event":
+        row = frame.iloc[node.row]
+        text = f"{node.name} {_preview(row['attributes'])}"
+        if _missing(row["upstream_event_id"]):
+            text = f"{text}  (key {row['key']!r})"
+    elif node.row >= 0:
+        row = frame.iloc[node.row]
+        ms = row["duration_ms"]
+        timing = "" if pd.isna(ms) else f" {ms:.3f} ms"
+        text = f"action {node.name} [{node.status}]{timing}"
+        error = (row["attributes"] or {}).get("error")
+        if error:
+            text = f"{text}: {error}"
+    else:
+        text = f"action {node.name}"
+    out.append(lead + text)
+    for index, child in enumerate(node.children):
+        last = index == len(node.children) - 1
+        _render(
+            frame, child, rest + ("└─ " if last else "├─ "), rest + ("   " if last else "│  "), out
+        )
+
+
+def check_links(frame: pd.DataFrame) -> list[LogProblem]:
+    """Broken causal links: missing upstream events, actions on missing events, cycles."""
+    if frame.empty:
+        return []
+    problems: list[LogProblem] = []
+    is_event = (frame["record_type"] == "event").to_numpy()
+    ids = frame["event_id"].to_numpy()
+    known = pd.Index(pd.unique(ids[is_event & pd.notna(ids)]))
+    ups = frame["upstream_event_id"]
+    has_up = (is_event & ups.notna().to_numpy()).nonzero()[0]
+    parent_pos = known.get_indexer(ups.to_numpy()[has_up])
+    files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
+    for row in has_up[parent_pos < 0]:
+        problems.append(
+            LogProblem(
+                str(files[row]),
+                int(lines[row]),
+                f"event {ids[row]} ({frame['event_type'].iat[row]}): upstream event "
+                f"{ups.iat[row]} is not in the log (missing parent)",
+            )
+        )
+    acts = (~is_event & pd.notna(ids)).nonzero()[0]
+    for row in acts[known.get_indexer(ids[acts]) < 0]:
+        problems.append(
+            LogProblem(
+                str(files[row]),
+                int(lines[row]),
+                f"action {frame['action'].iat[row]} handled event {ids[row]}, "
+                "which is not in the log",
+            )
+        )
+    problems.extend(_cycles(frame, known, has_up, parent_pos))
+    return problems
+
+
+def _cycles(
+    frame: pd.DataFrame, known: pd.Index, has_up: np.ndarray, parent_pos: np.ndarray
+) -> list[LogProblem]:
+    """Events whose upstream chain never reaches an input event (pointer doubling)."""
+    n = len(known)
+    if n == 0:
+        return []
+    ids = frame["event_id"].to_numpy()
+    node_of_row = known.get_indexer(ids[has_up])
+    parent = np.full(n + 1, n, dtype=np.int64)
+    linked = parent_pos >= 0
+    parent[node_of_row[linked]] = parent_pos[linked]
+    for _ in range(max(1, int(n).bit_length() + 1)):
+        parent = parent[parent]
+    looping = (parent[:n] != n).nonzero()[0]
+    if len(looping) == 0:
+        return []
+    first_row = (
+        pd.Series(np.arange(len(frame)))[(frame["record_type"] == "event").to_numpy()]
+        .groupby(frame["event_id"].to_numpy()[(frame["record_type"] == "event").to_numpy()])
+        .first()
+    )
+    files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
+    out = []
+    for node in looping:
+        row = int(first_row[known[node]])
+        out.append(
+            LogProblem(
+                str(files[row]),
+                int(lines[row]),
+                f"event {known[node]}: its upstream chain loops (cycle) and never reaches "
+                "an input event",
+            )
+        )
+    return out
