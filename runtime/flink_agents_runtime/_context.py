@@ -143,40 +143,85 @@ class RunnerContext:
         return provider.get(name, resource_type, self)
 
     # -- durable calls -----------------------------------------------------------------
-    def durable_execute(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call ``func(*args, **kwargs)`` now; its result is recorded so that, with an
-        action state store, a recovered job returns it instead of calling again."""
+    def durable_execute(
+        self,
+        func: Callable[..., T],
+        *args: Any,
+        reconciler: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Call ``func(*args, **kwargs)`` now and return its result.
+
+        With an action state store (``actionStateStoreBackend``) the outcome (result or
+        exception) is recorded, and a recovered job gets it back instead of calling again;
+        calls of an action must then happen in the same order with the same functions.
+        ``reconciler`` (no arguments, keyword-only) settles a call that started but whose
+        outcome was never recorded (the job died meanwhile): it returns the call's result or
+        raises its error, e.g. by asking the remote system whether the payment went through.
+        Without a store, ``reconciler`` is never called.
+        """
         index = self._durable_index
         self._durable_index += 1
         store = self._core.durable_store
-        if store is not None:
-            found, value = store.lookup(self, index)
-            if found:
-                return value
-        result = func(*args, **kwargs)
-        if store is not None:
-            store.record(self, index, result)
+        if store is None:
+            return func(*args, **kwargs)
+        found, slot = store.lookup(self, index, func)
+        if found:
+            return slot
+        if slot.pending and reconciler is not None:
+            call: Callable[[], Any] = reconciler
+        else:
+            if reconciler is not None:
+                store.mark_pending(slot)
+
+            def call() -> Any:
+                return func(*args, **kwargs)
+
+        try:
+            result = call()
+        except Exception as exc:
+            store.record(slot, None, exc)
+            raise
+        store.record(slot, result)
         return result
 
     def durable_execute_async(
-        self, func: Callable[..., T], *args: Any, **kwargs: Any
+        self,
+        func: Callable[..., T],
+        *args: Any,
+        reconciler: Callable[[], Any] | None = None,
+        **kwargs: Any,
     ) -> DurableCall:
         """Run ``func(*args, **kwargs)`` on the async thread pool; ``await`` the result in an
-        ``async def`` action. Calls of one key stay in order; other keys progress meanwhile."""
+        ``async def`` action. Calls of one key stay in order; other keys progress meanwhile.
+        Recording and ``reconciler`` as in :meth:`durable_execute`."""
         index = self._durable_index
         self._durable_index += 1
         store = self._core.durable_store
-        if store is not None:
-            found, value = store.lookup(self, index)
-            if found:
-                done: Future[Any] = Future()
-                done.set_result(value)
-                return DurableCall(done)
+        if store is None:
+            return DurableCall(self._core.pool().submit(func, *args, **kwargs))
+        done: Future[Any]
+        try:
+            found, slot = store.lookup(self, index, func)
+        except Exception as exc:
+            done = Future()
+            done.set_exception(exc)
+            return DurableCall(done)
+        if found:
+            done = Future()
+            done.set_result(slot)
+            return DurableCall(done)
+        settle = slot.pending and reconciler is not None
+        if reconciler is not None and not settle:
+            store.mark_pending(slot)
 
         def call() -> Any:
-            result = func(*args, **kwargs)
-            if store is not None:
-                store.record(self, index, result)
+            try:
+                result = reconciler() if settle and reconciler else func(*args, **kwargs)
+            except Exception as exc:
+                store.record(slot, None, exc)
+                raise
+            store.record(slot, result)
             return result
 
         return DurableCall(self._core.pool().submit(call))

@@ -13,6 +13,7 @@ dispatched. An action's sent events and memory writes take effect only if it suc
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import time
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 
 from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._context import RunnerContext
-from flink_agents_runtime._errors import ActionFailedError
+from flink_agents_runtime._errors import ActionFailedError, FlinkAgentsError
 from flink_agents_runtime._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime._jsoncheck import check_json
 from flink_agents_runtime._memory import MemoryNode, MemoryStore
@@ -36,7 +37,12 @@ logger = logging.getLogger(__name__)
 
 
 class KeyedState(Protocol):
-    """Where short-term memory lives between inputs of a key."""
+    """Where short-term memory lives between inputs of a key.
+
+    With an action state store the core also calls ``next_seq(key) -> int``: the key's
+    input sequence number (0, 1, ...), kept in the same (checkpointed) state as memory so
+    that a restored job numbers replayed inputs as the first attempt did.
+    """
 
     def load(self, key: Any) -> MemoryNode:
         """The key's memory root (a new empty node for a new key)."""
@@ -50,6 +56,13 @@ class DictState:
 
     def __init__(self) -> None:
         self.roots: dict[Any, MemoryNode] = {}
+        self.seqs: dict[Any, int] = {}
+
+    def next_seq(self, key: Any) -> int:
+        """The key's next input sequence number (0 for its first input)."""
+        seq = self.seqs.get(key, 0)
+        self.seqs[key] = seq + 1
+        return seq
 
     def load(self, key: Any) -> MemoryNode:
         root = self.roots.get(key)
@@ -62,13 +75,30 @@ class DictState:
 
 
 class DurableStore(Protocol):
-    """Results of durable calls, for exactly-once actions across recovery."""
+    """Action states and durable call results, for exactly-once actions across recovery
+    (implemented by ``_statestore.ActionStateTracker``)."""
 
-    def lookup(self, ctx: RunnerContext, index: int) -> tuple[bool, Any]:
-        """``(True, result)`` if call ``index`` of the running action was recorded."""
+    def begin_input(self, ctx: RunnerContext, seq: int) -> None:
+        """Input number ``seq`` of ``ctx.key`` starts its cascade."""
 
-    def record(self, ctx: RunnerContext, index: int, result: Any) -> None:
-        """Record the result of call ``index`` of the running action."""
+    def begin_action(self, ctx: RunnerContext, action: str, event: Event, attempt: int) -> Any:
+        """An action starts; returns the stored state (with ``events`` and ``writes``) when
+        it completed in an earlier attempt of the job, so it is replayed, else ``None``."""
+
+    def finish_action(
+        self, ctx: RunnerContext, status: str, sent: list[Event], writes: Any
+    ) -> None:
+        """The running action ended with ``status`` ``ok`` or ``ignored``."""
+
+    def lookup(self, ctx: RunnerContext, index: int, func: Any) -> tuple[bool, Any]:
+        """``(True, result)`` if call ``index`` of the running action was recorded (a
+        recorded exception is raised); else ``(False, slot)`` for :meth:`record`."""
+
+    def mark_pending(self, slot: Any) -> None:
+        """The call of ``slot`` starts (it has a reconciler)."""
+
+    def record(self, slot: Any, result: Any, error: BaseException | None = None) -> None:
+        """Record the outcome of the call of ``slot``; callable from any thread."""
 
 
 class ResourceProvider(Protocol):
@@ -124,6 +154,12 @@ class ExecutionCore:
         self.sinks = list(sinks)
         self.record_memory = record_memory
         self.durable_store = durable_store
+        if durable_store is not None and not callable(getattr(state, "next_seq", None)):
+            raise FlinkAgentsError(
+                f"{type(state).__name__} keeps no input sequence numbers (next_seq), which an "
+                "action state store needs; this driver cannot use actionStateStoreBackend"
+            )
+        self._next_seq: Any = getattr(state, "next_seq", None)
         self.resources = resources if resources is not None else plan.resource_provider()
         self.ids = EventIds()
         self.seq = itertools.count()
@@ -219,6 +255,8 @@ class InputTask:
         short_term = MemoryStore("short_term", core.state.load(key))
         sensory = MemoryStore("sensory")
         ctx = RunnerContext(core, key, self.input_seq, short_term, sensory)
+        if core.durable_store is not None:
+            core.durable_store.begin_input(ctx, core._next_seq(key))
         first = InputEvent(value)
         first.id = core.ids.next()
         first.key = key
@@ -259,13 +297,20 @@ class InputTask:
     ) -> Generator[Future[Any], None, list[Event]]:
         core = self.core
         tracing = bool(core.sinks)
+        store = core.durable_store
         attempt = 0
         while True:
             attempt += 1
             ctx._begin(spec.name, spec.config, event.id)
+            if store is not None:
+                done = store.begin_action(ctx, spec.name, event, attempt)
+                if done is not None:
+                    return self._replay(spec.name, event, ctx, short_term, sensory, done)
             short_term.journal = []
             sensory.journal = []
-            writes: list[tuple[str, str, Any]] | None = [] if core.record_memory else None
+            writes: list[tuple[str, str, Any]] | None = (
+                [] if core.record_memory or store is not None else None
+            )
             short_term.writes = sensory.writes = writes
             wall = time.time_ns() if tracing else 0
             t0 = time.perf_counter_ns()
@@ -286,6 +331,10 @@ class InputTask:
             if error is None:
                 short_term.journal = sensory.journal = None
                 sent = ctx._sent
+                if store is not None:
+                    store.finish_action(ctx, "ok", sent, writes)
+                    if not core.record_memory:
+                        writes = None
                 if tracing:
                     self._emit_action(
                         spec.name,
@@ -327,6 +376,8 @@ class InputTask:
                     time.sleep(wait)
                 continue
             if core._strategy == "ignore":
+                if store is not None:
+                    store.finish_action(ctx, "ignored", [], [])
                 logger.warning(
                     "action %r failed on event %r for key %r; ignored: %s",
                     spec.name,
@@ -344,6 +395,42 @@ class InputTask:
                 key=self.key,
                 attempts=attempt,
             ) from error
+
+    def _replay(
+        self,
+        action: str,
+        event: Event,
+        ctx: RunnerContext,
+        short_term: MemoryStore,
+        sensory: MemoryStore,
+        done: Any,
+    ) -> list[Event]:
+        """Replay an action that completed in an earlier attempt: apply its memory writes,
+        send its events again (new ids), without running it. Emits a ``replayed`` record."""
+        stores = {"short_term": short_term, "sensory": sensory}
+        for memory, path, value in done.writes:
+            view = stores[memory].view()
+            if path.endswith("{}"):
+                view.new_object(path[:-2], overwrite=True)
+            else:
+                view.set(path, value)
+        for etype, attrs in done.events:
+            ctx.send_event(Event(type=etype, attributes=copy.deepcopy(attrs)))
+        sent = ctx._sent
+        if self.core.sinks:
+            writes = list(done.writes) if self.core.record_memory else None
+            self._emit_action(
+                action,
+                event,
+                time.time_ns(),
+                0,
+                "replayed" if done.status == "ok" else done.status,
+                1,
+                None,
+                [e.id or "" for e in sent],
+                writes,
+            )
+        return sent
 
     def _emit_action(
         self,

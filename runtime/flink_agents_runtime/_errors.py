@@ -88,3 +88,7 @@ class ResourceError(FlinkAgentsError, LookupError):
 
 class FlinkUnavailableError(FlinkAgentsError, RuntimeError):
     """A Flink path was used where Java or PyFlink is missing."""
+
+
+class ActionStateStoreError(FlinkAgentsError, RuntimeError):
+    """The action state store is misconfigured, unreachable, or failed to read or write."""

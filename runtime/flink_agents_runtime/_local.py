@@ -160,6 +160,11 @@ class LocalExecutionEnvironment:
         all_sinks: list[Any] = list(sinks)
         if recorder is not None:
             all_sinks.insert(0, recorder)
+        tracker = None  # exactly-once actions: fails fast when the store is unusable
+        if config.get("actionStateStoreBackend") is not None:
+            from flink_agents_runtime._statestore import open_tracker
+
+            tracker = open_tracker(config, run_id)
         extra = [s for s in (f(config, run_id) for f in SINK_FACTORIES) if s is not None]
         all_sinks.extend(extra)
         core = ExecutionCore(
@@ -169,6 +174,7 @@ class LocalExecutionEnvironment:
             DictState(),
             all_sinks,
             record_memory=bool(record and record_memory),
+            durable_store=tracker,
         )
         outputs: list[Output] = []
         start = time.perf_counter()
@@ -182,6 +188,10 @@ class LocalExecutionEnvironment:
             registry.sample()
             for sink in extra:
                 _close(sink)
+            if tracker is not None:
+                from flink_agents_runtime._statestore import close_tracker
+
+                close_tracker(tracker, completed=error is None)
         wall = time.perf_counter() - start
         builder._outputs[:] = [{o.key: o.value} for o in outputs]
         result = RunResult(

@@ -37,11 +37,13 @@ class ConfigOption:
     description: str
     choices: tuple[str, ...] | None = None
     unit: str | None = None
+    sensitive: bool = False
 
     @property
     def secret(self) -> bool:
-        """Whether values are masked in reprs and logs (names like key/token/password)."""
-        return bool(_SECRET_WORDS.search(self.key))
+        """Whether values are masked in reprs and logs: ``sensitive`` options (URLs that may
+        hold a password) and names like key/token/password."""
+        return self.sensitive or bool(_SECRET_WORDS.search(self.key))
 
     @property
     def is_pattern(self) -> bool:
@@ -182,8 +184,75 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "actionStateStoreBackend",
         str,
         None,
-        "Where durable call results are kept for recovery: unset (none) or sqlite.",
-        choices=("sqlite",),
+        "Exactly-once actions: where action states and durable call results are kept for "
+        "recovery; unset: none (a recovered job runs actions again).",
+        choices=("sqlite", "redis"),
+    ),
+    ConfigOption(
+        "actionStateStore.sqlite.path",
+        str,
+        None,
+        "SQLite file of the sqlite backend (one host); <temp dir>/flink-agents-nb/"
+        "action-state.sqlite when unset.",
+    ),
+    ConfigOption(
+        "actionStateStore.redis.url",
+        str,
+        "redis://127.0.0.1:6379/0",
+        "Redis of the redis backend (shared by all hosts): redis://[:password@]host:port/db.",
+        sensitive=True,
+    ),
+    ConfigOption(
+        "actionStateStore.timeout",
+        float,
+        5.0,
+        "Connect/read timeout of the action state store.",
+        unit="s",
+    ),
+    # -- Flink checkpointing and restarts (applied by the Flink driver) ---------------------
+    ConfigOption(
+        "checkpoint.interval-ms",
+        int,
+        None,
+        "Flink jobs: checkpoint this often (exactly-once outputs need it); unset: as the "
+        "cluster's Flink config says (conf/flink-config.yaml shows one).",
+        unit="ms",
+    ),
+    ConfigOption(
+        "checkpoint.mode",
+        str,
+        "exactly-once",
+        "Flink checkpointing mode.",
+        choices=("exactly-once", "at-least-once"),
+    ),
+    ConfigOption(
+        "checkpoint.dir",
+        str,
+        None,
+        "Where Flink keeps checkpoints (a URI, e.g. file:///var/flink/checkpoints); the job "
+        "manager's memory when unset.",
+    ),
+    ConfigOption(
+        "state.backend",
+        str,
+        None,
+        "Flink state backend of short-term memory: hashmap (heap) or rocksdb (disk); unset: "
+        "the cluster's default.",
+        choices=("hashmap", "rocksdb"),
+    ),
+    ConfigOption(
+        "restart.attempts",
+        int,
+        None,
+        "Flink jobs: restarts after a failure (fixed delay) before the job fails; unset: "
+        "the cluster's restart strategy.",
+    ),
+    ConfigOption(
+        "restart.delay-ms",
+        int,
+        1000,
+        "Wait between Flink restarts (with restart.attempts).",
+        unit="ms",
     ),
     # -- local runs --------------------------------------------------------------------------
     ConfigOption(
