@@ -114,6 +114,28 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Run tool calls on the async pool so other keys progress meanwhile.",
     ),
     ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
+    # -- chat models (flink_agents_runtime._chat) --------------------------------------------
+    ConfigOption(
+        "chat.max-turns",
+        int,
+        10,
+        "Most model calls one chat request may make (its tool loop); more is an error.",
+    ),
+    ConfigOption(
+        "openai.base-url",
+        str,
+        "https://api.openai.com/v1",
+        "Default base URL of OpenAIChatModelConnection (Ollama: http://localhost:11434/v1).",
+    ),
+    ConfigOption(
+        "openai.api-key",
+        str,
+        None,
+        "API key of OpenAIChatModelConnection (else env OPENAI_API_KEY); never logged.",
+    ),
+    ConfigOption(
+        "openai.timeout", float, 60.0, "Timeout of one chat-completions request.", unit="s"
+    ),
     ConfigOption(
         "job-identifier",
         str,

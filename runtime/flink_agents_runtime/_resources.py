@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 from flink_agents_runtime._agent import ResourceType
@@ -15,15 +16,24 @@ if TYPE_CHECKING:
 class PlanResources:
     """Resources of one plan, built on first use and cached for the life of the core.
 
-    A declaration is either an instance (used as is) or a zero-argument callable (a method
-    marked ``@chat_model_setup``, ``@tool``, ...) whose result is the instance. An instance
-    with a ``bind(provider)`` method is given the provider, so a chat-model setup can find
-    its connection, prompt and tools by name.
+    A declaration is an instance (used as is), a ``ResourceDescriptor`` (built), or a
+    zero-argument callable (a method marked ``@chat_model_setup``, ``@prompt``, ...) whose
+    result is one of those. A tool declaration that is a plain function (``@tool``) is the
+    tool itself: it is wrapped with ``Tool.from_callable`` under its resource name.
+
+    A built instance with ``open(context)`` is opened once with this provider as context
+    (``context.get(name, type)`` and ``context.config``), so a chat-model setup finds its
+    connection, prompt and tools by name; an instance with ``bind(provider)`` is bound.
+
+    Attributes:
+        config: the configuration of the run (set from the first context that asks).
     """
 
-    def __init__(self, plan: AgentPlan) -> None:
+    def __init__(self, plan: AgentPlan, config: Any = None) -> None:
         self._plan = plan
         self._cache: dict[tuple[ResourceType, str], Any] = {}
+        self._opening: set[tuple[ResourceType, str]] = set()
+        self.config = config
 
     def find_type(self, name: str) -> ResourceType:
         """The type of the resource ``name`` (error if missing or ambiguous)."""
@@ -43,6 +53,8 @@ class PlanResources:
 
     def get(self, name: str, resource_type: Any = None, ctx: RunnerContext | None = None) -> Any:
         """The resource ``name`` of ``resource_type`` (found by name when ``None``)."""
+        if ctx is not None and self.config is None:
+            self.config = ctx.config
         rtype = ResourceType(resource_type) if resource_type is not None else self.find_type(name)
         cached = self._cache.get((rtype, name))
         if cached is not None:
@@ -50,21 +62,65 @@ class PlanResources:
         named = self._plan.resources.get(rtype, {})
         if name not in named:
             raise ResourceError(f"no {rtype.value} named {name!r}; declared: {self.names()}")
-        declaration = named[name]
-        instance = declaration() if _is_factory(declaration) else declaration
-        bind = getattr(instance, "bind", None)
-        if callable(bind):
-            bind(self)
+        if (rtype, name) in self._opening:
+            raise ResourceError(f"{rtype.value} {name!r} references itself while opening")
+        self._opening.add((rtype, name))
+        try:
+            instance = self._build(rtype, name, named[name])
+            open_ = getattr(instance, "open", None)
+            if callable(open_) and _takes_one_arg(open_):
+                open_(self)
+            bind = getattr(instance, "bind", None)
+            if callable(bind):
+                bind(self)
+        finally:
+            self._opening.discard((rtype, name))
         self._cache[(rtype, name)] = instance
         return instance
 
+    def _build(self, rtype: ResourceType, name: str, declaration: Any) -> Any:
+        from flink_agents_runtime._chat._model import ResourceDescriptor
+        from flink_agents_runtime._chat._tool import Tool
+
+        if rtype is ResourceType.TOOL and not isinstance(declaration, (Tool, ResourceDescriptor)):
+            if not callable(declaration):
+                raise ResourceError(f"tool {name!r} must be a Tool or a function: {declaration!r}")
+            result = declaration() if _is_tool_factory(declaration) else None
+            if isinstance(result, (Tool, ResourceDescriptor)):
+                declaration = result
+            else:
+                return Tool.from_callable(declaration, name=name)
+        instance = declaration() if _is_factory(declaration) else declaration
+        if isinstance(instance, ResourceDescriptor):
+            instance = instance.build()
+        return instance
+
+
+def _takes_one_arg(func: Any) -> bool:
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 1 and params[0].default is params[0].empty
+
+
+def _is_tool_factory(func: Any) -> bool:
+    """A zero-argument function annotated to return a Tool/descriptor (not a tool itself)."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return False
+    ret = sig.return_annotation
+    text = ret if isinstance(ret, str) else getattr(ret, "__name__", "")
+    return not sig.parameters and any(w in str(text) for w in ("Tool", "ResourceDescriptor"))
+
 
 def _is_factory(declaration: Any) -> bool:
-    import inspect
-
     if not callable(declaration) or isinstance(declaration, type):
         return False
     if hasattr(declaration, "bind") or hasattr(declaration, "__call_resource__"):
+        return False
+    if hasattr(declaration, "open") or hasattr(declaration, "resource_type"):
         return False
     try:
         sig = inspect.signature(declaration)
