@@ -284,6 +284,39 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "How often a local run samples every metric into its time series.",
         unit="ms",
     ),
+    # -- the Flink driver --------------------------------------------------------------------
+    ConfigOption(
+        "flink.execution-mode",
+        str,
+        "thread",
+        "PyFlink python.execution-mode for agent jobs: thread (embedded, faster) or process.",
+        choices=("thread", "process"),
+    ),
+    ConfigOption(
+        "flink.python-executable",
+        str,
+        None,
+        "python.executable of agent jobs; the running interpreter when unset.",
+    ),
+    ConfigOption(
+        "flink.ship-runtime",
+        bool,
+        True,
+        "Ship the flink_agents_runtime package with each job (for clusters lacking it).",
+    ),
+    ConfigOption(
+        "flink.parallelism",
+        int,
+        None,
+        "Parallelism of the agent operator; the Flink environment's default when unset.",
+    ),
+    ConfigOption(
+        "flink.metrics-sync-interval-ms",
+        float,
+        1000.0,
+        "How often a Flink subtask pushes its metric increments to Flink's metric system.",
+        unit="ms",
+    ),
 )
 
 
