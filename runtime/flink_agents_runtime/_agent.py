@@ -46,11 +46,11 @@ class ActionSpec:
     event_types: tuple[str, ...]
     func: Callable[..., Any]
     config: dict[str, Any] = field(default_factory=dict)
+    #: Whether the action is a coroutine function (``async def``); derived, not passed.
+    is_async: bool = field(init=False, default=False)
 
-    @property
-    def is_async(self) -> bool:
-        """Whether the action is a coroutine function (``async def``)."""
-        return inspect.iscoroutinefunction(self.func)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", inspect.iscoroutinefunction(self.func))
 
 
 def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], Any]:

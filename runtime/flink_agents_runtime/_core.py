@@ -112,13 +112,13 @@ class EventIds:
     """UUID-shaped event ids: a random per-core prefix plus a counter (fast, unique)."""
 
     def __init__(self) -> None:
-        self._prefix = uuid.uuid4().hex[:20]
+        h = uuid.uuid4().hex
+        self._prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-"
         self._counter = itertools.count()
 
     def next(self) -> str:
         """A new id."""
-        h = f"{self._prefix}{next(self._counter):012x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        return f"{self._prefix}{next(self._counter):012x}"
 
 
 class ExecutionCore:
@@ -260,7 +260,8 @@ class InputTask:
         first = InputEvent(value)
         first.id = core.ids.next()
         first.key = key
-        self._emit_event(first)
+        if core.sinks:
+            self._emit_event(first)
         queue: deque[Event] = deque((first,))
         by_type = core.plan.actions_by_type
         events_counter, events_meter = core._events, core._events_rate
@@ -274,18 +275,19 @@ class InputTask:
                     continue
                 for spec in by_type.get(event.type, ()):
                     sent = yield from self._run_action(spec, event, ctx, short_term, sensory)
-                    for new in sent:
-                        self._emit_event(new)
-                    queue.extend(sent)
+                    if sent:
+                        if core.sinks:
+                            for new in sent:
+                                self._emit_event(new)
+                        queue.extend(sent)
         finally:
             core.state.save(key, short_term.root)
 
     def _emit_event(self, event: Event) -> None:
         core = self.core
-        if core.sinks:
-            rec = EventRecord(next(core.seq), self.input_seq, self.key, event, time.time_ns())
-            for sink in core.sinks:
-                sink.on_event(rec)
+        rec = EventRecord(next(core.seq), self.input_seq, self.key, event, time.time_ns())
+        for sink in core.sinks:
+            sink.on_event(rec)
 
     def _run_action(
         self,

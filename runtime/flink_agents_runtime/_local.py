@@ -267,6 +267,22 @@ def _drive(
         for fut in ready:
             advance(waiting.pop(fut))
 
+    if not any(spec.is_async for spec in core.plan.actions.values()):
+        # No action can wait, so no key is ever busy: one task at a time, to completion.
+        start = core.start
+        for key, value in records:
+            task = start(key, value)
+            task.step()
+            if task.outputs:
+                outputs.extend(Output(key, task.input_seq, v) for v in task.outputs)
+            done += 1
+            if done % every == 0:
+                registry.maybe_sample()
+                if progress is not None:
+                    progress(done, total)
+        if progress is not None:
+            progress(done, total)
+        return
     for key, value in records:
         queued = busy.get(key)
         if queued is not None:
