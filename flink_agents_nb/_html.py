@@ -28,7 +28,12 @@ def to_json(value: Any, indent: int | None = 2) -> str:
 
 def short(value: Any, limit: int = CELL_CHARS) -> str:
     """A one-line text of ``value`` cut to ``limit`` characters (not escaped)."""
-    text = value if isinstance(value, str) else to_json(value, indent=None)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (dict, list, tuple)):
+        text = to_json(value, indent=None)
+    else:
+        text = str(value)
     text = text.replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
