@@ -69,6 +69,11 @@ def _call_model(
             except Exception as exc:
                 retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
                 if attempt >= retries or not retryable:
+                    if attempt:  # retried in place already: the core need not retry again
+                        try:
+                            exc.retryable = False  # type: ignore[attr-defined]
+                        except AttributeError:
+                            pass
                     raise
                 pause = wait_s * (2**attempt)
                 attempt += 1

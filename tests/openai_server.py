@@ -1,0 +1,226 @@
+"""A small OpenAI-compatible chat-completions server for tests and benchmarks.
+
+Binds 127.0.0.1 on a free port, serves ``POST /v1/chat/completions`` from a thread pool
+(one thread per connection), and behaves according to the request's ``model``:
+
+- ``echo`` (and any unknown model): answers ``echo: <last user message>``.
+- ``tool-caller``: first asks for ``lookup_order`` with the first number in the user
+  message; once a tool result is in the conversation, answers ``result: <tool content>``.
+- ``error-<status>``: answers that HTTP status with an OpenAI-style error body.
+- ``flaky-<n>``: answers 503 to the first ``n`` requests of a conversation (same last user
+  message), then like ``echo``.
+- ``malformed``: 200 with a body that is not JSON; ``no-choices``: 200 JSON without
+  choices; ``bad-args``: a tool call whose arguments are not JSON.
+- ``slow``: like ``echo`` after ``slow_delay_s``; ``wait-<ms>``: like ``echo`` after ``ms``.
+- ``error-401`` echoes the bearer token in its message (as real servers do, partly), so
+  tests can check that the client redacts it.
+- a model in :attr:`OpenAIServer.canned`: the next canned response body from its list.
+
+Every reply waits ``delay_s`` first (the benchmark's model latency). Usage counts words
+(whitespace-separated) of the request's message contents and of the answer. Requests are
+recorded in :attr:`OpenAIServer.requests` (path, headers, body).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def _words(text: str | None) -> int:
+    return len((text or "").split())
+
+
+class OpenAIServer:
+    """The server; use as a context manager or call :meth:`start` / :meth:`stop`.
+
+    Attributes:
+        url: base URL, ``http://127.0.0.1:<port>/v1``.
+        delay_s: wait before every reply (seconds).
+        slow_delay_s: extra wait of the ``slow`` model.
+        canned: model name -> list of response bodies (dicts or raw str), served in order.
+        requests: every request received: ``{"path", "headers", "body"}``.
+        max_in_flight: the most requests handled at once so far.
+    """
+
+    def __init__(self, delay_s: float = 0.0, slow_delay_s: float = 2.0) -> None:
+        self.delay_s = delay_s
+        self.slow_delay_s = slow_delay_s
+        self.canned: dict[str, list[Any]] = {}
+        self.requests: list[dict[str, Any]] = []
+        self._flaky: dict[str, int] = defaultdict(int)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                return
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    self._send(400, {"error": {"message": "request body is not JSON"}})
+                    return
+                with server._lock:
+                    server.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body}
+                    )
+                if not self.path.endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    if server.delay_s:
+                        time.sleep(server.delay_s)
+                    status, reply = server.reply(body, self.headers.get("Authorization", ""))
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+                self._send(status, reply)
+
+            def _send(self, status: int, reply: Any) -> None:
+                data = reply.encode() if isinstance(reply, str) else json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.port = int(self._httpd.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> OpenAIServer:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> OpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- behaviour -------------------------------------------------------------------------
+    def reset_counters(self) -> None:
+        """Forget recorded requests and the in-flight maximum."""
+        with self._lock:
+            self.requests.clear()
+            self.max_in_flight = 0
+
+    def reply(self, body: dict[str, Any], auth: str = "") -> tuple[int, Any]:
+        """``(status, body)`` for a request body."""
+        model = str(body.get("model", ""))
+        messages = body.get("messages") or []
+        with self._lock:
+            queue = self.canned.get(model)
+            if queue:
+                return 200, queue.pop(0)
+        m = re.fullmatch(r"error-(\d{3})", model)
+        if m:
+            status = int(m.group(1))
+            echo = f" (key: {auth.removeprefix('Bearer ')})" if status == 401 else ""
+            return status, {
+                "error": {
+                    "message": f"simulated error {status} for model {model}{echo}",
+                    "type": "invalid_request_error" if status < 500 else "server_error",
+                    "code": f"e{status}",
+                }
+            }
+        last_user = next(
+            (x.get("content") or "" for x in reversed(messages) if x.get("role") == "user"), ""
+        )
+        m = re.fullmatch(r"flaky-(\d+)", model)
+        if m:
+            with self._lock:
+                self._flaky[last_user] += 1
+                failed = self._flaky[last_user] <= int(m.group(1))
+            if failed:
+                return 503, {"error": {"message": "overloaded, try again", "type": "server_error"}}
+        if model == "malformed":
+            return 200, "<html>this is not json"
+        if model == "no-choices":
+            return 200, {"id": "x", "object": "chat.completion", "model": model}
+        if model == "slow":
+            time.sleep(self.slow_delay_s)
+        m = re.fullmatch(r"wait-(\d+)", model)
+        if m:
+            time.sleep(int(m.group(1)) / 1000)
+        message: dict[str, Any]
+        if model in ("tool-caller", "bad-args"):
+            tool_msgs = [x for x in messages if x.get("role") == "tool"]
+            if tool_msgs:
+                message = {"role": "assistant", "content": f"result: {tool_msgs[-1]['content']}"}
+            else:
+                number = re.search(r"\d+", last_user)
+                args = json.dumps({"order_id": number.group(0) if number else "none"})
+                message = {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": f"call_srv_{len(messages)}",
+                            "type": "function",
+                            "function": {
+                                "name": "lookup_order",
+                                "arguments": args if model == "tool-caller" else "{not json",
+                            },
+                        }
+                    ],
+                }
+        else:
+            message = {"role": "assistant", "content": f"echo: {last_user}"}
+        prompt = sum(_words(x.get("content")) for x in messages)
+        completion = _words(message.get("content")) + 3 * len(message.get("tool_calls") or [])
+        return 200, {
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+        }
+
+
+if __name__ == "__main__":  # a manual run: serve until Ctrl-C
+    with OpenAIServer() as srv:
+        print(srv.url)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
