@@ -115,7 +115,13 @@ class AgentProcessFunction(KeyedProcessFunction):
         if not LevelResolver.from_config(config).all_off and (kind != "file" or self._log_dir):
             sinks.append(EventLogSink.for_task(config, self._job_id, task, subtask, group))
         self._sinks = sinks
-        self._core = ExecutionCore(plan, config, group, FlinkKeyedState(state), sinks)
+        # Exactly-once actions (issue 7): the action state store and per-key input numbers.
+        from flink_agents_runtime._recovery import open_subtask_store
+
+        keyed, self._durable = open_subtask_store(
+            runtime_context, FlinkKeyedState(state), config, self._job_id
+        )
+        self._core = ExecutionCore(plan, config, group, keyed, sinks, durable_store=self._durable)
         self._sync_ns = int(float(config.get("flink.metrics-sync-interval-ms")) * 1e6)
         self._next_sync = time.perf_counter_ns() + self._sync_ns
 
@@ -145,6 +151,8 @@ class AgentProcessFunction(KeyedProcessFunction):
             return
         self._core = None
         core.close()
+        if self._durable is not None:
+            self._durable.close()
         for sink in self._sinks:
             try:
                 sink.close()

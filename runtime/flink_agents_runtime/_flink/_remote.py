@@ -46,6 +46,34 @@ logger = logging.getLogger(__name__)
 FIXED_JOB_ID = "$internal.pipeline.job-id"
 
 
+def pair_key(pair: Any) -> Any:
+    """Key selector of ``(key, value)`` elements."""
+    return pair[0]
+
+
+def pair_value(pair: Any) -> Any:
+    """Value selector of ``(key, value)`` elements."""
+    return pair[1]
+
+
+def job_failure(exc: BaseException, job_name: str) -> FlinkAgentsError:
+    """A :class:`JobFailedError` from a py4j error of a failed job: the innermost cause
+    (the Python exception raised in the worker, e.g. an action's error) first."""
+    text = str(exc)
+    causes = [
+        line.split("Caused by: ", 1)[1] for line in text.splitlines() if "Caused by: " in line
+    ]
+    root = causes[-1] if causes else text.strip().splitlines()[0] if text.strip() else repr(exc)
+    python = [c for c in causes if "PythonException" in c]
+    if python:
+        root = python[-1].split("PythonException: ", 1)[-1]
+    return JobFailedError(f"Flink job {job_name!r} failed: {root}")
+
+
+class JobFailedError(FlinkAgentsError, RuntimeError):
+    """A Flink job of an agent failed; the message starts with the worker's error."""
+
+
 def new_job_id() -> str:
     """A Flink job id: 32 lowercase hex digits."""
     return uuid.uuid4().hex
@@ -148,6 +176,16 @@ class RemoteAgentBuilder:
             env = self._env
             if self.job_id is None:
                 self.job_id = env._fix_job_id()
+            # Issue 7: checkpointing/restarts from the config; an unusable action state
+            # store fails here, before the job is submitted.
+            from flink_agents_runtime._recovery import (
+                check_action_state_store,
+                configure_checkpointing,
+                store_namespace,
+            )
+
+            configure_checkpointing(env.env, env.config)
+            check_action_state_store(env.config, store_namespace(env.config, self.job_id))
             payload = dump_plan(self._plan, env.config, extra=(type(self._agent),))
             function = AgentProcessFunction(
                 payload, self.job_id, self._value_selector, with_meta=with_meta, emit=emit
