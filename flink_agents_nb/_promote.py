@@ -113,15 +113,15 @@ def compare(local: RunResult, flink: RunResult) -> ParityReport:
     report = ParityReport()
     lo, fo = _per_key(local.outputs), _per_key(flink.outputs)
     bad = [k for k in set(lo) | set(fo) if lo.get(k) != fo.get(k)]
-    report.checks.append(
-        ParityCheck(
-            "outputs per key",
-            not bad,
-            f"{len(local.outputs)} outputs over {len(lo)} keys"
-            if not bad
-            else f"{len(bad)} keys differ, e.g. {bad[0]!r}: local {lo.get(bad[0])!r} vs flink {fo.get(bad[0])!r}",
+    if bad:
+        first = bad[0]
+        detail = (
+            f"{len(bad)} keys differ, e.g. {first!r}: local {lo.get(first)!r} "
+            f"vs flink {fo.get(first)!r}"
         )
-    )
+    else:
+        detail = f"{len(local.outputs)} outputs over {len(lo)} keys"
+    report.checks.append(ParityCheck("outputs per key", not bad, detail))
     if local.events is not None and flink.events is not None:
         le = Tally(r.event.type for r in local.events)
         fe = Tally(r.event.type for r in flink.events)
