@@ -68,7 +68,7 @@ class LocalAgentBuilder:
         self._env = env
         self._inputs = inputs
         self._agent: Agent | None = None
-        self._outputs: list[Any] = []
+        self._outputs: list[Any] | None = None  # filled by execute once to_list() asked
 
     def apply(self, agent: Agent) -> LocalAgentBuilder:
         """Bind ``agent`` (compiled when the run starts, so later edits are picked up)."""
@@ -80,7 +80,10 @@ class LocalAgentBuilder:
         return self
 
     def to_list(self) -> list[Any]:
-        """The output list, ``[{key: output}, ...]``, filled by :meth:`execute`."""
+        """The output list, ``[{key: output}, ...]``, filled by :meth:`execute` (as in Flink
+        Agents: call it before ``execute`` and read it after)."""
+        if self._outputs is None:
+            self._outputs = []
         return self._outputs
 
     def execute(self, **kwargs: Any) -> RunResult:
@@ -193,7 +196,8 @@ class LocalExecutionEnvironment:
 
                 close_tracker(tracker, completed=error is None)
         wall = time.perf_counter() - start
-        builder._outputs[:] = [{o.key: o.value} for o in outputs]
+        if builder._outputs is not None:
+            builder._outputs[:] = [{o.key: o.value} for o in outputs]
         result = RunResult(
             run_id=run_id,
             agent=plan.name,
