@@ -38,6 +38,7 @@ from flink_agents_runtime import (
     tool,
 )
 
+from flink_agents_nb._diff import RunDiff, diff
 from flink_agents_nb._environment import (
     AgentsExecutionEnvironment,
     NotebookAgentBuilder,
@@ -46,7 +47,10 @@ from flink_agents_nb._environment import (
     local,
 )
 from flink_agents_nb._frames import RECORD_COLUMNS
+from flink_agents_nb._inspect import Inspector, inspect
+from flink_agents_nb._live import LiveChart
 from flink_agents_nb._run import Run
+from flink_agents_nb._stepper import Breakpoint, Stepper, StepView
 
 __version__ = "0.1.0"
 
@@ -57,6 +61,7 @@ __all__ = [
     "AgentConfiguration",
     "AgentDefinitionError",
     "AgentsExecutionEnvironment",
+    "Breakpoint",
     "ConfigError",
     "Counter",
     "Event",
@@ -67,6 +72,8 @@ __all__ = [
     "Histogram",
     "InputError",
     "InputEvent",
+    "Inspector",
+    "LiveChart",
     "MemoryAccessError",
     "MemoryObject",
     "Meter",
@@ -77,13 +84,18 @@ __all__ = [
     "ResourceError",
     "ResourceType",
     "Run",
+    "RunDiff",
     "RunResult",
     "RunnerContext",
+    "StepView",
+    "Stepper",
     "__version__",
     "action",
     "chat_model_connection",
     "chat_model_setup",
+    "diff",
     "frame_to_records",
+    "inspect",
     "local",
     "prompt",
     "tool",

@@ -11,11 +11,12 @@ record (measured in ``tests/test_charts.py`` against the same run without it).
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import plotly.graph_objects as go
+from typing import TYPE_CHECKING, Any
 
 from flink_agents_nb._html import esc
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 
 class LiveChart:
@@ -95,6 +96,8 @@ class LiveChart:
 
     def figure(self) -> go.Figure:
         """The current figure (a plain ``go.Figure``)."""
+        import plotly.graph_objects as go
+
         fig = go.Figure(
             [
                 go.Scatter(

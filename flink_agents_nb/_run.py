@@ -160,6 +160,31 @@ class Run:
                 f"{self.result.num_inputs} inputs); execute with record=True to keep them"
             )
 
+    # -- views (stepper, charts, report; imported lazily) --------------------------------
+    def step(self) -> Any:
+        """The stepper over this run's events (the same one each call: position and filters
+        survive re-rendering); see :class:`flink_agents_nb.Stepper`."""
+        if "_stepper" not in self.__dict__:
+            from flink_agents_nb._stepper import Stepper
+
+            self.__dict__["_stepper"] = Stepper(self)
+        return self.__dict__["_stepper"]
+
+    @property
+    def plot(self) -> Any:
+        """Charts: ``run.plot.throughput()``, ``.latency()``, ``.tokens()``,
+        ``.waterfall(key=..., input_seq=...)``, ``.dashboard()`` (plotly figures)."""
+        from flink_agents_nb._charts import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def report(self, path: Any) -> Any:
+        """Write one self-contained HTML report (summary, charts, event table) to ``path``;
+        returns the path."""
+        from flink_agents_nb._report import write_report
+
+        return write_report(self, path)
+
     # -- display -----------------------------------------------------------------------
     def __repr__(self) -> str:
         return f"<Run {self.summary().splitlines()[0]}>"

@@ -49,7 +49,10 @@ def test_core_names_are_pinned() -> None:
         "OutputEvent",
         "Run",
         "RunnerContext",
+        "Stepper",
         "action",
+        "diff",
+        "inspect",
         "local",
     }
     assert pinned <= set(flink_agents_nb.__all__)
