@@ -23,6 +23,7 @@ recorded in :attr:`OpenAIServer.requests` (path, headers, body).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -45,7 +46,7 @@ class OpenAIServer:
         slow_delay_s: extra wait of the ``slow`` model.
         canned: model name -> list of response bodies (dicts or raw str), served in order.
         requests: every request received: ``{"path", "headers", "body"}``.
-        max_in_flight: the most requests handled at once so far.
+        max_in_flight: the most requests handled at once so far, by model.
     """
 
     def __init__(self, delay_s: float = 0.0, slow_delay_s: float = 2.0) -> None:
@@ -54,8 +55,8 @@ class OpenAIServer:
         self.canned: dict[str, list[Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self._flaky: dict[str, int] = defaultdict(int)
-        self.in_flight = 0
-        self.max_in_flight = 0
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.max_in_flight: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()
         server = self
 
@@ -80,16 +81,19 @@ class OpenAIServer:
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
+                model = str(body.get("model"))
                 with server._lock:
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    server.in_flight[model] += 1
+                    server.max_in_flight[model] = max(
+                        server.max_in_flight[model], server.in_flight[model]
+                    )
                 try:
                     if server.delay_s:
                         time.sleep(server.delay_s)
                     status, reply = server.reply(body, self.headers.get("Authorization", ""))
                 finally:
                     with server._lock:
-                        server.in_flight -= 1
+                        server.in_flight[model] -= 1
                 self._send(status, reply)
 
             def _send(self, status: int, reply: Any) -> None:
@@ -98,7 +102,9 @@ class OpenAIServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                # the client may have given up (timeout)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
@@ -131,7 +137,7 @@ class OpenAIServer:
         """Forget recorded requests and the in-flight maximum."""
         with self._lock:
             self.requests.clear()
-            self.max_in_flight = 0
+            self.max_in_flight.clear()
 
     def reply(self, body: dict[str, Any], auth: str = "") -> tuple[int, Any]:
         """``(status, body)`` for a request body."""
