@@ -62,6 +62,7 @@ class OpenAIServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms stall)
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
@@ -106,8 +107,11 @@ class OpenAIServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many clients connect at once (the default is 5)
+            daemon_threads = True
+
+        self._httpd = Server(("127.0.0.1", 0), Handler)
         self.port = int(self._httpd.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self._thread: threading.Thread | None = None
