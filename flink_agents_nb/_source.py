@@ -39,8 +39,10 @@ def record_frame_of(source: Any) -> pd.DataFrame:
             f"{type(source).__name__}"
         )
     missing = [c for c in RECORD_COLUMNS if c not in frame.columns]
-    if missing:
+    if "record_type" in missing or "event_type" in missing:
         raise ValueError(f"record frame lacks columns {missing}; expected RECORD_COLUMNS")
+    if missing:  # an older or partial frame: the views treat absent fields as unknown
+        frame = frame.assign(**{c: None for c in missing})
     return frame
 
 

@@ -52,9 +52,9 @@ class StepView:
             ``attributes``, ``timestamp``, ...).
         actions: the action attempts that handled it: ``action``, ``status``, ``duration_ms``,
             ``attempt``, ``error``, ``sent_event_ids``.
-        cause: ``{"event_id", "event_type", "action"}`` of the event (and action) that sent it,
-            or ``None`` for an input event.
-        caused: the events its handlers sent, same shape.
+        cause: the event whose handler sent this one: ``{"event_id", "event_type",
+            "action"}`` (``action``: the handler that sent it), ``None`` for an input event.
+        caused: the events its handlers sent: ``event_id``, ``event_type``, ``action``.
         short_term / sensory: the key's memory after this event's handlers ran.
         changes: what this step changed in memory.
         memory_recorded: whether the source recorded memory writes at all.
@@ -436,7 +436,9 @@ class Stepper:
             total=self.total,
             record=record,
             actions=actions,
-            cause=self._brief(parent) if parent >= 0 else None,
+            cause={**self._brief(parent), "action": record.get("upstream_action")}
+            if parent >= 0
+            else None,
             caused=caused,
             short_term=short_term,
             sensory=sensory,
