@@ -160,6 +160,12 @@ class Run:
                 f"{self.result.num_inputs} inputs); execute with record=True to keep them"
             )
 
+    def token_usage(self, prices: Any = None) -> pd.DataFrame:
+        """Tokens and cost per model and action; see :func:`flink_agents_nb.token_usage`."""
+        from flink_agents_nb._costs import token_usage
+
+        return token_usage(self.result, prices)
+
     # -- views (stepper, charts, report; imported lazily) --------------------------------
     def step(self) -> Any:
         """The stepper over this run's events (the same one each call: position and filters

@@ -1,0 +1,198 @@
+"""Token usage and cost per model and action, from a run or event-log records.
+
+Prices: a table of USD per 1M input (prompt) and output (completion) tokens per model name,
+``{"gpt-4o-mini": {"input": 0.15, "output": 0.60}}`` (``prompt``/``completion`` keys or an
+``(input, output)`` pair are accepted too), given as a dict, or a YAML path with a
+``models:`` mapping. Without one: ``$FLINK_AGENTS_NB_PRICES``, else ``conf/prices.yaml`` in
+the working directory or one of its parents. Models without a price show their usage with
+a NaN cost; cost is computed here, never logged.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+USAGE_COLUMNS = (
+    "model",
+    "action",
+    "responses",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "input_usd_per_1m",
+    "output_usd_per_1m",
+    "cost_usd",
+)
+
+Prices = Mapping[str, tuple[float, float]]
+
+
+def _pair(entry: Any) -> tuple[float, float] | None:
+    if isinstance(entry, (list, tuple)) and len(entry) == 2:
+        return float(entry[0]), float(entry[1])
+    if isinstance(entry, Mapping):
+        inp = next((entry[k] for k in ("input", "prompt") if k in entry), None)
+        out = next((entry[k] for k in ("output", "completion") if k in entry), None)
+        if inp is not None and out is not None:
+            return float(inp), float(out)
+    return None
+
+
+def find_prices_file(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """``$FLINK_AGENTS_NB_PRICES``, else the nearest ``conf/prices.yaml`` from ``start``
+    (the working directory) upwards, else ``None``."""
+    env = os.environ.get("FLINK_AGENTS_NB_PRICES")
+    if env:
+        return Path(env)
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "conf" / "prices.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_prices(prices: Any = None) -> dict[str, tuple[float, float]]:
+    """The price table as ``{model: (input, output)}`` USD per 1M tokens.
+
+    ``prices``: a mapping, a YAML path, or ``None`` (see the module docstring). Entries that
+    do not parse are skipped. A missing default file gives an empty table.
+    """
+    if prices is None:
+        path = find_prices_file()
+        if path is None:
+            return {}
+        prices = path
+    if isinstance(prices, (str, os.PathLike)):
+        data = yaml.safe_load(Path(prices).read_text(encoding="utf-8")) or {}
+        prices = data.get("models", data.get("prices", data)) if isinstance(data, dict) else {}
+    out: dict[str, tuple[float, float]] = {}
+    for model, entry in dict(prices).items():
+        pair = _pair(entry)
+        if pair is not None:
+            out[str(model)] = pair
+    return out
+
+
+def cost_of(model: Any, prompt: int, completion: int, prices: Any = None) -> float | None:
+    """USD cost of ``prompt`` + ``completion`` tokens of ``model``; ``None`` when unpriced."""
+    pair = load_prices(prices).get(str(model))
+    if pair is None:
+        return None
+    return (prompt * pair[0] + completion * pair[1]) / 1e6
+
+
+# -- collecting usage ----------------------------------------------------------------------
+def _event_fields(rec: Any) -> tuple[str | None, dict[str, Any], str | None]:
+    """``(event type, attributes, upstream action)`` of a record in any accepted shape."""
+    if hasattr(rec, "event") and hasattr(rec.event, "attributes"):  # runtime EventRecord
+        ev = rec.event
+        return ev.type, ev.attributes, ev.upstream_action_name
+    if isinstance(rec, Mapping):
+        nested = rec.get("event")
+        ev = nested if isinstance(nested, Mapping) else rec
+        etype = ev.get("eventType") or ev.get("event_type") or ev.get("type")
+        attrs = ev.get("eventAttributes") or ev.get("attributes") or {}
+        upstream = (
+            ev.get("upstreamActionName") or ev.get("upstream_action") or rec.get("upstream_action")
+        )
+        return etype, dict(attrs) if isinstance(attrs, Mapping) else {}, upstream
+    return None, {}, None
+
+
+def _from_records(records: Iterable[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for rec in records:
+        etype, attrs, upstream = _event_fields(rec)
+        if etype != "_chat_response_event":
+            continue
+        response = attrs.get("response") if isinstance(attrs.get("response"), Mapping) else {}
+        extra = response.get("extra_args") or {}
+        prompt = attrs.get("promptTokens", attrs.get("gen_ai.usage.input_tokens"))
+        completion = attrs.get("completionTokens", attrs.get("gen_ai.usage.output_tokens"))
+        rows.append(
+            {
+                "model": attrs.get("model") or extra.get("model_name") or "(unknown)",
+                "action": attrs.get("requested_by") or upstream or "(unknown)",
+                "responses": 1,
+                "prompt_tokens": int(
+                    prompt if prompt is not None else extra.get("promptTokens", 0)
+                ),
+                "completion_tokens": int(
+                    completion if completion is not None else extra.get("completionTokens", 0)
+                ),
+            }
+        )
+    return rows
+
+
+def _from_metrics(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
+    usage: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, value in counts.items():
+        if not name.startswith("action.") or ".model." not in name:
+            continue
+        head, _, metric = name.rpartition(".")
+        if metric not in ("promptTokens", "completionTokens"):
+            continue
+        action, _, model = head[len("action.") :].partition(".model.")
+        row = usage.setdefault(
+            (model, action),
+            {
+                "model": model,
+                "action": action,
+                "responses": pd.NA,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+            },
+        )
+        row["prompt_tokens" if metric == "promptTokens" else "completion_tokens"] += int(value)
+    return list(usage.values())
+
+
+def token_usage(run_or_records: Any, prices: Any = None) -> pd.DataFrame:
+    """Tokens and cost per model and action, one row each (sorted by model, action).
+
+    ``run_or_records``: a ``Run``, a runtime ``RunResult``, a records DataFrame (``Run.events``
+    or ``read_event_log``), or an iterable of event records (flat, nested or EventRecord).
+    From events, ``action`` is the action that sent the chat request and ``responses`` counts
+    the chat responses; a run that did not record events falls back to its metrics
+    (``action.<action>.model.<model>.*Tokens``: ``action`` is the calling action). Columns:
+    :data:`USAGE_COLUMNS`; costs of unpriced models are NaN.
+    """
+    source = getattr(run_or_records, "result", run_or_records)
+    if isinstance(source, pd.DataFrame):
+        rows = _from_records(source.to_dict("records"))
+    elif hasattr(source, "metric_counts") and hasattr(source, "events"):
+        rows = (
+            _from_records(source.events)
+            if source.events is not None
+            else _from_metrics(source.metric_counts)
+        )
+    else:
+        rows = _from_records(run_or_records)
+    table = load_prices(prices)
+    frame = pd.DataFrame(rows, columns=list(USAGE_COLUMNS[:5]))
+    if not frame.empty:
+        frame = frame.groupby(["model", "action"], as_index=False, sort=True, dropna=False).agg(
+            responses=("responses", "sum"),
+            prompt_tokens=("prompt_tokens", "sum"),
+            completion_tokens=("completion_tokens", "sum"),
+        )
+    frame["total_tokens"] = frame["prompt_tokens"] + frame["completion_tokens"]
+    pairs = [table.get(str(m)) for m in frame["model"]]
+    frame["input_usd_per_1m"] = [p[0] if p else math.nan for p in pairs]
+    frame["output_usd_per_1m"] = [p[1] if p else math.nan for p in pairs]
+    frame["cost_usd"] = (
+        frame["prompt_tokens"] * frame["input_usd_per_1m"]
+        + frame["completion_tokens"] * frame["output_usd_per_1m"]
+    ) / 1e6
+    for col in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        frame[col] = frame[col].astype("int64")
+    return frame[list(USAGE_COLUMNS)].reset_index(drop=True)
