@@ -141,6 +141,25 @@ def configure_environment(env: StreamExecutionEnvironment, config: AgentConfigur
         env.add_python_file(str(shipped_runtime_dir()))
 
 
+def cluster_environment(host: str, port: int) -> StreamExecutionEnvironment:
+    """A PyFlink environment whose jobs go to the session cluster at ``host:port`` (REST).
+
+    PyFlink's ``get_execution_environment`` always builds a local (MiniCluster) environment
+    outside ``flink run``; this builds Java's environment with ``execution.target: remote``.
+    """
+    from pyflink.java_gateway import get_gateway
+
+    conf = Configuration()
+    conf.set_string("execution.target", "remote")
+    conf.set_string("rest.address", host)
+    conf.set_string("rest.port", str(port))
+    jvm = get_gateway().jvm
+    j_env = jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment(
+        conf._j_configuration
+    )
+    return StreamExecutionEnvironment(j_env)
+
+
 class RemoteAgentBuilder:
     """An input stream bound to an agent (Flink Agents' ``RemoteAgentBuilder``)."""
 
@@ -308,6 +327,9 @@ class RemoteExecutionEnvironment:
     def execute(self, job_name: str | None = None) -> Any:
         """Run the job and wait for it (PyFlink's ``JobExecutionResult``)."""
         result = self.env.execute(job_name or self.config.get("job-identifier") or "flink-agents")
+        from flink_agents_runtime._recovery import prune_finished_job
+
+        prune_finished_job(self.config, self.job_id)  # issue 7: finished: no replay needed
         self.job_id = None
         return result
 
