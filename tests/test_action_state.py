@@ -6,7 +6,6 @@ fail-fast configuration. A side-effect log outside the run (O_APPEND lines) coun
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import free_port
+from redis_server import redis_server
 
 from flink_agents_runtime import (
     ActionFailedError,
@@ -363,45 +363,8 @@ def test_redis_url_with_password_is_masked_in_config() -> None:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A redis-server on 127.0.0.1 (free port, password), stopped after the module."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.fail("redis-server is not installed: run .ci/setup (apt-get install redis-server)")
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--requirepass",
-            "pw-123",
-            "--dir",
-            str(workdir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://:pw-123@127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                RedisActionStateStore(url, "probe").close()
-                break
-            except ActionStateStoreError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.05)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_redis_store_recovery_runs_each_durable_call_once(tmp_path: Path, redis_url: str) -> None:

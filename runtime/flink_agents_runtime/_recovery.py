@@ -164,3 +164,22 @@ def read_file_sink(path: str, *, prefix: str = "part") -> list[Any]:
                 with open(os.path.join(root, name), encoding="utf-8") as f:
                     out.extend(json.loads(line) for line in f if line.strip())
     return out
+
+
+def prune_finished_job(config: AgentConfiguration, job_id: str | None) -> int:
+    """After a job finished successfully (its final checkpoint), its action states are no
+    longer needed for a restore: delete the namespace. Returns how many inputs were pruned
+    (0 without a store). Failures to prune are logged, never raised: the job succeeded."""
+    if job_id is None or config.get("actionStateStoreBackend") is None:
+        return 0
+    try:
+        store = _statestore.open_action_state_store(config, store_namespace(config, job_id))
+        if store is None:
+            return 0
+        try:
+            return store.prune_all()
+        finally:
+            store.close()
+    except Exception:
+        logger.exception("pruning the action states of finished job %s failed", job_id)
+        return 0
