@@ -398,3 +398,35 @@ def test_redis_store_api_and_bad_password(redis_url: str) -> None:
     with pytest.raises(ActionStateStoreError) as info:
         RedisActionStateStore(bad, "x")
     assert "wrong" not in str(info.value) and "****" in str(info.value)
+
+
+def test_sample_flink_config_agent_section_and_checkpoint_keys() -> None:
+    import yaml
+
+    from flink_agents_runtime._recovery import checkpoint_settings
+
+    sample = Path(__file__).resolve().parents[1] / "conf" / "flink-config.yaml"
+    cfg = AgentConfiguration().load_yaml(sample)
+    assert cfg.get("actionStateStoreBackend") == "redis"
+    assert cfg.source_of("job-identifier").startswith(str(sample))
+    flink = yaml.safe_load(sample.read_text())
+    ours = AgentConfiguration.resolve(
+        overrides={
+            "checkpoint.interval-ms": 10_000,
+            "checkpoint.dir": "file:///var/lib/flink/checkpoints",
+            "state.backend": "hashmap",
+            "restart.attempts": 5,
+            "restart.delay-ms": 5000,
+        }
+    )
+    settings = checkpoint_settings(ours)
+    assert settings == {
+        "execution.checkpointing.interval": "10000 ms",
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.dir": flink["execution"]["checkpointing"]["dir"],
+        "state.backend.type": flink["state"]["backend"]["type"],
+        "restart-strategy.type": flink["restart-strategy"]["type"],
+        "restart-strategy.fixed-delay.attempts": "5",
+        "restart-strategy.fixed-delay.delay": "5000 ms",
+    }
+    assert checkpoint_settings(AgentConfiguration()) == {}  # unset: the cluster decides
