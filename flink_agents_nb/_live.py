@@ -4,12 +4,14 @@
 ``execute(sinks=[live])`` and display ``live`` (or ``live.output``) first. Per record it only
 bumps a counter in a dict; every ``every`` records it checks the clock and, at most every
 ``interval_s`` seconds, redraws a small figure (events and actions per second by type since
-the last redraw) into an ipywidgets ``Output``. That keeps its cost to a dict update per
-record (measured in ``tests/test_charts.py`` against the same run without it).
+the last redraw) into an ipywidgets ``Output``, replacing its ``outputs`` in place. Its cost
+is a dict update per record (``benchmarks/bench_notebook.py`` measures a run with and without
+it).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,9 @@ from flink_agents_nb._html import esc
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
+
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
 class LiveChart:
@@ -42,39 +47,49 @@ class LiveChart:
         self.max_points = max_points
         self.series: dict[str, list[tuple[float, float]]] = {}
         self.redraws = 0
-        self._counts: dict[str, int] = {}
+        self._events: dict[str, int] = {}
+        self._actions: dict[str, int] = {}
         self._last: dict[str, int] = {}
-        self._n = 0
+        self._n = 0  # records counted up to the last tick
+        self._left = every
         self._t0 = time.perf_counter()
         self._t_last = self._t0
+        self.figure()  # import plotly now, not in the middle of the run
 
     # -- RecordSink ----------------------------------------------------------------------
     def on_event(self, record: Any) -> None:
         """Count an event by type."""
-        label = "event: " + record.event.type
-        c = self._counts
-        c[label] = c.get(label, 0) + 1
-        self._n += 1
-        if self._n % self.every == 0:
-            self._maybe_draw()
+        c = self._events
+        t = record.event.type
+        c[t] = c.get(t, 0) + 1
+        self._left -= 1
+        if not self._left:
+            self._tick()
 
     def on_action(self, record: Any) -> None:
         """Count an action run by name."""
-        label = "action: " + record.action
-        c = self._counts
-        c[label] = c.get(label, 0) + 1
-        self._n += 1
-        if self._n % self.every == 0:
-            self._maybe_draw()
+        c = self._actions
+        a = record.action
+        c[a] = c.get(a, 0) + 1
+        self._left -= 1
+        if not self._left:
+            self._tick()
+
+    def _tick(self) -> None:
+        self._n += self.every
+        self._left = self.every
+        if time.perf_counter() - self._t_last >= self.interval_s:
+            self.flush()
 
     def close(self) -> None:
         """Draw the last interval (call it after ``execute`` returns)."""
         self.flush()
 
     # -- drawing -------------------------------------------------------------------------
-    def _maybe_draw(self) -> None:
-        if time.perf_counter() - self._t_last >= self.interval_s:
-            self.flush()
+    @property
+    def records(self) -> int:
+        """Records seen so far."""
+        return self._n + self.every - self._left
 
     def flush(self) -> None:
         """Add a point per line for the time since the last one, and redraw."""
@@ -83,16 +98,25 @@ class LiveChart:
         if dt <= 0:
             return
         t = now - self._t0
-        for label, count in self._counts.items():
+        counts = {f"event: {k}": v for k, v in self._events.items()}
+        counts.update({f"action: {k}": v for k, v in self._actions.items()})
+        for label, count in counts.items():
             points = self.series.setdefault(label, [])
             points.append((t, (count - self._last.get(label, 0)) / dt))
             if len(points) > self.max_points:
                 del points[0]
-        self._last = dict(self._counts)
+        self._last = counts
         self._t_last = now
         self.redraws += 1
-        self.output.clear_output(wait=True)
-        self.output.append_display_data(self.figure())
+        fig = json.loads(self.figure().to_json())
+        fig["config"] = {"displaylogo": False}
+        self.output.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {PLOTLY_MIME: fig, "text/plain": f"<live chart: {self.records:,} records>"},
+                "metadata": {},
+            },
+        )
 
     def figure(self) -> go.Figure:
         """The current figure (a plain ``go.Figure``)."""
@@ -110,7 +134,7 @@ class LiveChart:
             ]
         )
         fig.update_layout(
-            title=f"Live throughput ({self._n:,} records)",
+            title=f"Live throughput ({self.records:,} records)",
             xaxis_title="seconds since start",
             yaxis_title="records per second",
             height=320,
@@ -119,5 +143,5 @@ class LiveChart:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = dict(self.output._repr_mimebundle_(include=include, exclude=exclude) or {})
-        bundle["text/plain"] = f"<LiveChart: {self._n:,} records, {self.redraws} redraws>"
+        bundle["text/plain"] = f"<LiveChart: {self.records:,} records, {self.redraws} redraws>"
         return bundle

@@ -10,7 +10,7 @@ import pytest
 import flink_agents_nb as fa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _views_agent import run_agent, write_log  # noqa: E402
+from _views_agent import run_agent, write_log
 
 TYPES = ["_input_event", "chat_response", "_output_event"]
 
@@ -43,7 +43,7 @@ def test_moves_through_events_in_order(stepper: fa.Stepper) -> None:
     assert stepper.position == 5
     assert stepper.jump(-1)["key"] == "a"
     assert stepper.first()["event_type"] == "_input_event"
-    with pytest.raises(IndexError, match="outside 0..8"):
+    with pytest.raises(IndexError, match=r"outside 0\.\.8"):
         stepper.jump(9)
 
 
