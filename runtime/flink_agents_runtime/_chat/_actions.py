@@ -19,6 +19,7 @@ action's group ``action.chat_model_action``: ``model.<model>.promptTokens`` and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from functools import partial
@@ -70,10 +71,8 @@ def _call_model(
                 retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
                 if attempt >= retries or not retryable:
                     if attempt:  # retried in place already: the core need not retry again
-                        try:
+                        with contextlib.suppress(AttributeError):
                             exc.retryable = False  # type: ignore[attr-defined]
-                        except AttributeError:
-                            pass
                     raise
                 pause = wait_s * (2**attempt)
                 attempt += 1

@@ -233,16 +233,17 @@ class ScriptedChatModelConnection(BaseChatModelConnection):
     ) -> ScriptedChatModelConnection:
         """A model that answers as recorded in an event log.
 
-        ``records`` is a JSON Lines path or an iterable of record dicts, flat (this kit)
-        or nested (Apache Flink Agents 0.3.1's ``{"event": {...}}``). Answers are queued
-        per ``key`` in record order (``seq`` when present); records without a key share
-        one queue.
+        ``records`` is a JSON Lines path, an iterable of record dicts, flat (this kit) or
+        nested (Apache Flink Agents 0.3.1's ``{"event": {...}}``), or a records DataFrame
+        (``Run.events``: ``event_type``, ``attributes``, ``key``, ``seq`` columns).
+        Answers are queued per ``key`` in record order (``seq`` when present); records
+        without a key share one queue.
         """
         recorded: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
         for pos, rec in enumerate(_read_records(records)):
             nested = rec.get("event")
             event: dict[str, Any] = nested if isinstance(nested, dict) else rec
-            etype = event.get("eventType") or event.get("type")
+            etype = event.get("eventType") or event.get("event_type") or event.get("type")
             attrs = event.get("eventAttributes") or event.get("attributes") or {}
             key = rec.get("key", event.get("key"))
             order = rec.get("seq", pos) if isinstance(rec.get("seq"), int) else pos
@@ -279,6 +280,10 @@ def _entry(etype: Any, attrs: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _read_records(records: str | Path | Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    to_dict = getattr(records, "to_dict", None)
+    if callable(to_dict):  # a DataFrame (duck-typed: the runtime does not import pandas)
+        yield from to_dict("records")
+        return
     if not isinstance(records, (str, Path)):
         yield from records
         return
