@@ -7,6 +7,7 @@ layer (DataFrame I/O, runs as DataFrames). It never imports pyflink or starts a 
 
 from __future__ import annotations
 
+from flink_agents_nb._cluster import FlinkJob, submit
 from flink_agents_nb._costs import token_usage
 from flink_agents_nb._diff import RunDiff, diff
 from flink_agents_nb._environment import (
@@ -16,9 +17,11 @@ from flink_agents_nb._environment import (
     frame_to_records,
     local,
 )
+from flink_agents_nb._export import export_job
 from flink_agents_nb._frames import RECORD_COLUMNS
 from flink_agents_nb._inspect import Inspector, inspect
 from flink_agents_nb._live import LiveChart
+from flink_agents_nb._promote import ParityReport, PromotedRun, promote
 from flink_agents_nb._run import Run
 from flink_agents_nb._stepper import Breakpoint, Stepper, StepView
 from flink_agents_runtime import (
@@ -92,6 +95,7 @@ __all__ = [
     "Event",
     "EventAttributeError",
     "FlinkAgentsError",
+    "FlinkJob",
     "FlinkUnavailableError",
     "FunctionTool",
     "Gauge",
@@ -109,6 +113,8 @@ __all__ = [
     "NotebookEnvironment",
     "OpenAIChatModelConnection",
     "OutputEvent",
+    "ParityReport",
+    "PromotedRun",
     "Prompt",
     "PromptError",
     "ResourceDescriptor",
@@ -132,10 +138,13 @@ __all__ = [
     "chat_model_setup",
     "count_tokens",
     "diff",
+    "export_job",
     "frame_to_records",
     "inspect",
     "local",
+    "promote",
     "prompt",
+    "submit",
     "token_usage",
     "tool",
 ]

@@ -186,7 +186,8 @@ class FlinkJob:
         link = f"{self.rest_url}/#/job/running/{self.job_id}/overview"
         body = (
             f"<b>Flink job {html.escape(self.name)}</b> <code>{self.job_id}</code>: "
-            f"{html.escape(state)} on <a href='{html.escape(link)}'>{html.escape(self.rest_url)}</a>"
+            f"{html.escape(state)} on "
+            f"<a href='{html.escape(link)}'>{html.escape(self.rest_url)}</a>"
         )
         return {"text/plain": text, "text/html": body}
 

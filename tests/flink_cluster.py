@@ -3,13 +3,14 @@
 ``StandaloneCluster.start()`` writes a ``config.yaml`` with free ports (REST, RPC, blob, data)
 into a temp conf dir, runs ``pyflink/bin/jobmanager.sh start`` and ``taskmanager.sh start``
 with ``FLINK_HOME`` = the pyflink package, ``FLINK_CONF_DIR``/``FLINK_LOG_DIR``/
-``FLINK_PID_DIR``/``FLINK_LIB_DIR`` (the wheel's jars plus ``opt/flink-python``) in the temp dir, and waits until the REST API reports a registered task
-manager. ``stop()`` stops both daemons. Used by a session-scoped fixture in the tests, and
-by the notebook/benchmarks when they want a real cluster.
+``FLINK_PID_DIR``/``FLINK_LIB_DIR`` (the wheel's jars plus ``opt/flink-python``) in the temp
+dir, and waits until the REST API reports a registered task manager. ``stop()`` stops both
+daemons. Used by a session-scoped fixture in the tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -145,10 +146,8 @@ class StandaloneCluster:
             return
         self._started = False
         for name in ("taskmanager.sh", "jobmanager.sh"):
-            try:
+            with contextlib.suppress(subprocess.SubprocessError):
                 self._script(name, "stop-all")
-            except subprocess.SubprocessError:
-                pass
 
     def __enter__(self) -> StandaloneCluster:
         return self.start()

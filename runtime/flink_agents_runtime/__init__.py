@@ -72,6 +72,16 @@ from flink_agents_runtime._run import Output, RunResult
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # The Flink driver imports PyFlink: load it only when first asked for.
+    if name in ("RemoteAgentBuilder", "RemoteExecutionEnvironment"):
+        from flink_agents_runtime import _flink
+
+        return getattr(_flink, name)
+    raise AttributeError(f"module 'flink_agents_runtime' has no attribute {name!r}")
+
+
 __all__ = [
     "OPTIONS",
     "ActionFailedError",
@@ -122,6 +132,8 @@ __all__ = [
     "OutputEvent",
     "Prompt",
     "PromptError",
+    "RemoteAgentBuilder",
+    "RemoteExecutionEnvironment",
     "Resource",
     "ResourceDescriptor",
     "ResourceError",

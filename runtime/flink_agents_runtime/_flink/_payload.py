@@ -78,3 +78,21 @@ def dump_plan(plan: AgentPlan, config: AgentConfiguration, extra: Iterable[Any] 
     finally:
         for name in registered:
             cloudpickle.unregister_pickle_by_value(sys.modules[name])
+
+
+def dump_agent(agent: Any) -> bytes:
+    """``cloudpickle.dumps(agent)`` with the agent's own modules by value (an exported job)."""
+    plan = AgentPlan.from_agent(agent)
+    names = by_value_modules(plan, (type(agent),))
+    registered = []
+    for name in names:
+        try:
+            cloudpickle.register_pickle_by_value(sys.modules[name])
+            registered.append(name)
+        except ValueError:
+            pass
+    try:
+        return cloudpickle.dumps(agent)
+    finally:
+        for name in registered:
+            cloudpickle.unregister_pickle_by_value(sys.modules[name])

@@ -131,10 +131,41 @@ def python_settings(config: AgentConfiguration) -> dict[str, str]:
     return settings
 
 
+def _opt(config: AgentConfiguration, key: str) -> Any:
+    from flink_agents_runtime._options import find_option
+
+    return config.get(key) if find_option(key) is not None else None
+
+
+def job_settings(config: AgentConfiguration) -> dict[str, str]:
+    """Flink options from the agent options ``checkpoint.*``, ``state.backend`` and
+    ``restart.*`` (only those set; the cluster's own config rules otherwise)."""
+    out: dict[str, str] = {}
+    interval = _opt(config, "checkpoint.interval-ms")
+    if interval:
+        out["execution.checkpointing.interval"] = f"{int(interval)} ms"
+        mode = _opt(config, "checkpoint.mode")
+        if mode:
+            out["execution.checkpointing.mode"] = str(mode).upper().replace("-", "_")
+    directory = _opt(config, "checkpoint.dir")
+    if directory:
+        out["execution.checkpointing.dir"] = str(directory)
+    backend = _opt(config, "state.backend")
+    if backend:
+        out["state.backend.type"] = str(backend)
+    attempts = _opt(config, "restart.attempts")
+    if attempts is not None:
+        out["restart-strategy.type"] = "fixed-delay"
+        out["restart-strategy.fixed-delay.attempts"] = str(int(attempts))
+        delay = _opt(config, "restart.delay-ms") or 1000
+        out["restart-strategy.fixed-delay.delay"] = f"{int(delay)} ms"
+    return out
+
+
 def configure_environment(env: StreamExecutionEnvironment, config: AgentConfiguration) -> None:
-    """Apply :func:`python_settings`, ship the runtime, set the parallelism."""
+    """Apply :func:`python_settings` and :func:`job_settings`, ship the runtime."""
     conf = Configuration()
-    for key, value in python_settings(config).items():
+    for key, value in {**python_settings(config), **job_settings(config)}.items():
         conf.set_string(key, value)
     env.configure(conf)
     if config.get("flink.ship-runtime"):
