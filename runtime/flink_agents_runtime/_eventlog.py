@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 #: Characters replaced by ``_`` in the parts of a log file name.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
-_DUMP_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+_DUMP_OPTS = orjson.OPT_APPEND_NEWLINE
 _PRETTY_OPTS = _DUMP_OPTS | orjson.OPT_INDENT_2
 
 
@@ -79,13 +79,24 @@ def _default(value: Any) -> Any:
 
 
 def encode_record(record: dict[str, Any], pretty: bool = False) -> bytes:
-    """``record`` as one JSON line (``\\n``-terminated); indented when ``pretty``."""
+    """``record`` as one JSON line (``\\n``-terminated); indented when ``pretty``.
+
+    Non-string dict keys become strings; values JSON cannot hold become strings too.
+    """
+    option = _PRETTY_OPTS if pretty else _DUMP_OPTS
     try:
-        return orjson.dumps(record, default=_default, option=_PRETTY_OPTS if pretty else _DUMP_OPTS)
-    except (orjson.JSONEncodeError, TypeError):
-        # e.g. integers beyond 64 bits: the stdlib encoder handles them.
-        text = json.dumps(record, default=_default, indent=2 if pretty else None)
-        return text.encode("utf-8") + b"\n"
+        return orjson.dumps(record, default=_default, option=option)
+    except TypeError:  # non-str keys (slower option), then what orjson cannot do at all
+        try:
+            return orjson.dumps(record, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # e.g. integers beyond 64 bits: the stdlib encoder handles them
+            text = json.dumps(
+                record,
+                default=_default,
+                indent=2 if pretty else None,
+                separators=None if pretty else (",", ":"),
+            )
+            return text.encode("utf-8") + b"\n"
 
 
 @dataclass
@@ -198,6 +209,7 @@ class FileEventLogger:
         )
         self.path: Path | None = None
         self._fd: int | None = None
+        self._direct_fd: int | None = None  # set when every record is written at once
         self._buffer: list[bytes] = []
         self._last_flush = time.monotonic_ns()
         self._reported = False
@@ -216,6 +228,7 @@ class FileEventLogger:
             self.base_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             self._fd = fd
+            self._direct_fd = fd if self.every_n == 1 else None
             size = os.fstat(fd).st_size
             if size:
                 with open(self.path, "rb") as fh:
@@ -227,10 +240,24 @@ class FileEventLogger:
 
     def append(self, record: dict[str, Any]) -> None:
         """Encode ``record`` and buffer it; flush when the flush policy says so."""
-        if self._closed:
+        self.append_line(encode_record(record, self.pretty))
+
+    def append_line(self, data: bytes) -> None:
+        """Buffer one encoded record (``\\n``-terminated, as :func:`encode_record` makes)."""
+        fd = self._direct_fd
+        if fd is not None:  # the default policy (flush every record): one write each
+            try:
+                written = os.write(fd, data)
+            except OSError as exc:
+                self._failed(exc, 1, "write")
+                return
+            if written == len(data):
+                return
+            data = data[written:]  # short write: flush writes the rest
+        elif self._closed:
             raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
         buffer = self._buffer
-        buffer.append(encode_record(record, self.pretty))
+        buffer.append(data)
         due = len(buffer) >= self.every_n or (
             self.interval_ns > 0 and time.monotonic_ns() - self._last_flush >= self.interval_ns
         )
@@ -262,6 +289,7 @@ class FileEventLogger:
         """Flush and close the file (idempotent)."""
         if self._closed:
             return
+        self._direct_fd = None
         try:
             self.flush()
         finally:
@@ -311,9 +339,13 @@ class MemoryEventLogger:
         self.params = params
 
     def append(self, record: dict[str, Any]) -> None:
+        self.append_line(encode_record(record))
+
+    def append_line(self, data: bytes) -> None:
+        """Keep one encoded record (decoded again, as a reader would see it)."""
         if self.closed:
             raise FlinkAgentsError("memory event log is closed; cannot append")
-        self.records.append(orjson.loads(encode_record(record)))
+        self.records.append(orjson.loads(data))
 
     def flush(self) -> None:
         """Nothing to do: records are kept as they come."""

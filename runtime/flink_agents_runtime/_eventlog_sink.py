@@ -34,6 +34,7 @@ from flink_agents_runtime._eventlog import (
     EventLoggerConfig,
     EventLoggerOpenParams,
     MemoryEventLogger,
+    encode_record,
 )
 from flink_agents_runtime._metrics import Counter, MetricGroup
 from flink_agents_runtime._records import ActionRecord, EventRecord
@@ -86,6 +87,9 @@ class LevelResolver:
         return self.root == OFF and all(v == OFF for v in self.per_type.values())
 
 
+_DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
+
+
 class _Clock:
     """Formats ``time.time_ns()`` values as ``YYYY-mm-ddTHH:MM:SS.ffffffZ`` (cached per second)."""
 
@@ -96,12 +100,14 @@ class _Clock:
         self._prefix = ""
 
     def iso(self, ns: int) -> str:
-        second, rest = divmod(ns, 1_000_000_000)
+        us = ns // 1000
+        second = us // 1_000_000
         if second != self._second:
             stamp = _dt.datetime.fromtimestamp(second, _dt.timezone.utc)
             self._prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S.")
             self._second = second
-        return f"{self._prefix}{rest // 1000:06d}Z"
+        us -= second * 1_000_000
+        return self._prefix + _DIGITS3[us // 1000] + _DIGITS3[us % 1000] + "Z"
 
 
 class EventLogSink:
@@ -134,9 +140,27 @@ class EventLogSink:
             metrics.get_counter("eventLogTruncatedEvents") if metrics is not None else Counter()
         )
         self._clock = _Clock()
-        self._job = params.job_id
-        self._task = params.task_name
-        self._subtask = params.subtask_index
+        self._levels = levels._cache
+        self._pretty = bool(getattr(logger, "pretty", False))
+        # Loggers taking encoded lines get them (fast path) unless pretty-printing.
+        self._append_line = None if self._pretty else getattr(logger, "append_line", None)
+        self._task_fields = {
+            "jobId": params.job_id,
+            "taskName": params.task_name,
+            "subtaskIndex": params.subtask_index,
+        }
+        self._suffix = b"," + encode_record(self._task_fields)[1:]
+        # Cheap bounds on an encoded event-record head below which STANDARD cuts nothing
+        # (the head has 10 commas of its own; a limit of 0 disables that kind of cut).
+        t = self.truncator
+        self._limits: tuple[int, int, int] | None = None
+        if t is not None:
+            big = 1 << 62
+            self._limits = (
+                t.max_string_length or big,
+                10 + t.max_array_elements - 1 if t.max_array_elements else big,
+                t.max_depth - 1 if t.max_depth else big,
+            )
         self._closed = False
         logger.open(params)
         path = getattr(logger, "path", None)
@@ -191,34 +215,63 @@ class EventLogSink:
     def on_event(self, record: EventRecord) -> None:
         """Log one event record (unless its type's level is OFF)."""
         event = record.event
-        level = self.levels.level(event.type)
+        level = self._levels.get(event.type)
+        if level is None:
+            level = self.levels.level(event.type)
         if level == OFF:
             return
-        attrs, cut = self._cut(level, event.attributes)
-        if cut:
-            self.truncated_events.count += 1
-        self.logger.append(
-            {
-                "timestamp": self._clock.iso(record.timestamp_ns),
-                "logLevel": level,
-                "recordType": "event",
-                "eventId": event.id,
-                "eventType": event.type,
-                "upstreamEventId": event.upstream_event_id,
-                "upstreamActionName": event.upstream_action_name,
-                "eventAttributes": attrs,
-                "key": record.key,
-                "seq": record.seq,
-                "inputSeq": record.input_seq,
-                "jobId": self._job,
-                "taskName": self._task,
-                "subtaskIndex": self._subtask,
-            }
-        )
+        attrs = event.attributes
+        rec = {
+            "timestamp": self._clock.iso(record.timestamp_ns),
+            "logLevel": level,
+            "recordType": "event",
+            "eventId": event.id,
+            "eventType": event.type,
+            "upstreamEventId": event.upstream_event_id,
+            "upstreamActionName": event.upstream_action_name,
+            "eventAttributes": attrs,
+            "key": record.key,
+            "seq": record.seq,
+            "inputSeq": record.input_seq,
+        }
+        append_line = self._append_line
+        if append_line is None:  # another logger, or pretty-printed: whole dicts
+            if level == STANDARD and self.truncator is not None:
+                cut = self.truncator.attributes(attrs)
+                if cut is not attrs:
+                    self.truncated_events.count += 1
+                    rec["eventAttributes"] = cut
+            rec.update(self._task_fields)
+            if self._pretty:
+                self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
+            else:
+                self.logger.append(rec)
+            return
+        # Fast path: encode the varying head once; the task fields are a constant suffix.
+        data = encode_record(rec)
+        limits = self._limits
+        if (
+            level == STANDARD
+            and limits is not None
+            and (
+                len(data) > limits[0]
+                or data.count(b",") > limits[1]
+                or data.count(b"{") + data.count(b"[") > limits[2]
+            )
+        ):
+            assert self.truncator is not None
+            cut = self.truncator.attributes(attrs)
+            if cut is not attrs:
+                self.truncated_events.count += 1
+                rec["eventAttributes"] = cut
+                data = encode_record(rec)
+        append_line(data[:-2] + self._suffix)
 
     def on_action(self, record: ActionRecord) -> None:
         """Log one action record (level of the handled event's type)."""
-        level = self.levels.level(record.event_type)
+        level = self._levels.get(record.event_type)
+        if level is None:
+            level = self.levels.level(record.event_type)
         if level == OFF:
             return
         writes: list[dict[str, Any]] = []
@@ -235,28 +288,31 @@ class EventLogSink:
                 cut_any = True
         if cut_any:
             self.truncated_events.count += 1
-        self.logger.append(
-            {
-                "timestamp": self._clock.iso(record.timestamp_ns),
-                "logLevel": level,
-                "recordType": "action",
-                "actionName": record.action,
-                "eventId": record.event_id,
-                "eventType": record.event_type,
-                "key": record.key,
-                "seq": record.seq,
-                "inputSeq": record.input_seq,
-                "durationNs": record.duration_ns,
-                "status": record.status,
-                "attempt": record.attempt,
-                "error": error,
-                "sentEventIds": record.sent_event_ids,
-                "memoryWrites": writes,
-                "jobId": self._job,
-                "taskName": self._task,
-                "subtaskIndex": self._subtask,
-            }
-        )
+        rec = {
+            "timestamp": self._clock.iso(record.timestamp_ns),
+            "logLevel": level,
+            "recordType": "action",
+            "actionName": record.action,
+            "eventId": record.event_id,
+            "eventType": record.event_type,
+            "key": record.key,
+            "seq": record.seq,
+            "inputSeq": record.input_seq,
+            "durationNs": record.duration_ns,
+            "status": record.status,
+            "attempt": record.attempt,
+            "error": error,
+            "sentEventIds": record.sent_event_ids,
+            "memoryWrites": writes,
+        }
+        if self._append_line is not None:
+            self._append_line(encode_record(rec)[:-2] + self._suffix)
+            return
+        rec.update(self._task_fields)
+        if self._pretty:
+            self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
+        else:
+            self.logger.append(rec)
 
     def flush(self) -> None:
         """Flush the logger."""

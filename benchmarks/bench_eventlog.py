@@ -1,0 +1,198 @@
+"""Event-log benchmarks: reading 1M records, and what the FILE logger costs a local run.
+
+Reading: 1M records (events and actions like a local run writes, some with token usage)
+spread over 8 subtask files, read by ``read_event_log`` vs the plain baseline
+(``json.loads`` per line, then ``pandas.json_normalize``), in the same run. Each reader runs
+in a fresh subprocess so its peak memory (ru_maxrss) is its own.
+Targets: ratio >= 3x, < 5 s, < 2 GB.
+
+Writing: a local echo run (input -> action -> output) with the FILE logger on (default flush
+policy: every record) vs off. Target: logging costs no more than half the throughput.
+
+Usage: ``.venv/bin/python benchmarks/bench_eventlog.py [--records N] [--inputs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+FILES = 8
+
+
+def make_logs(directory: Path, records: int) -> None:
+    """Write ``records`` records over :data:`FILES` files, shaped like a real run's."""
+    per_file = records // FILES
+    t0 = 1_700_000_000_000_000  # us
+    for f in range(FILES):
+        lines = []
+        for i in range(per_file):
+            n = f * per_file + i
+            key = f"user-{n % 5000}"
+            us = t0 + n * 7
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000))
+            ts = f"{stamp}.{us % 1_000_000:06d}Z"
+            eid = f"00000000-0000-0000-{f:04x}-{i:012x}"
+            input_id = f"00000000-0000-0000-{f:04x}-{i - i % 3:012x}"
+            common = {"key": key, "seq": i, "inputSeq": i // 3, "jobId": "job-1"}
+            common |= {"taskName": "agent", "subtaskIndex": f}
+            if i % 3 == 1:
+                rec = {
+                    "timestamp": ts,
+                    "logLevel": "STANDARD",
+                    "recordType": "action",
+                    "actionName": "reply",
+                    "eventId": input_id,
+                    "eventType": "_input_event",
+                    "durationNs": 12345 + i,
+                    "status": "ok",
+                    "attempt": 1,
+                    "error": None,
+                    "sentEventIds": [f"00000000-0000-0000-{f:04x}-{i + 1:012x}"],
+                    "memoryWrites": [],
+                } | common
+            else:
+                attrs: dict = {"input": {"text": f"message {n}", "n": n}}
+                if i % 30 == 2:
+                    attrs = {
+                        "response": {"content": "hi", "extra_args": {"model_name": "m"}},
+                        "promptTokens": 12,
+                        "completionTokens": 5,
+                    }
+                rec = {
+                    "timestamp": ts,
+                    "logLevel": "STANDARD",
+                    "recordType": "event",
+                    "eventId": eid,
+                    "eventType": "_input_event" if i % 3 == 0 else "_output_event",
+                    "upstreamEventId": None if i % 3 == 0 else input_id,
+                    "upstreamActionName": None if i % 3 == 0 else "reply",
+                    "eventAttributes": attrs,
+                } | common
+            lines.append(orjson.dumps(rec))
+        (directory / f"events-job-1-agent-{f}.log").write_bytes(b"\n".join(lines) + b"\n")
+
+
+_OURS = """
+import resource, sys, time
+from flink_agents_nb._eventlog_reader import read_event_log
+t = time.perf_counter()
+log = read_event_log(sys.argv[1])
+dt = time.perf_counter() - t
+print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(log.problems))
+"""
+
+_BASELINE = """
+import json, resource, sys, time
+from pathlib import Path
+import pandas as pd
+t = time.perf_counter()
+rows = []
+for f in sorted(Path(sys.argv[1]).glob("*.log")):
+    with open(f, encoding="utf-8") as fh:
+        rows.extend(json.loads(line) for line in fh if line.strip())
+frame = pd.json_normalize(rows)
+dt = time.perf_counter() - t
+print(len(frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
+"""
+
+
+def run_reader(code: str, directory: Path) -> tuple[int, float, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(directory)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]) / 1024
+
+
+def bench_read(records: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        t = time.perf_counter()
+        make_logs(d, records)
+        size = sum(f.stat().st_size for f in d.iterdir()) / 1e6
+        made = time.perf_counter() - t
+        print(f"wrote {records:,} records, {FILES} files, {size:.0f} MB in {made:.1f} s")
+        n1, ours, mem1 = run_reader(_OURS, d)
+        n2, base, mem2 = run_reader(_BASELINE, d)
+        assert n1 == n2 == records, (n1, n2)
+        print(f"read_event_log:            {ours:6.2f} s  peak {mem1:6.0f} MB")
+        print(f"json.loads+json_normalize: {base:6.2f} s  peak {mem2:6.0f} MB")
+        print(f"reader speed-up vs baseline: {base / ours:.1f}x (target >= 3x, < 5 s, < 2048 MB)")
+
+
+class _NullSink:
+    """Receives records and drops them: what the core's tracing alone costs."""
+
+    def on_event(self, record: object) -> None:
+        pass
+
+    def on_action(self, record: object) -> None:
+        pass
+
+
+def bench_write(inputs: int, rounds: int = 5) -> None:
+    import flink_agents_runtime as fa
+
+    class Echo(fa.Agent):
+        @fa.action(fa.InputEvent)
+        @staticmethod
+        def echo(event: fa.Event, ctx: fa.RunnerContext) -> None:
+            ctx.send_event(fa.OutputEvent(output=event.attributes["input"]))
+
+    data = [{"key": i % 100, "value": {"n": i, "text": "hello"}} for i in range(inputs)]
+
+    envs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        configs = {
+            "off": {},
+            "every record": {"baseLogDir": tmp},
+            "every 1000": {"baseLogDir": tmp, "event-log.flush.every-n-records": 1000},
+        }
+        for name, config in configs.items():
+            envs[name] = fa.AgentsExecutionEnvironment.get_execution_environment(config=config)
+        envs["null sink"] = envs["off"]
+        envs["default run, off"] = envs["off"]
+        envs["default run, every record"] = envs["every record"]
+        best = dict.fromkeys(envs, 0.0)
+        for _ in range(rounds):  # interleaved, best of each: the machine is shared
+            for name, env in envs.items():
+                sinks = [_NullSink()] if name == "null sink" else []
+                # "default run": execute() as users call it (records kept for the notebook)
+                record = None if name.startswith("default") else False
+                result = env.from_list(data).apply(Echo()).execute(record=record, sinks=sinks)
+                best[name] = max(best[name], inputs / result.wall_s)
+    off = best["off"]
+    print(
+        f"local echo run ({inputs:,} inputs, best of {rounds}), logger off: {off:10,.0f} inputs/s"
+    )
+    for name in ("null sink", "every record", "every 1000"):
+        on = best[name]
+        what = "records traced, no sink work" if name == "null sink" else f"FILE, flush {name}"
+        print(f"  {what:30}: {on:10,.0f} inputs/s ({on / off:.0%} of off)")
+    off, on = best["default run, off"], best["default run, every record"]
+    print(f"default execute() (records kept), logger off: {off:10,.0f} inputs/s")
+    print(f"  {'FILE, flush every record':30}: {on:10,.0f} inputs/s ({on / off:.0%} of off)")
+    print("target: logger on keeps >= 50% of the throughput")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--inputs", type=int, default=50_000)
+    parser.add_argument("--skip-read", action="store_true")
+    parser.add_argument("--skip-write", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_read:
+        bench_read(args.records)
+    if not args.skip_write:
+        bench_write(args.inputs)
+
+
+if __name__ == "__main__":
+    main()
