@@ -221,3 +221,20 @@ def test_recording_is_a_switch() -> None:
         _ = run.events
     inputs = ({"key": i, "value": i} for i in range(10))  # unknown length: not recorded
     assert fa.local().from_list(inputs).apply(agent).execute().result.events is None
+
+
+def test_retry_strategy_respects_errors_that_already_retried() -> None:
+    calls = []
+
+    class Exhausted(RuntimeError):
+        retryable = False
+
+    def gives_up(event, ctx):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise Exhausted("retried in place already")
+
+    agent = fa.Agent().add_action("gives_up", [fa.InputEvent], gives_up)
+    env = fa.local(error_handling_strategy="retry", max_retries=3, retry_wait_interval=0)
+    with pytest.raises(fa.ActionFailedError, match="Exhausted: retried in place already"):
+        env.from_list([{"key": 1, "value": 1}]).apply(agent).execute()
+    assert len(calls) == 1

@@ -354,7 +354,13 @@ class InputTask:
             sensory.rollback()
             short_term.journal = sensory.journal = None
             message = f"{type(error).__name__}: {error}"
-            retry = core._strategy == "retry" and attempt <= core._max_retries
+            # An error marked retryable=False already had its retries (a chat connection
+            # retries in place); running the action again would square the attempts.
+            retry = (
+                core._strategy == "retry"
+                and attempt <= core._max_retries
+                and getattr(error, "retryable", True)
+            )
             status = "ignored" if core._strategy == "ignore" else "failed"
             if tracing:
                 self._emit_action(
