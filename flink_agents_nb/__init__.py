@@ -26,6 +26,7 @@ from flink_agents_nb._run import Run
 from flink_agents_nb._stepper import Breakpoint, Stepper, StepView
 from flink_agents_runtime import (
     ActionFailedError,
+    ActionStateStoreError,
     Agent,
     AgentConfiguration,
     AgentDefinitionError,
@@ -67,10 +68,12 @@ from flink_agents_runtime import (
     ToolRequestEvent,
     ToolResponseEvent,
     action,
+    add_file_sink,
     chat_model_connection,
     chat_model_setup,
     count_tokens,
     prompt,
+    read_file_sink,
     tool,
 )
 
@@ -79,6 +82,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RECORD_COLUMNS",
     "ActionFailedError",
+    "ActionStateStoreError",
     "Agent",
     "AgentConfiguration",
     "AgentDefinitionError",
@@ -134,6 +138,7 @@ __all__ = [
     "ToolResponseEvent",
     "__version__",
     "action",
+    "add_file_sink",
     "chat_model_connection",
     "chat_model_setup",
     "count_tokens",
@@ -144,6 +149,7 @@ __all__ = [
     "local",
     "promote",
     "prompt",
+    "read_file_sink",
     "submit",
     "token_usage",
     "tool",

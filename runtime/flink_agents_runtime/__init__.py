@@ -44,6 +44,7 @@ from flink_agents_runtime._core import ExecutionCore, InputTask
 from flink_agents_runtime._environment import AgentsExecutionEnvironment
 from flink_agents_runtime._errors import (
     ActionFailedError,
+    ActionStateStoreError,
     AgentDefinitionError,
     ConfigError,
     EventAttributeError,
@@ -62,6 +63,7 @@ from flink_agents_runtime._eventlog import (
 )
 from flink_agents_runtime._eventlog_sink import EventLogSink
 from flink_agents_runtime._events import Event, InputEvent, OutputEvent
+from flink_agents_runtime._filesink import add_file_sink, read_file_sink
 from flink_agents_runtime._local import LocalAgentBuilder, LocalExecutionEnvironment
 from flink_agents_runtime._memory import MemoryObject
 from flink_agents_runtime._metrics import Counter, Gauge, Histogram, Meter, MetricGroup
@@ -87,6 +89,7 @@ __all__ = [
     "ActionFailedError",
     "ActionRecord",
     "ActionSpec",
+    "ActionStateStoreError",
     "Agent",
     "AgentConfiguration",
     "AgentDefinitionError",
@@ -148,10 +151,12 @@ __all__ = [
     "ToolResponseEvent",
     "__version__",
     "action",
+    "add_file_sink",
     "chat_model_connection",
     "chat_model_setup",
     "count_tokens",
     "env_var_name",
     "prompt",
+    "read_file_sink",
     "tool",
 ]
