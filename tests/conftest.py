@@ -24,3 +24,15 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("FLINK_AGENTS_NB_") or name == "FLINK_CONF_DIR":
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def flink_cluster():  # type: ignore[no-untyped-def]
+    """A standalone Flink cluster on 127.0.0.1 (pyflink wheel scripts), stopped at the end."""
+    from flink_cluster import StandaloneCluster
+
+    cluster = StandaloneCluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -11,6 +11,7 @@ daemons. Used by a session-scoped fixture in the tests.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 
 def _free_port() -> int:
@@ -104,6 +106,11 @@ class StandaloneCluster:
             "rest.port": self.rest_port,
             "parallelism.default": 1,
         }
+        # The JVM flags (--add-opens ...) Flink needs on Java 17, from the wheel's config.
+        wheel = yaml.safe_load((pyflink_home() / "conf" / "config.yaml").read_text()) or {}
+        java_opts = ((wheel.get("env") or {}).get("java") or {}).get("opts") or {}
+        if java_opts.get("all"):
+            lines["env.java.opts.all"] = json.dumps(java_opts["all"])
         text = "".join(f"{k}: {v}\n" for k, v in lines.items())
         (conf / "config.yaml").write_text(text)
         (conf / "masters").write_text(f"127.0.0.1:{self.rest_port}\n")
