@@ -149,21 +149,39 @@ def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Columns whose values repeat a lot: their equal strings are made one object (memory).
+_SHARED = (
+    "record_type",
+    "job",
+    "task",
+    "key",
+    "event_type",
+    "upstream_action",
+    "action",
+    "status",
+    "model",
+)
+
+
 class _Columns:
-    """Column lists accumulated over every chunk of every file."""
+    """Column arrays accumulated chunk by chunk (each chunk's records are freed after it)."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[Any]] = {c: [] for c in COLUMNS if c != "file"}
-        self.file_codes: list[np.ndarray] = []
+        self.parts: dict[str, list[Any]] = {c: [] for c in COLUMNS}
         self.files: list[str] = []
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
         recs, lines = chunk.records, chunk.lines
+        odd = [
+            i
+            for i, r in enumerate(recs)
+            if type(r) is not dict or "event" in r or not ("recordType" in r or "eventType" in r)
+        ]
         dropped: list[int] = []
-        for i, rec in enumerate(recs):
+        for i in odd:
+            rec = recs[i]
             if type(rec) is dict:
-                event = rec.get("event")
-                if type(event) is dict:
+                if type(rec.get("event")) is dict:
                     recs[i] = _from_nested(rec)
                     continue
                 if "eventType" in rec or "recordType" in rec:
@@ -183,34 +201,35 @@ class _Columns:
         if chunk.file not in self.files:
             self.files.append(chunk.file)
         code = self.files.index(chunk.file)
-        self.file_codes.append(np.full(len(recs), code, dtype=np.int32))
-        self._extract(recs, lines, hints)
+        self.parts["file"].append(np.full(len(recs), code, dtype=np.int32))
+        self.parts["line"].append(np.asarray(lines, dtype=np.int64))
+        self._extract(recs, hints)
 
-    def _extract(self, recs: list[dict[str, Any]], lines: list[int], hints: Any) -> None:
-        c = self.cols
+    def _extract(self, recs: list[dict[str, Any]], hints: Any) -> None:
+        p = self.parts
         n = len(recs)
-        c["timestamp"] += [r.get("timestamp") for r in recs]
+        p["timestamp"].append(_timestamps([r.get("timestamp") for r in recs]))
         rtypes = [r.get("recordType") or "event" for r in recs]
-        c["record_type"] += rtypes
-        c["job"] += [r.get("jobId") for r in recs]
-        c["task"] += [r.get("taskName") for r in recs]
-        c["subtask"] += [r.get("subtaskIndex", r.get("subtaskId")) for r in recs]
-        c["key"] += [r.get("key") for r in recs]
-        c["event_id"] += [r.get("eventId") for r in recs]
-        c["event_type"] += [r.get("eventType") for r in recs]
-        c["upstream_event_id"] += [r.get("upstreamEventId") for r in recs]
-        c["upstream_action"] += [r.get("upstreamActionName") for r in recs]
-        c["action"] += [r.get("actionName") for r in recs]
-        c["duration_ms"] += [r.get("durationNs") for r in recs]
-        c["status"] += [r.get("status") for r in recs]
-        c["seq"] += [r.get("seq") for r in recs]
-        c["input_seq"] += [r.get("inputSeq") for r in recs]
-        c["line"] += lines
+        cols: dict[str, list[Any]] = {
+            "record_type": rtypes,
+            "job": [r.get("jobId") for r in recs],
+            "task": [r.get("taskName") for r in recs],
+            "key": [r.get("key") for r in recs],
+            "event_id": [r.get("eventId") for r in recs],
+            "event_type": [r.get("eventType") for r in recs],
+            "upstream_event_id": [r.get("upstreamEventId") for r in recs],
+            "upstream_action": [r.get("upstreamActionName") for r in recs],
+            "action": [r.get("actionName") for r in recs],
+            "status": [r.get("status") for r in recs],
+        }
+        p["subtask"].append(_floats([r.get("subtaskIndex", r.get("subtaskId")) for r in recs]))
+        p["duration_ms"].append(_floats([r.get("durationNs") for r in recs]) / 1e6)
+        p["seq"].append(_floats([r.get("seq") for r in recs]))
+        p["input_seq"].append(_floats([r.get("inputSeq") for r in recs]))
         attrs = [r.get("eventAttributes", r.get("attributes")) for r in recs]
-        for i, rtype in enumerate(rtypes):
-            if rtype == "action":
-                r = recs[i]
-                attrs[i] = {f: r.get(f) for f in _ACTION_FIELDS}
+        for i in [i for i, t in enumerate(rtypes) if t == "action"]:
+            r = recs[i]
+            attrs[i] = {f: r.get(f) for f in _ACTION_FIELDS}
         prompt: list[Any] = [None] * n
         completion: list[Any] = [None] * n
         model: list[Any] = [None] * n
@@ -220,37 +239,61 @@ class _Columns:
             found = token_usage(attrs[i])
             if found is not None:
                 prompt[i], completion[i], model[i] = found
-        c["attributes"] += attrs
-        c["prompt_tokens"] += prompt
-        c["completion_tokens"] += completion
-        c["model"] += model
+        p["attributes"].append(_objects(attrs))
+        p["prompt_tokens"].append(_floats(prompt))
+        p["completion_tokens"].append(_floats(completion))
+        cols["model"] = model
+        for name, values in cols.items():
+            p[name].append(_shared(values) if name in _SHARED else _objects(values))
 
     def frame(self) -> pd.DataFrame:
-        c = self.cols
+        p = self.parts
         data: dict[str, Any] = {}
-        stamps = c["timestamp"]
-        data["timestamp"] = pd.to_datetime(
-            pd.Series(stamps, dtype=object), utc=True, format="ISO8601", errors="coerce"
-        )
-        for name in ("record_type", "job", "task", "key", "event_id", "event_type"):
-            data[name] = _objects(c[name])
-        data["subtask"] = _ints(c["subtask"])
-        for name in ("upstream_event_id", "upstream_action", "action"):
-            data[name] = _objects(c[name])
-        data["duration_ms"] = _floats(c["duration_ms"]) / 1e6
-        data["status"] = _objects(c["status"])
-        data["prompt_tokens"] = _ints(c["prompt_tokens"])
-        data["completion_tokens"] = _ints(c["completion_tokens"])
-        data["model"] = _objects(c["model"])
-        data["attributes"] = _objects(c["attributes"])
-        data["seq"] = _ints(c["seq"])
-        data["input_seq"] = _ints(c["input_seq"])
-        codes = np.concatenate(self.file_codes) if self.file_codes else np.zeros(0, np.int32)
-        data["file"] = pd.Categorical.from_codes(codes, categories=self.files)
-        data["line"] = np.asarray(c["line"], dtype=np.int64)
+        for name, parts in p.items():
+            if name == "timestamp":
+                stamps = np.concatenate(parts) if parts else np.zeros(0, "datetime64[ns]")
+                data[name] = pd.Series(stamps).dt.tz_localize("UTC")
+            elif name == "file":
+                codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+                data[name] = pd.Categorical.from_codes(codes, categories=self.files)
+            elif name == "line":
+                data[name] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            elif name in ("subtask", "seq", "input_seq", "prompt_tokens", "completion_tokens"):
+                data[name] = _ints(np.concatenate(parts) if parts else np.zeros(0))
+            elif name == "duration_ms":
+                data[name] = np.concatenate(parts) if parts else np.zeros(0)
+            else:
+                data[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+        self.parts = {}
         frame = pd.DataFrame({name: data[name] for name in COLUMNS})
-        self.cols = {}
-        return _time_order(frame, codes)
+        return _time_order(frame, frame["file"].cat.codes.to_numpy())
+
+
+def _timestamps(values: list[Any]) -> np.ndarray:
+    """Timestamps as naive UTC ``datetime64[ns]`` (NaT where missing or unparseable)."""
+    try:  # fast path: all ``...Z`` strings (ours, Flink Agents')
+        bare = [v[:-1] for v in values if v[-1] == "Z"]
+        if len(bare) == len(values):
+            return np.array(bare, dtype="datetime64[ns]")
+    except (TypeError, ValueError, IndexError):
+        pass
+    parsed = pd.to_datetime(
+        pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
+def _shared(values: list[Any]) -> np.ndarray:
+    """``values`` as an object array whose equal values are one object."""
+    arr = _objects(values)
+    try:
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists as keys): keep as they are
+        return arr
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = uniques
+    table[-1] = None
+    return table[codes]
 
 
 def _objects(values: list[Any]) -> np.ndarray:
@@ -273,10 +316,10 @@ def _to_float(value: Any) -> float:
         return float("nan")
 
 
-def _ints(values: list[Any]) -> pd.arrays.IntegerArray:
-    floats = _floats(values)
+def _ints(floats: np.ndarray) -> Any:
+    floats = floats.copy()
     floats[~np.isfinite(floats)] = np.nan
-    return pd.array(floats, dtype="Int64") if len(floats) else pd.array([], dtype="Int64")
+    return pd.array(floats, dtype="Int64")
 
 
 def _time_order(frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
