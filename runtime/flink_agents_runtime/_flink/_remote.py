@@ -17,6 +17,7 @@ does not see a virtualenv); the runtime package ships with the job (``flink.ship
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -88,17 +89,20 @@ _SHIP_DIR: Path | None = None
 
 
 def shipped_runtime_dir() -> Path:
-    """A temp directory holding a copy of the runtime package (no ``__pycache__``), made
+    """A temp directory holding a copy of the runtime package (and of ``flink_agents_nb``
+    when installed; no ``__pycache__``), made
     once per process: what ``add_python_file`` ships (PyFlink puts a shipped directory
     itself on the workers' ``PYTHONPATH``, so the package must sit inside it)."""
     global _SHIP_DIR
     if _SHIP_DIR is None or not (_SHIP_DIR / "flink_agents_runtime").is_dir():
         target = Path(tempfile.mkdtemp(prefix="flink-agents-nb-ship-"))
-        shutil.copytree(
-            runtime_dir(),
-            target / "flink_agents_runtime",
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+        shutil.copytree(runtime_dir(), target / "flink_agents_runtime", ignore=ignore)
+        # Notebook code refers to `fa.Event` etc.: cloudpickle pickles the module `fa` by
+        # reference, so the notebook layer ships too (located, not imported).
+        spec = importlib.util.find_spec("flink_agents_nb")
+        if spec is not None and spec.origin:
+            shutil.copytree(Path(spec.origin).parent, target / "flink_agents_nb", ignore=ignore)
         _SHIP_DIR = target
     return _SHIP_DIR
 
