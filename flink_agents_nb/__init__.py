@@ -17,6 +17,7 @@ from flink_agents_nb._environment import (
     frame_to_records,
     local,
 )
+from flink_agents_nb._eventlog_reader import EventLog, read_event_log
 from flink_agents_nb._export import export_job
 from flink_agents_nb._frames import RECORD_COLUMNS
 from flink_agents_nb._inspect import Inspector, inspect
@@ -98,6 +99,7 @@ __all__ = [
     "Counter",
     "Event",
     "EventAttributeError",
+    "EventLog",
     "FlinkAgentsError",
     "FlinkJob",
     "FlinkUnavailableError",
@@ -149,6 +151,7 @@ __all__ = [
     "local",
     "promote",
     "prompt",
+    "read_event_log",
     "read_file_sink",
     "submit",
     "token_usage",
