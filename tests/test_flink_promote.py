@@ -84,6 +84,8 @@ def test_events_read_back_from_the_jobs_event_log(promoted: fa.PromotedRun) -> N
     assert {r["taskName"] for r in records} == {"agent-Tally"}
     assert len([r for r in records if r["recordType"] == "event"]) == 27
     frame = promoted.events
+    assert set(promoted.records["task"]) == {"agent-Tally"}
+    assert set(promoted.records["job"]) == {promoted.job_id}
     assert frame["event_type"].value_counts().to_dict() == {
         "_input_event": 9,
         "tallied": 9,

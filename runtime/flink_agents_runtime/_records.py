@@ -23,6 +23,8 @@ class EventRecord:
         key: the input's key.
         event: the event, lineage filled in.
         timestamp_ns: wall-clock time it was sent.
+        task, subtask: where it ran (``"local"``, 0 for a local run; a Flink job's task name
+            and subtask index when read back from its event log).
     """
 
     seq: int
@@ -30,6 +32,8 @@ class EventRecord:
     key: Any
     event: Event
     timestamp_ns: int
+    task: str = "local"
+    subtask: int = 0
 
 
 @dataclass(slots=True)
@@ -48,6 +52,7 @@ class ActionRecord:
         sent_event_ids: ids of the events it sent (empty unless status is ok).
         memory_writes: ``(memory, path, value)`` per write, memory ``"short_term"`` or
             ``"sensory"``; only when the core records memory.
+        task, subtask: as in :class:`EventRecord`.
     """
 
     seq: int
@@ -63,6 +68,8 @@ class ActionRecord:
     error: str | None = None
     sent_event_ids: list[str] = field(default_factory=list)
     memory_writes: list[tuple[str, str, Any]] = field(default_factory=list)
+    task: str = "local"
+    subtask: int = 0
 
 
 class RecordSink(Protocol):

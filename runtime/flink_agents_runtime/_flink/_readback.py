@@ -62,7 +62,15 @@ def _event(rec: dict[str, Any]) -> EventRecord:
     event.key = rec.get("key")
     event.upstream_event_id = rec.get("upstreamEventId")
     event.upstream_action_name = rec.get("upstreamActionName")
-    return EventRecord(rec["seq"], rec["inputSeq"], rec.get("key"), event, _ns(rec["timestamp"]))
+    return EventRecord(
+        rec["seq"],
+        rec["inputSeq"],
+        rec.get("key"),
+        event,
+        _ns(rec["timestamp"]),
+        task=str(rec.get("taskName") or "local"),
+        subtask=int(rec.get("subtaskIndex") or 0),
+    )
 
 
 def _action(rec: dict[str, Any]) -> ActionRecord:
@@ -80,6 +88,8 @@ def _action(rec: dict[str, Any]) -> ActionRecord:
         rec.get("error"),
         list(rec.get("sentEventIds") or []),
         [(w["memory"], w["path"], w.get("value")) for w in rec.get("memoryWrites") or []],
+        task=str(rec.get("taskName") or "local"),
+        subtask=int(rec.get("subtaskIndex") or 0),
     )
 
 
