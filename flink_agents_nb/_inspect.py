@@ -195,7 +195,7 @@ class Inspector:
 
         def opts(col: str) -> list[tuple[str, Any]]:
             values = pd.unique(f[col].dropna())
-            return [("(all)", None)] + [(str(v), v) for v in values[:500]]
+            return [("(all)", "")] + [(str(v), v) for v in values[:500]]
 
         self.type_filter = w.Dropdown(options=opts("event_type"), description="event type")
         self.key_filter = w.Text(description="key", placeholder="any key", continuous_update=False)
@@ -249,9 +249,9 @@ class Inspector:
         lo, hi = self.time_filter.value
         full = lo <= 0.0 and hi >= self.time_filter.max
         m.filter(
-            event_type=self.type_filter.value,
+            event_type=self.type_filter.value or None,
             key=self.key_filter.value.strip() or None,
-            action=self.action_filter.value,
+            action=self.action_filter.value or None,
             time_range=None if full else (lo, hi),
             text=self.search.value or None,
         )

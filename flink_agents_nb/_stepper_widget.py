@@ -25,7 +25,15 @@ MAX_LINEAGE_BUTTONS = 20
 
 
 def _options(values: list[Any]) -> list[tuple[str, Any]]:
-    return [(ALL, None)] + [(str(v), v) for v in values]
+    # "" (not None) stands for "any": a Dropdown whose value is None shows no selection.
+    return [(ALL, "")] + [(str(v), v) for v in values]
+
+
+def _value(control: Any) -> Any:
+    value = control.value
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value == "" else value
 
 
 class StepperWidget:
@@ -51,10 +59,10 @@ class StepperWidget:
             b.on_click(lambda _b: fn())
             return b
 
-        self.first_button = button("⏮", "first event", s.first)
+        self.first_button = button("first", "first event", s.first)
         self.prev_button = button("◀ prev", "previous event", s.prev)
         self.next_button = button("next ▶", "next event", s.next)
-        self.last_button = button("⏭", "last event", s.last)
+        self.last_button = button("last", "last event", s.last)
         self.back_button = button("◀◀ run back", "back to the previous breakpoint", self._back)
         self.run_button = button("run to ▶▶", "on to the next breakpoint", self._run)
         self.slider = w.IntSlider(
@@ -160,11 +168,10 @@ class StepperWidget:
     def _on_filter(self, _change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        key = self.key_filter.value
-        if isinstance(self.key_filter, w.Text):
-            key = key.strip() or None
         self.stepper.filter(
-            key=key, event_type=self.type_filter.value, action=self.action_filter.value
+            key=_value(self.key_filter),
+            event_type=_value(self.type_filter),
+            action=_value(self.action_filter),
         )
 
     def _restore_filters(self) -> None:
@@ -175,9 +182,9 @@ class StepperWidget:
             (self.action_filter, "action"),
         ):
             values = f.get(kind)
-            value = values[0] if values else None
+            value = values[0] if values else ""
             if isinstance(control, w.Text):
-                control.value = "" if value is None else str(value)
+                control.value = str(value)
             elif value in [v for _, v in control.options]:
                 control.value = value
 

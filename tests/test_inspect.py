@@ -26,8 +26,8 @@ def test_filters_paging_and_detail_on_a_run() -> None:
     assert m.total == 12
     ins.key_filter.value = "b"
     assert m.total == 4
-    ins.type_filter.value = None
-    ins.action_filter.value = None
+    ins.type_filter.value = ""
+    ins.action_filter.value = ""
     ins.key_filter.value = ""
     ins.search.value = "BONJOUR"  # case-insensitive, inside attributes
     assert m.total == 4 * 5  # every record of b inputs (memory writes hold the text too)

@@ -142,7 +142,7 @@ def test_widget_drives_the_model_and_survives_redisplay(run: fa.Run) -> None:
     w.bp_choice.value = ("action", "answer")
     w.bp_add.click()
     assert [bp.describe() for bp in stepper.breakpoints] == ["action == 'answer'"]
-    w.type_filter.value = None
+    w.type_filter.value = ""
     w.first_button.click()
     w.run_button.click()
     assert stepper.position == 1 and "stopped at" in w.bp_label.value
