@@ -79,14 +79,18 @@ def export_job(
     path: str | Path,
     inputs: Any = None,
     *,
+    key: str | None = None,
+    value: str | None = None,
+    columns: Any = None,
     config: AgentConfiguration | Mapping[str, Any] | None = None,
     job_name: str | None = None,
 ) -> Path:
     """Write ``agent`` as a Flink job directory at ``path`` (created; files overwritten).
 
     Args:
-        inputs: written to ``inputs.jsonl`` (a DataFrame with ``key``/``value`` columns, or
-            a list of ``{"key", "value"}`` dicts); an empty file when ``None``.
+        inputs: written to ``inputs.jsonl``: a DataFrame (``key``/``value``/``columns`` as
+            in ``from_pandas``) or a list of ``{"key", "value"}`` dicts; an empty file when
+            ``None``.
         config: options for the ``agent:`` section of ``config.yaml``.
     Returns the directory.
     """
@@ -95,16 +99,17 @@ def export_job(
     from flink_agents_runtime._flink._remote import runtime_dir
 
     plan = AgentPlan.from_agent(agent)
+    pairs = input_pairs(inputs, key, value, columns) if inputs is not None else []
     target = Path(path)
     target.mkdir(parents=True, exist_ok=True)
     conf = config if isinstance(config, AgentConfiguration) else None
     explicit = conf.explicit() if conf is not None else dict(config or {})
     section = {}
-    for key, value in sorted(explicit.items()):
-        option = find_option(key)
+    for option_key, option_value in sorted(explicit.items()):
+        option = find_option(option_key)
         if option is not None and option.secret:
             continue
-        section[key] = value
+        section[option_key] = option_value
     (target / "config.yaml").write_text(
         "# agent options of the exported job (secrets: set FLINK_AGENTS_NB_* env vars)\n"
         + yaml.safe_dump({"agent": section}, sort_keys=True)
@@ -113,10 +118,9 @@ def export_job(
     name = job_name or f"agent-{plan.name}"
     (target / "job.py").write_text(JOB_SCRIPT.format(agent=plan.name, job_name=name))
     (target / "requirements.txt").write_text(REQUIREMENTS)
-    pairs = input_pairs(inputs) if inputs is not None else []
     with (target / "inputs.jsonl").open("w") as fh:
-        for key, value in pairs:
-            fh.write(json.dumps({"key": key, "value": value}) + "\n")
+        for pair_key, pair_value in pairs:
+            fh.write(json.dumps({"key": pair_key, "value": pair_value}) + "\n")
     lib = target / "lib" / "flink_agents_runtime"
     if lib.exists():
         shutil.rmtree(lib)
