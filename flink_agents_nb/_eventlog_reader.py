@@ -420,6 +420,29 @@ class EventLog:
             lines.append(f"... {len(self.problems) - max_rows} more problems")
         return "\n".join(lines)
 
+    def step(self) -> Any:
+        """The stepper over this log's events (the same one each call); see
+        :class:`flink_agents_nb.Stepper`."""
+        if "_stepper" not in self.__dict__:
+            from flink_agents_nb._stepper import Stepper
+
+            self.__dict__["_stepper"] = Stepper(self)
+        return self.__dict__["_stepper"]
+
+    @property
+    def plot(self) -> Any:
+        """Charts, as on a ``Run``: ``log.plot.throughput()``, ``.latency()``, ``.tokens()``,
+        ``.waterfall(...)``, ``.dashboard()``."""
+        from flink_agents_nb._charts import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def report(self, path: Any) -> Any:
+        """Write one self-contained HTML report of this log to ``path``; returns the path."""
+        from flink_agents_nb._report import write_report
+
+        return write_report(self, path)
+
     def __repr__(self) -> str:
         return self.summary_text()
 

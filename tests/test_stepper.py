@@ -160,3 +160,11 @@ def test_widget_drives_the_model_and_survives_redisplay(run: fa.Run) -> None:
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert stepper.widget() is w and w.key_filter.value == "a"
     assert stepper.filters["key"] == ["a"] and stepper.current["key"] == "a"
+
+
+def test_event_log_has_the_same_views(log: object) -> None:
+    stepper = log.step()  # type: ignore[attr-defined]
+    assert log.step() is stepper  # type: ignore[attr-defined]
+    assert stepper.total == 9 and stepper.next()["event_type"] == "chat_response"
+    fig = log.plot.dashboard()  # type: ignore[attr-defined]
+    assert "9 events, 6 actions" in fig.layout.title.text
