@@ -430,3 +430,30 @@ def test_sample_flink_config_agent_section_and_checkpoint_keys() -> None:
         "restart-strategy.fixed-delay.delay": "5000 ms",
     }
     assert checkpoint_settings(AgentConfiguration()) == {}  # unset: the cluster decides
+
+
+def test_async_durable_calls_are_recorded_and_replayed_in_order(tmp_path: Path) -> None:
+    log = str(tmp_path / "effects.log")
+
+    async def act(event: Any, ctx: Any) -> None:
+        a = await ctx.durable_execute_async(side_effect, log, f"a-{event.input}")
+        if event.input == 2 and (tmp_path / "crash").exists():
+            raise RuntimeError("crash between async calls")
+        b = await ctx.durable_execute_async(side_effect, log, f"b-{event.input}")
+        ctx.send_event(OutputEvent(output=[a, b]))
+
+    (tmp_path / "crash").touch()
+    agent = Agent().add_action("act", [InputEvent], act)
+    cfg = {
+        "job-identifier": "async",
+        "num-async-threads": 4,
+        "actionStateStoreBackend": "sqlite",
+        "actionStateStore.sqlite.path": str(tmp_path / "s.sqlite"),
+    }
+    inputs = [{"key": i % 2, "value": i} for i in range(4)]
+    with pytest.raises(ActionFailedError):
+        run_local(agent, inputs, **cfg)
+    (tmp_path / "crash").unlink()
+    run = run_local(agent, inputs, **cfg)
+    assert sorted(run.output_values()) == [[f"receipt-a-{i}", f"receipt-b-{i}"] for i in range(4)]
+    assert effects(log) == Counter([f"a-{i}" for i in range(4)] + [f"b-{i}" for i in range(4)])
