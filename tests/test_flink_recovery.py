@@ -43,8 +43,14 @@ def run_job(tmp_path: Path, **store: Any) -> tuple[list[Any], Counter[str], floa
     from pyflink.datastream import StreamExecutionEnvironment
     from pyflink.datastream.connectors.number_seq import NumberSequenceSource
 
-    from flink_agents_runtime import Agent, AgentsExecutionEnvironment, InputEvent, OutputEvent
-    from flink_agents_runtime import add_file_sink, read_file_sink
+    from flink_agents_runtime import (
+        Agent,
+        AgentsExecutionEnvironment,
+        InputEvent,
+        OutputEvent,
+        add_file_sink,
+        read_file_sink,
+    )
 
     log = str(tmp_path / "payments.log")
     marker = str(tmp_path / "failed-once")
