@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from flink_agents_nb._frames import record_frame, token_usage_of
-from flink_agents_runtime import RunResult
+from flink_agents_runtime import MetricSnapshot, RunResult
 
 
 def _rows(result: RunResult) -> list[dict[str, Any]]:
@@ -94,14 +94,14 @@ class Run:
         return self.result.error
 
     @property
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> MetricSnapshot:
         """Final metric values by name (counters: totals; meters: rate per second)."""
-        return self.result.metrics
+        return MetricSnapshot(self.result.metrics)
 
     @property
-    def metric_counts(self) -> dict[str, int]:
+    def metric_counts(self) -> MetricSnapshot:
         """Totals of every counter and meter."""
-        return self.result.metric_counts
+        return MetricSnapshot(self.result.metric_counts)
 
     def to_list(self) -> list[dict[Any, Any]]:
         """Outputs as ``[{key: output}, ...]`` (Flink Agents' local runner shape)."""

@@ -66,7 +66,14 @@ from flink_agents_runtime._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime._filesink import add_file_sink, read_file_sink
 from flink_agents_runtime._local import LocalAgentBuilder, LocalExecutionEnvironment
 from flink_agents_runtime._memory import MemoryObject
-from flink_agents_runtime._metrics import Counter, Gauge, Histogram, Meter, MetricGroup
+from flink_agents_runtime._metrics import (
+    Counter,
+    Gauge,
+    Histogram,
+    Meter,
+    MetricGroup,
+    MetricSnapshot,
+)
 from flink_agents_runtime._options import OPTIONS, ConfigOption, env_var_name
 from flink_agents_runtime._plan import AgentPlan
 from flink_agents_runtime._records import ActionRecord, EventRecord
@@ -130,6 +137,7 @@ __all__ = [
     "MessageRole",
     "Meter",
     "MetricGroup",
+    "MetricSnapshot",
     "OpenAIChatModelConnection",
     "Output",
     "OutputEvent",

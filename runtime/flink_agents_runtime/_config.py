@@ -173,6 +173,18 @@ class AgentConfiguration:
         )
         return f"AgentConfiguration({changed})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from flink_agents_runtime._display import bundle, short
+
+        changed = [
+            (key, value, source)
+            for key, (value, source) in sorted(self._values.items())
+            if value != getattr(find_option(key), "default", None)
+        ]
+        rows = [[key, short(_mask(find_option(key), value)), src] for key, value, src in changed]
+        caption = f"AgentConfiguration: {len(rows)} options differ from their defaults"
+        return bundle(caption, ["key", "value", "source"], rows)
+
     # -- sources -----------------------------------------------------------------------
     def load_yaml(self, path: str | os.PathLike[str]) -> AgentConfiguration:
         """Read the ``agent:`` section of the YAML file ``path`` (other sections ignored)."""

@@ -136,6 +136,22 @@ class Event:
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(type={self.type!r}, attributes={self.attributes!r})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from flink_agents_runtime._display import bundle, short
+
+        rows = [
+            [name, short(value)]
+            for name, value in (
+                ("id", self.id),
+                ("key", self.key),
+                ("upstream event", self.upstream_event_id),
+                ("upstream action", self.upstream_action_name),
+            )
+            if value is not None
+        ]
+        rows += [[f"attributes.{k}", short(v)] for k, v in self.attributes.items()]
+        return bundle(f"{self.__class__.__name__} {self.type}", ["field", "value"], rows)
+
     def __getstate__(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (*_LINEAGE, "type", "attributes")}
 

@@ -163,6 +163,25 @@ class MetricGroup(ABC):
 Metric = Counter | Meter | Histogram | Gauge
 
 
+class MetricSnapshot(dict[str, Any]):
+    """Metric values by dotted name at one moment (a dict that displays as a table).
+
+    Agent-wide metrics come first, then each action's (``action.<name>.*``).
+    """
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from flink_agents_runtime._display import bundle
+
+        def order(name: str) -> tuple[int, str]:
+            return (1 if name.startswith("action.") else 0, name)
+
+        rows = [
+            [name, f"{v:,.2f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else v]
+            for name, v in sorted(self.items(), key=lambda item: order(item[0]))
+        ]
+        return bundle(f"metrics ({len(rows)})", ["metric", "value"], rows)
+
+
 def metric_value(metric: Metric) -> Any:
     """The value a snapshot or series shows for ``metric``."""
     if isinstance(metric, Counter):
@@ -216,17 +235,17 @@ class MetricRegistry:
             self.series.append((t, name, value))
         self.next_sample_ns = now + self.sample_interval_ns
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> MetricSnapshot:
         """Current value of every metric: counts, rates (/s), gauge values, histogram means."""
-        return {name: metric_value(m) for name, m in sorted(self.metrics.items())}
+        return MetricSnapshot((name, metric_value(m)) for name, m in sorted(self.metrics.items()))
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> MetricSnapshot:
         """Totals of every counter and meter (what must match across drivers)."""
-        return {
-            name: m.count
+        return MetricSnapshot(
+            (name, m.count)
             for name, m in sorted(self.metrics.items())
             if isinstance(m, (Counter, Meter))
-        }
+        )
 
 
 class LocalMetricGroup(MetricGroup):

@@ -1,0 +1,70 @@
+"""Objects users display show a compact summary: deterministic text and escaped HTML."""
+
+from __future__ import annotations
+
+import pytest
+
+import flink_agents_nb as fa
+
+PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+
+def assert_escaped(html_text: str) -> None:
+    assert "<script>" not in html_text
+    assert "<img" not in html_text
+    assert "&lt;script&gt;" in html_text
+
+
+def test_event_bundle_shows_type_lineage_and_escaped_attributes() -> None:
+    event = fa.Event(type=f"note{PAYLOAD}", text=PAYLOAD, n=3)
+    event.id, event.key, event.upstream_action_name = "e-1", "k", "act"
+    bundle = event._repr_mimebundle_()
+    assert bundle["text/plain"].splitlines() == [
+        f"Event note{PAYLOAD}",
+        '  id               "e-1"',
+        '  key              "k"',
+        '  upstream action  "act"',
+        f'  attributes.text  "{PAYLOAD}"',
+        "  attributes.n     3",
+    ]
+    assert_escaped(bundle["text/html"])
+
+
+def test_long_attribute_values_are_summarised() -> None:
+    bundle = fa.Event(type="big", blob="x" * 10_000)._repr_mimebundle_()
+    assert len(bundle["text/plain"]) < 200
+    assert bundle["text/plain"].endswith("…")
+
+
+def test_config_bundle_lists_changed_options_with_sources_and_masks_secrets() -> None:
+    conf = fa.AgentConfiguration().set("max-retries", 7).set("openai.api-key", "sk-secret")
+    conf.set("chat.async", True)  # the default: not listed
+    bundle = conf._repr_mimebundle_()
+    lines = bundle["text/plain"].splitlines()
+    assert lines[0] == "AgentConfiguration: 2 options differ from their defaults"
+    assert any(line.split() == ["max-retries", "7", "code"] for line in lines)
+    assert "sk-secret" not in bundle["text/plain"] + bundle["text/html"]
+    assert '"****"' in bundle["text/plain"]
+
+
+def test_metric_snapshot_bundle_orders_agent_metrics_before_actions() -> None:
+    agent = fa.Agent().add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent(output=e.input))
+    )
+    run = fa.local().from_list([{"key": 1, "value": PAYLOAD}]).apply(agent).execute()
+    snapshot = run.metric_counts
+    assert isinstance(snapshot, fa.MetricSnapshot) and snapshot["numOfEventProcessed"] == 2
+    lines = snapshot._repr_mimebundle_()["text/plain"].splitlines()
+    assert lines[0] == "metrics (6)"
+    names = [line.split()[0] for line in lines[1:]]
+    assert names[:4] == [
+        "numOfActionsExecuted",
+        "numOfActionsExecutedPerSec",
+        "numOfEventProcessed",
+        "numOfEventProcessedPerSec",
+    ]
+    assert names[4:] == [
+        "action.echo.numOfActionsExecuted",
+        "action.echo.numOfActionsExecutedPerSec",
+    ]
