@@ -13,7 +13,6 @@ dispatched. An action's sent events and memory writes take effect only if it suc
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import time
@@ -89,6 +88,11 @@ class DurableStore(Protocol):
         self, ctx: RunnerContext, status: str, sent: list[Event], writes: Any
     ) -> None:
         """The running action ended with ``status`` ``ok`` or ``ignored``."""
+
+    def replay(
+        self, ctx: RunnerContext, done: Any, short_term: MemoryStore, sensory: MemoryStore
+    ) -> None:
+        """Re-apply the memory writes and re-send the events of a completed action."""
 
     def lookup(self, ctx: RunnerContext, index: int, func: Any) -> tuple[bool, Any]:
         """``(True, result)`` if call ``index`` of the running action was recorded (a
@@ -306,8 +310,9 @@ class InputTask:
             ctx._begin(spec.name, spec.config, event.id)
             if store is not None:
                 done = store.begin_action(ctx, spec.name, event, attempt)
-                if done is not None:
-                    return self._replay(spec.name, event, ctx, short_term, sensory, done)
+                if done is not None:  # completed in an earlier attempt of the job
+                    store.replay(ctx, done, short_term, sensory)
+                    return self._replay(spec.name, event, ctx, done)
             short_term.journal = []
             sensory.journal = []
             writes: list[tuple[str, str, Any]] | None = (
@@ -404,29 +409,10 @@ class InputTask:
                 attempts=attempt,
             ) from error
 
-    def _replay(
-        self,
-        action: str,
-        event: Event,
-        ctx: RunnerContext,
-        short_term: MemoryStore,
-        sensory: MemoryStore,
-        done: Any,
-    ) -> list[Event]:
-        """Replay an action that completed in an earlier attempt: apply its memory writes,
-        send its events again (new ids), without running it. Emits a ``replayed`` record."""
-        stores = {"short_term": short_term, "sensory": sensory}
-        for memory, path, value in done.writes:
-            view = stores[memory].view()
-            if path.endswith("{}"):
-                view.new_object(path[:-2], overwrite=True)
-            else:
-                view.set(path, value)
-        for etype, attrs in done.events:
-            ctx.send_event(Event(type=etype, attributes=copy.deepcopy(attrs)))
+    def _replay(self, action: str, event: Event, ctx: RunnerContext, done: Any) -> list[Event]:
+        """Emit the record of an action replayed from the store (it did not run)."""
         sent = ctx._sent
         if self.core.sinks:
-            writes = list(done.writes) if self.core.record_memory else None
             self._emit_action(
                 action,
                 event,
@@ -436,7 +422,7 @@ class InputTask:
                 1,
                 None,
                 [e.id or "" for e in sent],
-                writes,
+                list(done.writes) if self.core.record_memory else None,
             )
         return sent
 

@@ -9,6 +9,7 @@ action its recorded call outcomes in call order.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import cloudpickle
 
 from flink_agents_runtime._errors import ActionStateStoreError
+from flink_agents_runtime._events import Event
 from flink_agents_runtime._statestore._base import (
     CALL_ERROR,
     CALL_OK,
@@ -130,6 +132,19 @@ class ActionStateTracker:
         state.events = [(e.type, e.attributes) for e in sent]
         state.writes = list(writes or [])
         self.store.put(ctx.key, inp.seq, inp.step, state)
+
+    def replay(self, ctx: Any, done: ActionState, short_term: Any, sensory: Any) -> None:
+        """Re-apply ``done``'s memory writes (in order) and re-send its events (new ids,
+        lineage from the running action) without running the action."""
+        stores = {"short_term": short_term, "sensory": sensory}
+        for memory, path, value in done.writes:
+            view = stores[memory].view()
+            if path.endswith("{}"):
+                view.new_object(path[:-2], overwrite=True)
+            else:
+                view.set(path, value)
+        for event_type, attributes in done.events:
+            ctx.send_event(Event(type=event_type, attributes=copy.deepcopy(attributes)))
 
     # -- durable calls (called by the RunnerContext) --------------------------------------
     def lookup(self, ctx: Any, index: int, func: Any) -> tuple[bool, Any]:
