@@ -341,3 +341,16 @@ def test_the_local_factory_is_registered_once() -> None:
 def test_unknown_logger_type_is_an_error() -> None:
     with pytest.raises(rt.FlinkAgentsError, match="unknown event logger type 'kafka'"):
         EventLoggerConfig.builder().logger_type("kafka").build().create()
+
+
+def test_local_run_reports_event_log_counters_in_its_metrics(tmp_path: Path) -> None:
+    import flink_agents_nb as fa
+
+    agent = fa.Agent().add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent(output=e.input))
+    )
+    env = fa.local(base_log_dir=str(tmp_path), config={"event-log.standard.max-string-length": 5})
+    run = env.from_list([{"key": 1, "value": "long enough to cut"}]).apply(agent).execute()
+    assert run.metric_counts["eventLogTruncatedEvents"] == 2  # the input and the output event
+    assert run.metric_counts["eventLogWriteFailures"] == 0
+    assert len(run.result.log_files) == 1

@@ -19,7 +19,7 @@ from flink_agents_runtime._agent import Agent
 from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._core import DictState, ExecutionCore, InputTask
 from flink_agents_runtime._errors import FlinkAgentsError, InputError
-from flink_agents_runtime._metrics import MetricRegistry
+from flink_agents_runtime._metrics import MetricGroup, MetricRegistry
 from flink_agents_runtime._plan import AgentPlan
 from flink_agents_runtime._records import RecordList, RecordSink
 from flink_agents_runtime._run import Output, RunResult
@@ -29,9 +29,10 @@ logger = logging.getLogger(__name__)
 #: Runs with more inputs than this do not record events unless ``record=True`` is passed.
 AUTO_RECORD_LIMIT = 100_000
 
-#: Factories of extra record sinks for a run (the event logger registers one):
-#: called with (config, run_id); return a sink with ``close()`` or ``None``.
-SINK_FACTORIES: list[Callable[[AgentConfiguration, str], Any]] = []
+#: Factories of extra record sinks for a run (the event logger registers one): called
+#: with (config, run_id, metrics) where metrics is the run's agent metric group (for the
+#: sink's own counters); return a sink with ``close()`` or ``None``.
+SINK_FACTORIES: list[Callable[[AgentConfiguration, str, MetricGroup], Any]] = []
 
 Progress = Callable[[int, int | None], None]
 
@@ -168,12 +169,13 @@ class LocalExecutionEnvironment:
             from flink_agents_runtime._statestore import open_tracker
 
             tracker = open_tracker(config, run_id)
-        extra = [s for s in (f(config, run_id) for f in SINK_FACTORIES) if s is not None]
+        group = registry.group()
+        extra = [s for s in (f(config, run_id, group) for f in SINK_FACTORIES) if s is not None]
         all_sinks.extend(extra)
         core = ExecutionCore(
             plan,
             config,
-            registry.group(),
+            group,
             DictState(),
             all_sinks,
             record_memory=bool(record and record_memory),
