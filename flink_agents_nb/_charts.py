@@ -19,9 +19,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from flink_agents_nb._charts_tokens import token_table, token_title, token_traces, tokens
+from flink_agents_nb._charts_waterfall import (
+    label_waterfall,
+    slowest_input,
+    waterfall,
+    waterfall_traces,
+)
 from flink_agents_nb._html import esc
-from flink_agents_nb._prices import cost_of
-from flink_agents_nb._source import record_frame_of, timestamps_ns
+from flink_agents_nb._source import elapsed_s, record_frame_of
 
 #: Time buckets per throughput chart (at most).
 MAX_BUCKETS = 120
@@ -55,18 +61,11 @@ def _bucket_s(span_s: float) -> float:
     return _NICE_S[-1] * max(1, int(span_s / (_NICE_S[-1] * MAX_BUCKETS)) + 1)
 
 
-def _elapsed_s(frame: pd.DataFrame) -> np.ndarray:
-    ts = timestamps_ns(frame)
-    valid = ts != np.iinfo(np.int64).min
-    t0 = ts[valid].min() if valid.any() else 0
-    return np.where(valid, (ts - t0) / 1e9, np.nan)
-
-
 # -- throughput ------------------------------------------------------------------------
 def throughput_traces(frame: pd.DataFrame) -> list[go.Scatter]:
     """One line per event type (``event: T``) and per action (``action: A``): records per
     second in each time bucket."""
-    t = _elapsed_s(frame)
+    t = elapsed_s(frame)
     is_event = frame["record_type"].to_numpy() == "event"
     label = np.where(is_event, frame["event_type"].to_numpy(), frame["action"].to_numpy())
     codes, names = pd.factorize(pd.Series(label, dtype=object))
@@ -184,235 +183,7 @@ def latency(source: Any) -> go.Figure:
     return fig
 
 
-# -- tokens ----------------------------------------------------------------------------
-def token_table(frame: pd.DataFrame, prices: Any = None) -> pd.DataFrame:
-    """Token totals per ``model`` and ``action`` (the action that sent the response):
-    ``prompt_tokens``, ``completion_tokens``, ``responses`` and ``cost`` (NaN where the
-    model's price is unknown)."""
-    ev = frame[
-        (frame["record_type"] == "event")
-        & (frame["prompt_tokens"].notna() | frame["completion_tokens"].notna())
-    ]
-    cols = ["model", "action", "prompt_tokens", "completion_tokens", "responses", "cost"]
-    if ev.empty:
-        return pd.DataFrame(columns=cols)
-    t = pd.DataFrame(
-        {
-            "model": ev["model"].fillna("(unknown)").astype(str).to_numpy(),
-            "action": ev["upstream_action"].fillna("(input)").astype(str).to_numpy(),
-            "prompt_tokens": ev["prompt_tokens"].fillna(0).astype("int64").to_numpy(),
-            "completion_tokens": ev["completion_tokens"].fillna(0).astype("int64").to_numpy(),
-        }
-    )
-    out = (
-        t.groupby(["model", "action"], sort=True)
-        .agg(
-            prompt_tokens=("prompt_tokens", "sum"),
-            completion_tokens=("completion_tokens", "sum"),
-            responses=("prompt_tokens", "size"),
-        )
-        .reset_index()
-    )
-    out["cost"] = [
-        cost_of(m, p, c, prices)
-        for m, p, c in zip(
-            out["model"], out["prompt_tokens"], out["completion_tokens"], strict=True
-        )
-    ]
-    return out[cols]
-
-
-def tokens(source: Any, prices: Any = None) -> go.Figure:
-    """Prompt and completion tokens: cumulative over time per model, totals per model and
-    per action; the title gives the cost where prices are known (``conf/prices.yaml``)."""
-    frame = record_frame_of(source)
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("over time", "per model", "per action"))
-    for trace, col in token_traces(frame, prices):
-        fig.add_trace(trace, row=1, col=col)
-    fig.update_layout(title=_token_title(frame, prices), barmode="stack")
-    fig.update_xaxes(title_text="seconds since start", row=1, col=1)
-    fig.update_yaxes(title_text="tokens", row=1, col=1)
-    return fig
-
-
-def _token_title(frame: pd.DataFrame, prices: Any) -> str:
-    table = token_table(frame, prices)
-    total = int(table["prompt_tokens"].sum() + table["completion_tokens"].sum())
-    title = f"Tokens: {total:,} total"
-    if len(table) and table["cost"].notna().any():
-        title += f", cost ${table['cost'].sum(min_count=1):,.4f}"
-        if table["cost"].isna().any():
-            title += " (some models unpriced)"
-    return title
-
-
-def token_traces(frame: pd.DataFrame, prices: Any = None) -> list[tuple[Any, int]]:
-    """``(trace, column)`` pairs for the three token panels (columns 1..3)."""
-    ev = frame[
-        (frame["record_type"] == "event")
-        & (frame["prompt_tokens"].notna() | frame["completion_tokens"].notna())
-    ]
-    out: list[tuple[Any, int]] = []
-    if ev.empty:
-        return out
-    t = _elapsed_s(frame)[ev.index.to_numpy()] if frame.index.is_unique else _elapsed_s(ev)
-    models = ev["model"].fillna("(unknown)").astype(str).to_numpy()
-    prompt = ev["prompt_tokens"].fillna(0).to_numpy(dtype=np.int64)
-    completion = ev["completion_tokens"].fillna(0).to_numpy(dtype=np.int64)
-    order = np.argsort(t, kind="stable")
-    for model in pd.unique(models):
-        sel = order[models[order] == model]
-        cum = np.cumsum(prompt[sel] + completion[sel])
-        step = max(1, len(sel) // 500)  # downsample the cumulative line
-        idx = np.unique(np.r_[np.arange(0, len(sel), step), len(sel) - 1])
-        name = esc(model)
-        out.append(
-            (
-                go.Scatter(
-                    x=t[sel][idx],
-                    y=cum[idx],
-                    mode="lines",
-                    name=f"{name} total",
-                    hovertemplate=f"{name}<br>t=%{{x:.3f}}s<br>%{{y:,}} tokens<extra></extra>",
-                ),
-                1,
-            )
-        )
-    table = token_table(frame, prices)
-    for part in ("prompt_tokens", "completion_tokens"):
-        per_model = table.groupby("model")[part].sum()
-        per_action = table.groupby("action")[part].sum()
-        label = part.replace("_tokens", "")
-        color = _TOKEN_COLORS[label]
-        out.append(
-            (
-                go.Bar(
-                    x=[esc(m) for m in per_model.index],
-                    y=per_model.to_numpy(),
-                    name=f"{label} tokens",
-                    legendgroup=label,
-                    marker_color=color,
-                ),
-                2,
-            )
-        )
-        out.append(
-            (
-                go.Bar(
-                    x=[esc(a) for a in per_action.index],
-                    y=per_action.to_numpy(),
-                    name=f"{label} tokens",
-                    legendgroup=label,
-                    marker_color=color,
-                    showlegend=False,
-                ),
-                3,
-            )
-        )
-    return out
-
-
-_TOKEN_COLORS = {"prompt": "#636efa", "completion": "#ffa15a"}
-
-
-# -- waterfall -------------------------------------------------------------------------
-def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None) -> list[Any]:
-    """Bars of the actions of one input (``input_seq``) or one key's inputs (``key``; default:
-    the first input), on a time axis in ms, indented by lineage depth, plus event markers."""
-    sel = _select_input(frame, key, input_seq)
-    if sel.empty:
-        return []
-    t = _elapsed_s(sel)
-    t0 = np.nanmin(t)
-    start_ms = (t - t0) * 1000
-    is_event = (sel["record_type"] == "event").to_numpy()
-    depth: dict[Any, int] = {}
-    for eid, up in zip(sel["event_id"][is_event], sel["upstream_event_id"][is_event], strict=True):
-        depth[eid] = depth.get(up, -1) + 1 if isinstance(up, str) else 0
-    labels, bases, widths, hover, ev_y, ev_x, ev_hover = [], [], [], [], [], [], []
-    for i, (_, r) in enumerate(sel.iterrows()):
-        d = depth.get(r["event_id"], 0)
-        if is_event[i]:
-            ev_y.append(len(labels) - 0.5 if labels else 0)
-            ev_x.append(start_ms[i])
-            ev_hover.append(f"event {esc(r['event_type'])} (key {esc(r['key'])})")
-            continue
-        labels.append("· " * d + esc(r["action"]))
-        bases.append(start_ms[i])
-        widths.append(float(r["duration_ms"]) if pd.notna(r["duration_ms"]) else 0.0)
-        hover.append(
-            f"{esc(r['action'])} on {esc(r['event_type'])}<br>"
-            f"{widths[-1]:.3f} ms, {esc(r['status'])}"
-        )
-    y = list(range(len(labels)))
-    bars = go.Bar(
-        y=y,
-        x=widths,
-        base=bases,
-        orientation="h",
-        name="actions",
-        text=hover,
-        hovertemplate="%{text}<extra></extra>",
-        textposition="none",
-    )
-    marks = go.Scatter(
-        x=ev_x,
-        y=ev_y,
-        mode="markers",
-        name="events sent",
-        marker_symbol="diamond",
-        text=ev_hover,
-        hovertemplate="%{text}<br>t=%{x:.3f} ms<extra></extra>",
-    )
-    bars.meta = {"ticktext": labels}
-    return [bars, marks]
-
-
-def _select_input(frame: pd.DataFrame, key: Any, input_seq: Any) -> pd.DataFrame:
-    if input_seq is not None:
-        return frame[frame["input_seq"] == input_seq]
-    if key is not None:
-        keys = frame["key"]
-        return frame[(keys == key) | (keys.astype(str) == str(key))]
-    if frame.empty:
-        return frame
-    return frame[frame["input_seq"] == frame["input_seq"].iloc[0]]
-
-
-def waterfall(source: Any, key: Any = None, input_seq: Any = None) -> go.Figure:
-    """Each action of one input (or key) as a bar on a time axis, nested by lineage."""
-    traces = waterfall_traces(record_frame_of(source), key, input_seq)
-    fig = go.Figure(traces)
-    _label_waterfall(fig, traces)
-    what = (
-        f"input {input_seq}"
-        if input_seq is not None
-        else (f"key {esc(key)}" if key is not None else "first input")
-    )
-    fig.update_layout(title=f"Waterfall of {what}", xaxis_title="ms since the input arrived")
-    return fig
-
-
-def _label_waterfall(fig: go.Figure, traces: list[Any], **where: Any) -> None:
-    if traces:
-        labels = traces[0].meta["ticktext"]
-        fig.update_yaxes(
-            tickvals=list(range(len(labels))), ticktext=labels, autorange="reversed", **where
-        )
-
-
 # -- dashboard -------------------------------------------------------------------------
-def slowest_input(frame: pd.DataFrame) -> Any:
-    """The ``input_seq`` whose actions took longest in total (``None`` without actions)."""
-    acts = frame[frame["record_type"] == "action"]
-    if acts.empty:
-        return None
-    seqs = acts["input_seq"].to_numpy(dtype=np.int64, na_value=-1)
-    ok = seqs >= 0
-    totals = np.bincount(seqs[ok], weights=acts["duration_ms"].fillna(0).to_numpy()[ok])
-    return int(np.argmax(totals))
-
-
 def dashboard(source: Any, prices: Any = None) -> go.Figure:
     """Throughput, latency, tokens per model and the waterfall of the slowest input."""
     frame = record_frame_of(source)
@@ -437,10 +208,10 @@ def dashboard(source: Any, prices: Any = None) -> go.Figure:
     wf = waterfall_traces(frame, input_seq=slow) if slow is not None else []
     for tr in wf:
         fig.add_trace(tr, row=2, col=2)
-    _label_waterfall(fig, wf, row=2, col=2)
+    label_waterfall(fig, wf, row=2, col=2)
     fig.update_yaxes(type="log", row=1, col=2)
     n_ev = int((frame["record_type"] == "event").sum())
-    title = f"{n_ev:,} events, {len(frame) - n_ev:,} actions. {_token_title(frame, prices)}"
+    title = f"{n_ev:,} events, {len(frame) - n_ev:,} actions. {token_title(frame, prices)}"
     fig.update_layout(title=title, barmode="stack", height=750)
     return fig
 
@@ -470,3 +241,21 @@ class PlotAccessor:
     def dashboard(self, prices: Any = None) -> go.Figure:
         """See :func:`dashboard`."""
         return dashboard(self._source, prices)
+
+
+__all__ = [
+    "MAX_BUCKETS",
+    "PlotAccessor",
+    "dashboard",
+    "latency",
+    "latency_stats",
+    "latency_traces",
+    "slowest_input",
+    "throughput",
+    "throughput_traces",
+    "token_table",
+    "token_traces",
+    "tokens",
+    "waterfall",
+    "waterfall_traces",
+]

@@ -63,3 +63,11 @@ def timestamps_ns(frame: pd.DataFrame) -> np.ndarray:
     if not pd.api.types.is_datetime64_any_dtype(ts):
         ts = pd.to_datetime(ts, utc=True)
     return np.asarray(ts.array.asi8 if hasattr(ts.array, "asi8") else ts.astype("int64"))
+
+
+def elapsed_s(frame: pd.DataFrame) -> np.ndarray:
+    """Seconds from the frame's first timestamp to each row's (NaN where it has none)."""
+    ts = timestamps_ns(frame)
+    valid = ts != np.iinfo(np.int64).min
+    t0 = ts[valid].min() if valid.any() else 0
+    return np.where(valid, (ts - t0) / 1e9, np.nan)

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 import flink_agents_nb as fa
-from flink_agents_nb import _charts
+from flink_agents_nb import _charts, _source
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _views_agent import INPUTS, make_agent, run_agent
@@ -45,7 +45,7 @@ def test_throughput_lines_sum_to_the_record_counts(run: fa.Run) -> None:
     x = np.asarray(tr.x)
     b = x[1] - x[0] if len(x) > 1 else None
     if b is not None:
-        span = _charts._elapsed_s(run.records)
+        span = _source.elapsed_s(run.records)
         last = max(float(np.nanmax(span)) - x[-1], b / 10)
         widths = np.r_[np.full(len(x) - 1, b), last]
         for t in fig.data:
