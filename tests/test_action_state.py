@@ -306,7 +306,7 @@ def test_store_api_put_get_prune_rebuild(tmp_path: Path) -> None:
     assert reopened.get(7, 0)[1].calls[0].value == {"deep": [1, 2]}
     assert reopened.get("7", 0) == {}  # keys keep their type
     assert reopened.prune("k", 2) == 2
-    assert sorted(reopened.index) == [("'k'", 2), ("7", 0)]
+    assert reopened.index == {"'k'": {2}, "7": {0}}
     assert SqliteActionStateStore(db, "ns").rebuild() == 2
     for s in (store, other, reopened):
         s.close()
@@ -457,3 +457,29 @@ def test_async_durable_calls_are_recorded_and_replayed_in_order(tmp_path: Path) 
     run = run_local(agent, inputs, **cfg)
     assert sorted(run.output_values()) == [[f"receipt-a-{i}", f"receipt-b-{i}"] for i in range(4)]
     assert effects(log) == Counter([f"a-{i}" for i in range(4)] + [f"b-{i}" for i in range(4)])
+
+
+def test_first_input_after_a_restore_prunes_what_the_checkpoint_covers(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from flink_agents_runtime._statestore import ActionStateTracker
+
+    db = str(tmp_path / "s.sqlite")
+    store = SqliteActionStateStore(db, "job")
+    state = ActionState("a", "fp", done=True, status="ok")
+    for seq in range(5):
+        store.put("k", seq, 0, state)
+    store.put("other", 0, 0, state)
+    store.close()
+    # the job restarts from a checkpoint where key "k" had processed 3 inputs
+    reopened = SqliteActionStateStore(db, "job")
+    reopened.rebuild()
+    tracker = ActionStateTracker(reopened)
+    ctx = SimpleNamespace(key="k")
+    tracker.begin_input(ctx, 3)
+    assert tracker.pruned == 3 and reopened.index == {"'k'": {3, 4}, "'other'": {0}}
+    assert ctx._input_state.stored[0] == state  # input 3 still finds its recorded state
+    tracker.begin_input(SimpleNamespace(key="k"), 4)  # later inputs prune nothing more
+    assert tracker.pruned == 3
+    assert SqliteActionStateStore(db, "job").rebuild() == 3
+    reopened.close()

@@ -90,8 +90,8 @@ class ActionStateStore(ABC):
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
-        #: ``(key_text, seq)`` of every input with stored state (filled by :meth:`rebuild`).
-        self.index: set[tuple[str, int]] = set()
+        #: key_text -> the seqs of its inputs with stored state (filled by :meth:`rebuild`).
+        self.index: dict[str, set[int]] = {}
 
     @abstractmethod
     def put(self, key: Any, seq: int, step: int, state: ActionState) -> None:
@@ -113,34 +113,41 @@ class ActionStateStore(ABC):
     def get(self, key: Any, seq: int) -> dict[int, ActionState]:
         """The stored states of input ``seq`` of ``key`` by step (empty when none)."""
         k = key_text(key)
-        if (k, seq) not in self.index:
+        if seq not in self.index.get(k, ()):
             return {}
         return self._load(k, seq)
 
     def note_written(self, key: Any, seq: int) -> None:
         """Remember that input ``seq`` of ``key`` now has state (for :meth:`prune`)."""
-        self.index.add((key_text(key), seq))
+        self.index.setdefault(key_text(key), set()).add(seq)
 
     def rebuild(self) -> int:
         """Reload which inputs have state (after a restore, or at start); returns how many."""
-        self.index = self._scan()
-        return len(self.index)
+        self.index = {}
+        for k, seq in self._scan():
+            self.index.setdefault(k, set()).add(seq)
+        return self.inputs()
+
+    def inputs(self) -> int:
+        """How many inputs have stored state (as far as this store instance knows)."""
+        return sum(len(seqs) for seqs in self.index.values())
 
     def prune(self, key: Any, upto_seq: int) -> int:
         """Delete the states of ``key``'s inputs with ``seq < upto_seq``; returns how many
         inputs were pruned. Call only once no restore can go back before ``upto_seq``."""
         k = key_text(key)
-        doomed = [(kk, s) for kk, s in self.index if kk == k and s < upto_seq]
-        if doomed:
+        seqs = self.index.get(k)
+        doomed = sorted((k, s) for s in seqs or () if s < upto_seq)
+        if doomed and seqs is not None:
             self._delete(doomed)
-            self.index.difference_update(doomed)
+            seqs.difference_update(s for _, s in doomed)
         return len(doomed)
 
     def prune_all(self) -> int:
         """Delete every state of the namespace (a run that completed); returns how many
         inputs were pruned."""
         found = self._scan()
-        doomed = sorted(found | self.index)
+        doomed = sorted(found | {(k, s) for k, seqs in self.index.items() for s in seqs})
         if doomed:
             self._delete(doomed)
         self.index.clear()
@@ -150,4 +157,4 @@ class ActionStateStore(ABC):
         """Release connections."""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(namespace={self.namespace!r}, inputs={len(self.index)})"
+        return f"{type(self).__name__}(namespace={self.namespace!r}, inputs={self.inputs()})"

@@ -131,9 +131,10 @@ class RedisActionStateStore(ActionStateStore):
     def put(self, key: Any, seq: int, step: int, state: ActionState) -> None:
         k = key_text(key)
         self._conn.call("HSET", self._hash(k, seq), step, cloudpickle.dumps(state))
-        if (k, seq) not in self.index:
+        seqs = self.index.setdefault(k, set())
+        if seq not in seqs:
             self._conn.call("SADD", self._inputs, f"{k}\x00{seq}")
-            self.index.add((k, seq))
+            seqs.add(seq)
 
     def _load(self, key: str, seq: int) -> dict[int, ActionState]:
         flat = self._conn.call("HGETALL", self._hash(key, seq)) or []

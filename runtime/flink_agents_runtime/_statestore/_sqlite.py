@@ -57,7 +57,7 @@ class SqliteActionStateStore(ActionStateStore):
                 "INSERT OR REPLACE INTO action_state VALUES (?, ?, ?, ?, ?)",
                 (self.namespace, k, seq, step, blob),
             )
-        self.index.add((k, seq))
+        self.index.setdefault(k, set()).add(seq)
 
     def _load(self, key: str, seq: int) -> dict[int, ActionState]:
         with self._lock:

@@ -75,11 +75,24 @@ class ActionStateTracker:
         #: Actions replayed instead of run, and durable calls answered from the store.
         self.replayed_actions = 0
         self.replayed_calls = 0
+        #: Inputs pruned at restore (their key's first input since the tracker opened).
+        self.pruned = 0
+        self._seen: set[Any] = set()
 
     # -- inputs and actions (called by the core) ------------------------------------------
     def begin_input(self, ctx: Any, seq: int) -> None:
-        """Input ``seq`` of ``ctx.key`` starts: load what an earlier attempt recorded."""
-        ctx._input_state = _InputState(seq, self.store.get(ctx.key, seq))
+        """Input ``seq`` of ``ctx.key`` starts: load what an earlier attempt recorded.
+
+        The first input of a key since this tracker opened prunes the key's older inputs:
+        its ``seq`` comes from the state the job (re)started with (a restored checkpoint),
+        which already covers them, and Flink restores only its latest checkpoint.
+        """
+        key = ctx.key
+        if key not in self._seen:
+            self._seen.add(key)
+            if seq > 0:
+                self.pruned += self.store.prune(key, seq)
+        ctx._input_state = _InputState(seq, self.store.get(key, seq))
 
     def begin_action(self, ctx: Any, action: str, event: Any, attempt: int) -> ActionState | None:
         """An action starts on ``event``. Returns the stored state when the action had
