@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from flink_agents_nb._costs import cost_column, load_prices
 from flink_agents_nb._html import esc
-from flink_agents_nb._prices import cost_of
 from flink_agents_nb._source import elapsed_s, record_frame_of
 
 
@@ -48,12 +48,9 @@ def token_table(frame: pd.DataFrame, prices: Any = None) -> pd.DataFrame:
         )
         .reset_index()
     )
-    out["cost"] = [
-        cost_of(m, p, c, prices)
-        for m, p, c in zip(
-            out["model"], out["prompt_tokens"], out["completion_tokens"], strict=True
-        )
-    ]
+    out["cost"] = cost_column(
+        load_prices(prices), out["model"], out["prompt_tokens"], out["completion_tokens"]
+    )
     return out[cols]
 
 

@@ -4,8 +4,13 @@ Prices: a table of USD per 1M input (prompt) and output (completion) tokens per 
 ``{"gpt-4o-mini": {"input": 0.15, "output": 0.60}}`` (``prompt``/``completion`` keys or an
 ``(input, output)`` pair are accepted too), given as a dict, or a YAML path with a
 ``models:`` mapping. Without one: ``$FLINK_AGENTS_NB_PRICES``, else ``conf/prices.yaml`` in
-the working directory or one of its parents. Models without a price show their usage with
-a NaN cost; cost is computed here, never logged.
+the working directory or one of its parents (the documented override), else the copy shipped
+in the package (``flink_agents_nb/_data/prices.yaml``, the same list as the repository's
+``conf/prices.yaml``), so an installed package prices the listed models from any directory.
+Models without a price show their usage with a NaN cost; cost is computed here, never logged.
+
+This module is the one place that loads prices and computes cost: ``token_usage()``, the
+token charts (``run.plot.tokens()``, the dashboard) and the HTML report all use it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +39,18 @@ USAGE_COLUMNS = (
 
 Prices = Mapping[str, tuple[float, float]]
 
+#: The price list shipped in the package, relative to ``flink_agents_nb``.
+PACKAGED_PRICES = "_data/prices.yaml"
+
 
 def _pair(entry: Any) -> tuple[float, float] | None:
     if isinstance(entry, (list, tuple)) and len(entry) == 2:
         return float(entry[0]), float(entry[1])
     if isinstance(entry, Mapping):
-        inp = next((entry[k] for k in ("input", "prompt") if k in entry), None)
-        out = next((entry[k] for k in ("output", "completion") if k in entry), None)
+        inp = next((entry[k] for k in ("input", "prompt", "input_per_1m") if k in entry), None)
+        out = next(
+            (entry[k] for k in ("output", "completion", "output_per_1m") if k in entry), None
+        )
         if inp is not None and out is not None:
             return float(inp), float(out)
     return None
@@ -59,19 +70,26 @@ def find_prices_file(start: str | os.PathLike[str] | None = None) -> Path | None
     return None
 
 
+def packaged_prices_text() -> str:
+    """The text of the price list shipped in the package (``_data/prices.yaml``)."""
+    return resources.files("flink_agents_nb").joinpath(PACKAGED_PRICES).read_text(encoding="utf-8")
+
+
 def load_prices(prices: Any = None) -> dict[str, tuple[float, float]]:
     """The price table as ``{model: (input, output)}`` USD per 1M tokens.
 
-    ``prices``: a mapping, a YAML path, or ``None`` (see the module docstring). Entries that
-    do not parse are skipped. A missing default file gives an empty table.
+    ``prices``: a mapping, a YAML path, or ``None`` (see the module docstring: the override
+    file if there is one, else the packaged table). Entries that do not parse are skipped.
     """
     if prices is None:
         path = find_prices_file()
-        if path is None:
-            return {}
-        prices = path
-    if isinstance(prices, (str, os.PathLike)):
-        data = yaml.safe_load(Path(prices).read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8") if path is not None else packaged_prices_text()
+    elif isinstance(prices, (str, os.PathLike)):
+        text = Path(prices).read_text(encoding="utf-8")
+    else:
+        text = None
+    if text is not None:
+        data = yaml.safe_load(text) or {}
         prices = data.get("models", data.get("prices", data)) if isinstance(data, dict) else {}
     out: dict[str, tuple[float, float]] = {}
     for model, entry in dict(prices).items():
@@ -82,11 +100,26 @@ def load_prices(prices: Any = None) -> dict[str, tuple[float, float]]:
 
 
 def cost_of(model: Any, prompt: int, completion: int, prices: Any = None) -> float | None:
-    """USD cost of ``prompt`` + ``completion`` tokens of ``model``; ``None`` when unpriced."""
+    """USD cost of ``prompt`` + ``completion`` tokens of ``model``; ``None`` when unpriced.
+
+    Loads the table on every call: to price many rows, :func:`load_prices` once and use
+    :func:`cost_column`."""
     pair = load_prices(prices).get(str(model))
     if pair is None:
         return None
     return (prompt * pair[0] + completion * pair[1]) / 1e6
+
+
+def cost_column(
+    table: Prices, models: Iterable[Any], prompt: Iterable[int], completion: Iterable[int]
+) -> list[float]:
+    """USD cost per row of ``models`` / ``prompt`` / ``completion`` tokens under ``table``
+    (from :func:`load_prices`); NaN for models the table does not price."""
+    out = []
+    for model, p, c in zip(models, prompt, completion, strict=True):
+        pair = table.get(str(model))
+        out.append(math.nan if pair is None else (int(p) * pair[0] + int(c) * pair[1]) / 1e6)
+    return out
 
 
 # -- collecting usage ----------------------------------------------------------------------

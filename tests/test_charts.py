@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,6 +16,10 @@ from flink_agents_nb import _charts, _source
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _views_agent import INPUTS, make_agent, run_agent
+
+from flink_agents_runtime import Event, InputEvent
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +87,33 @@ def test_tokens_per_model_and_action_with_cost() -> None:
         "prompt tokens": [31, 30],
         "completion tokens": [3, 6],
     }
+
+
+def _chat_run(model: str) -> fa.Run:
+    """One input whose handler reports 100,000 prompt and 50,000 completion tokens."""
+
+    def ask(event: Any, ctx: Any) -> None:
+        attrs = {"model": event.input, "promptTokens": 100_000, "completionTokens": 50_000}
+        ctx.send_event(Event(type="chat_response", attributes=attrs))
+
+    agent = fa.Agent()
+    agent.add_action("ask", [InputEvent], ask)
+    return fa.local().from_list([{"key": "k", "value": model}]).apply(agent).execute(record=True)
+
+
+def test_tokens_chart_prices_from_conf_prices_yaml_by_default(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT / "notebooks")  # where a notebook runs: the repo's conf/ is above
+    priced = _chat_run("gpt-4o-mini")  # conf/prices.yaml: 0.15 / 0.60 USD per 1M tokens
+    fig = priced.plot.tokens()
+    assert fig.layout.title.text == "Tokens: 150,000 total, cost $0.0450"
+    assert "cost $0.0450" in priced.plot.dashboard().layout.title.text
+    unpriced = _chat_run("no-such-model")
+    fig = unpriced.plot.tokens()
+    assert fig.layout.title.text == "Tokens: 150,000 total"  # usage, no cost, no error
+    (row,) = _charts.token_table(unpriced.records).to_dict("records")
+    assert row["prompt_tokens"] == 100_000 and math.isnan(row["cost"])
 
 
 def test_waterfall_nests_actions_by_lineage(run: fa.Run) -> None:

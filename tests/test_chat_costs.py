@@ -12,7 +12,7 @@ import pytest
 from test_chat_loop import Triage
 
 import flink_agents_nb as fa
-from flink_agents_nb._costs import USAGE_COLUMNS, cost_of, load_prices
+from flink_agents_nb._costs import USAGE_COLUMNS, cost_of, load_prices, packaged_prices_text
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS = [{"key": 1, "value": "order 42"}, {"key": 2, "value": "hi"}, {"key": 2, "value": "yo"}]
@@ -93,3 +93,16 @@ def test_default_prices_come_from_the_nearest_conf_dir(
     usage = run.token_usage()
     assert usage.loc[0, "input_usd_per_1m"] == 3.0
     assert isinstance(usage, pd.DataFrame)
+
+
+def test_packaged_prices_match_conf_and_apply_without_a_conf_dir(
+    clean_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The copy shipped in the package (for non-editable installs) is conf/prices.yaml.
+    assert packaged_prices_text() == (ROOT / "conf" / "prices.yaml").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # no conf/ here or above: the packaged list applies
+    assert load_prices()["gpt-4o"] == (2.5, 10.0)
+    assert cost_of("gpt-4o", 1_000_000, 0) == pytest.approx(2.5)
+    (tmp_path / "conf").mkdir()  # a conf/prices.yaml overrides it
+    (tmp_path / "conf" / "prices.yaml").write_text("models:\n  mine: {input: 1, output: 1}\n")
+    assert set(load_prices()) == {"mine"}
