@@ -114,3 +114,22 @@ def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(fa.FlinkUnavailableError, match="needs Java"):
         ensure_flink()
+
+
+class Describe(fa.Agent):
+    """Uses `fa.` names inside an action and a runtime module imported lazily (_display)."""
+
+    @fa.action(fa.InputEvent)
+    @staticmethod
+    def describe(event: fa.Event, ctx: fa.RunnerContext) -> None:
+        shown = fa.Event(type="seen", value=event.input)._repr_mimebundle_()["text/plain"]
+        ctx.send_event(fa.OutputEvent(output=shown.splitlines()[0]))
+
+
+def test_a_later_job_in_the_same_worker_imports_what_it_needs(
+    promoted: fa.PromotedRun, tmp_path: Path
+) -> None:
+    # `promoted` ran a first job in this process's MiniCluster; this one runs after it.
+    second = fa.promote(Describe(), [{"key": "k", "value": 1}], log_dir=str(tmp_path))
+    assert second.to_list() == [{"k": "Event seen"}]
+    assert second.parity is not None and second.parity.ok

@@ -25,6 +25,7 @@ from pyflink.datastream.state import ValueStateDescriptor
 from flink_agents_runtime._core import ExecutionCore
 from flink_agents_runtime._eventlog import log_file_name
 from flink_agents_runtime._flink._metrics import FlinkMetricBridge
+from flink_agents_runtime._flink._shipped import refresh_package_paths
 from flink_agents_runtime._memory import MemoryNode
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._core: ExecutionCore | None = None
 
     def open(self, runtime_context: RuntimeContext) -> None:
+        refresh_package_paths()  # this interpreter may have served an earlier job
         plan, config = cloudpickle.loads(self._payload)
         self._config = config
         task, subtask = task_info(runtime_context)
