@@ -1,13 +1,18 @@
 """Turning parsed event-log records into the columns of ``EventLog.frame``.
 
 See :mod:`flink_agents_nb._eventlog_reader` for the columns and their meaning. Records are
-processed chunk by chunk: our own records (every field present) through a C-speed path
-(``operator.itemgetter``), any other accepted shape (Flink Agents' flat or nested records,
-fields missing) through a generic one. Repeated strings are shared to keep memory down.
+processed chunk by chunk, column-wise: one C-speed pass (pandas' ``dicts_to_array``) lays a
+chunk's records out as a 2-D object array of the fields any accepted shape uses (a missing
+field is NaN, a JSON ``null`` is ``None``), and every column is then derived from it with
+vectorised operations. Only the rare shapes need per-record Python work: Flink Agents 0.3.1
+nested records (flattened first), records that are not objects (reported), action attributes
+(one dict per action) and token usage (only for records whose text mentions tokens).
+Repeated strings are shared to keep memory down.
 """
 
 from __future__ import annotations
 
+import itertools
 import operator
 from typing import Any
 
@@ -15,6 +20,17 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb._eventlog_files import FileRecords, LogProblem
+
+try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
+    from pandas._libs.lib import dicts_to_array as _dicts_to_array
+except ImportError:  # pragma: no cover - a pandas without it: the same in Python
+
+    def _dicts_to_array(dicts: list[dict[str, Any]], columns: list[str]) -> np.ndarray:
+        out = np.empty((len(dicts), len(columns)), dtype=object)
+        for j, name in enumerate(columns):
+            out[:, j] = [d.get(name, np.nan) for d in dicts]
+        return out
+
 
 COLUMNS = (
     "timestamp",
@@ -106,18 +122,52 @@ def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: Columns whose values repeat a lot: their equal strings are made one object (memory).
-_SHARED = (
-    "record_type",
-    "job",
-    "task",
+#: Record fields read, in the order of the chunk array's columns.
+_FIELDS = (
+    "timestamp",
+    "recordType",
+    "jobId",
+    "taskName",
+    "subtaskIndex",
+    "subtaskId",
     "key",
-    "event_type",
-    "upstream_action",
-    "action",
+    "eventId",
+    "eventType",
+    "upstreamEventId",
+    "upstreamActionName",
+    "actionName",
+    "durationNs",
     "status",
-    "model",
+    "eventAttributes",
+    "attributes",
+    "seq",
+    "inputSeq",
+    *_ACTION_FIELDS,
 )
+_F = {name: j for j, name in enumerate(_FIELDS)}
+#: Object columns taken as they are: column name -> record field.
+_PLAIN = {
+    "job": "jobId",
+    "task": "taskName",
+    "key": "key",
+    "event_id": "eventId",
+    "event_type": "eventType",
+    "upstream_event_id": "upstreamEventId",
+    "upstream_action": "upstreamActionName",
+    "action": "actionName",
+    "status": "status",
+}
+#: Columns whose values repeat a lot: their equal strings are made one object (memory).
+_SHARED = ("record_type", "job", "task", "key", "event_type", "upstream_action", "action",
+           "status")  # fmt: skip
+_INTS = ("subtask", "seq", "input_seq", "prompt_tokens", "completion_tokens")
+_NOT_OBJECTS = (*_INTS, "timestamp", "duration_ms", "file", "line")
+_OBJECTS = tuple(c for c in COLUMNS if c not in _NOT_OBJECTS)
+
+
+def _absent(column: np.ndarray) -> np.ndarray:
+    """Where a table column has no value: the field was missing (NaN), not ``null``."""
+    return pd.isna(column) & np.not_equal(column, None)
 
 
 class _Columns:
@@ -128,173 +178,160 @@ class _Columns:
         self.files: list[str] = []
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
-        recs, lines = chunk.records, chunk.lines
-        odd = [
-            i
-            for i, r in enumerate(recs)
-            if type(r) is not dict or "event" in r or not ("recordType" in r or "eventType" in r)
-        ]
-        dropped: list[int] = []
-        for i in odd:
-            rec = recs[i]
-            if type(rec) is dict:
-                if type(rec.get("event")) is dict:
-                    recs[i] = _from_nested(rec)
-                    continue
-                if "eventType" in rec or "recordType" in rec:
-                    continue
-                reason = "not an event-log record (no eventType, recordType or event)"
-            else:
-                reason = f"not an event-log record (a JSON {type(rec).__name__}, not an object)"
-            problems.append(LogProblem(chunk.file, lines[i], reason))
-            dropped.append(i)
-        hints = chunk.hints
-        if dropped:
-            drop = set(dropped)
-            idx = [i for i in range(len(recs)) if i not in drop]
-            recs = [recs[i] for i in idx]
-            lines = [lines[i] for i in idx]
+        recs, lines, hints = chunk.records, chunk.lines, chunk.hints
+        if not recs:
+            return
+        if len(set(map(type, recs))) != 1 or type(recs[0]) is not dict:
+            recs, lines = self._objects_only(chunk, problems)
             hints = None
+            if not recs:
+                return
+        table = _dicts_to_array(recs, list(_FIELDS))
+        rtypes = table[:, _F["recordType"]]
+        known = (rtypes == "event") | (rtypes == "action")
+        nested = any(map(operator.contains, recs, itertools.repeat("event")))
+        if nested or not known.all():  # some other shape: look at those records one by one
+            keep = np.ones(len(recs), dtype=bool)
+            fixed: list[dict[str, Any]] = []
+            fixed_rows: list[int] = []
+            rows = range(len(recs)) if nested else (~known).nonzero()[0].tolist()
+            for i in rows:
+                rec = recs[i]
+                if "event" in rec and type(rec["event"]) is dict:
+                    fixed.append(_from_nested(rec))
+                    fixed_rows.append(i)
+                    continue
+                if "eventType" not in rec and "recordType" not in rec:
+                    reason = "not an event-log record (no eventType, recordType or event)"
+                    problems.append(LogProblem(chunk.file, lines[i], reason))
+                    keep[i] = False
+            if fixed:
+                table[fixed_rows] = _dicts_to_array(fixed, list(_FIELDS))
+            if not keep.all():
+                table = table[keep]
+                lines = np.asarray(lines, dtype=np.int64)[keep]
+                hints = None
+                if not len(table):
+                    return
+        del recs  # the records themselves are no longer needed
         if chunk.file not in self.files:
             self.files.append(chunk.file)
         code = self.files.index(chunk.file)
-        self.parts["file"].append(np.full(len(recs), code, dtype=np.int32))
+        self.parts["file"].append(np.full(len(table), code, dtype=np.int32))
         self.parts["line"].append(np.asarray(lines, dtype=np.int64))
-        self._extract(recs, hints)
+        self._extract(table, hints)
 
-    def _extract(self, recs: list[dict[str, Any]], hints: Any) -> None:
+    @staticmethod
+    def _objects_only(
+        chunk: FileRecords, problems: list[LogProblem]
+    ) -> tuple[list[dict[str, Any]], list[int]]:
+        """The chunk's records that are JSON objects (the others are reported)."""
+        recs: list[dict[str, Any]] = []
+        lines: list[int] = []
+        for rec, line in zip(chunk.records, chunk.lines, strict=True):
+            if type(rec) is dict:
+                recs.append(rec)
+                lines.append(line)
+            else:
+                reason = f"not an event-log record (a JSON {type(rec).__name__}, not an object)"
+                problems.append(LogProblem(chunk.file, line, reason))
+        return recs, lines
+
+    def _extract(self, table: np.ndarray, hints: list[int] | None) -> None:
         p = self.parts
-        n = len(recs)
-        raw = _fast_columns(recs)
-        if raw is None:
-            raw = _generic_columns(recs)
-        rtypes = raw["record_type"]
-        attrs = raw.pop("attributes")
-        prompt: list[Any] = [None] * n
-        completion: list[Any] = [None] * n
-        model: list[Any] = [None] * n
-        for i in hints if hints is not None else range(n):
-            if rtypes[i] != "event":
+        n = len(table)
+
+        def col(field: str) -> np.ndarray:
+            return table[:, _F[field]]
+
+        # Fallbacks apply where a field is missing, not where it is null.
+        attrs = col("eventAttributes").copy()
+        fallback = col("attributes")
+        if pd.notna(fallback).any():
+            missing = _absent(attrs)
+            attrs[missing] = fallback[missing]
+        subtask = col("subtaskIndex").copy()
+        alt = col("subtaskId")
+        if pd.notna(alt).any():
+            missing = _absent(subtask)
+            subtask[missing] = alt[missing]
+        # Missing fields are NaN in the table; the frame holds None for missing and null
+        # (shared columns get None from _shared).
+        attrs[pd.isna(attrs)] = None
+        rtypes = col("recordType")
+        is_event = rtypes == "event"
+        is_action = rtypes == "action"
+        if not (is_event | is_action).all():  # ``recordType`` absent or odd: falsy -> event
+            rtypes = _objects([_none(value) or "event" for value in rtypes.tolist()])
+            is_event = rtypes == "event"
+            is_action = rtypes == "action"
+        acts = is_action.nonzero()[0]
+        if len(acts):  # an action's attributes: its attempt, error, sent events and writes
+            fields = []
+            for name in _ACTION_FIELDS:
+                values = table[acts, _F[name]]
+                values[pd.isna(values)] = None
+                fields.append(values.tolist())
+            attrs[acts] = _objects(
+                [
+                    {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
+                    for a, e, s, m in zip(*fields, strict=True)
+                ]
+            )
+        prompt = np.full(n, np.nan)
+        completion = np.full(n, np.nan)
+        model = np.full(n, None, dtype=object)
+        for i in hints if hints is not None else is_event.nonzero()[0].tolist():
+            if not is_event[i]:
                 continue
             found = token_usage(attrs[i])
             if found is not None:
-                prompt[i], completion[i], model[i] = found
-        p["timestamp"].append(_timestamps(raw.pop("timestamp")))
-        p["attributes"].append(_objects(attrs))
-        p["prompt_tokens"].append(_floats(prompt))
-        p["completion_tokens"].append(_floats(completion))
-        p["subtask"].append(_floats(raw.pop("subtask")))
-        p["duration_ms"].append(_floats(raw.pop("duration")) / 1e6)
-        p["seq"].append(_floats(raw.pop("seq")))
-        p["input_seq"].append(_floats(raw.pop("input_seq")))
-        raw["model"] = model
-        for name, values in raw.items():
-            p[name].append(_shared(values) if name in _SHARED else _objects(values))
+                prompt[i], completion[i] = _to_float(found[0]), _to_float(found[1])
+                model[i] = found[2]
+        p["timestamp"].append(_timestamps(col("timestamp").tolist()))
+        p["attributes"].append(attrs)
+        p["prompt_tokens"].append(prompt)
+        p["completion_tokens"].append(completion)
+        p["subtask"].append(_floats(subtask))
+        p["duration_ms"].append(_floats(col("durationNs")) / 1e6)
+        p["seq"].append(_floats(col("seq")))
+        p["input_seq"].append(_floats(col("inputSeq")))
+        p["record_type"].append(_shared(rtypes))
+        p["model"].append(model)  # its strings are the attributes' own
+        for name, field in _PLAIN.items():
+            values = col(field)
+            p[name].append(_shared(values) if name in _SHARED else _nones(values))
 
     def frame(self) -> pd.DataFrame:
         p = self.parts
-        data: dict[str, Any] = {}
-        for name, parts in p.items():
+        n = sum(len(part) for part in p["line"])
+        block = np.empty((len(_OBJECTS), n), dtype=object)  # one block: no consolidation copy
+        for j, name in enumerate(_OBJECTS):
+            if p[name]:
+                np.concatenate(p[name], out=block[j])
+            p[name] = []
+        frame = pd.DataFrame(block.T, columns=list(_OBJECTS), copy=False)
+        del block
+        for name in COLUMNS:
+            if name in _OBJECTS:
+                continue
+            parts = p[name]
             if name == "timestamp":
                 stamps = np.concatenate(parts) if parts else np.zeros(0, "datetime64[ns]")
-                data[name] = pd.Series(stamps).dt.tz_localize("UTC")
+                data: Any = pd.Series(stamps).dt.tz_localize("UTC").array
             elif name == "file":
                 codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
-                data[name] = pd.Categorical.from_codes(codes, categories=self.files)
+                data = pd.Categorical.from_codes(codes, categories=self.files)
             elif name == "line":
-                data[name] = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-            elif name in ("subtask", "seq", "input_seq", "prompt_tokens", "completion_tokens"):
-                data[name] = _ints(np.concatenate(parts) if parts else np.zeros(0))
-            elif name == "duration_ms":
-                data[name] = np.concatenate(parts) if parts else np.zeros(0)
-            else:
-                data[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=object)
+                data = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            elif name in _INTS:
+                data = _ints(np.concatenate(parts) if parts else np.zeros(0))
+            else:  # duration_ms
+                data = np.concatenate(parts) if parts else np.zeros(0)
+            p[name] = []
+            frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
-        frame = pd.DataFrame({name: data[name] for name in COLUMNS})
         return _time_order(frame, frame["file"].cat.codes.to_numpy())
-
-
-_COMMON = ("timestamp", "recordType", "eventId", "eventType", "key", "seq", "inputSeq",
-           "jobId", "taskName", "subtaskIndex")  # fmt: skip
-_EVENT_ONLY = ("upstreamEventId", "upstreamActionName", "eventAttributes")
-_ACTION_ONLY = ("actionName", "durationNs", "status", *_ACTION_FIELDS)
-_COMMON_NAMES = ("timestamp", "record_type", "event_id", "event_type", "key", "seq",
-                 "input_seq", "job", "task", "subtask")  # fmt: skip
-_GET_EVENT = operator.itemgetter(*_COMMON, *_EVENT_ONLY)
-_GET_ACTION = operator.itemgetter(*_COMMON, *_ACTION_ONLY)
-
-
-def _fast_columns(recs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Columns of a chunk of our own records (every field present), at C speed; ``None``
-    when some record has another shape."""
-    n = len(recs)
-    kinds = [r.get("recordType") for r in recs]
-    ev = [i for i, k in enumerate(kinds) if k == "event"]
-    act = [i for i, k in enumerate(kinds) if k == "action"]
-    if len(ev) + len(act) != n:
-        return None
-    try:
-        ev_cols = list(zip(*map(_GET_EVENT, [recs[i] for i in ev]), strict=True))
-        act_cols = list(zip(*map(_GET_ACTION, [recs[i] for i in act]), strict=True))
-    except KeyError:
-        return None
-
-    def column(ev_values: Any, act_values: Any) -> np.ndarray:
-        out = np.empty(n, dtype=object)
-        if ev:
-            out[ev] = _objects(list(ev_values))
-        if act:
-            out[act] = _objects(list(act_values))
-        return out
-
-    none = None
-    nc = len(_COMMON)
-    cols: dict[str, Any] = {}
-    for k, name in enumerate(_COMMON_NAMES):
-        cols[name] = column(ev_cols[k] if ev else none, act_cols[k] if act else none)
-    cols["record_type"] = kinds
-    cols["upstream_event_id"] = column(ev_cols[nc] if ev else none, [None] * len(act))
-    cols["upstream_action"] = column(ev_cols[nc + 1] if ev else none, [None] * len(act))
-    cols["action"] = column([None] * len(ev), act_cols[nc] if act else none)
-    cols["duration"] = column([None] * len(ev), act_cols[nc + 1] if act else none)
-    cols["status"] = column([None] * len(ev), act_cols[nc + 2] if act else none)
-    action_attrs = (
-        [
-            {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
-            for a, e, s, m in zip(*act_cols[nc + 3 :], strict=True)
-        ]
-        if act
-        else []
-    )
-    cols["attributes"] = column(ev_cols[nc + 2] if ev else none, action_attrs)
-    return cols
-
-
-def _generic_columns(recs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Columns of records of any accepted shape (flat, with fields possibly missing)."""
-    rtypes = [r.get("recordType") or "event" for r in recs]
-    attrs = [r.get("eventAttributes", r.get("attributes")) for r in recs]
-    for i in [i for i, t in enumerate(rtypes) if t == "action"]:
-        r = recs[i]
-        attrs[i] = {f: r.get(f) for f in _ACTION_FIELDS}
-    return {
-        "timestamp": [r.get("timestamp") for r in recs],
-        "record_type": rtypes,
-        "job": [r.get("jobId") for r in recs],
-        "task": [r.get("taskName") for r in recs],
-        "key": [r.get("key") for r in recs],
-        "event_id": [r.get("eventId") for r in recs],
-        "event_type": [r.get("eventType") for r in recs],
-        "upstream_event_id": [r.get("upstreamEventId") for r in recs],
-        "upstream_action": [r.get("upstreamActionName") for r in recs],
-        "action": [r.get("actionName") for r in recs],
-        "status": [r.get("status") for r in recs],
-        "subtask": [r.get("subtaskIndex", r.get("subtaskId")) for r in recs],
-        "duration": [r.get("durationNs") for r in recs],
-        "seq": [r.get("seq") for r in recs],
-        "input_seq": [r.get("inputSeq") for r in recs],
-        "attributes": attrs,
-    }
 
 
 def _timestamps(values: list[Any]) -> np.ndarray:
@@ -311,17 +348,28 @@ def _timestamps(values: list[Any]) -> np.ndarray:
     return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
-def _shared(values: list[Any]) -> np.ndarray:
-    """``values`` as an object array whose equal values are one object."""
-    arr = _objects(values)
+def _shared(values: np.ndarray) -> np.ndarray:
+    """``values`` (an object array) as a new one whose equal values are one object, with
+    ``None`` for NaN (missing)."""
     try:
-        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists as keys): keep as they are
-        return arr
+        return _nones(values)
     table = np.empty(len(uniques) + 1, dtype=object)
     table[: len(uniques)] = uniques
     table[-1] = None
     return table[codes]
+
+
+def _nones(values: np.ndarray) -> np.ndarray:
+    """A copy of the object array ``values`` with ``None`` for NaN (missing)."""
+    out = values.copy()
+    out[pd.isna(out)] = None
+    return out
+
+
+def _none(value: Any) -> Any:
+    return None if isinstance(value, float) and value != value else value
 
 
 def _objects(values: list[Any]) -> np.ndarray:
@@ -330,7 +378,7 @@ def _objects(values: list[Any]) -> np.ndarray:
     return out
 
 
-def _floats(values: list[Any]) -> np.ndarray:
+def _floats(values: Any) -> np.ndarray:
     try:
         return np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -340,14 +388,16 @@ def _floats(values: list[Any]) -> np.ndarray:
 def _to_float(value: Any) -> float:
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return float("nan")
 
 
 def _ints(floats: np.ndarray) -> Any:
-    floats = floats.copy()
-    floats[~np.isfinite(floats)] = np.nan
-    return pd.array(floats, dtype="Int64")
+    """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA."""
+    with np.errstate(invalid="ignore"):
+        mask = ~(np.isfinite(floats) & (np.abs(floats) < 2.0**63) & (floats == np.trunc(floats)))
+    values = np.where(mask, 0.0, floats).astype(np.int64)
+    return pd.arrays.IntegerArray(values, mask)
 
 
 def _time_order(frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:

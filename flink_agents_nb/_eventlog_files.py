@@ -102,6 +102,20 @@ def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
     return b"".join(out)
 
 
+def _lines_with(data: bytes, word: bytes) -> list[int]:
+    """0-based indexes of the lines of ``data`` that contain ``word``, in order."""
+    found: list[int] = []
+    line, counted = 0, 0
+    pos = data.find(word)
+    while pos >= 0:
+        line += data.count(b"\n", counted, pos)
+        counted = pos
+        if not found or found[-1] != line:
+            found.append(line)
+        pos = data.find(word, pos + len(word))
+    return found
+
+
 def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     if last:
         return "truncated last line (incomplete record)"
@@ -125,7 +139,7 @@ def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords
         return
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, problems)
-    if not data.strip():
+    if not data or data.isspace():
         problems.append(LogProblem(name, None, "empty file (no records)"))
         return
     pos, first_line, end = 0, 1, len(data)
@@ -133,35 +147,36 @@ def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords
         cut = data.find(b"\n", pos + CHUNK_BYTES)
         stop = end if cut < 0 else cut + 1
         chunk = data[pos:stop] if (pos or stop < end) else data
-        result = _read_lines(name, chunk, first_line, stop >= end, problems, pos == 0)
+        raw_lines = chunk.split(b"\n")
+        newlines = len(raw_lines) - 1
+        result = _read_lines(name, chunk, raw_lines, first_line, stop >= end, problems, pos == 0)
         if result is None:  # multi-line records: scan the whole file instead
             yield _scan_multiline(name, data, problems)
             return
+        del raw_lines, chunk
         yield result
-        first_line += chunk.count(b"\n")
+        first_line += newlines
         pos = stop
 
 
 def _read_lines(
     name: str,
     data: bytes,
+    raw_lines: list[bytes],
     first_line: int,
     at_end: bool,
     problems: list[LogProblem],
     may_be_multiline: bool,
 ) -> FileRecords | None:
-    raw_lines = data.split(b"\n")
     if raw_lines and not raw_lines[-1]:
         raw_lines.pop()
     loads = orjson.loads
     try:  # fast path: every line one record
-        fast = [loads(line) for line in raw_lines]
+        fast = list(map(loads, raw_lines))
     except orjson.JSONDecodeError:
         pass
     else:
-        hints = (
-            [i for i, line in enumerate(raw_lines) if b"okens" in line] if b"okens" in data else []
-        )
+        hints = _lines_with(data, b"okens")
         return FileRecords(name, fast, range(first_line, first_line + len(fast)), hints)
     ends_clean = data.endswith(b"\n") or not at_end
     last_index = len(raw_lines) - 1

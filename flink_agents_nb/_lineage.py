@@ -175,28 +175,38 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
 
 
 def check_links(frame: pd.DataFrame) -> list[LogProblem]:
-    """Broken causal links: missing upstream events, actions on missing events, cycles."""
+    """Broken causal links: missing upstream events, actions on missing events, cycles.
+
+    Every id is hashed once: event ids, upstream ids and handled ids are numbered together
+    (``pd.factorize``), and the checks run on those numbers.
+    """
     if frame.empty:
         return []
     problems: list[LogProblem] = []
     is_event = (frame["record_type"] == "event").to_numpy()
     ids = frame["event_id"].to_numpy()
-    known = pd.Index(pd.unique(ids[is_event & pd.notna(ids)]))
-    ups = frame["upstream_event_id"]
-    has_up = (is_event & ups.notna().to_numpy()).nonzero()[0]
-    parent_pos = known.get_indexer(ups.to_numpy()[has_up])
+    ups = frame["upstream_event_id"].to_numpy()
+    has_id = pd.notna(ids)
+    ev_rows = (is_event & has_id).nonzero()[0]
+    up_rows = (is_event & pd.notna(ups)).nonzero()[0]
+    act_rows = (~is_event & has_id).nonzero()[0]
+    codes, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
+    ev_codes = codes[: len(ev_rows)]
+    up_codes = codes[len(ev_rows) : len(ev_rows) + len(up_rows)]
+    act_codes = codes[len(ev_rows) + len(up_rows) :]
+    known = np.zeros(len(uniques), dtype=bool)
+    known[ev_codes] = True
     files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
-    for row in has_up[parent_pos < 0]:
+    for row in up_rows[~known[up_codes]]:
         problems.append(
             LogProblem(
                 str(files[row]),
                 int(lines[row]),
                 f"event {ids[row]} ({frame['event_type'].iat[row]}): upstream event "
-                f"{ups.iat[row]} is not in the log (missing parent)",
+                f"{ups[row]} is not in the log (missing parent)",
             )
         )
-    acts = (~is_event & pd.notna(ids)).nonzero()[0]
-    for row in acts[known.get_indexer(ids[acts]) < 0]:
+    for row in act_rows[~known[act_codes]]:
         problems.append(
             LogProblem(
                 str(files[row]),
@@ -205,41 +215,47 @@ def check_links(frame: pd.DataFrame) -> list[LogProblem]:
                 "which is not in the log",
             )
         )
-    problems.extend(_cycles(frame, known, has_up, parent_pos))
+    problems.extend(_cycles(frame, uniques, known, ev_rows, ev_codes, up_rows, up_codes))
     return problems
 
 
 def _cycles(
-    frame: pd.DataFrame, known: pd.Index, has_up: np.ndarray, parent_pos: np.ndarray
+    frame: pd.DataFrame,
+    uniques: np.ndarray,
+    known: np.ndarray,
+    ev_rows: np.ndarray,
+    ev_codes: np.ndarray,
+    up_rows: np.ndarray,
+    up_codes: np.ndarray,
 ) -> list[LogProblem]:
-    """Events whose upstream chain never reaches an input event (pointer doubling)."""
-    n = len(known)
-    if n == 0:
+    """Events whose upstream chain never reaches an input event (pointer doubling over the
+    id numbers of :func:`check_links`)."""
+    n = len(uniques)
+    if not len(ev_rows):
         return []
-    ids = frame["event_id"].to_numpy()
-    node_of_row = known.get_indexer(ids[has_up])
-    parent = np.full(n + 1, n, dtype=np.int64)
-    linked = parent_pos >= 0
-    parent[node_of_row[linked]] = parent_pos[linked]
+    code_of_row = np.full(len(frame), -1, dtype=np.int64)
+    code_of_row[ev_rows] = ev_codes
+    node_of = code_of_row[up_rows]
+    linked = (node_of >= 0) & known[up_codes]
+    parent = np.full(n + 1, n, dtype=np.int64)  # n: no (known) parent
+    parent[node_of[linked]] = up_codes[linked]
     for _ in range(max(1, int(n).bit_length() + 1)):
         parent = parent[parent]
     looping = (parent[:n] != n).nonzero()[0]
     if len(looping) == 0:
         return []
-    first_row = (
-        pd.Series(np.arange(len(frame)))[(frame["record_type"] == "event").to_numpy()]
-        .groupby(frame["event_id"].to_numpy()[(frame["record_type"] == "event").to_numpy()])
-        .first()
-    )
+    first_row = np.full(n, -1, dtype=np.int64)
+    numbered, first = np.unique(ev_codes, return_index=True)
+    first_row[numbered] = ev_rows[first]  # the first event row of each id
     files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
     out = []
     for node in looping:
-        row = int(first_row[known[node]])
+        row = int(first_row[node])
         out.append(
             LogProblem(
                 str(files[row]),
                 int(lines[row]),
-                f"event {known[node]}: its upstream chain loops (cycle) and never reaches "
+                f"event {uniques[node]}: its upstream chain loops (cycle) and never reaches "
                 "an input event",
             )
         )
