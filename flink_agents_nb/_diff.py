@@ -98,7 +98,7 @@ class RunDiff:
         changed = self.outputs[self.outputs["status"] != "same"].head(20)
         parts = [
             STYLE,
-            f"<div class='fa-diff'><b>{esc(lines[0])}</b><ul>",
+            f"<div class='fanb-diff'><b>{esc(lines[0])}</b><ul>",
             "".join(f"<li>{esc(line)}</li>" for line in lines[1:]),
             "</ul>",
         ]

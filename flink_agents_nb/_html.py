@@ -43,7 +43,7 @@ def json_block(value: Any, summary: str = "attributes", open_: bool = True) -> s
     opened = " open" if open_ else ""
     return (
         f"<details{opened}><summary>{esc(summary)}</summary>"
-        f"<pre class='fa-json'>{esc(to_json(value))}</pre></details>"
+        f"<pre class='fanb-json'>{esc(to_json(value))}</pre></details>"
     )
 
 
@@ -52,17 +52,17 @@ def table(
     columns: Sequence[str],
     *,
     highlight: Iterable[int] = (),
-    cls: str = "fa-table",
+    cls: str = "fanb-table",
 ) -> str:
     """An HTML table; cells are cut with :func:`short` and escaped. Row indices in
-    ``highlight`` get ``class='fa-hl'``."""
+    ``highlight`` get ``class='fanb-hl'``."""
     marked = set(highlight)
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = []
     for i, row in enumerate(rows):
         values = [row.get(c) for c in columns] if isinstance(row, Mapping) else list(row)
         cells = "".join(f"<td>{esc(short(v)) if v is not None else ''}</td>" for v in values)
-        attr = " class='fa-hl'" if i in marked else ""
+        attr = " class='fanb-hl'" if i in marked else ""
         body.append(f"<tr{attr}>{cells}</tr>")
     return (
         f"<table class='{esc(cls)}'><thead><tr>{head}</tr></thead>"
@@ -81,12 +81,12 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 STYLE = """<style>
-.fa-table{border-collapse:collapse;font-size:12px;font-family:monospace}
-.fa-table td,.fa-table th{border:1px solid #ddd;padding:2px 6px;text-align:left;
+.fanb-table{border-collapse:collapse;font-size:12px;font-family:monospace}
+.fanb-table td,.fanb-table th{border:1px solid #ddd;padding:2px 6px;text-align:left;
  vertical-align:top;max-width:480px;overflow:hidden}
-.fa-table th{background:#f3f3f3}.fa-hl{background:#fff3b0}
-.fa-json{font-size:12px;max-height:320px;overflow:auto;margin:2px 0}
-.fa-muted{color:#777}.fa-bad{color:#b00}
+.fanb-table th{background:#f3f3f3}.fanb-hl{background:#fff3b0}
+.fanb-json{font-size:12px;max-height:320px;overflow:auto;margin:2px 0}
+.fanb-muted{color:#777}.fanb-bad{color:#b00}
 </style>"""
 
 

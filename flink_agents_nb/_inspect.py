@@ -173,7 +173,7 @@ def render_detail(model: InspectorModel) -> str:
     """The selected record: fields and collapsible attributes, escaped."""
     rec = model.detail()
     if rec is None:
-        return "<i class='fa-muted'>select a row</i>"
+        return "<i class='fanb-muted'>select a row</i>"
     attrs = rec.pop("attributes", None)
     fields = [(k, v) for k, v in rec.items() if v is not None]
     return table(fields, ["field", "value"]) + json_block(attrs, "attributes")

@@ -92,7 +92,7 @@ def render_report(source: Any, title: str | None = None, max_rows: int = MAX_TAB
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{esc(title)}</title>{STYLE}"
         "<style>body{font-family:sans-serif;margin:20px}</style></head><body>"
-        f"<h1>{esc(title)}</h1><p class='fa-muted'>created {esc(created)}</p>"
+        f"<h1>{esc(title)}</h1><p class='fanb-muted'>created {esc(created)}</p>"
         f"<h2>Summary</h2><ul>{summary}</ul>{token_html}"
         f"{''.join(charts)}"
         f"<h2>Records</h2>{more}{table(rows, _COLUMNS)}"

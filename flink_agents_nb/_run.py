@@ -203,5 +203,5 @@ class Run:
         if len(self.result.outputs):
             shown = self.outputs.head(5)[["key", "output"]]
             preview = shown.to_html(index=False, escape=True, border=0)
-        body = f"<div class='fa-run'><b>{head}</b><ul>{rest}</ul>{preview}</div>"
+        body = f"<div class='fanb-run'><b>{head}</b><ul>{rest}</ul>{preview}</div>"
         return {"text/plain": "\n".join(lines), "text/html": body}

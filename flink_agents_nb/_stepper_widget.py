@@ -43,7 +43,7 @@ class StepperWidget:
         box: the top-level widget (display this).
         header, attributes, actions_pane, memory_pane, metrics_pane: the HTML panes.
         next_button, prev_button, first_button, last_button, run_button, back_button: moves.
-        slider: the position among visible events.
+        slider: the position among visible events, from 1 (as in the header).
         key_filter, type_filter, action_filter: filters.
         bp_choice, bp_add, bp_clear, bp_label: breakpoints.
         lineage: buttons to the cause and the caused events.
@@ -65,15 +65,16 @@ class StepperWidget:
         self.last_button = button("last", "last event", s.last)
         self.back_button = button("◀◀ run back", "back to the previous breakpoint", self._back)
         self.run_button = button("run to ▶▶", "on to the next breakpoint", self._run)
+        # The slider counts from 1, like the header ("event 3 / 9"): value = position + 1.
         self.slider = w.IntSlider(
-            min=0,
-            max=max(s.total - 1, 0),
-            value=max(s.position, 0),
+            min=1,
+            max=max(s.total, 1),
+            value=s.position + 1 if s.total else 1,
             description="event",
             continuous_update=False,
             layout=w.Layout(width="420px"),
         )
-        self.play = w.Play(min=0, max=max(s.total - 1, 0), interval=400, description="play")
+        self.play = w.Play(min=1, max=max(s.total, 1), interval=400, description="play")
         w.jslink((self.play, "value"), (self.slider, "value"))
         self.slider.observe(self._on_slider, names="value")
         key_values = s.keys
@@ -133,7 +134,7 @@ class StepperWidget:
         self.bp_label.value = (
             f"<span>stopped at {esc(hit.describe())}</span>"
             if hit
-            else "<span class='fa-muted'>no breakpoint hit</span>"
+            else "<span class='fanb-muted'>no breakpoint hit</span>"
         ) + self._bp_list()
 
     def _back(self) -> None:
@@ -141,7 +142,7 @@ class StepperWidget:
         self.bp_label.value = (
             f"<span>stopped at {esc(hit.describe())}</span>"
             if hit
-            else "<span class='fa-muted'>no breakpoint hit</span>"
+            else "<span class='fanb-muted'>no breakpoint hit</span>"
         ) + self._bp_list()
 
     def _add_bp(self) -> None:
@@ -158,12 +159,12 @@ class StepperWidget:
     def _bp_list(self) -> str:
         bps = self.stepper.breakpoints
         if not bps:
-            return " <span class='fa-muted'>no breakpoints</span>"
+            return " <span class='fanb-muted'>no breakpoints</span>"
         return " breakpoints: " + ", ".join(esc(bp.describe()) for bp in bps)
 
     def _on_slider(self, change: dict[str, Any]) -> None:
         if not self._syncing and self.stepper.total:
-            self.stepper.jump(int(change["new"]))
+            self.stepper.jump(int(change["new"]) - 1)
 
     def _on_filter(self, _change: dict[str, Any]) -> None:
         if self._syncing:
@@ -195,9 +196,8 @@ class StepperWidget:
         self._syncing = True
         try:
             self._restore_filters()
-            top = max(s.total - 1, 0)
-            self.slider.max = self.play.max = top
-            self.slider.value = max(s.position, 0)
+            self.slider.max = self.play.max = max(s.total, 1)
+            self.slider.value = s.position + 1 if s.total else 1
             self.slider.disabled = s.total == 0
         finally:
             self._syncing = False
@@ -247,7 +247,7 @@ def render_header(view: StepView) -> str:
         f"<div><b>event {view.position + 1} / {view.total}</b>: "
         f"<code>{esc(r.get('event_type'))}</code> key <code>{esc(short(r.get('key'), 80))}</code>"
         f" input #{esc(r.get('input_seq'))} at {esc(r.get('timestamp'))}"
-        f" <span class='fa-muted'>id {esc(r.get('event_id'))}</span></div>"
+        f" <span class='fanb-muted'>id {esc(r.get('event_id'))}</span></div>"
     )
 
 
@@ -256,7 +256,7 @@ def render_actions(view: StepView) -> str:
     if view.actions:
         acts = table(view.actions, ["action", "status", "duration_ms", "attempt", "error"])
     else:
-        acts = "<span class='fa-muted'>no action handled this event</span>"
+        acts = "<span class='fanb-muted'>no action handled this event</span>"
     cause = (
         f"caused by <code>{esc(view.cause['event_type'])}</code> via "
         f"<code>{esc(view.cause['action'])}</code>"
@@ -270,7 +270,7 @@ def render_actions(view: StepView) -> str:
 def render_memory(view: StepView) -> str:
     """Short-term and sensory memory after this step; changed paths highlighted (escaped)."""
     if not view.memory_recorded:
-        return "<div class='fa-muted'>memory not recorded for this source</div>"
+        return "<div class='fanb-muted'>memory not recorded for this source</div>"
     parts = []
     for name, state in (("short_term", view.short_term), ("sensory", view.sensory)):
         changed = {c.path for c in view.changes if c.memory == name}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -135,10 +136,13 @@ def test_widget_drives_the_model_and_survives_redisplay(run: fa.Run) -> None:
     w.next_button.click()
     assert stepper.position == 1 and w.header.value != first
     assert "chat_response" in w.header.value
-    w.slider.value = 5
+    assert (w.slider.min, w.slider.value) == (1, 2)  # counts from 1, like the header
+    assert "<b>event 2 / 9</b>" in w.header.value
+    w.slider.value = 6
     assert stepper.position == 5 and "_output_event" in w.header.value
+    assert "<b>event 6 / 9</b>" in w.header.value
     w.type_filter.value = "chat_response"
-    assert stepper.total == 3 and w.slider.max == 2
+    assert stepper.total == 3 and w.slider.max == 3
     w.bp_choice.value = ("action", "answer")
     w.bp_add.click()
     assert [bp.describe() for bp in stepper.breakpoints] == ["action == 'answer'"]
@@ -150,10 +154,16 @@ def test_widget_drives_the_model_and_survives_redisplay(run: fa.Run) -> None:
         "⬑ caused by _input_event",
         "→ _output_event",
     ]
-    assert "last" in w.memory_pane.value and "fa-hl" in w.memory_pane.value  # answer wrote it
+    assert "last" in w.memory_pane.value and "fanb-hl" in w.memory_pane.value  # answer wrote it
     w.lineage.children[1].click()
     assert stepper.current["event_type"] == "_output_event"
-    assert "fa-hl" not in w.memory_pane.value  # no handler: nothing changed
+    assert "fanb-hl" not in w.memory_pane.value  # no handler: nothing changed
+    # No class in Font Awesome's "fa-" namespace (JupyterLab loads it: .fa-table::before
+    # put an icon glyph between a table's header and its first row).
+    panes = [w.header, w.attributes, w.actions_pane, w.memory_pane, w.metrics_pane, w.bp_label]
+    html = "".join(p.value for p in panes) + w.box.children[0].value
+    assert "fanb-table" in html
+    assert not re.search(r"class=['\"]fa-|\.fa-", html)
     # displayed again: the same widget, same position and filter
     w.key_filter.value = "a"
     bundle = stepper._repr_mimebundle_()
