@@ -23,8 +23,15 @@ def ask(event: Any, ctx: Any) -> None:
     ctx.short_term_memory.set(SCRIPT, IMG)
     ctx.sensory_memory.set("q", event.input)
     ctx.send_event(
-        Event(type=EVIL_TYPE, attributes={"text": SCRIPT + IMG, "model": IMG,
-                                          "promptTokens": 5, "completionTokens": 1})
+        Event(
+            type=EVIL_TYPE,
+            attributes={
+                "text": SCRIPT + IMG,
+                "model": IMG,
+                "promptTokens": 5,
+                "completionTokens": 1,
+            },
+        )
     )
 
 
