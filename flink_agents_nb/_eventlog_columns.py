@@ -261,8 +261,11 @@ class _Columns:
         rtypes = col("recordType")
         is_event = rtypes == "event"
         is_action = rtypes == "action"
-        if not (is_event | is_action).all():  # ``recordType`` absent or odd: falsy -> event
-            rtypes = _objects([_none(value) or "event" for value in rtypes.tolist()])
+        if (is_event | is_action).all():  # ours: two values, no hashing needed
+            rtypes = np.full(n, "action", dtype=object)
+            rtypes[is_event] = "event"
+        else:  # ``recordType`` absent or odd: falsy -> event
+            rtypes = _shared(_objects([_none(value) or "event" for value in rtypes.tolist()]))
             is_event = rtypes == "event"
             is_action = rtypes == "action"
         acts = is_action.nonzero()[0]
@@ -296,7 +299,7 @@ class _Columns:
         p["duration_ms"].append(_floats(col("durationNs")) / 1e6)
         p["seq"].append(_floats(col("seq")))
         p["input_seq"].append(_floats(col("inputSeq")))
-        p["record_type"].append(_shared(rtypes))
+        p["record_type"].append(rtypes)
         p["model"].append(model)  # its strings are the attributes' own
         for name, field in _PLAIN.items():
             values = col(field)
@@ -351,6 +354,9 @@ def _timestamps(values: list[Any]) -> np.ndarray:
 def _shared(values: np.ndarray) -> np.ndarray:
     """``values`` (an object array) as a new one whose equal values are one object, with
     ``None`` for NaN (missing)."""
+    first = values[0] if len(values) else None
+    if type(first) is str and (values == first).all():  # one value (job, task): no hashing
+        return np.full(len(values), first, dtype=object)
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists as keys): keep as they are
