@@ -190,6 +190,7 @@ class LocalExecutionEnvironment:
             error = exc
         finally:
             core.close()
+            _close(core.resources)  # chat-model clients and their connections
             registry.sample()
             for sink in extra:
                 _close(sink)
@@ -228,7 +229,7 @@ def _close(sink: Any) -> None:
         try:
             close()
         except Exception:  # a sink failing to close must not hide the run's result
-            logger.exception("closing record sink %r failed", sink)
+            logger.exception("closing %r failed", sink)
 
 
 def _drive(

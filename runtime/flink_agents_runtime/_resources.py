@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from typing import TYPE_CHECKING, Any
 
 from flink_agents_runtime._agent import ResourceType
@@ -11,6 +12,8 @@ from flink_agents_runtime._errors import ResourceError
 if TYPE_CHECKING:
     from flink_agents_runtime._context import RunnerContext
     from flink_agents_runtime._plan import AgentPlan
+
+logger = logging.getLogger(__name__)
 
 
 class PlanResources:
@@ -24,6 +27,8 @@ class PlanResources:
     A built instance with ``open(context)`` is opened once with this provider as context
     (``context.get(name, type)`` and ``context.config``), so a chat-model setup finds its
     connection, prompt and tools by name; an instance with ``bind(provider)`` is bound.
+    :meth:`close` closes the instances built so far (the drivers call it when a run or a
+    subtask ends), so HTTP clients and their connections do not outlive the run.
 
     Attributes:
         config: the configuration of the run (set from the first context that asks).
@@ -77,6 +82,23 @@ class PlanResources:
             self._opening.discard((rtype, name))
         self._cache[(rtype, name)] = instance
         return instance
+
+    def close(self) -> None:
+        """Call ``close()`` on every resource fetched so far, newest first, and forget them.
+
+        A resource that fails to close is logged and does not stop the others. A later
+        :meth:`get` builds (or reopens) the resource again.
+        """
+        cached = list(self._cache.items())
+        self._cache.clear()
+        for (rtype, name), instance in reversed(cached):
+            close = getattr(instance, "close", None)
+            if not callable(close) or isinstance(instance, type):
+                continue
+            try:
+                close()
+            except Exception:
+                logger.exception("closing %s %r failed", rtype.value, name)
 
     def _build(self, rtype: ResourceType, name: str, declaration: Any) -> Any:
         from flink_agents_runtime._chat._model import ResourceDescriptor

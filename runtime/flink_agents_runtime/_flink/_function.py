@@ -153,6 +153,12 @@ class AgentProcessFunction(KeyedProcessFunction):
             return
         self._core = None
         core.close()
+        close_resources = getattr(core.resources, "close", None)
+        if callable(close_resources):  # chat-model clients and their connections
+            try:
+                close_resources()
+            except Exception:
+                logger.exception("closing the resources of subtask %d failed", self._subtask)
         if self._durable is not None:
             self._durable.close()
         for sink in self._sinks:
