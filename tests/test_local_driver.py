@@ -61,7 +61,7 @@ def test_send_event_rejects_non_json_attributes_naming_the_path() -> None:
     cause = info.value.__cause__
     assert isinstance(cause, fa.EventAttributeError)
     assert cause.path == "x.attributes.order.items[1].when"
-    assert "holds a module" in str(cause)
+    assert "holds a value of type module," in str(cause)
 
 
 def test_bad_inputs_are_clear_errors() -> None:

@@ -38,12 +38,20 @@ def check_json(value: Any, path: str, what: str = "event attribute") -> None:
         return
     if isinstance(value, _SCALARS):  # subclasses of str/int/float (e.g. IntEnum) are fine
         return
-    tname = type(value).__module__ + "." + type(value).__qualname__
-    if tname.startswith("builtins."):
-        tname = type(value).__qualname__
+    tname = _type_name(value)
     raise EventAttributeError(
-        f"{what} {path} holds a {tname}, which is not JSON-serialisable; "
+        f"{what} {path} holds a value of type {tname}, which is not JSON-serialisable; "
         "use str, int, float, bool, None, list or dict (convert it, e.g. str(x) or x.tolist())",
         path=path,
         value_type=tname,
     )
+
+
+def _type_name(value: Any) -> str:
+    """``set``, ``datetime.date``, ``pandas.Timestamp`` (top-level package, not the private
+    module that defines the class), ``__main__.Order``."""
+    cls = type(value)
+    module = cls.__module__ or ""
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module.split('.')[0]}.{cls.__qualname__}"
