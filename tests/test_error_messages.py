@@ -35,3 +35,54 @@ def test_a_non_json_attribute_names_its_path_and_public_type(value: Any, shown: 
     cause = _fail_with(fa.Agent().add_action("send", [fa.InputEvent], send))
     assert isinstance(cause, fa.EventAttributeError)
     assert f"event attribute note.attributes.when holds {shown} which is not JSON" in str(cause)
+
+
+def _chat_agent(request_model: str, connection: str) -> fa.Agent:
+    agent = fa.Agent()
+    agent.add_resource(
+        "llm",
+        fa.ResourceType.CHAT_MODEL_CONNECTION,
+        fa.ResourceDescriptor(
+            fa.ScriptedChatModelConnection, rules=[fa.ScriptRule(None, reply="ok")]
+        ),
+    )
+    agent.add_resource(
+        "triage",
+        fa.ResourceType.CHAT_MODEL,
+        fa.ResourceDescriptor(fa.ChatModelSetup, connection=connection, model="m"),
+    )
+
+    def ask(event: Any, ctx: Any) -> None:
+        ctx.send_event(fa.ChatRequestEvent(request_model, [fa.ChatMessage(content=event.input)]))
+
+    agent.add_action("ask", [fa.InputEvent], ask)
+    agent.add_action(
+        "out", [fa.ChatResponseEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent("done"))
+    )
+    return agent
+
+
+def test_a_misspelt_chat_model_name_suggests_the_declared_one() -> None:
+    cause = _fail_with(_chat_agent("triag", "llm"))
+    assert isinstance(cause, fa.ResourceError)
+    assert str(cause).startswith("no chat_model named 'triag' (did you mean 'triage'?); declared:")
+
+
+def test_a_setup_naming_a_missing_connection_is_named_as_the_asker() -> None:
+    cause = _fail_with(_chat_agent("triage", "lm"))
+    assert isinstance(cause, fa.ResourceError)
+    assert str(cause).startswith(
+        "no chat_model_connection named 'lm' (named by chat_model 'triage'; did you mean 'llm'?)"
+    )
+
+
+def test_a_resource_name_far_from_any_declared_one_lists_the_declared_names() -> None:
+    def fetch(event: Any, ctx: Any) -> None:
+        ctx.get_resource("weather_api")
+
+    agent = _chat_agent("triage", "llm").add_action("fetch", [fa.InputEvent], fetch)
+    cause = _fail_with(agent)
+    assert str(cause) == (
+        "no resource named 'weather_api'; declared: "
+        "{'chat_model_connection': ['llm'], 'chat_model': ['triage']}"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 from typing import TYPE_CHECKING, Any
@@ -37,14 +38,17 @@ class PlanResources:
     def __init__(self, plan: AgentPlan, config: Any = None) -> None:
         self._plan = plan
         self._cache: dict[tuple[ResourceType, str], Any] = {}
-        self._opening: set[tuple[ResourceType, str]] = set()
+        self._opening: list[tuple[ResourceType, str]] = []  # being opened, innermost last
         self.config = config
 
     def find_type(self, name: str) -> ResourceType:
         """The type of the resource ``name`` (error if missing or ambiguous)."""
         types = [t for t, named in self._plan.resources.items() if name in named]
         if not types:
-            raise ResourceError(f"no resource named {name!r}; declared: {self.names()}")
+            everything = [n for named in self._plan.resources.values() for n in named]
+            raise ResourceError(
+                f"no resource named {name!r}{_notes(name, everything)}; declared: {self.names()}"
+            )
         if len(types) > 1:
             raise ResourceError(
                 f"resource name {name!r} is declared as {[t.value for t in types]}; "
@@ -66,10 +70,17 @@ class PlanResources:
             return cached
         named = self._plan.resources.get(rtype, {})
         if name not in named:
-            raise ResourceError(f"no {rtype.value} named {name!r}; declared: {self.names()}")
+            asker = None
+            if self._opening:  # a setup naming its connection, prompt or tools
+                outer_type, outer = self._opening[-1]
+                asker = f"named by {outer_type.value} {outer!r}"
+            raise ResourceError(
+                f"no {rtype.value} named {name!r}{_notes(name, named, asker)}; "
+                f"declared: {self.names()}"
+            )
         if (rtype, name) in self._opening:
             raise ResourceError(f"{rtype.value} {name!r} references itself while opening")
-        self._opening.add((rtype, name))
+        self._opening.append((rtype, name))
         try:
             instance = self._build(rtype, name, named[name])
             open_ = getattr(instance, "open", None)
@@ -79,7 +90,7 @@ class PlanResources:
             if callable(bind):
                 bind(self)
         finally:
-            self._opening.discard((rtype, name))
+            self._opening.remove((rtype, name))
         self._cache[(rtype, name)] = instance
         return instance
 
@@ -116,6 +127,15 @@ class PlanResources:
         if isinstance(instance, ResourceDescriptor):
             instance = instance.build()
         return instance
+
+
+def _notes(name: str, candidates: Any, asker: str | None = None) -> str:
+    """`` (named by chat_model 'x'; did you mean 'y'?)``, or the parts that apply, or ``""``."""
+    notes = [asker] if asker else []
+    close = difflib.get_close_matches(name, [str(c) for c in candidates], n=1, cutoff=0.6)
+    if close:
+        notes.append(f"did you mean {close[0]!r}?")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _takes_one_arg(func: Any) -> bool:
