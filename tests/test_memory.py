@@ -95,3 +95,27 @@ def test_failed_action_memory_writes_are_rolled_back() -> None:
         [("short_term", "written", "boom")],
         [("short_term", "written", "again")],
     ]
+
+
+def test_container_values_read_back_as_copies_so_writes_go_through_set() -> None:
+    def add_item(event, ctx):  # type: ignore[no-untyped-def]
+        items = ctx.short_term_memory.get("items", [])
+        items.append(event.input)  # changes the copy only
+        if event.input == "bad":
+            raise ValueError("rejected")
+        ctx.short_term_memory.set("items", items)
+        ctx.send_event(fa.OutputEvent(output=items))
+
+    agent = fa.Agent().add_action("add", [fa.InputEvent], add_item)
+    run = (
+        fa.local(error_handling_strategy="ignore")
+        .from_list([{"key": 1, "value": v} for v in ("a", "bad", "b")])
+        .apply(agent)
+        .execute()
+    )
+    # The failed action's append did not leak into memory.
+    assert run.result.output_values() == [["a"], ["a", "b"]]
+    mem = memory()
+    mem.set("cfg", {"depth": {"n": 1}})
+    mem.get("cfg")["depth"]["n"] = 99
+    assert mem.get("cfg.depth.n") == 1

@@ -70,8 +70,11 @@ def _split(path: str) -> list[str]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, MemoryNode):
+    """A detached copy: object nodes and container values become new dicts and lists."""
+    if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
     return value
 
 
@@ -98,12 +101,19 @@ class MemoryObject:
         return node
 
     def get(self, path: str, default: Any = None) -> Any:
-        """The value at ``path``; a :class:`MemoryObject` for an object node; else ``default``."""
+        """The value at ``path``; a :class:`MemoryObject` for an object node; else ``default``.
+
+        A list or dict value comes back as a copy: change memory with :meth:`set`, so the
+        write is journaled (rolled back if the action fails), recorded for the stepper and
+        saved to Flink state.
+        """
         value = self._lookup(path)
         if value is _MISSING:
             return default
         if isinstance(value, MemoryNode):
             return MemoryObject(self._store, value, self._full(path))
+        if isinstance(value, (dict, list, tuple)):
+            return _plain(value)
         return value
 
     def is_exist(self, path: str) -> bool:
