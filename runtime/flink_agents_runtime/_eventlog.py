@@ -8,12 +8,19 @@ are JSON-ready dicts (built by :class:`~flink_agents_runtime._eventlog_sink.Even
   named ``events-{jobId}-{taskName}-{subtaskIndex}.log``;
 - ``"memory"``: :class:`MemoryEventLogger`, records kept in a list (tests, notebooks).
 
-Durability of the file logger: records are buffered and written (one ``write`` per flush,
-whole lines only) when ``flushEveryNRecords`` records are pending or ``flushIntervalMs`` has
-passed since the last flush (checked on append), and on ``flush``/``close``. A killed process
-loses at most the pending records; what is on disk parses up to its last complete line.
+Durability of the file logger: with ``flushEveryNRecords`` = 1 every record is written (one
+``write`` call, whole line) before ``append`` returns. Otherwise records are buffered and
+written together (one ``write`` per flush, whole lines only) when ``flushEveryNRecords`` are
+pending, when a record is appended ``flushIntervalMs`` or more after the last flush by an
+append, by a background thread at least every ``flushIntervalMs`` (so an idle agent's records
+reach the disk too), and on ``flush``/``close``. A killed process loses at most the pending
+records: fewer than ``flushEveryNRecords``, appended in the last ``flushIntervalMs`` or so
+(with ``flushIntervalMs`` = 0: until the next flush by count or close). What is on disk
+parses up to its last complete line.
 A failed write drops the pending records, counts them in ``eventLogWriteFailures``, is logged
-once, and raises :class:`EventLogWriteError` only when ``failOnWriteError`` is set.
+once, and raises :class:`EventLogWriteError` only when ``failOnWriteError`` is set (then every
+record is written as it comes, whatever ``flushEveryNRecords`` says, so the record that could
+not be written is the one that stops the agent).
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ import json
 import logging
 import os
 import re
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +45,11 @@ logger = logging.getLogger(__name__)
 
 #: Characters replaced by ``_`` in the parts of a log file name.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+_monotonic_ns = time.monotonic_ns
+
+#: ``event-log.flush.every-n-records`` of local runs when unset (Flink jobs: 1).
+LOCAL_FLUSH_EVERY_N = 1000
 
 _DUMP_OPTS = orjson.OPT_APPEND_NEWLINE
 _PRETTY_OPTS = _DUMP_OPTS | orjson.OPT_INDENT_2
@@ -121,15 +135,21 @@ class EventLoggerConfig:
         return EventLoggerConfigBuilder()
 
     @classmethod
-    def from_agent_config(cls, config: Any) -> EventLoggerConfig:
-        """The logger an :class:`AgentConfiguration` asks for (``eventLoggerType`` etc.)."""
+    def from_agent_config(cls, config: Any, default_every_n: int = 1) -> EventLoggerConfig:
+        """The logger an :class:`AgentConfiguration` asks for (``eventLoggerType`` etc.).
+
+        Args:
+            default_every_n: ``flushEveryNRecords`` when ``event-log.flush.every-n-records``
+                is unset (the driver's choice: 1 on Flink, :data:`LOCAL_FLUSH_EVERY_N` locally).
+        """
+        every_n = config.get("event-log.flush.every-n-records")
         return (
             cls.builder()
             .logger_type(config.get("eventLoggerType") or "file")
             .property("baseLogDir", config.get("baseLogDir"))
             .property("prettyPrint", bool(config.get("prettyPrint")))
-            .property("flushEveryNRecords", int(config.get("event-log.flush.every-n-records")))
-            .property("flushIntervalMs", int(config.get("event-log.flush.interval-ms")))
+            .property("flushEveryNRecords", int(every_n if every_n else default_every_n))
+            .property("flushIntervalMs", int(config.get("event-log.flush.interval-ms") or 0))
             .property("failOnWriteError", bool(config.get("event-log.fail-on-write-error")))
             .build()
         )
@@ -201,17 +221,23 @@ class FileEventLogger:
             raise FlinkAgentsError("the file event logger needs the property 'baseLogDir'")
         self.base_dir = Path(base)
         self.pretty = bool(props.get("prettyPrint", False))
-        self.every_n = max(1, int(props.get("flushEveryNRecords", 1) or 1))
-        self.interval_ns = max(0, int(props.get("flushIntervalMs", 0) or 0)) * 1_000_000
         self.fail_on_error = bool(props.get("failOnWriteError", False))
+        every_n = max(1, int(props.get("flushEveryNRecords", 1) or 1))
+        self.every_n = 1 if self.fail_on_error else every_n
+        self.interval_ns = max(0, int(props.get("flushIntervalMs", 0) or 0)) * 1_000_000
         self.write_failures: Counter = (
             metrics.get_counter("eventLogWriteFailures") if metrics is not None else Counter()
         )
         self.path: Path | None = None
         self._fd: int | None = None
         self._direct_fd: int | None = None  # set when every record is written at once
-        self._buffer: list[bytes] = []
-        self._last_flush = time.monotonic_ns()
+        # Pending encoded records. deque append/popleft are atomic: appends take no lock;
+        # flushes (append's thread or the background one) hold _flush_lock, keeping order.
+        self._pending: deque[bytes] = deque()
+        self._flush_lock = threading.Lock()
+        self._deadline = time.monotonic_ns() + self.interval_ns if self.interval_ns else 0
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
         self._reported = False
         self._closed = False
 
@@ -219,7 +245,8 @@ class FileEventLogger:
         """Create ``baseLogDir`` if needed and open the subtask's file for appending.
 
         If the file ends in a partial line (a crash mid-write), a newline is added first so
-        new records stay parseable. A failure is handled like a write failure.
+        new records stay parseable. A failure is handled like a write failure. With batching
+        and an interval, starts the background flush thread (a daemon, stopped by close).
         """
         self.path = self.base_dir / log_file_name(
             params.job_id, params.task_name, params.subtask_index
@@ -237,6 +264,21 @@ class FileEventLogger:
                         os.write(fd, b"\n")
         except OSError as exc:
             self._failed(exc, 0, "open")
+        if self.every_n > 1 and self.interval_ns and self._flusher is None:
+            self._flusher = threading.Thread(
+                target=self._flush_periodically, name=f"event-log {self.path.name}", daemon=True
+            )
+            self._flusher.start()
+
+    @property
+    def batch_buffer(self) -> deque[bytes] | None:
+        """The pending lines when batching (``None`` when every record is written at once).
+
+        For the sink that owns this logger: append a line here and call :meth:`flush` when
+        ``every_n`` lines are pending (the background thread writes the rest every
+        ``flushIntervalMs``); never after :meth:`close`.
+        """
+        return self._pending if self.every_n > 1 else None
 
     def append(self, record: dict[str, Any]) -> None:
         """Encode ``record`` and buffer it; flush when the flush policy says so."""
@@ -245,7 +287,15 @@ class FileEventLogger:
     def append_line(self, data: bytes) -> None:
         """Buffer one encoded record (``\\n``-terminated, as :func:`encode_record` makes)."""
         fd = self._direct_fd
-        if fd is not None:  # the default policy (flush every record): one write each
+        if fd is None and not self._closed:  # batching: the common case first
+            pending = self._pending
+            pending.append(data)
+            if len(pending) >= self.every_n or (
+                self.interval_ns and _monotonic_ns() >= self._deadline
+            ):
+                self.flush()
+            return
+        if fd is not None:  # flush every record: one write each
             try:
                 written = os.write(fd, data)
             except OSError as exc:
@@ -253,45 +303,53 @@ class FileEventLogger:
                 return
             if written == len(data):
                 return
-            data = data[written:]  # short write: flush writes the rest
-        elif self._closed:
-            raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
-        buffer = self._buffer
-        buffer.append(data)
-        due = len(buffer) >= self.every_n or (
-            self.interval_ns > 0 and time.monotonic_ns() - self._last_flush >= self.interval_ns
-        )
-        if due:
+            self._pending.append(data[written:])  # short write: flush writes the rest
             self.flush()
+            return
+        raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
 
     def flush(self) -> None:
         """Write every pending record (whole lines, one ``write`` call when possible)."""
-        buffer = self._buffer
-        if not buffer:
-            return
-        self._last_flush = time.monotonic_ns()
-        data = buffer[0] if len(buffer) == 1 else b"".join(buffer)
-        count = len(buffer)
-        buffer.clear()
-        fd = self._fd
-        if fd is None:
-            self._failed(None, count, "write")
-            return
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        except OSError as exc:
-            self._failed(exc, count, "write")
+        if self.interval_ns:
+            self._deadline = time.monotonic_ns() + self.interval_ns
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._flush_lock:
+            pending = self._pending
+            count = len(pending)
+            if not count:
+                return
+            pop = pending.popleft
+            data = pop() if count == 1 else b"".join([pop() for _ in range(count)])
+            fd = self._fd
+            if fd is None:
+                self._failed(None, count, "write")
+                return
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            except OSError as exc:
+                self._failed(exc, count, "write")
+
+    def _flush_periodically(self) -> None:
+        """Background thread: write what is pending every ``flushIntervalMs``."""
+        period = self.interval_ns / 1e9
+        while not self._stop.wait(period):
+            self._write_pending()  # never raises: failOnWriteError writes without a thread
 
     def close(self) -> None:
         """Flush and close the file (idempotent)."""
         if self._closed:
             return
         self._direct_fd = None
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join()
         try:
-            self.flush()
+            self._write_pending()
         finally:
             self._closed = True
             if self._fd is not None:

@@ -28,12 +28,17 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._eventlog import (
+    _DUMP_OPTS,
+    LOCAL_FLUSH_EVERY_N,
     EventLogger,
     EventLoggerConfig,
     EventLoggerOpenParams,
     MemoryEventLogger,
+    _default,
     encode_record,
 )
 from flink_agents_runtime._metrics import Counter, MetricGroup
@@ -41,6 +46,19 @@ from flink_agents_runtime._records import ActionRecord, EventRecord
 from flink_agents_runtime._truncate import Truncator
 
 OFF, STANDARD, VERBOSE = "OFF", "STANDARD", "VERBOSE"
+_dumps = orjson.dumps
+_Fragment = orjson.Fragment
+_OPT = _DUMP_OPTS
+
+
+def _encode_value(value: Any) -> bytes:
+    """``value`` as compact JSON (no newline), as :func:`encode_record` would write it."""
+    try:
+        return _dumps(value, default=_default)
+    except TypeError:
+        return encode_record(value)[:-1]
+
+
 _TYPE_PREFIX, _TYPE_SUFFIX = "event-log.type.", ".level"
 
 
@@ -87,27 +105,36 @@ class LevelResolver:
         return self.root == OFF and all(v == OFF for v in self.per_type.values())
 
 
-_DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
+_DIGITS3Z = tuple(f"{i:03d}Z" for i in range(1000))
 
 
 class _Clock:
-    """Formats ``time.time_ns()`` values as ``YYYY-mm-ddTHH:MM:SS.ffffffZ`` (cached per second)."""
+    """Formats ``time.time_ns()`` values as ``YYYY-mm-ddTHH:MM:SS.ffffffZ``: the text up to
+    the millisecond is cached, so most records only look up their last three digits."""
 
-    __slots__ = ("_prefix", "_second")
+    __slots__ = ("_ms", "_prefix", "_second", "_second_prefix")
 
     def __init__(self) -> None:
-        self._second = -1
+        self._ms = -1
         self._prefix = ""
+        self._second = -1
+        self._second_prefix = ""
 
     def iso(self, ns: int) -> str:
         us = ns // 1000
-        second = us // 1_000_000
+        ms = us // 1000
+        if ms != self._ms:
+            self._new_ms(ms)
+        return self._prefix + _DIGITS3Z[us - ms * 1000]
+
+    def _new_ms(self, ms: int) -> None:
+        second = ms // 1000
         if second != self._second:
             stamp = _dt.datetime.fromtimestamp(second, _dt.timezone.utc)
-            self._prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S.")
+            self._second_prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S.")
             self._second = second
-        us -= second * 1_000_000
-        return self._prefix + _DIGITS3[us // 1000] + _DIGITS3[us % 1000] + "Z"
+        self._prefix = self._second_prefix + _DIGITS3Z[ms - second * 1000][:3]
+        self._ms = ms
 
 
 class EventLogSink:
@@ -144,22 +171,28 @@ class EventLogSink:
         self._pretty = bool(getattr(logger, "pretty", False))
         # Loggers taking encoded lines get them (fast path) unless pretty-printing.
         self._append_line = None if self._pretty else getattr(logger, "append_line", None)
+        # A batching file logger's pending buffer, appended to directly (the sink owns its
+        # logger; close() drops this so later records go through append_line and fail).
+        self._pending = None if self._pretty else getattr(logger, "batch_buffer", None)
+        self._every_n = int(getattr(logger, "every_n", 1))
         self._task_fields = {
             "jobId": params.job_id,
             "taskName": params.task_name,
             "subtaskIndex": params.subtask_index,
         }
         self._suffix = b"," + encode_record(self._task_fields)[1:]
-        # Cheap bounds on an encoded event-record head below which STANDARD cuts nothing
-        # (the head has 10 commas of its own; a limit of 0 disables that kind of cut).
+        # Cheap bounds on encoded attributes below which STANDARD cuts nothing: length (a
+        # long string), commas (a long array: only possible above a size), brackets (depth;
+        # the attributes' own brace is depth 2). A limit of 0 disables that kind of cut.
         t = self.truncator
-        self._limits: tuple[int, int, int] | None = None
+        self._limits: tuple[int, int, int, int] | None = None
         if t is not None:
             big = 1 << 62
             self._limits = (
                 t.max_string_length or big,
-                10 + t.max_array_elements - 1 if t.max_array_elements else big,
-                t.max_depth - 1 if t.max_depth else big,
+                t.max_array_elements - 1 if t.max_array_elements else big,
+                t.max_depth - 2 if t.max_depth else big,
+                2 * t.max_array_elements + 2 if t.max_array_elements else big,
             )
         self._closed = False
         logger.open(params)
@@ -175,6 +208,7 @@ class EventLogSink:
         subtask_index: int,
         metrics: MetricGroup | None = None,
         logger: EventLogger | None = None,
+        default_every_n: int = 1,
     ) -> EventLogSink:
         """A sink for one subtask, with the logger ``config`` asks for (or ``logger``).
 
@@ -183,9 +217,11 @@ class EventLogSink:
             job_id, task_name, subtask_index: name the file and fill the record fields.
             metrics: where ``eventLogWriteFailures`` and ``eventLogTruncatedEvents`` count.
             logger: use this logger instead of building one from ``config``.
+            default_every_n: records per write when ``event-log.flush.every-n-records`` is
+                unset (1 for Flink jobs: each record on disk before the next checkpoint).
         """
         if logger is None:
-            logger = EventLoggerConfig.from_agent_config(config).create(metrics)
+            logger = EventLoggerConfig.from_agent_config(config, default_every_n).create(metrics)
         truncator = Truncator(
             int(config.get("event-log.standard.max-string-length")),
             int(config.get("event-log.standard.max-array-elements")),
@@ -215,18 +251,24 @@ class EventLogSink:
     def on_event(self, record: EventRecord) -> None:
         """Log one event record (unless its type's level is OFF)."""
         event = record.event
-        level = self._levels.get(event.type)
+        etype = event.type
+        level = self._levels.get(etype)
         if level is None:
-            level = self.levels.level(event.type)
+            level = self.levels.level(etype)
         if level == OFF:
             return
         attrs = event.attributes
+        clock = self._clock
+        us = record.timestamp_ns // 1000
+        ms = us // 1000
+        if ms != clock._ms:
+            clock._new_ms(ms)
         rec = {
-            "timestamp": self._clock.iso(record.timestamp_ns),
+            "timestamp": clock._prefix + _DIGITS3Z[us - ms * 1000],
             "logLevel": level,
             "recordType": "event",
             "eventId": event.id,
-            "eventType": event.type,
+            "eventType": etype,
             "upstreamEventId": event.upstream_event_id,
             "upstreamActionName": event.upstream_action_name,
             "eventAttributes": attrs,
@@ -247,25 +289,40 @@ class EventLogSink:
             else:
                 self.logger.append(rec)
             return
-        # Fast path: encode the varying head once; the task fields are a constant suffix.
-        data = encode_record(rec)
+        # Fast path: the attributes are encoded first and checked against cheap bounds (no
+        # walk unless some limit may be hit), then spliced in (orjson.Fragment); the task
+        # fields are a constant suffix.
+        try:
+            encoded = _dumps(attrs, default=_default)
+        except TypeError:
+            encoded = _encode_value(attrs)
         limits = self._limits
-        if (
-            level == STANDARD
-            and limits is not None
-            and (
-                len(data) > limits[0]
-                or data.count(b",") > limits[1]
-                or data.count(b"{") + data.count(b"[") > limits[2]
-            )
-        ):
-            assert self.truncator is not None
-            cut = self.truncator.attributes(attrs)
-            if cut is not attrs:
-                self.truncated_events.count += 1
-                rec["eventAttributes"] = cut
-                data = encode_record(rec)
-        append_line(data[:-2] + self._suffix)
+        if level == STANDARD and limits is not None:
+            size = len(encoded)
+            if (
+                size > limits[0]
+                or (size > limits[3] and encoded.count(b",") > limits[1])
+                or encoded.count(b"{") + encoded.count(b"[") > limits[2]
+            ):
+                assert self.truncator is not None
+                cut = self.truncator.attributes(attrs)
+                if cut is not attrs:
+                    self.truncated_events.count += 1
+                    attrs = cut
+                    encoded = _encode_value(cut)
+        rec["eventAttributes"] = _Fragment(encoded)
+        try:
+            data = _dumps(rec, default=_default, option=_OPT)
+        except TypeError:  # odd key types elsewhere (the key): the general encoder
+            rec["eventAttributes"] = attrs
+            data = encode_record(rec)
+        pending = self._pending
+        if pending is None:
+            append_line(data[:-2] + self._suffix)
+            return
+        pending.append(data[:-2] + self._suffix)
+        if len(pending) >= self._every_n:  # by time: the logger's background thread
+            self.logger.flush()
 
     def on_action(self, record: ActionRecord) -> None:
         """Log one action record (level of the handled event's type)."""
@@ -276,10 +333,11 @@ class EventLogSink:
             return
         writes: list[dict[str, Any]] = []
         cut_any = False
-        for memory, path, value in record.memory_writes:
-            value, cut = self._cut(level, value)
-            cut_any = cut_any or cut
-            writes.append({"memory": memory, "path": path, "value": value})
+        if record.memory_writes:
+            for memory, path, value in record.memory_writes:
+                value, cut = self._cut(level, value)
+                cut_any = cut_any or cut
+                writes.append({"memory": memory, "path": path, "value": value})
         error = record.error
         if error is not None and level == STANDARD and self.truncator is not None:
             limit = self.truncator.max_string_length
@@ -288,8 +346,13 @@ class EventLogSink:
                 cut_any = True
         if cut_any:
             self.truncated_events.count += 1
+        clock = self._clock
+        us = record.timestamp_ns // 1000
+        ms = us // 1000
+        if ms != clock._ms:
+            clock._new_ms(ms)
         rec = {
-            "timestamp": self._clock.iso(record.timestamp_ns),
+            "timestamp": clock._prefix + _DIGITS3Z[us - ms * 1000],
             "logLevel": level,
             "recordType": "action",
             "actionName": record.action,
@@ -305,8 +368,19 @@ class EventLogSink:
             "sentEventIds": record.sent_event_ids,
             "memoryWrites": writes,
         }
-        if self._append_line is not None:
-            self._append_line(encode_record(rec)[:-2] + self._suffix)
+        append_line = self._append_line
+        if append_line is not None:
+            try:
+                data = _dumps(rec, default=_default, option=_OPT)
+            except TypeError:
+                data = encode_record(rec)
+            pending = self._pending
+            if pending is None:
+                append_line(data[:-2] + self._suffix)
+                return
+            pending.append(data[:-2] + self._suffix)
+            if len(pending) >= self._every_n:
+                self.logger.flush()
             return
         rec.update(self._task_fields)
         if self._pretty:
@@ -322,6 +396,7 @@ class EventLogSink:
         """Flush and close the logger (idempotent)."""
         if not self._closed:
             self._closed = True
+            self._pending = None
             self.logger.close()
 
 
@@ -331,7 +406,9 @@ def local_sink(
     """The local driver's event-log sink, or ``None`` when no log is wanted.
 
     No log when ``baseLogDir`` is unset (file logger) or every level is OFF. The job id is
-    ``job-identifier`` or ``run_id``; the task is ``"local"``, subtask 0.
+    ``job-identifier`` or ``run_id``; the task is ``"local"``, subtask 0. Records are written
+    :data:`LOCAL_FLUSH_EVERY_N` at a time (and every ``event-log.flush.interval-ms``) unless
+    ``event-log.flush.every-n-records`` is set; the run's end closes (flushes) the log.
     """
     levels = LevelResolver.from_config(config)
     if levels.all_off:
@@ -340,7 +417,9 @@ def local_sink(
     if kind == "file" and not config.get("baseLogDir"):
         return None
     job_id = config.get("job-identifier") or run_id
-    return EventLogSink.for_task(config, job_id, "local", 0, metrics)
+    return EventLogSink.for_task(
+        config, job_id, "local", 0, metrics, default_every_n=LOCAL_FLUSH_EVERY_N
+    )
 
 
 def register_local_factory() -> None:
