@@ -309,19 +309,30 @@ class FileEventLogger:
         raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
 
     def flush(self) -> None:
-        """Write every pending record (whole lines, one ``write`` call when possible)."""
+        """Write every pending record (whole lines, one ``write`` call when possible).
+
+        Called by the thread that appends (the one driver thread of a sink)."""
         if self.interval_ns:
             self._deadline = time.monotonic_ns() + self.interval_ns
-        self._write_pending()
+        self._write_pending(True)
 
-    def _write_pending(self) -> None:
+    def _write_pending(self, appender: bool) -> None:
+        """Write what is pending. ``appender``: called by the appending thread, so nothing
+        is appended meanwhile and the buffer can be taken whole; else (the background
+        thread) exactly the records counted are taken, appends may go on."""
         with self._flush_lock:
             pending = self._pending
             count = len(pending)
             if not count:
                 return
-            pop = pending.popleft
-            data = pop() if count == 1 else b"".join([pop() for _ in range(count)])
+            if count == 1:
+                data = pending.popleft()
+            elif appender:
+                data = b"".join(pending)
+                pending.clear()
+            else:
+                pop = pending.popleft
+                data = b"".join([pop() for _ in range(count)])
             fd = self._fd
             if fd is None:
                 self._failed(None, count, "write")
@@ -338,7 +349,7 @@ class FileEventLogger:
         """Background thread: write what is pending every ``flushIntervalMs``."""
         period = self.interval_ns / 1e9
         while not self._stop.wait(period):
-            self._write_pending()  # never raises: failOnWriteError writes without a thread
+            self._write_pending(False)  # never raises: failOnWriteError writes without a thread
 
     def close(self) -> None:
         """Flush and close the file (idempotent)."""
@@ -349,7 +360,7 @@ class FileEventLogger:
         if self._flusher is not None:
             self._flusher.join()
         try:
-            self._write_pending()
+            self._write_pending(True)
         finally:
             self._closed = True
             if self._fd is not None:

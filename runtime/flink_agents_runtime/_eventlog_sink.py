@@ -331,9 +331,10 @@ class EventLogSink:
             level = self.levels.level(record.event_type)
         if level == OFF:
             return
-        writes: list[dict[str, Any]] = []
+        writes: Any = ()  # encoded as []
         cut_any = False
         if record.memory_writes:
+            writes = []
             for memory, path, value in record.memory_writes:
                 value, cut = self._cut(level, value)
                 cut_any = cut_any or cut
@@ -382,6 +383,7 @@ class EventLogSink:
             if len(pending) >= self._every_n:
                 self.logger.flush()
             return
+        rec["memoryWrites"] = list(writes)  # loggers taking dicts get a list
         rec.update(self._task_fields)
         if self._pretty:
             self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
