@@ -185,15 +185,12 @@ class EventLogSink:
         # long string), commas (a long array: only possible above a size), brackets (depth;
         # the attributes' own brace is depth 2). A limit of 0 disables that kind of cut.
         t = self.truncator
-        self._limits: tuple[int, int, int, int] | None = None
-        if t is not None:
-            big = 1 << 62
-            self._limits = (
-                t.max_string_length or big,
-                t.max_array_elements - 1 if t.max_array_elements else big,
-                t.max_depth - 2 if t.max_depth else big,
-                2 * t.max_array_elements + 2 if t.max_array_elements else big,
-            )
+        big = 1 << 62
+        self._checked = t is not None
+        self._max_chars = t.max_string_length or big if t is not None else big
+        self._max_commas = t.max_array_elements - 1 if t and t.max_array_elements else big
+        self._comma_size = 2 * t.max_array_elements + 2 if t and t.max_array_elements else big
+        self._max_opens = t.max_depth - 2 if t and t.max_depth else big
         self._closed = False
         logger.open(params)
         path = getattr(logger, "path", None)
@@ -257,7 +254,30 @@ class EventLogSink:
             level = self.levels.level(etype)
         if level == OFF:
             return
+        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
+            self._event_dict(record, level)
+            return
+        # Fast path: the attributes are encoded first and checked against cheap bounds (no
+        # walk unless some limit may be hit), then spliced in (orjson.Fragment); the task
+        # fields are a constant suffix.
         attrs = event.attributes
+        try:
+            encoded = _dumps(attrs, default=_default)
+        except TypeError:
+            encoded = _encode_value(attrs)
+        if level == STANDARD and self._checked:
+            size = len(encoded)
+            if (
+                size > self._max_chars
+                or (size > self._comma_size and encoded.count(b",") > self._max_commas)
+                or encoded.count(b"{") + encoded.count(b"[") > self._max_opens
+            ):
+                assert self.truncator is not None
+                cut = self.truncator.attributes(attrs)
+                if cut is not attrs:
+                    self.truncated_events.count += 1
+                    attrs = cut
+                    encoded = _encode_value(cut)
         clock = self._clock
         us = record.timestamp_ns // 1000
         ms = us // 1000
@@ -271,46 +291,11 @@ class EventLogSink:
             "eventType": etype,
             "upstreamEventId": event.upstream_event_id,
             "upstreamActionName": event.upstream_action_name,
-            "eventAttributes": attrs,
+            "eventAttributes": _Fragment(encoded),
             "key": record.key,
             "seq": record.seq,
             "inputSeq": record.input_seq,
         }
-        append_line = self._append_line
-        if append_line is None:  # another logger, or pretty-printed: whole dicts
-            if level == STANDARD and self.truncator is not None:
-                cut = self.truncator.attributes(attrs)
-                if cut is not attrs:
-                    self.truncated_events.count += 1
-                    rec["eventAttributes"] = cut
-            rec.update(self._task_fields)
-            if self._pretty:
-                self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
-            else:
-                self.logger.append(rec)
-            return
-        # Fast path: the attributes are encoded first and checked against cheap bounds (no
-        # walk unless some limit may be hit), then spliced in (orjson.Fragment); the task
-        # fields are a constant suffix.
-        try:
-            encoded = _dumps(attrs, default=_default)
-        except TypeError:
-            encoded = _encode_value(attrs)
-        limits = self._limits
-        if level == STANDARD and limits is not None:
-            size = len(encoded)
-            if (
-                size > limits[0]
-                or (size > limits[3] and encoded.count(b",") > limits[1])
-                or encoded.count(b"{") + encoded.count(b"[") > limits[2]
-            ):
-                assert self.truncator is not None
-                cut = self.truncator.attributes(attrs)
-                if cut is not attrs:
-                    self.truncated_events.count += 1
-                    attrs = cut
-                    encoded = _encode_value(cut)
-        rec["eventAttributes"] = _Fragment(encoded)
         try:
             data = _dumps(rec, default=_default, option=_OPT)
         except TypeError:  # odd key types elsewhere (the key): the general encoder
@@ -318,11 +303,39 @@ class EventLogSink:
             data = encode_record(rec)
         pending = self._pending
         if pending is None:
-            append_line(data[:-2] + self._suffix)
+            self._append_line(data[:-2] + self._suffix)
             return
         pending.append(data[:-2] + self._suffix)
         if len(pending) >= self._every_n:  # by time: the logger's background thread
             self.logger.flush()
+
+    def _event_dict(self, record: EventRecord, level: str) -> None:
+        """An event record as a dict, to loggers taking dicts or printing pretty."""
+        event = record.event
+        attrs = event.attributes
+        if level == STANDARD and self.truncator is not None:
+            cut = self.truncator.attributes(attrs)
+            if cut is not attrs:
+                self.truncated_events.count += 1
+                attrs = cut
+        rec = {
+            "timestamp": self._clock.iso(record.timestamp_ns),
+            "logLevel": level,
+            "recordType": "event",
+            "eventId": event.id,
+            "eventType": event.type,
+            "upstreamEventId": event.upstream_event_id,
+            "upstreamActionName": event.upstream_action_name,
+            "eventAttributes": attrs,
+            "key": record.key,
+            "seq": record.seq,
+            "inputSeq": record.input_seq,
+            **self._task_fields,
+        }
+        if self._pretty:
+            self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
+        else:
+            self.logger.append(rec)
 
     def on_action(self, record: ActionRecord) -> None:
         """Log one action record (level of the handled event's type)."""
