@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 #: File names read from a directory (compressed variants included).
@@ -26,6 +27,7 @@ MAX_PROBLEMS_PER_FILE = 1000
 CHUNK_BYTES = 16 << 20
 
 _RECORD_START = re.compile(r"\n(?=\{)")
+_TOKENS = re.compile(rb"okens")  # token usage names: promptTokens, input_tokens, ...
 _SPACE = re.compile(r"\s*")
 _DECODER = json.JSONDecoder()
 
@@ -102,18 +104,13 @@ def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
     return b"".join(out)
 
 
-def _lines_with(data: bytes, word: bytes) -> list[int]:
-    """0-based indexes of the lines of ``data`` that contain ``word``, in order."""
-    found: list[int] = []
-    line, counted = 0, 0
-    pos = data.find(word)
-    while pos >= 0:
-        line += data.count(b"\n", counted, pos)
-        counted = pos
-        if not found or found[-1] != line:
-            found.append(line)
-        pos = data.find(word, pos + len(word))
-    return found
+def _lines_with(data: bytes, lines: list[bytes], word: re.Pattern[bytes]) -> list[int]:
+    """0-based indexes of the ``lines`` (``data`` split at newlines) matching ``word``."""
+    positions = [m.start() for m in word.finditer(data)]
+    if not positions:
+        return []
+    ends = np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)) + 1)
+    return np.unique(np.searchsorted(ends, positions, side="right")).tolist()
 
 
 def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
@@ -176,7 +173,7 @@ def _read_lines(
     except orjson.JSONDecodeError:
         pass
     else:
-        hints = _lines_with(data, b"okens")
+        hints = _lines_with(data, raw_lines, _TOKENS)
         return FileRecords(name, fast, range(first_line, first_line + len(fast)), hints)
     ends_clean = data.endswith(b"\n") or not at_end
     last_index = len(raw_lines) - 1
