@@ -354,9 +354,20 @@ def _timestamps(values: list[Any]) -> np.ndarray:
 def _shared(values: np.ndarray) -> np.ndarray:
     """``values`` (an object array) as a new one whose equal values are one object, with
     ``None`` for NaN (missing)."""
-    first = values[0] if len(values) else None
-    if type(first) is str and (values == first).all():  # one value (job, task): no hashing
-        return np.full(len(values), first, dtype=object)
+    if len(values):  # one string, maybe with gaps (job, task, action, status): no hashing
+        first, present, missing = values[0], values, None
+        if type(first) is not str:
+            missing = pd.isna(values)
+            present = values[~missing]
+            if not len(present):  # nothing but gaps (actions' columns in an events-only log)
+                return np.full(len(values), None, dtype=object)
+            first = present[0]
+        if type(first) is str and (present[:64] == first).all() and (present == first).all():
+            if missing is None:
+                return np.full(len(values), first, dtype=object)
+            out = np.full(len(values), None, dtype=object)
+            out[~missing] = first
+            return out
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     except TypeError:  # unhashable values (lists as keys): keep as they are
