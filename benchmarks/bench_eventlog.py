@@ -17,6 +17,7 @@ Usage: ``.venv/bin/python benchmarks/bench_eventlog.py [--records N] [--inputs N
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -117,6 +118,7 @@ def bench_read(records: int) -> None:
         d = Path(tmp)
         t = time.perf_counter()
         make_logs(d, records)
+        os.sync()  # written back before timing: neither reader competes with the writeback
         size = sum(f.stat().st_size for f in d.iterdir()) / 1e6
         made = time.perf_counter() - t
         print(f"wrote {records:,} records, {FILES} files, {size:.0f} MB in {made:.1f} s")
