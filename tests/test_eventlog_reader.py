@@ -179,6 +179,17 @@ def test_directory_of_subtask_files_is_merged_in_time_order(tmp_path: Path) -> N
     assert log.problems == []
 
 
+def test_numbers_that_are_not_integers_read_as_missing(tmp_path: Path) -> None:
+    path = tmp_path / "odd.log"
+    path.write_text(
+        '{"eventType": "x", "subtaskIndex": 1.5, "seq": 99999999999999999999, "inputSeq": "2"}\n'
+    )
+    log = fa.read_event_log(path)
+    row = log.frame.iloc[0]
+    assert pd.isna(row["subtask"]) and pd.isna(row["seq"]) and row["input_seq"] == 2
+    assert log.problems == []
+
+
 def test_missing_path_is_the_only_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no event log"):
         fa.read_event_log(tmp_path / "nope")

@@ -23,7 +23,7 @@ from flink_agents_runtime import (
     MemoryEventLogger,
 )
 from flink_agents_runtime._eventlog import EventLoggerOpenParams, log_file_name
-from flink_agents_runtime._eventlog_sink import LevelResolver
+from flink_agents_runtime._eventlog_sink import LevelResolver, local_sink
 from flink_agents_runtime._local import SINK_FACTORIES
 from flink_agents_runtime._metrics import MetricRegistry
 from flink_agents_runtime._truncate import Truncator
@@ -246,6 +246,45 @@ def test_flush_interval(tmp_path: Path) -> None:
     logger.append({"n": 2})  # the interval passed: both go out
     assert [r["n"] for r in lines(logger.path)] == [1, 2]
     logger.close()
+
+
+def test_idle_logger_writes_pending_records_in_the_background(tmp_path: Path) -> None:
+    logger = open_logger(tmp_path, flushEveryNRecords=1000, flushIntervalMs=20)
+    assert logger.path is not None
+    logger.append({"n": 1})
+    deadline = time.monotonic() + 5
+    while not logger.path.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)  # no further appends: only the background thread can write it
+    assert [r["n"] for r in lines(logger.path)] == [1]
+    logger.close()
+
+
+def test_local_runs_batch_by_default_and_flink_tasks_write_every_record(
+    tmp_path: Path, clean_env: None
+) -> None:
+    config = AgentConfiguration().update({"baseLogDir": str(tmp_path)})
+    local = local_sink(config, "run-1")
+    flink = EventLogSink.for_task(config, "job", "agent", 0)
+    strict = EventLogSink.for_task(
+        AgentConfiguration().update(
+            {"baseLogDir": str(tmp_path), "event-log.fail-on-write-error": True}
+        ),
+        "job",
+        "agent",
+        1,
+        default_every_n=1000,
+    )
+    assert local is not None
+    assert isinstance(local.logger, FileEventLogger) and local.logger.every_n == 1000
+    assert isinstance(flink.logger, FileEventLogger) and flink.logger.every_n == 1
+    assert isinstance(strict.logger, FileEventLogger) and strict.logger.every_n == 1
+    ev = rt.Event(type="x", attributes={})
+    local.on_event(rt.EventRecord(0, 0, "k", ev, time.time_ns()))
+    assert Path(local.files[0]).read_bytes() == b""  # pending until 1000, the interval or close
+    local.close()
+    assert len(lines(local.files[0])) == 1
+    for sink in (flink, strict):
+        sink.close()
 
 
 KILLED = """
