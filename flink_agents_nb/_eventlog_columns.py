@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb._eventlog_files import FileRecords, LogProblem
+from flink_agents_nb._frames import RECORD_COLUMNS, find_token_usage
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
     from pandas._libs.lib import dicts_to_array as _dicts_to_array
@@ -32,71 +33,10 @@ except ImportError:  # pragma: no cover - a pandas without it: the same in Pytho
         return out
 
 
-COLUMNS = (
-    "timestamp",
-    "record_type",
-    "job",
-    "task",
-    "subtask",
-    "key",
-    "event_id",
-    "event_type",
-    "upstream_event_id",
-    "upstream_action",
-    "action",
-    "duration_ms",
-    "status",
-    "prompt_tokens",
-    "completion_tokens",
-    "model",
-    "attributes",
-    "seq",
-    "input_seq",
-    "file",
-    "line",
-)
+COLUMNS = RECORD_COLUMNS
 
-_PROMPT = ("promptTokens", "prompt_tokens", "gen_ai.usage.input_tokens", "input_tokens")
-_COMPLETION = (
-    "completionTokens",
-    "completion_tokens",
-    "gen_ai.usage.output_tokens",
-    "output_tokens",
-)
-_MODEL = ("model", "model_name", "modelName", "gen_ai.response.model", "gen_ai.request.model")
 _NESTED_SKIP = {"eventType", "eventClass", "id", "attributes", "type", "sourceTimestamp"}
 _ACTION_FIELDS = ("attempt", "error", "sentEventIds", "memoryWrites")
-
-
-def _find_usage(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | None:
-    if not isinstance(node, dict):
-        return None
-    for name in _MODEL:
-        value = node.get(name)
-        if isinstance(value, str):
-            model = value
-            break
-    prompt = next((node[n] for n in _PROMPT if n in node), None)
-    completion = next((node[n] for n in _COMPLETION if n in node), None)
-    if prompt is not None or completion is not None:
-        return prompt, completion, model
-    if depth <= 0:
-        return None
-    for value in node.values():
-        found = _find_usage(value, model, depth - 1)
-        if found is not None:
-            return found
-        if isinstance(value, list):
-            for item in value[:20]:
-                found = _find_usage(item, model, depth - 1)
-                if found is not None:
-                    return found
-    return None
-
-
-def token_usage(attributes: Any) -> tuple[Any, Any, Any] | None:
-    """``(prompt, completion, model)`` found in ``attributes``, or ``None``."""
-    return _find_usage(attributes, None, 4)
 
 
 def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
@@ -156,11 +96,12 @@ _PLAIN = {
     "upstream_action": "upstreamActionName",
     "action": "actionName",
     "status": "status",
+    "error": "error",
 }
 #: Columns whose values repeat a lot: their equal strings are made one object (memory).
 _SHARED = ("record_type", "job", "task", "key", "event_type", "upstream_action", "action",
            "status")  # fmt: skip
-_INTS = ("subtask", "seq", "input_seq", "prompt_tokens", "completion_tokens")
+_INTS = ("subtask", "seq", "input_seq", "attempt", "prompt_tokens", "completion_tokens")
 _NOT_OBJECTS = (*_INTS, "timestamp", "duration_ms", "file", "line")
 _OBJECTS = tuple(c for c in COLUMNS if c not in _NOT_OBJECTS)
 
@@ -287,7 +228,7 @@ class _Columns:
         for i in hints if hints is not None else is_event.nonzero()[0].tolist():
             if not is_event[i]:
                 continue
-            found = token_usage(attrs[i])
+            found = find_token_usage(attrs[i])
             if found is not None:
                 prompt[i], completion[i] = _to_float(found[0]), _to_float(found[1])
                 model[i] = found[2]
@@ -299,6 +240,7 @@ class _Columns:
         p["duration_ms"].append(_floats(col("durationNs")) / 1e6)
         p["seq"].append(_floats(col("seq")))
         p["input_seq"].append(_floats(col("inputSeq")))
+        p["attempt"].append(_floats(col("attempt")))
         p["record_type"].append(rtypes)
         p["model"].append(model)  # its strings are the attributes' own
         for name, field in _PLAIN.items():

@@ -19,7 +19,6 @@ inspector work on either. One row per record:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -50,46 +49,61 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "line",
 )
 
-_PROMPT_NAMES = ("promptTokens", "gen_ai.usage.input_tokens", "prompt_tokens", "input_tokens")
-_COMPLETION_NAMES = (
+#: Names of token counts and model, in order of preference: Flink Agents' (``promptTokens``),
+#: OpenTelemetry GenAI (``gen_ai.usage.input_tokens``) and common client spellings.
+_PROMPT = ("promptTokens", "prompt_tokens", "gen_ai.usage.input_tokens", "input_tokens")
+_COMPLETION = (
     "completionTokens",
-    "gen_ai.usage.output_tokens",
     "completion_tokens",
+    "gen_ai.usage.output_tokens",
     "output_tokens",
 )
-_MODEL_NAMES = ("model", "gen_ai.request.model", "gen_ai.response.model", "modelName")
+_MODEL = ("model", "model_name", "modelName", "gen_ai.response.model", "gen_ai.request.model")
+#: Per-call usage that a chat response's total already includes (a tool request carries the
+#: call that asked for the tools): counting it too would count those tokens twice.
+_PART_OF_A_TOTAL = frozenset({"call_usage"})
 
 
-def _first(attrs: Mapping[str, Any], names: Iterable[str]) -> Any:
-    for name in names:
-        if name in attrs and attrs[name] is not None:
-            return attrs[name]
+def _find_usage(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | None:
+    if not isinstance(node, dict):
+        return None
+    for name in _MODEL:
+        value = node.get(name)
+        if isinstance(value, str):
+            model = value
+            break
+    prompt = next((node[n] for n in _PROMPT if n in node), None)
+    completion = next((node[n] for n in _COMPLETION if n in node), None)
+    if prompt is not None or completion is not None:
+        return prompt, completion, model
+    if depth <= 0:
+        return None
+    for name, value in node.items():
+        if name in _PART_OF_A_TOTAL:
+            continue
+        found = _find_usage(value, model, depth - 1)
+        if found is not None:
+            return found
+        if isinstance(value, list):
+            for item in value[:20]:
+                found = _find_usage(item, model, depth - 1)
+                if found is not None:
+                    return found
     return None
 
 
-def token_usage_of(attributes: Any) -> tuple[Any, Any, Any]:
-    """``(prompt_tokens, completion_tokens, model)`` found in event attributes, else Nones.
+def find_token_usage(attributes: Any) -> tuple[Any, Any, Any] | None:
+    """``(prompt_tokens, completion_tokens, model)`` in event attributes, or ``None``.
 
-    Looks at the top level and one level down (``response``, ``extra_args``, ``usage``), under
-    Flink Agents' names (``promptTokens``/``completionTokens``) and OpenTelemetry GenAI names
-    (``gen_ai.usage.input_tokens``/``output_tokens``).
+    Searches up to four levels down (``response``, ``extra_args``, ``usage``, ...), the
+    model name being the nearest one above or beside the counts.
     """
-    if not isinstance(attributes, Mapping):
-        return None, None, None
-    scopes = [attributes]
-    for nested in ("usage", "extra_args", "response"):
-        inner = attributes.get(nested)
-        if isinstance(inner, Mapping):
-            scopes.append(inner)
-            extra = inner.get("extra_args")
-            if isinstance(extra, Mapping):
-                scopes.append(extra)
-    prompt = completion = model = None
-    for scope in scopes:
-        prompt = prompt if prompt is not None else _first(scope, _PROMPT_NAMES)
-        completion = completion if completion is not None else _first(scope, _COMPLETION_NAMES)
-        model = model if model is not None else _first(scope, _MODEL_NAMES)
-    return prompt, completion, model
+    return _find_usage(attributes, None, 4)
+
+
+def token_usage_of(attributes: Any) -> tuple[Any, Any, Any]:
+    """Like :func:`find_token_usage`, with ``(None, None, None)`` when there is none."""
+    return find_token_usage(attributes) or (None, None, None)
 
 
 def record_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

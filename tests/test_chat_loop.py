@@ -340,3 +340,27 @@ def test_replay_answers_as_recorded_per_key(clean_env: None, tmp_path: Any) -> N
     )
     with pytest.raises(ActionFailedError, match="no recorded answer left"):
         run(FromFile(), [{"key": 1, "value": "order 99"}])
+
+
+def test_token_columns_of_runs_and_logs_add_up_to_the_metrics(
+    clean_env: None, tmp_path: Any
+) -> None:
+    import flink_agents_nb as fa
+
+    env = fa.local(base_log_dir=str(tmp_path))
+    frame_run = (
+        env.from_list(
+            [{"key": i, "value": text} for i, text in enumerate(["where is order 42?", "hello"])]
+        )
+        .apply(Triage())
+        .execute()
+    )
+    metrics = frame_run.metric_counts
+    group = "action.chat_model_action.model.triage-v1"
+    for frame in (frame_run.events, fa.read_event_log(tmp_path).frame):
+        # A tool request's per-call usage is part of its response's total: counted once.
+        assert frame["prompt_tokens"].sum() == metrics[f"{group}.promptTokens"]
+        assert frame["completion_tokens"].sum() == metrics[f"{group}.completionTokens"]
+        events = frame[frame["record_type"] == "event"]
+        tool_rows = events[events["event_type"] == "_tool_request_event"]
+        assert len(tool_rows) == 1 and tool_rows["prompt_tokens"].isna().all()
