@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,52 +21,13 @@ import yaml
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
 from flink_agents_runtime._options import find_option
 
-JOB_SCRIPT = '''"""Flink job of agent {agent}, exported by flink-agents-nb.
 
-Run on a cluster:   flink run -py job.py [--input inputs.jsonl] [--log-dir DIR]
-Run on a MiniCluster: python job.py
-Inputs: JSON Lines of {{"key": ..., "value": ...}}; replace the source for production.
-"""
+def job_script(agent: str, job_name: str) -> str:
+    """The exported ``job.py``: the template ``_data/job.py.tmpl`` (doubled braces are
+    literal) for agent class ``agent`` and Flink job ``job_name``."""
+    template = (resources.files("flink_agents_nb") / "_data" / "job.py.tmpl").read_text()
+    return template.format(agent=agent, job_name=job_name)
 
-import argparse
-import json
-import os
-import sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "lib"))
-
-import cloudpickle  # noqa: E402
-from pyflink.datastream import StreamExecutionEnvironment  # noqa: E402
-
-from flink_agents_runtime import AgentsExecutionEnvironment  # noqa: E402
-from flink_agents_runtime._flink._remote import pair_key, pair_value  # noqa: E402
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Flink job of agent {agent}")
-    parser.add_argument("--input", default=os.path.join(HERE, "inputs.jsonl"))
-    parser.add_argument("--log-dir", default=None, help="event-log directory (baseLogDir)")
-    args, _ = parser.parse_known_args(argv)
-    with open(os.path.join(HERE, "agent.pkl"), "rb") as fh:
-        agent = cloudpickle.load(fh)
-    with open(args.input) as fh:
-        rows = [json.loads(line) for line in fh if line.strip()]
-    pairs = [(row.get("key", i), row["value"]) for i, row in enumerate(rows)]
-    overrides = {{"baseLogDir": args.log_dir}} if args.log_dir else {{}}
-    env = StreamExecutionEnvironment.get_execution_environment()
-    agents_env = AgentsExecutionEnvironment.get_execution_environment(
-        env, config_file=os.path.join(HERE, "config.yaml"), config=overrides
-    )
-    stream = env.from_collection(pairs)
-    builder = agents_env.from_datastream(stream, key_selector=pair_key, value_selector=pair_value)
-    builder.apply(agent).to_datastream().print()
-    agents_env.execute("{job_name}")
-
-
-if __name__ == "__main__":
-    main()
-'''
 
 REQUIREMENTS = """apache-flink>=2.3,<2.4
 cloudpickle>=2.2
@@ -116,7 +78,7 @@ def export_job(
     )
     (target / "agent.pkl").write_bytes(dump_agent(agent))
     name = job_name or f"agent-{plan.name}"
-    (target / "job.py").write_text(JOB_SCRIPT.format(agent=plan.name, job_name=name))
+    (target / "job.py").write_text(job_script(plan.name, name))
     (target / "requirements.txt").write_text(REQUIREMENTS)
     with (target / "inputs.jsonl").open("w") as fh:
         for pair_key, pair_value in pairs:
