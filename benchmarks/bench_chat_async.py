@@ -16,40 +16,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from openai_server import OpenAIServer
+from openai_server import OpenAIServer, ask_and_answer_agent
 
 from flink_agents_runtime import (
     Agent,
     AgentsExecutionEnvironment,
-    ChatMessage,
-    ChatModelSetup,
-    ChatRequestEvent,
-    ChatResponseEvent,
-    InputEvent,
     OpenAIChatModelConnection,
-    OutputEvent,
     ResourceDescriptor,
-    ResourceType,
 )
 
 
 def agent(url: str) -> Agent:
-    a = Agent()
-    a.add_resource(
-        "llm",
-        ResourceType.CHAT_MODEL_CONNECTION,
-        ResourceDescriptor(OpenAIChatModelConnection, base_url=url, api_key="bench"),
-    )
-    a.add_resource("model", ResourceType.CHAT_MODEL, ChatModelSetup("llm", model="echo"))
-    a.add_action(
-        "ask",
-        InputEvent,
-        lambda e, ctx: ctx.send_event(ChatRequestEvent("model", [ChatMessage(content=e.input)])),
-    )
-    a.add_action(
-        "out", ChatResponseEvent, lambda e, ctx: ctx.send_event(OutputEvent(e.response.content))
-    )
-    return a
+    connection = ResourceDescriptor(OpenAIChatModelConnection, base_url=url, api_key="bench")
+    return ask_and_answer_agent(connection)  # type: ignore[no-any-return]
 
 
 def run(url: str, inputs: list[dict[str, Any]], chat_async: bool, threads: int) -> float:

@@ -234,3 +234,37 @@ if __name__ == "__main__":  # a manual run: serve until Ctrl-C
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+def ask_and_answer_agent(connection: Any, model: str = "echo", **setup: Any) -> Any:
+    """An agent that sends each input as one user message to the chat model ``"model"``
+    (``model`` over the connection resource ``"llm"``, extra ``setup`` keywords such as
+    ``tools=[...]``) and outputs the text of its answer."""
+    from flink_agents_runtime import (
+        Agent,
+        ChatMessage,
+        ChatModelSetup,
+        ChatRequestEvent,
+        ChatResponseEvent,
+        InputEvent,
+        OutputEvent,
+        ResourceDescriptor,
+        ResourceType,
+    )
+
+    agent = Agent()
+    agent.add_resource("llm", ResourceType.CHAT_MODEL_CONNECTION, connection)
+    agent.add_resource(
+        "model",
+        ResourceType.CHAT_MODEL,
+        ResourceDescriptor(ChatModelSetup, connection="llm", model=model, **setup),
+    )
+    agent.add_action(
+        "ask",
+        InputEvent,
+        lambda e, ctx: ctx.send_event(ChatRequestEvent("model", [ChatMessage(content=e.input)])),
+    )
+    agent.add_action(
+        "out", ChatResponseEvent, lambda e, ctx: ctx.send_event(OutputEvent(e.response.content))
+    )
+    return agent

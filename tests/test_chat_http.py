@@ -7,21 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from openai_server import OpenAIServer
+from openai_server import OpenAIServer, ask_and_answer_agent
 
 from flink_agents_runtime import (
     ActionFailedError,
     Agent,
     AgentConfiguration,
     AgentsExecutionEnvironment,
-    ChatMessage,
     ChatModelError,
-    ChatModelSetup,
-    ChatRequestEvent,
-    ChatResponseEvent,
-    InputEvent,
     OpenAIChatModelConnection,
-    OutputEvent,
     ResourceDescriptor,
     ResourceType,
     RunResult,
@@ -52,28 +46,9 @@ def lookup_order(order_id: str) -> dict:
 
 
 def http_agent(url: str, model: str, **conn: Any) -> Agent:
-    agent = Agent()
-    agent.add_resource(
-        "llm",
-        ResourceType.CHAT_MODEL_CONNECTION,
-        ResourceDescriptor(OpenAIChatModelConnection, base_url=url, **conn),
-    )
-    agent.add_resource(
-        "model",
-        ResourceType.CHAT_MODEL,
-        ResourceDescriptor(
-            ChatModelSetup, connection="llm", model=model, tools=["lookup_order"], temperature=0
-        ),
-    )
+    connection = ResourceDescriptor(OpenAIChatModelConnection, base_url=url, **conn)
+    agent = ask_and_answer_agent(connection, model, tools=["lookup_order"], temperature=0)
     agent.add_resource("lookup_order", ResourceType.TOOL, lookup_order)
-    agent.add_action(
-        "ask",
-        InputEvent,
-        lambda e, ctx: ctx.send_event(ChatRequestEvent("model", [ChatMessage(content=e.input)])),
-    )
-    agent.add_action(
-        "out", ChatResponseEvent, lambda e, ctx: ctx.send_event(OutputEvent(e.response.content))
-    )
     return agent
 
 

@@ -8,15 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openai_server import OpenAIServer
+from openai_server import OpenAIServer, ask_and_answer_agent
 
 from flink_agents_runtime import (
     Agent,
     AgentsExecutionEnvironment,
-    ChatMessage,
-    ChatModelSetup,
-    ChatRequestEvent,
-    ChatResponseEvent,
     InputEvent,
     OpenAIChatModelConnection,
     OutputEvent,
@@ -46,25 +42,6 @@ def _client_connections(port: int) -> int:
     return count
 
 
-def _agent(url: str, connection: Any) -> Agent:
-    agent = Agent()
-    agent.add_resource("llm", ResourceType.CHAT_MODEL_CONNECTION, connection)
-    agent.add_resource(
-        "model",
-        ResourceType.CHAT_MODEL,
-        ResourceDescriptor(ChatModelSetup, connection="llm", model="echo"),
-    )
-    agent.add_action(
-        "ask",
-        InputEvent,
-        lambda e, ctx: ctx.send_event(ChatRequestEvent("model", [ChatMessage(content=e.input)])),
-    )
-    agent.add_action(
-        "out", ChatResponseEvent, lambda e, ctx: ctx.send_event(OutputEvent(e.response.content))
-    )
-    return agent
-
-
 def _run(agent: Agent) -> list[Any]:
     env = AgentsExecutionEnvironment.get_execution_environment()
     data = [{"key": k, "value": f"hi {k}"} for k in ("a", "b", "c")]
@@ -80,7 +57,7 @@ def test_http_connections_are_closed_when_a_local_run_ends(
         conn: Any = ResourceDescriptor(OpenAIChatModelConnection, base_url=server.url)
     else:  # one instance used as is, shared by runs: closed after each, reopened by the next
         conn = OpenAIChatModelConnection(base_url=server.url)
-    agent = _agent(server.url, conn)
+    agent = ask_and_answer_agent(conn)
     enabled = gc.isenabled()
     gc.disable()  # without closing, only the cycle collector would free the connections
     try:
