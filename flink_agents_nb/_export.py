@@ -3,8 +3,9 @@
 The directory holds ``job.py`` (reads ``inputs.jsonl``, runs the agent, prints outputs),
 ``agent.pkl`` (the agent, cloudpickled with its own modules by value), ``config.yaml`` (the
 ``agent:`` section: options set explicitly, secrets left out - give those as environment
-variables on the cluster), ``requirements.txt`` and ``lib/flink_agents_runtime`` (shipped
-with the job, so the cluster needs only PyFlink, cloudpickle, pyyaml and orjson).
+variables on the cluster), ``requirements.txt`` and ``lib/`` with ``flink_agents_runtime``
+and ``flink_agents_nb`` (shipped with the job, so the cluster needs only PyFlink, which
+brings pandas, and the packages in ``requirements.txt``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ REQUIREMENTS = """apache-flink>=2.3,<2.4
 cloudpickle>=2.2
 pyyaml>=6
 orjson>=3.9
+httpx>=0.27
 """
 
 
@@ -83,8 +85,11 @@ def export_job(
     with (target / "inputs.jsonl").open("w") as fh:
         for pair_key, pair_value in pairs:
             fh.write(json.dumps({"key": pair_key, "value": pair_value}) + "\n")
-    lib = target / "lib" / "flink_agents_runtime"
-    if lib.exists():
-        shutil.rmtree(lib)
-    shutil.copytree(runtime_dir(), lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # Both packages ship (agents written with `fa.` names refer to the notebook layer).
+    notebook_layer = Path(__file__).resolve().parent
+    for source in (runtime_dir(), notebook_layer):
+        lib = target / "lib" / source.name
+        if lib.exists():
+            shutil.rmtree(lib)
+        shutil.copytree(source, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return target

@@ -68,6 +68,10 @@ def test_exported_job_runs_with_flink_run_py(flink_cluster, tmp_path: Path) -> N
         "inputs.jsonl",
         "lib",
     }
+    assert {p.name for p in (job_dir / "lib").iterdir()} == {
+        "flink_agents_nb",
+        "flink_agents_runtime",
+    }
     assert "max-retries: 1" in (job_dir / "config.yaml").read_text()
     logs = tmp_path / "logs"
     env = dict(

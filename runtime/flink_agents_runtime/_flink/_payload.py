@@ -1,18 +1,19 @@
 """The plan travels by value: cloudpickle, with the agent's own modules pickled by value.
 
-cloudpickle pickles classes and functions of ``__main__`` (a notebook) by value already; a
-class from an importable module is pickled by reference, which a Flink worker can only load
+cloudpickle pickles classes and functions of ``__main__`` (a notebook) by value already; an
+object from an importable module is pickled by reference, which a Flink worker can only load
 if it has that module. :func:`dump_plan` therefore registers, for the duration of the dump,
-every module the plan's classes and functions come from that is neither installed in a
-site-packages directory nor part of the shipped runtime (a test module, a project file next
-to the notebook), so those travel by value too.
+every loaded module that is neither installed in a site-packages directory, nor standard
+library, nor shipped with the job (a test module, a project file next to the notebook), so
+those travel by value too.
 """
 
 from __future__ import annotations
 
 import sys
 import sysconfig
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ import cloudpickle
 from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._plan import AgentPlan
 
-_SHIPPED = ("flink_agents_runtime",)
+#: Packages that ship with every job (see ``_remote.shipped_runtime_dir``).
+_SHIPPED = ("flink_agents_runtime", "flink_agents_nb")
 _STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 
 
@@ -39,60 +41,45 @@ def _installed(module: Any) -> bool:
     return _STDLIB in path.parents
 
 
-def _objects(plan: AgentPlan) -> Iterator[Any]:
-    for spec in plan.actions.values():
-        yield spec.func
-        yield getattr(spec.func, "__self__", None)
-    for named in plan.resources.values():
-        yield from named.values()
+def by_value_modules() -> list[str]:
+    """Names of the loaded modules that must travel by value: those a worker cannot import
+    (not installed in site-packages, not the standard library, not shipped with the job).
+
+    All of them, not only the modules of the agent's own classes: an action may call a
+    helper from a local module (a ``.py`` beside the notebook), and cloudpickle pickles a
+    function by reference unless its module is registered. Registering a module that the
+    plan does not reference costs nothing: only referenced objects are pickled.
+    """
+    return sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if module is not None and name != "__main__" and not _installed(module)
+    )
 
 
-def by_value_modules(plan: AgentPlan, extra: Iterable[Any] = ()) -> list[str]:
-    """Names of the modules that must travel by value for ``plan`` to load on a worker."""
-    names: set[str] = set()
-    for obj in (*_objects(plan), *extra):
-        if obj is None:
-            continue
-        kinds = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
-        for owner in (obj, *kinds):
-            mod_name = getattr(owner, "__module__", None)
-            module = sys.modules.get(mod_name) if isinstance(mod_name, str) else None
-            if module is None or mod_name == "__main__" or _installed(module):
-                continue
-            names.add(module.__name__)
-    return sorted(names)
-
-
-def dump_plan(plan: AgentPlan, config: AgentConfiguration, extra: Iterable[Any] = ()) -> bytes:
-    """``cloudpickle.dumps((plan, config))`` with :func:`by_value_modules` by value."""
-    names = by_value_modules(plan, extra)
+@contextmanager
+def _modules_by_value() -> Iterator[None]:
     registered = []
-    for name in names:
+    for name in by_value_modules():
         try:
             cloudpickle.register_pickle_by_value(sys.modules[name])
             registered.append(name)
         except ValueError:  # already registered by the user
             pass
     try:
-        return cloudpickle.dumps((plan, config))
+        yield
     finally:
         for name in registered:
             cloudpickle.unregister_pickle_by_value(sys.modules[name])
+
+
+def dump_plan(plan: AgentPlan, config: AgentConfiguration) -> bytes:
+    """``cloudpickle.dumps((plan, config))`` with :func:`by_value_modules` by value."""
+    with _modules_by_value():
+        return cloudpickle.dumps((plan, config))
 
 
 def dump_agent(agent: Any) -> bytes:
-    """``cloudpickle.dumps(agent)`` with the agent's own modules by value (an exported job)."""
-    plan = AgentPlan.from_agent(agent)
-    names = by_value_modules(plan, (type(agent),))
-    registered = []
-    for name in names:
-        try:
-            cloudpickle.register_pickle_by_value(sys.modules[name])
-            registered.append(name)
-        except ValueError:
-            pass
-    try:
+    """``cloudpickle.dumps(agent)`` with :func:`by_value_modules` by value (an exported job)."""
+    with _modules_by_value():
         return cloudpickle.dumps(agent)
-    finally:
-        for name in registered:
-            cloudpickle.unregister_pickle_by_value(sys.modules[name])

@@ -240,7 +240,7 @@ class RemoteAgentBuilder:
 
             configure_checkpointing(env.env, env.config)
             check_action_state_store(env.config, store_namespace(env.config, self.job_id))
-            payload = dump_plan(self._plan, env.config, extra=(type(self._agent),))
+            payload = dump_plan(self._plan, env.config)
             function = AgentProcessFunction(
                 payload, self.job_id, self._value_selector, with_meta=with_meta, emit=emit
             )
