@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from conftest import free_port
 from redis_server import redis_server
+from side_effects import pay as side_effect
+from side_effects import payments
 
 from flink_agents_runtime import (
     ActionFailedError,
@@ -37,20 +39,6 @@ from flink_agents_runtime._statestore import (
 )
 
 pytestmark = pytest.mark.usefixtures("clean_env")
-
-
-def side_effect(log: str, what: str) -> str:
-    """The 'payment': appends one line to ``log`` (O_APPEND, atomic per line)."""
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, f"{what}\n".encode())
-    finally:
-        os.close(fd)
-    return f"receipt-{what}"
-
-
-def effects(log: str) -> Counter[str]:
-    return Counter(Path(log).read_text().split()) if os.path.exists(log) else Counter()
 
 
 def pay_agent(log: str, crash_file: str, crash_at: int) -> Agent:
@@ -86,7 +74,7 @@ def crash_then_recover(tmp_path: Path, **store: Any) -> tuple[Any, str]:
     with pytest.raises(ActionFailedError) as info:
         run_local(agent, INPUTS, **cfg)
     assert "injected crash at 7" in str(info.value)
-    assert effects(log)["pay-7"] == 1
+    assert payments(log)["pay-7"] == 1
     crash.unlink()
     return run_local(agent, INPUTS, **cfg), log
 
@@ -94,7 +82,7 @@ def crash_then_recover(tmp_path: Path, **store: Any) -> tuple[Any, str]:
 def check_exactly_once(run: Any, log: str) -> None:
     outs = run.output_values()
     assert sorted(o["v"] for o in outs) == list(range(12))  # every input: one output
-    assert effects(log) == Counter(f"pay-{i}" for i in range(12))  # every call: once
+    assert payments(log) == Counter(f"pay-{i}" for i in range(12))  # every call: once
     assert {o["receipt"] for o in outs} == {f"receipt-pay-{i}" for i in range(12)}
     # memory replayed: per key the count goes 1..4 as if nothing had failed
     for k in range(3):
@@ -118,7 +106,7 @@ def test_sqlite_store_recovery_runs_each_durable_call_once(tmp_path: Path) -> No
 def test_without_a_store_recovery_repeats_side_effects(tmp_path: Path) -> None:
     run, log = crash_then_recover(tmp_path)
     assert sorted(o["v"] for o in run.output_values()) == list(range(12))
-    counts = effects(log)
+    counts = payments(log)
     assert counts["pay-0"] == 2 and counts["pay-7"] == 2 and counts["pay-8"] == 1
 
 
@@ -176,7 +164,7 @@ def test_recorded_exception_is_raised_again_on_recovery(tmp_path: Path) -> None:
     (tmp_path / "crash").unlink()
     run = run_local(agent, [{"key": "k", "value": 5}], **cfg)
     assert run.output_values() == ["declined 5"]
-    assert effects(str(calls)) == Counter({"flaky-5": 1})
+    assert payments(str(calls)) == Counter({"flaky-5": 1})
 
 
 KILLED_RUN = """
@@ -256,7 +244,7 @@ def test_retry_strategy_reruns_failed_calls_but_not_successful_ones(tmp_path: Pa
         },
     )
     assert run.output_values() == ["receipt-charge"]
-    assert effects(log) == Counter({"reserve": 1, "declined": 2, "charge": 1})
+    assert payments(log) == Counter({"reserve": 1, "declined": 2, "charge": 1})
     assert [a.status for a in run.actions] == ["failed", "failed", "ok"]
 
 
@@ -285,7 +273,7 @@ def test_ignored_action_is_not_run_again_on_recovery(tmp_path: Path) -> None:
     (tmp_path / "crash").unlink()
     run = run_local(agent, inputs, **cfg)
     assert run.output_values() == [1, 2, 3]
-    assert effects(log) == Counter({f"call-{i}": 1 for i in range(4)})
+    assert payments(log) == Counter({f"call-{i}": 1 for i in range(4)})
     assert [a.status for a in run.actions] == ["ignored", "replayed", "ok", "ok"]
 
 
@@ -456,7 +444,7 @@ def test_async_durable_calls_are_recorded_and_replayed_in_order(tmp_path: Path) 
     (tmp_path / "crash").unlink()
     run = run_local(agent, inputs, **cfg)
     assert sorted(run.output_values()) == [[f"receipt-a-{i}", f"receipt-b-{i}"] for i in range(4)]
-    assert effects(log) == Counter([f"a-{i}" for i in range(4)] + [f"b-{i}" for i in range(4)])
+    assert payments(log) == Counter([f"a-{i}" for i in range(4)] + [f"b-{i}" for i in range(4)])
 
 
 def test_first_input_after_a_restore_prunes_what_the_checkpoint_covers(tmp_path: Path) -> None:

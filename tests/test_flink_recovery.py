@@ -17,21 +17,12 @@ from typing import Any
 
 import pytest
 from redis_server import redis_server
+from side_effects import pay, payments
 
 pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env")]
 
 N = 30
 FAIL_AT = 20
-
-
-def pay(log: str, what: str) -> str:
-    """The side effect: one line appended to ``log``."""
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, f"{what}\n".encode())
-    finally:
-        os.close(fd)
-    return f"receipt-{what}"
 
 
 def run_job(tmp_path: Path, **store: Any) -> tuple[list[Any], Counter[str], float]:
@@ -91,7 +82,7 @@ def run_job(tmp_path: Path, **store: Any) -> tuple[list[Any], Counter[str], floa
     agents_env.execute("recovery-test")
     wall = time.perf_counter() - start
     assert os.path.exists(marker), "the failure was not injected"
-    counts = Counter(Path(log).read_text().split())
+    counts = payments(log)
     return read_file_sink(out_dir), counts, wall
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from flink_cluster import StandaloneCluster
+from side_effects import pay, payments
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow, pytest.mark.usefixtures("clean_env")]
 
@@ -49,19 +50,6 @@ def cluster() -> Iterator[FastFailoverCluster]:
         for pid in c.taskmanager_pids():  # a TaskManager started by the test
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def pay(log: str, what: str) -> str:
-    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, f"{what}\n".encode())
-    finally:
-        os.close(fd)
-    return f"receipt-{what}"
-
-
-def lines(path: Path) -> list[str]:
-    return path.read_text().split() if path.exists() else []
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -125,21 +113,21 @@ def test_killed_taskmanager_recovers_exactly_once(
     job_id = str(client.get_job_id())
     url = f"{cluster.rest_url}/jobs/{job_id}"
 
-    wait_for(lambda: len(lines(log)) >= 15, 120, "15 payments before the kill")
+    wait_for(lambda: sum(payments(log).values()) >= 15, 120, "15 payments before the kill")
     victims = cluster.taskmanager_pids()
     assert victims, "no TaskManager pid file"
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
-    killed_at, paid_at_kill = time.monotonic(), len(lines(log))
+    killed_at, paid_at_kill = time.monotonic(), sum(payments(log).values())
     cluster._script("taskmanager.sh", "start")
-    wait_for(lambda: len(lines(log)) > paid_at_kill, 120, "payments after the restart")
+    wait_for(lambda: sum(payments(log).values()) > paid_at_kill, 120, "payments after the restart")
     resumed_s = time.monotonic() - killed_at
     wait_for(lambda: httpx.get(url).json()["state"] in {"FINISHED", "FAILED"}, 180, "job end")
     assert httpx.get(url).json()["state"] == "FINISHED"
 
     committed = read_file_sink(str(tmp_path / "out"))
     assert sorted(o["n"] for o in committed) == list(range(N))  # one output per input
-    assert Counter(lines(log)) == Counter(f"pay-{n}" for n in range(N))  # one payment each
+    assert payments(log) == Counter(f"pay-{n}" for n in range(N))  # one payment each
     for k in range(3):
         paid = [o["paid"] for o in sorted(committed, key=lambda o: o["n"]) if o["n"] % 3 == k]
         assert paid == list(range(1, N // 3 + 1))
