@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import yaml
 
@@ -78,6 +77,8 @@ class FlinkJob:
         self._t0 = time.monotonic()
 
     def _get(self, path: str) -> Any:
+        import httpx  # here, not at import: only cluster use pays for it
+
         response = httpx.get(f"{self.rest_url}{path}", timeout=10)
         response.raise_for_status()
         return response.json()
@@ -88,6 +89,8 @@ class FlinkJob:
 
     def cancel(self) -> None:
         """Ask the cluster to cancel the job (returns at once; see :meth:`wait`)."""
+        import httpx
+
         httpx.patch(
             f"{self.rest_url}/jobs/{self.job_id}?mode=cancel", timeout=10
         ).raise_for_status()
@@ -178,6 +181,8 @@ class FlinkJob:
         return f"<FlinkJob {self.name} {self.job_id} on {self.rest_url}>"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        import httpx
+
         try:
             state = self.state()
         except httpx.HTTPError as exc:
@@ -217,6 +222,8 @@ def submit(
     )
 
     url = (rest_url or rest_url_from_config()).rstrip("/")
+    import httpx
+
     parsed = httpx.URL(url)
     if isinstance(config, AgentConfiguration):
         conf = config.copy()

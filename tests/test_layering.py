@@ -34,6 +34,15 @@ def test_importing_the_notebook_layer_starts_no_jvm() -> None:
     assert loaded == "False False"
 
 
+def test_importing_the_notebook_layer_defers_what_only_some_paths_need() -> None:
+    # Charts, widgets and the HTTP client load when used, keeping `import` fast.
+    loaded = run_python(
+        "import sys, flink_agents_nb;"
+        "print(sorted(m for m in ('plotly', 'ipywidgets', 'httpx') if m in sys.modules))"
+    )
+    assert loaded == "[]"
+
+
 def test_runtime_sources_never_import_forbidden_modules() -> None:
     offenders = []
     for path in (ROOT / "runtime" / "flink_agents_runtime").rglob("*.py"):
