@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -314,14 +313,14 @@ def test_unreachable_store_fails_before_any_action_runs(tmp_path: Path) -> None:
 
     agent = Agent().add_action("act", [InputEvent], act)
     url = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
-    start = time.perf_counter()
     with pytest.raises(ActionStateStoreError) as info:
         run_local(
             agent,
             [{"key": 1, "value": 1}],
             **{"actionStateStoreBackend": "redis", "actionStateStore.redis.url": url},
         )
-    assert time.perf_counter() - start < 5.0
+    # Fails on the refused connection itself, not after waiting out a timeout.
+    assert isinstance(info.value.__cause__, ConnectionRefusedError)
     assert "cannot connect" in str(info.value) and "****" in str(info.value)
     assert "hunter2" not in str(info.value)
     assert ran == []
