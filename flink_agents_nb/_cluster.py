@@ -23,10 +23,9 @@ import pandas as pd
 import yaml
 
 from flink_agents_nb._run import Run
-from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
+from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
 from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime._events import OutputEvent
-from flink_agents_runtime._run import Output
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED", "SUSPENDED"})
 
@@ -159,23 +158,8 @@ class FlinkJob:
 
         self.wait(timeout)
         back = read_job(self.log_dir, self.job_id)
-        outputs = [Output(k, seq, v) for k, seq, v in back.outputs()]
-        return Run(
-            RunResult(
-                run_id=self.job_id,
-                agent=self.agent,
-                outputs=outputs,
-                events=back.events,
-                actions=back.actions,
-                metrics=back.metrics,
-                metric_counts=back.counts,
-                metric_series=[],
-                num_inputs=back.num_inputs,
-                wall_s=time.monotonic() - self._t0,
-                config=self.config,
-                log_files=back.log_files,
-            )
-        )
+        wall = time.monotonic() - self._t0
+        return Run(back.run_result(self.job_id, self.agent, wall, self.config))
 
     def __repr__(self) -> str:
         return f"<FlinkJob {self.name} {self.job_id} on {self.rest_url}>"

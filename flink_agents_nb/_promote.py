@@ -237,20 +237,7 @@ def run_on_minicluster(
     wall = time.perf_counter() - start
     job_id = builder.job_id or ""
     back = read_job(log_dir, job_id)
-    return RunResult(
-        run_id=job_id,
-        agent=AgentPlan.from_agent(agent).name,
-        outputs=outputs,
-        events=back.events,
-        actions=back.actions,
-        metrics=back.metrics,
-        metric_counts=back.counts,
-        metric_series=[],
-        num_inputs=back.num_inputs,
-        wall_s=wall,
-        config=conf,
-        log_files=back.log_files,
-    )
+    return back.run_result(job_id, AgentPlan.from_agent(agent).name, wall, conf, outputs)
 
 
 def promote(

@@ -16,8 +16,10 @@ from typing import Any
 
 import orjson
 
+from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._events import Event, OutputEvent
 from flink_agents_runtime._records import ActionRecord, EventRecord
+from flink_agents_runtime._run import Output, RunResult
 
 
 @dataclass
@@ -40,6 +42,34 @@ class JobReadback:
     num_inputs: int = 0
     log_files: list[str] = field(default_factory=list)
     subtasks: int = 0
+
+    def run_result(
+        self,
+        job_id: str,
+        agent: str,
+        wall_s: float,
+        config: AgentConfiguration,
+        outputs: list[Output] | None = None,
+    ) -> RunResult:
+        """The job as a :class:`RunResult`, shaped like a local run's. ``outputs`` are the
+        job's collected outputs; without them they come from the event log (:meth:`outputs`).
+        """
+        if outputs is None:
+            outputs = [Output(key, seq, value) for key, seq, value in self.outputs()]
+        return RunResult(
+            run_id=job_id,
+            agent=agent,
+            outputs=outputs,
+            events=self.events,
+            actions=self.actions,
+            metrics=self.metrics,
+            metric_counts=self.counts,
+            metric_series=[],
+            num_inputs=self.num_inputs,
+            wall_s=wall_s,
+            config=config,
+            log_files=self.log_files,
+        )
 
     def outputs(self) -> list[tuple[Any, int, Any]]:
         """``(key, input_seq, output)`` of every output event, in record order (needs the
