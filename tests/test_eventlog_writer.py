@@ -393,3 +393,42 @@ def test_local_run_reports_event_log_counters_in_its_metrics(tmp_path: Path) -> 
     assert run.metric_counts["eventLogTruncatedEvents"] == 2  # the input and the output event
     assert run.metric_counts["eventLogWriteFailures"] == 0
     assert len(run.result.log_files) == 1
+
+
+def test_file_lines_and_dict_records_agree_on_every_shape(tmp_path: Path) -> None:
+    """The file logger's fast path (encoded lines) and the dict path (memory logger) write
+    the same records: keys in order and values, for cut attributes, odd keys, errors and
+    memory writes."""
+    base = {"event-log.standard.max-string-length": 5, "event-log.standard.max-array-elements": 2}
+    file_sink = EventLogSink.for_task(
+        AgentConfiguration().update(base | {"baseLogDir": str(tmp_path)}), "job", "t", 0
+    )
+    memory_sink = EventLogSink.for_task(
+        AgentConfiguration().update(base | {"eventLoggerType": "memory"}), "job", "t", 0
+    )
+    deep = {"a": {"b": {"c": {"d": {"e": 1}}}}}
+    shapes: list[Any] = [{"s": "short"}, {"s": "x" * 50}, {"l": [1, 2, 3, 4]}, deep, {}]
+    keys: list[Any] = ["k", 7, 2**70, ("t", 1), None]
+    ts = 1_700_000_000_123_456_789
+    for n, (attrs, key) in enumerate(zip(shapes, keys, strict=True)):
+        ev = rt.Event(type="t.x", attributes=attrs)
+        ev.id, ev.upstream_event_id, ev.upstream_action_name = f"id-{n}", "up", "act"
+        error = None if n % 2 else "ValueError: " + "y" * 20
+        writes = [("short_term", "a.b", "z" * 9)] if n == 3 else []
+        for sink in (file_sink, memory_sink):
+            sink.on_event(rt.EventRecord(2 * n, n, key, ev, ts + n))
+            sink.on_action(
+                rt.ActionRecord(
+                    2 * n + 1, n, key, "act", ev.id, ev.type, ts, 12, "failed", 2, error,
+                    [f"id-{n}"], writes,
+                )
+            )  # fmt: skip
+    file_sink.close()
+    written = [json.loads(line) for line in Path(file_sink.files[0]).read_bytes().splitlines()]
+    expected = json.loads(json.dumps(memory_sink.records, default=str))
+    assert [list(r) for r in written] == [list(r) for r in expected]
+    assert written == expected
+    assert written[2]["eventAttributes"]["s"]["truncatedString"] == "xxxxx..."
+    assert written[4]["key"] == 2**70 and written[6]["key"] == ["t", 1]
+    # events 1-3 (string, list, depth), actions 0, 2, 4 (error) and 3 (memory write)
+    assert file_sink.truncated_events.count == memory_sink.truncated_events.count == 7

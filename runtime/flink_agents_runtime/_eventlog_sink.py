@@ -248,18 +248,15 @@ class EventLogSink:
     def on_event(self, record: EventRecord) -> None:
         """Log one event record (unless its type's level is OFF)."""
         event = record.event
-        etype = event.type
-        level = self._levels.get(etype)
-        if level is None:
-            level = self.levels.level(etype)
+        level = self._levels.get(event.type) or self.levels.level(event.type)
         if level == OFF:
             return
         if self._append_line is None:  # another logger, or pretty-printed: whole dicts
             self._event_dict(record, level)
             return
-        # Fast path: the attributes are encoded first and checked against cheap bounds (no
-        # walk unless some limit may be hit), then spliced in (orjson.Fragment); the task
-        # fields are a constant suffix.
+        # Fast path (every line costs the run; see benchmarks/bench_eventlog.py): the
+        # attributes are encoded first and checked against cheap bounds, walked only when
+        # some limit may be hit, then spliced in; the task fields are a constant suffix.
         attrs = event.attributes
         try:
             encoded = _dumps(attrs, default=_default)
@@ -269,26 +266,22 @@ class EventLogSink:
             size = len(encoded)
             if (
                 size > self._max_chars
-                or (size > self._comma_size and encoded.count(b",") > self._max_commas)
                 or encoded.count(b"{") + encoded.count(b"[") > self._max_opens
+                or (size > self._comma_size and encoded.count(b",") > self._max_commas)
             ):
-                assert self.truncator is not None
-                cut = self.truncator.attributes(attrs)
+                cut = self._truncated(attrs)
                 if cut is not attrs:
-                    self.truncated_events.count += 1
-                    attrs = cut
-                    encoded = _encode_value(cut)
+                    attrs, encoded = cut, _encode_value(cut)
+        ns = record.timestamp_ns
         clock = self._clock
-        us = record.timestamp_ns // 1000
-        ms = us // 1000
-        if ms != clock._ms:
-            clock._new_ms(ms)
+        if ns // 1_000_000 != clock._ms:
+            clock._new_ms(ns // 1_000_000)
         rec = {
-            "timestamp": clock._prefix + _DIGITS3Z[us - ms * 1000],
+            "timestamp": clock._prefix + _DIGITS3Z[ns // 1000 % 1000],
             "logLevel": level,
             "recordType": "event",
             "eventId": event.id,
-            "eventType": etype,
+            "eventType": event.type,
             "upstreamEventId": event.upstream_event_id,
             "upstreamActionName": event.upstream_action_name,
             "eventAttributes": _Fragment(encoded),
@@ -298,16 +291,25 @@ class EventLogSink:
         }
         try:
             data = _dumps(rec, default=_default, option=_OPT)
-        except TypeError:  # odd key types elsewhere (the key): the general encoder
+        except TypeError:  # what orjson cannot encode at all (a key beyond 64 bits)
             rec["eventAttributes"] = attrs
             data = encode_record(rec)
         pending = self._pending
         if pending is None:
             self._append_line(data[:-2] + self._suffix)
-            return
-        pending.append(data[:-2] + self._suffix)
-        if len(pending) >= self._every_n:  # by time: the logger's background thread
-            self.logger.flush()
+        else:
+            pending.append(data[:-2] + self._suffix)
+            if len(pending) >= self._every_n:  # by time: the logger's background thread
+                self.logger.flush()
+
+    def _truncated(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """``attrs`` STANDARD-truncated: the same object if nothing was cut, else a cut copy
+        (counted in ``eventLogTruncatedEvents``)."""
+        assert self.truncator is not None
+        cut = self.truncator.attributes(attrs)
+        if cut is not attrs:
+            self.truncated_events.count += 1
+        return cut
 
     def _event_dict(self, record: EventRecord, level: str) -> None:
         """An event record as a dict, to loggers taking dicts or printing pretty."""
@@ -339,34 +341,22 @@ class EventLogSink:
 
     def on_action(self, record: ActionRecord) -> None:
         """Log one action record (level of the handled event's type)."""
-        level = self._levels.get(record.event_type)
-        if level is None:
-            level = self.levels.level(record.event_type)
+        level = self._levels.get(record.event_type) or self.levels.level(record.event_type)
         if level == OFF:
             return
         writes: Any = ()  # encoded as []
-        cut_any = False
-        if record.memory_writes:
-            writes = []
-            for memory, path, value in record.memory_writes:
-                value, cut = self._cut(level, value)
-                cut_any = cut_any or cut
-                writes.append({"memory": memory, "path": path, "value": value})
         error = record.error
-        if error is not None and level == STANDARD and self.truncator is not None:
-            limit = self.truncator.max_string_length
-            if limit and len(error) > limit:
-                error = error[:limit] + "..."
-                cut_any = True
-        if cut_any:
-            self.truncated_events.count += 1
+        if record.memory_writes or error is not None:
+            writes, error = self._action_extras(record, level)
+        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
+            self._action_dict(record, level, error, list(writes))
+            return
+        ns = record.timestamp_ns
         clock = self._clock
-        us = record.timestamp_ns // 1000
-        ms = us // 1000
-        if ms != clock._ms:
-            clock._new_ms(ms)
+        if ns // 1_000_000 != clock._ms:
+            clock._new_ms(ns // 1_000_000)
         rec = {
-            "timestamp": clock._prefix + _DIGITS3Z[us - ms * 1000],
+            "timestamp": clock._prefix + _DIGITS3Z[ns // 1000 % 1000],
             "logLevel": level,
             "recordType": "action",
             "actionName": record.action,
@@ -382,22 +372,59 @@ class EventLogSink:
             "sentEventIds": record.sent_event_ids,
             "memoryWrites": writes,
         }
-        append_line = self._append_line
-        if append_line is not None:
-            try:
-                data = _dumps(rec, default=_default, option=_OPT)
-            except TypeError:
-                data = encode_record(rec)
-            pending = self._pending
-            if pending is None:
-                append_line(data[:-2] + self._suffix)
-                return
+        try:
+            data = _dumps(rec, default=_default, option=_OPT)
+        except TypeError:  # what orjson cannot encode at all (ints beyond 64 bits)
+            data = encode_record(rec)
+        pending = self._pending
+        if pending is None:
+            self._append_line(data[:-2] + self._suffix)
+        else:
             pending.append(data[:-2] + self._suffix)
             if len(pending) >= self._every_n:
                 self.logger.flush()
-            return
-        rec["memoryWrites"] = list(writes)  # loggers taking dicts get a list
-        rec.update(self._task_fields)
+
+    def _action_extras(self, record: ActionRecord, level: str) -> tuple[list[Any], str | None]:
+        """The memory writes (as objects) and error of an action record, STANDARD-truncated
+        (a record with anything cut counts once in ``eventLogTruncatedEvents``)."""
+        writes = []
+        cut_any = False
+        for memory, path, value in record.memory_writes:
+            value, cut = self._cut(level, value)
+            cut_any = cut_any or cut
+            writes.append({"memory": memory, "path": path, "value": value})
+        error = record.error
+        if error is not None and level == STANDARD and self.truncator is not None:
+            limit = self.truncator.max_string_length
+            if limit and len(error) > limit:
+                error = error[:limit] + "..."
+                cut_any = True
+        if cut_any:
+            self.truncated_events.count += 1
+        return writes, error
+
+    def _action_dict(
+        self, record: ActionRecord, level: str, error: str | None, writes: list[Any]
+    ) -> None:
+        """An action record as a dict, to loggers taking dicts or printing pretty."""
+        rec = {
+            "timestamp": self._clock.iso(record.timestamp_ns),
+            "logLevel": level,
+            "recordType": "action",
+            "actionName": record.action,
+            "eventId": record.event_id,
+            "eventType": record.event_type,
+            "key": record.key,
+            "seq": record.seq,
+            "inputSeq": record.input_seq,
+            "durationNs": record.duration_ns,
+            "status": record.status,
+            "attempt": record.attempt,
+            "error": error,
+            "sentEventIds": record.sent_event_ids,
+            "memoryWrites": writes,
+            **self._task_fields,
+        }
         if self._pretty:
             self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
         else:
