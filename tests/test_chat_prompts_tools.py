@@ -161,6 +161,11 @@ def test_tool_arguments_are_validated_before_the_call() -> None:
     }
     assert calls == []  # never called with bad arguments
     assert run_tool(t, {"n": 3}) == {"ok": True, "content": 3}
+    # JSON Schema's integer takes 2.0 (models write it); the function gets an int
+    assert run_tool(t, {"n": 2.0}) == {"ok": True, "content": 2}
+    assert type(calls[-1]["n"]) is int
+    with pytest.raises(ToolArgumentError, match=r"'n' must be an integer, got float 2\.5"):
+        t.validate({"n": 2.5})
 
 
 def test_tool_errors_and_odd_results_become_answers() -> None:

@@ -55,7 +55,11 @@ def _doc_params(doc: str) -> dict[str, str]:
     return out
 
 
-def _check_value(tool: str, name: str, value: Any, schema: dict[str, Any]) -> None:
+def _check_value(tool: str, name: str, value: Any, schema: dict[str, Any]) -> Any:
+    """``value`` checked against ``schema``; returned as the call gets it: a whole number
+    written as a float (``2.0``, as JSON Schema's ``integer`` allows and models write) becomes
+    an ``int``, in arrays too."""
+
     def bad(expected: str) -> ToolArgumentError:
         return ToolArgumentError(
             f"tool {tool!r}: argument {name!r} must be {expected}, got {type(value).__name__} "
@@ -67,8 +71,11 @@ def _check_value(tool: str, name: str, value: Any, schema: dict[str, Any]) -> No
     kind = schema.get("type")
     if kind == "string" and not isinstance(value, str):
         raise bad("a string")
-    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
-        raise bad("an integer")
+    if kind == "integer":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad("an integer")
     if kind == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise bad("a number")
     if kind == "boolean" and not isinstance(value, bool):
@@ -80,8 +87,8 @@ def _check_value(tool: str, name: str, value: Any, schema: dict[str, Any]) -> No
             raise bad("an array")
         items = schema.get("items")
         if items:
-            for i, item in enumerate(value):
-                _check_value(tool, f"{name}[{i}]", item, items)
+            return [_check_value(tool, f"{name}[{i}]", v, items) for i, v in enumerate(value)]
+    return value
 
 
 class Tool:
@@ -109,7 +116,8 @@ class Tool:
         raise NotImplementedError
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """``arguments`` checked against :attr:`parameters`.
+        """``arguments`` checked against :attr:`parameters` (a new dict; whole-number floats
+        for ``integer`` parameters become ints).
 
         Raises :class:`ToolArgumentError` for a missing required argument, an unknown one,
         or a value of the wrong type, naming the tool and the argument.
@@ -126,10 +134,10 @@ class Tool:
             raise ToolArgumentError(
                 f"tool {self.name!r}: unknown argument(s) {unknown}; it takes {sorted(props)}"
             )
-        for arg, value in arguments.items():
-            if arg in props:
-                _check_value(self.name, arg, value, props[arg])
-        return arguments
+        return {
+            arg: _check_value(self.name, arg, value, props[arg]) if arg in props else value
+            for arg, value in arguments.items()
+        }
 
     def to_openai(self) -> dict[str, Any]:
         """The tool in OpenAI's ``tools`` request format."""
