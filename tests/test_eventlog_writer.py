@@ -23,7 +23,8 @@ from flink_agents_runtime import (
     MemoryEventLogger,
 )
 from flink_agents_runtime._eventlog import EventLoggerOpenParams, log_file_name
-from flink_agents_runtime._eventlog_sink import LevelResolver, local_sink
+from flink_agents_runtime._eventlog_levels import LevelResolver
+from flink_agents_runtime._eventlog_sink import local_sink
 from flink_agents_runtime._local import SINK_FACTORIES
 from flink_agents_runtime._metrics import MetricRegistry
 from flink_agents_runtime._truncate import Truncator
@@ -432,3 +433,18 @@ def test_file_lines_and_dict_records_agree_on_every_shape(tmp_path: Path) -> Non
     assert written[4]["key"] == 2**70 and written[6]["key"] == ["t", 1]
     # events 1-3 (string, list, depth), actions 0, 2, 4 (error) and 3 (memory write)
     assert file_sink.truncated_events.count == memory_sink.truncated_events.count == 7
+
+
+def test_clock_formats_like_datetime_across_millisecond_and_second_boundaries() -> None:
+    from datetime import datetime, timezone
+
+    from flink_agents_runtime._eventlog_clock import Clock
+
+    clock = Clock()
+    base = 1_700_000_000 * 10**9
+    for ns in (base - 1, base, base + 999_999, base + 1_000_000, base + 1_999_999_999, 0):
+        expected = (
+            datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
+            + f"{ns // 1000 % 10**6:06d}Z"
+        )
+        assert clock.iso(ns) == expected

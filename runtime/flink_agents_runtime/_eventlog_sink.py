@@ -24,8 +24,6 @@ everything. An action record takes the level of the event type it handled.
 
 from __future__ import annotations
 
-import datetime as _dt
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -41,11 +39,12 @@ from flink_agents_runtime._eventlog import (
     _default,
     encode_record,
 )
+from flink_agents_runtime._eventlog_clock import DIGITS3Z, Clock
+from flink_agents_runtime._eventlog_levels import OFF, STANDARD, LevelResolver
 from flink_agents_runtime._metrics import Counter, MetricGroup
 from flink_agents_runtime._records import ActionRecord, EventRecord
 from flink_agents_runtime._truncate import Truncator
 
-OFF, STANDARD, VERBOSE = "OFF", "STANDARD", "VERBOSE"
 _dumps = orjson.dumps
 _Fragment = orjson.Fragment
 _OPT = _DUMP_OPTS
@@ -57,84 +56,6 @@ def _encode_value(value: Any) -> bytes:
         return _dumps(value, default=_default)
     except TypeError:
         return encode_record(value)[:-1]
-
-
-_TYPE_PREFIX, _TYPE_SUFFIX = "event-log.type.", ".level"
-
-
-class LevelResolver:
-    """The level of an event type: exact per-type setting, else the nearest dotted prefix's,
-    else ``event-log.level``. Results are cached."""
-
-    def __init__(self, root: str, per_type: Mapping[str, str]) -> None:
-        self.root = (root or STANDARD).upper()
-        self.per_type = {k: v.upper() for k, v in per_type.items() if v}
-        self._cache: dict[str, str] = {}
-
-    @classmethod
-    def from_config(cls, config: AgentConfiguration) -> LevelResolver:
-        """From ``event-log.level`` and every ``event-log.type.<type>.level`` set."""
-        per_type = {
-            key[len(_TYPE_PREFIX) : -len(_TYPE_SUFFIX)]: value
-            for key, value in config.explicit().items()
-            if key.startswith(_TYPE_PREFIX) and key.endswith(_TYPE_SUFFIX) and value
-        }
-        return cls(config.get("event-log.level") or STANDARD, per_type)
-
-    def level(self, event_type: str) -> str:
-        """``OFF``, ``STANDARD`` or ``VERBOSE`` for ``event_type``."""
-        found = self._cache.get(event_type)
-        if found is None:
-            found = self._resolve(event_type)
-            self._cache[event_type] = found
-        return found
-
-    def _resolve(self, event_type: str) -> str:
-        current = event_type
-        while current:
-            level = self.per_type.get(current)
-            if level is not None:
-                return level
-            dot = current.rfind(".")
-            current = current[:dot] if dot > 0 else ""
-        return self.root
-
-    @property
-    def all_off(self) -> bool:
-        """Whether every type resolves to OFF (then no log is needed)."""
-        return self.root == OFF and all(v == OFF for v in self.per_type.values())
-
-
-_DIGITS3Z = tuple(f"{i:03d}Z" for i in range(1000))
-
-
-class _Clock:
-    """Formats ``time.time_ns()`` values as ``YYYY-mm-ddTHH:MM:SS.ffffffZ``: the text up to
-    the millisecond is cached, so most records only look up their last three digits."""
-
-    __slots__ = ("_ms", "_prefix", "_second", "_second_prefix")
-
-    def __init__(self) -> None:
-        self._ms = -1
-        self._prefix = ""
-        self._second = -1
-        self._second_prefix = ""
-
-    def iso(self, ns: int) -> str:
-        us = ns // 1000
-        ms = us // 1000
-        if ms != self._ms:
-            self._new_ms(ms)
-        return self._prefix + _DIGITS3Z[us - ms * 1000]
-
-    def _new_ms(self, ms: int) -> None:
-        second = ms // 1000
-        if second != self._second:
-            stamp = _dt.datetime.fromtimestamp(second, _dt.timezone.utc)
-            self._second_prefix = stamp.strftime("%Y-%m-%dT%H:%M:%S.")
-            self._second = second
-        self._prefix = self._second_prefix + _DIGITS3Z[ms - second * 1000][:3]
-        self._ms = ms
 
 
 class EventLogSink:
@@ -166,7 +87,7 @@ class EventLogSink:
         self.truncated_events: Counter = (
             metrics.get_counter("eventLogTruncatedEvents") if metrics is not None else Counter()
         )
-        self._clock = _Clock()
+        self._clock = Clock()
         self._levels = levels._cache
         self._pretty = bool(getattr(logger, "pretty", False))
         # Loggers taking encoded lines get them (fast path) unless pretty-printing.
@@ -274,10 +195,10 @@ class EventLogSink:
                     attrs, encoded = cut, _encode_value(cut)
         ns = record.timestamp_ns
         clock = self._clock
-        if ns // 1_000_000 != clock._ms:
-            clock._new_ms(ns // 1_000_000)
+        if ns // 1_000_000 != clock.ms:
+            clock.advance(ns // 1_000_000)
         rec = {
-            "timestamp": clock._prefix + _DIGITS3Z[ns // 1000 % 1000],
+            "timestamp": clock.prefix + DIGITS3Z[ns // 1000 % 1000],
             "logLevel": level,
             "recordType": "event",
             "eventId": event.id,
@@ -353,10 +274,10 @@ class EventLogSink:
             return
         ns = record.timestamp_ns
         clock = self._clock
-        if ns // 1_000_000 != clock._ms:
-            clock._new_ms(ns // 1_000_000)
+        if ns // 1_000_000 != clock.ms:
+            clock.advance(ns // 1_000_000)
         rec = {
-            "timestamp": clock._prefix + _DIGITS3Z[ns // 1000 % 1000],
+            "timestamp": clock.prefix + DIGITS3Z[ns // 1000 % 1000],
             "logLevel": level,
             "recordType": "action",
             "actionName": record.action,

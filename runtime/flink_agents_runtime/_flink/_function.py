@@ -110,7 +110,8 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._bridge = FlinkMetricBridge(runtime_context.get_metrics_group())
         group = self._bridge.group()
         sinks: list[Any] = []
-        from flink_agents_runtime._eventlog_sink import EventLogSink, LevelResolver
+        from flink_agents_runtime._eventlog_levels import LevelResolver
+        from flink_agents_runtime._eventlog_sink import EventLogSink
 
         kind = str(config.get("eventLoggerType") or "file").lower()
         self._log_dir = config.get("baseLogDir")
