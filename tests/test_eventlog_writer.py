@@ -441,10 +441,15 @@ def test_clock_formats_like_datetime_across_millisecond_and_second_boundaries() 
     from flink_agents_runtime._eventlog_clock import Clock
 
     clock = Clock()
+    # the sink inlines the clock on its hot path: its records must agree too
+    sink = EventLogSink.for_task(AgentConfiguration().set("eventLoggerType", "memory"), "j", "t", 0)
     base = 1_700_000_000 * 10**9
-    for ns in (base - 1, base, base + 999_999, base + 1_000_000, base + 1_999_999_999, 0):
+    stamps = (base - 1, base, base + 999_999, base + 1_000_000, base + 1_999_999_999, 0)
+    for seq, ns in enumerate(stamps):
         expected = (
             datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
             + f"{ns // 1000 % 10**6:06d}Z"
         )
         assert clock.iso(ns) == expected
+        sink.on_event(rt.EventRecord(seq, 0, "k", rt.Event(type="x", attributes={}), ns))
+        assert sink.records[-1]["timestamp"] == expected

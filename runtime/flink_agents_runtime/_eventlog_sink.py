@@ -172,9 +172,6 @@ class EventLogSink:
         level = self._levels.get(event.type) or self.levels.level(event.type)
         if level == OFF:
             return
-        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
-            self._event_dict(record, level)
-            return
         # Fast path (every line costs the run; see benchmarks/bench_eventlog.py): the
         # attributes are encoded first and checked against cheap bounds, walked only when
         # some limit may be hit, then spliced in; the task fields are a constant suffix.
@@ -210,6 +207,10 @@ class EventLogSink:
             "seq": record.seq,
             "inputSeq": record.input_seq,
         }
+        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
+            rec["eventAttributes"] = attrs
+            self._append_dict(rec)
+            return
         try:
             data = _dumps(rec, default=_default, option=_OPT)
         except TypeError:  # what orjson cannot encode at all (a key beyond 64 bits)
@@ -232,34 +233,6 @@ class EventLogSink:
             self.truncated_events.count += 1
         return cut
 
-    def _event_dict(self, record: EventRecord, level: str) -> None:
-        """An event record as a dict, to loggers taking dicts or printing pretty."""
-        event = record.event
-        attrs = event.attributes
-        if level == STANDARD and self.truncator is not None:
-            cut = self.truncator.attributes(attrs)
-            if cut is not attrs:
-                self.truncated_events.count += 1
-                attrs = cut
-        rec = {
-            "timestamp": self._clock.iso(record.timestamp_ns),
-            "logLevel": level,
-            "recordType": "event",
-            "eventId": event.id,
-            "eventType": event.type,
-            "upstreamEventId": event.upstream_event_id,
-            "upstreamActionName": event.upstream_action_name,
-            "eventAttributes": attrs,
-            "key": record.key,
-            "seq": record.seq,
-            "inputSeq": record.input_seq,
-            **self._task_fields,
-        }
-        if self._pretty:
-            self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
-        else:
-            self.logger.append(rec)
-
     def on_action(self, record: ActionRecord) -> None:
         """Log one action record (level of the handled event's type)."""
         level = self._levels.get(record.event_type) or self.levels.level(record.event_type)
@@ -269,9 +242,6 @@ class EventLogSink:
         error = record.error
         if record.memory_writes or error is not None:
             writes, error = self._action_extras(record, level)
-        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
-            self._action_dict(record, level, error, list(writes))
-            return
         ns = record.timestamp_ns
         clock = self._clock
         if ns // 1_000_000 != clock.ms:
@@ -293,6 +263,10 @@ class EventLogSink:
             "sentEventIds": record.sent_event_ids,
             "memoryWrites": writes,
         }
+        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
+            rec["memoryWrites"] = list(writes)
+            self._append_dict(rec)
+            return
         try:
             data = _dumps(rec, default=_default, option=_OPT)
         except TypeError:  # what orjson cannot encode at all (ints beyond 64 bits)
@@ -324,28 +298,9 @@ class EventLogSink:
             self.truncated_events.count += 1
         return writes, error
 
-    def _action_dict(
-        self, record: ActionRecord, level: str, error: str | None, writes: list[Any]
-    ) -> None:
-        """An action record as a dict, to loggers taking dicts or printing pretty."""
-        rec = {
-            "timestamp": self._clock.iso(record.timestamp_ns),
-            "logLevel": level,
-            "recordType": "action",
-            "actionName": record.action,
-            "eventId": record.event_id,
-            "eventType": record.event_type,
-            "key": record.key,
-            "seq": record.seq,
-            "inputSeq": record.input_seq,
-            "durationNs": record.duration_ns,
-            "status": record.status,
-            "attempt": record.attempt,
-            "error": error,
-            "sentEventIds": record.sent_event_ids,
-            "memoryWrites": writes,
-            **self._task_fields,
-        }
+    def _append_dict(self, rec: dict[str, Any]) -> None:
+        """A record (without task fields) to a logger taking dicts, or pretty-printed."""
+        rec.update(self._task_fields)
         if self._pretty:
             self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
         else:
