@@ -396,16 +396,39 @@ def test_local_run_reports_event_log_counters_in_its_metrics(tmp_path: Path) -> 
     assert len(run.result.log_files) == 1
 
 
-def test_file_lines_and_dict_records_agree_on_every_shape(tmp_path: Path) -> None:
-    """The file logger's fast path (encoded lines) and the dict path (memory logger) write
-    the same records: keys in order and values, for cut attributes, odd keys, errors and
-    memory writes."""
+class DictLogger:
+    """A third-party logger: the EventLogger protocol alone (records as dicts)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def open(self, params: EventLoggerOpenParams) -> None:
+        pass
+
+    def append(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_file_memory_and_dict_loggers_agree_on_every_shape(tmp_path: Path) -> None:
+    """The file logger (a batch encoded per write), the memory logger (a record at a time)
+    and a logger taking dicts get the same records: keys in order and values, for cut
+    attributes, odd keys, errors and memory writes."""
     base = {"event-log.standard.max-string-length": 5, "event-log.standard.max-array-elements": 2}
     file_sink = EventLogSink.for_task(
         AgentConfiguration().update(base | {"baseLogDir": str(tmp_path)}), "job", "t", 0
     )
     memory_sink = EventLogSink.for_task(
         AgentConfiguration().update(base | {"eventLoggerType": "memory"}), "job", "t", 0
+    )
+    dict_logger = DictLogger()
+    dict_sink = EventLogSink.for_task(
+        AgentConfiguration().update(base), "job", "t", 0, None, dict_logger
     )
     deep = {"a": {"b": {"c": {"d": {"e": 1}}}}}
     shapes: list[Any] = [{"s": "short"}, {"s": "x" * 50}, {"l": [1, 2, 3, 4]}, deep, {}]
@@ -416,7 +439,7 @@ def test_file_lines_and_dict_records_agree_on_every_shape(tmp_path: Path) -> Non
         ev.id, ev.upstream_event_id, ev.upstream_action_name = f"id-{n}", "up", "act"
         error = None if n % 2 else "ValueError: " + "y" * 20
         writes = [("short_term", "a.b", "z" * 9)] if n == 3 else []
-        for sink in (file_sink, memory_sink):
+        for sink in (file_sink, memory_sink, dict_sink):
             sink.on_event(rt.EventRecord(2 * n, n, key, ev, ts + n))
             sink.on_action(
                 rt.ActionRecord(
@@ -429,10 +452,58 @@ def test_file_lines_and_dict_records_agree_on_every_shape(tmp_path: Path) -> Non
     expected = json.loads(json.dumps(memory_sink.records, default=str))
     assert [list(r) for r in written] == [list(r) for r in expected]
     assert written == expected
+    assert json.loads(json.dumps(dict_logger.records, default=str)) == expected
     assert written[2]["eventAttributes"]["s"]["truncatedString"] == "xxxxx..."
     assert written[4]["key"] == 2**70 and written[6]["key"] == ["t", 1]
     # events 1-3 (string, list, depth), actions 0, 2, 4 (error) and 3 (memory write)
     assert file_sink.truncated_events.count == memory_sink.truncated_events.count == 7
+    assert dict_sink.truncated_events.count == 7
+
+
+def test_records_are_logged_as_they_were_when_sent(tmp_path: Path) -> None:
+    # A batch is encoded when it is written; what an action changes later must not show.
+    config = AgentConfiguration().update({"baseLogDir": str(tmp_path)})
+    sink = EventLogSink.for_task(config, "j", "t", 0, default_every_n=1000)
+    attrs: dict[str, Any] = {"order": {"items": [1]}}
+    value = {"n": 1}
+    ev = rt.Event(type="x", attributes=attrs)
+    ev.id = "e1"
+    sink.on_event(rt.EventRecord(0, 0, "k", ev, time.time_ns()))
+    sink.on_action(
+        rt.ActionRecord(1, 0, "k", "a", "e1", "x", time.time_ns(), 5, "ok", 1, None, ["e2"],
+                        [("short_term", "v", value)])
+    )  # fmt: skip
+    attrs["order"]["items"].append(2)
+    attrs["late"] = True
+    value["n"] = 2
+    assert Path(sink.files[0]).read_bytes() == b""  # still pending
+    sink.close()
+    event, action = lines(Path(sink.files[0]))
+    assert event["eventAttributes"] == {"order": {"items": [1]}}
+    assert action["memoryWrites"] == [{"memory": "short_term", "path": "v", "value": {"n": 1}}]
+
+
+def test_a_record_that_cannot_be_encoded_as_is_costs_no_other_record(tmp_path: Path) -> None:
+    # Lone surrogates (e.g. from bytes decoded with surrogateescape) are not UTF-8: such a
+    # record is written with \u escapes and the rest of its batch as usual.
+    config = AgentConfiguration().update({"baseLogDir": str(tmp_path)})
+    sink = EventLogSink.for_task(config, "j", "t", 0, default_every_n=1000)
+    odd = "bad\udcff"
+    for seq, (etype, attrs) in enumerate([("x", {"a": 1}), (odd, {"a": odd}), ("x", {"a": 3})]):
+        ev = rt.Event(type=etype, attributes=attrs)
+        ev.id = f"e{seq}"
+        sink.on_event(rt.EventRecord(2 * seq, seq, "k", ev, time.time_ns()))
+        error = None if seq != 1 else f"ValueError: {odd}"
+        sink.on_action(
+            rt.ActionRecord(2 * seq + 1, seq, "k", "a", ev.id, etype, time.time_ns(), 5, "ok",
+                            1, error, [], [])
+        )  # fmt: skip
+    sink.close()
+    recs = lines(Path(sink.files[0]))
+    assert [r["seq"] for r in recs] == list(range(6))
+    assert recs[2]["eventType"] == odd and recs[2]["eventAttributes"] == {"a": odd}
+    assert recs[3]["error"] == f"ValueError: {odd}" and list(recs[3]) == ACTION_KEYS
+    assert [r["eventAttributes"]["a"] for r in recs[::2]] == [1, odd, 3]
 
 
 def test_clock_formats_like_datetime_across_millisecond_and_second_boundaries() -> None:

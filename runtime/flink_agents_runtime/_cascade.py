@@ -160,15 +160,7 @@ class InputTask:
                         writes = None
                 if tracing:
                     self._emit_action(
-                        spec.name,
-                        event,
-                        wall,
-                        duration,
-                        "ok",
-                        attempt,
-                        None,
-                        [e.id or "" for e in sent],
-                        writes,
+                        spec.name, event, wall, duration, "ok", attempt, None, _ids(sent), writes
                     )
                 return sent
             short_term.rollback()
@@ -237,7 +229,7 @@ class InputTask:
                 "replayed" if done.status == "ok" else done.status,
                 1,
                 None,
-                [e.id or "" for e in sent],
+                _ids(sent),
                 list(done.writes) if self.core.record_memory else None,
             )
         return sent
@@ -272,6 +264,13 @@ class InputTask:
         )
         for on_action in core._on_action:
             on_action(rec)
+
+
+def _ids(sent: list[Event]) -> list[str]:
+    """The ids of ``sent`` (the one-event case without a comprehension: it is per action)."""
+    if len(sent) == 1:
+        return [sent[0].id or ""]
+    return [e.id or "" for e in sent]
 
 
 def _drive(coro: Any) -> Generator[Future[Any], None, None]:

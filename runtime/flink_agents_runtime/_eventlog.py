@@ -2,6 +2,9 @@
 
 A logger has the lifecycle ``open(params) -> append(record)* -> flush() -> close()``; records
 are JSON-ready dicts (built by :class:`~flink_agents_runtime._eventlog_sink.EventLogSink`).
+The loggers here also take the record structs of
+:mod:`~flink_agents_runtime._eventlog_lines` (``append_struct``): the file logger keeps them
+pending as they are and encodes a batch per write.
 :class:`EventLoggerConfig` (built fluently) says which logger and with which properties:
 
 - ``"file"``: :class:`FileEventLogger`, JSON Lines in ``baseLogDir``, one file per subtask
@@ -25,7 +28,6 @@ not be written is the one that stops the agent).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -36,9 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
-
 from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._eventlog_lines import (
+    Line,
+    Raw,
+    decode_line,
+    encode_line,
+    encode_lines,
+    encode_record,
+)
 from flink_agents_runtime._metrics import Counter
 
 logger = logging.getLogger(__name__)
@@ -50,9 +58,6 @@ _monotonic_ns = time.monotonic_ns
 
 #: ``event-log.flush.every-n-records`` of local runs when unset (Flink jobs: 1).
 LOCAL_FLUSH_EVERY_N = 1000
-
-_DUMP_OPTS = orjson.OPT_APPEND_NEWLINE
-_PRETTY_OPTS = _DUMP_OPTS | orjson.OPT_INDENT_2
 
 
 class EventLogWriteError(FlinkAgentsError, OSError):
@@ -83,34 +88,6 @@ class EventLogger(Protocol):
 
     def close(self) -> None:
         """Flush and release resources; further appends are errors."""
-
-
-def _default(value: Any) -> Any:
-    """orjson fallback for non-JSON values (keys of odd types, sets): a string."""
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    return str(value)
-
-
-def encode_record(record: dict[str, Any], pretty: bool = False) -> bytes:
-    """``record`` as one JSON line (``\\n``-terminated); indented when ``pretty``.
-
-    Non-string dict keys become strings; values JSON cannot hold become strings too.
-    """
-    option = _PRETTY_OPTS if pretty else _DUMP_OPTS
-    try:
-        return orjson.dumps(record, default=_default, option=option)
-    except TypeError:  # non-str keys (slower option), then what orjson cannot do at all
-        try:
-            return orjson.dumps(record, default=_default, option=option | orjson.OPT_NON_STR_KEYS)
-        except TypeError:  # e.g. integers beyond 64 bits: the stdlib encoder handles them
-            text = json.dumps(
-                record,
-                default=_default,
-                indent=2 if pretty else None,
-                separators=None if pretty else (",", ":"),
-            )
-            return text.encode("utf-8") + b"\n"
 
 
 @dataclass
@@ -231,9 +208,10 @@ class FileEventLogger:
         self.path: Path | None = None
         self._fd: int | None = None
         self._direct_fd: int | None = None  # set when every record is written at once
-        # Pending encoded records. deque append/popleft are atomic: appends take no lock;
-        # flushes (append's thread or the background one) hold _flush_lock, keeping order.
-        self._pending: deque[bytes] = deque()
+        # Pending records (structs, or Raw lines without their newline), encoded when they
+        # are written. deque append/popleft are atomic: appends take no lock; flushes (the
+        # appending thread or the background one) hold _flush_lock, keeping order.
+        self._pending: deque[Line] = deque()
         self._flush_lock = threading.Lock()
         self._deadline = time.monotonic_ns() + self.interval_ns if self.interval_ns else 0
         self._stop = threading.Event()
@@ -271,12 +249,12 @@ class FileEventLogger:
             self._flusher.start()
 
     @property
-    def batch_buffer(self) -> deque[bytes] | None:
-        """The pending lines when batching (``None`` when every record is written at once).
+    def batch_buffer(self) -> deque[Line] | None:
+        """The pending records when batching (``None`` when every record is written at once).
 
-        For the sink that owns this logger: append a line here and call :meth:`flush` when
-        ``every_n`` lines are pending (the background thread writes the rest every
-        ``flushIntervalMs``); never after :meth:`close`.
+        For the sink that owns this logger: append a record struct here and call
+        :meth:`flush` when ``every_n`` are pending (the background thread writes the rest
+        every ``flushIntervalMs``); never after :meth:`close`.
         """
         return self._pending if self.every_n > 1 else None
 
@@ -286,25 +264,25 @@ class FileEventLogger:
 
     def append_line(self, data: bytes) -> None:
         """Buffer one encoded record (``\\n``-terminated, as :func:`encode_record` makes)."""
+        if self._direct_fd is not None:
+            self._write(data, 1)
+        else:
+            self.append_struct(Raw(data[:-1]))
+
+    def append_struct(self, line: Line) -> None:
+        """Buffer one record struct (:class:`~flink_agents_runtime._eventlog_lines.EventLine`
+        or ``ActionLine``); flush when the flush policy says so."""
         fd = self._direct_fd
         if fd is None and not self._closed:  # batching: the common case first
             pending = self._pending
-            pending.append(data)
+            pending.append(line)
             if len(pending) >= self.every_n or (
                 self.interval_ns and _monotonic_ns() >= self._deadline
             ):
                 self.flush()
             return
         if fd is not None:  # flush every record: one write each
-            try:
-                written = os.write(fd, data)
-            except OSError as exc:
-                self._failed(exc, 1, "write")
-                return
-            if written == len(data):
-                return
-            self._pending.append(data[written:])  # short write: flush writes the rest
-            self.flush()
+            self._write(encode_line(line), 1)
             return
         raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
 
@@ -325,25 +303,29 @@ class FileEventLogger:
             count = len(pending)
             if not count:
                 return
-            if count == 1:
-                data = pending.popleft()
-            elif appender:
-                data = b"".join(pending)
+            if appender:
+                data = encode_lines(pending)
                 pending.clear()
             else:
                 pop = pending.popleft
-                data = b"".join([pop() for _ in range(count)])
-            fd = self._fd
-            if fd is None:
-                self._failed(None, count, "write")
-                return
-            try:
-                view = memoryview(data)
+                data = encode_lines([pop() for _ in range(count)])
+            self._write(data, count)
+
+    def _write(self, data: bytes, count: int) -> None:
+        """Write ``data`` (``count`` whole records) to the file, all of it (short writes
+        go on); a failure loses those records and counts them."""
+        fd = self._fd
+        if fd is None:
+            self._failed(None, count, "write")
+            return
+        try:
+            written = os.write(fd, data)
+            if written < len(data):
+                view = memoryview(data)[written:]
                 while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-            except OSError as exc:
-                self._failed(exc, count, "write")
+                    view = view[os.write(fd, view) :]
+        except OSError as exc:
+            self._failed(exc, count, "write")
 
     def _flush_periodically(self) -> None:
         """Background thread: write what is pending every ``flushIntervalMs``."""
@@ -410,11 +392,15 @@ class MemoryEventLogger:
     def append(self, record: dict[str, Any]) -> None:
         self.append_line(encode_record(record))
 
+    def append_struct(self, line: Line) -> None:
+        """Keep one record struct (as the dict a reader gets)."""
+        self.append_line(encode_line(line))
+
     def append_line(self, data: bytes) -> None:
         """Keep one encoded record (decoded again, as a reader would see it)."""
         if self.closed:
             raise FlinkAgentsError("memory event log is closed; cannot append")
-        self.records.append(orjson.loads(data))
+        self.records.append(decode_line(data))
 
     def flush(self) -> None:
         """Nothing to do: records are kept as they come."""

@@ -1,61 +1,37 @@
 """The record sink that turns the core's records into event-log records (both drivers).
 
-Record format (JSON Lines, flat, camelCase; the contract with readers and the stepper):
-
-- event record, one per event sent (the framework's input event included)::
-
-    {"timestamp", "logLevel", "recordType": "event", "eventId", "eventType",
-     "upstreamEventId", "upstreamActionName", "eventAttributes", "key", "seq", "inputSeq",
-     "jobId", "taskName", "subtaskIndex"}
-
-- action record, one per action attempt that ended::
-
-    {"timestamp" (start), "logLevel", "recordType": "action", "actionName", "eventId",
-     "eventType" (of the handled event), "key", "seq", "inputSeq", "durationNs", "status",
-     "attempt", "error", "sentEventIds", "memoryWrites": [{"memory", "path", "value"}],
-     "jobId", "taskName", "subtaskIndex"}
-
-``timestamp`` is UTC ISO-8601 with microseconds and ``Z``. Levels (``event-log.level``, per
-type ``event-log.type.<type>.level``, resolved up dotted prefixes as Flink Agents does): OFF
-drops the record, STANDARD truncates attributes and memory values (see
-:mod:`flink_agents_runtime._truncate`; counted in ``eventLogTruncatedEvents``), VERBOSE keeps
-everything. An action record takes the level of the event type it handled.
+The record format is in :mod:`flink_agents_runtime._eventlog_lines`. Levels
+(``event-log.level``, per type ``event-log.type.<type>.level``, resolved up dotted prefixes
+as Flink Agents does): OFF drops the record, STANDARD truncates attributes and memory values
+(see :mod:`flink_agents_runtime._truncate`; counted in ``eventLogTruncatedEvents``), VERBOSE
+keeps everything. An action record takes the level of the event type it handled.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from flink_agents_runtime._config import AgentConfiguration
 from flink_agents_runtime._eventlog import (
-    _DUMP_OPTS,
     LOCAL_FLUSH_EVERY_N,
     EventLogger,
     EventLoggerConfig,
     EventLoggerOpenParams,
     MemoryEventLogger,
-    _default,
-    encode_record,
 )
 from flink_agents_runtime._eventlog_clock import DIGITS3Z, Clock
 from flink_agents_runtime._eventlog_levels import OFF, STANDARD, LevelResolver
+from flink_agents_runtime._eventlog_lines import (
+    ActionLine,
+    EventLine,
+    Raw,
+    as_dict,
+    encode_value,
+)
+from flink_agents_runtime._eventlog_lines import _encode as _encode_fast
 from flink_agents_runtime._metrics import Counter, MetricGroup
 from flink_agents_runtime._records import ActionRecord, EventRecord
 from flink_agents_runtime._truncate import Truncator
-
-_dumps = orjson.dumps
-_Fragment = orjson.Fragment
-_OPT = _DUMP_OPTS
-
-
-def _encode_value(value: Any) -> bytes:
-    """``value`` as compact JSON (no newline), as :func:`encode_record` would write it."""
-    try:
-        return _dumps(value, default=_default)
-    except TypeError:
-        return encode_record(value)[:-1]
 
 
 class EventLogSink:
@@ -89,19 +65,18 @@ class EventLogSink:
         )
         self._clock = Clock()
         self._levels = levels._cache
-        self._pretty = bool(getattr(logger, "pretty", False))
-        # Loggers taking encoded lines get them (fast path) unless pretty-printing.
-        self._append_line = None if self._pretty else getattr(logger, "append_line", None)
-        # A batching file logger's pending buffer, appended to directly (the sink owns its
-        # logger; close() drops this so later records go through append_line and fail).
-        self._pending = None if self._pretty else getattr(logger, "batch_buffer", None)
+        # How a record reaches the logger: appended to a batching file logger's pending
+        # buffer directly (the sink owns its logger; close() drops this, so later records go
+        # through append_struct and fail), else by append_struct; pretty-printing loggers
+        # and loggers taking only dicts get the record as a dict.
+        pretty = bool(getattr(logger, "pretty", False))
+        self._pending = None if pretty else getattr(logger, "batch_buffer", None)
+        append_struct = None if pretty else getattr(logger, "append_struct", None)
+        self._append_struct = append_struct or self._append_dict
         self._every_n = int(getattr(logger, "every_n", 1))
-        self._task_fields = {
-            "jobId": params.job_id,
-            "taskName": params.task_name,
-            "subtaskIndex": params.subtask_index,
-        }
-        self._suffix = b"," + encode_record(self._task_fields)[1:]
+        self._job = params.job_id
+        self._task = params.task_name
+        self._subtask = params.subtask_index
         # Cheap bounds on encoded attributes below which STANDARD cuts nothing: length (a
         # long string), commas (a long array: only possible above a size), brackets (depth;
         # the attributes' own brace is depth 2). A limit of 0 disables that kind of cut.
@@ -172,14 +147,14 @@ class EventLogSink:
         level = self._levels.get(event.type) or self.levels.level(event.type)
         if level == OFF:
             return
-        # Fast path (every line costs the run; see benchmarks/bench_eventlog.py): the
-        # attributes are encoded first and checked against cheap bounds, walked only when
-        # some limit may be hit, then spliced in; the task fields are a constant suffix.
+        # Fast path (every record costs the run; see benchmarks/bench_eventlog.py): the
+        # attributes are encoded now (they may change later) and checked against cheap
+        # bounds, walked only when some limit may be hit.
         attrs = event.attributes
         try:
-            encoded = _dumps(attrs, default=_default)
-        except TypeError:
-            encoded = _encode_value(attrs)
+            encoded = _encode_fast(attrs)
+        except Exception:
+            encoded = encode_value(attrs)
         if level == STANDARD and self._checked:
             size = len(encoded)
             if (
@@ -189,38 +164,32 @@ class EventLogSink:
             ):
                 cut = self._truncated(attrs)
                 if cut is not attrs:
-                    attrs, encoded = cut, _encode_value(cut)
+                    encoded = encode_value(cut)
         ns = record.timestamp_ns
         clock = self._clock
         if ns // 1_000_000 != clock.ms:
             clock.advance(ns // 1_000_000)
-        rec = {
-            "timestamp": clock.prefix + DIGITS3Z[ns // 1000 % 1000],
-            "logLevel": level,
-            "recordType": "event",
-            "eventId": event.id,
-            "eventType": event.type,
-            "upstreamEventId": event.upstream_event_id,
-            "upstreamActionName": event.upstream_action_name,
-            "eventAttributes": _Fragment(encoded),
-            "key": record.key,
-            "seq": record.seq,
-            "inputSeq": record.input_seq,
-        }
-        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
-            rec["eventAttributes"] = attrs
-            self._append_dict(rec)
-            return
-        try:
-            data = _dumps(rec, default=_default, option=_OPT)
-        except TypeError:  # what orjson cannot encode at all (a key beyond 64 bits)
-            rec["eventAttributes"] = attrs
-            data = encode_record(rec)
+        line = EventLine(
+            clock.prefix + DIGITS3Z[ns // 1000 % 1000],
+            level,
+            "event",
+            event.id,
+            event.type,
+            event.upstream_event_id,
+            event.upstream_action_name,
+            Raw(encoded),
+            record.key,
+            record.seq,
+            record.input_seq,
+            self._job,
+            self._task,
+            self._subtask,
+        )
         pending = self._pending
         if pending is None:
-            self._append_line(data[:-2] + self._suffix)
+            self._append_struct(line)
         else:
-            pending.append(data[:-2] + self._suffix)
+            pending.append(line)
             if len(pending) >= self._every_n:  # by time: the logger's background thread
                 self.logger.flush()
 
@@ -246,42 +215,38 @@ class EventLogSink:
         clock = self._clock
         if ns // 1_000_000 != clock.ms:
             clock.advance(ns // 1_000_000)
-        rec = {
-            "timestamp": clock.prefix + DIGITS3Z[ns // 1000 % 1000],
-            "logLevel": level,
-            "recordType": "action",
-            "actionName": record.action,
-            "eventId": record.event_id,
-            "eventType": record.event_type,
-            "key": record.key,
-            "seq": record.seq,
-            "inputSeq": record.input_seq,
-            "durationNs": record.duration_ns,
-            "status": record.status,
-            "attempt": record.attempt,
-            "error": error,
-            "sentEventIds": record.sent_event_ids,
-            "memoryWrites": writes,
-        }
-        if self._append_line is None:  # another logger, or pretty-printed: whole dicts
-            rec["memoryWrites"] = list(writes)
-            self._append_dict(rec)
-            return
-        try:
-            data = _dumps(rec, default=_default, option=_OPT)
-        except TypeError:  # what orjson cannot encode at all (ints beyond 64 bits)
-            data = encode_record(rec)
+        line = ActionLine(
+            clock.prefix + DIGITS3Z[ns // 1000 % 1000],
+            level,
+            "action",
+            record.action,
+            record.event_id,
+            record.event_type,
+            record.key,
+            record.seq,
+            record.input_seq,
+            record.duration_ns,
+            record.status,
+            record.attempt,
+            error,
+            record.sent_event_ids,
+            writes,
+            self._job,
+            self._task,
+            self._subtask,
+        )
         pending = self._pending
         if pending is None:
-            self._append_line(data[:-2] + self._suffix)
+            self._append_struct(line)
         else:
-            pending.append(data[:-2] + self._suffix)
+            pending.append(line)
             if len(pending) >= self._every_n:
                 self.logger.flush()
 
-    def _action_extras(self, record: ActionRecord, level: str) -> tuple[list[Any], str | None]:
-        """The memory writes (as objects) and error of an action record, STANDARD-truncated
-        (a record with anything cut counts once in ``eventLogTruncatedEvents``)."""
+    def _action_extras(self, record: ActionRecord, level: str) -> tuple[Any, str | None]:
+        """The memory writes (encoded, or ``()`` for none) and error of an action record,
+        STANDARD-truncated (a record with anything cut counts once in
+        ``eventLogTruncatedEvents``)."""
         writes = []
         cut_any = False
         for memory, path, value in record.memory_writes:
@@ -296,15 +261,11 @@ class EventLogSink:
                 cut_any = True
         if cut_any:
             self.truncated_events.count += 1
-        return writes, error
+        return (Raw(encode_value(writes)) if writes else ()), error
 
-    def _append_dict(self, rec: dict[str, Any]) -> None:
-        """A record (without task fields) to a logger taking dicts, or pretty-printed."""
-        rec.update(self._task_fields)
-        if self._pretty:
-            self.logger.append_line(encode_record(rec, True))  # type: ignore[attr-defined]
-        else:
-            self.logger.append(rec)
+    def _append_dict(self, line: EventLine | ActionLine) -> None:
+        """A record to a logger taking dicts (or pretty-printing): as a reader would get it."""
+        self.logger.append(as_dict(line))
 
     def flush(self) -> None:
         """Flush the logger."""

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from flink_agents_runtime._config import AgentConfiguration
+from flink_agents_runtime._eventlog_lines import decode_line
 from flink_agents_runtime._events import Event, OutputEvent
 from flink_agents_runtime._records import ActionRecord, EventRecord
 from flink_agents_runtime._run import Output, RunResult
@@ -133,7 +132,7 @@ def read_job(log_dir: str | Path, job_id: str) -> JobReadback:
         for line in path.read_bytes().splitlines():
             if not line.strip():
                 continue
-            rec = orjson.loads(line)
+            rec = decode_line(line)
             if rec.get("recordType") == "action":
                 item: Any = _action(rec)
             else:
