@@ -1,6 +1,6 @@
 """``read_event_log``: any Flink Agents event log as one pandas DataFrame, never failing on junk.
 
-Reads our files (flat records, see ``flink_agents_runtime._eventlog_sink``), Apache Flink
+Reads our files (flat records, see ``flink_agents_runtime._eventlog_lines``), Apache Flink
 Agents 0.3.1 nested records (``{"timestamp", "event": {"eventType", "id", "attributes"}}``,
 optionally with ``jobId``/``taskName``/``subtaskId``), its newer flat records (``eventId``,
 ``eventAttributes``, ``upstreamEventId``, ...), pretty-printed multi-line JSON, gzip files,

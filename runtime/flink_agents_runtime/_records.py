@@ -3,18 +3,22 @@
 Both drivers hand these to the same sinks (a run recorder, an event logger), so a run in the
 notebook and a job on Flink describe themselves identically. Times: ``timestamp_ns`` is wall
 clock (``time.time_ns()``, UTC epoch); durations are ``perf_counter_ns`` differences.
+
+Records are msgspec structs rather than dataclasses: tracing makes three or more per input,
+and a struct is built in about a third of the time (positional and keyword construction,
+equality and repr work as for a dataclass).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import msgspec
 
 from flink_agents_runtime._events import Event
 
 
-@dataclass(slots=True)
-class EventRecord:
+class EventRecord(msgspec.Struct):
     """An event was sent (the input event by the framework, others by actions).
 
     Attributes:
@@ -36,8 +40,7 @@ class EventRecord:
     subtask: int = 0
 
 
-@dataclass(slots=True)
-class ActionRecord:
+class ActionRecord(msgspec.Struct):
     """An action ran on an event (one record per attempt that ended).
 
     Attributes:
@@ -66,8 +69,8 @@ class ActionRecord:
     status: str
     attempt: int
     error: str | None = None
-    sent_event_ids: list[str] = field(default_factory=list)
-    memory_writes: list[tuple[str, str, Any]] = field(default_factory=list)
+    sent_event_ids: list[str] = msgspec.field(default_factory=list)
+    memory_writes: list[tuple[str, str, Any]] = msgspec.field(default_factory=list)
     task: str = "local"
     subtask: int = 0
 
