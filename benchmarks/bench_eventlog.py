@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import orjson
+import msgspec
 
 FILES = 8
 
@@ -78,7 +78,7 @@ def make_logs(directory: Path, records: int) -> None:
                     "upstreamActionName": None if i % 3 == 0 else "reply",
                     "eventAttributes": attrs,
                 } | common
-            lines.append(orjson.dumps(rec))
+            lines.append(msgspec.json.encode(rec))
         (directory / f"events-job-1-agent-{f}.log").write_bytes(b"\n".join(lines) + b"\n")
 
 

@@ -1,25 +1,34 @@
 """Turning parsed event-log records into the columns of ``EventLog.frame``.
 
 See :mod:`flink_agents_nb._eventlog_reader` for the columns and their meaning. Records are
-processed chunk by chunk, column-wise: one C-speed pass (pandas' ``dicts_to_array``) lays a
-chunk's records out as a 2-D object array of the fields any accepted shape uses (a missing
-field is NaN, a JSON ``null`` is ``None``), and every column is then derived from it with
-vectorised operations. Only the rare shapes need per-record Python work: Flink Agents 0.3.1
-nested records (flattened first), records that are not objects (reported), action attributes
-(one dict per action) and token usage (only for records whose text mentions tokens).
+processed chunk by chunk, column-wise: C-speed passes (msgspec's ``astuple``, pandas'
+``to_object_array_tuples``) lay a chunk's records out as a 2-D object array of the fields any
+accepted shape uses (a missing field is NaN, a JSON ``null`` is ``None``), and every column
+is then derived from it with vectorised operations. Only the rare shapes need per-record
+Python work: Flink Agents 0.3.1 nested records (flattened first), records that are not
+objects (reported), action attributes (one dict per action) and token usage (only for
+records whose text mentions tokens).
 Repeated strings are shared to keep memory down.
 """
 
 from __future__ import annotations
 
-import itertools
-import operator
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
+from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb._eventlog_files import FileRecords, LogProblem
+from flink_agents_nb._eventlog_files import (
+    MISSING,
+    RECORD_FIELDS,
+    FileRecords,
+    LogProblem,
+    LogRecord,
+    as_record,
+    present_fields,
+)
 from flink_agents_nb._frames import RECORD_COLUMNS, find_token_usage
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
@@ -34,6 +43,7 @@ except ImportError:  # pragma: no cover - a pandas without it: the same in Pytho
 
 
 COLUMNS = RECORD_COLUMNS
+_astuple = msgspec.structs.astuple
 
 _NESTED_SKIP = {"eventType", "eventClass", "id", "attributes", "type", "sourceTimestamp"}
 _ACTION_FIELDS = ("attempt", "error", "sentEventIds", "memoryWrites")
@@ -62,28 +72,7 @@ def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-#: Record fields read, in the order of the chunk array's columns.
-_FIELDS = (
-    "timestamp",
-    "recordType",
-    "jobId",
-    "taskName",
-    "subtaskIndex",
-    "subtaskId",
-    "key",
-    "eventId",
-    "eventType",
-    "upstreamEventId",
-    "upstreamActionName",
-    "actionName",
-    "durationNs",
-    "status",
-    "eventAttributes",
-    "attributes",
-    "seq",
-    "inputSeq",
-    *_ACTION_FIELDS,
-)
+_FIELDS = RECORD_FIELDS
 _F = {name: j for j, name in enumerate(_FIELDS)}
 #: Object columns taken as they are: column name -> record field.
 _PLAIN = {
@@ -122,27 +111,26 @@ class _Columns:
         recs, lines, hints = chunk.records, chunk.lines, chunk.hints
         if not recs:
             return
-        if len(set(map(type, recs))) != 1 or type(recs[0]) is not dict:
+        if len(set(map(type, recs))) != 1 or type(recs[0]) is not LogRecord:
             recs, lines = self._objects_only(chunk, problems)
             hints = None
             if not recs:
                 return
-        table = _dicts_to_array(recs, list(_FIELDS))
+        table = to_object_array_tuples(list(map(_astuple, recs)))
         rtypes = table[:, _F["recordType"]]
         known = (rtypes == "event") | (rtypes == "action")
-        nested = any(map(operator.contains, recs, itertools.repeat("event")))
-        if nested or not known.all():  # some other shape: look at those records one by one
+        has_event = ~pd.isna(table[:, _F["event"]])
+        if has_event.any() or not known.all():  # other shapes: look at those one by one
             keep = np.ones(len(recs), dtype=bool)
             fixed: list[dict[str, Any]] = []
             fixed_rows: list[int] = []
-            rows = range(len(recs)) if nested else (~known).nonzero()[0].tolist()
-            for i in rows:
+            for i in (has_event | ~known).nonzero()[0].tolist():
                 rec = recs[i]
-                if "event" in rec and type(rec["event"]) is dict:
-                    fixed.append(_from_nested(rec))
+                if type(rec.event) is dict:
+                    fixed.append(_from_nested(present_fields(rec)))
                     fixed_rows.append(i)
                     continue
-                if "eventType" not in rec and "recordType" not in rec:
+                if rec.eventType is MISSING and rec.recordType is MISSING:
                     reason = "not an event-log record (no eventType, recordType or event)"
                     problems.append(LogProblem(chunk.file, lines[i], reason))
                     keep[i] = False
@@ -165,13 +153,14 @@ class _Columns:
     @staticmethod
     def _objects_only(
         chunk: FileRecords, problems: list[LogProblem]
-    ) -> tuple[list[dict[str, Any]], list[int]]:
-        """The chunk's records that are JSON objects (the others are reported)."""
-        recs: list[dict[str, Any]] = []
+    ) -> tuple[list[Any], list[int]]:
+        """The chunk's records that are JSON objects, as :data:`LogRecord` (the others are
+        reported)."""
+        recs: list[Any] = []
         lines: list[int] = []
         for rec, line in zip(chunk.records, chunk.lines, strict=True):
-            if type(rec) is dict:
-                recs.append(rec)
+            if type(rec) is LogRecord or type(rec) is dict:
+                recs.append(rec if type(rec) is LogRecord else as_record(rec))
                 lines.append(line)
             else:
                 reason = f"not an event-log record (a JSON {type(rec).__name__}, not an object)"

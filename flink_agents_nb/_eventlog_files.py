@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
-import orjson
 
 #: File names read from a directory (compressed variants included).
 LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
@@ -30,7 +30,57 @@ CHUNK_BYTES = 4 << 20
 _RECORD_START = re.compile(r"\n(?=\{)")
 _TOKENS = re.compile(rb"okens")  # token usage names: promptTokens, input_tokens, ...
 _SPACE = re.compile(r"\s*")
+_MALFORMED = re.compile(r"JSON is malformed: (.*) \(byte (\d+)\)")
 _DECODER = json.JSONDecoder()
+
+#: The record fields the reader uses (any accepted shape), in the order of the columns of
+#: the table a chunk becomes; ``event`` is Flink Agents 0.3.1's nested event.
+RECORD_FIELDS = (
+    "timestamp",
+    "recordType",
+    "jobId",
+    "taskName",
+    "subtaskIndex",
+    "subtaskId",
+    "key",
+    "eventId",
+    "eventType",
+    "upstreamEventId",
+    "upstreamActionName",
+    "actionName",
+    "durationNs",
+    "status",
+    "eventAttributes",
+    "attributes",
+    "seq",
+    "inputSeq",
+    "attempt",
+    "error",
+    "sentEventIds",
+    "memoryWrites",
+    "event",
+)
+#: A field the record does not have (its attribute is this very object; JSON ``null`` is
+#: ``None``). NaN, as pandas reads it: missing.
+MISSING = float("nan")
+#: A parsed record: only :data:`RECORD_FIELDS` are kept, decoded straight from the JSON
+#: (no dict per record; other fields are skipped). Built from a dict by :func:`as_record`.
+LogRecord = msgspec.defstruct(
+    "LogRecord", [(name, Any, MISSING) for name in RECORD_FIELDS], gc=False
+)
+_decode_record = msgspec.json.Decoder(LogRecord).decode
+_decode_any = msgspec.json.Decoder().decode
+
+
+def as_record(value: dict[str, Any]) -> Any:
+    """A JSON object (a dict with str keys) as a :data:`LogRecord`."""
+    return msgspec.convert(value, LogRecord)
+
+
+def present_fields(record: Any) -> dict[str, Any]:
+    """A :data:`LogRecord`'s fields that the JSON had, as a dict."""
+    values = msgspec.structs.astuple(record)
+    return {k: v for k, v in zip(RECORD_FIELDS, values, strict=True) if v is not MISSING}
 
 
 @dataclass(frozen=True)
@@ -58,8 +108,9 @@ class LogProblem:
 
 @dataclass
 class FileRecords:
-    """What one file held: parsed records (dicts), their 1-based lines, and which records'
-    raw text mentions token usage (``hints``: record positions, ``None`` = check all)."""
+    """What one file held: parsed records (:data:`LogRecord`, or other JSON values for
+    lines that are not objects), their 1-based lines, and which records' raw text mentions
+    token usage (``hints``: record positions, ``None`` = check all)."""
 
     file: str
     records: list[Any]
@@ -123,7 +174,13 @@ def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
         line.decode("utf-8")
     except UnicodeDecodeError:
         return "binary data (not UTF-8), not JSON"
-    return f"not valid JSON ({exc})"
+    message = str(exc)
+    found = _MALFORMED.fullmatch(message)
+    if found is not None:  # msgspec counts bytes from 0
+        return f"not valid JSON ({found[1]} at byte {int(found[2]) + 1} of the line)"
+    if message == "Input data was truncated":
+        return "not valid JSON (the record ends early)"
+    return f"not valid JSON ({message})"
 
 
 def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords]:
@@ -168,10 +225,9 @@ def _read_lines(
 ) -> FileRecords | None:
     if raw_lines and not raw_lines[-1]:
         raw_lines.pop()
-    loads = orjson.loads
     try:  # fast path: every line one record
-        fast = list(map(loads, raw_lines))
-    except orjson.JSONDecodeError:
+        fast = list(map(_decode_record, raw_lines))
+    except msgspec.DecodeError:
         pass
     else:
         hints = _lines_with(data, raw_lines, _TOKENS)
@@ -184,8 +240,11 @@ def _read_lines(
     bad: list[tuple[int, bytes, Exception]] = []
     for index, line in enumerate(raw_lines):
         try:
-            obj = loads(line)
-        except orjson.JSONDecodeError as exc:
+            try:
+                obj = _decode_record(line)
+            except msgspec.ValidationError:  # not an object: JSON (reported later) or junk
+                obj = _decode_any(line)
+        except msgspec.DecodeError as exc:
             if line.strip():
                 bad.append((index, line, exc))
             continue
@@ -245,7 +304,7 @@ def _scan_multiline(name: str, data: bytes, problems: list[LogProblem]) -> FileR
                 )
                 pos = nxt.end()
                 continue
-            records.append(obj)
+            records.append(as_record(obj) if type(obj) is dict else obj)
             lines.append(line_of(pos))
             pos = after
             continue

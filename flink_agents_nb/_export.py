@@ -34,7 +34,6 @@ REQUIREMENTS = """apache-flink>=2.3,<2.4
 cloudpickle>=2.2
 pyyaml>=6
 msgspec>=0.18
-orjson>=3.9
 httpx>=0.27
 """
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import orjson
 import pandas as pd
 
 from flink_agents_nb._eventlog_files import LogProblem
+from flink_agents_runtime._eventlog_lines import encode_value
 
 
 @dataclass
@@ -135,8 +135,8 @@ def causal_trees(
 
 def _preview(value: Any, width: int = 60) -> str:
     try:
-        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
+        text = encode_value(value).decode()
+    except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= width else text[: width - 3] + "..."
 

@@ -93,7 +93,7 @@ def test_pretty_printed_records_with_a_broken_one() -> None:
             "malformed.log",
             ["m-1", "m-2"],
             [
-                (2, "not valid JSON"),
+                (2, "not valid JSON (invalid character at byte 59 of the line)"),
                 (3, "not an event-log record (a JSON list, not an object)"),
                 (4, "not an event-log record (no eventType, recordType or event)"),
             ],
