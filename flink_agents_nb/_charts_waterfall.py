@@ -29,7 +29,13 @@ def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None
     depth: dict[Any, int] = {}
     for eid, up in zip(sel["event_id"][is_event], sel["upstream_event_id"][is_event], strict=True):
         depth[eid] = depth.get(up, -1) + 1 if isinstance(up, str) else 0
-    labels, bases, widths, hover, ev_y, ev_x, ev_hover = [], [], [], [], [], [], []
+    labels: list[str] = []
+    bases: list[float] = []
+    widths: list[float] = []
+    hover: list[str] = []
+    ev_y: list[float] = []
+    ev_x: list[float] = []
+    ev_hover: list[str] = []
     for i, (_, r) in enumerate(sel.iterrows()):
         d = depth.get(r["event_id"], 0)
         if is_event[i]:

@@ -42,7 +42,9 @@ def rest_url_from_config(config_file: str | os.PathLike[str] | None = None) -> s
         if not path.is_file():
             continue
         data = yaml.safe_load(path.read_text()) or {}
-        rest = data.get("rest") if isinstance(data.get("rest"), dict) else {}
+        rest = data.get("rest")
+        if not isinstance(rest, dict):
+            rest = {}
         address = data.get("rest.address") or rest.get("address")
         port = data.get("rest.port") or rest.get("port") or 8081
         if address:

@@ -146,7 +146,9 @@ def _from_records(records: Iterable[Any]) -> list[dict[str, Any]]:
         etype, attrs, upstream = _event_fields(rec)
         if etype != "_chat_response_event":
             continue
-        response = attrs.get("response") if isinstance(attrs.get("response"), Mapping) else {}
+        response = attrs.get("response")
+        if not isinstance(response, Mapping):
+            response = {}
         extra = response.get("extra_args") or {}
         prompt = attrs.get("promptTokens", attrs.get("gen_ai.usage.input_tokens"))
         completion = attrs.get("completionTokens", attrs.get("gen_ai.usage.output_tokens"))

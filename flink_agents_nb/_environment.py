@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from typing import Any
 
 import pandas as pd
@@ -128,7 +128,7 @@ class NotebookEnvironment(LocalExecutionEnvironment):
     def _execute(self, builder: LocalAgentBuilder, **kwargs: Any) -> Run:  # type: ignore[override]
         show = kwargs.pop("progress", None)
         inputs = builder._inputs
-        total = len(inputs) if hasattr(inputs, "__len__") else None
+        total = len(inputs) if isinstance(inputs, Sized) else None
         if show is None:
             show = _in_notebook() and (total or 0) >= PROGRESS_MIN_INPUTS
         if show is True:

@@ -97,7 +97,7 @@ _OBJECTS = tuple(c for c in COLUMNS if c not in _NOT_OBJECTS)
 
 def _absent(column: np.ndarray) -> np.ndarray:
     """Where a table column has no value: the field was missing (NaN), not ``null``."""
-    return pd.isna(column) & np.not_equal(column, None)
+    return pd.isna(column) & (column != None)  # noqa: E711 - elementwise, not identity
 
 
 class _Columns:
@@ -160,7 +160,7 @@ class _Columns:
         lines: list[int] = []
         for rec, line in zip(chunk.records, chunk.lines, strict=True):
             if type(rec) is LogRecord or type(rec) is dict:
-                recs.append(rec if type(rec) is LogRecord else as_record(rec))
+                recs.append(as_record(rec) if isinstance(rec, dict) else rec)
                 lines.append(line)
             else:
                 reason = f"not an event-log record (a JSON {type(rec).__name__}, not an object)"

@@ -230,8 +230,8 @@ def _read_lines(
     except msgspec.DecodeError:
         pass
     else:
-        hints = _lines_with(data, raw_lines, _TOKENS)
-        return FileRecords(name, fast, range(first_line, first_line + len(fast)), hints)
+        mentions = _lines_with(data, raw_lines, _TOKENS)
+        return FileRecords(name, fast, range(first_line, first_line + len(fast)), mentions)
     ends_clean = data.endswith(b"\n") or not at_end
     last_index = len(raw_lines) - 1
     records: list[Any] = []
@@ -254,13 +254,13 @@ def _read_lines(
         lines.append(index + first_line)
     if may_be_multiline and bad and any(line.strip() in (b"{", b"[") for _, line, _ in bad):
         return None
-    for listed, (index, line, exc) in enumerate(bad):
+    for listed, (index, line, error) in enumerate(bad):
         if listed >= MAX_PROBLEMS_PER_FILE:
             more = len(bad) - listed
             problems.append(LogProblem(name, None, f"{more} more unreadable lines not listed"))
             break
         last = index == last_index and not ends_clean
-        reason = _bad_line_reason(line, last, exc)
+        reason = _bad_line_reason(line, last, error)
         problems.append(LogProblem(name, index + first_line, reason))
     return FileRecords(name, records, lines, hints)
 

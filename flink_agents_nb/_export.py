@@ -66,8 +66,7 @@ def export_job(
     pairs = input_pairs(inputs, key, value, columns) if inputs is not None else []
     target = Path(path)
     target.mkdir(parents=True, exist_ok=True)
-    conf = config if isinstance(config, AgentConfiguration) else None
-    explicit = conf.explicit() if conf is not None else dict(config or {})
+    explicit = config.explicit() if isinstance(config, AgentConfiguration) else dict(config or {})
     section = {}
     for option_key, option_value in sorted(explicit.items()):
         option = find_option(option_key)

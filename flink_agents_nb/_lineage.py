@@ -121,13 +121,12 @@ def causal_trees(
             if name not in owner or statuses[j] == "ok":
                 owner[name] = act
         for name, js in sent.items():
-            act = owner.get(name)
-            if act is None:
+            known = owner.get(name)
+            if known is None:
                 label = "?" if _missing(name) else str(name)
-                act = CausalNode("action", -1, label, eid, None)
-                owner[name] = act
-                node.children.append(act)
-            act.children.extend(event_node(j) for j in js)
+                known = owner[name] = CausalNode("action", -1, label, eid, None)
+                node.children.append(known)
+            known.children.extend(event_node(j) for j in js)
         return node
 
     return [event_node(i) for i in roots]

@@ -24,7 +24,7 @@ def record_frame_of(source: Any) -> pd.DataFrame:
     when a frame lacks record columns.
     """
     if isinstance(source, (str, os.PathLike)):
-        from flink_agents_nb._eventlog_reader import read_event_log  # type: ignore[import-not-found]
+        from flink_agents_nb._eventlog_reader import read_event_log
 
         source = read_event_log(source)
     if isinstance(source, pd.DataFrame):

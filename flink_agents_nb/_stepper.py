@@ -177,11 +177,9 @@ class Stepper:
     def goto_event(self, event_id: str) -> dict[str, Any] | None:
         """Move to the event with this id; clears the filters if they hide it."""
         index = self._index.event_of_id(event_id, self.name)
-        if (
-            not len(self._visible)
-            or self._visible[min(np.searchsorted(self._visible, index), len(self._visible) - 1)]
-            != index
-        ):
+        visible = self._visible
+        pos = int(np.searchsorted(visible, index))
+        if pos >= len(visible) or visible[pos] != index:
             self.filters = {"key": None, "event_type": None, "action": None}
             self._visible = np.arange(self.num_events)
         self._move_to(index)

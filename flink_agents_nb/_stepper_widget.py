@@ -87,9 +87,10 @@ class StepperWidget:
         self._restore_filters()
         for control in (self.key_filter, self.type_filter, self.action_filter):
             control.observe(self._on_filter, names="value")
-        bp_options = [(f"event type {t}", ("event_type", t)) for t in s.event_types] + [
-            (f"action {a}", ("action", a)) for a in s.actions
+        bp_options: list[tuple[str, tuple[str, str] | None]] = [
+            (f"event type {t}", ("event_type", t)) for t in s.event_types
         ]
+        bp_options += [(f"action {a}", ("action", a)) for a in s.actions]
         self.bp_choice = w.Dropdown(
             options=bp_options or [("(none)", None)], description="break at"
         )

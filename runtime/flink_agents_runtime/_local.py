@@ -13,7 +13,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Any
+from typing import Any, TypeVar
 
 from flink_agents_runtime._agent import Agent
 from flink_agents_runtime._config import AgentConfiguration
@@ -62,6 +62,9 @@ def _records(inputs: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         yield key, value
 
 
+_Builder = TypeVar("_Builder", bound="LocalAgentBuilder")
+
+
 class LocalAgentBuilder:
     """An input bound to an agent; ``execute()`` runs it (Flink Agents' ``AgentBuilder``)."""
 
@@ -71,7 +74,7 @@ class LocalAgentBuilder:
         self._agent: Agent | None = None
         self._outputs: list[Any] | None = None  # filled by execute once to_list() asked
 
-    def apply(self, agent: Agent) -> LocalAgentBuilder:
+    def apply(self: _Builder, agent: Agent) -> _Builder:
         """Bind ``agent`` (compiled when the run starts, so later edits are picked up)."""
         if self._agent is not None:
             raise FlinkAgentsError("this builder already has an agent; call from_list again")
