@@ -159,8 +159,11 @@ class _Columns:
         recs: list[Any] = []
         lines: list[int] = []
         for rec, line in zip(chunk.records, chunk.lines, strict=True):
-            if type(rec) is LogRecord or type(rec) is dict:
-                recs.append(as_record(rec) if isinstance(rec, dict) else rec)
+            if type(rec) is LogRecord:
+                recs.append(rec)
+                lines.append(line)
+            elif type(rec) is dict:
+                recs.append(as_record(rec))
                 lines.append(line)
             else:
                 reason = f"not an event-log record (a JSON {type(rec).__name__}, not an object)"

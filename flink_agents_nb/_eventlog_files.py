@@ -108,9 +108,10 @@ class LogProblem:
 
 @dataclass
 class FileRecords:
-    """What one file held: parsed records (:data:`LogRecord`, or other JSON values for
-    lines that are not objects), their 1-based lines, and which records' raw text mentions
-    token usage (``hints``: record positions, ``None`` = check all)."""
+    """What one file held: parsed records (:data:`LogRecord`; dicts from pretty-printed
+    files; other JSON values where a record is not an object), their 1-based lines, and
+    which records' raw text mentions token usage (``hints``: record positions, ``None`` =
+    check all)."""
 
     file: str
     records: list[Any]
@@ -304,7 +305,7 @@ def _scan_multiline(name: str, data: bytes, problems: list[LogProblem]) -> FileR
                 )
                 pos = nxt.end()
                 continue
-            records.append(as_record(obj) if type(obj) is dict else obj)
+            records.append(obj)
             lines.append(line_of(pos))
             pos = after
             continue

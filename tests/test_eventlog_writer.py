@@ -524,3 +524,12 @@ def test_clock_formats_like_datetime_across_millisecond_and_second_boundaries() 
         assert clock.iso(ns) == expected
         sink.on_event(rt.EventRecord(seq, 0, "k", rt.Event(type="x", attributes={}), ns))
         assert sink.records[-1]["timestamp"] == expected
+
+
+def test_values_msgspec_refuses_are_still_written() -> None:
+    from flink_agents_runtime._eventlog_lines import encode_value
+
+    assert json.loads(encode_value({"a": "x\udcff"})) == {"a": "x\udcff"}  # \u escape
+    cyclic: dict[str, Any] = {"n": 1}
+    cyclic["self"] = cyclic
+    assert json.loads(encode_value(cyclic)) == "{'n': 1, 'self': {...}}"  # its str

@@ -98,18 +98,22 @@ Line = EventLine | ActionLine | msgspec.Raw
 
 
 def encode_value(value: Any) -> bytes:
-    """``value`` as compact JSON (no newline). Values msgspec refuses (lone surrogates,
-    recursion) go through the stdlib encoder (surrogates as ``\\uXXXX`` escapes)."""
+    """``value`` as compact JSON (no newline), never raising (see :func:`encode_refused`)."""
     try:
         return _encode(value)
-    except _ENCODE_ERRORS:
-        return _stdlib(value).encode("utf-8")
-    except RecursionError:
-        return _stdlib(str(value)).encode("utf-8")
+    except Exception:
+        return encode_refused(value)
 
 
-def _stdlib(value: Any) -> str:
-    return json.dumps(value, default=_default, separators=(",", ":"))
+def encode_refused(value: Any) -> bytes:
+    """``value``, which msgspec refused, as compact JSON: the stdlib encoder writes lone
+    surrogates as ``\\uXXXX`` escapes; what it cannot encode either (a cycle, a tuple as a
+    key) is written as its ``str``."""
+    try:
+        text = json.dumps(value, default=_default, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(str(value))
+    return text.encode("utf-8")
 
 
 def as_dict(line: EventLine | ActionLine) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from flink_agents_runtime._eventlog_lines import (
     EventLine,
     Raw,
     as_dict,
+    encode_refused,
     encode_value,
 )
 from flink_agents_runtime._eventlog_lines import _encode as _encode_fast
@@ -154,7 +155,7 @@ class EventLogSink:
         try:
             encoded = _encode_fast(attrs)
         except Exception:
-            encoded = encode_value(attrs)
+            encoded = encode_refused(attrs)
         if level == STANDARD and self._checked:
             size = len(encoded)
             if (
