@@ -14,9 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from openai_server import OpenAIServer, ask_and_answer_agent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.helpers
 
 from flink_agents_runtime import (
     Agent,
@@ -24,6 +22,7 @@ from flink_agents_runtime import (
     OpenAIChatModelConnection,
     ResourceDescriptor,
 )
+from tests.helpers.openai_server import OpenAIServer, ask_and_answer_agent
 
 
 def agent(url: str) -> Agent:

@@ -84,7 +84,7 @@ def make_logs(directory: Path, records: int) -> None:
 
 _OURS = """
 import resource, sys, time
-from flink_agents_nb._eventlog_reader import read_event_log
+from flink_agents_nb.eventlog._reader import read_event_log
 t = time.perf_counter()
 log = read_event_log(sys.argv[1])
 dt = time.perf_counter() - t

@@ -17,9 +17,9 @@ import time
 from pyflink.datastream import StreamExecutionEnvironment
 
 from flink_agents_runtime import Agent, InputEvent, OutputEvent, action
-from flink_agents_runtime._config import AgentConfiguration
-from flink_agents_runtime._flink import RemoteExecutionEnvironment, python_settings
-from flink_agents_runtime._flink._remote import pair_key, pair_value
+from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment, python_settings
+from flink_agents_runtime.drivers.flink._remote import pair_key, pair_value
 
 
 class Echo(Agent):

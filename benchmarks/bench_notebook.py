@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb._frames import RECORD_COLUMNS
+from flink_agents_nb.run._frames import RECORD_COLUMNS
 
 
 def synthetic_frame(events: int = 1_000_000, keys: int = 1000, seed: int = 7) -> pd.DataFrame:
@@ -149,8 +149,8 @@ def _ms(fn: object, repeat: int = 5) -> float:
 
 
 def main() -> None:
-    from flink_agents_nb._charts import dashboard
-    from flink_agents_nb._stepper import Stepper
+    from flink_agents_nb.charts._dashboard import dashboard
+    from flink_agents_nb.stepper._stepper import Stepper
 
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     t = time.perf_counter()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent))  # the repository, for tests.helpers
 
 
 def charge(n: int) -> str:
@@ -65,7 +65,7 @@ def bench_local(inputs: int) -> None:
     )
     print(f"  sqlite store                     {rate:>10,.0f} inputs/s   ({rate / base:.2f}x)")
     if shutil.which("redis-server"):
-        from redis_server import redis_server
+        from tests.helpers.redis_server import redis_server
 
         with redis_server(work) as url:
             rate = local_rate(

@@ -7,24 +7,24 @@ layer (DataFrame I/O, runs as DataFrames). It never imports pyflink or starts a 
 
 from __future__ import annotations
 
-from flink_agents_nb._cluster import FlinkJob, submit
-from flink_agents_nb._costs import token_usage
-from flink_agents_nb._diff import RunDiff, diff
-from flink_agents_nb._environment import (
+from flink_agents_nb.charts._live import LiveChart
+from flink_agents_nb.eventlog._reader import EventLog, read_event_log
+from flink_agents_nb.flink._cluster import FlinkJob, submit
+from flink_agents_nb.flink._export import export_job
+from flink_agents_nb.flink._promote import ParityReport, PromotedRun, promote
+from flink_agents_nb.inspector._inspector import Inspector, inspect
+from flink_agents_nb.run._costs import token_usage
+from flink_agents_nb.run._diff import RunDiff, diff
+from flink_agents_nb.run._environment import (
     AgentsExecutionEnvironment,
     NotebookAgentBuilder,
     NotebookEnvironment,
     frame_to_records,
     local,
 )
-from flink_agents_nb._eventlog_reader import EventLog, read_event_log
-from flink_agents_nb._export import export_job
-from flink_agents_nb._frames import RECORD_COLUMNS
-from flink_agents_nb._inspect import Inspector, inspect
-from flink_agents_nb._live import LiveChart
-from flink_agents_nb._promote import ParityReport, PromotedRun, promote
-from flink_agents_nb._run import Run
-from flink_agents_nb._stepper import Breakpoint, Stepper, StepView
+from flink_agents_nb.run._frames import RECORD_COLUMNS
+from flink_agents_nb.run._run import Run
+from flink_agents_nb.stepper._stepper import Breakpoint, Stepper, StepView
 from flink_agents_runtime import (
     ActionFailedError,
     ActionStateStoreError,

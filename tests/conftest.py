@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import pytest
 
@@ -11,14 +10,7 @@ import pytest
 os.environ.setdefault("PLOTLY_RENDERER", "plotly_mimetype")
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No FLINK_AGENTS_NB_* or FLINK_CONF_DIR from the developer's shell leaks into a test."""
     for name in list(os.environ):
@@ -29,7 +21,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def flink_cluster():  # type: ignore[no-untyped-def]
     """A standalone Flink cluster on 127.0.0.1 (pyflink wheel scripts), stopped at the end."""
-    from flink_cluster import StandaloneCluster
+    from tests.helpers.flink_cluster import StandaloneCluster
 
     cluster = StandaloneCluster().start()
     try:

@@ -6,7 +6,19 @@ Its API follows Apache Flink Agents' Python API (0.3.1).
 
 from __future__ import annotations
 
-from flink_agents_runtime._agent import (
+from flink_agents_runtime._errors import (
+    ActionFailedError,
+    ActionStateStoreError,
+    AgentDefinitionError,
+    ConfigError,
+    EventAttributeError,
+    FlinkAgentsError,
+    FlinkUnavailableError,
+    InputError,
+    MemoryAccessError,
+    ResourceError,
+)
+from flink_agents_runtime.api._agent import (
     ActionSpec,
     Agent,
     ResourceType,
@@ -16,7 +28,17 @@ from flink_agents_runtime._agent import (
     prompt,
     tool,
 )
-from flink_agents_runtime._chat import (
+from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
+from flink_agents_runtime.api._memory import MemoryObject
+from flink_agents_runtime.api._metrics import (
+    Counter,
+    Gauge,
+    Histogram,
+    Meter,
+    MetricGroup,
+    MetricSnapshot,
+)
+from flink_agents_runtime.chat import (
     BaseChatModelConnection,
     ChatMessage,
     ChatModelError,
@@ -38,46 +60,24 @@ from flink_agents_runtime._chat import (
     ToolResponseEvent,
     count_tokens,
 )
-from flink_agents_runtime._config import AgentConfiguration
-from flink_agents_runtime._context import DurableCall, RunnerContext
-from flink_agents_runtime._core import ExecutionCore, InputTask
-from flink_agents_runtime._environment import AgentsExecutionEnvironment
-from flink_agents_runtime._errors import (
-    ActionFailedError,
-    ActionStateStoreError,
-    AgentDefinitionError,
-    ConfigError,
-    EventAttributeError,
-    FlinkAgentsError,
-    FlinkUnavailableError,
-    InputError,
-    MemoryAccessError,
-    ResourceError,
-)
-from flink_agents_runtime._eventlog import (
+from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.config._options import OPTIONS, ConfigOption, env_var_name
+from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
+from flink_agents_runtime.drivers._filesink import add_file_sink, read_file_sink
+from flink_agents_runtime.drivers._local import LocalAgentBuilder, LocalExecutionEnvironment
+from flink_agents_runtime.engine._context import DurableCall, RunnerContext
+from flink_agents_runtime.engine._core import ExecutionCore, InputTask
+from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.eventlog._loggers import (
     EventLogger,
     EventLoggerConfig,
     EventLogWriteError,
     FileEventLogger,
     MemoryEventLogger,
 )
-from flink_agents_runtime._eventlog_sink import EventLogSink
-from flink_agents_runtime._events import Event, InputEvent, OutputEvent
-from flink_agents_runtime._filesink import add_file_sink, read_file_sink
-from flink_agents_runtime._local import LocalAgentBuilder, LocalExecutionEnvironment
-from flink_agents_runtime._memory import MemoryObject
-from flink_agents_runtime._metrics import (
-    Counter,
-    Gauge,
-    Histogram,
-    Meter,
-    MetricGroup,
-    MetricSnapshot,
-)
-from flink_agents_runtime._options import OPTIONS, ConfigOption, env_var_name
-from flink_agents_runtime._plan import AgentPlan
-from flink_agents_runtime._records import ActionRecord, EventRecord
-from flink_agents_runtime._run import Output, RunResult
+from flink_agents_runtime.eventlog._sink import EventLogSink
 
 __version__ = "0.1.0"
 
@@ -85,7 +85,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> object:
     # The Flink driver imports PyFlink: load it only when first asked for.
     if name in ("RemoteAgentBuilder", "RemoteExecutionEnvironment"):
-        from flink_agents_runtime import _flink
+        from flink_agents_runtime.drivers import flink as _flink
 
         return getattr(_flink, name)
     raise AttributeError(f"module 'flink_agents_runtime' has no attribute {name!r}")

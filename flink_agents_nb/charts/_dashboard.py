@@ -1,0 +1,261 @@
+"""Charts of a run or an event log (plotly ``go.Figure``), aggregated before plotting.
+
+Every chart takes anything with a record frame (``Run``, ``EventLog``, a frame; see
+:func:`~flink_agents_nb.run._source.record_frame_of`) and reduces it with numpy first (counts per
+time bucket, percentiles per action, token sums), so a million records become a few hundred
+points and plot in seconds. Names and keys from records are untrusted: every label and hover
+text is HTML-escaped (plotly renders a subset of HTML in labels).
+
+Units: time axes are seconds since the first record; durations are milliseconds; throughput
+is records per second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from flink_agents_nb._html import esc
+from flink_agents_nb.charts._tokens import token_table, token_title, token_traces, tokens
+from flink_agents_nb.charts._waterfall import (
+    label_waterfall,
+    slowest_input,
+    waterfall,
+    waterfall_traces,
+)
+from flink_agents_nb.run._source import elapsed_s, record_frame_of
+
+#: Time buckets per throughput chart (at most).
+MAX_BUCKETS = 120
+_NICE_S = (
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1,
+    2,
+    5,
+    10,
+    30,
+    60,
+    300,
+    600,
+    1800,
+    3600,
+)
+
+
+def _bucket_s(span_s: float) -> float:
+    for b in _NICE_S:
+        if span_s / b <= MAX_BUCKETS:
+            return b
+    return _NICE_S[-1] * max(1, int(span_s / (_NICE_S[-1] * MAX_BUCKETS)) + 1)
+
+
+# -- throughput ------------------------------------------------------------------------
+def throughput_traces(frame: pd.DataFrame) -> list[go.Scatter]:
+    """One line per event type (``event: T``) and per action (``action: A``): records per
+    second in each time bucket."""
+    t = elapsed_s(frame)
+    is_event = frame["record_type"].to_numpy() == "event"
+    label = np.where(is_event, frame["event_type"].to_numpy(), frame["action"].to_numpy())
+    codes, names = pd.factorize(pd.Series(label, dtype=object))
+    ok = ~np.isnan(t) & (codes >= 0)
+    if not ok.any():
+        return []
+    span = float(np.nanmax(t)) if len(t) else 0.0
+    b = _bucket_s(span)
+    nb = int(span // b) + 1
+    bucket = (t[ok] // b).astype(np.int64)
+    counts = np.bincount(codes[ok] * nb + bucket, minlength=len(names) * nb).reshape(-1, nb)
+    kinds = pd.Series(is_event[ok]).groupby(codes[ok]).first()
+    x = np.arange(nb) * b
+    width = np.full(nb, b)
+    width[-1] = max(span - (nb - 1) * b, b / 10)  # the last bucket is partly covered
+    traces = []
+    for code, name in enumerate(names):
+        kind = "event" if kinds.get(code, True) else "action"
+        label_text = f"{kind}: {esc(name)}"
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=counts[code] / width,
+                mode="lines",
+                name=label_text,
+                hovertemplate=f"{label_text}<br>t=%{{x:.3f}}s<br>%{{y:,.1f}}/s<extra></extra>",
+            )
+        )
+    return traces
+
+
+def throughput(source: Any) -> go.Figure:
+    """Events and actions per second over time, one line per event type and action."""
+    fig = go.Figure(throughput_traces(record_frame_of(source)))
+    fig.update_layout(
+        title="Throughput", xaxis_title="seconds since start", yaxis_title="records per second"
+    )
+    return fig
+
+
+# -- latency ---------------------------------------------------------------------------
+def latency_stats(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per action: ``count``, ``mean``, ``min``, ``p25``, ``p50``, ``p75``, ``p95``, ``p99``,
+    ``max`` of ``duration_ms`` (all attempts)."""
+    acts = frame.loc[frame["record_type"] == "action", ["action", "duration_ms"]].dropna()
+    qs = [0.25, 0.5, 0.75, 0.95, 0.99]
+    if acts.empty:
+        return pd.DataFrame(
+            columns=["count", "mean", "min", "p25", "p50", "p75", "p95", "p99", "max"]
+        )
+    g = acts.groupby("action", sort=True)["duration_ms"]
+    q = g.quantile(qs).unstack()
+    q.columns = ["p25", "p50", "p75", "p95", "p99"]
+    out = pd.concat(
+        [
+            g.count().rename("count"),
+            g.mean().rename("mean"),
+            g.min().rename("min"),
+            q,
+            g.max().rename("max"),
+        ],
+        axis=1,
+    )
+    return out
+
+
+def latency_traces(frame: pd.DataFrame) -> list[Any]:
+    """A box per action from precomputed quartiles, plus p95/p99 markers; the hover shows
+    p50/p95/p99 and the count."""
+    stats = latency_stats(frame)
+    names = [esc(a) for a in stats.index]
+    hover = [
+        f"{n}<br>n={int(r['count'])}<br>p50={r['p50']:.3f} ms<br>p95={r['p95']:.3f} ms"
+        f"<br>p99={r['p99']:.3f} ms<br>max={r['max']:.3f} ms"
+        for n, (_, r) in zip(names, stats.iterrows(), strict=True)
+    ]
+    box = go.Box(
+        x=names,
+        q1=stats["p25"],
+        median=stats["p50"],
+        q3=stats["p75"],
+        lowerfence=stats["min"],
+        upperfence=stats["max"],
+        mean=stats["mean"],
+        name="duration",
+        boxpoints=False,
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    p95 = go.Scatter(
+        x=names,
+        y=stats["p95"],
+        mode="markers",
+        name="p95",
+        marker_symbol="diamond",
+        text=hover,
+        hovertemplate="%{text}<extra>p95</extra>",
+    )
+    p99 = go.Scatter(
+        x=names,
+        y=stats["p99"],
+        mode="markers",
+        name="p99",
+        marker_symbol="x",
+        text=hover,
+        hovertemplate="%{text}<extra>p99</extra>",
+    )
+    return [box, p95, p99]
+
+
+def latency(source: Any) -> go.Figure:
+    """Action latency per action: box (min, quartiles, max) with p95/p99 markers, in ms."""
+    fig = go.Figure(latency_traces(record_frame_of(source)))
+    fig.update_layout(title="Action latency", yaxis_title="duration (ms)", yaxis_type="log")
+    return fig
+
+
+# -- dashboard -------------------------------------------------------------------------
+def dashboard(source: Any, prices: Any = None) -> go.Figure:
+    """Throughput, latency, tokens per model and the waterfall of the slowest input."""
+    frame = record_frame_of(source)
+    slow = slowest_input(frame)
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        subplot_titles=(
+            "throughput (records/s)",
+            "action latency (ms)",
+            "tokens per model",
+            f"waterfall of the slowest input ({slow})",
+        ),
+    )
+    for tr in throughput_traces(frame):
+        fig.add_trace(tr, row=1, col=1)
+    for tr in latency_traces(frame):
+        fig.add_trace(tr, row=1, col=2)
+    for tr, col in token_traces(frame, prices):
+        if col == 2:
+            fig.add_trace(tr, row=2, col=1)
+    wf = waterfall_traces(frame, input_seq=slow) if slow is not None else []
+    for tr in wf:
+        fig.add_trace(tr, row=2, col=2)
+    label_waterfall(fig, wf, row=2, col=2)
+    fig.update_yaxes(type="log", row=1, col=2)
+    n_ev = int((frame["record_type"] == "event").sum())
+    title = f"{n_ev:,} events, {len(frame) - n_ev:,} actions. {token_title(frame, prices)}"
+    fig.update_layout(title=title, barmode="stack", height=750)
+    return fig
+
+
+class PlotAccessor:
+    """``run.plot.<chart>()``: the charts of one source (a ``Run`` or an ``EventLog``)."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+
+    def throughput(self) -> go.Figure:
+        """See :func:`throughput`."""
+        return throughput(self._source)
+
+    def latency(self) -> go.Figure:
+        """See :func:`latency`."""
+        return latency(self._source)
+
+    def tokens(self, prices: Any = None) -> go.Figure:
+        """See :func:`tokens`."""
+        return tokens(self._source, prices)
+
+    def waterfall(self, key: Any = None, input_seq: Any = None) -> go.Figure:
+        """See :func:`waterfall`."""
+        return waterfall(self._source, key, input_seq)
+
+    def dashboard(self, prices: Any = None) -> go.Figure:
+        """See :func:`dashboard`."""
+        return dashboard(self._source, prices)
+
+
+__all__ = [
+    "MAX_BUCKETS",
+    "PlotAccessor",
+    "dashboard",
+    "latency",
+    "latency_stats",
+    "latency_traces",
+    "slowest_input",
+    "throughput",
+    "throughput_traces",
+    "token_table",
+    "token_traces",
+    "tokens",
+    "waterfall",
+    "waterfall_traces",
+]

@@ -1,0 +1,119 @@
+"""The waterfall chart: one input's (or key's) actions as bars on a time axis, by lineage.
+
+Times are milliseconds since the input arrived; each action's label is indented by the
+lineage depth of the event it handled. Labels and hovers are HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from flink_agents_nb._html import esc
+from flink_agents_nb.run._source import elapsed_s, record_frame_of
+
+
+def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None) -> list[Any]:
+    """Bars of the actions of one input (``input_seq``) or one key's inputs (``key``; default:
+    the first input), on a time axis in ms, indented by lineage depth, plus event markers."""
+    sel = _select_input(frame, key, input_seq)
+    if sel.empty:
+        return []
+    t = elapsed_s(sel)
+    t0 = np.nanmin(t)
+    start_ms = (t - t0) * 1000
+    is_event = (sel["record_type"] == "event").to_numpy()
+    depth: dict[Any, int] = {}
+    for eid, up in zip(sel["event_id"][is_event], sel["upstream_event_id"][is_event], strict=True):
+        depth[eid] = depth.get(up, -1) + 1 if isinstance(up, str) else 0
+    labels: list[str] = []
+    bases: list[float] = []
+    widths: list[float] = []
+    hover: list[str] = []
+    ev_y: list[float] = []
+    ev_x: list[float] = []
+    ev_hover: list[str] = []
+    for i, (_, r) in enumerate(sel.iterrows()):
+        d = depth.get(r["event_id"], 0)
+        if is_event[i]:
+            ev_y.append(len(labels) - 0.5 if labels else 0)
+            ev_x.append(start_ms[i])
+            ev_hover.append(f"event {esc(r['event_type'])} (key {esc(r['key'])})")
+            continue
+        labels.append("· " * d + esc(r["action"]))
+        bases.append(start_ms[i])
+        widths.append(float(r["duration_ms"]) if pd.notna(r["duration_ms"]) else 0.0)
+        hover.append(
+            f"{esc(r['action'])} on {esc(r['event_type'])}<br>"
+            f"{widths[-1]:.3f} ms, {esc(r['status'])}"
+        )
+    y = list(range(len(labels)))
+    bars = go.Bar(
+        y=y,
+        x=widths,
+        base=bases,
+        orientation="h",
+        name="actions",
+        text=hover,
+        hovertemplate="%{text}<extra></extra>",
+        textposition="none",
+    )
+    marks = go.Scatter(
+        x=ev_x,
+        y=ev_y,
+        mode="markers",
+        name="events sent",
+        marker_symbol="diamond",
+        text=ev_hover,
+        hovertemplate="%{text}<br>t=%{x:.3f} ms<extra></extra>",
+    )
+    bars.meta = {"ticktext": labels}
+    return [bars, marks]
+
+
+def _select_input(frame: pd.DataFrame, key: Any, input_seq: Any) -> pd.DataFrame:
+    if input_seq is not None:
+        return frame[frame["input_seq"] == input_seq]
+    if key is not None:
+        keys = frame["key"]
+        return frame[(keys == key) | (keys.astype(str) == str(key))]
+    if frame.empty:
+        return frame
+    return frame[frame["input_seq"] == frame["input_seq"].iloc[0]]
+
+
+def waterfall(source: Any, key: Any = None, input_seq: Any = None) -> go.Figure:
+    """Each action of one input (or key) as a bar on a time axis, nested by lineage."""
+    traces = waterfall_traces(record_frame_of(source), key, input_seq)
+    fig = go.Figure(traces)
+    label_waterfall(fig, traces)
+    what = (
+        f"input {input_seq}"
+        if input_seq is not None
+        else (f"key {esc(key)}" if key is not None else "first input")
+    )
+    fig.update_layout(title=f"Waterfall of {what}", xaxis_title="ms since the input arrived")
+    return fig
+
+
+def label_waterfall(fig: go.Figure, traces: list[Any], **where: Any) -> None:
+    """Put the action labels of :func:`waterfall_traces` on the y axis (``where``: subplot)."""
+    if traces:
+        labels = traces[0].meta["ticktext"]
+        fig.update_yaxes(
+            tickvals=list(range(len(labels))), ticktext=labels, autorange="reversed", **where
+        )
+
+
+def slowest_input(frame: pd.DataFrame) -> Any:
+    """The ``input_seq`` whose actions took longest in total (``None`` without actions)."""
+    acts = frame[frame["record_type"] == "action"]
+    if acts.empty:
+        return None
+    seqs = acts["input_seq"].to_numpy(dtype=np.int64, na_value=-1)
+    ok = seqs >= 0
+    totals = np.bincount(seqs[ok], weights=acts["duration_ms"].fillna(0).to_numpy()[ok])
+    return int(np.argmax(totals))

@@ -1,0 +1,1 @@
+"""The flink-agents-nb command line: quickstart and logs."""

@@ -1,0 +1,61 @@
+"""``flink-agents-nb logs PATH [--tree KEY] [--json]``: summarise an event log.
+
+Prints events per type and per key, the time span, token usage and every problem (records
+that could not be read, broken causal links); ``--tree KEY`` draws the causal tree of each
+input of ``KEY`` instead; ``--json`` prints the same as one JSON document.
+
+Exit codes: 0 read (problems are reported, not errors), 2 no such path or no tree for KEY.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from flink_agents_nb.eventlog._reader import read_event_log
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
+        log = read_event_log(args.path)
+    except FileNotFoundError as exc:
+        print(f"flink-agents-nb logs: {exc}", file=sys.stderr)
+        return 2
+    if args.tree is not None:
+        trees = log.trees(key=args.tree)
+        if not trees:
+            print(
+                f"flink-agents-nb logs: no input with key {args.tree!r} in {args.path}",
+                file=sys.stderr,
+            )
+            return 2
+        if args.json:
+            print(json.dumps({"key": args.tree, "trees": [t.to_dict() for t in trees]}))
+        else:
+            print(log.tree_text(key=args.tree))
+        return 0
+    if args.json:
+        doc: dict[str, Any] = log.summary()
+        doc["problems"] = [p.to_dict() for p in log.problems]
+        print(json.dumps(doc, default=str))
+    else:
+        print(log.summary_text(max_rows=args.max_rows))
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``logs`` subcommand."""
+    parser = subparsers.add_parser(
+        "logs",
+        help="summarise an event log (file or directory)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    parser.add_argument("path", help="an event-log file or a directory of them")
+    parser.add_argument("--tree", metavar="KEY", help="draw the causal tree of KEY's inputs")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--max-rows", type=int, default=20, help="rows per section of the text summary"
+    )
+    parser.set_defaults(func=_main)

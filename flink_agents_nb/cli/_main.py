@@ -1,0 +1,39 @@
+"""The ``flink-agents-nb`` command line: ``quickstart`` and ``logs``.
+
+Each subcommand lives in its own module and registers itself in :data:`COMMANDS` through
+``add_parser(subparsers)``; this module only dispatches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    from flink_agents_nb.cli import _quickstart
+
+    parser = argparse.ArgumentParser(
+        prog="flink-agents-nb",
+        description="Develop event-driven AI agents in Jupyter, run them on Apache Flink.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _quickstart.add_parser(sub)
+    try:
+        from flink_agents_nb.cli import _logs as _logs_cli
+    except ImportError:  # the logs command ships with the event-log reader
+        pass
+    else:
+        _logs_cli.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

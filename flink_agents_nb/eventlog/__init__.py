@@ -1,0 +1,1 @@
+"""Reading event logs (ours and Flink Agents') into frames: files, columns, lineage trees."""

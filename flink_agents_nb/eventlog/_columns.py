@@ -1,0 +1,360 @@
+"""Turning parsed event-log records into the columns of ``EventLog.frame``.
+
+See :mod:`flink_agents_nb.eventlog._reader` for the columns and their meaning. Records are
+processed chunk by chunk, column-wise: C-speed passes (msgspec's ``astuple``, pandas'
+``to_object_array_tuples``) lay a chunk's records out as a 2-D object array of the fields any
+accepted shape uses (a missing field is NaN, a JSON ``null`` is ``None``), and every column
+is then derived from it with vectorised operations. Only the rare shapes need per-record
+Python work: Flink Agents 0.3.1 nested records (flattened first), records that are not
+objects (reported), action attributes (one dict per action) and token usage (only for
+records whose text mentions tokens).
+Repeated strings are shared to keep memory down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import numpy as np
+import pandas as pd
+from pandas._libs.lib import to_object_array_tuples
+
+from flink_agents_nb.eventlog._files import (
+    MISSING,
+    RECORD_FIELDS,
+    FileRecords,
+    LogProblem,
+    LogRecord,
+    as_record,
+    present_fields,
+)
+from flink_agents_nb.run._frames import RECORD_COLUMNS, find_token_usage
+
+try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
+    from pandas._libs.lib import dicts_to_array as _dicts_to_array
+except ImportError:  # pragma: no cover - a pandas without it: the same in Python
+
+    def _dicts_to_array(dicts: list[dict[str, Any]], columns: list[str]) -> np.ndarray:
+        out = np.empty((len(dicts), len(columns)), dtype=object)
+        for j, name in enumerate(columns):
+            out[:, j] = [d.get(name, np.nan) for d in dicts]
+        return out
+
+
+COLUMNS = RECORD_COLUMNS
+_astuple = msgspec.structs.astuple
+
+_NESTED_SKIP = {"eventType", "eventClass", "id", "attributes", "type", "sourceTimestamp"}
+_ACTION_FIELDS = ("attempt", "error", "sentEventIds", "memoryWrites")
+
+
+def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
+    """A Flink Agents 0.3.1 nested record as a flat one."""
+    event = rec["event"]
+    attrs = event.get("attributes")
+    attrs = dict(attrs) if isinstance(attrs, dict) else {}
+    for name, value in event.items():  # old Python events keep fields beside attributes
+        if name not in _NESTED_SKIP and name not in attrs:
+            attrs[name] = value
+    return {
+        "timestamp": rec.get("timestamp"),
+        "recordType": "event",
+        "eventId": event.get("id"),
+        "eventType": event.get("eventType") or event.get("type") or rec.get("eventType"),
+        "upstreamEventId": event.get("upstreamEventId", rec.get("upstreamEventId")),
+        "upstreamActionName": event.get("upstreamActionName", rec.get("upstreamActionName")),
+        "eventAttributes": attrs,
+        "key": rec.get("key"),
+        "jobId": rec.get("jobId"),
+        "taskName": rec.get("taskName"),
+        "subtaskIndex": rec.get("subtaskIndex", rec.get("subtaskId")),
+    }
+
+
+_FIELDS = RECORD_FIELDS
+_F = {name: j for j, name in enumerate(_FIELDS)}
+#: Object columns taken as they are: column name -> record field.
+_PLAIN = {
+    "job": "jobId",
+    "task": "taskName",
+    "key": "key",
+    "event_id": "eventId",
+    "event_type": "eventType",
+    "upstream_event_id": "upstreamEventId",
+    "upstream_action": "upstreamActionName",
+    "action": "actionName",
+    "status": "status",
+    "error": "error",
+}
+#: Columns whose values repeat a lot: their equal strings are made one object (memory).
+_SHARED = ("record_type", "job", "task", "key", "event_type", "upstream_action", "action",
+           "status")  # fmt: skip
+_INTS = ("subtask", "seq", "input_seq", "attempt", "prompt_tokens", "completion_tokens")
+_NOT_OBJECTS = (*_INTS, "timestamp", "duration_ms", "file", "line")
+_OBJECTS = tuple(c for c in COLUMNS if c not in _NOT_OBJECTS)
+
+
+def _absent(column: np.ndarray) -> np.ndarray:
+    """Where a table column has no value: the field was missing (NaN), not ``null``."""
+    return pd.isna(column) & (column != None)  # noqa: E711 - elementwise, not identity
+
+
+class _Columns:
+    """Column arrays accumulated chunk by chunk (each chunk's records are freed after it)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self.files: list[str] = []
+
+    def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
+        recs, lines, hints = chunk.records, chunk.lines, chunk.hints
+        if not recs:
+            return
+        if len(set(map(type, recs))) != 1 or type(recs[0]) is not LogRecord:
+            recs, lines = self._objects_only(chunk, problems)
+            hints = None
+            if not recs:
+                return
+        table = to_object_array_tuples(list(map(_astuple, recs)))
+        rtypes = table[:, _F["recordType"]]
+        known = (rtypes == "event") | (rtypes == "action")
+        has_event = ~pd.isna(table[:, _F["event"]])
+        if has_event.any() or not known.all():  # other shapes: look at those one by one
+            keep = np.ones(len(recs), dtype=bool)
+            fixed: list[dict[str, Any]] = []
+            fixed_rows: list[int] = []
+            for i in (has_event | ~known).nonzero()[0].tolist():
+                rec = recs[i]
+                if type(rec.event) is dict:
+                    fixed.append(_from_nested(present_fields(rec)))
+                    fixed_rows.append(i)
+                    continue
+                if rec.eventType is MISSING and rec.recordType is MISSING:
+                    reason = "not an event-log record (no eventType, recordType or event)"
+                    problems.append(LogProblem(chunk.file, lines[i], reason))
+                    keep[i] = False
+            if fixed:
+                table[fixed_rows] = _dicts_to_array(fixed, list(_FIELDS))
+            if not keep.all():
+                table = table[keep]
+                lines = np.asarray(lines, dtype=np.int64)[keep]
+                hints = None
+                if not len(table):
+                    return
+        del recs  # the records themselves are no longer needed
+        if chunk.file not in self.files:
+            self.files.append(chunk.file)
+        code = self.files.index(chunk.file)
+        self.parts["file"].append(np.full(len(table), code, dtype=np.int32))
+        self.parts["line"].append(np.asarray(lines, dtype=np.int64))
+        self._extract(table, hints)
+
+    @staticmethod
+    def _objects_only(
+        chunk: FileRecords, problems: list[LogProblem]
+    ) -> tuple[list[Any], list[int]]:
+        """The chunk's records that are JSON objects, as :data:`LogRecord` (the others are
+        reported)."""
+        recs: list[Any] = []
+        lines: list[int] = []
+        for rec, line in zip(chunk.records, chunk.lines, strict=True):
+            if type(rec) is LogRecord:
+                recs.append(rec)
+                lines.append(line)
+            elif type(rec) is dict:
+                recs.append(as_record(rec))
+                lines.append(line)
+            else:
+                reason = f"not an event-log record (a JSON {type(rec).__name__}, not an object)"
+                problems.append(LogProblem(chunk.file, line, reason))
+        return recs, lines
+
+    def _extract(self, table: np.ndarray, hints: list[int] | None) -> None:
+        p = self.parts
+        n = len(table)
+
+        def col(field: str) -> np.ndarray:
+            return table[:, _F[field]]
+
+        # Fallbacks apply where a field is missing, not where it is null.
+        attrs = col("eventAttributes").copy()
+        fallback = col("attributes")
+        if pd.notna(fallback).any():
+            missing = _absent(attrs)
+            attrs[missing] = fallback[missing]
+        subtask = col("subtaskIndex").copy()
+        alt = col("subtaskId")
+        if pd.notna(alt).any():
+            missing = _absent(subtask)
+            subtask[missing] = alt[missing]
+        # Missing fields are NaN in the table; the frame holds None for missing and null
+        # (shared columns get None from _shared).
+        attrs[pd.isna(attrs)] = None
+        rtypes = col("recordType")
+        is_event = rtypes == "event"
+        is_action = rtypes == "action"
+        if (is_event | is_action).all():  # ours: two values, no hashing needed
+            rtypes = np.full(n, "action", dtype=object)
+            rtypes[is_event] = "event"
+        else:  # ``recordType`` absent or odd: falsy -> event
+            rtypes = _shared(_objects([_none(value) or "event" for value in rtypes.tolist()]))
+            is_event = rtypes == "event"
+            is_action = rtypes == "action"
+        acts = is_action.nonzero()[0]
+        if len(acts):  # an action's attributes: its attempt, error, sent events and writes
+            fields = []
+            for name in _ACTION_FIELDS:
+                values = table[acts, _F[name]]
+                values[pd.isna(values)] = None
+                fields.append(values.tolist())
+            attrs[acts] = _objects(
+                [
+                    {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
+                    for a, e, s, m in zip(*fields, strict=True)
+                ]
+            )
+        prompt = np.full(n, np.nan)
+        completion = np.full(n, np.nan)
+        model = np.full(n, None, dtype=object)
+        for i in hints if hints is not None else is_event.nonzero()[0].tolist():
+            if not is_event[i]:
+                continue
+            found = find_token_usage(attrs[i])
+            if found is not None:
+                prompt[i], completion[i] = _to_float(found[0]), _to_float(found[1])
+                model[i] = found[2]
+        p["timestamp"].append(_timestamps(col("timestamp").tolist()))
+        p["attributes"].append(attrs)
+        p["prompt_tokens"].append(prompt)
+        p["completion_tokens"].append(completion)
+        p["subtask"].append(_floats(subtask))
+        p["duration_ms"].append(_floats(col("durationNs")) / 1e6)
+        p["seq"].append(_floats(col("seq")))
+        p["input_seq"].append(_floats(col("inputSeq")))
+        p["attempt"].append(_floats(col("attempt")))
+        p["record_type"].append(rtypes)
+        p["model"].append(model)  # its strings are the attributes' own
+        for name, field in _PLAIN.items():
+            values = col(field)
+            p[name].append(_shared(values) if name in _SHARED else _nones(values))
+
+    def frame(self) -> pd.DataFrame:
+        p = self.parts
+        n = sum(len(part) for part in p["line"])
+        block = np.empty((len(_OBJECTS), n), dtype=object)  # one block: no consolidation copy
+        for j, name in enumerate(_OBJECTS):
+            if p[name]:
+                np.concatenate(p[name], out=block[j])
+            p[name] = []
+        frame = pd.DataFrame(block.T, columns=list(_OBJECTS), copy=False)
+        del block
+        for name in COLUMNS:
+            if name in _OBJECTS:
+                continue
+            parts = p[name]
+            if name == "timestamp":
+                stamps = np.concatenate(parts) if parts else np.zeros(0, "datetime64[ns]")
+                data: Any = pd.Series(stamps).dt.tz_localize("UTC").array
+            elif name == "file":
+                codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+                data = pd.Categorical.from_codes(codes, categories=self.files)
+            elif name == "line":
+                data = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+            elif name in _INTS:
+                data = _ints(np.concatenate(parts) if parts else np.zeros(0))
+            else:  # duration_ms
+                data = np.concatenate(parts) if parts else np.zeros(0)
+            p[name] = []
+            frame.insert(COLUMNS.index(name), name, data)
+        self.parts = {}
+        return _time_order(frame, frame["file"].cat.codes.to_numpy())
+
+
+def _timestamps(values: list[Any]) -> np.ndarray:
+    """Timestamps as naive UTC ``datetime64[ns]`` (NaT where missing or unparseable)."""
+    try:  # fast path: all ``...Z`` strings (ours, Flink Agents')
+        bare = [v[:-1] for v in values if v[-1] == "Z"]
+        if len(bare) == len(values):
+            return np.array(bare, dtype="datetime64[ns]")
+    except (TypeError, ValueError, IndexError):
+        pass
+    parsed = pd.to_datetime(
+        pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
+def _shared(values: np.ndarray) -> np.ndarray:
+    """``values`` (an object array) as a new one whose equal values are one object, with
+    ``None`` for NaN (missing)."""
+    if len(values):  # one string, maybe with gaps (job, task, action, status): no hashing
+        first, present, missing = values[0], values, None
+        if type(first) is not str:
+            missing = pd.isna(values)
+            present = values[~missing]
+            if not len(present):  # nothing but gaps (actions' columns in an events-only log)
+                return np.full(len(values), None, dtype=object)
+            first = present[0]
+        if type(first) is str and (present[:64] == first).all() and (present == first).all():
+            if missing is None:
+                return np.full(len(values), first, dtype=object)
+            out = np.full(len(values), None, dtype=object)
+            out[~missing] = first
+            return out
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists as keys): keep as they are
+        return _nones(values)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = uniques
+    table[-1] = None
+    return table[codes]
+
+
+def _nones(values: np.ndarray) -> np.ndarray:
+    """A copy of the object array ``values`` with ``None`` for NaN (missing)."""
+    out = values.copy()
+    out[pd.isna(out)] = None
+    return out
+
+
+def _none(value: Any) -> Any:
+    return None if isinstance(value, float) and value != value else value
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _floats(values: Any) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.array([_to_float(v) for v in values], dtype=np.float64)
+
+
+def _to_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
+def _ints(floats: np.ndarray) -> Any:
+    """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA."""
+    with np.errstate(invalid="ignore"):
+        mask = ~(np.isfinite(floats) & (np.abs(floats) < 2.0**63) & (floats == np.trunc(floats)))
+    values = np.where(mask, 0.0, floats).astype(np.int64)
+    return pd.arrays.IntegerArray(values, mask)
+
+
+def _time_order(frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
+    stamps[frame["timestamp"].isna().to_numpy()] = np.iinfo(np.int64).max
+    if len(stamps) < 2 or (np.all(stamps[1:] >= stamps[:-1]) and np.all(codes[1:] >= codes[:-1])):
+        return frame
+    order = np.lexsort((frame["line"].to_numpy(), codes, stamps))
+    return frame.take(order).reset_index(drop=True)

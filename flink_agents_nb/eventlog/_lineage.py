@@ -1,0 +1,261 @@
+"""Causal lineage over an event-log frame: each input's tree, and broken links as problems.
+
+A tree starts at an input event (an event record without ``upstream_event_id``). Under an
+event hang the action records that handled it (``event_id`` = the event's id, in record
+order); under an action hang the events it sent (``upstream_event_id`` = the handled event,
+``upstream_action`` = the action's name; with retries, under the attempt that succeeded).
+Logs without action records (Apache Flink Agents' own) get one node per sending action,
+without timing. Broken links: an event whose upstream event is not in the log, an action
+whose handled event is not in the log, and upstream chains that loop (cycles).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.eventlog._files import LogProblem
+from flink_agents_runtime.eventlog._lines import encode_value
+
+
+@dataclass
+class CausalNode:
+    """One node of a causal tree.
+
+    Attributes:
+        kind: ``"event"`` or ``"action"``.
+        row: position of its record in the frame (``-1`` for an action known only from the
+            events it sent).
+        name: the event type or the action name.
+        event_id: the event's id (events) or the handled event's id (actions).
+        status: actions: ``ok``/``failed``/``ignored`` (``None`` when unknown).
+        children: actions under an event, sent events under an action.
+    """
+
+    kind: str
+    row: int
+    name: str
+    event_id: Any = None
+    status: Any = None
+    children: list[CausalNode] = field(default_factory=list)
+
+    def walk(self) -> list[CausalNode]:
+        """This node and every descendant, depth first."""
+        out, stack = [], [self]
+        while stack:
+            node = stack.pop()
+            out.append(node)
+            stack.extend(reversed(node.children))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready nested dict."""
+        return {
+            "kind": self.kind,
+            "row": self.row,
+            "name": self.name,
+            "event_id": self.event_id,
+            "status": self.status,
+            "children": [c.to_dict() for c in self.children],
+        }
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def causal_trees(
+    frame: pd.DataFrame, key: Any = None, input_seq: int | None = None
+) -> list[CausalNode]:
+    """One tree per input event of ``key`` (all keys when ``None``), in record order.
+
+    ``key`` also matches by string form (``"7"`` finds key ``7``, as on a command line).
+    """
+    sub = frame
+    if key is not None:
+        keys = frame["key"]
+        mask = (keys == key) | (keys.map(lambda k: str(k) == str(key)))
+        sub = frame[mask.to_numpy(dtype=bool)]
+    if input_seq is not None:
+        sub = sub[(sub["input_seq"] == input_seq).fillna(False).to_numpy(dtype=bool)]
+    rows = sub.index.to_numpy()
+    rtype = sub["record_type"].to_numpy()
+    ids = sub["event_id"].to_numpy()
+    ups = sub["upstream_event_id"].to_numpy()
+    up_actions = sub["upstream_action"].to_numpy()
+    actions = sub["action"].to_numpy()
+    statuses = sub["status"].to_numpy()
+    types = sub["event_type"].to_numpy()
+    by_event: dict[Any, list[int]] = defaultdict(list)
+    by_parent: dict[Any, list[int]] = defaultdict(list)
+    roots: list[int] = []
+    for i in range(len(rows)):
+        if rtype[i] == "action":
+            by_event[ids[i]].append(i)
+        elif _missing(ups[i]):
+            roots.append(i)
+        else:
+            by_parent[ups[i]].append(i)
+
+    seen: set[Any] = set()
+
+    def event_node(i: int) -> CausalNode:
+        node = CausalNode("event", int(rows[i]), str(types[i]), ids[i])
+        eid = ids[i]
+        if _missing(eid) or eid in seen:
+            return node
+        seen.add(eid)
+        sent: dict[Any, list[int]] = defaultdict(list)
+        for j in by_parent.get(eid, ()):
+            sent[up_actions[j]].append(j)
+        owner: dict[Any, CausalNode] = {}
+        for j in by_event.get(eid, ()):
+            act = CausalNode("action", int(rows[j]), str(actions[j]), eid, statuses[j])
+            node.children.append(act)
+            name = actions[j]
+            if name not in owner or statuses[j] == "ok":
+                owner[name] = act
+        for name, js in sent.items():
+            known = owner.get(name)
+            if known is None:
+                label = "?" if _missing(name) else str(name)
+                known = owner[name] = CausalNode("action", -1, label, eid, None)
+                node.children.append(known)
+            known.children.extend(event_node(j) for j in js)
+        return node
+
+    return [event_node(i) for i in roots]
+
+
+def _preview(value: Any, width: int = 60) -> str:
+    try:
+        text = encode_value(value).decode()
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def render_trees(frame: pd.DataFrame, trees: list[CausalNode]) -> str:
+    """Draw ``trees`` as indented text: events with an attribute preview, actions with
+    status and duration."""
+    out: list[str] = []
+    for tree in trees:
+        _render(frame, tree, "", "", out)
+    return "\n".join(out)
+
+
+def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: list[str]) -> None:
+    if node.kind == "event":
+        row = frame.iloc[node.row]
+        text = f"{node.name} {_preview(row['attributes'])}"
+        if _missing(row["upstream_event_id"]):
+            text = f"{text}  (key {row['key']!r})"
+    elif node.row >= 0:
+        row = frame.iloc[node.row]
+        ms = row["duration_ms"]
+        timing = "" if pd.isna(ms) else f" {ms:.3f} ms"
+        text = f"action {node.name} [{node.status}]{timing}"
+        error = (row["attributes"] or {}).get("error")
+        if error:
+            text = f"{text}: {error}"
+    else:
+        text = f"action {node.name}"
+    out.append(lead + text)
+    for index, child in enumerate(node.children):
+        last = index == len(node.children) - 1
+        _render(
+            frame, child, rest + ("└─ " if last else "├─ "), rest + ("   " if last else "│  "), out
+        )
+
+
+def check_links(frame: pd.DataFrame) -> list[LogProblem]:
+    """Broken causal links: missing upstream events, actions on missing events, cycles.
+
+    Every id is hashed once: event ids, upstream ids and handled ids are numbered together
+    (``pd.factorize``), and the checks run on those numbers.
+    """
+    if frame.empty:
+        return []
+    problems: list[LogProblem] = []
+    is_event = (frame["record_type"] == "event").to_numpy()
+    ids = frame["event_id"].to_numpy()
+    ups = frame["upstream_event_id"].to_numpy()
+    has_id = pd.notna(ids)
+    ev_rows = (is_event & has_id).nonzero()[0]
+    up_rows = (is_event & pd.notna(ups)).nonzero()[0]
+    act_rows = (~is_event & has_id).nonzero()[0]
+    codes, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
+    ev_codes = codes[: len(ev_rows)]
+    up_codes = codes[len(ev_rows) : len(ev_rows) + len(up_rows)]
+    act_codes = codes[len(ev_rows) + len(up_rows) :]
+    known = np.zeros(len(uniques), dtype=bool)
+    known[ev_codes] = True
+    files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
+    for row in up_rows[~known[up_codes]]:
+        problems.append(
+            LogProblem(
+                str(files[row]),
+                int(lines[row]),
+                f"event {ids[row]} ({frame['event_type'].iat[row]}): upstream event "
+                f"{ups[row]} is not in the log (missing parent)",
+            )
+        )
+    for row in act_rows[~known[act_codes]]:
+        problems.append(
+            LogProblem(
+                str(files[row]),
+                int(lines[row]),
+                f"action {frame['action'].iat[row]} handled event {ids[row]}, "
+                "which is not in the log",
+            )
+        )
+    problems.extend(_cycles(frame, uniques, known, ev_rows, ev_codes, up_rows, up_codes))
+    return problems
+
+
+def _cycles(
+    frame: pd.DataFrame,
+    uniques: np.ndarray,
+    known: np.ndarray,
+    ev_rows: np.ndarray,
+    ev_codes: np.ndarray,
+    up_rows: np.ndarray,
+    up_codes: np.ndarray,
+) -> list[LogProblem]:
+    """Events whose upstream chain never reaches an input event (pointer doubling over the
+    id numbers of :func:`check_links`)."""
+    n = len(uniques)
+    if not len(ev_rows):
+        return []
+    code_of_row = np.full(len(frame), -1, dtype=np.int64)
+    code_of_row[ev_rows] = ev_codes
+    node_of = code_of_row[up_rows]
+    linked = (node_of >= 0) & known[up_codes]
+    parent = np.full(n + 1, n, dtype=np.int64)  # n: no (known) parent
+    parent[node_of[linked]] = up_codes[linked]
+    for _ in range(max(1, int(n).bit_length() + 1)):
+        parent = parent[parent]
+    looping = (parent[:n] != n).nonzero()[0]
+    if len(looping) == 0:
+        return []
+    first_row = np.full(n, -1, dtype=np.int64)
+    numbered, first = np.unique(ev_codes, return_index=True)
+    first_row[numbered] = ev_rows[first]  # the first event row of each id
+    files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
+    out = []
+    for node in looping:
+        row = int(first_row[node])
+        out.append(
+            LogProblem(
+                str(files[row]),
+                int(lines[row]),
+                f"event {uniques[node]}: its upstream chain loops (cycle) and never reaches "
+                "an input event",
+            )
+        )
+    return out

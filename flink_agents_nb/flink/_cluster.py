@@ -1,0 +1,241 @@
+"""Submit an agent to a running Flink cluster and follow it over Flink's REST API.
+
+``fa.submit(agent, data, rest_url="http://host:8081")`` (or ``promoted.submit(...)``) builds
+the same job as ``promote`` and submits it through PyFlink's remote executor (REST). The job
+reports outputs through its event log (the output event type is logged at VERBOSE), so the
+cluster's task managers must be able to write ``baseLogDir`` and this process to read it (a
+shared or local path). :class:`FlinkJob` shows the id and state, cancels, reads live metrics
+(the agent operator's, summed over subtasks) and, once finished, reads the job back as a
+:class:`Run`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from flink_agents_nb.run._run import Run
+from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
+from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime.api._events import OutputEvent
+
+TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED", "SUSPENDED"})
+
+
+def rest_url_from_config(config_file: str | os.PathLike[str] | None = None) -> str:
+    """``http://<rest.address>:<rest.port>`` from a Flink ``config.yaml`` (``config_file``,
+    else ``$FLINK_CONF_DIR/config.yaml``, else ``./conf/config.yaml``); keys flat or nested.
+    Raises :class:`FlinkAgentsError` when no file or no ``rest.address`` is found."""
+    candidates = [Path(config_file)] if config_file else []
+    if os.environ.get("FLINK_CONF_DIR"):
+        candidates.append(Path(os.environ["FLINK_CONF_DIR"]) / "config.yaml")
+    candidates.append(Path("conf") / "config.yaml")
+    for path in candidates:
+        if not path.is_file():
+            continue
+        data = yaml.safe_load(path.read_text()) or {}
+        rest = data.get("rest")
+        if not isinstance(rest, dict):
+            rest = {}
+        address = data.get("rest.address") or rest.get("address")
+        port = data.get("rest.port") or rest.get("port") or 8081
+        if address:
+            return f"http://{address}:{port}"
+    raise FlinkAgentsError(
+        "no cluster to submit to: pass rest_url='http://host:8081' or set rest.address and "
+        f"rest.port in a Flink config.yaml (looked in {[str(p) for p in candidates]})"
+    )
+
+
+class FlinkJob:
+    """A job submitted to a cluster.
+
+    Attributes:
+        job_id: Flink's job id.
+        name: the job name.
+        rest_url: the cluster's REST endpoint.
+        log_dir: where the job's subtasks write event logs and metric totals.
+    """
+
+    def __init__(
+        self, job_id: str, name: str, rest_url: str, log_dir: str, agent: str, config: Any
+    ) -> None:
+        self.job_id = job_id
+        self.name = name
+        self.rest_url = rest_url.rstrip("/")
+        self.log_dir = log_dir
+        self.agent = agent
+        self.config = config
+        self.samples: list[tuple[float, str, float]] = []
+        self._t0 = time.monotonic()
+
+    def _get(self, path: str) -> Any:
+        import httpx  # here, not at import: only cluster use pays for it
+
+        response = httpx.get(f"{self.rest_url}{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def state(self) -> str:
+        """The job's state (``RUNNING``, ``FINISHED``, ``FAILED``, ``CANCELED``, ...)."""
+        return str(self._get(f"/jobs/{self.job_id}")["state"])
+
+    def cancel(self) -> None:
+        """Ask the cluster to cancel the job (returns at once; see :meth:`wait`)."""
+        import httpx
+
+        httpx.patch(
+            f"{self.rest_url}/jobs/{self.job_id}?mode=cancel", timeout=10
+        ).raise_for_status()
+
+    def wait(self, timeout: float = 300.0, poll: float = 0.5) -> str:
+        """Wait until the job reaches a terminal state; returns it. Raises
+        :class:`FlinkAgentsError` (with the job's root exception) when it failed, and
+        ``TimeoutError`` after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.state()
+            if state in TERMINAL_STATES:
+                if state == "FAILED":
+                    root = self._get(f"/jobs/{self.job_id}/exceptions").get("root-exception", "")
+                    raise FlinkAgentsError(f"Flink job {self.job_id} failed: {root[:2000]}")
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {self.job_id} still {state} after {timeout}s")
+            time.sleep(poll)
+
+    def _agent_vertex(self) -> str | None:
+        for vertex in self._get(f"/jobs/{self.job_id}").get("vertices", []):
+            if "agent-" in vertex.get("name", ""):
+                return str(vertex["id"])
+        return None
+
+    def metrics(self) -> dict[str, float]:
+        """The agent's metrics now, summed over subtasks, by the names a local run uses
+        (empty when the job no longer runs: Flink serves metrics of running tasks only)."""
+        vertex = self._agent_vertex()
+        if vertex is None:
+            return {}
+        base = f"/jobs/{self.job_id}/vertices/{vertex}/subtasks/metrics"
+        ids = [m["id"] for m in self._get(base) if "agent-" in m["id"]]
+        if not ids:
+            return {}
+        values = self._get(f"{base}?get={','.join(ids)}&agg=sum")
+        out: dict[str, float] = {}
+        for item in values:
+            name = item["id"].split("agent-", 1)[1].split(".", 1)[-1]
+            out[name] = float(item.get("sum", 0))
+        now = time.monotonic() - self._t0
+        self.samples.extend((now, n, v) for n, v in out.items())
+        return dict(sorted(out.items()))
+
+    def watch(self, seconds: float = 10.0, interval: float = 1.0) -> pd.DataFrame:
+        """Sample :meth:`metrics` every ``interval`` s for ``seconds`` s (or until the job
+        ends); returns every sample so far as a frame ``t, metric, value``."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.state() not in TERMINAL_STATES:
+            self.metrics()
+            time.sleep(interval)
+        return pd.DataFrame(self.samples, columns=["t", "metric", "value"])
+
+    def chart(self, metric: str = "numOfEventProcessed") -> Any:
+        """A plotly line chart of the sampled ``metric`` (see :meth:`watch`)."""
+        import plotly.express as px
+
+        frame = pd.DataFrame(self.samples, columns=["t", "metric", "value"])
+        frame = frame[frame["metric"] == metric]
+        return px.line(frame, x="t", y="value", title=f"{metric} of job {self.job_id}")
+
+    def result(self, timeout: float = 300.0) -> Run:
+        """Wait for the job, then read it back (event log, metric totals) as a :class:`Run`."""
+        from flink_agents_runtime.drivers.flink._readback import read_job
+
+        self.wait(timeout)
+        back = read_job(self.log_dir, self.job_id)
+        wall = time.monotonic() - self._t0
+        return Run(back.run_result(self.job_id, self.agent, wall, self.config))
+
+    def __repr__(self) -> str:
+        return f"<FlinkJob {self.name} {self.job_id} on {self.rest_url}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        import httpx
+
+        try:
+            state = self.state()
+        except httpx.HTTPError as exc:
+            state = f"unknown ({type(exc).__name__})"
+        text = f"{self!r}: {state}"
+        link = f"{self.rest_url}/#/job/running/{self.job_id}/overview"
+        body = (
+            f"<b>Flink job {html.escape(self.name)}</b> <code>{self.job_id}</code>: "
+            f"{html.escape(state)} on "
+            f"<a href='{html.escape(link)}'>{html.escape(self.rest_url)}</a>"
+        )
+        return {"text/plain": text, "text/html": body}
+
+
+def submit(
+    agent: Agent,
+    data: Any,
+    rest_url: str | None = None,
+    *,
+    key: str | None = None,
+    value: str | None = None,
+    config_file: Any = None,
+    config: AgentConfiguration | Mapping[str, Any] | None = None,
+    log_dir: str | None = None,
+    job_name: str | None = None,
+) -> FlinkJob:
+    """Submit ``agent`` over ``data`` (as ``promote`` takes it, or ``(key, value)`` pairs) to
+    the cluster at ``rest_url`` (else from a Flink ``config.yaml``, see
+    :func:`rest_url_from_config`); returns at once with a :class:`FlinkJob`."""
+    from flink_agents_nb.flink._promote import input_pairs
+    from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
+    from flink_agents_runtime.drivers.flink._remote import (
+        cluster_environment,
+        job_failure,
+        pair_key,
+        pair_value,
+    )
+
+    url = (rest_url or rest_url_from_config()).rstrip("/")
+    import httpx
+
+    parsed = httpx.URL(url)
+    if isinstance(config, AgentConfiguration):
+        conf = config.copy()
+    else:
+        conf = AgentConfiguration.resolve(config_file, overrides=dict(config or {}))
+    directory = log_dir or conf.get("baseLogDir") or tempfile.mkdtemp(prefix="flink-agents-job-")
+    conf.set("baseLogDir", str(directory))
+    level_key = f"event-log.type.{OutputEvent.EVENT_TYPE}.level"
+    if level_key not in conf.explicit():
+        conf.set(level_key, "VERBOSE")  # outputs are read back from the log
+    if isinstance(data, list) and data and isinstance(data[0], tuple):
+        pairs = list(data)
+    else:
+        pairs = input_pairs(data, key, value)
+    env = cluster_environment(parsed.host, parsed.port or 8081)
+    agents_env = RemoteExecutionEnvironment(env, conf)
+    builder = agents_env.from_datastream(
+        env.from_collection(pairs), key_selector=pair_key, value_selector=pair_value
+    ).apply(agent)
+    builder._stream(emit=False).print()
+    name = job_name or f"agent-{AgentPlan.from_agent(agent).name}"
+    try:
+        client = agents_env.execute_async(name)
+    except Exception as exc:
+        if type(exc).__name__ != "Py4JJavaError":
+            raise
+        raise job_failure(exc, name) from None
+    job_id = str(client.get_job_id())
+    return FlinkJob(job_id, name, url, str(directory), AgentPlan.from_agent(agent).name, conf)

@@ -1,0 +1,3 @@
+"""Runs as DataFrames: the notebook environment, DataFrame sources, record frames, token costs
+and run diffs.
+"""

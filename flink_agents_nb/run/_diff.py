@@ -1,0 +1,153 @@
+"""``fa.diff(run_a, run_b)``: what moved between two runs ("I changed the prompt...").
+
+Works on anything with a record frame (``Run``, ``EventLog``, a frame). Event ids differ
+between runs, so events are compared by ``(key, event_type)`` counts; outputs by key (the
+``output`` attribute of ``_output_event`` records, in order); tokens per model; latency per
+action (p50/p95 of ``duration_ms``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from flink_agents_nb._html import STYLE, esc, table
+from flink_agents_nb.run._source import record_frame_of, source_name
+
+OUTPUT_EVENT = "_output_event"
+
+
+def _outputs(frame: pd.DataFrame) -> dict[Any, list[Any]]:
+    ev = frame[(frame["record_type"] == "event") & (frame["event_type"] == OUTPUT_EVENT)]
+    out: dict[Any, list[Any]] = {}
+    for key, attrs in zip(ev["key"], ev["attributes"], strict=True):
+        value = attrs.get("output") if isinstance(attrs, dict) else attrs
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _event_counts(frame: pd.DataFrame) -> pd.Series:
+    ev = frame[frame["record_type"] == "event"]
+    return ev.groupby([ev["key"].astype(str), ev["event_type"]]).size()
+
+
+def _tokens(frame: pd.DataFrame) -> pd.DataFrame:
+    ev = frame[frame["record_type"] == "event"]
+    g = ev.assign(model=ev["model"].fillna("(none)").astype(str)).groupby("model")
+    t = g[["prompt_tokens", "completion_tokens"]].sum()
+    return t[(t["prompt_tokens"] > 0) | (t["completion_tokens"] > 0)].astype("int64")
+
+
+@dataclass
+class RunDiff:
+    """The differences between run ``a`` and run ``b``.
+
+    Attributes:
+        outputs: per key: ``key``, ``a``, ``b`` (output lists), ``status`` (``"changed"``,
+            ``"same"``, ``"only in a"``, ``"only in b"``).
+        events: per ``(key, event_type)`` whose count differs: ``a``, ``b``, ``delta``
+            (b - a), ``change`` (``"added"`` or ``"missing"``).
+        tokens: per model: prompt/completion tokens in a and b and their deltas.
+        latency: per action: count, p50 and p95 (ms) in a and b, and the deltas of p50/p95.
+    """
+
+    name_a: str
+    name_b: str
+    outputs: pd.DataFrame
+    events: pd.DataFrame
+    tokens: pd.DataFrame
+    latency: pd.DataFrame
+
+    @property
+    def changed_keys(self) -> list[Any]:
+        """Keys whose outputs differ (or exist in one run only)."""
+        return list(self.outputs.loc[self.outputs["status"] != "same", "key"])
+
+    def summary(self) -> str:
+        """A few lines: outputs changed, events added/missing, token and latency deltas."""
+        o = self.outputs["status"].value_counts()
+        lines = [
+            f"diff {self.name_a} -> {self.name_b}: {int(o.get('changed', 0))} keys with changed "
+            f"outputs, {int(o.get('same', 0))} same, {int(o.get('only in a', 0))} only in a, "
+            f"{int(o.get('only in b', 0))} only in b",
+        ]
+        if len(self.events):
+            added = int(self.events.loc[self.events["delta"] > 0, "delta"].sum())
+            missing = int(-self.events.loc[self.events["delta"] < 0, "delta"].sum())
+            lines.append(f"events: {added} added, {missing} missing")
+        else:
+            lines.append("events: same types and counts per key")
+        if len(self.tokens):
+            dp = int(self.tokens["prompt_delta"].sum())
+            dc = int(self.tokens["completion_delta"].sum())
+            lines.append(f"tokens: prompt {dp:+,}, completion {dc:+,}")
+        for action, r in self.latency.iterrows():
+            lines.append(
+                f"latency {action}: p50 {r['p50_a']:.3f} -> {r['p50_b']:.3f} ms, "
+                f"p95 {r['p95_a']:.3f} -> {r['p95_b']:.3f} ms"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<RunDiff {self.summary().splitlines()[0]}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        lines = self.summary().splitlines()
+        changed = self.outputs[self.outputs["status"] != "same"].head(20)
+        parts = [
+            STYLE,
+            f"<div class='fanb-diff'><b>{esc(lines[0])}</b><ul>",
+            "".join(f"<li>{esc(line)}</li>" for line in lines[1:]),
+            "</ul>",
+        ]
+        if len(changed):
+            parts.append(table(changed.to_dict("records"), ["key", "status", "a", "b"]))
+        if len(self.events):
+            parts.append(
+                table(
+                    self.events.head(20).to_dict("records"),
+                    ["key", "event_type", "a", "b", "delta", "change"],
+                )
+            )
+        parts.append("</div>")
+        return {"text/plain": "\n".join(lines), "text/html": "".join(parts)}
+
+
+def diff(a: Any, b: Any) -> RunDiff:
+    """Compare two runs or logs (``a`` before, ``b`` after); see :class:`RunDiff`."""
+    fa, fb = record_frame_of(a), record_frame_of(b)
+    out_a, out_b = _outputs(fa), _outputs(fb)
+    rows = []
+    for key in list(out_a) + [k for k in out_b if k not in out_a]:
+        va, vb = out_a.get(key), out_b.get(key)
+        if va is None:
+            status = "only in b"
+        elif vb is None:
+            status = "only in a"
+        else:
+            status = "same" if va == vb else "changed"
+        rows.append({"key": key, "a": va, "b": vb, "status": status})
+    outputs = pd.DataFrame(rows, columns=["key", "a", "b", "status"])
+    ca, cb = _event_counts(fa), _event_counts(fb)
+    ev = pd.concat([ca.rename("a"), cb.rename("b")], axis=1).fillna(0).astype("int64")
+    ev["delta"] = ev["b"] - ev["a"]
+    ev = ev[ev["delta"] != 0].reset_index()
+    ev.columns = ["key", "event_type", "a", "b", "delta"]
+    ev["change"] = ev["delta"].map(lambda d: "added" if d > 0 else "missing")
+    ta, tb = _tokens(fa), _tokens(fb)
+    tok = pd.concat([ta.add_suffix("_a"), tb.add_suffix("_b")], axis=1).fillna(0).astype("int64")
+    if len(tok):
+        tok["prompt_delta"] = tok["prompt_tokens_b"] - tok["prompt_tokens_a"]
+        tok["completion_delta"] = tok["completion_tokens_b"] - tok["completion_tokens_a"]
+    else:
+        tok = tok.assign(prompt_delta=[], completion_delta=[])
+    from flink_agents_nb.charts._dashboard import latency_stats
+
+    la, lb = latency_stats(fa), latency_stats(fb)
+    cols = ["count", "p50", "p95"]
+    lat = pd.concat([la[cols].add_suffix("_a"), lb[cols].add_suffix("_b")], axis=1)
+    lat["p50_delta"] = lat["p50_b"] - lat["p50_a"]
+    lat["p95_delta"] = lat["p95_b"] - lat["p95_a"]
+    return RunDiff(source_name(a), source_name(b), outputs, ev, tok, lat)

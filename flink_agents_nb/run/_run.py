@@ -1,0 +1,207 @@
+"""``Run``: a local (or promoted) execution's result, as DataFrames.
+
+Wraps the runtime's plain :class:`~flink_agents_runtime.RunResult`; everything pandas lives
+here so the runtime stays lean.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from flink_agents_nb.run._frames import record_frame, token_usage_of
+from flink_agents_runtime import MetricSnapshot, RunResult
+
+
+def _rows(result: RunResult) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    job = result.run_id
+    for rec in result.events or ():
+        ev = rec.event
+        prompt, completion, model = token_usage_of(ev.attributes)
+        rows.append(
+            {
+                "record_type": "event",
+                "timestamp": rec.timestamp_ns,
+                "job": job,
+                "task": rec.task,
+                "subtask": rec.subtask,
+                "key": rec.key,
+                "seq": rec.seq,
+                "input_seq": rec.input_seq,
+                "event_id": ev.id,
+                "event_type": ev.type,
+                "upstream_event_id": ev.upstream_event_id,
+                "upstream_action": ev.upstream_action_name,
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "model": model,
+                "attributes": ev.attributes,
+            }
+        )
+    for act in result.actions or ():
+        rows.append(
+            {
+                "record_type": "action",
+                "timestamp": act.timestamp_ns,
+                "job": job,
+                "task": act.task,
+                "subtask": act.subtask,
+                "key": act.key,
+                "seq": act.seq,
+                "input_seq": act.input_seq,
+                "event_id": act.event_id,
+                "event_type": act.event_type,
+                "action": act.action,
+                "duration_ms": act.duration_ns / 1e6,
+                "status": act.status,
+                "attempt": act.attempt,
+                "error": act.error,
+                "attributes": {
+                    "sentEventIds": list(act.sent_event_ids),
+                    "memoryWrites": [
+                        {"memory": m, "path": p, "value": v} for m, p, v in act.memory_writes
+                    ],
+                },
+            }
+        )
+    rows.sort(key=lambda r: r["seq"])
+    return rows
+
+
+class Run:
+    """The result of one execution, for the notebook.
+
+    Attributes:
+        result: the runtime's :class:`RunResult` (plain Python).
+    """
+
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
+
+    # -- plain facts -------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        """Unique id of this execution."""
+        return self.result.run_id
+
+    @property
+    def error(self) -> BaseException | None:
+        """The error that stopped the run (it is then partial), else ``None``."""
+        return self.result.error
+
+    @property
+    def metrics(self) -> MetricSnapshot:
+        """Final metric values by name (counters: totals; meters: rate per second)."""
+        return MetricSnapshot(self.result.metrics)
+
+    @property
+    def metric_counts(self) -> MetricSnapshot:
+        """Totals of every counter and meter."""
+        return MetricSnapshot(self.result.metric_counts)
+
+    def to_list(self) -> list[dict[Any, Any]]:
+        """Outputs as ``[{key: output}, ...]`` (Flink Agents' local runner shape)."""
+        return self.result.to_list()
+
+    def summary(self) -> str:
+        """A few lines: inputs, outputs, events, actions, time, throughput."""
+        return self.result.summary()
+
+    # -- frames ------------------------------------------------------------------------
+    @cached_property
+    def outputs(self) -> pd.DataFrame:
+        """One row per output: ``key``, ``input_seq``, ``output``; dict outputs also get one
+        column per field (``output.<field>``)."""
+        outs = self.result.outputs
+        frame = pd.DataFrame(
+            {
+                "key": [o.key for o in outs],
+                "input_seq": pd.array([o.input_seq for o in outs], dtype="Int64"),
+                "output": [o.value for o in outs],
+            }
+        )
+        if outs and all(isinstance(o.value, dict) for o in outs):
+            fields = pd.json_normalize([o.value for o in outs], max_level=0)
+            fields.columns = [f"output.{c}" for c in fields.columns]
+            frame = pd.concat([frame, fields], axis=1)
+        return frame
+
+    @cached_property
+    def records(self) -> pd.DataFrame:
+        """Every event and action record, in order (see ``flink_agents_nb.run._frames``)."""
+        self._require_recorded()
+        return record_frame(_rows(self.result))
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Event records only: one row per event, with lineage."""
+        frame = self.records
+        return frame[frame["record_type"] == "event"].reset_index(drop=True)
+
+    @property
+    def actions(self) -> pd.DataFrame:
+        """Action records only: one row per action attempt, with duration in ms."""
+        frame = self.records
+        return frame[frame["record_type"] == "action"].reset_index(drop=True)
+
+    @cached_property
+    def metric_series(self) -> pd.DataFrame:
+        """Sampled metrics: ``t_s`` (seconds since start), ``name``, ``value``."""
+        return pd.DataFrame(self.result.metric_series, columns=["t_s", "name", "value"])
+
+    def _require_recorded(self) -> None:
+        if not self.result.recorded:
+            raise ValueError(
+                f"run {self.run_id} did not record events (it had "
+                f"{self.result.num_inputs} inputs); execute with record=True to keep them"
+            )
+
+    def token_usage(self, prices: Any = None) -> pd.DataFrame:
+        """Tokens and cost per model and action; see :func:`flink_agents_nb.token_usage`."""
+        from flink_agents_nb.run._costs import token_usage
+
+        return token_usage(self.result, prices)
+
+    # -- views (stepper, charts, report; imported lazily) --------------------------------
+    def step(self) -> Any:
+        """The stepper over this run's events (the same one each call: position and filters
+        survive re-rendering); see :class:`flink_agents_nb.Stepper`."""
+        if "_stepper" not in self.__dict__:
+            from flink_agents_nb.stepper._stepper import Stepper
+
+            self.__dict__["_stepper"] = Stepper(self)
+        return self.__dict__["_stepper"]
+
+    @property
+    def plot(self) -> Any:
+        """Charts: ``run.plot.throughput()``, ``.latency()``, ``.tokens()``,
+        ``.waterfall(key=..., input_seq=...)``, ``.dashboard()`` (plotly figures)."""
+        from flink_agents_nb.charts._dashboard import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def report(self, path: Any) -> Any:
+        """Write one self-contained HTML report (summary, charts, event table) to ``path``;
+        returns the path."""
+        from flink_agents_nb.charts._report import write_report
+
+        return write_report(self, path)
+
+    # -- display -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"<Run {self.summary().splitlines()[0]}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        lines = self.summary().splitlines()
+        head = html.escape(lines[0])
+        rest = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])
+        preview = ""
+        if len(self.result.outputs):
+            shown = self.outputs.head(5)[["key", "output"]]
+            preview = shown.to_html(index=False, escape=True, border=0)
+        body = f"<div class='fanb-run'><b>{head}</b><ul>{rest}</ul>{preview}</div>"
+        return {"text/plain": "\n".join(lines), "text/html": body}

@@ -1,0 +1,296 @@
+"""The stepper's ipywidgets view: a thin layer over :class:`~flink_agents_nb.Stepper`.
+
+All state (cursor, filters, breakpoints) lives in the model; the widget only forwards clicks
+and re-renders its HTML panes from :meth:`Stepper.view` after every change. One widget per
+stepper, so displaying it again shows the same position and filters.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ipywidgets as w
+
+from flink_agents_nb._html import STYLE, esc, flatten, json_block, short, table
+from flink_agents_nb.stepper._stepper import Stepper, StepView
+
+logger = logging.getLogger(__name__)
+
+ALL = "(all)"
+#: More distinct keys than this: the key filter is a text box instead of a dropdown.
+MAX_KEY_OPTIONS = 200
+#: At most this many caused events get a lineage button.
+MAX_LINEAGE_BUTTONS = 20
+
+
+def _options(values: list[Any]) -> list[tuple[str, Any]]:
+    # "" (not None) stands for "any": a Dropdown whose value is None shows no selection.
+    return [(ALL, "")] + [(str(v), v) for v in values]
+
+
+def _value(control: Any) -> Any:
+    value = control.value
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value == "" else value
+
+
+class StepperWidget:
+    """Buttons, a slider, filter dropdowns, breakpoints and HTML panes over a stepper.
+
+    Attributes:
+        box: the top-level widget (display this).
+        header, attributes, actions_pane, memory_pane, metrics_pane: the HTML panes.
+        next_button, prev_button, first_button, last_button, run_button, back_button: moves.
+        slider: the position among visible events, from 1 (as in the header).
+        key_filter, type_filter, action_filter: filters.
+        bp_choice, bp_add, bp_clear, bp_label: breakpoints.
+        lineage: buttons to the cause and the caused events.
+    """
+
+    def __init__(self, stepper: Stepper) -> None:
+        self.stepper = stepper
+        self._syncing = False
+        s = stepper
+
+        def button(label: str, tip: str, fn: Any) -> w.Button:
+            b = w.Button(description=label, tooltip=tip, layout=w.Layout(width="auto"))
+            b.on_click(lambda _b: fn())
+            return b
+
+        self.first_button = button("first", "first event", s.first)
+        self.prev_button = button("◀ prev", "previous event", s.prev)
+        self.next_button = button("next ▶", "next event", s.next)
+        self.last_button = button("last", "last event", s.last)
+        self.back_button = button("◀◀ run back", "back to the previous breakpoint", self._back)
+        self.run_button = button("run to ▶▶", "on to the next breakpoint", self._run)
+        # The slider counts from 1, like the header ("event 3 / 9"): value = position + 1.
+        self.slider = w.IntSlider(
+            min=1,
+            max=max(s.total, 1),
+            value=s.position + 1 if s.total else 1,
+            description="event",
+            continuous_update=False,
+            layout=w.Layout(width="420px"),
+        )
+        self.play = w.Play(min=1, max=max(s.total, 1), interval=400, description="play")
+        w.jslink((self.play, "value"), (self.slider, "value"))
+        self.slider.observe(self._on_slider, names="value")
+        key_values = s.keys
+        if len(key_values) <= MAX_KEY_OPTIONS:
+            self.key_filter: Any = w.Dropdown(options=_options(key_values), description="key")
+        else:
+            self.key_filter = w.Text(description="key", placeholder="any key")
+        self.type_filter = w.Dropdown(options=_options(s.event_types), description="event type")
+        self.action_filter = w.Dropdown(options=_options(s.actions), description="action")
+        self._restore_filters()
+        for control in (self.key_filter, self.type_filter, self.action_filter):
+            control.observe(self._on_filter, names="value")
+        bp_options: list[tuple[str, tuple[str, str] | None]] = [
+            (f"event type {t}", ("event_type", t)) for t in s.event_types
+        ]
+        bp_options += [(f"action {a}", ("action", a)) for a in s.actions]
+        self.bp_choice = w.Dropdown(
+            options=bp_options or [("(none)", None)], description="break at"
+        )
+        self.bp_add = button("add", "add this breakpoint", self._add_bp)
+        self.bp_clear = button("clear", "remove every breakpoint", self._clear_bps)
+        self.bp_label = w.HTML()
+        self.header = w.HTML()
+        self.attributes = w.HTML()
+        self.actions_pane = w.HTML()
+        self.lineage = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.memory_pane = w.HTML()
+        self.metrics_pane = w.HTML()
+        self.box = w.VBox(
+            [
+                w.HTML(STYLE),
+                w.HBox(
+                    [
+                        self.first_button,
+                        self.prev_button,
+                        self.next_button,
+                        self.last_button,
+                        self.back_button,
+                        self.run_button,
+                    ]
+                ),
+                w.HBox([self.play, self.slider]),
+                w.HBox([self.key_filter, self.type_filter, self.action_filter]),
+                w.HBox([self.bp_choice, self.bp_add, self.bp_clear, self.bp_label]),
+                self.header,
+                self.attributes,
+                self.actions_pane,
+                self.lineage,
+                w.HBox([self.memory_pane, self.metrics_pane]),
+            ]
+        )
+        s.on_change(self.refresh)
+        self.refresh()
+
+    # -- callbacks ---------------------------------------------------------------------
+    def _run(self) -> None:
+        hit = self.stepper.run_to()
+        self.bp_label.value = (
+            f"<span>stopped at {esc(hit.describe())}</span>"
+            if hit
+            else "<span class='fanb-muted'>no breakpoint hit</span>"
+        ) + self._bp_list()
+
+    def _back(self) -> None:
+        hit = self.stepper.run_to(backward=True)
+        self.bp_label.value = (
+            f"<span>stopped at {esc(hit.describe())}</span>"
+            if hit
+            else "<span class='fanb-muted'>no breakpoint hit</span>"
+        ) + self._bp_list()
+
+    def _add_bp(self) -> None:
+        choice = self.bp_choice.value
+        if choice is not None:
+            kind, value = choice
+            self.stepper.add_breakpoint(**{kind: value})
+        self.bp_label.value = self._bp_list()
+
+    def _clear_bps(self) -> None:
+        self.stepper.clear_breakpoints()
+        self.bp_label.value = self._bp_list()
+
+    def _bp_list(self) -> str:
+        bps = self.stepper.breakpoints
+        if not bps:
+            return " <span class='fanb-muted'>no breakpoints</span>"
+        return " breakpoints: " + ", ".join(esc(bp.describe()) for bp in bps)
+
+    def _on_slider(self, change: dict[str, Any]) -> None:
+        if not self._syncing and self.stepper.total:
+            self.stepper.jump(int(change["new"]) - 1)
+
+    def _on_filter(self, _change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        self.stepper.filter(
+            key=_value(self.key_filter),
+            event_type=_value(self.type_filter),
+            action=_value(self.action_filter),
+        )
+
+    def _restore_filters(self) -> None:
+        f = self.stepper.filters
+        for control, kind in (
+            (self.key_filter, "key"),
+            (self.type_filter, "event_type"),
+            (self.action_filter, "action"),
+        ):
+            values = f.get(kind)
+            value = values[0] if values else ""
+            if isinstance(control, w.Text):
+                control.value = str(value)
+            elif value in [v for _, v in control.options]:
+                control.value = value
+
+    # -- rendering ---------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-render every pane from the model (called after each change)."""
+        s = self.stepper
+        self._syncing = True
+        try:
+            self._restore_filters()
+            self.slider.max = self.play.max = max(s.total, 1)
+            self.slider.value = s.position + 1 if s.total else 1
+            self.slider.disabled = s.total == 0
+        finally:
+            self._syncing = False
+        view = s.view()
+        if view is None:
+            self.header.value = "<b>no event matches the filters</b>"
+            for pane in (self.attributes, self.actions_pane, self.memory_pane, self.metrics_pane):
+                pane.value = ""
+            self.lineage.children = ()
+            return
+        self.header.value = render_header(view)
+        self.attributes.value = json_block(view.record.get("attributes"), "attributes")
+        self.actions_pane.value = render_actions(view)
+        self.lineage.children = self._lineage_buttons(view)
+        self.memory_pane.value = render_memory(view)
+        self.metrics_pane.value = render_metrics(view)
+
+    def _lineage_buttons(self, view: StepView) -> tuple[w.Widget, ...]:
+        out: list[w.Widget] = []
+
+        def go(event_id: str) -> Any:
+            return lambda _b: self.stepper.goto_event(event_id)
+
+        if view.cause is not None:
+            b = w.Button(
+                description=f"⬑ caused by {view.cause['event_type']}",
+                tooltip=f"sent by {view.cause['action']}",
+                layout=w.Layout(width="auto"),
+            )
+            b.on_click(go(view.cause["event_id"]))
+            out.append(b)
+        for child in view.caused[:MAX_LINEAGE_BUTTONS]:
+            b = w.Button(
+                description=f"→ {child['event_type']}",
+                tooltip=f"sent by {child['action']}",
+                layout=w.Layout(width="auto"),
+            )
+            b.on_click(go(child["event_id"]))
+            out.append(b)
+        return tuple(out)
+
+
+def render_header(view: StepView) -> str:
+    """Position, event type, key, input, time and id of the current event (escaped)."""
+    r = view.record
+    return (
+        f"<div><b>event {view.position + 1} / {view.total}</b>: "
+        f"<code>{esc(r.get('event_type'))}</code> key <code>{esc(short(r.get('key'), 80))}</code>"
+        f" input #{esc(r.get('input_seq'))} at {esc(r.get('timestamp'))}"
+        f" <span class='fanb-muted'>id {esc(r.get('event_id'))}</span></div>"
+    )
+
+
+def render_actions(view: StepView) -> str:
+    """The handling actions with status and duration, cause and caused events (escaped)."""
+    if view.actions:
+        acts = table(view.actions, ["action", "status", "duration_ms", "attempt", "error"])
+    else:
+        acts = "<span class='fanb-muted'>no action handled this event</span>"
+    cause = (
+        f"caused by <code>{esc(view.cause['event_type'])}</code> via "
+        f"<code>{esc(view.cause['action'])}</code>"
+        if view.cause
+        else "an input event"
+    )
+    caused = ", ".join(esc(c["event_type"]) for c in view.caused) or "nothing"
+    return f"<div>{acts}<div>{cause}; caused: {caused}</div></div>"
+
+
+def render_memory(view: StepView) -> str:
+    """Short-term and sensory memory after this step; changed paths highlighted (escaped)."""
+    if not view.memory_recorded:
+        return "<div class='fanb-muted'>memory not recorded for this source</div>"
+    parts = []
+    for name, state in (("short_term", view.short_term), ("sensory", view.sensory)):
+        changed = {c.path for c in view.changes if c.memory == name}
+        rows = flatten(state)
+        marked = [i for i, (path, _) in enumerate(rows) if path in changed]
+        body = table(rows, ["path", "value"], highlight=marked) if rows else "<i>empty</i>"
+        parts.append(f"<div><b>{esc(name)} memory</b>{body}</div>")
+    if view.changes:
+        changes = "; ".join(
+            f"{esc(c.memory)}.{esc(c.path)}: "
+            + ("new" if c.new_path else esc(short(c.old, 60)))
+            + f" → {esc(short(c.new, 60))}"
+            for c in view.changes
+        )
+        parts.append(f"<div>changed: {changes}</div>")
+    return "<div>" + "".join(parts) + "</div>"
+
+
+def render_metrics(view: StepView) -> str:
+    """Totals up to this step (escaped)."""
+    rows = [(k, v) for k, v in view.metrics.items()]
+    return f"<div><b>metrics so far</b>{table(rows, ['metric', 'value'])}</div>"

@@ -1,0 +1,3 @@
+"""The user-facing building blocks: agents and decorators, events, memory, metric groups,
+resources.
+"""

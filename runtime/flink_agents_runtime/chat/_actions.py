@@ -1,0 +1,262 @@
+"""Built-in actions: the chat loop and the tool runner (added to a plan that uses them).
+
+``chat_model_action`` listens to ``_chat_request_event`` and ``_tool_response_event``: it
+calls the model; an answer with tool calls becomes a ``_tool_request_event`` (the
+conversation so far waits in sensory memory under ``_chat``), an answer without tool calls
+becomes the ``_chat_response_event``. ``tool_call_action`` runs the tools of a
+``_tool_request_event`` and sends a ``_tool_response_event``, which brings the loop back to
+the model. A request may call the model at most ``chat.max-turns`` times.
+
+Calls run through ``ctx.durable_execute_async`` when ``chat.async`` / ``tool-call.async``
+are true (other keys progress meanwhile), else ``ctx.durable_execute``. Under the ``retry``
+error-handling strategy a failing model call is retried in place (``max-retries`` times,
+waiting ``retry-wait-interval`` doubled per retry, on the pool thread when async); errors
+that are not retryable (HTTP 4xx, malformed answers) are raised at once. Metrics, in the
+action's group ``action.chat_model_action``: ``model.<model>.promptTokens`` and
+``completionTokens`` for every call (zero counts too), ``model.<model>.retryCount`` and
+``retryWaitSec`` (seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from functools import partial
+from typing import Any
+
+from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime.api._agent import ActionSpec, ResourceType
+from flink_agents_runtime.api._events import Event
+from flink_agents_runtime.chat._errors import ChatModelError
+from flink_agents_runtime.chat._events import (
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    ChatRequestEvent,
+    ChatResponseEvent,
+    ToolRequestEvent,
+    ToolResponseEvent,
+)
+from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
+from flink_agents_runtime.chat._model import CALL_KEY
+from flink_agents_runtime.chat._tool import Tool, run_tool
+
+logger = logging.getLogger(__name__)
+
+CHAT_ACTION = "chat_model_action"
+TOOL_ACTION = "tool_call_action"
+_STATE = "_chat"  # sensory memory: request id -> conversation state
+_PENDING = "_chat_tool_requests"  # sensory memory: tool request id -> request id
+
+
+def _call_model(
+    setup: Any,
+    messages: list[dict[str, Any]],
+    prompt_args: dict[str, Any],
+    key: Any,
+    retries: int,
+    wait_s: float,
+) -> dict[str, Any]:
+    """One model call with in-place retries; JSON-ready so durable stores can keep it."""
+    token = CALL_KEY.set(key)
+    try:
+        attempt = 0
+        waited = 0.0
+        msgs = [ChatMessage.from_dict(m) for m in messages]
+        while True:
+            try:
+                response = setup.chat(msgs, prompt_args=prompt_args)
+                return {"response": response.to_dict(), "retries": attempt, "waited": waited}
+            except Exception as exc:
+                retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
+                if attempt >= retries or not retryable:
+                    if attempt:  # retried in place already: the core need not retry again
+                        with contextlib.suppress(AttributeError):
+                            exc.retryable = False  # type: ignore[attr-defined]
+                    raise
+                pause = wait_s * (2**attempt)
+                attempt += 1
+                logger.warning(
+                    "chat call for key %r failed (%s: %s); retry %d/%d in %.3fs",
+                    key,
+                    type(exc).__name__,
+                    exc,
+                    attempt,
+                    retries,
+                    pause,
+                )
+                if pause > 0:
+                    time.sleep(pause)
+                    waited += pause
+    finally:
+        CALL_KEY.reset(token)
+
+
+async def chat_model_action(event: Event, ctx: Any) -> None:
+    """The built-in chat action (see the module docstring)."""
+    sensory = ctx.sensory_memory
+    if event.type == ChatRequestEvent.EVENT_TYPE:
+        request = ChatRequestEvent.from_event(event)
+        request_id = str(event.id)
+        state: dict[str, Any] = {
+            "model": request.model,
+            "messages": [m.to_dict() for m in request.messages],
+            "prompt_args": request.prompt_args,
+            "turns": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "retries": 0,
+            "waited": 0.0,
+            "requested_by": event.upstream_action_name,
+        }
+    else:
+        tool_event = ToolResponseEvent.from_event(event)
+        request_id = sensory.get(f"{_PENDING}.{tool_event.request_id}")
+        saved = sensory.get(f"{_STATE}.{request_id}") if request_id else None
+        if not isinstance(saved, dict):
+            logger.debug("tool response %s does not belong to a chat; ignored", event.id)
+            return
+        state = {**saved, "messages": list(saved["messages"])}
+        names = {
+            c["id"]: c["function"]["name"]
+            for m in state["messages"]
+            for c in m.get("tool_calls") or []
+        }
+        for call_id, content in tool_event.responses.items():
+            text = content if isinstance(content, str) else _json(content)
+            state["messages"].append(
+                ChatMessage(
+                    MessageRole.TOOL,
+                    text,
+                    extra_args={"tool_call_id": call_id, "name": names.get(call_id, "")},
+                ).to_dict()
+            )
+    await _chat_turn(ctx, request_id, state)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
+    config = ctx.config
+    max_turns = int(config.get("chat.max-turns"))
+    if state["turns"] >= max_turns:
+        raise ChatModelError(
+            f"chat request {request_id} to model {state['model']!r} (key {ctx.key!r}) still "
+            f"asked for tools after {state['turns']} model calls (chat.max-turns={max_turns})"
+        )
+    setup = ctx.get_resource(state["model"], ResourceType.CHAT_MODEL)
+    strategy = config.get("error-handling-strategy")
+    retries = int(config.get("max-retries")) if strategy == "retry" else 0
+    wait_s = float(config.get("retry-wait-interval"))
+    call = partial(
+        _call_model, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s
+    )
+    if config.get("chat.async"):
+        outcome = await ctx.durable_execute_async(call)
+    else:
+        outcome = ctx.durable_execute(call)
+    response = ChatMessage.from_dict(outcome["response"])
+    model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")
+    model_name = model_name or state["model"]
+    prompt_tokens = int(response.extra_args.get("promptTokens") or 0)
+    completion_tokens = int(response.extra_args.get("completionTokens") or 0)
+    group = ctx.action_metric_group.get_sub_group("model", model_name)
+    group.get_counter("promptTokens").inc(prompt_tokens)
+    group.get_counter("completionTokens").inc(completion_tokens)
+    if outcome["retries"]:
+        group.get_counter("retryCount").inc(outcome["retries"])
+        group.get_counter("retryWaitSec").inc(outcome["waited"])
+    state = {
+        **state,
+        "turns": state["turns"] + 1,
+        "prompt_tokens": state["prompt_tokens"] + prompt_tokens,
+        "completion_tokens": state["completion_tokens"] + completion_tokens,
+        "retries": state["retries"] + outcome["retries"],
+        "waited": state["waited"] + outcome["waited"],
+    }
+    call_usage = {"promptTokens": prompt_tokens, "completionTokens": completion_tokens}
+    sensory = ctx.sensory_memory
+    if response.tool_calls:
+        try:
+            calls = [normalize_tool_call(c, i) for i, c in enumerate(response.tool_calls)]
+        except ValueError as exc:
+            raise ChatModelError(f"model {model_name!r} asked for a bad tool call: {exc}") from exc
+        response.tool_calls = calls
+        state["messages"] = [*state["messages"], response.to_dict()]
+        tool_request = ToolRequestEvent(
+            state["model"],
+            calls,
+            response_content=response.content,
+            call_usage=call_usage,
+            model_name=model_name,
+        )
+        ctx.send_event(tool_request)
+        sensory.set(f"{_STATE}.{request_id}", state)
+        sensory.set(f"{_PENDING}.{tool_request.id}", request_id)
+        return
+    ctx.send_event(
+        ChatResponseEvent(
+            request_id,
+            response,
+            retry_count=state["retries"],
+            total_retry_wait_sec=state["waited"],
+            model=model_name,
+            chat_model=state["model"],
+            promptTokens=state["prompt_tokens"],
+            completionTokens=state["completion_tokens"],
+            **{INPUT_TOKENS: state["prompt_tokens"], OUTPUT_TOKENS: state["completion_tokens"]},
+            turns=state["turns"],
+            call_usage=call_usage,
+            requested_by=state["requested_by"],
+        )
+    )
+
+
+async def tool_call_action(event: Event, ctx: Any) -> None:
+    """The built-in tool action: run each tool call; errors become the tool's answer."""
+    request = ToolRequestEvent.from_event(event)
+    use_async = bool(ctx.config.get("tool-call.async"))
+    responses: dict[str, Any] = {}
+    external: dict[str, str | None] = {}
+    errors: list[str] = []
+    for index, raw in enumerate(request.tool_calls):
+        call = normalize_tool_call(raw, index)
+        call_id = call["id"]
+        name = call["function"]["name"]
+        external[call_id] = call.get("original_id")
+        try:
+            tool = ctx.get_resource(name, ResourceType.TOOL)
+        except ResourceError:
+            tool = None
+        if not isinstance(tool, Tool):
+            responses[call_id] = f"Error: tool {name!r} does not exist"
+            errors.append(call_id)
+            continue
+        run = partial(run_tool, tool, call["function"]["arguments"])
+        outcome = await ctx.durable_execute_async(run) if use_async else ctx.durable_execute(run)
+        responses[call_id] = outcome["content"]
+        if not outcome["ok"]:
+            errors.append(call_id)
+    ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
+
+
+def extend_plan(plan: Any) -> None:
+    """Add the built-in actions to a plan that declares chat models or tools."""
+    if not plan.resources.get(ResourceType.CHAT_MODEL) and not plan.resources.get(
+        ResourceType.TOOL
+    ):
+        return
+    if CHAT_ACTION not in plan.actions:
+        plan.actions[CHAT_ACTION] = ActionSpec(
+            CHAT_ACTION,
+            (ChatRequestEvent.EVENT_TYPE, ToolResponseEvent.EVENT_TYPE),
+            chat_model_action,
+        )
+    if TOOL_ACTION not in plan.actions:
+        plan.actions[TOOL_ACTION] = ActionSpec(
+            TOOL_ACTION, (ToolRequestEvent.EVENT_TYPE,), tool_call_action
+        )

@@ -1,0 +1,173 @@
+"""Built-in chat and tool events, with Flink Agents' type strings.
+
+Attributes are JSON-only: messages travel as dicts and are read back as
+:class:`ChatMessage` by the properties. Token usage of a request (all model calls of its
+tool loop) is in :class:`ChatResponseEvent` under Flink Agents' names (``promptTokens``,
+``completionTokens``) and OpenTelemetry GenAI's (``gen_ai.usage.input_tokens``,
+``gen_ai.usage.output_tokens``), beside ``model`` (the model name that answered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from flink_agents_runtime.api._events import Event
+from flink_agents_runtime.chat._message import ChatMessage, coerce_messages
+
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+
+
+class ChatRequestEvent(Event):
+    """Ask the chat model setup ``model`` to answer ``messages``.
+
+    ``prompt_args`` fill the setup's prompt template, if it has one.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "_chat_request_event"
+    __slots__ = ()
+
+    def __init__(
+        self,
+        model: str,
+        messages: Iterable[ChatMessage | dict[str, Any] | str],
+        prompt_args: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            type=self.EVENT_TYPE,
+            attributes={
+                "model": model,
+                "messages": [m.to_dict() for m in coerce_messages(messages)],
+                "prompt_args": dict(prompt_args or {}),
+            },
+        )
+
+    @property
+    def model(self) -> str:
+        """The chat model setup's resource name."""
+        return str(self.attributes["model"])
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """The request's messages."""
+        return coerce_messages(self.attributes.get("messages") or [])
+
+    @property
+    def prompt_args(self) -> dict[str, Any]:
+        """Arguments of the setup's prompt (empty when none)."""
+        return dict(self.attributes.get("prompt_args") or {})
+
+
+class ChatResponseEvent(Event):
+    """The model's final answer to a :class:`ChatRequestEvent` (after any tool calls).
+
+    Attributes (in ``attributes``): ``request_id``, ``response`` (message dict),
+    ``retry_count``, ``total_retry_wait_sec``, ``model``, ``chat_model`` (setup name),
+    ``promptTokens``, ``completionTokens``, ``gen_ai.usage.input_tokens``,
+    ``gen_ai.usage.output_tokens`` (sums over the request's model calls), ``turns``
+    (model calls), ``call_usage`` (the last call's own counts), ``requested_by``
+    (the action that sent the request).
+    """
+
+    EVENT_TYPE: ClassVar[str] = "_chat_response_event"
+    __slots__ = ()
+
+    def __init__(
+        self,
+        request_id: str,
+        response: ChatMessage | dict[str, Any],
+        retry_count: int = 0,
+        total_retry_wait_sec: float = 0,
+        **usage: Any,
+    ) -> None:
+        msg = ChatMessage.coerce(response)
+        super().__init__(
+            type=self.EVENT_TYPE,
+            attributes={
+                "request_id": request_id,
+                "response": msg.to_dict(),
+                "retry_count": retry_count,
+                "total_retry_wait_sec": total_retry_wait_sec,
+                **usage,
+            },
+        )
+
+    @property
+    def request_id(self) -> str:
+        """The id of the :class:`ChatRequestEvent` answered."""
+        return str(self.attributes["request_id"])
+
+    @property
+    def response(self) -> ChatMessage:
+        """The model's answer."""
+        return ChatMessage.coerce(self.attributes["response"])
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt (input) tokens of all model calls of the request."""
+        return int(self.attributes.get("promptTokens") or 0)
+
+    @property
+    def completion_tokens(self) -> int:
+        """Completion (output) tokens of all model calls of the request."""
+        return int(self.attributes.get("completionTokens") or 0)
+
+
+class ToolRequestEvent(Event):
+    """Tool calls requested by the model ``model`` (a setup name), run by the built-in
+    tool action. ``response_content`` and ``call_usage`` keep the model turn that asked."""
+
+    EVENT_TYPE: ClassVar[str] = "_tool_request_event"
+    __slots__ = ()
+
+    def __init__(self, model: str, tool_calls: list[dict[str, Any]], **extra: Any) -> None:
+        super().__init__(
+            type=self.EVENT_TYPE,
+            attributes={"model": model, "tool_calls": list(tool_calls), **extra},
+        )
+
+    @property
+    def model(self) -> str:
+        """The chat model setup that asked."""
+        return str(self.attributes["model"])
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """The tool calls (Flink Agents' dicts)."""
+        return list(self.attributes.get("tool_calls") or [])
+
+
+class ToolResponseEvent(Event):
+    """Results of a :class:`ToolRequestEvent`: ``responses`` by tool-call id (a tool that
+    failed answers ``"Error: ..."`` and its id is in ``errors``)."""
+
+    EVENT_TYPE: ClassVar[str] = "_tool_response_event"
+    __slots__ = ()
+
+    def __init__(
+        self,
+        request_id: str,
+        responses: Mapping[str, Any],
+        external_ids: Mapping[str, str | None] | None = None,
+        errors: Iterable[str] = (),
+    ) -> None:
+        super().__init__(
+            type=self.EVENT_TYPE,
+            attributes={
+                "request_id": request_id,
+                "responses": dict(responses),
+                "external_ids": dict(external_ids or {}),
+                "errors": list(errors),
+            },
+        )
+
+    @property
+    def request_id(self) -> str:
+        """The id of the :class:`ToolRequestEvent` answered."""
+        return str(self.attributes["request_id"])
+
+    @property
+    def responses(self) -> dict[str, Any]:
+        """Tool results by tool-call id."""
+        return dict(self.attributes.get("responses") or {})

@@ -1,0 +1,295 @@
+"""Agent configuration: typed values from defaults, YAML, environment and code.
+
+Sources, lowest first: declared defaults; the ``agent:`` section of a YAML file (an explicit
+path, else ``$FLINK_CONF_DIR/config.yaml``, else ``./conf/config.yaml``), nested or dotted
+keys; environment variables (``FLINK_AGENTS_NB_<KEY>``, see :func:`env_var_name`); code
+(:meth:`AgentConfiguration.set`). Values are parsed by the option's type ("false" is false).
+An unknown key or a bad value raises :class:`ConfigError` naming the key, the source and the
+expected type, and suggesting the closest known key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flink_agents_runtime._errors import ConfigError
+from flink_agents_runtime.config._options import (
+    ENV_PREFIX,
+    OPTIONS,
+    ConfigOption,
+    env_var_name,
+    find_option,
+)
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+#: Environment variable naming a YAML file to read instead of the default search.
+CONFIG_FILE_ENV = ENV_PREFIX + "CONFIG"
+
+
+def parse_value(option: ConfigOption, key: str, value: Any, source: str) -> Any:
+    """``value`` parsed as ``option``'s type; :class:`ConfigError` if it does not parse."""
+
+    def bad(extra: str = "") -> ConfigError:
+        return ConfigError(
+            f"config key {key!r} from {source}: {value!r} is not {option.type_name}{extra}",
+            key=key,
+            source=source,
+        )
+
+    if value is None:
+        return None
+    kind = option.type
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise bad()
+    if kind is int:
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise bad() from None
+        raise bad()
+    if kind is float:
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise bad() from None
+        raise bad()
+    if kind is list:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        raise bad()
+    # str
+    if isinstance(value, (dict, list)):
+        raise bad()
+    text = str(value).strip() if not isinstance(value, str) else value
+    if option.choices:
+        for choice in option.choices:
+            if text.lower() == choice.lower():
+                return choice
+        raise bad()
+    return text
+
+
+def _unknown(key: str, source: str) -> ConfigError:
+    known = [o.key for o in OPTIONS]
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else "; see conf/config.yaml for all keys"
+    return ConfigError(f"unknown config key {key!r} from {source}{hint}", key=key, source=source)
+
+
+def _mask(option: ConfigOption | None, value: Any) -> Any:
+    if option is not None and option.secret and value is not None:
+        return "****"
+    return value
+
+
+class AgentConfiguration:
+    """Resolved configuration: each key's typed value and where it came from."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, tuple[Any, str]] = {}
+
+    # -- access ------------------------------------------------------------------------
+    def get(self, key: str | ConfigOption, default: Any = None) -> Any:
+        """The value of ``key`` (an option or its key string), else its declared default."""
+        k = key.key if isinstance(key, ConfigOption) else key
+        if k in self._values:
+            return self._values[k][0]
+        option = find_option(k)
+        if option is None:
+            raise _unknown(k, "code")
+        return option.default if option.default is not None else default
+
+    def __getitem__(self, key: str) -> Any:
+        return self.get(key)
+
+    def source_of(self, key: str) -> str:
+        """Where ``key``'s value came from: ``default``, ``code``, ``env NAME`` or ``file:line``."""
+        return self._values[key][1] if key in self._values else "default"
+
+    def set(self, key: str, value: Any, source: str = "code") -> AgentConfiguration:
+        """Set ``key`` to ``value`` (parsed and checked); returns self for chaining."""
+        option = find_option(key)
+        if option is None:
+            raise _unknown(key, source)
+        self._values[key] = (parse_value(option, key, value, source), source)
+        return self
+
+    def update(self, values: Mapping[str, Any], source: str = "code") -> AgentConfiguration:
+        """Set several keys; nested mappings are flattened with dots."""
+        for key, value in _flatten(values, "", source):
+            self.set(key, value, source)
+        return self
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """Every declared (non-pattern) key with its value, plus set pattern keys."""
+        for option in OPTIONS:
+            if not option.is_pattern:
+                yield option.key, self.get(option.key)
+        for key, (value, _) in sorted(self._values.items()):
+            pattern = find_option(key)
+            if pattern is not None and pattern.is_pattern:
+                yield key, value
+
+    def to_dict(self, *, mask_secrets: bool = True) -> dict[str, Any]:
+        """All values by key (secrets masked unless ``mask_secrets=False``)."""
+        return {k: (_mask(find_option(k), v) if mask_secrets else v) for k, v in self.items()}
+
+    def explicit(self) -> dict[str, Any]:
+        """Only the keys some source set (unmasked): what to ship to a cluster."""
+        return {k: v for k, (v, _) in self._values.items()}
+
+    def copy(self) -> AgentConfiguration:
+        """An independent copy."""
+        other = AgentConfiguration()
+        other._values = dict(self._values)
+        return other
+
+    def __repr__(self) -> str:
+        changed = ", ".join(
+            f"{k}={_mask(find_option(k), v)!r} [{s}]" for k, (v, s) in sorted(self._values.items())
+        )
+        return f"AgentConfiguration({changed})"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from flink_agents_runtime._display import bundle, short
+
+        changed = [
+            (key, value, source)
+            for key, (value, source) in sorted(self._values.items())
+            if value != getattr(find_option(key), "default", None)
+        ]
+        rows = [[key, short(_mask(find_option(key), value)), src] for key, value, src in changed]
+        caption = f"AgentConfiguration: {len(rows)} options differ from their defaults"
+        return bundle(caption, ["key", "value", "source"], rows)
+
+    # -- sources -----------------------------------------------------------------------
+    def load_yaml(self, path: str | os.PathLike[str]) -> AgentConfiguration:
+        """Read the ``agent:`` section of the YAML file ``path`` (other sections ignored)."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {p}: {exc}", source=str(p)) from exc
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return self
+            if not isinstance(root, yaml.MappingNode):
+                raise ConfigError(f"{p}: the top level must be a mapping", source=str(p))
+            for key_node, value_node in root.value:
+                if key_node.value == "agent":
+                    self._load_mapping(loader, value_node, "", p)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            where = f"{p}:{mark.line + 1}" if mark else str(p)
+            raise ConfigError(f"{where}: invalid YAML: {exc.problem}", source=where) from exc
+        finally:
+            loader.dispose()
+        return self
+
+    def _load_mapping(self, loader: yaml.SafeLoader, node: yaml.Node, prefix: str, p: Path) -> None:
+        if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
+            return
+        if not isinstance(node, yaml.MappingNode):
+            where = f"{p}:{node.start_mark.line + 1}"
+            raise ConfigError(f"{where}: 'agent' must be a mapping of keys", source=where)
+        for key_node, value_node in node.value:
+            key = f"{prefix}{key_node.value}"
+            where = f"{p}:{key_node.start_mark.line + 1}"
+            if find_option(key) is None and isinstance(value_node, yaml.MappingNode):
+                self._load_mapping(loader, value_node, key + ".", p)
+                continue
+            value = loader.construct_object(value_node, deep=True)
+            self.set(key, value, where)
+
+    def load_env(self, environ: Mapping[str, str] | None = None) -> AgentConfiguration:
+        """Read ``FLINK_AGENTS_NB_*`` variables; an unknown one is an error."""
+        env = os.environ if environ is None else environ
+        by_env = {env_var_name(o.key): o for o in OPTIONS if not o.is_pattern}
+        for name, value in sorted(env.items()):
+            if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+                continue
+            option: ConfigOption | None = by_env.get(name)
+            source = f"env {name}"
+            if option is None:
+                close = difflib.get_close_matches(name, list(by_env), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise ConfigError(f"unknown config variable {name}{hint}", key=name, source=source)
+            self.set(option.key, value, source)
+        return self
+
+    @classmethod
+    def resolve(
+        cls,
+        config_file: str | os.PathLike[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> AgentConfiguration:
+        """Configuration from all sources in order: defaults, YAML, environment, ``overrides``.
+
+        The YAML file is ``config_file``, else ``$FLINK_AGENTS_NB_CONFIG``, else
+        ``$FLINK_CONF_DIR/config.yaml``, else ``<cwd>/conf/config.yaml``, the first that is
+        given or exists.
+        """
+        env = os.environ if environ is None else environ
+        conf = cls()
+        path = find_config_file(config_file, env, cwd)
+        if path is not None:
+            conf.load_yaml(path)
+        conf.load_env(env)
+        if overrides:
+            conf.update(overrides)
+        return conf
+
+
+def find_config_file(
+    explicit: str | os.PathLike[str] | None,
+    environ: Mapping[str, str],
+    cwd: str | os.PathLike[str] | None = None,
+) -> Path | None:
+    """The YAML file :meth:`AgentConfiguration.resolve` reads, or ``None``."""
+    if explicit is not None:
+        return Path(explicit)
+    if environ.get(CONFIG_FILE_ENV):
+        return Path(environ[CONFIG_FILE_ENV])
+    if environ.get("FLINK_CONF_DIR"):
+        candidate = Path(environ["FLINK_CONF_DIR"]) / "config.yaml"
+        if candidate.is_file():
+            return candidate
+    candidate = Path(cwd or os.getcwd()) / "conf" / "config.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def _flatten(values: Mapping[str, Any], prefix: str, source: str) -> Iterator[tuple[str, Any]]:
+    for key, value in values.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping) and find_option(full) is None:
+            yield from _flatten(value, full + ".", source)
+        else:
+            yield full, value

@@ -1,0 +1,383 @@
+"""Every configuration option, declared once: key, type, default, description.
+
+Keys mirror Apache Flink Agents' (``baseLogDir``, ``error-handling-strategy``, ...). Each
+option can be set in the ``agent:`` section of a YAML file, by an environment variable named
+by :func:`env_var_name`, or in code; ``conf/config.yaml`` documents them all (a test keeps it
+in step with this table).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "FLINK_AGENTS_NB_"
+
+_SECRET_WORDS = re.compile(r"(key|token|secret|password|credential)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ConfigOption:
+    """One declared option.
+
+    Attributes:
+        key: as written in YAML under ``agent:`` (``*`` in a key matches one segment).
+        type: ``bool``, ``int``, ``float``, ``str`` or ``list``.
+        default: the value when no source sets it (``None``: unset).
+        description: one line for ``conf/config.yaml`` and errors.
+        choices: allowed values for a ``str`` option (matched case-insensitively).
+        unit: the unit of a number, for documentation (``"ms"``, ``"s"``).
+    """
+
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[str, ...] | None = None
+    unit: str | None = None
+    sensitive: bool = False
+
+    @property
+    def secret(self) -> bool:
+        """Whether values are masked in reprs and logs: ``sensitive`` options (URLs that may
+        hold a password) and names like key/token/password."""
+        return self.sensitive or bool(_SECRET_WORDS.search(self.key))
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether the key has a ``*`` segment (e.g. ``event-log.type.*.level``)."""
+        return "*" in self.key
+
+    @property
+    def type_name(self) -> str:
+        """The expected type, for error messages."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        return {
+            bool: "a boolean (true/false)",
+            int: "an integer",
+            float: "a number",
+            str: "a string",
+            list: "a list",
+        }[self.type]
+
+
+def env_var_name(key: str) -> str:
+    """The environment variable that sets ``key``: ``FLINK_AGENTS_NB_`` plus the key in
+    upper snake case (camelCase split, ``.`` and ``-`` as ``_``).
+
+    ``error-handling-strategy`` -> ``FLINK_AGENTS_NB_ERROR_HANDLING_STRATEGY``;
+    ``baseLogDir`` -> ``FLINK_AGENTS_NB_BASE_LOG_DIR``.
+    """
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)
+    return ENV_PREFIX + re.sub(r"[.\-]", "_", snake).upper()
+
+
+_CPU = os.cpu_count() or 1
+
+OPTIONS: tuple[ConfigOption, ...] = (
+    # -- execution and error handling (Flink Agents' AgentExecutionOptions) ---------------
+    ConfigOption(
+        "error-handling-strategy",
+        str,
+        "fail",
+        "What a failing action does: fail the run, ignore (log, count, go on), or "
+        "retry (then fail).",
+        choices=("fail", "ignore", "retry"),
+    ),
+    ConfigOption("max-retries", int, 3, "Retries of a failing action under the retry strategy."),
+    ConfigOption(
+        "retry-wait-interval",
+        float,
+        1.0,
+        "Wait before the first retry; doubles on each further retry.",
+        unit="s",
+    ),
+    ConfigOption(
+        "num-async-threads",
+        int,
+        _CPU * 2,
+        "Threads of the pool behind durable_execute_async and async chat/tool calls.",
+    ),
+    ConfigOption(
+        "chat.async",
+        bool,
+        True,
+        "Run chat-model calls on the async pool so other keys progress meanwhile.",
+    ),
+    ConfigOption(
+        "tool-call.async",
+        bool,
+        True,
+        "Run tool calls on the async pool so other keys progress meanwhile.",
+    ),
+    ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
+    # -- chat models (flink_agents_runtime.chat) --------------------------------------------
+    ConfigOption(
+        "chat.max-turns",
+        int,
+        10,
+        "Most model calls one chat request may make (its tool loop); more is an error.",
+    ),
+    ConfigOption(
+        "openai.base-url",
+        str,
+        "https://api.openai.com/v1",
+        "Default base URL of OpenAIChatModelConnection (Ollama: http://localhost:11434/v1).",
+    ),
+    ConfigOption(
+        "openai.api-key",
+        str,
+        None,
+        "API key of OpenAIChatModelConnection (else env OPENAI_API_KEY); never logged.",
+    ),
+    ConfigOption(
+        "openai.timeout", float, 60.0, "Timeout of one chat-completions request.", unit="s"
+    ),
+    ConfigOption(
+        "job-identifier",
+        str,
+        None,
+        "Names the job in event-log file names; a generated run id when unset.",
+    ),
+    # -- event log (Flink Agents' AgentConfigOptions) --------------------------------------
+    ConfigOption(
+        "baseLogDir", str, None, "Directory of the FILE event logger; no file log when unset."
+    ),
+    ConfigOption(
+        "eventLoggerType", str, "file", "Event logger: file or memory.", choices=("file", "memory")
+    ),
+    ConfigOption("prettyPrint", bool, False, "Write event-log records as indented JSON."),
+    ConfigOption(
+        "event-log.level",
+        str,
+        "STANDARD",
+        "OFF: no records; STANDARD: long values truncated; VERBOSE: everything.",
+        choices=("OFF", "STANDARD", "VERBOSE"),
+    ),
+    ConfigOption(
+        "event-log.type.*.level",
+        str,
+        None,
+        "Level for one event type, e.g. event-log.type._chat_response_event.level.",
+        choices=("OFF", "STANDARD", "VERBOSE"),
+    ),
+    ConfigOption(
+        "event-log.standard.max-string-length",
+        int,
+        2000,
+        "STANDARD level: longer strings are cut to this many characters.",
+    ),
+    ConfigOption(
+        "event-log.standard.max-array-elements",
+        int,
+        20,
+        "STANDARD level: longer arrays keep this many elements.",
+    ),
+    ConfigOption(
+        "event-log.standard.max-depth",
+        int,
+        5,
+        "STANDARD level: objects nested deeper are replaced by a marker.",
+    ),
+    ConfigOption(
+        "event-log.flush.every-n-records",
+        int,
+        None,
+        "Write the FILE log every this many records (1: each record as it comes). Unset: 1000"
+        " in local runs (a killed kernel loses at most the last interval-ms of records), 1 in"
+        " Flink jobs (every record is on disk before the next checkpoint).",
+    ),
+    ConfigOption(
+        "event-log.flush.interval-ms",
+        int,
+        1000,
+        "When batching, pending records are also written at least this often (a background"
+        " thread), and at once by a record coming this long after the last write (0: off).",
+        unit="ms",
+    ),
+    ConfigOption(
+        "event-log.fail-on-write-error",
+        bool,
+        False,
+        "Stop the agent when the event log cannot be written (else count and go on).",
+    ),
+    # -- action state store (exactly-once actions) ------------------------------------------
+    ConfigOption(
+        "actionStateStoreBackend",
+        str,
+        None,
+        "Exactly-once actions: where action states and durable call results are kept for "
+        "recovery; unset: none (a recovered job runs actions again).",
+        choices=("sqlite", "redis"),
+    ),
+    ConfigOption(
+        "actionStateStore.sqlite.path",
+        str,
+        None,
+        "SQLite file of the sqlite backend (one host); <temp dir>/flink-agents-nb/"
+        "action-state.sqlite when unset.",
+    ),
+    ConfigOption(
+        "actionStateStore.redis.url",
+        str,
+        "redis://127.0.0.1:6379/0",
+        "Redis of the redis backend (shared by all hosts): redis://[:password@]host:port/db.",
+        sensitive=True,
+    ),
+    ConfigOption(
+        "actionStateStore.timeout",
+        float,
+        5.0,
+        "Connect/read timeout of the action state store.",
+        unit="s",
+    ),
+    # -- Flink checkpointing and restarts (applied by the Flink driver) ---------------------
+    ConfigOption(
+        "checkpoint.interval-ms",
+        int,
+        None,
+        "Flink jobs: checkpoint this often (exactly-once outputs need it); unset: as the "
+        "cluster's Flink config says (conf/flink-config.yaml shows one).",
+        unit="ms",
+    ),
+    ConfigOption(
+        "checkpoint.mode",
+        str,
+        "exactly-once",
+        "Flink checkpointing mode.",
+        choices=("exactly-once", "at-least-once"),
+    ),
+    ConfigOption(
+        "checkpoint.dir",
+        str,
+        None,
+        "Where Flink keeps checkpoints (a URI, e.g. file:///var/flink/checkpoints); the job "
+        "manager's memory when unset.",
+    ),
+    ConfigOption(
+        "state.backend",
+        str,
+        None,
+        "Flink state backend of short-term memory: hashmap (heap) or rocksdb (disk); unset: "
+        "the cluster's default.",
+        choices=("hashmap", "rocksdb"),
+    ),
+    ConfigOption(
+        "restart.attempts",
+        int,
+        None,
+        "Flink jobs: restarts after a failure (fixed delay) before the job fails; unset: "
+        "the cluster's restart strategy.",
+    ),
+    ConfigOption(
+        "restart.delay-ms",
+        int,
+        1000,
+        "Wait between Flink restarts (with restart.attempts).",
+        unit="ms",
+    ),
+    # -- local runs --------------------------------------------------------------------------
+    ConfigOption(
+        "metrics.sample-interval-ms",
+        float,
+        100.0,
+        "How often a local run samples every metric into its time series.",
+        unit="ms",
+    ),
+    # -- the Flink driver --------------------------------------------------------------------
+    ConfigOption(
+        "flink.execution-mode",
+        str,
+        "thread",
+        "PyFlink python.execution-mode for agent jobs: thread (embedded, faster) or process.",
+        choices=("thread", "process"),
+    ),
+    ConfigOption(
+        "flink.python-executable",
+        str,
+        None,
+        "python.executable of agent jobs; the running interpreter when unset.",
+    ),
+    ConfigOption(
+        "flink.ship-runtime",
+        bool,
+        True,
+        "Ship the flink_agents_runtime package with each job (for clusters lacking it).",
+    ),
+    ConfigOption(
+        "flink.parallelism",
+        int,
+        None,
+        "Parallelism of the agent operator; the Flink environment's default when unset.",
+    ),
+    ConfigOption(
+        "flink.metrics-sync-interval-ms",
+        float,
+        1000.0,
+        "How often a Flink subtask pushes its metric increments to Flink's metric system.",
+        unit="ms",
+    ),
+)
+
+
+def find_option(key: str) -> ConfigOption | None:
+    """The option declared for ``key`` (pattern options match one ``*`` segment)."""
+    option = _BY_KEY.get(key)
+    if option is not None:
+        return option
+    for pattern, regex in _PATTERNS:
+        if regex.fullmatch(key):
+            return pattern
+    return None
+
+
+_BY_KEY = {o.key: o for o in OPTIONS if not o.is_pattern}
+_PATTERNS = [
+    (o, re.compile(re.escape(o.key).replace(r"\*", r"[^.]+(?:\.[^.]+)*?")))
+    for o in OPTIONS
+    if o.is_pattern
+]
+
+
+def render_config_yaml() -> str:
+    """``conf/config.yaml``: every option with its description, type, env variable and
+    default. Options whose default is unset or machine-dependent are commented out, so
+    reading the file changes nothing. Regenerate with
+    ``python -m flink_agents_runtime.config._options > conf/config.yaml``."""
+    lines = [
+        "# flink-agents-nb configuration: the `agent:` section (Apache Flink Agents' keys).",
+        "# Sources, lowest first: these defaults; this file (or $FLINK_AGENTS_NB_CONFIG, or",
+        "# $FLINK_CONF_DIR/config.yaml); environment variables FLINK_AGENTS_NB_<KEY> (upper",
+        "# snake case: event-log.level -> FLINK_AGENTS_NB_EVENT_LOG_LEVEL); then code.",
+        "# Keys may be dotted (event-log.level) or nested (event-log: {level: ...}).",
+        "# Generated by `python -m flink_agents_runtime.config._options`; a test keeps it in step.",
+        "agent:",
+    ]
+    for option in OPTIONS:
+        unit = f", {option.unit}" if option.unit else ""
+        env = "" if option.is_pattern else f"; env {env_var_name(option.key)}"
+        lines.append(f"  # {option.description}")
+        lines.append(f"  # ({option.type_name}{unit}{env})")
+        commented = option.default is None or option.key == "num-async-threads"
+        if option.key == "num-async-threads":
+            example: Any = "<2 x CPU cores>"
+        elif option.default is None:
+            example = "..." if not option.choices else option.choices[0]
+        else:
+            example = option.default
+        if isinstance(example, bool):
+            shown = "true" if example else "false"
+        elif isinstance(example, str) and example != "...":
+            shown = f'"{example}"' if ("<" in example or not example) else example
+        else:
+            shown = str(example)
+        prefix = "  # " if commented else "  "
+        lines.append(f"{prefix}{option.key}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render_config_yaml(), end="")

@@ -1,0 +1,191 @@
+"""The agent as a PyFlink ``KeyedProcessFunction``: the one execution core, per subtask.
+
+Each subtask builds its own :class:`~flink_agents_runtime.ExecutionCore` from the plan that
+travelled by value, with short-term memory in Flink keyed state (a pickled ``MemoryNode``
+per key, in ``ValueState``), sensory memory per input (as the core does), metrics mirrored
+into the operator's Flink metric group, and the event log written per subtask with the job
+id, task name and subtask index. Records cross as pickled Python objects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+from pyflink.common import Types
+from pyflink.datastream import KeyedProcessFunction, RuntimeContext
+from pyflink.datastream.state import ValueStateDescriptor
+
+from flink_agents_runtime.api._memory import MemoryNode
+from flink_agents_runtime.drivers.flink._metrics import FlinkMetricBridge
+from flink_agents_runtime.drivers.flink._shipped import refresh_package_paths
+from flink_agents_runtime.engine._core import ExecutionCore
+from flink_agents_runtime.eventlog._loggers import log_file_name
+
+logger = logging.getLogger(__name__)
+
+#: Name of the keyed ValueState holding a key's short-term memory.
+STATE_NAME = "flink-agents-short-term-memory"
+
+
+class FlinkKeyedState:
+    """:class:`~flink_agents_runtime.engine._core.KeyedState` over a Flink ``ValueState``.
+
+    Flink scopes the state to the key of the element being processed, so ``key`` is not
+    used: the driver processes one key's input at a time.
+    """
+
+    def __init__(self, value_state: Any) -> None:
+        self._state = value_state
+        self._stored = False
+
+    def load(self, key: Any) -> MemoryNode:
+        root = self._state.value()
+        self._stored = root is not None
+        return root if isinstance(root, MemoryNode) else MemoryNode()
+
+    def save(self, key: Any, root: MemoryNode) -> None:
+        # A key that never wrote memory costs no state write.
+        if root or self._stored:
+            self._state.update(root)
+
+
+def task_info(ctx: RuntimeContext) -> tuple[str, int]:
+    """``(task name, subtask index)``. PyFlink 2.3's thread mode calls Java methods that
+    Flink 2 moved to ``getTaskInfo()``, so fall back to that."""
+    try:
+        return ctx.get_task_name(), int(ctx.get_index_of_this_subtask())
+    except AttributeError:
+        info = ctx._runtime_context.getTaskInfo()
+        return str(info.getTaskName()), int(info.getIndexOfThisSubtask())
+
+
+def metrics_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
+    """``metrics-{jobId}-{taskName}-{subtaskIndex}.json`` (as the event log's file name)."""
+    return "metrics" + log_file_name(job_id, task_name, subtask_index)[len("events") : -4] + ".json"
+
+
+class AgentProcessFunction(KeyedProcessFunction):
+    """Runs each element through the agent; yields its outputs.
+
+    Args:
+        payload: ``cloudpickle.dumps((plan, config))``.
+        job_id: the Flink job id (fixed at build time), for the event log.
+        value_selector: the input value of an element (the element itself when ``None``).
+        with_meta: yield ``(key, input_seq, output)`` instead of bare outputs.
+        emit: yield outputs at all (``False`` for jobs read back from their event log).
+    """
+
+    def __init__(
+        self,
+        payload: bytes,
+        job_id: str,
+        value_selector: Callable[[Any], Any] | None = None,
+        *,
+        with_meta: bool = False,
+        emit: bool = True,
+    ) -> None:
+        self._payload = payload
+        self._job_id = job_id
+        self._value_selector = value_selector
+        self._with_meta = with_meta
+        self._emit = emit
+        self._core: ExecutionCore | None = None
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        refresh_package_paths()  # this interpreter may have served an earlier job
+        plan, config = cloudpickle.loads(self._payload)
+        self._config = config
+        task, subtask = task_info(runtime_context)
+        self._task, self._subtask = task, subtask
+        state = runtime_context.get_state(
+            ValueStateDescriptor(STATE_NAME, Types.PICKLED_BYTE_ARRAY())
+        )
+        self._bridge = FlinkMetricBridge(runtime_context.get_metrics_group())
+        group = self._bridge.group()
+        sinks: list[Any] = []
+        from flink_agents_runtime.eventlog._levels import LevelResolver
+        from flink_agents_runtime.eventlog._sink import EventLogSink
+
+        kind = str(config.get("eventLoggerType") or "file").lower()
+        self._log_dir = config.get("baseLogDir")
+        if not LevelResolver.from_config(config).all_off and (kind != "file" or self._log_dir):
+            sinks.append(EventLogSink.for_task(config, self._job_id, task, subtask, group))
+        self._sinks = sinks
+        # Exactly-once actions (issue 7): the action state store and per-key input numbers.
+        from flink_agents_runtime.durable._recovery import open_subtask_store
+
+        keyed, self._durable = open_subtask_store(
+            runtime_context, FlinkKeyedState(state), config, self._job_id
+        )
+        self._core = ExecutionCore(plan, config, group, keyed, sinks, durable_store=self._durable)
+        self._sync_ns = int(float(config.get("flink.metrics-sync-interval-ms")) * 1e6)
+        self._next_sync = time.perf_counter_ns() + self._sync_ns
+
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
+        core = self._core
+        assert core is not None
+        key = ctx.get_current_key()
+        if self._value_selector is not None:
+            value = self._value_selector(value)
+        task = core.start(key, value)
+        outputs = task.run_blocking()
+        if time.perf_counter_ns() >= self._next_sync:
+            self._bridge.sync()
+            self._next_sync = time.perf_counter_ns() + self._sync_ns
+        if not self._emit:
+            return
+        if self._with_meta:
+            seq = task.input_seq
+            for out in outputs:
+                yield (key, seq, out)
+        else:
+            yield from outputs
+
+    def close(self) -> None:
+        core = self._core
+        if core is None:
+            return
+        self._core = None
+        core.close()
+        close_resources = getattr(core.resources, "close", None)
+        if callable(close_resources):  # chat-model clients and their connections
+            try:
+                close_resources()
+            except Exception:
+                logger.exception("closing the resources of subtask %d failed", self._subtask)
+        if self._durable is not None:
+            self._durable.close()
+        for sink in self._sinks:
+            try:
+                sink.close()
+            except Exception:
+                logger.exception("closing the event log of subtask %d failed", self._subtask)
+        self._bridge.sync()
+        if self._log_dir:
+            self._write_metrics(Path(self._log_dir), next(core.input_seq))
+
+    def _write_metrics(self, directory: Path, inputs: int) -> None:
+        """The subtask's metric totals, for drivers that read a finished job back."""
+        path = directory / metrics_file_name(self._job_id, self._task, self._subtask)
+        body = {
+            "jobId": self._job_id,
+            "taskName": self._task,
+            "subtaskIndex": self._subtask,
+            "numInputs": inputs,
+            "counts": self._bridge.counts(),
+            "metrics": self._bridge.registry.snapshot(),
+        }
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(body, default=str))
+            os.replace(tmp, path)
+        except OSError:
+            logger.exception("could not write metric totals to %s", path)

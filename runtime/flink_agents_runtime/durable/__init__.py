@@ -1,0 +1,110 @@
+"""Action state stores: exactly-once actions across recovery.
+
+``actionStateStoreBackend`` picks the backend: ``sqlite`` (embedded, one host) or ``redis``
+(shared by every host of a cluster). :func:`open_action_state_store` opens the configured one
+and fails fast, with the key to fix, when it cannot be used.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from typing import Any
+
+from flink_agents_runtime._errors import ActionStateStoreError, ConfigError
+from flink_agents_runtime.durable._base import (
+    ActionState,
+    ActionStateStore,
+    CallResult,
+    event_fingerprint,
+)
+from flink_agents_runtime.durable._redis import RedisActionStateStore, redact_url
+from flink_agents_runtime.durable._sqlite import SqliteActionStateStore
+from flink_agents_runtime.durable._tracker import ActionStateTracker, CallSlot
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("sqlite", "redis")
+
+__all__ = [
+    "BACKENDS",
+    "ActionState",
+    "ActionStateStore",
+    "ActionStateTracker",
+    "CallResult",
+    "CallSlot",
+    "RedisActionStateStore",
+    "SqliteActionStateStore",
+    "close_tracker",
+    "default_sqlite_path",
+    "event_fingerprint",
+    "open_action_state_store",
+    "open_tracker",
+]
+
+
+def default_sqlite_path() -> str:
+    """``<temp dir>/flink-agents-nb/action-state.sqlite`` (shared by processes on one host)."""
+    return os.path.join(tempfile.gettempdir(), "flink-agents-nb", "action-state.sqlite")
+
+
+def open_action_state_store(config: Any, namespace: str) -> ActionStateStore | None:
+    """The configured store for ``namespace`` (the job's identity), rebuilt; ``None`` when
+    ``actionStateStoreBackend`` is unset.
+
+    Raises :class:`ConfigError` for an unknown backend and :class:`ActionStateStoreError` when
+    the store cannot be opened or reached (message names the key to fix; no password shown).
+    """
+    backend = config.get("actionStateStoreBackend")
+    if backend is None:
+        return None
+    timeout = float(config.get("actionStateStore.timeout"))
+    store: ActionStateStore
+    if backend == "sqlite":
+        path = config.get("actionStateStore.sqlite.path") or default_sqlite_path()
+        store = SqliteActionStateStore(path, namespace, timeout_s=max(timeout, 1.0))
+        where = path
+    elif backend == "redis":
+        url = config.get("actionStateStore.redis.url")
+        store = RedisActionStateStore(url, namespace, timeout_s=timeout)
+        where = redact_url(url)
+    else:  # pragma: no cover - the option's choices prevent it
+        raise ConfigError(
+            f"actionStateStoreBackend {backend!r} is not one of {', '.join(BACKENDS)}",
+            key="actionStateStoreBackend",
+        )
+    try:
+        found = store.rebuild()
+    except Exception as exc:
+        store.close()
+        raise ActionStateStoreError(
+            f"{backend} action state store at {where}: cannot read namespace {namespace!r}: {exc}"
+        ) from exc
+    logger.info(
+        "action state store %s at %s, namespace %r: %d inputs with state",
+        backend,
+        where,
+        namespace,
+        found,
+    )
+    return store
+
+
+def open_tracker(config: Any, namespace: str) -> ActionStateTracker | None:
+    """The core's ``durable_store`` for the configured backend (``None`` when unset); see
+    :func:`open_action_state_store` for errors."""
+    store = open_action_state_store(config, namespace)
+    return ActionStateTracker(store) if store is not None else None
+
+
+def close_tracker(tracker: ActionStateTracker | None, *, completed: bool) -> None:
+    """End of a run: a run that ``completed`` needs no replay, so its states are pruned
+    (a completed run is its own final checkpoint); then the store is closed."""
+    if tracker is None:
+        return
+    try:
+        if completed:
+            tracker.store.prune_all()
+    finally:
+        tracker.close()

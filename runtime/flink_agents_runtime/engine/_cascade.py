@@ -1,0 +1,289 @@
+"""One input's cascade: the events it causes, run through the plan's actions until quiet.
+
+:class:`InputTask` is what :meth:`ExecutionCore.start` returns; drivers step it (see
+``_core``). Cascade order is Flink Agents': events are processed first in, first out; each
+event runs every action listening to its type, in declaration order; an ``OutputEvent`` is
+emitted, not dispatched. An action's sent events and memory writes take effect only if it
+succeeds (its memory writes are rolled back otherwise); the error-handling strategy decides
+what a failure does.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Generator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from flink_agents_runtime._errors import ActionFailedError
+from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
+from flink_agents_runtime.api._memory import MemoryStore
+from flink_agents_runtime.engine._context import RunnerContext
+from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+
+if TYPE_CHECKING:
+    from flink_agents_runtime.engine._core import ExecutionCore
+
+logger = logging.getLogger(__name__)
+_time_ns = time.time_ns
+
+
+class InputTask:
+    """One input's cascade. ``step()`` returns a future to wait for, or ``None`` when done.
+
+    Attributes:
+        outputs: the outputs emitted so far, in order.
+        done: whether the cascade has finished.
+    """
+
+    __slots__ = ("_gen", "core", "done", "input_seq", "key", "outputs")
+
+    def __init__(self, core: ExecutionCore, key: Any, value: Any, input_seq: int) -> None:
+        self.core = core
+        self.key = key
+        self.input_seq = input_seq
+        self.outputs: list[Any] = []
+        self.done = False
+        self._gen = self._cascade(value)
+
+    def step(self) -> Future[Any] | None:
+        """Run until the cascade waits on a future (returned) or ends (``None``).
+
+        Raises :class:`ActionFailedError` when an action fails under the ``fail`` strategy
+        (or after its retries); memory is saved up to the last successful action.
+        """
+        try:
+            return next(self._gen)
+        except StopIteration:
+            self.done = True
+            return None
+
+    def run_blocking(self) -> list[Any]:
+        """Step to the end, blocking on each future; returns :attr:`outputs`."""
+        fut = self.step()
+        while fut is not None:
+            fut.exception()  # waits
+            fut = self.step()
+        return self.outputs
+
+    # -- the cascade ---------------------------------------------------------------------
+    def _cascade(self, value: Any) -> Generator[Future[Any], None, None]:
+        core = self.core
+        key = self.key
+        short_term = MemoryStore("short_term", core.state.load(key))
+        sensory = MemoryStore("sensory")
+        ctx = RunnerContext(core, key, self.input_seq, short_term, sensory)
+        if core.durable_store is not None:
+            core.durable_store.begin_input(ctx, core._next_seq(key))
+        first = InputEvent(value)
+        first.id = core.ids.next()
+        first.key = key
+        if core.sinks:
+            self._emit_event(first)
+        queue: deque[Event] = deque((first,))
+        by_type = core.plan.actions_by_type
+        events_counter, events_meter = core._events, core._events_rate
+        try:
+            while queue:
+                event = queue.popleft()
+                events_counter.count += 1
+                events_meter.count += 1
+                if event.type == OutputEvent.EVENT_TYPE:
+                    self.outputs.append(event.attributes.get("output"))
+                    continue
+                for spec in by_type.get(event.type, ()):
+                    sent = yield from self._run_action(spec, event, ctx, short_term, sensory)
+                    if sent:
+                        if core.sinks:
+                            for new in sent:
+                                self._emit_event(new)
+                        queue.extend(sent)
+        finally:
+            core.state.save(key, short_term.root)
+
+    def _emit_event(self, event: Event) -> None:
+        core = self.core
+        rec = EventRecord(next(core.seq), self.input_seq, self.key, event, _time_ns())
+        for on_event in core._on_event:
+            on_event(rec)
+
+    def _run_action(
+        self,
+        spec: Any,
+        event: Event,
+        ctx: RunnerContext,
+        short_term: MemoryStore,
+        sensory: MemoryStore,
+    ) -> Generator[Future[Any], None, list[Event]]:
+        core = self.core
+        tracing = bool(core.sinks)
+        store = core.durable_store
+        attempt = 0
+        while True:
+            attempt += 1
+            ctx._begin(spec.name, spec.config, event.id)
+            if store is not None:
+                done = store.begin_action(ctx, spec.name, event, attempt)
+                if done is not None:  # completed in an earlier attempt of the job
+                    store.replay(ctx, done, short_term, sensory)
+                    return self._replay(spec.name, event, ctx, done)
+            short_term.journal = []
+            sensory.journal = []
+            writes: list[tuple[str, str, Any]] | None = (
+                [] if core.record_memory or store is not None else None
+            )
+            short_term.writes = sensory.writes = writes
+            wall = _time_ns() if tracing else 0
+            t0 = time.perf_counter_ns()
+            error: BaseException | None = None
+            try:
+                result = spec.func(event, ctx)
+                if spec.is_async:
+                    yield from _drive(result)
+            except Exception as exc:
+                error = exc
+            duration = time.perf_counter_ns() - t0
+            short_term.writes = sensory.writes = None
+            counter, meter = core._per_action[spec.name]
+            counter.count += 1
+            meter.count += 1
+            core._actions.count += 1
+            core._actions_rate.count += 1
+            if error is None:
+                short_term.journal = sensory.journal = None
+                sent = ctx._sent
+                if store is not None:
+                    store.finish_action(ctx, "ok", sent, writes)
+                    if not core.record_memory:
+                        writes = None
+                if tracing:
+                    self._emit_action(
+                        spec.name, event, wall, duration, "ok", attempt, None, _ids(sent), writes
+                    )
+                return sent
+            short_term.rollback()
+            sensory.rollback()
+            short_term.journal = sensory.journal = None
+            message = f"{type(error).__name__}: {error}"
+            # An error marked retryable=False already had its retries (a chat connection
+            # retries in place); running the action again would square the attempts.
+            retry = (
+                core._strategy == "retry"
+                and attempt <= core._max_retries
+                and getattr(error, "retryable", True)
+            )
+            status = "ignored" if core._strategy == "ignore" else "failed"
+            if tracing:
+                self._emit_action(
+                    spec.name, event, wall, duration, status, attempt, message, [], writes
+                )
+            core.action_group(spec.name).get_counter("numOfActionsFailed").inc()
+            core.metrics.get_counter("numOfActionsFailed").inc()
+            if retry:
+                core.metrics.get_counter("numOfActionRetries").inc()
+                wait = core._retry_wait * (2 ** (attempt - 1))
+                logger.warning(
+                    "action %r failed on event %r for key %r (attempt %d), retrying in %.3fs: %s",
+                    spec.name,
+                    event.type,
+                    self.key,
+                    attempt,
+                    wait,
+                    message,
+                )
+                if wait > 0:
+                    time.sleep(wait)
+                continue
+            if core._strategy == "ignore":
+                if store is not None:
+                    store.finish_action(ctx, "ignored", [], [])
+                logger.warning(
+                    "action %r failed on event %r for key %r; ignored: %s",
+                    spec.name,
+                    event.type,
+                    self.key,
+                    message,
+                )
+                return []
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
+            raise ActionFailedError(
+                f"action {spec.name!r} failed{tries} on event type {event.type!r} for key "
+                f"{self.key!r}: {message}",
+                action=spec.name,
+                event_type=event.type,
+                key=self.key,
+                attempts=attempt,
+            ) from error
+
+    def _replay(self, action: str, event: Event, ctx: RunnerContext, done: Any) -> list[Event]:
+        """Emit the record of an action replayed from the store (it did not run)."""
+        sent = ctx._sent
+        if self.core.sinks:
+            self._emit_action(
+                action,
+                event,
+                time.time_ns(),
+                0,
+                "replayed" if done.status == "ok" else done.status,
+                1,
+                None,
+                _ids(sent),
+                list(done.writes) if self.core.record_memory else None,
+            )
+        return sent
+
+    def _emit_action(
+        self,
+        action: str,
+        event: Event,
+        wall: int,
+        duration: int,
+        status: str,
+        attempt: int,
+        error: str | None,
+        sent: list[str],
+        writes: list[tuple[str, str, Any]] | None,
+    ) -> None:
+        core = self.core
+        rec = ActionRecord(
+            next(core.seq),
+            self.input_seq,
+            self.key,
+            action,
+            event.id or "",
+            event.type,
+            wall,
+            duration,
+            status,
+            attempt,
+            error,
+            sent,
+            writes or [],
+        )
+        for on_action in core._on_action:
+            on_action(rec)
+
+
+def _ids(sent: list[Event]) -> list[str]:
+    """The ids of ``sent`` (the one-event case without a comprehension: it is per action)."""
+    if len(sent) == 1:
+        return [sent[0].id or ""]
+    return [e.id or "" for e in sent]
+
+
+def _drive(coro: Any) -> Generator[Future[Any], None, None]:
+    """Drive an action coroutine, yielding each future it awaits to the driver."""
+    try:
+        while True:
+            awaited = coro.send(None)
+            if not isinstance(awaited, Future):
+                coro.close()
+                raise TypeError(
+                    "an async action may only await ctx.durable_execute_async(...) "
+                    f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
+                )
+            yield awaited
+    except StopIteration:
+        return

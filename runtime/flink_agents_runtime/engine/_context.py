@@ -1,0 +1,246 @@
+"""The context an action receives: send events, use memory, metrics, resources, durable calls.
+
+One :class:`RunnerContext` serves one input's cascade; the execution core points it at the
+action it is running. Both drivers use this same class.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime.api._events import Event
+from flink_agents_runtime.api._jsoncheck import check_json
+from flink_agents_runtime.api._memory import MemoryObject, MemoryStore
+from flink_agents_runtime.api._metrics import MetricGroup
+
+if TYPE_CHECKING:
+    from flink_agents_runtime.config._configuration import AgentConfiguration
+    from flink_agents_runtime.engine._core import ExecutionCore
+
+T = TypeVar("T")
+
+
+class DurableCall:
+    """Awaitable result of :meth:`RunnerContext.durable_execute_async`.
+
+    Awaiting it inside an ``async def`` action suspends the action (other keys progress)
+    until the call finishes on the async thread pool; it then returns the call's result or
+    raises its exception.
+    """
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: Future[Any]) -> None:
+        self.future = future
+
+    def __await__(self) -> Generator[Future[Any], None, Any]:
+        if not self.future.done():
+            yield self.future
+        return self.future.result()
+
+
+class RunnerContext:
+    """What an action can do (Flink Agents' ``RunnerContext``).
+
+    Attributes:
+        key: the key of the input being processed.
+    """
+
+    def __init__(
+        self,
+        core: ExecutionCore,
+        key: Any,
+        input_seq: int,
+        short_term: MemoryStore,
+        sensory: MemoryStore,
+    ) -> None:
+        self._core = core
+        self.key = key
+        self._input_seq = input_seq
+        self._short_term = short_term
+        self._sensory = sensory
+        self._action_name: str | None = None
+        self._action_config: dict[str, Any] = {}
+        self._sent: list[Event] = []
+        self._durable_index = 0
+        self._event_id: str | None = None
+
+    # -- events ------------------------------------------------------------------------
+    def send_event(self, event: Event) -> None:
+        """Send ``event``; actions listening to its type run after this one returns.
+
+        Raises :class:`EventAttributeError` naming the attribute path and type when an
+        attribute is not JSON-serialisable, and ``TypeError`` for a non-Event.
+        """
+        if not isinstance(event, Event):
+            raise TypeError(
+                f"send_event takes an Event, got {type(event).__name__}; wrap the value, "
+                "e.g. OutputEvent(output=value)"
+            )
+        attrs = event.attributes
+        if not isinstance(attrs, dict):
+            raise TypeError(f"event {event.type!r}: attributes must be a dict")
+        for name, value in attrs.items():
+            check_json(value, f"{event.type}.attributes.{name}")
+        event.id = self._core.ids.next()
+        event.key = self.key
+        event.upstream_event_id = self._event_id
+        event.upstream_action_name = self._action_name
+        self._sent.append(event)
+
+    # -- memory ------------------------------------------------------------------------
+    @property
+    def short_term_memory(self) -> MemoryObject:
+        """Memory of this key, kept across inputs (Flink keyed state on a cluster)."""
+        return self._short_term.view()
+
+    @property
+    def sensory_memory(self) -> MemoryObject:
+        """Memory of this input only: cleared when its cascade ends."""
+        return self._sensory.view()
+
+    # -- configuration -----------------------------------------------------------------
+    @property
+    def config(self) -> AgentConfiguration:
+        """The agent's resolved configuration."""
+        return self._core.config
+
+    @property
+    def action_config(self) -> dict[str, Any]:
+        """The running action's own config (keyword arguments of ``@action``/``add_action``)."""
+        return self._action_config
+
+    def get_action_config_value(self, key: str) -> Any:
+        """One value of :attr:`action_config` (``None`` when absent)."""
+        return self._action_config.get(key)
+
+    @property
+    def action_name(self) -> str | None:
+        """The name of the running action."""
+        return self._action_name
+
+    # -- metrics -----------------------------------------------------------------------
+    @property
+    def agent_metric_group(self) -> MetricGroup:
+        """Metrics of the whole agent."""
+        return self._core.metrics
+
+    @property
+    def action_metric_group(self) -> MetricGroup:
+        """Metrics of the running action (``action.<name>.*``)."""
+        return self._core.action_group(self._action_name or "_framework")
+
+    # -- resources ---------------------------------------------------------------------
+    def get_resource(self, name: str, resource_type: Any = None) -> Any:
+        """The resource ``name`` (a chat model, tool, prompt, ...) of the agent."""
+        provider = self._core.resources
+        if provider is None:
+            raise ResourceError(f"resource {name!r} requested, but the agent declares none")
+        return provider.get(name, resource_type, self)
+
+    # -- durable calls -----------------------------------------------------------------
+    def durable_execute(
+        self,
+        func: Callable[..., T],
+        *args: Any,
+        reconciler: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Call ``func(*args, **kwargs)`` now and return its result.
+
+        With an action state store (``actionStateStoreBackend``) the outcome (result or
+        exception) is recorded, and a recovered job gets it back instead of calling again;
+        calls of an action must then happen in the same order with the same functions.
+        ``reconciler`` (no arguments, keyword-only) settles a call that started but whose
+        outcome was never recorded (the job died meanwhile): it returns the call's result or
+        raises its error, e.g. by asking the remote system whether the payment went through.
+        Without a store, ``reconciler`` is never called.
+        """
+        index = self._durable_index
+        self._durable_index += 1
+        store = self._core.durable_store
+        if store is None:
+            return func(*args, **kwargs)
+        found, slot = store.lookup(self, index, func)
+        if found:
+            return slot
+        if slot.pending and reconciler is not None:
+            call: Callable[[], Any] = reconciler
+        else:
+            if reconciler is not None:
+                store.mark_pending(slot)
+
+            def call() -> Any:
+                return func(*args, **kwargs)
+
+        try:
+            result = call()
+        except Exception as exc:
+            store.record(slot, None, exc)
+            raise
+        store.record(slot, result)
+        return result
+
+    def durable_execute_async(
+        self,
+        func: Callable[..., T],
+        *args: Any,
+        reconciler: Callable[[], Any] | None = None,
+        **kwargs: Any,
+    ) -> DurableCall:
+        """Run ``func(*args, **kwargs)`` on the async thread pool; ``await`` the result in an
+        ``async def`` action. Calls of one key stay in order; other keys progress meanwhile.
+        Recording and ``reconciler`` as in :meth:`durable_execute`."""
+        index = self._durable_index
+        self._durable_index += 1
+        store = self._core.durable_store
+        if store is None:
+            return DurableCall(self._core.pool().submit(func, *args, **kwargs))
+        done: Future[Any]
+        try:
+            found, slot = store.lookup(self, index, func)
+        except Exception as exc:
+            done = Future()
+            done.set_exception(exc)
+            return DurableCall(done)
+        if found:
+            done = Future()
+            done.set_result(slot)
+            return DurableCall(done)
+        settle = slot.pending and reconciler is not None
+        if reconciler is not None and not settle:
+            store.mark_pending(slot)
+
+        def call() -> Any:
+            try:
+                result = reconciler() if settle and reconciler else func(*args, **kwargs)
+            except Exception as exc:
+                store.record(slot, None, exc)
+                raise
+            store.record(slot, result)
+            return result
+
+        return DurableCall(self._core.pool().submit(call))
+
+    # -- core hooks --------------------------------------------------------------------
+    def _begin(self, action: str, config: dict[str, Any], event_id: str | None) -> None:
+        self._action_name = action
+        self._action_config = config
+        self._event_id = event_id
+        self._sent = []
+        self._durable_index = 0
+
+    def close(self) -> None:
+        """Release what the context holds (nothing locally)."""
+
+    def __repr__(self) -> str:
+        return f"RunnerContext(key={self.key!r}, action={self._action_name!r})"
+
+
+def wall_ns() -> int:
+    """Wall-clock time in ns since the epoch (UTC), for record timestamps."""
+    return time.time_ns()

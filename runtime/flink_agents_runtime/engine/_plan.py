@@ -1,0 +1,79 @@
+"""An agent compiled once: actions by event type, resources, and the config it runs with.
+
+The plan is what travels to Flink workers (by value, with cloudpickle), so an agent defined
+in a notebook cell runs on a cluster unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flink_agents_runtime._errors import AgentDefinitionError
+from flink_agents_runtime.api._agent import ActionSpec, Agent, ResourceType
+
+#: Hooks that add built-in actions and resources to a plan (the chat/tool loop registers
+#: one). Each is called with the plan being built and may add to ``actions``.
+PLAN_EXTENSIONS: list[Callable[[AgentPlan], None]] = []
+
+
+@dataclass
+class AgentPlan:
+    """The compiled agent.
+
+    Attributes:
+        name: the agent's class name.
+        actions: every action by name, in declaration order.
+        actions_by_type: event type -> the actions listening to it, in order.
+        resources: resource declarations by type and name.
+    """
+
+    name: str
+    actions: dict[str, ActionSpec]
+    actions_by_type: dict[str, tuple[ActionSpec, ...]] = field(default_factory=dict)
+    resources: dict[ResourceType, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_agent(
+        cls, agent: Agent, extra_resources: dict[Any, dict[str, Any]] | None = None
+    ) -> AgentPlan:
+        """Compile ``agent``; ``extra_resources`` (from the environment) are added to the
+        agent's own, which win on a name clash. Raises :class:`AgentDefinitionError` for an
+        agent without actions."""
+        if not isinstance(agent, Agent):
+            raise AgentDefinitionError(f"apply() takes an Agent, got {type(agent).__name__}")
+        resources: dict[ResourceType, dict[str, Any]] = {t: {} for t in ResourceType}
+        for rtype, named in (extra_resources or {}).items():
+            resources[ResourceType(rtype)].update(named)
+        for rtype, named in agent.resources.items():
+            resources[rtype].update(named)
+        plan = cls(name=type(agent).__name__, actions=dict(agent.actions), resources=resources)
+        for extend in PLAN_EXTENSIONS:
+            extend(plan)
+        if not plan.actions:
+            raise AgentDefinitionError(
+                f"agent {plan.name} has no actions; declare one with @action(...) or add_action"
+            )
+        plan.reindex()
+        return plan
+
+    def reindex(self) -> None:
+        """Rebuild :attr:`actions_by_type` from :attr:`actions`."""
+        by_type: dict[str, list[ActionSpec]] = {}
+        for spec in self.actions.values():
+            for etype in spec.event_types:
+                by_type.setdefault(etype, []).append(spec)
+        self.actions_by_type = {t: tuple(specs) for t, specs in by_type.items()}
+
+    def resource_provider(self) -> Any:
+        """The provider behind ``ctx.get_resource`` (``None`` when there are no resources)."""
+        if not any(self.resources.values()):
+            return None
+        from flink_agents_runtime.api._resources import PlanResources
+
+        return PlanResources(self)
+
+    def describe(self) -> str:
+        """One line per action: ``name <- event types``."""
+        return "\n".join(f"{a.name} <- {', '.join(a.event_types)}" for a in self.actions.values())

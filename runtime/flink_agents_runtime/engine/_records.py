@@ -1,0 +1,100 @@
+"""What the execution core reports as it runs: one record per event and per action run.
+
+Both drivers hand these to the same sinks (a run recorder, an event logger), so a run in the
+notebook and a job on Flink describe themselves identically. Times: ``timestamp_ns`` is wall
+clock (``time.time_ns()``, UTC epoch); durations are ``perf_counter_ns`` differences.
+
+Records are msgspec structs rather than dataclasses: tracing makes three or more per input,
+and a struct is built in about a third of the time (positional and keyword construction,
+equality and repr work as for a dataclass).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+from flink_agents_runtime.api._events import Event
+
+
+class EventRecord(msgspec.Struct):
+    """An event was sent (the input event by the framework, others by actions).
+
+    Attributes:
+        seq: position among all records of this core (events and actions), from 0.
+        input_seq: which input of this core caused it (arrival order, from 0).
+        key: the input's key.
+        event: the event, lineage filled in.
+        timestamp_ns: wall-clock time it was sent.
+        task, subtask: where it ran (``"local"``, 0 for a local run; a Flink job's task name
+            and subtask index when read back from its event log).
+    """
+
+    seq: int
+    input_seq: int
+    key: Any
+    event: Event
+    timestamp_ns: int
+    task: str = "local"
+    subtask: int = 0
+
+
+class ActionRecord(msgspec.Struct):
+    """An action ran on an event (one record per attempt that ended).
+
+    Attributes:
+        seq, input_seq, key: as in :class:`EventRecord`.
+        action: the action's name.
+        event_id, event_type: the event it handled.
+        timestamp_ns: wall-clock start.
+        duration_ns: how long it ran (for async actions: until it finished, waits included).
+        status: ``"ok"``, ``"failed"`` (stopped the run or was retried) or ``"ignored"``.
+        attempt: 1 for the first run, 2 for the first retry, ...
+        error: ``"ExcType: message"`` when it raised.
+        sent_event_ids: ids of the events it sent (empty unless status is ok).
+        memory_writes: ``(memory, path, value)`` per write, memory ``"short_term"`` or
+            ``"sensory"``; only when the core records memory.
+        task, subtask: as in :class:`EventRecord`.
+    """
+
+    seq: int
+    input_seq: int
+    key: Any
+    action: str
+    event_id: str
+    event_type: str
+    timestamp_ns: int
+    duration_ns: int
+    status: str
+    attempt: int
+    error: str | None = None
+    sent_event_ids: list[str] = msgspec.field(default_factory=list)
+    memory_writes: list[tuple[str, str, Any]] = msgspec.field(default_factory=list)
+    task: str = "local"
+    subtask: int = 0
+
+
+class RecordSink(Protocol):
+    """Receives the core's records in order. Implementations must not raise on a record
+    they cannot keep; they report and go on (an event log counts write failures)."""
+
+    def on_event(self, record: EventRecord) -> None:
+        """An event was sent."""
+
+    def on_action(self, record: ActionRecord) -> None:
+        """An action attempt ended."""
+
+
+class RecordList:
+    """A :class:`RecordSink` that keeps every record in memory, in order."""
+
+    def __init__(self) -> None:
+        self.events: list[EventRecord] = []
+        self.actions: list[ActionRecord] = []
+
+    def on_event(self, record: EventRecord) -> None:
+        self.events.append(record)
+
+    def on_action(self, record: ActionRecord) -> None:
+        self.actions.append(record)

@@ -1,0 +1,3 @@
+"""The event log writer: loggers, the record sink, record lines, levels, the timestamp clock
+and truncation.
+"""

@@ -1,0 +1,60 @@
+"""``flink-agents-nb logs``: run as users do, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
+CLI = Path(sys.executable).parent / "flink-agents-nb"
+
+
+def logs(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(CLI)] if CLI.exists() else [sys.executable, "-m", "flink_agents_nb.cli._main"]
+    return subprocess.run([*command, "logs", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_summary_text() -> None:
+    out = logs(str(CORPUS / "ours.log"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "event log: 3 records (2 events, 1 actions) from 1 file(s), 0 problem(s)"
+    assert "time span: 2025-03-01T10:00:00.000100+00:00 .. " in out.stdout
+    assert "tokens: 11 prompt, 4 completion" in lines
+    assert "events per type: _input_event: 1, _chat_response_event: 1" in lines
+    assert "events per key: k1: 2" in lines
+
+
+def test_summary_json_lists_problems_with_file_and_line() -> None:
+    out = logs(str(CORPUS / "malformed.log"), "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["records"] == 2 and doc["events_per_key"] == {"m": 2}
+    assert [(Path(p["file"]).name, p["line"]) for p in doc["problems"]] == [
+        ("malformed.log", 2),
+        ("malformed.log", 3),
+        ("malformed.log", 4),
+    ]
+
+
+def test_tree_text_and_json() -> None:
+    out = logs(str(CORPUS / "ours.log"), "--tree", "k1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        '_input_event {"input":"hi"}  (key \'k1\')',
+        "└─ action reply [ok] 2.500 ms",
+        '   └─ _chat_response_event {"response":{"content":"hello","extra_args":{"model_name"...',
+    ]
+    doc = json.loads(logs(str(CORPUS / "ours.log"), "--tree", "k1", "--json").stdout)
+    (tree,) = doc["trees"]
+    assert tree["name"] == "_input_event"
+    assert tree["children"][0]["children"][0]["event_id"] == "e2"
+
+
+def test_unknown_key_and_missing_path_exit_2(tmp_path: Path) -> None:
+    out = logs(str(CORPUS / "ours.log"), "--tree", "nobody")
+    assert out.returncode == 2 and "no input with key 'nobody'" in out.stderr
+    out = logs(str(tmp_path / "missing"))
+    assert out.returncode == 2 and "no event log at" in out.stderr

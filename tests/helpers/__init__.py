@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: loopback servers, a standalone Flink cluster, sample agents."""

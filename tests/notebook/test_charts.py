@@ -1,0 +1,152 @@
+"""Charts aggregate a run's records correctly; the live chart follows a run as a sink."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import flink_agents_nb as fa
+from flink_agents_nb.charts import _dashboard as _charts
+from flink_agents_nb.run import _source
+from flink_agents_runtime import Event, InputEvent
+from tests.helpers.views_agent import INPUTS, make_agent, run_agent
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run() -> fa.Run:
+    return run_agent(INPUTS * 20)
+
+
+def test_throughput_lines_sum_to_the_record_counts(run: fa.Run) -> None:
+    fig = run.plot.throughput()
+    assert isinstance(fig, go.Figure)
+    totals = {}
+    for tr in fig.data:
+        x = np.asarray(tr.x)
+        width = np.diff(x, append=np.nan)
+        width[-1] = 0  # the last bucket's width is its covered span; recover it below
+        totals[tr.name] = tr.y
+    names = sorted(totals)
+    assert names == sorted(
+        [
+            "event: _input_event",
+            "event: chat_response",
+            "event: _output_event",
+            "action: plan",
+            "action: answer",
+        ]
+    )
+    # Every trace shares the bucket grid; integrating rate x width gives the count.
+    tr = fig.data[0]
+    x = np.asarray(tr.x)
+    b = x[1] - x[0] if len(x) > 1 else None
+    if b is not None:
+        span = _source.elapsed_s(run.records)
+        last = max(float(np.nanmax(span)) - x[-1], b / 10)
+        widths = np.r_[np.full(len(x) - 1, b), last]
+        for t in fig.data:
+            assert round(float(np.sum(np.asarray(t.y) * widths))) == 60
+
+
+def test_latency_hover_has_the_percentiles_of_each_action(run: fa.Run) -> None:
+    fig = run.plot.latency()
+    stats = _charts.latency_stats(run.records)
+    durations = run.actions.groupby("action")["duration_ms"]
+    for action, values in durations:
+        assert stats.loc[action, "count"] == 60
+        assert stats.loc[action, "p95"] == pytest.approx(np.percentile(values, 95))
+    box, p95, p99 = fig.data
+    assert list(box.x) == ["answer", "plan"]
+    assert list(p99.y) == pytest.approx(list(stats["p99"]))
+    assert "p50=" in p95.text[0] and "p95=" in p95.text[0] and "p99=" in p95.text[0]
+
+
+def test_tokens_per_model_and_action_with_cost() -> None:
+    run = run_agent()
+    table = _charts.token_table(run.records, prices={"big": (1000.0, 2000.0)})
+    rows = {r["model"]: r for r in table.to_dict("records")}
+    assert rows["small"]["prompt_tokens"] == 15 + 15 and rows["small"]["completion_tokens"] == 6
+    assert rows["big"]["prompt_tokens"] == 31 and rows["big"]["action"] == "plan"
+    assert rows["big"]["cost"] == pytest.approx((31 * 1000 + 3 * 2000) / 1e6)
+    assert np.isnan(rows["small"]["cost"])
+    fig = run.plot.tokens(prices={"big": (1000.0, 2000.0)})
+    assert "Tokens: 70 total" in fig.layout.title.text
+    assert "some models unpriced" in fig.layout.title.text
+    per_model = [t for t in fig.data if t.type == "bar" and t.xaxis == "x2"]
+    assert {t.name: list(t.y) for t in per_model} == {
+        "prompt tokens": [31, 30],
+        "completion tokens": [3, 6],
+    }
+
+
+def _chat_run(model: str) -> fa.Run:
+    """One input whose handler reports 100,000 prompt and 50,000 completion tokens."""
+
+    def ask(event: Any, ctx: Any) -> None:
+        attrs = {"model": event.input, "promptTokens": 100_000, "completionTokens": 50_000}
+        ctx.send_event(Event(type="chat_response", attributes=attrs))
+
+    agent = fa.Agent()
+    agent.add_action("ask", [InputEvent], ask)
+    return fa.local().from_list([{"key": "k", "value": model}]).apply(agent).execute(record=True)
+
+
+def test_tokens_chart_prices_from_conf_prices_yaml_by_default(
+    clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT / "notebooks")  # where a notebook runs: the repo's conf/ is above
+    priced = _chat_run("gpt-4o-mini")  # conf/prices.yaml: 0.15 / 0.60 USD per 1M tokens
+    fig = priced.plot.tokens()
+    assert fig.layout.title.text == "Tokens: 150,000 total, cost $0.0450"
+    assert "cost $0.0450" in priced.plot.dashboard().layout.title.text
+    unpriced = _chat_run("no-such-model")
+    fig = unpriced.plot.tokens()
+    assert fig.layout.title.text == "Tokens: 150,000 total"  # usage, no cost, no error
+    (row,) = _charts.token_table(unpriced.records).to_dict("records")
+    assert row["prompt_tokens"] == 100_000 and math.isnan(row["cost"])
+
+
+def test_waterfall_nests_actions_by_lineage(run: fa.Run) -> None:
+    fig = run.plot.waterfall(input_seq=1)
+    bars = fig.data[0]
+    assert list(fig.layout.yaxis.ticktext) == ["plan", "· answer"]
+    assert len(bars.x) == 2 and all(w >= 0 for w in bars.x)
+    assert bars.base[1] >= bars.base[0]
+    by_key = run.plot.waterfall(key="a")
+    assert len(by_key.data[0].x) == 2 * 40  # key a: 40 inputs, 2 actions each
+
+
+def test_dashboard_puts_the_four_together(run: fa.Run) -> None:
+    fig = run.plot.dashboard()
+    kinds = {(t.type, t.xaxis) for t in fig.data}
+    assert ("scatter", "x") in kinds  # throughput
+    assert ("box", "x2") in kinds  # latency
+    assert ("bar", "x3") in kinds  # tokens per model
+    assert ("bar", "x4") in kinds  # waterfall
+    assert "180 events, 120 actions" in fig.layout.title.text
+
+
+def test_live_chart_follows_a_run_as_a_record_sink() -> None:
+    live = fa.LiveChart(interval_s=0.0, every=16)
+    env = fa.local()
+    env.from_list(INPUTS * 50).apply(make_agent()).execute(sinks=[live], record=False)
+    live.flush()
+    assert live.redraws >= 2
+    assert set(live.series) == {
+        "event: _input_event",
+        "event: chat_response",
+        "event: _output_event",
+        "action: plan",
+        "action: answer",
+    }
+    fig = live.figure()
+    assert "750 records" in fig.layout.title.text
+    (shown,) = live.output.outputs  # redrawn in place, not appended
+    assert shown["data"]["application/vnd.plotly.v1+json"]["data"][0]["type"] == "scatter"
