@@ -198,7 +198,7 @@ def submit(
     """Submit ``agent`` over ``data`` (as ``promote`` takes it, or ``(key, value)`` pairs) to
     the cluster at ``rest_url`` (else from a Flink ``config.yaml``, see
     :func:`rest_url_from_config`); returns at once with a :class:`FlinkJob`."""
-    from flink_agents_nb.flink._promote import input_pairs
+    from flink_agents_nb.run._inputs import input_pairs
     from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
     from flink_agents_runtime.drivers.flink._remote import (
         cluster_environment,
@@ -220,10 +220,7 @@ def submit(
     level_key = f"event-log.type.{OutputEvent.EVENT_TYPE}.level"
     if level_key not in conf.explicit():
         conf.set(level_key, "VERBOSE")  # outputs are read back from the log
-    if isinstance(data, list) and data and isinstance(data[0], tuple):
-        pairs = list(data)
-    else:
-        pairs = input_pairs(data, key, value)
+    pairs = input_pairs(data, key, value)
     env = cluster_environment(parsed.host, parsed.port or 8081)
     agents_env = RemoteExecutionEnvironment(env, conf)
     builder = agents_env.from_datastream(

@@ -25,6 +25,7 @@ from flink_agents_runtime import (
     RunResult,
 )
 from flink_agents_runtime import AgentsExecutionEnvironment as _RuntimeEnvironment
+from flink_agents_runtime.engine._inputs import Pairs
 
 #: A local run with at least this many inputs shows a progress bar in a notebook.
 PROGRESS_MIN_INPUTS = 50_000
@@ -62,7 +63,18 @@ def frame_to_records(
     value: str | None = None,
     columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as ``{"key": ..., "value": ...}`` inputs.
+    """Rows of ``frame`` as ``{"key": ..., "value": ...}`` inputs (``from_list``'s form);
+    runs take :func:`frame_to_pairs` directly. Arguments as there."""
+    return [{"key": k, "value": v} for k, v in frame_to_pairs(frame, key, value, columns)]
+
+
+def frame_to_pairs(
+    frame: pd.DataFrame,
+    key: str | None = None,
+    value: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> Pairs:
+    """Rows of ``frame`` as ``(key, value)`` inputs.
 
     ``value="col"`` takes one column as the value; ``columns=[...]`` makes each value a dict
     of those columns; with neither, the value is a dict of every column but the key. Without
@@ -84,7 +96,7 @@ def frame_to_records(
         values = [dict(zip(names, row, strict=True)) for row in zip(*columns_native, strict=True)]
         if not cols:
             values = [{} for _ in range(len(frame))]
-    return [{"key": k, "value": v} for k, v in zip(keys, values, strict=True)]
+    return Pairs(zip(keys, values, strict=True))
 
 
 class NotebookAgentBuilder(LocalAgentBuilder):
@@ -120,10 +132,14 @@ class NotebookEnvironment(LocalExecutionEnvironment):
         value: str | None = None,
         columns: Sequence[str] | None = None,
     ) -> NotebookAgentBuilder:
-        """Inputs from a DataFrame: see :func:`frame_to_records`."""
+        """Inputs from a DataFrame: see :func:`frame_to_pairs`."""
         if not isinstance(frame, pd.DataFrame):
             raise InputError(f"from_pandas takes a pandas DataFrame, got {type(frame).__name__}")
-        return NotebookAgentBuilder(self, frame_to_records(frame, key, value, columns))
+        return NotebookAgentBuilder(self, frame_to_pairs(frame, key, value, columns))
+
+    def from_pairs(self, pairs: Any) -> NotebookAgentBuilder:
+        """Inputs as ``(key, value)`` pairs, used as they are."""
+        return NotebookAgentBuilder(self, Pairs(pairs))
 
     def _execute(self, builder: LocalAgentBuilder, **kwargs: Any) -> Run:  # type: ignore[override]
         show = kwargs.pop("progress", None)

@@ -24,9 +24,9 @@ def record_frame_of(source: Any) -> pd.DataFrame:
     when a frame lacks record columns.
     """
     if isinstance(source, (str, os.PathLike)):
-        from flink_agents_nb.eventlog._reader import read_event_log
+        from flink_agents_nb.eventlog._load import load_log
 
-        source = read_event_log(source)
+        source = load_log(source).frame
     if isinstance(source, pd.DataFrame):
         frame = source
     elif hasattr(source, "frame") and isinstance(source.frame, pd.DataFrame):
