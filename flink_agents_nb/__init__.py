@@ -69,6 +69,7 @@ from flink_agents_runtime import (
     ToolArgumentError,
     ToolRequestEvent,
     ToolResponseEvent,
+    __version__,
     action,
     add_file_sink,
     chat_model_connection,
@@ -78,8 +79,6 @@ from flink_agents_runtime import (
     read_file_sink,
     tool,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "RECORD_COLUMNS",

@@ -118,7 +118,30 @@ class NotebookAgentBuilder(LocalAgentBuilder):
         return self._run.outputs
 
 
-class NotebookEnvironment(LocalExecutionEnvironment):
+class AgentsExecutionEnvironment(_RuntimeEnvironment):
+    """Entry point (Flink Agents' name): local by default, Flink given a PyFlink env.
+
+    The base of :class:`NotebookEnvironment` (what ``local()`` returns); a subclass of the
+    runtime's ``AgentsExecutionEnvironment``, the base of the Flink environment too."""
+
+    @staticmethod
+    def get_execution_environment(
+        env: Any = None,
+        *,
+        config_file: str | os.PathLike[str] | None = None,
+        config: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A :class:`NotebookEnvironment`, or the Flink environment when ``env`` is a PyFlink
+        ``StreamExecutionEnvironment`` (see the runtime's ``get_execution_environment``)."""
+        if env is not None:
+            return _RuntimeEnvironment.get_execution_environment(
+                env, config_file=config_file, config=config, **kwargs
+            )
+        return NotebookEnvironment(AgentConfiguration.resolve(config_file, overrides=config))
+
+
+class NotebookEnvironment(LocalExecutionEnvironment, AgentsExecutionEnvironment):
     """The local environment with DataFrame input and :class:`Run` results."""
 
     def from_list(self, inputs: Any) -> NotebookAgentBuilder:
@@ -162,26 +185,6 @@ class NotebookEnvironment(LocalExecutionEnvironment):
         if isinstance(builder, NotebookAgentBuilder):
             builder._run = run
         return run
-
-
-class AgentsExecutionEnvironment(_RuntimeEnvironment):
-    """Entry point (Flink Agents' name): local by default, Flink given a PyFlink env."""
-
-    @staticmethod
-    def get_execution_environment(
-        env: Any = None,
-        *,
-        config_file: str | os.PathLike[str] | None = None,
-        config: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """A :class:`NotebookEnvironment`, or the Flink environment when ``env`` is a PyFlink
-        ``StreamExecutionEnvironment`` (see the runtime's ``get_execution_environment``)."""
-        if env is not None:
-            return _RuntimeEnvironment.get_execution_environment(
-                env, config_file=config_file, config=config, **kwargs
-            )
-        return NotebookEnvironment(AgentConfiguration.resolve(config_file, overrides=config))
 
 
 def _squash(key: str) -> str:

@@ -18,6 +18,7 @@ from flink_agents_runtime._errors import (
     MemoryAccessError,
     ResourceError,
 )
+from flink_agents_runtime._version import __version__
 from flink_agents_runtime.api._agent import (
     ActionSpec,
     Agent,
@@ -79,16 +80,25 @@ from flink_agents_runtime.eventlog._loggers import (
 )
 from flink_agents_runtime.eventlog._sink import EventLogSink
 
-__version__ = "0.1.0"
+#: Served on first access (importing them imports PyFlink): name -> module.
+_LAZY = {
+    "RemoteAgentBuilder": "flink_agents_runtime.drivers.flink",
+    "RemoteExecutionEnvironment": "flink_agents_runtime.drivers.flink",
+}
 
 
 def __getattr__(name: str) -> object:
     # The Flink driver imports PyFlink: load it only when first asked for.
-    if name in ("RemoteAgentBuilder", "RemoteExecutionEnvironment"):
+    if name in _LAZY:
         from flink_agents_runtime.drivers import flink as _flink
 
         return getattr(_flink, name)
     raise AttributeError(f"module 'flink_agents_runtime' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazily served names too, so Jupyter completes them.
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

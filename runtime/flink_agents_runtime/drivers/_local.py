@@ -19,6 +19,7 @@ from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.engine._core import DictState, ExecutionCore, InputTask
 from flink_agents_runtime.engine._inputs import Pairs, dict_pairs
 from flink_agents_runtime.engine._plan import AgentPlan
@@ -79,7 +80,7 @@ class LocalAgentBuilder:
         return self._env._execute(self, **kwargs)
 
 
-class LocalExecutionEnvironment:
+class LocalExecutionEnvironment(AgentsExecutionEnvironment):
     """Runs agents in this process. Can execute many times (edit a cell, run again).
 
     Args:

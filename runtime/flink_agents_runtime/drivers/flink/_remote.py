@@ -37,6 +37,7 @@ from pyflink.datastream import DataStream, KeyedStream, StreamExecutionEnvironme
 from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.drivers.flink._function import AgentProcessFunction
 from flink_agents_runtime.drivers.flink._payload import dump_plan
 from flink_agents_runtime.engine._plan import AgentPlan
@@ -279,7 +280,7 @@ class RemoteAgentBuilder:
         return self._env.t_env.from_data_stream(stream, schema)
 
 
-class RemoteExecutionEnvironment:
+class RemoteExecutionEnvironment(AgentsExecutionEnvironment):
     """Agents on Flink: build with ``from_datastream``/``from_table``, run with ``execute``.
 
     Args:
