@@ -24,7 +24,11 @@ import yaml
 
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import (
+    ConfigError,
+    JobFailedError,
+    JobTimeoutError,
+)
 from flink_agents_runtime.api._events import OutputEvent
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED", "SUSPENDED"})
@@ -49,7 +53,7 @@ def rest_url_from_config(config_file: str | os.PathLike[str] | None = None) -> s
         port = data.get("rest.port") or rest.get("port") or 8081
         if address:
             return f"http://{address}:{port}"
-    raise FlinkAgentsError(
+    raise ConfigError(
         "no cluster to submit to: pass rest_url='http://host:8081' or set rest.address and "
         f"rest.port in a Flink config.yaml (looked in {[str(p) for p in candidates]})"
     )
@@ -106,10 +110,10 @@ class FlinkJob:
             if state in TERMINAL_STATES:
                 if state == "FAILED":
                     root = self._get(f"/jobs/{self.job_id}/exceptions").get("root-exception", "")
-                    raise FlinkAgentsError(f"Flink job {self.job_id} failed: {root[:2000]}")
+                    raise JobFailedError(f"Flink job {self.job_id} failed: {root[:2000]}")
                 return state
             if time.monotonic() > deadline:
-                raise TimeoutError(f"job {self.job_id} still {state} after {timeout}s")
+                raise JobTimeoutError(f"job {self.job_id} still {state} after {timeout}s")
             time.sleep(poll)
 
     def _agent_vertex(self) -> str | None:

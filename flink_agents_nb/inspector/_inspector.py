@@ -16,6 +16,7 @@ import pandas as pd
 
 from flink_agents_nb._html import STYLE, json_block, table
 from flink_agents_nb.run._source import record_frame_of, source_name, timestamps_ns
+from flink_agents_runtime._errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class InspectorModel:
     def select(self, row: int | None) -> None:
         """Select frame row ``row`` for the detail pane."""
         if row is not None and not 0 <= row < len(self.frame):
-            raise IndexError(f"row {row} is outside 0..{len(self.frame) - 1}")
+            raise NotFoundError(f"row {row} is outside 0..{len(self.frame) - 1}")
         self.selected = row
 
     def detail(self) -> dict[str, Any] | None:

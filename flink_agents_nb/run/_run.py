@@ -14,6 +14,7 @@ import pandas as pd
 
 from flink_agents_nb.run._frames import record_frame, token_usage_of
 from flink_agents_runtime import MetricSnapshot, RunResult
+from flink_agents_runtime._errors import NotRecordedError
 
 
 def _rows(result: RunResult) -> list[dict[str, Any]]:
@@ -155,7 +156,7 @@ class Run:
 
     def _require_recorded(self) -> None:
         if not self.result.recorded:
-            raise ValueError(
+            raise NotRecordedError(
                 f"run {self.run_id} did not record events (it had "
                 f"{self.result.num_inputs} inputs); execute with record=True to keep them"
             )

@@ -24,6 +24,7 @@ from flink_agents_nb.stepper._breakpoints import Breakpoint, Predicate, first_hi
 from flink_agents_nb.stepper._index import EventIndex
 from flink_agents_nb.stepper._memory_replay import MemoryReplay
 from flink_agents_nb.stepper._view import StepView, build_view
+from flink_agents_runtime._errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Stepper:
         if position < 0:
             position += self.total
         if not 0 <= position < self.total:
-            raise IndexError(f"position {position} is outside 0..{self.total - 1}")
+            raise NotFoundError(f"position {position} is outside 0..{self.total - 1}")
         self._move_to(int(self._visible[position]))
         return self.current
 

@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError
+
 
 class Counter:
     """A count that goes up (and down)."""
@@ -217,7 +219,9 @@ class MetricRegistry:
         if metric is None:
             metric = self.metrics[name] = kind(*args)
         elif not isinstance(metric, kind):
-            raise TypeError(f"metric {name!r} is a {type(metric).__name__}, not a {kind.__name__}")
+            raise ArgumentTypeError(
+                f"metric {name!r} is a {type(metric).__name__}, not a {kind.__name__}"
+            )
         return metric
 
     def maybe_sample(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import UsageError
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
@@ -62,7 +62,7 @@ class LocalAgentBuilder:
     def apply(self: _Builder, agent: Agent) -> _Builder:
         """Bind ``agent`` (compiled when the run starts, so later edits are picked up)."""
         if self._agent is not None:
-            raise FlinkAgentsError("this builder already has an agent; call from_list again")
+            raise UsageError("this builder already has an agent; call from_list again")
         AgentPlan.from_agent(agent)  # fail early on a bad agent
         self._agent = agent
         self._env._pending = self
@@ -117,7 +117,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
     def execute(self, job_name: str | None = None, **kwargs: Any) -> RunResult:
         """Run the last applied builder; see :meth:`_execute` for keyword arguments."""
         if self._pending is None:
-            raise FlinkAgentsError("nothing to execute: call from_list(...).apply(agent) first")
+            raise UsageError("nothing to execute: call from_list(...).apply(agent) first")
         return self._execute(self._pending, job_name=job_name, **kwargs)
 
     def _execute(
@@ -141,7 +141,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
             sinks: extra receivers of records (an event logger, a live chart).
         """
         if builder._agent is None:
-            raise FlinkAgentsError("call apply(agent) before execute()")
+            raise UsageError("call apply(agent) before execute()")
         inputs = builder._inputs
         total = len(inputs) if isinstance(inputs, Sized) else None
         if record is None:

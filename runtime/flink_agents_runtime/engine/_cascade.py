@@ -18,7 +18,7 @@ from collections.abc import Generator
 from concurrent.futures import Future
 from typing import Any
 
-from flink_agents_runtime._errors import ActionFailedError
+from flink_agents_runtime._errors import ActionFailedError, ArgumentTypeError
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._memory import MemoryStore
 from flink_agents_runtime.engine._context import RunnerContext
@@ -281,7 +281,7 @@ def _drive(coro: Any) -> Generator[Future[Any], None, None]:
             awaited = coro.send(None)
             if not isinstance(awaited, Future):
                 coro.close()
-                raise TypeError(
+                raise ArgumentTypeError(
                     "an async action may only await ctx.durable_execute_async(...) "
                     f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
                 )

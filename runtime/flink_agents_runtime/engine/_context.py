@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._errors import ArgumentTypeError, ResourceError
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._jsoncheck import check_json
 from flink_agents_runtime.api._memory import MemoryObject, MemoryStore
@@ -76,13 +76,13 @@ class RunnerContext:
         attribute is not JSON-serialisable, and ``TypeError`` for a non-Event.
         """
         if not isinstance(event, Event):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"send_event takes an Event, got {type(event).__name__}; wrap the value, "
                 "e.g. OutputEvent(output=value)"
             )
         attrs = event.attributes
         if not isinstance(attrs, dict):
-            raise TypeError(f"event {event.type!r}: attributes must be a dict")
+            raise ArgumentTypeError(f"event {event.type!r}: attributes must be a dict")
         for name, value in attrs.items():
             check_json(value, f"{event.type}.attributes.{name}")
         event.id = self._core.ids.next()

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import ActionStateStoreError
 from flink_agents_runtime.api._jsoncheck import check_json
 from flink_agents_runtime.api._metrics import MetricGroup
 from flink_agents_runtime.api._resources import PlanResources
@@ -71,7 +71,7 @@ class ExecutionCore:
         self.record_memory = record_memory
         self.durable_store = durable_store
         if durable_store is not None and not callable(getattr(state, "next_seq", None)):
-            raise FlinkAgentsError(
+            raise ActionStateStoreError(
                 f"{type(state).__name__} keeps no input sequence numbers (next_seq), which an "
                 "action state store needs; this driver cannot use actionStateStoreBackend"
             )
