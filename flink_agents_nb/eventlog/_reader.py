@@ -58,9 +58,10 @@ from flink_agents_nb.eventlog._columns import COLUMNS as COLUMNS  # the column n
 from flink_agents_nb.eventlog._files import LogProblem
 from flink_agents_nb.eventlog._lineage import CausalNode, causal_trees, render_trees
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_runtime._display import DisplayMixin
 
 
-class EventLog:
+class EventLog(DisplayMixin):
     """An event log read back: :attr:`frame` (see the module docstring for its columns),
     :attr:`problems` (every part that could not be read, and broken causal links) and
     :attr:`files` (the files read)."""
@@ -175,7 +176,7 @@ class EventLog:
     def __repr__(self) -> str:
         return self.summary_text()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         text = self.summary_text()
         rows = "".join(f"<li>{html.escape(line)}</li>" for line in text.splitlines()[1:])
         head = html.escape(text.splitlines()[0])

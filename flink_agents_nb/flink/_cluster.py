@@ -24,6 +24,7 @@ import yaml
 
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import (
     ConfigError,
     JobFailedError,
@@ -59,7 +60,7 @@ def rest_url_from_config(config_file: str | os.PathLike[str] | None = None) -> s
     )
 
 
-class FlinkJob:
+class FlinkJob(DisplayMixin):
     """A job submitted to a cluster.
 
     Attributes:
@@ -170,7 +171,7 @@ class FlinkJob:
     def __repr__(self) -> str:
         return f"<FlinkJob {self.name} {self.job_id} on {self.rest_url}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         import httpx
 
         try:

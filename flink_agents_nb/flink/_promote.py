@@ -24,6 +24,7 @@ from flink_agents_nb.run._environment import NotebookEnvironment
 from flink_agents_nb.run._inputs import input_pairs
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime.engine._run import Output
 
 #: Metrics only the Flink job's event-log sink counts; left out of parity.
@@ -40,7 +41,7 @@ class ParityCheck:
 
 
 @dataclass
-class ParityReport:
+class ParityReport(DisplayMixin):
     """Local run vs Flink job: outputs per key, event types, action runs, metric totals."""
 
     checks: list[ParityCheck] = field(default_factory=list)
@@ -66,7 +67,7 @@ class ParityReport:
             [head, *(f"  [{'ok' if c.ok else 'XX'}] {c.name}: {c.detail}" for c in self.checks)]
         )
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         rows = "".join(
             f"<tr><td>{'&#10003;' if c.ok else '&#10007;'}</td><td>{html.escape(c.name)}</td>"
             f"<td>{html.escape(c.detail)}</td></tr>"
@@ -178,10 +179,10 @@ class PromotedRun(Run):
         agent, pairs, config = self._source
         return submit(agent, pairs, rest_url=rest_url, config=config, **kwargs)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        bundle = dict(super()._repr_mimebundle_(include, exclude))
+    def _mimebundle(self) -> dict[str, Any]:
+        bundle = dict(super()._mimebundle())
         if self.parity is not None:
-            extra = self.parity._repr_mimebundle_()
+            extra = self.parity._mimebundle()
             bundle["text/plain"] = bundle.get("text/plain", "") + "\n" + extra["text/plain"]
             bundle["text/html"] = bundle.get("text/html", "") + extra["text/html"]
         return bundle

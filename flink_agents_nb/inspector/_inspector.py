@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.run._source import record_frame_of, source_name, timestamps_ns
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
 
-class Inspector:
+class Inspector(DisplayMixin):
     """Filters, paging and selection over the records of ``source`` (the inspector model;
     display it, or its :meth:`widget`, for the table).
 
@@ -153,8 +154,8 @@ class Inspector:
     def __repr__(self) -> str:
         return f"<Inspector over {self.name}: {self.total:,} records>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return self.widget()._repr_mimebundle_(include=include, exclude=exclude)
+    def _mimebundle(self) -> dict[str, Any]:
+        return self.widget()._mimebundle()
 
 
 def inspect(source: Any, page_size: int = 25) -> Any:

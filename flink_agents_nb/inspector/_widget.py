@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb._html import STYLE, json_block, table
+from flink_agents_runtime._display import DisplayMixin
 
 #: Columns of the table (the detail pane shows the whole record).
 TABLE_COLUMNS = (
@@ -81,7 +82,7 @@ def render_detail(model: InspectorModel) -> str:
     return table(fields, ["field", "value"]) + json_block(attrs, "attributes")
 
 
-class InspectorWidget:
+class InspectorWidget(DisplayMixin):
     """The inspector widget. Attributes: ``model``, ``box`` (display it), the controls
     (``type_filter``, ``key_filter``, ``action_filter``, ``time_filter``, ``search``,
     ``prev_page``, ``next_page``, ``row_choice``, ``open_stepper``), the panes (``table``,
@@ -208,8 +209,8 @@ class InspectorWidget:
     def __repr__(self) -> str:
         return repr(self.model)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.box._repr_mimebundle_(include=include, exclude=exclude) or {})
+    def _mimebundle(self) -> dict[str, Any]:
+        bundle = dict(self.box._repr_mimebundle_() or {})
         bundle["text/plain"] = repr(self)
         return bundle
 

@@ -286,7 +286,8 @@ def render_header(view: StepView) -> str:
     r = view.record
     return (
         f"<div><b>event {view.position + 1} / {view.total}</b>: "
-        f"<code>{esc(r.get('event_type'))}</code> key <code>{esc(short(r.get('key'), 80))}</code>"
+        f"<code>{esc(r.get('event_type'))}</code> key "
+        f"<code>{esc(short(r.get('key'), 80, quote=False))}</code>"
         f" input #{esc(r.get('input_seq'))} at {esc(r.get('timestamp'))}"
         f" <span class='fanb-muted'>id {esc(r.get('event_id'))}</span></div>"
     )
@@ -322,8 +323,8 @@ def render_memory(view: StepView) -> str:
     if view.changes:
         changes = "; ".join(
             f"{esc(c.memory)}.{esc(c.path)}: "
-            + ("new" if c.new_path else esc(short(c.old, 60)))
-            + f" → {esc(short(c.new, 60))}"
+            + ("new" if c.new_path else esc(short(c.old, 60, quote=False)))
+            + f" → {esc(short(c.new, 60, quote=False))}"
             for c in view.changes
         )
         parts.append(f"<div>changed: {changes}</div>")

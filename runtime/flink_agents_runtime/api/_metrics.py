@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any
 
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ArgumentTypeError
 
 
@@ -165,13 +166,13 @@ class MetricGroup(ABC):
 Metric = Counter | Meter | Histogram | Gauge
 
 
-class MetricSnapshot(dict[str, Any]):
+class MetricSnapshot(dict[str, Any], DisplayMixin):
     """Metric values by dotted name at one moment (a dict that displays as a table).
 
     Agent-wide metrics come first, then each action's (``action.<name>.*``).
     """
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         from flink_agents_runtime._display import bundle
 
         def order(name: str) -> tuple[int, str]:
