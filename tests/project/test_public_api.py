@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import types
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_local_and_remote_environments_share_the_base_class() -> None:
 
 @pytest.mark.flink
 def test_the_flink_environment_derives_from_the_base_class() -> None:
-    remote = flink_agents_runtime.RemoteExecutionEnvironment
+    remote: Any = flink_agents_runtime.RemoteExecutionEnvironment
     assert issubclass(remote, flink_agents_runtime.AgentsExecutionEnvironment)
 
 

@@ -494,7 +494,8 @@ def test_a_record_that_cannot_be_encoded_as_is_costs_no_other_record(tmp_path: P
     config = AgentConfiguration().update({"baseLogDir": str(tmp_path)})
     sink = EventLogSink.for_task(config, "j", "t", 0, default_every_n=1000)
     odd = "bad\udcff"
-    for seq, (etype, attrs) in enumerate([("x", {"a": 1}), (odd, {"a": odd}), ("x", {"a": 3})]):
+    shapes: list[tuple[str, dict[str, Any]]] = [("x", {"a": 1}), (odd, {"a": odd}), ("x", {"a": 3})]
+    for seq, (etype, attrs) in enumerate(shapes):
         ev = rt.Event(type=etype, attributes=attrs)
         ev.id = f"e{seq}"
         sink.on_event(rt.EventRecord(2 * seq, seq, "k", ev, time.time_ns()))
