@@ -30,8 +30,8 @@ class LoadedLog(NamedTuple):
 def load_log(path: str | os.PathLike[str]) -> LoadedLog:
     """Read an event-log file or a directory of them (merged in time order).
 
-    Raises :class:`FileNotFoundError` only when ``path`` does not exist; bad content and
-    broken causal links are reported in ``problems``.
+    Raises :class:`LogNotFoundError` (a ``FileNotFoundError``) only when ``path`` does not
+    exist; bad content and broken causal links are reported in ``problems``.
     """
     files = list_log_files(Path(path))
     problems: list[LogProblem] = []

@@ -190,8 +190,8 @@ def read_event_log(path: str | os.PathLike[str]) -> EventLog:
     """Read an event-log file or a directory of them (see the module docstring) into an
     :class:`EventLog` (its views: filter, trees, stepper, charts, report).
 
-    Raises :class:`FileNotFoundError` only when ``path`` does not exist; bad content is
-    reported in :attr:`EventLog.problems`.
+    Raises :class:`LogNotFoundError` (a ``FileNotFoundError``) only when ``path`` does not
+    exist; bad content is reported in :attr:`EventLog.problems`.
     """
     loaded = load_log(path)
     return EventLog(loaded.frame, loaded.problems, loaded.files)

@@ -103,8 +103,8 @@ class FlinkJob(DisplayMixin):
 
     def wait(self, timeout: float = 300.0, poll: float = 0.5) -> str:
         """Wait until the job reaches a terminal state; returns it. Raises
-        :class:`FlinkAgentsError` (with the job's root exception) when it failed, and
-        ``TimeoutError`` after ``timeout`` seconds."""
+        :class:`JobFailedError` (with the job's root exception) when it failed, and
+        :class:`JobTimeoutError` after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             state = self.state()

@@ -21,8 +21,8 @@ def record_frame_of(source: Any) -> pd.DataFrame:
     """The record frame of ``source``: a ``Run`` (``.records``), an event log (``.frame``),
     a DataFrame with the record columns, or a path to an event-log file or directory.
 
-    Raises ``TypeError`` naming what was passed when none of these fits, and ``ValueError``
-    when a frame lacks record columns.
+    Raises :class:`ArgumentTypeError` naming what was passed when none of these fits, and
+    :class:`ArgumentValueError` when a frame lacks record columns.
     """
     if isinstance(source, (str, os.PathLike)):
         from flink_agents_nb.eventlog._load import load_log

@@ -40,7 +40,7 @@ class Breakpoint:
 def make_breakpoint(**given: Any) -> Breakpoint:
     """A breakpoint from exactly one non-``None`` keyword of :data:`KINDS`.
 
-    Raises ``ValueError`` when none or several are given."""
+    Raises :class:`ArgumentValueError` when none or several are given."""
     chosen = [(k, given.get(k)) for k in KINDS if given.get(k) is not None]
     if len(chosen) != 1:
         raise ArgumentValueError(

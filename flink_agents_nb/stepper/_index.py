@@ -99,7 +99,8 @@ class EventIndex:
 
     def mask(self, kind: str, values: list[Any]) -> np.ndarray:
         """A bool per event: its ``kind`` (``"key"``, ``"event_type"`` or ``"action"``, an
-        action that handled it) is one of ``values``. Raises ``ValueError`` for another kind."""
+        action that handled it) is one of ``values``. Raises :class:`ArgumentValueError` for
+        another kind."""
         if kind == "key":
             return np.isin(self.ev_key, self.key_codes_for(values))
         if kind == "event_type":
@@ -114,7 +115,7 @@ class EventIndex:
         raise ArgumentValueError(f"unknown filter or breakpoint kind {kind!r}")
 
     def event_of_id(self, event_id: str, where: str) -> int:
-        """The event index of ``event_id``; ``KeyError`` naming ``where`` when there is none."""
+        """The event index of ``event_id``; :class:`NotFoundError` naming ``where`` when none."""
         if self._id_index is None:
             self._id_index = pd.Index(self.id_uniques)
         try:

@@ -100,7 +100,7 @@ def normalize_tool_call(call: dict[str, Any], index: int) -> dict[str, Any]:
     """Flink Agents' tool-call dict from ours or OpenAI's shape (arguments parsed to a dict).
 
     Accepts ``{"name", "arguments"}`` shorthand too; an id is made up (``call_<index>``)
-    when missing. Raises ``ValueError`` for a call without a function name or with
+    when missing. Raises :class:`ArgumentValueError` for a call without a function name or with
     arguments that are not a JSON object.
     """
     function = call.get("function")

@@ -73,7 +73,7 @@ class RunnerContext:
         """Send ``event``; actions listening to its type run after this one returns.
 
         Raises :class:`EventAttributeError` naming the attribute path and type when an
-        attribute is not JSON-serialisable, and ``TypeError`` for a non-Event.
+        attribute is not JSON-serialisable, and :class:`ArgumentTypeError` for a non-Event.
         """
         if not isinstance(event, Event):
             raise ArgumentTypeError(
