@@ -153,6 +153,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
         plan = AgentPlan.from_agent(builder._agent, self.resources)
         registry = MetricRegistry(float(config.get("metrics.sample-interval-ms")))
         recorder = RecordList() if record else None
+        sinks = list(sinks)
         all_sinks: list[Any] = list(sinks)
         if recorder is not None:
             all_sinks.insert(0, recorder)
@@ -173,6 +174,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
             all_sinks,
             record_memory=bool(record and record_memory),
             durable_store=tracker,
+            keep_open=sinks,
         )
         outputs: list[Output] = []
         start = time.perf_counter()

@@ -45,10 +45,13 @@ class ExecutionCore:
         config: resolved configuration (error handling, retries, pool size).
         metrics: the agent metric group (built-in metrics and ``ctx.agent_metric_group``).
         state: where short-term memory lives.
-        sinks: receivers of :class:`EventRecord` and :class:`ActionRecord`.
+        sinks: receivers of :class:`EventRecord` and :class:`ActionRecord`; :meth:`close`
+            closes them, except those also in ``keep_open`` (the caller's own, e.g. a live
+            chart that lives across runs).
         record_memory: include memory writes in action records (for the stepper).
         durable_store: results of durable calls, when exactly-once actions are on.
-        resources: resolves ``ctx.get_resource``.
+        resources: resolves ``ctx.get_resource`` (default: the plan's declared resources).
+        keep_open: sinks of ``sinks`` that :meth:`close` leaves open.
     """
 
     def __init__(
@@ -62,12 +65,14 @@ class ExecutionCore:
         record_memory: bool = False,
         durable_store: DurableStore | None = None,
         resources: ResourceProvider | None = None,
+        keep_open: Iterable[RecordSink] = (),
     ) -> None:
         self.plan = plan
         self.config = config
         self.metrics = metrics
         self.state = state
         self.sinks = list(sinks)
+        self._keep_open = {id(s) for s in keep_open}
         self.record_memory = record_memory
         self.durable_store = durable_store
         if durable_store is not None and not callable(getattr(state, "next_seq", None)):
@@ -103,7 +108,11 @@ class ExecutionCore:
         steps: list[tuple[str, Any]] = [("async pool", self.services.close_pool)]
         if self.resources is not None:
             steps.append(("resources", getattr(self.resources, "close", None)))
-        steps += [(f"sink {type(s).__name__}", getattr(s, "close", None)) for s in self.sinks]
+        steps += [
+            (f"sink {type(s).__name__}", getattr(s, "close", None))
+            for s in self.sinks
+            if id(s) not in self._keep_open
+        ]
         if self.durable_store is not None:
             steps.append(("durable store", getattr(self.durable_store, "close", None)))
         self.sinks = []
