@@ -16,10 +16,10 @@ PACKAGES = {
 }
 
 
-def _modules() -> dict[str, Path]:
-    """Every module of both packages: dotted name -> source path."""
+def _modules(packages: dict[str, Path]) -> dict[str, Path]:
+    """Every module of ``packages``: dotted name -> source path."""
     found: dict[str, Path] = {}
-    for folder in PACKAGES.values():
+    for folder in packages.values():
         for path in folder.rglob("*.py"):
             parts = list(path.relative_to(folder.parent).with_suffix("").parts)
             if parts[-1] == "__init__":
@@ -36,9 +36,9 @@ def _resolve(module: str, path: Path, node: ast.ImportFrom) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the modules of both packages it imports (anywhere in its body)."""
-    modules = _modules()
+def import_graph(packages: dict[str, Path] = PACKAGES) -> dict[str, set[str]]:
+    """Module -> the modules of ``packages`` it imports (anywhere in its body)."""
+    modules = _modules(packages)
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for module, path in modules.items():
         tree = ast.parse(path.read_text(), filename=str(path))
@@ -93,6 +93,24 @@ def test_the_graph_sees_lazy_and_submodule_imports() -> None:
     assert any(graph.values())
     # flink_agents_nb imports the runtime's public face
     assert any(d.startswith("flink_agents_runtime") for d in graph["flink_agents_nb"])
+
+
+def test_a_cycle_through_a_lazy_submodule_import_is_found(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg.sub import b\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from .. import c\n")
+    (pkg / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.a\n"
+    )
+    graph = import_graph({"pkg": pkg})
+    assert graph["pkg.a"] == {"pkg.sub.b"}  # `from pkg.sub import b` is the submodule
+    assert graph["pkg.sub.b"] == {"pkg.c"}  # a function-level, relative import
+    assert find_cycle(graph) == ["pkg.a", "pkg.sub.b", "pkg.c", "pkg.a"]
+    (pkg / "c.py").write_text("")
+    assert find_cycle(import_graph({"pkg": pkg})) is None
 
 
 def test_there_are_no_import_cycles() -> None:
