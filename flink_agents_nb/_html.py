@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from flink_agents_runtime._display import short
+
 #: Longest text shown for one value in a table cell (the detail pane shows it all).
 CELL_CHARS = 200
 
@@ -24,18 +26,6 @@ def esc(value: Any) -> str:
 def to_json(value: Any, indent: int | None = 2) -> str:
     """``value`` as JSON text (non-JSON values via ``str``), not escaped."""
     return json.dumps(value, indent=indent, default=str, ensure_ascii=False, sort_keys=False)
-
-
-def short(value: Any, limit: int = CELL_CHARS) -> str:
-    """A one-line text of ``value`` cut to ``limit`` characters (not escaped)."""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, (dict, list, tuple)):
-        text = to_json(value, indent=None)
-    else:
-        text = str(value)
-    text = text.replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def json_block(value: Any, summary: str = "attributes", open_: bool = True) -> str:
@@ -61,7 +51,10 @@ def table(
     body = []
     for i, row in enumerate(rows):
         values = [row.get(c) for c in columns] if isinstance(row, Mapping) else list(row)
-        cells = "".join(f"<td>{esc(short(v)) if v is not None else ''}</td>" for v in values)
+        cells = "".join(
+            f"<td>{esc(short(v, CELL_CHARS, quote=False)) if v is not None else ''}</td>"
+            for v in values
+        )
         attr = " class='fanb-hl'" if i in marked else ""
         body.append(f"<tr{attr}>{cells}</tr>")
     return (

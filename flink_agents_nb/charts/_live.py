@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from flink_agents_nb._html import esc
+from flink_agents_runtime._display import DisplayMixin
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
-class LiveChart:
+class LiveChart(DisplayMixin):
     """Records per second by event type and action, redrawn during a run.
 
     Args:
@@ -154,7 +155,7 @@ class LiveChart:
 
         return go.Figure(self._figure_dict())
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.output._repr_mimebundle_(include=include, exclude=exclude) or {})
+    def _mimebundle(self) -> dict[str, Any]:
+        bundle = dict(self.output._repr_mimebundle_() or {})
         bundle["text/plain"] = f"<LiveChart: {self.records:,} records, {self.redraws} redraws>"
         return bundle

@@ -19,6 +19,8 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from flink_agents_runtime._errors import LogNotFoundError
+
 #: File names read from a directory (compressed variants included).
 LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
 #: At most this many problems are listed per chunk of a file; the rest are summarised in one.
@@ -125,7 +127,7 @@ def list_log_files(path: str | Path) -> list[Path]:
     if p.is_file():
         return [p]
     if not p.exists():
-        raise FileNotFoundError(f"no event log at {p}: no such file or directory")
+        raise LogNotFoundError(f"no event log at {p}: no such file or directory")
     return sorted(
         f
         for f in p.rglob("*")

@@ -46,23 +46,22 @@ Token usage is taken from ``promptTokens``/``completionTokens`` (Flink Agents'
 
 from __future__ import annotations
 
-import gc
 import html
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import COLUMNS as COLUMNS  # the column names, in order
-from flink_agents_nb.eventlog._columns import _Columns
-from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
-from flink_agents_nb.eventlog._lineage import CausalNode, causal_trees, check_links, render_trees
+from flink_agents_nb.eventlog._files import LogProblem
+from flink_agents_nb.eventlog._lineage import CausalNode, causal_trees, render_trees
+from flink_agents_nb.eventlog._load import load_log
+from flink_agents_runtime._display import DisplayMixin
 
 
-class EventLog:
+class EventLog(DisplayMixin):
     """An event log read back: :attr:`frame` (see the module docstring for its columns),
     :attr:`problems` (every part that could not be read, and broken causal links) and
     :attr:`files` (the files read)."""
@@ -177,7 +176,7 @@ class EventLog:
     def __repr__(self) -> str:
         return self.summary_text()
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         text = self.summary_text()
         rows = "".join(f"<li>{html.escape(line)}</li>" for line in text.splitlines()[1:])
         head = html.escape(text.splitlines()[0])
@@ -188,29 +187,11 @@ class EventLog:
 
 
 def read_event_log(path: str | os.PathLike[str]) -> EventLog:
-    """Read an event-log file or a directory of them (see the module docstring).
+    """Read an event-log file or a directory of them (see the module docstring) into an
+    :class:`EventLog` (its views: filter, trees, stepper, charts, report).
 
-    Raises :class:`FileNotFoundError` only when ``path`` does not exist; bad content is
-    reported in :attr:`EventLog.problems`.
+    Raises :class:`LogNotFoundError` (a ``FileNotFoundError``) only when ``path`` does not
+    exist; bad content is reported in :attr:`EventLog.problems`.
     """
-    files = list_log_files(Path(path))
-    problems: list[LogProblem] = []
-    columns = _Columns()
-    gc_was_on = gc.isenabled()
-    gc.disable()  # millions of new dicts, no cycles: collections would only cost time
-    try:
-        for file in files:
-            for chunk in read_records(file, problems):
-                columns.add(chunk, problems)
-        frame = columns.frame()
-        problems.extend(check_links(frame))
-    finally:
-        if gc_was_on:
-            # Everything allocated meanwhile is young; the first collection after enabling
-            # would walk the millions of kept attribute dicts (~0.4 s per 1M records).
-            # freeze+unfreeze moves all tracked objects to the oldest generation unwalked,
-            # where full collections find them as usual.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
-    return EventLog(frame, problems, [str(f) for f in files])
+    loaded = load_log(path)
+    return EventLog(loaded.frame, loaded.problems, loaded.files)

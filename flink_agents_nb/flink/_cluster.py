@@ -24,7 +24,12 @@ import yaml
 
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._display import DisplayMixin
+from flink_agents_runtime._errors import (
+    ConfigError,
+    JobFailedError,
+    JobTimeoutError,
+)
 from flink_agents_runtime.api._events import OutputEvent
 
 TERMINAL_STATES = frozenset({"FINISHED", "FAILED", "CANCELED", "SUSPENDED"})
@@ -49,13 +54,13 @@ def rest_url_from_config(config_file: str | os.PathLike[str] | None = None) -> s
         port = data.get("rest.port") or rest.get("port") or 8081
         if address:
             return f"http://{address}:{port}"
-    raise FlinkAgentsError(
+    raise ConfigError(
         "no cluster to submit to: pass rest_url='http://host:8081' or set rest.address and "
         f"rest.port in a Flink config.yaml (looked in {[str(p) for p in candidates]})"
     )
 
 
-class FlinkJob:
+class FlinkJob(DisplayMixin):
     """A job submitted to a cluster.
 
     Attributes:
@@ -98,18 +103,18 @@ class FlinkJob:
 
     def wait(self, timeout: float = 300.0, poll: float = 0.5) -> str:
         """Wait until the job reaches a terminal state; returns it. Raises
-        :class:`FlinkAgentsError` (with the job's root exception) when it failed, and
-        ``TimeoutError`` after ``timeout`` seconds."""
+        :class:`JobFailedError` (with the job's root exception) when it failed, and
+        :class:`JobTimeoutError` after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             state = self.state()
             if state in TERMINAL_STATES:
                 if state == "FAILED":
                     root = self._get(f"/jobs/{self.job_id}/exceptions").get("root-exception", "")
-                    raise FlinkAgentsError(f"Flink job {self.job_id} failed: {root[:2000]}")
+                    raise JobFailedError(f"Flink job {self.job_id} failed: {root[:2000]}")
                 return state
             if time.monotonic() > deadline:
-                raise TimeoutError(f"job {self.job_id} still {state} after {timeout}s")
+                raise JobTimeoutError(f"job {self.job_id} still {state} after {timeout}s")
             time.sleep(poll)
 
     def _agent_vertex(self) -> str | None:
@@ -166,7 +171,7 @@ class FlinkJob:
     def __repr__(self) -> str:
         return f"<FlinkJob {self.name} {self.job_id} on {self.rest_url}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         import httpx
 
         try:
@@ -198,7 +203,7 @@ def submit(
     """Submit ``agent`` over ``data`` (as ``promote`` takes it, or ``(key, value)`` pairs) to
     the cluster at ``rest_url`` (else from a Flink ``config.yaml``, see
     :func:`rest_url_from_config`); returns at once with a :class:`FlinkJob`."""
-    from flink_agents_nb.flink._promote import input_pairs
+    from flink_agents_nb.run._inputs import input_pairs
     from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
     from flink_agents_runtime.drivers.flink._remote import (
         cluster_environment,
@@ -220,10 +225,7 @@ def submit(
     level_key = f"event-log.type.{OutputEvent.EVENT_TYPE}.level"
     if level_key not in conf.explicit():
         conf.set(level_key, "VERBOSE")  # outputs are read back from the log
-    if isinstance(data, list) and data and isinstance(data[0], tuple):
-        pairs = list(data)
-    else:
-        pairs = input_pairs(data, key, value)
+    pairs = input_pairs(data, key, value)
     env = cluster_environment(parsed.host, parsed.port or 8081)
     agents_env = RemoteExecutionEnvironment(env, conf)
     builder = agents_env.from_datastream(

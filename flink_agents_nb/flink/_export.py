@@ -58,7 +58,7 @@ def export_job(
         config: options for the ``agent:`` section of ``config.yaml``.
     Returns the directory.
     """
-    from flink_agents_nb.flink._promote import input_pairs
+    from flink_agents_nb.run._inputs import input_pairs
     from flink_agents_runtime.drivers.flink._payload import dump_agent
     from flink_agents_runtime.drivers.flink._remote import runtime_dir
 

@@ -14,34 +14,21 @@ import html
 import tempfile
 import time
 from collections import Counter as Tally
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from flink_agents_nb.run._environment import NotebookEnvironment, frame_to_records
+from flink_agents_nb.run._environment import NotebookEnvironment
+from flink_agents_nb.run._inputs import input_pairs
 from flink_agents_nb.run._run import Run
-from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, InputError, RunResult
-from flink_agents_runtime.drivers._local import _records
+from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime.engine._run import Output
 
 #: Metrics only the Flink job's event-log sink counts; left out of parity.
 PARITY_IGNORED_PREFIXES = ("eventLog",)
-
-
-def input_pairs(
-    data: Any, key: str | None = None, value: str | None = None, columns: Any = None
-) -> list[tuple[Any, Any]]:
-    """``(key, value)`` per input from a DataFrame (see ``frame_to_records``) or a list of
-    ``{"key": ..., "value": ...}`` dicts (a missing key is the position)."""
-    if isinstance(data, pd.DataFrame):
-        data = frame_to_records(data, key, value, columns)
-    elif key is not None or value is not None or columns is not None:
-        raise InputError("key=/value=/columns= name DataFrame columns; pass a DataFrame")
-    if not isinstance(data, Sequence):
-        raise InputError(f"promote takes a DataFrame or a list of dicts, got {type(data).__name__}")
-    return list(_records(data))
 
 
 @dataclass
@@ -54,7 +41,7 @@ class ParityCheck:
 
 
 @dataclass
-class ParityReport:
+class ParityReport(DisplayMixin):
     """Local run vs Flink job: outputs per key, event types, action runs, metric totals."""
 
     checks: list[ParityCheck] = field(default_factory=list)
@@ -80,7 +67,7 @@ class ParityReport:
             [head, *(f"  [{'ok' if c.ok else 'XX'}] {c.name}: {c.detail}" for c in self.checks)]
         )
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         rows = "".join(
             f"<tr><td>{'&#10003;' if c.ok else '&#10007;'}</td><td>{html.escape(c.name)}</td>"
             f"<td>{html.escape(c.detail)}</td></tr>"
@@ -192,10 +179,10 @@ class PromotedRun(Run):
         agent, pairs, config = self._source
         return submit(agent, pairs, rest_url=rest_url, config=config, **kwargs)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        bundle = dict(super()._repr_mimebundle_(include, exclude))
+    def _mimebundle(self) -> dict[str, Any]:
+        bundle = dict(super()._mimebundle())
         if self.parity is not None:
-            extra = self.parity._repr_mimebundle_()
+            extra = self.parity._mimebundle()
             bundle["text/plain"] = bundle.get("text/plain", "") + "\n" + extra["text/plain"]
             bundle["text/html"] = bundle.get("text/html", "") + extra["text/html"]
         return bundle
@@ -270,11 +257,7 @@ def promote(
     local_run: Run | None = None
     if compare_local:
         local_env = NotebookEnvironment(conf.copy())
-        local_run = (
-            local_env.from_list([{"key": k, "value": v} for k, v in pairs])
-            .apply(agent)
-            .execute(record=True, progress=False)
-        )
+        local_run = local_env.from_pairs(pairs).apply(agent).execute(record=True, progress=False)
     result = run_on_minicluster(agent, pairs, conf, str(directory))
     parity = compare(local_run.result, result) if local_run is not None else None
     return PromotedRun(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from flink_agents_nb._html import STYLE, esc, table
 from flink_agents_nb.run._source import record_frame_of, source_name
+from flink_agents_runtime._display import DisplayMixin
 
 OUTPUT_EVENT = "_output_event"
 
@@ -41,7 +42,7 @@ def _tokens(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @dataclass
-class RunDiff:
+class RunDiff(DisplayMixin):
     """The differences between run ``a`` and run ``b``.
 
     Attributes:
@@ -93,7 +94,7 @@ class RunDiff:
     def __repr__(self) -> str:
         return f"<RunDiff {self.summary().splitlines()[0]}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         lines = self.summary().splitlines()
         changed = self.outputs[self.outputs["status"] != "same"].head(20)
         parts = [

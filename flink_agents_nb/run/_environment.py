@@ -25,6 +25,7 @@ from flink_agents_runtime import (
     RunResult,
 )
 from flink_agents_runtime import AgentsExecutionEnvironment as _RuntimeEnvironment
+from flink_agents_runtime.engine._inputs import Pairs
 
 #: A local run with at least this many inputs shows a progress bar in a notebook.
 PROGRESS_MIN_INPUTS = 50_000
@@ -62,7 +63,18 @@ def frame_to_records(
     value: str | None = None,
     columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as ``{"key": ..., "value": ...}`` inputs.
+    """Rows of ``frame`` as ``{"key": ..., "value": ...}`` inputs (``from_list``'s form);
+    runs take :func:`frame_to_pairs` directly. Arguments as there."""
+    return [{"key": k, "value": v} for k, v in frame_to_pairs(frame, key, value, columns)]
+
+
+def frame_to_pairs(
+    frame: pd.DataFrame,
+    key: str | None = None,
+    value: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> Pairs:
+    """Rows of ``frame`` as ``(key, value)`` inputs.
 
     ``value="col"`` takes one column as the value; ``columns=[...]`` makes each value a dict
     of those columns; with neither, the value is a dict of every column but the key. Without
@@ -84,7 +96,7 @@ def frame_to_records(
         values = [dict(zip(names, row, strict=True)) for row in zip(*columns_native, strict=True)]
         if not cols:
             values = [{} for _ in range(len(frame))]
-    return [{"key": k, "value": v} for k, v in zip(keys, values, strict=True)]
+    return Pairs(zip(keys, values, strict=True))
 
 
 class NotebookAgentBuilder(LocalAgentBuilder):
@@ -106,7 +118,30 @@ class NotebookAgentBuilder(LocalAgentBuilder):
         return self._run.outputs
 
 
-class NotebookEnvironment(LocalExecutionEnvironment):
+class AgentsExecutionEnvironment(_RuntimeEnvironment):
+    """Entry point (Flink Agents' name): local by default, Flink given a PyFlink env.
+
+    The base of :class:`NotebookEnvironment` (what ``local()`` returns); a subclass of the
+    runtime's ``AgentsExecutionEnvironment``, the base of the Flink environment too."""
+
+    @staticmethod
+    def get_execution_environment(
+        env: Any = None,
+        *,
+        config_file: str | os.PathLike[str] | None = None,
+        config: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A :class:`NotebookEnvironment`, or the Flink environment when ``env`` is a PyFlink
+        ``StreamExecutionEnvironment`` (see the runtime's ``get_execution_environment``)."""
+        if env is not None:
+            return _RuntimeEnvironment.get_execution_environment(
+                env, config_file=config_file, config=config, **kwargs
+            )
+        return NotebookEnvironment(AgentConfiguration.resolve(config_file, overrides=config))
+
+
+class NotebookEnvironment(LocalExecutionEnvironment, AgentsExecutionEnvironment):
     """The local environment with DataFrame input and :class:`Run` results."""
 
     def from_list(self, inputs: Any) -> NotebookAgentBuilder:
@@ -120,10 +155,14 @@ class NotebookEnvironment(LocalExecutionEnvironment):
         value: str | None = None,
         columns: Sequence[str] | None = None,
     ) -> NotebookAgentBuilder:
-        """Inputs from a DataFrame: see :func:`frame_to_records`."""
+        """Inputs from a DataFrame: see :func:`frame_to_pairs`."""
         if not isinstance(frame, pd.DataFrame):
             raise InputError(f"from_pandas takes a pandas DataFrame, got {type(frame).__name__}")
-        return NotebookAgentBuilder(self, frame_to_records(frame, key, value, columns))
+        return NotebookAgentBuilder(self, frame_to_pairs(frame, key, value, columns))
+
+    def from_pairs(self, pairs: Any) -> NotebookAgentBuilder:
+        """Inputs as ``(key, value)`` pairs, used as they are."""
+        return NotebookAgentBuilder(self, Pairs(pairs))
 
     def _execute(self, builder: LocalAgentBuilder, **kwargs: Any) -> Run:  # type: ignore[override]
         show = kwargs.pop("progress", None)
@@ -146,26 +185,6 @@ class NotebookEnvironment(LocalExecutionEnvironment):
         if isinstance(builder, NotebookAgentBuilder):
             builder._run = run
         return run
-
-
-class AgentsExecutionEnvironment(_RuntimeEnvironment):
-    """Entry point (Flink Agents' name): local by default, Flink given a PyFlink env."""
-
-    @staticmethod
-    def get_execution_environment(
-        env: Any = None,
-        *,
-        config_file: str | os.PathLike[str] | None = None,
-        config: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """A :class:`NotebookEnvironment`, or the Flink environment when ``env`` is a PyFlink
-        ``StreamExecutionEnvironment`` (see the runtime's ``get_execution_environment``)."""
-        if env is not None:
-            return _RuntimeEnvironment.get_execution_environment(
-                env, config_file=config_file, config=config, **kwargs
-            )
-        return NotebookEnvironment(AgentConfiguration.resolve(config_file, overrides=config))
 
 
 def _squash(key: str) -> str:

@@ -14,6 +14,8 @@ import pandas as pd
 
 from flink_agents_nb.run._frames import record_frame, token_usage_of
 from flink_agents_runtime import MetricSnapshot, RunResult
+from flink_agents_runtime._display import DisplayMixin
+from flink_agents_runtime._errors import NotRecordedError
 
 
 def _rows(result: RunResult) -> list[dict[str, Any]]:
@@ -72,7 +74,7 @@ def _rows(result: RunResult) -> list[dict[str, Any]]:
     return rows
 
 
-class Run:
+class Run(DisplayMixin):
     """The result of one execution, for the notebook.
 
     Attributes:
@@ -155,7 +157,7 @@ class Run:
 
     def _require_recorded(self) -> None:
         if not self.result.recorded:
-            raise ValueError(
+            raise NotRecordedError(
                 f"run {self.run_id} did not record events (it had "
                 f"{self.result.num_inputs} inputs); execute with record=True to keep them"
             )
@@ -195,7 +197,7 @@ class Run:
     def __repr__(self) -> str:
         return f"<Run {self.summary().splitlines()[0]}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         lines = self.summary().splitlines()
         head = html.escape(lines[0])
         rest = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])

@@ -14,19 +14,20 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.run._frames import RECORD_COLUMNS
+from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError
 
 
 def record_frame_of(source: Any) -> pd.DataFrame:
     """The record frame of ``source``: a ``Run`` (``.records``), an event log (``.frame``),
     a DataFrame with the record columns, or a path to an event-log file or directory.
 
-    Raises ``TypeError`` naming what was passed when none of these fits, and ``ValueError``
-    when a frame lacks record columns.
+    Raises :class:`ArgumentTypeError` naming what was passed when none of these fits, and
+    :class:`ArgumentValueError` when a frame lacks record columns.
     """
     if isinstance(source, (str, os.PathLike)):
-        from flink_agents_nb.eventlog._reader import read_event_log
+        from flink_agents_nb.eventlog._load import load_log
 
-        source = read_event_log(source)
+        source = load_log(source).frame
     if isinstance(source, pd.DataFrame):
         frame = source
     elif hasattr(source, "frame") and isinstance(source.frame, pd.DataFrame):
@@ -34,13 +35,13 @@ def record_frame_of(source: Any) -> pd.DataFrame:
     elif hasattr(source, "records") and isinstance(getattr(source, "records", None), pd.DataFrame):
         frame = source.records
     else:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"expected a Run, an EventLog, a record DataFrame or a log path, got "
             f"{type(source).__name__}"
         )
     missing = [c for c in RECORD_COLUMNS if c not in frame.columns]
     if "record_type" in missing or "event_type" in missing:
-        raise ValueError(f"record frame lacks columns {missing}; expected RECORD_COLUMNS")
+        raise ArgumentValueError(f"record frame lacks columns {missing}; expected RECORD_COLUMNS")
     if missing:  # an older or partial frame: the views treat absent fields as unknown
         frame = frame.assign(**{c: None for c in missing})
     return frame

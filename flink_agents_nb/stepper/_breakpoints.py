@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from flink_agents_nb.stepper._index import EventIndex
+from flink_agents_runtime._errors import ArgumentValueError
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -39,10 +40,12 @@ class Breakpoint:
 def make_breakpoint(**given: Any) -> Breakpoint:
     """A breakpoint from exactly one non-``None`` keyword of :data:`KINDS`.
 
-    Raises ``ValueError`` when none or several are given."""
+    Raises :class:`ArgumentValueError` when none or several are given."""
     chosen = [(k, given.get(k)) for k in KINDS if given.get(k) is not None]
     if len(chosen) != 1:
-        raise ValueError("a breakpoint takes exactly one of event_type, action, key, predicate")
+        raise ArgumentValueError(
+            "a breakpoint takes exactly one of event_type, action, key, predicate"
+        )
     return Breakpoint(*chosen[0])
 
 

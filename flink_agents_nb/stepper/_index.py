@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.run._source import timestamps_ns
+from flink_agents_runtime._errors import ArgumentValueError, NotFoundError
 
 
 def isna(value: Any) -> bool:
@@ -98,7 +99,8 @@ class EventIndex:
 
     def mask(self, kind: str, values: list[Any]) -> np.ndarray:
         """A bool per event: its ``kind`` (``"key"``, ``"event_type"`` or ``"action"``, an
-        action that handled it) is one of ``values``. Raises ``ValueError`` for another kind."""
+        action that handled it) is one of ``values``. Raises :class:`ArgumentValueError` for
+        another kind."""
         if kind == "key":
             return np.isin(self.ev_key, self.key_codes_for(values))
         if kind == "event_type":
@@ -110,19 +112,19 @@ class EventIndex:
             mask = np.zeros(len(self.ev_rows), dtype=bool)
             mask[handled[handled >= 0]] = True
             return mask
-        raise ValueError(f"unknown filter or breakpoint kind {kind!r}")
+        raise ArgumentValueError(f"unknown filter or breakpoint kind {kind!r}")
 
     def event_of_id(self, event_id: str, where: str) -> int:
-        """The event index of ``event_id``; ``KeyError`` naming ``where`` when there is none."""
+        """The event index of ``event_id``; :class:`NotFoundError` naming ``where`` when none."""
         if self._id_index is None:
             self._id_index = pd.Index(self.id_uniques)
         try:
             code = self._id_index.get_loc(event_id)
         except KeyError:
-            raise KeyError(f"no event with id {event_id!r} in {where}") from None
+            raise NotFoundError(f"no event with id {event_id!r} in {where}") from None
         index = int(self.id2ev[code]) if isinstance(code, int) else -1
         if index < 0:
-            raise KeyError(f"id {event_id!r} names no event record in {where}")
+            raise NotFoundError(f"id {event_id!r} names no event record in {where}")
         return index
 
     # -- per event -----------------------------------------------------------------------

@@ -24,6 +24,8 @@ from flink_agents_nb.stepper._breakpoints import Breakpoint, Predicate, first_hi
 from flink_agents_nb.stepper._index import EventIndex
 from flink_agents_nb.stepper._memory_replay import MemoryReplay
 from flink_agents_nb.stepper._view import StepView, build_view
+from flink_agents_runtime._display import DisplayMixin
+from flink_agents_runtime._errors import NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ def _as_set(value: Any) -> list[Any] | None:
     return [value]
 
 
-class Stepper:
+class Stepper(DisplayMixin):
     """A cursor over the events of ``source`` (a ``Run``, an ``EventLog``, a record frame or
     an event-log path). Starts at the first event."""
 
@@ -170,7 +172,7 @@ class Stepper:
         if position < 0:
             position += self.total
         if not 0 <= position < self.total:
-            raise IndexError(f"position {position} is outside 0..{self.total - 1}")
+            raise NotFoundError(f"position {position} is outside 0..{self.total - 1}")
         self._move_to(int(self._visible[position]))
         return self.current
 
@@ -257,8 +259,8 @@ class Stepper:
             f"({self.num_events} events)>"
         )
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.widget().box._repr_mimebundle_(include=include, exclude=exclude) or {})
+    def _mimebundle(self) -> dict[str, Any]:
+        bundle = dict(self.widget().box._repr_mimebundle_() or {})
         bundle["text/plain"] = repr(self)
         return bundle
 

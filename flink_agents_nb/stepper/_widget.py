@@ -8,12 +8,14 @@ stepper, so displaying it again shows the same position and filters.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import ipywidgets as w
 
 from flink_agents_nb._html import STYLE, esc, flatten, json_block, short, table
-from flink_agents_nb.stepper._stepper import Stepper, StepView
+from flink_agents_nb.stepper._breakpoints import Breakpoint
+from flink_agents_nb.stepper._view import StepView
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,44 @@ ALL = "(all)"
 MAX_KEY_OPTIONS = 200
 #: At most this many caused events get a lineage button.
 MAX_LINEAGE_BUTTONS = 20
+
+
+class StepperModel(Protocol):
+    """What the widget uses of its model (:class:`~flink_agents_nb.Stepper`); the model
+    creates its widget, so the widget knows it only through this protocol."""
+
+    breakpoints: list[Breakpoint]
+    filters: dict[str, list[Any] | None]
+
+    @property
+    def keys(self) -> list[Any]: ...
+    @property
+    def event_types(self) -> list[str]: ...
+    @property
+    def actions(self) -> list[str]: ...
+    @property
+    def position(self) -> int: ...
+    @property
+    def total(self) -> int: ...
+    def on_change(self, callback: Callable[[], None]) -> None: ...
+    def filter(self, *, key: Any = None, event_type: Any = None, action: Any = None) -> Any: ...
+    def next(self, n: int = 1) -> dict[str, Any] | None: ...
+    def prev(self, n: int = 1) -> dict[str, Any] | None: ...
+    def first(self) -> dict[str, Any] | None: ...
+    def last(self) -> dict[str, Any] | None: ...
+    def jump(self, position: int) -> dict[str, Any] | None: ...
+    def goto_event(self, event_id: str) -> dict[str, Any] | None: ...
+    def add_breakpoint(
+        self,
+        *,
+        event_type: str | None = None,
+        action: str | None = None,
+        key: Any = None,
+        predicate: Any = None,
+    ) -> Breakpoint: ...
+    def clear_breakpoints(self) -> None: ...
+    def run_to(self, *bps: Breakpoint, backward: bool = False) -> Breakpoint | None: ...
+    def view(self) -> StepView | None: ...
 
 
 def _options(values: list[Any]) -> list[tuple[str, Any]]:
@@ -49,7 +89,7 @@ class StepperWidget:
         lineage: buttons to the cause and the caused events.
     """
 
-    def __init__(self, stepper: Stepper) -> None:
+    def __init__(self, stepper: StepperModel) -> None:
         self.stepper = stepper
         self._syncing = False
         s = stepper
@@ -246,7 +286,8 @@ def render_header(view: StepView) -> str:
     r = view.record
     return (
         f"<div><b>event {view.position + 1} / {view.total}</b>: "
-        f"<code>{esc(r.get('event_type'))}</code> key <code>{esc(short(r.get('key'), 80))}</code>"
+        f"<code>{esc(r.get('event_type'))}</code> key "
+        f"<code>{esc(short(r.get('key'), 80, quote=False))}</code>"
         f" input #{esc(r.get('input_seq'))} at {esc(r.get('timestamp'))}"
         f" <span class='fanb-muted'>id {esc(r.get('event_id'))}</span></div>"
     )
@@ -282,8 +323,8 @@ def render_memory(view: StepView) -> str:
     if view.changes:
         changes = "; ".join(
             f"{esc(c.memory)}.{esc(c.path)}: "
-            + ("new" if c.new_path else esc(short(c.old, 60)))
-            + f" → {esc(short(c.new, 60))}"
+            + ("new" if c.new_path else esc(short(c.old, 60, quote=False)))
+            + f" → {esc(short(c.new, 60, quote=False))}"
             for c in view.changes
         )
         parts.append(f"<div>changed: {changes}</div>")

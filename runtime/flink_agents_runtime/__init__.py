@@ -10,14 +10,23 @@ from flink_agents_runtime._errors import (
     ActionFailedError,
     ActionStateStoreError,
     AgentDefinitionError,
+    ArgumentTypeError,
+    ArgumentValueError,
     ConfigError,
     EventAttributeError,
     FlinkAgentsError,
     FlinkUnavailableError,
     InputError,
+    JobFailedError,
+    JobTimeoutError,
+    LogNotFoundError,
     MemoryAccessError,
+    NotFoundError,
+    NotRecordedError,
     ResourceError,
+    UsageError,
 )
+from flink_agents_runtime._version import __version__
 from flink_agents_runtime.api._agent import (
     ActionSpec,
     Agent,
@@ -79,16 +88,25 @@ from flink_agents_runtime.eventlog._loggers import (
 )
 from flink_agents_runtime.eventlog._sink import EventLogSink
 
-__version__ = "0.1.0"
+#: Served on first access (importing them imports PyFlink): name -> module.
+_LAZY = {
+    "RemoteAgentBuilder": "flink_agents_runtime.drivers.flink",
+    "RemoteExecutionEnvironment": "flink_agents_runtime.drivers.flink",
+}
 
 
 def __getattr__(name: str) -> object:
     # The Flink driver imports PyFlink: load it only when first asked for.
-    if name in ("RemoteAgentBuilder", "RemoteExecutionEnvironment"):
+    if name in _LAZY:
         from flink_agents_runtime.drivers import flink as _flink
 
         return getattr(_flink, name)
     raise AttributeError(f"module 'flink_agents_runtime' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazily served names too, so Jupyter completes them.
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -102,6 +120,8 @@ __all__ = [
     "AgentDefinitionError",
     "AgentPlan",
     "AgentsExecutionEnvironment",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "BaseChatModelConnection",
     "ChatMessage",
     "ChatModelError",
@@ -129,8 +149,11 @@ __all__ = [
     "InputError",
     "InputEvent",
     "InputTask",
+    "JobFailedError",
+    "JobTimeoutError",
     "LocalAgentBuilder",
     "LocalExecutionEnvironment",
+    "LogNotFoundError",
     "MemoryAccessError",
     "MemoryEventLogger",
     "MemoryObject",
@@ -138,6 +161,8 @@ __all__ = [
     "Meter",
     "MetricGroup",
     "MetricSnapshot",
+    "NotFoundError",
+    "NotRecordedError",
     "OpenAIChatModelConnection",
     "Output",
     "OutputEvent",
@@ -157,6 +182,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolRequestEvent",
     "ToolResponseEvent",
+    "UsageError",
     "__version__",
     "action",
     "add_file_sink",

@@ -1,8 +1,10 @@
-"""How runtime objects show themselves in a notebook: ``_repr_mimebundle_`` helpers.
+"""How objects show themselves in a notebook: one display mixin and one ``short()``.
 
-Every bundle has a deterministic ``text/plain`` and an ``text/html`` in which all content is
-escaped (event attributes hold untrusted text: user input, LLM output). Long values are cut
-to a compact summary: these are overviews, not dumps.
+:class:`DisplayMixin` is the one ``_repr_mimebundle_`` of the kit (runtime and notebook
+layer): a class writes ``_mimebundle()`` (every representation it has) and the mixin honours
+Jupyter's ``include``/``exclude``. Every bundle has a deterministic ``text/plain`` and a
+``text/html`` in which all content is escaped (event attributes hold untrusted text: user
+input, LLM output). Long values are cut by :func:`short`: these are overviews, not dumps.
 """
 
 from __future__ import annotations
@@ -16,13 +18,45 @@ from typing import Any
 MAX_VALUE_CHARS = 120
 
 
-def short(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
-    """``value`` as compact JSON (``repr`` if not JSON), cut to ``limit`` characters."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
+def short(value: Any, limit: int = MAX_VALUE_CHARS, *, quote: bool = True) -> str:
+    """``value`` on one line as compact JSON (non-JSON parts via ``str``), cut to ``limit``
+    characters (the last one ``…``). Not escaped.
+
+    ``quote=False`` shows a string as it is (newlines as spaces) instead of as a JSON string:
+    for table cells whose column already says what they hold.
+    """
+    if isinstance(value, str) and not quote:
+        text = value.replace("\n", " ")
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        except (TypeError, ValueError):
+            text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def select_mimetypes(
+    bundle: dict[str, Any], include: Any = None, exclude: Any = None
+) -> dict[str, Any]:
+    """``bundle`` restricted to the mimetypes in ``include`` (all when ``None``) and without
+    those in ``exclude``: what Jupyter asks of ``_repr_mimebundle_``."""
+    return {
+        mime: data
+        for mime, data in bundle.items()
+        if (include is None or mime in include) and (exclude is None or mime not in exclude)
+    }
+
+
+class DisplayMixin:
+    """Gives a class ``_repr_mimebundle_`` from its ``_mimebundle()``, honouring
+    ``include``/``exclude``."""
+
+    def _mimebundle(self) -> dict[str, Any]:
+        """Every representation of ``self``: mimetype -> data."""
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return select_mimetypes(self._mimebundle(), include, exclude)
 
 
 def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = "") -> str:

@@ -1,7 +1,34 @@
 """The project's exception hierarchy.
 
-Every error the kit raises on purpose derives from :class:`FlinkAgentsError`, and its message
-says what was wrong, where (key, file:line, event type, action) and what would be right.
+Every error the kit raises derives from :class:`FlinkAgentsError`, and its message says what
+was wrong, where (key, file:line, event type, action) and what would be right. Each also
+derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps working::
+
+    FlinkAgentsError
+    ├── ConfigError            (ValueError)     unknown option, value that does not parse
+    ├── AgentDefinitionError   (ValueError)     duplicate action, bad event type, no actions
+    ├── InputError             (ValueError)     malformed input record, missing column
+    ├── MemoryAccessError      (ValueError)     bad memory path, type clash
+    ├── ArgumentValueError     (ValueError)     a value the call cannot use (breakpoint spec,
+    │                                           record frame without record columns, ...)
+    ├── ArgumentTypeError      (TypeError)      an argument of the wrong kind
+    ├── EventAttributeError    (TypeError)      event attribute / memory value not JSON
+    ├── ResourceError          (LookupError)    unknown or misdeclared resource
+    ├── NotFoundError          (KeyError)       an event id, a stepper/inspector position
+    │                          (IndexError)     that is not there
+    ├── UsageError             (RuntimeError)   things called out of order: apply twice,
+    │   │                                       execute before apply, append to a closed log
+    │   └── NotRecordedError   (ValueError)     records asked of a run that did not keep them
+    ├── ActionFailedError      (RuntimeError)   an action failed and the strategy stopped
+    ├── ActionStateStoreError  (RuntimeError)   state store misconfigured or unreachable
+    ├── FlinkUnavailableError  (RuntimeError)   no Java or no PyFlink
+    ├── JobFailedError         (RuntimeError)   a Flink job of an agent failed
+    ├── JobTimeoutError        (TimeoutError)   a Flink job did not finish in time
+    ├── EventLogWriteError     (OSError)        eventlog._loggers: a log write failed
+    ├── LogNotFoundError       (FileNotFoundError) no event log at the path given
+    ├── PromptError            (ValueError)     chat._errors: a prompt does not format
+    ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
+    └── ChatModelError         (RuntimeError)   chat._errors: a chat model call failed
 """
 
 from __future__ import annotations
@@ -92,3 +119,42 @@ class FlinkUnavailableError(FlinkAgentsError, RuntimeError):
 
 class ActionStateStoreError(FlinkAgentsError, RuntimeError):
     """The action state store is misconfigured, unreachable, or failed to read or write."""
+
+
+class JobFailedError(FlinkAgentsError, RuntimeError):
+    """A Flink job of an agent failed; the message starts with the worker's error."""
+
+
+class JobTimeoutError(FlinkAgentsError, TimeoutError):
+    """A Flink job did not reach a terminal state in the time given."""
+
+
+class UsageError(FlinkAgentsError, RuntimeError):
+    """An object used out of order: a builder applied twice or executed before ``apply``,
+    an environment executed with nothing applied, a closed event log appended to."""
+
+
+class ArgumentTypeError(FlinkAgentsError, TypeError):
+    """An argument of the wrong kind (e.g. ``send_event`` given something not an Event)."""
+
+
+class ArgumentValueError(FlinkAgentsError, ValueError):
+    """A value the call cannot use (a breakpoint with two conditions, a record frame without
+    the record columns, a tool call without a function name, ...)."""
+
+
+class NotFoundError(FlinkAgentsError, KeyError, IndexError):
+    """A lookup that found nothing: an event id, a stepper or inspector position.
+
+    Both a ``KeyError`` and an ``IndexError``; its ``str`` is the plain message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class LogNotFoundError(FlinkAgentsError, FileNotFoundError):
+    """No event-log file or directory at the path given."""
+
+
+class NotRecordedError(UsageError, ValueError):
+    """A run's records were asked for, but the run did not record them (``record=False``)."""

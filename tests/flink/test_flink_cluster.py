@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,7 +32,7 @@ INPUTS = [{"key": name, "value": name} for name in ["ada", "bob", "ada", "cy", "
 
 
 def test_job_submitted_over_rest_runs_with_outputs_and_event_logs(
-    flink_cluster, tmp_path: Path
+    flink_cluster: Any, tmp_path: Path
 ) -> None:
     job = fa.submit(Greeter(), INPUTS, flink_cluster.rest_url, log_dir=str(tmp_path))
     assert len(job.job_id) == 32
@@ -56,7 +57,7 @@ def test_job_submitted_over_rest_runs_with_outputs_and_event_logs(
     assert sum(r.get("actionName") == "greet" for r in records) == 5
 
 
-def test_exported_job_runs_with_flink_run_py(flink_cluster, tmp_path: Path) -> None:
+def test_exported_job_runs_with_flink_run_py(flink_cluster: Any, tmp_path: Path) -> None:
     from tests.helpers.flink_cluster import pyflink_home
 
     job_dir = fa.export_job(Greeter(), tmp_path / "job", INPUTS, config={"max-retries": 1})

@@ -62,7 +62,8 @@ def write_log(run: fa.Run, path: Path) -> Path:
     """Write ``run``'s records as a flat JSON Lines event log (the documented format)."""
     res = run.result
     lines = []
-    for rec in sorted([*res.events, *res.actions], key=lambda r: r.seq):
+    records: list[Any] = [*res.events, *res.actions]
+    for rec in sorted(records, key=lambda r: r.seq):
         ts = f"{rec.timestamp_ns // 10**9}"
         import datetime as dt
 

@@ -68,3 +68,38 @@ def test_metric_snapshot_bundle_orders_agent_metrics_before_actions() -> None:
         "action.echo.numOfActionsExecuted",
         "action.echo.numOfActionsExecutedPerSec",
     ]
+
+
+def test_bundles_honour_include_and_exclude() -> None:
+    agent = fa.Agent().add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent(output=e.input))
+    )
+    run = fa.local().from_list([{"key": 1, "value": PAYLOAD}]).apply(agent).execute()
+    shown = [fa.Event(type="note", text=PAYLOAD), fa.AgentConfiguration(), run, run.metric_counts]
+    for obj in shown:
+        full = obj._repr_mimebundle_()
+        assert {"text/plain", "text/html"} <= set(full), type(obj).__name__
+        assert set(obj._repr_mimebundle_(include=["text/plain"])) == {"text/plain"}
+        assert "text/html" not in obj._repr_mimebundle_(exclude=["text/html"])
+        assert obj._repr_mimebundle_(include=["text/plain"], exclude=["text/plain"]) == {}
+
+
+def test_one_display_helper_and_one_short() -> None:
+    import ast
+    from pathlib import Path
+
+    from flink_agents_nb import _html
+    from flink_agents_runtime import _display
+
+    assert _html.short is _display.short
+    assert _display.short("a\nb", quote=False) == "a b"
+    assert _display.short("ab") == '"ab"'
+    assert _display.short("x" * 50, 10, quote=False) == "x" * 9 + "…"
+    root = Path(__file__).resolve().parents[2]
+    own = []
+    for folder in (root / "runtime" / "flink_agents_runtime", root / "flink_agents_nb"):
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.FunctionDef) and node.name == "_repr_mimebundle_":
+                    own.append(path.name)
+    assert own == ["_display.py"]  # everything else writes _mimebundle() and uses the mixin

@@ -52,3 +52,14 @@ def test_open_stepper_at_the_selected_row(tmp_path: Path) -> None:
     ins.row_choice.value = 0
     ins.open_stepper.click()
     assert ins.stepper.position == 0
+
+
+def test_inspector_is_the_model_and_has_a_widget_like_the_stepper() -> None:
+    run = run_agent()
+    model = fa.Inspector(run, page_size=5)
+    assert model.total == 15 and model.pages == 3
+    widget = model.widget()
+    assert widget is model.widget() and widget.model is model  # one widget per model
+    assert isinstance(fa.inspect(run).model, fa.Inspector)
+    assert repr(widget) == repr(model) == f"<Inspector over {run.run_id}: 15 records>"
+    assert "text/plain" in model._repr_mimebundle_()

@@ -49,7 +49,7 @@ def test_from_pandas_errors_name_the_column() -> None:
     with pytest.raises(fa.InputError, match="not both"):
         env.from_pandas(df, value="a", columns=["a"])
     with pytest.raises(fa.InputError, match="takes a pandas DataFrame, got list"):
-        env.from_pandas([1, 2])  # type: ignore[arg-type]
+        env.from_pandas([1, 2])
 
 
 def test_run_frames_and_to_pandas_on_the_quickstart_agent() -> None:

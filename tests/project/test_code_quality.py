@@ -24,6 +24,6 @@ def test_ruff_format_is_clean() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_mypy_on_both_packages_is_clean() -> None:
+def test_mypy_on_both_packages_and_the_tests_is_clean() -> None:
     done = run(str(BIN / "mypy"))
     assert done.returncode == 0, done.stdout + done.stderr

@@ -465,7 +465,7 @@ def test_first_input_after_a_restore_prunes_what_the_checkpoint_covers(tmp_path:
     ctx = SimpleNamespace(key="k")
     tracker.begin_input(ctx, 3)
     assert tracker.pruned == 3 and reopened.index == {"'k'": {3, 4}, "'other'": {0}}
-    assert ctx._input_state.stored[0] == state  # input 3 still finds its recorded state
+    assert tracker._inputs["k"].stored[0] == state  # input 3 still finds its recorded state
     tracker.begin_input(SimpleNamespace(key="k"), 4)  # later inputs prune nothing more
     assert tracker.pruned == 3
     assert SqliteActionStateStore(db, "job").rebuild() == 3

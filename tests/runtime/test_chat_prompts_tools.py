@@ -52,7 +52,7 @@ def test_prompt_missing_arguments_are_an_error_naming_them() -> None:
 
 def test_chat_message_round_trips_through_dicts() -> None:
     m = ChatMessage(
-        "assistant",
+        "assistant",  # type: ignore[arg-type]  # a str role is coerced to MessageRole
         "hi",
         tool_calls=[{"id": "c1", "type": "function", "function": {"name": "f", "arguments": {}}}],
         extra_args={"model_name": "m"},

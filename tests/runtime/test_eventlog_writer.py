@@ -23,10 +23,13 @@ from flink_agents_runtime import (
     MemoryEventLogger,
 )
 from flink_agents_runtime.api._metrics import MetricRegistry
-from flink_agents_runtime.drivers._local import SINK_FACTORIES
 from flink_agents_runtime.eventlog._levels import LevelResolver
-from flink_agents_runtime.eventlog._loggers import EventLoggerOpenParams, log_file_name
-from flink_agents_runtime.eventlog._sink import local_sink
+from flink_agents_runtime.eventlog._loggers import (
+    LOCAL_FLUSH_EVERY_N,
+    EventLoggerOpenParams,
+    log_file_name,
+)
+from flink_agents_runtime.eventlog._sink import open_sinks
 from flink_agents_runtime.eventlog._truncate import Truncator
 
 EVENT_KEYS = [
@@ -264,7 +267,7 @@ def test_local_runs_batch_by_default_and_flink_tasks_write_every_record(
     tmp_path: Path, clean_env: None
 ) -> None:
     config = AgentConfiguration().update({"baseLogDir": str(tmp_path)})
-    local = local_sink(config, "run-1")
+    (local,) = open_sinks(config, "run-1", "local", 0, default_every_n=LOCAL_FLUSH_EVERY_N)
     flink = EventLogSink.for_task(config, "job", "agent", 0)
     strict = EventLogSink.for_task(
         AgentConfiguration().update(
@@ -371,11 +374,13 @@ def test_memory_logger_and_custom_sink(clean_env: None) -> None:
     assert {r["subtaskIndex"] for r in recs} == {2}
 
 
-def test_the_local_factory_is_registered_once() -> None:
-    from flink_agents_runtime.eventlog._sink import local_sink, register_local_factory
-
-    register_local_factory()
-    assert SINK_FACTORIES.count(local_sink) == 1
+def test_open_sinks_opens_no_log_unless_one_is_wanted(tmp_path: Path, clean_env: None) -> None:
+    assert open_sinks(AgentConfiguration(), "job", "local", 0) == []  # no baseLogDir
+    off = AgentConfiguration().update({"baseLogDir": str(tmp_path), "event-log.level": "OFF"})
+    assert open_sinks(off, "job", "agent", 0) == []
+    (sink,) = open_sinks(AgentConfiguration().update({"baseLogDir": str(tmp_path)}), "j", "a", 3)
+    assert isinstance(sink, EventLogSink)
+    sink.close()
 
 
 def test_unknown_logger_type_is_an_error() -> None:
@@ -489,7 +494,8 @@ def test_a_record_that_cannot_be_encoded_as_is_costs_no_other_record(tmp_path: P
     config = AgentConfiguration().update({"baseLogDir": str(tmp_path)})
     sink = EventLogSink.for_task(config, "j", "t", 0, default_every_n=1000)
     odd = "bad\udcff"
-    for seq, (etype, attrs) in enumerate([("x", {"a": 1}), (odd, {"a": odd}), ("x", {"a": 3})]):
+    shapes: list[tuple[str, dict[str, Any]]] = [("x", {"a": 1}), (odd, {"a": odd}), ("x", {"a": 3})]
+    for seq, (etype, attrs) in enumerate(shapes):
         ev = rt.Event(type=etype, attributes=attrs)
         ev.id = f"e{seq}"
         sink.on_event(rt.EventRecord(2 * seq, seq, "k", ev, time.time_ns()))

@@ -129,7 +129,7 @@ class Agent:
     def add_action(
         self,
         name: str,
-        events: list[str | type[Event]] | tuple[str | type[Event], ...] | str,
+        events: list[str | type[Event]] | tuple[str | type[Event], ...] | str | type[Event],
         func: Callable[..., Any],
         **config: Any,
     ) -> Agent:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import AgentDefinitionError
 
 E = TypeVar("E", bound="Event")
@@ -20,7 +21,7 @@ E = TypeVar("E", bound="Event")
 _LINEAGE = ("id", "key", "upstream_event_id", "upstream_action_name")
 
 
-class Event:
+class Event(DisplayMixin):
     """An event: ``type`` routes it to actions, ``attributes`` carry its JSON-only data.
 
     ``Event(type="order_placed", attributes={"order_id": 7})`` or, with keyword attributes,
@@ -136,7 +137,7 @@ class Event:
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(type={self.type!r}, attributes={self.attributes!r})"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         from flink_agents_runtime._display import bundle, short
 
         rows = [

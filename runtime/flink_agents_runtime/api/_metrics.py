@@ -14,6 +14,9 @@ from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any
 
+from flink_agents_runtime._display import DisplayMixin
+from flink_agents_runtime._errors import ArgumentTypeError
+
 
 class Counter:
     """A count that goes up (and down)."""
@@ -163,13 +166,13 @@ class MetricGroup(ABC):
 Metric = Counter | Meter | Histogram | Gauge
 
 
-class MetricSnapshot(dict[str, Any]):
+class MetricSnapshot(dict[str, Any], DisplayMixin):
     """Metric values by dotted name at one moment (a dict that displays as a table).
 
     Agent-wide metrics come first, then each action's (``action.<name>.*``).
     """
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         from flink_agents_runtime._display import bundle
 
         def order(name: str) -> tuple[int, str]:
@@ -217,7 +220,9 @@ class MetricRegistry:
         if metric is None:
             metric = self.metrics[name] = kind(*args)
         elif not isinstance(metric, kind):
-            raise TypeError(f"metric {name!r} is a {type(metric).__name__}, not a {kind.__name__}")
+            raise ArgumentTypeError(
+                f"metric {name!r} is a {type(metric).__name__}, not a {kind.__name__}"
+            )
         return metric
 
     def maybe_sample(self) -> None:

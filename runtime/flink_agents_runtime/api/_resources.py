@@ -5,20 +5,17 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
-
-if TYPE_CHECKING:
-    from flink_agents_runtime.engine._context import RunnerContext
-    from flink_agents_runtime.engine._plan import AgentPlan
 
 logger = logging.getLogger(__name__)
 
 
 class PlanResources:
-    """Resources of one plan, built on first use and cached for the life of the core.
+    """Resources of one plan (its declarations by type and name), built on first use and
+    cached for the life of the core.
 
     A declaration is an instance (used as is), a ``ResourceDescriptor`` (built), or a
     zero-argument callable (a method marked ``@chat_model_setup``, ``@prompt``, ...) whose
@@ -35,17 +32,17 @@ class PlanResources:
         config: the configuration of the run (set from the first context that asks).
     """
 
-    def __init__(self, plan: AgentPlan, config: Any = None) -> None:
-        self._plan = plan
+    def __init__(self, resources: dict[ResourceType, dict[str, Any]], config: Any = None) -> None:
+        self._resources = resources
         self._cache: dict[tuple[ResourceType, str], Any] = {}
         self._opening: list[tuple[ResourceType, str]] = []  # being opened, innermost last
         self.config = config
 
     def find_type(self, name: str) -> ResourceType:
         """The type of the resource ``name`` (error if missing or ambiguous)."""
-        types = [t for t, named in self._plan.resources.items() if name in named]
+        types = [t for t, named in self._resources.items() if name in named]
         if not types:
-            everything = [n for named in self._plan.resources.values() for n in named]
+            everything = [n for named in self._resources.values() for n in named]
             raise ResourceError(
                 f"no resource named {name!r}{_notes(name, everything)}; declared: {self.names()}"
             )
@@ -58,9 +55,9 @@ class PlanResources:
 
     def names(self) -> dict[str, list[str]]:
         """Declared resource names by type value."""
-        return {t.value: sorted(n) for t, n in self._plan.resources.items() if n}
+        return {t.value: sorted(n) for t, n in self._resources.items() if n}
 
-    def get(self, name: str, resource_type: Any = None, ctx: RunnerContext | None = None) -> Any:
+    def get(self, name: str, resource_type: Any = None, ctx: Any = None) -> Any:
         """The resource ``name`` of ``resource_type`` (found by name when ``None``)."""
         if ctx is not None and self.config is None:
             self.config = ctx.config
@@ -68,7 +65,7 @@ class PlanResources:
         cached = self._cache.get((rtype, name))
         if cached is not None:
             return cached
-        named = self._plan.resources.get(rtype, {})
+        named = self._resources.get(rtype, {})
         if name not in named:
             asker = None
             if self._opening:  # a setup naming its connection, prompt or tools

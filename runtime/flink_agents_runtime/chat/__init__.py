@@ -1,12 +1,12 @@
 """Chat models, tools and prompts: resources, built-in events and the chat/tool loop.
 
-Importing this package registers the built-in actions with the plan compiler
-(:data:`flink_agents_runtime.engine._plan.PLAN_EXTENSIONS`).
+The plan compiler adds the built-in chat and tool actions by calling
+:func:`~flink_agents_runtime.chat._actions.builtin_actions` (no import-time registration).
 """
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._actions import CHAT_ACTION, TOOL_ACTION, extend_plan
+from flink_agents_runtime.chat._actions import CHAT_ACTION, TOOL_ACTION
 from flink_agents_runtime.chat._errors import ChatModelError, PromptError, ToolArgumentError
 from flink_agents_runtime.chat._events import (
     ChatRequestEvent,
@@ -29,10 +29,6 @@ from flink_agents_runtime.chat._scripted import (
     count_tokens,
 )
 from flink_agents_runtime.chat._tool import FunctionTool, Tool
-from flink_agents_runtime.engine._plan import PLAN_EXTENSIONS
-
-if extend_plan not in PLAN_EXTENSIONS:
-    PLAN_EXTENSIONS.append(extend_plan)
 
 __all__ = [
     "CHAT_ACTION",

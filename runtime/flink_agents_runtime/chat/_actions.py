@@ -244,19 +244,25 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
 
 
-def extend_plan(plan: Any) -> None:
-    """Add the built-in actions to a plan that declares chat models or tools."""
-    if not plan.resources.get(ResourceType.CHAT_MODEL) and not plan.resources.get(
-        ResourceType.TOOL
-    ):
-        return
-    if CHAT_ACTION not in plan.actions:
-        plan.actions[CHAT_ACTION] = ActionSpec(
+def builtin_actions(
+    resources: dict[ResourceType, dict[str, Any]], declared: Any = ()
+) -> dict[str, ActionSpec]:
+    """The built-in chat and tool actions a plan with these ``resources`` needs.
+
+    None unless chat models or tools are declared; an action name in ``declared`` (the agent's
+    own actions) is left to the agent. Called by the plan compiler.
+    """
+    if not resources.get(ResourceType.CHAT_MODEL) and not resources.get(ResourceType.TOOL):
+        return {}
+    found: dict[str, ActionSpec] = {}
+    if CHAT_ACTION not in declared:
+        found[CHAT_ACTION] = ActionSpec(
             CHAT_ACTION,
             (ChatRequestEvent.EVENT_TYPE, ToolResponseEvent.EVENT_TYPE),
             chat_model_action,
         )
-    if TOOL_ACTION not in plan.actions:
-        plan.actions[TOOL_ACTION] = ActionSpec(
+    if TOOL_ACTION not in declared:
+        found[TOOL_ACTION] = ActionSpec(
             TOOL_ACTION, (ToolRequestEvent.EVENT_TYPE,), tool_call_action
         )
+    return found

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError
+
 
 class MessageRole(str, enum.Enum):
     """Who wrote a message."""
@@ -49,7 +51,9 @@ class ChatMessage:
         if self.content is None:
             self.content = ""
         if not isinstance(self.content, str):
-            raise TypeError(f"ChatMessage content must be a str, got {type(self.content).__name__}")
+            raise ArgumentTypeError(
+                f"ChatMessage content must be a str, got {type(self.content).__name__}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what events and memory hold)."""
@@ -79,7 +83,7 @@ class ChatMessage:
             return cls.from_dict(value)
         if isinstance(value, str):
             return cls(MessageRole.USER, value)
-        raise TypeError(f"expected a ChatMessage, dict or str, got {type(value).__name__}")
+        raise ArgumentTypeError(f"expected a ChatMessage, dict or str, got {type(value).__name__}")
 
     def __str__(self) -> str:
         return f"{self.role.value}: {self.content}"
@@ -96,7 +100,7 @@ def normalize_tool_call(call: dict[str, Any], index: int) -> dict[str, Any]:
     """Flink Agents' tool-call dict from ours or OpenAI's shape (arguments parsed to a dict).
 
     Accepts ``{"name", "arguments"}`` shorthand too; an id is made up (``call_<index>``)
-    when missing. Raises ``ValueError`` for a call without a function name or with
+    when missing. Raises :class:`ArgumentValueError` for a call without a function name or with
     arguments that are not a JSON object.
     """
     function = call.get("function")
@@ -104,7 +108,7 @@ def normalize_tool_call(call: dict[str, Any], index: int) -> dict[str, Any]:
         function = {"name": call.get("name"), "arguments": call.get("arguments", {})}
     name = function.get("name")
     if not isinstance(name, str) or not name:
-        raise ValueError(f"tool call {index} has no function name: {call!r}")
+        raise ArgumentValueError(f"tool call {index} has no function name: {call!r}")
     args = function.get("arguments")
     if args is None or args == "":
         args = {}
@@ -112,11 +116,13 @@ def normalize_tool_call(call: dict[str, Any], index: int) -> dict[str, Any]:
         try:
             args = json.loads(args)
         except json.JSONDecodeError as exc:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"tool call {index} ({name}): arguments are not valid JSON: {exc}: {args[:200]!r}"
             ) from None
     if not isinstance(args, dict):
-        raise ValueError(f"tool call {index} ({name}): arguments must be a JSON object: {args!r}")
+        raise ArgumentValueError(
+            f"tool call {index} ({name}): arguments must be a JSON object: {args!r}"
+        )
     out: dict[str, Any] = {
         "id": str(call.get("id") or f"call_{index}"),
         "type": "function",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._errors import PromptError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
@@ -70,7 +71,7 @@ class Prompt:
     def from_text(text: str) -> Prompt:
         """A prompt from one text template."""
         if not isinstance(text, str):
-            raise TypeError(f"Prompt.from_text takes a str, got {type(text).__name__}")
+            raise ArgumentTypeError(f"Prompt.from_text takes a str, got {type(text).__name__}")
         return Prompt(text)
 
     @staticmethod

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import CALL_KEY, BaseChatModelConnection
@@ -84,7 +85,9 @@ class ScriptRule:
             return cls(**rule)
         if isinstance(rule, tuple) and len(rule) == 2:
             return cls(rule[0], reply=rule[1])
-        raise TypeError(f"a script rule is a ScriptRule, dict or (match, reply), got {rule!r}")
+        raise ArgumentTypeError(
+            f"a script rule is a ScriptRule, dict or (match, reply), got {rule!r}"
+        )
 
     def try_match(self, messages: list[ChatMessage]) -> tuple[bool, Any]:
         """``(matched, match object or predicate result)``."""

@@ -17,6 +17,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._errors import ToolArgumentError
 
@@ -163,7 +164,7 @@ class FunctionTool(Tool):
         self, func: Callable[..., Any], name: str | None = None, description: str | None = None
     ) -> None:
         if not callable(func):
-            raise TypeError(f"a tool wraps a callable, got {func!r}")
+            raise ArgumentTypeError(f"a tool wraps a callable, got {func!r}")
         self.func = func
         doc = inspect.getdoc(func) or ""
         try:

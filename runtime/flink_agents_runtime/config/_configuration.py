@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
@@ -105,7 +106,7 @@ def _mask(option: ConfigOption | None, value: Any) -> Any:
     return value
 
 
-class AgentConfiguration:
+class AgentConfiguration(DisplayMixin):
     """Resolved configuration: each key's typed value and where it came from."""
 
     def __init__(self) -> None:
@@ -173,7 +174,7 @@ class AgentConfiguration:
         )
         return f"AgentConfiguration({changed})"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         from flink_agents_runtime._display import bundle, short
 
         changed = [

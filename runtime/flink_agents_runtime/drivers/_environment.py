@@ -1,21 +1,48 @@
-"""``AgentsExecutionEnvironment``: the entry point, local or Flink (Flink Agents' shape)."""
+"""``AgentsExecutionEnvironment``: the base of every execution environment (Flink Agents' shape).
+
+The local (``drivers._local.LocalExecutionEnvironment``) and the Flink
+(``drivers.flink.RemoteExecutionEnvironment``) environments derive from it, so
+``isinstance(env, AgentsExecutionEnvironment)`` holds for either. Its factory
+:meth:`AgentsExecutionEnvironment.get_execution_environment` finds a driver by module path
+(:data:`DRIVERS`, loaded on demand with ``importlib``, as Flink Agents does): this module
+depends on no driver, the drivers depend on it, and PyFlink loads only when asked for.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.drivers._local import LocalExecutionEnvironment
+
+#: Driver name -> (module, class) of its environment; the place to plug in another driver.
+DRIVERS: dict[str, tuple[str, str]] = {
+    "local": ("flink_agents_runtime.drivers._local", "LocalExecutionEnvironment"),
+    "flink": ("flink_agents_runtime.drivers.flink", "RemoteExecutionEnvironment"),
+}
 
 
 class AgentsExecutionEnvironment:
-    """Factory of execution environments.
+    """Base of the execution environments, and their factory.
 
     ``AgentsExecutionEnvironment.get_execution_environment()`` gives a local environment;
-    passing a PyFlink ``StreamExecutionEnvironment`` as ``env`` gives the Flink one.
+    passing a PyFlink ``StreamExecutionEnvironment`` as ``env`` gives the Flink one. Every
+    environment has ``get_config()``, ``add_resource(name, type, instance)`` and ``execute()``.
     """
+
+    def get_config(self) -> AgentConfiguration:
+        """The configuration runs use."""
+        raise NotImplementedError
+
+    def add_resource(self, name: str, resource_type: Any, instance: Any) -> Any:
+        """A resource every applied agent can use (the agent's own win on a clash)."""
+        raise NotImplementedError
+
+    def execute(self, job_name: str | None = None) -> Any:
+        """Run the last applied agent."""
+        raise NotImplementedError
 
     @staticmethod
     def get_execution_environment(
@@ -36,7 +63,11 @@ class AgentsExecutionEnvironment:
         """
         resolved = AgentConfiguration.resolve(config_file, overrides=config)
         if env is None:
-            return LocalExecutionEnvironment(resolved)
-        from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
+            return driver("local")(resolved)
+        return driver("flink")(env, resolved, **kwargs)
 
-        return RemoteExecutionEnvironment(env, resolved, **kwargs)
+
+def driver(name: str) -> Any:
+    """The environment class of driver ``name`` (see :data:`DRIVERS`), imported now."""
+    module, cls = DRIVERS[name]
+    return getattr(importlib.import_module(module), cls)

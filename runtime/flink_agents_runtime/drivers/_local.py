@@ -15,24 +15,23 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
-from flink_agents_runtime._errors import FlinkAgentsError, InputError
+from flink_agents_runtime._errors import UsageError
 from flink_agents_runtime.api._agent import Agent
-from flink_agents_runtime.api._metrics import MetricGroup, MetricRegistry
+from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.engine._core import DictState, ExecutionCore, InputTask
+from flink_agents_runtime.engine._inputs import Pairs, dict_pairs
 from flink_agents_runtime.engine._plan import AgentPlan
 from flink_agents_runtime.engine._records import RecordList, RecordSink
 from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.eventlog._loggers import LOCAL_FLUSH_EVERY_N
+from flink_agents_runtime.eventlog._sink import open_sinks
 
 logger = logging.getLogger(__name__)
 
 #: Runs with more inputs than this do not record events unless ``record=True`` is passed.
 AUTO_RECORD_LIMIT = 100_000
-
-#: Factories of extra record sinks for a run (the event logger registers one): called
-#: with (config, run_id, metrics) where metrics is the run's agent metric group (for the
-#: sink's own counters); return a sink with ``close()`` or ``None``.
-SINK_FACTORIES: list[Callable[[AgentConfiguration, str, MetricGroup], Any]] = []
 
 Progress = Callable[[int, int | None], None]
 
@@ -43,23 +42,9 @@ def new_run_id() -> str:
     return f"run-{now}-{uuid.uuid4().hex[:6]}"
 
 
-def _records(inputs: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
-    for index, item in enumerate(inputs):
-        if not isinstance(item, dict):
-            raise InputError(
-                f"input {index} is a {type(item).__name__}; from_list takes dicts like "
-                "{'key': ..., 'value': ...}"
-            )
-        if "value" in item:
-            value = item["value"]
-        elif "v" in item:
-            value = item["v"]
-        else:
-            raise InputError(
-                f"input {index} has no 'value' (or 'v') field; its fields are {sorted(item)}"
-            )
-        key = item["key"] if "key" in item else item.get("k", index)
-        yield key, value
+def _pairs_of(inputs: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of a builder's inputs: :class:`Pairs` as they are, else dicts."""
+    return iter(inputs) if isinstance(inputs, Pairs) else dict_pairs(inputs)
 
 
 _Builder = TypeVar("_Builder", bound="LocalAgentBuilder")
@@ -77,7 +62,7 @@ class LocalAgentBuilder:
     def apply(self: _Builder, agent: Agent) -> _Builder:
         """Bind ``agent`` (compiled when the run starts, so later edits are picked up)."""
         if self._agent is not None:
-            raise FlinkAgentsError("this builder already has an agent; call from_list again")
+            raise UsageError("this builder already has an agent; call from_list again")
         AgentPlan.from_agent(agent)  # fail early on a bad agent
         self._agent = agent
         self._env._pending = self
@@ -95,7 +80,7 @@ class LocalAgentBuilder:
         return self._env._execute(self, **kwargs)
 
 
-class LocalExecutionEnvironment:
+class LocalExecutionEnvironment(AgentsExecutionEnvironment):
     """Runs agents in this process. Can execute many times (edit a cell, run again).
 
     Args:
@@ -125,10 +110,14 @@ class LocalExecutionEnvironment:
         """
         return LocalAgentBuilder(self, inputs)
 
+    def from_pairs(self, pairs: Iterable[tuple[Any, Any]]) -> LocalAgentBuilder:
+        """Inputs as ``(key, value)`` pairs, used as they are (no dict per input)."""
+        return LocalAgentBuilder(self, Pairs(pairs))
+
     def execute(self, job_name: str | None = None, **kwargs: Any) -> RunResult:
         """Run the last applied builder; see :meth:`_execute` for keyword arguments."""
         if self._pending is None:
-            raise FlinkAgentsError("nothing to execute: call from_list(...).apply(agent) first")
+            raise UsageError("nothing to execute: call from_list(...).apply(agent) first")
         return self._execute(self._pending, job_name=job_name, **kwargs)
 
     def _execute(
@@ -152,7 +141,7 @@ class LocalExecutionEnvironment:
             sinks: extra receivers of records (an event logger, a live chart).
         """
         if builder._agent is None:
-            raise FlinkAgentsError("call apply(agent) before execute()")
+            raise UsageError("call apply(agent) before execute()")
         inputs = builder._inputs
         total = len(inputs) if isinstance(inputs, Sized) else None
         if record is None:
@@ -164,6 +153,7 @@ class LocalExecutionEnvironment:
         plan = AgentPlan.from_agent(builder._agent, self.resources)
         registry = MetricRegistry(float(config.get("metrics.sample-interval-ms")))
         recorder = RecordList() if record else None
+        sinks = list(sinks)
         all_sinks: list[Any] = list(sinks)
         if recorder is not None:
             all_sinks.insert(0, recorder)
@@ -173,7 +163,8 @@ class LocalExecutionEnvironment:
 
             tracker = open_tracker(config, run_id)
         group = registry.group()
-        extra = [s for s in (f(config, run_id, group) for f in SINK_FACTORIES) if s is not None]
+        job_id = str(config.get("job-identifier") or run_id)
+        extra = open_sinks(config, job_id, "local", 0, group, default_every_n=LOCAL_FLUSH_EVERY_N)
         all_sinks.extend(extra)
         core = ExecutionCore(
             plan,
@@ -183,24 +174,22 @@ class LocalExecutionEnvironment:
             all_sinks,
             record_memory=bool(record and record_memory),
             durable_store=tracker,
+            keep_open=sinks,
         )
         outputs: list[Output] = []
         start = time.perf_counter()
         error: BaseException | None = None
         try:
-            _drive(core, _records(inputs), outputs, registry, progress, total)
+            _drive(core, _pairs_of(inputs), outputs, registry, progress, total)
         except BaseException as exc:  # keep what was done; re-raised below
             error = exc
         finally:
-            core.close()
-            _close(core.resources)  # chat-model clients and their connections
-            registry.sample()
-            for sink in extra:
-                _close(sink)
-            if tracker is not None:
-                from flink_agents_runtime.durable import close_tracker
-
-                close_tracker(tracker, completed=error is None)
+            try:
+                if tracker is not None and error is None:
+                    tracker.store.prune_all()  # a completed run is its own final checkpoint
+            finally:
+                core.close()  # the pool, chat clients, the event log, the state store
+                registry.sample()
         wall = time.perf_counter() - start
         if builder._outputs is not None:
             builder._outputs[:] = [{o.key: o.value} for o in outputs]
@@ -224,15 +213,6 @@ class LocalExecutionEnvironment:
                 error.run = result
             raise error
         return result
-
-
-def _close(sink: Any) -> None:
-    close = getattr(sink, "close", None)
-    if callable(close):
-        try:
-            close()
-        except Exception:  # a sink failing to close must not hide the run's result
-            logger.exception("closing %r failed", sink)
 
 
 def _drive(

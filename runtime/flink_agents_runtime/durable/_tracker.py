@@ -43,6 +43,7 @@ class _InputState:
     seq: int
     stored: dict[int, ActionState]
     step: int = -1
+    action: ActionState | None = None  # the running action's state
 
 
 @dataclass
@@ -78,6 +79,8 @@ class ActionStateTracker:
         #: Inputs pruned at restore (their key's first input since the tracker opened).
         self.pruned = 0
         self._seen: set[Any] = set()
+        # Per key, the input in flight (one at a time per key): kept here, not on the context.
+        self._inputs: dict[Any, _InputState] = {}
 
     # -- inputs and actions (called by the core) ------------------------------------------
     def begin_input(self, ctx: Any, seq: int) -> None:
@@ -92,12 +95,12 @@ class ActionStateTracker:
             self._seen.add(key)
             if seq > 0:
                 self.pruned += self.store.prune(key, seq)
-        ctx._input_state = _InputState(seq, self.store.get(key, seq))
+        self._inputs[key] = _InputState(seq, self.store.get(key, seq))
 
     def begin_action(self, ctx: Any, action: str, event: Any, attempt: int) -> ActionState | None:
         """An action starts on ``event``. Returns the stored state when the action had
         completed in an earlier attempt (the core replays it instead of running it)."""
-        inp: _InputState = ctx._input_state
+        inp = self._inputs[ctx.key]
         if attempt == 1:
             inp.step += 1
         fingerprint = event_fingerprint(event.type, event.attributes)
@@ -127,7 +130,7 @@ class ActionStateTracker:
             )
             if first_error is not None:
                 state.calls = {i: c for i, c in state.calls.items() if i < first_error}
-        ctx._action_state = state
+        inp.action = state
         return None
 
     def finish_action(
@@ -138,8 +141,9 @@ class ActionStateTracker:
         writes: list[tuple[str, str, Any]] | None,
     ) -> None:
         """The running action ended (``ok`` or ``ignored``): store its effects as done."""
-        inp: _InputState = ctx._input_state
-        state: ActionState = ctx._action_state
+        inp = self._inputs[ctx.key]
+        state = inp.action
+        assert state is not None, "finish_action without begin_action"
         state.done = True
         state.status = status
         state.events = [(e.type, e.attributes) for e in sent]
@@ -163,8 +167,9 @@ class ActionStateTracker:
     def lookup(self, ctx: Any, index: int, func: Any) -> tuple[bool, Any]:
         """``(True, result)`` for a recorded call (a recorded exception is raised), else
         ``(False, slot)`` where ``slot`` receives the outcome (:meth:`record`)."""
-        inp: _InputState = ctx._input_state
-        state: ActionState = ctx._action_state
+        inp = self._inputs[ctx.key]
+        state = inp.action
+        assert state is not None, "a durable call outside an action"
         fid = func_id(func)
         found = state.calls.get(index)
         if found is not None and found.func_id != fid:

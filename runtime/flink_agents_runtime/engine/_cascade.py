@@ -1,8 +1,9 @@
 """One input's cascade: the events it causes, run through the plan's actions until quiet.
 
 :class:`InputTask` is what :meth:`ExecutionCore.start` returns; drivers step it (see
-``_core``). Cascade order is Flink Agents': events are processed first in, first out; each
-event runs every action listening to its type, in declaration order; an ``OutputEvent`` is
+``_core``); it receives the core's :class:`CoreServices`, never the core itself. Cascade
+order is Flink Agents': events are processed first in, first out; each event runs
+every action listening to its type, in declaration order; an ``OutputEvent`` is
 emitted, not dispatched. An action's sent events and memory writes take effect only if it
 succeeds (its memory writes are rolled back otherwise); the error-handling strategy decides
 what a failure does.
@@ -15,16 +16,14 @@ import time
 from collections import deque
 from collections.abc import Generator
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flink_agents_runtime._errors import ActionFailedError
+from flink_agents_runtime._errors import ActionFailedError, ArgumentTypeError
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._memory import MemoryStore
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
-
-if TYPE_CHECKING:
-    from flink_agents_runtime.engine._core import ExecutionCore
+from flink_agents_runtime.engine._services import CoreServices
 
 logger = logging.getLogger(__name__)
 _time_ns = time.time_ns
@@ -38,10 +37,10 @@ class InputTask:
         done: whether the cascade has finished.
     """
 
-    __slots__ = ("_gen", "core", "done", "input_seq", "key", "outputs")
+    __slots__ = ("_gen", "done", "input_seq", "key", "outputs", "services")
 
-    def __init__(self, core: ExecutionCore, key: Any, value: Any, input_seq: int) -> None:
-        self.core = core
+    def __init__(self, services: CoreServices, key: Any, value: Any, input_seq: int) -> None:
+        self.services = services
         self.key = key
         self.input_seq = input_seq
         self.outputs: list[Any] = []
@@ -70,21 +69,22 @@ class InputTask:
 
     # -- the cascade ---------------------------------------------------------------------
     def _cascade(self, value: Any) -> Generator[Future[Any], None, None]:
-        core = self.core
+        core = self.services
         key = self.key
         short_term = MemoryStore("short_term", core.state.load(key))
         sensory = MemoryStore("sensory")
         ctx = RunnerContext(core, key, self.input_seq, short_term, sensory)
         if core.durable_store is not None:
-            core.durable_store.begin_input(ctx, core._next_seq(key))
+            assert core.next_seq is not None  # the core checked it
+            core.durable_store.begin_input(ctx, core.next_seq(key))
         first = InputEvent(value)
         first.id = core.ids.next()
         first.key = key
-        if core.sinks:
+        if core.tracing:
             self._emit_event(first)
         queue: deque[Event] = deque((first,))
-        by_type = core.plan.actions_by_type
-        events_counter, events_meter = core._events, core._events_rate
+        by_type = core.actions_by_type
+        events_counter, events_meter = core.events, core.events_rate
         try:
             while queue:
                 event = queue.popleft()
@@ -96,7 +96,7 @@ class InputTask:
                 for spec in by_type.get(event.type, ()):
                     sent = yield from self._run_action(spec, event, ctx, short_term, sensory)
                     if sent:
-                        if core.sinks:
+                        if core.tracing:
                             for new in sent:
                                 self._emit_event(new)
                         queue.extend(sent)
@@ -104,9 +104,9 @@ class InputTask:
             core.state.save(key, short_term.root)
 
     def _emit_event(self, event: Event) -> None:
-        core = self.core
+        core = self.services
         rec = EventRecord(next(core.seq), self.input_seq, self.key, event, _time_ns())
-        for on_event in core._on_event:
+        for on_event in core.on_event:
             on_event(rec)
 
     def _run_action(
@@ -117,8 +117,9 @@ class InputTask:
         short_term: MemoryStore,
         sensory: MemoryStore,
     ) -> Generator[Future[Any], None, list[Event]]:
-        core = self.core
-        tracing = bool(core.sinks)
+        core = self.services
+        policy = core.policy
+        tracing = core.tracing
         store = core.durable_store
         attempt = 0
         while True:
@@ -146,11 +147,11 @@ class InputTask:
                 error = exc
             duration = time.perf_counter_ns() - t0
             short_term.writes = sensory.writes = None
-            counter, meter = core._per_action[spec.name]
+            counter, meter = core.per_action[spec.name]
             counter.count += 1
             meter.count += 1
-            core._actions.count += 1
-            core._actions_rate.count += 1
+            core.actions.count += 1
+            core.actions_rate.count += 1
             if error is None:
                 short_term.journal = sensory.journal = None
                 sent = ctx._sent
@@ -170,11 +171,11 @@ class InputTask:
             # An error marked retryable=False already had its retries (a chat connection
             # retries in place); running the action again would square the attempts.
             retry = (
-                core._strategy == "retry"
-                and attempt <= core._max_retries
+                policy.strategy == "retry"
+                and attempt <= policy.max_retries
                 and getattr(error, "retryable", True)
             )
-            status = "ignored" if core._strategy == "ignore" else "failed"
+            status = "ignored" if policy.strategy == "ignore" else "failed"
             if tracing:
                 self._emit_action(
                     spec.name, event, wall, duration, status, attempt, message, [], writes
@@ -183,7 +184,7 @@ class InputTask:
             core.metrics.get_counter("numOfActionsFailed").inc()
             if retry:
                 core.metrics.get_counter("numOfActionRetries").inc()
-                wait = core._retry_wait * (2 ** (attempt - 1))
+                wait = policy.retry_wait * (2 ** (attempt - 1))
                 logger.warning(
                     "action %r failed on event %r for key %r (attempt %d), retrying in %.3fs: %s",
                     spec.name,
@@ -196,7 +197,7 @@ class InputTask:
                 if wait > 0:
                     time.sleep(wait)
                 continue
-            if core._strategy == "ignore":
+            if policy.strategy == "ignore":
                 if store is not None:
                     store.finish_action(ctx, "ignored", [], [])
                 logger.warning(
@@ -220,7 +221,7 @@ class InputTask:
     def _replay(self, action: str, event: Event, ctx: RunnerContext, done: Any) -> list[Event]:
         """Emit the record of an action replayed from the store (it did not run)."""
         sent = ctx._sent
-        if self.core.sinks:
+        if self.services.tracing:
             self._emit_action(
                 action,
                 event,
@@ -230,7 +231,7 @@ class InputTask:
                 1,
                 None,
                 _ids(sent),
-                list(done.writes) if self.core.record_memory else None,
+                list(done.writes) if self.services.record_memory else None,
             )
         return sent
 
@@ -246,7 +247,7 @@ class InputTask:
         sent: list[str],
         writes: list[tuple[str, str, Any]] | None,
     ) -> None:
-        core = self.core
+        core = self.services
         rec = ActionRecord(
             next(core.seq),
             self.input_seq,
@@ -262,7 +263,7 @@ class InputTask:
             sent,
             writes or [],
         )
-        for on_action in core._on_action:
+        for on_action in core.on_action:
             on_action(rec)
 
 
@@ -280,7 +281,7 @@ def _drive(coro: Any) -> Generator[Future[Any], None, None]:
             awaited = coro.send(None)
             if not isinstance(awaited, Future):
                 coro.close()
-                raise TypeError(
+                raise ArgumentTypeError(
                     "an async action may only await ctx.durable_execute_async(...) "
                     f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
                 )

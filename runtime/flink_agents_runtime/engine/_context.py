@@ -1,7 +1,8 @@
 """The context an action receives: send events, use memory, metrics, resources, durable calls.
 
 One :class:`RunnerContext` serves one input's cascade; the execution core points it at the
-action it is running. Both drivers use this same class.
+action it is running. It uses only the core's :class:`CoreServices` (ids, config, metrics,
+resources, durable store, async pool). Both drivers use this same class.
 """
 
 from __future__ import annotations
@@ -9,17 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._errors import ArgumentTypeError, ResourceError
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._jsoncheck import check_json
 from flink_agents_runtime.api._memory import MemoryObject, MemoryStore
 from flink_agents_runtime.api._metrics import MetricGroup
-
-if TYPE_CHECKING:
-    from flink_agents_runtime.config._configuration import AgentConfiguration
-    from flink_agents_runtime.engine._core import ExecutionCore
+from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.engine._services import CoreServices
 
 T = TypeVar("T")
 
@@ -52,7 +51,7 @@ class RunnerContext:
 
     def __init__(
         self,
-        core: ExecutionCore,
+        core: CoreServices,
         key: Any,
         input_seq: int,
         short_term: MemoryStore,
@@ -74,16 +73,16 @@ class RunnerContext:
         """Send ``event``; actions listening to its type run after this one returns.
 
         Raises :class:`EventAttributeError` naming the attribute path and type when an
-        attribute is not JSON-serialisable, and ``TypeError`` for a non-Event.
+        attribute is not JSON-serialisable, and :class:`ArgumentTypeError` for a non-Event.
         """
         if not isinstance(event, Event):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"send_event takes an Event, got {type(event).__name__}; wrap the value, "
                 "e.g. OutputEvent(output=value)"
             )
         attrs = event.attributes
         if not isinstance(attrs, dict):
-            raise TypeError(f"event {event.type!r}: attributes must be a dict")
+            raise ArgumentTypeError(f"event {event.type!r}: attributes must be a dict")
         for name, value in attrs.items():
             check_json(value, f"{event.type}.attributes.{name}")
         event.id = self._core.ids.next()

@@ -6,16 +6,12 @@ in a notebook cell runs on a cluster unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.api._agent import ActionSpec, Agent, ResourceType
-
-#: Hooks that add built-in actions and resources to a plan (the chat/tool loop registers
-#: one). Each is called with the plan being built and may add to ``actions``.
-PLAN_EXTENSIONS: list[Callable[[AgentPlan], None]] = []
+from flink_agents_runtime.chat._actions import builtin_actions
 
 
 @dataclass
@@ -49,8 +45,8 @@ class AgentPlan:
         for rtype, named in agent.resources.items():
             resources[rtype].update(named)
         plan = cls(name=type(agent).__name__, actions=dict(agent.actions), resources=resources)
-        for extend in PLAN_EXTENSIONS:
-            extend(plan)
+        # The built-in chat/tool loop, when chat models or tools are declared.
+        plan.actions.update(builtin_actions(resources, declared=plan.actions))
         if not plan.actions:
             raise AgentDefinitionError(
                 f"agent {plan.name} has no actions; declare one with @action(...) or add_action"
@@ -65,14 +61,6 @@ class AgentPlan:
             for etype in spec.event_types:
                 by_type.setdefault(etype, []).append(spec)
         self.actions_by_type = {t: tuple(specs) for t, specs in by_type.items()}
-
-    def resource_provider(self) -> Any:
-        """The provider behind ``ctx.get_resource`` (``None`` when there are no resources)."""
-        if not any(self.resources.values()):
-            return None
-        from flink_agents_runtime.api._resources import PlanResources
-
-        return PlanResources(self)
 
     def describe(self) -> str:
         """One line per action: ``name <- event types``."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import ConfigError, FlinkAgentsError, UsageError
 from flink_agents_runtime.api._metrics import Counter
 from flink_agents_runtime.eventlog._lines import (
     Line,
@@ -142,9 +142,7 @@ class EventLoggerConfig:
             return FileEventLogger(self, metrics)
         if kind == "memory":
             return MemoryEventLogger(self)
-        raise FlinkAgentsError(
-            f"unknown event logger type {self.logger_type!r}; use 'file' or 'memory'"
-        )
+        raise ConfigError(f"unknown event logger type {self.logger_type!r}; use 'file' or 'memory'")
 
 
 class EventLoggerConfigBuilder:
@@ -195,7 +193,7 @@ class FileEventLogger:
         props = config.properties
         base = props.get("baseLogDir")
         if not base:
-            raise FlinkAgentsError("the file event logger needs the property 'baseLogDir'")
+            raise ConfigError("the file event logger needs the property 'baseLogDir'")
         self.base_dir = Path(base)
         self.pretty = bool(props.get("prettyPrint", False))
         self.fail_on_error = bool(props.get("failOnWriteError", False))
@@ -284,7 +282,7 @@ class FileEventLogger:
         if fd is not None:  # flush every record: one write each
             self._write(encode_line(line), 1)
             return
-        raise FlinkAgentsError(f"event log {self.path} is closed; cannot append")
+        raise UsageError(f"event log {self.path} is closed; cannot append")
 
     def flush(self) -> None:
         """Write every pending record (whole lines, one ``write`` call when possible).
@@ -399,7 +397,7 @@ class MemoryEventLogger:
     def append_line(self, data: bytes) -> None:
         """Keep one encoded record (decoded again, as a reader would see it)."""
         if self.closed:
-            raise FlinkAgentsError("memory event log is closed; cannot append")
+            raise UsageError("memory event log is closed; cannot append")
         self.records.append(decode_line(data))
 
     def flush(self) -> None:

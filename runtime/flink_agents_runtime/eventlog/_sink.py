@@ -26,7 +26,6 @@ from flink_agents_runtime.eventlog._lines import (
 )
 from flink_agents_runtime.eventlog._lines import _encode as _encode_fast
 from flink_agents_runtime.eventlog._loggers import (
-    LOCAL_FLUSH_EVERY_N,
     EventLogger,
     EventLoggerConfig,
     EventLoggerOpenParams,
@@ -280,34 +279,32 @@ class EventLogSink:
             self.logger.close()
 
 
-def local_sink(
-    config: AgentConfiguration, run_id: str, metrics: MetricGroup | None = None
-) -> EventLogSink | None:
-    """The local driver's event-log sink, or ``None`` when no log is wanted.
+def open_sinks(
+    config: AgentConfiguration,
+    job_id: str,
+    task_name: str,
+    subtask_index: int,
+    metrics: MetricGroup | None = None,
+    *,
+    default_every_n: int = 1,
+) -> list[EventLogSink]:
+    """The record sinks ``config`` asks for, for one subtask; both drivers call this.
 
-    No log when ``baseLogDir`` is unset (file logger) or every level is OFF. The job id is
-    ``job-identifier`` or ``run_id``; the task is ``"local"``, subtask 0. Records are written
-    :data:`LOCAL_FLUSH_EVERY_N` at a time (and every ``event-log.flush.interval-ms``) unless
-    ``event-log.flush.every-n-records`` is set; the run's end closes (flushes) the log.
+    Today that is the event log: none when every level is OFF, or for the file logger when
+    ``baseLogDir`` is unset. ``default_every_n`` is the records per write when
+    ``event-log.flush.every-n-records`` is unset (the driver's choice: 1 on Flink, so each
+    record is on disk before the next checkpoint; :data:`LOCAL_FLUSH_EVERY_N` locally, where
+    the run's end closes, hence flushes, the log). The caller owns the sinks (the execution
+    core closes them in :meth:`~flink_agents_runtime.engine._core.ExecutionCore.close`).
     """
     levels = LevelResolver.from_config(config)
     if levels.all_off:
-        return None
+        return []
     kind = str(config.get("eventLoggerType") or "file").lower()
     if kind == "file" and not config.get("baseLogDir"):
-        return None
-    job_id = config.get("job-identifier") or run_id
-    return EventLogSink.for_task(
-        config, job_id, "local", 0, metrics, default_every_n=LOCAL_FLUSH_EVERY_N
-    )
-
-
-def register_local_factory() -> None:
-    """Make local runs write an event log when configured (idempotent)."""
-    from flink_agents_runtime.drivers import _local
-
-    if local_sink not in _local.SINK_FACTORIES:
-        _local.SINK_FACTORIES.append(local_sink)
-
-
-register_local_factory()
+        return []
+    return [
+        EventLogSink.for_task(
+            config, job_id, task_name, subtask_index, metrics, default_every_n=default_every_n
+        )
+    ]

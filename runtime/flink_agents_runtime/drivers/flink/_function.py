@@ -109,15 +109,10 @@ class AgentProcessFunction(KeyedProcessFunction):
         )
         self._bridge = FlinkMetricBridge(runtime_context.get_metrics_group())
         group = self._bridge.group()
-        sinks: list[Any] = []
-        from flink_agents_runtime.eventlog._levels import LevelResolver
-        from flink_agents_runtime.eventlog._sink import EventLogSink
+        from flink_agents_runtime.eventlog._sink import open_sinks
 
-        kind = str(config.get("eventLoggerType") or "file").lower()
         self._log_dir = config.get("baseLogDir")
-        if not LevelResolver.from_config(config).all_off and (kind != "file" or self._log_dir):
-            sinks.append(EventLogSink.for_task(config, self._job_id, task, subtask, group))
-        self._sinks = sinks
+        sinks = open_sinks(config, self._job_id, task, subtask, group)
         # Exactly-once actions (issue 7): the action state store and per-key input numbers.
         from flink_agents_runtime.durable._recovery import open_subtask_store
 
@@ -153,20 +148,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         if core is None:
             return
         self._core = None
-        core.close()
-        close_resources = getattr(core.resources, "close", None)
-        if callable(close_resources):  # chat-model clients and their connections
-            try:
-                close_resources()
-            except Exception:
-                logger.exception("closing the resources of subtask %d failed", self._subtask)
-        if self._durable is not None:
-            self._durable.close()
-        for sink in self._sinks:
-            try:
-                sink.close()
-            except Exception:
-                logger.exception("closing the event log of subtask %d failed", self._subtask)
+        core.close()  # the pool, chat clients, the event log, the state store
         self._bridge.sync()
         if self._log_dir:
             self._write_metrics(Path(self._log_dir), next(core.input_seq))

@@ -34,9 +34,10 @@ from typing import Any
 from pyflink.common import Configuration, Types
 from pyflink.datastream import DataStream, KeyedStream, StreamExecutionEnvironment
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import FlinkAgentsError, JobFailedError, UsageError
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.drivers.flink._function import AgentProcessFunction
 from flink_agents_runtime.drivers.flink._payload import dump_plan
 from flink_agents_runtime.engine._plan import AgentPlan
@@ -69,10 +70,6 @@ def job_failure(exc: BaseException, job_name: str) -> FlinkAgentsError:
     if python:
         root = python[-1].split("PythonException: ", 1)[-1]
     return JobFailedError(f"Flink job {job_name!r} failed: {root}")
-
-
-class JobFailedError(FlinkAgentsError, RuntimeError):
-    """A Flink job of an agent failed; the message starts with the worker's error."""
 
 
 def new_job_id() -> str:
@@ -215,7 +212,7 @@ class RemoteAgentBuilder:
     def apply(self, agent: Agent) -> RemoteAgentBuilder:
         """Bind ``agent``; compiled now, with the environment's resources."""
         if self._plan is not None:
-            raise FlinkAgentsError("this builder already has an agent; call from_datastream again")
+            raise UsageError("this builder already has an agent; call from_datastream again")
         self._plan = AgentPlan.from_agent(agent, self._env.resources)
         self._agent = agent
         return self
@@ -223,7 +220,7 @@ class RemoteAgentBuilder:
     def _stream(self, *, with_meta: bool = False, emit: bool = True) -> DataStream:
         """The agent operator's output (pickled records), built once per variant."""
         if self._plan is None:
-            raise FlinkAgentsError("call apply(agent) before to_datastream()/to_table()")
+            raise UsageError("call apply(agent) before to_datastream()/to_table()")
         variant = (with_meta, emit)
         stream = self._outputs.get(variant)
         if stream is None:
@@ -265,7 +262,7 @@ class RemoteAgentBuilder:
         """The outputs as a Table with ``schema`` (outputs mapped to ``output_type``, a
         ``Types.ROW_NAMED`` matching the schema, from dicts or tuples)."""
         if output_type is None:
-            raise FlinkAgentsError("to_table needs output_type (e.g. Types.ROW_NAMED([...]))")
+            raise UsageError("to_table needs output_type (e.g. Types.ROW_NAMED([...]))")
         from pyflink.common import Row
 
         names = list(output_type.get_field_names())
@@ -279,7 +276,7 @@ class RemoteAgentBuilder:
         return self._env.t_env.from_data_stream(stream, schema)
 
 
-class RemoteExecutionEnvironment:
+class RemoteExecutionEnvironment(AgentsExecutionEnvironment):
     """Agents on Flink: build with ``from_datastream``/``from_table``, run with ``execute``.
 
     Args:
@@ -343,7 +340,7 @@ class RemoteExecutionEnvironment:
         """
         if not isinstance(input, KeyedStream):
             if key_selector is None:
-                raise FlinkAgentsError("from_datastream needs a key_selector for an unkeyed stream")
+                raise UsageError("from_datastream needs a key_selector for an unkeyed stream")
             input = input.key_by(key_selector, key_type=Types.PICKLED_BYTE_ARRAY())
         return RemoteAgentBuilder(self, input, value_selector)
 
@@ -353,7 +350,7 @@ class RemoteExecutionEnvironment:
         """Agent input from a Table: each row becomes a dict ``{column: value}``, keyed by
         ``key_selector(row_dict)``."""
         if key_selector is None:
-            raise FlinkAgentsError("from_table needs a key_selector, e.g. lambda row: row['id']")
+            raise UsageError("from_table needs a key_selector, e.g. lambda row: row['id']")
         stream = self.t_env.to_data_stream(input).map(
             lambda row: row.as_dict(), output_type=Types.PICKLED_BYTE_ARRAY()
         )
