@@ -11,7 +11,12 @@ from flink_agents_nb.charts._live import LiveChart
 from flink_agents_nb.eventlog._reader import EventLog, read_event_log
 from flink_agents_nb.flink._cluster import FlinkJob, submit
 from flink_agents_nb.flink._export import export_job
+from flink_agents_nb.flink._health import JobHealth
+from flink_agents_nb.flink._preflight import PreflightReport, preflight
 from flink_agents_nb.flink._promote import ParityReport, PromotedRun, promote
+from flink_agents_nb.flink._rest import ClusterError, ClusterUnreachableError
+from flink_agents_nb.flink._savepoints import IncompatibleSavepointError
+from flink_agents_nb.flink._standalone import StandaloneCluster
 from flink_agents_nb.inspector._inspector import Inspector, inspect
 from flink_agents_nb.run._costs import token_usage
 from flink_agents_nb.run._diff import RunDiff, diff
@@ -41,6 +46,7 @@ from flink_agents_runtime import (
     ChatResponseEvent,
     ConfigError,
     Counter,
+    DirectorySource,
     Event,
     EventAttributeError,
     FlinkAgentsError,
@@ -105,8 +111,11 @@ __all__ = [
     "ChatModelSetup",
     "ChatRequestEvent",
     "ChatResponseEvent",
+    "ClusterError",
+    "ClusterUnreachableError",
     "ConfigError",
     "Counter",
+    "DirectorySource",
     "Event",
     "EventAttributeError",
     "EventLog",
@@ -116,10 +125,12 @@ __all__ = [
     "FunctionTool",
     "Gauge",
     "Histogram",
+    "IncompatibleSavepointError",
     "InputError",
     "InputEvent",
     "Inspector",
     "JobFailedError",
+    "JobHealth",
     "JobTimeoutError",
     "LiveChart",
     "LogNotFoundError",
@@ -136,6 +147,7 @@ __all__ = [
     "OpenAIChatModelConnection",
     "OutputEvent",
     "ParityReport",
+    "PreflightReport",
     "PromotedRun",
     "Prompt",
     "PromptError",
@@ -148,6 +160,7 @@ __all__ = [
     "RunnerContext",
     "ScriptRule",
     "ScriptedChatModelConnection",
+    "StandaloneCluster",
     "StepView",
     "Stepper",
     "Tool",
@@ -166,6 +179,7 @@ __all__ = [
     "frame_to_records",
     "inspect",
     "local",
+    "preflight",
     "promote",
     "prompt",
     "read_event_log",

@@ -1,4 +1,4 @@
-"""The ``flink-agents-nb`` command line: ``quickstart`` and ``logs``.
+"""The ``flink-agents-nb`` command line: ``quickstart``, ``logs``, ``doctor`` and ``job``.
 
 Each subcommand lives in its own module and registers itself in :data:`COMMANDS` through
 ``add_parser(subparsers)``; this module only dispatches.
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
-    from flink_agents_nb.cli import _quickstart
+    from flink_agents_nb.cli import _ops, _quickstart
 
     parser = argparse.ArgumentParser(
         prog="flink-agents-nb",
@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _quickstart.add_parser(sub)
+    _ops.add_parser(sub)
     try:
         from flink_agents_nb.cli import _logs as _logs_cli
     except ImportError:  # the logs command ships with the event-log reader

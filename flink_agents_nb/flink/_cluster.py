@@ -22,11 +22,20 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from flink_agents_nb.flink._health import JobHealth, collect_health
+from flink_agents_nb.flink._rest import FlinkRest, probe
+from flink_agents_nb.flink._savepoints import (
+    JobManifest,
+    ensure_compatible,
+    manifest_for,
+    write_manifest,
+)
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import (
     ConfigError,
+    FlinkAgentsError,
     JobFailedError,
     JobTimeoutError,
 )
@@ -80,14 +89,24 @@ class FlinkJob(DisplayMixin):
         self.agent = agent
         self.config = config
         self.samples: list[tuple[float, str, float]] = []
+        self.manifest: JobManifest | None = None
+        self.notes: list[str] = []
+        self.savepoints: list[str] = []
         self._t0 = time.monotonic()
 
-    def _get(self, path: str) -> Any:
-        import httpx  # here, not at import: only cluster use pays for it
+    @classmethod
+    def attach(cls, rest_url: str, job_id: str, log_dir: str = "") -> FlinkJob:
+        """A handle on a job already running on the cluster at ``rest_url`` (submitted from
+        elsewhere): state, health, savepoints and stop work; read-back needs ``log_dir``."""
+        return cls(job_id, job_id, rest_url, log_dir, "", None)
 
-        response = httpx.get(f"{self.rest_url}{path}", timeout=10)
-        response.raise_for_status()
-        return response.json()
+    def _get(self, path: str) -> Any:
+        return self.rest.get(path)
+
+    @property
+    def rest(self) -> FlinkRest:
+        """The cluster's REST API."""
+        return FlinkRest(self.rest_url)
 
     def state(self) -> str:
         """The job's state (``RUNNING``, ``FINISHED``, ``FAILED``, ``CANCELED``, ...)."""
@@ -95,11 +114,59 @@ class FlinkJob(DisplayMixin):
 
     def cancel(self) -> None:
         """Ask the cluster to cancel the job (returns at once; see :meth:`wait`)."""
-        import httpx
+        self.rest.patch(f"/jobs/{self.job_id}?mode=cancel")
 
-        httpx.patch(
-            f"{self.rest_url}/jobs/{self.job_id}?mode=cancel", timeout=10
-        ).raise_for_status()
+    def savepoint(
+        self, target_dir: str | os.PathLike[str] | None = None, timeout: float = 120.0
+    ) -> str:
+        """Take a savepoint of the running job into ``target_dir`` (default: a directory
+        beside the job's event logs); returns its location once complete. The kit's manifest
+        (agent, operator uid, key type) is written into it, so that :func:`submit` can check
+        a changed agent before resuming from it."""
+        target = self._target(target_dir)
+        trigger = self.rest.post(
+            f"/jobs/{self.job_id}/savepoints",
+            {"target-directory": target, "cancel-job": False, "formatType": "CANONICAL"},
+        )["request-id"]
+        done = self.rest.wait_operation(f"/jobs/{self.job_id}/savepoints/{trigger}", timeout)
+        return self._saved(str(done["location"]))
+
+    def stop(
+        self,
+        savepoint: bool = True,
+        target_dir: str | os.PathLike[str] | None = None,
+        timeout: float = 120.0,
+    ) -> str | None:
+        """Stop the job gracefully: with ``savepoint`` (default) Flink takes a final
+        savepoint and the job ends ``FINISHED``; returns the savepoint's location. Without,
+        the job is cancelled and ``None`` returned."""
+        if not savepoint:
+            self.cancel()
+            return None
+        target = self._target(target_dir)
+        trigger = self.rest.post(
+            f"/jobs/{self.job_id}/stop", {"targetDirectory": target, "drain": False}
+        )["request-id"]
+        done = self.rest.wait_operation(f"/jobs/{self.job_id}/savepoints/{trigger}", timeout)
+        return self._saved(str(done["location"]))
+
+    def _target(self, target_dir: str | os.PathLike[str] | None) -> str | None:
+        if target_dir is not None:
+            return str(target_dir)
+        return str(Path(self.log_dir) / "savepoints") if self.log_dir else None
+
+    def _saved(self, location: str) -> str:
+        if self.manifest is not None:
+            write_manifest(location, self.manifest)
+        self.savepoints.append(location)
+        return location
+
+    def health(self, log_lines: int = 5, prometheus_url: str | None = None) -> JobHealth:
+        """The job's health now: state, uptime, restarts, checkpoints, backpressure and
+        busy time per subtask, records in/out, the agent's metrics (from REST, or from the
+        Prometheus at ``prometheus_url`` scraping Flink's reporter) and the tail of its
+        event log, with a verdict (``healthy``/``degraded``/``failing``) and its reasons."""
+        return collect_health(self, log_lines=log_lines, prometheus_url=prometheus_url)
 
     def wait(self, timeout: float = 300.0, poll: float = 0.5) -> str:
         """Wait until the job reaches a terminal state; returns it. Raises
@@ -159,6 +226,26 @@ class FlinkJob(DisplayMixin):
         frame = frame[frame["metric"] == metric]
         return px.line(frame, x="t", y="value", title=f"{metric} of job {self.job_id}")
 
+    def outputs(self) -> list[tuple[Any, Any]]:
+        """``(key, output)`` of every output the job has written to its event log so far
+        (a running job too: subtasks write each record as it happens). After a restart,
+        inputs since the last checkpoint run again and log their outputs again: each input
+        (key and per-key input number, restored with the checkpoint) counts once here, with
+        the outputs of its latest run."""
+        from flink_agents_runtime.api._events import InputEvent, OutputEvent
+        from flink_agents_runtime.drivers.flink._readback import read_job
+
+        events = sorted(read_job(self.log_dir, self.job_id).events, key=lambda r: r.timestamp_ns)
+        latest: dict[tuple[str, int], list[tuple[Any, Any]]] = {}
+        for record in events:
+            ident = (repr(record.key), record.input_seq)
+            if record.event.type == InputEvent.EVENT_TYPE:
+                latest[ident] = []  # a (re)run of this input starts
+            elif record.event.type == OutputEvent.EVENT_TYPE:
+                output = record.event.attributes.get("output")
+                latest.setdefault(ident, []).append((record.key, output))
+        return [pair for pairs in latest.values() for pair in pairs]
+
     def result(self, timeout: float = 300.0) -> Run:
         """Wait for the job, then read it back (event log, metric totals) as a :class:`Run`."""
         from flink_agents_runtime.drivers.flink._readback import read_job
@@ -172,11 +259,9 @@ class FlinkJob(DisplayMixin):
         return f"<FlinkJob {self.name} {self.job_id} on {self.rest_url}>"
 
     def _mimebundle(self) -> dict[str, Any]:
-        import httpx
-
         try:
             state = self.state()
-        except httpx.HTTPError as exc:
+        except FlinkAgentsError as exc:
             state = f"unknown ({type(exc).__name__})"
         text = f"{self!r}: {state}"
         link = f"{self.rest_url}/#/job/running/{self.job_id}/overview"
@@ -199,11 +284,83 @@ def submit(
     config: AgentConfiguration | Mapping[str, Any] | None = None,
     log_dir: str | None = None,
     job_name: str | None = None,
+    parallelism: int | None = None,
+    savepoint: str | os.PathLike[str] | None = None,
+    allow_non_restored_state: bool = False,
 ) -> FlinkJob:
-    """Submit ``agent`` over ``data`` (as ``promote`` takes it, or ``(key, value)`` pairs) to
-    the cluster at ``rest_url`` (else from a Flink ``config.yaml``, see
-    :func:`rest_url_from_config`); returns at once with a :class:`FlinkJob`."""
+    """Submit ``agent`` to the cluster at ``rest_url`` (else from a Flink ``config.yaml``,
+    see :func:`rest_url_from_config`); returns at once with a :class:`FlinkJob`.
+
+    ``data``: a DataFrame or ``{"key", "value"}`` dicts as ``promote`` takes them,
+    ``(key, value)`` pairs, or a :class:`~flink_agents_runtime.DirectorySource` (an
+    unbounded job reading JSON Lines files as they arrive). ``parallelism`` sets the agent
+    operator's parallelism (default: ``flink.parallelism``, else the cluster's).
+    ``savepoint`` starts the job from a savepoint (see :meth:`FlinkJob.savepoint`): the
+    agent is checked against the savepoint's manifest first, and a change that would drop
+    state (renamed agent, changed key type) raises
+    :class:`~flink_agents_nb.flink._savepoints.IncompatibleSavepointError` unless
+    ``allow_non_restored_state``. An address where no cluster answers fails at once with
+    :class:`~flink_agents_nb.flink._rest.ClusterUnreachableError` naming it.
+    """
     from flink_agents_nb.run._inputs import input_pairs
+    from flink_agents_runtime.drivers._sources import DirectorySource
+
+    url = (rest_url or rest_url_from_config()).rstrip("/")
+    probe(url)  # fail fast, naming the address, before PyFlink's minute of retries
+    if isinstance(config, AgentConfiguration):
+        conf = config.copy()
+    else:
+        conf = AgentConfiguration.resolve(config_file, overrides=dict(config or {}))
+    if parallelism is not None:
+        conf.set("flink.parallelism", int(parallelism))
+    directory = log_dir or conf.get("baseLogDir") or tempfile.mkdtemp(prefix="flink-agents-job-")
+    conf.set("baseLogDir", str(directory))
+    level_key = f"event-log.type.{OutputEvent.EVENT_TYPE}.level"
+    if level_key not in conf.explicit():
+        conf.set(level_key, "VERBOSE")  # outputs are read back from the log
+    plan = AgentPlan.from_agent(agent)
+    actions = sorted(plan.actions)
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(data, DirectorySource):
+        manifest = manifest_for(plan.name, actions, [], key_field=data.key)
+    else:
+        if isinstance(data, list) and data and isinstance(data[0], tuple):
+            pairs = list(data)
+        else:
+            pairs = input_pairs(data, key, value)
+        manifest = manifest_for(plan.name, actions, [k for k, _ in pairs])
+    settings: dict[str, str] = {}
+    notes: list[str] = []
+    if savepoint is not None:
+        location = str(savepoint)
+        notes = ensure_compatible(
+            location, manifest, allow_non_restored_state=allow_non_restored_state
+        )
+        settings["execution.savepoint.path"] = location
+        settings["execution.savepoint.ignore-unclaimed-state"] = str(
+            bool(allow_non_restored_state)
+        ).lower()
+    name = job_name or f"agent-{plan.name}"
+    job_id = _execute(agent, data, pairs, url, conf, settings, name)
+    job = FlinkJob(job_id, name, url, str(directory), plan.name, conf)
+    job.manifest = manifest
+    job.notes = notes
+    return job
+
+
+def _execute(
+    agent: Agent,
+    data: Any,
+    pairs: list[tuple[Any, Any]],
+    url: str,
+    conf: AgentConfiguration,
+    settings: dict[str, str],
+    name: str,
+) -> str:
+    """Build the job (a bounded collection or a monitored directory) and submit it."""
+    import httpx
+
+    from flink_agents_runtime.drivers._sources import DirectorySource
     from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
     from flink_agents_runtime.drivers.flink._remote import (
         cluster_environment,
@@ -212,32 +369,23 @@ def submit(
         pair_value,
     )
 
-    url = (rest_url or rest_url_from_config()).rstrip("/")
-    import httpx
-
     parsed = httpx.URL(url)
-    if isinstance(config, AgentConfiguration):
-        conf = config.copy()
-    else:
-        conf = AgentConfiguration.resolve(config_file, overrides=dict(config or {}))
-    directory = log_dir or conf.get("baseLogDir") or tempfile.mkdtemp(prefix="flink-agents-job-")
-    conf.set("baseLogDir", str(directory))
-    level_key = f"event-log.type.{OutputEvent.EVENT_TYPE}.level"
-    if level_key not in conf.explicit():
-        conf.set(level_key, "VERBOSE")  # outputs are read back from the log
-    pairs = input_pairs(data, key, value)
-    env = cluster_environment(parsed.host, parsed.port or 8081)
+    env = cluster_environment(parsed.host, parsed.port or 8081, settings)
     agents_env = RemoteExecutionEnvironment(env, conf)
+    if isinstance(data, DirectorySource):
+        from flink_agents_runtime.drivers.flink._sources import directory_stream
+
+        stream = directory_stream(env, data)
+    else:
+        stream = env.from_collection(pairs)
     builder = agents_env.from_datastream(
-        env.from_collection(pairs), key_selector=pair_key, value_selector=pair_value
+        stream, key_selector=pair_key, value_selector=pair_value
     ).apply(agent)
     builder._stream(emit=False).print()
-    name = job_name or f"agent-{AgentPlan.from_agent(agent).name}"
     try:
         client = agents_env.execute_async(name)
     except Exception as exc:
         if type(exc).__name__ != "Py4JJavaError":
             raise
         raise job_failure(exc, name) from None
-    job_id = str(client.get_job_id())
-    return FlinkJob(job_id, name, url, str(directory), AgentPlan.from_agent(agent).name, conf)
+    return str(client.get_job_id())

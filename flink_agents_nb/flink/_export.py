@@ -1,6 +1,7 @@
 """``export_job``: an agent as a directory runnable with ``flink run -py job.py``.
 
-The directory holds ``job.py`` (reads ``inputs.jsonl``, runs the agent, prints outputs),
+The directory holds ``job.py`` (reads its inputs from a ``source_hook.py``, a monitored
+directory, or ``inputs.jsonl`` - the demo default - runs the agent, prints outputs),
 ``agent.pkl`` (the agent, cloudpickled with its own modules by value), ``config.yaml`` (the
 ``agent:`` section: options set explicitly, secrets left out - give those as environment
 variables on the cluster), ``requirements.txt`` and ``lib/`` with ``flink_agents_runtime``
@@ -19,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan
+from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, DirectorySource
 from flink_agents_runtime.config._options import find_option
 
 
@@ -48,6 +49,7 @@ def export_job(
     columns: Any = None,
     config: AgentConfiguration | Mapping[str, Any] | None = None,
     job_name: str | None = None,
+    source: DirectorySource | None = None,
 ) -> Path:
     """Write ``agent`` as a Flink job directory at ``path`` (created; files overwritten).
 
@@ -56,6 +58,10 @@ def export_job(
             in ``from_pandas``) or a list of ``{"key", "value"}`` dicts; an empty file when
             ``None``.
         config: options for the ``agent:`` section of ``config.yaml``.
+        source: a monitored directory for production inputs, written to the ``source:``
+            section of ``config.yaml`` (``job.py --source-dir`` overrides it; a
+            ``source_hook.py`` beside ``job.py`` with ``make_stream(env)`` wins over both).
+            ``inputs.jsonl`` is the demo default when no source is configured.
     Returns the directory.
     """
     from flink_agents_nb.run._inputs import input_pairs
@@ -73,9 +79,17 @@ def export_job(
         if option is not None and option.secret:
             continue
         section[option_key] = option_value
+    document: dict[str, Any] = {"agent": section}
+    if source is not None:
+        document["source"] = {
+            "directory": source.path,
+            "key": source.key,
+            "value": source.value or "",
+            "poll-ms": source.poll_ms,
+        }
     (target / "config.yaml").write_text(
         "# agent options of the exported job (secrets: set FLINK_AGENTS_NB_* env vars)\n"
-        + yaml.safe_dump({"agent": section}, sort_keys=True)
+        + yaml.safe_dump(document, sort_keys=True)
     )
     (target / "agent.pkl").write_bytes(dump_agent(agent))
     name = job_name or f"agent-{plan.name}"
@@ -86,9 +100,9 @@ def export_job(
             fh.write(json.dumps({"key": pair_key, "value": pair_value}) + "\n")
     # Both packages ship (agents written with `fa.` names refer to the notebook layer).
     notebook_layer = Path(__file__).resolve().parents[1]
-    for source in (runtime_dir(), notebook_layer):
-        lib = target / "lib" / source.name
+    for package in (runtime_dir(), notebook_layer):
+        lib = target / "lib" / package.name
         if lib.exists():
             shutil.rmtree(lib)
-        shutil.copytree(source, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(package, lib, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return target

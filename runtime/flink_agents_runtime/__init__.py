@@ -74,6 +74,7 @@ from flink_agents_runtime.config._options import OPTIONS, ConfigOption, env_var_
 from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.drivers._filesink import add_file_sink, read_file_sink
 from flink_agents_runtime.drivers._local import LocalAgentBuilder, LocalExecutionEnvironment
+from flink_agents_runtime.drivers._sources import DirectorySource
 from flink_agents_runtime.engine._context import DurableCall, RunnerContext
 from flink_agents_runtime.engine._core import ExecutionCore, InputTask
 from flink_agents_runtime.engine._plan import AgentPlan
@@ -131,6 +132,7 @@ __all__ = [
     "ConfigError",
     "ConfigOption",
     "Counter",
+    "DirectorySource",
     "DurableCall",
     "Event",
     "EventAttributeError",

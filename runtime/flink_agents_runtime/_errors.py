@@ -26,6 +26,11 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     ├── JobTimeoutError        (TimeoutError)   a Flink job did not finish in time
     ├── EventLogWriteError     (OSError)        eventlog._loggers: a log write failed
     ├── LogNotFoundError       (FileNotFoundError) no event log at the path given
+    ├── ClusterError           (RuntimeError)   flink_agents_nb.flink: a cluster's REST call
+    │   │                                       failed (the URL named)
+    │   └── ClusterUnreachableError (ConnectionError) nothing answers at the REST address
+    ├── IncompatibleSavepointError (ValueError) flink_agents_nb.flink: a changed agent would
+    │                                           lose savepoint state (what is named)
     ├── PromptError            (ValueError)     chat._errors: a prompt does not format
     ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
     └── ChatModelError         (RuntimeError)   chat._errors: a chat model call failed

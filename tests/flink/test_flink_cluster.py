@@ -4,9 +4,6 @@ with ``flink run -py``; outputs and event logs checked."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +55,7 @@ def test_job_submitted_over_rest_runs_with_outputs_and_event_logs(
 
 
 def test_exported_job_runs_with_flink_run_py(flink_cluster: Any, tmp_path: Path) -> None:
-    from tests.helpers.flink_cluster import pyflink_home
+    from tests.helpers.flink_cluster import flink_run
 
     job_dir = fa.export_job(Greeter(), tmp_path / "job", INPUTS, config={"max-retries": 1})
     assert {p.name for p in job_dir.iterdir()} >= {
@@ -75,33 +72,7 @@ def test_exported_job_runs_with_flink_run_py(flink_cluster: Any, tmp_path: Path)
     }
     assert "max-retries: 1" in (job_dir / "config.yaml").read_text()
     logs = tmp_path / "logs"
-    env = dict(
-        os.environ,
-        FLINK_CONF_DIR=str(flink_cluster.root / "conf"),
-        FLINK_LIB_DIR=str(flink_cluster.root / "lib"),
-        FLINK_HOME=str(pyflink_home()),
-    )
-    done = subprocess.run(
-        [
-            "bash",
-            str(pyflink_home() / "bin" / "flink"),
-            "run",
-            "-m",
-            flink_cluster.rest_url.removeprefix("http://"),
-            "-pyclientexec",
-            sys.executable,
-            "-pyexec",
-            sys.executable,
-            "-py",
-            str(job_dir / "job.py"),
-            "--log-dir",
-            str(logs),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = flink_run(flink_cluster, job_dir / "job.py", "--log-dir", str(logs))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     records = [
         json.loads(line) for f in logs.glob("events-*.log") for line in f.read_text().splitlines()

@@ -33,12 +33,6 @@ class FastFailoverCluster(StandaloneCluster):
         with open(self.root / "conf" / "config.yaml", "a", encoding="utf-8") as f:
             f.write("heartbeat.interval: 500\nheartbeat.timeout: 4000\n")
 
-    def taskmanager_pids(self) -> list[int]:
-        pids: list[int] = []
-        for pid_file in (self.root / "pid").glob("*taskexecutor*.pid"):
-            pids += [int(p) for p in pid_file.read_text().split() if p.strip()]
-        return pids
-
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[FastFailoverCluster]:

@@ -1,158 +1,41 @@
-"""A standalone Flink session cluster on 127.0.0.1, started from the pyflink wheel's scripts.
-
-``StandaloneCluster.start()`` writes a ``config.yaml`` with free ports (REST, RPC, blob, data)
-into a temp conf dir, runs ``pyflink/bin/jobmanager.sh start`` and ``taskmanager.sh start``
-with ``FLINK_HOME`` = the pyflink package, ``FLINK_CONF_DIR``/``FLINK_LOG_DIR``/
-``FLINK_PID_DIR``/``FLINK_LIB_DIR`` (the wheel's jars plus ``opt/flink-python``) in the temp
-dir, and waits until the REST API reports a registered task manager. ``stop()`` stops both
-daemons. Used by a session-scoped fixture in the tests.
-"""
+"""Test helpers around the kit's standalone cluster: ``flink run`` against it."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import shutil
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 
-import httpx
-import yaml
+from flink_agents_nb.flink._standalone import StandaloneCluster, pyflink_home
 
-from tests.helpers.ports import free_port
-
-
-def pyflink_home() -> Path:
-    """The pyflink package directory (it holds ``bin/``, ``lib/``, ``conf/``)."""
-    import pyflink
-
-    return Path(pyflink.__file__).resolve().parent
+__all__ = ["StandaloneCluster", "flink_run", "pyflink_home"]
 
 
-class StandaloneCluster:
-    """One jobmanager and one taskmanager on loopback.
+def flink_run(
+    cluster: StandaloneCluster, script: Path, *args: str, detached: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``flink run -py script args`` against ``cluster`` with this interpreter on both sides
+    (``-d``: return once submitted, for unbounded jobs)."""
+    import sys
 
-    Attributes:
-        rest_url: ``http://127.0.0.1:<port>``.
-        root: the temp dir holding ``conf/``, ``log/`` and ``pid/``.
-        start_s: seconds ``start()`` took until a task manager registered.
-    """
-
-    def __init__(self, slots: int = 2, root: str | None = None) -> None:
-        self.slots = slots
-        self.root = Path(root or tempfile.mkdtemp(prefix="flink-standalone-"))
-        self.rest_port = free_port()
-        self.rest_url = f"http://127.0.0.1:{self.rest_port}"
-        self.start_s = 0.0
-        self._started = False
-
-    @property
-    def log_dir(self) -> Path:
-        """Where the daemons write their logs."""
-        return self.root / "log"
-
-    def _env(self) -> dict[str, str]:
-        home = pyflink_home()
-        env = dict(os.environ)
-        env.update(
-            FLINK_HOME=str(home),
-            FLINK_CONF_DIR=str(self.root / "conf"),
-            FLINK_LOG_DIR=str(self.log_dir),
-            FLINK_PID_DIR=str(self.root / "pid"),
-            FLINK_LIB_DIR=str(self.root / "lib"),
-        )
-        return env
-
-    def _write_config(self) -> None:
-        conf = self.root / "conf"
-        conf.mkdir(parents=True, exist_ok=True)
-        for name in ("log4j.properties", "log4j-console.properties", "logback.xml"):
-            src = pyflink_home() / "conf" / name
-            if src.exists():
-                shutil.copy(src, conf / name)
-        # lib/: the wheel's jars plus opt/flink-python (Python jobs need it on the cluster's
-        # classpath, as a PyFlink-ready distribution has it); links, the wheel stays untouched.
-        lib = self.root / "lib"
-        lib.mkdir(exist_ok=True)
-        home = pyflink_home()
-        for jar in [*(home / "lib").glob("*.jar"), *(home / "opt").glob("flink-python-*.jar")]:
-            link = lib / jar.name
-            if not link.exists():
-                link.symlink_to(jar)
-        (self.root / "log").mkdir(exist_ok=True)
-        (self.root / "pid").mkdir(exist_ok=True)
-        lines = {
-            "jobmanager.rpc.address": "127.0.0.1",
-            "jobmanager.rpc.port": free_port(),
-            "jobmanager.bind-host": "127.0.0.1",
-            "jobmanager.memory.process.size": "1000m",
-            "taskmanager.bind-host": "127.0.0.1",
-            "taskmanager.host": "127.0.0.1",
-            "taskmanager.rpc.port": free_port(),
-            "taskmanager.data.port": free_port(),
-            "taskmanager.numberOfTaskSlots": self.slots,
-            "taskmanager.memory.process.size": "1600m",
-            "blob.server.port": free_port(),
-            "rest.address": "127.0.0.1",
-            "rest.bind-address": "127.0.0.1",
-            "rest.port": self.rest_port,
-            "parallelism.default": 1,
-        }
-        # The JVM flags (--add-opens ...) Flink needs on Java 17, from the wheel's config.
-        wheel = yaml.safe_load((pyflink_home() / "conf" / "config.yaml").read_text()) or {}
-        java_opts = ((wheel.get("env") or {}).get("java") or {}).get("opts") or {}
-        if java_opts.get("all"):
-            lines["env.java.opts.all"] = json.dumps(java_opts["all"])
-        text = "".join(f"{k}: {v}\n" for k, v in lines.items())
-        (conf / "config.yaml").write_text(text)
-        (conf / "masters").write_text(f"127.0.0.1:{self.rest_port}\n")
-        (conf / "workers").write_text("127.0.0.1\n")
-
-    def _script(self, name: str, *args: str) -> None:
-        script = pyflink_home() / "bin" / name
-        subprocess.run(
-            ["bash", str(script), *args],
-            env=self._env(),
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self, timeout: float = 90.0) -> StandaloneCluster:
-        """Start both daemons; wait until a task manager with free slots registered."""
-        t0 = time.perf_counter()
-        self._write_config()
-        self._started = True
-        self._script("jobmanager.sh", "start")
-        self._script("taskmanager.sh", "start")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                overview = httpx.get(f"{self.rest_url}/overview", timeout=2).json()
-                if overview.get("taskmanagers", 0) >= 1 and overview.get("slots-available", 0):
-                    self.start_s = time.perf_counter() - t0
-                    return self
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.5)
-        logs = "\n".join(p.read_text()[-2000:] for p in self.log_dir.glob("*.log"))
-        self.stop()
-        raise RuntimeError(f"standalone Flink cluster did not come up in {timeout}s:\n{logs}")
-
-    def stop(self) -> None:
-        """Stop the task manager and the job manager (idempotent)."""
-        if not self._started:
-            return
-        self._started = False
-        for name in ("taskmanager.sh", "jobmanager.sh"):
-            with contextlib.suppress(subprocess.SubprocessError):
-                self._script(name, "stop-all")
-
-    def __enter__(self) -> StandaloneCluster:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    env = dict(
+        os.environ,
+        FLINK_CONF_DIR=str(cluster.root / "conf"),
+        FLINK_LIB_DIR=str(cluster.root / "lib"),
+        FLINK_HOME=str(pyflink_home()),
+    )
+    command = ["bash", str(pyflink_home() / "bin" / "flink"), "run"]
+    if detached:
+        command.append("-d")
+    command += [
+        "-m",
+        cluster.rest_url.removeprefix("http://"),
+        "-pyclientexec",
+        sys.executable,
+        "-pyexec",
+        sys.executable,
+        "-py",
+        str(script),
+        *args,
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -173,11 +173,15 @@ def configure_environment(env: StreamExecutionEnvironment, config: AgentConfigur
         env.add_python_file(str(shipped_runtime_dir()))
 
 
-def cluster_environment(host: str, port: int) -> StreamExecutionEnvironment:
+def cluster_environment(
+    host: str, port: int, settings: dict[str, str] | None = None
+) -> StreamExecutionEnvironment:
     """A PyFlink environment whose jobs go to the session cluster at ``host:port`` (REST).
 
     PyFlink's ``get_execution_environment`` always builds a local (MiniCluster) environment
     outside ``flink run``; this builds Java's environment with ``execution.target: remote``.
+    ``settings`` are further Flink options read at submission (e.g.
+    ``execution.savepoint.path`` to start from a savepoint).
     """
     from pyflink.java_gateway import get_gateway
 
@@ -185,6 +189,8 @@ def cluster_environment(host: str, port: int) -> StreamExecutionEnvironment:
     conf.set_string("execution.target", "remote")
     conf.set_string("rest.address", host)
     conf.set_string("rest.port", str(port))
+    for key, value in (settings or {}).items():
+        conf.set_string(key, value)
     jvm = get_gateway().jvm
     j_env = jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment(
         conf._j_configuration
@@ -241,8 +247,15 @@ class RemoteAgentBuilder:
             function = AgentProcessFunction(
                 payload, self.job_id, self._value_selector, with_meta=with_meta, emit=emit
             )
-            stream = self._input.process(function, output_type=Types.PICKLED_BYTE_ARRAY()).name(
-                f"agent-{self._plan.name}"
+            # A stable uid: savepoints map the agent's keyed state to it across upgrades (a
+            # second variant in the same job, rare, needs a uid of its own).
+            uid = f"agent-{self._plan.name}"
+            if self._outputs:
+                uid += f"-{len(self._outputs)}"
+            stream = (
+                self._input.process(function, output_type=Types.PICKLED_BYTE_ARRAY())
+                .name(f"agent-{self._plan.name}")
+                .uid(uid)
             )
             parallelism = env.config.get("flink.parallelism")
             if parallelism:
