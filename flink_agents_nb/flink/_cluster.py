@@ -138,8 +138,8 @@ class FlinkJob(DisplayMixin):
         timeout: float = 120.0,
     ) -> str | None:
         """Stop the job gracefully: with ``savepoint`` (default) Flink takes a final
-        savepoint and the job ends ``FINISHED``; returns the savepoint's location. Without,
-        the job is cancelled and ``None`` returned."""
+        savepoint and the job ends ``FINISHED``; returns the savepoint's location once the
+        job has ended. Without, the job is cancelled and ``None`` returned at once."""
         if not savepoint:
             self.cancel()
             return None
@@ -148,7 +148,9 @@ class FlinkJob(DisplayMixin):
             f"/jobs/{self.job_id}/stop", {"targetDirectory": target, "drain": False}
         )["request-id"]
         done = self.rest.wait_operation(f"/jobs/{self.job_id}/savepoints/{trigger}", timeout)
-        return self._saved(str(done["location"]))
+        location = self._saved(str(done["location"]))
+        self.wait(timeout)  # the savepoint is complete before the job has ended
+        return location
 
     def _target(self, target_dir: str | os.PathLike[str] | None) -> str | None:
         if target_dir is not None:
