@@ -13,9 +13,19 @@ from typing import Any
 
 import pandas as pd
 
-from flink_agents_nb._html import STYLE, esc, table
+from flink_agents_nb._html import STYLE, esc, short, table
+from flink_agents_nb.run._field_diff import MISSING, field_diff
 from flink_agents_nb.run._source import record_frame_of, source_name
 from flink_agents_runtime._display import DisplayMixin
+
+#: Changed inputs shown in the HTML view (the frames hold them all).
+SHOWN_INPUTS = 50
+
+DIFF_STYLE = """<style>
+.fanb-diff del{background:#ffd7d5;color:#82071e;text-decoration:line-through;padding:0 2px}
+.fanb-diff ins{background:#ccffd8;color:#055d20;text-decoration:none;padding:0 2px}
+.fanb-diff .fanb-field{font-weight:600}.fanb-diff td{text-align:left}
+</style>"""
 
 OUTPUT_EVENT = "_output_event"
 
@@ -46,6 +56,13 @@ class RunDiff(DisplayMixin):
     """The differences between run ``a`` and run ``b``.
 
     Attributes:
+        inputs: per input (matched by key and n-th input of the key): ``key``, ``input``,
+            ``input_seq_a``/``input_seq_b``, outputs ``a``/``b``, ``status``, changed
+            ``fields`` (see :func:`flink_agents_nb.run._field_diff.field_diff`).
+        fields: one row per changed output field of an input: ``key``, ``input``,
+            ``field``, old ``a``, new ``b``.
+        field_summary: per field: ``changed`` (inputs), ``inputs`` (compared),
+            ``transitions`` (``[(old, new, count), ...]``), ``text``.
         outputs: per key: ``key``, ``a``, ``b`` (output lists), ``status`` (``"changed"``,
             ``"same"``, ``"only in a"``, ``"only in b"``).
         events: per ``(key, event_type)`` whose count differs: ``a``, ``b``, ``delta``
@@ -60,6 +77,9 @@ class RunDiff(DisplayMixin):
     events: pd.DataFrame
     tokens: pd.DataFrame
     latency: pd.DataFrame
+    inputs: pd.DataFrame
+    fields: pd.DataFrame
+    field_summary: pd.DataFrame
 
     @property
     def changed_keys(self) -> list[Any]:
@@ -69,11 +89,16 @@ class RunDiff(DisplayMixin):
     def summary(self) -> str:
         """A few lines: outputs changed, events added/missing, token and latency deltas."""
         o = self.outputs["status"].value_counts()
+        i = self.inputs["status"].value_counts()
         lines = [
             f"diff {self.name_a} -> {self.name_b}: {int(o.get('changed', 0))} keys with changed "
             f"outputs, {int(o.get('same', 0))} same, {int(o.get('only in a', 0))} only in a, "
             f"{int(o.get('only in b', 0))} only in b",
+            f"inputs: {int(i.get('changed', 0))} of {int(i.get('changed', 0) + i.get('same', 0))}"
+            f" changed, {int(i.get('only in a', 0))} only in a, {int(i.get('only in b', 0))}"
+            " only in b",
         ]
+        lines.extend(self.field_summary["text"])
         if len(self.events):
             added = int(self.events.loc[self.events["delta"] > 0, "delta"].sum())
             missing = int(-self.events.loc[self.events["delta"] < 0, "delta"].sum())
@@ -94,24 +119,63 @@ class RunDiff(DisplayMixin):
     def __repr__(self) -> str:
         return f"<RunDiff {self.summary().splitlines()[0]}>"
 
+    def _changes_html(self) -> str:
+        changed = self.inputs[self.inputs["status"] != "same"]
+        if not len(changed):
+            return ""
+        by_input = {
+            ident: group for ident, group in self.fields.groupby(["key", "input"], sort=False)
+        }
+        rows = []
+        for r in changed.head(SHOWN_INPUTS).itertuples(index=False):
+            if r.status == "changed":
+                group = by_input[(r.key, r.input)]
+                cell = "<br>".join(
+                    f"<span class='fanb-field'>{esc(f)}</span> "
+                    f"<del>{esc(short(va, 80)) if va is not MISSING else '(missing)'}</del> → "
+                    f"<ins>{esc(short(vb, 80)) if vb is not MISSING else '(missing)'}</ins>"
+                    for f, va, vb in zip(group["field"], group["a"], group["b"], strict=True)
+                )
+            elif r.status == "only in a":
+                cell = f"<del>{esc(short(r.a, 120))}</del> (input only in a)"
+            else:
+                cell = f"<ins>{esc(short(r.b, 120))}</ins> (input only in b)"
+            seq = r.input_seq_a if r.status != "only in b" else r.input_seq_b
+            rows.append(
+                f"<tr><td>{esc(r.key)}</td><td>{esc(r.input)}</td><td>{esc(seq)}</td>"
+                f"<td>{cell}</td></tr>"
+            )
+        more = len(changed) - SHOWN_INPUTS
+        tail = (
+            f"<div class='fanb-muted'>{more} more changed inputs: see .inputs / .fields</div>"
+            if more > 0
+            else ""
+        )
+        return (
+            "<table class='fanb-table'><thead><tr><th>key</th><th>input #</th>"
+            "<th>input_seq</th><th>changed fields: old → new</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>{tail}"
+        )
+
     def _mimebundle(self) -> dict[str, Any]:
         lines = self.summary().splitlines()
-        changed = self.outputs[self.outputs["status"] != "same"].head(20)
         parts = [
             STYLE,
+            DIFF_STYLE,
             f"<div class='fanb-diff'><b>{esc(lines[0])}</b><ul>",
             "".join(f"<li>{esc(line)}</li>" for line in lines[1:]),
             "</ul>",
+            self._changes_html(),
         ]
-        if len(changed):
-            parts.append(table(changed.to_dict("records"), ["key", "status", "a", "b"]))
         if len(self.events):
+            parts.append("<details><summary>event counts that differ</summary>")
             parts.append(
                 table(
                     self.events.head(20).to_dict("records"),
                     ["key", "event_type", "a", "b", "delta", "change"],
                 )
             )
+            parts.append("</details>")
         parts.append("</div>")
         return {"text/plain": "\n".join(lines), "text/html": "".join(parts)}
 
@@ -151,4 +215,15 @@ def diff(a: Any, b: Any) -> RunDiff:
     lat = pd.concat([la[cols].add_suffix("_a"), lb[cols].add_suffix("_b")], axis=1)
     lat["p50_delta"] = lat["p50_b"] - lat["p50_a"]
     lat["p95_delta"] = lat["p95_b"] - lat["p95_a"]
-    return RunDiff(source_name(a), source_name(b), outputs, ev, tok, lat)
+    fd = field_diff(fa, fb)
+    return RunDiff(
+        source_name(a),
+        source_name(b),
+        outputs,
+        ev,
+        tok,
+        lat,
+        fd.inputs,
+        fd.fields,
+        fd.field_summary,
+    )
