@@ -114,6 +114,22 @@ class EventIndex:
             return mask
         raise ArgumentValueError(f"unknown filter or breakpoint kind {kind!r}")
 
+    def events_of(self, kind: str, value: Any) -> np.ndarray:
+        """Event indices (ascending) of key ``value`` (``kind="key"``) or of input sequence
+        number ``value`` (``kind="input_seq"``)."""
+        if kind == "key":
+            return np.flatnonzero(self.mask("key", [value]))
+        seqs = self.frame["input_seq"].to_numpy()[self.ev_rows]
+        same = pd.array(seqs, dtype="Int64") == int(value)
+        return np.flatnonzero(same.to_numpy(dtype=bool, na_value=False))
+
+    def elapsed_ms(self, event_index: int) -> float | None:
+        """Milliseconds from the source's first record to this event (``None``: no time)."""
+        ts = int(self._ts[int(self.ev_rows[event_index])])
+        if ts == np.iinfo(np.int64).min:
+            return None
+        return (ts - self._t0) / 1e6
+
     def event_of_id(self, event_id: str, where: str) -> int:
         """The event index of ``event_id``; :class:`NotFoundError` naming ``where`` when none."""
         if self._id_index is None:

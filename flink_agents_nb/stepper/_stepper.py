@@ -58,6 +58,10 @@ class Stepper(DisplayMixin):
         self._visible = np.arange(n_ev)
         self._pos = 0 if n_ev else -1
         self._listeners: list[Callable[[], None]] = []
+        #: The breakpoint the last :meth:`run_to` stopped at (cleared by any other move).
+        self.stopped_at: Breakpoint | None = None
+        #: Whether :meth:`run_to`'s last call found no breakpoint (cleared by any other move).
+        self.ran_off: bool = False
 
     # -- facts -------------------------------------------------------------------------
     @property
@@ -141,8 +145,9 @@ class Stepper(DisplayMixin):
         return self.filter()
 
     # -- moving ------------------------------------------------------------------------
-    def _move_to(self, event_index: int) -> None:
+    def _move_to(self, event_index: int, hit: Breakpoint | None = None, off: bool = False) -> None:
         self._pos = int(event_index)
+        self.stopped_at, self.ran_off = hit, off
         self._changed()
 
     def next(self, n: int = 1) -> dict[str, Any] | None:
@@ -187,6 +192,48 @@ class Stepper(DisplayMixin):
         self._move_to(index)
         return self.current
 
+    def elapsed_ms(self) -> float | None:
+        """Milliseconds from the source's first record to the current event (``None``: no
+        event, or no time)."""
+        if self.position < 0:
+            return None
+        return self._index.elapsed_ms(self._pos)
+
+    def goto_input(self, input_seq: int) -> dict[str, Any] | None:
+        """Move to the first event of input ``input_seq`` (the run's n-th input, from 0);
+        clears the filters if they hide it. Raises :class:`NotFoundError` when no event has it."""
+        return self._goto_first(self._index.events_of("input_seq", input_seq), f"input {input_seq}")
+
+    def goto_key(self, key: Any) -> dict[str, Any] | None:
+        """Move to the next event of ``key`` after the current one (wrapping to its first);
+        clears the filters if they hide it. Raises :class:`NotFoundError` naming an unknown key."""
+        events = self._index.events_of("key", key)
+        later = events[events > self._pos]
+        return self._goto_first(later if len(later) else events, f"key {key!r}")
+
+    def goto(self, target: Any) -> dict[str, Any] | None:
+        """Jump by what a person types: ``"#12"`` (input 12), else a key (as typed, or as
+        the number it spells when no key is that text)."""
+        text = str(target).strip()
+        if text.startswith("#") and text[1:].isdigit():
+            return self.goto_input(int(text[1:]))
+        keys = {str(k): k for k in self.keys}
+        if text in keys:
+            return self.goto_key(keys[text])
+        raise NotFoundError(f"no key {text!r} in {self.name} (type #N for the N-th input)")
+
+    def _goto_first(self, events: Any, what: str) -> dict[str, Any] | None:
+        if not len(events):
+            raise NotFoundError(f"no event of {what} in {self.name}")
+        target = int(events[0])
+        visible = self._visible
+        pos = int(np.searchsorted(visible, target))
+        if pos >= len(visible) or visible[pos] != target:
+            self.filters = {"key": None, "event_type": None, "action": None}
+            self._visible = np.arange(self.num_events)
+        self._move_to(target)
+        return self.current
+
     # -- breakpoints -------------------------------------------------------------------
     def add_breakpoint(
         self,
@@ -199,16 +246,19 @@ class Stepper(DisplayMixin):
         """Add a breakpoint on exactly one of the arguments; returns it."""
         bp = make_breakpoint(event_type=event_type, action=action, key=key, predicate=predicate)
         self.breakpoints.append(bp)
+        self._changed()
         return bp
 
     def remove_breakpoint(self, bp: Breakpoint) -> None:
         """Remove ``bp`` (no error when absent)."""
         if bp in self.breakpoints:
             self.breakpoints.remove(bp)
+            self._changed()
 
     def clear_breakpoints(self) -> None:
         """Remove every breakpoint."""
         self.breakpoints.clear()
+        self._changed()
 
     def run_to(self, *bps: Breakpoint, backward: bool = False) -> Breakpoint | None:
         """Move to the next visible event (previous with ``backward``) that hits one of
@@ -221,9 +271,9 @@ class Stepper(DisplayMixin):
         cand = self._visible[:here][::-1] if backward else self._visible[here + 1 :]
         best = first_hit(self._index, cand, bps)
         if best is None:
-            self.jump(0 if backward else self.total - 1)
+            self._move_to(int(self._visible[0 if backward else self.total - 1]), off=True)
             return None
-        self._move_to(int(cand[best[0]]))
+        self._move_to(int(cand[best[0]]), hit=best[1])
         return best[1]
 
     # -- derived views -----------------------------------------------------------------
@@ -260,6 +310,7 @@ class Stepper(DisplayMixin):
         )
 
     def _mimebundle(self) -> dict[str, Any]:
+        self.widget().refresh()
         bundle = dict(self.widget().box._repr_mimebundle_() or {})
         bundle["text/plain"] = repr(self)
         return bundle

@@ -32,6 +32,8 @@ class StepperModel(Protocol):
 
     breakpoints: list[Breakpoint]
     filters: dict[str, list[Any] | None]
+    stopped_at: Breakpoint | None
+    ran_off: bool
 
     @property
     def keys(self) -> list[Any]: ...
@@ -51,6 +53,8 @@ class StepperModel(Protocol):
     def last(self) -> dict[str, Any] | None: ...
     def jump(self, position: int) -> dict[str, Any] | None: ...
     def goto_event(self, event_id: str) -> dict[str, Any] | None: ...
+    def goto(self, target: Any) -> dict[str, Any] | None: ...
+    def elapsed_ms(self) -> float | None: ...
     def add_breakpoint(
         self,
         *,
@@ -114,9 +118,28 @@ class StepperWidget:
             continuous_update=False,
             layout=w.Layout(width="420px"),
         )
-        self.play = w.Play(min=1, max=max(s.total, 1), interval=400, description="play")
-        w.jslink((self.play, "value"), (self.slider, "value"))
+        # Play drives the model through Python (no jslink: on display a jslink copies the
+        # play widget's stale value onto the slider and moves the cursor back to event 1).
+        self.play = w.Play(
+            min=1, max=max(s.total, 1), value=self.slider.value, interval=400, description="play"
+        )
+        self.play.observe(self._on_slider, names="value")
         self.slider.observe(self._on_slider, names="value")
+        self.goto_box = w.Text(
+            description="go to",
+            placeholder="key, or #N for input N",
+            continuous_update=False,
+            layout=w.Layout(width="260px"),
+        )
+        self.goto_box.observe(self._on_goto, names="value")
+        self.goto_label = w.HTML()
+        self.internals = w.Checkbox(
+            value=False,
+            description="show internals (_…)",
+            indent=False,
+            layout=w.Layout(width="auto"),
+        )
+        self.internals.observe(lambda _c: self.refresh(), names="value")
         key_values = s.keys
         if len(key_values) <= MAX_KEY_OPTIONS:
             self.key_filter: Any = w.Dropdown(options=_options(key_values), description="key")
@@ -156,13 +179,14 @@ class StepperWidget:
                         self.run_button,
                     ]
                 ),
-                w.HBox([self.play, self.slider]),
+                w.HBox([self.play, self.slider, self.goto_box, self.goto_label]),
                 w.HBox([self.key_filter, self.type_filter, self.action_filter]),
                 w.HBox([self.bp_choice, self.bp_add, self.bp_clear, self.bp_label]),
                 self.header,
                 self.attributes,
                 self.actions_pane,
                 self.lineage,
+                self.internals,
                 w.HBox([self.memory_pane, self.metrics_pane]),
             ]
         )
@@ -171,41 +195,48 @@ class StepperWidget:
 
     # -- callbacks ---------------------------------------------------------------------
     def _run(self) -> None:
-        hit = self.stepper.run_to()
-        self.bp_label.value = (
-            f"<span>stopped at {esc(hit.describe())}</span>"
-            if hit
-            else "<span class='fanb-muted'>no breakpoint hit</span>"
-        ) + self._bp_list()
+        self.stepper.run_to()
 
     def _back(self) -> None:
-        hit = self.stepper.run_to(backward=True)
-        self.bp_label.value = (
-            f"<span>stopped at {esc(hit.describe())}</span>"
-            if hit
-            else "<span class='fanb-muted'>no breakpoint hit</span>"
-        ) + self._bp_list()
+        self.stepper.run_to(backward=True)
 
     def _add_bp(self) -> None:
         choice = self.bp_choice.value
         if choice is not None:
             kind, value = choice
             self.stepper.add_breakpoint(**{kind: value})
-        self.bp_label.value = self._bp_list()
 
     def _clear_bps(self) -> None:
         self.stepper.clear_breakpoints()
-        self.bp_label.value = self._bp_list()
 
-    def _bp_list(self) -> str:
-        bps = self.stepper.breakpoints
+    def _bp_text(self) -> str:
+        """Where the last run-to stopped (until the next move) and the model's breakpoints."""
+        s = self.stepper
+        if s.stopped_at is not None:
+            where = f"<span>stopped at {esc(s.stopped_at.describe())}</span>"
+        elif s.ran_off:
+            where = "<span class='fanb-muted'>no breakpoint hit</span>"
+        else:
+            where = ""
+        bps = s.breakpoints
         if not bps:
-            return " <span class='fanb-muted'>no breakpoints</span>"
-        return " breakpoints: " + ", ".join(esc(bp.describe()) for bp in bps)
+            return where + " <span class='fanb-muted'>no breakpoints</span>"
+        return where + " breakpoints: " + ", ".join(esc(bp.describe()) for bp in bps)
 
     def _on_slider(self, change: dict[str, Any]) -> None:
         if not self._syncing and self.stepper.total:
-            self.stepper.jump(int(change["new"]) - 1)
+            self.stepper.jump(min(int(change["new"]), self.stepper.total) - 1)
+
+    def _on_goto(self, change: dict[str, Any]) -> None:
+        text = str(change["new"]).strip()
+        if self._syncing or not text:
+            return
+        try:
+            self.stepper.goto(text)
+        except KeyError as err:
+            self.goto_label.value = f"<span class='fanb-bad'>{esc(err.args[0])}</span>"
+        else:
+            self.goto_label.value = ""
 
     def _on_filter(self, _change: dict[str, Any]) -> None:
         if self._syncing:
@@ -238,10 +269,11 @@ class StepperWidget:
         try:
             self._restore_filters()
             self.slider.max = self.play.max = max(s.total, 1)
-            self.slider.value = s.position + 1 if s.total else 1
+            self.slider.value = self.play.value = s.position + 1 if s.total else 1
             self.slider.disabled = s.total == 0
         finally:
             self._syncing = False
+        self.bp_label.value = self._bp_text()
         view = s.view()
         if view is None:
             self.header.value = "<b>no event matches the filters</b>"
@@ -249,11 +281,11 @@ class StepperWidget:
                 pane.value = ""
             self.lineage.children = ()
             return
-        self.header.value = render_header(view)
+        self.header.value = render_header(view, s.elapsed_ms())
         self.attributes.value = json_block(view.record.get("attributes"), "attributes")
         self.actions_pane.value = render_actions(view)
         self.lineage.children = self._lineage_buttons(view)
-        self.memory_pane.value = render_memory(view)
+        self.memory_pane.value = render_memory(view, internals=self.internals.value)
         self.metrics_pane.value = render_metrics(view)
 
     def _lineage_buttons(self, view: StepView) -> tuple[w.Widget, ...]:
@@ -281,14 +313,27 @@ class StepperWidget:
         return tuple(out)
 
 
-def render_header(view: StepView) -> str:
-    """Position, event type, key, input, time and id of the current event (escaped)."""
+def format_elapsed(ms: float | None) -> str:
+    """Milliseconds since the run started, e.g. ``"+12.345 ms"`` (``"?"`` when unknown)."""
+    if ms is None:
+        return "?"
+    if ms >= 10_000:
+        return f"+{ms / 1000:,.3f} s"
+    return f"+{ms:,.3f} ms"
+
+
+def render_header(view: StepView, elapsed_ms: float | None = None) -> str:
+    """Position, event type, key, input, time and id of the current event (escaped). The
+    time reads as milliseconds since the run started; the full timestamp shows on hover."""
     r = view.record
+    stamp = r.get("timestamp")
+    full = stamp.isoformat() if hasattr(stamp, "isoformat") else str(stamp)
     return (
         f"<div><b>event {view.position + 1} / {view.total}</b>: "
         f"<code>{esc(r.get('event_type'))}</code> key "
         f"<code>{esc(short(r.get('key'), 80, quote=False))}</code>"
-        f" input #{esc(r.get('input_seq'))} at {esc(r.get('timestamp'))}"
+        f" input #{esc(r.get('input_seq'))} at <span title='{esc(full)}'>"
+        f"{esc(format_elapsed(elapsed_ms))}</span>"
         f" <span class='fanb-muted'>id {esc(r.get('event_id'))}</span></div>"
     )
 
@@ -309,23 +354,36 @@ def render_actions(view: StepView) -> str:
     return f"<div>{acts}<div>{cause}; caused: {caused}</div></div>"
 
 
-def render_memory(view: StepView) -> str:
-    """Short-term and sensory memory after this step; changed paths highlighted (escaped)."""
+def is_internal(path: str) -> bool:
+    """Whether a memory path is the runtime's bookkeeping (a segment starting with ``_``,
+    such as ``_chat.<uuid>.messages``), hidden unless asked for."""
+    return any(part.startswith("_") for part in str(path).split("."))
+
+
+def render_memory(view: StepView, internals: bool = False) -> str:
+    """Short-term and sensory memory after this step; changed paths highlighted (escaped).
+    Internal paths (:func:`is_internal`) are left out unless ``internals``."""
     if not view.memory_recorded:
         return "<div class='fanb-muted'>memory not recorded for this source</div>"
     parts = []
     for name, state in (("short_term", view.short_term), ("sensory", view.sensory)):
         changed = {c.path for c in view.changes if c.memory == name}
         rows = flatten(state)
+        hidden = 0
+        if not internals:
+            kept = [(p, v) for p, v in rows if not is_internal(p)]
+            hidden, rows = len(rows) - len(kept), kept
         marked = [i for i, (path, _) in enumerate(rows) if path in changed]
         body = table(rows, ["path", "value"], highlight=marked) if rows else "<i>empty</i>"
-        parts.append(f"<div><b>{esc(name)} memory</b>{body}</div>")
-    if view.changes:
+        note = f"<div class='fanb-muted'>{hidden} internal entries hidden</div>" if hidden else ""
+        parts.append(f"<div><b>{esc(name)} memory</b>{body}{note}</div>")
+    shown = [c for c in view.changes if internals or not is_internal(c.path)]
+    if shown:
         changes = "; ".join(
             f"{esc(c.memory)}.{esc(c.path)}: "
             + ("new" if c.new_path else esc(short(c.old, 60, quote=False)))
             + f" → {esc(short(c.new, 60, quote=False))}"
-            for c in view.changes
+            for c in shown
         )
         parts.append(f"<div>changed: {changes}</div>")
     return "<div>" + "".join(parts) + "</div>"
@@ -333,5 +391,10 @@ def render_memory(view: StepView) -> str:
 
 def render_metrics(view: StepView) -> str:
     """Totals up to this step (escaped)."""
-    rows = [(k, v) for k, v in view.metrics.items()]
+    rows = [
+        ("elapsed", format_elapsed(v * 1000))
+        if k == "elapsed_s"
+        else (k, f"{v:,}" if isinstance(v, int) else v)
+        for k, v in view.metrics.items()
+    ]
     return f"<div><b>metrics so far</b>{table(rows, ['metric', 'value'])}</div>"

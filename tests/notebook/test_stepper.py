@@ -174,3 +174,68 @@ def test_event_log_has_the_same_views(log: object) -> None:
     assert stepper.total == 9 and stepper.next()["event_type"] == "chat_response"
     fig = log.plot.dashboard()  # type: ignore[attr-defined]
     assert "9 events, 6 actions" in fig.layout.title.text
+
+
+def test_widget_follows_moves_and_breakpoints_made_in_code(run: fa.Run) -> None:
+    stepper = fa.Stepper(run)
+    bp = stepper.add_breakpoint(event_type="_output_event")
+    assert stepper.run_to() == bp and stepper.position == 2
+    w = stepper.widget()  # built after the move: shows where the cursor is
+    assert "<b>event 3 / 9</b>" in w.header.value
+    assert (w.slider.value, w.play.value) == (3, 3)
+    assert "stopped at event_type == &#x27;_output_event&#x27;" in w.bp_label.value
+    stepper.next(3)  # from code, after display
+    assert "<b>event 6 / 9</b>" in w.header.value and w.slider.value == 6
+    assert "stopped at" not in w.bp_label.value  # a manual move clears it
+    stepper.add_breakpoint(action="plan")  # from code: listed in the widget
+    assert "action == &#x27;plan&#x27;" in w.bp_label.value
+    w.next_button.click()
+    w.run_button.click()
+    assert "stopped at" in w.bp_label.value
+    w.prev_button.click()
+    assert "stopped at" not in w.bp_label.value
+    stepper.clear_breakpoints()
+    assert "no breakpoints" in w.bp_label.value
+    w.play.value = 2  # the play button moves the model (no jslink)
+    assert stepper.position == 1
+
+
+def test_goto_box_jumps_to_an_input_or_a_key(run: fa.Run) -> None:
+    stepper = fa.Stepper(run)
+    w = stepper.widget()
+    w.goto_box.value = "#2"
+    assert stepper.current["input_seq"] == 2 and stepper.current["event_type"] == "_input_event"
+    w.goto_box.value = "b"
+    assert stepper.current["key"] == "b" and stepper.position == 3
+    w.goto_box.value = "nobody"
+    assert "no key &#x27;nobody&#x27;" in w.goto_label.value
+    stepper.filter(key="a")
+    assert stepper.goto_key("b")["key"] == "b" and stepper.filters["key"] is None
+    with pytest.raises(KeyError, match="no event of input 99"):
+        stepper.goto_input(99)
+
+
+def test_times_read_as_ms_since_start_with_the_full_stamp_on_hover(run: fa.Run) -> None:
+    stepper = fa.Stepper(run)
+    stepper.jump(4)
+    html = stepper.widget().header.value
+    stamp = stepper.current["timestamp"].isoformat()
+    assert re.search(r"at <span title='[^']+'>\+\d+\.\d{3} m?s</span>", html)
+    assert f"title='{stamp}'" in html
+    assert re.search(
+        r"<td>elapsed</td><td>\+\d+\.\d{3} m?s</td>", stepper.widget().metrics_pane.value
+    )
+
+
+def test_internal_memory_is_hidden_unless_asked_for() -> None:
+    from tests.helpers.triage_agent import Triage
+
+    run = fa.local().from_list([{"key": "k", "value": "where is order 7"}]).apply(Triage())
+    stepper = run.execute().step()
+    w = stepper.widget()
+    stepper.goto_event(stepper.frame.query("event_type == '_output_event'")["event_id"].iloc[0])
+    shown_all = stepper.view().sensory
+    assert any(str(k).startswith("_") for k in shown_all)  # the chat loop's bookkeeping
+    assert "_chat" not in w.memory_pane.value and "internal entries hidden" in w.memory_pane.value
+    w.internals.value = True
+    assert "_chat" in w.memory_pane.value
