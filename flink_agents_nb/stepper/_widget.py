@@ -326,7 +326,7 @@ def render_header(view: StepView, elapsed_ms: float | None = None) -> str:
     """Position, event type, key, input, time and id of the current event (escaped). The
     time reads as milliseconds since the run started; the full timestamp shows on hover."""
     r = view.record
-    stamp = r.get("timestamp")
+    stamp: Any = r.get("timestamp")
     full = stamp.isoformat() if hasattr(stamp, "isoformat") else str(stamp)
     return (
         f"<div><b>event {view.position + 1} / {view.total}</b>: "
