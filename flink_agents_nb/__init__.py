@@ -18,7 +18,7 @@ from flink_agents_nb.flink._rest import ClusterError, ClusterUnreachableError
 from flink_agents_nb.flink._savepoints import IncompatibleSavepointError
 from flink_agents_nb.flink._standalone import StandaloneCluster
 from flink_agents_nb.inspector._inspector import Inspector, inspect
-from flink_agents_nb.run._costs import token_usage
+from flink_agents_nb.run._costs import UnpricedModelWarning, token_usage
 from flink_agents_nb.run._diff import RunDiff, diff
 from flink_agents_nb.run._environment import (
     AgentsExecutionEnvironment,
@@ -167,6 +167,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolRequestEvent",
     "ToolResponseEvent",
+    "UnpricedModelWarning",
     "UsageError",
     "__version__",
     "action",

@@ -17,16 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from flink_agents_nb._html import esc
-from flink_agents_nb.charts._tokens import token_table, token_title, token_traces, tokens
-from flink_agents_nb.charts._waterfall import (
-    label_waterfall,
-    slowest_input,
-    waterfall,
-    waterfall_traces,
-)
+from flink_agents_nb.charts._tokens import token_table, token_traces, tokens
+from flink_agents_nb.charts._waterfall import slowest_input, waterfall, waterfall_traces
 from flink_agents_nb.run._source import elapsed_s, record_frame_of
 
 #: Time buckets per throughput chart (at most).
@@ -62,9 +56,16 @@ def _bucket_s(span_s: float) -> float:
 
 
 # -- throughput ------------------------------------------------------------------------
-def throughput_traces(frame: pd.DataFrame) -> list[go.Scatter]:
+#: Lines a throughput chart shows by default: the busiest series, the rest summed as "other".
+TOP_LINES = 6
+
+
+def throughput_traces(
+    frame: pd.DataFrame, top: int | None = None, **trace: Any
+) -> list[go.Scatter]:
     """One line per event type (``event: T``) and per action (``action: A``): records per
-    second in each time bucket."""
+    second in each time bucket. With ``top``, only the ``top`` busiest series get a line and
+    the others are summed into one ``other (N series)`` line."""
     t = elapsed_s(frame)
     is_event = frame["record_type"].to_numpy() == "event"
     label = np.where(is_event, frame["event_type"].to_numpy(), frame["action"].to_numpy())
@@ -81,27 +82,41 @@ def throughput_traces(frame: pd.DataFrame) -> list[go.Scatter]:
     x = np.arange(nb) * b
     width = np.full(nb, b)
     width[-1] = max(span - (nb - 1) * b, b / 10)  # the last bucket is partly covered
-    traces = []
+    series: list[tuple[str, np.ndarray]] = []
     for code, name in enumerate(names):
         kind = "event" if kinds.get(code, True) else "action"
-        label_text = f"{kind}: {esc(name)}"
+        series.append((f"{kind}: {esc(name)}", counts[code]))
+    if top is not None and len(series) > top + 1:
+        order = np.argsort([-int(c.sum()) for _, c in series], kind="stable")
+        kept = sorted(order[:top])
+        rest = [series[i][1] for i in order[top:]]
+        series = [series[i] for i in kept]
+        series.append((f"other ({len(rest)} series)", np.sum(rest, axis=0)))
+    traces = []
+    for label_text, count in series:
         traces.append(
             go.Scatter(
                 x=x,
-                y=counts[code] / width,
+                y=count / width,
                 mode="lines",
                 name=label_text,
-                hovertemplate=f"{label_text}<br>t=%{{x:.3f}}s<br>%{{y:,.1f}}/s<extra></extra>",
+                hovertemplate=f"{label_text}<br>t=%{{x:.3f}} s<br>%{{y:,.1f}} records/s"
+                "<extra></extra>",
+                **trace,
             )
         )
     return traces
 
 
-def throughput(source: Any) -> go.Figure:
-    """Events and actions per second over time, one line per event type and action."""
-    fig = go.Figure(throughput_traces(record_frame_of(source)))
+def throughput(source: Any, top: int | None = TOP_LINES) -> go.Figure:
+    """Events and actions per second over time: a line per event type and action, the
+    ``top`` busiest only (the rest as one "other" line; ``top=None``: every one)."""
+    fig = go.Figure(throughput_traces(record_frame_of(source), top))
     fig.update_layout(
-        title="Throughput", xaxis_title="seconds since start", yaxis_title="records per second"
+        title="Throughput",
+        xaxis_title="seconds since the run started",
+        yaxis_title="records per second",
+        legend_title_text="event type / action",
     )
     return fig
 
@@ -132,7 +147,7 @@ def latency_stats(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def latency_traces(frame: pd.DataFrame) -> list[Any]:
+def latency_traces(frame: pd.DataFrame, **trace: Any) -> list[Any]:
     """A box per action from precomputed quartiles, plus p95/p99 markers; the hover shows
     p50/p95/p99 and the count."""
     stats = latency_stats(frame)
@@ -154,6 +169,7 @@ def latency_traces(frame: pd.DataFrame) -> list[Any]:
         boxpoints=False,
         showlegend=False,
         hoverinfo="skip",
+        **trace,
     )
     p95 = go.Scatter(
         x=names,
@@ -163,6 +179,7 @@ def latency_traces(frame: pd.DataFrame) -> list[Any]:
         marker_symbol="diamond",
         text=hover,
         hovertemplate="%{text}<extra>p95</extra>",
+        **trace,
     )
     p99 = go.Scatter(
         x=names,
@@ -172,6 +189,7 @@ def latency_traces(frame: pd.DataFrame) -> list[Any]:
         marker_symbol="x",
         text=hover,
         hovertemplate="%{text}<extra>p99</extra>",
+        **trace,
     )
     return [box, p95, p99]
 
@@ -179,41 +197,24 @@ def latency_traces(frame: pd.DataFrame) -> list[Any]:
 def latency(source: Any) -> go.Figure:
     """Action latency per action: box (min, quartiles, max) with p95/p99 markers, in ms."""
     fig = go.Figure(latency_traces(record_frame_of(source)))
-    fig.update_layout(title="Action latency", yaxis_title="duration (ms)", yaxis_type="log")
+    fig.update_layout(
+        title="Action latency (box: min, quartiles, max)",
+        xaxis_title="action",
+        yaxis_title="duration (ms, log scale)",
+        yaxis_type="log",
+        yaxis_dtick=1,
+    )
     return fig
 
 
 # -- dashboard -------------------------------------------------------------------------
 def dashboard(source: Any, prices: Any = None) -> go.Figure:
-    """Throughput, latency, tokens per model and the waterfall of the slowest input."""
-    frame = record_frame_of(source)
-    slow = slowest_input(frame)
-    fig = make_subplots(
-        rows=2,
-        cols=2,
-        subplot_titles=(
-            "throughput (records/s)",
-            "action latency (ms)",
-            "tokens per model",
-            f"waterfall of the slowest input ({slow})",
-        ),
-    )
-    for tr in throughput_traces(frame):
-        fig.add_trace(tr, row=1, col=1)
-    for tr in latency_traces(frame):
-        fig.add_trace(tr, row=1, col=2)
-    for tr, col in token_traces(frame, prices):
-        if col == 2:
-            fig.add_trace(tr, row=2, col=1)
-    wf = waterfall_traces(frame, input_seq=slow) if slow is not None else []
-    for tr in wf:
-        fig.add_trace(tr, row=2, col=2)
-    label_waterfall(fig, wf, row=2, col=2)
-    fig.update_yaxes(type="log", row=1, col=2)
-    n_ev = int((frame["record_type"] == "event").sum())
-    title = f"{n_ev:,} events, {len(frame) - n_ev:,} actions. {token_title(frame, prices)}"
-    fig.update_layout(title=title, barmode="stack", height=750)
-    return fig
+    """Five panels, each with its axis titles (units) and its own legend: throughput (the
+    busiest lines), action latency, tokens per model, cost per model, and the waterfall of
+    the input whose actions took longest."""
+    from flink_agents_nb.charts._board import build_dashboard
+
+    return build_dashboard(record_frame_of(source), prices)
 
 
 class PlotAccessor:
@@ -222,9 +223,9 @@ class PlotAccessor:
     def __init__(self, source: Any) -> None:
         self._source = source
 
-    def throughput(self) -> go.Figure:
+    def throughput(self, top: int | None = TOP_LINES) -> go.Figure:
         """See :func:`throughput`."""
-        return throughput(self._source)
+        return throughput(self._source, top)
 
     def latency(self) -> go.Figure:
         """See :func:`latency`."""

@@ -1,7 +1,8 @@
 """The waterfall chart: one input's (or key's) actions as bars on a time axis, by lineage.
 
-Times are milliseconds since the input arrived; each action's label is indented by the
-lineage depth of the event it handled. Labels and hovers are HTML-escaped.
+Times are milliseconds since the input arrived; each row is one action run, labelled with the
+event it handled (its depth in the cause chain is in the hover). Labels and hovers are
+HTML-escaped.
 """
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from flink_agents_nb._html import esc
 from flink_agents_nb.run._source import elapsed_s, record_frame_of
 
 
-def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None) -> list[Any]:
+def action_label(action: str, event_type: str) -> str:
+    """A waterfall row label: the action and, in grey, the event it handled (both escaped
+    by the caller): ``answer on chat_response``."""
+    return f"{action} <span style='color:#888'>on {event_type}</span>"
+
+
+def waterfall_traces(
+    frame: pd.DataFrame, key: Any = None, input_seq: Any = None, **trace: Any
+) -> list[Any]:
     """Bars of the actions of one input (``input_seq``) or one key's inputs (``key``; default:
-    the first input), on a time axis in ms, indented by lineage depth, plus event markers."""
+    the first input), on a time axis in ms, one row per action run labelled with the event it
+    handled (the hover gives its depth in the cause chain), plus event markers."""
     sel = _select_input(frame, key, input_seq)
     if sel.empty:
         return []
@@ -43,12 +53,12 @@ def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None
             ev_x.append(start_ms[i])
             ev_hover.append(f"event {esc(r['event_type'])} (key {esc(r['key'])})")
             continue
-        labels.append("· " * d + esc(r["action"]))
+        labels.append(action_label(esc(r["action"]), esc(r["event_type"])))
         bases.append(start_ms[i])
         widths.append(float(r["duration_ms"]) if pd.notna(r["duration_ms"]) else 0.0)
         hover.append(
-            f"{esc(r['action'])} on {esc(r['event_type'])}<br>"
-            f"{widths[-1]:.3f} ms, {esc(r['status'])}"
+            f"{esc(r['action'])} on {esc(r['event_type'])} (cause depth {d})<br>"
+            f"started at {start_ms[i]:.3f} ms, took {widths[-1]:.3f} ms, {esc(r['status'])}"
         )
     y = list(range(len(labels)))
     bars = go.Bar(
@@ -60,6 +70,7 @@ def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None
         text=hover,
         hovertemplate="%{text}<extra></extra>",
         textposition="none",
+        **trace,
     )
     marks = go.Scatter(
         x=ev_x,
@@ -69,6 +80,7 @@ def waterfall_traces(frame: pd.DataFrame, key: Any = None, input_seq: Any = None
         marker_symbol="diamond",
         text=ev_hover,
         hovertemplate="%{text}<br>t=%{x:.3f} ms<extra></extra>",
+        **trace,
     )
     bars.meta = {"ticktext": labels}
     return [bars, marks]
@@ -91,11 +103,15 @@ def waterfall(source: Any, key: Any = None, input_seq: Any = None) -> go.Figure:
     fig = go.Figure(traces)
     label_waterfall(fig, traces)
     what = (
-        f"input {input_seq}"
+        f"input #{input_seq}"
         if input_seq is not None
-        else (f"key {esc(key)}" if key is not None else "first input")
+        else (f"key {esc(key)}" if key is not None else "the first input")
     )
-    fig.update_layout(title=f"Waterfall of {what}", xaxis_title="ms since the input arrived")
+    fig.update_layout(
+        title=f"Waterfall of {what}: each action as a bar, nested under the action that caused it",
+        xaxis_title="ms since the input arrived",
+        yaxis_title="action",
+    )
     return fig
 
 
@@ -106,6 +122,16 @@ def label_waterfall(fig: go.Figure, traces: list[Any], **where: Any) -> None:
         fig.update_yaxes(
             tickvals=list(range(len(labels))), ticktext=labels, autorange="reversed", **where
         )
+
+
+def describe_input(frame: pd.DataFrame, input_seq: Any) -> str:
+    """``"input #12 (key t5), 3.2 ms in 4 actions"``: which input, its key and its actions'
+    total time (escaped)."""
+    acts = frame[(frame["record_type"] == "action") & (frame["input_seq"] == input_seq)]
+    keys = frame.loc[frame["input_seq"] == input_seq, "key"]
+    key = f" (key {esc(keys.iloc[0])})" if len(keys) else ""
+    total = float(acts["duration_ms"].fillna(0).sum())
+    return f"input #{esc(input_seq)}{key}, {total:,.1f} ms in {len(acts)} actions"
 
 
 def slowest_input(frame: pd.DataFrame) -> Any:

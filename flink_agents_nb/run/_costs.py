@@ -15,8 +15,10 @@ token charts (``run.plot.tokens()``, the dashboard) and the HTML report all use 
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -25,9 +27,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from flink_agents_nb.run._usage import frame_of_records, usage_rows
+
 USAGE_COLUMNS = (
     "model",
     "action",
+    "model_action",
     "responses",
     "prompt_tokens",
     "completion_tokens",
@@ -123,49 +128,39 @@ def cost_column(
 
 
 # -- collecting usage ----------------------------------------------------------------------
-def _event_fields(rec: Any) -> tuple[str | None, dict[str, Any], str | None]:
-    """``(event type, attributes, upstream action)`` of a record in any accepted shape."""
-    if hasattr(rec, "event") and hasattr(rec.event, "attributes"):  # runtime EventRecord
-        ev = rec.event
-        return ev.type, ev.attributes, ev.upstream_action_name
-    if isinstance(rec, Mapping):
-        nested = rec.get("event")
-        ev = nested if isinstance(nested, Mapping) else rec
-        etype = ev.get("eventType") or ev.get("event_type") or ev.get("type")
-        attrs = ev.get("eventAttributes") or ev.get("attributes") or {}
-        upstream = (
-            ev.get("upstreamActionName") or ev.get("upstream_action") or rec.get("upstream_action")
-        )
-        return etype, dict(attrs) if isinstance(attrs, Mapping) else {}, upstream
-    return None, {}, None
+_warned: set[str] = set()
 
 
-def _from_records(records: Iterable[Any]) -> list[dict[str, Any]]:
-    rows = []
-    for rec in records:
-        etype, attrs, upstream = _event_fields(rec)
-        if etype != "_chat_response_event":
+def warn_unpriced(models: Iterable[Any], table: Prices) -> None:
+    """Warn once per process for each model ``table`` does not price, naming the closest
+    priced model name (a typo such as ``gpt4o-mini`` is the usual cause)."""
+    for model in dict.fromkeys(str(m) for m in models):
+        if model in table or model in _warned or model.startswith("("):
             continue
-        response = attrs.get("response")
-        if not isinstance(response, Mapping):
-            response = {}
-        extra = response.get("extra_args") or {}
-        prompt = attrs.get("promptTokens", attrs.get("gen_ai.usage.input_tokens"))
-        completion = attrs.get("completionTokens", attrs.get("gen_ai.usage.output_tokens"))
-        rows.append(
-            {
-                "model": attrs.get("model") or extra.get("model_name") or "(unknown)",
-                "action": attrs.get("requested_by") or upstream or "(unknown)",
-                "responses": 1,
-                "prompt_tokens": int(
-                    prompt if prompt is not None else extra.get("promptTokens", 0)
-                ),
-                "completion_tokens": int(
-                    completion if completion is not None else extra.get("completionTokens", 0)
-                ),
-            }
+        _warned.add(model)
+        close = difflib.get_close_matches(model, list(table), n=1, cutoff=0.6)
+        hint = f"; the closest priced name is {close[0]!r}" if close else ""
+        warnings.warn(
+            f"no price for model {model!r}: its cost is NaN (add it to conf/prices.yaml or "
+            f"pass prices=){hint}",
+            UnpricedModelWarning,
+            stacklevel=_user_level(),
         )
-    return rows
+
+
+def _user_level() -> int:
+    """The ``stacklevel`` of the first caller outside this package (the user's line)."""
+    import sys
+
+    package = str(Path(__file__).resolve().parents[1])
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+class UnpricedModelWarning(UserWarning):
+    """A model has token usage but no price (its cost shows as NaN)."""
 
 
 def _from_metrics(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -181,7 +176,8 @@ def _from_metrics(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
             (model, action),
             {
                 "model": model,
-                "action": action,
+                "action": NOT_RECORDED,
+                "model_action": action,
                 "responses": pd.NA,
                 "prompt_tokens": 0,
                 "completion_tokens": 0,
@@ -191,36 +187,62 @@ def _from_metrics(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(usage.values())
 
 
-def token_usage(run_or_records: Any, prices: Any = None) -> pd.DataFrame:
+#: ``action`` of usage read from metrics: without records the requesting action is unknown.
+NOT_RECORDED = "(not recorded)"
+
+
+def _usage_frame(source: Any) -> pd.DataFrame | None:
+    """The record frame to count usage from (``None``: count from metrics instead)."""
+    from flink_agents_nb.run._source import record_frame_of
+
+    if isinstance(source, pd.DataFrame):
+        return record_frame_of(source)
+    frame = getattr(source, "frame", None)
+    if isinstance(frame, pd.DataFrame):  # an event log
+        return record_frame_of(source)
+    result = getattr(source, "result", source)
+    if hasattr(result, "metric_counts") and hasattr(result, "events"):
+        if result.events is None:
+            return None
+        if hasattr(source, "records"):
+            return record_frame_of(source)
+        from flink_agents_nb.run._run import Run
+
+        return Run(result).records
+    return frame_of_records(source)
+
+
+def token_usage(run_or_records: Any, prices: Any = None, *, warn: bool = True) -> pd.DataFrame:
     """Tokens and cost per model and action, one row each (sorted by model, action).
 
-    ``run_or_records``: a ``Run``, a runtime ``RunResult``, a records DataFrame (``Run.events``
-    or ``read_event_log``), or an iterable of event records (flat, nested or EventRecord).
-    From events, ``action`` is the action that sent the chat request and ``responses`` counts
-    the chat responses; a run that did not record events falls back to its metrics
-    (``action.<action>.model.<model>.*Tokens``: ``action`` is the calling action). Columns:
-    :data:`USAGE_COLUMNS`; costs of unpriced models are NaN.
+    ``run_or_records``: a ``Run``, a runtime ``RunResult``, an event log, a record frame
+    (``Run.records``/``.events``, ``log.frame``), or an iterable of event records (flat,
+    nested or EventRecord). The rule (:mod:`flink_agents_nb.run._usage`): ``action`` is the
+    action that asked (sent the chat request), ``model_action`` the one that called the model
+    (``chat_model_action``); ``responses`` counts token-carrying events. A run that did not
+    record events falls back to its metrics (``action.<model_action>.model.<model>.*Tokens``;
+    ``action`` is then :data:`NOT_RECORDED`). Columns: :data:`USAGE_COLUMNS`; costs of
+    unpriced models are NaN, with one :class:`UnpricedModelWarning` per model and process
+    (``warn=False``: none, and the model may still warn later).
     """
-    source = getattr(run_or_records, "result", run_or_records)
-    if isinstance(source, pd.DataFrame):
-        rows = _from_records(source.to_dict("records"))
-    elif hasattr(source, "metric_counts") and hasattr(source, "events"):
-        rows = (
-            _from_records(source.events)
-            if source.events is not None
-            else _from_metrics(source.metric_counts)
-        )
+    records = _usage_frame(run_or_records)
+    if records is None:
+        rows = _from_metrics(getattr(run_or_records, "result", run_or_records).metric_counts)
+        frame = pd.DataFrame(rows, columns=list(USAGE_COLUMNS[:6]))
     else:
-        rows = _from_records(run_or_records)
+        frame = usage_rows(records).drop(columns="row").assign(responses=1)
     table = load_prices(prices)
-    frame = pd.DataFrame(rows, columns=list(USAGE_COLUMNS[:5]))
     if not frame.empty:
-        frame = frame.groupby(["model", "action"], as_index=False, sort=True, dropna=False).agg(
+        frame = frame.groupby(
+            ["model", "action", "model_action"], as_index=False, sort=True, dropna=False
+        ).agg(
             responses=("responses", "sum"),
             prompt_tokens=("prompt_tokens", "sum"),
             completion_tokens=("completion_tokens", "sum"),
         )
     frame["total_tokens"] = frame["prompt_tokens"] + frame["completion_tokens"]
+    if warn:
+        warn_unpriced(frame["model"], table)
     pairs = [table.get(str(m)) for m in frame["model"]]
     frame["input_usd_per_1m"] = [p[0] if p else math.nan for p in pairs]
     frame["output_usd_per_1m"] = [p[1] if p else math.nan for p in pairs]

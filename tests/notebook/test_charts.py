@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,12 @@ def test_latency_hover_has_the_percentiles_of_each_action(run: fa.Run) -> None:
 
 def test_tokens_per_model_and_action_with_cost() -> None:
     run = run_agent()
-    table = _charts.token_table(run.records, prices={"big": (1000.0, 2000.0)})
+    table = _charts.token_table(run.records, prices={"big": (1000.0, 2000.0)}, warn=False)
     rows = {r["model"]: r for r in table.to_dict("records")}
     assert rows["small"]["prompt_tokens"] == 15 + 15 and rows["small"]["completion_tokens"] == 6
     assert rows["big"]["prompt_tokens"] == 31 and rows["big"]["action"] == "plan"
-    assert rows["big"]["cost"] == pytest.approx((31 * 1000 + 3 * 2000) / 1e6)
-    assert np.isnan(rows["small"]["cost"])
+    assert rows["big"]["cost_usd"] == pytest.approx((31 * 1000 + 3 * 2000) / 1e6)
+    assert np.isnan(rows["small"]["cost_usd"])
     fig = run.plot.tokens(prices={"big": (1000.0, 2000.0)})
     assert "Tokens: 70 total" in fig.layout.title.text
     assert "some models unpriced" in fig.layout.title.text
@@ -109,28 +110,79 @@ def test_tokens_chart_prices_from_conf_prices_yaml_by_default(
     unpriced = _chat_run("no-such-model")
     fig = unpriced.plot.tokens()
     assert fig.layout.title.text == "Tokens: 150,000 total"  # usage, no cost, no error
-    (row,) = _charts.token_table(unpriced.records).to_dict("records")
-    assert row["prompt_tokens"] == 100_000 and math.isnan(row["cost"])
+    (row,) = _charts.token_table(unpriced.records, warn=False).to_dict("records")
+    assert row["prompt_tokens"] == 100_000 and math.isnan(row["cost_usd"])
 
 
 def test_waterfall_nests_actions_by_lineage(run: fa.Run) -> None:
     fig = run.plot.waterfall(input_seq=1)
     bars = fig.data[0]
-    assert list(fig.layout.yaxis.ticktext) == ["plan", "· answer"]
+    assert list(fig.layout.yaxis.ticktext) == [
+        "plan <span style='color:#888'>on _input_event</span>",
+        "answer <span style='color:#888'>on chat_response</span>",
+    ]
+    assert "(cause depth 1)" in bars.text[1] and fig.layout.xaxis.title.text == (
+        "ms since the input arrived"
+    )
     assert len(bars.x) == 2 and all(w >= 0 for w in bars.x)
     assert bars.base[1] >= bars.base[0]
     by_key = run.plot.waterfall(key="a")
     assert len(by_key.data[0].x) == 2 * 40  # key a: 40 inputs, 2 actions each
 
 
-def test_dashboard_puts_the_four_together(run: fa.Run) -> None:
-    fig = run.plot.dashboard()
+def test_dashboard_panels_have_axis_titles_legends_and_cost(run: fa.Run) -> None:
+    fig = run.plot.dashboard(prices={"big": (1000.0, 2000.0)})
     kinds = {(t.type, t.xaxis) for t in fig.data}
     assert ("scatter", "x") in kinds  # throughput
     assert ("box", "x2") in kinds  # latency
     assert ("bar", "x3") in kinds  # tokens per model
-    assert ("bar", "x4") in kinds  # waterfall
+    assert ("bar", "x4") in kinds  # cost per model
+    assert ("bar", "x5") in kinds  # waterfall
     assert "180 events, 120 actions" in fig.layout.title.text
+    layout = fig.layout
+    titles = {
+        name: (layout[f"xaxis{name}"].title.text, layout[f"yaxis{name}"].title.text)
+        for name in ("", "2", "3", "4", "5")
+    }
+    assert titles[""] == ("seconds since the run started", "records per second")
+    assert titles["2"] == ("action", "duration (ms)")
+    assert titles["4"] == ("model", "cost (USD)")
+    assert titles["5"][0] == "ms since the input arrived"
+    assert all(x and y for x, y in titles.values())  # every axis titled
+    legends = {t.legend or "legend" for t in fig.data if t.showlegend is not False}
+    assert legends == {"legend", "legend2", "legend3", "legend4", "legend5"}  # one per panel
+    (cost,) = [t for t in fig.data if t.xaxis == "x4"]
+    assert list(cost.x) == ["big"]
+    assert cost.y[0] == pytest.approx(20 * (31 * 1000 + 3 * 2000) / 1e6)
+    wf_title = next(a.text for a in layout.annotations if a.text.startswith("waterfall"))
+    assert re.match(
+        r"waterfall of the slowest input: input #\d+ \(key [ab]\), [\d.]+ ms in 2 actions",
+        wf_title,
+    )
+    assert not any("·" in str(t) for t in layout.yaxis5.ticktext)
+
+
+def test_throughput_shows_the_busiest_lines_and_sums_the_rest(run: fa.Run) -> None:
+    fig = _charts.throughput(run, top=2)
+    names = [t.name for t in fig.data]
+    assert len(names) == 3 and names[-1] == "other (3 series)"
+    total = sum(float(np.sum(t.y)) for t in fig.data)
+    every = sum(float(np.sum(t.y)) for t in _charts.throughput(run, top=None).data)
+    assert total == pytest.approx(every)  # nothing lost, only grouped
+
+
+def test_unpriced_model_warns_once_with_the_closest_priced_name(clean_env: None) -> None:
+    from flink_agents_nb.run import _costs
+
+    _costs._warned.discard("gpt4o-mini")
+    run = _chat_run("gpt4o-mini")
+    with pytest.warns(_costs.UnpricedModelWarning, match="closest priced name is 'gpt-4o-mini'"):
+        run.token_usage(prices={"gpt-4o-mini": (0.15, 0.6), "o3-mini": (1.1, 4.4)})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run.plot.tokens(prices={"gpt-4o-mini": (0.15, 0.6)})  # once only: no second warning
 
 
 def test_live_chart_follows_a_run_as_a_record_sink() -> None:

@@ -38,6 +38,7 @@ def test_token_usage_per_model_and_action_with_cost(clean_env: None) -> None:
     completion = sum(e.event.attributes["completionTokens"] for e in responses)
     assert row["model"] == "triage-v1"
     assert row["action"] == "ask"  # the action that asked
+    assert row["model_action"] == "chat_model_action"  # the one that called the model
     assert row["responses"] == 3
     assert (row["prompt_tokens"], row["completion_tokens"]) == (prompt, completion)
     assert row["cost_usd"] == pytest.approx((prompt * 1.0 + completion * 2.0) / 1e6)
@@ -57,7 +58,9 @@ def test_token_usage_from_metrics_records_and_files(clean_env: None, tmp_path: P
     recorded = env.from_list(INPUTS).apply(Triage()).execute()
     unrecorded = env.from_list(INPUTS).apply(Triage()).execute(record=False)
     from_metrics = fa.token_usage(unrecorded, prices={})
-    assert from_metrics.loc[0, "action"] == "chat_model_action"
+    # Without records the asking action is unknown; the model action is the metric's group.
+    assert from_metrics.loc[0, "action"] == "(not recorded)"
+    assert from_metrics.loc[0, "model_action"] == "chat_model_action"
     expected = fa.token_usage(recorded, prices={})
     assert from_metrics.loc[0, "prompt_tokens"] == expected.loc[0, "prompt_tokens"]
     # Flat records as an event log holds them, and Flink Agents' nested ones.
