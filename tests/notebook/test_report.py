@@ -1,33 +1,68 @@
-"""The HTML report: one offline file with summary, charts and the records."""
+"""The HTML report: one small offline file with summary, charts (each once) and records."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
+import json
 import re
 from pathlib import Path
+from typing import Any
 
+import flink_agents_nb as fa
+from flink_agents_nb.charts._report import RECORD_COLUMNS, money
 from tests.helpers.views_agent import run_agent, write_log
 
 
-def test_report_is_self_contained(tmp_path: Path) -> None:
-    run = run_agent()
-    path = run.report(tmp_path / "out" / "report.html")
-    text = path.read_text(encoding="utf-8")
+def _blobs(text: str) -> dict[str, bytes]:
+    found = re.findall(
+        r"<script type='application/octet-stream' id='([^']+)'>([A-Za-z0-9+/=]*)</script>", text
+    )
+    return {name: gzip.decompress(base64.b64decode(data)) for name, data in found}
+
+
+def _report(source: Any, path: Path) -> tuple[str, dict[str, bytes]]:
+    text = source.report(path).read_text(encoding="utf-8")
+    return text, _blobs(text)
+
+
+def test_report_is_one_offline_file_with_each_chart_once(tmp_path: Path) -> None:
+    run = run_agent(
+        [{"key": "x", "value": "<script>alert(1)</script>"}, *[{"key": "a", "value": "hi"}] * 3]
+    )
+    text, blobs = _report(run, tmp_path / "out" / "report.html")
     assert text.startswith("<!DOCTYPE html>")
-    # plotly.js inlined exactly once; no network references
-    assert text.count("plotly.js v") >= 1
-    assert len(re.findall(r"<script[^>]+src=", text)) == 0
-    assert text.count("Plotly.newPlot") == 5  # dashboard + 4 charts
+    assert not re.search(r"<script[^>]+src=", text) and "http://" not in text.split("<script")[0]
+    assert set(blobs) == {"fanb-data-plotly", "fanb-data-figures", "fanb-data-records"}
+    assert blobs["fanb-data-plotly"].startswith(b"/**\n* plotly.js (cartesian")
+    figures = json.loads(blobs["fanb-data-figures"])
+    assert list(figures) == ["fanb-dashboard", "fanb-tokens"]  # each chart once
+    for fig_id in figures:
+        assert text.count(f"id='{fig_id}'") == 1
     assert html.escape(run.summary().splitlines()[0]) in text
-    assert text.count("<tr>") >= 15  # every record in the table
-    assert "bonjour tout le monde" in text
+    records = json.loads(blobs["fanb-data-records"])
+    assert records["columns"] == list(RECORD_COLUMNS)
+    assert len(records["rows"]) == len(run.records)  # every record, paged in the browser
+    assert "<script>alert(1)</script>" not in text  # only inside the packed data
+    row = dict(zip(records["columns"], records["rows"][0], strict=True))
+    assert row["seq"] == 0 and row["time_ms"] == 0.0 and row["event_type"] == "_input_event"
+    assert "<script>alert(1)</script>" in row["details"]  # shown as text by the page script
+    assert "td.textContent" in text and "innerHTML" not in text
 
 
-def test_report_of_an_event_log_caps_the_table(tmp_path: Path) -> None:
-    from flink_agents_nb.charts._report import write_report
-    from flink_agents_nb.eventlog._reader import read_event_log
+def test_report_numbers_are_formatted(tmp_path: Path) -> None:
+    assert money(0.012813149999999999) == "$0.0128"
+    assert money(0.000123456) == "$0.000123" and money(float("nan")) == "-"
+    run = run_agent([{"key": "k", "value": "bonjour tout le monde"}] * 1200)
+    text, _ = _report(run, tmp_path / "r.html")
+    assert "<td>1,200</td>" in text  # runs and responses with thousands separators
+    assert re.search(r"<td>\d+\.\d{3}</td>", text)  # latency in ms, 3 decimals
+    assert not re.search(r"\d\.\d{8,}", text.split("<script")[0])  # no float noise
 
-    log = read_event_log(write_log(run_agent(), tmp_path / "e.jsonl"))
-    text = write_report(log, tmp_path / "r.html", max_rows=4).read_text(encoding="utf-8")
-    assert "showing the first 4 of 15 records" in text
+
+def test_report_of_an_event_log(tmp_path: Path) -> None:
+    log = fa.read_event_log(write_log(run_agent(), tmp_path / "e.jsonl"))
+    text, blobs = _report(log, tmp_path / "r.html")
     assert "event log: 15 records" in text
+    assert len(json.loads(blobs["fanb-data-records"])["rows"]) == 15
