@@ -17,6 +17,26 @@ from flink_agents_runtime import MetricSnapshot, RunResult
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import NotRecordedError
 
+#: Columns of :attr:`Run.actions` (the record columns that apply to actions).
+ACTION_COLUMNS = (
+    "timestamp",
+    "key",
+    "seq",
+    "input_seq",
+    "action",
+    "event_id",
+    "event_type",
+    "duration_ms",
+    "status",
+    "attempt",
+    "error",
+    "sent_event_ids",
+    "memory_writes",
+    "job",
+    "task",
+    "subtask",
+)
+
 
 def _rows(result: RunResult) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
@@ -116,9 +136,10 @@ class Run(DisplayMixin):
     # -- frames ------------------------------------------------------------------------
     @cached_property
     def outputs(self) -> pd.DataFrame:
-        """One row per output: ``key``, ``input_seq``, ``output``; dict outputs also get one
-        column per field (``output.<field>``)."""
-        outs = self.result.outputs
+        """One row per output, in input order (``input_seq``; an input's outputs in the order
+        they were sent). Dict outputs get one column per field first (``output.<field>``),
+        then ``key``, ``input_seq`` and the whole ``output``."""
+        outs = sorted(self.result.outputs, key=lambda o: -1 if o.input_seq is None else o.input_seq)
         frame = pd.DataFrame(
             {
                 "key": [o.key for o in outs],
@@ -129,7 +150,7 @@ class Run(DisplayMixin):
         if outs and all(isinstance(o.value, dict) for o in outs):
             fields = pd.json_normalize([o.value for o in outs], max_level=0)
             fields.columns = [f"output.{c}" for c in fields.columns]
-            frame = pd.concat([frame, fields], axis=1)
+            frame = pd.concat([fields, frame], axis=1)
         return frame
 
     @cached_property
@@ -146,9 +167,19 @@ class Run(DisplayMixin):
 
     @property
     def actions(self) -> pd.DataFrame:
-        """Action records only: one row per action attempt, with duration in ms."""
+        """Action records only: one row per action attempt (:data:`ACTION_COLUMNS`): the
+        event it handled, ``duration_ms``, ``status``, ``attempt``, ``error``, and what it
+        did: ``sent_event_ids`` and ``memory_writes`` (``{memory, path, value}`` dicts)."""
         frame = self.records
-        return frame[frame["record_type"] == "action"].reset_index(drop=True)
+        acts = frame[frame["record_type"] == "action"].reset_index(drop=True)
+        attrs = acts["attributes"]
+        acts = acts.assign(
+            sent_event_ids=[
+                a.get("sentEventIds", []) if isinstance(a, dict) else [] for a in attrs
+            ],
+            memory_writes=[a.get("memoryWrites", []) if isinstance(a, dict) else [] for a in attrs],
+        )
+        return acts[list(ACTION_COLUMNS)]
 
     @cached_property
     def metric_series(self) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import pytest
 
 import flink_agents_nb as fa
 from flink_agents_nb.cli._quickstart import OrderWatchAgent, sample_orders
+from flink_agents_nb.run._run import ACTION_COLUMNS
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -55,7 +56,8 @@ def test_from_pandas_errors_name_the_column() -> None:
 def test_run_frames_and_to_pandas_on_the_quickstart_agent() -> None:
     builder = fa.local().from_pandas(sample_orders(), key="customer").apply(OrderWatchAgent())
     outputs = builder.to_pandas()
-    assert list(outputs.columns[:3]) == ["key", "input_seq", "output"]
+    fields = [c for c in outputs.columns if c.startswith("output.")]
+    assert fields and list(outputs.columns) == [*fields, "key", "input_seq", "output"]
     ada = outputs[outputs["key"] == "ada"]
     assert ada["output.total"].tolist() == [35.0, 115.0, 124.9]
     assert ada["output.status"].tolist() == ["regular", "vip", "vip"]
@@ -68,11 +70,22 @@ def test_run_frames_and_to_pandas_on_the_quickstart_agent() -> None:
         "_output_event": 8,
     }
     assert str(run.events["timestamp"].dtype) == "datetime64[ns, UTC]"
-    writes = run.actions[run.actions["action"] == "score"]["attributes"].iloc[0]["memoryWrites"]
+    assert list(run.actions.columns) == list(ACTION_COLUMNS)
+    assert "upstream_event_id" not in run.actions and "prompt_tokens" not in run.actions
+    writes = run.actions[run.actions["action"] == "score"]["memory_writes"].iloc[0]
     assert writes == [
         {"memory": "short_term", "path": "total", "value": 35.0},
         {"memory": "short_term", "path": "orders", "value": 1},
     ]
+
+
+def test_outputs_are_in_input_order_whatever_order_they_finished_in() -> None:
+    builder = fa.local().from_pandas(sample_orders(), key="customer").apply(OrderWatchAgent())
+    result = builder.execute().result
+    result.outputs = list(reversed(result.outputs))  # as if later inputs finished first
+    outputs = fa.Run(result).outputs
+    assert outputs["input_seq"].tolist() == sorted(outputs["input_seq"].tolist())
+    assert outputs["input_seq"].tolist()[0] == 0
 
 
 def test_run_displays_as_escaped_html_and_plain_text() -> None:
