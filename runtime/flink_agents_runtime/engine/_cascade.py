@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -178,7 +178,7 @@ class InputTask:
             status = "ignored" if policy.strategy == "ignore" else "failed"
             if tracing:
                 self._emit_action(
-                    spec.name, event, wall, duration, status, attempt, message, [], writes
+                    spec.name, event, wall, duration, status, attempt, message, (), writes
                 )
             core.action_group(spec.name).get_counter("numOfActionsFailed").inc()
             core.metrics.get_counter("numOfActionsFailed").inc()
@@ -244,7 +244,7 @@ class InputTask:
         status: str,
         attempt: int,
         error: str | None,
-        sent: list[str],
+        sent: Sequence[str],
         writes: list[tuple[str, str, Any]] | None,
     ) -> None:
         core = self.services
@@ -261,17 +261,18 @@ class InputTask:
             attempt,
             error,
             sent,
-            writes or [],
+            writes or (),
         )
         for on_action in core.on_action:
             on_action(rec)
 
 
-def _ids(sent: list[Event]) -> list[str]:
-    """The ids of ``sent`` (the one-event case without a comprehension: it is per action)."""
+def _ids(sent: list[Event]) -> tuple[str, ...]:
+    """The ids of ``sent`` as a tuple (untracked by the garbage collector once it has looked
+    at it; the one-event case without a generator: it is per action)."""
     if len(sent) == 1:
-        return [sent[0].id or ""]
-    return [e.id or "" for e in sent]
+        return (sent[0].id or "",)
+    return tuple(e.id or "" for e in sent)
 
 
 def _drive(coro: Any) -> Generator[Future[Any], None, None]:

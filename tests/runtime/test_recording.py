@@ -1,0 +1,56 @@
+"""Recording a run: every record kept, the garbage collector spared, nothing left frozen."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+import flink_agents_runtime as fr
+from flink_agents_runtime.engine import _records
+
+
+def _echo_run(n: int) -> fr.RunResult:
+    agent = fr.Agent()
+    agent.add_action(
+        "echo", [fr.InputEvent], lambda e, ctx: ctx.send_event(fr.OutputEvent(output=e.input))
+    )
+    env = fr.AgentsExecutionEnvironment.get_execution_environment()
+    return (
+        env.from_list([{"key": i % 7, "value": i} for i in range(n)])
+        .apply(agent)
+        .execute(record=True)
+    )
+
+
+def test_a_long_recorded_run_keeps_every_record_and_leaves_nothing_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_records, "FREEZE_EVERY", 300)
+    frozen: list[int] = []
+    real_freeze = gc.freeze
+
+    def counting_freeze() -> None:
+        frozen.append(gc.get_freeze_count())
+        real_freeze()
+
+    monkeypatch.setattr(gc, "freeze", counting_freeze)
+    assert gc.get_freeze_count() == 0
+    result = _echo_run(1000)
+    assert len(frozen) >= 5  # froze along the way
+    assert gc.get_freeze_count() == 0  # and gave everything back at the end
+    assert len(result.events or []) == 2000 and len(result.actions or []) == 1000
+    action = (result.actions or [])[0]
+    event_ids = {r.event.id for r in result.events or []}
+    assert isinstance(action.sent_event_ids, tuple) and set(action.sent_event_ids) <= event_ids
+    assert action.memory_writes == ()
+
+
+def test_a_process_that_froze_objects_itself_is_left_alone() -> None:
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        _echo_run(200)
+        assert gc.get_freeze_count() == before  # not unfrozen behind the user's back
+    finally:
+        gc.unfreeze()
