@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ from flink_agents_nb.run._run import Run
 from flink_agents_runtime import (
     OPTIONS,
     AgentConfiguration,
+    ConfigError,
     InputError,
     LocalAgentBuilder,
     LocalExecutionEnvironment,
@@ -199,5 +201,27 @@ def local(config_file: str | os.PathLike[str] | None = None, **config: Any) -> N
     explicit = dict(config.pop("config", None) or {})
     by_squashed = {_squash(o.key): o.key for o in OPTIONS if not o.is_pattern}
     for name, value in config.items():
-        explicit[by_squashed.get(_squash(name), name)] = value
+        key = by_squashed.get(_squash(name))
+        if key is None:
+            raise _unknown_keyword(name)
+        explicit[key] = value
     return NotebookEnvironment(AgentConfiguration.resolve(config_file, overrides=explicit))
+
+
+def keyword_name(key: str) -> str:
+    """An option key as a Python keyword: ``max-retries`` -> ``max_retries``,
+    ``baseLogDir`` -> ``base_log_dir``, ``event-log.level`` -> ``event_log_level``."""
+    return re.sub(r"[-.]", "_", re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key)).lower()
+
+
+def _unknown_keyword(name: str) -> ConfigError:
+    """The error for ``local(name=...)`` naming no option, with the closest option spelled
+    as a keyword, the way the user wrote it (``max_retrys=`` -> ``max_retries=``)."""
+    spelled = {keyword_name(o.key): o.key for o in OPTIONS if not o.is_pattern}
+    close = difflib.get_close_matches(name, list(spelled), n=1, cutoff=0.6)
+    hint = (
+        f"; did you mean {close[0]}= (option {spelled[close[0]]!r})?"
+        if close
+        else "; see conf/config.yaml for all keys, or pass config={'exact-key': value}"
+    )
+    return ConfigError(f"unknown option {name}= in local(){hint}", key=name, source="code")

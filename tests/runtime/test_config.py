@@ -138,8 +138,15 @@ def test_local_keyword_names_map_to_keys() -> None:
         "/tmp/x",
         False,
     )
-    with pytest.raises(fa.ConfigError, match="unknown config key 'no_such_thing'"):
+    with pytest.raises(fa.ConfigError, match="unknown option no_such_thing= in local"):
         fa.local(no_such_thing=1)
+
+
+def test_a_keyword_typo_is_suggested_in_the_spelling_typed() -> None:
+    with pytest.raises(fa.ConfigError, match=r"max_retrys=.*did you mean max_retries= "):
+        fa.local(max_retrys=3)
+    with pytest.raises(fa.ConfigError, match=r"did you mean base_log_dir= \(option 'baseLogDir'"):
+        fa.local(base_log_dri="logs")
 
 
 def test_conf_config_yaml_documents_every_option_with_its_default() -> None:

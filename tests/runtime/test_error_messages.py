@@ -86,3 +86,50 @@ def test_a_resource_name_far_from_any_declared_one_lists_the_declared_names() ->
         "no resource named 'weather_api'; declared: "
         "{'chat_model_connection': ['llm'], 'chat_model': ['triage']}"
     )
+
+
+def test_a_forgotten_staticmethod_is_named_as_the_likely_cause() -> None:
+    class Forgetful(fa.Agent):
+        @fa.action(fa.InputEvent)
+        def answer(event, ctx):  # type: ignore[no-untyped-def]
+            ctx.send_event(fa.OutputEvent(event.input))
+
+    with pytest.raises(fa.FlinkAgentsError) as info:
+        fa.local().from_list([{"key": "k", "value": 1}]).apply(Forgetful()).execute()
+    text = str(info.value)
+    assert "must take (event, ctx), but its signature is (ctx)" in text
+    assert "add @staticmethod under @action" in text and "def answer(self, event, ctx)" in text
+
+
+def test_a_prompt_alone_is_matched_by_default_script_rules() -> None:
+    class PromptOnly(fa.Agent):
+        @fa.chat_model_connection
+        @staticmethod
+        def llm() -> fa.ResourceDescriptor:
+            rules = [fa.ScriptRule(r"ticket: (\w+)", reply="priority for {1}: P2")]
+            return fa.ResourceDescriptor(fa.ScriptedChatModelConnection, rules=rules)
+
+        @fa.prompt
+        @staticmethod
+        def classify() -> fa.Prompt:
+            return fa.Prompt.from_text("Classify ticket: {ticket}")
+
+        @fa.chat_model_setup
+        @staticmethod
+        def model() -> fa.ResourceDescriptor:
+            return fa.ResourceDescriptor(
+                fa.ChatModelSetup, connection="llm", model="m", prompt="classify"
+            )
+
+        @fa.action(fa.InputEvent)
+        @staticmethod
+        def ask(event: Any, ctx: Any) -> None:
+            ctx.send_event(fa.ChatRequestEvent("model", [], {"ticket": event.input}))
+
+        @fa.action(fa.ChatResponseEvent)
+        @staticmethod
+        def answer(event: Any, ctx: Any) -> None:
+            ctx.send_event(fa.OutputEvent(event.response.content))
+
+    run = fa.local().from_list([{"key": "k", "value": "printer"}]).apply(PromptOnly()).execute()
+    assert run.to_list() == [{"k": "priority for printer: P2"}]

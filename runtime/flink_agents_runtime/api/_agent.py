@@ -107,9 +107,21 @@ def _check_signature(name: str, func: Callable[..., Any]) -> None:
     ]
     has_varargs = any(p.kind is p.VAR_POSITIONAL for p in params)
     if len(positional) != 2 and not (has_varargs and len(positional) <= 2):
+        hint = ""
+        if len(positional) == 1 and inspect.ismethod(func):
+            hint = (
+                "; it is a method bound to the agent (self took the first argument): add "
+                "@staticmethod under @action, or write it as def "
+                f"{getattr(func, '__name__', name)}(self, event, ctx)"
+            )
+        elif len(positional) == 1:
+            hint = (
+                "; if it is defined in a class as def f(event, ctx), add @staticmethod "
+                "under @action"
+            )
         raise AgentDefinitionError(
             f"action {name!r} must take (event, ctx), but its signature is "
-            f"{inspect.signature(func)}"
+            f"{inspect.signature(func)}{hint}"
         )
 
 

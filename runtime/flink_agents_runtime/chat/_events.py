@@ -62,12 +62,16 @@ class ChatRequestEvent(Event):
 class ChatResponseEvent(Event):
     """The model's final answer to a :class:`ChatRequestEvent` (after any tool calls).
 
-    Attributes (in ``attributes``): ``request_id``, ``response`` (message dict),
-    ``retry_count``, ``total_retry_wait_sec``, ``model``, ``chat_model`` (setup name),
-    ``promptTokens``, ``completionTokens``, ``gen_ai.usage.input_tokens``,
-    ``gen_ai.usage.output_tokens`` (sums over the request's model calls), ``turns``
-    (model calls), ``call_usage`` (the last call's own counts), ``requested_by``
-    (the action that sent the request).
+    Read the answer as ``event.response`` (a :class:`ChatMessage`: ``.content``,
+    ``.tool_calls``, ``.extra_args``); token counts as ``event.prompt_tokens`` /
+    ``event.completion_tokens``.
+
+    Attributes (in ``attributes``, JSON for logs): ``request_id``, ``response`` (the
+    ChatMessage as a dict), ``retry_count``, ``total_retry_wait_sec``, ``model``,
+    ``chat_model`` (setup name), ``promptTokens``, ``completionTokens``,
+    ``gen_ai.usage.input_tokens``, ``gen_ai.usage.output_tokens`` (sums over the request's
+    model calls), ``turns`` (model calls), ``call_usage`` (the last call's own counts),
+    ``requested_by`` (the action that sent the request).
     """
 
     EVENT_TYPE: ClassVar[str] = "_chat_response_event"

@@ -1,13 +1,16 @@
 """The scripted chat model: offline and deterministic, for tutorials and tests.
 
 Rules are tried in order against the last message; the first that matches answers. A rule
-looks at the last message only if its role matches the rule's ``role`` (``"user"`` by
-default; ``"tool"`` to answer after a tool result; ``"any"``). ``match`` is a regex (searched
-in the content), a predicate ``f(messages) -> bool``, or ``None`` (always). ``reply`` is a
-template (``{0}`` the whole match, ``{1}``... groups, ``{name}`` named groups, ``{content}``
-the last message) or ``f(messages, match) -> str``; ``tool_calls`` is a list of
-``{"name", "arguments"}`` (string argument values are templates too) or
-``f(messages, match) -> list``.
+looks at the last message only if its role matches the rule's ``role``: ``"user"`` (the
+default) also matches a system message, so a request made of a prompt alone (a setup's
+prompt becomes system messages, filled from ``prompt_args``) is matched like a user's;
+``"tool"`` answers after a tool result; ``"system"`` only a system message; ``"any"``.
+``match`` is a regex (searched in the content), a predicate ``f(messages) -> bool``, or
+``None`` (always). ``reply`` is a template (``{0}`` the whole match, ``{1}``... groups,
+``{name}`` named groups, ``{content}`` the last message; ``{{`` and ``}}`` are literal
+braces, other brace text such as JSON stays as written) or ``f(messages, match) -> str``;
+``tool_calls`` is a list of ``{"name", "arguments"}`` (string argument values are templates
+too) or ``f(messages, match) -> list``.
 
 Token counts (the documented tokenizer rule): ``count_tokens(text)`` is the number of
 words (runs of letters, digits, underscore) plus the number of other non-space characters.
@@ -92,7 +95,8 @@ class ScriptRule:
     def try_match(self, messages: list[ChatMessage]) -> tuple[bool, Any]:
         """``(matched, match object or predicate result)``."""
         last = messages[-1] if messages else ChatMessage(MessageRole.USER, "")
-        if self.role != "any" and last.role.value != self.role:
+        role = last.role.value
+        if self.role not in ("any", role) and not (self.role == "user" and role == "system"):
             return False, None
         if self.match is None:
             return True, None
