@@ -1,0 +1,73 @@
+"""Every Python block of the README runs as written, in order, in one namespace.
+
+A block whose first line is ``# needs: <what>`` needs something the fast suite does not
+start: ``# needs: Java ...`` blocks run in the Flink-marked test (a MiniCluster job); blocks
+needing a running cluster are compiled only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def python_blocks() -> list[tuple[int, str]]:
+    """``(line, code)`` of each fenced Python block of the README, in order."""
+    text = README.read_text(encoding="utf-8")
+    blocks = []
+    for m in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+        blocks.append((text.count("\n", 0, m.start()) + 2, m.group(1)))
+    return blocks
+
+
+def needs(code: str) -> str | None:
+    first = code.lstrip().splitlines()[0] if code.strip() else ""
+    return first[len("# needs:") :].strip() if first.startswith("# needs:") else None
+
+
+def _run_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, java: bool) -> dict[str, Any]:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {"__name__": "readme"}
+    ran = 0
+    for line, code in python_blocks():
+        compiled = compile(code, f"README.md:{line}", "exec")
+        need = needs(code)
+        if need is not None and not (java and need.startswith("Java")):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. an unpriced model's cost warning
+            exec(compiled, namespace)
+        ran += 1
+    namespace["__ran__"] = ran
+    return namespace
+
+
+def test_readme_python_blocks_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    assert len(python_blocks()) >= 6
+    ns = _run_blocks(tmp_path, monkeypatch, java=False)
+    assert ns["__ran__"] >= 5
+    assert len(ns["run"].outputs) == 3 and (tmp_path / "run.html").is_file()
+    answers = ns["chat_run"].outputs["output.answer"].tolist()
+    assert answers[0].startswith("{status}: ") and "shipped" in answers[0]
+    assert answers[1] == "Thanks, a person will look into it."
+    d = ns["fa"].diff(ns["run"], ns["run_b"])
+    assert "vip changed on 1 of 3 inputs: False -> True x 1" in d.summary()
+    assert ns["st"].position >= 0 and os.path.isdir(tmp_path / "logs")
+
+
+@pytest.mark.flink
+def test_readme_promote_block_runs_on_the_minicluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_env: None
+) -> None:
+    ns = _run_blocks(tmp_path, monkeypatch, java=True)
+    assert (tmp_path / "my-job" / "job.py").is_file()
+    assert ns["promoted"].parity is not None
