@@ -27,7 +27,9 @@ from flink_agents_nb.charts._waterfall import (
 )
 
 #: Panel -> (row, col) in the subplot grid.
-PANELS = {"throughput": (1, 1), "latency": (1, 2), "tokens": (2, 1), "cost": (2, 2), "wf": (3, 1)}
+PANELS = {"throughput": (1, 1), "latency": (2, 1), "cost": (3, 1), "tokens": (3, 2), "wf": (4, 1)}
+#: The legend of each panel (plotly's ``legend``, ``legend2``, ...); the cost panel has none.
+LEGENDS = {"throughput": "legend", "latency": "legend2", "tokens": "legend3", "wf": "legend5"}
 _AXES = {
     "throughput": ("seconds since the run started", "records per second"),
     "latency": ("action", "duration (ms)"),
@@ -50,7 +52,7 @@ def _cost_traces(table: pd.DataFrame) -> list[go.Bar]:
             text=[f"${v:,.4f}" for v in per_model.to_numpy()],
             textposition="auto",
             hovertemplate="%{x}<br>$%{y:,.6f}<extra></extra>",
-            legend="legend4",
+            showlegend=False,
         )
     ]
 
@@ -64,25 +66,28 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
         if slow is not None
         else "waterfall (no actions)"
     )
+    # Wide panels in one column, with their legends in the right margin; the two narrow
+    # ones share a row (cost left, without a legend; tokens right, legend in the margin), so
+    # no legend covers a neighbour even in a notebook's ~950 px output area.
     fig = make_subplots(
-        rows=3,
+        rows=4,
         cols=2,
-        specs=[[{}, {}], [{}, {}], [{"colspan": 2}, None]],
+        specs=[[{"colspan": 2}, None], [{"colspan": 2}, None], [{}, {}], [{"colspan": 2}, None]],
         subplot_titles=(
             f"throughput (top {TOP_LINES} series)",
             "action latency, log scale (box: min, quartiles, max)",
-            "tokens per model",
             "cost per model",
+            "tokens per model",
             wf_title,
         ),
-        horizontal_spacing=0.26,
-        vertical_spacing=0.14,
+        horizontal_spacing=0.12,
+        vertical_spacing=0.09,
     )
     parts: dict[str, list[Any]] = {
         "throughput": throughput_traces(frame, TOP_LINES, legend="legend"),
         "latency": latency_traces(frame, legend="legend2"),
-        "tokens": bar_traces(table, "model", legend="legend3") if len(table) else [],
         "cost": _cost_traces(table),
+        "tokens": bar_traces(table, "model", legend="legend3") if len(table) else [],
         "wf": waterfall_traces(frame, input_seq=slow, legend="legend5") if slow is not None else [],
     }
     for name, traces in parts.items():
@@ -92,9 +97,8 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
         x_title, y_title = _AXES[name]
         fig.update_xaxes(title_text=x_title, title_standoff=6, row=row, col=col)
         fig.update_yaxes(title_text=y_title, title_standoff=6, row=row, col=col)
-    label_waterfall(fig, parts["wf"], row=3, col=1)
-    fig.update_yaxes(type="log", dtick=1, row=1, col=2)
-    fig.update_xaxes(tickangle=0, row=1, col=2)
+    label_waterfall(fig, parts["wf"], row=4, col=1)
+    fig.update_yaxes(type="log", dtick=1, row=2, col=1)
     if not parts["cost"]:
         _note(
             fig,
@@ -105,7 +109,7 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
         _note(fig, "tokens", "no token usage recorded")
     n_ev = int((frame["record_type"] == "event").sum())
     title = f"{n_ev:,} events, {len(frame) - n_ev:,} actions. {token_title(frame, prices)}"
-    fig.update_layout(title=title, barmode="stack", height=1000, margin={"r": 190})
+    fig.update_layout(title=title, barmode="stack", height=1250, margin={"r": 200})
     _place_legends(fig)
     return fig
 
@@ -132,11 +136,10 @@ def _note(fig: go.Figure, panel: str, text: str) -> None:
 
 def _place_legends(fig: go.Figure) -> None:
     """Each panel's legend to the right of its panel, at the panel's top."""
-    for i, name in enumerate(("throughput", "latency", "tokens", "cost", "wf"), start=1):
+    for name, key in LEGENDS.items():
         row, col = PANELS[name]
         ref = fig.get_subplot(row, col)
         x_dom, y_dom = ref.xaxis.domain, ref.yaxis.domain
-        key = "legend" if i == 1 else f"legend{i}"
         fig.update_layout(
             {
                 key: {
@@ -153,4 +156,4 @@ def _place_legends(fig: go.Figure) -> None:
         )
 
 
-__all__ = ["PANELS", "build_dashboard"]
+__all__ = ["LEGENDS", "PANELS", "build_dashboard"]

@@ -42,6 +42,7 @@ def tokens(source: Any, prices: Any = None) -> go.Figure:
             "tokens per model",
             "tokens per requesting action",
         ),
+        horizontal_spacing=0.1,
     )
     for trace, col in token_traces(frame, prices):
         fig.add_trace(trace, row=1, col=col)

@@ -24,7 +24,8 @@ SHOWN_INPUTS = 50
 DIFF_STYLE = """<style>
 .fanb-diff del{background:#ffd7d5;color:#82071e;text-decoration:line-through;padding:0 2px}
 .fanb-diff ins{background:#ccffd8;color:#055d20;text-decoration:none;padding:0 2px}
-.fanb-diff .fanb-field{font-weight:600}.fanb-diff td{text-align:left}
+.fanb-diff .fanb-field{font-weight:600}
+.fanb-diff table.fanb-table td,.fanb-diff table.fanb-table th{text-align:left}
 </style>"""
 
 OUTPUT_EVENT = "_output_event"

@@ -187,7 +187,10 @@ class StepperWidget:
                 self.actions_pane,
                 self.lineage,
                 self.internals,
-                w.HBox([self.memory_pane, self.metrics_pane]),
+                w.HBox(
+                    [self.memory_pane, self.metrics_pane],
+                    layout=w.Layout(grid_gap="32px", align_items="flex-start"),
+                ),
             ]
         )
         s.on_change(self.refresh)
@@ -341,7 +344,16 @@ def render_header(view: StepView, elapsed_ms: float | None = None) -> str:
 def render_actions(view: StepView) -> str:
     """The handling actions with status and duration, cause and caused events (escaped)."""
     if view.actions:
-        acts = table(view.actions, ["action", "status", "duration_ms", "attempt", "error"])
+        rows = [
+            {
+                **a,
+                "duration_ms": f"{a['duration_ms']:,.3f}"
+                if a.get("duration_ms") is not None
+                else None,
+            }
+            for a in view.actions
+        ]
+        acts = table(rows, ["action", "status", "duration_ms", "attempt", "error"])
     else:
         acts = "<span class='fanb-muted'>no action handled this event</span>"
     cause = (
@@ -374,9 +386,17 @@ def render_memory(view: StepView, internals: bool = False) -> str:
             kept = [(p, v) for p, v in rows if not is_internal(p)]
             hidden, rows = len(rows) - len(kept), kept
         marked = [i for i, (path, _) in enumerate(rows) if path in changed]
-        body = table(rows, ["path", "value"], highlight=marked) if rows else "<i>empty</i>"
+        body = (
+            table(rows, ["path", "value"], highlight=marked)
+            if rows
+            else "<div class='fanb-muted'>empty</div>"
+        )
         note = f"<div class='fanb-muted'>{hidden} internal entries hidden</div>" if hidden else ""
-        parts.append(f"<div><b>{esc(name)} memory</b>{body}{note}</div>")
+        title = "short-term" if name == "short_term" else name
+        parts.append(
+            f"<div style='margin:0 0 10px 0'><div><b>{esc(title)} memory</b></div>"
+            f"{body}{note}</div>"
+        )
     shown = [c for c in view.changes if internals or not is_internal(c.path)]
     if shown:
         changes = "; ".join(
@@ -397,4 +417,4 @@ def render_metrics(view: StepView) -> str:
         else (k, f"{v:,}" if isinstance(v, int) else v)
         for k, v in view.metrics.items()
     ]
-    return f"<div><b>metrics so far</b>{table(rows, ['metric', 'value'])}</div>"
+    return f"<div><div><b>metrics so far</b></div>{table(rows, ['metric', 'value'])}</div>"

@@ -1,10 +1,18 @@
-"""Smoke test in real JupyterLab + headless Chromium: run a notebook, move the stepper, see a
-plotly chart render. Needs Debian's chromium (``.ci/setup`` installs it)."""
+"""Every notebook view in a real JupyterLab with headless Chromium, checked as a person sees it.
+
+One JupyterLab session runs one notebook: a triage run (scripted model and a tool), the
+stepper moved from code and then by clicks, the dashboard, the token chart, the inspector, a
+field-level diff and the HTML report (opened as a file). Each view is screenshotted to
+``$FA_ARTIFACTS`` (default ``tmp/artifacts`` in the repository, not committed) and the test
+asserts on visible text: headers, axis titles, highlighted changes, and no console errors.
+Needs Debian's chromium (``.ci/setup`` installs it).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -13,32 +21,64 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.helpers.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
-#: Where a failing run leaves a screenshot.
-SHOT = Path(os.environ.get("FA_BROWSER_SHOT", "/tmp/flink-agents-nb-browser-failure.png"))
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("FA_ARTIFACTS", ROOT / "tmp" / "artifacts"))
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
 ]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
+# Each cell's output gets a marker class via a "VIEW <name>" line printed before the view.
 CELLS = [
+    "import sys, warnings\n"
+    f"sys.path.insert(0, {str(ROOT)!r})\n"
+    "warnings.simplefilter('ignore')\n"
     "import plotly.io as pio\n"
     "import flink_agents_nb as fa\n"
-    "pio.renderers.default = 'plotly_mimetype'",
-    "agent = fa.Agent()\n"
-    "agent.add_action(\n"
-    "    'echo', [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent(e.input))\n"
-    ")\n"
-    "inputs = [{'key': k, 'value': k * 2} for k in range(3)]\n"
-    "run = fa.local().from_list(inputs).apply(agent).execute()",
-    "stepper = run.step()\nstepper",
-    "run.plot.throughput()",
+    "from tests.helpers.triage_agent import Triage\n"
+    "pio.renderers.default = 'plotly_mimetype'\n"
+    "texts = ['where is order 7', 'hello <b>there</b>', 'order 13 please', 'thanks']\n"
+    "inputs = [{'key': f't{i % 6}', 'value': texts[i % 4]} for i in range(24)]\n"
+    "run = fa.local().from_list(inputs).apply(Triage()).execute()",
+    # the stepper, moved from code before it is displayed
+    "st = run.step()\n"
+    "st.add_breakpoint(event_type='_chat_response_event')\n"
+    "st.run_to()\n"
+    "print(f'EXPECT event {st.position + 1} / {st.total}')\n"
+    "st",
+    # moved again from code after display
+    "st.next(2)\nprint(f'MOVED event {st.position + 1} / {st.total}')",
+    "run.plot.dashboard(prices={'triage-v1': (0.15, 0.6)})",
+    "run.plot.tokens()",
+    "fa.inspect(run)",
+    # a field-level diff: a 'prompt change' moves some priorities
+    "def triage(rule):\n"
+    "    agent = fa.Agent()\n"
+    "    agent.add_action('classify', [fa.InputEvent], lambda e, ctx: ctx.send_event(\n"
+    "        fa.OutputEvent({'ticket': e.input, 'priority': rule(e.input), 'team': 'ops'})))\n"
+    "    return fa.local().from_list([{'key': f't{n}', 'value': n} for n in range(40)])"
+    ".apply(agent).execute()\n"
+    "before = triage(lambda n: 'P1' if n % 10 == 0 else 'P3')\n"
+    "after = triage(lambda n: 'P2' if n % 7 == 0 else ('P1' if n % 10 == 0 else 'P3'))\n"
+    "fa.diff(before, after)",
+    "run.report('report.html')",
 ]
 
 
@@ -67,12 +107,17 @@ def _notebook(path: Path) -> None:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[str]:
     """JupyterLab serving ``tmp_path`` on 127.0.0.1; yields the notebook's URL."""
-    _notebook(tmp_path / "smoke.ipynb")
+    _notebook(tmp_path / "views.ipynb")
     port, token = free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).with_name("jupyter")
+    settings = tmp_path.parent / f"{tmp_path.name}-settings"
+    news = settings / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True, exist_ok=True)  # no "get notified about Jupyter news?" toast
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(tmp_path.parent / f"{tmp_path.name}-rt"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "PLOTLY_RENDERER": "plotly_mimetype",
     }
     log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 - closed below
@@ -108,7 +153,7 @@ def lab(tmp_path: Path) -> Iterator[str]:
                         f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-2000:]}"
                     ) from None
                 time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/lab/tree/smoke.ipynb?token={token}"
+        yield f"http://127.0.0.1:{port}/lab/tree/views.ipynb?token={token}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -119,23 +164,37 @@ def lab(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_stepper_moves_and_chart_renders_in_jupyterlab(lab: str) -> None:
+def _output(page: Any, cell: int) -> Any:
+    """The output area of code cell ``cell`` (0-based)."""
+    return page.locator(".jp-Notebook .jp-CodeCell").nth(cell).locator(".jp-Cell-outputArea")
+
+
+def _shot(locator: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    locator.scroll_into_view_if_needed()
+    locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _axis_titles(plot: Any) -> list[str]:
+    return [
+        t.strip()
+        for t in plot.locator(
+            ".g-xtitle, .g-ytitle, [class*='g-x'][class$='title'], [class*='g-y'][class$='title']"
+        ).all_inner_texts()
+        if t.strip()
+    ]
+
+
+def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
+    errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1700})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
         try:
             page.goto(lab)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
@@ -150,18 +209,90 @@ def test_stepper_moves_and_chart_renders_in_jupyterlab(lab: str) -> None:
             )
             page.click("li.lm-MenuBar-item:has-text('Run')")
             page.click("li.lm-Menu-item:has-text('Run All Cells')")
-            header = page.locator(".widget-html:has-text('event 1 / 6')").first
-            header.wait_for(timeout=60_000)
-            before = header.inner_text()
-            page.locator("button:has-text('next ▶')").first.click()
-            moved = page.locator(".widget-html:has-text('event 2 / 6')").first
-            moved.wait_for(timeout=20_000)
-            after = moved.inner_text()
-            assert before != after and "_output_event" in after
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-            assert page.locator(".js-plotly-plot .scatterlayer .trace").count() >= 1
+
+            # -- the stepper: where code left it, then moved from code and by clicks -------
+            expect = _output(page, 1).locator("text=/EXPECT event \\d+ \\/ \\d+/")
+            expect.wait_for(timeout=90_000)
+            pos, total = map(int, re.findall(r"\d+", expect.inner_text())[:2])
+            stepper = _output(page, 1)
+            moved = _output(page, 2).locator("text=/MOVED event/")
+            moved.wait_for(timeout=60_000)
+            header = stepper.locator(f".widget-html:has-text('event {pos + 2} / {total}')")
+            header.first.wait_for(timeout=20_000)  # the display follows next(2) from code
+            assert "stopped at" not in stepper.inner_text()  # a move clears it
+            _shot(stepper, "stepper-after-code")
+            stepper.locator("button:has-text('run to ▶▶')").click()
+            stepper.locator("text=stopped at event_type == '_chat_response_event'").wait_for(
+                timeout=20_000
+            )
+            assert "breakpoints: event_type == '_chat_response_event'" in stepper.inner_text()
+            stepper.locator("button:has-text('◀ prev')").click()
+            page.wait_for_timeout(500)
+            text = stepper.inner_text()
+            assert "stopped at" not in text
+            assert re.search(r"at \+\d[\d,]*\.\d{3} m?s", text)  # ms since the run started
+            assert "_chat." not in text  # internal memory hidden
+            box = stepper.locator("input[placeholder='key, or #N for input N']")
+            box.fill("#5")
+            box.press("Enter")
+            stepper.locator("text=/input #5 at/").first.wait_for(timeout=20_000)
+            _shot(stepper, "stepper-after-clicks")
+
+            # -- dashboard and token chart: axis titles with units --------------------------
+            dash = _output(page, 3).locator(".js-plotly-plot").first
+            dash.locator(".main-svg").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(500)
+            dash_text = dash.inner_text()
+            for title in (
+                "seconds since the run started",
+                "records per second",
+                "duration (ms)",
+                "cost (USD)",
+                "ms since the input arrived",
+                "waterfall of the slowest input: input #",
+            ):
+                assert title in dash_text, title
+            assert "· ·" not in dash_text and "(260)" not in dash_text
+            _shot(dash, "dashboard")
+            tokens = _output(page, 4).locator(".js-plotly-plot").first
+            tokens.locator(".main-svg").first.wait_for(timeout=60_000)
+            assert "tokens per requesting action" in tokens.inner_text()
+            assert "action that asked" in tokens.inner_text()
+            _shot(tokens, "token-chart")
+
+            # -- inspector ----------------------------------------------------------------------
+            inspector = _output(page, 5)
+            inspector.locator("table").first.wait_for(timeout=60_000)
+            _shot(inspector, "inspector")
+
+            # -- field-level diff --------------------------------------------------------------
+            diff = _output(page, 6)
+            diff.locator("text=/priority changed on \\d+ of 40 inputs/").first.wait_for(
+                timeout=60_000
+            )
+            _shot(diff, "diff")
+            assert diff.locator("del").first.text_content() in ("P1", "P3")
+            assert diff.locator("ins").first.text_content() == "P2"
+
+            # -- the report, opened as a file -----------------------------------------------
+            _output(page, 7).locator("text=report.html").first.wait_for(timeout=90_000)
+            report = browser.new_page(viewport={"width": 1400, "height": 1000})
+            report.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            report.on("pageerror", lambda e: errors.append(str(e)))
+            report.goto((tmp_path / "report.html").as_uri())
+            report.locator("#fanb-dashboard .main-svg").first.wait_for(timeout=60_000)
+            report.locator("#fanb-records tbody tr").first.wait_for(timeout=30_000)
+            assert re.search(
+                r"of \d+ \([\d,]+ of [\d,]+ records\)", report.inner_text("#fanb-pages")
+            )
+            assert "seconds since the run started" in report.inner_text("#fanb-dashboard")
+            report.fill("#fanb-filter", "lookup_order")
+            assert report.locator("#fanb-records tbody tr").count() >= 1
+            report.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+            assert not errors, errors
         except Exception:
-            page.screenshot(path=str(SHOT))
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
             raise
         finally:
             browser.close()

@@ -135,8 +135,8 @@ def test_dashboard_panels_have_axis_titles_legends_and_cost(run: fa.Run) -> None
     kinds = {(t.type, t.xaxis) for t in fig.data}
     assert ("scatter", "x") in kinds  # throughput
     assert ("box", "x2") in kinds  # latency
-    assert ("bar", "x3") in kinds  # tokens per model
-    assert ("bar", "x4") in kinds  # cost per model
+    assert ("bar", "x3") in kinds  # cost per model
+    assert ("bar", "x4") in kinds  # tokens per model
     assert ("bar", "x5") in kinds  # waterfall
     assert "180 events, 120 actions" in fig.layout.title.text
     layout = fig.layout
@@ -146,12 +146,15 @@ def test_dashboard_panels_have_axis_titles_legends_and_cost(run: fa.Run) -> None
     }
     assert titles[""] == ("seconds since the run started", "records per second")
     assert titles["2"] == ("action", "duration (ms)")
-    assert titles["4"] == ("model", "cost (USD)")
+    assert titles["3"] == ("model", "cost (USD)")
+    assert titles["4"] == ("model", "tokens")
     assert titles["5"][0] == "ms since the input arrived"
     assert all(x and y for x, y in titles.values())  # every axis titled
     legends = {t.legend or "legend" for t in fig.data if t.showlegend is not False}
-    assert legends == {"legend", "legend2", "legend3", "legend4", "legend5"}  # one per panel
-    (cost,) = [t for t in fig.data if t.xaxis == "x4"]
+    assert legends == {"legend", "legend2", "legend3", "legend5"}  # per panel (cost: none)
+    for name in ("legend", "legend2", "legend3", "legend5"):
+        assert layout[name].x > 0.88  # in the right margin, over no other panel
+    (cost,) = [t for t in fig.data if t.xaxis == "x3"]
     assert list(cost.x) == ["big"]
     assert cost.y[0] == pytest.approx(20 * (31 * 1000 + 3 * 2000) / 1e6)
     wf_title = next(a.text for a in layout.annotations if a.text.startswith("waterfall"))
