@@ -14,197 +14,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 
-from flink_agents_nb._html import esc
+from flink_agents_nb.charts._board import build_dashboard
+from flink_agents_nb.charts._series import (
+    MAX_BUCKETS,
+    TOP_LINES,
+    latency,
+    latency_stats,
+    latency_traces,
+    throughput,
+    throughput_traces,
+)
 from flink_agents_nb.charts._tokens import token_table, token_traces, tokens
 from flink_agents_nb.charts._waterfall import slowest_input, waterfall, waterfall_traces
-from flink_agents_nb.run._source import elapsed_s, record_frame_of
-
-#: Time buckets per throughput chart (at most).
-MAX_BUCKETS = 120
-_NICE_S = (
-    0.001,
-    0.002,
-    0.005,
-    0.01,
-    0.02,
-    0.05,
-    0.1,
-    0.2,
-    0.5,
-    1,
-    2,
-    5,
-    10,
-    30,
-    60,
-    300,
-    600,
-    1800,
-    3600,
-)
-
-
-def _bucket_s(span_s: float) -> float:
-    for b in _NICE_S:
-        if span_s / b <= MAX_BUCKETS:
-            return b
-    return _NICE_S[-1] * max(1, int(span_s / (_NICE_S[-1] * MAX_BUCKETS)) + 1)
-
-
-# -- throughput ------------------------------------------------------------------------
-#: Lines a throughput chart shows by default: the busiest series, the rest summed as "other".
-TOP_LINES = 6
-
-
-def throughput_traces(
-    frame: pd.DataFrame, top: int | None = None, **trace: Any
-) -> list[go.Scatter]:
-    """One line per event type (``event: T``) and per action (``action: A``): records per
-    second in each time bucket. With ``top``, only the ``top`` busiest series get a line and
-    the others are summed into one ``other (N series)`` line."""
-    t = elapsed_s(frame)
-    is_event = frame["record_type"].to_numpy() == "event"
-    label = np.where(is_event, frame["event_type"].to_numpy(), frame["action"].to_numpy())
-    codes, names = pd.factorize(pd.Series(label, dtype=object))
-    ok = ~np.isnan(t) & (codes >= 0)
-    if not ok.any():
-        return []
-    span = float(np.nanmax(t)) if len(t) else 0.0
-    b = _bucket_s(span)
-    nb = int(span // b) + 1
-    bucket = (t[ok] // b).astype(np.int64)
-    counts = np.bincount(codes[ok] * nb + bucket, minlength=len(names) * nb).reshape(-1, nb)
-    kinds = pd.Series(is_event[ok]).groupby(codes[ok]).first()
-    x = np.arange(nb) * b
-    width = np.full(nb, b)
-    width[-1] = max(span - (nb - 1) * b, b / 10)  # the last bucket is partly covered
-    series: list[tuple[str, np.ndarray]] = []
-    for code, name in enumerate(names):
-        kind = "event" if kinds.get(code, True) else "action"
-        series.append((f"{kind}: {esc(name)}", counts[code]))
-    if top is not None and len(series) > top + 1:
-        order = np.argsort([-int(c.sum()) for _, c in series], kind="stable")
-        kept = sorted(order[:top])
-        rest = [series[i][1] for i in order[top:]]
-        series = [series[i] for i in kept]
-        series.append((f"other ({len(rest)} series)", np.sum(rest, axis=0)))
-    traces = []
-    for label_text, count in series:
-        traces.append(
-            go.Scatter(
-                x=x,
-                y=count / width,
-                mode="lines",
-                name=label_text,
-                hovertemplate=f"{label_text}<br>t=%{{x:.3f}} s<br>%{{y:,.1f}} records/s"
-                "<extra></extra>",
-                **trace,
-            )
-        )
-    return traces
-
-
-def throughput(source: Any, top: int | None = TOP_LINES) -> go.Figure:
-    """Events and actions per second over time: a line per event type and action, the
-    ``top`` busiest only (the rest as one "other" line; ``top=None``: every one)."""
-    fig = go.Figure(throughput_traces(record_frame_of(source), top))
-    fig.update_layout(
-        title="Throughput",
-        xaxis_title="seconds since the run started",
-        yaxis_title="records per second",
-        legend_title_text="event type / action",
-    )
-    return fig
-
-
-# -- latency ---------------------------------------------------------------------------
-def latency_stats(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per action: ``count``, ``mean``, ``min``, ``p25``, ``p50``, ``p75``, ``p95``, ``p99``,
-    ``max`` of ``duration_ms`` (all attempts)."""
-    acts = frame.loc[frame["record_type"] == "action", ["action", "duration_ms"]].dropna()
-    qs = [0.25, 0.5, 0.75, 0.95, 0.99]
-    if acts.empty:
-        return pd.DataFrame(
-            columns=["count", "mean", "min", "p25", "p50", "p75", "p95", "p99", "max"]
-        )
-    g = acts.groupby("action", sort=True)["duration_ms"]
-    q = g.quantile(qs).unstack()
-    q.columns = ["p25", "p50", "p75", "p95", "p99"]
-    out = pd.concat(
-        [
-            g.count().rename("count"),
-            g.mean().rename("mean"),
-            g.min().rename("min"),
-            q,
-            g.max().rename("max"),
-        ],
-        axis=1,
-    )
-    return out
-
-
-def latency_traces(frame: pd.DataFrame, **trace: Any) -> list[Any]:
-    """A box per action from precomputed quartiles, plus p95/p99 markers; the hover shows
-    p50/p95/p99 and the count."""
-    stats = latency_stats(frame)
-    names = [esc(a) for a in stats.index]
-    hover = [
-        f"{n}<br>n={int(r['count'])}<br>p50={r['p50']:.3f} ms<br>p95={r['p95']:.3f} ms"
-        f"<br>p99={r['p99']:.3f} ms<br>max={r['max']:.3f} ms"
-        for n, (_, r) in zip(names, stats.iterrows(), strict=True)
-    ]
-    box = go.Box(
-        x=names,
-        q1=stats["p25"],
-        median=stats["p50"],
-        q3=stats["p75"],
-        lowerfence=stats["min"],
-        upperfence=stats["max"],
-        mean=stats["mean"],
-        name="duration",
-        boxpoints=False,
-        showlegend=False,
-        hoverinfo="skip",
-        **trace,
-    )
-    p95 = go.Scatter(
-        x=names,
-        y=stats["p95"],
-        mode="markers",
-        name="p95",
-        marker_symbol="diamond",
-        text=hover,
-        hovertemplate="%{text}<extra>p95</extra>",
-        **trace,
-    )
-    p99 = go.Scatter(
-        x=names,
-        y=stats["p99"],
-        mode="markers",
-        name="p99",
-        marker_symbol="x",
-        text=hover,
-        hovertemplate="%{text}<extra>p99</extra>",
-        **trace,
-    )
-    return [box, p95, p99]
-
-
-def latency(source: Any) -> go.Figure:
-    """Action latency per action: box (min, quartiles, max) with p95/p99 markers, in ms."""
-    fig = go.Figure(latency_traces(record_frame_of(source)))
-    fig.update_layout(
-        title="Action latency (box: min, quartiles, max)",
-        xaxis_title="action",
-        yaxis_title="duration (ms, log scale)",
-        yaxis_type="log",
-        yaxis_dtick=1,
-    )
-    return fig
+from flink_agents_nb.run._source import record_frame_of
 
 
 # -- dashboard -------------------------------------------------------------------------
@@ -212,8 +36,6 @@ def dashboard(source: Any, prices: Any = None) -> go.Figure:
     """Five panels, each with its axis titles (units) and its own legend: throughput (the
     busiest lines), action latency, tokens per model, cost per model, and the waterfall of
     the input whose actions took longest."""
-    from flink_agents_nb.charts._board import build_dashboard
-
     return build_dashboard(record_frame_of(source), prices)
 
 

@@ -184,7 +184,7 @@ def record_rows(frame: pd.DataFrame) -> list[list[Any]]:
         "seq": _cells(frame["seq"]),
         "time_ms": _cells(time_ms),
         "record_type": _cells(frame["record_type"]),
-        "key": [None if v is None else short(v, 60) for v in _cells(keys)]
+        "key": [None if v is None else short(v, 60, quote=False) for v in _cells(keys)]
         if keys.dtype == object
         else _cells(keys),
         "input_seq": _cells(frame["input_seq"]),

@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from flink_agents_nb.run._usage import frame_of_records, usage_rows
+from flink_agents_runtime import FlinkAgentsError
 
 USAGE_COLUMNS = (
     "model",
@@ -159,8 +160,9 @@ def _user_level() -> int:
     return level
 
 
-class UnpricedModelWarning(UserWarning):
-    """A model has token usage but no price (its cost shows as NaN)."""
+class UnpricedModelWarning(FlinkAgentsError, UserWarning):
+    """A model has token usage but no price (its cost shows as NaN). Issued with
+    :func:`warnings.warn`, never raised."""
 
 
 def _from_metrics(counts: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -206,9 +208,9 @@ def _usage_frame(source: Any) -> pd.DataFrame | None:
             return None
         if hasattr(source, "records"):
             return record_frame_of(source)
-        from flink_agents_nb.run._run import Run
+        from flink_agents_nb.run._frames import record_frame, result_rows
 
-        return Run(result).records
+        return record_frame(result_rows(result))
     return frame_of_records(source)
 
 

@@ -31,6 +31,11 @@ DIFF_STYLE = """<style>
 OUTPUT_EVENT = "_output_event"
 
 
+def _cell(value: Any) -> str:
+    """One old or new field value for the HTML view (escaped; strings as they are)."""
+    return "(missing)" if value is MISSING else esc(short(value, 80, quote=False))
+
+
 def _outputs(frame: pd.DataFrame) -> dict[Any, list[Any]]:
     ev = frame[(frame["record_type"] == "event") & (frame["event_type"] == OUTPUT_EVENT)]
     out: dict[Any, list[Any]] = {}
@@ -133,14 +138,13 @@ class RunDiff(DisplayMixin):
                 group = by_input[(r.key, r.input)]
                 cell = "<br>".join(
                     f"<span class='fanb-field'>{esc(f)}</span> "
-                    f"<del>{esc(short(va, 80)) if va is not MISSING else '(missing)'}</del> → "
-                    f"<ins>{esc(short(vb, 80)) if vb is not MISSING else '(missing)'}</ins>"
+                    f"<del>{_cell(va)}</del> → <ins>{_cell(vb)}</ins>"
                     for f, va, vb in zip(group["field"], group["a"], group["b"], strict=True)
                 )
             elif r.status == "only in a":
-                cell = f"<del>{esc(short(r.a, 120))}</del> (input only in a)"
+                cell = f"<del>{esc(short(r.a, 120, quote=False))}</del> (input only in a)"
             else:
-                cell = f"<ins>{esc(short(r.b, 120))}</ins> (input only in b)"
+                cell = f"<ins>{esc(short(r.b, 120, quote=False))}</ins> (input only in b)"
             seq = r.input_seq_a if r.status != "only in b" else r.input_seq_b
             rows.append(
                 f"<tr><td>{esc(r.key)}</td><td>{esc(r.input)}</td><td>{esc(seq)}</td>"

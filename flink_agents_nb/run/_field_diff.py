@@ -102,7 +102,7 @@ class FieldDiff:
 
 
 def _label(value: Any) -> str:
-    return short(value, 40) if value is not MISSING else "(missing)"
+    return short(value, 40, quote=False) if value is not MISSING else "(missing)"
 
 
 def field_diff(frame_a: pd.DataFrame, frame_b: pd.DataFrame, top: int = 3) -> FieldDiff:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from flink_agents_nb.run._frames import record_frame, token_usage_of
+from flink_agents_nb.run._frames import record_frame, result_rows
 from flink_agents_runtime import MetricSnapshot, RunResult
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import NotRecordedError
@@ -36,62 +36,6 @@ ACTION_COLUMNS = (
     "task",
     "subtask",
 )
-
-
-def _rows(result: RunResult) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    job = result.run_id
-    for rec in result.events or ():
-        ev = rec.event
-        prompt, completion, model = token_usage_of(ev.attributes)
-        rows.append(
-            {
-                "record_type": "event",
-                "timestamp": rec.timestamp_ns,
-                "job": job,
-                "task": rec.task,
-                "subtask": rec.subtask,
-                "key": rec.key,
-                "seq": rec.seq,
-                "input_seq": rec.input_seq,
-                "event_id": ev.id,
-                "event_type": ev.type,
-                "upstream_event_id": ev.upstream_event_id,
-                "upstream_action": ev.upstream_action_name,
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "model": model,
-                "attributes": ev.attributes,
-            }
-        )
-    for act in result.actions or ():
-        rows.append(
-            {
-                "record_type": "action",
-                "timestamp": act.timestamp_ns,
-                "job": job,
-                "task": act.task,
-                "subtask": act.subtask,
-                "key": act.key,
-                "seq": act.seq,
-                "input_seq": act.input_seq,
-                "event_id": act.event_id,
-                "event_type": act.event_type,
-                "action": act.action,
-                "duration_ms": act.duration_ns / 1e6,
-                "status": act.status,
-                "attempt": act.attempt,
-                "error": act.error,
-                "attributes": {
-                    "sentEventIds": list(act.sent_event_ids),
-                    "memoryWrites": [
-                        {"memory": m, "path": p, "value": v} for m, p, v in act.memory_writes
-                    ],
-                },
-            }
-        )
-    rows.sort(key=lambda r: r["seq"])
-    return rows
 
 
 class Run(DisplayMixin):
@@ -157,7 +101,7 @@ class Run(DisplayMixin):
     def records(self) -> pd.DataFrame:
         """Every event and action record, in order (see ``flink_agents_nb.run._frames``)."""
         self._require_recorded()
-        return record_frame(_rows(self.result))
+        return record_frame(result_rows(self.result))
 
     @property
     def events(self) -> pd.DataFrame:

@@ -33,7 +33,9 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     │                                           lose savepoint state (what is named)
     ├── PromptError            (ValueError)     chat._errors: a prompt does not format
     ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
-    └── ChatModelError         (RuntimeError)   chat._errors: a chat model call failed
+    ├── ChatModelError         (RuntimeError)   chat._errors: a chat model call failed
+    └── UnpricedModelWarning   (UserWarning)    a warning, not raised: a model has token
+                                                usage but no price (notebook run._costs)
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def write_log(run: fa.Run, path: Path) -> Path:
                     "status": rec.status,
                     "attempt": rec.attempt,
                     "error": rec.error,
-                    "sentEventIds": rec.sent_event_ids,
+                    "sentEventIds": list(rec.sent_event_ids),
                     "memoryWrites": [
                         {"memory": m, "path": p, "value": v} for m, p, v in rec.memory_writes
                     ],

@@ -247,7 +247,7 @@ def test_round_trip_preserves_every_field(tmp_path: Path) -> None:
             assert row.attributes == {
                 "attempt": rec.attempt,
                 "error": rec.error,
-                "sentEventIds": rec.sent_event_ids,
+                "sentEventIds": list(rec.sent_event_ids),
                 "memoryWrites": [
                     {"memory": m, "path": p, "value": v} for m, p, v in rec.memory_writes
                 ],

@@ -119,13 +119,26 @@ def test_chart_labels_and_hover_are_escaped(run: fa.Run) -> None:
 
 
 def test_report_escapes_records_and_chart_data(run: fa.Run, tmp_path: Path) -> None:
+    import base64
+    import gzip
+
     text = run.report(tmp_path / "evil.html").read_text(encoding="utf-8")
-    scripts = re.findall(r"<script[^>]*>(.*?)</script>", text, flags=re.S)
-    data = [s for s in scripts if "Plotly.newPlot" in s]
-    assert len(data) == 5
-    for block in data:  # chart data: escaped labels, and "<" never raw inside the JSON
-        assert_escaped(block, "report chart data")
+    packed = dict(
+        re.findall(r"<script type='application/octet-stream' id='([^']+)'>([^<]*)</script>", text)
+    )
+    assert all(re.fullmatch(r"[A-Za-z0-9+/=]*", v) for v in packed.values())  # never markup
+
+    def unpack(name: str) -> str:
+        return gzip.decompress(base64.b64decode(packed[name])).decode("utf-8")
+
+    figures = unpack("fanb-data-figures")  # chart labels escaped for plotly's HTML subset
+    assert_escaped(figures, "report chart data")
+    assert "&lt;b onmouseover=alert(2)&gt;" in figures
+    records = unpack("fanb-data-records")  # raw text, put on the page as text nodes only
+    assert "<img src=x onerror=" in records
+    (page_script,) = [
+        s for s in re.findall(r"<script>(.*?)</script>", text, flags=re.S) if "unpack" in s
+    ]
+    assert "textContent" in page_script and "innerHTML" not in page_script
     outside = re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
     assert_escaped(outside, "report html")
-    assert "&lt;img src=x onerror=" in outside and "&lt;script&gt;" in outside
-    assert any("&lt;b onmouseover=alert(2)&gt;" in block for block in data)

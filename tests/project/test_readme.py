@@ -60,7 +60,7 @@ def test_readme_python_blocks_run_as_written(
     assert answers[0].startswith("{status}: ") and "shipped" in answers[0]
     assert answers[1] == "Thanks, a person will look into it."
     d = ns["fa"].diff(ns["run"], ns["run_b"])
-    assert "vip changed on 1 of 3 inputs: False -> True x 1" in d.summary()
+    assert "vip changed on 1 of 3 inputs: false -> true x 1" in d.summary()
     assert ns["st"].position >= 0 and os.path.isdir(tmp_path / "logs")
 
 
