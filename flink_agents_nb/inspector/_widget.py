@@ -1,6 +1,10 @@
 """The inspector's ipywidgets view: a thin layer over the :class:`~flink_agents_nb.Inspector`
 model (filters, paging, selection live there); the model creates it (``.widget()``), so the
 widget knows the model through the :class:`InspectorModel` protocol.
+
+The page is a list of rows you click to select (a monospace listbox under a column header),
+the time filter reads out its whole range in ms beside the slider, and the detail pane shows
+the record's fields and its attributes as collapsible JSON (:func:`json_tree`).
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb._html import STYLE, json_block, table
-from flink_agents_runtime._display import DisplayMixin
+from flink_agents_nb._html import STYLE, esc, table
+from flink_agents_runtime._display import DisplayMixin, short
 
 #: Columns of the table (the detail pane shows the whole record).
 TABLE_COLUMNS = (
@@ -24,6 +28,70 @@ TABLE_COLUMNS = (
     "status",
     "attributes",
 )
+#: Width (characters) of each column in the clickable rows; attributes take the rest.
+WIDTHS = {
+    "seq": 6,
+    "record_type": 7,
+    "key": 10,
+    "event_type": 22,
+    "action": 18,
+    "duration_ms": 11,
+    "status": 8,
+}
+ROW_STYLE = """<style>
+.fanb-rows select{font-family:monospace;font-size:12px}
+.fanb-rows-head{font-family:monospace;font-size:12px;white-space:pre;font-weight:600;
+ padding:0 4px;overflow:hidden}
+.fanb-tree details{margin-left:14px}.fanb-tree summary{cursor:pointer}
+.fanb-tree{font-family:monospace;font-size:12px}.fanb-tree .fanb-k{color:#0550ae}
+</style>"""
+
+
+def _cell(value: Any, width: int | None) -> str:
+    if value is None or (not isinstance(value, (dict, list)) and pd.isna(value)):
+        text = ""
+    elif isinstance(value, float):
+        text = f"{value:,.3f}"
+    else:
+        text = short(value, 400, quote=not isinstance(value, str))
+    if width is None:
+        return text
+    return (text if len(text) <= width - 1 else text[: width - 2] + "…").ljust(width)
+
+
+def row_line(row: Any) -> str:
+    """One clickable row: the table columns padded to :data:`WIDTHS` (plain text; the
+    listbox shows it as text), with non-breaking spaces so the browser keeps the columns."""
+    return "".join(_cell(row[c], WIDTHS.get(c)) for c in TABLE_COLUMNS).replace(" ", "\u00a0")
+
+
+#: Column names as the header shows them (short enough for their widths).
+HEADERS = {"record_type": "record", "duration_ms": "ms"}
+
+
+def header_line() -> str:
+    """The column names, padded like :func:`row_line`."""
+    return "".join(
+        HEADERS.get(c, c).ljust(WIDTHS[c]) if c in WIDTHS else HEADERS.get(c, c)
+        for c in TABLE_COLUMNS
+    ).replace(" ", "\u00a0")
+
+
+def json_tree(value: Any, name: str = "attributes", depth: int = 0, open_depth: int = 1) -> str:
+    """``value`` as collapsible, escaped HTML: every dict and list is a ``<details>`` (open
+    down to ``open_depth``) whose summary gives its key and size; leaves show as JSON."""
+    label = f"<span class='fanb-k'>{esc(name)}</span>"
+    if isinstance(value, dict) and value:
+        inner = "".join(json_tree(v, str(k), depth + 1, open_depth) for k, v in value.items())
+        size = f"{{{len(value)} keys}}"
+    elif isinstance(value, list) and value:
+        inner = "".join(json_tree(v, f"[{i}]", depth + 1, open_depth) for i, v in enumerate(value))
+        size = f"[{len(value)} items]"
+    else:
+        return f"<div>{label}: {esc(short(value, 100_000))}</div>"
+    opened = " open" if depth < open_depth else ""
+    body = f"<details{opened}><summary>{label} {esc(size)}</summary>{inner}</details>"
+    return f"<div class='fanb-tree'>{body}</div>" if depth == 0 else body
 
 
 class InspectorModel(Protocol):
@@ -56,20 +124,13 @@ class InspectorModel(Protocol):
 
 
 def render_page(model: InspectorModel) -> str:
-    """The current page as an escaped HTML table with a header line."""
-    rows = model.page_rows()
-    records = [
-        {
-            c: (None if not isinstance(v, (dict, list)) and pd.isna(v) else v)
-            for c, v in zip(TABLE_COLUMNS, (r[c] for c in TABLE_COLUMNS), strict=True)
-        }
-        for _, r in rows.iterrows()
-    ]
-    head = (
+    """The line above the rows: how many records pass, the page, and the column header
+    (escaped)."""
+    return (
         f"<div>{model.total:,} of {len(model.frame):,} records; page {model.page + 1} / "
-        f"{model.pages}</div>"
+        f"{model.pages}; click a row for its details</div>"
+        f"<div class='fanb-rows-head'>{esc(header_line())}</div>"
     )
-    return head + table(records, TABLE_COLUMNS)
 
 
 def render_detail(model: InspectorModel) -> str:
@@ -78,8 +139,12 @@ def render_detail(model: InspectorModel) -> str:
     if rec is None:
         return "<i class='fanb-muted'>select a row</i>"
     attrs = rec.pop("attributes", None)
-    fields = [(k, v) for k, v in rec.items() if v is not None]
-    return table(fields, ["field", "value"]) + json_block(attrs, "attributes")
+    fields = [
+        (k, v.isoformat() if hasattr(v, "isoformat") else v)
+        for k, v in rec.items()
+        if v is not None
+    ]
+    return table(fields, ["field", "value"]) + json_tree(attrs)
 
 
 class InspectorWidget(DisplayMixin):
@@ -108,16 +173,22 @@ class InspectorWidget(DisplayMixin):
             max=max(model.span_s, 1e-6),
             value=(0.0, max(model.span_s, 1e-6)),
             step=max(model.span_s, 1e-6) / 200,
-            description="time (s)",
-            readout_format=".3f",
+            description="time",
+            readout=False,  # its fixed-width readout cut the numbers: see time_label
             continuous_update=False,
         )
+        self.time_label = w.HTML()
         self.search = w.Text(
             description="search", placeholder="text in attributes", continuous_update=False
         )
         self.prev_page = w.Button(description="◀ page", layout=w.Layout(width="auto"))
         self.next_page = w.Button(description="page ▶", layout=w.Layout(width="auto"))
-        self.row_choice = w.Dropdown(description="row", options=[])
+        self.row_choice = w.Select(
+            options=[],
+            rows=min(25, max(getattr(model, "page_size", 25), 1)),
+            layout=w.Layout(width="100%"),
+        )
+        self.row_choice.add_class("fanb-rows")
         self.open_stepper = w.Button(description="open stepper here", layout=w.Layout(width="auto"))
         self.table = w.HTML()
         self.detail = w.HTML()
@@ -136,11 +207,12 @@ class InspectorWidget(DisplayMixin):
         self.open_stepper.on_click(lambda _b: self.open_stepper_at_selection())
         self.box = w.VBox(
             [
-                w.HTML(STYLE),
+                w.HTML(STYLE + ROW_STYLE),
                 w.HBox([self.type_filter, self.key_filter, self.action_filter]),
-                w.HBox([self.time_filter, self.search]),
-                w.HBox([self.prev_page, self.next_page, self.row_choice, self.open_stepper]),
+                w.HBox([self.time_filter, self.time_label, self.search]),
+                w.HBox([self.prev_page, self.next_page, self.open_stepper]),
                 self.table,
+                self.row_choice,
                 self.detail,
                 self.stepper_area,
             ]
@@ -175,14 +247,7 @@ class InspectorWidget(DisplayMixin):
         rows = m.page_rows()
         self._syncing = True
         try:
-            self.row_choice.options = [
-                (
-                    f"#{int(r['seq']) if pd.notna(r['seq']) else i} {r['record_type']} "
-                    f"{r['event_type'] if r['record_type'] == 'event' else r['action']}",
-                    i,
-                )
-                for i, r in rows.iterrows()
-            ]
+            self.row_choice.options = [(row_line(r), i) for i, r in rows.iterrows()]
             if m.selected not in rows.index:
                 m.select(int(rows.index[0]) if len(rows) else None)
             self.row_choice.value = m.selected
@@ -190,6 +255,11 @@ class InspectorWidget(DisplayMixin):
             self._syncing = False
         self.table.value = render_page(m)
         self.detail.value = render_detail(m)
+        lo, hi = self.time_filter.value
+        self.time_label.value = (
+            f"<span>+{lo * 1000:,.3f} ms … +{hi * 1000:,.3f} ms "
+            f"<span class='fanb-muted'>(run: {m.span_s * 1000:,.3f} ms)</span></span>"
+        )
 
     def open_stepper_at_selection(self) -> Any:
         """Open a stepper over the same source at the selected record's event (for an action
@@ -215,4 +285,4 @@ class InspectorWidget(DisplayMixin):
         return bundle
 
 
-__all__ = ["InspectorWidget", "render_detail", "render_page"]
+__all__ = ["InspectorWidget", "json_tree", "render_detail", "render_page", "row_line"]

@@ -262,7 +262,13 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
 
             # -- inspector ----------------------------------------------------------------------
             inspector = _output(page, 5)
-            inspector.locator("table").first.wait_for(timeout=60_000)
+            rows = inspector.locator(".fanb-rows select")
+            rows.wait_for(timeout=60_000)
+            rows.select_option(index=3)  # a click on the fourth row
+            inspector.locator("text=/attributes \\{\\d+ keys\\}/").first.wait_for(
+                timeout=20_000
+            )  # its details, as collapsible JSON
+            assert re.search(r"\+0\.000 ms … \+[\d,]+\.\d{3} ms", inspector.inner_text())
             _shot(inspector, "inspector")
 
             # -- field-level diff --------------------------------------------------------------

@@ -63,3 +63,32 @@ def test_inspector_is_the_model_and_has_a_widget_like_the_stepper() -> None:
     assert isinstance(fa.inspect(run).model, fa.Inspector)
     assert repr(widget) == repr(model) == f"<Inspector over {run.run_id}: 15 records>"
     assert "text/plain" in model._repr_mimebundle_()
+
+
+def test_rows_are_clicked_to_select_and_details_fold() -> None:
+    import ipywidgets as w
+
+    from flink_agents_nb.inspector._widget import header_line, json_tree
+
+    run = run_agent()
+    ins = fa.inspect(run)
+    assert isinstance(ins.row_choice, w.Select)  # a list of rows to click, not a dropdown
+    labels = [label for label, _ in ins.row_choice.options]
+    assert len(labels) == 15 and labels[2].startswith("2\u00a0")
+    assert all(len(lb) > len(header_line()) - 12 for lb in labels)  # padded into columns
+    header = header_line().replace("\u00a0", " ")
+    line = labels[3].replace("\u00a0", " ")
+    assert line[header.index("action") :].startswith("answer")  # columns line up
+    ins.row_choice.value = 3  # a click on the fourth row
+    assert ins.model.selected == 3 and "<details open><summary>" in ins.detail.value
+    # Collapsible JSON: nested containers fold, the top level is open.
+    tree = json_tree({"a": {"b": [1, 2]}, "s": "<x>"})
+    assert tree.count("<details") == 3 and tree.count("<details open>") == 1
+    assert "[2 items]" in tree and "&lt;x&gt;" in tree
+
+
+def test_time_filter_reads_out_its_whole_range_in_ms() -> None:
+    ins = fa.inspect(run_agent())
+    assert ins.time_filter.readout is False
+    span_ms = ins.model.span_s * 1000
+    assert f"+{span_ms:,.3f} ms" in ins.time_label.value and "+0.000 ms" in ins.time_label.value
