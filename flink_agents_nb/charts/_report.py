@@ -95,9 +95,11 @@ def _token_html(table: pd.DataFrame) -> str:
         responses = "-" if pd.isna(r["responses"]) else f"{int(r['responses']):,}"
         body.append(
             f"<tr><td>{esc(r['model'])}</td><td>{esc(r['action'])}</td>"
-            f"<td>{esc(r['model_action'])}</td><td>{responses}</td>"
-            f"<td>{int(r['prompt_tokens']):,}</td><td>{int(r['completion_tokens']):,}</td>"
-            f"<td>{int(r['total_tokens']):,}</td><td>{esc(money(r['cost_usd']))}</td></tr>"
+            f"<td>{esc(r['model_action'])}</td><td class='n'>{responses}</td>"
+            f"<td class='n'>{int(r['prompt_tokens']):,}</td>"
+            f"<td class='n'>{int(r['completion_tokens']):,}</td>"
+            f"<td class='n'>{int(r['total_tokens']):,}</td>"
+            f"<td class='n'>{esc(money(r['cost_usd']))}</td></tr>"
         )
     return (
         "<h2>Tokens and cost</h2><table class='fanb-table fanb-summary'>"
@@ -113,8 +115,8 @@ def _latency_html(frame: pd.DataFrame) -> str:
         f"<th>{h}</th>" for h in ("action", "runs", "mean", "p50", "p95", "p99", "max (ms)")
     )
     body = "".join(
-        f"<tr><td>{esc(action)}</td><td>{int(r['count']):,}</td>"
-        + "".join(f"<td>{r[c]:,.3f}</td>" for c in ("mean", "p50", "p95", "p99", "max"))
+        f"<tr><td>{esc(action)}</td><td class='n'>{int(r['count']):,}</td>"
+        + "".join(f"<td class='n'>{r[c]:,.3f}</td>" for c in ("mean", "p50", "p95", "p99", "max"))
         + "</tr>"
         for action, r in stats.iterrows()
     )

@@ -56,8 +56,8 @@ def test_report_numbers_are_formatted(tmp_path: Path) -> None:
     assert money(0.000123456) == "$0.000123" and money(float("nan")) == "-"
     run = run_agent([{"key": "k", "value": "bonjour tout le monde"}] * 1200)
     text, _ = _report(run, tmp_path / "r.html")
-    assert "<td>1,200</td>" in text  # runs and responses with thousands separators
-    assert re.search(r"<td>\d+\.\d{3}</td>", text)  # latency in ms, 3 decimals
+    assert "<td class='n'>1,200</td>" in text  # runs and responses with thousands separators
+    assert re.search(r"<td class='n'>\d+\.\d{3}</td>", text)  # latency in ms, 3 decimals
     assert not re.search(r"\d\.\d{8,}", text.split("<script")[0])  # no float noise
 
 
