@@ -14,16 +14,16 @@ def test_quickstart_prints_outputs_and_a_summary(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split() == [
-        "key",
-        "input_seq",
+    assert lines[0].split() == [  # the output fields first, then where they came from
         "output.customer",
         "output.item",
         "output.total",
         "output.orders",
         "output.status",
+        "key",
+        "input_seq",
     ]
-    assert lines[3].split() == ["ada", "2", "ada", "desk", "115.0", "2", "vip"]
+    assert lines[3].split() == ["ada", "desk", "115.0", "2", "vip", "ada", "2"]
     assert "8 inputs -> 8 outputs" in done.stdout
     assert "24 events, 16 actions" in done.stdout
     assert "orders counted by the score action: 8" in done.stdout
