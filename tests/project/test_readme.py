@@ -1,8 +1,8 @@
 """Every Python block of the README runs as written, in order, in one namespace.
 
 A block whose first line is ``# needs: <what>`` needs something the fast suite does not
-start: ``# needs: Java ...`` blocks run in the Flink-marked test (a MiniCluster job); blocks
-needing a running cluster are compiled only.
+start: ``# needs: Java 17 (a MiniCluster job)`` blocks run in the Flink-marked test; blocks
+needing a running or a standalone cluster are compiled only.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _run_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, java: bool) -> 
     for line, code in python_blocks():
         compiled = compile(code, f"README.md:{line}", "exec")
         need = needs(code)
-        if need is not None and not (java and need.startswith("Java")):
+        if need is not None and not (java and need.startswith("Java 17 (a MiniCluster")):
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. an unpriced model's cost warning
