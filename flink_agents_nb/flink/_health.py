@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from flink_agents_nb._html import STYLE, esc, mimebundle, table
 from flink_agents_nb.flink._rest import ClusterError, FlinkRest, prometheus_agent_metrics
+from flink_agents_runtime._display import DisplayMixin
 
 
 class WatchedJob(Protocol):
@@ -51,7 +52,7 @@ class SubtaskHealth:
 
 
 @dataclass
-class JobHealth:
+class JobHealth(DisplayMixin):
     """What the cluster says about a job now, and the verdict.
 
     Attributes:
@@ -131,7 +132,7 @@ class JobHealth:
         facts = "".join(f"\n  {k}: {v}" for k, v in self.facts())
         return head + why + facts
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         colour = {"healthy": "#1a7f37", "degraded": "#9a6700", "failing": "#cf222e"}.get(
             self.verdict, "#57606a"
         )

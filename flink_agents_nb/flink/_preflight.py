@@ -22,6 +22,7 @@ from typing import Any
 
 from flink_agents_nb._html import STYLE, mimebundle, table
 from flink_agents_runtime import AgentConfiguration, FlinkAgentsError
+from flink_agents_runtime._display import DisplayMixin
 
 ENV_PREFIX = "FLINK_AGENTS_NB_"
 
@@ -44,7 +45,7 @@ class Finding:
 
 
 @dataclass
-class PreflightReport:
+class PreflightReport(DisplayMixin):
     """Every finding, in check order; ``ok`` when none failed."""
 
     findings: list[Finding] = field(default_factory=list)
@@ -66,7 +67,7 @@ class PreflightReport:
     def to_dicts(self) -> list[dict[str, str]]:
         return [vars(f).copy() for f in self.findings]
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         rows = [
             {"status": f.status, "check": f.check, "detail": f.detail, "todo": f.todo}
             for f in self.findings
