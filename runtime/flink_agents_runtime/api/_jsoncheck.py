@@ -1,10 +1,11 @@
-"""Fast checks that a value is JSON-only (what events and memory may hold)."""
+"""Fast checks that a value is JSON-only or a pydantic model (what events and memory hold)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flink_agents_runtime._errors import EventAttributeError
+from flink_agents_runtime.api._values import is_model, model_json
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -13,7 +14,8 @@ def check_json(value: Any, path: str, what: str = "event attribute") -> None:
     """Raise :class:`EventAttributeError` unless ``value`` is JSON-only.
 
     JSON-only means ``None``, ``bool``, ``int``, ``float``, ``str``, and lists, tuples and
-    dicts with ``str`` keys of those, nested. ``path`` names the value in the message
+    dicts with ``str`` keys of those, nested; or a pydantic model instance that pydantic can
+    serialise in JSON mode (checked by serialising it). ``path`` names the value in the message
     (e.g. ``attributes.order``); nested offenders are named by their full path
     (``attributes.order.items[2]``).
     """
@@ -38,10 +40,23 @@ def check_json(value: Any, path: str, what: str = "event attribute") -> None:
         return
     if isinstance(value, _SCALARS):  # subclasses of str/int/float (e.g. IntEnum) are fine
         return
+    if is_model(value):
+        try:
+            model_json(value)
+        except Exception as exc:  # pydantic's serialisation error names the field
+            tname = _type_name(value)
+            raise EventAttributeError(
+                f"{what} {path} holds a pydantic model {tname} that pydantic cannot serialise "
+                f"to JSON: {exc}",
+                path=path,
+                value_type=tname,
+            ) from None
+        return
     tname = _type_name(value)
     raise EventAttributeError(
         f"{what} {path} holds a value of type {tname}, which is not JSON-serialisable; "
-        "use str, int, float, bool, None, list or dict (convert it, e.g. str(x) or x.tolist())",
+        "use str, int, float, bool, None, list, dict or a pydantic model (convert it, e.g. "
+        "str(x) or x.tolist())",
         path=path,
         value_type=tname,
     )

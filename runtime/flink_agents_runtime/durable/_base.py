@@ -19,6 +19,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from flink_agents_runtime.api._values import json_default
+
 logger = logging.getLogger(__name__)
 
 #: ``CallResult.status`` values.
@@ -68,7 +70,9 @@ class ActionState:
 
 def event_fingerprint(event_type: str, attributes: dict[str, Any]) -> str:
     """A short stable hash of an event's type and JSON-only attributes."""
-    text = json.dumps([event_type, attributes], sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        [event_type, attributes], sort_keys=True, separators=(",", ":"), default=json_default
+    )
     return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
 
 

@@ -85,7 +85,8 @@ class RunnerContext:
             raise ArgumentTypeError(f"event {event.type!r}: attributes must be a dict")
         for name, value in attrs.items():
             check_json(value, f"{event.type}.attributes.{name}")
-        event.id = self._core.ids.next()
+        if event._id is None:  # an id read before sending (event.id) is kept
+            event._id = self._core.ids.next()
         event.key = self.key
         event.upstream_event_id = self._event_id
         event.upstream_action_name = self._action_name

@@ -33,11 +33,19 @@ from typing import Any
 
 import msgspec
 
+from flink_agents_runtime.api._values import is_model, model_json
+
 
 def _default(value: Any) -> Any:
-    """Fallback for values JSON cannot hold (sets, odd key types, objects): a list or str."""
+    """Fallback for values JSON cannot hold: a pydantic model as pydantic's JSON-mode data;
+    sets as lists; odd key types and other objects as str."""
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
+    if is_model(value):
+        try:
+            return model_json(value)
+        except Exception:
+            return str(value)
     return str(value)
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flink_agents_runtime.api._values import is_model, model_json
+
 #: Marker keys a truncated value carries (readers use them to recognise cut values).
 TRUNCATION_MARKERS = ("truncatedString", "truncatedList", "truncatedObject")
 
@@ -58,6 +60,8 @@ class Truncator:
             return self._array(value, depth)
         if isinstance(value, str):
             return self._string(value)
+        if is_model(value):  # a pydantic model is truncated as its JSON-mode data
+            return self.value(model_json(value), depth)
         return value
 
     # -- internals ---------------------------------------------------------------------
