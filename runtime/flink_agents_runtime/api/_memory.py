@@ -11,12 +11,59 @@ a stepper can show memory at each step); both hooks cost nothing when off.
 from __future__ import annotations
 
 import copy
-from typing import Any
+import enum
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from flink_agents_runtime._errors import MemoryAccessError
 from flink_agents_runtime.api._jsoncheck import check_json
 
 _MISSING = object()
+
+
+class MemoryType(str, enum.Enum):
+    """Which memory a :class:`MemoryRef` points into (Flink Agents' names)."""
+
+    SENSORY = "sensory"
+    SHORT_TERM = "short_term"
+
+
+@dataclass(frozen=True)
+class MemoryRef:
+    """A reference to a value in memory, as :meth:`MemoryObject.set` returns it.
+
+    ``path`` is absolute (from the memory's root). Pass it to ``MemoryObject.get`` or
+    :meth:`resolve` it with a runner context. It is small and JSON-friendly, so it can
+    travel in event attributes (:meth:`to_dict`, :meth:`from_dict`).
+    """
+
+    memory_type: MemoryType = MemoryType.SHORT_TERM
+    path: str = ""
+    _json_model: ClassVar[bool] = True  # may travel in event attributes (as its dict)
+
+    @staticmethod
+    def create(memory_type: MemoryType | str, path: str) -> MemoryRef:
+        """A reference to ``path`` in ``memory_type``."""
+        return MemoryRef(MemoryType(memory_type), path)
+
+    def resolve(self, ctx: Any) -> Any:
+        """The value the reference points at, read through ``ctx``'s memory."""
+        if self.memory_type is MemoryType.SENSORY:
+            return ctx.sensory_memory.get(self)
+        return ctx.short_term_memory.get(self)
+
+    def to_dict(self) -> dict[str, str]:
+        """``{"memory_type": ..., "path": ...}``."""
+        return {"memory_type": self.memory_type.value, "path": self.path}
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> MemoryRef:
+        """A reference from :meth:`to_dict` output."""
+        return MemoryRef(MemoryType(data.get("memory_type", "short_term")), str(data["path"]))
+
+    def model_dump(self, mode: str = "python", **_: Any) -> dict[str, Any]:
+        """Flink Agents' pydantic-style dump (same as :meth:`to_dict`)."""
+        return self.to_dict()
 
 
 class MemoryNode(dict[str, Any]):
@@ -100,13 +147,19 @@ class MemoryObject:
             node = node[part]
         return node
 
-    def get(self, path: str, default: Any = None) -> Any:
+    def get(self, path: str | MemoryRef, default: Any = None) -> Any:
         """The value at ``path``; a :class:`MemoryObject` for an object node; else ``default``.
+
+        ``path`` may be a :class:`MemoryRef` (from :meth:`set`): its absolute path is read
+        from this memory's root.
 
         A list or dict value comes back as a copy: change memory with :meth:`set`, so the
         write is journaled (rolled back if the action fails), recorded for the stepper and
         saved to Flink state.
         """
+        if isinstance(path, MemoryRef):
+            root = MemoryObject(self._store, self._store.root, "")
+            return root.get(path.path, default)
         value = self._lookup(path)
         if value is _MISSING:
             return default
@@ -169,8 +222,9 @@ class MemoryObject:
                 )
                 store.writes.append((store.kind, self._full(rel), snap))
 
-    def set(self, path: str, value: Any) -> None:
-        """Set the field at ``path`` to the JSON-only ``value``, creating parent objects.
+    def set(self, path: str, value: Any) -> MemoryRef:
+        """Set the field at ``path`` to ``value`` (JSON-only or a pydantic model), creating
+        parent objects; returns a :class:`MemoryRef` to it.
 
         Raises :class:`MemoryAccessError` when ``path`` crosses a value or would overwrite an
         object with a value, and :class:`EventAttributeError` for a non-JSON value.
@@ -187,6 +241,8 @@ class MemoryObject:
                 "cannot overwrite it with a value"
             )
         self._record(parent, parts[-1], old, value, path)
+        kind = MemoryType.SENSORY if self._store.kind == "sensory" else MemoryType.SHORT_TERM
+        return MemoryRef(kind, self._full(path))
 
     def new_object(self, path: str, *, overwrite: bool = False) -> MemoryObject:
         """Create (or return the existing) object node at ``path``.

@@ -24,7 +24,10 @@ class PlanResources:
 
     A built instance with ``open(context)`` is opened once with this provider as context
     (``context.get(name, type)`` and ``context.config``), so a chat-model setup finds its
-    connection, prompt and tools by name; an instance with ``bind(provider)`` is bound.
+    connection, prompt and tools by name; an instance with Flink Agents' contract (a
+    ``resource_context`` field and ``open()``) gets a context whose
+    ``get_resource(name, resource_type)`` resolves here, then is opened; an instance with
+    ``bind(provider)`` is bound.
     :meth:`close` closes the instances built so far (the drivers call it when a run or a
     subtask ends), so HTTP clients and their connections do not outlive the run.
 
@@ -81,8 +84,12 @@ class PlanResources:
         try:
             instance = self._build(rtype, name, named[name])
             open_ = getattr(instance, "open", None)
-            if callable(open_) and _takes_one_arg(open_):
-                open_(self)
+            if callable(open_) and not isinstance(instance, type):
+                if _takes_one_arg(open_):
+                    open_(self)
+                elif hasattr(instance, "resource_context"):  # Flink Agents' contract
+                    instance.resource_context = _FAResourceContext(self)
+                    open_()
             bind = getattr(instance, "bind", None)
             if callable(bind):
                 bind(self)
@@ -124,6 +131,25 @@ class PlanResources:
         if isinstance(instance, ResourceDescriptor):
             instance = instance.build()
         return instance
+
+
+class _FAResourceContext:
+    """Flink Agents' ``ResourceContext`` over a plan's resources."""
+
+    def __init__(self, provider: PlanResources) -> None:
+        self._provider = provider
+
+    def get_resource(self, name: str, resource_type: Any = None, **kwargs: Any) -> Any:
+        """The resource ``name`` (``type=`` accepted as Flink Agents' keyword)."""
+        return self._provider.get(name, kwargs.get("type", resource_type))
+
+    def generate_available_skills_prompt(self, *skill_names: str) -> str:
+        """Skills are not provided by the kit: an empty prompt."""
+        return ""
+
+    def get_skill_dirs(self, *skill_names: str) -> list[str]:
+        """Skills are not provided by the kit: no directories."""
+        return []
 
 
 def _notes(name: str, candidates: Any, asker: str | None = None) -> str:

@@ -13,9 +13,13 @@ from typing import Any
 
 
 def is_model(value: Any) -> bool:
-    """Whether ``value`` is an instance of a pydantic model class."""
+    """Whether ``value`` is an instance of a pydantic model class, or of a kit class that
+    dumps itself the same way (``_json_model = True`` and ``model_dump(mode="json")``,
+    e.g. ``MemoryRef``)."""
     cls = type(value)
-    return hasattr(cls, "__pydantic_serializer__") and hasattr(cls, "model_dump")
+    return (
+        hasattr(cls, "__pydantic_serializer__") or getattr(cls, "_json_model", False)
+    ) and hasattr(cls, "model_dump")
 
 
 def model_json(value: Any) -> Any:

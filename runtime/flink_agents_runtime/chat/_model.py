@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat._catalogue import kit_class_path
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
 from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._tool import Tool
@@ -60,25 +61,60 @@ class Resource:
 class ResourceDescriptor:
     """A resource's class and constructor arguments (Flink Agents' ``ResourceDescriptor``).
 
+    ``ResourceDescriptor(clazz="pkg.module.Class", arg=...)`` as in Flink Agents (also
+    ``target_module=`` + ``target_clazz=``), or with the class itself:
+    ``ResourceDescriptor(MyConnection, arg=...)``. Flink Agents' own class paths (the
+    ``ResourceName`` catalogue) resolve to the kit's implementations.
+
     Args:
         clazz: the class, or its dotted name (``"pkg.module.Class"``).
         arguments: constructor arguments; keyword arguments are merged into them.
+        target_module: the module of the class (with ``target_clazz``, instead of clazz).
+        target_clazz: the class name inside ``target_module``.
     """
 
     def __init__(
         self,
-        clazz: type | str,
+        clazz: type | str | None = None,
         arguments: Mapping[str, Any] | None = None,
+        *,
+        target_module: str | None = None,
+        target_clazz: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if clazz is None:
+            if not target_module or not target_clazz:
+                raise ResourceError(
+                    "ResourceDescriptor needs clazz='module.Class' (or target_module and "
+                    "target_clazz)"
+                )
+            clazz = f"{target_module}.{target_clazz}"
         self.clazz = clazz
         self.arguments: dict[str, Any] = {**(arguments or {}), **kwargs}
 
+    @property
+    def target_module(self) -> str:
+        """The module part of the class path (Flink Agents' field)."""
+        if isinstance(self.clazz, type):
+            return self.clazz.__module__
+        return str(self.clazz).rpartition(".")[0]
+
+    @property
+    def target_clazz(self) -> str:
+        """The class-name part of the class path (Flink Agents' field)."""
+        if isinstance(self.clazz, type):
+            return self.clazz.__qualname__
+        return str(self.clazz).rpartition(".")[2]
+
     def resolve_class(self) -> type:
-        """The class (imported when given by name)."""
+        """The class (imported when given by name; Flink Agents' paths mapped to the kit's)."""
         if isinstance(self.clazz, type):
             return self.clazz
-        module, _, name = str(self.clazz).rpartition(".")
+        try:
+            path = kit_class_path(str(self.clazz))
+        except LookupError as exc:
+            raise ResourceError(str(exc)) from None
+        module, _, name = path.rpartition(".")
         if not module:
             raise ResourceError(f"resource class {self.clazz!r} must be a dotted name")
         try:

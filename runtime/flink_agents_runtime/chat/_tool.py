@@ -112,8 +112,9 @@ class Tool:
         """A tool calling ``func``; see the module docstring for the schema rules."""
         return FunctionTool(func, name=name, description=description)
 
-    def call(self, **kwargs: Any) -> Any:
-        """Run the tool with already validated arguments."""
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the tool with already validated arguments (the built-in tool action passes
+        them by keyword; direct callers may pass them by position, as in Flink Agents)."""
         raise NotImplementedError
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -197,8 +198,8 @@ class FunctionTool(Tool):
             str(name or getattr(func, "__name__", "tool")), description or summary, parameters
         )
 
-    def call(self, **kwargs: Any) -> Any:
-        return self.func(**kwargs)
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
 
 
 def run_tool(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:

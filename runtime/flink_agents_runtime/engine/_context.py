@@ -135,12 +135,24 @@ class RunnerContext:
         return self._core.action_group(self._action_name or "_framework")
 
     # -- resources ---------------------------------------------------------------------
-    def get_resource(self, name: str, resource_type: Any = None) -> Any:
-        """The resource ``name`` (a chat model, tool, prompt, ...) of the agent."""
+    def get_resource(
+        self,
+        name: str,
+        resource_type: Any = None,
+        metric_group: Any = None,
+        *,
+        type: Any = None,
+    ) -> Any:
+        """The resource ``name`` (a chat model, tool, prompt, ...) of the agent.
+
+        Flink Agents' keywords work: ``get_resource(name, type=ResourceType.TOOL)``.
+        ``metric_group`` is accepted for Flink Agents' signature; resources report to the
+        action's metric group either way.
+        """
         provider = self._core.resources
         if provider is None:
             raise ResourceError(f"resource {name!r} requested, but the agent declares none")
-        return provider.get(name, resource_type, self)
+        return provider.get(name, type if type is not None else resource_type, self)
 
     # -- durable calls -----------------------------------------------------------------
     def durable_execute(

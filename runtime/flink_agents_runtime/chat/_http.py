@@ -1,0 +1,134 @@
+"""What the native HTTP connections share (Ollama, Anthropic): one httpx client per
+connection (imported when the first call is made), JSON posts, and errors that say whether
+retrying may help, with the API key never shown.
+
+The OpenAI-compatible connection (``_openai.py``) keeps its own client; this base serves
+connections whose APIs differ from OpenAI's wire format.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from typing import Any
+
+from flink_agents_runtime.chat._errors import ChatModelError
+from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
+
+_RETRYABLE_STATUS = {408, 409, 425, 429}
+_THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL | re.IGNORECASE)
+
+
+def split_reasoning(content: str) -> tuple[str, str | None]:
+    """``content`` without its ``<think>...</think>`` parts, and those parts joined (or
+    ``None``): how Flink Agents' ``extract_reasoning`` separates a model's reasoning."""
+    found = [m.strip() for m in _THINK.findall(content) if m.strip()]
+    if not found:
+        return content, None
+    return _THINK.sub("", content).strip(), "\n\n".join(found)
+
+
+class HttpChatConnection(BaseChatModelConnection):
+    """Base of a connection that posts JSON to one HTTP API.
+
+    Subclasses set :attr:`timeout` and implement ``chat`` with :meth:`post`. ``secret`` (an
+    API key) is redacted from every error message.
+    """
+
+    timeout: float = 60.0
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._config: Any = None
+
+    def open(self, context: ResourceContext) -> None:
+        self._config = getattr(context, "config", None)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_client"] = None
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def secret(self) -> str | None:
+        """The API key to redact from messages (none by default)."""
+        return None
+
+    def redact(self, text: str) -> str:
+        """``text`` with the API key replaced by ``****``."""
+        key = self.secret()
+        return text.replace(key, "****") if key else text
+
+    def _http(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(float(self.timeout)),
+                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+                )
+            return self._client
+
+    def post(self, url: str, body: dict[str, Any], headers: dict[str, str], where: str) -> Any:
+        """POST ``body`` as JSON and return the decoded JSON answer.
+
+        Raises :class:`ChatModelError` (``retryable`` for timeouts, connection errors, HTTP
+        408/409/425/429 and 5xx) naming ``where``, with the server's error message.
+        """
+        import httpx
+
+        try:
+            resp = self._http().post(
+                url,
+                content=json.dumps(body),
+                headers={"Content-Type": "application/json", **headers},
+            )
+        except httpx.TimeoutException as exc:
+            raise ChatModelError(
+                f"{where}: timed out after {self.timeout}s ({type(exc).__name__})", retryable=True
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ChatModelError(
+                f"{where}: request failed: {type(exc).__name__}: {self.redact(str(exc))}",
+                retryable=True,
+            ) from None
+        if resp.status_code >= 400:
+            raise ChatModelError(
+                f"{where} answered HTTP {resp.status_code}: {self._server_says(resp.text)}",
+                retryable=resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS,
+                status=resp.status_code,
+            )
+        try:
+            return resp.json()
+        except ValueError:
+            raise ChatModelError(
+                f"{where}: malformed response (not JSON): {self.redact(resp.text[:300])!r}",
+                status=resp.status_code,
+            ) from None
+
+    def _server_says(self, text: str) -> str:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return self.redact(text[:500]) or "(empty body)"
+        err = data.get("error") if isinstance(data, dict) else None
+        if isinstance(err, dict):
+            parts = [str(err.get("message") or "")]
+            if err.get("type"):
+                parts.append(f"type={err['type']}")
+            return self.redact(" ".join(p for p in parts if p))
+        if isinstance(err, str):
+            return self.redact(err)
+        return self.redact(text[:500])

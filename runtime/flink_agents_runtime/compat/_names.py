@@ -1,0 +1,217 @@
+"""Flink Agents' smaller API names: tool metadata and schemas, ``LocalPrompt``, function
+descriptors, the resource cache and the core option classes.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field, create_model
+
+from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
+from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat._prompt import Prompt
+from flink_agents_runtime.chat._tool import FunctionTool, Tool
+from flink_agents_runtime.config._options import ConfigOption, find_option
+
+
+class ToolType(str, enum.Enum):
+    """Kinds of tool (Flink Agents' names); the kit's tools are ``FUNCTION`` tools."""
+
+    MODEL_BUILT_IN = "model_built_in"
+    FUNCTION = "function"
+    REMOTE_FUNCTION = "remote_function"
+    MCP = "mcp"
+
+
+_JSON_TYPES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+}
+
+
+def create_model_from_schema(name: str, schema: dict[str, Any]) -> type[BaseModel]:
+    """A pydantic model class for a JSON-schema object's ``properties``."""
+    required = set(schema.get("required") or [])
+    fields: dict[str, Any] = {}
+    for prop, spec in (schema.get("properties") or {}).items():
+        kind = _JSON_TYPES.get(spec.get("type"), Any)
+        default = ... if prop in required else spec.get("default")
+        fields[prop] = (kind, Field(default, description=spec.get("description")))
+    return create_model(name, **fields)
+
+
+def create_schema_from_function(name: str, func: Callable[..., Any]) -> type[BaseModel]:
+    """A pydantic model of ``func``'s parameters (types and docstring descriptions), as
+    Flink Agents builds a tool's ``args_schema``."""
+    parameters = FunctionTool(func, name=name).parameters
+    return create_model_from_schema(name, parameters)
+
+
+class ToolMetadata(BaseModel):
+    """A tool's name, description and argument schema (a pydantic model class)."""
+
+    name: str
+    description: str
+    args_schema: Any
+
+    def get_parameters_dict(self) -> dict[str, Any]:
+        """The argument schema as JSON schema."""
+        schema = self.args_schema
+        if isinstance(schema, dict):
+            return schema
+        return dict(schema.model_json_schema())
+
+
+def tool_metadata(tool: Tool) -> ToolMetadata:
+    """:class:`ToolMetadata` of one of the kit's tools."""
+    return ToolMetadata(
+        name=tool.name,
+        description=tool.description,
+        args_schema=create_model_from_schema(tool.name, tool.parameters),
+    )
+
+
+class LocalPrompt(Prompt):
+    """Flink Agents' ``LocalPrompt``: a prompt held in the agent (the kit's :class:`Prompt`),
+    buildable as ``LocalPrompt(template=...)``."""
+
+    def __init__(self, template: Any) -> None:
+        super().__init__(
+            template if isinstance(template, str) else Prompt.from_messages(template).template
+        )
+
+
+class PythonFunction(BaseModel):
+    """A Python function named by module and qualified name (Flink Agents' plan form)."""
+
+    module: str
+    qualname: str
+
+    @staticmethod
+    def from_callable(func: Callable[..., Any]) -> PythonFunction:
+        """The descriptor of ``func``."""
+        return PythonFunction(module=func.__module__, qualname=func.__qualname__)
+
+    def as_callable(self) -> Callable[..., Any]:
+        """The function, imported (``Class.method`` qualnames walk the class)."""
+        target: Any = importlib.import_module(self.module)
+        for part in self.qualname.split("."):
+            target = getattr(target, part)
+        if not callable(target):
+            raise AgentDefinitionError(f"{self.module}.{self.qualname} is not callable")
+        return target  # type: ignore[no-any-return]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.as_callable()(*args, **kwargs)
+
+
+class JavaFunction(BaseModel):
+    """A Java method descriptor: accepted in plans, refused when called (Python only)."""
+
+    qualname: str
+    method_name: str = ""
+    parameter_types: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def for_action(cls, qualname: str, method_name: str) -> JavaFunction:
+        """A descriptor of a Java action method."""
+        return cls(qualname=qualname, method_name=method_name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise AgentDefinitionError(
+            f"Java function {self.qualname}.{self.method_name} cannot run: flink-agents-nb runs "
+            "Python actions only; port the action to Python"
+        )
+
+
+class ResourceCache:
+    """Resources built from declarations, one instance per (name, type), opened once
+    (Flink Agents' ``ResourceCache``). ``resources`` maps types to names to declarations
+    (instances, descriptors or zero-argument factories)."""
+
+    def __init__(self, resources: dict[Any, dict[str, Any]], config: Any = None) -> None:
+        from flink_agents_runtime.api._resources import PlanResources
+
+        class _Plan:
+            pass
+
+        plan: Any = _Plan()
+        plan.resources = {ResourceType(t): dict(named) for t, named in resources.items()}
+        self._provider = PlanResources(plan, config)
+
+    def get_resource(self, name: str, resource_type: Any) -> Any:
+        """The resource (built and opened on first use)."""
+        try:
+            return self._provider.get(name, resource_type)
+        except ResourceError:
+            raise
+
+    def close(self) -> None:
+        """Close every resource built so far."""
+        self._provider.close()
+
+
+class ErrorHandlingStrategy(str, enum.Enum):
+    """What a failing action does (0.3.1; removed in 0.4, kept here as an extension)."""
+
+    FAIL = "fail"
+    IGNORE = "ignore"
+    RETRY = "retry"
+
+
+class EventLogLevel(str, enum.Enum):
+    """Event-log levels."""
+
+    OFF = "OFF"
+    STANDARD = "STANDARD"
+    VERBOSE = "VERBOSE"
+
+
+class LoggerType(str, enum.Enum):
+    """Event-logger types."""
+
+    FILE = "file"
+    MEMORY = "memory"
+
+
+def _option(key: str) -> ConfigOption:
+    option = find_option(key)
+    if option is None:
+        raise KeyError(key)
+    return option
+
+
+class AgentConfigOptions:
+    """Flink Agents' agent options, as the kit's declared options (``config.get(opt)``)."""
+
+    EVENT_LOGGER_TYPE = _option("eventLoggerType")
+    BASE_LOG_DIR = _option("baseLogDir")
+    PRETTY_PRINT = _option("prettyPrint")
+    ACTION_STATE_STORE_BACKEND = _option("actionStateStoreBackend")
+    JOB_IDENTIFIER = _option("job-identifier")
+    EVENT_LOG_LEVEL = _option("event-log.level")
+    EVENT_LOG_MAX_STRING_LENGTH = _option("event-log.standard.max-string-length")
+    EVENT_LOG_MAX_ARRAY_ELEMENTS = _option("event-log.standard.max-array-elements")
+    EVENT_LOG_MAX_DEPTH = _option("event-log.standard.max-depth")
+
+
+class AgentExecutionOptions:
+    """Flink Agents' execution options (``error-handling-strategy`` is the kit's extension
+    after 0.4 removed it)."""
+
+    ERROR_HANDLING_STRATEGY = _option("error-handling-strategy")
+    MAX_RETRIES = _option("max-retries")
+    RETRY_WAIT_INTERVAL = _option("retry-wait-interval")
+    NUM_ASYNC_THREADS = _option("num-async-threads")
+    CHAT_ASYNC = _option("chat.async")
+    TOOL_CALL_ASYNC = _option("tool-call.async")
+    RAG_ASYNC = _option("rag.async")
+
