@@ -7,6 +7,7 @@ layer (DataFrame I/O, runs as DataFrames). It never imports pyflink or starts a 
 
 from __future__ import annotations
 
+from flink_agents_nb._alias import use_as_flink_agents
 from flink_agents_nb.charts._live import LiveChart
 from flink_agents_nb.eventlog._reader import EventLog, read_event_log
 from flink_agents_nb.flink._cluster import FlinkJob, submit
@@ -36,6 +37,8 @@ from flink_agents_runtime import (
     Agent,
     AgentConfiguration,
     AgentDefinitionError,
+    AnthropicChatModelConnection,
+    AnthropicChatModelSetup,
     ArgumentTypeError,
     ArgumentValueError,
     BaseChatModelConnection,
@@ -61,18 +64,23 @@ from flink_agents_runtime import (
     LogNotFoundError,
     MemoryAccessError,
     MemoryObject,
+    MemoryRef,
+    MemoryType,
     MessageRole,
     Meter,
     MetricGroup,
     MetricSnapshot,
     NotFoundError,
     NotRecordedError,
+    OllamaChatModelConnection,
+    OllamaChatModelSetup,
     OpenAIChatModelConnection,
     OutputEvent,
     Prompt,
     PromptError,
     ResourceDescriptor,
     ResourceError,
+    ResourceName,
     ResourceType,
     RunnerContext,
     RunResult,
@@ -102,6 +110,8 @@ __all__ = [
     "AgentConfiguration",
     "AgentDefinitionError",
     "AgentsExecutionEnvironment",
+    "AnthropicChatModelConnection",
+    "AnthropicChatModelSetup",
     "ArgumentTypeError",
     "ArgumentValueError",
     "BaseChatModelConnection",
@@ -136,6 +146,8 @@ __all__ = [
     "LogNotFoundError",
     "MemoryAccessError",
     "MemoryObject",
+    "MemoryRef",
+    "MemoryType",
     "MessageRole",
     "Meter",
     "MetricGroup",
@@ -144,6 +156,8 @@ __all__ = [
     "NotRecordedError",
     "NotebookAgentBuilder",
     "NotebookEnvironment",
+    "OllamaChatModelConnection",
+    "OllamaChatModelSetup",
     "OpenAIChatModelConnection",
     "OutputEvent",
     "ParityReport",
@@ -153,6 +167,7 @@ __all__ = [
     "PromptError",
     "ResourceDescriptor",
     "ResourceError",
+    "ResourceName",
     "ResourceType",
     "Run",
     "RunDiff",
@@ -188,4 +203,5 @@ __all__ = [
     "submit",
     "token_usage",
     "tool",
+    "use_as_flink_agents",
 ]

@@ -38,7 +38,7 @@ from flink_agents_runtime.api._agent import (
     tool,
 )
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
-from flink_agents_runtime.api._memory import MemoryObject
+from flink_agents_runtime.api._memory import MemoryObject, MemoryRef, MemoryType
 from flink_agents_runtime.api._metrics import (
     Counter,
     Gauge,
@@ -69,6 +69,12 @@ from flink_agents_runtime.chat import (
     ToolResponseEvent,
     count_tokens,
 )
+from flink_agents_runtime.chat._anthropic import (
+    AnthropicChatModelConnection,
+    AnthropicChatModelSetup,
+)
+from flink_agents_runtime.chat._catalogue import ResourceName
+from flink_agents_runtime.chat._ollama import OllamaChatModelConnection, OllamaChatModelSetup
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.config._options import OPTIONS, ConfigOption, env_var_name
 from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
@@ -121,6 +127,8 @@ __all__ = [
     "AgentDefinitionError",
     "AgentPlan",
     "AgentsExecutionEnvironment",
+    "AnthropicChatModelConnection",
+    "AnthropicChatModelSetup",
     "ArgumentTypeError",
     "ArgumentValueError",
     "BaseChatModelConnection",
@@ -159,12 +167,16 @@ __all__ = [
     "MemoryAccessError",
     "MemoryEventLogger",
     "MemoryObject",
+    "MemoryRef",
+    "MemoryType",
     "MessageRole",
     "Meter",
     "MetricGroup",
     "MetricSnapshot",
     "NotFoundError",
     "NotRecordedError",
+    "OllamaChatModelConnection",
+    "OllamaChatModelSetup",
     "OpenAIChatModelConnection",
     "Output",
     "OutputEvent",
@@ -175,6 +187,7 @@ __all__ = [
     "Resource",
     "ResourceDescriptor",
     "ResourceError",
+    "ResourceName",
     "ResourceType",
     "RunResult",
     "RunnerContext",

@@ -214,4 +214,3 @@ class AgentExecutionOptions:
     CHAT_ASYNC = _option("chat.async")
     TOOL_CALL_ASYNC = _option("tool-call.async")
     RAG_ASYNC = _option("rag.async")
-

@@ -191,6 +191,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
                 core.close()  # the pool, chat clients, the event log, the state store
                 registry.sample()
         wall = time.perf_counter() - start
+        outputs.sort(key=_input_order)  # async actions finish out of order; inputs do not
         if builder._outputs is not None:
             builder._outputs[:] = [{o.key: o.value} for o in outputs]
         result = RunResult(
@@ -213,6 +214,10 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
                 error.run = result
             raise error
         return result
+
+
+def _input_order(output: Output) -> int:
+    return int(output.input_seq)
 
 
 def _drive(

@@ -1,0 +1,3 @@
+"""``flink_agents.api.agents``."""
+
+from __future__ import annotations

@@ -1,0 +1,20 @@
+"""``flink_agents.api.core_options`` (the kit's declared options; ``error-handling-strategy``
+is kept as the kit's extension)."""
+
+from __future__ import annotations
+
+from flink_agents_runtime.compat._names import (
+    AgentConfigOptions,
+    AgentExecutionOptions,
+    ErrorHandlingStrategy,
+    EventLogLevel,
+    LoggerType,
+)
+
+__all__ = [
+    "AgentConfigOptions",
+    "AgentExecutionOptions",
+    "ErrorHandlingStrategy",
+    "EventLogLevel",
+    "LoggerType",
+]

@@ -1,0 +1,3 @@
+"""``flink_agents.api.events``."""
+
+from __future__ import annotations

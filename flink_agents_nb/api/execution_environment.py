@@ -1,0 +1,7 @@
+"""``flink_agents.api.execution_environment``: local runs follow Flink Agents' one-shot rules."""
+
+from __future__ import annotations
+
+from flink_agents_runtime.compat._environment import AgentsExecutionEnvironment, FALocalAgentBuilder
+
+__all__ = ["AgentsExecutionEnvironment", "FALocalAgentBuilder"]

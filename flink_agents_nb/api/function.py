@@ -1,0 +1,7 @@
+"""``flink_agents.api.function``: Python functions load; Java functions are refused when called."""
+
+from __future__ import annotations
+
+from flink_agents_runtime.compat._names import JavaFunction, PythonFunction
+
+__all__ = ["JavaFunction", "PythonFunction"]

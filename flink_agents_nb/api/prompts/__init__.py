@@ -1,0 +1,3 @@
+"""``flink_agents.api.prompts``."""
+
+from __future__ import annotations

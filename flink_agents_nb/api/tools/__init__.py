@@ -1,0 +1,3 @@
+"""``flink_agents.api.tools``."""
+
+from __future__ import annotations

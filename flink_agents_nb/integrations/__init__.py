@@ -1,0 +1,3 @@
+"""``flink_agents.integrations`` (chat models only)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""``flink_agents.integrations.chat_models``."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Anthropic."""
+
+from __future__ import annotations

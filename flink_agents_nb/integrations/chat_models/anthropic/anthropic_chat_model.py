@@ -1,0 +1,10 @@
+"""Anthropic's Messages API."""
+
+from __future__ import annotations
+
+from flink_agents_runtime.chat._anthropic import (
+    AnthropicChatModelConnection,
+    AnthropicChatModelSetup,
+)
+
+__all__ = ["AnthropicChatModelConnection", "AnthropicChatModelSetup"]

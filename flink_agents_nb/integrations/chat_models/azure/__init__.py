@@ -1,0 +1,3 @@
+"""Azure OpenAI."""
+
+from __future__ import annotations

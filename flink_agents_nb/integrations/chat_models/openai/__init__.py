@@ -1,0 +1,3 @@
+"""OpenAI."""
+
+from __future__ import annotations

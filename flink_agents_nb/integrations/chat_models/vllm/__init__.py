@@ -1,0 +1,3 @@
+"""vLLM."""
+
+from __future__ import annotations

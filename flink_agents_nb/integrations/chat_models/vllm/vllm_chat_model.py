@@ -1,0 +1,7 @@
+"""vLLM (OpenAI-compatible)."""
+
+from __future__ import annotations
+
+from flink_agents_runtime.chat._compatible import VLLMChatModelConnection, VLLMChatModelSetup
+
+__all__ = ["VLLMChatModelConnection", "VLLMChatModelSetup"]
