@@ -6,15 +6,29 @@ from __future__ import annotations
 from flink_agents_runtime.compat._names import (
     AgentConfigOptions,
     AgentExecutionOptions,
+    ConditionEvaluationFailureStrategy,
+    ErrorHandlingStrategy,
+    EventLogLevel,
+    LoggerType,
+    MemoryEventOptions,
+    ShortTermMemoryTtlUpdate,
+    ShortTermMemoryTtlVisibility,
+)
+    AgentConfigOptions,
+    AgentExecutionOptions,
     ErrorHandlingStrategy,
     EventLogLevel,
     LoggerType,
 )
 
 __all__ = [
-    "AgentConfigOptions",
-    "AgentExecutionOptions",
-    "ErrorHandlingStrategy",
-    "EventLogLevel",
-    "LoggerType",
+    'AgentConfigOptions',
+    'AgentExecutionOptions',
+    'ConditionEvaluationFailureStrategy',
+    'ErrorHandlingStrategy',
+    'EventLogLevel',
+    'LoggerType',
+    'MemoryEventOptions',
+    'ShortTermMemoryTtlUpdate',
+    'ShortTermMemoryTtlVisibility',
 ]

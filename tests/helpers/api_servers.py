@@ -10,6 +10,7 @@ every request (path, headers, body) in ``requests``, and answers by the request'
 - ``thinker``: the answer ``42`` after a reasoning part (Ollama: the ``thinking`` field and
   a ``<think>`` block; Anthropic: a ``thinking`` block).
 - ``error-<status>``: that HTTP status with the API's error body.
+- a model in ``canned``: the next text of its list (the last one repeats).
 
 Token counts are words of the request's texts and of the answer.
 """
@@ -33,6 +34,7 @@ class _Server:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.canned: dict[str, list[str]] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,6 +75,13 @@ class _Server:
     def reply(self, body: dict[str, Any]) -> tuple[int, Any]:
         raise NotImplementedError
 
+    def next_canned(self, model: str) -> str | None:
+        """The next canned text of ``model`` (``None`` when it has none)."""
+        texts = self.canned.get(model)
+        if not texts:
+            return None
+        return texts.pop(0) if len(texts) > 1 else texts[0]
+
     def __enter__(self) -> Any:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -103,7 +112,10 @@ class OllamaServer(_Server):
         users = [m["content"] for m in messages if m["role"] == "user"]
         tools = [m["content"] for m in messages if m["role"] == "tool"]
         message: dict[str, Any] = {"role": "assistant", "content": ""}
-        if model == "tool-caller" and not tools:
+        canned = self.next_canned(model)
+        if canned is not None:
+            message["content"] = canned
+        elif model == "tool-caller" and not tools:
             number = _first_number(users[0] if users else "")
             message["tool_calls"] = [
                 {"function": {"name": "lookup_order", "arguments": {"order_id": number}}}
@@ -166,7 +178,10 @@ class AnthropicServer(_Server):
                     results.append(str(block["content"]))
         blocks: list[dict[str, Any]]
         stop = "end_turn"
-        if model == "tool-caller" and not results:
+        canned = self.next_canned(model)
+        if canned is not None:
+            blocks = [{"type": "text", "text": canned}]
+        elif model == "tool-caller" and not results:
             number = _first_number(texts[0] if texts else "")
             blocks = [
                 {"type": "text", "text": "Let me look."},

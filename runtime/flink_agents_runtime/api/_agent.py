@@ -20,6 +20,7 @@ from flink_agents_runtime.api._events import Event, event_type_of
 _ACTION_MARK = "_flink_agents_listen_events"
 _ACTION_CONFIG_MARK = "_flink_agents_action_config"
 _RESOURCE_MARK = "_flink_agents_resource_type"
+_TARGET_MARK = "_flink_agents_action_target"
 
 
 class ResourceType(str, enum.Enum):
@@ -56,13 +57,20 @@ class ActionSpec:
 def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], Any]:
     """Mark a function as an action listening to ``listen_events``.
 
-    Each argument is an event type string (``"_input_event"``) or an Event class with an
-    ``EVENT_TYPE``. Keyword arguments become the action's config (``ctx.action_config``).
-    Works above or below ``@staticmethod``.
+    Each argument is an event type string (``"_input_event"``) or an Event class (its
+    ``EVENT_TYPE``, else its qualified name). Keyword arguments become the action's config
+    (``ctx.action_config``), except ``target``: a function descriptor (Flink Agents'
+    ``PythonFunction``) run instead of the decorated body; a Java function is refused when
+    the agent is applied. Works above or below ``@staticmethod``.
     """
     if not listen_events:
         raise AgentDefinitionError("@action needs at least one event type to listen to")
     types = tuple(event_type_of(e) for e in listen_events)
+    target_func = config.pop("target", None)
+    if target_func is not None and not callable(target_func):
+        raise AgentDefinitionError(
+            f"@action(target=...) must be a function descriptor, got {target_func!r}"
+        )
 
     def mark(func: Any) -> Any:
         target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func
@@ -70,6 +78,8 @@ def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], 
             raise AgentDefinitionError(f"@action must decorate a function, got {func!r}")
         setattr(target, _ACTION_MARK, types)
         setattr(target, _ACTION_CONFIG_MARK, dict(config))
+        if target_func is not None:
+            setattr(target, _TARGET_MARK, target_func)
         return func
 
     return mark
@@ -197,7 +207,7 @@ class Agent:
                 types = getattr(target, _ACTION_MARK, None)
                 if types is None:
                     continue
-                func = getattr(self, attr_name)  # bound method for plain methods
+                func = getattr(target, _TARGET_MARK, None) or getattr(self, attr_name)
                 _check_signature(attr_name, func)
                 found[attr_name] = ActionSpec(
                     name=attr_name,

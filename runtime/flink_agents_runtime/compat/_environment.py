@@ -17,6 +17,7 @@ from typing import Any
 from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime.chat._events import ToolRequestEvent
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.config._fa_keys import warn_inert
 from flink_agents_runtime.drivers._local import LocalAgentBuilder, LocalExecutionEnvironment
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
 from flink_agents_runtime.engine._run import RunResult
@@ -78,6 +79,7 @@ class FALocalExecutionEnvironment(LocalExecutionEnvironment):
         if self._executed:
             raise UsageError("LocalExecutionEnvironment doesn't support execute multiple times.")
         self._executed = True
+        warn_inert(self.config)
         sinks = [*kwargs.pop("sinks", ()), self._tool_requests]
         return super().execute(job_name, sinks=sinks, **kwargs)
 

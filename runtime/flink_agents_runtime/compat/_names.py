@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, create_model
 
@@ -119,6 +119,7 @@ class JavaFunction(BaseModel):
     qualname: str
     method_name: str = ""
     parameter_types: list[str] = Field(default_factory=list)
+    java_action: ClassVar[bool] = True  # the plan compiler refuses it
 
     @classmethod
     def for_action(cls, qualname: str, method_name: str) -> JavaFunction:
@@ -182,6 +183,27 @@ class LoggerType(str, enum.Enum):
     MEMORY = "memory"
 
 
+class ShortTermMemoryTtlUpdate(str, enum.Enum):
+    """Accepted for Flink Agents' configuration (memory never expires in the kit)."""
+
+    ON_CREATE_AND_WRITE = "ON_CREATE_AND_WRITE"
+    ON_READ_AND_WRITE = "ON_READ_AND_WRITE"
+
+
+class ShortTermMemoryTtlVisibility(str, enum.Enum):
+    """Accepted for Flink Agents' configuration (memory never expires in the kit)."""
+
+    NEVER_RETURN_EXPIRED = "NEVER_RETURN_EXPIRED"
+    RETURN_EXPIRED_IF_NOT_CLEANED_UP = "RETURN_EXPIRED_IF_NOT_CLEANED_UP"
+
+
+class ConditionEvaluationFailureStrategy(str, enum.Enum):
+    """Accepted for Flink Agents 0.4's configuration (no trigger conditions in the kit)."""
+
+    WARN_AND_SKIP = "WARN_AND_SKIP"
+    FAIL = "FAIL"
+
+
 def _option(key: str) -> ConfigOption:
     option = find_option(key)
     if option is None:
@@ -201,6 +223,10 @@ class AgentConfigOptions:
     EVENT_LOG_MAX_STRING_LENGTH = _option("event-log.standard.max-string-length")
     EVENT_LOG_MAX_ARRAY_ELEMENTS = _option("event-log.standard.max-array-elements")
     EVENT_LOG_MAX_DEPTH = _option("event-log.standard.max-depth")
+    CONDITION_EVALUATION_FAILURE_STRATEGY = _option(
+        "action.trigger-condition.evaluate-failure-strategy"
+    )
+    EVENT_LISTENERS = _option("event-listeners")
 
 
 class AgentExecutionOptions:
@@ -214,3 +240,13 @@ class AgentExecutionOptions:
     CHAT_ASYNC = _option("chat.async")
     TOOL_CALL_ASYNC = _option("tool-call.async")
     RAG_ASYNC = _option("rag.async")
+    SHORT_TERM_MEMORY_STATE_TTL_MS = _option("short-term-memory.state-ttl.ms")
+    SHORT_TERM_MEMORY_STATE_TTL_UPDATE_TYPE = _option("short-term-memory.state-ttl.update-type")
+    SHORT_TERM_MEMORY_STATE_TTL_VISIBILITY = _option("short-term-memory.state-ttl.visibility")
+    AGENT_RUN_BEGIN_EVENT = _option("agent-run.begin-event")
+
+
+class MemoryEventOptions:
+    """Flink Agents 0.4's memory-event options (accepted; no memory events in the kit)."""
+
+    MEMORY_GENERATE_EVENT = _option("memory.generate-event")

@@ -11,6 +11,7 @@ expected type, and suggesting the closest known key.
 from __future__ import annotations
 
 import difflib
+import enum
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -130,13 +131,29 @@ class AgentConfiguration(DisplayMixin):
         """Where ``key``'s value came from: ``default``, ``code``, ``env NAME`` or ``file:line``."""
         return self._values[key][1] if key in self._values else "default"
 
-    def set(self, key: str, value: Any, source: str = "code") -> AgentConfiguration:
-        """Set ``key`` to ``value`` (parsed and checked); returns self for chaining."""
+    def set(self, key: str | ConfigOption, value: Any, source: str = "code") -> AgentConfiguration:
+        """Set ``key`` (an option or its key string) to ``value`` (parsed and checked; an
+        enum member counts as its value); returns self for chaining."""
+        key = key.key if isinstance(key, ConfigOption) else key
+        value = getattr(value, "value", value) if isinstance(value, enum.Enum) else value
         option = find_option(key)
         if option is None:
             raise _unknown(key, source)
         self._values[key] = (parse_value(option, key, value, source), source)
         return self
+
+    # Flink Agents' typed accessors (same checks as get/set).
+    def set_str(self, key: str, value: Any) -> AgentConfiguration:
+        """Flink Agents' ``set_str``: :meth:`set`."""
+        return self.set(key, value)
+
+    set_int = set_float = set_bool = set_str
+
+    def get_str(self, key: str, default: Any = None) -> Any:
+        """Flink Agents' ``get_str``: :meth:`get`."""
+        return self.get(key, default)
+
+    get_int = get_float = get_bool = get_str
 
     def update(self, values: Mapping[str, Any], source: str = "code") -> AgentConfiguration:
         """Set several keys; nested mappings are flattened with dots."""

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flink_agents_runtime.config._fa_keys import FA_ACCEPTED
+
 ENV_PREFIX = "FLINK_AGENTS_NB_"
 
 _SECRET_WORDS = re.compile(r"(key|token|secret|password|credential)", re.IGNORECASE)
@@ -334,6 +336,11 @@ def find_option(key: str) -> ConfigOption | None:
     return None
 
 
+# Flink Agents keys accepted without effect (listed last in conf/config.yaml).
+OPTIONS += tuple(
+    ConfigOption(key, kind, default, text, choices=choices)
+    for key, kind, default, text, choices in FA_ACCEPTED
+)
 _BY_KEY = {o.key: o for o in OPTIONS if not o.is_pattern}
 _PATTERNS = [
     (o, re.compile(re.escape(o.key).replace(r"\*", r"[^.]+(?:\.[^.]+)*?")))

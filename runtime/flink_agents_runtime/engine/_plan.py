@@ -45,6 +45,12 @@ class AgentPlan:
         for rtype, named in agent.resources.items():
             resources[rtype].update(named)
         plan = cls(name=type(agent).__name__, actions=dict(agent.actions), resources=resources)
+        for spec in plan.actions.values():
+            if getattr(spec.func, "java_action", False):  # Flink Agents' JavaFunction
+                raise AgentDefinitionError(
+                    f"action {spec.name!r} of {plan.name} is a Java function ({spec.func!r}); "
+                    "flink-agents-nb runs Python actions only: port it to Python"
+                )
         # The built-in chat/tool loop, when chat models or tools are declared.
         plan.actions.update(builtin_actions(resources, declared=plan.actions))
         if not plan.actions:
