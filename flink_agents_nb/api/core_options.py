@@ -1,5 +1,5 @@
 """``flink_agents.api.core_options`` (the kit's declared options; ``error-handling-strategy``
-is kept as the kit's extension)."""
+is kept as the kit's extension; Flink Agents keys the kit does not act on are accepted)."""
 
 from __future__ import annotations
 
@@ -14,21 +14,15 @@ from flink_agents_runtime.compat._names import (
     ShortTermMemoryTtlUpdate,
     ShortTermMemoryTtlVisibility,
 )
-    AgentConfigOptions,
-    AgentExecutionOptions,
-    ErrorHandlingStrategy,
-    EventLogLevel,
-    LoggerType,
-)
 
 __all__ = [
-    'AgentConfigOptions',
-    'AgentExecutionOptions',
-    'ConditionEvaluationFailureStrategy',
-    'ErrorHandlingStrategy',
-    'EventLogLevel',
-    'LoggerType',
-    'MemoryEventOptions',
-    'ShortTermMemoryTtlUpdate',
-    'ShortTermMemoryTtlVisibility',
+    "AgentConfigOptions",
+    "AgentExecutionOptions",
+    "ConditionEvaluationFailureStrategy",
+    "ErrorHandlingStrategy",
+    "EventLogLevel",
+    "LoggerType",
+    "MemoryEventOptions",
+    "ShortTermMemoryTtlUpdate",
+    "ShortTermMemoryTtlVisibility",
 ]
