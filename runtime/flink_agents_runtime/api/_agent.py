@@ -78,6 +78,7 @@ def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], 
             raise AgentDefinitionError(f"@action must decorate a function, got {func!r}")
         setattr(target, _ACTION_MARK, types)
         setattr(target, _ACTION_CONFIG_MARK, dict(config))
+        target._listen_events = types  # Flink Agents' attribute name
         if target_func is not None:
             setattr(target, _TARGET_MARK, target_func)
         return func

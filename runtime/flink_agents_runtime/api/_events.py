@@ -48,6 +48,8 @@ class Event(DisplayMixin):
     """
 
     EVENT_TYPE: ClassVar[str | None] = None
+    #: Events may be attribute values of other events (as pydantic models may).
+    _json_model: ClassVar[bool] = True
 
     __slots__ = ("_id", "attributes", "key", "type", "upstream_action_name", "upstream_event_id")
 

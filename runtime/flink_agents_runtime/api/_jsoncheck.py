@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flink_agents_runtime._errors import EventAttributeError
-from flink_agents_runtime.api._values import is_model, model_json
+from flink_agents_runtime.api._values import is_model, is_row, model_json
 
 _SCALARS = (str, int, float, bool, type(None))
 
@@ -39,6 +39,11 @@ def check_json(value: Any, path: str, what: str = "event attribute") -> None:
                 check_json(v, f"{path}[{i}]", what)
         return
     if isinstance(value, _SCALARS):  # subclasses of str/int/float (e.g. IntEnum) are fine
+        return
+    if is_row(value):
+        for i, v in enumerate(value._values):
+            if type(v) not in _SCALARS:
+                check_json(v, f"{path}[{i}]", what)
         return
     if is_model(value):
         try:

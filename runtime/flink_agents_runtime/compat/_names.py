@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import enum
 import importlib
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, field_serializer, model_validator
 
 from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._tool import FunctionTool, Tool
 from flink_agents_runtime.config._options import ConfigOption, find_option
@@ -56,11 +58,37 @@ def create_schema_from_function(name: str, func: Callable[..., Any]) -> type[Bas
 
 
 class ToolMetadata(BaseModel):
-    """A tool's name, description and argument schema (a pydantic model class)."""
+    """A tool's name, description and argument schema (a pydantic model class, written as
+    its JSON schema and read back from one)."""
 
     name: str
     description: str
     args_schema: Any
+
+    @field_serializer("args_schema")
+    def _schema_out(self, schema: Any) -> Any:
+        return schema if isinstance(schema, dict) else schema.model_json_schema()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_in(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("args_schema"), dict):
+            schema = data["args_schema"]
+            data = {
+                **data,
+                "args_schema": create_model_from_schema(schema.get("title", "default"), schema),
+            }
+        return data
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ToolMetadata)
+            and self.name == other.name
+            and self.description == other.description
+            and self.get_parameters_dict() == other.get_parameters_dict()
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
     def get_parameters_dict(self) -> dict[str, Any]:
         """The argument schema as JSON schema."""
@@ -79,14 +107,60 @@ def tool_metadata(tool: Tool) -> ToolMetadata:
     )
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+def format_string(_template: str, **kwargs: Any) -> str:
+    """``template`` with ``{name}`` replaced by ``str(kwargs[name])``; a placeholder without
+    an argument stays as written (Flink Agents' lenient formatting)."""
+    return _PLACEHOLDER.sub(lambda m: str(kwargs.get(m.group(1), m.group(0))), _template)
+
+
 class LocalPrompt(Prompt):
-    """Flink Agents' ``LocalPrompt``: a prompt held in the agent (the kit's :class:`Prompt`),
-    buildable as ``LocalPrompt(template=...)``."""
+    """Flink Agents' prompt: the kit's :class:`Prompt` with Flink Agents' lenient
+    formatting (a missing argument leaves its placeholder; the kit's own ``Prompt`` raises
+    :class:`PromptError` naming it). ``LocalPrompt(template=...)`` or
+    ``from_text`` / ``from_messages`` of the mirror's ``Prompt``."""
 
     def __init__(self, template: Any) -> None:
         super().__init__(
             template if isinstance(template, str) else Prompt.from_messages(template).template
         )
+
+    @staticmethod
+    def from_text(text: str) -> LocalPrompt:
+        """A prompt from one text template."""
+        return LocalPrompt(Prompt.from_text(text).template)
+
+    @staticmethod
+    def from_messages(messages: Any) -> LocalPrompt:
+        """A prompt from message templates."""
+        return LocalPrompt(Prompt.from_messages(messages).template)
+
+    def format_string(self, **kwargs: Any) -> str:
+        if isinstance(self.template, str):
+            return format_string(self.template, **kwargs)
+        return "\n".join(
+            f"{m.role.value}: {format_string(m.content, **kwargs)}" for m in self.template
+        )
+
+    def format_messages(self, role: Any = MessageRole.SYSTEM, **kwargs: Any) -> list[ChatMessage]:
+        if isinstance(self.template, str):
+            return [ChatMessage(MessageRole(role), format_string(self.template, **kwargs))]
+        return [
+            ChatMessage(m.role, format_string(m.content, **kwargs), extra_args=dict(m.extra_args))
+            for m in self.template
+        ]
+
+    @classmethod
+    def model_json_schema(cls, **_: Any) -> dict[str, Any]:
+        """A JSON schema of the prompt resource (Flink Agents' pydantic method)."""
+        return {
+            "title": cls.__name__,
+            "type": "object",
+            "properties": {"template": {"anyOf": [{"type": "string"}, {"type": "array"}]}},
+            "required": ["template"],
+        }
 
 
 class PythonFunction(BaseModel):

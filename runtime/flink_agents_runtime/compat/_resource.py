@@ -132,7 +132,7 @@ class BaseChatModelSetup(Resource):
     """
 
     connection: str = Field(description="The referenced connection name.")
-    model: str | None = Field(default=None, description="Name of the chat model to use.")
+    model: str = Field(description="Name of the chat model to use.")
     prompt: Any = None
     tools: list[Any] = Field(default_factory=list)
     skills: list[str] | None = None

@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-from flink_agents_runtime.api._values import is_model, model_json
+from flink_agents_runtime.api._values import is_model, is_row, model_json
 
 
 def _default(value: Any) -> Any:
@@ -41,7 +41,7 @@ def _default(value: Any) -> Any:
     sets as lists; odd key types and other objects as str."""
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
-    if is_model(value):
+    if is_model(value) or is_row(value):
         try:
             return model_json(value)
         except Exception:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flink_agents_runtime.api._values import is_model, model_json
+from flink_agents_runtime.api._values import is_model, is_row, model_json
 
 #: Marker keys a truncated value carries (readers use them to recognise cut values).
 TRUNCATION_MARKERS = ("truncatedString", "truncatedList", "truncatedObject")
@@ -60,7 +60,7 @@ class Truncator:
             return self._array(value, depth)
         if isinstance(value, str):
             return self._string(value)
-        if is_model(value):  # a pydantic model is truncated as its JSON-mode data
+        if is_model(value) or is_row(value):  # truncated as its JSON-mode data
             return self.value(model_json(value), depth)
         return value
 
