@@ -18,6 +18,7 @@ Token counts are words of the request's texts and of the answer.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import threading
@@ -161,7 +162,7 @@ class AnthropicServer(_Server):
             return int(model[6:]), _error("api_error", f"model {model} failed")
         messages = body.get("messages") or []
         roles = [m["role"] for m in messages]
-        if any(a == b for a, b in zip(roles, roles[1:], strict=False)) or "system" in roles:
+        if any(a == b for a, b in itertools.pairwise(roles)) or "system" in roles:
             return 400, _error("invalid_request_error", f"roles must alternate: {roles}")
         texts: list[str] = []
         results: list[str] = []
