@@ -79,7 +79,7 @@ class OpenAIServer:
                     server.requests.append(
                         {"path": self.path, "headers": dict(self.headers), "body": body}
                     )
-                if not self.path.endswith("/chat/completions"):
+                if not self.path.split("?")[0].endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 model = str(body.get("model"))

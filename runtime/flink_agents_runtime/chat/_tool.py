@@ -53,6 +53,13 @@ def _doc_params(doc: str) -> dict[str, str]:
     if section:
         for m in re.finditer(r"^\s+(\w+)\s*(?:\([^)]*\))?\s*:\s*(.+)$", section.group(1), re.M):
             out.setdefault(m.group(1), m.group(2).strip())
+    # NumPy style (Flink Agents' docstrings): "Parameters\n----------\nname : type\n    text"
+    numpy = re.search(
+        r"^\s*Parameters\s*\n\s*-{3,}\s*\n(.*?)(?:\n\s*\n\s*\w+\s*\n\s*-{3,}|\Z)", doc, re.M | re.S
+    )
+    if numpy:
+        for m in re.finditer(r"^(\w+)\s*(?::[^\n]*)?\n((?:[ \t]+\S.*\n?)+)", numpy.group(1), re.M):
+            out.setdefault(m.group(1), " ".join(m.group(2).split()))
     return out
 
 
