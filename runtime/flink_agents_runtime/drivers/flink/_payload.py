@@ -20,6 +20,7 @@ from typing import Any
 import cloudpickle
 
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.drivers.flink._homes import ModelHomes, model_classes
 from flink_agents_runtime.engine._plan import AgentPlan
 
 #: Packages that ship with every job (see ``_remote.shipped_runtime_dir``).
@@ -74,9 +75,14 @@ def _modules_by_value() -> Iterator[None]:
 
 
 def dump_plan(plan: AgentPlan, config: AgentConfiguration) -> bytes:
-    """``cloudpickle.dumps((plan, config))`` with :func:`by_value_modules` by value."""
+    """``cloudpickle.dumps((plan, config))`` with :func:`by_value_modules` by value; the
+    plan carries the pydantic model classes of those modules (see ``_homes``)."""
     with _modules_by_value():
-        return cloudpickle.dumps((plan, config))
+        plan.model_homes = ModelHomes(model_classes(by_value_modules()))  # type: ignore[attr-defined]
+        try:
+            return cloudpickle.dumps((plan, config))
+        finally:
+            del plan.model_homes  # type: ignore[attr-defined]
 
 
 def dump_agent(agent: Any) -> bytes:
