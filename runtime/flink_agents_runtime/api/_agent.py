@@ -21,6 +21,7 @@ _ACTION_MARK = "_flink_agents_listen_events"
 _ACTION_CONFIG_MARK = "_flink_agents_action_config"
 _RESOURCE_MARK = "_flink_agents_resource_type"
 _TARGET_MARK = "_flink_agents_action_target"
+_FA_LISTEN_MARK = "_listen_events"  # Flink Agents' attribute name
 
 
 class ResourceType(str, enum.Enum):
@@ -78,7 +79,7 @@ def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], 
             raise AgentDefinitionError(f"@action must decorate a function, got {func!r}")
         setattr(target, _ACTION_MARK, types)
         setattr(target, _ACTION_CONFIG_MARK, dict(config))
-        target._listen_events = types  # Flink Agents' attribute name
+        setattr(target, _FA_LISTEN_MARK, types)
         if target_func is not None:
             setattr(target, _TARGET_MARK, target_func)
         return func

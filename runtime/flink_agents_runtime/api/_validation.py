@@ -67,7 +67,7 @@ def event_validation_error(
     )
     error.path = where
     error.value_type = value_type
-    return error  # type: ignore[no-any-return]
+    return error
 
 
 def check_attributes(model: str, event_type: str, attributes: dict[str, Any]) -> None:

@@ -181,7 +181,7 @@ class PythonFunction(BaseModel):
             target = getattr(target, part)
         if not callable(target):
             raise AgentDefinitionError(f"{self.module}.{self.qualname} is not callable")
-        return target  # type: ignore[no-any-return]
+        return target
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.as_callable()(*args, **kwargs)

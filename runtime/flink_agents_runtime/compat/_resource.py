@@ -174,4 +174,4 @@ class BaseChatModelSetup(Resource):
             head = self.prompt.format_messages(MessageRole.SYSTEM, **args)
             msgs = head + [m for m in msgs if m.content or m.role is MessageRole.ASSISTANT]
         merged = {**self.model_kwargs, **kwargs}
-        return self._resolved_connection.chat(msgs, tools=list(self.tools), **merged)  # type: ignore[no-any-return]
+        return self._resolved_connection.chat(msgs, tools=list(self.tools), **merged)
