@@ -3,6 +3,10 @@ contract."""
 
 from __future__ import annotations
 
-from flink_agents_runtime.compat._resource import BaseChatModelConnection, BaseChatModelSetup
+from flink_agents_runtime.compat._resource import (
+    BaseChatModelConnection,
+    BaseChatModelSetup,
+    StructuredOutputStrategy,
+)
 
-__all__ = ["BaseChatModelConnection", "BaseChatModelSetup"]
+__all__ = ["BaseChatModelConnection", "BaseChatModelSetup", "StructuredOutputStrategy"]

@@ -74,6 +74,15 @@ class ChatMessage:
             extra_args=dict(data.get("extra_args") or {}),
         )
 
+    def model_dump(self, mode: str = "python", **_: Any) -> dict[str, Any]:
+        """Flink Agents' (pydantic) name for :meth:`to_dict`."""
+        return self.to_dict()
+
+    @classmethod
+    def model_validate(cls, data: dict[str, Any]) -> ChatMessage:
+        """Flink Agents' (pydantic) name for :meth:`from_dict`."""
+        return cls.from_dict(data)
+
     @classmethod
     def coerce(cls, value: ChatMessage | dict[str, Any] | str) -> ChatMessage:
         """A message from a message, a dict, or a str (a user message)."""

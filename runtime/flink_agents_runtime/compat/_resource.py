@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from enum import Enum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -21,6 +22,15 @@ from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._tool import Tool
+
+
+class StructuredOutputStrategy(str, Enum):
+    """Flink Agents 0.4's policy names for structured output (accepted; the kit's chat
+    models take no output schema, see the README's status table)."""
+
+    AUTO = "auto"
+    NATIVE = "native"
+    PROMPT = "prompt"
 
 
 class ResourceContext(ABC):
