@@ -291,3 +291,18 @@ def test_user_written_connection_and_setup_plug_in_unchanged() -> None:
     agent.add_action("ask", [InputEvent], ask).add_action("answer", [fa.ChatResponseEvent], answer)
     run = fa.local().from_list([{"key": 1, "value": "hello"}]).apply(agent).execute()
     assert list(run.outputs["output"]) == [["hi[m1:0.5:add] be kind | hello", True, 3]]
+
+
+def test_the_readme_section_runs_as_written() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Coming from Apache Flink Agents", 1)[1].split("\n## ", 1)[0]
+    (block,) = [b.split("```", 1)[0] for b in section.split("```python\n")[1:]]
+    scope: dict[str, Any] = {}
+    try:
+        exec(compile(block, "README.md", "exec"), scope)
+    finally:
+        fa.use_as_flink_agents(False)
+    env = scope["env"]
+    assert "ollama_server" in env.resources[ResourceType.CHAT_MODEL_CONNECTION]
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("flink_agents.api.resource")
