@@ -6,9 +6,9 @@ As in Apache Flink Agents, an event is routed by its ``type`` string; its data l
 pickled across a Flink boundary is still the same thing.
 
 Attribute values are JSON values or pydantic models; they are checked when the event is
-built (a bad one raises :class:`EventValidationError`, which is also a pydantic
-``ValidationError`` when pydantic is installed, as Flink Agents raises) and again when it is
-sent (``ctx.send_event``, naming the attribute path), since attributes may change between.
+built and by ``set_attr`` (a bad one raises an ``EventAttributeError`` naming the attribute
+path, which is also pydantic's ``ValidationError`` when pydantic is installed, as Flink
+Agents raises). Writing into ``event.attributes`` directly skips the check.
 
 Ids: an event has an id as soon as it is built (``event.id``, a UUID4 string minted on first
 read, as Flink Agents 0.4 does per occurrence; 0.3.1 derived ids from content). An event
@@ -44,7 +44,7 @@ class Event(DisplayMixin):
     Attributes read as attributes: ``event.order_id``.
 
     The event owns the ``attributes`` dict it is given (it is not copied). Values are JSON
-    values or pydantic models (see the module docstring for when they are checked).
+    values or pydantic models, checked when the event is built.
     """
 
     EVENT_TYPE: ClassVar[str | None] = None
@@ -147,7 +147,8 @@ class Event(DisplayMixin):
         return self.attributes.get(name)
 
     def set_attr(self, name: str, value: Any) -> None:
-        """Set the attribute ``name`` (checked when the event is sent)."""
+        """Set the attribute ``name`` (checked as at construction)."""
+        check_attributes(self.__class__.__name__, self.type, {name: value})
         self.attributes[name] = value
 
     @classmethod

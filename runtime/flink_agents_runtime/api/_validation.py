@@ -15,6 +15,8 @@ from typing import Any
 from flink_agents_runtime._errors import AgentDefinitionError, EventAttributeError
 from flink_agents_runtime.api._jsoncheck import check_json
 
+_SCALARS = (str, int, float, bool, type(None))
+
 
 @lru_cache(maxsize=1)
 def _pydantic_error_class() -> type[Exception] | None:
@@ -74,6 +76,8 @@ def check_attributes(model: str, event_type: str, attributes: dict[str, Any]) ->
     """Raise :func:`event_validation_error` unless every attribute is JSON-only or a
     pydantic model (the path is named as ``ctx.send_event`` names it)."""
     for name, value in attributes.items():
+        if type(value) in _SCALARS:
+            continue
         try:
             check_json(value, f"{event_type}.attributes.{name}")
         except EventAttributeError as exc:

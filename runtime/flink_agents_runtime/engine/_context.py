@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from flink_agents_runtime._errors import ArgumentTypeError, ResourceError
 from flink_agents_runtime.api._events import Event
-from flink_agents_runtime.api._jsoncheck import check_json
 from flink_agents_runtime.api._memory import MemoryObject, MemoryStore
 from flink_agents_runtime.api._metrics import MetricGroup
 from flink_agents_runtime.config._configuration import AgentConfiguration
@@ -72,8 +71,9 @@ class RunnerContext:
     def send_event(self, event: Event) -> None:
         """Send ``event``; actions listening to its type run after this one returns.
 
-        Raises :class:`EventAttributeError` naming the attribute path and type when an
-        attribute is not JSON-serialisable, and :class:`ArgumentTypeError` for a non-Event.
+        Attribute values are checked when the event is built (``Event(...)`` raises
+        :class:`EventAttributeError`, also pydantic's ``ValidationError``, naming the path)
+        and by ``set_attr``, as in Flink Agents. Raises :class:`ArgumentTypeError` for a non-Event.
         """
         if not isinstance(event, Event):
             raise ArgumentTypeError(
@@ -83,8 +83,7 @@ class RunnerContext:
         attrs = event.attributes
         if not isinstance(attrs, dict):
             raise ArgumentTypeError(f"event {event.type!r}: attributes must be a dict")
-        for name, value in attrs.items():
-            check_json(value, f"{event.type}.attributes.{name}")
+        # Attribute values were checked when the event was built (and by set_attr).
         if event._id is None:  # an id read before sending (event.id) is kept
             event._id = self._core.ids.next()
         event.key = self.key
