@@ -23,6 +23,10 @@ _PREFIX = "flink_agents"
 _TARGET = "flink_agents_nb"
 
 
+class AliasModuleNotFoundError(FlinkAgentsError, ModuleNotFoundError):
+    """A ``flink_agents`` module the kit does not mirror."""
+
+
 class _AliasLoader(importlib.abc.Loader):
     def __init__(self, target: str) -> None:
         self._target = target
@@ -32,7 +36,7 @@ class _AliasLoader(importlib.abc.Loader):
             return importlib.import_module(self._target)
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith(_TARGET):
-                raise ModuleNotFoundError(
+                raise AliasModuleNotFoundError(
                     f"{spec.name}: flink-agents-nb does not provide this Flink Agents module "
                     "(see 'Coming from Apache Flink Agents' in the README)",
                     name=spec.name,

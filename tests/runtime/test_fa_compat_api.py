@@ -52,7 +52,7 @@ def alias() -> Iterator[None]:
 
 def test_an_unmodified_flink_agents_module_runs_through_the_alias(alias: None) -> None:
     module = importlib.import_module("tests.helpers.fa_unmodified_agent")
-    import flink_agents.api.events.event as fa_event  # type: ignore[import-not-found]
+    import flink_agents.api.events.event as fa_event
 
     assert fa_event.OutputEvent is fa.OutputEvent  # the same classes, not copies
     env = AgentsExecutionEnvironment.get_execution_environment()
@@ -260,7 +260,7 @@ class EchoSetup(BaseChatModelSetup):
 
 def test_user_written_connection_and_setup_plug_in_unchanged() -> None:
     with pytest.raises(ValidationError):
-        EchoSetup(connection="llm")  # model is required, as in Flink Agents
+        EchoSetup(connection="llm")  # type: ignore[call-arg]  # model is required, as in FA
     agent = fa.Agent()
     agent.add_resource(
         "llm",

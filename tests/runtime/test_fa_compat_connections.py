@@ -161,7 +161,9 @@ def test_openai_compatible_providers_take_flink_agents_arguments(
 ) -> None:
     with OpenAIServer() as server:
         root = server.url.removesuffix("/v1")
-        args = {k: v.format(url=server.url, root=root) for k, v in conn_args.items()}
+        args: dict[str, Any] = {
+            k: v.format(url=server.url, root=root) for k, v in conn_args.items()
+        }
         conn = ResourceDescriptor(
             clazz=getattr(ResourceName.ChatModel, f"{name}_CONNECTION"), **args
         )

@@ -24,7 +24,7 @@ import uuid
 from typing import Any, ClassVar, TypeVar
 
 from flink_agents_runtime._display import DisplayMixin
-from flink_agents_runtime._errors import AgentDefinitionError
+from flink_agents_runtime._errors import AgentDefinitionError, ArgumentValueError
 from flink_agents_runtime.api._validation import check_attributes, event_validation_error
 from flink_agents_runtime.api._values import json_default
 
@@ -232,7 +232,7 @@ class Event(DisplayMixin):
         """
         data = json.loads(json_str)
         if not isinstance(data, dict) or not data.get("type"):
-            raise ValueError("Event JSON must contain a non-empty 'type' field.")
+            raise ArgumentValueError("Event JSON must contain a non-empty 'type' field.")
         return cls.model_validate(data)
 
     @classmethod

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError
+
 
 def is_model(value: Any) -> bool:
     """Whether ``value`` is an instance of a pydantic model class, or of a kit class that
@@ -49,4 +51,4 @@ def json_default(value: Any) -> Any:
     """
     if is_model(value) or is_row(value):
         return model_json(value)
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    raise ArgumentTypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -10,6 +10,8 @@ runs Python only.
 
 from __future__ import annotations
 
+from flink_agents_runtime._errors import ResourceError
+
 _FA_CHAT = "flink_agents.integrations.chat_models."
 _KIT = "flink_agents_runtime.chat."
 
@@ -42,7 +44,7 @@ FA_CLASSES: dict[str, str] = {
 def kit_class_path(path: str) -> str:
     """The import path to use for ``path`` (Flink Agents' paths mapped, others as given).
 
-    Raises ``LookupError`` naming the class for Java classes and for Flink Agents
+    Raises :class:`ResourceError` naming the class for Java classes and for Flink Agents
     integrations the kit does not provide (embedding models, vector stores, MCP: see the
     README's status table).
     """
@@ -50,12 +52,12 @@ def kit_class_path(path: str) -> str:
     if mapped is not None:
         return mapped
     if path.startswith("org.apache.flink.") or ".java_" in path or path.endswith("JavaFunction"):
-        raise LookupError(
+        raise ResourceError(
             f"{path} is a Java resource (or Flink Agents' Java wrapper); flink-agents-nb runs "
             "Python resources only: use the Python connection of the same provider"
         )
     if path.startswith(("flink_agents.integrations.", "flink_agents.api.")):
-        raise LookupError(
+        raise ResourceError(
             f"{path} is a Flink Agents integration that flink-agents-nb does not provide; "
             "write a connection class (BaseChatModelConnection) or use one of ResourceName's "
             "chat models"

@@ -110,10 +110,7 @@ class ResourceDescriptor:
         """The class (imported when given by name; Flink Agents' paths mapped to the kit's)."""
         if isinstance(self.clazz, type):
             return self.clazz
-        try:
-            path = kit_class_path(str(self.clazz))
-        except LookupError as exc:
-            raise ResourceError(str(exc)) from None
+        path = kit_class_path(str(self.clazz))
         module, _, name = path.rpartition(".")
         if not module:
             raise ResourceError(f"resource class {self.clazz!r} must be a dotted name")

@@ -12,8 +12,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field, create_model, field_serializer, model_validator
 
-from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
+from flink_agents_runtime._errors import AgentDefinitionError, ConfigError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._tool import FunctionTool, Tool
@@ -213,14 +214,8 @@ class ResourceCache:
     (instances, descriptors or zero-argument factories)."""
 
     def __init__(self, resources: dict[Any, dict[str, Any]], config: Any = None) -> None:
-        from flink_agents_runtime.api._resources import PlanResources
-
-        class _Plan:
-            pass
-
-        plan: Any = _Plan()
-        plan.resources = {ResourceType(t): dict(named) for t, named in resources.items()}
-        self._provider = PlanResources(plan, config)
+        declared = {ResourceType(t): dict(named) for t, named in resources.items()}
+        self._provider = PlanResources(declared, config)
 
     def get_resource(self, name: str, resource_type: Any) -> Any:
         """The resource (built and opened on first use)."""
@@ -281,7 +276,7 @@ class ConditionEvaluationFailureStrategy(str, enum.Enum):
 def _option(key: str) -> ConfigOption:
     option = find_option(key)
     if option is None:
-        raise KeyError(key)
+        raise ConfigError(f"Flink Agents option {key!r} is not declared", key=key)
     return option
 
 
