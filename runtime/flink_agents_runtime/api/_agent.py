@@ -14,14 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flink_agents_runtime._errors import AgentDefinitionError
+from flink_agents_runtime._errors import (
+    AgentDefinitionError,
+    ArgumentTypeError,
+    ArgumentValueError,
+)
 from flink_agents_runtime.api._events import Event, event_type_of
 
 _ACTION_MARK = "_flink_agents_listen_events"
 _ACTION_CONFIG_MARK = "_flink_agents_action_config"
 _RESOURCE_MARK = "_flink_agents_resource_type"
 _TARGET_MARK = "_flink_agents_action_target"
-_FA_LISTEN_MARK = "_listen_events"  # Flink Agents' attribute name
+_FA_LISTEN_MARK = "_listen_events"  # Flink Agents' attribute names
+_FA_TARGET_MARK = "_target"
 
 
 class ResourceType(str, enum.Enum):
@@ -69,7 +74,7 @@ def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], 
     types = tuple(event_type_of(e) for e in listen_events)
     target_func = config.pop("target", None)
     if target_func is not None and not callable(target_func):
-        raise AgentDefinitionError(
+        raise ArgumentTypeError(
             f"@action(target=...) must be a function descriptor, got {target_func!r}"
         )
 
@@ -81,10 +86,23 @@ def action(*listen_events: str | type[Event], **config: Any) -> Callable[[Any], 
         setattr(target, _ACTION_CONFIG_MARK, dict(config))
         setattr(target, _FA_LISTEN_MARK, types)
         if target_func is not None:
+            _check_target(target_func, getattr(target, "__qualname__", repr(target)))
             setattr(target, _TARGET_MARK, target_func)
+            setattr(target, _FA_TARGET_MARK, target_func)
         return func
 
     return mark
+
+
+def _check_target(target: Any, owner: str) -> None:
+    """A function descriptor names its function fully (Flink Agents' rule)."""
+    parts = [getattr(target, n, None) for n in ("module", "qualname", "method_name")]
+    named = [p for p in parts if p is not None]
+    if named and not all(named):
+        raise ArgumentValueError(
+            f"{type(target).__name__} target on {owner!r} must set every identifier "
+            f"(module/qualname or qualname/method_name), got {target!r}"
+        )
 
 
 def _resource_marker(rtype: ResourceType) -> Callable[[Any], Any]:
