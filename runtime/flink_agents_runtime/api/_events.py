@@ -32,6 +32,7 @@ E = TypeVar("E", bound="Event")
 
 _LINEAGE = ("id", "key", "upstream_event_id", "upstream_action_name")
 _FIELD_DEFAULTS = "_fa_field_defaults"
+_SCALARS = (str, int, float, bool, type(None))
 
 
 class Event(DisplayMixin):
@@ -101,8 +102,10 @@ class Event(DisplayMixin):
                 attrs.setdefault(name, value)
         if kwargs:
             attrs.update(kwargs)
-        if attrs:
-            check_attributes(cls.__name__, event_type, attrs)
+        for value in attrs.values():  # scalars inline; anything else checked in full once
+            if value.__class__ not in _SCALARS:  # (``type`` is the parameter here)
+                check_attributes(cls.__name__, event_type, attrs)
+                break
         self.type = event_type
         self.attributes = attrs
         self._id: str | None = None
