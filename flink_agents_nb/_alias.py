@@ -30,10 +30,13 @@ class AliasModuleNotFoundError(FlinkAgentsError, ModuleNotFoundError):
 class _AliasLoader(importlib.abc.Loader):
     def __init__(self, target: str) -> None:
         self._target = target
+        self._spec: Any = None
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         try:
-            return importlib.import_module(self._target)
+            module = importlib.import_module(self._target)
+            self._spec = module.__spec__  # the import system overwrites it; put it back
+            return module
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.startswith(_TARGET):
                 raise AliasModuleNotFoundError(
@@ -44,7 +47,8 @@ class _AliasLoader(importlib.abc.Loader):
             raise
 
     def exec_module(self, module: ModuleType) -> None:
-        return None  # the target module ran when it was imported
+        # The target module ran when it was imported; keep its own spec (resources, reload).
+        module.__spec__ = self._spec
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):

@@ -51,6 +51,8 @@ class DisplayMixin:
     """Gives a class ``_repr_mimebundle_`` from its ``_mimebundle()``, honouring
     ``include``/``exclude``."""
 
+    __slots__ = ()  # slotted users (Event) stay without a __dict__
+
     def _mimebundle(self) -> dict[str, Any]:
         """Every representation of ``self``: mimetype -> data."""
         raise NotImplementedError

@@ -55,6 +55,7 @@ def test_an_unmodified_flink_agents_module_runs_through_the_alias(alias: None) -
     import flink_agents.api.events.event as fa_event
 
     assert fa_event.OutputEvent is fa.OutputEvent  # the same classes, not copies
+    assert fa_event.__spec__.name == "flink_agents_nb.api.events.event"  # specs left intact
     env = AgentsExecutionEnvironment.get_execution_environment()
     out = env.from_list([{"key": "a", "value": 1}, {"key": "a", "value": 3}])
     outputs = out.apply(module.DoublerAgent()).to_list()
