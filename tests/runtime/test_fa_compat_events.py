@@ -161,3 +161,26 @@ def test_untyped_event_classes_route_by_qualified_name_with_field_defaults() -> 
     run = fa.local().from_list([{"key": 1, "value": 4}]).apply(Spend()).execute()
     assert list(run.outputs["output"]) == [[4, "none"]]
     assert hasattr(Spend.done, "_listen_events")
+
+
+def test_the_runtime_runs_without_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pydantic'] = None; sys.modules['pydantic_core'] = None\n"
+        "import flink_agents_runtime as fa\n"
+        "from flink_agents_runtime.drivers._local import LocalExecutionEnvironment\n"
+        "agent = fa.Agent().add_action(\n"
+        "    'a', [fa.InputEvent], lambda e, c: c.send_event(fa.OutputEvent(e.input)))\n"
+        "run = LocalExecutionEnvironment().from_list([{'key': 1, 'value': 2}]).apply(agent)\n"
+        "print(run.execute().to_list())\n"
+        "try:\n"
+        "    fa.Event(type='x', bad={1})\n"
+        "except fa.EventAttributeError as exc:\n"
+        "    print(type(exc).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
+    )
+    assert done.stdout.split() == ["[{1:", "2}]", "EventAttributeError"]
