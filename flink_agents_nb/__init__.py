@@ -91,6 +91,7 @@ from flink_agents_runtime import (
     count_tokens,
     prompt,
     read_file_sink,
+    register_durable_type,
     tool,
 )
 
@@ -185,6 +186,7 @@ __all__ = [
     "prompt",
     "read_event_log",
     "read_file_sink",
+    "register_durable_type",
     "submit",
     "token_usage",
     "tool",
