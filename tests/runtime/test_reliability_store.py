@@ -94,7 +94,7 @@ def test_planted_pickle_value_in_redis_is_refused_not_run(tmp_path: Path, redis_
 
     marker = tmp_path / "pwned"
     client = redis.Redis.from_url(redis_url)
-    client.hset("fa:t:'k':0", "0", pickle.dumps(_Exploit(str(marker))))
+    client.execute_command("HSET", "fa:t:'k':0", "0", pickle.dumps(_Exploit(str(marker))))
     client.sadd("fa:t:inputs", "'k'\x000")
     client.close()
     cfg = {"job-identifier": "rjob", "actionStateStoreBackend": "redis"}

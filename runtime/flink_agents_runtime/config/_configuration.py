@@ -11,8 +11,9 @@ expected type, and suggesting the closest known key.
 from __future__ import annotations
 
 import difflib
+import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,27 @@ def parse_value(option: ConfigOption, key: str, value: Any, source: str) -> Any:
 
     def bad(extra: str = "") -> ConfigError:
         return ConfigError(
-            f"config key {key!r} from {source}: {value!r} is not {option.type_name}{extra}",
+            f"config key {short_text(key)} from {source}: {shown_value(option, value)} is not "
+            f"{option.type_name}{extra}",
             key=key,
             source=source,
         )
 
     if value is None:
         return None
+    parsed = _parse_typed(option, value, bad)
+    if option.type in (int, float) and parsed is not None:
+        lo, hi = option.min, option.max
+        if (
+            not math.isfinite(parsed)
+            or (lo is not None and parsed < lo)
+            or (hi is not None and parsed > hi)
+        ):
+            raise bad()
+    return parsed
+
+
+def _parse_typed(option: ConfigOption, value: Any, bad: Callable[[], ConfigError]) -> Any:
     kind = option.type
     if kind is bool:
         if isinstance(value, bool):
@@ -93,11 +108,34 @@ def parse_value(option: ConfigOption, key: str, value: Any, source: str) -> Any:
     return text
 
 
+#: Longest value or key quoted in a config error message (characters).
+MAX_QUOTED = 120
+
+
+def short_text(value: Any, limit: int = MAX_QUOTED) -> str:
+    """``repr(value)``, cut to ``limit`` characters with a note of the full length."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def shown_value(option: ConfigOption | None, value: Any) -> str:
+    """How a value appears in a message: secrets (``openai.api-key``, URLs that may hold a
+    password) as ``<hidden str of N characters>``, others by :func:`short_text`."""
+    if option is not None and option.secret:
+        size = f" of {len(value)} characters" if isinstance(value, (str, bytes)) else ""
+        return f"<hidden {type(value).__name__}{size}>"
+    return short_text(value)
+
+
 def _unknown(key: str, source: str) -> ConfigError:
     known = [o.key for o in OPTIONS]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else "; see conf/config.yaml for all keys"
-    return ConfigError(f"unknown config key {key!r} from {source}{hint}", key=key, source=source)
+    return ConfigError(
+        f"unknown config key {short_text(key)} from {source}{hint}", key=key, source=source
+    )
 
 
 def _mask(option: ConfigOption | None, value: Any) -> Any:

@@ -29,6 +29,10 @@ class ConfigOption:
         description: one line for ``conf/config.yaml`` and errors.
         choices: allowed values for a ``str`` option (matched case-insensitively).
         unit: the unit of a number, for documentation (``"ms"``, ``"s"``).
+        sensitive: mask values in messages, reprs and logs (besides key-like names).
+        min: smallest allowed value of a number (``None``: no bound); NaN and infinities
+            are never allowed.
+        max: largest allowed value of a number.
     """
 
     key: str
@@ -38,6 +42,8 @@ class ConfigOption:
     choices: tuple[str, ...] | None = None
     unit: str | None = None
     sensitive: bool = False
+    min: float | None = None
+    max: float | None = None
 
     @property
     def secret(self) -> bool:
@@ -61,7 +67,20 @@ class ConfigOption:
             float: "a number",
             str: "a string",
             list: "a list",
-        }[self.type]
+        }[self.type] + self.range_text
+
+    @property
+    def range_text(self) -> str:
+        """`` >= 1``, `` in [0, 1]`` or ``""``: the allowed range, for messages."""
+        lo, hi = self.min, self.max
+        show = lambda v: str(int(v)) if float(v).is_integer() else str(v)  # noqa: E731
+        if lo is not None and hi is not None:
+            return f" in [{show(lo)}, {show(hi)}]"
+        if lo is not None:
+            return f" >= {show(lo)}"
+        if hi is not None:
+            return f" <= {show(hi)}"
+        return ""
 
 
 def env_var_name(key: str) -> str:
@@ -87,19 +106,23 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "retry (then fail).",
         choices=("fail", "ignore", "retry"),
     ),
-    ConfigOption("max-retries", int, 3, "Retries of a failing action under the retry strategy."),
+    ConfigOption(
+        "max-retries", int, 3, "Retries of a failing action under the retry strategy.", min=0
+    ),
     ConfigOption(
         "retry-wait-interval",
         float,
         1.0,
         "Wait before the first retry; doubles on each further retry.",
         unit="s",
+        min=0,
     ),
     ConfigOption(
         "num-async-threads",
         int,
         _CPU * 2,
         "Threads of the pool behind durable_execute_async and async chat/tool calls.",
+        min=1,
     ),
     ConfigOption(
         "chat.async",
@@ -114,12 +137,47 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Run tool calls on the async pool so other keys progress meanwhile.",
     ),
     ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
+    # -- bounded work (guards) ---------------------------------------------------------------
+    ConfigOption(
+        "cascade.max-events-per-input",
+        int,
+        10000,
+        "Most events one input's cascade may send (an action that keeps re-sending events "
+        "is stopped with an error naming it and the event type); 0: no limit.",
+        min=0,
+    ),
+    ConfigOption(
+        "cascade.max-depth",
+        int,
+        1000,
+        "Longest chain of events one input may cause (event sent by an action on an event "
+        "sent by ...); 0: no limit.",
+        min=0,
+    ),
+    ConfigOption(
+        "action.timeout",
+        float,
+        None,
+        "Async actions: the longest one run of an action may take, awaits included (then it "
+        "fails with a timeout and the error-handling strategy applies); unset: no limit.",
+        unit="s",
+        min=0.001,
+    ),
+    ConfigOption(
+        "action.*.timeout",
+        float,
+        None,
+        "action.timeout for one action, e.g. action.call_model.timeout.",
+        unit="s",
+        min=0.001,
+    ),
     # -- chat models (flink_agents_runtime.chat) --------------------------------------------
     ConfigOption(
         "chat.max-turns",
         int,
         10,
         "Most model calls one chat request may make (its tool loop); more is an error.",
+        min=1,
     ),
     ConfigOption(
         "openai.base-url",
@@ -134,7 +192,20 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "API key of OpenAIChatModelConnection (else env OPENAI_API_KEY); never logged.",
     ),
     ConfigOption(
-        "openai.timeout", float, 60.0, "Timeout of one chat-completions request.", unit="s"
+        "openai.timeout",
+        float,
+        60.0,
+        "Total timeout of one chat-completions request (connect, send, whole response).",
+        unit="s",
+        min=0.001,
+    ),
+    ConfigOption(
+        "openai.max-retries",
+        int,
+        3,
+        "Retries of a chat-completions request after a connection error, 429 or 5xx "
+        "(exponential backoff, Retry-After honoured).",
+        min=0,
     ),
     ConfigOption(
         "job-identifier",
@@ -169,18 +240,21 @@ OPTIONS: tuple[ConfigOption, ...] = (
         int,
         2000,
         "STANDARD level: longer strings are cut to this many characters.",
+        min=1,
     ),
     ConfigOption(
         "event-log.standard.max-array-elements",
         int,
         20,
         "STANDARD level: longer arrays keep this many elements.",
+        min=1,
     ),
     ConfigOption(
         "event-log.standard.max-depth",
         int,
         5,
         "STANDARD level: objects nested deeper are replaced by a marker.",
+        min=1,
     ),
     ConfigOption(
         "event-log.flush.every-n-records",
@@ -189,6 +263,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Write the FILE log every this many records (1: each record as it comes). Unset: 1000"
         " in local runs (a killed kernel loses at most the last interval-ms of records), 1 in"
         " Flink jobs (every record is on disk before the next checkpoint).",
+        min=1,
     ),
     ConfigOption(
         "event-log.flush.interval-ms",
@@ -197,6 +272,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "When batching, pending records are also written at least this often (a background"
         " thread), and at once by a record coming this long after the last write (0: off).",
         unit="ms",
+        min=0,
     ),
     ConfigOption(
         "event-log.fail-on-write-error",
@@ -217,8 +293,9 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "actionStateStore.sqlite.path",
         str,
         None,
-        "SQLite file of the sqlite backend (one host); <temp dir>/flink-agents-nb/"
-        "action-state.sqlite when unset.",
+        "SQLite file of the sqlite backend (one host); when unset, action-state.sqlite in "
+        "the per-user directory $XDG_STATE_HOME/flink-agents-nb (~/.local/state/...), mode "
+        "0700.",
     ),
     ConfigOption(
         "actionStateStore.redis.url",
@@ -233,6 +310,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         5.0,
         "Connect/read timeout of the action state store.",
         unit="s",
+        min=0.001,
     ),
     # -- Flink checkpointing and restarts (applied by the Flink driver) ---------------------
     ConfigOption(
@@ -242,6 +320,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Flink jobs: checkpoint this often (exactly-once outputs need it); unset: as the "
         "cluster's Flink config says (conf/flink-config.yaml shows one).",
         unit="ms",
+        min=1,
     ),
     ConfigOption(
         "checkpoint.mode",
@@ -271,6 +350,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Flink jobs: restarts after a failure (fixed delay) before the job fails; unset: "
         "the cluster's restart strategy.",
+        min=0,
     ),
     ConfigOption(
         "restart.delay-ms",
@@ -278,6 +358,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         1000,
         "Wait between Flink restarts (with restart.attempts).",
         unit="ms",
+        min=0,
     ),
     # -- local runs --------------------------------------------------------------------------
     ConfigOption(
@@ -286,6 +367,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         100.0,
         "How often a local run samples every metric into its time series.",
         unit="ms",
+        min=1,
     ),
     # -- the Flink driver --------------------------------------------------------------------
     ConfigOption(
@@ -312,6 +394,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         int,
         None,
         "Parallelism of the agent operator; the Flink environment's default when unset.",
+        min=1,
     ),
     ConfigOption(
         "flink.metrics-sync-interval-ms",
@@ -319,6 +402,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         1000.0,
         "How often a Flink subtask pushes its metric increments to Flink's metric system.",
         unit="ms",
+        min=1,
     ),
 )
 
