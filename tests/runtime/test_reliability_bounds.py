@@ -68,7 +68,7 @@ def test_guards_leave_legitimate_cascades_alone_and_zero_disables() -> None:
 
     agent = Agent().add_action("count", [InputEvent, "step"], count)
     assert _run(agent, [("k", 1)], **{"cascade.max-depth": 0}).output_values() == [1500]
-    with pytest.raises(ConfigError, match="cascade.max-depth.*-1 is not an integer >= 0"):
+    with pytest.raises(ConfigError, match=r"cascade.max-depth.*-1 is not an integer >= 0"):
         AgentConfiguration.resolve(overrides={"cascade.max-depth": -1})
 
 

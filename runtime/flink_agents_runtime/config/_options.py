@@ -208,6 +208,15 @@ OPTIONS: tuple[ConfigOption, ...] = (
         min=0,
     ),
     ConfigOption(
+        "openai.retry-wait",
+        float,
+        0.5,
+        "Wait before the first retry of a chat-completions request; doubles per retry (a "
+        "server's Retry-After wins, up to 60 s).",
+        unit="s",
+        min=0,
+    ),
+    ConfigOption(
         "job-identifier",
         str,
         None,
