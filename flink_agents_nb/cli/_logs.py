@@ -4,7 +4,8 @@ Prints events per type and per key, the time span, token usage and every problem
 that could not be read, broken causal links); ``--tree KEY`` draws the causal tree of each
 input of ``KEY`` instead; ``--json`` prints the same as one JSON document.
 
-Exit codes: 0 read (problems are reported, not errors), 2 no such path or no tree for KEY.
+Exit codes: 0 read (problems are reported, not errors), 2 no such path, nothing readable at
+it (an empty path, a FIFO or device, a symbolic link loop) or no tree for KEY.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def _main(args: argparse.Namespace) -> int:
         log = read_event_log(args.path)
     except FileNotFoundError as exc:
         print(f"flink-agents-nb logs: {exc}", file=sys.stderr)
+        return 2
+    if not log.files:  # nothing readable at PATH (an empty path, a FIFO, a link loop, ...)
+        for problem in log.problems:
+            print(f"flink-agents-nb logs: {problem}", file=sys.stderr)
         return 2
     if args.tree is not None:
         trees = log.trees(key=args.tree)
