@@ -242,6 +242,18 @@ def _lines_with(data: bytes, lines: list[bytes], word: re.Pattern[bytes]) -> lis
     return np.unique(np.searchsorted(ends, positions, side="right")).tolist()
 
 
+def _decode_extended(line: bytes) -> Any:
+    """A line msgspec refused but the kit may have written: JSON with ``NaN``/``Infinity``
+    tokens or ``\\uXXXX`` escapes of lone surrogates (the stdlib reads both). ``None`` when
+    it is not that either."""
+    if b"NaN" not in line and b"Infinity" not in line and b"\\ud" not in line.lower():
+        return None
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply to read (thousands of levels)"
@@ -328,9 +340,11 @@ def _read_lines(
             except msgspec.ValidationError:  # not an object: JSON (reported later) or junk
                 obj = _decode_any(line)
         except (msgspec.DecodeError, RecursionError) as exc:
-            if line.strip():
-                bad.append((index, line, exc))
-            continue
+            obj = _decode_extended(line)  # NaN tokens, lone surrogates: the stdlib reads them
+            if obj is None:
+                if line.strip():
+                    bad.append((index, line, exc))
+                continue
         if b"okens" in line:
             hints.append(len(records))
         records.append(obj)

@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
@@ -125,7 +126,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 
     def __repr__(self) -> str:
         key = "****" if self._resolve_key() else None
-        return f"OpenAIChatModelConnection(base_url={self.url!r}, api_key={key!r})"
+        return f"OpenAIChatModelConnection(base_url={self._shown_url!r}, api_key={key!r})"
 
     # -- settings ------------------------------------------------------------------------
     def _option(self, key: str) -> Any:
@@ -141,6 +142,11 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         """The chat-completions endpoint."""
         base = self.base_url or self._option("openai.base-url")
         return str(base).rstrip("/") + "/chat/completions"
+
+    @property
+    def _shown_url(self) -> str:
+        """:attr:`url` for messages: a password in it (``https://user:pw@host``) hidden."""
+        return redact_url(self.url)
 
     def _resolve_key(self) -> str | None:
         return self._api_key or self._option("openai.api-key") or os.environ.get("OPENAI_API_KEY")
@@ -165,7 +171,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 
         model = kwargs.pop("model", None)
         if not model:
-            raise ChatModelError(f"{self.url}: no model name; set model= on the chat model setup")
+            raise ChatModelError(
+                f"{self._shown_url}: no model name; set model= on the chat model setup"
+            )
         body: dict[str, Any] = {
             "model": model,
             "messages": [to_openai_message(m) for m in messages],
@@ -177,7 +185,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         key = self._resolve_key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        where = f"{self.url} (model {model!r})"
+        where = f"{self._shown_url} (model {model!r})"
         retries = int(
             self.max_retries if self.max_retries is not None else self._option("openai.max-retries")
         )
@@ -273,8 +281,8 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         return self._parse(resp, where, model)
 
     def _redact(self, text: str) -> str:
-        key = self._resolve_key()
-        return text.replace(key, "****") if key else text
+        secrets = [self._resolve_key(), *self._headers.values()]
+        return redact_text(text, secrets)
 
     def _server_says(self, resp: Any) -> str:
         text = resp.text

@@ -23,6 +23,7 @@ from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
+    NON_OPTION_ENV_VARS,
     OPTIONS,
     ConfigOption,
     env_var_name,
@@ -226,28 +227,61 @@ class AgentConfiguration(DisplayMixin):
 
     # -- sources -----------------------------------------------------------------------
     def load_yaml(self, path: str | os.PathLike[str]) -> AgentConfiguration:
-        """Read the ``agent:`` section of the YAML file ``path`` (other sections ignored)."""
+        """Read the ``agent:`` section of the YAML file ``path`` (other sections ignored).
+
+        Raises :class:`ConfigError` naming the file and line (and column) for text that is
+        not UTF-8, characters YAML does not allow, invalid YAML, a key given twice (both
+        lines named), and every error of :meth:`set`. A ``str`` option takes a plain scalar
+        as written (``level: OFF`` is the text ``OFF``, not YAML 1.1's false).
+        """
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
+            raw = p.read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read config file {p}: {exc}", source=str(p)) from exc
-        loader = yaml.SafeLoader(text)
         try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            where = f"{p}:{line}:{col}"
+            raise ConfigError(
+                f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte offset "
+                f"{exc.start}); save the file as UTF-8",
+                source=where,
+            ) from None
+        loader: yaml.SafeLoader | None = None
+        try:
+            loader = yaml.SafeLoader(text)  # checks the characters first
             root = loader.get_single_node()
             if root is None:
                 return self
             if not isinstance(root, yaml.MappingNode):
                 raise ConfigError(f"{p}: the top level must be a mapping", source=str(p))
+            _check_duplicates(root, "", p)
             for key_node, value_node in root.value:
                 if key_node.value == "agent":
                     self._load_mapping(loader, value_node, "", p)
+        except yaml.reader.ReaderError as exc:
+            line = text.count("\n", 0, exc.position) + 1
+            col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+            where = f"{p}:{line}:{col}"
+            raise ConfigError(
+                f"{where}: character {chr(exc.character)!r} (U+{exc.character:04X}) is not "
+                "allowed in YAML (a control character?); remove it",
+                source=where,
+            ) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f"{p}:{mark.line + 1}" if mark else str(p)
-            raise ConfigError(f"{where}: invalid YAML: {exc.problem}", source=where) from exc
+            raise ConfigError(f"{where}: invalid YAML: {exc.problem}", source=where) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p}: invalid YAML: {short_text(str(exc))}", source=str(p)) from None
+        except RecursionError:
+            raise ConfigError(f"{p}: YAML nested too deeply", source=str(p)) from None
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
         return self
 
     def _load_mapping(self, loader: yaml.SafeLoader, node: yaml.Node, prefix: str, p: Path) -> None:
@@ -259,10 +293,14 @@ class AgentConfiguration(DisplayMixin):
         for key_node, value_node in node.value:
             key = f"{prefix}{key_node.value}"
             where = f"{p}:{key_node.start_mark.line + 1}"
-            if find_option(key) is None and isinstance(value_node, yaml.MappingNode):
+            option = find_option(key)
+            if option is None and isinstance(value_node, yaml.MappingNode):
                 self._load_mapping(loader, value_node, key + ".", p)
                 continue
-            value = loader.construct_object(value_node, deep=True)
+            if option is not None and option.type is str and _plain_scalar(value_node):
+                value: Any = value_node.value  # as written: OFF, no, 0123 stay text
+            else:
+                value = loader.construct_object(value_node, deep=True)
             self.set(key, value, where)
 
     def load_env(self, environ: Mapping[str, str] | None = None) -> AgentConfiguration:
@@ -270,14 +308,19 @@ class AgentConfiguration(DisplayMixin):
         env = os.environ if environ is None else environ
         by_env = {env_var_name(o.key): o for o in OPTIONS if not o.is_pattern}
         for name, value in sorted(env.items()):
-            if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+            if not name.startswith(ENV_PREFIX) or name in NON_OPTION_ENV_VARS:
                 continue
             option: ConfigOption | None = by_env.get(name)
             source = f"env {name}"
             if option is None:
                 close = difflib.get_close_matches(name, list(by_env), n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]}?" if close else ""
-                raise ConfigError(f"unknown config variable {name}{hint}", key=name, source=source)
+                raise ConfigError(
+                    f"unknown config variable {short_text(name)[1:-1]}{hint} (it is neither an "
+                    f"option nor one of {', '.join(sorted(NON_OPTION_ENV_VARS))})",
+                    key=name,
+                    source=source,
+                )
             self.set(option.key, value, source)
         return self
 
@@ -305,6 +348,44 @@ class AgentConfiguration(DisplayMixin):
         if overrides:
             conf.update(overrides)
         return conf
+
+
+def _plain_scalar(node: yaml.Node) -> bool:
+    """A scalar written without quotes that YAML would read as a bool, number or null."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.tag != "tag:yaml.org,2002:str"
+        and node.value not in ("", "~", "null", "Null", "NULL")
+    )
+
+
+def _check_duplicates(node: yaml.MappingNode, prefix: str, p: Path) -> None:
+    """A key given twice in one mapping (or the same dotted key nested and flat, e.g.
+    ``event-log.level`` and ``event-log: {level: ...}``) is an error naming both lines."""
+    seen: dict[str, int] = {}
+
+    def walk(mapping: yaml.MappingNode, pre: str) -> None:
+        for key_node, value_node in mapping.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = f"{pre}{key_node.value}"
+            line = key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.MappingNode) and find_option(key) is None:
+                walk(value_node, key + ".")
+                continue
+            if key in seen:
+                where = f"{p}:{line}"
+                shown = key.removeprefix("agent.")
+                raise ConfigError(
+                    f"{where}: key {short_text(shown)} is given twice (first at line "
+                    f"{seen[key]}, again at line {line}); keep one",
+                    key=shown,
+                    source=where,
+                )
+            seen[key] = line
+
+    walk(node, prefix)
 
 
 def find_config_file(

@@ -14,6 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 ENV_PREFIX = "FLINK_AGENTS_NB_"
+#: The kit's environment variables that are not options (``FLINK_AGENTS_NB_<KEY>``): the
+#: config file to read, the price table, ... Reading the environment skips these; any other
+#: ``FLINK_AGENTS_NB_*`` variable must name an option (a typo is an error). A module that
+#: adds a variable of its own lists it here.
+NON_OPTION_ENV_VARS = frozenset(
+    {
+        ENV_PREFIX + "CONFIG",  # the YAML config file (config._configuration)
+        ENV_PREFIX + "PRICES",  # the price table (flink_agents_nb.run._costs)
+    }
+)
 
 _SECRET_WORDS = re.compile(r"(key|token|secret|password|credential)", re.IGNORECASE)
 
@@ -33,6 +43,8 @@ class ConfigOption:
         min: smallest allowed value of a number (``None``: no bound); NaN and infinities
             are never allowed.
         max: largest allowed value of a number.
+        example: the value shown, commented out, in ``conf/config.yaml`` for an option that is
+            unset by default (valid as written when uncommented).
     """
 
     key: str
@@ -44,6 +56,7 @@ class ConfigOption:
     sensitive: bool = False
     min: float | None = None
     max: float | None = None
+    example: Any = None
 
     @property
     def secret(self) -> bool:
@@ -162,6 +175,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "fails with a timeout and the error-handling strategy applies); unset: no limit.",
         unit="s",
         min=0.001,
+        example=60,
     ),
     ConfigOption(
         "action.*.timeout",
@@ -170,6 +184,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "action.timeout for one action, e.g. action.call_model.timeout.",
         unit="s",
         min=0.001,
+        example=60,
     ),
     # -- chat models (flink_agents_runtime.chat) --------------------------------------------
     ConfigOption(
@@ -190,6 +205,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         str,
         None,
         "API key of OpenAIChatModelConnection (else env OPENAI_API_KEY); never logged.",
+        example="sk-...",
     ),
     ConfigOption(
         "openai.timeout",
@@ -221,10 +237,15 @@ OPTIONS: tuple[ConfigOption, ...] = (
         str,
         None,
         "Names the job in event-log file names; a generated run id when unset.",
+        example="my-agent-job",
     ),
     # -- event log (Flink Agents' AgentConfigOptions) --------------------------------------
     ConfigOption(
-        "baseLogDir", str, None, "Directory of the FILE event logger; no file log when unset."
+        "baseLogDir",
+        str,
+        None,
+        "Directory of the FILE event logger; no file log when unset.",
+        example="/tmp/flink-agents-logs",
     ),
     ConfigOption(
         "eventLoggerType", str, "file", "Event logger: file or memory.", choices=("file", "memory")
@@ -273,6 +294,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         " in local runs (a killed kernel loses at most the last interval-ms of records), 1 in"
         " Flink jobs (every record is on disk before the next checkpoint).",
         min=1,
+        example=1000,
     ),
     ConfigOption(
         "event-log.flush.interval-ms",
@@ -305,6 +327,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "SQLite file of the sqlite backend (one host); when unset, action-state.sqlite in "
         "the per-user directory $XDG_STATE_HOME/flink-agents-nb (~/.local/state/...), mode "
         "0700.",
+        example="/var/lib/flink-agents/action-state.sqlite",
     ),
     ConfigOption(
         "actionStateStore.redis.url",
@@ -330,6 +353,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "cluster's Flink config says (conf/flink-config.yaml shows one).",
         unit="ms",
         min=1,
+        example=10000,
     ),
     ConfigOption(
         "checkpoint.mode",
@@ -344,6 +368,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Where Flink keeps checkpoints (a URI, e.g. file:///var/flink/checkpoints); the job "
         "manager's memory when unset.",
+        example="file:///tmp/flink-checkpoints",
     ),
     ConfigOption(
         "state.backend",
@@ -360,6 +385,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Flink jobs: restarts after a failure (fixed delay) before the job fails; unset: "
         "the cluster's restart strategy.",
         min=0,
+        example=3,
     ),
     ConfigOption(
         "restart.delay-ms",
@@ -391,6 +417,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         str,
         None,
         "python.executable of agent jobs; the running interpreter when unset.",
+        example="/usr/bin/python3",
     ),
     ConfigOption(
         "flink.ship-runtime",
@@ -404,6 +431,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Parallelism of the agent operator; the Flink environment's default when unset.",
         min=1,
+        example=2,
     ),
     ConfigOption(
         "flink.metrics-sync-interval-ms",
@@ -453,12 +481,15 @@ def render_config_yaml() -> str:
         unit = f", {option.unit}" if option.unit else ""
         env = "" if option.is_pattern else f"; env {env_var_name(option.key)}"
         lines.append(f"  # {option.description}")
-        lines.append(f"  # ({option.type_name}{unit}{env})")
+        note = "; default: 2 x CPU cores" if option.key == "num-async-threads" else ""
+        lines.append(f"  # ({option.type_name}{unit}{env}{note})")
         commented = option.default is None or option.key == "num-async-threads"
         if option.key == "num-async-threads":
-            example: Any = "<2 x CPU cores>"
+            example: Any = 8
         elif option.default is None:
-            example = "..." if not option.choices else option.choices[0]
+            example = option.example
+            if example is None:
+                example = option.choices[0] if option.choices else "..."
         else:
             example = option.default
         if isinstance(example, bool):

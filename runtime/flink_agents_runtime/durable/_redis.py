@@ -14,26 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flink_agents_runtime._errors import ActionStateStoreError
+from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.durable._base import ActionState, ActionStateStore, key_text
 from flink_agents_runtime.durable._codec import StoredStateError, decode_state, encode_state
 
-
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``****`` (for messages and logs)."""
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return "<unparsable url>"
-    if password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return parts._replace(netloc=f"{user}:****@{host}{port}").geturl()
+__all__ = ["RedisActionStateStore", "redact_url"]
 
 
 def _redact(text: str, url: str) -> str:
@@ -41,8 +26,8 @@ def _redact(text: str, url: str) -> str:
     try:
         password = urlsplit(url).password
     except ValueError:
-        return text
-    return text.replace(password, "****") if password else text
+        password = None
+    return redact_text(text, [password])
 
 
 class RedisActionStateStore(ActionStateStore):
