@@ -208,3 +208,43 @@ def test_default_sqlite_file_is_in_a_private_per_user_directory(
     monkeypatch.setattr(os, "getuid", lambda: parent.stat().st_uid + 4242)
     with pytest.raises(ActionStateStoreError, match="owned by uid"):
         default_sqlite_path()
+
+
+FULL_DISK = """
+import resource, signal, sys
+from flink_agents_runtime import Agent, AgentConfiguration, InputEvent, OutputEvent
+from flink_agents_runtime import LocalExecutionEnvironment
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+def act(event, ctx):
+    r = ctx.durable_execute(lambda n: "x" * 20000 + str(n), event.input)
+    ctx.send_event(OutputEvent(output=len(r)))
+agent = Agent().add_action("store_big", [InputEvent], act)
+cfg = AgentConfiguration.resolve(overrides={
+    "actionStateStoreBackend": "sqlite", "actionStateStore.sqlite.path": sys.argv[1]})
+env = LocalExecutionEnvironment(cfg)
+resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))  # the disk fills up
+try:
+    env.from_list([{"key": f"k{i}", "value": i} for i in range(40)]).apply(agent).execute()
+except Exception as exc:
+    print(type(exc).__name__, exc)
+    print("partial outputs:", len(exc.run.outputs))
+"""
+
+
+def test_full_disk_names_path_action_key_and_keeps_the_partial_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.sqlite"
+    out = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    text = out.stdout
+    assert "ActionFailedError" in text, out.stdout + out.stderr
+    assert str(db) in text and "'store_big'" in text and "for key 'k" in text
+    partial = int(text.rsplit("partial outputs:", 1)[1])
+    assert 0 < partial < 40

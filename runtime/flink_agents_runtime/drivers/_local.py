@@ -209,8 +209,8 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
             log_files=[f for s in extra for f in getattr(s, "files", [])],
         )
         if error is not None:
-            if hasattr(error, "run"):
-                error.run = result
+            if hasattr(error, "run") or isinstance(error, FlinkAgentsError):
+                error.run = result  # the partial run: outputs and records so far
             raise error
         return result
 
