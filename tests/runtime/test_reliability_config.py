@@ -192,3 +192,24 @@ def test_every_commented_example_in_conf_config_yaml_is_valid_as_written(tmp_pat
     assert yaml.safe_load(text)["agent"]["checkpoint.interval-ms"] == 10000
     conf = AgentConfiguration().load_yaml(_yaml(tmp_path, text))
     assert conf.get("event-log.type.*.level") == "OFF"
+
+
+def test_tool_call_validates_its_arguments() -> None:
+    from flink_agents_runtime import Tool, ToolArgumentError
+
+    ran: list[Any] = []
+
+    def lookup(order_id: int, verbose: bool = False) -> str:
+        """Look an order up."""
+        ran.append(order_id)
+        return f"order {order_id}"
+
+    tool = Tool.from_callable(lookup)
+    assert tool.call(order_id=7.0) == "order 7"  # a whole float becomes the int
+    with pytest.raises(ToolArgumentError, match=r"'lookup'.*order_id"):
+        tool.call(order_id="seven")
+    with pytest.raises(ToolArgumentError, match=r"missing required argument\(s\) \['order_id'\]"):
+        tool.call()
+    with pytest.raises(ToolArgumentError, match=r"unknown argument\(s\) \['colour'\]"):
+        tool.call(order_id=1, colour="red")
+    assert ran == [7]

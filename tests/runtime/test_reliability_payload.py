@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def guarded(event, ctx):
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     side = tmp_path / "side"
     (side / "sidelib").mkdir(parents=True)
     (side / "sidelib" / "__init__.py").write_text(SIDELIB)
@@ -55,8 +56,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_side_path_library_by_reference_user_module_by_value(project: Path) -> None:
-    import mine  # type: ignore[import-not-found]
-    import sidelib  # type: ignore[import-not-found]
+    import mine
+    import sidelib
 
     def act(event: Any, ctx: Any) -> None:
         ctx.send_event(OutputEvent(output=sidelib.double(mine.triple(event.input))))
@@ -93,7 +94,7 @@ def test_side_path_library_by_reference_user_module_by_value(project: Path) -> N
 
 
 def test_unpicklable_user_module_state_is_named(project: Path) -> None:
-    import bad_helpers  # type: ignore[import-not-found]
+    import bad_helpers
 
     plan = AgentPlan.from_agent(Agent().add_action("guard", [InputEvent], bad_helpers.guarded))
     with pytest.raises(PayloadError) as info:

@@ -198,7 +198,10 @@ class FunctionTool(Tool):
         )
 
     def call(self, **kwargs: Any) -> Any:
-        return self.func(**kwargs)
+        """Call the function with ``kwargs`` validated first (:meth:`Tool.validate`: a
+        missing, unknown or wrongly typed argument is a :class:`ToolArgumentError` naming
+        the tool and the argument; the function does not run)."""
+        return self.func(**self.validate(kwargs))
 
 
 def run_tool(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:

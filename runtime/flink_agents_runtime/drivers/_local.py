@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
-from flink_agents_runtime._errors import UsageError
+from flink_agents_runtime._errors import FlinkAgentsError, UsageError
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration

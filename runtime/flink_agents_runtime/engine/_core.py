@@ -87,6 +87,11 @@ class ExecutionCore:
         self.input_seq = itertools.count()
         #: The type each key was first seen with (to warn about 1 / 1.0 / True).
         self._key_types: dict[Any, type] = {}
+        #: The key's input numbers (``input_seq``: 0 for a key's first input, then 1, ...; the
+        #: same on every driver): from the keyed state when it keeps them (checkpointed on
+        #: Flink), else counted here.
+        self._next_seq: Any = getattr(state, "next_seq", None)
+        self._key_seqs: dict[Any, int] = {}
         self.services = CoreServices(
             config=config,
             metrics=metrics,
@@ -132,8 +137,15 @@ class ExecutionCore:
 
         Raises :class:`InputError` for a key that cannot be a key (unhashable: a list, a
         dict). Keys that Python treats as equal (``1``, ``1.0``, ``True``) are one key: they
-        share memory and order; the first such mix is logged as a warning.
+        share memory and order; the first such mix is logged as a warning. The task's
+        ``input_seq`` is the input's number among ``key``'s inputs (0, 1, ...).
         """
         check_key(key, self._key_types)
         check_json(value, "input", "input value")
-        return InputTask(self.services, key, value, next(self.input_seq))
+        next(self.input_seq)  # inputs started by this core (a count)
+        if self._next_seq is not None:
+            seq = int(self._next_seq(key))
+        else:
+            seq = self._key_seqs.get(key, 0)
+            self._key_seqs[key] = seq + 1
+        return InputTask(self.services, key, value, seq)

@@ -25,7 +25,8 @@ class EventRecord(msgspec.Struct, gc=False):
 
     Attributes:
         seq: position among all records of this core (events and actions), from 0.
-        input_seq: which input of this core caused it (arrival order, from 0).
+        input_seq: which input of its key caused it (the key's first input is 0, then 1,
+            ...; the same on both drivers, checkpointed on Flink).
         key: the input's key.
         event: the event, lineage filled in.
         timestamp_ns: wall-clock time it was sent.
