@@ -213,3 +213,16 @@ def test_tool_call_validates_its_arguments() -> None:
     with pytest.raises(ToolArgumentError, match=r"unknown argument\(s\) \['colour'\]"):
         tool.call(order_id=1, colour="red")
     assert ran == [7]
+
+
+def test_bad_price_tables_are_clear_errors_or_skipped(tmp_path: Path) -> None:
+    from flink_agents_nb.run._costs import load_prices
+
+    with pytest.raises(ConfigError, match=r"price table .*missing.yaml: cannot read it"):
+        load_prices(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  m: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"price table .*bad.yaml:\d+: invalid YAML"):
+        load_prices(bad)
+    odd = {"neg": [-1, 2], "nan": {"input": "nan", "output": 1}, "ok": [0.5, 1], "junk": "x"}
+    assert load_prices(odd) == {"ok": (0.5, 1.0)}
