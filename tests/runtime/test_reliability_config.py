@@ -226,3 +226,18 @@ def test_bad_price_tables_are_clear_errors_or_skipped(tmp_path: Path) -> None:
         load_prices(bad)
     odd = {"neg": [-1, 2], "nan": {"input": "nan", "output": 1}, "ok": [0.5, 1], "junk": "x"}
     assert load_prices(odd) == {"ok": (0.5, 1.0)}
+
+
+def test_replay_from_a_bad_event_log_is_a_clear_error(tmp_path: Path) -> None:
+    from flink_agents_runtime import ChatModelError, ScriptedChatModelConnection
+
+    deep = tmp_path / "deep.log"
+    deep.write_text('{"a": 1}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ChatModelError, match=r"deep.log:2: not a JSON record: nested too deeply"):
+        ScriptedChatModelConnection.from_event_log(deep)
+    binary = tmp_path / "bin.log"
+    binary.write_bytes(b'{"a": 1}\n\xff\xfe\x00\n')
+    with pytest.raises(ChatModelError, match=r"bin.log:2: not a JSON record"):
+        ScriptedChatModelConnection.from_event_log(binary)
+    odd = [{"eventType": "_chat_response_event", "key": [1], "attributes": ["x"]}]
+    ScriptedChatModelConnection.from_event_log(odd)  # skipped, no crash
