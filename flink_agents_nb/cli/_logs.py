@@ -50,6 +50,17 @@ def _main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An integer >= 1 (argparse type): anything else is a usage error naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not an integer >= 1")
+    return value
+
+
 def add_parser(subparsers: Any) -> None:
     """Register the ``logs`` subcommand."""
     parser = subparsers.add_parser(
@@ -61,6 +72,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--tree", metavar="KEY", help="draw the causal tree of KEY's inputs")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument(
-        "--max-rows", type=int, default=20, help="rows per section of the text summary"
+        "--max-rows", type=_positive, default=20, help="rows per section of the text summary"
     )
     parser.set_defaults(func=_main)

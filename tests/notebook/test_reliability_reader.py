@@ -105,3 +105,11 @@ def test_cli_never_crashes_on_bad_inputs(
     assert code == 0 and "nested too deeply" in out
     code, out, _ = cli(str(CORPUS / "odd_identity_fields.log"), "--json")
     assert code == 0 and "eventId is a list" in out
+
+
+def test_cli_refuses_a_non_positive_max_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from flink_agents_nb.cli._main import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["logs", str(CORPUS / "ours.log"), "--max-rows", "-5"])
+    assert info.value.code == 2 and "-5 is not an integer >= 1" in capsys.readouterr().err
