@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flink_agents_runtime import _errors
-from flink_agents_runtime._errors import ActionStateStoreError
+from flink_agents_runtime._errors import ActionStateStoreError, ArgumentTypeError
 from flink_agents_runtime.durable._base import ActionState, CallResult
 
 #: Version of the stored form (the ``"format"`` field of a stored state).
@@ -80,7 +80,7 @@ def register_durable_type(
     module defining ``cls``).
     """
     if not isinstance(cls, type):
-        raise TypeError(f"register_durable_type needs a class, got {cls!r}")
+        raise ArgumentTypeError(f"register_durable_type needs a class, got {cls!r}")
     tname = name or _default_name(cls)
     if to_data is None or from_data is None:
         auto_to, auto_from = _auto_codec(cls)
@@ -100,7 +100,7 @@ def _auto_codec(cls: type) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
         return (lambda o: {n: getattr(o, n) for n in fields}), (lambda d: cls(**d))
     if issubclass(cls, BaseException):
         return (lambda e: str(e)), (lambda m: cls(m))
-    raise TypeError(
+    raise ArgumentTypeError(
         f"register_durable_type({cls.__qualname__}): not a pydantic model, dataclass or "
         "exception; pass to_data and from_data"
     )

@@ -13,7 +13,7 @@ from collections.abc import Generator
 from concurrent.futures import Future
 from typing import Any
 
-from flink_agents_runtime._errors import ActionTimeoutError
+from flink_agents_runtime._errors import ActionTimeoutError, ArgumentTypeError
 
 
 def drive_with_deadline(
@@ -30,7 +30,7 @@ def drive_with_deadline(
             awaited = coro.send(None)
             if not isinstance(awaited, Future):
                 coro.close()
-                raise TypeError(
+                raise ArgumentTypeError(
                     "an async action may only await ctx.durable_execute_async(...) "
                     f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
                 )
