@@ -17,10 +17,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
+from flink_agents_runtime.config._messages import short_text, shown_value
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
     NON_OPTION_ENV_VARS,
@@ -29,6 +28,7 @@ from flink_agents_runtime.config._options import (
     env_var_name,
     find_option,
 )
+from flink_agents_runtime.config._yaml import agent_items
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -107,27 +107,6 @@ def _parse_typed(option: ConfigOption, value: Any, bad: Callable[[], ConfigError
                 return choice
         raise bad()
     return text
-
-
-#: Longest value or key quoted in a config error message (characters).
-MAX_QUOTED = 120
-
-
-def short_text(value: Any, limit: int = MAX_QUOTED) -> str:
-    """``repr(value)``, cut to ``limit`` characters with a note of the full length."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text)} characters)"
-
-
-def shown_value(option: ConfigOption | None, value: Any) -> str:
-    """How a value appears in a message: secrets (``openai.api-key``, URLs that may hold a
-    password) as ``<hidden str of N characters>``, others by :func:`short_text`."""
-    if option is not None and option.secret:
-        size = f" of {len(value)} characters" if isinstance(value, (str, bytes)) else ""
-        return f"<hidden {type(value).__name__}{size}>"
-    return short_text(value)
 
 
 def _unknown(key: str, source: str) -> ConfigError:
@@ -234,74 +213,9 @@ class AgentConfiguration(DisplayMixin):
         lines named), and every error of :meth:`set`. A ``str`` option takes a plain scalar
         as written (``level: OFF`` is the text ``OFF``, not YAML 1.1's false).
         """
-        p = Path(path)
-        try:
-            raw = p.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {p}: {exc}", source=str(p)) from exc
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            where = f"{p}:{line}:{col}"
-            raise ConfigError(
-                f"{where}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte offset "
-                f"{exc.start}); save the file as UTF-8",
-                source=where,
-            ) from None
-        loader: yaml.SafeLoader | None = None
-        try:
-            loader = yaml.SafeLoader(text)  # checks the characters first
-            root = loader.get_single_node()
-            if root is None:
-                return self
-            if not isinstance(root, yaml.MappingNode):
-                raise ConfigError(f"{p}: the top level must be a mapping", source=str(p))
-            _check_duplicates(root, "", p)
-            for key_node, value_node in root.value:
-                if key_node.value == "agent":
-                    self._load_mapping(loader, value_node, "", p)
-        except yaml.reader.ReaderError as exc:
-            line = text.count("\n", 0, exc.position) + 1
-            col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-            where = f"{p}:{line}:{col}"
-            raise ConfigError(
-                f"{where}: character {chr(exc.character)!r} (U+{exc.character:04X}) is not "
-                "allowed in YAML (a control character?); remove it",
-                source=where,
-            ) from None
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            where = f"{p}:{mark.line + 1}" if mark else str(p)
-            raise ConfigError(f"{where}: invalid YAML: {exc.problem}", source=where) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: invalid YAML: {short_text(str(exc))}", source=str(p)) from None
-        except RecursionError:
-            raise ConfigError(f"{p}: YAML nested too deeply", source=str(p)) from None
-        finally:
-            if loader is not None:
-                loader.dispose()
-        return self
-
-    def _load_mapping(self, loader: yaml.SafeLoader, node: yaml.Node, prefix: str, p: Path) -> None:
-        if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
-            return
-        if not isinstance(node, yaml.MappingNode):
-            where = f"{p}:{node.start_mark.line + 1}"
-            raise ConfigError(f"{where}: 'agent' must be a mapping of keys", source=where)
-        for key_node, value_node in node.value:
-            key = f"{prefix}{key_node.value}"
-            where = f"{p}:{key_node.start_mark.line + 1}"
-            option = find_option(key)
-            if option is None and isinstance(value_node, yaml.MappingNode):
-                self._load_mapping(loader, value_node, key + ".", p)
-                continue
-            if option is not None and option.type is str and _plain_scalar(value_node):
-                value: Any = value_node.value  # as written: OFF, no, 0123 stay text
-            else:
-                value = loader.construct_object(value_node, deep=True)
+        for key, value, where in agent_items(Path(path)):
             self.set(key, value, where)
+        return self
 
     def load_env(self, environ: Mapping[str, str] | None = None) -> AgentConfiguration:
         """Read ``FLINK_AGENTS_NB_*`` variables; an unknown one is an error."""
@@ -348,44 +262,6 @@ class AgentConfiguration(DisplayMixin):
         if overrides:
             conf.update(overrides)
         return conf
-
-
-def _plain_scalar(node: yaml.Node) -> bool:
-    """A scalar written without quotes that YAML would read as a bool, number or null."""
-    return (
-        isinstance(node, yaml.ScalarNode)
-        and node.style is None
-        and node.tag != "tag:yaml.org,2002:str"
-        and node.value not in ("", "~", "null", "Null", "NULL")
-    )
-
-
-def _check_duplicates(node: yaml.MappingNode, prefix: str, p: Path) -> None:
-    """A key given twice in one mapping (or the same dotted key nested and flat, e.g.
-    ``event-log.level`` and ``event-log: {level: ...}``) is an error naming both lines."""
-    seen: dict[str, int] = {}
-
-    def walk(mapping: yaml.MappingNode, pre: str) -> None:
-        for key_node, value_node in mapping.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = f"{pre}{key_node.value}"
-            line = key_node.start_mark.line + 1
-            if isinstance(value_node, yaml.MappingNode) and find_option(key) is None:
-                walk(value_node, key + ".")
-                continue
-            if key in seen:
-                where = f"{p}:{line}"
-                shown = key.removeprefix("agent.")
-                raise ConfigError(
-                    f"{where}: key {short_text(shown)} is given twice (first at line "
-                    f"{seen[key]}, again at line {line}); keep one",
-                    key=shown,
-                    source=where,
-                )
-            seen[key] = line
-
-    walk(node, prefix)
 
 
 def find_config_file(
