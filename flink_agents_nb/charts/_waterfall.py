@@ -87,24 +87,14 @@ def waterfall_traces(
 
 
 def _select_input(frame: pd.DataFrame, key: Any, input_seq: Any) -> pd.DataFrame:
-    """One input: ``input_seq`` numbers a key's inputs, so it is taken within ``key`` (the
-    first record's key when ``key`` is not given)."""
+    if input_seq is not None:
+        return frame[frame["input_seq"] == input_seq]
+    if key is not None:
+        keys = frame["key"]
+        return frame[(keys == key) | (keys.astype(str) == str(key))]
     if frame.empty:
         return frame
-    keys = frame["key"]
-    if key is None and input_seq is not None:
-        key = keys.iloc[(frame["input_seq"] == input_seq).fillna(False).to_numpy().argmax()]
-    if key is not None:
-        frame = frame[((keys == key) | (keys.astype(str) == str(key))).to_numpy(dtype=bool)]
-    if input_seq is not None:
-        return frame[(frame["input_seq"] == input_seq).fillna(False).to_numpy(dtype=bool)]
-    if key is not None:
-        return frame
-    first = frame.iloc[0]
-    same_key = (frame["key"] == first["key"]).to_numpy(dtype=bool)
-    return frame[
-        same_key & (frame["input_seq"] == first["input_seq"]).fillna(False).to_numpy(dtype=bool)
-    ]
+    return frame[frame["input_seq"] == frame["input_seq"].iloc[0]]
 
 
 def waterfall(source: Any, key: Any = None, input_seq: Any = None) -> go.Figure:

@@ -202,6 +202,7 @@ def run_on_minicluster(
     from pyflink.datastream import StreamExecutionEnvironment
 
     from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
+    from flink_agents_runtime.drivers.flink._inputs import input_pairs
     from flink_agents_runtime.drivers.flink._readback import read_job
     from flink_agents_runtime.drivers.flink._remote import job_failure, pair_key, pair_value
 
@@ -210,7 +211,7 @@ def run_on_minicluster(
     start = time.perf_counter()
     env = StreamExecutionEnvironment.get_execution_environment()
     agents_env = RemoteExecutionEnvironment(env, conf)
-    stream = env.from_collection(pairs)
+    stream = env.from_collection(input_pairs(pairs))  # numbered as the local run numbers them
     builder = agents_env.from_datastream(
         stream, key_selector=pair_key, value_selector=pair_value
     ).apply(agent)

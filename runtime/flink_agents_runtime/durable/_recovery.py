@@ -110,16 +110,16 @@ def open_subtask_store(
 ) -> tuple[Any, Any]:
     """In a subtask's ``open``: ``(keyed_state, durable_store)`` for the execution core.
 
-    Wraps ``keyed`` in :class:`SeqKeyedState` (each key's input numbers, ``input_seq``, in
-    checkpointed keyed state) and, with ``actionStateStoreBackend``, opens the store (rebuilt:
-    after a restore it knows what earlier attempts recorded); the store is ``None`` without.
+    Without ``actionStateStoreBackend`` returns ``(keyed, None)`` unchanged. Else wraps
+    ``keyed`` in :class:`SeqKeyedState` and opens the store (rebuilt: after a restore it
+    knows what earlier attempts recorded).
     """
+    if config.get("actionStateStoreBackend") is None:
+        return keyed, None
     from pyflink.common import Types
     from pyflink.datastream.state import ValueStateDescriptor
 
     seq_state = runtime_context.get_state(ValueStateDescriptor(SEQ_STATE_NAME, Types.LONG()))
-    if config.get("actionStateStoreBackend") is None:
-        return SeqKeyedState(keyed, seq_state), None
     tracker = _statestore.open_tracker(config, store_namespace(config, job_id))
     return SeqKeyedState(keyed, seq_state), tracker
 

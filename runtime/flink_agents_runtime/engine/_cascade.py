@@ -76,7 +76,8 @@ class InputTask:
         sensory = MemoryStore("sensory")
         ctx = RunnerContext(core, key, self.input_seq, short_term, sensory)
         if core.durable_store is not None:
-            core.durable_store.begin_input(ctx, self.input_seq)
+            assert core.next_seq is not None  # the core checked it
+            core.durable_store.begin_input(ctx, core.next_seq(key))
         first = InputEvent(value)
         first.id = core.ids.next()
         first.key = key

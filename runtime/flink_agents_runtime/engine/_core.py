@@ -87,11 +87,6 @@ class ExecutionCore:
         self.input_seq = itertools.count()
         #: The type each key was first seen with (to warn about 1 / 1.0 / True).
         self._key_types: dict[Any, type] = {}
-        #: The key's input numbers (``input_seq``: 0 for a key's first input, then 1, ...; the
-        #: same on every driver): from the keyed state when it keeps them (checkpointed on
-        #: Flink), else counted here.
-        self._next_seq: Any = getattr(state, "next_seq", None)
-        self._key_seqs: dict[Any, int] = {}
         self.services = CoreServices(
             config=config,
             metrics=metrics,
@@ -132,20 +127,18 @@ class ExecutionCore:
             except Exception:
                 logger.exception("closing the %s failed", what)
 
-    def start(self, key: Any, value: Any) -> InputTask:
+    def start(self, key: Any, value: Any, input_seq: int | None = None) -> InputTask:
         """A task processing one input ``value`` for ``key``; drive it with ``step``.
 
-        Raises :class:`InputError` for a key that cannot be a key (unhashable: a list, a
-        dict). Keys that Python treats as equal (``1``, ``1.0``, ``True``) are one key: they
-        share memory and order; the first such mix is logged as a warning. The task's
-        ``input_seq`` is the input's number among ``key``'s inputs (0, 1, ...).
+        ``input_seq`` is the input's position in the job's input (from 0): given by a driver
+        that knows it (the Flink driver, for inputs the kit feeds), else this core's count
+        of inputs (the local driver: arrival order). Raises :class:`InputError` for a key
+        that cannot be a key (unhashable: a list, a dict). Keys that Python treats as equal
+        (``1``, ``1.0``, ``True``) are one key: they share memory and order; the first such
+        mix is logged as a warning.
         """
         check_key(key, self._key_types)
         check_json(value, "input", "input value")
-        next(self.input_seq)  # inputs started by this core (a count)
-        if self._next_seq is not None:
-            seq = int(self._next_seq(key))
-        else:
-            seq = self._key_seqs.get(key, 0)
-            self._key_seqs[key] = seq + 1
+        count = next(self.input_seq)
+        seq = count if input_seq is None else int(input_seq)
         return InputTask(self.services, key, value, seq)

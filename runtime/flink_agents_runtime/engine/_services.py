@@ -40,10 +40,9 @@ __all__ = [
 class KeyedState(Protocol):
     """Where short-term memory lives between inputs of a key.
 
-    A state may also have ``next_seq(key) -> int``: the key's input sequence number (0, 1,
-    ...; each input's ``input_seq``), kept in the same (checkpointed) state as memory so that
-    a restored job numbers replayed inputs as the first attempt did. An action state store
-    needs it; without it the core counts each key's inputs itself.
+    With an action state store the core also calls ``next_seq(key) -> int``: the key's
+    input sequence number (0, 1, ...), kept in the same (checkpointed) state as memory so
+    that a restored job numbers replayed inputs as the first attempt did.
     """
 
     def load(self, key: Any) -> MemoryNode:
