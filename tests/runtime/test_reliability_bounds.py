@@ -98,3 +98,16 @@ def test_hung_async_action_is_cut_by_its_timeout() -> None:
         assert [a.status for a in run.actions] == ["ignored", "ignored"]
     finally:
         release.set()
+
+
+def test_input_seq_is_the_arrival_position_also_for_queued_inputs() -> None:
+    async def slow(event: Any, ctx: Any) -> None:
+        import time
+
+        await ctx.durable_execute_async(time.sleep, 0.05 if event.input == 0 else 0)
+        ctx.send_event(OutputEvent(output=event.input))
+
+    agent = Agent().add_action("slow", [InputEvent], slow)
+    run = _run(agent, [("a", 0), ("b", 1), ("a", 2), ("c", 3)])
+    # input 2 waits behind input 0 of key a and starts after 3: still numbered 2
+    assert sorted((o.input_seq, o.value) for o in run.outputs) == [(0, 0), (1, 1), (2, 2), (3, 3)]

@@ -250,7 +250,8 @@ def _drive(
             if not queued:
                 del busy[key]
                 return
-            task = core.start(key, queued.popleft())
+            value, seq = queued.popleft()
+            task = core.start(key, value, seq)
 
     def wait_some() -> None:
         ready, _ = wait(list(waiting), return_when=FIRST_COMPLETED)
@@ -273,13 +274,14 @@ def _drive(
         if progress is not None:
             progress(done, total)
         return
-    for key, value in records:
+    # input_seq is the input's arrival position, also for inputs queued behind a busy key.
+    for seq, (key, value) in enumerate(records):
         queued = busy.get(key)
         if queued is not None:
-            queued.append(value)
+            queued.append((value, seq))
             continue
         busy[key] = deque()
-        advance(core.start(key, value))
+        advance(core.start(key, value, seq))
         while len(waiting) >= limit:
             wait_some()
     while waiting:
