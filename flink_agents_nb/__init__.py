@@ -99,6 +99,7 @@ from flink_agents_runtime import (
     count_tokens,
     prompt,
     read_file_sink,
+    register_durable_type,
     tool,
 )
 
@@ -200,6 +201,7 @@ __all__ = [
     "prompt",
     "read_event_log",
     "read_file_sink",
+    "register_durable_type",
     "submit",
     "token_usage",
     "tool",

@@ -4,7 +4,8 @@ Prints events per type and per key, the time span, token usage and every problem
 that could not be read, broken causal links); ``--tree KEY`` draws the causal tree of each
 input of ``KEY`` instead; ``--json`` prints the same as one JSON document.
 
-Exit codes: 0 read (problems are reported, not errors), 2 no such path or no tree for KEY.
+Exit codes: 0 read (problems are reported, not errors), 2 no such path, nothing readable at
+it (an empty path, a FIFO or device, a symbolic link loop) or no tree for KEY.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ def _main(args: argparse.Namespace) -> int:
         log = read_event_log(args.path)
     except FileNotFoundError as exc:
         print(f"flink-agents-nb logs: {exc}", file=sys.stderr)
+        return 2
+    if not log.files:  # nothing readable at PATH (an empty path, a FIFO, a link loop, ...)
+        for problem in log.problems:
+            print(f"flink-agents-nb logs: {problem}", file=sys.stderr)
         return 2
     if args.tree is not None:
         trees = log.trees(key=args.tree)
@@ -45,6 +50,17 @@ def _main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An integer >= 1 (argparse type): anything else is a usage error naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not an integer >= 1")
+    return value
+
+
 def add_parser(subparsers: Any) -> None:
     """Register the ``logs`` subcommand."""
     parser = subparsers.add_parser(
@@ -56,6 +72,6 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--tree", metavar="KEY", help="draw the causal tree of KEY's inputs")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument(
-        "--max-rows", type=int, default=20, help="rows per section of the text summary"
+        "--max-rows", type=_positive, default=20, help="rows per section of the text summary"
     )
     parser.set_defaults(func=_main)

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import numpy as np
 import pandas as pd
-from pandas._libs.lib import to_object_array_tuples
+from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
 from flink_agents_nb.eventlog._files import (
     MISSING,
@@ -143,6 +143,7 @@ class _Columns:
                 if not len(table):
                     return
         del recs  # the records themselves are no longer needed
+        _fix_identities(table, chunk.file, lines, problems)
         if chunk.file not in self.files:
             self.files.append(chunk.file)
         code = self.files.index(chunk.file)
@@ -269,6 +270,45 @@ class _Columns:
             frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
         return _time_order(frame, frame["file"].cat.codes.to_numpy())
+
+
+#: Fields that identify or group records: they must be scalars (a list or object there would
+#: break grouping, lineage and the stepper).
+_IDENTITY_FIELDS = (
+    "key",
+    "eventId",
+    "upstreamEventId",
+    "eventType",
+    "actionName",
+    "upstreamActionName",
+    "status",
+    "jobId",
+    "taskName",
+    "recordType",
+)
+_SCALAR_KINDS = {"string", "integer", "floating", "boolean", "empty", "mixed-integer-float"}
+
+
+def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[LogProblem]) -> None:
+    """Replace a list or object in an identity field by its JSON text (in place), listing a
+    problem with file and line; the record is kept. A C-speed type check per column; the
+    per-value scan runs only for columns that hold something other than plain scalars."""
+    for field in _IDENTITY_FIELDS:
+        column = table[:, _F[field]]
+        if infer_dtype(column, skipna=True) in _SCALAR_KINDS:
+            continue
+        for i, value in enumerate(column.tolist()):
+            if isinstance(value, (list, dict)):
+                kind = "a list" if isinstance(value, list) else "an object"
+                text = msgspec.json.encode(value).decode("utf-8", "replace")
+                table[i, _F[field]] = text if len(text) <= 200 else text[:200] + "..."
+                problems.append(
+                    LogProblem(
+                        file,
+                        int(lines[i]),
+                        f"{field} is {kind}, not a string or number; kept as its JSON text",
+                    )
+                )
 
 
 def _timestamps(values: list[Any]) -> np.ndarray:

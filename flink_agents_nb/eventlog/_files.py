@@ -8,8 +8,11 @@ content: every unreadable part becomes a :class:`LogProblem` with file, line and
 from __future__ import annotations
 
 import bisect
+import errno
 import json
+import os
 import re
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +31,9 @@ MAX_PROBLEMS_PER_FILE = 1000
 #: Files are parsed in pieces of about this many bytes (small enough for the column passes
 #: over a piece's records to stay in the CPU caches: 4 MB read 1M records ~15% faster than 16).
 CHUNK_BYTES = 4 << 20
+#: A compressed file is read up to this many decompressed bytes (a gzip bomb is cut there and
+#: reported as a problem).
+MAX_DECOMPRESSED_BYTES = 2 << 30
 
 _RECORD_START = re.compile(r"\n(?=\{)")
 _TOKENS = re.compile(rb"okens")  # token usage names: promptTokens, input_tokens, ...
@@ -101,7 +107,7 @@ class LogProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.reason}"
+        return f"{where}: {self.reason}" if where else self.reason
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -121,29 +127,97 @@ class FileRecords:
     hints: list[int] | None
 
 
-def list_log_files(path: str | Path) -> list[Path]:
-    """``path`` itself if a file, else every log file under the directory, sorted."""
+def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -> list[Path]:
+    """``path`` itself if a file, else every log file under the directory, sorted.
+
+    Raises :class:`LogNotFoundError` when ``path`` does not exist. What cannot be read is
+    appended to ``problems`` (when given) and skipped: an empty path (it is not taken as the
+    current directory), a FIFO, device or socket (never opened: reading one could block or
+    never end), a symbolic link loop or a dangling link. Directories are walked without
+    following symbolic links to directories (no loops).
+    """
+    found: list[LogProblem] = [] if problems is None else problems
+    if str(path) == "":
+        found.append(LogProblem("", None, "empty path: name an event-log file or directory"))
+        return []
     p = Path(path)
-    if p.is_file():
+    why = _not_readable(p)
+    if why is None:
         return [p]
-    if not p.exists():
-        raise LogNotFoundError(f"no event log at {p}: no such file or directory")
-    return sorted(
-        f
-        for f in p.rglob("*")
-        if f.is_file() and (f.suffix in LOG_SUFFIXES or f.name.endswith(".log.gz"))
+    if why != "directory":
+        if why.startswith("no such"):
+            raise LogNotFoundError(f"no event log at {p}: no such file or directory")
+        found.append(LogProblem(str(p), None, why))
+        return []
+    out: list[Path] = []
+    for root, dirs, names in os.walk(p, followlinks=False):
+        dirs.sort()
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            if not (name.endswith(LOG_SUFFIXES) or name.endswith(".log.gz")):
+                continue
+            f = Path(root, name)
+            reason = _not_readable(f)
+            if reason is None:
+                out.append(f)
+            elif reason != "directory":
+                found.append(LogProblem(str(f), None, reason))
+    return sorted(out)
+
+
+def _not_readable(p: Path) -> str | None:
+    """``None`` for a regular file (or a link to one), ``"directory"``, else why it is not
+    read (``"no such file or directory"``, a link loop, a FIFO ...)."""
+    try:
+        info = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop; not read"
+        if exc.errno == errno.ENOENT:
+            if os.path.islink(p):
+                return "dangling symbolic link; not read"
+            return "no such file or directory"
+        return f"cannot read ({exc.strerror or exc})"
+    if stat.S_ISREG(info.st_mode):
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return "directory"
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(info.st_mode)
+        else "a device"
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(info.st_mode)
+        else "not a regular file"
     )
+    return f"{kind}, not a regular file; not read"
 
 
 def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
+    """Decompress (concatenated) gzip members, at most :data:`MAX_DECOMPRESSED_BYTES`
+    (more is a problem: a gzip bomb is cut, what came before is read)."""
     out: list[bytes] = []
+    budget = MAX_DECOMPRESSED_BYTES
     while data:
         d = zlib.decompressobj(wbits=47)
         try:
-            out.append(d.decompress(data))
+            piece = d.decompress(data, budget + 1)
         except zlib.error as exc:
             problems.append(LogProblem(name, None, f"corrupt gzip data ({exc}); rest skipped"))
             break
+        if len(piece) > budget:
+            out.append(piece[:budget])
+            problems.append(
+                LogProblem(
+                    name,
+                    None,
+                    f"decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes (a gzip bomb?); "
+                    "read only that much",
+                )
+            )
+            break
+        budget -= len(piece)
+        out.append(piece)
         if not d.eof:
             out.append(d.flush())
             problems.append(
@@ -168,7 +242,21 @@ def _lines_with(data: bytes, lines: list[bytes], word: re.Pattern[bytes]) -> lis
     return np.unique(np.searchsorted(ends, positions, side="right")).tolist()
 
 
+def _decode_extended(line: bytes) -> Any:
+    """A line msgspec refused but the kit may have written: JSON with ``NaN``/``Infinity``
+    tokens or ``\\uXXXX`` escapes of lone surrogates (the stdlib reads both). ``None`` when
+    it is not that either."""
+    if b"NaN" not in line and b"Infinity" not in line and b"\\ud" not in line.lower():
+        return None
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read (thousands of levels)"
     if last:
         return "truncated last line (incomplete record)"
     if b"\x00" in line:
@@ -190,6 +278,10 @@ def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords
     """Parse one file in chunks of about :data:`CHUNK_BYTES` (bounding memory); unreadable
     parts are appended to ``problems``."""
     name = str(path)
+    why = _not_readable(path)
+    if why is not None:  # a FIFO or device read as a file could block or never end
+        problems.append(LogProblem(name, None, why))
+        return
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -230,7 +322,7 @@ def _read_lines(
         raw_lines.pop()
     try:  # fast path: every line one record
         fast = list(map(_decode_record, raw_lines))
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # bad or too deeply nested lines
         pass
     else:
         mentions = _lines_with(data, raw_lines, _TOKENS)
@@ -247,10 +339,12 @@ def _read_lines(
                 obj = _decode_record(line)
             except msgspec.ValidationError:  # not an object: JSON (reported later) or junk
                 obj = _decode_any(line)
-        except msgspec.DecodeError as exc:
-            if line.strip():
-                bad.append((index, line, exc))
-            continue
+        except (msgspec.DecodeError, RecursionError) as exc:
+            obj = _decode_extended(line)  # NaN tokens, lone surrogates: the stdlib reads them
+            if obj is None:
+                if line.strip():
+                    bad.append((index, line, exc))
+                continue
         if b"okens" in line:
             hints.append(len(records))
         records.append(obj)
@@ -287,6 +381,15 @@ def _scan_multiline(name: str, data: bytes, problems: list[LogProblem]) -> FileR
         if text[pos] in "{[":
             try:
                 obj, after = _DECODER.raw_decode(text, pos)
+            except RecursionError:
+                nxt = _RECORD_START.search(text, pos + 1)
+                problems.append(
+                    LogProblem(name, line_of(pos), "JSON nested too deeply to read; skipped")
+                )
+                if nxt is None:
+                    break
+                pos = nxt.end()
+                continue
             except json.JSONDecodeError as exc:
                 nxt = _RECORD_START.search(text, pos + 1)
                 if nxt is None:

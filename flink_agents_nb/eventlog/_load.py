@@ -33,8 +33,8 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
     Raises :class:`LogNotFoundError` (a ``FileNotFoundError``) only when ``path`` does not
     exist; bad content and broken causal links are reported in ``problems``.
     """
-    files = list_log_files(Path(path))
     problems: list[LogProblem] = []
+    files = list_log_files("" if str(path) == "" else Path(path), problems)
     columns = _Columns()
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of new dicts, no cycles: collections would only cost time

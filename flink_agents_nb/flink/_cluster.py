@@ -364,6 +364,7 @@ def _execute(
 
     from flink_agents_runtime.drivers._sources import DirectorySource
     from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
+    from flink_agents_runtime.drivers.flink._inputs import input_pairs
     from flink_agents_runtime.drivers.flink._remote import (
         cluster_environment,
         job_failure,
@@ -379,7 +380,7 @@ def _execute(
 
         stream = directory_stream(env, data)
     else:
-        stream = env.from_collection(pairs)
+        stream = env.from_collection(input_pairs(pairs))  # input_seq as in a local run
     builder = agents_env.from_datastream(
         stream, key_selector=pair_key, value_selector=pair_value
     ).apply(agent)

@@ -3,9 +3,9 @@
 ``fa.promote(agent, df_or_list, key=...)`` runs the agent locally (recording every event) and
 as a PyFlink job on the embedded MiniCluster over the same input, reads the job back (its
 outputs, the event log its subtasks wrote, their metric totals) into the same :class:`Run`
-shape as a local run, and checks parity: outputs equal per key (in input order), event types
-and counts equal, action runs equal, metric totals equal (``eventLog*`` metrics, which only
-the job's event-log sink counts, are left out).
+shape as a local run, and checks parity: outputs equal per key (in input order, each with the
+same input_seq), event types and counts equal, action runs equal, metric totals equal
+(``eventLog*`` metrics, which only the job's event-log sink counts, are left out).
 """
 
 from __future__ import annotations
@@ -79,9 +79,12 @@ class ParityReport(DisplayMixin):
 
 
 def _per_key(outputs: list[Output]) -> dict[Any, list[Any]]:
+    """Each key's ``(input_seq, output)`` pairs in order: parity covers the outputs and
+    which of the key's inputs produced each (``input_seq`` has one meaning on both
+    drivers)."""
     grouped: dict[Any, list[Any]] = {}
     for out in outputs:
-        grouped.setdefault(out.key, []).append(out.value)
+        grouped.setdefault(out.key, []).append((int(out.input_seq), out.value))
     return grouped
 
 
@@ -199,6 +202,7 @@ def run_on_minicluster(
     from pyflink.datastream import StreamExecutionEnvironment
 
     from flink_agents_runtime.drivers.flink import RemoteExecutionEnvironment
+    from flink_agents_runtime.drivers.flink._inputs import input_pairs
     from flink_agents_runtime.drivers.flink._readback import read_job
     from flink_agents_runtime.drivers.flink._remote import job_failure, pair_key, pair_value
 
@@ -207,7 +211,7 @@ def run_on_minicluster(
     start = time.perf_counter()
     env = StreamExecutionEnvironment.get_execution_environment()
     agents_env = RemoteExecutionEnvironment(env, conf)
-    stream = env.from_collection(pairs)
+    stream = env.from_collection(input_pairs(pairs))  # numbered as the local run numbers them
     builder = agents_env.from_datastream(
         stream, key_selector=pair_key, value_selector=pair_value
     ).apply(agent)

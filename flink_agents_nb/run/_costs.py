@@ -29,6 +29,7 @@ import yaml
 
 from flink_agents_nb.run._usage import frame_of_records, usage_rows
 from flink_agents_runtime import FlinkAgentsError
+from flink_agents_runtime._errors import ConfigError
 
 USAGE_COLUMNS = (
     "model",
@@ -50,16 +51,30 @@ PACKAGED_PRICES = "_data/prices.yaml"
 
 
 def _pair(entry: Any) -> tuple[float, float] | None:
+    """``(input, output)`` prices of an entry; ``None`` when it does not parse or a price is
+    negative, NaN or infinite (skipped like any entry that does not parse)."""
+    inp: Any = None
+    out: Any = None
     if isinstance(entry, (list, tuple)) and len(entry) == 2:
-        return float(entry[0]), float(entry[1])
-    if isinstance(entry, Mapping):
+        inp, out = entry
+    elif isinstance(entry, Mapping):
         inp = next((entry[k] for k in ("input", "prompt", "input_per_1m") if k in entry), None)
         out = next(
             (entry[k] for k in ("output", "completion", "output_per_1m") if k in entry), None
         )
-        if inp is not None and out is not None:
-            return float(inp), float(out)
-    return None
+    try:
+        pair = float(inp), float(out)
+    except (TypeError, ValueError):
+        return None
+    return pair if all(math.isfinite(v) and v >= 0 for v in pair) else None
+
+
+def _read_prices(path: Path) -> str:
+    """The text of a price file; :class:`ConfigError` naming it when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"price table {path}: cannot read it ({exc})", source=str(path)) from None
 
 
 def find_prices_file(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -87,15 +102,26 @@ def load_prices(prices: Any = None) -> dict[str, tuple[float, float]]:
     ``prices``: a mapping, a YAML path, or ``None`` (see the module docstring: the override
     file if there is one, else the packaged table). Entries that do not parse are skipped.
     """
+    path: Path | None = None
     if prices is None:
         path = find_prices_file()
-        text = path.read_text(encoding="utf-8") if path is not None else packaged_prices_text()
+        text = _read_prices(path) if path is not None else packaged_prices_text()
     elif isinstance(prices, (str, os.PathLike)):
-        text = Path(prices).read_text(encoding="utf-8")
+        path = Path(prices)
+        text = _read_prices(path)
     else:
         text = None
     if text is not None:
-        data = yaml.safe_load(text) or {}
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            name = str(path) if path is not None else "the packaged table"
+            where = f"{name}:{mark.line + 1}" if mark is not None else name
+            problem = getattr(exc, "problem", None) or str(exc)[:200]
+            raise ConfigError(
+                f"price table {where}: invalid YAML: {problem}", source=where
+            ) from None
         prices = data.get("models", data.get("prices", data)) if isinstance(data, dict) else {}
     out: dict[str, tuple[float, float]] = {}
     for model, entry in dict(prices).items():

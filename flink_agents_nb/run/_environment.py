@@ -85,6 +85,12 @@ def frame_to_pairs(
     if value is not None and columns is not None:
         raise InputError("pass value='column' or columns=[...], not both")
     known = list(frame.columns)
+    doubled = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if doubled:
+        raise InputError(
+            f"from_pandas: the frame has duplicate column names {doubled}; rename them "
+            "(e.g. frame.columns = [...]) so each input field has one column"
+        )
     for name in [key, value, *(columns or [])]:
         if name is not None and name not in frame.columns:
             raise InputError(f"from_pandas: no column {name!r}; the frame has {known}")

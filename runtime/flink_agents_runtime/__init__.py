@@ -81,6 +81,7 @@ from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.drivers._filesink import add_file_sink, read_file_sink
 from flink_agents_runtime.drivers._local import LocalAgentBuilder, LocalExecutionEnvironment
 from flink_agents_runtime.drivers._sources import DirectorySource
+from flink_agents_runtime.durable._codec import register_durable_type
 from flink_agents_runtime.engine._context import DurableCall, RunnerContext
 from flink_agents_runtime.engine._core import ExecutionCore, InputTask
 from flink_agents_runtime.engine._plan import AgentPlan
@@ -207,5 +208,6 @@ __all__ = [
     "env_var_name",
     "prompt",
     "read_file_sink",
+    "register_durable_type",
     "tool",
 ]

@@ -165,3 +165,14 @@ class LogNotFoundError(FlinkAgentsError, FileNotFoundError):
 
 class NotRecordedError(UsageError, ValueError):
     """A run's records were asked for, but the run did not record them (``record=False``)."""
+
+
+class CascadeLimitError(ActionFailedError):
+    """One input's cascade exceeded ``cascade.max-events-per-input`` or ``cascade.max-depth``
+    (an action that keeps re-sending events). ``action`` and ``event_type`` name the action
+    that sent the event over the limit and that event's type."""
+
+
+class ActionTimeoutError(FlinkAgentsError, TimeoutError):
+    """An async action ran longer than its ``action.timeout`` (the error-handling strategy
+    then applies to it like to any other failure)."""

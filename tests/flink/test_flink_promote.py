@@ -46,6 +46,11 @@ def test_parity_with_the_local_run(promoted: fa.PromotedRun) -> None:
     assert promoted.parity.ok, repr(promoted.parity)
     names = [c.name for c in promoted.parity.checks]
     assert names == ["outputs per key", "event types and counts", "action runs", "metric totals"]
+    # input_seq is the input's position, on both drivers (issue 13), whatever the subtask.
+    seqs: dict[str, list[int]] = {}
+    for out in promoted.result.outputs:
+        seqs.setdefault(out.key, []).append(out.input_seq)
+    assert seqs == {f"user-{k}": [k, k + 3, k + 6] for k in range(3)}
     assert promoted.local is not None
     assert sorted(map(str, promoted.to_list())) == sorted(map(str, promoted.local.to_list()))
 
@@ -105,6 +110,11 @@ def test_parity_report_names_a_difference(promoted: fa.PromotedRun) -> None:
     report = compare(other, promoted.result)
     assert not report.ok
     assert "tallied: local 8 vs flink 9" in repr(report)
+    shifted = [type(o)(o.key, o.input_seq + 1, o.value) for o in local.result.outputs]
+    other = type(local.result)(**{**local.result.__dict__, "outputs": shifted})
+    report = compare(other, promoted.result)
+    assert not report.ok and "outputs per key" in repr(report)
+    assert "local [(1, " in repr(report)  # the input numbers are compared too
 
 
 def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

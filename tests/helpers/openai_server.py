@@ -14,7 +14,8 @@ Binds 127.0.0.1 on a free port, serves ``POST /v1/chat/completions`` from a thre
 - ``slow``: like ``echo`` after ``slow_delay_s``; ``wait-<ms>``: like ``echo`` after ``ms``.
 - ``error-401`` echoes the bearer token in its message (as real servers do, partly), so
   tests can check that the client redacts it.
-- a model in :attr:`OpenAIServer.canned`: the next canned response body from its list.
+- a model in :attr:`OpenAIServer.canned`: the next canned response body from its list (a
+  body, or a ``(status, body, headers)`` tuple).
 
 Every reply waits ``delay_s`` first (the benchmark's model latency). Usage counts words
 (whitespace-separated) of the request's message contents and of the answer. Requests are
@@ -91,15 +92,19 @@ class OpenAIServer:
                 try:
                     if server.delay_s:
                         time.sleep(server.delay_s)
-                    status, reply = server.reply(body, self.headers.get("Authorization", ""))
+                    status, reply, *extra = server.reply(
+                        body, self.headers.get("Authorization", "")
+                    )
                 finally:
                     with server._lock:
                         server.in_flight[model] -= 1
-                self._send(status, reply)
+                self._send(status, reply, *extra)
 
-            def _send(self, status: int, reply: Any) -> None:
+            def _send(self, status: int, reply: Any, headers: Any = None) -> None:
                 data = reply.encode() if isinstance(reply, str) else json.dumps(reply).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -143,14 +148,15 @@ class OpenAIServer:
             self.requests.clear()
             self.max_in_flight.clear()
 
-    def reply(self, body: dict[str, Any], auth: str = "") -> tuple[int, Any]:
-        """``(status, body)`` for a request body."""
+    def reply(self, body: dict[str, Any], auth: str = "") -> tuple[Any, ...]:
+        """``(status, body)`` (or ``(status, body, headers)``) for a request body."""
         model = str(body.get("model", ""))
         messages = body.get("messages") or []
         with self._lock:
             queue = self.canned.get(model)
             if queue:
-                return 200, queue.pop(0)
+                item = queue.pop(0)
+                return item if isinstance(item, tuple) else (200, item)
         m = re.fullmatch(r"error-(\d{3})", model)
         if m:
             status = int(m.group(1))

@@ -137,6 +137,7 @@ def test_malformed_responses_are_clear_errors(
 
 def test_retries_with_backoff_under_the_retry_strategy(clean_env: None, srv: OpenAIServer) -> None:
     config = {"error-handling-strategy": "retry", "max-retries": 2, "retry-wait-interval": 0.01}
+    config["openai.max-retries"] = 0  # the chat action's retries, not the connection's
     result = run(http_agent(srv.url, "flaky-2"), ["flaky please"], **config)
     assert result.output_values() == ["echo: flaky please"]
     assert len(srv.requests) == 3
@@ -151,15 +152,17 @@ def test_retries_with_backoff_under_the_retry_strategy(clean_env: None, srv: Ope
     assert resp.attributes["total_retry_wait_sec"] == pytest.approx(0.03)
 
 
-def test_no_retries_under_the_fail_strategy(clean_env: None, srv: OpenAIServer) -> None:
+def test_no_retries_with_openai_max_retries_0(clean_env: None, srv: OpenAIServer) -> None:
     with pytest.raises(ActionFailedError, match=r"HTTP 503.*overloaded, try again"):
-        run(http_agent(srv.url, "flaky-1"), ["fail fast"])
+        run(http_agent(srv.url, "flaky-1"), ["fail fast"], **{"openai.max-retries": 0})
     assert len(srv.requests) == 1
 
 
 def test_ignore_strategy_skips_the_failed_chat(clean_env: None, srv: OpenAIServer) -> None:
     result = run(
-        http_agent(srv.url, "error-500"), ["a", "b"], **{"error-handling-strategy": "ignore"}
+        http_agent(srv.url, "error-500"),
+        ["a", "b"],
+        **{"error-handling-strategy": "ignore", "openai.retry-wait": 0.01},
     )
     assert result.output_values() == []
     assert result.actions is not None
@@ -171,7 +174,7 @@ def test_ignore_strategy_skips_the_failed_chat(clean_env: None, srv: OpenAIServe
 
 def test_timeout_is_a_retryable_error(clean_env: None, srv: OpenAIServer) -> None:
     with pytest.raises(ActionFailedError, match=r"timed out") as info:
-        run(http_agent(srv.url, "slow", timeout=0.2), ["x"])
+        run(http_agent(srv.url, "slow", timeout=0.2, max_retries=0), ["x"])
     assert isinstance(info.value.__cause__, ChatModelError)
     assert info.value.__cause__.retryable is True
 
@@ -181,7 +184,7 @@ def test_connection_refused_is_a_clear_error(clean_env: None) -> None:
 
     url = f"http://127.0.0.1:{free_port()}/v1"
     with pytest.raises(ActionFailedError, match=r"request failed: ConnectError"):
-        run(http_agent(url, "echo"), ["x"])
+        run(http_agent(url, "echo"), ["x"], **{"openai.retry-wait": 0.01})
 
 
 def test_api_key_never_in_reprs_logs_or_errors(

@@ -66,7 +66,13 @@ def _call_model(
         while True:
             try:
                 response = setup.chat(msgs, prompt_args=prompt_args)
-                return {"response": response.to_dict(), "retries": attempt, "waited": waited}
+                # Retries the connection made itself (openai.max-retries) count as retries.
+                extra = response.extra_args
+                return {
+                    "response": response.to_dict(),
+                    "retries": attempt + int(extra.pop("connection_retries", 0)),
+                    "waited": waited + float(extra.pop("connection_retry_wait_sec", 0.0)),
+                }
             except Exception as exc:
                 retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
                 if attempt >= retries or not retryable:

@@ -29,9 +29,18 @@ class ChatModelError(FlinkAgentsError, RuntimeError):
         retryable: whether trying again may help (timeouts, connection errors, HTTP 408,
             429 and 5xx); 4xx answers and malformed responses are not.
         status: the HTTP status, when the server answered.
+        retry_after: seconds the server asked to wait (``Retry-After``), when it did.
     """
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+        self.retry_after = retry_after

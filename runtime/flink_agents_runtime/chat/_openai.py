@@ -4,20 +4,31 @@ endpoints, ...) over httpx (imported when the first call is made).
 The API key comes from the ``api_key`` argument, else the ``openai.api-key`` option
 (``FLINK_AGENTS_NB_OPENAI_API_KEY``), else the ``OPENAI_API_KEY`` environment variable; it
 is never logged, shown in reprs, or kept in error messages (the server's echo of it is
-redacted). One call is one HTTP request: retries are the chat action's (under the
-``retry`` strategy); errors say whether retrying may help (:class:`ChatModelError`
-``retryable``: timeouts, connection errors, HTTP 408, 429, 5xx).
+redacted).
+
+Bounded and retried (defaults in ``conf/config.yaml``): ``openai.timeout`` is the *total*
+time of one HTTP request (connect, send, the whole response: a server dripping bytes is cut
+at it); a connection error, timeout, HTTP 408/409/425/429 or 5xx is retried
+``openai.max-retries`` times, waiting ``openai.retry-wait`` doubled per retry or what the
+server's ``Retry-After`` asks (up to :data:`MAX_RETRY_AFTER_S`). Errors say whether retrying
+may help (:class:`ChatModelError` ``retryable``); once the connection has retried, the error
+is marked not retryable so the chat action does not square the attempts. A redirect is not
+followed (the request carries the API key): it is an error naming the new location.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import math
 import os
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
@@ -26,6 +37,10 @@ from flink_agents_runtime.chat._tool import Tool
 logger = logging.getLogger(__name__)
 
 _RETRYABLE_STATUS = {408, 409, 425, 429}
+#: The longest ``Retry-After`` honoured (seconds); a server asking more fails the call.
+MAX_RETRY_AFTER_S = 60.0
+#: Largest response body read (bytes).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 def to_openai_message(m: ChatMessage) -> dict[str, Any]:
@@ -56,8 +71,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         base_url: e.g. ``https://api.openai.com/v1`` or ``http://localhost:11434/v1``
             (else the ``openai.base-url`` option).
         api_key: the bearer token (see the module docstring for the fallbacks).
-        timeout: seconds per request (else ``openai.timeout``).
+        timeout: total seconds per request (else ``openai.timeout``); must be positive.
         headers: extra request headers (not logged).
+        max_retries: retries of a failed request (else ``openai.max-retries``).
     """
 
     def __init__(
@@ -67,9 +83,22 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         *,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
+        max_retries: int | None = None,
     ) -> None:
+        if timeout is not None and not (
+            isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0
+        ):
+            raise ChatModelError(
+                f"OpenAIChatModelConnection timeout={timeout!r}: must be a positive number of "
+                "seconds"
+            )
+        if max_retries is not None and (not isinstance(max_retries, int) or max_retries < 0):
+            raise ChatModelError(
+                f"OpenAIChatModelConnection max_retries={max_retries!r}: must be an integer >= 0"
+            )
         self.base_url = base_url
         self.timeout = timeout
+        self.max_retries = max_retries
         self._api_key = api_key
         self._headers = dict(headers or {})
         self._config: Any = None
@@ -97,7 +126,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 
     def __repr__(self) -> str:
         key = "****" if self._resolve_key() else None
-        return f"OpenAIChatModelConnection(base_url={self.url!r}, api_key={key!r})"
+        return f"OpenAIChatModelConnection(base_url={self._shown_url!r}, api_key={key!r})"
 
     # -- settings ------------------------------------------------------------------------
     def _option(self, key: str) -> Any:
@@ -114,6 +143,11 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         base = self.base_url or self._option("openai.base-url")
         return str(base).rstrip("/") + "/chat/completions"
 
+    @property
+    def _shown_url(self) -> str:
+        """:attr:`url` for messages: a password in it (``https://user:pw@host``) hidden."""
+        return redact_url(self.url)
+
     def _resolve_key(self) -> str | None:
         return self._api_key or self._option("openai.api-key") or os.environ.get("OPENAI_API_KEY")
 
@@ -122,9 +156,10 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             if self._client is None:
                 import httpx
 
-                timeout = float(self.timeout or self._option("openai.timeout"))
+                timeout = self._total_timeout()
                 self._client = httpx.Client(
                     timeout=httpx.Timeout(timeout),
+                    follow_redirects=False,
                     limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
                 )
             return self._client
@@ -133,11 +168,12 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def chat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
     ) -> ChatMessage:
-        import httpx
 
         model = kwargs.pop("model", None)
         if not model:
-            raise ChatModelError(f"{self.url}: no model name; set model= on the chat model setup")
+            raise ChatModelError(
+                f"{self._shown_url}: no model name; set model= on the chat model setup"
+            )
         body: dict[str, Any] = {
             "model": model,
             "messages": [to_openai_message(m) for m in messages],
@@ -149,12 +185,77 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         key = self._resolve_key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        where = f"{self.url} (model {model!r})"
+        where = f"{self._shown_url} (model {model!r})"
+        retries = int(
+            self.max_retries if self.max_retries is not None else self._option("openai.max-retries")
+        )
+        base_wait = float(self._option("openai.retry-wait"))
+        attempt = 0
+        waited = 0.0
+        while True:
+            try:
+                message = self._request(body, headers, where, str(model))
+            except ChatModelError as exc:
+                if not exc.retryable or attempt >= retries:
+                    if attempt:
+                        exc.retryable = False  # retried here already
+                    raise
+                pause = exc.retry_after if exc.retry_after is not None else base_wait * 2**attempt
+                attempt += 1
+                logger.warning("%s; retry %d/%d in %.3fs", exc, attempt, retries, pause)
+                if pause > 0:
+                    time.sleep(pause)
+                    waited += pause
+                continue
+            if attempt:
+                message.extra_args["connection_retries"] = attempt
+                message.extra_args["connection_retry_wait_sec"] = waited
+            return message
+
+    def _total_timeout(self) -> float:
+        return float(self.timeout or self._option("openai.timeout"))
+
+    def _request(
+        self, body: dict[str, Any], headers: dict[str, str], where: str, model: str
+    ) -> ChatMessage:
+        """One HTTP request within the total timeout; :class:`ChatModelError` otherwise."""
+        import httpx
+
+        total = self._total_timeout()
+        deadline = time.monotonic() + total
         try:
-            resp = self._http().post(self.url, content=json.dumps(body), headers=headers)
+            with self._http().stream(
+                "POST", self.url, content=json.dumps(body), headers=headers
+            ) as resp:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in resp.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if time.monotonic() > deadline:
+                        raise httpx.ReadTimeout(f"response not complete after {total:g} s")
+                    if size > MAX_RESPONSE_BYTES:
+                        raise ChatModelError(
+                            f"{where}: response larger than {MAX_RESPONSE_BYTES} bytes",
+                            status=resp.status_code,
+                        )
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"response not complete after {total:g} s")
+                headers_out = {
+                    k: v
+                    for k, v in resp.headers.items()
+                    if k.lower() not in ("content-encoding", "content-length")
+                }
+                resp = httpx.Response(
+                    resp.status_code,
+                    headers=headers_out,
+                    content=b"".join(chunks),
+                    request=resp.request,
+                )
         except httpx.TimeoutException as exc:
             raise ChatModelError(
-                f"{where}: timed out ({type(exc).__name__}); raise openai.timeout?",
+                f"{where}: timed out after {total:g} s total ({type(exc).__name__}); raise "
+                "openai.timeout?",
                 retryable=True,
             ) from None
         except httpx.HTTPError as exc:
@@ -162,17 +263,26 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
                 f"{where}: request failed: {type(exc).__name__}: {self._redact(str(exc))}",
                 retryable=True,
             ) from None
+        if 300 <= resp.status_code < 400:
+            location = self._redact(resp.headers.get("location") or "(no Location header)")
+            raise ChatModelError(
+                f"{where} answered HTTP {resp.status_code} (redirect to {location}); redirects "
+                "are not followed (the request carries the API key): set openai.base-url (or "
+                "base_url=) to the new address",
+                status=resp.status_code,
+            )
         if resp.status_code >= 400:
             raise ChatModelError(
                 f"{where} answered HTTP {resp.status_code}: {self._server_says(resp)}",
                 retryable=resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS,
                 status=resp.status_code,
+                retry_after=retry_after_s(resp.headers.get("retry-after")),
             )
-        return self._parse(resp, where, str(model))
+        return self._parse(resp, where, model)
 
     def _redact(self, text: str) -> str:
-        key = self._resolve_key()
-        return text.replace(key, "****") if key else text
+        secrets = [self._resolve_key(), *self._headers.values()]
+        return redact_text(text, secrets)
 
     def _server_says(self, resp: Any) -> str:
         text = resp.text
@@ -221,12 +331,43 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             raise malformed(f"bad tool call: {exc}") from None
         raw_usage = data.get("usage")
         usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-        extra: dict[str, Any] = {
-            "model_name": str(data.get("model") or model),
-            "promptTokens": int(usage.get("prompt_tokens") or 0),
-            "completionTokens": int(usage.get("completion_tokens") or 0),
-        }
+        tokens = {}
+        for name, field in (
+            ("promptTokens", "prompt_tokens"),
+            ("completionTokens", "completion_tokens"),
+        ):
+            raw = usage.get(field)
+            if raw is None:
+                tokens[name] = 0
+            elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+                tokens[name] = raw
+            elif isinstance(raw, float) and raw.is_integer() and raw >= 0:
+                tokens[name] = int(raw)
+            else:
+                raise malformed(f"usage.{field} is {raw!r}, not a count of tokens")
+        extra: dict[str, Any] = {"model_name": str(data.get("model") or model), **tokens}
         finish = choices[0].get("finish_reason")
         if finish:
             extra["finish_reason"] = finish
         return ChatMessage(MessageRole.ASSISTANT, content, tool_calls=calls, extra_args=extra)
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date), or
+    ``None`` when absent or unreadable. Capped at :data:`MAX_RETRY_AFTER_S`."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)

@@ -252,7 +252,11 @@ class ScriptedChatModelConnection(BaseChatModelConnection):
             event: dict[str, Any] = nested if isinstance(nested, dict) else rec
             etype = event.get("eventType") or event.get("event_type") or event.get("type")
             attrs = event.get("eventAttributes") or event.get("attributes") or {}
+            if not isinstance(attrs, dict):
+                continue  # not a record this replay can use
             key = rec.get("key", event.get("key"))
+            if isinstance(key, (list, dict)):  # a key must be hashable: its JSON text
+                key = json.dumps(key, sort_keys=True)
             order = rec.get("seq", pos) if isinstance(rec.get("seq"), int) else pos
             entry = _entry(etype, attrs)
             if entry is not None:
@@ -295,13 +299,14 @@ def _read_records(records: str | Path | Iterable[dict[str, Any]]) -> Iterable[di
         yield from records
         return
     path = Path(records)
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
                 continue
             try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ChatModelError(f"{path}:{lineno}: not a JSON record: {exc}") from None
+                rec = json.loads(raw)
+            except (ValueError, RecursionError) as exc:  # bad JSON, not UTF-8, too deep
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+                raise ChatModelError(f"{path}:{lineno}: not a JSON record: {reason}") from None
             if isinstance(rec, dict):
                 yield rec

@@ -206,7 +206,17 @@ class FunctionTool(Tool):
         )
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
-        return self.func(*args, **kwargs)
+        """Call the function with its arguments validated first (:meth:`Tool.validate`: a
+        missing, unknown or wrongly typed argument is a :class:`ToolArgumentError` naming
+        the tool and the argument; the function does not run). Positional arguments bind
+        to the parameters in order, as Flink Agents' ``Tool.call`` allows."""
+        if args:
+            try:
+                bound = inspect.signature(self.func).bind_partial(*args, **kwargs)
+            except TypeError as exc:
+                raise ToolArgumentError(f"tool {self.name!r}: {exc}") from None
+            kwargs = dict(bound.arguments)
+        return self.func(**self.validate(kwargs))
 
 
 def run_tool(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:

@@ -12,22 +12,24 @@ from __future__ import annotations
 
 import difflib
 import enum
+import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
+from flink_agents_runtime.config._messages import short_text, shown_value
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
+    NON_OPTION_ENV_VARS,
     OPTIONS,
     ConfigOption,
     env_var_name,
     find_option,
 )
+from flink_agents_runtime.config._yaml import agent_items
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -40,13 +42,27 @@ def parse_value(option: ConfigOption, key: str, value: Any, source: str) -> Any:
 
     def bad(extra: str = "") -> ConfigError:
         return ConfigError(
-            f"config key {key!r} from {source}: {value!r} is not {option.type_name}{extra}",
+            f"config key {short_text(key)} from {source}: {shown_value(option, value)} is not "
+            f"{option.type_name}{extra}",
             key=key,
             source=source,
         )
 
     if value is None:
         return None
+    parsed = _parse_typed(option, value, bad)
+    if option.type in (int, float) and parsed is not None:
+        lo, hi = option.min, option.max
+        if (
+            not math.isfinite(parsed)
+            or (lo is not None and parsed < lo)
+            or (hi is not None and parsed > hi)
+        ):
+            raise bad()
+    return parsed
+
+
+def _parse_typed(option: ConfigOption, value: Any, bad: Callable[[], ConfigError]) -> Any:
     kind = option.type
     if kind is bool:
         if isinstance(value, bool):
@@ -98,7 +114,9 @@ def _unknown(key: str, source: str) -> ConfigError:
     known = [o.key for o in OPTIONS]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else "; see conf/config.yaml for all keys"
-    return ConfigError(f"unknown config key {key!r} from {source}{hint}", key=key, source=source)
+    return ConfigError(
+        f"unknown config key {short_text(key)} from {source}{hint}", key=key, source=source
+    )
 
 
 def _mask(option: ConfigOption | None, value: Any) -> Any:
@@ -205,58 +223,35 @@ class AgentConfiguration(DisplayMixin):
 
     # -- sources -----------------------------------------------------------------------
     def load_yaml(self, path: str | os.PathLike[str]) -> AgentConfiguration:
-        """Read the ``agent:`` section of the YAML file ``path`` (other sections ignored)."""
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {p}: {exc}", source=str(p)) from exc
-        loader = yaml.SafeLoader(text)
-        try:
-            root = loader.get_single_node()
-            if root is None:
-                return self
-            if not isinstance(root, yaml.MappingNode):
-                raise ConfigError(f"{p}: the top level must be a mapping", source=str(p))
-            for key_node, value_node in root.value:
-                if key_node.value == "agent":
-                    self._load_mapping(loader, value_node, "", p)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            where = f"{p}:{mark.line + 1}" if mark else str(p)
-            raise ConfigError(f"{where}: invalid YAML: {exc.problem}", source=where) from exc
-        finally:
-            loader.dispose()
-        return self
+        """Read the ``agent:`` section of the YAML file ``path`` (other sections ignored).
 
-    def _load_mapping(self, loader: yaml.SafeLoader, node: yaml.Node, prefix: str, p: Path) -> None:
-        if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
-            return
-        if not isinstance(node, yaml.MappingNode):
-            where = f"{p}:{node.start_mark.line + 1}"
-            raise ConfigError(f"{where}: 'agent' must be a mapping of keys", source=where)
-        for key_node, value_node in node.value:
-            key = f"{prefix}{key_node.value}"
-            where = f"{p}:{key_node.start_mark.line + 1}"
-            if find_option(key) is None and isinstance(value_node, yaml.MappingNode):
-                self._load_mapping(loader, value_node, key + ".", p)
-                continue
-            value = loader.construct_object(value_node, deep=True)
+        Raises :class:`ConfigError` naming the file and line (and column) for text that is
+        not UTF-8, characters YAML does not allow, invalid YAML, a key given twice (both
+        lines named), and every error of :meth:`set`. A ``str`` option takes a plain scalar
+        as written (``level: OFF`` is the text ``OFF``, not YAML 1.1's false).
+        """
+        for key, value, where in agent_items(Path(path)):
             self.set(key, value, where)
+        return self
 
     def load_env(self, environ: Mapping[str, str] | None = None) -> AgentConfiguration:
         """Read ``FLINK_AGENTS_NB_*`` variables; an unknown one is an error."""
         env = os.environ if environ is None else environ
         by_env = {env_var_name(o.key): o for o in OPTIONS if not o.is_pattern}
         for name, value in sorted(env.items()):
-            if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+            if not name.startswith(ENV_PREFIX) or name in NON_OPTION_ENV_VARS:
                 continue
             option: ConfigOption | None = by_env.get(name)
             source = f"env {name}"
             if option is None:
                 close = difflib.get_close_matches(name, list(by_env), n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]}?" if close else ""
-                raise ConfigError(f"unknown config variable {name}{hint}", key=name, source=source)
+                raise ConfigError(
+                    f"unknown config variable {short_text(name)[1:-1]}{hint} (it is neither an "
+                    f"option nor one of {', '.join(sorted(NON_OPTION_ENV_VARS))})",
+                    key=name,
+                    source=source,
+                )
             self.set(option.key, value, source)
         return self
 

@@ -16,6 +16,16 @@ from typing import Any
 from flink_agents_runtime.config._fa_keys import FA_ACCEPTED
 
 ENV_PREFIX = "FLINK_AGENTS_NB_"
+#: The kit's environment variables that are not options (``FLINK_AGENTS_NB_<KEY>``): the
+#: config file to read, the price table, ... Reading the environment skips these; any other
+#: ``FLINK_AGENTS_NB_*`` variable must name an option (a typo is an error). A module that
+#: adds a variable of its own lists it here.
+NON_OPTION_ENV_VARS = frozenset(
+    {
+        ENV_PREFIX + "CONFIG",  # the YAML config file (config._configuration)
+        ENV_PREFIX + "PRICES",  # the price table (flink_agents_nb.run._costs)
+    }
+)
 
 _SECRET_WORDS = re.compile(r"(key|token|secret|password|credential)", re.IGNORECASE)
 
@@ -31,6 +41,12 @@ class ConfigOption:
         description: one line for ``conf/config.yaml`` and errors.
         choices: allowed values for a ``str`` option (matched case-insensitively).
         unit: the unit of a number, for documentation (``"ms"``, ``"s"``).
+        sensitive: mask values in messages, reprs and logs (besides key-like names).
+        min: smallest allowed value of a number (``None``: no bound); NaN and infinities
+            are never allowed.
+        max: largest allowed value of a number.
+        example: the value shown, commented out, in ``conf/config.yaml`` for an option that is
+            unset by default (valid as written when uncommented).
     """
 
     key: str
@@ -40,6 +56,9 @@ class ConfigOption:
     choices: tuple[str, ...] | None = None
     unit: str | None = None
     sensitive: bool = False
+    min: float | None = None
+    max: float | None = None
+    example: Any = None
 
     @property
     def secret(self) -> bool:
@@ -63,7 +82,20 @@ class ConfigOption:
             float: "a number",
             str: "a string",
             list: "a list",
-        }[self.type]
+        }[self.type] + self.range_text
+
+    @property
+    def range_text(self) -> str:
+        """`` >= 1``, `` in [0, 1]`` or ``""``: the allowed range, for messages."""
+        lo, hi = self.min, self.max
+        show = lambda v: str(int(v)) if float(v).is_integer() else str(v)  # noqa: E731
+        if lo is not None and hi is not None:
+            return f" in [{show(lo)}, {show(hi)}]"
+        if lo is not None:
+            return f" >= {show(lo)}"
+        if hi is not None:
+            return f" <= {show(hi)}"
+        return ""
 
 
 def env_var_name(key: str) -> str:
@@ -89,19 +121,23 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "retry (then fail).",
         choices=("fail", "ignore", "retry"),
     ),
-    ConfigOption("max-retries", int, 3, "Retries of a failing action under the retry strategy."),
+    ConfigOption(
+        "max-retries", int, 3, "Retries of a failing action under the retry strategy.", min=0
+    ),
     ConfigOption(
         "retry-wait-interval",
         float,
         1.0,
         "Wait before the first retry; doubles on each further retry.",
         unit="s",
+        min=0,
     ),
     ConfigOption(
         "num-async-threads",
         int,
         _CPU * 2,
         "Threads of the pool behind durable_execute_async and async chat/tool calls.",
+        min=1,
     ),
     ConfigOption(
         "chat.async",
@@ -116,12 +152,49 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Run tool calls on the async pool so other keys progress meanwhile.",
     ),
     ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
+    # -- bounded work (guards) ---------------------------------------------------------------
+    ConfigOption(
+        "cascade.max-events-per-input",
+        int,
+        10000,
+        "Most events one input's cascade may send (an action that keeps re-sending events "
+        "is stopped with an error naming it and the event type); 0: no limit.",
+        min=0,
+    ),
+    ConfigOption(
+        "cascade.max-depth",
+        int,
+        1000,
+        "Longest chain of events one input may cause (event sent by an action on an event "
+        "sent by ...); 0: no limit.",
+        min=0,
+    ),
+    ConfigOption(
+        "action.timeout",
+        float,
+        None,
+        "Async actions: the longest one run of an action may take, awaits included (then it "
+        "fails with a timeout and the error-handling strategy applies); unset: no limit.",
+        unit="s",
+        min=0.001,
+        example=60,
+    ),
+    ConfigOption(
+        "action.*.timeout",
+        float,
+        None,
+        "action.timeout for one action, e.g. action.call_model.timeout.",
+        unit="s",
+        min=0.001,
+        example=60,
+    ),
     # -- chat models (flink_agents_runtime.chat) --------------------------------------------
     ConfigOption(
         "chat.max-turns",
         int,
         10,
         "Most model calls one chat request may make (its tool loop); more is an error.",
+        min=1,
     ),
     ConfigOption(
         "openai.base-url",
@@ -134,19 +207,47 @@ OPTIONS: tuple[ConfigOption, ...] = (
         str,
         None,
         "API key of OpenAIChatModelConnection (else env OPENAI_API_KEY); never logged.",
+        example="sk-...",
     ),
     ConfigOption(
-        "openai.timeout", float, 60.0, "Timeout of one chat-completions request.", unit="s"
+        "openai.timeout",
+        float,
+        60.0,
+        "Total timeout of one chat-completions request (connect, send, whole response).",
+        unit="s",
+        min=0.001,
+    ),
+    ConfigOption(
+        "openai.max-retries",
+        int,
+        3,
+        "Retries of a chat-completions request after a connection error, 429 or 5xx "
+        "(exponential backoff, Retry-After honoured).",
+        min=0,
+    ),
+    ConfigOption(
+        "openai.retry-wait",
+        float,
+        0.5,
+        "Wait before the first retry of a chat-completions request; doubles per retry (a "
+        "server's Retry-After wins, up to 60 s).",
+        unit="s",
+        min=0,
     ),
     ConfigOption(
         "job-identifier",
         str,
         None,
         "Names the job in event-log file names; a generated run id when unset.",
+        example="my-agent-job",
     ),
     # -- event log (Flink Agents' AgentConfigOptions) --------------------------------------
     ConfigOption(
-        "baseLogDir", str, None, "Directory of the FILE event logger; no file log when unset."
+        "baseLogDir",
+        str,
+        None,
+        "Directory of the FILE event logger; no file log when unset.",
+        example="/tmp/flink-agents-logs",
     ),
     ConfigOption(
         "eventLoggerType", str, "file", "Event logger: file or memory.", choices=("file", "memory")
@@ -171,18 +272,21 @@ OPTIONS: tuple[ConfigOption, ...] = (
         int,
         2000,
         "STANDARD level: longer strings are cut to this many characters.",
+        min=1,
     ),
     ConfigOption(
         "event-log.standard.max-array-elements",
         int,
         20,
         "STANDARD level: longer arrays keep this many elements.",
+        min=1,
     ),
     ConfigOption(
         "event-log.standard.max-depth",
         int,
         5,
         "STANDARD level: objects nested deeper are replaced by a marker.",
+        min=1,
     ),
     ConfigOption(
         "event-log.flush.every-n-records",
@@ -191,6 +295,8 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Write the FILE log every this many records (1: each record as it comes). Unset: 1000"
         " in local runs (a killed kernel loses at most the last interval-ms of records), 1 in"
         " Flink jobs (every record is on disk before the next checkpoint).",
+        min=1,
+        example=1000,
     ),
     ConfigOption(
         "event-log.flush.interval-ms",
@@ -199,6 +305,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "When batching, pending records are also written at least this often (a background"
         " thread), and at once by a record coming this long after the last write (0: off).",
         unit="ms",
+        min=0,
     ),
     ConfigOption(
         "event-log.fail-on-write-error",
@@ -219,8 +326,10 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "actionStateStore.sqlite.path",
         str,
         None,
-        "SQLite file of the sqlite backend (one host); <temp dir>/flink-agents-nb/"
-        "action-state.sqlite when unset.",
+        "SQLite file of the sqlite backend (one host); when unset, action-state.sqlite in "
+        "the per-user directory $XDG_STATE_HOME/flink-agents-nb (~/.local/state/...), mode "
+        "0700.",
+        example="/var/lib/flink-agents/action-state.sqlite",
     ),
     ConfigOption(
         "actionStateStore.redis.url",
@@ -235,6 +344,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         5.0,
         "Connect/read timeout of the action state store.",
         unit="s",
+        min=0.001,
     ),
     # -- Flink checkpointing and restarts (applied by the Flink driver) ---------------------
     ConfigOption(
@@ -244,6 +354,8 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Flink jobs: checkpoint this often (exactly-once outputs need it); unset: as the "
         "cluster's Flink config says (conf/flink-config.yaml shows one).",
         unit="ms",
+        min=1,
+        example=10000,
     ),
     ConfigOption(
         "checkpoint.mode",
@@ -258,6 +370,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Where Flink keeps checkpoints (a URI, e.g. file:///var/flink/checkpoints); the job "
         "manager's memory when unset.",
+        example="file:///tmp/flink-checkpoints",
     ),
     ConfigOption(
         "state.backend",
@@ -273,6 +386,8 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Flink jobs: restarts after a failure (fixed delay) before the job fails; unset: "
         "the cluster's restart strategy.",
+        min=0,
+        example=3,
     ),
     ConfigOption(
         "restart.delay-ms",
@@ -280,6 +395,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         1000,
         "Wait between Flink restarts (with restart.attempts).",
         unit="ms",
+        min=0,
     ),
     # -- local runs --------------------------------------------------------------------------
     ConfigOption(
@@ -288,6 +404,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         100.0,
         "How often a local run samples every metric into its time series.",
         unit="ms",
+        min=1,
     ),
     # -- the Flink driver --------------------------------------------------------------------
     ConfigOption(
@@ -302,6 +419,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         str,
         None,
         "python.executable of agent jobs; the running interpreter when unset.",
+        example="/usr/bin/python3",
     ),
     ConfigOption(
         "flink.ship-runtime",
@@ -314,6 +432,8 @@ OPTIONS: tuple[ConfigOption, ...] = (
         int,
         None,
         "Parallelism of the agent operator; the Flink environment's default when unset.",
+        min=1,
+        example=2,
     ),
     ConfigOption(
         "flink.metrics-sync-interval-ms",
@@ -321,6 +441,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         1000.0,
         "How often a Flink subtask pushes its metric increments to Flink's metric system.",
         unit="ms",
+        min=1,
     ),
 )
 
@@ -367,12 +488,15 @@ def render_config_yaml() -> str:
         unit = f", {option.unit}" if option.unit else ""
         env = "" if option.is_pattern else f"; env {env_var_name(option.key)}"
         lines.append(f"  # {option.description}")
-        lines.append(f"  # ({option.type_name}{unit}{env})")
+        note = "; default: 2 x CPU cores" if option.key == "num-async-threads" else ""
+        lines.append(f"  # ({option.type_name}{unit}{env}{note})")
         commented = option.default is None or option.key == "num-async-threads"
         if option.key == "num-async-threads":
-            example: Any = "<2 x CPU cores>"
+            example: Any = 8
         elif option.default is None:
-            example = "..." if not option.choices else option.choices[0]
+            example = option.example
+            if example is None:
+                example = option.choices[0] if option.choices else "..."
         else:
             example = option.default
         if isinstance(example, bool):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
-from flink_agents_runtime._errors import UsageError
+from flink_agents_runtime._errors import FlinkAgentsError, UsageError
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
@@ -210,8 +210,8 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
             log_files=[f for s in extra for f in getattr(s, "files", [])],
         )
         if error is not None:
-            if hasattr(error, "run"):
-                error.run = result
+            if hasattr(error, "run") or isinstance(error, FlinkAgentsError):
+                error.run = result  # the partial run: outputs and records so far
             raise error
         return result
 
@@ -255,7 +255,8 @@ def _drive(
             if not queued:
                 del busy[key]
                 return
-            task = core.start(key, queued.popleft())
+            value, seq = queued.popleft()
+            task = core.start(key, value, seq)
 
     def wait_some() -> None:
         ready, _ = wait(list(waiting), return_when=FIRST_COMPLETED)
@@ -278,13 +279,14 @@ def _drive(
         if progress is not None:
             progress(done, total)
         return
-    for key, value in records:
+    # input_seq is the input's arrival position, also for inputs queued behind a busy key.
+    for seq, (key, value) in enumerate(records):
         queued = busy.get(key)
         if queued is not None:
-            queued.append(value)
+            queued.append((value, seq))
             continue
         busy[key] = deque()
-        advance(core.start(key, value))
+        advance(core.start(key, value, seq))
         while len(waiting) >= limit:
             wait_some()
     while waiting:

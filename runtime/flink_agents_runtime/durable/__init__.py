@@ -19,8 +19,9 @@ from flink_agents_runtime.durable._base import (
     CallResult,
     event_fingerprint,
 )
+from flink_agents_runtime.durable._codec import register_durable_type
 from flink_agents_runtime.durable._redis import RedisActionStateStore, redact_url
-from flink_agents_runtime.durable._sqlite import SqliteActionStateStore
+from flink_agents_runtime.durable._sqlite import SqliteActionStateStore, private_dir
 from flink_agents_runtime.durable._tracker import ActionStateTracker, CallSlot
 
 logger = logging.getLogger(__name__)
@@ -37,16 +38,35 @@ __all__ = [
     "RedisActionStateStore",
     "SqliteActionStateStore",
     "close_tracker",
+    "default_sqlite_dir",
     "default_sqlite_path",
     "event_fingerprint",
     "open_action_state_store",
     "open_tracker",
+    "register_durable_type",
 ]
 
 
+def default_sqlite_dir() -> str:
+    """The per-user directory of the default SQLite store: ``$XDG_STATE_HOME/flink-agents-nb``
+    (``~/.local/state/flink-agents-nb``), or ``<temp dir>/flink-agents-nb-<uid>`` without a
+    home directory. Not created here (see :func:`default_sqlite_path`)."""
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    if not os.path.isabs(base) or base.startswith("~"):
+        uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
+        return os.path.join(tempfile.gettempdir(), f"flink-agents-nb-{uid}")
+    return os.path.join(base, "flink-agents-nb")
+
+
 def default_sqlite_path() -> str:
-    """``<temp dir>/flink-agents-nb/action-state.sqlite`` (shared by processes on one host)."""
-    return os.path.join(tempfile.gettempdir(), "flink-agents-nb", "action-state.sqlite")
+    """``<per-user dir>/action-state.sqlite`` (shared by this user's processes on one host).
+
+    The directory is created with mode 0700; one owned by another user, or that others may
+    write to, is refused (:class:`ActionStateStoreError`): a store must not be plantable.
+    """
+    return os.path.join(private_dir(default_sqlite_dir()), "action-state.sqlite")
 
 
 def open_action_state_store(config: Any, namespace: str) -> ActionStateStore | None:

@@ -14,8 +14,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import cloudpickle
-
 from flink_agents_runtime._errors import ActionStateStoreError
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.durable._base import (
@@ -27,6 +25,7 @@ from flink_agents_runtime.durable._base import (
     CallResult,
     event_fingerprint,
 )
+from flink_agents_runtime.durable._codec import UnstorableValueError, encode_value
 
 logger = logging.getLogger(__name__)
 
@@ -203,17 +202,18 @@ class ActionStateTracker:
     def record(self, slot: CallSlot, result: Any, error: BaseException | None = None) -> None:
         """Store the call's outcome (thread-safe: async calls record from the pool)."""
         if error is None:
+            try:
+                encode_value(result, "result")
+            except UnstorableValueError as exc:
+                raise UnstorableValueError(
+                    f"durable call {slot.index} ({slot.func_id}) of action "
+                    f"{slot.state.action!r} for key {slot.key!r}: {exc}",
+                    path=exc.path,
+                    type_name=exc.type_name,
+                ) from None
             outcome = CallResult(slot.func_id, CALL_OK, result)
         else:
-            try:
-                cloudpickle.dumps(error)
-                outcome = CallResult(slot.func_id, CALL_ERROR, error)
-            except Exception:
-                outcome = CallResult(
-                    slot.func_id,
-                    CALL_ERROR,
-                    ActionStateStoreError(f"{type(error).__name__}: {error}"),
-                )
+            outcome = CallResult(slot.func_id, CALL_ERROR, error)
         slot.state.calls[slot.index] = outcome
         try:
             self.store.put(slot.key, slot.seq, slot.step, slot.state)

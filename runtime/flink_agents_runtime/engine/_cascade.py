@@ -18,12 +18,13 @@ from collections.abc import Generator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from flink_agents_runtime._errors import ActionFailedError, ArgumentTypeError
+from flink_agents_runtime._errors import ActionFailedError, ArgumentTypeError, CascadeLimitError
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._memory import MemoryStore
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
 from flink_agents_runtime.engine._services import CoreServices
+from flink_agents_runtime.engine._timeout import drive_with_deadline
 
 logger = logging.getLogger(__name__)
 _time_ns = time.time_ns
@@ -82,12 +83,14 @@ class InputTask:
         first.key = key
         if core.tracing:
             self._emit_event(first)
-        queue: deque[Event] = deque((first,))
+        queue: deque[tuple[Event, int]] = deque(((first, 0),))
         by_type = core.actions_by_type
         events_counter, events_meter = core.events, core.events_rate
+        max_events, max_depth = core.max_events, core.max_depth
+        n_sent = 0
         try:
             while queue:
-                event = queue.popleft()
+                event, depth = queue.popleft()
                 events_counter.count += 1
                 events_meter.count += 1
                 if event.type == OutputEvent.EVENT_TYPE:
@@ -96,12 +99,38 @@ class InputTask:
                 for spec in by_type.get(event.type, ()):
                     sent = yield from self._run_action(spec, event, ctx, short_term, sensory)
                     if sent:
+                        n_sent += len(sent)
+                        if (max_events and n_sent > max_events) or (
+                            max_depth and depth + 1 > max_depth
+                        ):
+                            self._over_limit(spec.name, event, sent, n_sent, depth + 1)
                         if core.tracing:
                             for new in sent:
                                 self._emit_event(new)
-                        queue.extend(sent)
+                        queue.extend((new, depth + 1) for new in sent)
         finally:
             core.state.save(key, short_term.root)
+
+    def _over_limit(
+        self, action: str, event: Event, sent: list[Event], n_sent: int, depth: int
+    ) -> None:
+        """Stop a runaway cascade: :class:`CascadeLimitError` naming the action, the event
+        type it handled and the type it sent."""
+        core = self.services
+        sent_type = sent[-1].type
+        if core.max_events and n_sent > core.max_events:
+            what = f"sent {n_sent} events, more than cascade.max-events-per-input={core.max_events}"
+        else:
+            what = f"reached event depth {depth}, more than cascade.max-depth={core.max_depth}"
+        loop = " (it re-sends the type it handles)" if sent_type == event.type else ""
+        raise CascadeLimitError(
+            f"the cascade of input {self.input_seq} for key {self.key!r} {what}: action "
+            f"{action!r} on event type {event.type!r} sent event type {sent_type!r}{loop}; "
+            "stop the loop, or raise the limit if the work is legitimate",
+            action=action,
+            event_type=sent_type,
+            key=self.key,
+        )
 
     def _emit_event(self, event: Event) -> None:
         core = self.services
@@ -142,7 +171,11 @@ class InputTask:
             try:
                 result = spec.func(event, ctx)
                 if spec.is_async:
-                    yield from _drive(result)
+                    timeout = core.action_timeout(spec.name)
+                    if timeout is None:
+                        yield from _drive(result)
+                    else:
+                        yield from drive_with_deadline(result, timeout, spec.name, core)
             except Exception as exc:
                 error = exc
             duration = time.perf_counter_ns() - t0

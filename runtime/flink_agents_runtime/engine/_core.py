@@ -22,6 +22,7 @@ from flink_agents_runtime.api._metrics import MetricGroup
 from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.engine._cascade import InputTask
+from flink_agents_runtime.engine._keys import check_key
 from flink_agents_runtime.engine._plan import AgentPlan
 from flink_agents_runtime.engine._records import RecordSink
 from flink_agents_runtime.engine._services import (
@@ -84,6 +85,8 @@ class ExecutionCore:
             resources = PlanResources(plan.resources)
         self.resources = resources
         self.input_seq = itertools.count()
+        #: The type each key was first seen with (to warn about 1 / 1.0 / True).
+        self._key_types: dict[Any, type] = {}
         self.services = CoreServices(
             config=config,
             metrics=metrics,
@@ -124,7 +127,18 @@ class ExecutionCore:
             except Exception:
                 logger.exception("closing the %s failed", what)
 
-    def start(self, key: Any, value: Any) -> InputTask:
-        """A task processing one input ``value`` for ``key``; drive it with ``step``."""
+    def start(self, key: Any, value: Any, input_seq: int | None = None) -> InputTask:
+        """A task processing one input ``value`` for ``key``; drive it with ``step``.
+
+        ``input_seq`` is the input's position in the job's input (from 0): given by a driver
+        that knows it (the Flink driver, for inputs the kit feeds), else this core's count
+        of inputs (the local driver: arrival order). Raises :class:`InputError` for a key
+        that cannot be a key (unhashable: a list, a dict). Keys that Python treats as equal
+        (``1``, ``1.0``, ``True``) are one key: they share memory and order; the first such
+        mix is logged as a warning.
+        """
+        check_key(key, self._key_types)
         check_json(value, "input", "input value")
-        return InputTask(self.services, key, value, next(self.input_seq))
+        count = next(self.input_seq)
+        seq = count if input_seq is None else int(input_seq)
+        return InputTask(self.services, key, value, seq)

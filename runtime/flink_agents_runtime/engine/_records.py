@@ -25,7 +25,9 @@ class EventRecord(msgspec.Struct, gc=False):
 
     Attributes:
         seq: position among all records of this core (events and actions), from 0.
-        input_seq: which input of this core caused it (arrival order, from 0).
+        input_seq: which input caused it: its position in the job's input, from 0 (arrival
+            order locally; on Flink the position the kit gave the input when it fed the job:
+            the same number on both drivers).
         key: the input's key.
         event: the event, lineage filled in.
         timestamp_ns: wall-clock time it was sent.

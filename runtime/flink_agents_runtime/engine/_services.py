@@ -194,6 +194,12 @@ class CoreServices:
         self.ids = EventIds()
         self.seq = itertools.count()
         self.policy = FailurePolicy.from_config(config)
+        # Guards (bounded work, issue 13): 0 means no limit.
+        self.max_events = int(config.get("cascade.max-events-per-input") or 0)
+        self.max_depth = int(config.get("cascade.max-depth") or 0)
+        self._timeouts: dict[str, float | None] = {}
+        #: Async calls left running by a timed-out action (the pool is then not waited on).
+        self.abandoned = 0
         self._pool: ThreadPoolExecutor | None = None
         self._action_groups: dict[str, MetricGroup] = {}
         # Built-in metrics (Flink Agents' names).
@@ -216,6 +222,14 @@ class CoreServices:
             group = self._action_groups[action] = self.metrics.get_sub_group("action", action)
         return group
 
+    def action_timeout(self, action: str) -> float | None:
+        """``action.<action>.timeout``, else ``action.timeout`` (seconds; ``None``: none)."""
+        if action not in self._timeouts:
+            own = self.config.get(f"action.{action}.timeout")
+            value = own if own is not None else self.config.get("action.timeout")
+            self._timeouts[action] = float(value) if value is not None else None
+        return self._timeouts[action]
+
     def pool(self) -> ThreadPoolExecutor:
         """The async thread pool (``num-async-threads``), created on first use."""
         if self._pool is None:
@@ -226,7 +240,8 @@ class CoreServices:
         return self._pool
 
     def close_pool(self) -> None:
-        """Shut the async pool down (waiting for running calls)."""
+        """Shut the async pool down (waiting for running calls, except when a timed-out
+        action abandoned some: those may never end)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.shutdown(wait=not self.abandoned, cancel_futures=bool(self.abandoned))
             self._pool = None

@@ -106,11 +106,34 @@ Line = EventLine | ActionLine | msgspec.Raw
 
 
 def encode_value(value: Any) -> bytes:
-    """``value`` as compact JSON (no newline), never raising (see :func:`encode_refused`)."""
+    """``value`` as compact JSON (no newline), never raising (see :func:`encode_refused`).
+
+    NaN and infinities are kept as the JSON extension tokens ``NaN``, ``Infinity`` and
+    ``-Infinity`` (as Python's json module and Flink Agents' memory events write them; the
+    kit's reader reads them back as floats), not turned into ``null``."""
     try:
-        return _encode(value)
+        data = _encode(value)
     except Exception:
         return encode_refused(value)
+    if b"null" in data and has_nonfinite(value):  # msgspec wrote NaN as null
+        return encode_refused(value)
+    return data
+
+
+def has_nonfinite(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` holds a NaN or infinite float (in nested dicts, lists, tuples)."""
+    if type(value) is float:
+        return value != value or value in (_INF, -_INF)
+    if depth > 100:
+        return False
+    if isinstance(value, dict):
+        return any(has_nonfinite(v, depth + 1) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_nonfinite(v, depth + 1) for v in value)
+    return False
+
+
+_INF = float("inf")
 
 
 def encode_refused(value: Any) -> bytes:

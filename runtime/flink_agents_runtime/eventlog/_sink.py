@@ -23,6 +23,7 @@ from flink_agents_runtime.eventlog._lines import (
     as_dict,
     encode_refused,
     encode_value,
+    has_nonfinite,
 )
 from flink_agents_runtime.eventlog._lines import _encode as _encode_fast
 from flink_agents_runtime.eventlog._loggers import (
@@ -153,6 +154,8 @@ class EventLogSink:
         attrs = event.attributes
         try:
             encoded = _encode_fast(attrs)
+            if b"null" in encoded and has_nonfinite(attrs):  # keep NaN, not null
+                encoded = encode_refused(attrs)
         except Exception:
             encoded = encode_refused(attrs)
         if level == STANDARD and self._checked:

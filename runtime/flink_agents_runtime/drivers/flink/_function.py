@@ -23,6 +23,7 @@ from pyflink.datastream import KeyedProcessFunction, RuntimeContext
 from pyflink.datastream.state import ValueStateDescriptor
 
 from flink_agents_runtime.api._memory import MemoryNode
+from flink_agents_runtime.drivers.flink._inputs import InputPair
 from flink_agents_runtime.drivers.flink._metrics import FlinkMetricBridge
 from flink_agents_runtime.drivers.flink._shipped import refresh_package_paths
 from flink_agents_runtime.engine._core import ExecutionCore
@@ -127,9 +128,11 @@ class AgentProcessFunction(KeyedProcessFunction):
         core = self._core
         assert core is not None
         key = ctx.get_current_key()
+        # Inputs the kit feeds carry their position in the input (the local run's input_seq).
+        seq = value.seq if type(value) is InputPair else None
         if self._value_selector is not None:
             value = self._value_selector(value)
-        task = core.start(key, value)
+        task = core.start(key, value, seq)
         outputs = task.run_blocking()
         if time.perf_counter_ns() >= self._next_sync:
             self._bridge.sync()

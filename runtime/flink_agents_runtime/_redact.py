@@ -1,0 +1,41 @@
+"""Keeping secrets out of messages, reprs and logs.
+
+:func:`redact_url` hides the password (and a user name's token-like part is kept: it is not
+a secret on its own) of a URL; :func:`redact_text` replaces known secret strings and the
+passwords of URLs found in free text (an exception message that quotes a URL).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/@:]*):[^\s/@]*@"
+)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``****`` (for messages and logs); a URL that
+    does not parse is shown as ``<unparsable url>``."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable url>"
+    if password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    return parts._replace(netloc=f"{user}:****@{host}{port}").geturl()
+
+
+def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with every ``secrets`` string (of 4+ characters) and every password in a
+    ``scheme://user:password@`` URL replaced by ``****``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "****")
+    return _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:****@", text)
