@@ -51,6 +51,9 @@ def test_a_process_that_froze_objects_itself_is_left_alone() -> None:
     try:
         before = gc.get_freeze_count()
         _echo_run(200)
-        assert gc.get_freeze_count() == before  # not unfrozen behind the user's back
+        after = gc.get_freeze_count()
+        # Not unfrozen behind the user's back (that empties the permanent generation) and
+        # nothing frozen on top; frozen objects may still die by reference counting.
+        assert before * 0.99 <= after <= before
     finally:
         gc.unfreeze()
