@@ -97,6 +97,18 @@ class Histogram:
         if value > self._max:
             self._max = value
 
+    def update_many(self, value: float, n: int) -> None:
+        """Record ``value`` ``n`` times (as ``n`` calls of :meth:`update`, at once)."""
+        if n <= 0:
+            return
+        self.window.extend([value] * min(n, self.window.maxlen or n))
+        self.count += n
+        self._sum += value * n
+        if value < self._min:
+            self._min = value
+        if value > self._max:
+            self._max = value
+
     def get_count(self) -> int:
         """Number of values recorded."""
         return self.count

@@ -98,6 +98,51 @@ def _call_model(
         CALL_KEY.reset(token)
 
 
+async def _acall_model(
+    setup: Any,
+    messages: list[dict[str, Any]],
+    prompt_args: dict[str, Any],
+    key: Any,
+    retries: int,
+    wait_s: float,
+) -> dict[str, Any]:
+    """:func:`_call_model` on the event loop, through the connection's ``achat``."""
+    import asyncio
+
+    token = CALL_KEY.set(key)
+    try:
+        attempt = 0
+        waited = 0.0
+        msgs = [ChatMessage.from_dict(m) for m in messages]
+        while True:
+            try:
+                response = await setup.achat(msgs, prompt_args=prompt_args)
+                return {"response": response.to_dict(), "retries": attempt, "waited": waited}
+            except Exception as exc:
+                retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
+                if attempt >= retries or not retryable:
+                    if attempt:
+                        with contextlib.suppress(AttributeError):
+                            exc.retryable = False  # type: ignore[attr-defined]
+                    raise
+                pause = wait_s * (2**attempt)
+                attempt += 1
+                logger.warning(
+                    "chat call for key %r failed (%s: %s); retry %d/%d in %.3fs",
+                    key,
+                    type(exc).__name__,
+                    exc,
+                    attempt,
+                    retries,
+                    pause,
+                )
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                    waited += pause
+    finally:
+        CALL_KEY.reset(token)
+
+
 async def chat_model_action(event: Event, ctx: Any) -> None:
     """The built-in chat action (see the module docstring)."""
     sensory = ctx.sensory_memory
@@ -158,10 +203,11 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     strategy = config.get("error-handling-strategy")
     retries = int(config.get("max-retries")) if strategy == "retry" else 0
     wait_s = float(config.get("retry-wait-interval"))
-    call = partial(
-        _call_model, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s
-    )
-    if config.get("chat.async"):
+    use_async = bool(config.get("chat.async"))
+    # A connection with a native achat waits on the event loop, not on a pool thread.
+    run = _acall_model if use_async and getattr(setup, "has_async", False) else _call_model
+    call = partial(run, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s)
+    if use_async:
         outcome = await ctx.durable_execute_async(call)
     else:
         outcome = ctx.durable_execute(call)

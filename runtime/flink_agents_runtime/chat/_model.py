@@ -241,6 +241,29 @@ class ChatModelSetup(Resource):
             self.build_messages(messages, prompt_args), tools=self._tools, **merged
         )
 
+    @property
+    def has_async(self) -> bool:
+        """Whether the connection has a native ``async def achat`` (run on the event loop)."""
+        from flink_agents_runtime.engine._loop import is_async_callable
+
+        achat = getattr(self._connection, "achat", None)
+        return achat is not None and is_async_callable(achat)
+
+    async def achat(
+        self,
+        messages: Sequence[ChatMessage],
+        prompt_args: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ChatMessage:
+        """:meth:`chat` through the connection's ``achat`` (see :attr:`has_async`)."""
+        if self._connection is None:
+            raise ResourceError(f"chat model setup for {self.connection!r} was not opened")
+        merged = {**self.model_kwargs, **kwargs}
+        if self.model is not None:
+            merged.setdefault("model", self.model)
+        achat = self._connection.achat  # type: ignore[attr-defined]
+        return await achat(self.build_messages(messages, prompt_args), tools=self._tools, **merged)
+
     def __repr__(self) -> str:
         return (
             f"ChatModelSetup(connection={self.connection!r}, model={self.model!r}, "

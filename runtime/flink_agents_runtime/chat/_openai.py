@@ -42,6 +42,9 @@ MAX_RETRY_AFTER_S = 60.0
 #: Largest response body read (bytes).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
+#: Connection pools behind :meth:`OpenAIChatModelConnection.achat` (see ``_async_client``).
+ASYNC_POOLS = 32
+
 
 def to_openai_message(m: ChatMessage) -> dict[str, Any]:
     """A message in the chat-completions request format."""
@@ -113,10 +116,13 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         if self._client is not None:
             self._client.close()
             self._client = None
+        _close_async_client(self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_client"] = None
+        state.pop("_aclients", None)
+        state.pop("_assl", None)
         state.pop("_lock", None)
         return state
 
@@ -280,6 +286,150 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             )
         return self._parse(resp, where, model)
 
+    async def achat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
+    ) -> ChatMessage:
+        """:meth:`chat` over httpx's ``AsyncClient`` on the event loop (``engine._loop``):
+        a call in flight holds a connection, not a thread. Same request, retries, total
+        timeout, redirect and size rules as :meth:`chat`."""
+        import asyncio
+
+        model = kwargs.pop("model", None)
+        if not model:
+            raise ChatModelError(
+                f"{self._shown_url}: no model name; set model= on the chat model setup"
+            )
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [to_openai_message(m) for m in messages],
+            **kwargs,
+        }
+        if tools:
+            body["tools"] = [t.to_openai() for t in tools]
+        headers = {"Content-Type": "application/json", **self._headers}
+        key = self._resolve_key()
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        where = f"{self._shown_url} (model {model!r})"
+        retries = int(
+            self.max_retries if self.max_retries is not None else self._option("openai.max-retries")
+        )
+        base_wait = float(self._option("openai.retry-wait"))
+        attempt = 0
+        waited = 0.0
+        while True:
+            try:
+                message = await self._arequest(body, headers, where, str(model))
+            except ChatModelError as exc:
+                if not exc.retryable or attempt >= retries:
+                    if attempt:
+                        exc.retryable = False  # retried here already
+                    raise
+                pause = exc.retry_after if exc.retry_after is not None else base_wait * 2**attempt
+                attempt += 1
+                logger.warning("%s; retry %d/%d in %.3fs", exc, attempt, retries, pause)
+                if pause > 0:
+                    await asyncio.sleep(pause)
+                    waited += pause
+                continue
+            if attempt:
+                message.extra_args["connection_retries"] = attempt
+                message.extra_args["connection_retry_wait_sec"] = waited
+            return message
+
+    async def _arequest(
+        self, body: dict[str, Any], headers: dict[str, str], where: str, model: str
+    ) -> ChatMessage:
+        """:meth:`_request` on the event loop."""
+        import asyncio
+
+        import httpx
+
+        total = self._total_timeout()
+
+        async def fetch() -> Any:
+            client = self._async_client()
+            async with client.stream(
+                "POST", self.url, content=json.dumps(body), headers=headers
+            ) as resp:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise ChatModelError(
+                            f"{where}: response larger than {MAX_RESPONSE_BYTES} bytes",
+                            status=resp.status_code,
+                        )
+                headers_out = {
+                    k: v
+                    for k, v in resp.headers.items()
+                    if k.lower() not in ("content-encoding", "content-length")
+                }
+                return httpx.Response(
+                    resp.status_code,
+                    headers=headers_out,
+                    content=b"".join(chunks),
+                    request=resp.request,
+                )
+
+        try:
+            resp = await asyncio.wait_for(fetch(), total)
+        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+            raise ChatModelError(
+                f"{where}: timed out after {total:g} s total ({type(exc).__name__}); raise "
+                "openai.timeout?",
+                retryable=True,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ChatModelError(
+                f"{where}: request failed: {type(exc).__name__}: {self._redact(str(exc))}",
+                retryable=True,
+            ) from None
+        if 300 <= resp.status_code < 400:
+            location = self._redact(resp.headers.get("location") or "(no Location header)")
+            raise ChatModelError(
+                f"{where} answered HTTP {resp.status_code} (redirect to {location}); redirects "
+                "are not followed (the request carries the API key): set openai.base-url (or "
+                "base_url=) to the new address",
+                status=resp.status_code,
+            )
+        if resp.status_code >= 400:
+            raise ChatModelError(
+                f"{where} answered HTTP {resp.status_code}: {self._server_says(resp)}",
+                retryable=resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS,
+                status=resp.status_code,
+                retry_after=retry_after_s(resp.headers.get("retry-after")),
+            )
+        return self._parse(resp, where, model)
+
+    def _async_client(self) -> Any:
+        """One of :data:`ASYNC_POOLS` httpx ``AsyncClient`` s, in turn (created on first use,
+        on the event loop, sharing one TLS context). httpcore's pool scans every connection
+        it holds on each request event, a cost that grows with the square of the calls in
+        flight; pools of a few dozen connections each keep a thousand calls cheap."""
+        import httpx
+
+        clients: list[Any] = self.__dict__.setdefault("_aclients", [])
+        turn = self.__dict__.get("_aturn", 0)
+        self._aturn = turn + 1
+        index = turn % ASYNC_POOLS
+        if index < len(clients):
+            return clients[index]
+        timeout = self._total_timeout()
+        verify = self.__dict__.get("_assl")
+        if verify is None:
+            verify = self._assl = httpx.create_ssl_context()
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
+            verify=verify,
+        )
+        clients.append(client)
+        return client
+
     def _redact(self, text: str) -> str:
         secrets = [self._resolve_key(), *self._headers.values()]
         return redact_text(text, secrets)
@@ -371,3 +521,22 @@ def retry_after_s(value: str | None) -> float | None:
     if not math.isfinite(seconds):
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def _close_async_client(conn: OpenAIChatModelConnection) -> None:
+    """Close the connection's async clients on the loop they serve (waits up to 5 s)."""
+    clients = conn.__dict__.pop("_aclients", None)
+    if not clients:
+        return
+    import asyncio
+
+    from flink_agents_runtime.engine._loop import event_loop
+
+    async def close_all() -> None:
+        for client in clients:
+            await client.aclose()
+
+    try:
+        asyncio.run_coroutine_threadsafe(close_all(), event_loop()).result(timeout=5)
+    except Exception:  # closing must not hide the run's result
+        logger.debug("closing the async HTTP clients failed", exc_info=True)

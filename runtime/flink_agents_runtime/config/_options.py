@@ -140,6 +140,14 @@ OPTIONS: tuple[ConfigOption, ...] = (
         min=1,
     ),
     ConfigOption(
+        "max-in-flight-inputs",
+        int,
+        1000,
+        "Inputs a driver holds at once per subtask (running, or queued behind a busy key); "
+        "more waits (back-pressure). Different keys interleave while calls wait.",
+        min=1,
+    ),
+    ConfigOption(
         "chat.async",
         bool,
         True,
@@ -434,6 +442,15 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Parallelism of the agent operator; the Flink environment's default when unset.",
         min=1,
         example=2,
+    ),
+    ConfigOption(
+        "flink.resume-interval-ms",
+        float,
+        5.0,
+        "On Flink, how often a subtask with inputs in flight resumes runs whose calls "
+        "finished when no record arrives (a processing-time timer).",
+        unit="ms",
+        min=1,
     ),
     ConfigOption(
         "flink.metrics-sync-interval-ms",

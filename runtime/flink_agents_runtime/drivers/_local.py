@@ -1,7 +1,8 @@
 """The local driver: runs an agent over a list in process, keyed, through the one core.
 
-Per key, inputs are processed strictly in order; while one key's input awaits an async
-durable call, other keys' inputs proceed (up to ``num-async-threads`` waiting at once).
+Inputs go through the scheduler both drivers share (``engine._scheduler``): per key,
+inputs are processed strictly in order; while one key's input awaits a call, other keys'
+inputs proceed (up to ``max-in-flight-inputs`` held at once).
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ import datetime as _dt
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TypeVar
 
 from flink_agents_runtime._errors import FlinkAgentsError, UsageError
@@ -20,11 +19,12 @@ from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
-from flink_agents_runtime.engine._core import DictState, ExecutionCore, InputTask
+from flink_agents_runtime.engine._core import DictState, ExecutionCore
 from flink_agents_runtime.engine._inputs import Pairs, dict_pairs
 from flink_agents_runtime.engine._plan import AgentPlan
 from flink_agents_runtime.engine._records import RecordList, RecordSink
 from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.engine._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.eventlog._loggers import LOCAL_FLUSH_EVERY_N
 from flink_agents_runtime.eventlog._sink import open_sinks
 
@@ -228,68 +228,31 @@ def _drive(
     progress: Progress | None,
     total: int | None,
 ) -> None:
-    """Process every record: keys in order, other keys progressing while one waits."""
+    """Process every record through the scheduler: each key in order, keys interleaved
+    while calls wait, at most ``max-in-flight-inputs`` inputs held."""
     every = max(1, (total or 100_000) // 100)
     done = 0
-    busy: dict[Any, deque[Any]] = {}
-    waiting: dict[Future[Any], InputTask] = {}
-    limit = max(1, int(core.config.get("num-async-threads")))
 
-    def advance(task: InputTask) -> None:
+    def finished(run: InputRun) -> None:
         nonlocal done
-        while True:
-            fut = task.step()
-            while fut is not None and fut.done():
-                fut = task.step()
-            if fut is not None:
-                waiting[fut] = task
-                return
-            key = task.key
-            outputs.extend(Output(key, task.input_seq, v) for v in task.outputs)
-            done += 1
-            if done % every == 0:
-                registry.maybe_sample()
-                if progress is not None:
-                    progress(done, total)
-            queued = busy[key]
-            if not queued:
-                del busy[key]
-                return
-            value, seq = queued.popleft()
-            task = core.start(key, value, seq)
+        task = run.task
+        assert task is not None
+        if task.outputs:
+            outputs.extend(Output(run.key, task.input_seq, v) for v in task.outputs)
+        done += 1
+        if done % every == 0:
+            scheduler.flush_metrics()
+            registry.maybe_sample()
+            if progress is not None:
+                progress(done, total)
 
-    def wait_some() -> None:
-        ready, _ = wait(list(waiting), return_when=FIRST_COMPLETED)
-        for fut in ready:
-            advance(waiting.pop(fut))
-
-    if not any(spec.is_async for spec in core.plan.actions.values()):
-        # No action can wait, so no key is ever busy: one task at a time, to completion.
-        start = core.start
-        for key, value in records:
-            task = start(key, value)
-            task.step()
-            if task.outputs:
-                outputs.extend(Output(key, task.input_seq, v) for v in task.outputs)
-            done += 1
-            if done % every == 0:
-                registry.maybe_sample()
-                if progress is not None:
-                    progress(done, total)
-        if progress is not None:
-            progress(done, total)
-        return
+    scheduler = InputScheduler(core, finished)
+    submit, poll, ready = scheduler.submit, scheduler.poll, scheduler.ready
     # input_seq is the input's arrival position, also for inputs queued behind a busy key.
     for seq, (key, value) in enumerate(records):
-        queued = busy.get(key)
-        if queued is not None:
-            queued.append((value, seq))
-            continue
-        busy[key] = deque()
-        advance(core.start(key, value, seq))
-        while len(waiting) >= limit:
-            wait_some()
-    while waiting:
-        wait_some()
+        submit(key, value, seq=seq)
+        if ready:
+            poll()
+    scheduler.drain()
     if progress is not None:
         progress(done, total)

@@ -90,18 +90,26 @@ class SeqKeyedState:
     def __init__(self, inner: Any, seq_state: Any) -> None:
         self._inner = inner
         self._seq = seq_state
+        self._taken: dict[Any, int] = {}  # key -> number of its input in flight
 
     def load(self, key: Any) -> MemoryNode:
         return self._inner.load(key)
 
     def save(self, key: Any, root: MemoryNode) -> None:
         self._inner.save(key, root)
+        seq = self._taken.pop(key, None)
+        if seq is not None:
+            self._seq.update(seq + 1)
 
     def next_seq(self, key: Any) -> int:
-        """The current key's next input number (Flink scopes the state to the key)."""
+        """The current key's next input number (Flink scopes the state to the key).
+
+        The number is consumed when the input's cascade saves memory at its end, so a
+        checkpoint taken while the input waits (issue 16) keeps it: the re-run after a
+        restore gets the same number and replays what the first attempt recorded."""
         value = self._seq.value()
         seq = int(value) if value is not None else 0
-        self._seq.update(seq + 1)
+        self._taken[key] = seq
         return seq
 
 

@@ -7,6 +7,7 @@ resources, durable store, async pool). Both drivers use this same class.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
@@ -17,6 +18,7 @@ from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._memory import MemoryObject, MemoryStore
 from flink_agents_runtime.api._metrics import MetricGroup
 from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.engine._loop import call_soon, is_async_callable
 from flink_agents_runtime.engine._services import CoreServices
 
 T = TypeVar("T")
@@ -205,10 +207,16 @@ class RunnerContext:
     ) -> DurableCall:
         """Run ``func(*args, **kwargs)`` on the async thread pool; ``await`` the result in an
         ``async def`` action. Calls of one key stay in order; other keys progress meanwhile.
-        Recording and ``reconciler`` as in :meth:`durable_execute`."""
+        Recording and ``reconciler`` as in :meth:`durable_execute`.
+
+        An ``async def`` ``func`` (e.g. a connection's ``achat``) runs on the process's
+        event loop instead (``engine._loop``): no thread waits for it, so hundreds of such
+        calls can be in flight; it must not block."""
         index = self._durable_index
         self._durable_index += 1
         store = self._core.durable_store
+        if is_async_callable(func):
+            return _on_loop(self, store, index, func, args, kwargs, reconciler)
         if store is None:
             return DurableCall(self._core.pool().submit(func, *args, **kwargs))
         done: Future[Any]
@@ -250,6 +258,48 @@ class RunnerContext:
 
     def __repr__(self) -> str:
         return f"RunnerContext(key={self.key!r}, action={self._action_name!r})"
+
+
+def _on_loop(
+    ctx: RunnerContext,
+    store: Any,
+    index: int,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    reconciler: Callable[[], Any] | None,
+) -> DurableCall:
+    """:meth:`RunnerContext.durable_execute_async` of an ``async def`` function."""
+    if store is None:
+        return DurableCall(call_soon(func(*args, **kwargs)))
+    done: Future[Any] = Future()
+    try:
+        found, slot = store.lookup(ctx, index, func)
+    except Exception as exc:
+        done.set_exception(exc)
+        return DurableCall(done)
+    if found:
+        done.set_result(slot)
+        return DurableCall(done)
+    settle = slot.pending and reconciler is not None
+    if reconciler is not None and not settle:
+        store.mark_pending(slot)
+
+    async def call() -> Any:
+        try:
+            if settle and reconciler is not None:
+                result = reconciler()
+                if inspect.isawaitable(result):
+                    result = await result
+            else:
+                result = await func(*args, **kwargs)
+        except Exception as exc:
+            store.record(slot, None, exc)
+            raise
+        store.record(slot, result)
+        return result
+
+    return DurableCall(call_soon(call()))
 
 
 def wall_ns() -> int:

@@ -20,10 +20,16 @@ from typing import Any
 import cloudpickle
 from pyflink.common import Types
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
 from flink_agents_runtime.api._memory import MemoryNode
 from flink_agents_runtime.drivers.flink._inputs import InputPair
+from flink_agents_runtime.drivers.flink._interleave import (
+    HELD_STATE,
+    GaugeSeries,
+    InterleavedRuns,
+    java_backend,
+)
 from flink_agents_runtime.drivers.flink._metrics import FlinkMetricBridge
 from flink_agents_runtime.drivers.flink._shipped import refresh_package_paths
 from flink_agents_runtime.engine._core import ExecutionCore
@@ -38,22 +44,22 @@ STATE_NAME = "flink-agents-short-term-memory"
 class FlinkKeyedState:
     """:class:`~flink_agents_runtime.engine._core.KeyedState` over a Flink ``ValueState``.
 
-    Flink scopes the state to the key of the element being processed, so ``key`` is not
-    used: the driver processes one key's input at a time.
+    Flink scopes the state to the current key (the driver makes a run's key current before
+    stepping it), so ``key`` only tells the in-flight runs apart.
     """
 
     def __init__(self, value_state: Any) -> None:
         self._state = value_state
-        self._stored = False
+        self._stored: dict[Any, bool] = {}  # per key in flight: had memory at load
 
     def load(self, key: Any) -> MemoryNode:
         root = self._state.value()
-        self._stored = root is not None
+        self._stored[key] = root is not None
         return root if isinstance(root, MemoryNode) else MemoryNode()
 
     def save(self, key: Any, root: MemoryNode) -> None:
         # A key that never wrote memory costs no state write.
-        if root or self._stored:
+        if self._stored.pop(key, True) or root:
             self._state.update(root)
 
 
@@ -121,6 +127,19 @@ class AgentProcessFunction(KeyedProcessFunction):
             runtime_context, FlinkKeyedState(state), config, self._job_id
         )
         self._core = ExecutionCore(plan, config, group, keyed, sinks, durable_store=self._durable)
+        # Issue 16: in thread mode inputs go through the shared scheduler (the Java keyed
+        # state backend is reachable there to switch keys); in process mode each input runs
+        # to its end before the next.
+        self._runs: InterleavedRuns | None = None
+        self._ready: list[tuple[Any, int, list[Any]]] = []
+        if java_backend(runtime_context) is not None:
+            held = runtime_context.get_list_state(
+                ListStateDescriptor(HELD_STATE, Types.PICKLED_BYTE_ARRAY())
+            )
+            self._runs = InterleavedRuns(self._core, runtime_context, held, self._collect)
+        self._series = GaugeSeries(group, float(config.get("metrics.sample-interval-ms")))
+        if self._runs is not None:
+            self._runs.sample = self._series.maybe_sample
         self._sync_ns = int(float(config.get("flink.metrics-sync-interval-ms")) * 1e6)
         self._next_sync = time.perf_counter_ns() + self._sync_ns
 
@@ -132,11 +151,16 @@ class AgentProcessFunction(KeyedProcessFunction):
         seq = value.seq if type(value) is InputPair else None
         if self._value_selector is not None:
             value = self._value_selector(value)
+        if self._runs is not None:
+            self._runs.submit(key, value, ctx, seq)
+            if self._ready:
+                yield from self._flush()
+            elif time.perf_counter_ns() >= self._next_sync:
+                self._maybe_sync()
+            return
         task = core.start(key, value, seq)
         outputs = task.run_blocking()
-        if time.perf_counter_ns() >= self._next_sync:
-            self._bridge.sync()
-            self._next_sync = time.perf_counter_ns() + self._sync_ns
+        self._maybe_sync()
         if not self._emit:
             return
         if self._with_meta:
@@ -146,12 +170,51 @@ class AgentProcessFunction(KeyedProcessFunction):
         else:
             yield from outputs
 
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
+        if self._runs is not None:
+            self._runs.on_timer(timestamp, ctx)
+            self._series.maybe_sample()
+            yield from self._flush()
+
+    def _collect(self, key: Any, seq: int, outputs: list[Any]) -> None:
+        if outputs and self._emit:
+            self._ready.append((key, seq, outputs))
+
+    def _flush(self) -> Iterator[Any]:
+        """The outputs of the runs that finished in this callback, in finishing order."""
+        self._maybe_sync()
+        if not self._ready:
+            return
+        ready, self._ready = self._ready, []
+        for key, seq, outputs in ready:
+            if self._with_meta:
+                for out in outputs:
+                    yield (key, seq, out)
+            else:
+                yield from outputs
+
+    def _maybe_sync(self) -> None:
+        if time.perf_counter_ns() >= self._next_sync:
+            if self._runs is not None:
+                self._runs.scheduler.flush_metrics()
+            self._bridge.sync()
+            self._next_sync = time.perf_counter_ns() + self._sync_ns
+
     def close(self) -> None:
         core = self._core
         if core is None:
             return
         self._core = None
+        if self._runs is not None and not self._runs.scheduler.idle:
+            # Outputs cannot be emitted from close: the drain timer should have run them.
+            logger.warning(
+                "subtask %d closes with %d inputs in flight; they run again after a restore",
+                self._subtask,
+                self._runs.scheduler.held,
+            )
         core.close()  # the pool, chat clients, the event log, the state store
+        if self._runs is not None:
+            self._runs.scheduler.flush_metrics()
         self._bridge.sync()
         if self._log_dir:
             self._write_metrics(Path(self._log_dir), next(core.input_seq))
@@ -166,6 +229,7 @@ class AgentProcessFunction(KeyedProcessFunction):
             "numInputs": inputs,
             "counts": self._bridge.counts(),
             "metrics": self._bridge.registry.snapshot(),
+            "series": list(self._series.samples),
         }
         try:
             directory.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,8 @@ class JobReadback:
         num_inputs: inputs processed, over subtasks.
         log_files: the event-log files read.
         subtasks: how many subtasks reported metric totals.
+        series: samples of the in-flight gauges, ``(seconds since the subtask opened, name,
+            value)``, of every subtask (issue 16).
     """
 
     events: list[EventRecord] = field(default_factory=list)
@@ -41,6 +43,7 @@ class JobReadback:
     num_inputs: int = 0
     log_files: list[str] = field(default_factory=list)
     subtasks: int = 0
+    series: list[tuple[float, str, Any]] = field(default_factory=list)
 
     def run_result(
         self,
@@ -63,7 +66,7 @@ class JobReadback:
             actions=self.actions,
             metrics=self.metrics,
             metric_counts=self.counts,
-            metric_series=[],
+            metric_series=self.series,
             num_inputs=self.num_inputs,
             wall_s=wall_s,
             config=config,
@@ -144,6 +147,7 @@ def read_job(log_dir: str | Path, job_id: str) -> JobReadback:
     for path in sorted(directory.glob(f"metrics-{job_id}-*.json")):
         body = json.loads(path.read_text())
         back.subtasks += 1
+        back.series.extend((float(t), str(n), v) for t, n, v in body.get("series", []))
         back.num_inputs += int(body.get("numInputs", 0))
         for name, value in body.get("counts", {}).items():
             back.counts[name] = back.counts.get(name, 0) + int(value)
