@@ -187,7 +187,11 @@ class InputScheduler:
         """
         while self._held >= self.max_in_flight:
             self.wait()
-        runs = self._keys.get(key)
+        try:
+            runs = self._keys.get(key)
+        except TypeError:  # unhashable: the core says which key and why
+            self.core.start(key, value, seq)
+            raise
         if runs is not None:  # the key is busy: queue behind its runs
             run = InputRun(key, value, handle, _now())
             run.persisted = persisted
