@@ -102,7 +102,7 @@ def compare(local: RunResult, flink: RunResult) -> ParityReport:
     """The parity report of two runs of the same agent over the same input."""
     report = ParityReport()
     lo, fo = _per_key(local.outputs), _per_key(flink.outputs)
-    bad = [k for k in set(lo) | set(fo) if lo.get(k) != fo.get(k)]
+    bad = sorted((k for k in set(lo) | set(fo) if lo.get(k) != fo.get(k)), key=repr)
     if bad:
         first = bad[0]
         detail = (

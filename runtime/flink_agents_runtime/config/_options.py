@@ -512,8 +512,11 @@ def render_config_yaml() -> str:
             example: Any = 8
         elif option.default is None:
             example = option.example
-            if example is None:
-                example = option.choices[0] if option.choices else "..."
+            if example is None and option.choices:
+                example = option.choices[0]
+            elif example is None:
+                # A typed placeholder, so the line is valid when uncommented.
+                example = {bool: False, int: 0, float: 0.0}.get(option.type, "...")
         else:
             example = option.default
         if isinstance(example, bool):
