@@ -32,6 +32,7 @@ from flink_agents_nb.run._frames import RECORD_COLUMNS
 from flink_agents_nb.run._run import Run
 from flink_agents_nb.stepper._stepper import Breakpoint, Stepper, StepView
 from flink_agents_runtime import (
+    STRUCTURED_OUTPUT,
     ActionFailedError,
     ActionStateStoreError,
     Agent,
@@ -76,8 +77,10 @@ from flink_agents_runtime import (
     OllamaChatModelSetup,
     OpenAIChatModelConnection,
     OutputEvent,
+    OutputSchema,
     Prompt,
     PromptError,
+    ReActAgent,
     ResourceDescriptor,
     ResourceError,
     ResourceName,
@@ -86,6 +89,7 @@ from flink_agents_runtime import (
     RunResult,
     ScriptedChatModelConnection,
     ScriptRule,
+    StructuredOutputError,
     Tool,
     ToolArgumentError,
     ToolRequestEvent,
@@ -105,6 +109,7 @@ from flink_agents_runtime import (
 
 __all__ = [
     "RECORD_COLUMNS",
+    "STRUCTURED_OUTPUT",
     "ActionFailedError",
     "ActionStateStoreError",
     "Agent",
@@ -161,11 +166,13 @@ __all__ = [
     "OllamaChatModelSetup",
     "OpenAIChatModelConnection",
     "OutputEvent",
+    "OutputSchema",
     "ParityReport",
     "PreflightReport",
     "PromotedRun",
     "Prompt",
     "PromptError",
+    "ReActAgent",
     "ResourceDescriptor",
     "ResourceError",
     "ResourceName",
@@ -179,6 +186,7 @@ __all__ = [
     "StandaloneCluster",
     "StepView",
     "Stepper",
+    "StructuredOutputError",
     "Tool",
     "ToolArgumentError",
     "ToolRequestEvent",

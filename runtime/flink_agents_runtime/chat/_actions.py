@@ -39,6 +39,12 @@ from flink_agents_runtime.chat._events import (
 )
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import CALL_KEY
+from flink_agents_runtime.chat._structured import (
+    STRUCTURED_OUTPUT,
+    OutputSchema,
+    StructuredOutputError,
+    parse_structured,
+)
 from flink_agents_runtime.chat._tool import Tool, run_tool
 
 logger = logging.getLogger(__name__)
@@ -160,6 +166,9 @@ async def chat_model_action(event: Event, ctx: Any) -> None:
             "waited": 0.0,
             "requested_by": event.upstream_action_name,
         }
+        if event.attributes.get("output_schema") is not None:
+            state["output_schema"] = event.attributes["output_schema"]
+            state["schema_retries"] = 0
     else:
         tool_event = ToolResponseEvent.from_event(event)
         request_id = sensory.get(f"{_PENDING}.{tool_event.request_id}")
@@ -250,6 +259,11 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         sensory.set(f"{_STATE}.{request_id}", state)
         sensory.set(f"{_PENDING}.{tool_request.id}", request_id)
         return
+    if state.get("output_schema") is not None:
+        retry = _check_structured(ctx, request_id, state, response, model_name, retries)
+        if retry is not None:
+            await _chat_turn(ctx, request_id, retry)
+            return
     ctx.send_event(
         ChatResponseEvent(
             request_id,
@@ -266,6 +280,53 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             requested_by=state["requested_by"],
         )
     )
+
+
+def _check_structured(
+    ctx: Any,
+    request_id: str,
+    state: dict[str, Any],
+    response: ChatMessage,
+    model_name: str,
+    retries: int,
+) -> dict[str, Any] | None:
+    """Validate the final answer against the request's output schema.
+
+    Valid: the value goes to ``response.extra_args["structured_output"]`` and ``None`` is
+    returned. Invalid with retries left (``max-retries`` under the ``retry`` strategy, as
+    upstream): the state for one more model call, whose conversation ends with the invalid
+    answer and a user message naming the violation (so a model can correct itself).
+    Invalid otherwise: :class:`StructuredOutputError` naming the request, model, schema and
+    JSON path. Counter ``model.<model>.structuredOutputRetries`` counts the re-asks.
+    """
+    schema = OutputSchema.coerce(state["output_schema"])
+    assert schema is not None
+    try:
+        response.extra_args[STRUCTURED_OUTPUT] = parse_structured(response.content, schema)
+        return None
+    except StructuredOutputError as exc:
+        used = int(state.get("schema_retries") or 0)
+        if used >= retries:
+            raise StructuredOutputError(
+                f"chat request {request_id} to model {model_name!r} (key {ctx.key!r}): {exc}"
+                + (f" (after {used} re-asks)" if used else ""),
+                exc.path,
+            ) from exc
+        ctx.action_metric_group.get_sub_group("model", model_name).get_counter(
+            "structuredOutputRetries"
+        ).inc()
+        logger.warning(
+            "chat request %s: invalid structured output (%s); re-asking", request_id, exc
+        )
+        correction = ChatMessage(
+            MessageRole.USER,
+            f"Your answer was not accepted: {exc}. Answer again with only the JSON value.",
+        )
+        return {
+            **state,
+            "messages": [*state["messages"], response.to_dict(), correction.to_dict()],
+            "schema_retries": used + 1,
+        }
 
 
 async def tool_call_action(event: Event, ctx: Any) -> None:

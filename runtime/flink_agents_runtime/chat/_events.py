@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.chat._message import ChatMessage, coerce_messages
+from flink_agents_runtime.chat._structured import OutputSchema
 
 INPUT_TOKENS = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
@@ -22,7 +23,11 @@ OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 class ChatRequestEvent(Event):
     """Ask the chat model setup ``model`` to answer ``messages``.
 
-    ``prompt_args`` fill the setup's prompt template, if it has one.
+    ``prompt_args`` fill the setup's prompt template, if it has one. ``output_schema``
+    (a pydantic model class, a JSON schema dict or an :class:`OutputSchema`) makes the
+    final answer structured: it is checked against the schema, re-asked when invalid
+    (see the chat action) and put in ``response.extra_args["structured_output"]``; the
+    event carries the schema as JSON (``{"name", "json_schema"}``).
     """
 
     EVENT_TYPE: ClassVar[str] = "_chat_request_event"
@@ -33,15 +38,17 @@ class ChatRequestEvent(Event):
         model: str,
         messages: Iterable[ChatMessage | dict[str, Any] | str],
         prompt_args: Mapping[str, Any] | None = None,
+        output_schema: Any = None,
     ) -> None:
-        super().__init__(
-            type=self.EVENT_TYPE,
-            attributes={
-                "model": model,
-                "messages": [m.to_dict() for m in coerce_messages(messages)],
-                "prompt_args": dict(prompt_args or {}),
-            },
-        )
+        attributes: dict[str, Any] = {
+            "model": model,
+            "messages": [m.to_dict() for m in coerce_messages(messages)],
+            "prompt_args": dict(prompt_args or {}),
+        }
+        schema = OutputSchema.coerce(output_schema)
+        if schema is not None:
+            attributes["output_schema"] = schema.to_json()
+        super().__init__(type=self.EVENT_TYPE, attributes=attributes)
 
     @property
     def model(self) -> str:
@@ -57,6 +64,11 @@ class ChatRequestEvent(Event):
     def prompt_args(self) -> dict[str, Any]:
         """Arguments of the setup's prompt (empty when none)."""
         return dict(self.attributes.get("prompt_args") or {})
+
+    @property
+    def output_schema(self) -> OutputSchema | None:
+        """The expected answer's schema (``None``: free text)."""
+        return OutputSchema.coerce(self.attributes.get("output_schema"))
 
 
 class ChatResponseEvent(Event):
