@@ -36,6 +36,11 @@ class ResourceType(str, enum.Enum):
     CHAT_MODEL = "chat_model"
     TOOL = "tool"
     PROMPT = "prompt"
+    EMBEDDING_MODEL_CONNECTION = "embedding_model_connection"
+    EMBEDDING_MODEL = "embedding_model"
+    VECTOR_STORE = "vector_store"
+    MCP_SERVER = "mcp_server"
+    SKILLS = "skills"
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,11 @@ chat_model_connection = _resource_marker(ResourceType.CHAT_MODEL_CONNECTION)
 chat_model_setup = _resource_marker(ResourceType.CHAT_MODEL)
 tool = _resource_marker(ResourceType.TOOL)
 prompt = _resource_marker(ResourceType.PROMPT)
+embedding_model_connection = _resource_marker(ResourceType.EMBEDDING_MODEL_CONNECTION)
+embedding_model_setup = _resource_marker(ResourceType.EMBEDDING_MODEL)
+vector_store = _resource_marker(ResourceType.VECTOR_STORE)
+mcp_server = _resource_marker(ResourceType.MCP_SERVER)
+skills = _resource_marker(ResourceType.SKILLS)
 
 
 def _check_signature(name: str, func: Callable[..., Any]) -> None:

@@ -1,0 +1,231 @@
+"""Vector stores in Flink Agents' shape, and the in-memory one.
+
+A store names its embedding model setup (``embedding_model="..."``, resolved when the
+store is opened); :meth:`BaseVectorStore.add` embeds documents without an embedding,
+:meth:`BaseVectorStore.query` embeds the query text and returns the nearest documents with
+their cosine similarity as ``score``. Subclasses implement ``_add_embedding``,
+``_query_embedding``, ``get``, ``delete`` and ``size``.
+
+:class:`InMemoryVectorStore` keeps normalised vectors per collection and searches them
+exactly (numpy when importable, else plain Python); it lives as long as its resource, so
+fill it in the resource's constructor or before the run (``documents=``).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat._model import Resource, ResourceContext
+from flink_agents_runtime.retrieval._documents import (
+    Document,
+    RetrievalError,
+    VectorStoreQuery,
+    VectorStoreQueryResult,
+    matches,
+)
+
+
+class BaseVectorStore(Resource):
+    """Base of vector stores (see the module docstring).
+
+    Args:
+        embedding_model: name of an embedding model setup resource, or a setup object;
+            ``None`` when every document and query brings its own vector.
+        collection: the default collection.
+    """
+
+    resource_type = ResourceType.VECTOR_STORE
+
+    def __init__(self, embedding_model: Any = None, collection: str | None = None) -> None:
+        self.embedding_model = embedding_model
+        self.collection = collection or "default"
+        self._embedder: Any = embedding_model if not isinstance(embedding_model, str) else None
+
+    def open(self, context: ResourceContext) -> None:
+        if isinstance(self.embedding_model, str):
+            self._embedder = context.get(self.embedding_model, ResourceType.EMBEDDING_MODEL)
+
+    def _embed(self, texts: list[str]) -> tuple[list[list[float]], dict[str, Any]]:
+        embedder = self._embedder
+        if embedder is None:
+            raise RetrievalError(
+                f"{self!r} has no embedding model: pass embedding_model= or give documents "
+                "their embedding"
+            )
+        result = embedder.embed_with_usage(texts)
+        model = result.model or getattr(embedder, "model", None) or "embedding"
+        return list(result.embeddings), {"model": model, "promptTokens": result.prompt_tokens}
+
+    def add(
+        self,
+        documents: Document | dict[str, Any] | str | Sequence[Any],
+        collection_name: str | None = None,
+    ) -> list[str]:
+        """Add documents (embedding those without a vector); returns their ids (new ids are
+        UUID4 hex for documents without one)."""
+        items = [documents] if isinstance(documents, (Document, dict, str)) else documents
+        docs = [Document.coerce(d) for d in items]
+        todo = [d for d in docs if d.embedding is None]
+        if todo:
+            vectors, _ = self._embed([d.content for d in todo])
+            for d, v in zip(todo, vectors, strict=True):
+                d.embedding = v
+        for d in docs:
+            if d.id is None:
+                d.id = uuid.uuid4().hex
+        self._add_embedding(docs, collection_name or self.collection)
+        return [str(d.id) for d in docs]
+
+    def query(self, query: VectorStoreQuery | str, limit: int = 10) -> VectorStoreQueryResult:
+        """The documents nearest to the query text, best first, with the embedding usage."""
+        if isinstance(query, str):
+            query = VectorStoreQuery(query, limit=limit)
+        vectors, usage = self._embed([query.query_text])
+        docs = self._query_embedding(
+            vectors[0], query.limit, query.collection_name or self.collection, query.filters
+        )
+        return VectorStoreQueryResult(docs, usage)
+
+    # -- implemented by stores ---------------------------------------------------------
+    def _add_embedding(self, documents: list[Document], collection: str) -> None:
+        raise NotImplementedError
+
+    def _query_embedding(
+        self,
+        embedding: list[float],
+        limit: int,
+        collection: str,
+        filters: dict[str, Any] | None,
+    ) -> list[Document]:
+        raise NotImplementedError
+
+    def get(self, ids: Iterable[str], collection_name: str | None = None) -> list[Document]:
+        """The documents with these ids (missing ids are skipped)."""
+        raise NotImplementedError
+
+    def delete(self, ids: Iterable[str], collection_name: str | None = None) -> None:
+        """Remove documents by id."""
+        raise NotImplementedError
+
+    def size(self, collection_name: str | None = None) -> int:
+        """The number of documents in the collection."""
+        raise NotImplementedError
+
+
+def _normalise(vector: Sequence[float]) -> list[float]:
+    norm = math.sqrt(sum(float(x) * float(x) for x in vector))
+    return [float(x) / norm for x in vector] if norm else [float(x) for x in vector]
+
+
+class InMemoryVectorStore(BaseVectorStore):
+    """Exact cosine search over vectors held in this process (see the module docstring).
+
+    Args:
+        embedding_model: as :class:`BaseVectorStore`.
+        collection: the default collection.
+        documents: added when the store is opened (texts, dicts or Documents).
+    """
+
+    def __init__(
+        self,
+        embedding_model: Any = None,
+        collection: str | None = None,
+        documents: Sequence[Any] = (),
+    ) -> None:
+        super().__init__(embedding_model, collection)
+        self._initial = list(documents)
+        self._docs: dict[str, dict[str, Document]] = {}
+        self._matrix: dict[str, Any] = {}  # collection -> (ids, numpy matrix), rebuilt lazily
+        self._lock = threading.Lock()
+
+    def open(self, context: ResourceContext) -> None:
+        super().open(context)
+        if self._initial:
+            self.add(self._initial)
+            self._initial = []
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_lock", None)
+        state["_matrix"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def _add_embedding(self, documents: list[Document], collection: str) -> None:
+        with self._lock:
+            target = self._docs.setdefault(collection, {})
+            for d in documents:
+                assert d.embedding is not None and d.id is not None
+                target[d.id] = Document(d.content, dict(d.metadata), d.id, _normalise(d.embedding))
+            self._matrix.pop(collection, None)
+
+    def _scores(self, embedding: list[float], collection: str) -> list[tuple[float, str]]:
+        query = _normalise(embedding)
+        docs = self._docs.get(collection, {})
+        try:
+            import numpy as np
+        except ImportError:  # plain Python: fine for tutorials
+            return [
+                (sum(a * b for a, b in zip(query, d.embedding or [], strict=False)), i)
+                for i, d in docs.items()
+            ]
+        cached = self._matrix.get(collection)
+        if cached is None:
+            ids = list(docs)
+            matrix = np.asarray([docs[i].embedding for i in ids], dtype=np.float32)
+            cached = self._matrix[collection] = (ids, matrix)
+        ids, matrix = cached
+        if not ids:
+            return []
+        if matrix.shape[1] != len(query):
+            raise RetrievalError(
+                f"{self!r}: query vector has {len(query)} dimensions, collection "
+                f"{collection!r} holds {matrix.shape[1]}"
+            )
+        scores = matrix @ np.asarray(query, dtype=np.float32)
+        return [(float(s), i) for s, i in zip(scores.tolist(), ids, strict=True)]
+
+    def _query_embedding(
+        self,
+        embedding: list[float],
+        limit: int,
+        collection: str,
+        filters: dict[str, Any] | None,
+    ) -> list[Document]:
+        with self._lock:
+            scored = self._scores(embedding, collection)
+            docs = self._docs.get(collection, {})
+            ranked = sorted(
+                ((s, i) for s, i in scored if matches(docs[i].metadata, filters)),
+                key=lambda p: (-p[0], p[1]),
+            )[:limit]
+            return [
+                Document(docs[i].content, dict(docs[i].metadata), i, None, round(s, 6))
+                for s, i in ranked
+            ]
+
+    def get(self, ids: Iterable[str], collection_name: str | None = None) -> list[Document]:
+        docs = self._docs.get(collection_name or self.collection, {})
+        return [docs[i] for i in ids if i in docs]
+
+    def delete(self, ids: Iterable[str], collection_name: str | None = None) -> None:
+        collection = collection_name or self.collection
+        with self._lock:
+            docs = self._docs.get(collection, {})
+            for i in ids:
+                docs.pop(i, None)
+            self._matrix.pop(collection, None)
+
+    def size(self, collection_name: str | None = None) -> int:
+        return len(self._docs.get(collection_name or self.collection, {}))
+
+    def __repr__(self) -> str:
+        return f"InMemoryVectorStore(collection={self.collection!r})"
