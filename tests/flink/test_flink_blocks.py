@@ -1,0 +1,89 @@
+"""The building blocks on PyFlink's MiniCluster: a retrieval-augmented triage agent (vector
+store, embeddings, ReAct tool loop, structured output) and a ReActAgent give the same
+outputs, events and metric totals as locally."""
+
+from __future__ import annotations
+
+import pytest
+
+import flink_agents_nb as fa
+from flink_agents_runtime import (
+    ChatModelSetup,
+    Prompt,
+    ReActAgent,
+    ResourceDescriptor,
+    ResourceType,
+    ScriptedChatModelConnection,
+    ScriptRule,
+    Tool,
+)
+from tests.helpers.rag_agent import RagTriage
+
+pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env")]
+
+TICKETS = [
+    {"key": "t1", "value": "my refund has not arrived"},
+    {"key": "t2", "value": "order 12 is late"},
+    {"key": "t3", "value": "how do I reset my password"},
+    {"key": "t1", "value": "the item arrived broken"},
+]
+
+
+def test_rag_triage_on_flink_matches_local(tmp_path_factory: pytest.TempPathFactory) -> None:
+    promoted = fa.promote(RagTriage(), TICKETS, log_dir=str(tmp_path_factory.mktemp("rag")))
+    assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
+    per_key = {(o.key, o.value["article"]) for o in promoted.result.outputs}
+    assert per_key == {
+        ("t1", "kb-refund"),
+        ("t2", "kb-late"),
+        ("t3", "kb-login"),
+        ("t1", "kb-broken"),
+    }
+    counts = promoted.metric_counts
+    assert counts["action.context_retrieval_action.vector_store.kb.numOfQueries"] == 4
+    assert counts["action.chat_model_action.model.triage-v1.promptTokens"] > 0
+    assert counts["action.tool_call_action.numOfActionsExecuted"] == 1
+
+
+def order_status(order: str) -> str:
+    """The status of an order.
+
+    Args:
+        order: the order number.
+    """
+    return f"order {order}: shipped"
+
+
+def test_react_agent_on_flink_matches_local(tmp_path_factory: pytest.TempPathFactory) -> None:
+    rules = [
+        ScriptRule(
+            r"order (\d+)", tool_calls=[{"name": "order_status", "arguments": {"order": "{1}"}}]
+        ),
+        ScriptRule(None, role="tool", reply='{"answer": "{content}"}'),
+        ScriptRule(r".+", reply='{"answer": "no order"}'),
+    ]
+    agent = ReActAgent(
+        chat_model=ResourceDescriptor(
+            ChatModelSetup, connection="scripted", model="react-v1", tools=["order_status"]
+        ),
+        prompt=Prompt.from_text("Customer says: {input}"),
+        output_schema={
+            "type": "object",
+            "properties": {"answer": {"type": "string"}},
+            "required": ["answer"],
+        },
+    )
+    agent.add_resource(
+        "scripted", ResourceType.CHAT_MODEL_CONNECTION, ScriptedChatModelConnection(rules)
+    )
+    agent.add_resource("order_status", ResourceType.TOOL, Tool.from_callable(order_status))
+    promoted = fa.promote(
+        agent,
+        [{"key": i, "value": v} for i, v in enumerate(["order 5?", "hi"])],
+        log_dir=str(tmp_path_factory.mktemp("react")),
+    )
+    assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
+    assert {o.key: o.value for o in promoted.result.outputs} == {
+        0: {"answer": "order 5: shipped"},
+        1: {"answer": "no order"},
+    }
