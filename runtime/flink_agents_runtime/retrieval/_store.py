@@ -167,22 +167,27 @@ class InMemoryVectorStore(BaseVectorStore):
                 target[d.id] = Document(d.content, dict(d.metadata), d.id, _normalise(d.embedding))
             self._matrix.pop(collection, None)
 
-    def _scores(self, embedding: list[float], collection: str) -> list[tuple[float, str]]:
+    def _ranked(
+        self, embedding: list[float], limit: int, collection: str, filters: dict[str, Any] | None
+    ) -> list[tuple[float, str]]:
+        """``(score, id)`` best first: numpy's partial sort when importable."""
         query = _normalise(embedding)
         docs = self._docs.get(collection, {})
+        keep = [i for i, d in docs.items() if matches(d.metadata, filters)] if filters else None
         try:
             import numpy as np
         except ImportError:  # plain Python: fine for tutorials
-            return [
-                (sum(a * b for a, b in zip(query, d.embedding or [], strict=False)), i)
-                for i, d in docs.items()
+            scored = [
+                (sum(a * b for a, b in zip(query, docs[i].embedding or [], strict=False)), i)
+                for i in (keep if keep is not None else docs)
             ]
+            return sorted(scored, key=lambda p: (-p[0], p[1]))[:limit]
         cached = self._matrix.get(collection)
         if cached is None:
             ids = list(docs)
             matrix = np.asarray([docs[i].embedding for i in ids], dtype=np.float32)
-            cached = self._matrix[collection] = (ids, matrix)
-        ids, matrix = cached
+            cached = self._matrix[collection] = (ids, {d: n for n, d in enumerate(ids)}, matrix)
+        ids, rows, matrix = cached
         if not ids:
             return []
         if matrix.shape[1] != len(query):
@@ -191,7 +196,15 @@ class InMemoryVectorStore(BaseVectorStore):
                 f"{collection!r} holds {matrix.shape[1]}"
             )
         scores = matrix @ np.asarray(query, dtype=np.float32)
-        return [(float(s), i) for s, i in zip(scores.tolist(), ids, strict=True)]
+        if keep is not None:
+            candidates = np.asarray([rows[i] for i in keep], dtype=np.int64)
+        else:
+            candidates = np.arange(len(ids))
+        if len(candidates) > limit:
+            part = np.argpartition(-scores[candidates], limit - 1)[:limit]
+            candidates = candidates[part]
+        best = sorted(((float(scores[c]), ids[c]) for c in candidates), key=lambda p: (-p[0], p[1]))
+        return best[:limit]
 
     def _query_embedding(
         self,
@@ -201,15 +214,10 @@ class InMemoryVectorStore(BaseVectorStore):
         filters: dict[str, Any] | None,
     ) -> list[Document]:
         with self._lock:
-            scored = self._scores(embedding, collection)
             docs = self._docs.get(collection, {})
-            ranked = sorted(
-                ((s, i) for s, i in scored if matches(docs[i].metadata, filters)),
-                key=lambda p: (-p[0], p[1]),
-            )[:limit]
             return [
                 Document(docs[i].content, dict(docs[i].metadata), i, None, round(s, 6))
-                for s, i in ranked
+                for s, i in self._ranked(embedding, limit, collection, filters)
             ]
 
     def get(self, ids: Iterable[str], collection_name: str | None = None) -> list[Document]:
