@@ -27,7 +27,8 @@ class PlanResources:
     connection, prompt and tools by name; an instance with Flink Agents' contract (a
     ``resource_context`` field and ``open()``) gets a context whose
     ``get_resource(name, resource_type)`` resolves here, then is opened; an instance with
-    ``bind(provider)`` is bound.
+    ``bind(provider)`` is bound. A tool name that no tool resource declares is looked up
+    among the tools of the declared MCP servers (and ``_subagent_<name>`` among the agents).
     :meth:`close` closes the instances built so far (the drivers call it when a run or a
     subtask ends), so HTTP clients and their connections do not outlive the run.
 
@@ -69,6 +70,11 @@ class PlanResources:
         if cached is not None:
             return cached
         named = self._resources.get(rtype, {})
+        if name not in named and rtype is ResourceType.TOOL:
+            served = self._mcp_tool(name)
+            if served is not None:
+                self._cache[(rtype, name)] = served
+                return served
         if name not in named:
             asker = None
             if self._opening:  # a setup naming its connection, prompt or tools
@@ -97,6 +103,15 @@ class PlanResources:
             self._opening.remove((rtype, name))
         self._cache[(rtype, name)] = instance
         return instance
+
+    def _mcp_tool(self, name: str) -> Any:
+        """The tool ``name`` of a declared MCP server (declaration order), or ``None``."""
+        for server_name in self._resources.get(ResourceType.MCP_SERVER, {}):
+            server = self.get(server_name, ResourceType.MCP_SERVER)
+            found = server.get_tool(name) if callable(getattr(server, "get_tool", None)) else None
+            if found is not None:
+                return found
+        return None
 
     def close(self) -> None:
         """Call ``close()`` on every resource fetched so far, newest first, and forget them.

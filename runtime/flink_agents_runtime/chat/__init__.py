@@ -14,6 +14,7 @@ from flink_agents_runtime.chat._events import (
     ToolRequestEvent,
     ToolResponseEvent,
 )
+from flink_agents_runtime.chat._mcp import MCPServer, MCPServerError, MCPTool
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._model import (
     BaseChatModelConnection,
@@ -40,6 +41,9 @@ __all__ = [
     "ChatRequestEvent",
     "ChatResponseEvent",
     "FunctionTool",
+    "MCPServer",
+    "MCPServerError",
+    "MCPTool",
     "MessageRole",
     "OpenAIChatModelConnection",
     "Prompt",

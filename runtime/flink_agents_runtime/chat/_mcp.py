@@ -1,0 +1,214 @@
+"""MCP tools: a Model Context Protocol server as a resource whose tools the model can call.
+
+:class:`MCPServer` starts the server as a subprocess speaking MCP over stdio (the official
+``mcp`` SDK, imported when first used), lists its tools once, and keeps one session open
+until :meth:`MCPServer.close`. Its tools are found by name like declared tools: a chat
+model setup's ``tools=["add"]`` resolves to the MCP tool ``add`` when no tool resource of
+that name is declared (see ``PlanResources``). Calls are blocking (they run on the async
+pool like other tools); the session lives on a private event-loop thread.
+
+A tool error reported by the server, or a server that dies mid-call, raises
+:class:`MCPServerError` naming the server, its command and the tool (the built-in tool
+action turns it into the tool's ``Error: ...`` answer, in ``errors`` of the
+``_tool_response_event``); the next call starts the server again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat._model import Resource, ResourceContext
+from flink_agents_runtime.chat._tool import Tool
+
+
+class MCPServerError(FlinkAgentsError):
+    """An MCP server could not start, list or call a tool, or died."""
+
+
+class MCPTool(Tool):
+    """A tool of an :class:`MCPServer` (name, description and input schema as listed)."""
+
+    def __init__(self, server: MCPServer, name: str, description: str, schema: dict) -> None:
+        super().__init__(name, description, schema or {"type": "object", "properties": {}})
+        self.server = server
+
+    def call(self, **kwargs: Any) -> Any:
+        return self.server.call_tool(self.name, kwargs)
+
+
+class MCPServer(Resource):
+    """An MCP server started as ``command args...`` speaking MCP over stdio.
+
+    Args:
+        command: the executable (``sys.executable``, ``npx``, ``uvx``, ...).
+        args: its arguments.
+        env: extra environment variables for the server.
+        cwd: its working directory.
+        timeout: seconds to wait for a start, a listing or one call.
+    """
+
+    resource_type = ResourceType.MCP_SERVER
+
+    def __init__(
+        self,
+        command: str,
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.command = command
+        self.args = list(args)
+        self.env = dict(env or {})
+        self.cwd = cwd
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._requests: asyncio.Queue[Any] | None = None
+        self._tools: dict[str, MCPTool] | None = None
+        self._stderr: Any = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("command", "args", "env", "cwd", "timeout")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"MCPServer(command={' '.join([self.command, *self.args])!r})"
+
+    def open(self, context: ResourceContext) -> None:
+        """Nothing: the server starts on the first listing or call."""
+
+    # -- the session thread ------------------------------------------------------------
+    def _start(self) -> None:
+        started: Future[None] = Future()
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in close())
+        thread = threading.Thread(
+            target=lambda: asyncio.run(self._serve(started)), name="mcp-session", daemon=True
+        )
+        thread.start()
+        try:
+            started.result(timeout=self.timeout)
+        except Exception as exc:
+            self._loop = None
+            raise MCPServerError(f"{self!r} did not start: {exc}{self._stderr_tail()}") from exc
+
+    async def _serve(self, started: Future[None]) -> None:
+        from mcp import ClientSession, StdioServerParameters, stdio_client
+
+        params = StdioServerParameters(
+            command=self.command, args=self.args, env=self.env or None, cwd=self.cwd
+        )
+        try:
+            async with (
+                stdio_client(params, errlog=self._stderr) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await asyncio.wait_for(session.initialize(), self.timeout)
+                listed = await asyncio.wait_for(session.list_tools(), self.timeout)
+                self._tools = {
+                    t.name: MCPTool(self, t.name, t.description or "", dict(t.input_schema))
+                    for t in listed.tools
+                }
+                self._loop = asyncio.get_running_loop()
+                self._requests = asyncio.Queue()
+                started.set_result(None)
+                while True:
+                    request = await self._requests.get()
+                    if request is None:
+                        break
+                    task = asyncio.ensure_future(self._call(session, *request))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+        except BaseException as exc:  # the server died or never answered
+            if not started.done():
+                started.set_exception(exc)
+        finally:
+            self._loop = None
+
+    async def _call(self, session: Any, name: str, arguments: dict, done: Future[Any]) -> None:
+        try:
+            result = await session.call_tool(name, arguments, read_timeout_seconds=self.timeout)
+        except BaseException as exc:
+            if not done.done():
+                done.set_exception(exc)
+            return
+        if not done.done():
+            done.set_result(result)
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            size = self._stderr.tell()
+            self._stderr.seek(max(0, size - 300))
+            tail = self._stderr.read().strip()
+        except (OSError, ValueError):
+            return ""
+        return f"; its stderr ends: {tail!r}" if tail else ""
+
+    # -- the API -------------------------------------------------------------------------
+    def list_tools(self) -> list[MCPTool]:
+        """The server's tools (starting it if needed)."""
+        with self._lock:
+            if self._loop is None:
+                self._start()
+        return list((self._tools or {}).values())
+
+    def get_tool(self, name: str) -> MCPTool | None:
+        """The tool ``name``, or ``None`` when the server has none of that name."""
+        return next((t for t in self.list_tools() if t.name == name), None)
+
+    def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        """Call ``name``: its structured content when given, else its text content (one
+        text, or a list of texts). Raises :class:`MCPServerError` (see the module
+        docstring)."""
+        self.list_tools()
+        loop, queue = self._loop, self._requests
+        if loop is None or queue is None:
+            raise MCPServerError(f"{self!r} is not running (tool {name!r}){self._stderr_tail()}")
+        done: Future[Any] = Future()
+        loop.call_soon_threadsafe(queue.put_nowait, (name, dict(arguments), done))
+        try:
+            result = done.result(timeout=self.timeout + 5)
+        except Exception as exc:
+            self._stop()
+            raise MCPServerError(
+                f"{self!r} failed during the call of tool {name!r}: "
+                f"{type(exc).__name__}: {exc or 'connection closed'}{self._stderr_tail()}"
+            ) from exc
+        texts = [getattr(c, "text", None) for c in result.content]
+        if result.is_error:
+            message = " ".join(t for t in texts if t) or "(no message)"
+            raise MCPServerError(f"MCP tool {name!r} of {self!r} reported an error: {message}")
+        if result.structured_content is not None:
+            return result.structured_content
+        found = [t for t in texts if t is not None]
+        return found[0] if len(found) == 1 else found
+
+    def _stop(self) -> None:
+        loop, queue = self._loop, self._requests
+        self._loop = None
+        if loop is not None and queue is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    def close(self) -> None:
+        """Stop the session and the server process."""
+        self._stop()
+        if self._stderr is not None:
+            with contextlib.suppress(OSError):
+                self._stderr.close()
+            self._stderr = None

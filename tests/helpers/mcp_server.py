@@ -1,0 +1,42 @@
+"""A small MCP server over stdio (the official SDK), started by the MCP tests.
+
+Run as ``python tests/helpers/mcp_server.py``. Tools: ``add(a, b)``, ``order_status(order)``
+(structured output), ``fails(reason)`` (a tool error), ``crash()`` (the process exits in the
+middle of the call, as a server dying would).
+"""
+
+from __future__ import annotations
+
+import os
+
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("orders")
+
+
+@server.tool()
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@server.tool()
+def order_status(order: str) -> dict[str, str]:
+    """The carrier's status of an order."""
+    return {"order": order, "status": "overdue"}
+
+
+@server.tool()
+def fails(reason: str) -> str:
+    """Always fails with the reason."""
+    raise ValueError(reason)
+
+
+@server.tool()
+def crash() -> str:
+    """Exit the server process in the middle of the call."""
+    os._exit(3)
+
+
+if __name__ == "__main__":
+    server.run("stdio")

@@ -1,0 +1,96 @@
+"""MCP tools against a real MCP server (the official SDK over stdio, started by the test):
+listing, calls from the model's tool loop, a tool error, and a server dying mid-call."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flink_agents_runtime import (
+    AgentsExecutionEnvironment,
+    ChatModelSetup,
+    MCPServer,
+    ResourceDescriptor,
+    ResourceType,
+    ScriptedChatModelConnection,
+    ScriptRule,
+)
+from tests.helpers.triage_agent import Triage
+
+SERVER = str(Path(__file__).resolve().parents[1] / "helpers" / "mcp_server.py")
+
+
+def _add_args(messages: list[Any], match: Any) -> list[dict[str, Any]]:
+    return [{"name": "add", "arguments": {"a": int(match.group(1)), "b": int(match.group(2))}}]
+
+
+RULES = [
+    ScriptRule(r"add (\d+) and (\d+)", tool_calls=_add_args),
+    ScriptRule(
+        r"order (\d+)", tool_calls=[{"name": "order_status", "arguments": {"order": "{1}"}}]
+    ),
+    ScriptRule(r"crash", tool_calls=[{"name": "crash", "arguments": {}}]),
+    ScriptRule(r"bad", tool_calls=[{"name": "add", "arguments": {"a": "two", "b": 1}}]),
+    ScriptRule(None, role="tool", reply="tool said: {content}"),
+]
+
+
+class McpTriage(Triage):
+    """The triage agent, its model calling the MCP server's tools."""
+
+    @staticmethod
+    def scripted() -> ResourceDescriptor:  # type: ignore[override]
+        return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
+
+    @staticmethod
+    def triage_model() -> ResourceDescriptor:  # type: ignore[override]
+        return ResourceDescriptor(
+            ChatModelSetup,
+            connection="scripted",
+            model="mcp-v1",
+            tools=["add", "order_status", "crash"],
+        )
+
+
+@pytest.mark.slow
+def test_mcp_tools_in_the_tool_loop_including_a_server_dying_mid_call(clean_env: None) -> None:
+    agent = McpTriage()
+    agent.add_resource(
+        "orders",
+        ResourceType.MCP_SERVER,
+        ResourceDescriptor(MCPServer, command=sys.executable, args=[SERVER], timeout=60),
+    )
+    env = AgentsExecutionEnvironment.get_execution_environment(config={"chat.max-turns": 3})
+    inputs = ["add 2 and 3", "where is order 7", "bad arguments", "crash now", "add 1 and 1"]
+    result = env.from_list([{"key": "k", "value": v} for v in inputs]).apply(agent).execute()
+    outputs = result.output_values()
+    assert outputs[0] == 'tool said: {"result": 5}'
+    assert outputs[1] == 'tool said: {"order": "7", "status": "overdue"}'
+    # the model violated the tool's schema: the tool answers with the argument named
+    assert "ToolArgumentError" in outputs[2] and "'a' must be an integer" in outputs[2]
+    # the server died in the middle of the call: a clear error as the tool's answer
+    assert "MCPServerError" in outputs[3] and "failed during the call of tool 'crash'" in outputs[3]
+    assert "mcp_server.py" in outputs[3]
+    # and the next call starts it again
+    assert outputs[4] == 'tool said: {"result": 2}'
+    assert result.events is not None
+    errors = [
+        r.event.attributes["errors"]
+        for r in result.events
+        if r.event.type == "_tool_response_event"
+    ]
+    assert [bool(e) for e in errors] == [False, False, True, True, False]
+
+
+def test_mcp_server_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
+    from flink_agents_runtime import MCPServerError
+
+    script = tmp_path / "broken.py"
+    script.write_text("import sys\nsys.stderr.write('no such module: foo\\n')\nsys.exit(2)\n")
+    server = MCPServer(sys.executable, [str(script)], timeout=20)
+    with pytest.raises(MCPServerError, match=r"did not start.*no such module: foo"):
+        server.list_tools()
+    server.close()
