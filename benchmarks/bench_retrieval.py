@@ -123,7 +123,7 @@ def main() -> None:
                 str(args.dim),
             ],
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
         ).stdout
         results[kind] = json.loads(out.strip().splitlines()[-1])

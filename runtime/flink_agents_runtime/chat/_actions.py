@@ -28,6 +28,13 @@ from typing import Any
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ActionSpec, ResourceType
 from flink_agents_runtime.api._events import Event
+from flink_agents_runtime.chat._budget import (
+    FINAL_ANSWER_PROMPT,
+    Budget,
+    exceeded,
+    resolve_budget,
+    spent,
+)
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import (
     INPUT_TOKENS,
@@ -39,12 +46,7 @@ from flink_agents_runtime.chat._events import (
 )
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import CALL_KEY
-from flink_agents_runtime.chat._structured import (
-    STRUCTURED_OUTPUT,
-    OutputSchema,
-    StructuredOutputError,
-    parse_structured,
-)
+from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat._tool import Tool, run_tool
 
 logger = logging.getLogger(__name__)
@@ -62,16 +64,19 @@ def _call_model(
     key: Any,
     retries: int,
     wait_s: float,
+    no_tools: bool = False,
 ) -> dict[str, Any]:
-    """One model call with in-place retries; JSON-ready so durable stores can keep it."""
+    """One model call with in-place retries; JSON-ready so durable stores can keep it.
+    ``no_tools``: the call offers the model no tools (a budget's final answer)."""
     token = CALL_KEY.set(key)
     try:
         attempt = 0
         waited = 0.0
         msgs = [ChatMessage.from_dict(m) for m in messages]
+        call_extra: dict[str, Any] = {"tools": []} if no_tools else {}
         while True:
             try:
-                response = setup.chat(msgs, prompt_args=prompt_args)
+                response = setup.chat(msgs, prompt_args=prompt_args, **call_extra)
                 # Retries the connection made itself (openai.max-retries) count as retries.
                 extra = response.extra_args
                 return {
@@ -111,6 +116,7 @@ async def _acall_model(
     key: Any,
     retries: int,
     wait_s: float,
+    no_tools: bool = False,
 ) -> dict[str, Any]:
     """:func:`_call_model` on the event loop, through the connection's ``achat``."""
     import asyncio
@@ -122,7 +128,8 @@ async def _acall_model(
         msgs = [ChatMessage.from_dict(m) for m in messages]
         while True:
             try:
-                response = await setup.achat(msgs, prompt_args=prompt_args)
+                extra: dict[str, Any] = {"tools": []} if no_tools else {}
+                response = await setup.achat(msgs, prompt_args=prompt_args, **extra)
                 return {"response": response.to_dict(), "retries": attempt, "waited": waited}
             except Exception as exc:
                 retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
@@ -166,6 +173,10 @@ async def chat_model_action(event: Event, ctx: Any) -> None:
             "waited": 0.0,
             "requested_by": event.upstream_action_name,
         }
+        limits = resolve_budget(ctx.config, request.model, event.attributes.get("budget"))
+        if limits.limited:
+            state["budget"] = limits.to_json()
+            state["started_ns"] = time.time_ns()
         if event.attributes.get("output_schema") is not None:
             state["output_schema"] = event.attributes["output_schema"]
             state["schema_retries"] = 0
@@ -208,6 +219,11 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             f"chat request {request_id} to model {state['model']!r} (key {ctx.key!r}) still "
             f"asked for tools after {state['turns']} model calls (chat.max-turns={max_turns})"
         )
+    no_tools = False
+    if state.get("budget"):
+        state, no_tools = _apply_budget(ctx, request_id, state)
+        if not state:
+            return
     setup = ctx.get_resource(state["model"], ResourceType.CHAT_MODEL)
     strategy = config.get("error-handling-strategy")
     retries = int(config.get("max-retries")) if strategy == "retry" else 0
@@ -215,7 +231,9 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     use_async = bool(config.get("chat.async"))
     # A connection with a native achat waits on the event loop, not on a pool thread.
     run = _acall_model if use_async and getattr(setup, "has_async", False) else _call_model
-    call = partial(run, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s)
+    call = partial(
+        run, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s, no_tools
+    )
     if use_async:
         outcome = await ctx.durable_execute_async(call)
     else:
@@ -241,6 +259,8 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     }
     call_usage = {"promptTokens": prompt_tokens, "completionTokens": completion_tokens}
     sensory = ctx.sensory_memory
+    if no_tools:
+        response.tool_calls = []  # the budget's final answer: tool calls are not run
     if response.tool_calls:
         try:
             calls = [normalize_tool_call(c, i) for i, c in enumerate(response.tool_calls)]
@@ -260,7 +280,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         sensory.set(f"{_PENDING}.{tool_request.id}", request_id)
         return
     if state.get("output_schema") is not None:
-        retry = _check_structured(ctx, request_id, state, response, model_name, retries)
+        retry = check_structured_answer(ctx, request_id, state, response, model_name, retries)
         if retry is not None:
             await _chat_turn(ctx, request_id, retry)
             return
@@ -278,55 +298,68 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             turns=state["turns"],
             call_usage=call_usage,
             requested_by=state["requested_by"],
+            **_budget_report(state),
         )
     )
 
 
-def _check_structured(
-    ctx: Any,
-    request_id: str,
-    state: dict[str, Any],
-    response: ChatMessage,
-    model_name: str,
-    retries: int,
-) -> dict[str, Any] | None:
-    """Validate the final answer against the request's output schema.
+def _budget_report(state: dict[str, Any], stopped_by: str | None = None) -> dict[str, Any]:
+    """The ``budget`` attribute of a response (empty without a budget)."""
+    if not state.get("budget"):
+        return {}
+    report = {
+        "limits": state["budget"],
+        "spent": spent(state),
+        "stopped_by": stopped_by or state.get("final_turn"),
+    }
+    return {"budget": report}
 
-    Valid: the value goes to ``response.extra_args["structured_output"]`` and ``None`` is
-    returned. Invalid with retries left (``max-retries`` under the ``retry`` strategy, as
-    upstream): the state for one more model call, whose conversation ends with the invalid
-    answer and a user message naming the violation (so a model can correct itself).
-    Invalid otherwise: :class:`StructuredOutputError` naming the request, model, schema and
-    JSON path. Counter ``model.<model>.structuredOutputRetries`` counts the re-asks.
+
+def _apply_budget(ctx: Any, request_id: str, state: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Check the request's budget before a model call (see ``_budget``).
+
+    Returns ``(state, no_tools)`` for the call to make, or ``({}, False)`` when a failed
+    response was sent instead.
     """
-    schema = OutputSchema.coerce(state["output_schema"])
-    assert schema is not None
-    try:
-        response.extra_args[STRUCTURED_OUTPUT] = parse_structured(response.content, schema)
-        return None
-    except StructuredOutputError as exc:
-        used = int(state.get("schema_retries") or 0)
-        if used >= retries:
-            raise StructuredOutputError(
-                f"chat request {request_id} to model {model_name!r} (key {ctx.key!r}): {exc}"
-                + (f" (after {used} re-asks)" if used else ""),
-                exc.path,
-            ) from exc
-        ctx.action_metric_group.get_sub_group("model", model_name).get_counter(
-            "structuredOutputRetries"
-        ).inc()
-        logger.warning(
-            "chat request %s: invalid structured output (%s); re-asking", request_id, exc
+    limits = Budget.coerce(state["budget"])
+    assert limits is not None
+    used = spent(state)
+    limit = exceeded(limits, used)
+    if limit is None:
+        return state, False
+    mode = limits.mode or "soft"
+    group = ctx.action_metric_group.get_sub_group("budget", limit)
+    if mode == "hard" or state.get("final_turn"):
+        group.get_counter("hardStops").inc()
+        error = (
+            f"chat request {request_id} to {state['model']!r} (key {ctx.key!r}) spent its "
+            f"budget ({limit}): spent {used}, limits {state['budget']}"
         )
-        correction = ChatMessage(
-            MessageRole.USER,
-            f"Your answer was not accepted: {exc}. Answer again with only the JSON value.",
+        logger.warning("%s; the response fails", error)
+        ctx.send_event(
+            ChatResponseEvent(
+                request_id,
+                ChatMessage(MessageRole.ASSISTANT, ""),
+                retry_count=state["retries"],
+                total_retry_wait_sec=state["waited"],
+                chat_model=state["model"],
+                promptTokens=state["prompt_tokens"],
+                completionTokens=state["completion_tokens"],
+                turns=state["turns"],
+                requested_by=state["requested_by"],
+                status="failed",
+                error=error,
+                **_budget_report(state, limit),
+            )
         )
-        return {
-            **state,
-            "messages": [*state["messages"], response.to_dict(), correction.to_dict()],
-            "schema_retries": used + 1,
-        }
+        return {}, False
+    group.get_counter("softStops").inc()
+    note = ChatMessage(MessageRole.USER, FINAL_ANSWER_PROMPT.format(limit=limit))
+    return {
+        **state,
+        "messages": [*state["messages"], note.to_dict()],
+        "final_turn": limit,
+    }, True
 
 
 async def tool_call_action(event: Event, ctx: Any) -> None:

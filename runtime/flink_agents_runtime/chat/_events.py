@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from flink_agents_runtime.api._events import Event
+from flink_agents_runtime.chat._budget import Budget
 from flink_agents_runtime.chat._message import ChatMessage, coerce_messages
 from flink_agents_runtime.chat._structured import OutputSchema
 
@@ -27,7 +28,9 @@ class ChatRequestEvent(Event):
     (a pydantic model class, a JSON schema dict or an :class:`OutputSchema`) makes the
     final answer structured: it is checked against the schema, re-asked when invalid
     (see the chat action) and put in ``response.extra_args["structured_output"]``; the
-    event carries the schema as JSON (``{"name", "json_schema"}``).
+    event carries the schema as JSON (``{"name", "json_schema"}``). ``budget`` (a
+    :class:`Budget` or a dict of its fields) limits this request's tool loop (see
+    ``chat._budget``), over the setup's and the agent's ``budget.*`` options.
     """
 
     EVENT_TYPE: ClassVar[str] = "_chat_request_event"
@@ -39,6 +42,7 @@ class ChatRequestEvent(Event):
         messages: Iterable[ChatMessage | dict[str, Any] | str],
         prompt_args: Mapping[str, Any] | None = None,
         output_schema: Any = None,
+        budget: Any = None,
     ) -> None:
         attributes: dict[str, Any] = {
             "model": model,
@@ -48,6 +52,9 @@ class ChatRequestEvent(Event):
         schema = OutputSchema.coerce(output_schema)
         if schema is not None:
             attributes["output_schema"] = schema.to_json()
+        limits = Budget.coerce(budget)
+        if limits is not None:
+            attributes["budget"] = limits.to_json()
         super().__init__(type=self.EVENT_TYPE, attributes=attributes)
 
     @property

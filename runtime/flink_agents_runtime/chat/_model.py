@@ -229,16 +229,21 @@ class ChatModelSetup(Resource):
         self,
         messages: Sequence[ChatMessage],
         prompt_args: Mapping[str, Any] | None = None,
+        tools: Sequence[Tool] | None = None,
         **kwargs: Any,
     ) -> ChatMessage:
-        """Call the model through the connection: prompt first, then ``messages``."""
+        """Call the model through the connection: prompt first, then ``messages``.
+
+        ``tools`` replaces the setup's tools for this call (``[]``: a call without tools).
+        """
         if self._connection is None:
             raise ResourceError(f"chat model setup for {self.connection!r} was not opened")
         merged = {**self.model_kwargs, **kwargs}
         if self.model is not None:
             merged.setdefault("model", self.model)
+        offered = self._tools if tools is None else list(tools)
         return self._connection.chat(
-            self.build_messages(messages, prompt_args), tools=self._tools, **merged
+            self.build_messages(messages, prompt_args), tools=offered, **merged
         )
 
     @property
@@ -253,6 +258,7 @@ class ChatModelSetup(Resource):
         self,
         messages: Sequence[ChatMessage],
         prompt_args: Mapping[str, Any] | None = None,
+        tools: Sequence[Tool] | None = None,
         **kwargs: Any,
     ) -> ChatMessage:
         """:meth:`chat` through the connection's ``achat`` (see :attr:`has_async`)."""
@@ -261,8 +267,9 @@ class ChatModelSetup(Resource):
         merged = {**self.model_kwargs, **kwargs}
         if self.model is not None:
             merged.setdefault("model", self.model)
+        offered = self._tools if tools is None else list(tools)
         achat = self._connection.achat  # type: ignore[attr-defined]
-        return await achat(self.build_messages(messages, prompt_args), tools=self._tools, **merged)
+        return await achat(self.build_messages(messages, prompt_args), tools=offered, **merged)
 
     def __repr__(self) -> str:
         return (

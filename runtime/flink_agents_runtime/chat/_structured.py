@@ -19,11 +19,15 @@ what came.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from flink_agents_runtime.chat._errors import ChatModelError
+from flink_agents_runtime.chat._message import ChatMessage, MessageRole
+
+logger = logging.getLogger(__name__)
 
 #: The key of the validated value in a response's ``extra_args`` (Flink Agents' name).
 STRUCTURED_OUTPUT = "structured_output"
@@ -250,3 +254,50 @@ def _check_object(
             if problem:
                 return problem
     return None
+
+
+def check_structured_answer(
+    ctx: Any,
+    request_id: str,
+    state: dict[str, Any],
+    response: ChatMessage,
+    model_name: str,
+    retries: int,
+) -> dict[str, Any] | None:
+    """Validate the final answer against the request's output schema.
+
+    Valid: the value goes to ``response.extra_args["structured_output"]`` and ``None`` is
+    returned. Invalid with retries left (``max-retries`` under the ``retry`` strategy, as
+    upstream): the state for one more model call, whose conversation ends with the invalid
+    answer and a user message naming the violation (so a model can correct itself).
+    Invalid otherwise: :class:`StructuredOutputError` naming the request, model, schema and
+    JSON path. Counter ``model.<model>.structuredOutputRetries`` counts the re-asks.
+    """
+    schema = OutputSchema.coerce(state["output_schema"])
+    assert schema is not None
+    try:
+        response.extra_args[STRUCTURED_OUTPUT] = parse_structured(response.content, schema)
+        return None
+    except StructuredOutputError as exc:
+        used = int(state.get("schema_retries") or 0)
+        if used >= retries:
+            raise StructuredOutputError(
+                f"chat request {request_id} to model {model_name!r} (key {ctx.key!r}): {exc}"
+                + (f" (after {used} re-asks)" if used else ""),
+                exc.path,
+            ) from exc
+        ctx.action_metric_group.get_sub_group("model", model_name).get_counter(
+            "structuredOutputRetries"
+        ).inc()
+        logger.warning(
+            "chat request %s: invalid structured output (%s); re-asking", request_id, exc
+        )
+        correction = ChatMessage(
+            MessageRole.USER,
+            f"Your answer was not accepted: {exc}. Answer again with only the JSON value.",
+        )
+        return {
+            **state,
+            "messages": [*state["messages"], response.to_dict(), correction.to_dict()],
+            "schema_retries": used + 1,
+        }

@@ -204,6 +204,57 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Most model calls one chat request may make (its tool loop); more is an error.",
         min=1,
     ),
+    # -- budgets of agent loops (flink_agents_runtime.chat._budget) ------------------------
+    ConfigOption(
+        "budget.max-turns",
+        int,
+        None,
+        "Budget of one chat request: most model calls (its tool loop); unset: no budget.",
+    ),
+    ConfigOption(
+        "budget.max-tokens",
+        int,
+        None,
+        "Budget of one chat request: most prompt + completion tokens over its model calls.",
+    ),
+    ConfigOption(
+        "budget.max-wall-time-ms",
+        int,
+        None,
+        "Budget of one chat request: most wall time from the request to a new model call.",
+        unit="ms",
+    ),
+    ConfigOption(
+        "budget.mode",
+        str,
+        "soft",
+        "A spent budget: soft (the next turn is a final answer without tools) or hard (a"
+        " failed response).",
+        choices=("soft", "hard"),
+    ),
+    ConfigOption(
+        "budget.setup.*.max-turns",
+        int,
+        None,
+        "budget.max-turns for one chat model setup, e.g. budget.setup.triage_model.max-turns.",
+    ),
+    ConfigOption(
+        "budget.setup.*.max-tokens", int, None, "budget.max-tokens for one chat model setup."
+    ),
+    ConfigOption(
+        "budget.setup.*.max-wall-time-ms",
+        int,
+        None,
+        "budget.max-wall-time-ms for one chat model setup.",
+        unit="ms",
+    ),
+    ConfigOption(
+        "budget.setup.*.mode",
+        str,
+        None,
+        "budget.mode for one chat model setup.",
+        choices=("soft", "hard"),
+    ),
     ConfigOption(
         "openai.base-url",
         str,
