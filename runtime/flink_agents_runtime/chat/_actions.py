@@ -363,12 +363,19 @@ def _apply_budget(ctx: Any, request_id: str, state: dict[str, Any]) -> tuple[dic
 
 
 async def tool_call_action(event: Event, ctx: Any) -> None:
-    """The built-in tool action: run each tool call; errors become the tool's answer."""
+    """The built-in tool action: run each tool call; errors become the tool's answer.
+
+    With ``tool-call.async`` the calls of one request run as one batch
+    (``ctx.durable_execute_all_async``): at most ``tool-call.parallelism`` at once, all
+    within ``tool-call.batch.timeout.ms`` (a call still running then answers
+    ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way.
+    """
     request = ToolRequestEvent.from_event(event)
     use_async = bool(ctx.config.get("tool-call.async"))
     responses: dict[str, Any] = {}
     external: dict[str, str | None] = {}
     errors: list[str] = []
+    runs: list[tuple[str, Any]] = []
     for index, raw in enumerate(request.tool_calls):
         call = normalize_tool_call(raw, index)
         call_id = call["id"]
@@ -382,8 +389,20 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
             responses[call_id] = f"Error: tool {name!r} does not exist"
             errors.append(call_id)
             continue
-        run = partial(run_tool, tool, call["function"]["arguments"])
-        outcome = await ctx.durable_execute_async(run) if use_async else ctx.durable_execute(run)
+        responses[call_id] = None  # keeps the calls' order
+        runs.append((call_id, partial(run_tool, tool, call["function"]["arguments"])))
+    if use_async and runs:
+        timeout = int(ctx.config.get("tool-call.batch.timeout.ms"))
+        outcomes = await ctx.durable_execute_all_async(
+            [run for _, run in runs],
+            timeout_ms=timeout if timeout >= 0 else None,
+            return_exceptions=True,
+        )
+    else:
+        outcomes = [ctx.durable_execute(run) for _, run in runs]
+    for (call_id, _), outcome in zip(runs, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            outcome = {"ok": False, "content": f"Error: {type(outcome).__name__}: {outcome}"}
         responses[call_id] = outcome["content"]
         if not outcome["ok"]:
             errors.append(call_id)

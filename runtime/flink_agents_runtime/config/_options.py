@@ -159,6 +159,20 @@ OPTIONS: tuple[ConfigOption, ...] = (
         True,
         "Run tool calls on the async pool so other keys progress meanwhile.",
     ),
+    ConfigOption(
+        "tool-call.parallelism",
+        int,
+        _CPU,
+        "Tool calls of one model answer run at most this many at once (1: one after another).",
+    ),
+    ConfigOption(
+        "tool-call.batch.timeout.ms",
+        int,
+        -1,
+        "Time for all tool calls of one model answer; calls still running then answer with a"
+        " timeout error (-1: no limit).",
+        unit="ms",
+    ),
     ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
     # -- bounded work (guards) ---------------------------------------------------------------
     ConfigOption(

@@ -245,6 +245,26 @@ class RunnerContext:
 
         return DurableCall(self._core.pool().submit(call))
 
+    def durable_execute_all_async(
+        self,
+        calls: list[Any],
+        *,
+        parallelism: int | None = None,
+        timeout_ms: int | None = None,
+        return_exceptions: bool = False,
+    ) -> DurableCall:
+        """Run a batch of calls (callables or ``(func, *args)`` tuples) on the async pool,
+        at most ``parallelism`` at once (default ``tool-call.parallelism``); ``await`` the
+        list of results in call order. See :mod:`flink_agents_runtime.engine._batch` for
+        recovery (finished calls keep their outcome) and ``timeout_ms``."""
+        from flink_agents_runtime.engine._batch import run_batch
+
+        width = parallelism if parallelism is not None else self.config.get("tool-call.parallelism")
+        index = self._durable_index
+        self._durable_index += len(calls)
+        future = run_batch(self, index, calls, max(1, int(width)), timeout_ms, return_exceptions)
+        return DurableCall(future)
+
     # -- core hooks --------------------------------------------------------------------
     def _begin(self, action: str, config: dict[str, Any], event_id: str | None) -> None:
         self._action_name = action
