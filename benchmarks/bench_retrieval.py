@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_retrieval.py [--docs 100000] [--dim 256
 Each store runs in its own subprocess, so its peak resident memory (``ru_maxrss``, which
 also sees LanceDB's native allocations) is its own. Documents are synthetic support
 articles embedded by the offline hash embedding (the same vectors for both stores; the
-embedding time is reported apart). Prints: embed time, build (add) time, peak RSS, query
+embedding time is reported apart). Prints: embed time, build (add) time, peak RSS and
+the resident memory the store added after the build (``store``: RSS after the build minus before), query
 latency (median and p95 of 200 queries, top 5), the LanceDB/in-memory ratios, and the
 overlap of the two stores' top-5 (exact search on both: 1.0 expected).
 """
@@ -44,6 +45,12 @@ def corpus(n: int) -> list[dict[str, object]]:
     ]
 
 
+def _rss_mb() -> float:
+    """Resident memory now (Linux /proc), in MB."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def child(store_kind: str, n: int, dim: int) -> None:
     from flink_agents_runtime import (
         Document,
@@ -71,6 +78,7 @@ def child(store_kind: str, n: int, dim: int) -> None:
         Document(str(d["content"]), dict(d["metadata"]), str(d["id"]), list(v))  # type: ignore[arg-type]
         for d, v in zip(docs, vectors, strict=True)
     ]
+    rss_before = _rss_mb()
     t0 = time.perf_counter()
     for start in range(0, n, 10_000):
         store.add(items[start : start + 10_000])  # type: ignore[attr-defined]
@@ -92,6 +100,7 @@ def child(store_kind: str, n: int, dim: int) -> None:
                 "embed_s": embed_s,
                 "build_s": build_s,
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "store_mb": _rss_mb() - rss_before,
                 "query_p50_ms": statistics.median(latencies),
                 "query_p95_ms": latencies[int(len(latencies) * 0.95)],
                 "tops": tops,
@@ -131,7 +140,8 @@ def main() -> None:
     for kind, r in results.items():
         print(
             f"{kind:8} embed {r['embed_s']:6.1f} s  build {r['build_s']:6.2f} s  "
-            f"peak RSS {r['peak_rss_mb']:7.0f} MB  query p50 {r['query_p50_ms']:7.2f} ms  "
+            f"peak RSS {r['peak_rss_mb']:6.0f} MB (store +{r['store_mb']:5.0f} MB)  "
+            f"query p50 {r['query_p50_ms']:7.2f} ms  "
             f"p95 {r['query_p95_ms']:7.2f} ms"
         )
     m, lance = results["memory"], results["lancedb"]
@@ -141,6 +151,7 @@ def main() -> None:
     print(
         f"ratios lancedb/memory: build {lance['build_s'] / m['build_s']:.2f}x, "
         f"peak RSS {lance['peak_rss_mb'] / m['peak_rss_mb']:.2f}x, "
+        f"store memory {lance['store_mb'] / max(m['store_mb'], 1):.2f}x, "
         f"query p50 {lance['query_p50_ms'] / m['query_p50_ms']:.2f}x; "
         f"top-5 overlap {overlap:.3f}"
     )

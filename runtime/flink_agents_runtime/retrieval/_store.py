@@ -160,11 +160,21 @@ class InMemoryVectorStore(BaseVectorStore):
         self._lock = threading.Lock()
 
     def _add_embedding(self, documents: list[Document], collection: str) -> None:
+        try:
+            import numpy as np
+        except ImportError:
+            np = None  # type: ignore[assignment]
+        if np is not None:  # normalise in bulk; keep float32 rows (4 bytes a dimension)
+            raw = np.asarray([d.embedding for d in documents], dtype=np.float32)
+            norms = np.linalg.norm(raw, axis=1, keepdims=True)
+            rows: list[Any] = list(raw / np.where(norms == 0, 1, norms))
+        else:
+            rows = [_normalise(d.embedding or []) for d in documents]
         with self._lock:
             target = self._docs.setdefault(collection, {})
-            for d in documents:
-                assert d.embedding is not None and d.id is not None
-                target[d.id] = Document(d.content, dict(d.metadata), d.id, _normalise(d.embedding))
+            for d, row in zip(documents, rows, strict=True):
+                assert d.id is not None
+                target[d.id] = Document(d.content, dict(d.metadata), d.id, row)
             self._matrix.pop(collection, None)
 
     def _ranked(
@@ -185,7 +195,8 @@ class InMemoryVectorStore(BaseVectorStore):
         cached = self._matrix.get(collection)
         if cached is None:
             ids = list(docs)
-            matrix = np.asarray([docs[i].embedding for i in ids], dtype=np.float32)
+            rows = [docs[i].embedding for i in ids]
+            matrix = np.vstack(rows).astype(np.float32, copy=False)  # type: ignore[arg-type]
             cached = self._matrix[collection] = (ids, {d: n for n, d in enumerate(ids)}, matrix)
         ids, rows, matrix = cached
         if not ids:
@@ -222,7 +233,16 @@ class InMemoryVectorStore(BaseVectorStore):
 
     def get(self, ids: Iterable[str], collection_name: str | None = None) -> list[Document]:
         docs = self._docs.get(collection_name or self.collection, {})
-        return [docs[i] for i in ids if i in docs]
+        return [
+            Document(
+                docs[i].content,
+                dict(docs[i].metadata),
+                i,
+                [float(x) for x in docs[i].embedding or []],
+            )
+            for i in ids
+            if i in docs
+        ]
 
     def delete(self, ids: Iterable[str], collection_name: str | None = None) -> None:
         collection = collection_name or self.collection
