@@ -5,7 +5,7 @@ Each store runs in its own subprocess, so its peak resident memory (``ru_maxrss`
 also sees LanceDB's native allocations) is its own. Documents are synthetic support
 articles embedded by the offline hash embedding (the same vectors for both stores; the
 embedding time is reported apart). Prints: embed time, build (add) time, peak RSS and
-the resident memory the store added after the build (``store``: RSS after the build minus before), query
+the resident memory the store added (``store``: RSS after the build minus before), query
 latency (median and p95 of 200 queries, top 5), the LanceDB/in-memory ratios, and the
 overlap of the two stores' top-5 (exact search on both: 1.0 expected).
 """
