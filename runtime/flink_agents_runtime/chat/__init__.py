@@ -29,6 +29,7 @@ from flink_agents_runtime.chat._scripted import (
     ScriptRule,
     count_tokens,
 )
+from flink_agents_runtime.chat._skills import Skill, Skills
 from flink_agents_runtime.chat._tool import FunctionTool, Tool
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "ResourceDescriptor",
     "ScriptRule",
     "ScriptedChatModelConnection",
+    "Skill",
+    "Skills",
     "Tool",
     "ToolArgumentError",
     "ToolRequestEvent",

@@ -384,7 +384,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         try:
             tool = ctx.get_resource(name, ResourceType.TOOL)
         except ResourceError:
-            tool = None
+            tool = _setup_tool(ctx, request.model, name)
         if not isinstance(tool, Tool):
             responses[call_id] = f"Error: tool {name!r} does not exist"
             errors.append(call_id)
@@ -407,6 +407,16 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         if not outcome["ok"]:
             errors.append(call_id)
     ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
+
+
+def _setup_tool(ctx: Any, setup_name: str, name: str) -> Tool | None:
+    """A tool the chat model setup brings itself (``load_skill``), or ``None``."""
+    try:
+        setup = ctx.get_resource(setup_name, ResourceType.CHAT_MODEL)
+    except ResourceError:
+        return None
+    own = getattr(setup, "tool_objects", None) or []
+    return next((t for t in own if isinstance(t, Tool) and t.name == name), None)
 
 
 def builtin_actions(

@@ -174,6 +174,8 @@ class ChatModelSetup(Resource):
         prompt: a :class:`Prompt` or the name of a prompt resource; its messages come first,
             filled from the request's ``prompt_args``.
         tools: names of tool resources the model may call.
+        skills: names of skills (from ``@skills`` resources) offered to the model, with the
+            ``load_skill`` tool (see ``chat._skills``).
         model_kwargs: passed to every call (``temperature``, ``max_tokens``, ...).
     """
 
@@ -185,13 +187,16 @@ class ChatModelSetup(Resource):
         model: str | None = None,
         prompt: Prompt | str | None = None,
         tools: Sequence[str] | None = None,
+        skills: Sequence[str] | None = None,
         **model_kwargs: Any,
     ) -> None:
         self.connection = connection
         self.model = model
         self.prompt = prompt
         self.tools = list(tools or [])
+        self.skills = list(skills or [])
         self.model_kwargs = model_kwargs
+        self._skill_prompt: str | None = None
         self._connection: BaseChatModelConnection | None = None
         self._prompt: Prompt | None = prompt if isinstance(prompt, Prompt) else None
         self._tools: list[Tool] = []
@@ -206,6 +211,16 @@ class ChatModelSetup(Resource):
         if isinstance(self.prompt, str):
             self._prompt = context.get(self.prompt, ResourceType.PROMPT)
         self._tools = [context.get(name, ResourceType.TOOL) for name in self.tools]
+        if self.skills:
+            from flink_agents_runtime.chat._skills import (
+                LoadSkillTool,
+                discovery_prompt,
+                resolve_skills,
+            )
+
+            enabled = resolve_skills(context, self.skills, f"chat model setup {self!r}")
+            self._skill_prompt = discovery_prompt(enabled)
+            self._tools.append(LoadSkillTool({s.name: s for s in enabled}))
 
     @property
     def tool_objects(self) -> list[Tool]:
@@ -220,10 +235,11 @@ class ChatModelSetup(Resource):
         Raises :class:`PromptError` naming missing prompt arguments.
         """
         msgs = coerce_messages(messages)
+        skills = [ChatMessage(MessageRole.SYSTEM, self._skill_prompt)] if self._skill_prompt else []
         if self._prompt is None:
-            return msgs
+            return skills + msgs
         head = self._prompt.format_messages(MessageRole.SYSTEM, **dict(prompt_args or {}))
-        return head + [m for m in msgs if m.content or m.role is not MessageRole.USER]
+        return head + skills + [m for m in msgs if m.content or m.role is not MessageRole.USER]
 
     def chat(
         self,

@@ -195,8 +195,8 @@ class InMemoryVectorStore(BaseVectorStore):
         cached = self._matrix.get(collection)
         if cached is None:
             ids = list(docs)
-            rows = [docs[i].embedding for i in ids]
-            matrix = np.vstack(rows).astype(np.float32, copy=False)  # type: ignore[arg-type]
+            vectors = [docs[i].embedding for i in ids]
+            matrix = np.vstack(vectors).astype(np.float32, copy=False)  # type: ignore[arg-type]
             cached = self._matrix[collection] = (ids, {d: n for n, d in enumerate(ids)}, matrix)
         ids, rows, matrix = cached
         if not ids:
