@@ -6,7 +6,7 @@ also sees LanceDB's native allocations) is its own. Documents are synthetic supp
 articles embedded by the offline hash embedding (the same vectors for both stores; the
 embedding time is reported apart). Prints: embed time, build (add) time, peak RSS and
 the resident memory the store added (``store``: RSS after the build minus before), query
-latency (median and p95 of 200 queries, top 5), the LanceDB/in-memory ratios, and the
+latency (median and p95 of ``--queries`` queries, top 5), the LanceDB/in-memory ratios, and the
 overlap of the two stores' top-5 (exact search on both: 1.0 expected).
 """
 
@@ -51,7 +51,7 @@ def _rss_mb() -> float:
         return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def child(store_kind: str, n: int, dim: int) -> None:
+def child(store_kind: str, n: int, dim: int, nq: int) -> None:
     from flink_agents_runtime import (
         Document,
         EmbeddingModelSetup,
@@ -84,7 +84,7 @@ def child(store_kind: str, n: int, dim: int) -> None:
         store.add(items[start : start + 10_000])  # type: ignore[attr-defined]
     build_s = time.perf_counter() - t0
     rng = random.Random(11)
-    queries = [" ".join(rng.choice(WORDS) for _ in range(4)) for _ in range(200)]
+    queries = [" ".join(rng.choice(WORDS) for _ in range(4)) for _ in range(nq)]
     store.query(VectorStoreQuery(queries[0], limit=5))  # type: ignore[attr-defined]  # warm
     latencies = []
     tops = []
@@ -113,10 +113,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=256)
+    parser.add_argument("--queries", type=int, default=30)
     parser.add_argument("--child", choices=["memory", "lancedb"])
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.docs, args.dim)
+        child(args.child, args.docs, args.dim, args.queries)
         return
     results = {}
     for kind in ("memory", "lancedb"):
@@ -130,13 +131,15 @@ def main() -> None:
                 str(args.docs),
                 "--dim",
                 str(args.dim),
+                "--queries",
+                str(args.queries),
             ],
             check=True,
             stdout=subprocess.PIPE,
             text=True,
         ).stdout
         results[kind] = json.loads(out.strip().splitlines()[-1])
-    print(f"{args.docs} documents, {args.dim} dimensions, top-5 of 200 queries")
+    print(f"{args.docs} documents, {args.dim} dimensions, top-5 of {args.queries} queries")
     for kind, r in results.items():
         print(
             f"{kind:8} embed {r['embed_s']:6.1f} s  build {r['build_s']:6.2f} s  "

@@ -41,6 +41,7 @@ class ResourceType(str, enum.Enum):
     VECTOR_STORE = "vector_store"
     MCP_SERVER = "mcp_server"
     SKILLS = "skills"
+    AGENT = "agent"
 
 
 @dataclass(frozen=True)

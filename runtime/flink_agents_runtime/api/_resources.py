@@ -89,6 +89,8 @@ class PlanResources:
         self._opening.append((rtype, name))
         try:
             instance = self._build(rtype, name, named[name])
+            if rtype is ResourceType.AGENT and getattr(instance, "name", "") is None:
+                instance.name = name  # a sub-agent is named by its resource name
             open_ = getattr(instance, "open", None)
             if callable(open_) and not isinstance(instance, type):
                 if _takes_one_arg(open_):
@@ -105,7 +107,12 @@ class PlanResources:
         return instance
 
     def _mcp_tool(self, name: str) -> Any:
-        """The tool ``name`` of a declared MCP server (declaration order), or ``None``."""
+        """The tool ``name`` of a declared MCP server (declaration order), or the sub-agent
+        tool ``_subagent_<agent>``, or ``None``."""
+        agents = self._resources.get(ResourceType.AGENT, {})
+        if name.startswith("_subagent_") and name[len("_subagent_") :] in agents:
+            agent_name = name[len("_subagent_") :]
+            return self.get(agent_name, ResourceType.AGENT).as_tool(agent_name)
         for server_name in self._resources.get(ResourceType.MCP_SERVER, {}):
             server = self.get(server_name, ResourceType.MCP_SERVER)
             found = server.get_tool(name) if callable(getattr(server, "get_tool", None)) else None
