@@ -160,3 +160,33 @@ def test_schema_validator_subset() -> None:
     json.dumps(event.attributes)  # the schema travels as JSON
     assert event.output_schema is not None
     assert event.output_schema.json_schema == Triage.model_json_schema()
+
+
+def test_tool_schema_violation_is_the_tools_answer_and_the_loop_goes_on(clean_env: None) -> None:
+    rules = [
+        ScriptRule(
+            r"order (\w+)",
+            tool_calls=[{"name": "lookup_order", "arguments": {"order_id": "{1}"}}],
+        ),
+        ScriptRule(
+            r"must be an integer",
+            role="tool",
+            reply='{"ticket": 0, "priority": "low", "labels": ["bad-order"]}',
+        ),
+    ]
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    env.add_resource(
+        "scripted", ResourceType.CHAT_MODEL_CONNECTION, ScriptedChatModelConnection(rules)
+    )
+    env.add_resource("lookup_order", ResourceType.TOOL, Tool.from_callable(lookup_order))
+    result = env.from_list([{"key": 0, "value": "where is order seven?"}]).apply(react()).execute()
+    (value,) = result.output_values()
+    got = value if isinstance(value, dict) else value.model_dump()
+    assert got["labels"] == ["bad-order"]
+    response = next(r.event for r in result.events or [] if r.event.type == "_tool_response_event")
+    (answer,) = response.attributes["responses"].values()
+    assert answer == (
+        "Error: ToolArgumentError: tool 'lookup_order': argument 'order_id' must be an integer, "
+        "got str 'seven'"
+    )
+    assert len(response.attributes["errors"]) == 1
