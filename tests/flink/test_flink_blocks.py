@@ -23,14 +23,19 @@ pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env")]
 
 TICKETS = [
     {"key": "t1", "value": "my refund has not arrived"},
-    {"key": "t2", "value": "order 12 is late"},
+    {"key": "t2", "value": "my parcel is late: order 12 and order 14"},
     {"key": "t3", "value": "how do I reset my password"},
     {"key": "t1", "value": "the item arrived broken"},
 ]
 
 
 def test_rag_triage_on_flink_matches_local(tmp_path_factory: pytest.TempPathFactory) -> None:
-    promoted = fa.promote(RagTriage(), TICKETS, log_dir=str(tmp_path_factory.mktemp("rag")))
+    promoted = fa.promote(
+        RagTriage(),
+        TICKETS,
+        log_dir=str(tmp_path_factory.mktemp("rag")),
+        config={"tool-call.parallelism": 2, "budget.max-turns": 3},
+    )
     assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
     per_key = {(o.key, o.value["article"]) for o in promoted.result.outputs}
     assert per_key == {
@@ -43,6 +48,15 @@ def test_rag_triage_on_flink_matches_local(tmp_path_factory: pytest.TempPathFact
     assert counts["action.context_retrieval_action.vector_store.kb.numOfQueries"] == 4
     assert counts["action.chat_model_action.model.triage-v1.promptTokens"] > 0
     assert counts["action.tool_call_action.numOfActionsExecuted"] == 1
+    # one model answer asked for both orders: one tool request, run as one batch
+    assert promoted.local is not None
+    events = promoted.local.events
+    (calls,) = [
+        a["tool_calls"]
+        for t, a in zip(events["event_type"], events["attributes"], strict=True)
+        if t == "_tool_request_event"
+    ]
+    assert [c["function"]["arguments"]["order"] for c in calls] == ["12", "14"]
 
 
 def order_status(order: str) -> str:

@@ -4,6 +4,7 @@ embeddings, an in-memory store. Shared by the retrieval tests and the Flink pari
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flink_agents_runtime import (
@@ -76,10 +77,14 @@ def _decide(messages: list[Any], match: Any) -> str:
     return f'{{"team": "{team}", "article": "{article}", "priority": "{priority}"}}'
 
 
+def _order_calls(messages: list[Any], match: Any) -> list[dict[str, Any]]:
+    """One ``order_status`` call per order number in the ticket (run as one batch)."""
+    numbers = re.findall(r"order (\d+)", messages[-1].content)
+    return [{"name": "order_status", "arguments": {"order": n}} for n in numbers]
+
+
 RULES = [
-    ScriptRule(
-        r"order (\d+)", tool_calls=[{"name": "order_status", "arguments": {"order": "{1}"}}]
-    ),
+    ScriptRule(r"order (\d+)", tool_calls=_order_calls),
     ScriptRule(None, role="tool", reply=_decide),
     ScriptRule(r".+", reply=_decide),
 ]

@@ -30,6 +30,7 @@ from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._catalogue import kit_class_path
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
 from flink_agents_runtime.chat._prompt import Prompt
+from flink_agents_runtime.chat._skills import LoadSkillTool, discovery_prompt, resolve_skills
 from flink_agents_runtime.chat._tool import Tool
 
 #: The key of the input whose chat call runs in this thread (set by the built-in chat
@@ -212,12 +213,6 @@ class ChatModelSetup(Resource):
             self._prompt = context.get(self.prompt, ResourceType.PROMPT)
         self._tools = [context.get(name, ResourceType.TOOL) for name in self.tools]
         if self.skills:
-            from flink_agents_runtime.chat._skills import (
-                LoadSkillTool,
-                discovery_prompt,
-                resolve_skills,
-            )
-
             enabled = resolve_skills(context, self.skills, f"chat model setup {self!r}")
             self._skill_prompt = discovery_prompt(enabled)
             self._tools.append(LoadSkillTool({s.name: s for s in enabled}))
