@@ -190,3 +190,10 @@ def test_tool_schema_violation_is_the_tools_answer_and_the_loop_goes_on(clean_en
         "got str 'seven'"
     )
     assert len(response.attributes["errors"]) == 1
+
+
+def test_react_input_over_a_hard_budget_fails_visibly(clean_env: None) -> None:
+    with pytest.raises(ActionFailedError) as info:
+        run(react(), ["where is order 7?"], **{"budget.max-turns": 1, "budget.mode": "hard"})
+    assert info.value.action == "stop_action"
+    assert "spent its budget (turns)" in str(info.value)

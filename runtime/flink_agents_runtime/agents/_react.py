@@ -13,7 +13,8 @@ required). With an ``output_schema`` a system instruction asks for JSON of that 
 (inserted after the first system message), the chat action validates the answer (see
 :func:`~flink_agents_runtime.chat._structured.parse_structured`) and the output is the
 validated value: an instance of the pydantic model when one was given and events may carry
-pydantic values, else the JSON value.
+pydantic values, else the JSON value. A failed response (a ``hard`` budget stop) fails the
+``stop_action`` with its error, so the input's failure is visible.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flink_agents_runtime._errors import InputError
 from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._jsoncheck import check_json
+from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import ChatRequestEvent, ChatResponseEvent
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._model import ResourceDescriptor
@@ -115,6 +117,8 @@ class ReActAgent(Agent):
         response_event = ChatResponseEvent.from_event(event)
         if response_event.attributes.get("chat_model") not in (None, DEFAULT_CHAT_MODEL):
             return  # a chat some other action of a subclass asked for
+        if response_event.attributes.get("status") == "failed":  # a hard budget stop
+            raise ChatModelError(str(response_event.attributes.get("error") or "chat failed"))
         response = response_event.response
         if STRUCTURED_OUTPUT not in response.extra_args:
             ctx.send_event(OutputEvent(output=response.content))
