@@ -21,6 +21,7 @@ from flink_agents_runtime import (
     InputEvent,
     LanceDBVectorStore,
     OllamaEmbeddingModelConnection,
+    OllamaEmbeddingModelSetup,
     OpenAIEmbeddingModelConnection,
     OutputEvent,
     ResourceDescriptor,
@@ -63,7 +64,7 @@ def embedding(conn: Any, model: str = "nomic") -> dict[str, Any]:
         "conn": (ResourceType.EMBEDDING_MODEL_CONNECTION, conn),
         "emb": (
             ResourceType.EMBEDDING_MODEL,
-            ResourceDescriptor(EmbeddingModelSetup, connection="conn", model=model),
+            ResourceDescriptor(OllamaEmbeddingModelSetup, connection="conn", model=model),
         ),
     }
 

@@ -26,7 +26,9 @@ from flink_agents_runtime.retrieval._events import (
 )
 from flink_agents_runtime.retrieval._http_embedding import (
     OllamaEmbeddingModelConnection,
+    OllamaEmbeddingModelSetup,
     OpenAIEmbeddingModelConnection,
+    OpenAIEmbeddingModelSetup,
 )
 from flink_agents_runtime.retrieval._lancedb import LanceDBVectorStore
 from flink_agents_runtime.retrieval._store import BaseVectorStore, InMemoryVectorStore
@@ -47,7 +49,9 @@ __all__ = [
     "InMemoryVectorStore",
     "LanceDBVectorStore",
     "OllamaEmbeddingModelConnection",
+    "OllamaEmbeddingModelSetup",
     "OpenAIEmbeddingModelConnection",
+    "OpenAIEmbeddingModelSetup",
     "RetrievalError",
     "VectorStoreQuery",
     "VectorStoreQueryResult",

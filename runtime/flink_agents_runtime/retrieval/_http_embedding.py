@@ -16,7 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from flink_agents_runtime.retrieval._documents import RetrievalError
-from flink_agents_runtime.retrieval._embedding import BaseEmbeddingModelConnection, EmbeddingResult
+from flink_agents_runtime.retrieval._embedding import (
+    BaseEmbeddingModelConnection,
+    EmbeddingModelSetup,
+    EmbeddingResult,
+)
 
 
 class _HttpEmbedding(BaseEmbeddingModelConnection):
@@ -29,9 +33,10 @@ class _HttpEmbedding(BaseEmbeddingModelConnection):
         *,
         timeout: float = 60.0,
         headers: dict[str, str] | None = None,
+        request_timeout: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
+        self.timeout = request_timeout if request_timeout is not None else timeout
         self._api_key = api_key
         self._headers = dict(headers or {})
         self._client: Any = None
@@ -165,3 +170,19 @@ class OpenAIEmbeddingModelConnection(_HttpEmbedding):
         tokens = int((usage or {}).get("prompt_tokens") or 0)
         name = str(data.get("model") or model)
         return EmbeddingResult(vectors[0] if isinstance(text, str) else vectors, tokens, name)
+
+
+class OllamaEmbeddingModelSetup(EmbeddingModelSetup):
+    """An Ollama embedding model (Flink Agents' name): ``truncate`` and ``keep_alive`` are
+    sent with every call when given."""
+
+    def __init__(self, connection: str, model: str | None = None, **model_kwargs: Any) -> None:
+        super().__init__(connection, model, **model_kwargs)
+
+
+class OpenAIEmbeddingModelSetup(EmbeddingModelSetup):
+    """An OpenAI-compatible embedding model (Flink Agents' name): ``dimensions`` and
+    ``user`` are sent with every call when given."""
+
+    def __init__(self, connection: str, model: str | None = None, **model_kwargs: Any) -> None:
+        super().__init__(connection, model, **model_kwargs)
