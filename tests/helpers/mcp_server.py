@@ -1,6 +1,7 @@
 """A small MCP server over stdio (the official SDK), started by the MCP tests.
 
-Run as ``python tests/helpers/mcp_server.py``. Tools: ``add(a, b)``, ``order_status(order)``
+Run as ``python tests/helpers/mcp_server.py`` (stdio) or with ``--http PORT`` (streamable
+HTTP at ``http://127.0.0.1:PORT/mcp``). Tools: ``add(a, b)``, ``order_status(order)``
 (structured output), ``fails(reason)`` (a tool error), ``crash()`` (the process exits in the
 middle of the call, as a server dying would).
 """
@@ -39,4 +40,9 @@ def crash() -> str:
 
 
 if __name__ == "__main__":
-    server.run("stdio")
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":  # streamable HTTP on 127.0.0.1:<port>
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run("stdio")

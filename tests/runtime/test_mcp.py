@@ -94,3 +94,44 @@ def test_mcp_server_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(MCPServerError, match=r"did not start.*no such module: foo"):
         server.list_tools()
     server.close()
+
+
+@pytest.mark.slow
+def test_mcp_server_over_streamable_http_and_an_endpoint_that_is_down() -> None:
+    import socket
+    import subprocess
+    import time
+
+    from flink_agents_runtime import MCPServerError
+    from tests.helpers.ports import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, SERVER, "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        server = MCPServer(endpoint=f"http://127.0.0.1:{port}/mcp", timeout=30)
+        assert sorted(t.name for t in server.list_tools()) == [
+            "add",
+            "crash",
+            "fails",
+            "order_status",
+        ]
+        assert server.call_tool("add", {"a": 40, "b": 2}) == {"result": 42}
+        server.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    down = MCPServer(endpoint=f"http://127.0.0.1:{port}/mcp", timeout=5)
+    with pytest.raises(
+        MCPServerError, match=rf"MCPServer\(endpoint='http://127.0.0.1:{port}/mcp'\) did not start"
+    ):
+        down.list_tools()

@@ -1,7 +1,9 @@
 """MCP tools: a Model Context Protocol server as a resource whose tools the model can call.
 
-:class:`MCPServer` starts the server as a subprocess speaking MCP over stdio (the official
-``mcp`` SDK, imported when first used), lists its tools once, and keeps one session open
+:class:`MCPServer` starts the server as a subprocess speaking MCP over stdio, or connects
+to an ``endpoint`` speaking streamable HTTP (as upstream's ``MCPServer(endpoint=...)``),
+with the official ``mcp`` SDK (imported when first used); it lists the tools once and
+keeps one session open
 until :meth:`MCPServer.close`. Its tools are found by name like declared tools: a chat
 model setup's ``tools=["add"]`` resolves to the MCP tool ``add`` when no tool resource of
 that name is declared (see ``PlanResources``). Calls are blocking (they run on the async
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 from flink_agents_runtime.chat._tool import Tool
@@ -60,12 +62,16 @@ class MCPServer(Resource):
 
     def __init__(
         self,
-        command: str,
+        command: str | None = None,
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
         cwd: str | None = None,
         timeout: float = 30.0,
+        endpoint: str | None = None,
     ) -> None:
+        if (command is None) == (endpoint is None):
+            raise ResourceError("MCPServer takes a command (stdio) or an endpoint (HTTP)")
+        self.endpoint = endpoint
         self.command = command
         self.args = list(args)
         self.env = dict(env or {})
@@ -85,7 +91,9 @@ class MCPServer(Resource):
         self.__init__(**state)  # type: ignore[misc]
 
     def __repr__(self) -> str:
-        return f"MCPServer(command={' '.join([self.command, *self.args])!r})"
+        if self.endpoint is not None:
+            return f"MCPServer(endpoint={self.endpoint!r})"
+        return f"MCPServer(command={' '.join([str(self.command), *self.args])!r})"
 
     def open(self, context: ResourceContext) -> None:
         """Nothing: the server starts on the first listing or call."""
@@ -106,15 +114,17 @@ class MCPServer(Resource):
 
     async def _serve(self, started: Future[None]) -> None:
         from mcp import ClientSession, StdioServerParameters, stdio_client
+        from mcp.client.streamable_http import streamable_http_client
 
-        params = StdioServerParameters(
-            command=self.command, args=self.args, env=self.env or None, cwd=self.cwd
-        )
+        if self.endpoint is not None:
+            transport: Any = streamable_http_client(self.endpoint)
+        else:
+            params = StdioServerParameters(
+                command=str(self.command), args=self.args, env=self.env or None, cwd=self.cwd
+            )
+            transport = stdio_client(params, errlog=self._stderr)
         try:
-            async with (
-                stdio_client(params, errlog=self._stderr) as (read, write),
-                ClientSession(read, write) as session,
-            ):
+            async with transport as streams, ClientSession(streams[0], streams[1]) as session:
                 await asyncio.wait_for(session.initialize(), self.timeout)
                 listed = await asyncio.wait_for(session.list_tools(), self.timeout)
                 self._tools = {
