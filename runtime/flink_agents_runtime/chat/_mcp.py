@@ -101,6 +101,9 @@ class MCPServer(Resource):
     # -- the session thread ------------------------------------------------------------
     def _start(self) -> None:
         started: Future[None] = Future()
+        if self._stderr is not None:  # a restart: the previous server's stderr is done
+            with contextlib.suppress(OSError):
+                self._stderr.close()
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in close())
         thread = threading.Thread(
             target=lambda: asyncio.run(self._serve(started)), name="mcp-session", daemon=True
