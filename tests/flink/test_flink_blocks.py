@@ -101,3 +101,67 @@ def test_react_agent_on_flink_matches_local(tmp_path_factory: pytest.TempPathFac
         0: {"answer": "order 5: shipped"},
         1: {"answer": "no order"},
     }
+
+
+def test_skills_mcp_and_subagents_on_flink_match_local(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    import sys
+    from pathlib import Path
+
+    from flink_agents_runtime import MCPServer, Skills, SubagentSetup
+    from tests.helpers.researcher import Researcher
+
+    helpers = Path(__file__).resolve().parents[1] / "helpers"
+    rules = [
+        ScriptRule(
+            r"refund", tool_calls=[{"name": "load_skill", "arguments": {"name": "refund-policy"}}]
+        ),
+        ScriptRule(
+            r"status of order (\d+)",
+            tool_calls=[{"name": "order_status", "arguments": {"order": "{1}"}}],
+        ),
+        ScriptRule(
+            r"research order (\d+)",
+            tool_calls=[{"name": "_subagent_researcher", "arguments": {"prompt": "order {1}"}}],
+        ),
+        ScriptRule(r"(within \d+ days)", role="tool", reply="Policy: {1}"),
+        ScriptRule(None, role="tool", reply="Tool said: {content}"),
+    ]
+    agent = ReActAgent(
+        chat_model=ResourceDescriptor(
+            ChatModelSetup,
+            connection="scripted",
+            model="blocks-v1",
+            tools=["order_status", "_subagent_researcher"],
+            skills=["refund-policy"],
+        ),
+    )
+    agent.add_resource(
+        "scripted", ResourceType.CHAT_MODEL_CONNECTION, ScriptedChatModelConnection(rules)
+    )
+    agent.add_resource(
+        "orders",
+        ResourceType.MCP_SERVER,
+        ResourceDescriptor(
+            MCPServer, command=sys.executable, args=[str(helpers / "mcp_server.py")], timeout=120
+        ),
+    )
+    agent.add_resource(
+        "support_skills", ResourceType.SKILLS, Skills.from_local_dir(str(helpers / "skills"))
+    )
+    agent.add_resource(
+        "researcher", ResourceType.AGENT, SubagentSetup(Researcher(), "Researches an order.")
+    )
+    inputs = ["a refund please", "status of order 7", "research order 9"]
+    promoted = fa.promote(
+        agent,
+        [{"key": i, "value": v} for i, v in enumerate(inputs)],
+        log_dir=str(tmp_path_factory.mktemp("blocks")),
+    )
+    assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
+    assert {o.key: o.value for o in promoted.result.outputs} == {
+        0: "Policy: within 5 days",
+        1: 'Tool said: {"order": "7", "status": "overdue"}',
+        2: "Tool said: research on order 9: carrier says Tuesday",
+    }

@@ -19,19 +19,8 @@ from flink_agents_runtime import (
     SubagentSetup,
     action,
 )
+from tests.helpers.researcher import Researcher
 from tests.helpers.triage_agent import Triage
-
-
-class Researcher(Agent):
-    """Answers a question about an order; fails on 'explode'."""
-
-    @action(InputEvent)
-    @staticmethod
-    def look(event: InputEvent, ctx: Any) -> None:
-        question = event.input if isinstance(event.input, str) else event.input["order"]
-        if "explode" in str(question):
-            raise RuntimeError("the researcher exploded")
-        ctx.send_event(OutputEvent(f"research on {question}: carrier says Tuesday"))
 
 
 def researcher() -> SubagentSetup:
