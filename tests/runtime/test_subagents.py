@@ -81,6 +81,7 @@ def test_chat_model_calls_a_subagent_as_a_tool(clean_env: None) -> None:
     assert result.output_values() == ["Answer: research on order 12: carrier says Tuesday"]
     request = next(r.event for r in result.events or [] if r.event.type == "_tool_request_event")
     assert request.attributes["tool_calls"][0]["function"]["name"] == "_subagent_researcher"
+    assert result.metrics["action.tool_call_action.subagent.researcher.numOfCalls"] == 1
 
 
 def test_input_schema_violation_is_an_error_value() -> None:

@@ -8,7 +8,8 @@ for that one input on the execution core (a nested local run on the async pool, 
 handle gives a :class:`SubagentResult`, a value, never an exception: ``status`` ``ok`` with
 the ``output`` (its one output, or the list of its outputs), or ``error`` with a
 ``message``. Metrics under the calling action's group: ``subagent.<name>.numOfCalls``,
-``numOfCallsFailed``, ``promptTokens``, ``completionTokens``.
+``numOfCallsFailed``, ``promptTokens``, ``completionTokens`` (called as a tool: the tool
+action counts ``subagent.<name>.numOfCalls`` and ``numOfCallsFailed``).
 
 Chat models see a sub-agent as the tool ``_subagent_<name>`` (list that name in a setup's
 ``tools``): its parameters are the input schema, its answer the sub-agent's output.

@@ -376,6 +376,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     external: dict[str, str | None] = {}
     errors: list[str] = []
     runs: list[tuple[str, Any]] = []
+    names: dict[str, str] = {}
     for index, raw in enumerate(request.tool_calls):
         call = normalize_tool_call(raw, index)
         call_id = call["id"]
@@ -391,6 +392,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
             continue
         responses[call_id] = None  # keeps the calls' order
         runs.append((call_id, partial(run_tool, tool, call["function"]["arguments"])))
+        names[call_id] = name
     if use_async and runs:
         timeout = int(ctx.config.get("tool-call.batch.timeout.ms"))
         outcomes = await ctx.durable_execute_all_async(
@@ -406,6 +408,11 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         responses[call_id] = outcome["content"]
         if not outcome["ok"]:
             errors.append(call_id)
+        if names[call_id].startswith("_subagent_"):  # a sub-agent called as a tool
+            group = ctx.action_metric_group.get_sub_group("subagent", names[call_id][10:])
+            group.get_counter("numOfCalls").inc()
+            if not outcome["ok"]:
+                group.get_counter("numOfCallsFailed").inc()
     ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
 
 
