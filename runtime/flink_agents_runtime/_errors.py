@@ -33,7 +33,12 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     │                                           lose savepoint state (what is named)
     ├── PromptError            (ValueError)     chat._errors: a prompt does not format
     ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
+    ├── MCPServerError         (Exception)      chat._mcp: an MCP server failed or died
+    ├── RetrievalError         (Exception)      retrieval: an embedding model or store failed
+    ├── BatchTimeoutError      (TimeoutError)   engine._batch: a batch call ran out of time
+    ├── SubagentError          (RuntimeError)   agents._subagent: a sub-agent tool failed
     ├── ChatModelError         (RuntimeError)   chat._errors: a chat model call failed
+    │   └── StructuredOutputError               chat._structured: an answer off its schema
     └── UnpricedModelWarning   (UserWarning)    a warning, not raised: a model has token
                                                 usage but no price (notebook run._costs)
 """

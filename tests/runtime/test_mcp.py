@@ -42,11 +42,11 @@ class McpTriage(Triage):
     """The triage agent, its model calling the MCP server's tools."""
 
     @staticmethod
-    def scripted() -> ResourceDescriptor:  # type: ignore[override]
+    def scripted() -> ResourceDescriptor:
         return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
 
     @staticmethod
-    def triage_model() -> ResourceDescriptor:  # type: ignore[override]
+    def triage_model() -> ResourceDescriptor:
         return ResourceDescriptor(
             ChatModelSetup,
             connection="scripted",

@@ -61,15 +61,15 @@ RULES = [
 
 class Fanout(Triage):
     @staticmethod
-    def scripted() -> ResourceDescriptor:  # type: ignore[override]
+    def scripted() -> ResourceDescriptor:
         return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
 
     @staticmethod
-    def triage_model() -> ResourceDescriptor:  # type: ignore[override]
+    def triage_model() -> ResourceDescriptor:
         return ResourceDescriptor(ChatModelSetup, connection="scripted", tools=["slow_lookup"])
 
     @staticmethod
-    def lookup_order() -> Any:  # type: ignore[override]
+    def lookup_order() -> Any:
         return slow_lookup
 
 
@@ -82,7 +82,7 @@ def run(agent: Agent, text: str, **config: Any) -> Any:
     return env.from_list([{"key": "k", "value": text}]).apply(agent).execute()
 
 
-def tool_answers(result: Any) -> list[Any]:
+def tool_answers(result: Any) -> tuple[list[Any], Any]:
     (response,) = [r.event for r in result.events if r.event.type == "_tool_response_event"]
     return list(response.attributes["responses"].values()), response.attributes["errors"]
 

@@ -54,11 +54,11 @@ class SkilledTriage(Triage):
         return Skills.from_local_dir(SKILLS_DIR)
 
     @staticmethod
-    def scripted() -> ResourceDescriptor:  # type: ignore[override]
+    def scripted() -> ResourceDescriptor:
         return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
 
     @staticmethod
-    def triage_model() -> ResourceDescriptor:  # type: ignore[override]
+    def triage_model() -> ResourceDescriptor:
         return ResourceDescriptor(
             ChatModelSetup, connection="scripted", model="skilled", skills=["refund-policy"]
         )
@@ -105,7 +105,7 @@ def test_skills_load_from_folders_and_check_their_files(tmp_path: Path) -> None:
 def test_unknown_skill_name_is_a_clear_error(clean_env: None) -> None:
     class Unknown(SkilledTriage):
         @staticmethod
-        def triage_model() -> ResourceDescriptor:  # type: ignore[override]
+        def triage_model() -> ResourceDescriptor:
             return ResourceDescriptor(ChatModelSetup, connection="scripted", skills=["refunds"])
 
     with pytest.raises(ActionFailedError) as info:

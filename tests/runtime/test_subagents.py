@@ -66,11 +66,11 @@ RULES = [
 
 class Delegating(Triage):
     @staticmethod
-    def scripted() -> ResourceDescriptor:  # type: ignore[override]
+    def scripted() -> ResourceDescriptor:
         return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
 
     @staticmethod
-    def triage_model() -> ResourceDescriptor:  # type: ignore[override]
+    def triage_model() -> ResourceDescriptor:
         return ResourceDescriptor(
             ChatModelSetup, connection="scripted", tools=["_subagent_researcher"]
         )

@@ -4,7 +4,12 @@ sub-agents (:class:`SubagentSetup`)."""
 from __future__ import annotations
 
 from flink_agents_runtime.agents._react import ReActAgent
-from flink_agents_runtime.agents._subagent import SubagentHandle, SubagentResult, SubagentSetup
+from flink_agents_runtime.agents._subagent import (
+    SubagentError,
+    SubagentHandle,
+    SubagentResult,
+    SubagentSetup,
+)
 from flink_agents_runtime.chat._structured import (
     STRUCTURED_OUTPUT,
     OutputSchema,
@@ -16,6 +21,7 @@ __all__ = [
     "OutputSchema",
     "ReActAgent",
     "StructuredOutputError",
+    "SubagentError",
     "SubagentHandle",
     "SubagentResult",
     "SubagentSetup",

@@ -23,7 +23,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
-from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 from flink_agents_runtime.chat._structured import check_schema
@@ -35,6 +35,10 @@ _TEXT_INPUT = {
     "properties": {"prompt": {"type": "string", "description": "what to do"}},
     "required": ["prompt"],
 }
+
+
+class SubagentError(FlinkAgentsError, RuntimeError):
+    """A sub-agent called as a tool failed (its message is the tool's error answer)."""
 
 
 @dataclass(frozen=True)
@@ -191,5 +195,5 @@ class SubagentTool(Tool):
         value = kwargs["prompt"] if self.setup.input_schema is None else kwargs
         result = SubagentResult(**self.setup.run(value))
         if not result.succeeded:
-            raise RuntimeError(result.message)
+            raise SubagentError(str(result.message))
         return result.output

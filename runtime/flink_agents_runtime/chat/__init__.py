@@ -7,6 +7,7 @@ The plan compiler adds the built-in chat and tool actions by calling
 from __future__ import annotations
 
 from flink_agents_runtime.chat._actions import CHAT_ACTION, TOOL_ACTION
+from flink_agents_runtime.chat._budget import Budget
 from flink_agents_runtime.chat._errors import ChatModelError, PromptError, ToolArgumentError
 from flink_agents_runtime.chat._events import (
     ChatRequestEvent,
@@ -36,6 +37,7 @@ __all__ = [
     "CHAT_ACTION",
     "TOOL_ACTION",
     "BaseChatModelConnection",
+    "Budget",
     "ChatMessage",
     "ChatModelError",
     "ChatModelSetup",

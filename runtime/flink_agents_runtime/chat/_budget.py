@@ -25,6 +25,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError
+
 MODES = ("soft", "hard")
 _FIELDS = {
     "max_turns": "max-turns",
@@ -44,11 +46,11 @@ class Budget:
 
     def __post_init__(self) -> None:
         if self.mode is not None and self.mode not in MODES:
-            raise ValueError(f"budget mode must be one of {MODES}, got {self.mode!r}")
+            raise ArgumentValueError(f"budget mode must be one of {MODES}, got {self.mode!r}")
         for name in _FIELDS:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
-                raise ValueError(f"budget {name} must be a non-negative int, got {value!r}")
+                raise ArgumentValueError(f"budget {name} must be a non-negative int, got {value!r}")
 
     @classmethod
     def coerce(cls, value: Budget | dict[str, Any] | None) -> Budget | None:
@@ -57,7 +59,7 @@ class Budget:
             return value
         if isinstance(value, dict):
             return cls(**{k: v for k, v in value.items() if v is not None})
-        raise TypeError(f"a budget is a Budget or a dict, got {type(value).__name__}")
+        raise ArgumentTypeError(f"a budget is a Budget or a dict, got {type(value).__name__}")
 
     def to_json(self) -> dict[str, Any]:
         """The set fields."""

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._errors import ArgumentValueError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._tool import Tool
 
@@ -153,7 +153,9 @@ class LoadSkillTool(Tool):
         root = Path(skill.directory).resolve()
         target = (root / path).resolve()
         if root not in target.parents or not target.is_file():
-            raise ValueError(f"skill {skill.name!r} has no file {path!r}; it has {skill.files()}")
+            raise ArgumentValueError(
+                f"skill {skill.name!r} has no file {path!r}; it has {skill.files()}"
+            )
         return target.read_text(encoding="utf-8")[:_MAX_FILE_CHARS]
 
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 
@@ -84,7 +85,7 @@ class OutputSchema:
             self.json_schema = dict(output_schema)
             self.name = str(output_schema.get("title") or "json schema")
         else:
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"output schema {output_schema!r} is not supported: pass a pydantic model "
                 "class or a JSON schema dict"
             )

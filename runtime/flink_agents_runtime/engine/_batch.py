@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import ArgumentTypeError, FlinkAgentsError
 
 
 class BatchTimeoutError(FlinkAgentsError, TimeoutError):
@@ -34,7 +34,7 @@ def _as_call(item: Any) -> Callable[[], Any]:
     if isinstance(item, tuple) and item and callable(item[0]):
         func, *args = item
         return lambda: func(*args)
-    raise TypeError(f"a batch call is a callable or a (func, *args) tuple, got {item!r}")
+    raise ArgumentTypeError(f"a batch call is a callable or a (func, *args) tuple, got {item!r}")
 
 
 def run_batch(

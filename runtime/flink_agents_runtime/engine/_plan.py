@@ -12,6 +12,7 @@ from typing import Any
 from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.api._agent import ActionSpec, Agent, ResourceType
 from flink_agents_runtime.chat._actions import builtin_actions
+from flink_agents_runtime.retrieval._action import builtin_actions as retrieval_actions
 
 
 @dataclass
@@ -53,6 +54,8 @@ class AgentPlan:
                 )
         # The built-in chat/tool loop, when chat models or tools are declared.
         plan.actions.update(builtin_actions(resources, declared=plan.actions))
+        # The built-in context retrieval action, when vector stores are declared.
+        plan.actions.update(retrieval_actions(resources, declared=plan.actions))
         if not plan.actions:
             raise AgentDefinitionError(
                 f"agent {plan.name} has no actions; declare one with @action(...) or add_action"

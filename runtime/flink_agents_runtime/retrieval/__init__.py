@@ -1,13 +1,13 @@
 """Embeddings, vector stores and context retrieval (Flink Agents' shapes).
 
-Importing this package adds the built-in retrieval action to plans that declare a vector
-store (:data:`flink_agents_runtime.engine._plan.PLAN_EXTENSIONS`, like the chat actions).
+The plan compiler adds the built-in retrieval action to plans that declare a vector store
+by calling :func:`~flink_agents_runtime.retrieval._action.builtin_actions`, as it does for
+the chat actions.
 """
 
 from __future__ import annotations
 
-from flink_agents_runtime.engine._plan import PLAN_EXTENSIONS
-from flink_agents_runtime.retrieval._action import RETRIEVAL_ACTION, extend_plan
+from flink_agents_runtime.retrieval._action import RETRIEVAL_ACTION
 from flink_agents_runtime.retrieval._documents import (
     Document,
     RetrievalError,
@@ -32,9 +32,6 @@ from flink_agents_runtime.retrieval._http_embedding import (
 )
 from flink_agents_runtime.retrieval._lancedb import LanceDBVectorStore
 from flink_agents_runtime.retrieval._store import BaseVectorStore, InMemoryVectorStore
-
-if extend_plan not in PLAN_EXTENSIONS:
-    PLAN_EXTENSIONS.append(extend_plan)
 
 __all__ = [
     "RETRIEVAL_ACTION",

@@ -64,9 +64,15 @@ async def context_retrieval_action(event: Event, ctx: Any) -> None:
     )
 
 
-def extend_plan(plan: Any) -> None:
-    """Add the retrieval action to a plan that declares a vector store."""
-    if plan.resources.get(ResourceType.VECTOR_STORE) and RETRIEVAL_ACTION not in plan.actions:
-        plan.actions[RETRIEVAL_ACTION] = ActionSpec(
+def builtin_actions(
+    resources: dict[ResourceType, dict[str, Any]], declared: Any = ()
+) -> dict[str, ActionSpec]:
+    """The built-in retrieval action, when a vector store is declared and the agent has no
+    action of that name. Called by the plan compiler."""
+    if not resources.get(ResourceType.VECTOR_STORE) or RETRIEVAL_ACTION in declared:
+        return {}
+    return {
+        RETRIEVAL_ACTION: ActionSpec(
             RETRIEVAL_ACTION, (ContextRetrievalRequestEvent.EVENT_TYPE,), context_retrieval_action
         )
+    }

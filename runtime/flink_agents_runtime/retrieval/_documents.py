@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import ArgumentTypeError, FlinkAgentsError
 
 
 class RetrievalError(FlinkAgentsError):
@@ -61,7 +61,9 @@ class Document:
                 embedding=value.get("embedding"),
                 score=value.get("score"),
             )
-        raise TypeError(f"a document is a Document, dict or str, got {type(value).__name__}")
+        raise ArgumentTypeError(
+            f"a document is a Document, dict or str, got {type(value).__name__}"
+        )
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._errors import ArgumentValueError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 
@@ -159,7 +159,7 @@ class HashEmbeddingModelConnection(BaseEmbeddingModelConnection):
 
     def __init__(self, dimension: int = 256, model_name: str = "hash-embedding") -> None:
         if dimension < 2:
-            raise ValueError(f"dimension must be at least 2, got {dimension}")
+            raise ArgumentValueError(f"dimension must be at least 2, got {dimension}")
         self.dimension = dimension
         self.model_name = model_name
 

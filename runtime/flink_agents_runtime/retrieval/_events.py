@@ -46,7 +46,7 @@ class ContextRetrievalResponseEvent(Event):
     __slots__ = ()
 
     def __init__(
-        self, request_id: str, query: str, documents: Iterable[Document | dict[str, Any]]
+        self, request_id: str, query: str, documents: Iterable[Document | dict[str, Any] | str]
     ) -> None:
         super().__init__(
             type=self.EVENT_TYPE,
