@@ -41,7 +41,7 @@ def slow_lookup(n: int) -> str:
         ACTIVE["now"] += 1
         ACTIVE["max"] = max(ACTIVE["max"], ACTIVE["now"])
     try:
-        time.sleep(2.0 if n == 99 else 0.2)
+        time.sleep(2.0 if n == 99 else 0.4)
         return f"order {n}: ok"
     finally:
         with _lock:

@@ -156,6 +156,7 @@ def test_embedding_server_errors_are_clear() -> None:
             ollama.embed("x")
 
 
+@pytest.mark.slow  # importing lancedb takes 5-10 s once per process
 def test_lancedb_store_persists_and_answers_like_the_in_memory_store(
     clean_env: None, tmp_path: Path
 ) -> None:
