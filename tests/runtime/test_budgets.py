@@ -144,3 +144,24 @@ def test_no_budget_keeps_chat_max_turns_as_the_guard(clean_env: None) -> None:
 
     with pytest.raises(ActionFailedError, match=r"chat.max-turns=4"):
         run(Looper(), **{"chat.max-turns": 4})
+
+
+class TwoAsks(Looper):
+    """Two chat requests for each input: the input's budget covers both."""
+
+    @action(InputEvent)
+    def ask(self, event: InputEvent, ctx: Any) -> None:
+        ctx.send_event(ChatRequestEvent("looper", [event.input]))
+        ctx.send_event(ChatRequestEvent("looper", [event.input + " again"]))
+
+
+def test_input_budget_is_shared_by_the_inputs_chat_requests(clean_env: None) -> None:
+    result = run(TwoAsks(), **{"budget.input.max-turns": 4})
+    outs = result.output_values()
+    assert [o["text"] for o in outs] == ["best effort (input_turns)"] * 2
+    assert {o["budget"]["stopped_by"] for o in outs} == {"input_turns"}
+    # 3 normal calls over both requests, then each request's final answer without tools
+    assert sorted(CALLS) == [0, 0, 1, 1, 1]
+    assert outs[-1]["budget"]["input_spent"]["turns"] == 5
+    assert outs[-1]["budget"]["input_limits"] == {"max_turns": 4, "mode": "soft"}
+    assert result.metrics["action.chat_model_action.budget.input_turns.softStops"] == 2

@@ -28,8 +28,13 @@ from typing import Any
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ActionSpec, ResourceType
 from flink_agents_runtime.api._events import Event
-from flink_agents_runtime.chat._budget import resolve_budget
-from flink_agents_runtime.chat._budget_stop import apply_budget, budget_report
+from flink_agents_runtime.chat._budget import input_budget, resolve_budget
+from flink_agents_runtime.chat._budget_stop import (
+    add_input_spend,
+    apply_budget,
+    budget_report,
+    start_input_spend,
+)
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import (
     INPUT_TOKENS,
@@ -169,9 +174,13 @@ async def chat_model_action(event: Event, ctx: Any) -> None:
             "requested_by": event.upstream_action_name,
         }
         limits = resolve_budget(ctx.config, request.model, event.attributes.get("budget"))
+        state["started_ns"] = time.time_ns()
         if limits.limited:
             state["budget"] = limits.to_json()
-            state["started_ns"] = time.time_ns()
+        per_input = input_budget(ctx.config)
+        if per_input.limited:
+            state["input_budget"] = per_input.to_json()
+            start_input_spend(sensory)
         if event.attributes.get("output_schema") is not None:
             state["output_schema"] = event.attributes["output_schema"]
             state["schema_retries"] = 0
@@ -215,7 +224,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             f"asked for tools after {state['turns']} model calls (chat.max-turns={max_turns})"
         )
     no_tools = False
-    if state.get("budget"):
+    if state.get("budget") or state.get("input_budget"):
         state, no_tools = apply_budget(ctx, request_id, state)
         if not state:
             return
@@ -253,6 +262,8 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         "waited": state["waited"] + outcome["waited"],
     }
     call_usage = {"promptTokens": prompt_tokens, "completionTokens": completion_tokens}
+    if state.get("input_budget"):
+        add_input_spend(ctx.sensory_memory, prompt_tokens, completion_tokens)
     sensory = ctx.sensory_memory
     if no_tools:
         response.tool_calls = []  # the budget's final answer: tool calls are not run
@@ -293,7 +304,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             turns=state["turns"],
             call_usage=call_usage,
             requested_by=state["requested_by"],
-            **budget_report(state),
+            **budget_report(state, sensory=ctx.sensory_memory),
         )
     )
 

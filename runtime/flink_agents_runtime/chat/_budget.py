@@ -1,9 +1,12 @@
 """Budgets of agent loops: how many model calls, tokens and how much wall time one chat
 request (its tool loop) may spend.
 
-A budget comes from, most specific first: the request (``ChatRequestEvent(budget=...)``,
-per input), the chat model setup (``budget.setup.<name>.*`` options), the agent
-(``budget.*`` options). Each limit is taken from the most specific source that sets it.
+A budget comes from, most specific first: the request (``ChatRequestEvent(budget=...)``),
+the chat model setup (``budget.setup.<name>.*`` options), the agent (``budget.*``
+options). Each limit is taken from the most specific source that sets it. Besides, the
+``budget.input.*`` options limit all chat requests of one input together (their model
+calls, tokens, and the wall time since the input's first request); their limits are named
+``input_turns``, ``input_tokens``, ``input_wall_time``.
 
 Before each model call the built-in chat action checks the request's spending:
 
@@ -84,6 +87,14 @@ def resolve_budget(config: Any, setup_name: str, request: dict[str, Any] | None)
     for layer in layers:
         merged.update({k: v for k, v in layer.items() if v is not None})
     return Budget(**merged)
+
+
+def input_budget(config: Any) -> Budget:
+    """The budget of all chat requests of one input together (``budget.input.*``)."""
+    values = {name: config.get(f"budget.input.{key}") for name, key in _FIELDS.items()}
+    return Budget(
+        **{k: v for k, v in values.items() if v is not None}, mode=config.get("budget.mode")
+    )
 
 
 def spent(state: dict[str, Any], now_ns: int | None = None) -> dict[str, int]:

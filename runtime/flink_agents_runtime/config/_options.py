@@ -247,6 +247,25 @@ OPTIONS: tuple[ConfigOption, ...] = (
         choices=("soft", "hard"),
     ),
     ConfigOption(
+        "budget.input.max-turns",
+        int,
+        None,
+        "Budget of all chat requests of one input together: most model calls.",
+    ),
+    ConfigOption(
+        "budget.input.max-tokens",
+        int,
+        None,
+        "Budget of all chat requests of one input together: most prompt + completion tokens.",
+    ),
+    ConfigOption(
+        "budget.input.max-wall-time-ms",
+        int,
+        None,
+        "Budget of all chat requests of one input together: most wall time since the first.",
+        unit="ms",
+    ),
+    ConfigOption(
         "budget.setup.*.max-turns",
         int,
         None,
