@@ -92,6 +92,10 @@ def test_skill_offered_then_loaded_on_demand_with_its_files(clean_env: None) -> 
 def test_skills_load_from_folders_and_check_their_files(tmp_path: Path) -> None:
     found = Skills.from_local_dir(SKILLS_DIR).load()
     assert sorted(found) == ["refund-policy", "shipping-delays"]
+    packaged = Skills.from_package(("tests.helpers", "skills")).load()
+    assert packaged["refund-policy"].files() == ["reference/amounts.md"]
+    with pytest.raises(ResourceError, match="skills package 'no_such_pkg' not found"):
+        Skills.from_package(("no_such_pkg", "skills"))
     assert found["shipping-delays"].description.startswith("How to handle late parcels")
     bad = tmp_path / "broken"
     bad.mkdir()
