@@ -188,9 +188,9 @@ class ChatModelSetup(Resource):
         model: str | None = None,
         prompt: Prompt | str | None = None,
         tools: Sequence[str] | None = None,
-        skills: Sequence[str] | None = None,
         **model_kwargs: Any,
     ) -> None:
+        skills = model_kwargs.pop("skills", None)  # a keyword of its own, not a model kwarg
         self.connection = connection
         self.model = model
         self.prompt = prompt
