@@ -162,8 +162,11 @@ OPTIONS: tuple[ConfigOption, ...] = (
     ConfigOption(
         "tool-call.parallelism",
         int,
-        _CPU,
-        "Tool calls of one model answer run at most this many at once (1: one after another).",
+        None,
+        "Tool calls of one model answer run at most this many at once (1: one after another);"
+        " unset: the number of CPU cores.",
+        min=1,
+        example=4,
     ),
     ConfigOption(
         "tool-call.batch.timeout.ms",
@@ -172,6 +175,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "Time for all tool calls of one model answer; calls still running then answer with a"
         " timeout error (-1: no limit).",
         unit="ms",
+        min=-1,
     ),
     ConfigOption("rag.async", bool, True, "Run retrieval calls on the async pool."),
     # -- bounded work (guards) ---------------------------------------------------------------
@@ -224,12 +228,16 @@ OPTIONS: tuple[ConfigOption, ...] = (
         int,
         None,
         "Budget of one chat request: most model calls (its tool loop); unset: no budget.",
+        min=0,
+        example=10,
     ),
     ConfigOption(
         "budget.max-tokens",
         int,
         None,
         "Budget of one chat request: most prompt + completion tokens over its model calls.",
+        min=0,
+        example=20000,
     ),
     ConfigOption(
         "budget.max-wall-time-ms",
@@ -237,6 +245,8 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Budget of one chat request: most wall time from the request to a new model call.",
         unit="ms",
+        min=0,
+        example=60000,
     ),
     ConfigOption(
         "budget.mode",
@@ -251,12 +261,16 @@ OPTIONS: tuple[ConfigOption, ...] = (
         int,
         None,
         "Budget of all chat requests of one input together: most model calls.",
+        min=0,
+        example=10,
     ),
     ConfigOption(
         "budget.input.max-tokens",
         int,
         None,
         "Budget of all chat requests of one input together: most prompt + completion tokens.",
+        min=0,
+        example=20000,
     ),
     ConfigOption(
         "budget.input.max-wall-time-ms",
@@ -264,15 +278,24 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Budget of all chat requests of one input together: most wall time since the first.",
         unit="ms",
+        min=0,
+        example=60000,
     ),
     ConfigOption(
         "budget.setup.*.max-turns",
         int,
         None,
         "budget.max-turns for one chat model setup, e.g. budget.setup.triage_model.max-turns.",
+        min=0,
+        example=10,
     ),
     ConfigOption(
-        "budget.setup.*.max-tokens", int, None, "budget.max-tokens for one chat model setup."
+        "budget.setup.*.max-tokens",
+        int,
+        None,
+        "budget.max-tokens for one chat model setup.",
+        min=0,
+        example=20000,
     ),
     ConfigOption(
         "budget.setup.*.max-wall-time-ms",
@@ -280,6 +303,8 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "budget.max-wall-time-ms for one chat model setup.",
         unit="ms",
+        min=0,
+        example=60000,
     ),
     ConfigOption(
         "budget.setup.*.mode",

@@ -8,6 +8,7 @@ resources, durable store, async pool). Both drivers use this same class.
 from __future__ import annotations
 
 import inspect
+import os
 import time
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
@@ -260,6 +261,8 @@ class RunnerContext:
         from flink_agents_runtime.engine._batch import run_batch
 
         width = parallelism if parallelism is not None else self.config.get("tool-call.parallelism")
+        if width is None:  # unset: the number of CPU cores
+            width = os.cpu_count() or 1
         index = self._durable_index
         self._durable_index += len(calls)
         future = run_batch(self, index, calls, max(1, int(width)), timeout_ms, return_exceptions)
