@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas._libs.lib import to_object_array_tuples
 
 #: The columns a trace log adds to the frame, in order.
 TRACE_COLUMNS = (
@@ -78,93 +79,85 @@ _STATUS = {"success": "ok", "failed": "failed", "reused": "replayed", "started":
 _ENDED = ("success", "failed", "reused")
 
 
-def _str(value: Any) -> Any:
-    return value if type(value) is str else None
+_is_name = np.frompyfunc(lambda v: type(v) is str and v != "", 1, 1)
+_only_str = np.frompyfunc(lambda v: v if type(v) is str else None, 1, 1)
+_META = ("eventId", "triggerEventId", "upstreamEventId", "upstreamActionName",
+         "producerExecutionId", "model")  # fmt: skip
+_NO_META = (None,) * len(_META)
 
 
-def _meta(value: Any, name: str) -> Any:
-    if type(value) is not dict:
-        return None
-    found = value.get(name)
-    return found if type(found) is str else None
+def _objects(values: Any) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list[str | None]:
     """Rewrite the trace records at ``rows`` of a chunk's field ``table`` (in place) into the
-    fields our own records use; return, per row, ``None`` or why the record is unusable."""
+    fields our own records use; return, per row, ``None`` or why the record is unusable.
+
+    Column-wise: one pass over the ``entityMetadata`` dicts, numpy for the rest."""
     sub = table[rows]
 
-    def col(name: str) -> list[Any]:
-        return sub[:, fields[name]].tolist()
+    def col(name: str) -> np.ndarray:
+        return sub[:, fields[name]]
 
-    etypes, names, statuses = col("entityType"), col("entityName"), col("status")
-    metas, attrs = col("entityMetadata"), col("attributes")
-    parents, keys = col("parentExecutionId"), col("businessKey")
-    problems: list[str | None] = []
-    rtype: list[Any] = []
-    status: list[Any] = []
-    event_id: list[Any] = []
-    event_type: list[Any] = []
-    action: list[Any] = []
-    up_id: list[Any] = []
-    up_action: list[Any] = []
-    parent: list[Any] = []
-    error: list[Any] = []
-    for etype, name, stat, meta, attr, par, categ in zip(
-        etypes, names, statuses, metas, attrs, parents, col("problemCategory"), strict=True
-    ):
-        problem = None
-        if type(etype) is not str or not etype:
-            problem = "not a trace record (entityType is not a non-empty string)"
-        stat = _str(stat)
-        is_event = etype == "event"
-        problems.append(problem)
-        if is_event:
-            rtype.append("event")
-            status.append(None)
-        elif stat in _ENDED:
-            rtype.append("action" if etype == "action" else "call")
-            status.append(_STATUS[stat])
-        else:  # started, created (events only), or unknown: a lifecycle mark
-            rtype.append("start")
-            status.append(_STATUS.get(stat or "", stat))
-        name = _str(name)
-        event_id.append(_meta(meta, "eventId") if is_event else _meta(meta, "triggerEventId"))
-        event_type.append(name if is_event else None)
-        action.append(name if etype == "action" else None)
-        up_id.append(_meta(meta, "upstreamEventId"))
-        up_action.append(_meta(meta, "upstreamActionName"))
-        par = _str(par)
-        if par is None and is_event:  # an event's parent: the execution that sent it
-            par = _meta(meta, "producerExecutionId")
-        parent.append(par)
-        if stat == "failed":
-            message = None
-            if type(attr) is dict:
-                message = attr.get("error", attr.get("message", attr.get("errorMessage")))
-            error.append(message if message is not None else _str(categ))
-        else:
-            error.append(None)
+    etypes = col("entityType")
+    usable = _is_name(etypes).astype(bool)
+    stat = _only_str(col("status"))
+    is_event = etypes == "event"
+    is_action = etypes == "action"
+    ended = (stat == "success") | (stat == "failed") | (stat == "reused")
+    rtype = np.where(
+        is_event, "event", np.where(ended, np.where(is_action, "action", "call"), "start")
+    )
+    status = _objects([_STATUS.get(v, v) if v is not None else None for v in stat.tolist()])
+    status[is_event] = None
+    metas = col("entityMetadata").tolist()
+    meta = to_object_array_tuples(
+        [
+            (m.get("eventId"), m.get("triggerEventId"), m.get("upstreamEventId"),
+             m.get("upstreamActionName"), m.get("producerExecutionId"), m.get("model"))
+            if type(m) is dict
+            else _NO_META
+            for m in metas
+        ]
+    ).reshape(len(metas), len(_META))  # fmt: skip
+    meta = _only_str(meta)
+    names = _only_str(col("entityName"))
+    parent = _only_str(col("parentExecutionId"))
+    event_id = np.where(is_event, meta[:, 0], meta[:, 1])
+    orphan = is_event & pd.isna(parent)  # an event's parent: the execution that sent it
+    parent[orphan] = meta[orphan, 4]
+    error = np.full(len(rows), None, dtype=object)
+    failed = np.flatnonzero(stat == "failed")
+    if len(failed):
+        attrs, categ = col("attributes"), _only_str(col("problemCategory"))
+        error[failed] = [_error_of(attrs[i], categ[i]) for i in failed.tolist()]
+    nothing = np.full(len(rows), None, dtype=object)
     for name, values in (
-        ("recordType", rtype),
+        ("recordType", rtype.astype(object)),
         ("status", status),
         ("eventId", event_id),
-        ("eventType", event_type),
-        ("actionName", action),
-        ("upstreamEventId", up_id),
-        ("upstreamActionName", up_action),
+        ("eventType", np.where(is_event, names, nothing)),
+        ("actionName", np.where(is_action, names, nothing)),
+        ("upstreamEventId", meta[:, 2]),
+        ("upstreamActionName", meta[:, 3]),
         ("parentExecutionId", parent),
         ("error", error),
-        ("key", keys),
+        ("key", col("businessKey")),
+        ("model", meta[:, 5]),
     ):
-        column = np.empty(len(values), dtype=object)
-        column[:] = values
-        table[rows, fields[name]] = column
-    models = [_meta(m, "model") for m in metas]
-    column = np.empty(len(models), dtype=object)
-    column[:] = models
-    table[rows, fields["model"]] = column
-    return problems
+        table[rows, fields[name]] = values
+    why = "not a trace record (entityType is not a non-empty string)"
+    return [None if ok else why for ok in usable.tolist()]
+
+
+def _error_of(attrs: Any, category: Any) -> Any:
+    message = None
+    if type(attrs) is dict:
+        message = attrs.get("error", attrs.get("message", attrs.get("errorMessage")))
+    return message if message is not None else category
 
 
 def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.ndarray]:
@@ -188,48 +181,72 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
     return out
 
 
+def _first_of(keys: np.ndarray, values: np.ndarray, last: bool = False) -> pd.Series:
+    """``values`` by ``keys`` (the first, or last, of equal keys; missing keys dropped)."""
+    series = pd.Series(values, index=keys)
+    series = series[series.index.notna()]
+    return series[~series.index.duplicated(keep="last" if last else "first")]
+
+
+def _lookup(table: pd.Series, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``table``'s values at ``keys``: (values, found mask)."""
+    pos = table.index.get_indexer(keys)
+    found = pos >= 0
+    return table.to_numpy()[np.where(found, pos, 0)] if len(table) else keys, found
+
+
 def link(frame: pd.DataFrame) -> pd.DataFrame:
     """Fill what needs other records of the log: durations and start times from
     started/ended pairs, handled event types, actions around calls, models of chat
-    responses, events sent per action. Returns the frame (re-sorted by time if needed)."""
+    responses, events sent per action, input numbers. Returns the frame (re-sorted by time
+    when start times moved rows). Column-wise: hash lookups, no per-row Python but the
+    per-action lists of sent events."""
     if "execution_id" not in frame.columns or frame["entity_type"].isna().all():
         return frame
     rtype = frame["record_type"].to_numpy()
-    exec_id = frame["execution_id"]
-    stamps = frame["timestamp"]
-    starts = frame[(rtype == "start") & exec_id.notna().to_numpy()]
-    start_of = starts.drop_duplicates("execution_id").set_index("execution_id")["timestamp"]
-    ended = np.flatnonzero(((rtype == "action") | (rtype == "call")) & exec_id.notna().to_numpy())
-    if len(ended) and len(start_of):
-        began = exec_id.iloc[ended].map(start_of)
-        have = began.notna().to_numpy()
-        rows = ended[have]
-        b = began[have]
-        end_ns = stamps.iloc[rows].to_numpy(dtype="datetime64[ns]")
-        start_ns = pd.Series(b.to_numpy()).dt.tz_convert("UTC").dt.tz_localize(None)
-        start_ns = start_ns.to_numpy(dtype="datetime64[ns]")
-        duration = (end_ns - start_ns) / np.timedelta64(1, "ms")
-        frame.loc[rows, "duration_ms"] = np.asarray(duration, dtype=float)
-        frame.loc[rows, "timestamp"] = b.to_numpy()
-    events = frame[rtype == "event"]
-    type_of = events.drop_duplicates("event_id").set_index("event_id")["event_type"]
-    acts = rtype != "event"
-    handled = frame.loc[acts, "event_id"].map(type_of)
-    frame.loc[acts, "event_type"] = handled.where(handled.notna(), None)
-    # Calls (and starts of calls): the action execution around them.
-    action_rows = frame[(frame["entity_type"] == "action").to_numpy() & exec_id.notna().to_numpy()]
-    by_exec = action_rows.drop_duplicates("execution_id").set_index("execution_id")
-    inner = (rtype != "event") & (frame["entity_type"] != "action").to_numpy()
-    if inner.any() and len(by_exec):
-        parents = frame.loc[inner, "parent_execution_id"]
-        names = parents.map(by_exec["entity_name"])
-        frame.loc[inner, "action"] = names.where(names.notna(), None)
-        handled_ids = parents.map(by_exec["event_id"])
-        frame.loc[inner, "event_id"] = handled_ids.where(handled_ids.notna(), None)
-        types = frame.loc[inner, "event_id"].map(type_of)
-        frame.loc[inner, "event_type"] = types.where(types.notna(), None)
-    _models_of_responses(frame)
-    _sent_events(frame)
+    etype = frame["entity_type"].to_numpy()
+    execs = frame["execution_id"].to_numpy()
+    has_exec = pd.notna(execs)
+    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
+    starts = np.flatnonzero((rtype == "start") & has_exec)
+    ended = np.flatnonzero(((rtype == "action") | (rtype == "call")) & has_exec)
+    if len(starts) and len(ended):
+        began, found = _lookup(_first_of(execs[starts], stamps[starts]), execs[ended])
+        rows = ended[found]
+        if len(rows):
+            start_ns = began[found].astype("datetime64[ns]")
+            duration = frame["duration_ms"].to_numpy().copy()
+            duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
+            frame["duration_ms"] = duration
+            stamps = stamps.copy()
+            stamps[rows] = start_ns
+            frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
+    event_ids = frame["event_id"].to_numpy()
+    events = np.flatnonzero(rtype == "event")
+    others = np.flatnonzero(rtype != "event")
+    types = frame["event_type"].to_numpy().copy()
+    type_of = _first_of(event_ids[events], types[events])
+    # Calls (and starts of calls): the action execution around them, and its handled event.
+    acts = np.flatnonzero((etype == "action") & has_exec)
+    inner = np.flatnonzero((rtype != "event") & (etype != "action"))
+    if len(acts) and len(inner):
+        names = frame["entity_name"].to_numpy()
+        parents = frame["parent_execution_id"].to_numpy()[inner]
+        action_col = frame["action"].to_numpy().copy()
+        found_names, found = _lookup(_first_of(execs[acts], names[acts]), parents)
+        action_col[inner[found]] = found_names[found]
+        frame["action"] = action_col
+        handled, found = _lookup(_first_of(execs[acts], event_ids[acts]), parents)
+        event_ids = event_ids.copy()
+        event_ids[inner[found]] = handled[found]
+        frame["event_id"] = event_ids
+    if len(others):
+        handled_types, found = _lookup(type_of, event_ids[others])
+        types[others] = handled_types
+        types[others[~found]] = None
+        frame["event_type"] = types
+    _models_of_responses(frame, rtype, etype)
+    _sent_events(frame, rtype, events, execs)
     if not frame["timestamp"].is_monotonic_increasing:
         order = np.argsort(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), kind="stable")
         frame = frame.take(order).reset_index(drop=True)
@@ -244,42 +261,46 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _models_of_responses(frame: pd.DataFrame) -> None:
+def _models_of_responses(frame: pd.DataFrame, rtype: np.ndarray, etype: np.ndarray) -> None:
     """A chat response event without a model gets the model of the llm call made by the
     execution that sent it (the last one, if it made several)."""
-    llm = frame[(frame["entity_type"] == "llm").to_numpy() & frame["model"].notna().to_numpy()]
+    model = frame["model"].to_numpy()
+    llm = np.flatnonzero((etype == "llm") & pd.notna(model))
     if not len(llm):
         return
-    model_by_exec = llm.drop_duplicates("parent_execution_id", keep="last").set_index(
-        "parent_execution_id"
-    )["model"]
-    want = (
-        (frame["record_type"] == "event")
-        & frame["model"].isna()
-        & (frame["prompt_tokens"].notna() | frame["completion_tokens"].notna())
-    ).to_numpy()
-    if want.any():
-        found = frame.loc[want, "parent_execution_id"].map(model_by_exec)
-        frame.loc[want, "model"] = found.where(found.notna(), None)
+    parents = frame["parent_execution_id"].to_numpy()
+    tokens = (
+        frame["prompt_tokens"].notna().to_numpy() | frame["completion_tokens"].notna().to_numpy()
+    )
+    want = np.flatnonzero((rtype == "event") & pd.isna(model) & tokens)
+    if len(want):
+        found_models, found = _lookup(_first_of(parents[llm], model[llm], last=True), parents[want])
+        model = model.copy()
+        model[want[found]] = found_models[found]
+        frame["model"] = model
 
 
-def _sent_events(frame: pd.DataFrame) -> None:
+def _sent_events(
+    frame: pd.DataFrame, rtype: np.ndarray, events: np.ndarray, execs: np.ndarray
+) -> None:
     """Action rows that ended: ``attributes`` gains ``sentEventIds``."""
-    events = frame[(frame["record_type"] == "event").to_numpy()]
-    sent = events.dropna(subset=["parent_execution_id"]).groupby("parent_execution_id")["event_id"]
-    sent_by = {k: [v for v in ids if v is not None] for k, ids in sent}
-    rows = np.flatnonzero((frame["record_type"] == "action").to_numpy())
+    rows = np.flatnonzero(rtype == "action")
     if not len(rows):
         return
-    attrs = frame["attributes"].to_numpy()
-    execs = frame["execution_id"].to_numpy()
+    parents = frame["parent_execution_id"].to_numpy()[events]
+    ids = frame["event_id"].to_numpy()[events]
+    keep = pd.notna(parents) & pd.notna(ids)
+    codes, uniques = pd.factorize(parents[keep])
+    order = np.argsort(codes, kind="stable")
+    sorted_ids = ids[keep][order].tolist()
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
+    groups = [sorted_ids[bounds[i] : bounds[i + 1]] for i in range(len(uniques))]
+    pos = pd.Index(uniques).get_indexer(execs[rows]).tolist() if len(uniques) else [-1] * len(rows)
+    attrs = frame["attributes"].to_numpy().copy()
     new = np.empty(len(rows), dtype=object)
     new[:] = [
-        {
-            **(attrs[r] if isinstance(attrs[r], dict) else {}),
-            "sentEventIds": sent_by.get(execs[r], []),
-        }
-        for r in rows.tolist()
+        {**(a if type(a) is dict else {}), "sentEventIds": groups[p] if p >= 0 else []}
+        for a, p in zip(attrs[rows].tolist(), pos, strict=True)
     ]
     attrs[rows] = new
     frame["attributes"] = attrs
