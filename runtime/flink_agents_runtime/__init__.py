@@ -134,6 +134,7 @@ from flink_agents_runtime.retrieval import (
     VectorStoreQuery,
     VectorStoreQueryResult,
 )
+from flink_agents_runtime.eventlog._trace_sink import TraceLogSink
 
 #: Served on first access (importing them imports PyFlink): name -> module.
 _LAZY = {
@@ -265,6 +266,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolRequestEvent",
     "ToolResponseEvent",
+    "TraceLogSink",
     "UsageError",
     "VectorStoreQuery",
     "VectorStoreQueryResult",
