@@ -75,6 +75,48 @@ def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
 
 _FIELDS = RECORD_FIELDS
 _F = {name: j for j, name in enumerate(_FIELDS)}
+#: What a plain nested event holds (anything else is copied into its attributes, one by one).
+_PLAIN_EVENT = frozenset(_NESTED_SKIP)
+#: Top-level fields a nested record keeps (the rest become missing, as in _from_nested).
+_NESTED_KEEPS = {"timestamp", "jobId", "taskName", "subtaskIndex", "subtaskId", "key", "eventType"}
+_NESTED_CLEAR = [j for name, j in _F.items() if name not in _NESTED_KEEPS]
+
+
+def _nested_plain(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Convert the nested records at ``rows`` whose event holds only the fields
+    :func:`_from_nested` does not copy (the common 0.3.1 shape) in place, column-wise, to
+    what :func:`_from_nested` would give; returns which of ``rows`` were converted."""
+    events = table[rows, _F["event"]].tolist()
+    plain = np.fromiter(
+        (
+            type(e) is dict and e.keys() <= _PLAIN_EVENT and type(e.get("attributes")) is dict
+            for e in events
+        ),
+        bool,
+        len(events),
+    )
+    done = rows[plain]
+    if not len(done):
+        return plain
+    picked = [e for e, ok in zip(events, plain.tolist(), strict=True) if ok]
+    top_types = table[done, _F["eventType"]]
+    values = to_object_array_tuples(
+        [(e.get("id"), e.get("eventType") or e.get("type"), e["attributes"]) for e in picked]
+    ).reshape(len(picked), 3)
+    types = values[:, 1]
+    fallback = pd.isna(types) | (types == "")
+    types[fallback] = top_types[fallback]
+    upstream_id = table[done, _F["upstreamEventId"]]
+    upstream_action = table[done, _F["upstreamActionName"]]
+    for j in _NESTED_CLEAR:
+        table[done, j] = MISSING
+    table[done, _F["recordType"]] = "event"
+    table[done, _F["eventId"]] = values[:, 0]
+    table[done, _F["eventType"]] = types
+    table[done, _F["eventAttributes"]] = values[:, 2]
+    table[done, _F["upstreamEventId"]] = upstream_id
+    table[done, _F["upstreamActionName"]] = upstream_action
+    return plain
 #: Object columns taken as they are: column name -> record field.
 _PLAIN = {
     "job": "jobId",
@@ -134,6 +176,9 @@ class _Columns:
             for r in trace_bad:
                 known[r] = False
         has_event = ~pd.isna(table[:, _F["event"]])
+        if has_event.any():  # Flink Agents 0.3.1 nested records: the plain ones column-wise
+            nested = np.flatnonzero(has_event)
+            has_event[nested[_nested_plain(table, nested)]] = False
         if has_event.any() or not known.all():  # other shapes: look at those one by one
             keep = np.ones(len(recs), dtype=bool)
             fixed: list[dict[str, Any]] = []
