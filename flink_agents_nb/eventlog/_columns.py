@@ -117,6 +117,8 @@ def _nested_plain(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
     table[done, _F["upstreamEventId"]] = upstream_id
     table[done, _F["upstreamActionName"]] = upstream_action
     return plain
+
+
 #: Object columns taken as they are: column name -> record field.
 _PLAIN = {
     "job": "jobId",
