@@ -79,8 +79,31 @@ _STATUS = {"success": "ok", "failed": "failed", "reused": "replayed", "started":
 _ENDED = ("success", "failed", "reused")
 
 
-_is_name = np.frompyfunc(lambda v: type(v) is str and v != "", 1, 1)
-_only_str = np.frompyfunc(lambda v: v if type(v) is str else None, 1, 1)
+def _only_str(values: np.ndarray) -> np.ndarray:
+    """``values`` (object, 1-D or 2-D) with ``None`` for what is not a str (C-level type
+    checks; a copy only when something is replaced)."""
+    flat = values.reshape(-1)
+    kinds = np.fromiter(map(type, flat.tolist()), dtype=object, count=len(flat))
+    bad = kinds != str  # noqa: E721 - elementwise over an array of types
+    if not bad.any():
+        return values
+    out = flat.copy()
+    out[bad] = None
+    return out.reshape(values.shape)
+
+
+def _categories(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Codes and distinct values of a column of few distinct values (types, statuses);
+    unhashable values (junk) count as one ``None`` category."""
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        return codes, list(uniques)
+    except TypeError:
+        clean = _only_str(values)
+        codes, uniques = pd.factorize(clean, use_na_sentinel=False)
+        return codes, list(uniques)
+
+
 _META = ("eventId", "triggerEventId", "upstreamEventId", "upstreamActionName",
          "producerExecutionId", "model")  # fmt: skip
 _NO_META = (None,) * len(_META)
@@ -102,16 +125,18 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
     def col(name: str) -> np.ndarray:
         return sub[:, fields[name]]
 
-    etypes = col("entityType")
-    usable = _is_name(etypes).astype(bool)
-    stat = _only_str(col("status"))
-    is_event = etypes == "event"
-    is_action = etypes == "action"
-    ended = (stat == "success") | (stat == "failed") | (stat == "reused")
+    type_codes, kinds = _categories(col("entityType"))
+    usable = np.array([type(k) is str and k != "" for k in kinds], dtype=bool)[type_codes]
+    is_event = type_codes == (kinds.index("event") if "event" in kinds else -1)
+    is_action = type_codes == (kinds.index("action") if "action" in kinds else -1)
+    stat_codes, stats = _categories(col("status"))
+    stats = [v if type(v) is str else None for v in stats]
+    ended = np.array([v in _ENDED for v in stats], dtype=bool)[stat_codes]
+    failed_rows = np.array([v == "failed" for v in stats], dtype=bool)[stat_codes]
     rtype = np.where(
         is_event, "event", np.where(ended, np.where(is_action, "action", "call"), "start")
     )
-    status = _objects([_STATUS.get(v, v) if v is not None else None for v in stat.tolist()])
+    status = _objects([_STATUS.get(v, v) if v is not None else None for v in stats])[stat_codes]
     status[is_event] = None
     metas = col("entityMetadata").tolist()
     meta = to_object_array_tuples(
@@ -130,7 +155,7 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
     orphan = is_event & pd.isna(parent)  # an event's parent: the execution that sent it
     parent[orphan] = meta[orphan, 4]
     error = np.full(len(rows), None, dtype=object)
-    failed = np.flatnonzero(stat == "failed")
+    failed = np.flatnonzero(failed_rows)
     if len(failed):
         attrs, categ = col("attributes"), _only_str(col("problemCategory"))
         error[failed] = [_error_of(attrs[i], categ[i]) for i in failed.tolist()]
@@ -150,6 +175,8 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
     ):
         table[rows, fields[name]] = values
     why = "not a trace record (entityType is not a non-empty string)"
+    if usable.all():
+        return [None] * len(rows)
     return [None if ok else why for ok in usable.tolist()]
 
 
