@@ -186,3 +186,19 @@ def test_both_logs_when_both_keys_are_set(tmp_path: Path) -> None:
     env.from_list([{"key": "k", "value": "hello"}]).apply(Triage()).execute()
     assert len(list((tmp_path / "ours").glob("events-*.log"))) == 1
     assert len(list((tmp_path / "trace").glob("traces-*.log"))) == 1
+
+
+def test_truncations_and_write_failures_are_counted(tmp_path: Path) -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(tmp_path))
+    env.get_config().set("trace-log.standard.max-string-length", 5)
+    inputs = [{"key": "k", "value": "a long question"}, {"key": "k", "value": "hi"}]
+    metrics = env.from_list(inputs).apply(Triage()).execute().metrics
+    assert metrics["traceLogTruncatedRecords"] >= 2  # the long input, the long answers
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the directory should be")
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(blocked))
+    result = env.from_list(inputs).apply(Triage()).execute()  # never fatal
+    assert len(result.outputs) == 2
+    assert result.metrics["traceLogWriteFailures"] == 8  # every event record of both runs
