@@ -260,7 +260,7 @@ class TraceLogSink:
                 continue
             failed = errors is None or call_id in errors
             st = "failed" if failed else "success"
-            meta = {"toolCallId": call_id}
+            meta = {"toolCallId": call_id, "toolRequestEventId": record.event_id}
             tool_exec = f"{execution}.tool{i}"
             self._write(start, detail, run, record.key, "tool", name, tool_exec, execution,
                         meta, "started", None, {})  # fmt: skip
