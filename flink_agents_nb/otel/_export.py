@@ -1,13 +1,13 @@
-"""Export GenAI spans with OpenTelemetry's own packages: an OTLP JSON Lines file, OTLP/HTTP.
+"""Export GenAI spans: an OTLP JSON Lines file, OTLP/HTTP with OpenTelemetry's exporter.
 
 :func:`export_otlp` takes a run, an event log (any format), a path to one, or a finished
-Flink job's log directory, builds spans (:mod:`._spans`) as the SDK's ``ReadableSpan``
-objects, and
+Flink job's log directory, builds spans (:mod:`._spans`), and
 
-- to a file (``path=``): encodes them with ``opentelemetry-exporter-otlp-proto-common``
-  (``encode_spans``, the OTLP protobuf request) and writes the OpenTelemetry file-exporter
-  format: JSON Lines, one ``TracesData`` object a line (``resourceSpans``), ids as hex,
-  times as decimal strings of nanoseconds, enums as integers;
+- to a file (``path=``): the OpenTelemetry file-exporter format: JSON Lines, one
+  ``TracesData`` object a line (``resourceSpans``), ids as hex, times as decimal strings of
+  nanoseconds, enums as integers. Written by :func:`fast_json_lines` (the SDK path,
+  :func:`otlp_json_lines`: ``ReadableSpan`` + ``encode_spans`` + protobuf's JSON, gives the
+  same spans 16x slower; a test checks they agree through opentelemetry-proto's parser);
 - to a collector (``endpoint=``, e.g. ``http://127.0.0.1:4318/v1/traces``): sends them with
   ``opentelemetry-exporter-otlp-proto-http``'s ``OTLPSpanExporter`` (protobuf over HTTP),
   ``headers`` added to each request.
@@ -111,6 +111,53 @@ def otlp_json_lines(spans: list[Any]) -> Iterator[bytes]:
         yield json.dumps(_hex_ids(doc), separators=(",", ":")).encode("utf-8") + b"\n"
 
 
+def _any_value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    return {"stringValue": str(value)}
+
+
+def fast_json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
+    """The same OTLP JSON lines as :func:`otlp_json_lines` (``TracesData``: ids hex, times
+    decimal strings, enums as integers, status OK on ended child spans), built straight from
+    the span specs: about 16x faster for bulk files than SDK spans + protobuf + JSON
+    (``benchmarks/bench_otel.py``). A test parses its output with opentelemetry-proto's
+    ``TracesData`` and compares it with the SDK path's."""
+    import msgspec
+
+    encode = msgspec.json.Encoder().encode
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]}
+    scope = {"name": "flink_agents_nb", "version": "0.4"}
+    for batch in _batches(specs, BATCH):
+        spans = []
+        for s in batch:
+            span: dict[str, Any] = {"traceId": f"{s.trace_id:032x}", "spanId": f"{s.span_id:016x}"}
+            if s.parent_id:
+                span["parentSpanId"] = f"{s.parent_id:016x}"
+            span["name"] = s.name
+            span["kind"] = 1 if s.kind == "INTERNAL" else 3
+            span["startTimeUnixNano"] = str(s.start_ns)
+            span["endTimeUnixNano"] = str(s.end_ns)
+            span["attributes"] = [
+                {"key": k, "value": _any_value(v)} for k, v in s.attributes.items()
+            ]
+            if s.error:
+                span["status"] = {"message": s.error, "code": 2}
+            else:
+                span["status"] = {"code": 1} if s.parent_id else {}
+            spans.append(span)
+        doc = {
+            "resourceSpans": [
+                {"resource": resource, "scopeSpans": [{"scope": scope, "spans": spans}]}
+            ]
+        }
+        yield encode(doc) + b"\n"
+
+
 def _source_of(source: Any) -> Any:
     if isinstance(source, (str, os.PathLike)):
         from flink_agents_nb.eventlog._reader import read_event_log
@@ -155,7 +202,6 @@ def export_otlp(
     from flink_agents_nb.otel._spans import spans_of
 
     specs = spans_of(_source_of(source), agent_name)
-    spans = _readable(specs, service_name)
     traces = len({s.trace_id for s in specs})
     result = ExportResult(len(specs), traces)
     if path is not None:
@@ -163,13 +209,13 @@ def export_otlp(
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "wb") as out:
-                for line in otlp_json_lines(spans):
+                for line in fast_json_lines(specs, service_name):
                     out.write(line)
         except OSError as exc:
             raise OtelExportError(f"cannot write OTLP JSON Lines to {target}: {exc}") from exc
         result.path = str(target)
     if endpoint is not None:
-        _send(spans, endpoint, dict(headers or {}), timeout_s)
+        _send(_readable(specs, service_name), endpoint, dict(headers or {}), timeout_s)
         result.endpoint = endpoint
     return result
 

@@ -62,6 +62,11 @@ def _error_type(error: Any, category: Any) -> str:
     return head if head and " " not in head else "error"
 
 
+def _ns(ms: Any) -> int:
+    """A duration in ms as whole nanoseconds (0 when missing); exact for ms with 6 decimals."""
+    return 0 if ms != ms else round(float(ms) * 1e6)
+
+
 def _none(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and value != value) else value
 
@@ -114,7 +119,7 @@ def _run_spans(
     task = _none(c["task"][first])
     agent = agent_name or (task if task and task != "local" else _none(c["job"][first])) or "agent"
     spans: list[SpanSpec] = []
-    ends = [int(stamps[r] + (0 if np.isnan(dur[r]) else dur[r] * 1e6)) for r in rows.tolist()]
+    ends = [int(stamps[r]) + _ns(dur[r]) for r in rows.tolist()]
     valid = [s for s in stamps[rows].tolist() if s > np.iinfo(np.int64).min]
     start = min(valid) if valid else 0
     end = max(max(ends), start)
@@ -171,7 +176,7 @@ def _run_spans(
             category = c["problem_category"][r] if traced else None
             err = _error_type(c["error"][r], category)
             attrs["error.type"] = err
-        end_r = int(stamps[r] + (0 if np.isnan(dur[r]) else dur[r] * 1e6))
+        end_r = int(stamps[r]) + _ns(dur[r])
         spans.append(SpanSpec(trace, sid, root, name, int(stamps[r]), end_r, attrs, err))
         if traced:
             continue
@@ -201,9 +206,8 @@ def _call_span(
     events_of: dict[Any, list[int]],
 ) -> SpanSpec:
     kind, name = str(c["entity_type"][r]), str(c["entity_name"][r])
-    dur = c["duration_ms"][r]
     start = int(stamps[r])
-    end = int(start + (0 if np.isnan(dur) else dur * 1e6))
+    end = start + _ns(c["duration_ms"][r])
     attrs: dict[str, Any] = {}
     if kind == "llm":
         model = _none(c["model"][r]) or name

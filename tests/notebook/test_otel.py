@@ -158,3 +158,33 @@ def test_otlp_http_to_a_real_mlflow_server_and_query_back(mlflow_url: str) -> No
     assert sorted(s.attributes["gen_ai.conversation.id"] for s in roots) == ["u1", "u2"]
     with pytest.raises(OtelExportError, match="did not accept"):
         export_otlp(TRACE, endpoint=f"{mlflow_url}/v1/traces")  # no experiment header: 4xx
+
+
+def test_fast_file_writer_agrees_with_the_sdk_path_through_the_otlp_proto() -> None:
+    import base64
+
+    from google.protobuf.json_format import MessageToDict, Parse
+    from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+
+    from flink_agents_nb.otel._export import _readable, fast_json_lines, otlp_json_lines
+    from flink_agents_nb.otel._spans import spans_of
+
+    specs = spans_of(fa.read_event_log(TRACE))
+
+    def parsed(line: bytes) -> list[dict[str, Any]]:
+        doc = json.loads(line)
+        for rs in doc["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for span in ss["spans"]:
+                    for name in ("traceId", "spanId", "parentSpanId"):
+                        if name in span:  # OTLP JSON hex -> protobuf JSON base64
+                            span[name] = base64.b64encode(bytes.fromhex(span[name])).decode()
+        message = Parse(json.dumps(doc), TracesData())  # fails on anything not TracesData
+        spans = MessageToDict(message)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        for span in spans:
+            span.pop("flags", None)  # the SDK sets W3C trace flags; the file does not need them
+        return spans
+
+    (fast,) = list(fast_json_lines(specs, "flink-agents"))
+    (sdk,) = list(otlp_json_lines(_readable(specs, "flink-agents")))
+    assert parsed(fast) == parsed(sdk)
