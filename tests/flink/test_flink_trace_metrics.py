@@ -43,3 +43,9 @@ def test_metrics_and_trace_log_of_a_flink_job(tmp_path: Path) -> None:
     assert set(f["entity_type"]) == {"event", "action", "llm", "tool"}
     assert (f["record_type"] == "call").sum() == 7  # 5 model calls, 2 tool calls
     assert "tool lookup_order [ok]" in log.tree_text("k1")
+    # the finished job exports as OpenTelemetry traces: its records, one trace per input
+    exported = fa.export_otlp(promoted, path=tmp_path / "job.jsonl")
+    assert exported.traces == 3
+    back = fa.read_otlp(tmp_path / "job.jsonl")
+    assert back.frame["entity_type"].value_counts().to_dict()["llm"] == 5
+    assert sorted(set(back.frame["key"])) == ["k1", "k2", "k3"]
