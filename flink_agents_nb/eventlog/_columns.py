@@ -30,6 +30,9 @@ from flink_agents_nb.eventlog._files import (
     as_record,
     present_fields,
 )
+from flink_agents_nb.run._frames import _COMPLETION as _COMPLETION_NAMES
+from flink_agents_nb.run._frames import _MODEL as _MODEL_NAMES
+from flink_agents_nb.run._frames import _PROMPT as _PROMPT_NAMES
 from flink_agents_nb.run._frames import RECORD_COLUMNS, find_token_usage
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
@@ -286,7 +289,7 @@ class _Columns:
         for i in hints if hints is not None else is_event.nonzero()[0].tolist():
             if not is_event[i]:
                 continue
-            found = find_token_usage(attrs[i])
+            found = _chat_response_usage(attrs[i]) or find_token_usage(attrs[i])
             if found is not None:
                 prompt[i], completion[i] = _to_float(found[0]), _to_float(found[1])
                 model[i] = found[2]
@@ -393,6 +396,49 @@ def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[Log
                         f"{field} is {kind}, not a string or number; kept as its JSON text",
                     )
                 )
+_USAGE_KEYS = frozenset(
+    ("promptTokens", "prompt_tokens", "gen_ai.usage.input_tokens", "input_tokens",
+     "completionTokens", "completion_tokens", "gen_ai.usage.output_tokens", "output_tokens",
+     "model", "model_name", "modelName", "gen_ai.response.model", "gen_ai.request.model")
+)  # fmt: skip
+
+
+def _plain_before(node: dict[str, Any], key: str) -> bool:
+    """Whether ``node`` has no usage or model names and no nested value before ``key``
+    (so the general search would reach ``node[key]`` first)."""
+    if not _USAGE_KEYS.isdisjoint(node):
+        return False
+    for name, value in node.items():
+        if name == key:
+            return True
+        if type(value) is dict or type(value) is list:
+            return False
+    return False
+
+
+def _chat_response_usage(attrs: Any) -> tuple[Any, Any, Any] | None:
+    """Flink Agents' chat response shape (``response.extra_args.promptTokens``) read
+    directly; ``None`` for any other shape (then :func:`find_token_usage` searches). Gives
+    what :func:`find_token_usage` would."""
+    if type(attrs) is not dict or not _plain_before(attrs, "response"):
+        return None
+    response = attrs["response"]
+    if type(response) is not dict or not _plain_before(response, "extra_args"):
+        return None
+    extra = response["extra_args"]
+    if type(extra) is not dict:
+        return None
+    return find_token_usage_flat(extra)
+
+
+def find_token_usage_flat(node: dict[str, Any]) -> tuple[Any, Any, Any] | None:
+    """Usage keys of one dict (no search below it), as :func:`find_token_usage` reads them."""
+    prompt = next((node[n] for n in _PROMPT_NAMES if n in node), None)
+    completion = next((node[n] for n in _COMPLETION_NAMES if n in node), None)
+    if prompt is None and completion is None:
+        return None
+    model = next((v for n in _MODEL_NAMES if type(v := node.get(n)) is str), None)
+    return prompt, completion, model
 
 
 def _timestamps(values: list[Any]) -> np.ndarray:
