@@ -19,9 +19,9 @@ from flink_agents_nb.flink._rest import ClusterError, ClusterUnreachableError
 from flink_agents_nb.flink._savepoints import IncompatibleSavepointError
 from flink_agents_nb.flink._standalone import StandaloneCluster
 from flink_agents_nb.inspector._inspector import Inspector, inspect
-from flink_agents_nb.run._costs import UnpricedModelWarning, token_usage
 from flink_agents_nb.otel._export import ExportResult, OtelExportError, export_otlp
 from flink_agents_nb.otel._import import read_otlp
+from flink_agents_nb.run._costs import UnpricedModelWarning, token_usage
 from flink_agents_nb.run._diff import RunDiff, diff
 from flink_agents_nb.run._environment import (
     AgentsExecutionEnvironment,
@@ -277,6 +277,7 @@ __all__ = [
     "register_durable_type",
     "skills",
     "read_otlp",
+    "register_durable_type",
     "submit",
     "token_usage",
     "tool",

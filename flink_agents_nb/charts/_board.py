@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from flink_agents_nb._html import esc
-from flink_agents_nb.charts._series import TOP_LINES, latency_traces, throughput_traces
 from flink_agents_nb.charts._metrics import builtin_metrics
+from flink_agents_nb.charts._series import TOP_LINES, latency_traces, throughput_traces
 from flink_agents_nb.charts._tokens import bar_traces, token_table, token_title
 from flink_agents_nb.charts._waterfall import (
     describe_input,

@@ -396,6 +396,8 @@ def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[Log
                         f"{field} is {kind}, not a string or number; kept as its JSON text",
                     )
                 )
+
+
 _USAGE_KEYS = frozenset(
     ("promptTokens", "prompt_tokens", "gen_ai.usage.input_tokens", "input_tokens",
      "completionTokens", "completion_tokens", "gen_ai.usage.output_tokens", "output_tokens",
