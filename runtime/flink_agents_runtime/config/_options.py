@@ -437,6 +437,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         None,
         "Directory of the 0.4 Trace Log (traces-{job}-{task}-{subtask}.log); selects FILE "
         "output. Independent of baseLogDir: set both and both logs are written.",
+        example="/tmp/flink-agents-traces",
     ),
     ConfigOption(
         "trace-log.output-type",
@@ -454,6 +455,7 @@ OPTIONS: tuple[ConfigOption, ...] = (
         "What the Trace Log records: a list of {scope: EVENT_ONLY | ALL | {<entity type>: "
         "<name or prefix.*>}, detail: OFF | STANDARD | VERBOSE}; most specific scope wins; "
         "unset: [{scope: EVENT_ONLY, detail: STANDARD}].",
+        example=[{"scope": "ALL", "detail": "STANDARD"}],
     ),
     ConfigOption("trace-log.pretty-print", bool, False, "Write Trace Log records indented."),
     ConfigOption(
