@@ -162,7 +162,7 @@ def test_stepper_inspector_charts_diff_and_report_on_a_trace_log(
     fewer = fa.EventLog(log.frame[log.frame["key"] == "u2"].reset_index(drop=True), [], [])
     assert fa.diff(log, fewer).changed_keys == ["u1"]
     text = log.report(tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "weather in Paris?" in text and "<script" not in text.split("weather")[0][-200:]
+    assert "event log: 33 records (8 events, 7 actions)" in text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
