@@ -116,6 +116,7 @@ from flink_agents_runtime.eventlog._loggers import (
     MemoryEventLogger,
 )
 from flink_agents_runtime.eventlog._sink import EventLogSink
+from flink_agents_runtime.eventlog._trace_sink import TraceLogSink
 from flink_agents_runtime.retrieval import (
     BaseEmbeddingModelConnection,
     BaseVectorStore,
@@ -134,7 +135,6 @@ from flink_agents_runtime.retrieval import (
     VectorStoreQuery,
     VectorStoreQueryResult,
 )
-from flink_agents_runtime.eventlog._trace_sink import TraceLogSink
 
 #: Served on first access (importing them imports PyFlink): name -> module.
 _LAZY = {
