@@ -19,6 +19,8 @@ from flink_agents_nb.flink._rest import ClusterError, ClusterUnreachableError
 from flink_agents_nb.flink._savepoints import IncompatibleSavepointError
 from flink_agents_nb.flink._standalone import StandaloneCluster
 from flink_agents_nb.inspector._inspector import Inspector, inspect
+from flink_agents_nb.otel._export import ExportResult, OtelExportError, export_otlp
+from flink_agents_nb.otel._import import read_otlp
 from flink_agents_nb.run._costs import UnpricedModelWarning, token_usage
 from flink_agents_nb.run._diff import RunDiff, diff
 from flink_agents_nb.run._environment import (
@@ -173,6 +175,7 @@ __all__ = [
     "Event",
     "EventAttributeError",
     "EventLog",
+    "ExportResult",
     "FlinkAgentsError",
     "FlinkJob",
     "FlinkUnavailableError",
@@ -213,6 +216,7 @@ __all__ = [
     "OpenAIChatModelConnection",
     "OpenAIEmbeddingModelConnection",
     "OpenAIEmbeddingModelSetup",
+    "OtelExportError",
     "OutputEvent",
     "OutputSchema",
     "ParityReport",
@@ -260,6 +264,7 @@ __all__ = [
     "embedding_model_connection",
     "embedding_model_setup",
     "export_job",
+    "export_otlp",
     "frame_to_records",
     "inspect",
     "local",
@@ -269,6 +274,7 @@ __all__ = [
     "prompt",
     "read_event_log",
     "read_file_sink",
+    "read_otlp",
     "register_durable_type",
     "skills",
     "submit",

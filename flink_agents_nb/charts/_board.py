@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from flink_agents_nb._html import esc
+from flink_agents_nb.charts._metrics import builtin_metrics
 from flink_agents_nb.charts._series import TOP_LINES, latency_traces, throughput_traces
 from flink_agents_nb.charts._tokens import bar_traces, token_table, token_title
 from flink_agents_nb.charts._waterfall import (
@@ -108,7 +109,12 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
     if not parts["tokens"]:
         _note(fig, "tokens", "no token usage recorded")
     n_ev = int((frame["record_type"] == "event").sum())
-    title = f"{n_ev:,} events, {len(frame) - n_ev:,} actions. {token_title(frame, prices)}"
+    n_act = int((frame["record_type"] == "action").sum())  # trace logs: calls, starts apart
+    title = f"{n_ev:,} events, {n_act:,} actions. {token_title(frame, prices)}"
+    runs = builtin_metrics(frame)  # Flink Agents 0.4's input-run counts
+    if runs.get("numOfInputRunsFailed"):
+        title += f" Input runs: {runs['numOfInputRunsSucceeded']:.0f} ok, "
+        title += f"{runs['numOfInputRunsFailed']:.0f} failed."
     fig.update_layout(title=title, barmode="stack", height=1250, margin={"r": 200})
     _place_legends(fig)
     return fig

@@ -61,6 +61,12 @@ class PlotAccessor:
         """See :func:`waterfall`."""
         return waterfall(self._source, key, input_seq)
 
+    def metrics(self) -> go.Figure:
+        """Flink Agents 0.4's built-in metrics (see :func:`~._metrics.metrics_figure`)."""
+        from flink_agents_nb.charts._metrics import metrics_figure
+
+        return metrics_figure(self._source)
+
     def dashboard(self, prices: Any = None) -> go.Figure:
         """See :func:`dashboard`."""
         return dashboard(self._source, prices)

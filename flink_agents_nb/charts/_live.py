@@ -1,5 +1,8 @@
 """A live throughput chart that updates while a long local run executes.
 
+It also draws Flink Agents 0.4's ``actionExecutionLatencyMs`` per action (the mean of the
+action records' durations over each interval; dotted lines, right axis).
+
 :class:`LiveChart` is a :class:`~flink_agents_runtime.RecordSink`: pass it to
 ``execute(sinks=[live])`` and display ``live`` (or ``live.output``) first. Per-record work is
 kept minimal and allocation-free: an event record bumps a plain ``dict`` count by its type
@@ -54,6 +57,10 @@ class LiveChart(DisplayMixin):
         self._events: dict[str, int] = {}
         self._actions: dict[str, int] = {}
         self._last: dict[str, int] = {}
+        # actionExecutionLatencyMs per action: summed ns and count since the last point
+        self._lat_ns: dict[str, int] = {}
+        self._lat_n: dict[str, int] = {}
+        self.latency: dict[str, list[tuple[float, float]]] = {}
         self._left = every
         self._t0 = time.perf_counter()
         self._t_last = self._t0
@@ -77,8 +84,12 @@ class LiveChart(DisplayMixin):
         """Count an action run by name; every ``every`` actions, check the clock."""
         try:
             self._actions[record.action] += 1
+            self._lat_ns[record.action] += record.duration_ns
+            self._lat_n[record.action] += 1
         except KeyError:
-            self._actions[record.action] = 1
+            self._actions[record.action] = self._actions.get(record.action, 0) + 1
+            self._lat_ns[record.action] = record.duration_ns
+            self._lat_n[record.action] = 1
         self._left -= 1
         if not self._left:
             self._tick()
@@ -113,6 +124,14 @@ class LiveChart(DisplayMixin):
             if len(points) > self.max_points:
                 del points[0]
         self._last = counts
+        for action, n in self._lat_n.items():
+            if n:
+                points = self.latency.setdefault(action, [])
+                points.append((t, self._lat_ns[action] / n / 1e6))
+                if len(points) > self.max_points:
+                    del points[0]
+        self._lat_ns = dict.fromkeys(self._lat_ns, 0)
+        self._lat_n = dict.fromkeys(self._lat_n, 0)
         self._t_last = now
         self.redraws += 1
         fig = self._figure_dict()
@@ -137,11 +156,28 @@ class LiveChart(DisplayMixin):
                     "name": esc(label),
                 }
                 for label, pts in self.series.items()
+            ]
+            + [
+                {
+                    "type": "scatter",
+                    "x": [p[0] for p in pts],
+                    "y": [p[1] for p in pts],
+                    "mode": "lines",
+                    "line": {"dash": "dot"},
+                    "name": esc(f"actionExecutionLatencyMs: {action}"),
+                    "yaxis": "y2",
+                }
+                for action, pts in self.latency.items()
             ],
             "layout": {
                 "title": {"text": f"Live throughput ({self.records:,} records)"},
                 "xaxis": {"title": {"text": "seconds since start"}},
                 "yaxis": {"title": {"text": "records per second"}},
+                "yaxis2": {
+                    "title": {"text": "action execution latency (ms, mean)"},
+                    "overlaying": "y",
+                    "side": "right",
+                },
                 "height": 320,
             },
         }

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
+from flink_agents_nb.eventlog import _trace
 from flink_agents_nb.eventlog._files import (
     MISSING,
     RECORD_FIELDS,
@@ -29,6 +30,7 @@ from flink_agents_nb.eventlog._files import (
     as_record,
     present_fields,
 )
+from flink_agents_nb.eventlog._shapes import NESTED_SKIP, chat_response_usage, nested_plain
 from flink_agents_nb.run._frames import RECORD_COLUMNS, find_token_usage
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
@@ -45,7 +47,7 @@ except ImportError:  # pragma: no cover - a pandas without it: the same in Pytho
 COLUMNS = RECORD_COLUMNS
 _astuple = msgspec.structs.astuple
 
-_NESTED_SKIP = {"eventType", "eventClass", "id", "attributes", "type", "sourceTimestamp"}
+_NESTED_SKIP = NESTED_SKIP
 _ACTION_FIELDS = ("attempt", "error", "sentEventIds", "memoryWrites")
 
 
@@ -74,6 +76,8 @@ def _from_nested(rec: dict[str, Any]) -> dict[str, Any]:
 
 _FIELDS = RECORD_FIELDS
 _F = {name: j for j, name in enumerate(_FIELDS)}
+
+
 #: Object columns taken as they are: column name -> record field.
 _PLAIN = {
     "job": "jobId",
@@ -104,8 +108,9 @@ class _Columns:
     """Column arrays accumulated chunk by chunk (each chunk's records are freed after it)."""
 
     def __init__(self) -> None:
-        self.parts: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self.parts: dict[str, list[Any]] = {c: [] for c in (*COLUMNS, *_trace.TRACE_COLUMNS)}
         self.files: list[str] = []
+        self.traced = False  # whether any record was a 0.4 trace record
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
         recs, lines, hints = chunk.records, chunk.lines, chunk.hints
@@ -117,9 +122,24 @@ class _Columns:
             if not recs:
                 return
         table = to_object_array_tuples(list(map(_astuple, recs)))
+        trace_rows = np.flatnonzero(~pd.isna(table[:, _F["entityType"]]))
+        trace_bad: dict[int, str] = {}
+        if len(trace_rows):  # Flink Agents 0.4 Trace Log records
+            self.traced = True
+            reasons = _trace.convert(table, _F, trace_rows)
+            trace_bad = {
+                int(r): why for r, why in zip(trace_rows, reasons, strict=True) if why is not None
+            }
         rtypes = table[:, _F["recordType"]]
         known = (rtypes == "event") | (rtypes == "action")
+        if len(trace_rows):
+            known |= (rtypes == "start") | (rtypes == "call")
+            for r in trace_bad:
+                known[r] = False
         has_event = ~pd.isna(table[:, _F["event"]])
+        if has_event.any():  # Flink Agents 0.3.1 nested records: the plain ones column-wise
+            nested = np.flatnonzero(has_event)
+            has_event[nested[nested_plain(table, nested)]] = False
         if has_event.any() or not known.all():  # other shapes: look at those one by one
             keep = np.ones(len(recs), dtype=bool)
             fixed: list[dict[str, Any]] = []
@@ -130,7 +150,10 @@ class _Columns:
                     fixed.append(_from_nested(present_fields(rec)))
                     fixed_rows.append(i)
                     continue
-                if rec.eventType is MISSING and rec.recordType is MISSING:
+                if i in trace_bad:
+                    problems.append(LogProblem(chunk.file, lines[i], trace_bad[i]))
+                    keep[i] = False
+                elif rec.eventType is MISSING and rec.recordType is MISSING:
                     reason = "not an event-log record (no eventType, recordType or event)"
                     problems.append(LogProblem(chunk.file, lines[i], reason))
                     keep[i] = False
@@ -202,7 +225,8 @@ class _Columns:
             rtypes = _shared(_objects([_none(value) or "event" for value in rtypes.tolist()]))
             is_event = rtypes == "event"
             is_action = rtypes == "action"
-        acts = is_action.nonzero()[0]
+        traced = ~pd.isna(col("entityType"))
+        acts = (is_action & ~traced).nonzero()[0]
         if len(acts):  # an action's attributes: its attempt, error, sent events and writes
             fields = []
             for name in _ACTION_FIELDS:
@@ -221,7 +245,7 @@ class _Columns:
         for i in hints if hints is not None else is_event.nonzero()[0].tolist():
             if not is_event[i]:
                 continue
-            found = find_token_usage(attrs[i])
+            found = chat_response_usage(attrs[i]) or find_token_usage(attrs[i])
             if found is not None:
                 prompt[i], completion[i] = _to_float(found[0]), _to_float(found[1])
                 model[i] = found[2]
@@ -235,7 +259,21 @@ class _Columns:
         p["input_seq"].append(_floats(col("inputSeq")))
         p["attempt"].append(_floats(col("attempt")))
         p["record_type"].append(rtypes)
+        if traced.any():  # a trace record's own model (llm records) where none was found
+            own = col("model")
+            use = traced & pd.isna(model) & ~pd.isna(own)
+            model[use] = own[use]
         p["model"].append(model)  # its strings are the attributes' own
+        if self.traced:
+            before = sum(len(x) for x in p["line"]) - n  # rows of earlier chunks
+            done = sum(len(x) for x in p["run_id"])
+            if done < before:  # the first trace records came after other records
+                for name in _trace.TRACE_COLUMNS:
+                    p[name].append(np.full(before - done, None, dtype=object))
+            trace = _trace.trace_columns(table, _F)
+            for name in _trace.TRACE_COLUMNS:
+                values = trace[name]
+                p[name].append(_shared(values) if name != "execution_id" else values)
         for name, field in _PLAIN.items():
             values = col(field)
             p[name].append(_shared(values) if name in _SHARED else _nones(values))
@@ -250,6 +288,11 @@ class _Columns:
             p[name] = []
         frame = pd.DataFrame(block.T, columns=list(_OBJECTS), copy=False)
         del block
+        if self.traced:
+            for name in _trace.TRACE_COLUMNS:
+                frame[name] = np.concatenate(p[name]) if p[name] else np.zeros(0, object)
+        for name in _trace.TRACE_COLUMNS:
+            p.pop(name, None)
         for name in COLUMNS:
             if name in _OBJECTS:
                 continue

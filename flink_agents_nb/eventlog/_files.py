@@ -67,6 +67,17 @@ RECORD_FIELDS = (
     "sentEventIds",
     "memoryWrites",
     "event",
+    # Flink Agents 0.4 Trace Log records (see _trace.py)
+    "inputRunId",
+    "businessKey",
+    "agentName",
+    "entityType",
+    "entityName",
+    "executionId",
+    "parentExecutionId",
+    "entityMetadata",
+    "problemCategory",
+    "model",
 )
 #: A field the record does not have (its attribute is this very object; JSON ``null`` is
 #: ``None``). NaN, as pandas reads it: missing.

@@ -28,7 +28,8 @@ class CausalNode:
     """One node of a causal tree.
 
     Attributes:
-        kind: ``"event"`` or ``"action"``.
+        kind: ``"event"``, ``"action"`` or (trace logs) ``"call"``: an llm, tool or parser
+            call made by the action above it, from execution ids.
         row: position of its record in the frame (``-1`` for an action known only from the
             events it sent).
         name: the event type or the action name.
@@ -94,9 +95,13 @@ def causal_trees(
     by_event: dict[Any, list[int]] = defaultdict(list)
     by_parent: dict[Any, list[int]] = defaultdict(list)
     roots: list[int] = []
+    calls = _calls_by_execution(sub)
+    execs = sub["execution_id"].to_numpy() if calls else None
     for i in range(len(rows)):
         if rtype[i] == "action":
             by_event[ids[i]].append(i)
+        elif rtype[i] != "event":  # a trace log's starts and calls: under their action
+            continue
         elif _missing(ups[i]):
             roots.append(i)
         else:
@@ -116,6 +121,8 @@ def causal_trees(
         owner: dict[Any, CausalNode] = {}
         for j in by_event.get(eid, ()):
             act = CausalNode("action", int(rows[j]), str(actions[j]), eid, statuses[j])
+            if execs is not None:
+                act.children.extend(calls.get(execs[j], ()))
             node.children.append(act)
             name = actions[j]
             if name not in owner or statuses[j] == "ok":
@@ -130,6 +137,23 @@ def causal_trees(
         return node
 
     return [event_node(i) for i in roots]
+
+
+def _calls_by_execution(frame: pd.DataFrame) -> dict[Any, list[CausalNode]]:
+    """A trace log's calls (llm, tool, parser records that ended) by the execution id of
+    the action around them, as ``call`` nodes (name: ``"<entity type> <entity name>"``)."""
+    if "parent_execution_id" not in frame.columns:
+        return {}
+    rows = np.flatnonzero((frame["record_type"] == "call").to_numpy())
+    out: dict[Any, list[CausalNode]] = defaultdict(list)
+    parents = frame["parent_execution_id"].to_numpy()
+    kinds, names = frame["entity_type"].to_numpy(), frame["entity_name"].to_numpy()
+    statuses, ids, index = frame["status"].to_numpy(), frame["event_id"].to_numpy(), frame.index
+    for r in rows.tolist():
+        if not _missing(parents[r]):
+            node = CausalNode("call", int(index[r]), f"{kinds[r]} {names[r]}", ids[r], statuses[r])
+            out[parents[r]].append(node)
+    return out
 
 
 def _preview(value: Any, width: int = 60) -> str:
@@ -155,7 +179,7 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
         text = f"{node.name} {_preview(row['attributes'])}"
         if _missing(row["upstream_event_id"]):
             text = f"{text}  (key {row['key']!r})"
-    elif node.row >= 0:
+    elif node.kind == "action" and node.row >= 0:
         row = frame.iloc[node.row]
         ms = row["duration_ms"]
         timing = "" if pd.isna(ms) else f" {ms:.3f} ms"
@@ -163,6 +187,14 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
         error = (row["attributes"] or {}).get("error")
         if error:
             text = f"{text}: {error}"
+    elif node.kind == "call":
+        row = frame.iloc[node.row]
+        ms = row["duration_ms"]
+        timing = "" if pd.isna(ms) else f" {ms:.3f} ms"
+        model = row["model"]
+        text = f"{node.name} [{node.status}]{timing}" + (f" ({model})" if model else "")
+        if row["error"]:
+            text = f"{text}: {row['error']}"
     else:
         text = f"action {node.name}"
     out.append(lead + text)
@@ -188,7 +220,7 @@ def check_links(frame: pd.DataFrame) -> list[LogProblem]:
     has_id = pd.notna(ids)
     ev_rows = (is_event & has_id).nonzero()[0]
     up_rows = (is_event & pd.notna(ups)).nonzero()[0]
-    act_rows = (~is_event & has_id).nonzero()[0]
+    act_rows = ((frame["record_type"] == "action").to_numpy() & has_id).nonzero()[0]
     codes, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
     ev_codes = codes[: len(ev_rows)]
     up_codes = codes[len(ev_rows) : len(ev_rows) + len(up_rows)]

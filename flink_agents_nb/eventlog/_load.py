@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from flink_agents_nb.eventlog import _trace
 from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
 from flink_agents_nb.eventlog._lineage import check_links
@@ -43,6 +44,9 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
             for chunk in read_records(file, problems):
                 columns.add(chunk, problems)
         frame = columns.frame()
+        if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records
+            frame = _trace.link(frame)
+            _trace.where_from_file_names(frame)
         problems.extend(check_links(frame))
     finally:
         if gc_was_on:

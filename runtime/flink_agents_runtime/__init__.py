@@ -116,6 +116,7 @@ from flink_agents_runtime.eventlog._loggers import (
     MemoryEventLogger,
 )
 from flink_agents_runtime.eventlog._sink import EventLogSink
+from flink_agents_runtime.eventlog._trace_sink import TraceLogSink
 from flink_agents_runtime.retrieval import (
     BaseEmbeddingModelConnection,
     BaseVectorStore,
@@ -265,6 +266,7 @@ __all__ = [
     "ToolArgumentError",
     "ToolRequestEvent",
     "ToolResponseEvent",
+    "TraceLogSink",
     "UsageError",
     "VectorStoreQuery",
     "VectorStoreQueryResult",

@@ -145,9 +145,11 @@ def test_whole_corpus_directory_reads_with_every_problem(tmp_path: Path) -> None
     log = fa.read_event_log(CORPUS)
     by_file = {Path(p.file).name for p in log.problems}
     assert {"binary.log", "empty.log", "malformed.log", "pretty.log"} <= by_file
-    assert len(log.files) == 14  # README.md is not a log
+    assert len(log.files) == 17  # README.md is not a log
     assert not any(f.endswith(".md") for f in log.files)
-    assert log.frame["timestamp"].is_monotonic_increasing
+    stamps = log.frame["timestamp"]
+    assert stamps.dropna().is_monotonic_increasing
+    assert stamps.isna().sum() == 1 and pd.isna(stamps.iloc[-1])  # the trace record without one
 
 
 def test_directory_of_subtask_files_is_merged_in_time_order(tmp_path: Path) -> None:

@@ -48,6 +48,11 @@ from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normali
 from flink_agents_runtime.chat._model import CALL_KEY
 from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat._tool import Tool, run_tool
+from flink_agents_runtime.engine._run_metrics import (
+    component_group,
+    llm_call_ended,
+    tool_call_ended,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -238,10 +243,17 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     call = partial(
         run, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s, no_tools
     )
-    if use_async:
-        outcome = await ctx.durable_execute_async(call)
-    else:
-        outcome = ctx.durable_execute(call)
+    calls = component_group(ctx.action_metric_group, "model_resource", state["model"])
+    started = time.perf_counter_ns()
+    try:
+        if use_async:
+            outcome = await ctx.durable_execute_async(call)
+        else:
+            outcome = ctx.durable_execute(call)
+    except Exception:
+        llm_call_ended(calls, started, False)
+        raise
+    llm_call_ended(calls, started, True, outcome["retries"], outcome["waited"])
     response = ChatMessage.from_dict(outcome["response"])
     model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")
     model_name = model_name or state["model"]
@@ -319,6 +331,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     """
     request = ToolRequestEvent.from_event(event)
     use_async = bool(ctx.config.get("tool-call.async"))
+    group = ctx.action_metric_group
     responses: dict[str, Any] = {}
     external: dict[str, str | None] = {}
     errors: list[str] = []
@@ -336,10 +349,12 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         if not isinstance(tool, Tool):
             responses[call_id] = f"Error: tool {name!r} does not exist"
             errors.append(call_id)
+            tool_call_ended(component_group(group, "tool", None), time.perf_counter_ns(), False)
             continue
         responses[call_id] = None  # keeps the calls' order
         runs.append((call_id, partial(run_tool, tool, call["function"]["arguments"])))
         names[call_id] = name
+    started = time.perf_counter_ns()  # toolCallLatencyMs: a batch's calls share its time
     if use_async and runs:
         timeout = int(ctx.config.get("tool-call.batch.timeout.ms"))
         outcomes = await ctx.durable_execute_all_async(
@@ -352,6 +367,9 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     for (call_id, _), outcome in zip(runs, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             outcome = {"ok": False, "content": f"Error: {type(outcome).__name__}: {outcome}"}
+        tool_call_ended(
+            component_group(group, "tool", names[call_id]), started, bool(outcome["ok"])
+        )
         responses[call_id] = outcome["content"]
         if not outcome["ok"]:
             errors.append(call_id)

@@ -430,6 +430,52 @@ OPTIONS: tuple[ConfigOption, ...] = (
         False,
         "Stop the agent when the event log cannot be written (else count and go on).",
     ),
+    # -- Trace Log (Flink Agents 0.4; written beside the event log, see eventlog._trace_sink)
+    ConfigOption(
+        "trace-log.base-dir",
+        str,
+        None,
+        "Directory of the 0.4 Trace Log (traces-{job}-{task}-{subtask}.log); selects FILE "
+        "output. Independent of baseLogDir: set both and both logs are written.",
+        example="/tmp/flink-agents-traces",
+    ),
+    ConfigOption(
+        "trace-log.output-type",
+        str,
+        None,
+        "FILE (needs trace-log.base-dir) or SLF4J (the Python logger "
+        "org.apache.flink.agents.TraceLog); unset: FILE when trace-log.base-dir is set, "
+        "else no Trace Log.",
+        choices=("FILE", "SLF4J"),
+    ),
+    ConfigOption(
+        "trace-log.targets",
+        list,
+        None,
+        "What the Trace Log records: a list of {scope: EVENT_ONLY | ALL | {<entity type>: "
+        "<name or prefix.*>}, detail: OFF | STANDARD | VERBOSE}; most specific scope wins; "
+        "unset: [{scope: EVENT_ONLY, detail: STANDARD}].",
+        example=[{"scope": "ALL", "detail": "STANDARD"}],
+    ),
+    ConfigOption("trace-log.pretty-print", bool, False, "Write Trace Log records indented."),
+    ConfigOption(
+        "trace-log.standard.max-string-length",
+        int,
+        2000,
+        "Trace Log STANDARD detail: longer strings in attributes are cut to this length.",
+    ),
+    ConfigOption(
+        "trace-log.standard.max-array-elements",
+        int,
+        20,
+        "Trace Log STANDARD detail: longer arrays in attributes keep this many elements.",
+    ),
+    ConfigOption(
+        "trace-log.standard.max-depth",
+        int,
+        5,
+        "Trace Log STANDARD detail: objects nested deeper in attributes become a marker.",
+    ),
     # -- action state store (exactly-once actions) ------------------------------------------
     ConfigOption(
         "actionStateStoreBackend",

@@ -23,6 +23,7 @@ from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._memory import MemoryStore
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine._run_metrics import input_run_ended
 from flink_agents_runtime.engine._services import CoreServices
 from flink_agents_runtime.engine._timeout import drive_with_deadline
 
@@ -38,7 +39,7 @@ class InputTask:
         done: whether the cascade has finished.
     """
 
-    __slots__ = ("_gen", "done", "input_seq", "key", "outputs", "services")
+    __slots__ = ("_created", "_gen", "_started", "done", "input_seq", "key", "outputs", "services")
 
     def __init__(self, services: CoreServices, key: Any, value: Any, input_seq: int) -> None:
         self.services = services
@@ -47,6 +48,8 @@ class InputTask:
         self.outputs: list[Any] = []
         self.done = False
         self._gen = self._cascade(value)
+        self._created = time.perf_counter_ns()  # input-run latencies (_run_metrics)
+        self._started = 0
 
     def step(self) -> Future[Any] | None:
         """Run until the cascade waits on a future (returned) or ends (``None``).
@@ -54,11 +57,19 @@ class InputTask:
         Raises :class:`ActionFailedError` when an action fails under the ``fail`` strategy
         (or after its retries); memory is saved up to the last successful action.
         """
+        if not self._started:
+            self._started = time.perf_counter_ns()
         try:
             return next(self._gen)
         except StopIteration:
             self.done = True
+            input_run_ended(self.services.metrics, self._created, self._started, True)
             return None
+        except BaseException:
+            if not self.done:
+                self.done = True
+                input_run_ended(self.services.metrics, self._created, self._started, False)
+            raise
 
     def run_blocking(self) -> list[Any]:
         """Step to the end, blocking on each future; returns :attr:`outputs`."""
@@ -179,6 +190,9 @@ class InputTask:
             except Exception as exc:
                 error = exc
             duration = time.perf_counter_ns() - t0
+            core.action_group(spec.name).get_histogram("actionExecutionLatencyMs").update(
+                duration / 1e6
+            )
             short_term.writes = sensory.writes = None
             counter, meter = core.per_action[spec.name]
             counter.count += 1

@@ -32,6 +32,7 @@ from flink_agents_runtime.eventlog._loggers import (
     EventLoggerOpenParams,
     MemoryEventLogger,
 )
+from flink_agents_runtime.eventlog._trace_sink import trace_sink_for_task
 from flink_agents_runtime.eventlog._truncate import Truncator
 
 
@@ -290,24 +291,31 @@ def open_sinks(
     metrics: MetricGroup | None = None,
     *,
     default_every_n: int = 1,
-) -> list[EventLogSink]:
+) -> list[Any]:
     """The record sinks ``config`` asks for, for one subtask; both drivers call this.
 
-    Today that is the event log: none when every level is OFF, or for the file logger when
-    ``baseLogDir`` is unset. ``default_every_n`` is the records per write when
-    ``event-log.flush.every-n-records`` is unset (the driver's choice: 1 on Flink, so each
-    record is on disk before the next checkpoint; :data:`LOCAL_FLUSH_EVERY_N` locally, where
-    the run's end closes, hence flushes, the log). The caller owns the sinks (the execution
-    core closes them in :meth:`~flink_agents_runtime.engine._core.ExecutionCore.close`).
+    The event log: none when every level is OFF, or for the file logger when ``baseLogDir``
+    is unset. The Flink Agents 0.4 Trace Log (:mod:`._trace_sink`): when
+    ``trace-log.base-dir`` (or ``trace-log.output-type: SLF4J``) is set and some target is
+    not OFF; the two are independent (both keys set: both logs). ``default_every_n`` is the
+    records per write when ``event-log.flush.every-n-records`` is unset (the driver's
+    choice: 1 on Flink, so each record is on disk before the next checkpoint;
+    :data:`LOCAL_FLUSH_EVERY_N` locally, where the run's end closes, hence flushes, the
+    log); the Trace Log writes as often. The caller owns the sinks (the execution core
+    closes them in :meth:`~flink_agents_runtime.engine._core.ExecutionCore.close`).
     """
+    sinks: list[Any] = []
     levels = LevelResolver.from_config(config)
-    if levels.all_off:
-        return []
     kind = str(config.get("eventLoggerType") or "file").lower()
-    if kind == "file" and not config.get("baseLogDir"):
-        return []
-    return [
-        EventLogSink.for_task(
-            config, job_id, task_name, subtask_index, metrics, default_every_n=default_every_n
+    if not levels.all_off and (kind != "file" or config.get("baseLogDir")):
+        sinks.append(
+            EventLogSink.for_task(
+                config, job_id, task_name, subtask_index, metrics, default_every_n=default_every_n
+            )
         )
-    ]
+    trace = trace_sink_for_task(
+        config, job_id, task_name, subtask_index, metrics, flush_every=default_every_n
+    )
+    if trace is not None:
+        sinks.append(trace)
+    return sinks

@@ -1,0 +1,119 @@
+"""Flink Agents 0.4's built-in metrics, from any record frame, and their chart.
+
+A run's metric registry has them as they were counted (``run.metrics``); an event log or a
+trace log read back has only records, so :func:`builtin_metrics` derives the same names from
+them:
+
+- ``numOfInputRunsSucceeded`` / ``numOfInputRunsFailed``: input runs (``run_id`` in a trace
+  log, else job, subtask and ``input_seq``) whose last ended action failed count as failed;
+- ``inputRunLatencyMs``: mean time from a run's first record to the end of its last action;
+- ``action.<a>.actionExecutionLatencyMs``: mean duration of the action's ended attempts;
+- per call (trace logs: ``call`` rows) ``action.<a>.model_resource.<r>.numOfLlmCalls
+  Succeeded|Failed`` and ``llmCallLatencyMs``, ``action.<a>.tool.<t>.numOfToolCalls
+  Succeeded|Failed`` and ``toolCallLatencyMs`` (means, in milliseconds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.run._source import record_frame_of
+
+_COMPONENT = {"llm": ("model_resource", "Llm"), "tool": ("tool", "Tool")}
+
+
+def builtin_metrics(source: Any) -> dict[str, float]:
+    """The 0.4 metric names and values derived from ``source``'s records (see above)."""
+    frame = record_frame_of(source)
+    out: dict[str, float] = {}
+    if frame.empty:
+        return out
+    rtype = frame["record_type"].to_numpy()
+    if "run_id" in frame.columns and frame["run_id"].notna().any():
+        runs = frame["run_id"].astype(object).where(frame["run_id"].notna(), None)
+    else:
+        runs = (
+            frame["job"].astype(str)
+            + "/"
+            + frame["subtask"].astype(str)
+            + "/"
+            + frame["input_seq"].astype(str)
+        )
+    ends = frame["timestamp"] + pd.to_timedelta(frame["duration_ms"].fillna(0), unit="ms")
+    table = pd.DataFrame({"run": runs, "start": frame["timestamp"], "end": ends})
+    table = table[table["run"].notna()]
+    acts = frame[(rtype == "action")]
+    last_status = (
+        acts.assign(run=runs[rtype == "action"]).groupby("run", sort=False)["status"].last()
+    )
+    n_runs = table["run"].nunique()
+    failed = int((last_status == "failed").sum())
+    out["numOfInputRunsSucceeded"] = float(n_runs - failed)
+    out["numOfInputRunsFailed"] = float(failed)
+    spans = table.groupby("run", sort=False).agg(start=("start", "min"), end=("end", "max"))
+    if len(spans):
+        ms = (spans["end"] - spans["start"]).dt.total_seconds() * 1000
+        out["inputRunLatencyMs"] = float(ms.mean())
+    for name, ms in acts.groupby("action", sort=True)["duration_ms"]:
+        if ms.notna().any():
+            out[f"action.{name}.actionExecutionLatencyMs"] = float(ms.mean())
+    if "entity_type" in frame.columns:
+        calls = frame[(rtype == "call") & frame["entity_type"].isin(list(_COMPONENT)).to_numpy()]
+        for (action, kind, name), rows in calls.groupby(
+            ["action", "entity_type", "entity_name"], sort=True, dropna=False
+        ):
+            group, word = _COMPONENT[str(kind)]
+            prefix = f"action.{action or 'unknown'}.{group}.{name or 'unknown'}."
+            ok = int((rows["status"] == "ok").sum())
+            out[prefix + f"numOf{word}CallsSucceeded"] = float(ok)
+            out[prefix + f"numOf{word}CallsFailed"] = float(len(rows) - ok)
+            if rows["duration_ms"].notna().any():
+                out[prefix + f"{word.lower()}CallLatencyMs"] = float(rows["duration_ms"].mean())
+    return out
+
+
+def metrics_figure(source: Any) -> Any:
+    """Counts (input runs, calls per component) and mean latencies (ms) as two bar panels.
+
+    Uses the run's own metrics when ``source`` is a ``Run`` that counted them, else
+    :func:`builtin_metrics`."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    values = _values_of(source)
+    counts = {k: v for k, v in values.items() if k.rsplit(".", 1)[-1].startswith("numOf")}
+    latencies = {k: v for k, v in values.items() if k.endswith("LatencyMs")}
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("counts", "mean latency (ms)"))
+    fig.add_trace(
+        go.Bar(x=list(counts.values()), y=list(counts), orientation="h", name="count"), 1, 1
+    )
+    fig.add_trace(
+        go.Bar(x=list(latencies.values()), y=list(latencies), orientation="h", name="ms"), 1, 2
+    )
+    fig.update_xaxes(title_text="count", row=1, col=1)
+    fig.update_xaxes(title_text="milliseconds", row=1, col=2)
+    fig.update_yaxes(title_text="metric", row=1, col=1)
+    fig.update_yaxes(title_text="metric", row=1, col=2)
+    n = max(len(counts), len(latencies), 1)
+    fig.update_layout(
+        title="Flink Agents 0.4 built-in metrics", showlegend=False, height=200 + 22 * n
+    )
+    return fig
+
+
+_NAMES = ("numOfInputRuns", "InputRun", "inputRun", "LatencyMs", "numOfLlmCalls", "numOfToolCalls")
+
+
+def _values_of(source: Any) -> dict[str, float]:
+    counted = getattr(source, "metrics", None)
+    if isinstance(counted, dict) and any(k.startswith("numOfInputRuns") for k in counted):
+        return {
+            k: float(v)
+            for k, v in counted.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+            and any(part in k for part in _NAMES)
+        }  # fmt: skip
+    return builtin_metrics(source)

@@ -1,0 +1,1 @@
+"""OpenTelemetry: runs and logs as OTLP GenAI traces (file and OTLP/HTTP), and back."""

@@ -1,0 +1,292 @@
+"""A record frame (any source: a run, an event log, a 0.4 trace log) as GenAI spans.
+
+Mapping (OpenTelemetry GenAI semantic conventions, as Flink Agents' exporter does):
+
+- one **trace per input run** (``run_id`` in a trace log, else job, subtask and
+  ``input_seq``); its root span ``invoke_agent {agent}`` spans the run, with
+  ``gen_ai.operation.name=invoke_agent``, ``gen_ai.agent.name``, ``gen_ai.conversation.id``
+  (the key), the run's token totals, and ``error.type`` when the run failed;
+- an ``INTERNAL`` span per **action** attempt (name: the action), child of the root;
+- under its action, a ``chat {model}`` span per **model call** (``gen_ai.operation.name=
+  chat``, ``gen_ai.request.model``, ``gen_ai.usage.input_tokens|output_tokens`` from the
+  chat response it produced) and an ``execute_tool {tool}`` span per **tool call**
+  (``gen_ai.tool.name``, ``gen_ai.tool.call.id``). Trace logs give these calls (``call``
+  rows, with their own times); for our own logs they are inferred from the built-in
+  ``chat_model_action`` / ``tool_call_action`` records and span their action;
+- failed spans: status ``ERROR`` and ``error.type`` (problem category, else the exception
+  class of the error).
+
+Ids are derived (MD5) from the run and record identities, so exporting twice gives the same
+ids. Times are nanoseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.run._source import record_frame_of
+
+CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
+
+
+@dataclass
+class SpanSpec:
+    """One span to export (ids as ints; ``parent_id`` 0 for a root)."""
+
+    trace_id: int
+    span_id: int
+    parent_id: int
+    name: str
+    start_ns: int
+    end_ns: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    kind: str = "INTERNAL"
+
+
+def _id(bits: int, *parts: Any) -> int:
+    digest = hashlib.md5("\x1f".join(map(str, parts)).encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[: bits // 8], "big") or 1
+
+
+def _error_type(error: Any, category: Any) -> str:
+    if isinstance(category, str) and category:
+        return category
+    text = str(error or "")
+    head = text.split(":", 1)[0].strip()
+    return head if head and " " not in head else "error"
+
+
+def _ns(ms: Any) -> int:
+    """A duration in ms as whole nanoseconds (0 when missing); exact for ms with 6 decimals."""
+    return 0 if ms != ms else round(float(ms) * 1e6)
+
+
+def _none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+def spans_of(source: Any, agent_name: str | None = None) -> list[SpanSpec]:
+    """The spans of ``source`` (see the module docstring), runs in order of first record."""
+    frame = record_frame_of(source)
+    if frame.empty:
+        return []
+    traced = "run_id" in frame.columns and frame["run_id"].notna().any()
+    if traced:
+        runs = frame["run_id"].to_numpy()
+    else:
+        runs = (
+            frame["job"].astype(str)
+            + "/"
+            + frame["task"].astype(str)
+            + "/"
+            + frame["subtask"].astype(str)
+            + "/"
+            + frame["input_seq"].astype(str)
+        ).to_numpy()
+    codes, uniques = pd.factorize(runs)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    cols = {c: frame[c].to_numpy() for c in frame.columns if c not in ("file",)}
+    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64)
+    out: list[SpanSpec] = []
+    for i, run in enumerate(uniques.tolist()):
+        rows = order[bounds[i] : bounds[i + 1]]
+        if len(rows):
+            out.extend(_run_spans(str(run), rows, cols, stamps, traced, agent_name))
+    return out
+
+
+def _run_spans(
+    run: str,
+    rows: np.ndarray,
+    c: dict[str, np.ndarray],
+    stamps: np.ndarray,
+    traced: bool,
+    agent_name: str | None,
+) -> list[SpanSpec]:
+    trace = _id(128, run)
+    root = _id(64, run, "root")
+    rtype = c["record_type"]
+    dur = c["duration_ms"]
+    first = int(rows[0])
+    key = _none(c["key"][first])
+    task = _none(c["task"][first])
+    agent = agent_name or (task if task and task != "local" else _none(c["job"][first])) or "agent"
+    spans: list[SpanSpec] = []
+    ends = [int(stamps[r]) + _ns(dur[r]) for r in rows.tolist()]
+    valid = [s for s in stamps[rows].tolist() if s > np.iinfo(np.int64).min]
+    start = min(valid) if valid else 0
+    end = max(max(ends), start)
+    prompt = completion = 0
+    by_exec: dict[Any, int] = {}
+    action_rows: list[int] = []
+    failed_last = False
+    for r in rows.tolist():
+        if rtype[r] == "event":
+            p, q = c["prompt_tokens"][r], c["completion_tokens"][r]
+            prompt += 0 if pd.isna(p) else int(p)
+            completion += 0 if pd.isna(q) else int(q)
+        elif rtype[r] == "action":
+            action_rows.append(r)
+            failed_last = c["status"][r] == "failed"
+    root_attrs: dict[str, Any] = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": str(agent),
+        "flink_agents.input_run.id": run,
+    }
+    if key is not None:
+        root_attrs["gen_ai.conversation.id"] = str(key)
+    if prompt or completion:
+        root_attrs["gen_ai.usage.input_tokens"] = prompt
+        root_attrs["gen_ai.usage.output_tokens"] = completion
+    error = None
+    if failed_last:
+        last = action_rows[-1]
+        category = c["problem_category"][last] if "problem_category" in c else None
+        error = _error_type(c["error"][last], category)
+        root_attrs["error.type"] = error
+    spans.append(SpanSpec(trace, root, 0, f"invoke_agent {agent}", start, end, root_attrs, error))
+    events_of: dict[Any, list[int]] = {}
+    if traced:
+        parents = c["parent_execution_id"]
+        for r in rows.tolist():
+            if rtype[r] == "event" and parents[r] is not None:
+                events_of.setdefault(parents[r], []).append(r)
+    else:
+        ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
+    for r in action_rows:
+        name = str(c["action"][r])
+        execution = c["execution_id"][r] if traced else None
+        sid = _id(64, run, "action", execution if execution is not None else r)
+        if execution is not None:
+            by_exec[execution] = sid
+        attrs = {
+            "flink_agents.action.name": name,
+            "flink_agents.event.type": str(c["event_type"][r]),
+        }
+        status = c["status"][r]
+        err = None
+        if status == "failed":
+            category = c["problem_category"][r] if traced else None
+            err = _error_type(c["error"][r], category)
+            attrs["error.type"] = err
+        end_r = int(stamps[r]) + _ns(dur[r])
+        spans.append(SpanSpec(trace, sid, root, name, int(stamps[r]), end_r, attrs, err))
+        if traced:
+            continue
+        sent = (
+            c["attributes"][r].get("sentEventIds", [])
+            if isinstance(c["attributes"][r], dict)
+            else []
+        )
+        sent_rows = [ids[e] for e in sent or () if e in ids]
+        spans.extend(_inferred_calls(run, trace, sid, r, c, stamps, end_r, sent_rows, ids))
+    if traced:
+        for r in rows.tolist():
+            if rtype[r] != "call":
+                continue
+            parent = by_exec.get(c["parent_execution_id"][r], root)
+            spans.append(_call_span(run, trace, parent, r, c, stamps, events_of))
+    return spans
+
+
+def _call_span(
+    run: str,
+    trace: int,
+    parent: int,
+    r: int,
+    c: dict[str, np.ndarray],
+    stamps: np.ndarray,
+    events_of: dict[Any, list[int]],
+) -> SpanSpec:
+    kind, name = str(c["entity_type"][r]), str(c["entity_name"][r])
+    start = int(stamps[r])
+    end = start + _ns(c["duration_ms"][r])
+    attrs: dict[str, Any] = {}
+    if kind == "llm":
+        model = _none(c["model"][r]) or name
+        label = f"chat {model}"
+        attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
+        attrs["flink_agents.model_resource"] = name
+        sent = events_of.get(c["parent_execution_id"][r], [])
+        p = [int(c["prompt_tokens"][e]) for e in sent if not pd.isna(c["prompt_tokens"][e])]
+        q = [int(c["completion_tokens"][e]) for e in sent if not pd.isna(c["completion_tokens"][e])]
+        if p or q:
+            attrs["gen_ai.usage.input_tokens"] = sum(p)
+            attrs["gen_ai.usage.output_tokens"] = sum(q)
+    elif kind == "tool":
+        label = f"execute_tool {name}"
+        attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+    else:
+        label = f"{kind} {name}"
+        attrs = {"flink_agents.entity.type": kind}
+    err = None
+    if c["status"][r] == "failed":
+        err = _error_type(c["error"][r], c["problem_category"][r])
+        attrs["error.type"] = err
+    sid = _id(64, run, "call", c["execution_id"][r] or r)
+    return SpanSpec(trace, sid, parent, label, start, end, attrs, err)
+
+
+def _inferred_calls(
+    run: str,
+    trace: int,
+    parent: int,
+    r: int,
+    c: dict[str, np.ndarray],
+    stamps: np.ndarray,
+    end: int,
+    sent_rows: list[int],
+    ids: dict[Any, int],
+) -> list[SpanSpec]:
+    """Our own logs: a chat span under each model-calling action, tool spans under tool
+    actions (timed as their action)."""
+    action, start = c["action"][r], int(stamps[r])
+    failed = c["status"][r] == "failed"
+    err = _error_type(c["error"][r], None) if failed else None
+    if action == CHAT_ACTION:
+        model: Any = None
+        attrs: dict[str, Any] = {"gen_ai.operation.name": "chat"}
+        for e in sent_rows:
+            a = c["attributes"][e] if isinstance(c["attributes"][e], dict) else {}
+            model = _none(c["model"][e]) or a.get("model_name") or a.get("model")
+            usage = a.get("call_usage") if isinstance(a.get("call_usage"), dict) else {}
+            if usage:
+                attrs["gen_ai.usage.input_tokens"] = int(usage.get("promptTokens") or 0)
+                attrs["gen_ai.usage.output_tokens"] = int(usage.get("completionTokens") or 0)
+        attrs["gen_ai.request.model"] = str(model or "unknown")
+        if err:
+            attrs["error.type"] = err
+        sid = _id(64, run, "chat", r)
+        return [SpanSpec(trace, sid, parent, f"chat {model or 'unknown'}", start, end, attrs, err)]
+    if action != TOOL_ACTION:
+        return []
+    handled = ids.get(c["event_id"][r])
+    calls: list[Any] = []
+    if handled is not None and isinstance(c["attributes"][handled], dict):
+        calls = c["attributes"][handled].get("tool_calls") or []
+    errors: set[Any] = set()
+    for e in sent_rows:
+        a = c["attributes"][e] if isinstance(c["attributes"][e], dict) else {}
+        errors |= set(a.get("errors") or ())
+    out = []
+    for i, call in enumerate(calls):
+        if not isinstance(call, dict):
+            continue
+        name = str((call.get("function") or {}).get("name") or call.get("name") or "unknown")
+        call_id = str(call.get("id") or i)
+        bad = failed or call_id in errors
+        attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+        attrs["gen_ai.tool.call.id"] = call_id
+        e_type = (err or "tool_error") if bad else None
+        if e_type:
+            attrs["error.type"] = e_type
+        sid = _id(64, run, "tool", r, i)
+        out.append(SpanSpec(trace, sid, parent, f"execute_tool {name}", start, end, attrs, e_type))
+    return out

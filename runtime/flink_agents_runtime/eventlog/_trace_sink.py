@@ -1,0 +1,335 @@
+"""The Trace Log writer: the core's records as Apache Flink Agents 0.4 Trace Log records.
+
+One JSON object a line (see ``flink_agents_nb.eventlog._trace`` for the fields), written to
+``{trace-log.base-dir}/traces-{jobId}-{taskName}-{subtaskId}.log`` (``trace-log.output-type``
+``FILE``; setting ``trace-log.base-dir`` selects it) or to the Python logger
+``org.apache.flink.agents.TraceLog`` (``SLF4J``: on Flink, the TaskManager's log). What is
+written, per entity (``trace-log.targets``, see :mod:`._targets`):
+
+- an ``event`` record per event (``status`` ``created``), ``entityMetadata`` with
+  ``eventId``, ``producerExecutionId`` (the action execution that sent it),
+  ``upstreamEventId``, ``upstreamActionName``;
+- per action attempt a ``started`` record (at its start) and an ended one (``success``,
+  ``failed``; ``reused`` for one replayed from the action state store) at its end,
+  ``entityMetadata.triggerEventId`` = the handled event;
+- per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
+  model resource, ``entityMetadata.model``: the model), and per tool call of
+  ``tool_call_action`` a ``tool`` pair, children of the action execution. The kit times
+  actions, not single calls: a call's records carry its action's start and end.
+
+Execution ids are ``{subtask}-{seq}`` of the action record (calls: ``.llm``, ``.tool<i>``);
+input runs are ``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates
+``attributes`` by ``trace-log.standard.*`` (counted in ``traceLogTruncatedRecords``); a
+failed write drops the pending records and counts them in ``traceLogWriteFailures``.
+Records are written every ``flush_every`` records (Flink: 1) and on close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from flink_agents_runtime.api._metrics import Counter, MetricGroup
+from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.eventlog._clock import Clock
+from flink_agents_runtime.eventlog._lines import encode_value
+from flink_agents_runtime.eventlog._loggers import _UNSAFE
+from flink_agents_runtime.eventlog._targets import OFF, STANDARD, TargetResolver
+from flink_agents_runtime.eventlog._truncate import Truncator
+
+logger = logging.getLogger(__name__)
+#: The logger SLF4J output goes to (Flink Agents' category).
+TRACE_LOGGER = "org.apache.flink.agents.TraceLog"
+CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
+_STATUS = {"ok": "success", "failed": "failed", "ignored": "failed", "replayed": "reused"}
+#: Bookkeeping entries kept at most (events waiting for their handler or their producer).
+_MAX_PENDING = 10_000
+
+
+def trace_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
+    """``traces-{jobId}-{taskName}-{subtaskIndex}.log``, unsafe characters as ``_``."""
+    job, task = _UNSAFE.sub("_", str(job_id)), _UNSAFE.sub("_", str(task_name))
+    return f"traces-{job}-{task}-{int(subtask_index)}.log"
+
+
+def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(table) >= _MAX_PENDING:
+        table.pop(next(iter(table)))
+    table[key] = value
+
+
+class TraceLogSink:
+    """A record sink writing 0.4 Trace Log records (see the module docstring).
+
+    Args:
+        targets: which entities, in which detail.
+        truncator: STANDARD limits (``trace-log.standard.*``).
+        job_id, task_name, subtask_index: the file name and run ids.
+        base_dir: the directory (``None``: SLF4J output).
+        agent_name: ``agentName`` of every record.
+        pretty: indent records (``trace-log.pretty-print``).
+        flush_every: records per write.
+        metrics: where ``traceLogTruncatedRecords`` and ``traceLogWriteFailures`` count.
+    """
+
+    def __init__(
+        self,
+        targets: TargetResolver,
+        truncator: Truncator,
+        job_id: str,
+        task_name: str,
+        subtask_index: int,
+        base_dir: str | os.PathLike[str] | None,
+        agent_name: str = "agent",
+        pretty: bool = False,
+        flush_every: int = 1,
+        metrics: MetricGroup | None = None,
+    ) -> None:
+        self.targets = targets
+        self.truncator = truncator if truncator.enabled else None
+        self.job, self.task, self.subtask = str(job_id), str(task_name), int(subtask_index)
+        self.agent_name = agent_name
+        self.pretty = pretty
+        self.flush_every = max(1, int(flush_every))
+        self.truncated_records = (
+            metrics.get_counter("traceLogTruncatedRecords") if metrics else Counter()
+        )
+        self.write_failures = metrics.get_counter("traceLogWriteFailures") if metrics else Counter()
+        self.path: Path | None = None
+        self._file: Any = None
+        if base_dir is not None:
+            self.path = Path(base_dir) / trace_file_name(job_id, task_name, subtask_index)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                self._file = None
+                logger.warning("trace log %s cannot be opened (%s); not written", self.path, exc)
+        self._slf4j = logging.getLogger(TRACE_LOGGER) if base_dir is None else None
+        self._pending: list[bytes] = []
+        self._clock = Clock()
+        self._producer: dict[str, str] = {}  # sent event id -> execution id
+        self._chat_model: dict[str, Any] = {}  # chat/tool request id -> model resource
+        self._tool_calls: dict[str, list[tuple[str, str]]] = {}  # tool request -> calls
+        self._calls_of: dict[str, Any] = {}  # sent event id -> calls waiting for it
+        self._closed = False
+
+    # -- records -------------------------------------------------------------------------
+    def _run_id(self, input_seq: int) -> str:
+        return f"{self.job}-{self.subtask}-{input_seq}"
+
+    def _write(
+        self,
+        ns: int,
+        detail: str,
+        run: str,
+        key: Any,
+        entity_type: str,
+        name: str,
+        execution: str | None,
+        parent: str | None,
+        meta: dict[str, Any],
+        status: str,
+        problem: str | None,
+        attributes: Any,
+    ) -> None:
+        if detail == STANDARD and self.truncator is not None and attributes:
+            cut = self.truncator.value(attributes)
+            if cut is not attributes:
+                self.truncated_records.count += 1
+                attributes = cut
+        record = {
+            "timestamp": self._clock.iso(ns),
+            "detail": detail,
+            "inputRunId": run,
+            "businessKey": key,
+            "agentName": self.agent_name,
+            "entityType": entity_type,
+            "entityName": name,
+            "executionId": execution,
+            "parentExecutionId": parent,
+            "entityMetadata": meta,
+            "status": status,
+            "problemCategory": problem,
+            "attributes": attributes if attributes is not None else {},
+        }
+        data = encode_value(record)
+        if self.pretty:
+            data = msgspec.json.format(data, indent=2)
+        if self._slf4j is not None:
+            self._slf4j.info(data.decode("utf-8", errors="replace"))
+            return
+        self._pending.append(data + b"\n")
+        if len(self._pending) >= self.flush_every:
+            self.flush()
+
+    def on_event(self, record: EventRecord) -> None:
+        """Write one event record (and the calls of the action that sent it)."""
+        event = record.event
+        eid = str(event.id)
+        attrs = event.attributes
+        if event.type in ("_chat_request_event", "_tool_request_event"):
+            _remember(self._chat_model, eid, attrs.get("model"))
+        if event.type == "_tool_request_event":
+            calls = [
+                (str(c.get("id") or i), str((c.get("function") or {}).get("name") or "unknown"))
+                for i, c in enumerate(attrs.get("tool_calls") or [])
+                if isinstance(c, dict)
+            ]
+            _remember(self._tool_calls, eid, calls)
+        waiting = self._calls_of.pop(eid, None)
+        if waiting is not None:
+            self._write_calls(waiting, event)
+        producer = self._producer.pop(eid, None)
+        detail = self.targets.detail("event", event.type)
+        if detail == OFF:
+            return
+        meta = {
+            "eventId": eid,
+            "producerExecutionId": producer,
+            "upstreamEventId": event.upstream_event_id,
+            "upstreamActionName": event.upstream_action_name,
+        }
+        self._write(
+            record.timestamp_ns, detail, self._run_id(record.input_seq), record.key, "event",
+            event.type, None, None, meta, "created", None, attrs,
+        )  # fmt: skip
+
+    def on_action(self, record: ActionRecord) -> None:
+        """Write one action attempt (started and ended records); note the calls it made."""
+        execution = f"{self.subtask}-{record.seq}"
+        for sent in record.sent_event_ids:
+            _remember(self._producer, sent, execution)
+        run = self._run_id(record.input_seq)
+        status = _STATUS.get(record.status, "failed")
+        problem = (
+            None
+            if status != "failed"
+            else ("IGNORED" if record.status == "ignored" else "ACTION_FAILED")
+        )
+        detail = self.targets.detail("action", record.action)
+        start, end = record.timestamp_ns, record.timestamp_ns + record.duration_ns
+        if detail != OFF:
+            meta = {"triggerEventId": record.event_id}
+            key, name = record.key, record.action
+            if status != "reused":
+                self._write(start, detail, run, key, "action", name, execution, None, meta,
+                            "started", None, {})  # fmt: skip
+            attrs = {"error": record.error} if record.error else {}
+            self._write(end, detail, run, key, "action", name, execution, None, meta, status,
+                        problem, attrs)  # fmt: skip
+        if record.action not in (CHAT_ACTION, TOOL_ACTION) or status == "reused":
+            return
+        call = (record, execution, run, start, end, status)
+        if status == "success" and record.sent_event_ids:
+            _remember(self._calls_of, record.sent_event_ids[0], call)
+        else:  # failed: no event will tell more
+            self._write_calls(call, None)
+
+    def _write_calls(self, call: Any, sent: Any) -> None:
+        record, execution, run, start, end, status = call
+        attrs = sent.attributes if sent is not None else {}
+        if record.action == CHAT_ACTION:
+            resource = attrs.get("chat_model") or attrs.get("model")
+            resource = resource or self._chat_model.get(record.event_id) or "unknown"
+            model = attrs.get("model_name") or attrs.get("model") or resource
+            detail = self.targets.detail("llm", str(resource))
+            if detail == OFF:
+                return
+            meta = {"model": str(model)}
+            problem = "LLM_CALL_FAILED" if status == "failed" else None
+            out = {"error": record.error} if record.error else {}
+            for ns, st in ((start, "started"), (end, status)):
+                end_attrs = out if st == "failed" else {}
+                self._write(ns, detail, run, record.key, "llm", str(resource),
+                            f"{execution}.llm", execution, meta, st,
+                            problem if st == "failed" else None, end_attrs)  # fmt: skip
+            return
+        calls = self._tool_calls.pop(record.event_id, [])
+        errors = set(attrs.get("errors") or ()) if sent is not None else None
+        found = attrs.get("responses")
+        responses: dict[str, Any] = found if isinstance(found, dict) else {}
+        for i, (call_id, name) in enumerate(calls):
+            detail = self.targets.detail("tool", name)
+            if detail == OFF:
+                continue
+            failed = errors is None or call_id in errors
+            st = "failed" if failed else "success"
+            meta = {"toolCallId": call_id, "toolRequestEventId": record.event_id}
+            tool_exec = f"{execution}.tool{i}"
+            self._write(start, detail, run, record.key, "tool", name, tool_exec, execution,
+                        meta, "started", None, {})  # fmt: skip
+            result = {"result": responses.get(call_id)} if call_id in responses else {}
+            self._write(end, detail, run, record.key, "tool", name, tool_exec, execution, meta,
+                        st, "TOOL_CALL_FAILED" if failed else None, result)  # fmt: skip
+
+    # -- output --------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write the pending records (a failure drops them and counts them)."""
+        if not self._pending:
+            return
+        data, count = b"".join(self._pending), len(self._pending)
+        self._pending = []
+        if self._file is None:
+            self.write_failures.count += count
+            return
+        try:
+            self._file.write(data)
+            self._file.flush()
+        except OSError as exc:
+            self.write_failures.count += count
+            logger.warning("trace log %s: %d records not written (%s)", self.path, count, exc)
+
+    def close(self) -> None:
+        """Flush and close (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.flush()
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+
+
+def trace_sink_for_task(
+    config: Any,
+    job_id: str,
+    task_name: str,
+    subtask_index: int,
+    metrics: MetricGroup | None = None,
+    flush_every: int = 1,
+    agent_name: str | None = None,
+) -> TraceLogSink | None:
+    """The Trace Log sink ``config`` asks for, or ``None``: no ``trace-log.base-dir`` and no
+    ``trace-log.output-type: SLF4J``, or every target ``OFF``. Raises
+    :class:`~flink_agents_runtime.eventlog._targets.TraceTargetError` on bad targets."""
+    base_dir = config.get("trace-log.base-dir")
+    output = str(config.get("trace-log.output-type") or ("FILE" if base_dir else "")).upper()
+    if output not in ("FILE", "SLF4J") or (output == "FILE" and not base_dir):
+        return None
+    targets = TargetResolver.from_config(config)
+    if targets.all_off:
+        return None
+    truncator = Truncator(
+        int(config.get("trace-log.standard.max-string-length")),
+        int(config.get("trace-log.standard.max-array-elements")),
+        int(config.get("trace-log.standard.max-depth")),
+    )
+    return TraceLogSink(
+        targets,
+        truncator,
+        job_id,
+        task_name,
+        subtask_index,
+        base_dir if output == "FILE" else None,
+        agent_name=agent_name or str(config.get("job-identifier") or job_id),
+        pretty=bool(config.get("trace-log.pretty-print")),
+        flush_every=flush_every,
+        metrics=metrics,
+    )

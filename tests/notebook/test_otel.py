@@ -1,0 +1,190 @@
+"""OpenTelemetry: runs and logs as OTLP GenAI traces (file, OTLP/HTTP to MLflow), and back."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flink_agents_nb as fa
+from flink_agents_nb.otel._export import OtelExportError, export_otlp
+from flink_agents_nb.otel._import import read_otlp
+from tests.helpers.triage_agent import Triage
+
+CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
+TRACE = CORPUS / "traces-4f1e2d3c-weather_agent-0.log"
+OTHER = CORPUS / "otlp_other_tool.jsonl"
+
+
+def spans_in(path: Path) -> list[dict[str, Any]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        for rs in json.loads(line)["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                out.extend(ss["spans"])
+    return out
+
+
+def attrs(span: dict[str, Any]) -> dict[str, Any]:
+    return {a["key"]: next(iter(a["value"].values())) for a in span.get("attributes", [])}
+
+
+def test_trace_log_to_otlp_json_lines_with_genai_conventions(tmp_path: Path) -> None:
+    result = export_otlp(TRACE, path=tmp_path / "spans.jsonl")
+    assert (result.spans, result.traces) == (15, 2)
+    doc = json.loads((tmp_path / "spans.jsonl").read_text().splitlines()[0])
+    (rs,) = doc["resourceSpans"]
+    assert {"key": "service.name", "value": {"stringValue": "flink-agents"}} in rs["resource"][
+        "attributes"
+    ]
+    spans = spans_in(tmp_path / "spans.jsonl")
+    by_id = {s["spanId"]: s for s in spans}
+    assert all(len(s["traceId"]) == 32 and len(s["spanId"]) == 16 for s in spans)
+    assert all(
+        isinstance(s["startTimeUnixNano"], str) and isinstance(s["kind"], int) for s in spans
+    )
+    roots = [s for s in spans if "parentSpanId" not in s]
+    assert sorted(s["name"] for s in roots) == ["invoke_agent weather_agent"] * 2
+    ok_root = next(s for s in roots if attrs(s)["gen_ai.conversation.id"] == "u1")
+    assert attrs(ok_root)["gen_ai.usage.input_tokens"] == "120"  # int64 as a string in JSON
+    chats = [s for s in spans if s["name"] == "chat qwen3:8b"]
+    assert len(chats) == 3
+    assert all(attrs(s)["gen_ai.operation.name"] == "chat" for s in chats)
+    assert {by_id[s["parentSpanId"]]["name"] for s in chats} == {"chat_model_action"}
+    tools = sorted(attrs(s)["gen_ai.tool.name"] for s in spans if s["name"].startswith("execute"))
+    assert tools == ["get_time", "get_weather"]
+    failed_root = next(s for s in roots if attrs(s)["gen_ai.conversation.id"] == "u2")
+    assert attrs(failed_root)["error.type"] == "LLM_CALL_FAILED"
+    assert failed_root["status"]["code"] == 2
+    failed_chat = next(s for s in chats if s.get("status", {}).get("code") == 2)
+    assert attrs(failed_chat)["error.type"] == "TIMEOUT"
+
+
+def test_round_trip_keeps_tree_tokens_and_failures(tmp_path: Path) -> None:
+    export_otlp(TRACE, path=tmp_path / "spans.jsonl")
+    log = read_otlp(tmp_path / "spans.jsonl")
+    assert log.problems == []
+    assert log.summary()["prompt_tokens"] == 120 and log.summary()["completion_tokens"] == 30
+    text = log.tree_text("u1")
+    assert "│  ├─ tool get_weather [ok] 7.000 ms" in text
+    assert "llm qwen3:8b [failed] 7.000 ms (qwen3:8b): TIMEOUT" in log.tree_text("u2")
+    again = tmp_path / "again.jsonl"
+    export_otlp(log, path=again)  # an imported log exports again: same spans, same parents
+    first, second = spans_in(tmp_path / "spans.jsonl"), spans_in(again)
+    assert len(second) >= len(first) - 1  # the parser span of 0.4 becomes an action span
+
+
+def test_a_run_exports_chat_and_tool_spans_with_its_token_counts(tmp_path: Path) -> None:
+    run = fa.local().from_list([{"key": "k", "value": "order 42"}]).apply(Triage()).execute()
+    export_otlp(run, path=tmp_path / "run.jsonl")
+    spans = spans_in(tmp_path / "run.jsonl")
+    names = sorted(s["name"] for s in spans)
+    assert names.count("chat triage-v1") == 2 and "execute_tool lookup_order" in names
+    usage = sum(
+        int(attrs(s).get("gen_ai.usage.input_tokens", 0))
+        for s in spans
+        if s["name"].startswith("chat")
+    )
+    assert usage == int(run.records["prompt_tokens"].sum())
+    imported = read_otlp(tmp_path / "run.jsonl")
+    assert imported.summary()["prompt_tokens"] == usage
+    assert imported.step().current["event_type"] == "_input_event"
+
+
+def test_spans_of_another_tool_import_with_problems_never_fatal() -> None:
+    log = read_otlp(OTHER)
+    assert [(p.line, p.reason) for p in log.problems] == [
+        (2, "not valid JSON (Expecting property name enclosed in double quotes)"),
+        (3, "not an OTLP TracesData object"),
+        (4, "a span without traceId or spanId"),
+    ]
+    f = log.frame
+    assert set(f["key"]) == {"conv_5j66"} and f["run_id"].nunique() == 1
+    calls = f[f["record_type"] == "call"].set_index("execution_id")
+    assert calls.loc["6a9b8a4d2e1f0c33", ["entity_type", "status"]].tolist() == ["tool", "failed"]
+    assert calls.loc["5fb397be34d26b51", "model"] == "gpt-4o"
+    assert log.summary()["prompt_tokens"] == 277
+    assert log.plot.tokens().data and log.plot.waterfall(input_seq=0).data
+    assert fa.inspect(log).model.total == len(f)
+
+
+def test_export_needs_a_target_and_names_the_unwritable_file(tmp_path: Path) -> None:
+    with pytest.raises(OtelExportError, match="needs a path"):
+        export_otlp(TRACE)
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(OtelExportError, match=str(tmp_path / "dir")):
+        export_otlp(TRACE, path=tmp_path / "dir")
+
+
+@pytest.fixture(scope="module")
+def mlflow_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.helpers.mlflow_server import mlflow_server
+
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_otlp_http_to_a_real_mlflow_server_and_query_back(mlflow_url: str) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_url)
+    experiment = client.create_experiment(f"otel-{time.time_ns()}")
+    result = export_otlp(
+        TRACE,
+        endpoint=f"{mlflow_url}/v1/traces",
+        headers={"x-mlflow-experiment-id": experiment},
+    )
+    assert result.spans == 15
+    traces = client.search_traces(locations=[experiment])
+    assert len(traces) == 2
+    spans = [s for t in traces for s in t.data.spans]
+    assert len(spans) == 15
+    by_id = {s.span_id: s for s in spans}
+    chats = [s for s in spans if s.name == "chat qwen3:8b"]
+    assert {by_id[s.parent_id].name for s in chats} == {"chat_model_action"}
+    tools = [s for s in spans if s.name.startswith("execute_tool")]
+    assert {by_id[s.parent_id].name for s in tools} == {"tool_call_action"}
+    used = [s for s in chats if "gen_ai.usage.input_tokens" in s.attributes]
+    assert [
+        (s.attributes["gen_ai.usage.input_tokens"], s.attributes["gen_ai.usage.output_tokens"])
+        for s in used
+    ] == [(120, 30)]
+    roots = [s for s in spans if s.parent_id is None]
+    assert sorted(s.attributes["gen_ai.conversation.id"] for s in roots) == ["u1", "u2"]
+    with pytest.raises(OtelExportError, match="did not accept"):
+        export_otlp(TRACE, endpoint=f"{mlflow_url}/v1/traces")  # no experiment header: 4xx
+
+
+def test_fast_file_writer_agrees_with_the_sdk_path_through_the_otlp_proto() -> None:
+    import base64
+
+    from google.protobuf.json_format import MessageToDict, Parse
+    from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+
+    from flink_agents_nb.otel._export import _readable, fast_json_lines, otlp_json_lines
+    from flink_agents_nb.otel._spans import spans_of
+
+    specs = spans_of(fa.read_event_log(TRACE))
+
+    def parsed(line: bytes) -> list[dict[str, Any]]:
+        doc = json.loads(line)
+        for rs in doc["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for span in ss["spans"]:
+                    for name in ("traceId", "spanId", "parentSpanId"):
+                        if name in span:  # OTLP JSON hex -> protobuf JSON base64
+                            span[name] = base64.b64encode(bytes.fromhex(span[name])).decode()
+        message = Parse(json.dumps(doc), TracesData())  # fails on anything not TracesData
+        spans = MessageToDict(message)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        for span in spans:
+            span.pop("flags", None)  # the SDK sets W3C trace flags; the file does not need them
+        return spans
+
+    (fast,) = list(fast_json_lines(specs, "flink-agents"))
+    (sdk,) = list(otlp_json_lines(_readable(specs, "flink-agents")))
+    assert parsed(fast) == parsed(sdk)

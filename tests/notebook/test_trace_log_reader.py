@@ -1,0 +1,185 @@
+"""Flink Agents 0.4 Trace Log files: every record kind and status into the frame; every view."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import flink_agents_nb as fa
+from flink_agents_nb.eventlog._reader import COLUMNS
+from flink_agents_nb.eventlog._trace import TRACE_COLUMNS
+
+CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
+TRACE = CORPUS / "traces-4f1e2d3c-weather_agent-0.log"
+SLF4J = CORPUS / "taskmanager.log.trace-log.log"
+
+
+@pytest.fixture(scope="module")
+def log() -> fa.EventLog:
+    return fa.read_event_log(TRACE)
+
+
+def test_one_row_per_record_with_only_the_trace_columns_added(log: fa.EventLog) -> None:
+    f = log.frame
+    assert len(f) == 33 and log.problems == []
+    assert list(f.columns) == [*COLUMNS, *TRACE_COLUMNS]  # no column per tool call id
+    assert f["record_type"].value_counts().to_dict() == {
+        "start": 12,
+        "event": 8,
+        "action": 7,
+        "call": 6,
+    }
+    assert set(f["entity_type"]) == {"event", "action", "llm", "tool", "parser"}
+    assert set(f["run_id"]) == {"run-0001", "run-0002"}
+    # job, task and subtask come from the file name
+    assert set(f["job"]) == {"4f1e2d3c"} and set(f["task"]) == {"weather_agent"}
+    assert f["subtask"].tolist() == [0] * 33
+    assert f.groupby("run_id")["input_seq"].unique().to_dict() == {"run-0001": [0], "run-0002": [1]}
+
+
+def test_every_status_maps_and_durations_come_from_started_success_pairs(
+    log: fa.EventLog,
+) -> None:
+    f = log.frame
+    acts = f[f["record_type"] == "action"].set_index("execution_id")
+    assert acts["status"].to_dict() == {
+        "ex-01": "ok",
+        "ex-02": "ok",
+        "ex-04": "ok",
+        "ex-07": "ok",
+        "ex-09": "ok",
+        "ex-11": "replayed",  # reused: no started record, no duration
+        "ex-12": "failed",
+    }
+    assert acts.loc["ex-04", "duration_ms"] == 42.0  # 0.070 .. 0.112
+    assert pd.isna(acts.loc["ex-11", "duration_ms"])
+    assert acts.loc["ex-12", "problem_category"] == "LLM_CALL_FAILED"
+    assert acts.loc["ex-12", "error"] == "LLM_CALL_FAILED"
+    # an ended action's timestamp is its start, as in our own records
+    start = f[(f["record_type"] == "start") & (f["execution_id"] == "ex-04")]["timestamp"]
+    assert acts.loc["ex-04", "timestamp"] == start.iloc[0]
+    assert acts.loc["ex-04", "event_type"] == "_tool_request_event"  # the handled event
+    assert acts.loc["ex-04", "attributes"]["sentEventIds"] == ["ev-04"]
+    starts = f[f["record_type"] == "start"]
+    assert set(starts["status"]) == {"started"}
+    assert f[f["record_type"] == "event"]["status"].isna().all()  # created
+
+
+def test_calls_carry_their_action_model_error_and_latency(log: fa.EventLog) -> None:
+    f = log.frame
+    calls = f[f["record_type"] == "call"].set_index("execution_id")
+    assert calls.loc["ex-03", ["entity_type", "entity_name", "action", "model"]].tolist() == [
+        "llm",
+        "qwen",
+        "chat_model_action",
+        "qwen3:8b",
+    ]
+    assert calls.loc["ex-03", "duration_ms"] == 7.0
+    assert calls.loc["ex-05", "action"] == "tool_call_action"
+    assert calls.loc["ex-13", "status"] == "failed"
+    assert calls.loc["ex-13", "error"] == "read timed out after 30 s"
+    assert calls.loc["ex-13", "problem_category"] == "TIMEOUT"
+
+
+def test_tokens_from_the_chat_response_event_and_its_model_from_the_llm_call(
+    log: fa.EventLog,
+) -> None:
+    f = log.frame
+    resp = f[f["event_type"] == "_chat_response_event"]
+    resp = resp[resp["record_type"] == "event"].iloc[0]
+    assert (resp["prompt_tokens"], resp["completion_tokens"]) == (120, 30)
+    assert resp["model"] == "qwen3:8b"  # the llm record of the action that sent it
+    assert resp["parent_execution_id"] == "ex-07"
+    assert log.summary()["prompt_tokens"] == 120
+    tool_resp = f[(f["event_type"] == "_tool_response_event") & (f["record_type"] == "event")]
+    assert set(tool_resp.iloc[0]["attributes"]["responses"]) == {"call_a", "call_b"}
+
+
+def test_tree_from_lineage_with_calls_from_execution_ids(log: fa.EventLog) -> None:
+    text = log.tree_text("u1").splitlines()
+    assert text[0] == '_input_event {"input":"weather in Paris?"}  (key \'u1\')'
+    assert "         ├─ llm qwen [ok] 7.000 ms (qwen3:8b)" in text
+    assert "               ├─ tool get_weather [ok] 7.000 ms" in text
+    assert "                           ├─ parser json_output [ok] 7.000 ms" in text
+    failed = log.tree_text("u2").splitlines()
+    assert failed[-1] == (
+        "         └─ llm qwen [failed] 7.000 ms (qwen3:8b): read timed out after 30 s"
+    )
+    (tree,) = log.trees("u1")
+    kinds = [n.kind for n in tree.walk()]
+    assert kinds.count("call") == 5 and kinds.count("action") == 5 and kinds.count("event") == 6
+
+
+def test_malformed_trace_records_are_problems_never_fatal() -> None:
+    log = fa.read_event_log(SLF4J)
+    reasons = {(p.line, p.reason) for p in log.problems}
+    assert (2, "not a trace record (entityType is not a non-empty string)") in reasons
+    assert (8, "not a trace record (entityType is not a non-empty string)") in reasons
+    assert (6, "not an event-log record (a JSON list, not an object)") in reasons
+    assert (10, "truncated last line (incomplete record)") in reasons
+    f = log.frame
+    assert len(f) == 6  # 9 complete lines, 3 unusable
+    odd = f[f["line"] == 4].iloc[0]  # an unknown status: a lifecycle mark, kept as written
+    assert (odd["record_type"], odd["status"]) == ("start", "exploded")
+    meta_list = f[f["line"] == 3].iloc[0]  # entityMetadata not an object: no ids, no crash
+    assert meta_list["record_type"] == "event" and meta_list["event_id"] is None
+    assert f["timestamp"].isna().sum() == 1  # the record without a timestamp, kept
+
+
+def test_a_directory_mixes_trace_and_older_records(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / TRACE.name).write_bytes(TRACE.read_bytes())
+    (tmp_path / "a" / "ours.log").write_bytes((CORPUS / "ours.log").read_bytes())
+    log = fa.read_event_log(tmp_path / "a")
+    f = log.frame
+    assert len(f) == 36 and log.problems == []
+    ours = f[f["file"].astype(str).str.endswith("ours.log")]
+    assert ours["entity_type"].isna().all() and set(ours["record_type"]) == {"event", "action"}
+
+
+def test_stepper_inspector_charts_diff_and_report_on_a_trace_log(
+    log: fa.EventLog, tmp_path: Path
+) -> None:
+    stepper = log.step()
+    assert stepper.current["event_type"] == "_input_event"
+    stepper.next()
+    assert stepper.current["event_type"] == "_chat_request_event"
+    ins = fa.inspect(log)
+    assert ins.model.total == 33
+    fig = log.plot.latency()
+    assert "tool_call_action" in str(fig.to_dict()["data"])
+    assert log.plot.throughput().data
+    assert log.plot.tokens().data
+    assert log.plot.waterfall(key="u1").data
+    assert log.plot.dashboard().data
+    same = fa.diff(log, log)
+    assert same.changed_keys == []
+    fewer = fa.EventLog(log.frame[log.frame["key"] == "u2"].reset_index(drop=True), [], [])
+    assert fa.diff(log, fewer).changed_keys == ["u1"]
+    text = log.report(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "event log: 33 records (8 events, 7 actions)" in text
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "flink_agents_nb.cli._main"]
+    return subprocess.run([*command, "logs", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_summary_and_tree_on_a_trace_log() -> None:
+    out = _cli(str(TRACE))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == (
+        "event log: 33 records (8 events, 7 actions) from 1 file(s), 0 problem(s)"
+    )
+    assert "tokens: 120 prompt, 30 completion" in out.stdout
+    tree = _cli(str(TRACE), "--tree", "u2", "--json")
+    assert tree.returncode == 0, tree.stderr
+    (root,) = json.loads(tree.stdout)["trees"]
+    action = root["children"][0]["children"][0]["children"][0]
+    assert action["name"] == "chat_model_action" and action["status"] == "failed"
+    assert action["children"][0]["kind"] == "call"

@@ -1,0 +1,113 @@
+"""Flink Agents 0.4's built-in input-run, action and component metrics (this issue's share)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import flink_agents_runtime as rt
+from flink_agents_runtime import (
+    Agent,
+    ChatMessage,
+    ChatModelSetup,
+    ChatRequestEvent,
+    ChatResponseEvent,
+    InputEvent,
+    MessageRole,
+    OutputEvent,
+    ResourceDescriptor,
+    ScriptedChatModelConnection,
+    ScriptRule,
+    action,
+    chat_model_connection,
+    chat_model_setup,
+)
+from flink_agents_runtime.api._metrics import MetricRegistry
+from flink_agents_runtime.config._configuration import AgentConfiguration
+from flink_agents_runtime.engine._core import DictState, ExecutionCore
+from flink_agents_runtime.engine._plan import AgentPlan
+from tests.helpers.triage_agent import Triage
+
+INPUTS = [
+    {"key": "k1", "value": "where is order 42?"},  # tool ok
+    {"key": "k2", "value": "order 13"},  # the tool raises: its answer is the error
+    {"key": "k3", "value": "hi"},  # no tool
+]
+
+
+def test_input_runs_actions_llm_and_tool_calls_of_a_local_run() -> None:
+    metrics = rt.LocalExecutionEnvironment().from_list(INPUTS).apply(Triage()).execute().metrics
+    assert metrics["numOfInputRunsSucceeded"] == 3
+    assert "numOfInputRunsFailed" not in metrics
+    assert metrics["inputRunLatencyMs"] >= metrics["inputRunProcessingLatencyMs"] > 0
+    for name in ("ask", "answer", "chat_model_action", "tool_call_action"):
+        assert metrics[f"action.{name}.actionExecutionLatencyMs"] >= 0
+    llm = "action.chat_model_action.model_resource.triage_model."
+    assert metrics[llm + "numOfLlmCallsSucceeded"] == 5  # 3 answers + 2 tool requests
+    assert metrics[llm + "llmCallLatencyMs"] > 0
+    tool = "action.tool_call_action.tool.lookup_order."
+    assert metrics[tool + "numOfToolCallsSucceeded"] == 1
+    assert metrics[tool + "numOfToolCallsFailed"] == 1
+    assert metrics[tool + "toolCallLatencyMs"] > 0
+
+
+def _boom(*_: Any) -> str:
+    raise RuntimeError("model down")
+
+
+class Flaky(Agent):
+    """A model that fails on ``fail`` and asks for a tool nobody declared on ``ghost``."""
+
+    @chat_model_connection
+    @staticmethod
+    def conn() -> ResourceDescriptor:
+        rules = [
+            ScriptRule("fail", reply=_boom),
+            ScriptRule("ghost", tool_calls=[{"name": "no_such_tool", "arguments": {}}]),
+            ScriptRule(None, role="tool", reply="done"),
+            ScriptRule(".+", reply="ok"),
+        ]
+        return ResourceDescriptor(ScriptedChatModelConnection, rules=rules)
+
+    @chat_model_setup
+    @staticmethod
+    def flaky() -> ResourceDescriptor:
+        return ResourceDescriptor(ChatModelSetup, connection="conn", model="m1")
+
+    @action(InputEvent)
+    @staticmethod
+    def ask(event: InputEvent, ctx: Any) -> None:
+        ctx.send_event(ChatRequestEvent("flaky", [ChatMessage(MessageRole.USER, event.input)]))
+
+    @action(ChatResponseEvent)
+    @staticmethod
+    def answer(event: ChatResponseEvent, ctx: Any) -> None:
+        ctx.send_event(OutputEvent(event.response.content))
+
+
+def test_failures_count_and_unknown_names_stay_bounded() -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("error-handling-strategy", "ignore")
+    inputs = [{"key": "a", "value": "ghost"}, {"key": "b", "value": "fail"}]
+    metrics = env.from_list(inputs).apply(Flaky()).execute().metrics
+    llm = "action.chat_model_action.model_resource.flaky."
+    assert metrics[llm + "numOfLlmCallsFailed"] == 1
+    assert metrics[llm + "numOfLlmCallsSucceeded"] == 2  # ghost: the tool request, the answer
+    assert metrics["action.tool_call_action.tool.unknown.numOfToolCallsFailed"] == 1
+    assert not any("no_such_tool" in name for name in metrics)
+    assert metrics["numOfInputRunsSucceeded"] == 2  # ignore: the run goes on
+
+
+def test_a_failing_run_counts_as_failed() -> None:
+    registry = MetricRegistry()
+    core = ExecutionCore(
+        AgentPlan.from_agent(Flaky()), AgentConfiguration(), registry.group(), DictState()
+    )
+    task = core.start("b", "fail")
+    with pytest.raises(rt.ActionFailedError):
+        task.run_blocking()
+    snap = registry.snapshot()
+    assert snap["numOfInputRunsFailed"] == 1 and "numOfInputRunsSucceeded" not in snap
+    assert snap["inputRunLatencyMs"] > 0
+    core.close()

@@ -1,0 +1,204 @@
+"""Writing Flink Agents 0.4 Trace Log records: targets, details, entities, upstream's shape."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flink_agents_runtime as rt
+from flink_agents_runtime.eventlog._targets import (
+    TargetResolver,
+    TraceTargetError,
+    parse_targets,
+)
+from tests.helpers.triage_agent import Triage
+
+ALL = [{"scope": "ALL", "detail": "VERBOSE"}]
+
+
+def resolve(targets: Any, entity_type: str, name: str) -> str:
+    return TargetResolver(parse_targets(targets)).detail(entity_type, name)
+
+
+def test_default_records_events_only() -> None:
+    assert resolve(None, "event", "_input_event") == "STANDARD"
+    assert resolve(None, "action", "ask") == "OFF"
+    assert resolve(None, "llm", "triage_model") == "OFF"
+
+
+def test_most_specific_scope_wins_whatever_the_order() -> None:
+    targets = [
+        {"scope": {"action": "chat.*"}, "detail": "STANDARD"},
+        {"scope": {"action": "chat.model.call"}, "detail": "VERBOSE"},
+        {"scope": "ALL", "detail": "OFF"},
+        {"scope": {"action": "*"}, "detail": "STANDARD"},
+        {"scope": {"action": "chat.model.*"}, "detail": "OFF"},
+        {"scope": "EVENT_ONLY", "detail": "VERBOSE"},
+        {"scope": {"type": "tool", "name": "lookup*"}, "detail": "VERBOSE"},
+    ]
+    assert resolve(targets, "action", "chat.model.call") == "VERBOSE"  # exact name
+    assert resolve(targets, "action", "chat.model.other") == "OFF"  # longer prefix
+    assert resolve(targets, "action", "chat.other") == "STANDARD"  # shorter prefix
+    assert resolve(targets, "action", "chatter") == "STANDARD"  # "chat." is no prefix of it
+    assert resolve(targets, "action", "ask") == "STANDARD"  # the type's "*"
+    assert resolve(targets, "event", "_input_event") == "VERBOSE"  # EVENT_ONLY over ALL
+    assert resolve(targets, "tool", "lookup_order") == "VERBOSE"
+    assert resolve(targets, "llm", "m") == "OFF"  # only ALL matches
+    assert resolve([{"scope": "action:ask", "detail": "verbose"}], "action", "ask") == "VERBOSE"
+
+
+@pytest.mark.parametrize(
+    ("targets", "words"),
+    [
+        ([{"scope": {"a": "x", "b": "y"}}], "trace-log.targets[0]: scope"),
+        ([{"scope": "ALL", "detail": "LOUD"}], "trace-log.targets[0]: detail 'LOUD'"),
+        (["ALL"], "trace-log.targets[0]: 'ALL' is not a {scope, detail}"),
+        ("ALL", "must be a list"),
+    ],
+)
+def test_bad_targets_name_the_entry(targets: Any, words: str) -> None:
+    with pytest.raises(TraceTargetError) as err:
+        parse_targets(targets)
+    assert words in str(err.value)
+
+
+def run_triage(tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
+    env = rt.LocalExecutionEnvironment()
+    for name, value in {"trace-log.base-dir": str(tmp_path), **options}.items():
+        env.get_config().set(name, value)
+    inputs = [{"key": "k1", "value": "where is order 42?"}, {"key": "k2", "value": "hello"}]
+    env.from_list(inputs).apply(Triage()).execute()
+    (path,) = tmp_path.glob("traces-*-local-0.log")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_all_scope_writes_actions_llm_and_tool_calls_as_upstream_links_them(
+    tmp_path: Path,
+) -> None:
+    records = run_triage(tmp_path, **{"trace-log.targets": ALL})
+    fields = {
+        "timestamp", "detail", "inputRunId", "businessKey", "agentName", "entityType",
+        "entityName", "executionId", "parentExecutionId", "entityMetadata", "status",
+        "problemCategory", "attributes",
+    }  # fmt: skip
+    assert all(set(r) == fields for r in records)
+    kinds = {(r["entityType"], r["status"]) for r in records}
+    assert kinds == {
+        ("event", "created"),
+        ("action", "started"),
+        ("action", "success"),
+        ("llm", "started"),
+        ("llm", "success"),
+        ("tool", "started"),
+        ("tool", "success"),
+    }
+    actions = {r["executionId"]: r for r in records if r["entityType"] == "action"}
+    events = {r["entityMetadata"]["eventId"]: r for r in records if r["entityType"] == "event"}
+    for event in events.values():
+        meta = event["entityMetadata"]
+        if event["entityName"] == "_input_event":
+            assert meta["producerExecutionId"] is None and meta["upstreamEventId"] is None
+            continue
+        producer = actions[meta["producerExecutionId"]]  # the execution that sent it
+        assert producer["entityName"] == meta["upstreamActionName"]
+        assert producer["entityMetadata"]["triggerEventId"] == meta["upstreamEventId"]
+    for call in (r for r in records if r["entityType"] in ("llm", "tool")):
+        parent = actions[call["parentExecutionId"]]
+        assert parent["inputRunId"] == call["inputRunId"]
+    llm = [r for r in records if r["entityType"] == "llm"]
+    assert {r["entityName"] for r in llm} == {"triage_model"}
+    assert {r["entityMetadata"]["model"] for r in llm} == {"triage-v1"}
+    (tool,) = [r for r in records if r["entityType"] == "tool" and r["status"] == "success"]
+    assert tool["entityName"] == "lookup_order"
+    assert "shipped" in json.dumps(tool["attributes"])
+    job = records[0]["inputRunId"][: -len("-0-0")]
+    assert {r["inputRunId"] for r in records} == {f"{job}-0-0", f"{job}-0-1"}
+    assert {r["businessKey"] for r in records} == {"k1", "k2"}
+
+
+def test_written_log_reads_back_with_tree_tokens_and_latencies(tmp_path: Path) -> None:
+    import flink_agents_nb as fa
+
+    run_triage(tmp_path, **{"trace-log.targets": ALL})
+    log = fa.read_event_log(tmp_path)
+    assert log.problems == []
+    text = log.tree_text("k1")
+    assert "llm triage_model [ok]" in text and "tool lookup_order [ok]" in text
+    assert "(triage-v1)" in text
+    f = log.frame
+    calls = f[f["record_type"] == "call"]
+    assert calls["duration_ms"].notna().all()
+    resp = f[(f["event_type"] == "_chat_response_event") & (f["record_type"] == "event")]
+    assert resp["prompt_tokens"].notna().all()
+
+
+def test_event_only_default_and_standard_truncation_counted(tmp_path: Path) -> None:
+    records = run_triage(tmp_path, **{"trace-log.standard.max-string-length": 5})
+    assert {r["entityType"] for r in records} == {"event"}
+    assert {r["detail"] for r in records} == {"STANDARD"}
+    first = records[0]["attributes"]["input"]
+    assert first["truncatedString"] == "where..." and first["omittedChars"] > 0
+
+
+def test_pretty_print_and_off_detail(tmp_path: Path) -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(tmp_path))
+    env.get_config().set("trace-log.pretty-print", True)
+    env.get_config().set(
+        "trace-log.targets",
+        [
+            {"scope": "ALL", "detail": "STANDARD"},
+            {"scope": {"event": "_input_event"}, "detail": "OFF"},
+        ],
+    )
+    env.from_list([{"key": "k", "value": "hello"}]).apply(Triage()).execute()
+    (path,) = tmp_path.glob("traces-*.log")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("{\n  ")
+    import flink_agents_nb as fa
+
+    log = fa.read_event_log(path)
+    events = log.frame[log.frame["record_type"] == "event"]
+    assert "_input_event" not in set(events["event_type"]) and len(events) == 3
+    assert set(log.frame["entity_type"]) == {"event", "action", "llm"}
+    # the input event was not recorded: what pointed at it is a broken link, not an error
+    input_id = events["upstream_event_id"].iloc[0]
+    assert log.problems and all(input_id in p.reason for p in log.problems)
+
+
+def test_slf4j_output_goes_to_the_trace_logger(caplog: pytest.LogCaptureFixture) -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.output-type", "SLF4J")
+    with caplog.at_level(logging.INFO, logger="org.apache.flink.agents.TraceLog"):
+        env.from_list([{"key": "k", "value": "hello"}]).apply(Triage()).execute()
+    lines = [r.getMessage() for r in caplog.records if r.name == "org.apache.flink.agents.TraceLog"]
+    assert lines and all(json.loads(line)["entityType"] == "event" for line in lines)
+
+
+def test_both_logs_when_both_keys_are_set(tmp_path: Path) -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("baseLogDir", str(tmp_path / "ours"))
+    env.get_config().set("trace-log.base-dir", str(tmp_path / "trace"))
+    env.from_list([{"key": "k", "value": "hello"}]).apply(Triage()).execute()
+    assert len(list((tmp_path / "ours").glob("events-*.log"))) == 1
+    assert len(list((tmp_path / "trace").glob("traces-*.log"))) == 1
+
+
+def test_truncations_and_write_failures_are_counted(tmp_path: Path) -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(tmp_path))
+    env.get_config().set("trace-log.standard.max-string-length", 5)
+    inputs = [{"key": "k", "value": "a long question"}, {"key": "k", "value": "hi"}]
+    metrics = env.from_list(inputs).apply(Triage()).execute().metrics
+    assert metrics["traceLogTruncatedRecords"] >= 2  # the long input, the long answers
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the directory should be")
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(blocked))
+    result = env.from_list(inputs).apply(Triage()).execute()  # never fatal
+    assert len(result.outputs) == 2
+    assert result.metrics["traceLogWriteFailures"] == 8  # every event record of both runs
