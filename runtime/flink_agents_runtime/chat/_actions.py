@@ -35,6 +35,7 @@ from flink_agents_runtime.chat._budget_stop import (
     budget_report,
     start_input_spend,
 )
+from flink_agents_runtime.chat._calls import CallSite, call_source_of, input_seq_of
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import (
     INPUT_TOKENS,
@@ -238,11 +239,37 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     retries = int(config.get("max-retries")) if strategy == "retry" else 0
     wait_s = float(config.get("retry-wait-interval"))
     use_async = bool(config.get("chat.async"))
-    # A connection with a native achat waits on the event loop, not on a pool thread.
-    run = _acall_model if use_async and getattr(setup, "has_async", False) else _call_model
-    call = partial(
-        run, setup, state["messages"], state["prompt_args"], ctx.key, retries, wait_s, no_tools
-    )
+
+    def call_with(model_setup: Any) -> Any:
+        # A connection with a native achat waits on the event loop, not on a pool thread.
+        native = use_async and getattr(model_setup, "has_async", False)
+        run = _acall_model if native else _call_model
+        return partial(
+            run,
+            model_setup,
+            state["messages"],
+            state["prompt_args"],
+            ctx.key,
+            retries,
+            wait_s,
+            no_tools,
+        )
+
+    call = call_with(setup)
+    source = call_source_of(ctx)
+    if source is not None:  # a replay or fork decides where the answer comes from
+        request = {"messages": state["messages"], "prompt_args": state["prompt_args"]}
+        site = CallSite(
+            "chat",
+            ctx.key,
+            input_seq_of(ctx),
+            CHAT_ACTION,
+            state["model"],
+            request,
+            setup,
+            call_with,
+        )
+        call = source.resolve(site, call)
     calls = component_group(ctx.action_metric_group, "model_resource", state["model"])
     started = time.perf_counter_ns()
     try:
@@ -352,7 +379,22 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
             tool_call_ended(component_group(group, "tool", None), time.perf_counter_ns(), False)
             continue
         responses[call_id] = None  # keeps the calls' order
-        runs.append((call_id, partial(run_tool, tool, call["function"]["arguments"])))
+        run: Any = partial(run_tool, tool, call["function"]["arguments"])
+        source = call_source_of(ctx)
+        if source is not None:  # a replay or fork decides where the answer comes from
+            arguments = call["function"]["arguments"]
+            site = CallSite(
+                "tool",
+                ctx.key,
+                input_seq_of(ctx),
+                TOOL_ACTION,
+                name,
+                {"call_id": call_id, "arguments": arguments},
+                tool,
+                _tool_with(arguments),
+            )
+            run = source.resolve(site, run)
+        runs.append((call_id, run))
         names[call_id] = name
     started = time.perf_counter_ns()  # toolCallLatencyMs: a batch's calls share its time
     if use_async and runs:
@@ -389,6 +431,11 @@ def _setup_tool(ctx: Any, setup_name: str, name: str) -> Tool | None:
         return None
     own = getattr(setup, "tool_objects", None) or []
     return next((t for t in own if isinstance(t, Tool) and t.name == name), None)
+
+
+def _tool_with(arguments: dict[str, Any]) -> Any:
+    """The tool call with ``arguments`` made with another tool (a :class:`CallSite` hook)."""
+    return lambda other: partial(run_tool, other, arguments)
 
 
 def builtin_actions(

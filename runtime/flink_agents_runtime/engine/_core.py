@@ -53,6 +53,8 @@ class ExecutionCore:
         durable_store: results of durable calls, when exactly-once actions are on.
         resources: resolves ``ctx.get_resource`` (default: the plan's declared resources).
         keep_open: sinks of ``sinks`` that :meth:`close` leaves open.
+        call_source: answers the built-in actions' model and tool calls (a replay's
+            recorded answers; see ``chat._calls``); ``None`` calls them live.
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class ExecutionCore:
         durable_store: DurableStore | None = None,
         resources: ResourceProvider | None = None,
         keep_open: Iterable[RecordSink] = (),
+        call_source: Any = None,
     ) -> None:
         self.plan = plan
         self.config = config
@@ -97,6 +100,7 @@ class ExecutionCore:
             record_memory=record_memory,
             durable_store=durable_store,
             resources=resources,
+            call_source=call_source,
         )
 
     def action_group(self, action: str) -> MetricGroup:

@@ -152,6 +152,8 @@ class CoreServices:
         state: where short-term memory lives between inputs.
         durable_store: exactly-once action states, or ``None``.
         resources: resolves ``ctx.get_resource`` (``None`` when the agent declares none).
+        call_source: answers the built-in chat and tool actions' calls (``chat._calls``);
+            ``None``: they call live.
         ids: event ids.
         seq: the record sequence (one counter for events and actions).
         on_event, on_action: the sinks' receivers, bound once (the hot path calls them).
@@ -174,8 +176,10 @@ class CoreServices:
         record_memory: bool = False,
         durable_store: DurableStore | None = None,
         resources: ResourceProvider | None = None,
+        call_source: Any = None,
     ) -> None:
         self.config = config
+        self.call_source = call_source
         self.metrics = metrics
         self.state = state
         self.durable_store = durable_store

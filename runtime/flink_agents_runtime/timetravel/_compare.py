@@ -1,0 +1,231 @@
+"""Where a replay departs from its record: the first differing event of each input.
+
+Events are compared per input, in order, by type, lineage (the upstream event's position in
+the input, the upstream action) and attributes; event ids are replaced by positions
+(``@3``: the input's fourth event), so ids and times never count as differences. When the
+events agree, action records are compared (action, handled event, status, memory writes).
+
+The reason given for an input's first divergence:
+
+- ``call not in the record``: the replay made a model or tool call the record could not
+  answer (a different request count, model or tool arguments);
+- ``memory differed``: the key's short-term memory differed when the input started (an
+  earlier input of the key diverged, or a fork edited it);
+- ``code changed``: same input, memory and answers, different events: the agent's code,
+  prompt or configuration changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flink_agents_runtime.api._memory import MemoryNode
+from flink_agents_runtime.timetravel._recording import RecordedInput, Recording, fold_writes
+from flink_agents_runtime.timetravel._sources import Miss
+
+CALL_MISSING = "call not in the record"
+MEMORY_DIFFERED = "memory differed"
+CODE_CHANGED = "code changed"
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first difference of one input between record and replay.
+
+    Attributes:
+        key, ordinal: the input (the key's ``ordinal``-th).
+        position: index of the first differing event in the input (-1: the events agree
+            and an action record differs).
+        event_type: that event's type in the record (``None`` if the record has fewer).
+        replay_event_type: its type in the replay (``None`` if the replay has fewer).
+        reason: one of :data:`CALL_MISSING`, :data:`MEMORY_DIFFERED`, :data:`CODE_CHANGED`.
+        detail: what differs, as text.
+    """
+
+    key: Any
+    ordinal: int
+    position: int
+    event_type: str | None
+    replay_event_type: str | None
+    reason: str
+    detail: str
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def first_difference(a: Any, b: Any, path: str = "") -> str | None:
+    """The first place where ``a`` and ``b`` differ, as ``path: a -> b``; ``None`` if equal."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in a:
+                return f"{sub}: absent -> {_short(b[k])}"
+            if k not in b:
+                return f"{sub}: {_short(a[k])} -> absent"
+            found = first_difference(a[k], b[k], sub)
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = first_difference(x, y, f"{path}[{i}]")
+            if found:
+                return found
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items -> {len(b)} items"
+        return None
+    if a != b:
+        return f"{path or 'value'}: {_short(a)} -> {_short(b)}"
+    return None
+
+
+def _norm(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        if value in ids:
+            return ids[value]
+        for old, new in ids.items():
+            if old and old in value:
+                value = value.replace(old, new)
+        return value
+    if isinstance(value, dict):
+        return {_norm(k, ids): _norm(v, ids) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_norm(v, ids) for v in value]
+    return value
+
+
+def signatures(
+    events: list[dict[str, Any]], actions: list[dict[str, Any]], with_memory: bool = True
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Id-free descriptions of an input's events and action records (see module docstring)."""
+    ids = {str(e.get("event_id")): f"@{i}" for i, e in enumerate(events) if e.get("event_id")}
+    evs = [
+        {
+            "type": e["event_type"],
+            "upstream": ids.get(str(e.get("upstream_event_id"))),
+            "upstream_action": e.get("upstream_action"),
+            "attributes": _norm(e.get("attributes") or {}, ids),
+        }
+        for e in events
+    ]
+    acts = []
+    for a in actions:
+        attrs = a.get("attributes") or {}
+        sig = {
+            "action": a.get("action"),
+            "event": ids.get(str(a.get("event_id")), a.get("event_type")),
+            "status": a.get("status"),
+            "sent": [ids.get(str(s), "?") for s in attrs.get("sentEventIds") or ()],
+        }
+        if with_memory:
+            sig["memory_writes"] = _norm(attrs.get("memoryWrites") or [], ids)
+        acts.append(sig)
+    return evs, acts
+
+
+def _event_detail(i: int, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> str:
+    if i >= len(a):
+        return f"the replay sent an extra event {i} ({b[i]['type']}); the record ends at {i}"
+    if i >= len(b):
+        return f"the replay stopped after {i} events; the record goes on with {a[i]['type']}"
+    if a[i]["type"] != b[i]["type"]:
+        return f"event {i}: {a[i]['type']} in the record, {b[i]['type']} in the replay"
+    where = first_difference(a[i], b[i]) or "?"
+    return f"event {i} ({a[i]['type']}) differs at {where}"
+
+
+def compare_input(
+    recorded: RecordedInput,
+    events: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    *,
+    with_actions: bool,
+    with_memory: bool,
+    memory_differs: bool,
+    misses: list[Miss],
+    error: BaseException | None,
+) -> Divergence | None:
+    """The first divergence of one replayed input from its record, or ``None``."""
+    ra, rb = signatures(recorded.events, recorded.actions, with_memory)
+    pa, pb = signatures(events, actions, with_memory)
+    position = next(
+        (i for i, (x, y) in enumerate(zip(ra, pa, strict=False)) if x != y),
+        min(len(ra), len(pa)),
+    )
+    detail = None
+    if position < max(len(ra), len(pa)):
+        detail = _event_detail(position, ra, pa)
+    elif with_actions and rb != pb:
+        j = next(
+            (i for i, (x, y) in enumerate(zip(rb, pb, strict=False)) if x != y),
+            min(len(rb), len(pb)),
+        )
+        position = -1
+        if j >= len(rb) or j >= len(pb):
+            detail = f"action records: {len(rb)} in the record, {len(pb)} in the replay"
+        else:
+            detail = f"action record {j} ({rb[j]['action']}) differs at "
+            detail += first_difference(rb[j], pb[j]) or "?"
+    if detail is None:
+        return None
+    if error is not None:
+        detail += f"; the replay failed: {type(error).__name__}: {error}"
+    if misses:
+        reason = CALL_MISSING
+        detail = f"{misses[0].site}: {misses[0].reason}; {detail}"
+    elif memory_differs:
+        reason = MEMORY_DIFFERED
+    else:
+        reason = CODE_CHANGED
+    return Divergence(
+        recorded.key,
+        recorded.ordinal,
+        position,
+        ra[position]["type"] if 0 <= position < len(ra) else None,
+        pa[position]["type"] if 0 <= position < len(pa) else None,
+        reason,
+        detail,
+    )
+
+
+def divergences(
+    recording: Recording,
+    replay_rows: Iterable[dict[str, Any]],
+    replayed: dict[int, RecordedInput],
+    misses: list[Miss],
+    errors: dict[int, BaseException],
+) -> list[Divergence]:
+    """The first divergence of every replayed input (inputs that agree are left out)."""
+    by_seq: dict[int, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for row in replay_rows:
+        events, actions = by_seq.setdefault(row["input_seq"], ([], []))
+        (events if row["record_type"] == "event" else actions).append(row)
+    memory_a: dict[Any, MemoryNode] = {}
+    memory_b: dict[Any, MemoryNode] = {}
+    found = []
+    for seq, rec in replayed.items():
+        events, actions = by_seq.get(seq, ([], []))
+        before_a = memory_a.setdefault(rec.key, MemoryNode())
+        before_b = memory_b.setdefault(rec.key, MemoryNode())
+        differs = recording.has_memory and before_a != before_b
+        div = compare_input(
+            rec,
+            events,
+            actions,
+            with_actions=recording.has_actions,
+            with_memory=recording.has_memory,
+            memory_differs=differs,
+            misses=[m for m in misses if m.input_seq == seq],
+            error=errors.get(seq),
+        )
+        if div is not None:
+            found.append(div)
+        fold_writes(before_a, rec.actions, "short_term")
+        fold_writes(before_b, actions, "short_term")
+    return found
