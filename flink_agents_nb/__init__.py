@@ -9,6 +9,18 @@ from __future__ import annotations
 
 from flink_agents_nb._alias import use_as_flink_agents
 from flink_agents_nb.charts._live import LiveChart
+from flink_agents_nb.evaluate._dataset import dataset_from_run
+from flink_agents_nb.evaluate._evaluate import evaluate
+from flink_agents_nb.evaluate._judge import LLMJudge, llm_judge
+from flink_agents_nb.evaluate._results import Comparison, Evaluation, compare
+from flink_agents_nb.evaluate._scorers import (
+    EvaluationError,
+    Scorer,
+    exact_match,
+    field_match,
+    json_schema_match,
+    numeric_tolerance,
+)
 from flink_agents_nb.eventlog._reader import EventLog, read_event_log
 from flink_agents_nb.flink._cluster import FlinkJob, submit
 from flink_agents_nb.flink._export import export_job
@@ -33,6 +45,7 @@ from flink_agents_nb.run._environment import (
 from flink_agents_nb.run._frames import RECORD_COLUMNS
 from flink_agents_nb.run._run import Run
 from flink_agents_nb.stepper._stepper import Breakpoint, Stepper, StepView
+from flink_agents_nb.timetravel._replay import Replay, replay
 from flink_agents_runtime import (
     STRUCTURED_OUTPUT,
     ActionFailedError,
@@ -48,6 +61,7 @@ from flink_agents_runtime import (
     BaseEmbeddingModelConnection,
     BaseVectorStore,
     Budget,
+    CallNotRecordedError,
     ChatMessage,
     ChatModelError,
     ChatModelSetup,
@@ -100,6 +114,7 @@ from flink_agents_runtime import (
     Prompt,
     PromptError,
     ReActAgent,
+    RecordError,
     ResourceDescriptor,
     ResourceError,
     ResourceName,
@@ -158,6 +173,7 @@ __all__ = [
     "BaseVectorStore",
     "Breakpoint",
     "Budget",
+    "CallNotRecordedError",
     "ChatMessage",
     "ChatModelError",
     "ChatModelSetup",
@@ -165,6 +181,7 @@ __all__ = [
     "ChatResponseEvent",
     "ClusterError",
     "ClusterUnreachableError",
+    "Comparison",
     "ConfigError",
     "ContextRetrievalRequestEvent",
     "ContextRetrievalResponseEvent",
@@ -172,6 +189,8 @@ __all__ = [
     "DirectorySource",
     "Document",
     "EmbeddingModelSetup",
+    "Evaluation",
+    "EvaluationError",
     "Event",
     "EventAttributeError",
     "EventLog",
@@ -191,6 +210,7 @@ __all__ = [
     "JobFailedError",
     "JobHealth",
     "JobTimeoutError",
+    "LLMJudge",
     "LanceDBVectorStore",
     "LiveChart",
     "LogNotFoundError",
@@ -225,6 +245,8 @@ __all__ = [
     "Prompt",
     "PromptError",
     "ReActAgent",
+    "RecordError",
+    "Replay",
     "ResourceDescriptor",
     "ResourceError",
     "ResourceName",
@@ -234,6 +256,7 @@ __all__ = [
     "RunDiff",
     "RunResult",
     "RunnerContext",
+    "Scorer",
     "ScriptRule",
     "ScriptedChatModelConnection",
     "Skill",
@@ -259,16 +282,24 @@ __all__ = [
     "add_file_sink",
     "chat_model_connection",
     "chat_model_setup",
+    "compare",
     "count_tokens",
+    "dataset_from_run",
     "diff",
     "embedding_model_connection",
     "embedding_model_setup",
+    "evaluate",
+    "exact_match",
     "export_job",
     "export_otlp",
+    "field_match",
     "frame_to_records",
     "inspect",
+    "json_schema_match",
+    "llm_judge",
     "local",
     "mcp_server",
+    "numeric_tolerance",
     "preflight",
     "promote",
     "prompt",
@@ -276,6 +307,7 @@ __all__ = [
     "read_file_sink",
     "read_otlp",
     "register_durable_type",
+    "replay",
     "skills",
     "submit",
     "token_usage",

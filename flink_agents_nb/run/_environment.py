@@ -187,9 +187,9 @@ class NotebookEnvironment(LocalExecutionEnvironment, AgentsExecutionEnvironment)
         except Exception as exc:
             partial = getattr(exc, "run", None)
             if isinstance(partial, RunResult):
-                exc.run = Run(partial)  # type: ignore[attr-defined]
+                exc.run = Run(partial, builder._agent)  # type: ignore[attr-defined]
             raise
-        run = Run(result)
+        run = Run(result, builder._agent)
         if isinstance(builder, NotebookAgentBuilder):
             builder._run = run
         return run

@@ -43,10 +43,14 @@ class Run(DisplayMixin):
 
     Attributes:
         result: the runtime's :class:`RunResult` (plain Python).
+        agent: the agent that ran (set by the environment; what :meth:`fork` re-runs).
+        fork_info: for a fork: where it forked (source, event, key, input), else ``None``.
     """
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(self, result: RunResult, agent: Any = None) -> None:
         self.result = result
+        self.agent = agent
+        self.fork_info: dict[str, Any] | None = None
 
     # -- plain facts -------------------------------------------------------------------
     @property
@@ -142,6 +146,18 @@ class Run(DisplayMixin):
         from flink_agents_nb.run._costs import token_usage
 
         return token_usage(self.result, prices)
+
+    # -- time travel (imported lazily) ----------------------------------------------------
+    def fork(self, at: Any, **edits: Any) -> Run:
+        """Re-run the input of event ``at`` from that event with edits (``agent=``,
+        ``memory=``, ``sensory=``, ``model=``, ``config=``), then the key's later inputs;
+        returns the fork as a Run. See :func:`flink_agents_nb.timetravel.fork`."""
+        from flink_agents_nb.timetravel._fork import fork
+
+        result, agent, info = fork(self, at, **edits)
+        run = Run(result, agent)
+        run.fork_info = info
+        return run
 
     # -- views (stepper, charts, report; imported lazily) --------------------------------
     def step(self) -> Any:

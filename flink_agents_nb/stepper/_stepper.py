@@ -62,6 +62,10 @@ class Stepper(DisplayMixin):
         self.stopped_at: Breakpoint | None = None
         #: Whether :meth:`run_to`'s last call found no breakpoint (cleared by any other move).
         self.ran_off: bool = False
+        #: Edits every fork from this stepper uses (``agent=``, ``memory=``, ``model=``).
+        self.fork_options: dict[str, Any] = {}
+        #: The runs forked from this stepper, oldest first.
+        self.forks: list[Any] = []
 
     # -- facts -------------------------------------------------------------------------
     @property
@@ -293,6 +297,13 @@ class Stepper(DisplayMixin):
         """Totals over frame rows ``0..row``: events, actions, failed actions, tokens, and
         ``elapsed_s`` from the first record to row ``row``."""
         return self._index.metrics_at(row)
+
+    def fork(self, **edits: Any) -> Any:
+        """Fork the run at the current event (``Run.fork`` with :attr:`fork_options` and
+        ``edits``); the fork is returned and appended to :attr:`forks`."""
+        from flink_agents_nb.stepper._forking import fork_at_cursor
+
+        return fork_at_cursor(self, **edits)
 
     # -- display -----------------------------------------------------------------------
     def widget(self) -> Any:

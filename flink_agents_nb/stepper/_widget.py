@@ -115,6 +115,8 @@ class StepperWidget:
         self.last_button = button("last", "last event", s.last)
         self.back_button = button("◀◀ run back", "back to the previous breakpoint", self._back)
         self.run_button = button("run to ▶▶", "on to the next breakpoint", self._run)
+        self.fork_button = button("fork here", "re-run from this event (fork_options)", self._fork)
+        self.fork_label = w.HTML()
         # The slider counts from 1, like the header ("event 3 / 9"): value = position + 1.
         self.slider = w.IntSlider(
             min=1,
@@ -183,6 +185,8 @@ class StepperWidget:
                         self.last_button,
                         self.back_button,
                         self.run_button,
+                        self.fork_button,
+                        self.fork_label,
                     ]
                 ),
                 w.HBox([self.play, self.slider, self.goto_box, self.goto_label]),
@@ -205,6 +209,16 @@ class StepperWidget:
     # -- callbacks ---------------------------------------------------------------------
     def _run(self) -> None:
         self.stepper.run_to()
+
+    def _fork(self) -> None:
+        from flink_agents_nb.stepper._forking import fork_summary
+
+        try:
+            text = fork_summary(self.stepper.fork())
+        except Exception as exc:  # shown, not raised: a button callback has no caller
+            self.fork_label.value = f"<span class='fanb-bad'>{esc(exc)}</span>"
+            return
+        self.fork_label.value = f"<span>{esc(text)} (stepper.forks[-1])</span>"
 
     def _back(self) -> None:
         self.stepper.run_to(backward=True)

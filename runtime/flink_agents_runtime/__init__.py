@@ -94,6 +94,7 @@ from flink_agents_runtime.chat._anthropic import (
     AnthropicChatModelConnection,
     AnthropicChatModelSetup,
 )
+from flink_agents_runtime.chat._calls import CallSite, CallSource
 from flink_agents_runtime.chat._catalogue import ResourceName
 from flink_agents_runtime.chat._ollama import OllamaChatModelConnection, OllamaChatModelSetup
 from flink_agents_runtime.config._configuration import AgentConfiguration
@@ -135,6 +136,7 @@ from flink_agents_runtime.retrieval import (
     VectorStoreQuery,
     VectorStoreQueryResult,
 )
+from flink_agents_runtime.timetravel import CallNotRecordedError, RecordError
 
 #: Served on first access (importing them imports PyFlink): name -> module.
 _LAZY = {
@@ -177,6 +179,9 @@ __all__ = [
     "BaseEmbeddingModelConnection",
     "BaseVectorStore",
     "Budget",
+    "CallNotRecordedError",
+    "CallSite",
+    "CallSource",
     "ChatMessage",
     "ChatModelError",
     "ChatModelSetup",
@@ -243,6 +248,7 @@ __all__ = [
     "Prompt",
     "PromptError",
     "ReActAgent",
+    "RecordError",
     "RemoteAgentBuilder",
     "RemoteExecutionEnvironment",
     "Resource",

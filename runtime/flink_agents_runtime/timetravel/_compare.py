@@ -140,6 +140,16 @@ def _event_detail(i: int, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> s
     return f"event {i} ({a[i]['type']}) differs at {where}"
 
 
+_CALLERS = ("chat_model_action", "tool_call_action")
+
+
+def _answer_missing(i: int, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+    """Whether event ``i`` differs because an answer differs (or the replay stopped)."""
+    if i < 0 or i >= len(b):
+        return True
+    return any(i < len(x) and x[i]["upstream_action"] in _CALLERS for x in (a, b))
+
+
 def compare_input(
     recorded: RecordedInput,
     events: list[dict[str, Any]],
@@ -176,7 +186,7 @@ def compare_input(
         return None
     if error is not None:
         detail += f"; the replay failed: {type(error).__name__}: {error}"
-    if misses:
+    if misses and _answer_missing(position, ra, pa):
         reason = CALL_MISSING
         detail = f"{misses[0].site}: {misses[0].reason}; {detail}"
     elif memory_differs:

@@ -133,8 +133,11 @@ def fork_record(
     kept_events = [
         e for i, e in enumerate(target.events) if i < index or before(e.get("upstream_event_id"))
     ]
-    pending = [e for i, e in enumerate(target.events) if i >= index and (i == index or before(
-        e.get("upstream_event_id")))]  # fmt: skip
+    pending = [
+        e
+        for i, e in enumerate(target.events)
+        if i >= index and (i == index or before(e.get("upstream_event_id")))
+    ]
     kept_actions = [a for a in target.actions if before(a.get("event_id"))]
     short_term = recording.short_term_before(target)
     fold_writes(short_term, kept_actions, "short_term")
@@ -147,8 +150,14 @@ def fork_record(
         for path, value in (edits or {}).items():
             view.set(path, copy.deepcopy(value))
     later = [r for r in recording.inputs if r.key == target.key and r.ordinal > target.ordinal]
-    items = [Item(target.key, None, target.input_seq, Resume([_event(e) for e in pending],
-             short_term, sensory_root))]  # fmt: skip
+    items = [
+        Item(
+            target.key,
+            None,
+            target.input_seq,
+            Resume([_event(e) for e in pending], short_term, sensory_root),
+        )
+    ]
     items += [Item(r.key, r.value, r.input_seq) for r in later]
     drive = run_inputs(agent, items, config, call_source=LiveCalls(model), run_id=run_id)
     error = next(iter(drive.errors.values()), None)

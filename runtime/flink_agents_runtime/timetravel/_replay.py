@@ -18,7 +18,7 @@ from flink_agents_runtime.engine._run import RunResult
 from flink_agents_runtime.timetravel._compare import Divergence, divergences
 from flink_agents_runtime.timetravel._driver import Item, run_inputs
 from flink_agents_runtime.timetravel._recording import RecordedInput, Recording, rows_of_result
-from flink_agents_runtime.timetravel._sources import Miss, RecordedCalls
+from flink_agents_runtime.timetravel._sources import Miss, RecordedCalls, RecordedPrompts
 
 
 @dataclass
@@ -53,18 +53,26 @@ def replay_record(
     config: AgentConfiguration | None = None,
     *,
     fallback: Any = None,
+    recorded_agent: Agent | None = None,
     run_id: str = "replay",
 ) -> ReplayResult:
     """Replay ``recording`` with ``agent``; see the module docstring.
 
     ``fallback`` answers calls the record lacks: ``None`` (they fail, and the input's
-    divergence says so), ``"live"``, or a chat model connection.
+    divergence says so), ``"live"``, or a chat model connection. ``recorded_agent`` (the
+    agent that made the record, when known) lets a changed setup prompt count as a call the
+    record lacks (the record holds conversations, not the prompts setups add).
     """
     config = config if config is not None else AgentConfiguration.resolve()
     inputs = dict(enumerate(recording.inputs))
-    source = RecordedCalls(inputs, fallback)
+    reference = RecordedPrompts(recorded_agent, config) if recorded_agent is not None else None
+    source = RecordedCalls(inputs, fallback, reference)
     items = [Item(rec.key, rec.value, seq) for seq, rec in inputs.items()]
-    drive = run_inputs(agent, items, config, call_source=source, run_id=run_id)
+    try:
+        drive = run_inputs(agent, items, config, call_source=source, run_id=run_id)
+    finally:
+        if reference is not None:
+            reference.close()
     found = divergences(
         recording, rows_of_result(drive.result), inputs, source.misses, drive.errors
     )

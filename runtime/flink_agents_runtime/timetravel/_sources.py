@@ -7,6 +7,11 @@ answer is a *miss*: kept in :attr:`RecordedCalls.misses` and then answered by th
 (``"live"``: the agent's own model or tool; a chat model connection: that model), or, with no
 fallback, failed with :class:`CallNotRecordedError`.
 
+A record holds the conversation an action sent, not the prompt a chat model setup puts in
+front of it. Given the recorded agent (``reference``, a :class:`RecordedPrompts`), a model
+call whose full request (setup prompt, model name, tools) differs from what the recorded
+agent's setup would send for the same conversation is a miss too: "the prompt changed".
+
 :class:`LiveCalls` calls live, optionally with another chat model (a fork's ``model=``).
 """
 
@@ -18,7 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime.api._agent import Agent, ResourceType
+from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.chat._calls import CallSite, Outcome
+from flink_agents_runtime.chat._message import ChatMessage
+from flink_agents_runtime.engine._plan import AgentPlan
 from flink_agents_runtime.timetravel._recording import RecordedInput
 
 
@@ -51,6 +60,34 @@ def swap_model(site: CallSite, model: Any) -> Callable[[], Outcome]:
     return site.with_resource(swapped)
 
 
+def rendered(setup: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """What ``setup`` sends for an action's ``request``: messages (prompt first), model,
+    tools and model kwargs, as JSON data."""
+    msgs = [ChatMessage.from_dict(m) for m in request.get("messages") or ()]
+    built = setup.build_messages(msgs, request.get("prompt_args") or {})
+    return {
+        "messages": [m.to_dict() for m in built],
+        "model": getattr(setup, "model", None),
+        "tools": list(getattr(setup, "tools", None) or ()),
+        "model_kwargs": dict(getattr(setup, "model_kwargs", None) or {}),
+    }
+
+
+class RecordedPrompts:
+    """Renders model requests as the recorded agent's chat model setups would."""
+
+    def __init__(self, agent: Agent, config: Any = None) -> None:
+        self._resources = PlanResources(AgentPlan.from_agent(agent), config)
+
+    def render(self, site: CallSite) -> dict[str, Any]:
+        """The recorded agent's request for ``site``'s conversation."""
+        return rendered(self._resources.get(site.name, ResourceType.CHAT_MODEL), site.request)
+
+    def close(self) -> None:
+        """Release the resources built for rendering."""
+        self._resources.close()
+
+
 class LiveCalls:
     """Every call live; chat calls through ``model`` when given (see :func:`swap_model`)."""
 
@@ -69,11 +106,18 @@ class RecordedCalls:
     Args:
         inputs: the recorded input that each core ``input_seq`` replays.
         fallback: ``None`` (a miss fails the call), ``"live"``, or a chat model connection.
+        reference: the recorded agent's prompts (see the module docstring), or ``None``.
     """
 
-    def __init__(self, inputs: dict[int, RecordedInput], fallback: Any = None) -> None:
+    def __init__(
+        self,
+        inputs: dict[int, RecordedInput],
+        fallback: Any = None,
+        reference: RecordedPrompts | None = None,
+    ) -> None:
         self.inputs = inputs
         self.fallback = fallback
+        self.reference = reference
         self.misses: list[Miss] = []
         self.answered = 0
         self._chat_index: dict[int, int] = {}
@@ -93,6 +137,10 @@ class RecordedCalls:
             if name is not None and name != site.name:
                 why = f"model call {index + 1} of {rec.label} went to {name!r} in the record"
                 return self._miss(site, live, why)
+            changed = self._prompt_change(site)
+            if changed:
+                why = f"model call {index + 1} of {rec.label}: {changed}"
+                return self._miss(site, live, why)
         else:
             queues = self._tools.get(site.input_seq)
             if queues is None:
@@ -108,6 +156,19 @@ class RecordedCalls:
         self.answered += 1
         answer = copy.deepcopy(outcome)
         return lambda: answer
+
+    def _prompt_change(self, site: CallSite) -> str | None:
+        """How the request differs from the recorded agent's, or ``None``."""
+        if self.reference is None or site.resource is None:
+            return None
+        from flink_agents_runtime.timetravel._compare import first_difference
+
+        try:
+            want = self.reference.render(site)
+        except Exception as exc:
+            return f"the recorded agent cannot make this request ({type(exc).__name__}: {exc})"
+        where = first_difference(want, rendered(site.resource, site.request))
+        return f"the request differs from the recorded agent's at {where}" if where else None
 
     def _miss(
         self, site: CallSite, live: Callable[[], Outcome], reason: str
