@@ -131,7 +131,7 @@ class LLMJudge(Scorer):
                 u[0] += int(attrs.get("promptTokens") or 0)
                 u[1] += int(attrs.get("completionTokens") or 0)
                 u[2] = attrs.get("model")
-        self.usage = [tuple(usage.get(i, (0, 0, None))) for i in range(len(cases))]  # type: ignore[misc]
+        self.usage = [tuple(usage.get(i, (0, 0, None))) for i in range(len(cases))]
         self.answers = [answers.get(i) for i in range(len(cases))]
         scores: list[Any] = []
         for text in self.answers:

@@ -65,7 +65,7 @@ class FunctionScorer(Scorer):
         self, func: Callable[..., Any], name: str | None = None, threshold: float = 1.0
     ) -> None:
         self.func = func
-        self.name = name or getattr(func, "__name__", "score")
+        self.name = str(name or getattr(func, "__name__", "score"))
         self.threshold = threshold
         try:
             params = inspect.signature(func).parameters
@@ -77,8 +77,8 @@ class FunctionScorer(Scorer):
 
     def score(self, output: Any, expected: Any, row: Mapping[str, Any]) -> float | bool:
         if self._with_row:
-            return self.func(output, expected, row)  # type: ignore[no-any-return]
-        return self.func(output, expected)  # type: ignore[no-any-return]
+            return self.func(output, expected, row)
+        return self.func(output, expected)
 
 
 def as_scorer(value: Any) -> Scorer:
@@ -157,7 +157,7 @@ class _Numeric(Scorer):
         got = get_path(output, self.field)
         want = get_path(expected, self.field) if isinstance(expected, Mapping) else expected
         try:
-            g, w = float(got), float(want)  # type: ignore[arg-type]
+            g, w = float(got), float(want)
         except (TypeError, ValueError):
             return False  # not a number: no match
         return math.isclose(g, w, rel_tol=self.rel_tol, abs_tol=self.abs_tol)

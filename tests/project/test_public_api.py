@@ -109,3 +109,28 @@ def test_core_names_are_pinned() -> None:
         "local",
     }
     assert pinned <= set(flink_agents_nb.__all__)
+
+
+def test_time_travel_and_evaluation_names_are_pinned() -> None:
+    pinned = {
+        "CallNotRecordedError",
+        "Comparison",
+        "Evaluation",
+        "EvaluationError",
+        "RecordError",
+        "Replay",
+        "Scorer",
+        "compare",
+        "dataset_from_run",
+        "evaluate",
+        "exact_match",
+        "field_match",
+        "json_schema_match",
+        "llm_judge",
+        "numeric_tolerance",
+        "replay",
+    }
+    assert pinned <= set(flink_agents_nb.__all__)
+    assert {"CallSite", "CallSource", "CallNotRecordedError", "RecordError"} <= set(
+        flink_agents_runtime.__all__
+    )

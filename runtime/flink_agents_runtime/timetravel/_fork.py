@@ -85,7 +85,7 @@ def action_record(row: dict[str, Any]) -> ActionRecord:
     """An :class:`ActionRecord` from a row."""
     attrs = row.get("attributes") or {}
     writes = [
-        (w.get("memory"), w.get("path"), w.get("value"))
+        (str(w.get("memory")), str(w.get("path")), w.get("value"))
         for w in attrs.get("memoryWrites") or ()
         if isinstance(w, dict)
     ]

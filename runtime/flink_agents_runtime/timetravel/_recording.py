@@ -110,7 +110,7 @@ class RecordedInput:
     events: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     chat: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
-    tools: dict[str, deque[tuple[str, Any, dict[str, Any]]]] = field(default_factory=dict)
+    tools: dict[Any, deque[tuple[str, Any, dict[str, Any]]]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -239,7 +239,7 @@ def _collect_answers(rec: RecordedInput) -> None:
                 fn = call.get("function") or {}
                 outcome = {"ok": cid not in errors, "content": responses[cid]}
                 rec.tools.setdefault(cid, deque()).append(
-                    (fn.get("name"), fn.get("arguments"), outcome)
+                    (str(fn.get("name")), fn.get("arguments"), outcome)
                 )
 
 

@@ -121,7 +121,7 @@ class RecordedCalls:
         self.misses: list[Miss] = []
         self.answered = 0
         self._chat_index: dict[int, int] = {}
-        self._tools: dict[int, dict[str, Any]] = {}
+        self._tools: dict[int, dict[Any, Any]] = {}
 
     def resolve(self, site: CallSite, live: Callable[[], Outcome]) -> Callable[[], Outcome]:
         rec = self.inputs.get(site.input_seq)
