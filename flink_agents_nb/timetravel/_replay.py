@@ -36,15 +36,18 @@ class Replay:
         source: what was replayed; raw: the runtime's :class:`ReplayResult`.
     """
 
-    def __init__(self, source: Any, raw: ReplayResult, name: str) -> None:
+    def __init__(self, source: Any, raw: ReplayResult, name: str, agent: Any = None) -> None:
         self.source = source
         self.raw = raw
         self.name = name
+        self.agent = agent
 
     @cached_property
     def run(self) -> Run:
-        """The replay as a :class:`Run` (its own records, outputs and metrics)."""
-        return Run(self.raw.result)
+        """The replay as a :class:`Run` (its own records, memory writes included, outputs
+        and metrics); ``replay.run.fork(...)`` forks it (e.g. a Flink job's log, which
+        records no memory writes, replayed first)."""
+        return Run(self.raw.result, self.agent)
 
     @property
     def identical(self) -> bool:
@@ -140,4 +143,4 @@ def replay(
         else getattr(source, "agent", None),
         run_id=f"replay-of-{recording.name}",
     )
-    return Replay(source, raw, recording.name)
+    return Replay(source, raw, recording.name, agent)

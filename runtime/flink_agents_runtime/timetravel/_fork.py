@@ -15,6 +15,7 @@ before ``E`` was handled). Kept actions: those that handled an event before ``E`
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ from flink_agents_runtime.timetravel._recording import (
     fold_writes,
 )
 from flink_agents_runtime.timetravel._sources import LiveCalls
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -125,6 +128,13 @@ def fork_record(
     """
     config = config if config is not None else AgentConfiguration.resolve()
     target, index = recording.input_of(at)
+    if recording.has_actions and not recording.has_memory:
+        logger.warning(
+            "%s records no memory writes (a Flink job's log does not): the fork of %s starts "
+            "from empty memory; replay the record first and fork the replay's run",
+            recording.name,
+            target.label,
+        )
     pos = {e.get("event_id"): i for i, e in enumerate(target.events)}
 
     def before(event_id: Any) -> bool:

@@ -140,7 +140,8 @@ class Recording:
     Attributes:
         inputs: every input in replay order (the order they started in the record).
         has_actions: whether the record holds action rows.
-        has_memory: whether its action rows carry memory writes.
+        has_memory: whether its action rows carry memory writes (some record none: a Flink
+            job's log; then memory writes are not compared).
     """
 
     def __init__(self, rows: list[dict[str, Any]], name: str = "record") -> None:
@@ -162,7 +163,7 @@ class Recording:
             if row["record_type"] == "action":
                 self.has_actions = True
                 attrs = row.get("attributes")
-                if isinstance(attrs, dict) and "memoryWrites" in attrs:
+                if isinstance(attrs, dict) and attrs.get("memoryWrites"):
                     self.has_memory = True
             events, actions = groups.setdefault(gid, ([], []))
             (events if row["record_type"] == "event" else actions).append(row)
