@@ -54,7 +54,7 @@ class Divergence:
     detail: str
 
 
-def _short(value: Any, limit: int = 80) -> str:
+def _short(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -184,7 +184,7 @@ def compare_input(
             detail += first_difference(rb[j], pb[j]) or "?"
     if detail is None:
         return None
-    if error is not None:
+    if error is not None and not misses:  # (a miss's error repeats the miss)
         detail += f"; the replay failed: {type(error).__name__}: {error}"
     if misses and _answer_missing(position, ra, pa):
         reason = CALL_MISSING
