@@ -199,3 +199,14 @@ def test_rows_of_one_key_keep_their_order_and_tokens_are_counted(clean_env: None
     assert (ev.scores["prompt_tokens"] > 0).all()
     expected_cost = (ev.scores["prompt_tokens"] * 1.0 + ev.scores["completion_tokens"] * 2.0) / 1e6
     assert ev.scores["cost_usd"].tolist() == pytest.approx(expected_cost.tolist())
+
+
+def test_displays_escape_untrusted_text(clean_env: None) -> None:
+    scorer = fa.exact_match(name="<b>exact</b>")
+    ev = fa.evaluate(agent("v1"), DATA, scorers=[scorer], name="<i>v1</i>")
+    other = fa.evaluate(agent("v2"), DATA, scorers=[scorer], name="v2")
+    for shown in (ev, fa.compare([ev, other])):
+        bundle = shown._repr_mimebundle_()
+        assert "<b>exact</b>" not in bundle["text/html"] and "&lt;b&gt;exact" in bundle["text/html"]
+        assert "<i>v1</i>" not in bundle["text/html"]
+        assert bundle == shown._repr_mimebundle_()  # deterministic

@@ -252,3 +252,20 @@ def test_fork_errors_name_the_problem(clean_env: None) -> None:
         fork(run.records, run.events.iloc[0])
     with pytest.raises(fa.FlinkAgentsError, match=r"fork\(at=\.\.\.\) takes"):
         run.fork(42)
+
+
+def test_the_replay_display_escapes_event_content(clean_env: None) -> None:
+    agent = fa.Agent()
+    agent.add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent(e.input))
+    )
+    run = fa.local().from_list([{"key": 1, "value": "<script>x</script>"}]).apply(agent).execute()
+    changed = fa.Agent()
+    changed.add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent("<b>"))
+    )
+    rep = fa.replay(run, changed)
+    bundle = rep._repr_mimebundle_()
+    assert "&lt;script&gt;" in bundle["text/html"] and "<script>" not in bundle["text/html"]
+    assert "<script>x</script>" in bundle["text/plain"]  # plain text is shown as is
+    assert bundle == rep._repr_mimebundle_()
