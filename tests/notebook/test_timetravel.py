@@ -269,3 +269,17 @@ def test_the_replay_display_escapes_event_content(clean_env: None) -> None:
     assert "&lt;script&gt;" in bundle["text/html"] and "<script>" not in bundle["text/html"]
     assert "<script>x</script>" in bundle["text/plain"]  # plain text is shown as is
     assert bundle == rep._repr_mimebundle_()
+
+
+def test_a_record_without_input_numbers_is_cut_into_inputs_by_lineage(clean_env: None) -> None:
+    frame = record().records.copy()
+    frame["input_seq"] = None  # as in logs that number nothing (Apache Flink Agents' own)
+    frame["seq"] = None
+    rep = fa.replay(frame, Support())
+    assert rep.identical, rep.summary()
+    assert [(r.key, r.ordinal) for r in rep.raw.inputs.values()] == [
+        ("ada", 0),
+        ("bob", 0),
+        ("ada", 1),
+        ("ada", 2),
+    ]

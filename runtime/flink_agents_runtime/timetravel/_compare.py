@@ -85,19 +85,22 @@ def first_difference(a: Any, b: Any, path: str = "") -> str | None:
     return None
 
 
-def _norm(value: Any, ids: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        if value in ids:
-            return ids[value]
-        for old, new in ids.items():
-            if old and old in value:
-                value = value.replace(old, new)
-        return value
-    if isinstance(value, dict):
-        return {_norm(k, ids): _norm(v, ids) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_norm(v, ids) for v in value]
-    return value
+def _norm(value: Any, ids: dict[str, str]) -> str:
+    """``value`` as canonical JSON text with every event id replaced by its position
+    (compared as text: fast; parsed back only to describe a difference)."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    for old, new in ids.items():
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def _parsed(sig: dict[str, Any]) -> dict[str, Any]:
+    """A signature with its JSON text fields parsed (for :func:`first_difference`)."""
+    return {k: json.loads(v) if k in _TEXT_FIELDS else v for k, v in sig.items()}
+
+
+_TEXT_FIELDS = ("attributes", "memory_writes")
 
 
 def signatures(
@@ -136,7 +139,7 @@ def _event_detail(i: int, a: list[dict[str, Any]], b: list[dict[str, Any]]) -> s
         return f"the replay stopped after {i} events; the record goes on with {a[i]['type']}"
     if a[i]["type"] != b[i]["type"]:
         return f"event {i}: {a[i]['type']} in the record, {b[i]['type']} in the replay"
-    where = first_difference(a[i], b[i]) or "?"
+    where = first_difference(_parsed(a[i]), _parsed(b[i])) or "?"
     return f"event {i} ({a[i]['type']}) differs at {where}"
 
 
@@ -181,7 +184,7 @@ def compare_input(
             detail = f"action records: {len(rb)} in the record, {len(pb)} in the replay"
         else:
             detail = f"action record {j} ({rb[j]['action']}) differs at "
-            detail += first_difference(rb[j], pb[j]) or "?"
+            detail += first_difference(_parsed(rb[j]), _parsed(pb[j])) or "?"
     if detail is None:
         return None
     if error is not None and not misses:  # (a miss's error repeats the miss)

@@ -116,6 +116,10 @@ def run_inputs(
     kept); ``memory`` seeds keys' short-term memory. Never raises for a failing input."""
     config = config.copy()
     config.set("actionStateStoreBackend", None)
+    # One input at a time: nothing to overlap, so model and tool calls run inline (a
+    # recorded answer then costs no thread hop); events and metrics are the same.
+    config.set("chat.async", False)
+    config.set("tool-call.async", False)
     plan = AgentPlan.from_agent(agent)
     registry = MetricRegistry(float(config.get("metrics.sample-interval-ms")))
     recorder = RecordList()
