@@ -242,6 +242,13 @@ def test_fork_with_another_model_and_from_the_stepper(clean_env: None) -> None:
         {"reply": "a different model", "count": 1}
     ]
     assert stepper.forks == [fork]
+    # The widget's "fork here" button forks at the current event with stepper.fork_options.
+    stepper.fork_options = {"model": fa.ScriptedChatModelConnection(default_reply="clicked")}
+    widget = stepper.widget()
+    widget.fork_button.click()
+    assert len(stepper.forks) == 2
+    assert "fork at key &#x27;bob&#x27; input 0" in widget.fork_label.value
+    assert {"reply": "clicked", "count": 1} in [o.value for o in stepper.forks[1].result.outputs]
 
 
 def test_fork_errors_name_the_problem(clean_env: None) -> None:

@@ -7,6 +7,8 @@ with ``model``), with ``memory`` edits applied to short-term memory first; then 
 inputs that followed in the record run again, in order. Other keys and earlier inputs are
 copied from the record, so the fork is a whole run, comparable with the original.
 
+The fork's metrics are those of the re-run part only (the record's inputs were not run).
+
 Pending events at the fork event ``E`` (index ``i`` in its input, events in send order):
 ``E`` and every later event whose upstream event comes before ``E`` (FIFO: they were sent
 before ``E`` was handled). Kept actions: those that handled an event before ``E``.
