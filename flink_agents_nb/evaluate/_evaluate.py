@@ -21,6 +21,7 @@ from flink_agents_nb.evaluate._results import Evaluation
 from flink_agents_nb.evaluate._scorers import EvaluationError, Scorer, as_scorer
 from flink_agents_nb.run._costs import load_prices
 from flink_agents_nb.run._environment import frame_to_records, local
+from flink_agents_nb.run._run import Run
 from flink_agents_runtime import ChatResponseEvent, RunResult
 
 ROW_KEY = "_row"  # the key given to each row when the dataset has no key column
@@ -218,7 +219,9 @@ def evaluate(
     records = _inputs(data, key, input, expected)
     keys = [r["key"] for r in records]
     run = run_dataset(agent, records, on, config)
-    result: RunResult = getattr(run, "result", run)
+    if isinstance(run, RunResult):  # a Flink job's result: a Run like a local one
+        run = Run(run, agent)
+    result: RunResult = run.result
     outputs = _outputs_by_row(result, keys)
     rows = [
         {"row": idx, "key": k, "input": r["value"]}

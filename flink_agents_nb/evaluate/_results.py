@@ -35,7 +35,7 @@ class Evaluation:
             failed), ``prompt_tokens``, ``completion_tokens``, ``cost_usd`` (the agent's),
             and ``<judge>.prompt_tokens`` / ``.completion_tokens`` for LLM judges.
         errors: scorer failures (``on_error="record"``): ``row``, ``scorer``, ``error``.
-        run: the agent's run (a ``Run`` locally, a ``RunResult`` from a Flink job).
+        run: the agent's run (a ``Run``; from a Flink job: the job read back).
     """
 
     def __init__(

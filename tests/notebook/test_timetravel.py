@@ -290,3 +290,19 @@ def test_a_record_without_input_numbers_is_cut_into_inputs_by_lineage(clean_env:
         ("ada", 1),
         ("ada", 2),
     ]
+
+
+def test_fork_with_a_live_http_model_after_the_fork_point(clean_env: None) -> None:
+    run = record()
+    at = _chat_request(run, "bob", 0)
+    with OpenAIServer() as server:
+        model = fa.ResourceDescriptor(
+            fa.OpenAIChatModelConnection, base_url=server.url, api_key="sk-test"
+        )
+        fork = run.fork(at["event_id"], model=model)
+        (request,) = server.requests
+    body = request["body"]
+    assert body["model"] == "support-v1"  # the setup's model name, prompt and tools kept
+    assert body["messages"][0]["content"] == "You answer for support. Tone: friendly."
+    bob = [o.value for o in fork.result.outputs if o.key == "bob"]
+    assert bob == [{"reply": "echo: hello", "count": 1}]

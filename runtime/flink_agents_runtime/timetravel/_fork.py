@@ -125,8 +125,9 @@ def fork_record(
     """Fork ``recording`` at event id ``at``; see the module docstring.
 
     ``memory`` / ``sensory``: ``{dotted path: value}`` set before the fork event is handled.
-    ``model``: a chat model connection (or setup) answering every model call after the fork
-    point (``None``: the agent's own models). Raises :class:`RecordError` for an unknown id.
+    ``model``: a chat model connection (or its ``ResourceDescriptor``) answering every model
+    call after the fork point, with the setup's prompt, tools and model name (``None``: the
+    agent's own models). Raises :class:`RecordError` for an unknown id.
     """
     config = config if config is not None else AgentConfiguration.resolve()
     target, index = recording.input_of(at)
@@ -171,7 +172,7 @@ def fork_record(
         )
     ]
     items += [Item(r.key, r.value, r.input_seq) for r in later]
-    drive = run_inputs(agent, items, config, call_source=LiveCalls(model), run_id=run_id)
+    drive = run_inputs(agent, items, config, call_source=LiveCalls(model, config), run_id=run_id)
     error = next(iter(drive.errors.values()), None)
     return ForkResult(
         _merge(recording, target, index, (kept_events, kept_actions), later, drive.result, error),

@@ -66,7 +66,7 @@ def replay_record(
     config = config if config is not None else AgentConfiguration.resolve()
     inputs = dict(enumerate(recording.inputs))
     reference = RecordedPrompts(recorded_agent, config) if recorded_agent is not None else None
-    source = RecordedCalls(inputs, fallback, reference)
+    source = RecordedCalls(inputs, fallback, reference, config)
     items = [Item(rec.key, rec.value, seq) for seq, rec in inputs.items()]
     try:
         drive = run_inputs(agent, items, config, call_source=source, run_id=run_id)

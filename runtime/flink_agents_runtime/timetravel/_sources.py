@@ -47,9 +47,33 @@ class Miss:
     reason: str
 
 
+class _OpenContext:
+    """What a replacement connection sees when it is opened: the run's configuration only."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    def get(self, name: str, resource_type: Any = None, ctx: Any = None) -> Any:
+        raise FlinkAgentsError(
+            f"a replacement chat model cannot use other resources (it asked for {name!r})"
+        )
+
+
+def open_model(model: Any, config: Any) -> Any:
+    """``model`` opened with the run's ``config`` (a connection's ``open``; once per replay
+    or fork), built first when it is a ``ResourceDescriptor``; returns it."""
+    build = getattr(model, "build", None)
+    if callable(build) and not callable(getattr(model, "chat", None)):
+        model = build()
+    opener = getattr(model, "open", None)
+    if callable(opener):
+        opener(_OpenContext(config))
+    return model
+
+
 def swap_model(site: CallSite, model: Any) -> Callable[[], Outcome]:
-    """``site``'s chat call made with ``model``: a chat model connection (the setup's prompt,
-    tools and model name kept) or a setup object."""
+    """``site``'s chat call made with ``model``: an opened chat model connection (the setup's
+    prompt, tools and model name kept) or a setup object."""
     setup = site.resource
     if site.with_resource is None or setup is None:
         raise FlinkAgentsError(f"cannot re-route {site.describe()} to another model")
@@ -89,10 +113,11 @@ class RecordedPrompts:
 
 
 class LiveCalls:
-    """Every call live; chat calls through ``model`` when given (see :func:`swap_model`)."""
+    """Every call live; chat calls through ``model`` when given (see :func:`swap_model`): a
+    chat model connection or its ``ResourceDescriptor``, opened with ``config``."""
 
-    def __init__(self, model: Any = None) -> None:
-        self.model = model
+    def __init__(self, model: Any = None, config: Any = None) -> None:
+        self.model = open_model(model, config) if model is not None else None
 
     def resolve(self, site: CallSite, live: Callable[[], Outcome]) -> Callable[[], Outcome]:
         if self.model is None or site.kind != "chat":
@@ -114,9 +139,11 @@ class RecordedCalls:
         inputs: dict[int, RecordedInput],
         fallback: Any = None,
         reference: RecordedPrompts | None = None,
+        config: Any = None,
     ) -> None:
         self.inputs = inputs
-        self.fallback = fallback
+        live_fallback = fallback is None or fallback == "live"
+        self.fallback = fallback if live_fallback else open_model(fallback, config)
         self.reference = reference
         self.misses: list[Miss] = []
         self.answered = 0
