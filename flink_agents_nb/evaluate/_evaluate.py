@@ -66,33 +66,46 @@ def _inputs(
     return frame_to_records(data, key=key, columns=columns)
 
 
-def _outputs_by_row(result: RunResult, keys: list[Any]) -> list[Any]:
-    """Each row's output: per key, the n-th input's outputs go to the key's n-th row."""
-    per_input: dict[tuple[Any, int], list[Any]] = {}
-    for o in result.outputs:
-        per_input.setdefault((o.key, o.input_seq), []).append(o.value)
-    seqs: dict[Any, list[int]] = {}
-    for k, seq in sorted(per_input, key=lambda t: t[1]):
-        seqs.setdefault(k, []).append(seq)
+Ran = tuple[Any, int] | None  # (key, input_seq) of a row's input; input_seq is per subtask
+
+
+def _row_inputs(result: RunResult, keys: list[Any]) -> list[Ran]:
+    """The ``(key, input_seq)`` each row ran as: per key, inputs run in order, so the key's
+    n-th row is the key's n-th input (``None`` when it did not run)."""
     started: dict[Any, list[int]] = {}
-    for rec in result.events or ():
-        if rec.event.type == "_input_event":
-            started.setdefault(rec.key, []).append(rec.input_seq)
+    if result.events is not None:
+        for rec in result.events:
+            if rec.event.type == "_input_event":
+                started.setdefault(rec.key, []).append(rec.input_seq)
+    else:  # an unrecorded run: only inputs with outputs are known
+        for seq, k in sorted({(o.input_seq, o.key) for o in result.outputs}, key=lambda t: t[0]):
+            started.setdefault(k, []).append(seq)
     position: dict[Any, int] = {}
-    outputs: list[Any] = []
+    seqs: list[Ran] = []
     for k in keys:
         n = position.get(k, 0)
         position[k] = n + 1
-        order = started.get(k) or seqs.get(k) or []
-        values = per_input.get((k, order[n]), []) if n < len(order) else []
+        order = sorted(started.get(k, []))
+        seqs.append((k, order[n]) if n < len(order) else None)
+    return seqs
+
+
+def _outputs_by_row(result: RunResult, seqs: list[Ran]) -> list[Any]:
+    """Each row's output: the only one, a list of several, or ``None``."""
+    per_input: dict[Ran, list[Any]] = {}
+    for o in result.outputs:
+        per_input.setdefault((o.key, o.input_seq), []).append(o.value)
+    outputs: list[Any] = []
+    for seq in seqs:
+        values = per_input.get(seq, [])
         outputs.append(values[0] if len(values) == 1 else (values or None))
     return outputs
 
 
-def _tokens_by_row(result: RunResult, keys: list[Any], prices: Any) -> pd.DataFrame:
+def _tokens_by_row(result: RunResult, seqs: list[Ran], prices: Any) -> pd.DataFrame:
     """Tokens and USD cost of each row's input (NaN cost when a model is unpriced)."""
     table = load_prices(prices)
-    usage: dict[tuple[Any, int], list[Any]] = {}
+    usage: dict[Ran, list[Any]] = {}
     for rec in result.events or ():
         if rec.event.type == ChatResponseEvent.EVENT_TYPE:
             attrs = rec.event.attributes
@@ -102,17 +115,9 @@ def _tokens_by_row(result: RunResult, keys: list[Any], prices: Any) -> pd.DataFr
             u[1] += c
             pair = table.get(str(attrs.get("model")))
             u[2] = u[2] + (p * pair[0] + c * pair[1]) / 1e6 if pair else float("nan")
-    started: dict[Any, list[int]] = {}
-    for rec in result.events or ():
-        if rec.event.type == "_input_event":
-            started.setdefault(rec.key, []).append(rec.input_seq)
-    position: dict[Any, int] = {}
     rows = []
-    for k in keys:
-        n = position.get(k, 0)
-        position[k] = n + 1
-        order = started.get(k, [])
-        u = usage.get((k, order[n]), [0, 0, 0.0]) if n < len(order) else [0, 0, 0.0]
+    for seq in seqs:
+        u = usage.get(seq, [0, 0, 0.0])
         rows.append({"prompt_tokens": u[0], "completion_tokens": u[1], "cost_usd": float(u[2])})
     return pd.DataFrame(rows, columns=["prompt_tokens", "completion_tokens", "cost_usd"])
 
@@ -222,7 +227,8 @@ def evaluate(
     if isinstance(run, RunResult):  # a Flink job's result: a Run like a local one
         run = Run(run, agent)
     result: RunResult = run.result
-    outputs = _outputs_by_row(result, keys)
+    seqs = _row_inputs(result, keys)
+    outputs = _outputs_by_row(result, seqs)
     rows = [
         {"row": idx, "key": k, "input": r["value"]}
         for idx, k, r in zip(data.index.tolist(), keys, records, strict=True)
@@ -238,7 +244,7 @@ def evaluate(
             **scores,
         }
     )
-    tokens = _tokens_by_row(result, keys, prices)
+    tokens = _tokens_by_row(result, seqs, prices)
     table = pd.concat([table, tokens], axis=1)
     for scorer in chosen:
         usage = getattr(scorer, "usage", None)
