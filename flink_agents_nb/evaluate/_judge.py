@@ -80,6 +80,7 @@ class LLMJudge(Scorer):
         scale: float,
         threshold: float,
         config: Mapping[str, Any] | None,
+        model_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(connection, ResourceDescriptor) and not callable(
             getattr(connection, "chat", None)
@@ -96,6 +97,7 @@ class LLMJudge(Scorer):
         self.scale = scale
         self.threshold = threshold
         self.config = dict(config or {})
+        self.model_kwargs = dict(model_kwargs or {})
         self.usage: list[tuple[int, int, str | None]] = []
         self.answers: list[str | None] = []
 
@@ -103,7 +105,9 @@ class LLMJudge(Scorer):
         """The judge agent (connection ``judge_connection``, setup ``judge``)."""
         agent = Agent()
         agent.add_resource("judge_connection", ResourceType.CHAT_MODEL_CONNECTION, self.connection)
-        setup = ResourceDescriptor(ChatModelSetup, connection="judge_connection", model=self.model)
+        setup = ResourceDescriptor(
+            ChatModelSetup, connection="judge_connection", model=self.model, **self.model_kwargs
+        )
         agent.add_resource("judge", ResourceType.CHAT_MODEL, setup)
         agent.add_action("judge_ask", [InputEvent], _ask)
         agent.add_action("judge_verdict", [ChatResponseEvent], _verdict)
@@ -158,6 +162,7 @@ def llm_judge(
     scale: float = 10,
     threshold: float = 0.7,
     config: Mapping[str, Any] | None = None,
+    **model_kwargs: Any,
 ) -> LLMJudge:
     """A scorer asking a chat model to grade each output against ``criteria``.
 
@@ -169,6 +174,7 @@ def llm_judge(
             ``{output}`` and ``{scale}``.
         scale: the top score the model is asked for; threshold: the pass mark in [0, 1].
         config: options of the judge's local run (``{"chat.max-turns": 1}``, ...).
+        model_kwargs: passed to every judge call (``temperature=0``, ...).
     """
     if scale <= 0:
         raise EvaluationError(f"llm_judge scale must be > 0, got {scale}")
@@ -181,4 +187,5 @@ def llm_judge(
         scale=scale,
         threshold=threshold,
         config=config,
+        model_kwargs=model_kwargs,
     )

@@ -138,6 +138,7 @@ def test_llm_judge_with_the_scripted_model_counts_its_tokens(clean_env: None) ->
     ev = fa.evaluate(agent("v2"), DATA, scorers=[judge])
     assert list(ev.scores["judge"]) == [0.3, 1.0, 1.0, 1.0]
     assert ev.aggregate.iloc[0]["pass_rate"] == 0.75  # threshold 0.7
+    assert list(ev.failures()["row"]) == [0]
     assert (ev.scores["judge.prompt_tokens"] > 20).all()
     assert ev.totals["judge_tokens"] > 0
     assert judge.answers[0] == "score: 3"
@@ -155,12 +156,14 @@ def test_llm_judge_over_an_openai_compatible_server(clean_env: None) -> None:
     with OpenAIServer() as server:
         server.canned["judge"] = [body] * 4
         conn = fa.OpenAIChatModelConnection(base_url=server.url, api_key="sk-test")
-        judge = fa.llm_judge(conn, criteria="polite", model="judge")
+        judge = fa.llm_judge(conn, criteria="polite", model="judge", temperature=0)
         ev = fa.evaluate(agent("v1"), DATA, expected=None, scorers=[judge])
-        prompts = [r["body"]["messages"][-1]["content"] for r in server.requests]
+        requests = list(server.requests)
+    prompts = [r["body"]["messages"][-1]["content"] for r in requests]
     assert list(ev.scores["judge"]) == [0.8] * 4
     assert list(ev.scores["judge.prompt_tokens"]) == [50] * 4
     assert any('"refund": 15.0' in p and "Criteria: polite" in p for p in prompts)
+    assert {r["body"]["temperature"] for r in requests} == {0}
 
 
 def test_a_dataset_from_a_run_with_reviewed_outputs(clean_env: None) -> None:
