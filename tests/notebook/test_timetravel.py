@@ -212,6 +212,14 @@ def test_fork_with_edited_memory_changes_outputs_after_the_fork_only(clean_env: 
     assert after[3][1]["count"] == 12  # memory went on from the edit
     d = fa.diff(run, fork)
     assert d.changed_keys == ["ada"]
+    # The fork is a whole record: every input, the edit as an action record on the fork event.
+    assert len(Recording(rows_of_result(fork.result)).inputs) == 4
+    (edit,) = [a for a in fork.result.actions or [] if a.action == "_fork_edit"]
+    assert edit.event_id == at["event_id"]
+    assert ("short_term", "tone", "formal") in edit.memory_writes
+    stepper = fork.step()
+    stepper.goto_event(at["event_id"])
+    assert stepper.view().short_term["tone"] == "formal"
 
 
 def test_fork_with_an_edited_prompt_keeps_what_came_before(clean_env: None) -> None:

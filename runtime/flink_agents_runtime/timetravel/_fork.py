@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,9 @@ from flink_agents_runtime.timetravel._recording import (
 from flink_agents_runtime.timetravel._sources import LiveCalls
 
 logger = logging.getLogger(__name__)
+
+#: The action name of the record that holds a fork's memory edits (on the fork event).
+FORK_EDIT = "_fork_edit"
 
 
 @dataclass
@@ -143,8 +147,8 @@ def fork_record(
     def before(event_id: Any) -> bool:
         return pos.get(event_id, len(target.events)) < index
 
-    kept_events = [
-        e for i, e in enumerate(target.events) if i < index or before(e.get("upstream_event_id"))
+    kept_events = [  # sent before the fork event was handled (the fork event included)
+        e for i, e in enumerate(target.events) if i <= index or before(e.get("upstream_event_id"))
     ]
     pending = [
         e
@@ -155,13 +159,15 @@ def fork_record(
     short_term = recording.short_term_before(target)
     fold_writes(short_term, kept_actions, "short_term")
     sensory_root = fold_writes(MemoryNode(), kept_actions, "sensory")
+    edit_writes: list[tuple[str, str, Any]] = []
     for root, kind, edits in (
         (short_term, "short_term", memory),
         (sensory_root, "sensory", sensory),
     ):
-        view = MemoryStore(kind, root).view()
+        store = MemoryStore(kind, root)
+        store.writes = edit_writes  # recorded, so the fork's stepper shows the edit
         for path, value in (edits or {}).items():
-            view.set(path, copy.deepcopy(value))
+            store.view().set(path, copy.deepcopy(value))
     later = [r for r in recording.inputs if r.key == target.key and r.ordinal > target.ordinal]
     items = [
         Item(
@@ -175,7 +181,15 @@ def fork_record(
     drive = run_inputs(agent, items, config, call_source=LiveCalls(model, config), run_id=run_id)
     error = next(iter(drive.errors.values()), None)
     return ForkResult(
-        _merge(recording, target, index, (kept_events, kept_actions), later, drive.result, error),
+        _merge(
+            recording,
+            target,
+            index,
+            (kept_events, kept_actions, edit_writes),
+            later,
+            drive.result,
+            error,
+        ),
         at,
         target,
         [target, *later],
@@ -187,13 +201,14 @@ def _merge(
     recording: Recording,
     target: RecordedInput,
     index: int,
-    kept: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    kept: tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str, Any]]],
     later: list[RecordedInput],
     new: RunResult,
     error: BaseException | None,
 ) -> RunResult:
     """The whole fork run: the record's rows, the forked input cut at ``index``, the
-    re-run inputs replaced by the new records (numbered after every recorded ``seq``)."""
+    re-run inputs replaced by the new records (numbered after every recorded ``seq``); memory
+    edits become the :data:`FORK_EDIT` action record on the fork event, before them."""
     rerun = {id(r) for r in later}
     top = max(
         (_int(r.get("seq")) for rec in recording.inputs for r in (*rec.events, *rec.actions)),
@@ -224,10 +239,30 @@ def _merge(
         outputs.extend(Output(rec.key, rec.input_seq, v) for v in values)
     task = str(target.events[0].get("task") or "local")
     subtask = _int(target.events[0].get("subtask"))
+    fork_event = target.events[index]
+    if kept[2]:
+        actions.append(
+            ActionRecord(
+                top + 1,
+                target.input_seq,
+                target.key,
+                FORK_EDIT,
+                str(fork_event.get("event_id") or ""),
+                str(fork_event.get("event_type") or ""),
+                time.time_ns(),
+                0,
+                "ok",
+                1,
+                memory_writes=list(kept[2]),
+                task=task,
+                subtask=subtask,
+            )
+        )
+    shift = top + 2
     for r in new.events or ():
-        events.append(msgspec.structs.replace(r, seq=top + 1 + r.seq, task=task, subtask=subtask))
+        events.append(msgspec.structs.replace(r, seq=shift + r.seq, task=task, subtask=subtask))
     for a in new.actions or ():
-        actions.append(msgspec.structs.replace(a, seq=top + 1 + a.seq, task=task, subtask=subtask))
+        actions.append(msgspec.structs.replace(a, seq=shift + a.seq, task=task, subtask=subtask))
     events.sort(key=lambda r: r.seq)
     actions.sort(key=lambda r: r.seq)
     return RunResult(
