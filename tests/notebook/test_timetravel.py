@@ -267,6 +267,11 @@ def test_fork_errors_name_the_problem(clean_env: None) -> None:
         fork(run.records, run.events.iloc[0])
     with pytest.raises(fa.FlinkAgentsError, match=r"fork\(at=\.\.\.\) takes"):
         run.fork(42)
+    unrecorded = fa.local().from_list(INPUTS).apply(Support()).execute(record=False)
+    with pytest.raises(fa.RecordError, match="kept no records; execute with record=True"):
+        fa.replay(unrecorded, Support())
+    with pytest.raises(fa.RecordError, match="no input events"):
+        fa.replay(run.records.iloc[0:0], Support())
 
 
 def test_the_replay_display_escapes_event_content(clean_env: None) -> None:
