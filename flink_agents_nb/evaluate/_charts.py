@@ -1,14 +1,15 @@
-"""Plotly charts of evaluations: every axis titled with its unit, legends per panel."""
+"""Plotly charts of evaluations: every axis titled with its unit, legends per panel.
+
+The figures take an ``Evaluation`` / ``Comparison`` (typed loosely: ``_results`` imports
+this module).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from flink_agents_nb.evaluate._results import Comparison, Evaluation
+from typing import Any
 
 
-def evaluation_figure(ev: Evaluation) -> Any:
+def evaluation_figure(ev: Any) -> Any:
     """Left: mean score per scorer (0-1); right: each row's score per scorer (heatmap)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -44,7 +45,7 @@ def evaluation_figure(ev: Evaluation) -> Any:
     return fig
 
 
-def comparison_figure(cmp: Comparison) -> Any:
+def comparison_figure(cmp: Any) -> Any:
     """Left: mean score per scorer, a bar per version (0-1); right: cost or tokens per
     version (USD when every model is priced, else tokens)."""
     import math

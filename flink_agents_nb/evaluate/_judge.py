@@ -51,10 +51,13 @@ def _verdict(event: Any, ctx: Any) -> None:
 
 
 def parse_score(text: str, scale: float) -> float:
-    """The score in a judge's answer, in [0, 1]; ``ValueError`` when it holds none."""
+    """The score in a judge's answer, in [0, 1]; :class:`EvaluationError` when it holds
+    none."""
     m = _SCORE.search(text) or _NUMBER.search(text)
     if m is None:
-        raise ValueError(f"the judge answered without a score: {short(text, 120)!r}")
+        raise EvaluationError(
+            f"the judge answered without a score: {short(text, 120, quote=False)!r}"
+        )
     value = float(m.group(1) if m.re is _SCORE else m.group(0))
     return min(1.0, max(0.0, value / scale))
 
@@ -117,9 +120,9 @@ class LLMJudge(Scorer):
         """The judge's question for one case."""
         return self.template.format(
             criteria=self.criteria,
-            input=short(row.get("input"), 2000),
-            expected=short(expected, 2000) if expected is not None else "(none given)",
-            output=short(output, 2000),
+            input=short(row.get("input"), 2000, quote=False),
+            expected=short(expected, 2000, quote=False) if expected is not None else "(none)",
+            output=short(output, 2000, quote=False),
             scale=int(self.scale) if float(self.scale).is_integer() else self.scale,
         )
 
@@ -141,7 +144,7 @@ class LLMJudge(Scorer):
         for text in self.answers:
             try:
                 scores.append(parse_score(text or "", self.scale))
-            except ValueError as exc:
+            except EvaluationError as exc:
                 scores.append(exc)
         return scores
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from flink_agents_nb._html import STYLE, esc, table
 from flink_agents_nb.evaluate._scorers import EvaluationError, Scorer
+from flink_agents_runtime._display import DisplayMixin
 
 AGGREGATE_COLUMNS = ["scorer", "mean", "min", "pass_rate", "threshold", "scored", "errors"]
 
@@ -25,7 +26,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-class Evaluation:
+class Evaluation(DisplayMixin):
     """One agent version scored on a dataset.
 
     Attributes:
@@ -128,7 +129,7 @@ class Evaluation:
     def __repr__(self) -> str:
         return f"<Evaluation {self.summary().splitlines()[0]}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         lines = self.summary().splitlines()
         agg = self.aggregate.to_dict("records")
         body = [
@@ -140,7 +141,7 @@ class Evaluation:
         return {"text/plain": "\n".join(lines), "text/html": "".join(body)}
 
 
-class Comparison:
+class Comparison(DisplayMixin):
     """Evaluations of several agent versions on one dataset, side by side.
 
     Attributes:
@@ -237,7 +238,7 @@ class Comparison:
     def __repr__(self) -> str:
         return f"<Comparison {self.summary().splitlines()[0]}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         lines = self.summary().splitlines()
         t = self.table.reset_index()
         rows = [{k: _fmt(v) for k, v in r.items()} for r in t.to_dict("records")]

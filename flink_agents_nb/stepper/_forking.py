@@ -7,16 +7,15 @@ as ``Run.fork``); each fork is appended to :attr:`Stepper.forks`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flink_agents_runtime import FlinkAgentsError
 
-if TYPE_CHECKING:
-    from flink_agents_nb.stepper._stepper import Stepper
 
-
-def fork_at_cursor(stepper: Stepper, **edits: Any) -> Any:
-    """The fork (a ``Run``) at ``stepper``'s current event; see the module docstring."""
+def fork_at_cursor(stepper: Any, **edits: Any) -> Any:
+    """The fork (a ``Run``) at ``stepper``'s current event (a :class:`Stepper`, known by
+    its ``current``, ``source``, ``name``, ``fork_options`` and ``forks`` only); see the
+    module docstring."""
     current = stepper.current
     if current is None:
         raise FlinkAgentsError("the stepper shows no event to fork from")

@@ -16,6 +16,7 @@ import pandas as pd
 from flink_agents_nb._html import STYLE, esc, table
 from flink_agents_nb.run._run import Run
 from flink_agents_nb.timetravel._records import config_of, recording_of
+from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime.timetravel import ReplayResult, replay_record
 
 DIVERGENCE_COLUMNS = [
@@ -29,7 +30,7 @@ DIVERGENCE_COLUMNS = [
 ]
 
 
-class Replay:
+class Replay(DisplayMixin):
     """A replay of a record (see :func:`replay`).
 
     Attributes:
@@ -100,7 +101,7 @@ class Replay:
     def __repr__(self) -> str:
         return f"<Replay {self.summary().splitlines()[0]}>"
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+    def _mimebundle(self) -> dict[str, Any]:
         lines = self.summary().splitlines()
         parts = [STYLE, f"<div class='fanb-replay'><b>{esc(lines[0])}</b>"]
         if len(self.divergences):

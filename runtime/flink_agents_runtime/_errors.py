@@ -33,6 +33,11 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     │   └── ClusterUnreachableError (ConnectionError) nothing answers at the REST address
     ├── IncompatibleSavepointError (ValueError) flink_agents_nb.flink: a changed agent would
     │                                           lose savepoint state (what is named)
+    ├── RecordError            (ValueError)     timetravel: a record that cannot be replayed
+    │                                           or forked (no inputs, no such event)
+    ├── CallNotRecordedError   (LookupError)    timetravel: a replayed call the record lacks
+    ├── EvaluationError        (ValueError)     notebook evaluate: a missing column, a bad or
+    │                                           failing scorer
     ├── PromptError            (ValueError)     chat._errors: a prompt does not format
     ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
     ├── MCPServerError         (Exception)      chat._mcp: an MCP server failed or died

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -24,7 +25,7 @@ DATA = pd.DataFrame(
 
 def test_evaluate_on_flink_matches_local_and_its_logs_replay(tmp_path: Path) -> None:
     scorers = [fa.field_match("count"), fa.json_schema_match({"required": ["reply", "count"]})]
-    args = {"key": "user", "input": "text", "scorers": scorers}
+    args: dict[str, Any] = {"key": "user", "input": "text", "scorers": scorers}
     local = fa.evaluate(Support(), DATA, name="local", **args)
     flink = fa.evaluate(
         Support(), DATA, name="flink", on="flink", config={"baseLogDir": str(tmp_path)}, **args

@@ -268,7 +268,7 @@ def test_fork_errors_name_the_problem(clean_env: None) -> None:
     with pytest.raises(fa.FlinkAgentsError, match=r"fork\(at=\.\.\.\) takes"):
         run.fork(42)
     unrecorded = fa.local().from_list(INPUTS).apply(Support()).execute(record=False)
-    with pytest.raises(fa.RecordError, match="kept no records; execute with record=True"):
+    with pytest.raises(fa.NotRecordedError, match="kept no records; execute with record=True"):
         fa.replay(unrecorded, Support())
     with pytest.raises(fa.RecordError, match="no input events"):
         fa.replay(run.records.iloc[0:0], Support())

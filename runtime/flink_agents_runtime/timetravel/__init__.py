@@ -10,8 +10,8 @@ from flink_agents_runtime.timetravel._compare import (
     CODE_CHANGED,
     MEMORY_DIFFERED,
     Divergence,
-    first_difference,
 )
+from flink_agents_runtime.timetravel._difference import first_difference
 from flink_agents_runtime.timetravel._driver import DriveResult, Item, Resume, run_inputs
 from flink_agents_runtime.timetravel._fork import ForkResult, fork_record
 from flink_agents_runtime.timetravel._recording import (

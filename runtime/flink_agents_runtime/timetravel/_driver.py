@@ -26,10 +26,11 @@ from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.engine._cascade import InputTask
 from flink_agents_runtime.engine._context import RunnerContext
-from flink_agents_runtime.engine._core import DictState, ExecutionCore
+from flink_agents_runtime.engine._core import ExecutionCore
 from flink_agents_runtime.engine._plan import AgentPlan
 from flink_agents_runtime.engine._records import RecordList
 from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.engine._services import DictState
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class ResumedTask(InputTask):
 
     def _cascade(self, value: Any) -> Generator[Future[Any], None, None]:
         resume: Resume = value
-        core = self.core
+        core = self.services
         key = self.key
         root = core.state.load(key)
         root.clear()
@@ -84,12 +85,12 @@ class ResumedTask(InputTask):
         sensory = MemoryStore("sensory", resume.sensory)
         ctx = RunnerContext(core, key, self.input_seq, short_term, sensory)
         queue: deque[Event] = deque(resume.queue)
-        by_type = core.plan.actions_by_type
+        by_type = core.actions_by_type
         try:
             while queue:
                 event = queue.popleft()
-                core._events.count += 1
-                core._events_rate.count += 1
+                core.events.count += 1
+                core.events_rate.count += 1
                 if event.type == OutputEvent.EVENT_TYPE:
                     self.outputs.append(event.attributes.get("output"))
                     continue
@@ -144,23 +145,17 @@ def run_inputs(
             count += 1
             task: InputTask
             if item.resume is not None:
-                task = ResumedTask(core, item.key, item.resume, item.input_seq)
+                task = ResumedTask(core.services, item.key, item.resume, item.input_seq)
             else:
                 check_json(item.value, "input", "input value")
-                task = InputTask(core, item.key, item.value, item.input_seq)
+                task = InputTask(core.services, item.key, item.value, item.input_seq)
             try:
                 task.run_blocking()
             except Exception as exc:  # kept per input; the next input still runs
                 errors[item.input_seq] = exc
             outputs.extend(Output(item.key, item.input_seq, v) for v in task.outputs)
     finally:
-        core.close()
-        close = getattr(core.resources, "close", None)
-        if callable(close):
-            try:
-                close()
-            except Exception:
-                logger.exception("closing the resources of %s failed", plan.name)
+        core.close()  # the async pool, the resources it built
         registry.sample()
     result = RunResult(
         run_id=run_id,

@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._errors import FlinkAgentsError, NotRecordedError
 from flink_agents_runtime.api._memory import MemoryNode
 from flink_agents_runtime.engine._run import RunResult
 
@@ -36,10 +36,10 @@ class RecordError(FlinkAgentsError, ValueError):
 def rows_of_result(result: RunResult) -> list[dict[str, Any]]:
     """The records of ``result`` as row dicts (see the module docstring), in ``seq`` order.
 
-    Raises :class:`RecordError` when the run kept no records (``record=False``).
+    Raises :class:`NotRecordedError` when the run kept no records (``record=False``).
     """
     if result.events is None or result.actions is None:
-        raise RecordError(
+        raise NotRecordedError(
             f"run {result.run_id} kept no records; execute with record=True to replay or fork it"
         )
     rows: list[dict[str, Any]] = []

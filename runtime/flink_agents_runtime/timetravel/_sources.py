@@ -28,6 +28,7 @@ from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.chat._calls import CallSite, Outcome
 from flink_agents_runtime.chat._message import ChatMessage
 from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.timetravel._difference import first_difference
 from flink_agents_runtime.timetravel._recording import RecordedInput
 
 
@@ -101,7 +102,7 @@ class RecordedPrompts:
     """Renders model requests as the recorded agent's chat model setups would."""
 
     def __init__(self, agent: Agent, config: Any = None) -> None:
-        self._resources = PlanResources(AgentPlan.from_agent(agent), config)
+        self._resources = PlanResources(AgentPlan.from_agent(agent).resources, config)
 
     def render(self, site: CallSite) -> dict[str, Any]:
         """The recorded agent's request for ``site``'s conversation."""
@@ -188,8 +189,6 @@ class RecordedCalls:
         """How the request differs from the recorded agent's, or ``None``."""
         if self.reference is None or site.resource is None:
             return None
-        from flink_agents_runtime.timetravel._compare import first_difference
-
         try:
             want = self.reference.render(site)
         except Exception as exc:
