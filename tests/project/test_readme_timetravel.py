@@ -15,8 +15,8 @@ def test_the_replay_fork_evaluate_block_runs(clean_env: None) -> None:
     scope: dict[str, object] = {}
     exec(compile(block, "README.md (Replay, fork and evaluate)", "exec"), scope)
     fa = scope["fa"]
-    assert fa.replay(scope["run"], scope["v1"]).identical  # type: ignore[attr-defined]
-    divergences = fa.replay(scope["run"], scope["v2"]).divergences  # type: ignore[attr-defined]
+    assert fa.replay(scope["tickets_run"], scope["v1"]).identical  # type: ignore[attr-defined]
+    divergences = fa.replay(scope["tickets_run"], scope["v2"]).divergences  # type: ignore[attr-defined]
     assert set(divergences["reason"]) == {"call not in the record"}
     table = fa.compare([scope["ev1"], scope["ev2"]]).table  # type: ignore[attr-defined]
     assert list(table.index) == ["v1", "v2"]
