@@ -64,7 +64,11 @@ def replay_record(
     record lacks (the record holds conversations, not the prompts setups add).
     """
     config = config if config is not None else AgentConfiguration.resolve()
-    inputs = dict(enumerate(recording.inputs))
+    # The replay numbers its inputs as the record did (when those numbers are unique).
+    seqs = [rec.input_seq for rec in recording.inputs]
+    if len(set(seqs)) != len(seqs):
+        seqs = list(range(len(seqs)))
+    inputs = dict(zip(seqs, recording.inputs, strict=True))
     reference = RecordedPrompts(recorded_agent, config) if recorded_agent is not None else None
     source = RecordedCalls(inputs, fallback, reference, config)
     items = [Item(rec.key, rec.value, seq) for seq, rec in inputs.items()]
