@@ -2,7 +2,8 @@
 
 Events are compared per input, in order, by type, lineage (the upstream event's position in
 the input, the upstream action) and attributes; event ids are replaced by positions
-(``@3``: the input's fourth event), so ids and times never count as differences. When the
+(``@3``: the input's fourth event) and numbers under keys ending in ``_ns`` or
+``timestamp`` by 0, so ids and times never count as differences. When the
 events agree, action records are compared (action, handled event, status, memory writes).
 
 The reason given for an input's first divergence:
@@ -18,6 +19,7 @@ The reason given for an input's first divergence:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +57,14 @@ class Divergence:
     detail: str
 
 
+#: Numbers under these keys are times (``started_ns``, ``timestamp``): never a difference.
+_TIMES = re.compile(r'("[^"]*(?:_ns|timestamp)"): -?\d+(?:\.\d+)?')
+
+
 def _norm(value: Any, ids: dict[str, str]) -> str:
-    """``value`` as canonical JSON text with every event id replaced by its position
-    (compared as text: fast; parsed back only to describe a difference)."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    """``value`` as canonical JSON text with every event id replaced by its position and
+    times zeroed (compared as text: fast; parsed back only to describe a difference)."""
+    text = _TIMES.sub(r"\1: 0", json.dumps(value, ensure_ascii=False, sort_keys=True, default=str))
     for old, new in ids.items():
         if old in text:
             text = text.replace(old, new)
