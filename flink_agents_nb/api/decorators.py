@@ -1,5 +1,4 @@
-"""``flink_agents.api.decorators`` (embedding, vector-store, MCP and skills decorators: see
-the README's status table)."""
+"""``flink_agents.api.decorators``."""
 
 from __future__ import annotations
 
@@ -7,8 +6,24 @@ from flink_agents_runtime.api._agent import (
     action,
     chat_model_connection,
     chat_model_setup,
+    embedding_model_connection,
+    embedding_model_setup,
+    mcp_server,
     prompt,
+    skills,
     tool,
+    vector_store,
 )
 
-__all__ = ["action", "chat_model_connection", "chat_model_setup", "prompt", "tool"]
+__all__ = [
+    "action",
+    "chat_model_connection",
+    "chat_model_setup",
+    "embedding_model_connection",
+    "embedding_model_setup",
+    "mcp_server",
+    "prompt",
+    "skills",
+    "tool",
+    "vector_store",
+]

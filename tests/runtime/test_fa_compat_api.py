@@ -62,7 +62,55 @@ def test_an_unmodified_flink_agents_module_runs_through_the_alias(alias: None) -
     env.execute()
     assert outputs == [{"a": {"doubled": 2, "total": 2}}, {"a": {"doubled": 6, "total": 8}}]
     with pytest.raises(ModuleNotFoundError, match="does not provide this Flink Agents module"):
-        importlib.import_module("flink_agents.api.vector_stores.vector_store")
+        importlib.import_module("flink_agents.api.events.memory_event")  # 0.4, refused
+
+
+BUILDING_BLOCKS = {
+    "flink_agents.api.agents.react_agent": {"ReActAgent": "ReActAgent"},
+    "flink_agents.api.agents.types": {"OutputSchema": "OutputSchema"},
+    "flink_agents.api.events.context_retrieval_event": {
+        "ContextRetrievalRequestEvent": "ContextRetrievalRequestEvent",
+        "ContextRetrievalResponseEvent": "ContextRetrievalResponseEvent",
+    },
+    "flink_agents.api.vector_stores.vector_store": {
+        "BaseVectorStore": "BaseVectorStore",
+        "Document": "Document",
+        "VectorStoreQuery": "VectorStoreQuery",
+        "VectorStoreQueryResult": "VectorStoreQueryResult",
+    },
+    "flink_agents.api.embedding_models.embedding_model": {
+        "BaseEmbeddingModelConnection": "BaseEmbeddingModelConnection",
+        "BaseEmbeddingModelSetup": "EmbeddingModelSetup",
+    },
+    "flink_agents.api.skills": {"Skills": "Skills"},
+    "flink_agents.api.decorators": {
+        "embedding_model_connection": "embedding_model_connection",
+        "embedding_model_setup": "embedding_model_setup",
+        "vector_store": "vector_store",
+        "mcp_server": "mcp_server",
+        "skills": "skills",
+    },
+    "flink_agents.integrations.mcp.mcp": {"MCPServer": "MCPServer", "MCPTool": "MCPTool"},
+    "flink_agents.integrations.embedding_models.openai_embedding_model": {
+        "OpenAIEmbeddingModelConnection": "OpenAIEmbeddingModelConnection",
+        "OpenAIEmbeddingModelSetup": "OpenAIEmbeddingModelSetup",
+    },
+    "flink_agents.integrations.embedding_models.local.ollama_embedding_model": {
+        "OllamaEmbeddingModelConnection": "OllamaEmbeddingModelConnection",
+        "OllamaEmbeddingModelSetup": "OllamaEmbeddingModelSetup",
+    },
+}
+
+
+def test_the_building_blocks_are_at_flink_agents_module_paths(alias: None) -> None:
+    import flink_agents_runtime
+
+    for module_name, names in BUILDING_BLOCKS.items():
+        module = importlib.import_module(module_name)
+        for fa_name, kit_name in names.items():
+            assert getattr(module, fa_name) is getattr(flink_agents_runtime, kit_name), (
+                f"{module_name}.{fa_name}"
+            )
 
 
 def test_the_alias_is_opt_in_and_refuses_the_real_package(

@@ -1,0 +1,1 @@
+"""``flink_agents.api.embedding_models``."""

@@ -1,0 +1,1 @@
+"""``flink_agents.api.vector_stores``."""

@@ -1,0 +1,1 @@
+"""``flink_agents.integrations.embedding_models``."""
