@@ -90,13 +90,16 @@ from flink_agents_runtime.chat import (
     ToolResponseEvent,
     count_tokens,
 )
-from flink_agents_runtime.chat._anthropic import (
+from flink_agents_runtime.chat._calls import CallSite, CallSource
+from flink_agents_runtime.chat.providers._anthropic import (
     AnthropicChatModelConnection,
     AnthropicChatModelSetup,
 )
-from flink_agents_runtime.chat._calls import CallSite, CallSource
-from flink_agents_runtime.chat._catalogue import ResourceName
-from flink_agents_runtime.chat._ollama import OllamaChatModelConnection, OllamaChatModelSetup
+from flink_agents_runtime.chat.providers._catalogue import ResourceName
+from flink_agents_runtime.chat.providers._ollama import (
+    OllamaChatModelConnection,
+    OllamaChatModelSetup,
+)
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.config._options import OPTIONS, ConfigOption, env_var_name
 from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment

@@ -23,7 +23,7 @@ from flink_agents_runtime import (
     OpenAIChatModelConnection,
     ResourceDescriptor,
 )
-from flink_agents_runtime.chat._openai import retry_after_s
+from flink_agents_runtime.chat.providers._openai import retry_after_s
 from tests.helpers.openai_server import OpenAIServer, ask_and_answer_agent
 from tests.helpers.ports import free_port
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._ollama import OllamaChatModelConnection, OllamaChatModelSetup
+from flink_agents_runtime.chat.providers._ollama import (
+    OllamaChatModelConnection,
+    OllamaChatModelSetup,
+)
 
 __all__ = ["OllamaChatModelConnection", "OllamaChatModelSetup"]

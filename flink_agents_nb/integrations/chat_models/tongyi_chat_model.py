@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._compatible import TongyiChatModelConnection, TongyiChatModelSetup
+from flink_agents_runtime.chat.providers._compatible import (
+    TongyiChatModelConnection,
+    TongyiChatModelSetup,
+)
 
 __all__ = ["TongyiChatModelConnection", "TongyiChatModelSetup"]

@@ -23,15 +23,15 @@ from flink_agents_runtime.chat._model import (
     Resource,
     ResourceDescriptor,
 )
-from flink_agents_runtime.chat._openai import OpenAIChatModelConnection
 from flink_agents_runtime.chat._prompt import Prompt
-from flink_agents_runtime.chat._scripted import (
+from flink_agents_runtime.chat._skills import Skill, Skills
+from flink_agents_runtime.chat._tool import FunctionTool, Tool
+from flink_agents_runtime.chat.providers._openai import OpenAIChatModelConnection
+from flink_agents_runtime.chat.providers._scripted import (
     ScriptedChatModelConnection,
     ScriptRule,
     count_tokens,
 )
-from flink_agents_runtime.chat._skills import Skill, Skills
-from flink_agents_runtime.chat._tool import FunctionTool, Tool
 
 __all__ = [
     "CHAT_ACTION",

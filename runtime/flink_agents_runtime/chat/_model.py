@@ -27,11 +27,11 @@ from typing import Any, Protocol
 
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
-from flink_agents_runtime.chat._catalogue import kit_class_path
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
 from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._skills import LoadSkillTool, discovery_prompt, resolve_skills
 from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.providers._catalogue import kit_class_path
 
 #: The key of the input whose chat call runs in this thread (set by the built-in chat
 #: action around each call; a replaying model uses it to find that key's answers).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._anthropic import (
+from flink_agents_runtime.chat.providers._anthropic import (
     AnthropicChatModelConnection,
     AnthropicChatModelSetup,
 )

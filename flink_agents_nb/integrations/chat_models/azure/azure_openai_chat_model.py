@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._compatible import (
+from flink_agents_runtime.chat.providers._compatible import (
     AzureOpenAIChatModelConnection,
     AzureOpenAIChatModelSetup,
 )
-from flink_agents_runtime.chat._compatible import (
+from flink_agents_runtime.chat.providers._compatible import (
     FAOpenAIChatModelConnection as OpenAIChatModelConnection,
 )
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._compatible import (
+from flink_agents_runtime.chat.providers._compatible import (
     FAOpenAIChatModelConnection as OpenAIChatModelConnection,
 )
-from flink_agents_runtime.chat._compatible import OpenAIChatModelSetup
+from flink_agents_runtime.chat.providers._compatible import OpenAIChatModelSetup
 
 __all__ = ["OpenAIChatModelConnection", "OpenAIChatModelSetup"]

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from flink_agents_runtime.chat._errors import ChatModelError
-from flink_agents_runtime.chat._http import HttpChatConnection, split_reasoning
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import ChatModelSetup
 from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.providers._http import HttpChatConnection, split_reasoning
 
 _OPTION_KEYS = {
     "temperature",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flink_agents_runtime._errors import ResourceError
 
 _FA_CHAT = "flink_agents.integrations.chat_models."
-_KIT = "flink_agents_runtime.chat."
+_KIT = "flink_agents_runtime.chat.providers."
 
 #: Flink Agents' class paths -> the kit's class paths.
 FA_CLASSES: dict[str, str] = {
