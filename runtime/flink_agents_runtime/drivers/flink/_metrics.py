@@ -12,6 +12,7 @@ and histograms are exposed as Flink gauges reading the in-process value.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from flink_agents_runtime.api._metrics import (
@@ -24,6 +25,17 @@ from flink_agents_runtime.api._metrics import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _number(value: Any) -> float:
+    """A gauge's value as Flink's reporters need it: a finite number. An empty histogram
+    (mean ``None``) or a gauge not set yet reads 0; one non-number breaks a reporter's whole
+    scrape (Prometheus closed the connection without an answer)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 class FlinkMetricBridge:
@@ -60,9 +72,9 @@ class FlinkMetricBridge:
             elif isinstance(metric, Meter):
                 self._pushed.append((metric, group.meter(name, 60), [0]))
             elif isinstance(metric, Histogram):
-                group.gauge(name, lambda m=metric: m.get_mean())
+                group.gauge(name, lambda m=metric: _number(m.get_mean()))
             elif isinstance(metric, Gauge):
-                group.gauge(name, lambda m=metric: m.value)
+                group.gauge(name, lambda m=metric: _number(m.value))
         except Exception:  # Flink's metric system must never fail the agent
             logger.warning("could not register metric %r in Flink", name, exc_info=True)
 
