@@ -259,32 +259,10 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
                     request=resp.request,
                 )
         except httpx.TimeoutException as exc:
-            raise ChatModelError(
-                f"{where}: timed out after {total:g} s total ({type(exc).__name__}); raise "
-                "openai.timeout?",
-                retryable=True,
-            ) from None
+            raise self._transport_error(exc, where, total, timed_out=True) from None
         except httpx.HTTPError as exc:
-            raise ChatModelError(
-                f"{where}: request failed: {type(exc).__name__}: {self._redact(str(exc))}",
-                retryable=True,
-            ) from None
-        if 300 <= resp.status_code < 400:
-            location = self._redact(resp.headers.get("location") or "(no Location header)")
-            raise ChatModelError(
-                f"{where} answered HTTP {resp.status_code} (redirect to {location}); redirects "
-                "are not followed (the request carries the API key): set openai.base-url (or "
-                "base_url=) to the new address",
-                status=resp.status_code,
-            )
-        if resp.status_code >= 400:
-            raise ChatModelError(
-                f"{where} answered HTTP {resp.status_code}: {self._server_says(resp)}",
-                retryable=resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS,
-                status=resp.status_code,
-                retry_after=retry_after_s(resp.headers.get("retry-after")),
-            )
-        return self._parse(resp, where, model)
+            raise self._transport_error(exc, where, total) from None
+        return self._answer(resp, where, model)
 
     async def achat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
@@ -377,16 +355,29 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         try:
             resp = await asyncio.wait_for(fetch(), total)
         except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
-            raise ChatModelError(
+            raise self._transport_error(exc, where, total, timed_out=True) from None
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, where, total) from None
+        return self._answer(resp, where, model)
+
+    def _transport_error(
+        self, exc: BaseException, where: str, total: float, *, timed_out: bool = False
+    ) -> ChatModelError:
+        """The retryable error for a request that got no answer (both chat paths)."""
+        if timed_out:
+            return ChatModelError(
                 f"{where}: timed out after {total:g} s total ({type(exc).__name__}); raise "
                 "openai.timeout?",
                 retryable=True,
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ChatModelError(
-                f"{where}: request failed: {type(exc).__name__}: {self._redact(str(exc))}",
-                retryable=True,
-            ) from None
+            )
+        return ChatModelError(
+            f"{where}: request failed: {type(exc).__name__}: {self._redact(str(exc))}",
+            retryable=True,
+        )
+
+    def _answer(self, resp: Any, where: str, model: str) -> ChatMessage:
+        """The parsed reply, or the error for a redirect (never followed: the request carries
+        the API key) or an HTTP error status (both chat paths)."""
         if 300 <= resp.status_code < 400:
             location = self._redact(resp.headers.get("location") or "(no Location header)")
             raise ChatModelError(
