@@ -73,11 +73,17 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, value)] if prefix else []
 
 
+#: The views' shared style. JupyterLab right-aligns every cell of HTML output
+#: (``:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td``, two classes): the doubled
+#: ``table.fanb-table.fanb-table`` outranks it so text reads left-aligned; ``td.fanb-num``
+#: right-aligns numbers.
 STYLE = """<style>
 .fanb-table{border-collapse:collapse;font-size:12px;font-family:monospace}
 .fanb-table td,.fanb-table th{border:1px solid #ddd;padding:2px 6px;text-align:left;
  vertical-align:top;max-width:480px;overflow:hidden}
 .fanb-table th{background:#f3f3f3}.fanb-hl{background:#fff3b0}
+table.fanb-table.fanb-table td,table.fanb-table.fanb-table th{text-align:left}
+table.fanb-table.fanb-table td.fanb-num{text-align:right}
 .fanb-json{font-size:12px;max-height:320px;overflow:auto;margin:2px 0}
 .fanb-muted{color:#777}.fanb-bad{color:#b00}
 </style>"""

@@ -100,7 +100,10 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
         fig.update_yaxes(title_text=y_title, title_standoff=6, row=row, col=col)
     label_waterfall(fig, parts["wf"], row=4, col=1)
     fig.update_yaxes(type="log", dtick=1, row=2, col=1)
-    if not parts["cost"]:
+    if parts["cost"]:
+        # Dollars, not plotly's SI prefixes ("300µ" for $0.0003): "$0.0001", "$1,200".
+        fig.update_yaxes(tickprefix="$", tickformat=",~g", row=3, col=1)
+    else:
         _note(
             fig,
             "cost",

@@ -74,6 +74,12 @@ def money(value: Any) -> str:
     return f"${v:,.6f}" if 0 < abs(v) < 0.01 else f"${v:,.4f}"
 
 
+def _cost_cell(value: Any) -> str:
+    """:func:`money`, saying why a model has no cost (a bare ``-`` reads as zero)."""
+    text = money(value)
+    return "not priced (conf/prices.yaml)" if text == "-" else text
+
+
 def _token_html(table: pd.DataFrame) -> str:
     if table.empty:
         return ""
@@ -99,7 +105,7 @@ def _token_html(table: pd.DataFrame) -> str:
             f"<td class='n'>{int(r['prompt_tokens']):,}</td>"
             f"<td class='n'>{int(r['completion_tokens']):,}</td>"
             f"<td class='n'>{int(r['total_tokens']):,}</td>"
-            f"<td class='n'>{esc(money(r['cost_usd']))}</td></tr>"
+            f"<td class='n'>{esc(_cost_cell(r['cost_usd']))}</td></tr>"
         )
     return (
         "<h2>Tokens and cost</h2><table class='fanb-table fanb-summary'>"
@@ -224,7 +230,12 @@ def render_report(source: Any, title: str | None = None) -> str:
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     summary = "".join(f"<li>{esc(line)}</li>" for line in _summary_lines(source))
     head = "".join(f"<th>{esc(c)}</th>" for c in RECORD_COLUMNS)
-    records = {"columns": list(RECORD_COLUMNS), "wide": ["details"], "rows": record_rows(frame)}
+    records = {
+        "columns": list(RECORD_COLUMNS),
+        "wide": ["details"],
+        "ms": ["time_ms", "duration_ms"],  # shown with 3 decimals, right-aligned
+        "rows": record_rows(frame),
+    }
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{esc(title)}</title>{STYLE}{PAGE_STYLE}</head><body>"

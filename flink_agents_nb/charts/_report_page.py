@@ -51,6 +51,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px}
 #fanb-pager{margin:8px 0;display:flex;gap:8px;align-items:center}
 #fanb-pager input[type=search]{width:260px}
 #fanb-records td{white-space:nowrap}#fanb-records td.fanb-wide{white-space:normal}
+#fanb-records td.n{text-align:right;font-variant-numeric:tabular-nums}
 .fanb-chart{min-height:200px}
 </style>"""
 
@@ -78,6 +79,7 @@ SCRIPT = """<script>
   }
   const data = JSON.parse(await unpack('fanb-data-records'));
   const rows = data.rows, cols = data.columns, wide = new Set(data.wide);
+  const ms = new Set(data.ms || []);
   const size = __PAGE_ROWS__;
   let shown = rows, page = 0;
   const body = el('fanb-records').tBodies[0];
@@ -89,8 +91,13 @@ SCRIPT = """<script>
       const tr = document.createElement('tr');
       row.forEach((v, i) => {
         const td = document.createElement('td');
-        td.textContent = v === null ? '' : String(v);
-        if (wide.has(cols[i])) td.className = 'fanb-wide';
+        if (typeof v === 'number' && ms.has(cols[i])) {
+          td.textContent = v.toFixed(3);  // one number of decimals per column
+          td.className = 'n';
+        } else {
+          td.textContent = v === null ? '' : String(v);
+          if (wide.has(cols[i])) td.className = 'fanb-wide';
+        }
         tr.appendChild(td);
       });
       body.appendChild(tr);

@@ -3,150 +3,42 @@
 ``fa.promote(agent, df_or_list, key=...)`` runs the agent locally (recording every event) and
 as a PyFlink job on the embedded MiniCluster over the same input, reads the job back (its
 outputs, the event log its subtasks wrote, their metric totals) into the same :class:`Run`
-shape as a local run, and checks parity: outputs equal per key (in input order, each with the
-same input_seq), event types and counts equal, action runs equal, metric totals equal
-(``eventLog*`` metrics, which only the job's event-log sink counts, are left out).
+shape as a local run, and checks parity (:mod:`flink_agents_nb.flink._parity`): outputs equal
+per key, event types and counts, action runs and metric totals.
 """
 
 from __future__ import annotations
 
-import html
+import re
 import tempfile
 import time
-from collections import Counter as Tally
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
+from flink_agents_nb.flink._parity import (
+    PARITY_IGNORED_PREFIXES,
+    KeyParity,
+    ParityCheck,
+    ParityReport,
+    compare,
+)
 from flink_agents_nb.run._environment import NotebookEnvironment
 from flink_agents_nb.run._inputs import input_pairs
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
-from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime.engine._run import Output
 
-#: Metrics only the Flink job's event-log sink counts; left out of parity.
-PARITY_IGNORED_PREFIXES = ("eventLog",)
-
-
-@dataclass
-class ParityCheck:
-    """One comparison of the local run with the Flink job."""
-
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class ParityReport(DisplayMixin):
-    """Local run vs Flink job: outputs per key, event types, action runs, metric totals."""
-
-    checks: list[ParityCheck] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Whether every check passed."""
-        return all(c.ok for c in self.checks)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per check: ``check``, ``ok``, ``detail``."""
-        return pd.DataFrame(
-            [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
-            columns=["check", "ok", "detail"],
-        )
-
-    def __repr__(self) -> str:
-        head = "parity: OK" if self.ok else "parity: DIFFERENT"
-        return "\n".join(
-            [head, *(f"  [{'ok' if c.ok else 'XX'}] {c.name}: {c.detail}" for c in self.checks)]
-        )
-
-    def _mimebundle(self) -> dict[str, Any]:
-        rows = "".join(
-            f"<tr><td>{'&#10003;' if c.ok else '&#10007;'}</td><td>{html.escape(c.name)}</td>"
-            f"<td>{html.escape(c.detail)}</td></tr>"
-            for c in self.checks
-        )
-        head = "Parity local vs Flink: " + ("OK" if self.ok else "DIFFERENT")
-        body = f"<b>{head}</b><table><tr><th></th><th>check</th><th>detail</th></tr>{rows}</table>"
-        return {"text/plain": repr(self), "text/html": body}
-
-
-def _per_key(outputs: list[Output]) -> dict[Any, list[Any]]:
-    """Each key's ``(input_seq, output)`` pairs in order: parity covers the outputs and
-    which of the key's inputs produced each (``input_seq`` has one meaning on both
-    drivers)."""
-    grouped: dict[Any, list[Any]] = {}
-    for out in outputs:
-        grouped.setdefault(out.key, []).append((int(out.input_seq), out.value))
-    return grouped
-
-
-def _diff_counts(a: Mapping[Any, int], b: Mapping[Any, int]) -> str:
-    names = sorted(set(a) | set(b), key=str)
-    diffs = [
-        f"{n}: local {a.get(n, 0)} vs flink {b.get(n, 0)}"
-        for n in names
-        if a.get(n, 0) != b.get(n, 0)
-    ]
-    return "; ".join(diffs[:5]) + (f" (+{len(diffs) - 5} more)" if len(diffs) > 5 else "")
-
-
-def compare(local: RunResult, flink: RunResult) -> ParityReport:
-    """The parity report of two runs of the same agent over the same input."""
-    report = ParityReport()
-    lo, fo = _per_key(local.outputs), _per_key(flink.outputs)
-    bad = sorted((k for k in set(lo) | set(fo) if lo.get(k) != fo.get(k)), key=repr)
-    if bad:
-        first = bad[0]
-        detail = (
-            f"{len(bad)} keys differ, e.g. {first!r}: local {lo.get(first)!r} "
-            f"vs flink {fo.get(first)!r}"
-        )
-    else:
-        detail = f"{len(local.outputs)} outputs over {len(lo)} keys"
-    report.checks.append(ParityCheck("outputs per key", not bad, detail))
-    if local.events is not None and flink.events is not None:
-        le = Tally(r.event.type for r in local.events)
-        fe = Tally(r.event.type for r in flink.events)
-        report.checks.append(
-            ParityCheck(
-                "event types and counts",
-                le == fe,
-                f"{sum(le.values())} events of {len(le)} types"
-                if le == fe
-                else _diff_counts(le, fe),
-            )
-        )
-    if local.actions is not None and flink.actions is not None:
-        la = Tally(f"{r.action}:{r.status}" for r in local.actions)
-        fa_ = Tally(f"{r.action}:{r.status}" for r in flink.actions)
-        report.checks.append(
-            ParityCheck(
-                "action runs",
-                la == fa_,
-                f"{sum(la.values())} action runs" if la == fa_ else _diff_counts(la, fa_),
-            )
-        )
-
-    def kept(counts: Mapping[str, int]) -> dict[str, int]:
-        return {n: v for n, v in counts.items() if not n.startswith(PARITY_IGNORED_PREFIXES)}
-
-    lm, fm = kept(local.metric_counts), kept(flink.metric_counts)
-    report.checks.append(
-        ParityCheck(
-            "metric totals",
-            lm == fm,
-            f"{len(lm)} counters and meters equal" if lm == fm else _diff_counts(lm, fm),
-        )
-    )
-    return report
+__all__ = [
+    "PARITY_IGNORED_PREFIXES",
+    "KeyParity",
+    "ParityCheck",
+    "ParityReport",
+    "PromotedRun",
+    "compare",
+    "input_pairs",
+    "promote",
+    "run_on_minicluster",
+]
 
 
 class PromotedRun(Run):
@@ -181,6 +73,14 @@ class PromotedRun(Run):
 
         agent, pairs, config = self._source
         return submit(agent, pairs, rest_url=rest_url, config=config, **kwargs)
+
+    def summary(self) -> str:
+        """As :meth:`Run.summary`, naming the Flink job; its time includes starting the
+        job (and, for the first job of a process, the JVM and the MiniCluster)."""
+        lines = super().summary().splitlines()
+        lines[0] = lines[0].replace(f"run {self.job_id} ", f"Flink job {self.job_id} ", 1)
+        lines[1] = re.sub(r" \([\d,.]+ events/s\)$", " (job start included)", lines[1])
+        return "\n".join(lines)
 
     def _mimebundle(self) -> dict[str, Any]:
         bundle = dict(super()._mimebundle())

@@ -28,7 +28,7 @@ TABLE_COLUMNS = (
     "status",
     "attributes",
 )
-#: Width (characters) of each column in the clickable rows; attributes take the rest.
+#: Width (characters) of each column in the clickable rows.
 WIDTHS = {
     "seq": 6,
     "record_type": 7,
@@ -38,6 +38,9 @@ WIDTHS = {
     "duration_ms": 11,
     "status": 8,
 }
+#: Longest attributes text in a row: the rows fit a notebook's ~950 px output area (the
+#: list box cuts what overflows without a mark); the details below show them whole.
+ATTRIBUTE_CHARS = 48
 ROW_STYLE = """<style>
 .fanb-rows select{font-family:monospace;font-size:12px}
 .fanb-rows-head{font-family:monospace;font-size:12px;white-space:pre;font-weight:600;
@@ -55,7 +58,7 @@ def _cell(value: Any, width: int | None) -> str:
     else:
         text = short(value, 400, quote=not isinstance(value, str))
     if width is None:
-        return text
+        return text if len(text) <= ATTRIBUTE_CHARS else text[: ATTRIBUTE_CHARS - 1] + "…"
     return (text if len(text) <= width - 1 else text[: width - 2] + "…").ljust(width)
 
 
@@ -66,7 +69,7 @@ def row_line(row: Any) -> str:
 
 
 #: Column names as the header shows them (short enough for their widths).
-HEADERS = {"record_type": "record", "duration_ms": "ms"}
+HEADERS = {"record_type": "record", "duration_ms": "took (ms)"}
 
 
 def header_line() -> str:

@@ -12,10 +12,14 @@ from typing import Any
 
 import pandas as pd
 
+from flink_agents_nb._html import STYLE, table
 from flink_agents_nb.run._frames import record_frame, result_rows
 from flink_agents_runtime import MetricSnapshot, RunResult
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import NotRecordedError
+
+#: Outputs shown in a run's display (``run.outputs`` has them all).
+PREVIEW_OUTPUTS = 5
 
 #: Columns of :attr:`Run.actions` (the record columns that apply to actions).
 ACTION_COLUMNS = (
@@ -193,8 +197,15 @@ class Run(DisplayMixin):
         head = html.escape(lines[0])
         rest = "".join(f"<li>{html.escape(line)}</li>" for line in lines[1:])
         preview = ""
-        if len(self.result.outputs):
-            shown = self.outputs.head(5)[["key", "output"]]
-            preview = shown.to_html(index=False, escape=True, border=0)
+        n = len(self.result.outputs)
+        if n:
+            shown = self.outputs.head(PREVIEW_OUTPUTS)
+            caption = f"first {len(shown)} of {n:,} outputs" if n > len(shown) else "outputs"
+            seqs = [None if pd.isna(s) else int(s) for s in shown["input_seq"]]
+            rows = zip(shown["key"], seqs, shown["output"], strict=True)
+            preview = (
+                f"{STYLE}<div class='fanb-muted'>{html.escape(caption)}</div>"
+                f"{table(rows, ['key', 'input #', 'output'])}"
+            )
         body = f"<div class='fanb-run'><b>{head}</b><ul>{rest}</ul>{preview}</div>"
         return {"text/plain": "\n".join(lines), "text/html": body}

@@ -2,7 +2,9 @@
 
 One JupyterLab session runs one notebook: a triage run (scripted model and a tool), the
 stepper moved from code and then by clicks, the dashboard, the token chart, the inspector, a
-field-level diff and the HTML report (opened as a file). Each view is screenshotted to
+field-level diff and the HTML report (opened as a file). A second session (marked ``flink``)
+promotes the triage agent to the MiniCluster inside the kernel and shows the job with its
+parity report (verdict, checks, one row per key). Each view is screenshotted to
 ``$FA_ARTIFACTS`` (default ``tmp/artifacts`` in the repository, not committed) and the test
 asserts on visible text: headers, axis titles, highlighted changes, and no console errors.
 Needs Debian's chromium (``.ci/setup`` installs it).
@@ -20,6 +22,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +49,7 @@ LAUNCH_ARGS = [
 ]
 
 # Each cell's output gets a marker class via a "VIEW <name>" line printed before the view.
-CELLS = [
+SETUP = (
     "import sys, warnings\n"
     f"sys.path.insert(0, {str(ROOT)!r})\n"
     "warnings.simplefilter('ignore')\n"
@@ -55,7 +58,9 @@ CELLS = [
     "from tests.helpers.triage_agent import Triage\n"
     "pio.renderers.default = 'plotly_mimetype'\n"
     "texts = ['where is order 7', 'hello <b>there</b>', 'order 13 please', 'thanks']\n"
-    "inputs = [{'key': f't{i % 6}', 'value': texts[i % 4]} for i in range(24)]\n"
+)
+CELLS = [
+    SETUP + "inputs = [{'key': f't{i % 6}', 'value': texts[i % 4]} for i in range(24)]\n"
     "run = fa.local().from_list(inputs).apply(Triage()).execute()",
     # the stepper, moved from code before it is displayed
     "st = run.step()\n"
@@ -82,7 +87,17 @@ CELLS = [
 ]
 
 
-def _notebook(path: Path) -> None:
+# The promote-parity view: the triage agent promoted to the MiniCluster inside the kernel (a
+# handful of inputs: the cost is the JVM and the job, about 20-50 s), the job displayed.
+PROMOTE_CELLS = [
+    SETUP + "inputs = [{'key': f't{i % 3}', 'value': texts[i % 4]} for i in range(6)]\n"
+    "promoted = fa.promote(Triage(), inputs)\n"
+    "print('PROMOTED', promoted.parity.ok)",
+    "promoted",
+]
+
+
+def _notebook(path: Path, cells: list[str]) -> None:
     nb = {
         "nbformat": 4,
         "nbformat_minor": 5,
@@ -98,7 +113,7 @@ def _notebook(path: Path) -> None:
                 "outputs": [],
                 "execution_count": None,
             }
-            for i, src in enumerate(CELLS)
+            for i, src in enumerate(cells)
         ],
     }
     path.write_text(json.dumps(nb), encoding="utf-8")
@@ -106,8 +121,23 @@ def _notebook(path: Path) -> None:
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[str]:
-    """JupyterLab serving ``tmp_path`` on 127.0.0.1; yields the notebook's URL."""
-    _notebook(tmp_path / "views.ipynb")
+    """JupyterLab serving a notebook of :data:`CELLS`; yields the notebook's URL."""
+    with _jupyterlab(tmp_path, CELLS) as url:
+        yield url
+
+
+@pytest.fixture
+def promote_lab(tmp_path: Path) -> Iterator[str]:
+    """JupyterLab serving a notebook of :data:`PROMOTE_CELLS`; yields the notebook's URL."""
+    with _jupyterlab(tmp_path, PROMOTE_CELLS) as url:
+        yield url
+
+
+@contextmanager
+def _jupyterlab(tmp_path: Path, cells: list[str]) -> Iterator[str]:
+    """JupyterLab serving ``tmp_path`` on 127.0.0.1 with ``views.ipynb`` of ``cells``;
+    yields the notebook's URL and stops the server (its process group) after."""
+    _notebook(tmp_path / "views.ipynb", cells)
     port, token = free_port(), secrets.token_hex(16)
     jupyter = Path(sys.executable).with_name("jupyter")
     settings = tmp_path.parent / f"{tmp_path.name}-settings"
@@ -185,8 +215,24 @@ def _axis_titles(plot: Any) -> list[str]:
     ]
 
 
-def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
+def _run_all_cells(page: Any, url: str) -> None:
+    """Open the notebook at ``url``, wait for an idle kernel, then Run > Run All Cells."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    select = page.locator(".jp-Dialog button:has-text('Select')")
+    try:  # JupyterLab may ask which kernel to start
+        select.wait_for(timeout=15_000)
+        select.click()
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+
+
+def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     errors: list[str] = []
@@ -196,19 +242,7 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         try:
-            page.goto(lab)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            select = page.locator(".jp-Dialog button:has-text('Select')")
-            try:  # JupyterLab may ask which kernel to start
-                select.wait_for(timeout=15_000)
-                select.click()
-            except PlaywrightTimeout:
-                pass
-            page.wait_for_selector(
-                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
-            )
-            page.click("li.lm-MenuBar-item:has-text('Run')")
-            page.click("li.lm-Menu-item:has-text('Run All Cells')")
+            _run_all_cells(page, lab)
 
             # -- the stepper: where code left it, then moved from code and by clicks -------
             expect = _output(page, 1).locator("text=/EXPECT event \\d+ \\/ \\d+/")
@@ -253,6 +287,7 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
             ):
                 assert title in dash_text, title
             assert "· ·" not in dash_text and "(260)" not in dash_text
+            assert "µ" not in dash_text and "$0.0001" in dash_text  # dollars on the cost axis
             _shot(dash, "dashboard")
             tokens = _output(page, 4).locator(".js-plotly-plot").first
             tokens.locator(".main-svg").first.wait_for(timeout=60_000)
@@ -292,6 +327,9 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
                 r"of \d+ \([\d,]+ of [\d,]+ records\)", report.inner_text("#fanb-pages")
             )
             assert "seconds since the run started" in report.inner_text("#fanb-dashboard")
+            times = report.locator("#fanb-records tbody td:nth-child(2)").all_inner_texts()
+            assert times and all(re.fullmatch(r"\d+\.\d{3}", t) for t in times), times[:5]
+            assert "not priced (conf/prices.yaml)" in report.inner_text("body")
             report.fill("#fanb-filter", "lookup_order")
             assert report.locator("#fanb-records tbody tr").count() >= 1
             report.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
@@ -299,6 +337,57 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
         except Exception:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+@pytest.mark.flink
+def test_promote_parity_view_reads_well_in_jupyterlab(promote_lab: str) -> None:
+    """The triage agent promoted to the MiniCluster from a JupyterLab kernel: the job's view
+    names the Flink job, gives the parity verdict, one row per check and one per key."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            _run_all_cells(page, promote_lab)
+            _output(page, 0).locator("text=/PROMOTED (True|False)/").wait_for(timeout=240_000)
+            view = _output(page, 1)
+            verdict = view.locator(".fanb-verdict")
+            verdict.wait_for(timeout=30_000)
+            assert verdict.inner_text().startswith("Parity local vs Flink: OK"), view.inner_text()
+            assert "all 4 checks pass" in verdict.inner_text()
+            text = view.inner_text()
+            assert re.search(r"Flink job [0-9a-f]{32} of Triage: 6 inputs -> 6 outputs", text)
+            assert "job start included" in text and "events/s" not in text
+            checks = view.locator(".fanb-parity > table").first
+            heads = [h.strip() for h in checks.locator("th").all_inner_texts()]
+            assert heads == ["result", "check", "detail"]
+            assert checks.locator("tbody tr").count() == 4
+            assert "6 outputs over 3 keys" in checks.inner_text()
+            keys = view.locator("table.fanb-keys")
+            heads = [h.strip() for h in keys.locator("th").all_inner_texts()]
+            assert heads == [
+                "key",
+                "local outputs",
+                "flink outputs",
+                "same",
+                "outputs (#input: value)",
+            ]
+            rows = [r.split("\t") for r in keys.locator("tbody tr").all_inner_texts()]
+            assert [r[:4] for r in rows] == [[f"t{k}", "2", "2", "✓ yes"] for k in range(3)]
+            assert "#0 Status:" in rows[0][4] and "#3 Thanks" in rows[0][4]
+            assert "outputs per key: 3 of 3 keys the same" in text
+            _shot(view, "promote-parity")
+            assert not errors, errors
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "promote-failure.png"), full_page=True)
             raise
         finally:
             browser.close()

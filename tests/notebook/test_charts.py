@@ -157,6 +157,8 @@ def test_dashboard_panels_have_axis_titles_legends_and_cost(run: fa.Run) -> None
     (cost,) = [t for t in fig.data if t.xaxis == "x3"]
     assert list(cost.x) == ["big"]
     assert cost.y[0] == pytest.approx(20 * (31 * 1000 + 3 * 2000) / 1e6)
+    # dollars on the axis, not plotly's SI prefixes ("300µ" for $0.0003)
+    assert (layout.yaxis3.tickprefix, layout.yaxis3.tickformat) == ("$", ",~g")
     wf_title = next(a.text for a in layout.annotations if a.text.startswith("waterfall"))
     assert re.match(
         r"waterfall of the slowest input: input #\d+ \(key [ab]\), [\d.]+ ms in 2 actions",

@@ -104,3 +104,21 @@ def test_one_display_helper_and_one_short() -> None:
                 if isinstance(node, ast.FunctionDef) and node.name == "_repr_mimebundle_":
                     own.append(path.name)
     assert own == ["_display.py"]  # everything else writes _mimebundle() and uses the mixin
+
+
+def test_run_display_previews_outputs_in_input_order_and_says_how_many() -> None:
+    agent = fa.Agent()
+    agent.add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent(e.input))
+    )
+    inputs = [{"key": f"k{i % 3}", "value": f"{PAYLOAD} {i}"} for i in range(8)]
+    html_text = fa.local().from_list(inputs).apply(agent).execute()._repr_mimebundle_()["text/html"]
+    assert "first 5 of 8 outputs" in html_text
+    # the shared left-aligned table (JupyterLab right-aligns plain HTML tables)
+    assert "<table class='fanb-table'><thead><tr><th>key</th><th>input #</th>" in html_text
+    assert "table.fanb-table.fanb-table td" in html_text
+    cells = html_text.split("<tbody>", 1)[1]
+    assert [cells.index(f"<td>{i}</td>") for i in range(5)] == sorted(
+        cells.index(f"<td>{i}</td>") for i in range(5)
+    )
+    assert_escaped(html_text)

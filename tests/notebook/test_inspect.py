@@ -92,3 +92,22 @@ def test_time_filter_reads_out_its_whole_range_in_ms() -> None:
     assert ins.time_filter.readout is False
     span_ms = ins.model.span_s * 1000
     assert f"+{span_ms:,.3f} ms" in ins.time_label.value and "+0.000 ms" in ins.time_label.value
+
+
+def test_row_attributes_are_cut_to_fit_the_output_area() -> None:
+    from flink_agents_nb.inspector._widget import ATTRIBUTE_CHARS, header_line
+
+    agent = fa.Agent()
+    agent.add_action(
+        "echo", [fa.InputEvent], lambda e, ctx: ctx.send_event(fa.OutputEvent("y" * 500))
+    )
+    run = fa.local().from_list([{"key": "k", "value": "x" * 500}]).apply(agent).execute()
+    ins = fa.inspect(run)
+    labels = [label for label, _ in ins.row_choice.options]
+    header = header_line().replace("\u00a0", " ")
+    assert "took (ms)" in header  # the duration column names its unit
+    width = header.index("attributes")
+    assert all(len(label) <= width + ATTRIBUTE_CHARS for label in labels)
+    assert any(label.endswith("…") for label in labels)  # a cut shows it is cut
+    ins.row_choice.value = 0
+    assert "x" * 500 in ins.detail.value  # the details keep the whole value

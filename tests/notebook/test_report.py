@@ -59,6 +59,46 @@ def test_report_numbers_are_formatted(tmp_path: Path) -> None:
     assert "<td class='n'>1,200</td>" in text  # runs and responses with thousands separators
     assert re.search(r"<td class='n'>\d+\.\d{3}</td>", text)  # latency in ms, 3 decimals
     assert not re.search(r"\d\.\d{8,}", text.split("<script")[0])  # no float noise
+    # the record table's ms columns: 3 decimals each, right-aligned, by the page script
+    assert "v.toFixed(3)" in text and "#fanb-records td.n{text-align:right" in text
+    records = json.loads(_blobs(text)["fanb-data-records"])
+    assert records["ms"] == ["time_ms", "duration_ms"]
+
+
+def test_report_says_why_a_model_has_no_cost(tmp_path: Path) -> None:
+    from flink_agents_runtime import (
+        ChatModelSetup,
+        ResourceDescriptor,
+        ScriptedChatModelConnection,
+        ScriptRule,
+    )
+
+    agent = fa.Agent()
+    agent.add_resource(
+        "conn",
+        fa.ResourceType.CHAT_MODEL_CONNECTION,
+        ResourceDescriptor(ScriptedChatModelConnection, rules=[ScriptRule(r".+", reply="ok")]),
+    )
+    agent.add_resource(
+        "m",
+        fa.ResourceType.CHAT_MODEL,
+        ResourceDescriptor(ChatModelSetup, connection="conn", model="house-model-x"),
+    )
+    agent.add_action(
+        "ask",
+        [fa.InputEvent],
+        lambda e, ctx: ctx.send_event(
+            fa.ChatRequestEvent(model="m", messages=[fa.ChatMessage(content=e.input)])
+        ),
+    )
+    agent.add_action(
+        "out",
+        [fa.ChatResponseEvent],
+        lambda e, ctx: ctx.send_event(fa.OutputEvent(e.response.content)),
+    )
+    run = fa.local().from_list([{"key": "k", "value": "hi"}]).apply(agent).execute()
+    text, _ = _report(run, tmp_path / "r.html")
+    assert "<td class='n'>not priced (conf/prices.yaml)</td>" in text
 
 
 def test_report_of_an_event_log(tmp_path: Path) -> None:
