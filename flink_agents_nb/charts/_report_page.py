@@ -47,7 +47,7 @@ def blob(element_id: str, b64: str) -> str:
 PAGE_STYLE = """<style>
 body{font-family:system-ui,sans-serif;margin:20px;color:#222}
 h1{font-size:22px}h2{font-size:18px;margin-top:28px}
-.fanb-summary td.n{text-align:right;font-variant-numeric:tabular-nums}
+table.fanb-summary.fanb-summary td.n{text-align:right;font-variant-numeric:tabular-nums}
 #fanb-pager{margin:8px 0;display:flex;gap:8px;align-items:center}
 #fanb-pager input[type=search]{width:260px}
 #fanb-records td{white-space:nowrap}#fanb-records td.fanb-wide{white-space:normal}

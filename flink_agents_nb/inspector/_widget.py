@@ -80,16 +80,20 @@ def header_line() -> str:
     ).replace(" ", "\u00a0")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def json_tree(value: Any, name: str = "attributes", depth: int = 0, open_depth: int = 1) -> str:
     """``value`` as collapsible, escaped HTML: every dict and list is a ``<details>`` (open
     down to ``open_depth``) whose summary gives its key and size; leaves show as JSON."""
     label = f"<span class='fanb-k'>{esc(name)}</span>"
     if isinstance(value, dict) and value:
         inner = "".join(json_tree(v, str(k), depth + 1, open_depth) for k, v in value.items())
-        size = f"{{{len(value)} keys}}"
+        size = f"{{{_count(len(value), 'key')}}}"
     elif isinstance(value, list) and value:
         inner = "".join(json_tree(v, f"[{i}]", depth + 1, open_depth) for i, v in enumerate(value))
-        size = f"[{len(value)} items]"
+        size = f"[{_count(len(value), 'item')}]"
     else:
         return f"<div>{label}: {esc(short(value, 100_000))}</div>"
     opened = " open" if depth < open_depth else ""

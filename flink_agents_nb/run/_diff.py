@@ -157,8 +157,10 @@ class RunDiff(DisplayMixin):
             else ""
         )
         return (
-            "<table class='fanb-table'><thead><tr><th>key</th><th>input #</th>"
-            "<th>input_seq</th><th>changed fields: old → new</th></tr></thead>"
+            # "input #" is the input's position in the run (as in the stepper, inspector
+            # and parity views); "key's input #" its position among the key's inputs.
+            "<table class='fanb-table'><thead><tr><th>key</th><th>key's input #</th>"
+            "<th>input #</th><th>changed fields: old → new</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>{tail}"
         )
 

@@ -327,6 +327,9 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
                 r"of \d+ \([\d,]+ of [\d,]+ records\)", report.inner_text("#fanb-pages")
             )
             assert "seconds since the run started" in report.inner_text("#fanb-dashboard")
+            align = "e => getComputedStyle(e).textAlign"
+            assert report.locator(".fanb-summary td.n").first.evaluate(align) == "right"
+            assert report.locator(".fanb-summary td").first.evaluate(align) == "left"
             times = report.locator("#fanb-records tbody td:nth-child(2)").all_inner_texts()
             assert times and all(re.fullmatch(r"\d+\.\d{3}", t) for t in times), times[:5]
             assert "not priced (conf/prices.yaml)" in report.inner_text("body")
@@ -383,6 +386,11 @@ def test_promote_parity_view_reads_well_in_jupyterlab(promote_lab: str) -> None:
             assert [r[:4] for r in rows] == [[f"t{k}", "2", "2", "✓ yes"] for k in range(3)]
             assert "#0 Status:" in rows[0][4] and "#3 Thanks" in rows[0][4]
             assert "outputs per key: 3 of 3 keys the same" in text
+            # left-aligned text and right-aligned counts (JupyterLab right-aligns all cells)
+            align = "e => getComputedStyle(e).textAlign"
+            assert keys.locator("tbody td").nth(0).evaluate(align) == "left"
+            assert keys.locator("tbody td").nth(1).evaluate(align) == "right"
+            assert checks.locator("tbody td").nth(2).evaluate(align) == "left"
             _shot(view, "promote-parity")
             assert not errors, errors
         except Exception:

@@ -67,6 +67,9 @@ def test_field_level_diff_names_each_changed_field_old_to_new() -> None:
     html = d._repr_mimebundle_()["text/html"]
     assert "<del>P3</del> → <ins>P2</ins>" in html
     assert "&lt;b&gt;P0&lt;/b&gt;" in html and "<b>P0</b>" not in html
+    # "input #" means the input's position in the run, as in the other views
+    assert "<th>key</th><th>key's input #</th><th>input #</th>" in html
+    assert "<tr><td>t5</td><td>0</td><td>5</td>" in html
     assert "ticket" not in set(d.fields["field"])  # unchanged fields are not listed
 
 

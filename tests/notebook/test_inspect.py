@@ -85,6 +85,8 @@ def test_rows_are_clicked_to_select_and_details_fold() -> None:
     tree = json_tree({"a": {"b": [1, 2]}, "s": "<x>"})
     assert tree.count("<details") == 3 and tree.count("<details open>") == 1
     assert "[2 items]" in tree and "&lt;x&gt;" in tree
+    one = json_tree({"a": [1], "b": {"c": 1}})
+    assert "[1 item]" in one and "{1 key}" in one and "{2 keys}" in one
 
 
 def test_time_filter_reads_out_its_whole_range_in_ms() -> None:
