@@ -96,11 +96,11 @@ class JobHealth(DisplayMixin):
         """``(what, value)`` rows for display, with units."""
         rows = [
             ("state", self.state),
-            ("uptime", f"{self.uptime_s:.1f} s"),
+            ("uptime", _uptime(self.uptime_s)),
             ("restarts", str(self.restarts)),
             (
                 "checkpoints",
-                f"{self.checkpoints_completed} completed, {self.checkpoints_failed} failed",
+                f"{self.checkpoints_completed:,} completed, {self.checkpoints_failed:,} failed",
             ),
         ]
         if self.last_checkpoint_age_s is not None:
@@ -108,11 +108,11 @@ class JobHealth(DisplayMixin):
                 (
                     "last checkpoint",
                     f"{self.last_checkpoint_age_s:.1f} s ago, "
-                    f"{(self.last_checkpoint_duration_ms or 0):.0f} ms, "
-                    f"{(self.last_checkpoint_size_bytes or 0) / 1024:.1f} KiB",
+                    f"took {(self.last_checkpoint_duration_ms or 0):,.0f} ms, "
+                    f"{_size(self.last_checkpoint_size_bytes or 0)}",
                 )
             )
-        rows.append(("records in / out", f"{self.records_in} / {self.records_out}"))
+        rows.append(("records in / out", f"{self.records_in:,} / {self.records_out:,}"))
         for sub in self.subtasks:
             rows.append(
                 (
@@ -123,7 +123,7 @@ class JobHealth(DisplayMixin):
             )
         for name in ("numOfEventProcessed", "numOfActionsExecuted", "numOfActionsFailed"):
             if name in self.agent_metrics:
-                rows.append((name, f"{self.agent_metrics[name]:.0f}"))
+                rows.append((name, f"{self.agent_metrics[name]:,.0f}"))
         return rows
 
     def __str__(self) -> str:
@@ -148,6 +148,24 @@ class JobHealth(DisplayMixin):
             + "</div>"
         )
         return mimebundle(str(self), body)
+
+
+def _uptime(seconds: float) -> str:
+    """``42.5 s`` under a minute, else ``1 h 15 min 23 s (4,523 s)``."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    parts = ([f"{h} h"] if h else []) + [f"{m} min", f"{s} s"]
+    return f"{' '.join(parts)} ({seconds:,.0f} s)"
+
+
+def _size(n_bytes: float) -> str:
+    """Bytes in KiB under a MiB, else MiB or GiB (one decimal)."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes / 1024:,.1f} KiB"
 
 
 def verdict(h: JobHealth) -> tuple[str, list[str]]:

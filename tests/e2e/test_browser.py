@@ -2,9 +2,10 @@
 
 One JupyterLab session runs one notebook: a triage run (scripted model and a tool), the
 stepper moved from code and then by clicks, the dashboard, the token chart, the inspector, a
-field-level diff and the HTML report (opened as a file). A second session (marked ``flink``)
-promotes the triage agent to the MiniCluster inside the kernel and shows the job with its
-parity report (verdict, checks, one row per key). Each view is screenshotted to
+field-level diff, the HTML report (opened as a file) and the job-health view (from facts as
+a cluster reports them). A second session (marked ``flink``) promotes the triage agent to
+the MiniCluster inside the kernel and shows the job with its parity report (verdict,
+checks, one row per key). Each view is screenshotted to
 ``$FA_ARTIFACTS`` (default ``tmp/artifacts`` in the repository, not committed) and the test
 asserts on visible text: headers, axis titles, highlighted changes, and no console errors.
 Needs Debian's chromium (``.ci/setup`` installs it).
@@ -84,6 +85,17 @@ CELLS = [
     "after = triage(lambda n: 'P2' if n % 7 == 0 else ('P1' if n % 10 == 0 else 'P3'))\n"
     "fa.diff(before, after)",
     "run.report('report.html')",
+    # the health view, from facts as a cluster's REST API gives them (no cluster needed)
+    "from flink_agents_nb.flink._health import SubtaskHealth as Sub, verdict\n"
+    "health = fa.JobHealth('3f2a9c0d1e4b5a6978a1b2c3d4e5f601', 'RUNNING', uptime_s=4523.4,\n"
+    "    restarts=2, checkpoints_completed=1500, checkpoints_failed=1,\n"
+    "    last_checkpoint_age_s=12.3, last_checkpoint_duration_ms=830.0,\n"
+    "    last_checkpoint_size_bytes=2_500_000.0, checkpoint_interval_ms=10_000.0,\n"
+    "    subtasks=[Sub(0, 'ok', 0.42, 0.0), Sub(1, 'high', 0.97, 0.61)],\n"
+    "    records_in=123456, records_out=120001, agent_metrics={'numOfActionsFailed': 3.0},\n"
+    '    log_tail=[\'{"recordType": "event", "key": "<b>t1</b>"}\'])\n'
+    "health.verdict, health.reasons = verdict(health)\n"
+    "health",
 ]
 
 
@@ -314,6 +326,24 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
             _shot(diff, "diff")
             assert diff.locator("del").first.text_content() in ("P1", "P3")
             assert diff.locator("ins").first.text_content() == "P2"
+
+            # -- job health ------------------------------------------------------------------
+            health = _output(page, 8)
+            health.locator("text=degraded").first.wait_for(timeout=60_000)
+            text = health.inner_text()
+            for seen in (
+                "restarted 2 times",
+                "subtask 1 is back-pressured (61%)",
+                "1 h 15 min 23 s (4,523 s)",
+                "12.3 s ago, took 830 ms, 2.4 MiB",
+                "123,456 / 120,001",
+                "busy 97%, backpressure high (61%)",
+            ):
+                assert seen in text, seen
+            assert health.locator("td").first.evaluate("e => getComputedStyle(e).textAlign") == (
+                "left"
+            )
+            _shot(health, "health")
 
             # -- the report, opened as a file -----------------------------------------------
             _output(page, 7).locator("text=report.html").first.wait_for(timeout=90_000)

@@ -125,3 +125,25 @@ def test_health_displays_escaped_with_its_verdict() -> None:
     assert "&lt;script&gt;" in bundle["text/html"] and "<script>x" not in bundle["text/html"]
     assert "&lt;b&gt;busy" in bundle["text/html"]
     assert bundle["text/plain"].startswith("job <j>: DEGRADED\n  - <b>busy</b>")
+
+
+def test_health_facts_read_with_units_and_separators() -> None:
+    h = _health(
+        uptime_s=4523.4,
+        checkpoints_completed=1500,
+        last_checkpoint_age_s=12.3,
+        last_checkpoint_duration_ms=830.0,
+        last_checkpoint_size_bytes=2_500_000.0,
+        records_in=123456,
+        records_out=120001,
+        agent_metrics={"numOfEventProcessed": 617280.0},
+    )
+    facts = dict(h.facts())
+    assert facts["uptime"] == "1 h 15 min 23 s (4,523 s)"
+    assert facts["checkpoints"] == "1,500 completed, 0 failed"
+    assert facts["last checkpoint"] == "12.3 s ago, took 830 ms, 2.4 MiB"
+    assert facts["records in / out"] == "123,456 / 120,001"
+    assert facts["numOfEventProcessed"] == "617,280"
+    assert dict(_health(uptime_s=42.46).facts())["uptime"] == "42.5 s"
+    html = h._repr_mimebundle_()["text/html"]
+    assert "<td>123,456 / 120,001</td>" in html
