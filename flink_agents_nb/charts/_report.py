@@ -31,7 +31,12 @@ from flink_agents_nb.charts._report_page import (
     pack,
     plotly_bundle_b64,
 )
-from flink_agents_nb.charts._tokens import bar_traces, cumulative_traces, token_table
+from flink_agents_nb.charts._tokens import (
+    bar_traces,
+    cumulative_traces,
+    token_legends,
+    token_table,
+)
 from flink_agents_nb.run._source import record_frame_of, source_name, timestamps_ns
 
 logger = logging.getLogger(__name__)
@@ -141,14 +146,14 @@ def _token_figure(frame: pd.DataFrame, table: pd.DataFrame) -> go.Figure | None:
         cols=2,
         subplot_titles=("cumulative tokens per model", "tokens per requesting action"),
     )
-    for tr in cumulative_traces(frame):
+    for tr in cumulative_traces(frame, legend="legend", showlegend=True):
         fig.add_trace(tr, row=1, col=1)
-    for tr in bar_traces(table, "action"):
+    for tr in bar_traces(table, "action", legend="legend2"):
         fig.add_trace(tr, row=1, col=2)
     fig.update_xaxes(title_text="seconds since the run started", row=1, col=1)
     fig.update_xaxes(title_text="action that asked", row=1, col=2)
     fig.update_yaxes(title_text="tokens")
-    fig.update_layout(barmode="stack", height=420)
+    fig.update_layout(barmode="stack", height=420, **token_legends())
     return fig
 
 

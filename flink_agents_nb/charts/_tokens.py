@@ -46,12 +46,35 @@ def tokens(source: Any, prices: Any = None) -> go.Figure:
     )
     for trace, col in token_traces(frame, prices):
         fig.add_trace(trace, row=1, col=col)
-    fig.update_layout(title=token_title(frame, prices), barmode="stack")
+    fig.update_layout(
+        title=token_title(frame, prices),
+        barmode="stack",
+        **token_legends(),
+    )
     fig.update_xaxes(title_text="seconds since the run started", row=1, col=1)
     fig.update_xaxes(title_text="model", row=1, col=2)
     fig.update_xaxes(title_text="action that asked", row=1, col=3)
     fig.update_yaxes(title_text="tokens")
     return fig
+
+
+def token_legends() -> dict[str, Any]:
+    """Layout of the two token legends: the models' lines (``legend``, titled "model", in
+    the first panel's top-left corner) and the token kinds of the bars (``legend2``,
+    titled "tokens", in the right margin), so a model's name is not read as a kind of
+    token. Always shown: a one-model line would otherwise lose its name."""
+    return {
+        "showlegend": True,
+        "legend": {
+            "title": {"text": "model"},
+            "x": 0.01,
+            "y": 0.99,
+            "xanchor": "left",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.7)",
+        },
+        "legend2": {"title": {"text": "tokens"}, "x": 1.02, "y": 1, "yanchor": "top"},
+    }
 
 
 def token_title(frame: pd.DataFrame, prices: Any = None) -> str:
@@ -120,7 +143,12 @@ def token_traces(frame: pd.DataFrame, prices: Any = None) -> list[tuple[Any, int
     table = token_table(frame, prices, warn=False)
     if table.empty:
         return []
-    out: list[tuple[Any, int]] = [(tr, 1) for tr in cumulative_traces(frame)]
-    out += [(tr, 2) for tr in bar_traces(table, "model", legendgroup="tok")]
-    out += [(tr, 3) for tr in bar_traces(table, "action", legendgroup="tok", showlegend=False)]
+    # Two legends: the models' lines (in the first panel's corner) apart from the token
+    # kinds of the bars (right margin), so a model's name is not read as a kind of token.
+    out: list[tuple[Any, int]] = [
+        (tr, 1) for tr in cumulative_traces(frame, legend="legend", showlegend=True)
+    ]
+    bars = {"legendgroup": "tok", "legend": "legend2"}
+    out += [(tr, 2) for tr in bar_traces(table, "model", **bars)]
+    out += [(tr, 3) for tr in bar_traces(table, "action", **bars, showlegend=False)]
     return out

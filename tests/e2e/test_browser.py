@@ -306,6 +306,9 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
             assert "tokens per requesting action" in tokens.inner_text()
             assert "action that asked" in tokens.inner_text()
             _shot(tokens, "token-chart")
+            legends = tokens.locator("g.legend, g.legend2").all_text_contents()
+            assert sorted(legends) == ["modeltriage-v1", "tokenscompletion tokensprompt tokens"]
+            _shot(tokens, "token-chart")
 
             # -- inspector ----------------------------------------------------------------------
             inspector = _output(page, 5)
@@ -357,6 +360,11 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
                 r"of \d+ \([\d,]+ of [\d,]+ records\)", report.inner_text("#fanb-pages")
             )
             assert "seconds since the run started" in report.inner_text("#fanb-dashboard")
+            legends = report.locator("#fanb-tokens g.legend, #fanb-tokens g.legend2")
+            assert sorted(legends.all_text_contents()) == [
+                "modeltriage-v1",
+                "tokenscompletion tokensprompt tokens",
+            ]
             align = "e => getComputedStyle(e).textAlign"
             assert report.locator(".fanb-summary td.n").first.evaluate(align) == "right"
             assert report.locator(".fanb-summary td").first.evaluate(align) == "left"

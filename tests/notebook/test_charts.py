@@ -106,6 +106,10 @@ def test_tokens_chart_prices_from_conf_prices_yaml_by_default(
     priced = _chat_run("gpt-4o-mini")  # conf/prices.yaml: 0.15 / 0.60 USD per 1M tokens
     fig = priced.plot.tokens()
     assert fig.layout.title.text == "Tokens: 150,000 total, cost $0.0450"
+    # the models' lines and the token kinds have a legend each, titled
+    legends = {(t.type, t.legend or "legend") for t in fig.data if t.showlegend is not False}
+    assert legends == {("scatter", "legend"), ("bar", "legend2")}
+    assert (fig.layout.legend.title.text, fig.layout.legend2.title.text) == ("model", "tokens")
     assert "cost $0.0450" in priced.plot.dashboard().layout.title.text
     unpriced = _chat_run("no-such-model")
     fig = unpriced.plot.tokens()

@@ -38,6 +38,11 @@ def test_report_is_one_offline_file_with_each_chart_once(tmp_path: Path) -> None
     assert blobs["fanb-data-plotly"].startswith(b"/**\n* plotly.js (cartesian")
     figures = json.loads(blobs["fanb-data-figures"])
     assert list(figures) == ["fanb-dashboard", "fanb-tokens"]  # each chart once
+    layout = figures["fanb-tokens"]["layout"]  # models' lines apart from the token kinds
+    assert (layout["legend"]["title"]["text"], layout["legend2"]["title"]["text"]) == (
+        "model",
+        "tokens",
+    )
     for fig_id in figures:
         assert text.count(f"id='{fig_id}'") == 1
     assert html.escape(run.summary().splitlines()[0]) in text
