@@ -153,7 +153,8 @@ def _token_figure(frame: pd.DataFrame, table: pd.DataFrame) -> go.Figure | None:
     fig.update_xaxes(title_text="seconds since the run started", row=1, col=1)
     fig.update_xaxes(title_text="action that asked", row=1, col=2)
     fig.update_yaxes(title_text="tokens")
-    fig.update_layout(barmode="stack", height=420, **token_legends())
+    # no figure title (the section heading says it): no empty band above the panels
+    fig.update_layout(barmode="stack", height=380, margin={"t": 40}, **token_legends())
     return fig
 
 

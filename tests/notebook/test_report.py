@@ -43,6 +43,7 @@ def test_report_is_one_offline_file_with_each_chart_once(tmp_path: Path) -> None
         "model",
         "tokens",
     )
+    assert layout["margin"]["t"] == 40  # untitled: no empty band under its heading
     for fig_id in figures:
         assert text.count(f"id='{fig_id}'") == 1
     assert html.escape(run.summary().splitlines()[0]) in text
