@@ -193,7 +193,7 @@ class InspectorWidget(DisplayMixin):
         self.row_choice = w.Select(
             options=[],
             rows=min(25, max(getattr(model, "page_size", 25), 1)),
-            layout=w.Layout(width="100%"),
+            layout=w.Layout(width="99%"),  # 100% plus its border overflowed the output area
         )
         self.row_choice.add_class("fanb-rows")
         self.open_stepper = w.Button(description="open stepper here", layout=w.Layout(width="auto"))

@@ -315,6 +315,11 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
             rows = inspector.locator(".fanb-rows select")
             rows.wait_for(timeout=60_000)
             rows.select_option(index=3)  # a click on the fourth row
+            box, area = rows.bounding_box(), inspector.bounding_box()
+            assert box and area and box["x"] + box["width"] <= area["x"] + area["width"], (
+                box,
+                area,
+            )  # the list of rows fits the output area (nothing cut off on the right)
             inspector.locator("text=/attributes \\{\\d+ keys\\}/").first.wait_for(
                 timeout=20_000
             )  # its details, as collapsible JSON
