@@ -7,7 +7,7 @@ the view can show which keys agree and where the first one that does not went ap
 
 The HTML view: a verdict line (green or red), one row per check (``result``, ``check``,
 ``detail``) and one row per key (``key``, ``local outputs``, ``flink outputs``, ``same``,
-then ``outputs (#input: value)``, one line per output, or ``first difference``), differing
+then ``outputs (#input: value)``, one line per output, or the first difference), differing
 keys first, at most :data:`KEY_ROWS` keys. Every value is escaped (outputs hold LLM text).
 """
 
@@ -92,7 +92,13 @@ class KeyParity:
 
 
 def _pair(pair: tuple[int, Any] | None) -> str:
-    return "none" if pair is None else f"#{pair[0]} {short(pair[1], 60)}"
+    """``#input_seq value``: a string in single quotes as it is (JSON's escaped quotes
+    would bury a JSON-looking answer in backslashes), anything else as compact JSON."""
+    if pair is None:
+        return "none"
+    seq, value = pair
+    shown = f"'{short(value, 60, quote=False)}'" if isinstance(value, str) else short(value, 60)
+    return f"#{seq} {shown}"
 
 
 @dataclass
@@ -187,7 +193,7 @@ class ParityReport(DisplayMixin):
         more = len(self.keys) - len(shown)
         note = f"; {more} more keys not listed (see .per_key())" if more > 0 else ""
         title = f"outputs per key: {len(self.keys) - bad} of {len(self.keys)} keys the same{note}"
-        detail = "first difference" if bad else "outputs (#input: value)"
+        detail = "first difference (same keys: outputs)" if bad else "outputs (#input: value)"
         return (
             f"<h4>{esc(title)}</h4><table class='fanb-table fanb-keys'><thead><tr>"
             "<th>key</th><th>local outputs</th><th>flink outputs</th><th>same</th>"
@@ -221,12 +227,12 @@ def compare(local: RunResult, flink: RunResult) -> ParityReport:
     lo, fo = _per_key(local.outputs), _per_key(flink.outputs)
     keys = sorted(set(lo) | set(fo), key=repr)
     report.keys = [KeyParity(k, lo.get(k, []), fo.get(k, [])) for k in keys]
-    bad = [k for k in keys if lo.get(k) != fo.get(k)]
+    bad = [k for k in report.keys if not k.ok]
     if bad:
         first = bad[0]
         detail = (
-            f"{len(bad)} keys differ, e.g. {first!r}: local {lo.get(first)!r} "
-            f"vs flink {fo.get(first)!r}"
+            f"{len(bad)} of {len(keys)} keys differ; first: key "
+            f"{short(first.key, 60, quote=False)}, {first.detail()}"
         )
     else:
         detail = f"{len(local.outputs)} outputs over {len(lo)} keys"

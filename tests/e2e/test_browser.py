@@ -106,6 +106,13 @@ PROMOTE_CELLS = [
     "promoted = fa.promote(Triage(), inputs)\n"
     "print('PROMOTED', promoted.parity.ok)",
     "promoted",
+    # how a difference looks: the job's answer for input #4 changed after the fact
+    "from dataclasses import replace\n"
+    "from flink_agents_nb.flink._parity import compare\n"
+    "job = promoted.result\n"
+    "changed = [o if o.input_seq != 4 else type(o)(o.key, 4, 'a different answer')\n"
+    "           for o in job.outputs]\n"
+    "compare(promoted.local.result, replace(job, outputs=changed))",
 ]
 
 
@@ -435,6 +442,24 @@ def test_promote_parity_view_reads_well_in_jupyterlab(promote_lab: str) -> None:
             assert keys.locator("tbody td").nth(1).evaluate(align) == "right"
             assert checks.locator("tbody td").nth(2).evaluate(align) == "left"
             _shot(view, "promote-parity")
+
+            different = _output(page, 2)
+            verdict = different.locator(".fanb-verdict.fanb-bad")
+            verdict.wait_for(timeout=30_000)
+            assert verdict.inner_text() == (
+                "Parity local vs Flink: DIFFERENT — 1 of 4 checks differ: outputs per key"
+            )
+            keys = different.locator("table.fanb-keys")
+            assert keys.locator("th").last.inner_text().strip() == (
+                "first difference (same keys: outputs)"
+            )
+            first = keys.locator("tbody tr").first.inner_text().split("\t")
+            assert first[:4] == ["t1", "2", "2", "✗ no"], first
+            assert first[4].startswith('output 2: local #4 \'Status: {"order": "7"')
+            assert first[4].endswith("vs flink #4 'a different answer'"), first[4]
+            assert f"1 of 3 keys differ; first: key t1, {first[4]}" in different.inner_text()
+            assert "outputs per key: 2 of 3 keys the same" in different.inner_text()
+            _shot(different, "promote-parity-different")
             assert not errors, errors
         except Exception:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -115,7 +115,8 @@ def test_parity_report_names_a_difference(promoted: fa.PromotedRun) -> None:
     report = compare(other, promoted.result)
     assert not report.ok and "outputs per key" in repr(report)
     first = min((o for o in shifted), key=lambda o: (repr(o.key), o.input_seq))
-    assert f"local [({first.input_seq}, " in repr(report)  # the input numbers are compared too
+    # the input numbers are compared too
+    assert f"first: key {first.key}, output 1: local #{first.input_seq} " in repr(report)
 
 
 def test_missing_java_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

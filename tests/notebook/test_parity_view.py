@@ -74,13 +74,14 @@ def test_a_differing_key_comes_first_with_its_first_difference() -> None:
     assert "fanb-verdict fanb-bad'>Parity local vs Flink: DIFFERENT" in html
     assert "1 of 4 checks differ: outputs per key" in html
     assert "&#10007; differs</td><td>outputs per key" in html
-    assert "<th>first difference</th>" in html
+    assert "<th>first difference (same keys: outputs)</th>" in html
     rows = _cells(html, "fanb-keys")
     assert len(rows) == KEY_ROWS  # capped; the frame has every key
     assert rows[0][:4] == ["k17", "2", "2", "✗ no"]
     assert rows[0][4] == (
         'output 2: local #47 {"said": "<i>hi</i> 47"} vs flink #47 {"said": "changed"}'
     )
+    assert report.checks[0].detail == f"1 of 30 keys differ; first: key k17, {rows[0][4]}"
     assert all(r[3] == "✓ yes" for r in rows[1:])
     assert f"29 of 30 keys the same; {30 - KEY_ROWS} more keys not listed" in html
     assert len(report.per_key()) == 30
@@ -108,3 +109,14 @@ def test_a_key_with_many_outputs_lists_the_first_few() -> None:
     assert all(len(line) <= 160 for line in lines) and lines[0].endswith("…")
     html: Any = report._repr_mimebundle_()["text/html"]
     assert html.count("<br>") == 5  # one line per output in the cell
+
+
+def test_a_string_output_is_shown_as_it_is_in_a_difference() -> None:
+    run = _run(1)
+    a = [Output("k0", 0, 'Status: {"order": "7"}')]
+    b = [Output("k0", 0, "other")]
+    report = compare(_with_outputs(run.result, a), _with_outputs(run.result, b))
+    assert report.keys[0].detail() == (
+        "output 1: local #0 'Status: {\"order\": \"7\"}' vs flink #0 'other'"
+    )
+    assert "\\" not in report.checks[0].detail  # no JSON backslashes
