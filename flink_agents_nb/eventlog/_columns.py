@@ -21,6 +21,14 @@ import pandas as pd
 from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
 from flink_agents_nb.eventlog import _trace
+from flink_agents_nb.eventlog._arrays import floats as _floats
+from flink_agents_nb.eventlog._arrays import ints as _ints
+from flink_agents_nb.eventlog._arrays import none as _none
+from flink_agents_nb.eventlog._arrays import nones as _nones
+from flink_agents_nb.eventlog._arrays import objects as _objects
+from flink_agents_nb.eventlog._arrays import shared as _shared
+from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
+from flink_agents_nb.eventlog._arrays import usage_columns
 from flink_agents_nb.eventlog._files import (
     MISSING,
     RECORD_FIELDS,
@@ -30,8 +38,9 @@ from flink_agents_nb.eventlog._files import (
     as_record,
     present_fields,
 )
-from flink_agents_nb.eventlog._shapes import NESTED_SKIP, chat_response_usage, nested_plain
-from flink_agents_nb.run._frames import RECORD_COLUMNS, find_token_usage
+from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
+from flink_agents_nb.eventlog._typed_columns import typed_columns
+from flink_agents_nb.run._frames import RECORD_COLUMNS
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
     from pandas._libs.lib import dicts_to_array as _dicts_to_array
@@ -116,6 +125,11 @@ class _Columns:
         recs, lines, hints = chunk.records, chunk.lines, chunk.hints
         if not recs:
             return
+        if chunk.kind is not None:  # one known shape, decoded typed: columns straight away
+            self._note_file(chunk.file, lines)
+            self.traced |= chunk.kind == "trace"
+            self._append(*typed_columns(chunk.kind, recs, hints))
+            return
         if len(set(map(type, recs))) != 1 or type(recs[0]) is not LogRecord:
             recs, lines = self._objects_only(chunk, problems)
             hints = None
@@ -139,7 +153,9 @@ class _Columns:
         has_event = ~pd.isna(table[:, _F["event"]])
         if has_event.any():  # Flink Agents 0.3.1 nested records: the plain ones column-wise
             nested = np.flatnonzero(has_event)
-            has_event[nested[nested_plain(table, nested)]] = False
+            converted = nested[nested_plain(table, nested)]
+            has_event[converted] = False
+            known[converted] = True  # now plain event records
         if has_event.any() or not known.all():  # other shapes: look at those one by one
             keep = np.ones(len(recs), dtype=bool)
             fixed: list[dict[str, Any]] = []
@@ -167,12 +183,16 @@ class _Columns:
                     return
         del recs  # the records themselves are no longer needed
         _fix_identities(table, chunk.file, lines, problems)
-        if chunk.file not in self.files:
-            self.files.append(chunk.file)
-        code = self.files.index(chunk.file)
-        self.parts["file"].append(np.full(len(table), code, dtype=np.int32))
-        self.parts["line"].append(np.asarray(lines, dtype=np.int64))
+        self._note_file(chunk.file, lines)
         self._extract(table, hints)
+
+    def _note_file(self, file: str, lines: Any) -> None:
+        """Append the ``file`` and ``line`` columns of a chunk's rows."""
+        if file not in self.files:
+            self.files.append(file)
+        code = self.files.index(file)
+        self.parts["file"].append(np.full(len(lines), code, dtype=np.int32))
+        self.parts["line"].append(np.asarray(lines, dtype=np.int64))
 
     @staticmethod
     def _objects_only(
@@ -195,7 +215,6 @@ class _Columns:
         return recs, lines
 
     def _extract(self, table: np.ndarray, hints: list[int] | None) -> None:
-        p = self.parts
         n = len(table)
 
         def col(field: str) -> np.ndarray:
@@ -239,44 +258,49 @@ class _Columns:
                     for a, e, s, m in zip(*fields, strict=True)
                 ]
             )
-        prompt = np.full(n, np.nan)
-        completion = np.full(n, np.nan)
-        model = np.full(n, None, dtype=object)
-        for i in hints if hints is not None else is_event.nonzero()[0].tolist():
-            if not is_event[i]:
-                continue
-            found = chat_response_usage(attrs[i]) or find_token_usage(attrs[i])
-            if found is not None:
-                prompt[i], completion[i] = _to_float(found[0]), _to_float(found[1])
-                model[i] = found[2]
-        p["timestamp"].append(_timestamps(col("timestamp").tolist()))
-        p["attributes"].append(attrs)
-        p["prompt_tokens"].append(prompt)
-        p["completion_tokens"].append(completion)
-        p["subtask"].append(_floats(subtask))
-        p["duration_ms"].append(_floats(col("durationNs")) / 1e6)
-        p["seq"].append(_floats(col("seq")))
-        p["input_seq"].append(_floats(col("inputSeq")))
-        p["attempt"].append(_floats(col("attempt")))
-        p["record_type"].append(rtypes)
+        prompt, completion, model = usage_columns(attrs, is_event, hints)
         if traced.any():  # a trace record's own model (llm records) where none was found
             own = col("model")
             use = traced & pd.isna(model) & ~pd.isna(own)
             model[use] = own[use]
-        p["model"].append(model)  # its strings are the attributes' own
+        cols = {
+            "timestamp": _timestamps(col("timestamp").tolist()),
+            "attributes": attrs,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "subtask": _floats(subtask),
+            "duration_ms": _floats(col("durationNs")) / 1e6,
+            "seq": _floats(col("seq")),
+            "input_seq": _floats(col("inputSeq")),
+            "attempt": _floats(col("attempt")),
+            "record_type": rtypes,
+            "model": model,  # its strings are the attributes' own
+        }
+        for name, field in _PLAIN.items():
+            values = col(field)
+            cols[name] = _shared(values) if name in _SHARED else _nones(values)
+        trace = _trace.trace_columns(table, _F) if self.traced else None
+        self._append(cols, trace)
+
+    def _append(self, cols: dict[str, np.ndarray], trace: dict[str, np.ndarray] | None) -> None:
+        """Append a chunk's columns (every frame column but ``file`` and ``line``, already
+        appended) and, when given, its trace-only columns (``None``: not a trace chunk)."""
+        p = self.parts
+        for name, values in cols.items():
+            p[name].append(values)
+        n = len(cols["record_type"])
         if self.traced:
             before = sum(len(x) for x in p["line"]) - n  # rows of earlier chunks
             done = sum(len(x) for x in p["run_id"])
             if done < before:  # the first trace records came after other records
                 for name in _trace.TRACE_COLUMNS:
                     p[name].append(np.full(before - done, None, dtype=object))
-            trace = _trace.trace_columns(table, _F)
             for name in _trace.TRACE_COLUMNS:
+                if trace is None:
+                    p[name].append(np.full(n, None, dtype=object))
+                    continue
                 values = trace[name]
                 p[name].append(_shared(values) if name != "execution_id" else values)
-        for name, field in _PLAIN.items():
-            values = col(field)
-            p[name].append(_shared(values) if name in _SHARED else _nones(values))
 
     def frame(self) -> pd.DataFrame:
         p = self.parts
@@ -352,86 +376,6 @@ def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[Log
                         f"{field} is {kind}, not a string or number; kept as its JSON text",
                     )
                 )
-
-
-def _timestamps(values: list[Any]) -> np.ndarray:
-    """Timestamps as naive UTC ``datetime64[ns]`` (NaT where missing or unparseable)."""
-    try:  # fast path: all ``...Z`` strings (ours, Flink Agents')
-        bare = [v[:-1] for v in values if v[-1] == "Z"]
-        if len(bare) == len(values):
-            return np.array(bare, dtype="datetime64[ns]")
-    except (TypeError, ValueError, IndexError):
-        pass
-    parsed = pd.to_datetime(
-        pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
-    )
-    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
-
-
-def _shared(values: np.ndarray) -> np.ndarray:
-    """``values`` (an object array) as a new one whose equal values are one object, with
-    ``None`` for NaN (missing)."""
-    if len(values):  # one string, maybe with gaps (job, task, action, status): no hashing
-        first, present, missing = values[0], values, None
-        if type(first) is not str:
-            missing = pd.isna(values)
-            present = values[~missing]
-            if not len(present):  # nothing but gaps (actions' columns in an events-only log)
-                return np.full(len(values), None, dtype=object)
-            first = present[0]
-        if type(first) is str and (present[:64] == first).all() and (present == first).all():
-            if missing is None:
-                return np.full(len(values), first, dtype=object)
-            out = np.full(len(values), None, dtype=object)
-            out[~missing] = first
-            return out
-    try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    except TypeError:  # unhashable values (lists as keys): keep as they are
-        return _nones(values)
-    table = np.empty(len(uniques) + 1, dtype=object)
-    table[: len(uniques)] = uniques
-    table[-1] = None
-    return table[codes]
-
-
-def _nones(values: np.ndarray) -> np.ndarray:
-    """A copy of the object array ``values`` with ``None`` for NaN (missing)."""
-    out = values.copy()
-    out[pd.isna(out)] = None
-    return out
-
-
-def _none(value: Any) -> Any:
-    return None if isinstance(value, float) and value != value else value
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
-def _floats(values: Any) -> np.ndarray:
-    try:
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return np.array([_to_float(v) for v in values], dtype=np.float64)
-
-
-def _to_float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        return float("nan")
-
-
-def _ints(floats: np.ndarray) -> Any:
-    """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA."""
-    with np.errstate(invalid="ignore"):
-        mask = ~(np.isfinite(floats) & (np.abs(floats) < 2.0**63) & (floats == np.trunc(floats)))
-    values = np.where(mask, 0.0, floats).astype(np.int64)
-    return pd.arrays.IntegerArray(values, mask)
 
 
 def _time_order(frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:

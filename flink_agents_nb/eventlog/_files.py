@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from flink_agents_nb.eventlog._typed import decode_typed
 from flink_agents_runtime._errors import LogNotFoundError
 
 #: File names read from a directory (compressed variants included).
@@ -130,12 +131,14 @@ class FileRecords:
     """What one file held: parsed records (:data:`LogRecord`; dicts from pretty-printed
     files; other JSON values where a record is not an object), their 1-based lines, and
     which records' raw text mentions token usage (``hints``: record positions, ``None`` =
-    check all)."""
+    check all). With ``kind`` set, the records are that shape's typed structs
+    (:mod:`._typed`)."""
 
     file: str
     records: list[Any]
     lines: Sequence[int]
     hints: list[int] | None
+    kind: str | None = None  # the shape when decoded by the typed fast path (see _typed)
 
 
 def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -> list[Path]:
@@ -331,6 +334,11 @@ def _read_lines(
 ) -> FileRecords | None:
     if raw_lines and not raw_lines[-1]:
         raw_lines.pop()
+    typed = decode_typed(raw_lines)  # fastest path: one known shape, typed
+    if typed is not None:
+        mentions = _lines_with(data, raw_lines, _TOKENS)
+        numbers = range(first_line, first_line + len(typed[1]))
+        return FileRecords(name, typed[1], numbers, mentions, typed[0])
     try:  # fast path: every line one record
         fast = list(map(_decode_record, raw_lines))
     except (msgspec.DecodeError, RecursionError):  # bad or too deeply nested lines

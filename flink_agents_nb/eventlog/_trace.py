@@ -208,18 +208,26 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
     return out
 
 
-def _first_of(keys: np.ndarray, values: np.ndarray, last: bool = False) -> pd.Series:
-    """``values`` by ``keys`` (the first, or last, of equal keys; missing keys dropped)."""
-    series = pd.Series(values, index=keys)
-    series = series[series.index.notna()]
-    return series[~series.index.duplicated(keep="last" if last else "first")]
-
-
-def _lookup(table: pd.Series, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``table``'s values at ``keys``: (values, found mask)."""
-    pos = table.index.get_indexer(keys)
+def _find(
+    keys: np.ndarray, values: np.ndarray, query: np.ndarray, last: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` by ``keys`` (the first, or last, of equal keys; missing keys never match)
+    looked up at ``query``: (values, found mask; values where not found are arbitrary).
+    One hash pass over keys and query together."""
+    if not len(keys) or not len(query):
+        return np.empty(len(query), dtype=values.dtype), np.zeros(len(query), dtype=bool)
+    codes, uniques = pd.factorize(np.concatenate([keys, query]), use_na_sentinel=True)
+    key_codes, query_codes = codes[: len(keys)], codes[len(keys) :]
+    at = np.full(len(uniques) + 1, -1, dtype=np.int64)  # slot -1: missing query keys
+    step = -1 if last else 1
+    ordered = key_codes[::step]
+    distinct, where = np.unique(ordered, return_index=True)  # first occurrence of each
+    positions = np.arange(len(keys))[::step][where]
+    ok = distinct >= 0
+    at[distinct[ok]] = positions[ok]
+    pos = at[query_codes]
     found = pos >= 0
-    return table.to_numpy()[np.where(found, pos, 0)] if len(table) else keys, found
+    return values[np.where(found, pos, 0)], found
 
 
 def link(frame: pd.DataFrame) -> pd.DataFrame:
@@ -238,7 +246,7 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     starts = np.flatnonzero((rtype == "start") & has_exec)
     ended = np.flatnonzero(((rtype == "action") | (rtype == "call")) & has_exec)
     if len(starts) and len(ended):
-        began, found = _lookup(_first_of(execs[starts], stamps[starts]), execs[ended])
+        began, found = _find(execs[starts], stamps[starts], execs[ended])
         rows = ended[found]
         if len(rows):
             start_ns = began[found].astype("datetime64[ns]")
@@ -252,7 +260,6 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     events = np.flatnonzero(rtype == "event")
     others = np.flatnonzero(rtype != "event")
     types = frame["event_type"].to_numpy().copy()
-    type_of = _first_of(event_ids[events], types[events])
     # Calls (and starts of calls): the action execution around them, and its handled event.
     acts = np.flatnonzero((etype == "action") & has_exec)
     inner = np.flatnonzero((rtype != "event") & (etype != "action"))
@@ -260,15 +267,15 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
         names = frame["entity_name"].to_numpy()
         parents = frame["parent_execution_id"].to_numpy()[inner]
         action_col = frame["action"].to_numpy().copy()
-        found_names, found = _lookup(_first_of(execs[acts], names[acts]), parents)
+        found_names, found = _find(execs[acts], names[acts], parents)
         action_col[inner[found]] = found_names[found]
         frame["action"] = action_col
-        handled, found = _lookup(_first_of(execs[acts], event_ids[acts]), parents)
+        handled, found = _find(execs[acts], event_ids[acts], parents)
         event_ids = event_ids.copy()
         event_ids[inner[found]] = handled[found]
         frame["event_id"] = event_ids
     if len(others):
-        handled_types, found = _lookup(type_of, event_ids[others])
+        handled_types, found = _find(event_ids[events], types[events], event_ids[others])
         types[others] = handled_types
         types[others[~found]] = None
         frame["event_type"] = types
@@ -276,7 +283,8 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     _sent_events(frame, rtype, events, execs)
     if not frame["timestamp"].is_monotonic_increasing:
         order = np.argsort(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), kind="stable")
-        frame = frame.take(order).reset_index(drop=True)
+        frame = frame.take(order)
+        frame.index = pd.RangeIndex(len(frame))
     # input_seq: the input runs numbered in order of their first record (views select by it)
     runs = frame["run_id"]
     missing = frame["input_seq"].isna().to_numpy() & runs.notna().to_numpy()
@@ -301,7 +309,7 @@ def _models_of_responses(frame: pd.DataFrame, rtype: np.ndarray, etype: np.ndarr
     )
     want = np.flatnonzero((rtype == "event") & pd.isna(model) & tokens)
     if len(want):
-        found_models, found = _lookup(_first_of(parents[llm], model[llm], last=True), parents[want])
+        found_models, found = _find(parents[llm], model[llm], parents[want], last=True)
         model = model.copy()
         model[want[found]] = found_models[found]
         frame["model"] = model

@@ -1,0 +1,118 @@
+"""Array helpers shared by the reader's column builders (general and typed paths).
+
+Object arrays hold ``None`` for a missing value; numeric columns are float64 with NaN until
+the frame is built (then nullable ``Int64``, see :func:`ints`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.eventlog._shapes import chat_response_usage
+from flink_agents_nb.run._frames import find_token_usage
+
+
+def timestamps(values: list[Any]) -> np.ndarray:
+    """Timestamps as naive UTC ``datetime64[ns]`` (NaT where missing or unparseable)."""
+    try:  # fast path: all ``...Z`` strings (ours, Flink Agents')
+        bare = [v[:-1] for v in values if v[-1] == "Z"]
+        if len(bare) == len(values):
+            return np.array(bare, dtype="datetime64[ns]")
+    except (TypeError, ValueError, IndexError):
+        pass
+    parsed = pd.to_datetime(
+        pd.Series(values, dtype=object), utc=True, format="ISO8601", errors="coerce"
+    )
+    return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+
+
+def shared(values: np.ndarray) -> np.ndarray:
+    """``values`` (an object array) as a new one whose equal values are one object, with
+    ``None`` for NaN (missing)."""
+    if len(values):  # one string, maybe with gaps (job, task, action, status): no hashing
+        first, present, missing = values[0], values, None
+        if type(first) is not str:
+            missing = pd.isna(values)
+            present = values[~missing]
+            if not len(present):  # nothing but gaps (actions' columns in an events-only log)
+                return np.full(len(values), None, dtype=object)
+            first = present[0]
+        if type(first) is str and (present[:64] == first).all() and (present == first).all():
+            if missing is None:
+                return np.full(len(values), first, dtype=object)
+            out = np.full(len(values), None, dtype=object)
+            out[~missing] = first
+            return out
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists as keys): keep as they are
+        return nones(values)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = uniques
+    table[-1] = None
+    return table[codes]
+
+
+def nones(values: np.ndarray) -> np.ndarray:
+    """A copy of the object array ``values`` with ``None`` for NaN (missing)."""
+    out = values.copy()
+    out[pd.isna(out)] = None
+    return out
+
+
+def none(value: Any) -> Any:
+    """``None`` for NaN, else ``value``."""
+    return None if isinstance(value, float) and value != value else value
+
+
+def objects(values: Any) -> np.ndarray:
+    """A 1-D object array of ``values`` (a list of anything, lists and dicts included)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def floats(values: Any) -> np.ndarray:
+    """float64 array; what is not a number reads as NaN (``None`` too)."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return np.array([to_float(v) for v in values], dtype=np.float64)
+
+
+def to_float(value: Any) -> float:
+    """``float(value)``, NaN when it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
+def ints(values: np.ndarray) -> Any:
+    """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA."""
+    with np.errstate(invalid="ignore"):
+        mask = ~(np.isfinite(values) & (np.abs(values) < 2.0**63) & (values == np.trunc(values)))
+    out = np.where(mask, 0.0, values).astype(np.int64)
+    return pd.arrays.IntegerArray(out, mask)
+
+
+def usage_columns(
+    attrs: np.ndarray, is_event: np.ndarray, rows: list[int] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token usage of the event rows among ``rows`` (all rows when ``None``): prompt and
+    completion tokens (float64, NaN where none) and the model named beside them (object)."""
+    n = len(attrs)
+    prompt = np.full(n, np.nan)
+    completion = np.full(n, np.nan)
+    model = np.full(n, None, dtype=object)
+    for i in rows if rows is not None else is_event.nonzero()[0].tolist():
+        if not is_event[i]:
+            continue
+        found = chat_response_usage(attrs[i]) or find_token_usage(attrs[i])
+        if found is not None:
+            prompt[i], completion[i] = to_float(found[0]), to_float(found[1])
+            model[i] = found[2]
+    return prompt, completion, model

@@ -1,0 +1,171 @@
+"""Typed decoding of the three common record shapes: the reader's fast path.
+
+A chunk of JSON Lines whose every line is one of these shapes, with the expected JSON types,
+is decoded straight into small typed structs (fixed fields typed, the free-form attributes
+left as decoded JSON), about 2.5x faster than the general decoder, and its columns are then
+built without the general path's per-field checks (:mod:`._typed_columns`):
+
+- ``ours``: the kit's own flat records (``recordType`` ``event`` or ``action``);
+- ``nested``: Flink Agents 0.3.1 records (``{"timestamp", "event": {"eventType", "id",
+  "attributes"}, "jobId", "taskName", "subtaskId"}``) whose event holds nothing else;
+- ``trace``: Flink Agents 0.4 Trace Log records (``entityType`` a non-empty string).
+
+Anything else (a field of another type, a field the general path would read differently,
+a bad line, a mix of shapes) makes :func:`decode_typed` return ``None``: the chunk then goes
+through the general path, whose results these paths reproduce exactly (tests compare them).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Union
+
+import msgspec
+
+#: A field of this type makes the record fall back to the general path when present.
+Absent = msgspec.UnsetType
+_NO = msgspec.UNSET
+#: What a key may be on the fast path (lists and objects are reported by the general path).
+Scalar = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime type for msgspec
+#: Default of a field whose absence differs from ``null`` (``subtaskIndex``: absent -> use
+#: ``subtaskId``).
+NOT_GIVEN: Any = float("nan")
+
+
+class Ours(msgspec.Struct, gc=False):
+    """The kit's own flat record (``flink_agents_runtime.eventlog._lines``)."""
+
+    recordType: str
+    timestamp: str | None = None
+    key: Scalar = None
+    seq: int | None = None
+    inputSeq: int | None = None
+    jobId: str | None = None
+    taskName: str | None = None
+    subtaskIndex: int | None = None
+    eventId: str | None = None
+    eventType: str | None = None
+    upstreamEventId: str | None = None
+    upstreamActionName: str | None = None
+    eventAttributes: Any = None
+    actionName: str | None = None
+    durationNs: int | float | None = None
+    status: str | None = None
+    attempt: int | None = None
+    error: Any = None
+    sentEventIds: Any = None
+    memoryWrites: Any = None
+    # read differently by the general path when present
+    subtaskId: Absent = _NO
+    attributes: Absent = _NO
+    event: Absent = _NO
+    entityType: Absent = _NO
+    inputRunId: Absent = _NO
+    entityName: Absent = _NO
+    executionId: Absent = _NO
+    parentExecutionId: Absent = _NO
+    problemCategory: Absent = _NO
+
+
+class NestedEvent(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A 0.3.1 event holding only what is not copied into its attributes."""
+
+    attributes: dict[str, Any]
+    eventType: str | None = None
+    type: str | None = None
+    id: str | None = None
+    eventClass: Any = None
+    sourceTimestamp: Any = None
+
+
+class Nested(msgspec.Struct, gc=False):
+    """A Flink Agents 0.3.1 nested record."""
+
+    event: NestedEvent
+    timestamp: str | None = None
+    key: Scalar = None
+    jobId: str | None = None
+    taskName: str | None = None
+    subtaskIndex: int | None = NOT_GIVEN
+    subtaskId: int | None = None
+    eventType: str | None = None
+    upstreamEventId: str | None = None
+    upstreamActionName: str | None = None
+    entityType: Absent = _NO
+
+
+class TraceMeta(msgspec.Struct, gc=False):
+    """The ``entityMetadata`` fields the reader uses (others are ignored), in
+    :data:`._trace._META` order."""
+
+    eventId: str | None = None
+    triggerEventId: str | None = None
+    upstreamEventId: str | None = None
+    upstreamActionName: str | None = None
+    producerExecutionId: str | None = None
+    model: str | None = None
+
+
+class Trace(msgspec.Struct, gc=False):
+    """A Flink Agents 0.4 Trace Log record."""
+
+    entityType: str
+    timestamp: str | None = None
+    inputRunId: str | None = None
+    businessKey: Scalar = None
+    entityName: str | None = None
+    executionId: str | None = None
+    parentExecutionId: str | None = None
+    entityMetadata: TraceMeta | None = None
+    status: str | None = None
+    problemCategory: str | None = None
+    attributes: Any = None
+    jobId: str | None = None
+    taskName: str | None = None
+    subtaskIndex: int | None = NOT_GIVEN
+    subtaskId: int | None = None
+    # read differently by the general path when present
+    event: Absent = _NO
+    eventAttributes: Absent = _NO
+    durationNs: Absent = _NO
+    seq: Absent = _NO
+    inputSeq: Absent = _NO
+    attempt: Absent = _NO
+
+
+_DECODERS = {
+    "trace": msgspec.json.Decoder(Trace).decode,
+    "nested": msgspec.json.Decoder(Nested).decode,
+    "ours": msgspec.json.Decoder(Ours).decode,
+}
+#: Whether the typed path is tried (tests turn it off to compare with the general path).
+ENABLED = True
+
+
+def _guess(line: bytes) -> list[str]:
+    """The shapes to try for a chunk starting with ``line``, likeliest first."""
+    if b'"entityType"' in line:
+        return ["trace"]
+    if b'"recordType"' in line:
+        return ["ours"]
+    if b'"event"' in line:
+        return ["nested"]
+    return []
+
+
+def decode_typed(lines: list[bytes]) -> tuple[str, list[Any]] | None:
+    """``(shape, structs)`` when every line is one record of one shape (see the module
+    docstring), else ``None``."""
+    if not ENABLED or not lines:
+        return None
+    for kind in _guess(lines[0]):
+        try:
+            records: list[Any] = list(map(_DECODERS[kind], lines))
+        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+            return None
+        if kind == "ours":
+            if not {r.recordType for r in records} <= {"event", "action"}:
+                return None
+        elif kind == "trace" and "" in {r.entityType for r in records}:
+            return None
+        return kind, records
+    return None

@@ -1,0 +1,257 @@
+"""The reader's typed fast path (``eventlog/_typed.py``) gives exactly the frame and the
+problems of the general path, for each record shape and for what makes it fall back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from flink_agents_nb.eventlog import _typed
+from flink_agents_nb.eventlog._load import load_log
+
+CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
+
+
+def _ours(n: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        common: dict[str, Any] = {
+            "timestamp": f"2026-01-01T00:00:{i % 60:02d}.{i:06d}Z",
+            "key": [f"user-{i % 7}", i % 5, True, None][i % 4],
+            "seq": i,
+            "inputSeq": i // 3,
+            "jobId": "job-1",
+            "taskName": "agent",
+        }
+        if i % 11:
+            common["subtaskIndex"] = None if i % 13 == 0 else i % 2
+        if i % 3 == 1:
+            out.append(
+                common
+                | {
+                    "recordType": "action",
+                    "actionName": ["reply", "tool"][i % 2],
+                    "eventId": f"e{i - 1}",
+                    "eventType": "_input_event",
+                    "durationNs": 12345 + i if i % 4 else 1.5e6,
+                    "status": ["ok", "failed", "ignored"][i % 3],
+                    "attempt": 1 + i % 2,
+                    "error": None if i % 5 else {"type": "ValueError", "message": "bad"},
+                    "sentEventIds": [f"e{i + 1}"],
+                    "memoryWrites": [] if i % 2 else [{"path": "a", "value": i}],
+                }
+            )
+            continue
+        attrs: dict[str, Any] = {"input": {"text": f"m {i}", "n": i}}
+        if i % 6 == 2:
+            attrs = {
+                "response": {"content": "hi", "extra_args": {"model_name": "m"}},
+                "promptTokens": i,
+                "completionTokens": 5,
+            }
+        elif i % 6 == 5:
+            attrs = {"usage": {"prompt_tokens": 3, "completion_tokens": 4, "model": "x"}}
+        out.append(
+            common
+            | {
+                "recordType": "event",
+                "eventId": f"e{i}",
+                "eventType": "_input_event" if i % 3 == 0 else "_output_event",
+                "upstreamEventId": None if i % 3 == 0 else f"e{i - 2}",
+                "upstreamActionName": None if i % 3 == 0 else "reply",
+                "eventAttributes": attrs if i % 17 else None,
+            }
+        )
+    return out
+
+
+def _nested(n: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        event: dict[str, Any] = {"eventType": "_input_event", "id": f"n{i}"}
+        event["attributes"] = {"input": i}
+        if i % 2:
+            event["eventType"] = "" if i % 5 == 0 else "_chat_response_event"
+            event["type"] = "typed" if i % 10 == 5 else None
+            event["attributes"] = {
+                "request_id": f"r{i}",
+                "response": {
+                    "content": "hi",
+                    "extra_args": {"promptTokens": i, "completionTokens": 2},
+                },
+            }
+        if i % 9 == 0:
+            event["eventClass"] = "x.Y"
+        rec: dict[str, Any] = {"event": event, "jobId": "job-1", "taskName": "op"}
+        if i % 7:
+            rec["timestamp"] = f"2026-01-01T00:00:{i % 60:02d}.{i:03d}Z"
+        if i % 3 == 0:
+            rec["subtaskId"] = i % 4
+        elif i % 3 == 1:
+            rec["subtaskIndex"] = None
+            rec["subtaskId"] = 3
+        if i % 4 == 0:
+            rec["eventType"] = "top"
+            rec["upstreamEventId"] = f"n{i - 1}"
+            rec["upstreamActionName"] = "act"
+            rec["key"] = i % 3
+        out.append(rec)
+    return out
+
+
+def _trace(n: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    statuses = ["started", "success", "failed", "reused", "created", None]
+    for i in range(n):
+        run, step = divmod(i, 8)
+        rid = f"run-{run}"
+        rec: dict[str, Any] = {
+            "timestamp": f"2026-01-01T00:{run % 60:02d}:{step:02d}.{i:06d}Z",
+            "detail": "STANDARD",
+            "inputRunId": rid,
+            "businessKey": [f"k{run % 3}", run % 4, None][run % 3],
+            "agentName": "agent",
+            "problemCategory": None,
+        }
+        if step == 0:
+            rec |= {
+                "entityType": "event",
+                "entityName": "_input_event",
+                "status": "created",
+                "entityMetadata": {"eventId": f"{rid}-e0"},
+                "attributes": {"input": i},
+            }
+        elif step in (1, 7):
+            rec |= {
+                "entityType": "action",
+                "entityName": "reply",
+                "executionId": f"{rid}-a",
+                "status": "started" if step == 1 else statuses[run % 4],
+                "entityMetadata": {"triggerEventId": f"{rid}-e0"},
+                "attributes": {},
+            }
+        elif step in (2, 3):
+            rec |= {
+                "entityType": "llm",
+                "entityName": "model",
+                "executionId": f"{rid}-l",
+                "parentExecutionId": f"{rid}-a",
+                "status": "started" if step == 2 else ["success", "failed"][run % 2],
+                "entityMetadata": {"model": "qwen3:8b", "other": 1},
+                "attributes": {}
+                if run % 2 == 0
+                else {"error": "boom"}
+                if run % 4 == 1
+                else {"x": 1},
+            }
+            if step == 3 and run % 4 == 3:
+                rec["problemCategory"] = "MODEL_ERROR"
+        elif step == 4:
+            rec |= {
+                "entityType": "event",
+                "entityName": "_chat_response_event",
+                "status": "created",
+                "entityMetadata": {
+                    "eventId": f"{rid}-e1",
+                    "producerExecutionId": f"{rid}-a",
+                    "upstreamEventId": f"{rid}-e0",
+                    "upstreamActionName": "reply",
+                },
+                "attributes": {
+                    "response": {"extra_args": {"promptTokens": 12, "completionTokens": 5}}
+                },
+            }
+        elif step == 5:
+            rec |= {
+                "entityType": "tool",
+                "entityName": "search",
+                "executionId": f"{rid}-t",
+                "parentExecutionId": f"{rid}-a",
+                "status": statuses[run % 6],
+                "entityMetadata": None,
+                "attributes": None,
+            }
+        else:
+            rec |= {
+                "entityType": "parser",
+                "entityName": None,
+                "status": "success",
+                "executionId": None,
+                "attributes": {"message": "m"},
+            }
+            if run % 5 == 0:
+                rec |= {"jobId": "j", "taskName": "t", "subtaskIndex": 2}
+            elif run % 5 == 1:
+                rec |= {"subtaskId": 1}
+        out.append(rec)  # fmt: skip
+    return out
+
+
+def _write(path: Path, records: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Read ``path`` on the general and the typed path, assert they agree, return the
+    shapes the typed path decoded."""
+    kinds: list[str] = []
+    decode = _typed.decode_typed
+
+    def spy(lines: list[bytes]) -> Any:
+        found = decode(lines)
+        if found is not None:
+            kinds.append(found[0])
+        return found
+
+    monkeypatch.setattr(_typed, "ENABLED", False)
+    general = load_log(path)
+    monkeypatch.setattr(_typed, "ENABLED", True)
+    monkeypatch.setattr("flink_agents_nb.eventlog._files.decode_typed", spy)
+    typed = load_log(path)
+    pd.testing.assert_frame_equal(general.frame, typed.frame)
+    assert [str(p) for p in general.problems] == [str(p) for p in typed.problems]
+    return kinds
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "name"),
+    [(_ours, "ours", "events-a.log"), (_nested, "nested", "events-b.log"),
+     (_trace, "trace", "traces-job9-agent-3.log")],
+)  # fmt: skip
+def test_each_shape_reads_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Any, kind: str, name: str
+) -> None:
+    path = _write(tmp_path / name, make(600))
+    assert _both(path, monkeypatch) == [kind]
+
+
+def test_what_the_typed_path_refuses_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    odd = {
+        "list key": [*_ours(30), _ours(1)[0] | {"key": [1, 2]}],
+        "subtaskId beside ours": [*_ours(30), _ours(1)[0] | {"subtaskId": 4}],
+        "int event id": [*_nested(30), _nested(1)[0] | {"event": {"id": 5, "attributes": {}}}],
+        "extra event field": [*_nested(30), _nested(1)[0] | {"event": {"attributes": {}, "x": 1}}],
+        "empty entity type": [*_trace(30), _trace(1)[0] | {"entityType": ""}],
+        "meta list": [*_trace(30), _trace(1)[0] | {"entityMetadata": [1]}],
+        "odd record type": [*_ours(30), _ours(1)[0] | {"recordType": "weird"}],
+        "mixed shapes": _ours(20) + _trace(20) + _nested(20),
+    }
+    for i, records in enumerate(odd.values()):
+        assert _both(_write(tmp_path / f"odd{i}.log", records), monkeypatch) == []
+    directory = tmp_path / "mixed"
+    directory.mkdir()
+    _write(directory / "a.log", _ours(50))
+    _write(directory / "traces-j-t-1.log", _trace(50))
+    _write(directory / "c.log", _nested(50))
+    assert sorted(_both(directory, monkeypatch)) == ["nested", "ours", "trace"]
+
+
+def test_the_corpus_reads_the_same_on_the_typed_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _both(CORPUS, monkeypatch)  # some corpus files take the typed path
