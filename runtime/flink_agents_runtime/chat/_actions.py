@@ -49,6 +49,7 @@ from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normali
 from flink_agents_runtime.chat._model import CALL_KEY
 from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat._tool import Tool, run_tool
+from flink_agents_runtime.engine._call_times import CallTime, note_call, timed_tool
 from flink_agents_runtime.engine._run_metrics import (
     component_group,
     llm_call_ended,
@@ -271,15 +272,17 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         )
         call = source.resolve(site, call)
     calls = component_group(ctx.action_metric_group, "model_resource", state["model"])
-    started = time.perf_counter_ns()
+    started, wall = time.perf_counter_ns(), time.time_ns()
     try:
         if use_async:
             outcome = await ctx.durable_execute_async(call)
         else:
             outcome = ctx.durable_execute(call)
     except Exception:
+        note_call(ctx, CallTime("llm", str(state["model"]), None, wall, time.time_ns(), False))
         llm_call_ended(calls, started, False)
         raise
+    note_call(ctx, CallTime("llm", str(state["model"]), None, wall, time.time_ns(), True))
     llm_call_ended(calls, started, True, outcome["retries"], outcome["waited"])
     response = ChatMessage.from_dict(outcome["response"])
     model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")
@@ -394,6 +397,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
                 _tool_with(arguments),
             )
             run = source.resolve(site, run)
+        run = timed_tool(ctx, name, call_id, run)  # the call's own times, for the Trace Log
         runs.append((call_id, run))
         names[call_id] = name
     started = time.perf_counter_ns()  # toolCallLatencyMs: a batch's calls share its time

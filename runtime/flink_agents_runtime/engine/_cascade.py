@@ -21,6 +21,7 @@ from typing import Any
 from flink_agents_runtime._errors import ActionFailedError, ArgumentTypeError, CascadeLimitError
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._memory import MemoryStore
+from flink_agents_runtime.engine._call_times import calls_of
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
 from flink_agents_runtime.engine._run_metrics import input_run_ended
@@ -208,7 +209,16 @@ class InputTask:
                         writes = None
                 if tracing:
                     self._emit_action(
-                        spec.name, event, wall, duration, "ok", attempt, None, _ids(sent), writes
+                        spec.name,
+                        event,
+                        wall,
+                        duration,
+                        "ok",
+                        attempt,
+                        None,
+                        _ids(sent),
+                        writes,
+                        calls_of(ctx),
                     )
                 return sent
             short_term.rollback()
@@ -225,7 +235,16 @@ class InputTask:
             status = "ignored" if policy.strategy == "ignore" else "failed"
             if tracing:
                 self._emit_action(
-                    spec.name, event, wall, duration, status, attempt, message, (), writes
+                    spec.name,
+                    event,
+                    wall,
+                    duration,
+                    status,
+                    attempt,
+                    message,
+                    (),
+                    writes,
+                    calls_of(ctx),
                 )
             core.action_group(spec.name).get_counter("numOfActionsFailed").inc()
             core.metrics.get_counter("numOfActionsFailed").inc()
@@ -293,6 +312,7 @@ class InputTask:
         error: str | None,
         sent: Sequence[str],
         writes: list[tuple[str, str, Any]] | None,
+        calls: tuple[Any, ...] = (),
     ) -> None:
         core = self.services
         rec = ActionRecord(
@@ -309,6 +329,7 @@ class InputTask:
             error,
             sent,
             writes or (),
+            calls,
         )
         for on_action in core.on_action:
             on_action(rec)

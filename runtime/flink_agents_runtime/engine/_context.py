@@ -275,6 +275,7 @@ class RunnerContext:
         self._event_id = event_id
         self._sent = []
         self._durable_index = 0
+        self._call_times: list[Any] = []  # model/tool calls of this attempt (_call_times)
 
     def close(self) -> None:
         """Release what the context holds (nothing locally)."""

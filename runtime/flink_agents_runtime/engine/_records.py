@@ -61,6 +61,9 @@ class ActionRecord(msgspec.Struct, gc=False):
             one per action).
         memory_writes: ``(memory, path, value)`` per write, memory ``"short_term"`` or
             ``"sensory"``; only when the core records memory (``()`` when none).
+        calls: the model and tool calls the attempt made, with their own start and end
+            (:class:`~flink_agents_runtime.engine._call_times.CallTime`; built-in chat and
+            tool actions only, ``()`` otherwise).
         task, subtask: as in :class:`EventRecord`.
     """
 
@@ -77,6 +80,7 @@ class ActionRecord(msgspec.Struct, gc=False):
     error: str | None = None
     sent_event_ids: Sequence[str] = ()
     memory_writes: Sequence[tuple[str, str, Any]] = ()
+    calls: Sequence[Any] = ()
     task: str = "local"
     subtask: int = 0
 

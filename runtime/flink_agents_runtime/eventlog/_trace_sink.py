@@ -14,8 +14,10 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   ``entityMetadata.triggerEventId`` = the handled event;
 - per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
   model resource, ``entityMetadata.model``: the model), and per tool call of
-  ``tool_call_action`` a ``tool`` pair, children of the action execution. The kit times
-  actions, not single calls: a call's records carry its action's start and end.
+  ``tool_call_action`` a ``tool`` pair, children of the action execution. Each pair carries
+  the call's own start and end (``ActionRecord.calls``, ``engine._call_times``), so its
+  latency is the call's; a call answered from the action state store has none and carries
+  its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...
 
 Execution ids are ``{subtask}-{seq}`` of the action record (calls: ``.llm``, ``.tool<i>``);
 input runs are ``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates
@@ -242,18 +244,22 @@ class TraceLogSink:
             if detail == OFF:
                 return
             meta = {"model": str(model)}
-            problem = "LLM_CALL_FAILED" if status == "failed" else None
             out = {"error": record.error} if record.error else {}
-            for ns, st in ((start, "started"), (end, status)):
-                end_attrs = out if st == "failed" else {}
-                self._write(ns, detail, run, record.key, "llm", str(resource),
-                            f"{execution}.llm", execution, meta, st,
-                            problem if st == "failed" else None, end_attrs)  # fmt: skip
+            timed = [c for c in getattr(record, "calls", ()) if c.kind == "llm"]
+            spans = [(c.start_ns, c.end_ns, "success" if c.ok else "failed") for c in timed]
+            for i, (began, ended, closing) in enumerate(spans or [(start, end, status)]):
+                llm_exec = f"{execution}.llm{i or ''}"
+                for ns, st in ((began, "started"), (ended, closing)):
+                    failed = st == "failed"
+                    self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
+                                execution, meta, st, "LLM_CALL_FAILED" if failed else None,
+                                out if failed else {})  # fmt: skip
             return
         calls = self._tool_calls.pop(record.event_id, [])
         errors = set(attrs.get("errors") or ()) if sent is not None else None
         found = attrs.get("responses")
         responses: dict[str, Any] = found if isinstance(found, dict) else {}
+        times = {c.call_id: c for c in getattr(record, "calls", ()) if c.kind == "tool"}
         for i, (call_id, name) in enumerate(calls):
             detail = self.targets.detail("tool", name)
             if detail == OFF:
@@ -262,10 +268,12 @@ class TraceLogSink:
             st = "failed" if failed else "success"
             meta = {"toolCallId": call_id, "toolRequestEventId": record.event_id}
             tool_exec = f"{execution}.tool{i}"
-            self._write(start, detail, run, record.key, "tool", name, tool_exec, execution,
+            own = times.get(call_id)
+            began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
+            self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
                         meta, "started", None, {})  # fmt: skip
             result = {"result": responses.get(call_id)} if call_id in responses else {}
-            self._write(end, detail, run, record.key, "tool", name, tool_exec, execution, meta,
+            self._write(ended, detail, run, record.key, "tool", name, tool_exec, execution, meta,
                         st, "TOOL_CALL_FAILED" if failed else None, result)  # fmt: skip
 
     # -- output --------------------------------------------------------------------------
