@@ -104,9 +104,19 @@ def chat_response_usage(attrs: Any) -> tuple[Any, Any, Any] | None:
 
 def find_token_usage_flat(node: dict[str, Any]) -> tuple[Any, Any, Any] | None:
     """Usage keys of one dict (no search below it), as :func:`find_token_usage` reads them."""
-    prompt = next((node[n] for n in _PROMPT_NAMES if n in node), None)
-    completion = next((node[n] for n in _COMPLETION_NAMES if n in node), None)
+    prompt = completion = model = None
+    for n in _PROMPT_NAMES:  # loops, not generators: this runs per chat response
+        if n in node:
+            prompt = node[n]
+            break
+    for n in _COMPLETION_NAMES:
+        if n in node:
+            completion = node[n]
+            break
     if prompt is None and completion is None:
         return None
-    model = next((v for n in _MODEL_NAMES if type(v := node.get(n)) is str), None)
+    for n in _MODEL_NAMES:
+        if type(v := node.get(n)) is str:
+            model = v
+            break
     return prompt, completion, model

@@ -92,7 +92,7 @@ def spans_of(source: Any, agent_name: str | None = None) -> list[SpanSpec]:
     codes, uniques = pd.factorize(runs)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    cols = {c: frame[c].to_numpy() for c in frame.columns if c not in ("file",)}
+    cols = {c: _column(frame[c]) for c in frame.columns if c not in ("file", "timestamp")}
     stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64)
     out: list[SpanSpec] = []
     for i, run in enumerate(uniques.tolist()):
@@ -102,10 +102,21 @@ def spans_of(source: Any, agent_name: str | None = None) -> list[SpanSpec]:
     return out
 
 
+def _column(series: pd.Series) -> list[Any]:
+    """A frame column as a list (cheap to index row by row): token counts as floats with
+    NaN for missing, everything else as its objects."""
+    if series.name in ("prompt_tokens", "completion_tokens"):
+        return series.to_numpy(dtype=float, na_value=np.nan).tolist()
+    return series.to_numpy().tolist()
+
+
+_NAT = np.iinfo(np.int64).min  # a missing timestamp's int64
+
+
 def _run_spans(
     run: str,
     rows: np.ndarray,
-    c: dict[str, np.ndarray],
+    c: dict[str, Any],
     stamps: np.ndarray,
     traced: bool,
     agent_name: str | None,
@@ -120,7 +131,7 @@ def _run_spans(
     agent = agent_name or (task if task and task != "local" else _none(c["job"][first])) or "agent"
     spans: list[SpanSpec] = []
     ends = [int(stamps[r]) + _ns(dur[r]) for r in rows.tolist()]
-    valid = [s for s in stamps[rows].tolist() if s > np.iinfo(np.int64).min]
+    valid = [s for s in stamps[rows].tolist() if s > _NAT]
     start = min(valid) if valid else 0
     end = max(max(ends), start)
     prompt = completion = 0
@@ -130,8 +141,8 @@ def _run_spans(
     for r in rows.tolist():
         if rtype[r] == "event":
             p, q = c["prompt_tokens"][r], c["completion_tokens"][r]
-            prompt += 0 if pd.isna(p) else int(p)
-            completion += 0 if pd.isna(q) else int(q)
+            prompt += int(p) if p == p else 0  # NaN: none
+            completion += int(q) if q == q else 0
         elif rtype[r] == "action":
             action_rows.append(r)
             failed_last = c["status"][r] == "failed"
@@ -201,7 +212,7 @@ def _call_span(
     trace: int,
     parent: int,
     r: int,
-    c: dict[str, np.ndarray],
+    c: dict[str, Any],
     stamps: np.ndarray,
     events_of: dict[Any, list[int]],
 ) -> SpanSpec:
@@ -215,8 +226,9 @@ def _call_span(
         attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
         attrs["flink_agents.model_resource"] = name
         sent = events_of.get(c["parent_execution_id"][r], [])
-        p = [int(c["prompt_tokens"][e]) for e in sent if not pd.isna(c["prompt_tokens"][e])]
-        q = [int(c["completion_tokens"][e]) for e in sent if not pd.isna(c["completion_tokens"][e])]
+        prompts, completions = c["prompt_tokens"], c["completion_tokens"]
+        p = [int(prompts[e]) for e in sent if prompts[e] == prompts[e]]  # NaN: none
+        q = [int(completions[e]) for e in sent if completions[e] == completions[e]]
         if p or q:
             attrs["gen_ai.usage.input_tokens"] = sum(p)
             attrs["gen_ai.usage.output_tokens"] = sum(q)
@@ -239,7 +251,7 @@ def _inferred_calls(
     trace: int,
     parent: int,
     r: int,
-    c: dict[str, np.ndarray],
+    c: dict[str, Any],
     stamps: np.ndarray,
     end: int,
     sent_rows: list[int],
