@@ -191,32 +191,34 @@ def make_logs(directory: Path, records: int) -> None:
 _OURS = """
 import resource, sys, time
 from flink_agents_nb.eventlog._reader import read_event_log
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 log = read_event_log(sys.argv[1])
-dt = time.perf_counter() - t
-print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(log.problems))
+dt, dc = time.perf_counter() - t, time.process_time() - c
+print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc)
 """
 
 _BASELINE = """
 import json, resource, sys, time
 from pathlib import Path
 import pandas as pd
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 rows = []
 for f in sorted(Path(sys.argv[1]).glob("*.log")):
     with open(f, encoding="utf-8") as fh:
         rows.extend(json.loads(line) for line in fh if line.strip())
 frame = pd.json_normalize(rows)
-dt = time.perf_counter() - t
-print(len(frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
+dt, dc = time.perf_counter() - t, time.process_time() - c
+print(len(frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc)
 """
 
 
-def run_reader(code: str, directory: Path) -> tuple[int, float, float]:
+def run_reader(code: str, directory: Path) -> tuple[int, float, float, float]:
+    """(records, wall s, peak MB, CPU s) of one reader in a fresh process. On a shared
+    machine the CPU seconds are the steadier figure: wall time includes waiting for a core."""
     out = subprocess.run(
         [sys.executable, "-c", code, str(directory)], capture_output=True, text=True, check=True
     ).stdout.split()
-    return int(out[0]), float(out[1]), int(out[2]) / 1024
+    return int(out[0]), float(out[1]), int(out[2]) / 1024, float(out[3])
 
 
 FORMATS = {"ours": make_logs, "0.3.1 nested": make_nested_logs, "0.4 trace": make_trace_logs}
@@ -227,14 +229,18 @@ def bench_read(records: int, formats: list[str]) -> None:
     for name in formats:
         print(f"-- {name} records")
         results.append((name, *bench_read_one(records, FORMATS[name])))
+    print(f"load average {os.getloadavg()[0]:.1f}; targets: < 3 s, >= 8x, < 1536 MB")
     print(
-        "format          reader s  baseline s  ratio  peak MB   (targets: < 3 s, >= 8x, < 1536 MB)"
+        "format          reader s  baseline s  ratio   reader CPU s  baseline CPU s  ratio  peak MB"
     )
-    for name, ours, base, mem in results:
-        print(f"{name:14} {ours:9.2f} {base:11.2f} {base / ours:6.1f}x {mem:8.0f}")
+    for name, ours, base, mem, cpu, base_cpu in results:
+        print(
+            f"{name:14} {ours:9.2f} {base:11.2f} {base / ours:6.1f}x {cpu:13.2f} {base_cpu:15.2f} "
+            f"{base_cpu / cpu:6.1f}x {mem:8.0f}"
+        )
 
 
-def bench_read_one(records: int, make: Any) -> tuple[float, float, float]:
+def bench_read_one(records: int, make: Any) -> tuple[float, float, float, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         t = time.perf_counter()
@@ -243,13 +249,13 @@ def bench_read_one(records: int, make: Any) -> tuple[float, float, float]:
         size = sum(f.stat().st_size for f in d.iterdir()) / 1e6
         made = time.perf_counter() - t
         print(f"wrote {records:,} records, {FILES} files, {size:.0f} MB in {made:.1f} s")
-        n1, ours, mem1 = run_reader(_OURS, d)
-        n2, base, mem2 = run_reader(_BASELINE, d)
+        n1, ours, mem1, cpu1 = run_reader(_OURS, d)
+        n2, base, mem2, cpu2 = run_reader(_BASELINE, d)
         assert n1 == n2 == records, (n1, n2)
-        print(f"read_event_log:            {ours:6.2f} s  peak {mem1:6.0f} MB")
-        print(f"json.loads+json_normalize: {base:6.2f} s  peak {mem2:6.0f} MB")
-        print(f"reader speed-up vs baseline: {base / ours:.1f}x")
-        return ours, base, mem1
+        print(f"read_event_log:            {ours:6.2f} s ({cpu1:6.2f} s CPU)  peak {mem1:6.0f} MB")
+        print(f"json.loads+json_normalize: {base:6.2f} s ({cpu2:6.2f} s CPU)  peak {mem2:6.0f} MB")
+        print(f"reader speed-up vs baseline: {base / ours:.1f}x ({cpu2 / cpu1:.1f}x in CPU time)")
+        return ours, base, mem1, cpu1, cpu2
 
 
 class _NullSink:
