@@ -50,7 +50,7 @@ def calls_of(ctx: Any) -> tuple[CallTime, ...]:
     return tuple(getattr(ctx, "_call_times", ()))
 
 
-def _timed(ctx: Any, name: str, call_id: str, run: Any) -> Any:
+def _timed(notes: list[CallTime], name: str, call_id: str, run: Any) -> Any:
     start = time.time_ns()
     ok = False
     try:
@@ -58,11 +58,15 @@ def _timed(ctx: Any, name: str, call_id: str, run: Any) -> Any:
         ok = not isinstance(outcome, dict) or bool(outcome.get("ok", True))
         return outcome
     finally:
-        note_call(ctx, CallTime("tool", name, call_id, start, time.time_ns(), ok))
+        notes.append(CallTime("tool", name, call_id, start, time.time_ns(), ok))
 
 
 def timed_tool(ctx: Any, name: str, call_id: str, run: Any) -> Any:
-    """``run`` (a tool call without arguments) noting its own start and end when it runs.
-    A ``functools.partial`` like ``run`` itself, so the action state store sees the same
-    kind of function as before."""
-    return partial(_timed, ctx, name, call_id, run)
+    """``run`` (a tool call without arguments) noting its own start and end when it runs,
+    on the current attempt (a call still running when its attempt ended does not note into
+    the next). A ``functools.partial`` like ``run`` itself, so the action state store sees
+    the same kind of function as before."""
+    notes = getattr(ctx, "_call_times", None)
+    if notes is None:
+        return run
+    return partial(_timed, notes, name, call_id, run)
