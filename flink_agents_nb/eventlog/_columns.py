@@ -8,7 +8,9 @@ is then derived from it with vectorised operations. Only the rare shapes need pe
 Python work: Flink Agents 0.3.1 nested records (flattened first), records that are not
 objects (reported), action attributes (one dict per action) and token usage (only for
 records whose text mentions tokens).
-Repeated strings are shared to keep memory down.
+Repeated strings are shared to keep memory down. Chunks of one common shape (ours, 0.3.1
+nested, 0.4 trace) that decode with the expected JSON types take the typed path instead
+(:mod:`._typed`, :mod:`._typed_columns`), which gives the same columns.
 """
 
 from __future__ import annotations
