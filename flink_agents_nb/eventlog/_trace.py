@@ -208,21 +208,30 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
     return out
 
 
+def _codes(*columns: np.ndarray) -> list[np.ndarray]:
+    """The values of ``columns`` numbered together (one hash pass over all of them): equal
+    values get equal codes, missing ones -1."""
+    codes, _ = pd.factorize(np.concatenate(columns), use_na_sentinel=True)
+    out, at = [], 0
+    for column in columns:
+        out.append(codes[at : at + len(column)])
+        at += len(column)
+    return out
+
+
 def _find(
-    keys: np.ndarray, values: np.ndarray, query: np.ndarray, last: bool = False
+    key_codes: np.ndarray, values: np.ndarray, query_codes: np.ndarray, last: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` by ``keys`` (the first, or last, of equal keys; missing keys never match)
-    looked up at ``query``: (values, found mask; values where not found are arbitrary).
-    One hash pass over keys and query together."""
-    if not len(keys) or not len(query):
-        return np.empty(len(query), dtype=values.dtype), np.zeros(len(query), dtype=bool)
-    codes, uniques = pd.factorize(np.concatenate([keys, query]), use_na_sentinel=True)
-    key_codes, query_codes = codes[: len(keys)], codes[len(keys) :]
-    at = np.full(len(uniques) + 1, -1, dtype=np.int64)  # slot -1: missing query keys
+    """``values`` by key (codes from :func:`_codes`; the first, or last, of equal keys;
+    missing keys never match) looked up at ``query_codes``: (values, found mask; values
+    where not found are arbitrary)."""
+    if not len(key_codes) or not len(query_codes):
+        return np.empty(len(query_codes), dtype=values.dtype), np.zeros(len(query_codes), bool)
+    size = int(max(key_codes.max(), query_codes.max())) + 2  # slot -1: missing keys
+    at = np.full(size, -1, dtype=np.int64)
     step = -1 if last else 1
-    ordered = key_codes[::step]
-    distinct, where = np.unique(ordered, return_index=True)  # first occurrence of each
-    positions = np.arange(len(keys))[::step][where]
+    distinct, where = np.unique(key_codes[::step], return_index=True)  # first occurrences
+    positions = np.arange(len(key_codes))[::step][where]
     ok = distinct >= 0
     at[distinct[ok]] = positions[ok]
     pos = at[query_codes]
@@ -234,19 +243,21 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     """Fill what needs other records of the log: durations and start times from
     started/ended pairs, handled event types, actions around calls, models of chat
     responses, events sent per action, input numbers. Returns the frame (re-sorted by time
-    when start times moved rows). Column-wise: hash lookups, no per-row Python but the
-    per-action lists of sent events."""
+    when start times moved rows). Column-wise: execution ids and event ids are each hashed
+    once, lookups run on their codes; no per-row Python but the per-action lists of sent
+    events."""
     if "execution_id" not in frame.columns or frame["entity_type"].isna().all():
         return frame
     rtype = frame["record_type"].to_numpy()
     etype = frame["entity_type"].to_numpy()
     execs = frame["execution_id"].to_numpy()
-    has_exec = pd.notna(execs)
+    exec_code, parent_code = _codes(execs, frame["parent_execution_id"].to_numpy())
+    has_exec = exec_code >= 0
     stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
     starts = np.flatnonzero((rtype == "start") & has_exec)
     ended = np.flatnonzero(((rtype == "action") | (rtype == "call")) & has_exec)
     if len(starts) and len(ended):
-        began, found = _find(execs[starts], stamps[starts], execs[ended])
+        began, found = _find(exec_code[starts], stamps[starts], exec_code[ended])
         rows = ended[found]
         if len(rows):
             start_ns = began[found].astype("datetime64[ns]")
@@ -257,6 +268,7 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
             stamps[rows] = start_ns
             frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
     event_ids = frame["event_id"].to_numpy()
+    (event_code,) = _codes(event_ids)
     events = np.flatnonzero(rtype == "event")
     others = np.flatnonzero(rtype != "event")
     types = frame["event_type"].to_numpy().copy()
@@ -265,22 +277,25 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     inner = np.flatnonzero((rtype != "event") & (etype != "action"))
     if len(acts) and len(inner):
         names = frame["entity_name"].to_numpy()
-        parents = frame["parent_execution_id"].to_numpy()[inner]
+        parents = parent_code[inner]
         action_col = frame["action"].to_numpy().copy()
-        found_names, found = _find(execs[acts], names[acts], parents)
+        found_names, found = _find(exec_code[acts], names[acts], parents)
         action_col[inner[found]] = found_names[found]
         frame["action"] = action_col
-        handled, found = _find(execs[acts], event_ids[acts], parents)
+        rows = np.arange(len(frame))
+        handled, found = _find(exec_code[acts], rows[acts], parents)  # the action's row
         event_ids = event_ids.copy()
-        event_ids[inner[found]] = handled[found]
+        event_ids[inner[found]] = event_ids[handled[found]]
+        event_code = event_code.copy()
+        event_code[inner[found]] = event_code[handled[found]]
         frame["event_id"] = event_ids
     if len(others):
-        handled_types, found = _find(event_ids[events], types[events], event_ids[others])
+        handled_types, found = _find(event_code[events], types[events], event_code[others])
         types[others] = handled_types
         types[others[~found]] = None
         frame["event_type"] = types
-    _models_of_responses(frame, rtype, etype)
-    _sent_events(frame, rtype, events, execs)
+    _models_of_responses(frame, rtype, etype, parent_code)
+    _sent_events(frame, rtype, events, exec_code, parent_code)
     if not frame["timestamp"].is_monotonic_increasing:
         order = np.argsort(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), kind="stable")
         frame = frame.take(order)
@@ -296,46 +311,53 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _models_of_responses(frame: pd.DataFrame, rtype: np.ndarray, etype: np.ndarray) -> None:
+def _models_of_responses(
+    frame: pd.DataFrame, rtype: np.ndarray, etype: np.ndarray, parent_code: np.ndarray
+) -> None:
     """A chat response event without a model gets the model of the llm call made by the
     execution that sent it (the last one, if it made several)."""
     model = frame["model"].to_numpy()
-    llm = np.flatnonzero((etype == "llm") & pd.notna(model))
+    present = pd.notna(model)
+    llm = np.flatnonzero((etype == "llm") & present)
     if not len(llm):
         return
-    parents = frame["parent_execution_id"].to_numpy()
     tokens = (
         frame["prompt_tokens"].notna().to_numpy() | frame["completion_tokens"].notna().to_numpy()
     )
-    want = np.flatnonzero((rtype == "event") & pd.isna(model) & tokens)
+    want = np.flatnonzero((rtype == "event") & ~present & tokens)
     if len(want):
-        found_models, found = _find(parents[llm], model[llm], parents[want], last=True)
+        found_models, found = _find(parent_code[llm], model[llm], parent_code[want], last=True)
         model = model.copy()
         model[want[found]] = found_models[found]
         frame["model"] = model
 
 
 def _sent_events(
-    frame: pd.DataFrame, rtype: np.ndarray, events: np.ndarray, execs: np.ndarray
+    frame: pd.DataFrame,
+    rtype: np.ndarray,
+    events: np.ndarray,
+    exec_code: np.ndarray,
+    parent_code: np.ndarray,
 ) -> None:
     """Action rows that ended: ``attributes`` gains ``sentEventIds``."""
     rows = np.flatnonzero(rtype == "action")
     if not len(rows):
         return
-    parents = frame["parent_execution_id"].to_numpy()[events]
     ids = frame["event_id"].to_numpy()[events]
-    keep = pd.notna(parents) & pd.notna(ids)
-    codes, uniques = pd.factorize(parents[keep])
-    order = np.argsort(codes, kind="stable")
+    parents = parent_code[events]
+    keep = (parents >= 0) & pd.notna(ids)
+    kept = parents[keep]
+    order = np.argsort(kept, kind="stable")
     sorted_ids = ids[keep][order].tolist()
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1)).tolist()
-    groups = [sorted_ids[bounds[i] : bounds[i + 1]] for i in range(len(uniques))]
-    pos = pd.Index(uniques).get_indexer(execs[rows]).tolist() if len(uniques) else [-1] * len(rows)
+    size = int(max(kept.max(initial=-1), exec_code.max(initial=-1))) + 1
+    bounds = np.searchsorted(kept[order], np.arange(size + 1)).tolist()
     attrs = frame["attributes"].to_numpy().copy()
     new = np.empty(len(rows), dtype=object)
     new[:] = [
-        {**(a if type(a) is dict else {}), "sentEventIds": groups[p] if p >= 0 else []}
-        for a, p in zip(attrs[rows].tolist(), pos, strict=True)
+        {**(a if type(a) is dict else {}), "sentEventIds": sorted_ids[bounds[c] : bounds[c + 1]]}
+        if c >= 0
+        else {**(a if type(a) is dict else {}), "sentEventIds": []}
+        for a, c in zip(attrs[rows].tolist(), exec_code[rows].tolist(), strict=True)
     ]
     attrs[rows] = new
     frame["attributes"] = attrs
