@@ -7,7 +7,7 @@ as for a pool call, so the scheduler treats both alike. Blocking functions keep 
 pool.
 
 One loop per process, on a daemon thread started on first use (a fork gets its own). It is
-never stopped: clients bound to it (httpx's ``AsyncClient``) can close on it at any time.
+never stopped: clients bound to it (aiohttp's sessions) can close on it at any time.
 Coroutines scheduled here must not block (a blocking call stalls every call in flight).
 """
 

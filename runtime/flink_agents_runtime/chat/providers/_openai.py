@@ -33,6 +33,13 @@ from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
 from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.providers._async_http import (
+    AsyncTransport,
+    Reply,
+    ResponseTooLarge,
+    TransportFailed,
+    TransportTimeout,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +48,6 @@ _RETRYABLE_STATUS = {408, 409, 425, 429}
 MAX_RETRY_AFTER_S = 60.0
 #: Largest response body read (bytes).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-#: Connection pools behind :meth:`OpenAIChatModelConnection.achat` (see ``_async_client``).
-ASYNC_POOLS = 32
 
 
 def to_openai_message(m: ChatMessage) -> dict[str, Any]:
@@ -121,8 +125,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_client"] = None
-        state.pop("_aclients", None)
-        state.pop("_assl", None)
+        state.pop("_atransport", None)
         state.pop("_lock", None)
         return state
 
@@ -171,10 +174,10 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             return self._client
 
     # -- the call ------------------------------------------------------------------------
-    def chat(
-        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
-    ) -> ChatMessage:
-
+    def _prepare(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None, kwargs: dict[str, Any]
+    ) -> tuple[bytes, dict[str, str], str, str]:
+        """The request both chat paths send: ``(body, headers, where, model)``."""
         model = kwargs.pop("model", None)
         if not model:
             raise ChatModelError(
@@ -192,15 +195,25 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         if key:
             headers["Authorization"] = f"Bearer {key}"
         where = f"{self._shown_url} (model {model!r})"
-        retries = int(
+        return json.dumps(body).encode(), headers, where, str(model)
+
+    def _retries(self) -> tuple[int, float]:
+        """``(retries, first wait in seconds)`` of a failed request."""
+        retries = (
             self.max_retries if self.max_retries is not None else self._option("openai.max-retries")
         )
-        base_wait = float(self._option("openai.retry-wait"))
+        return int(retries), float(self._option("openai.retry-wait"))
+
+    def chat(
+        self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
+    ) -> ChatMessage:
+        body, headers, where, model = self._prepare(messages, tools, kwargs)
+        retries, base_wait = self._retries()
         attempt = 0
         waited = 0.0
         while True:
             try:
-                message = self._request(body, headers, where, str(model))
+                message = self._request(body, headers, where, model)
             except ChatModelError as exc:
                 if not exc.retryable or attempt >= retries:
                     if attempt:
@@ -221,18 +234,14 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def _total_timeout(self) -> float:
         return float(self.timeout or self._option("openai.timeout"))
 
-    def _request(
-        self, body: dict[str, Any], headers: dict[str, str], where: str, model: str
-    ) -> ChatMessage:
+    def _request(self, body: bytes, headers: dict[str, str], where: str, model: str) -> ChatMessage:
         """One HTTP request within the total timeout; :class:`ChatModelError` otherwise."""
         import httpx
 
         total = self._total_timeout()
         deadline = time.monotonic() + total
         try:
-            with self._http().stream(
-                "POST", self.url, content=json.dumps(body), headers=headers
-            ) as resp:
+            with self._http().stream("POST", self.url, content=body, headers=headers) as resp:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in resp.iter_bytes():
@@ -247,57 +256,28 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
                         )
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout(f"response not complete after {total:g} s")
-                headers_out = {
-                    k: v
-                    for k, v in resp.headers.items()
-                    if k.lower() not in ("content-encoding", "content-length")
-                }
-                resp = httpx.Response(
-                    resp.status_code,
-                    headers=headers_out,
-                    content=b"".join(chunks),
-                    request=resp.request,
-                )
+                reply = Reply(resp.status_code, resp.headers, b"".join(chunks))
         except httpx.TimeoutException as exc:
             raise self._transport_error(exc, where, total, timed_out=True) from None
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, where, total) from None
-        return self._answer(resp, where, model)
+        return self._answer(reply, where, model)
 
     async def achat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
     ) -> ChatMessage:
-        """:meth:`chat` over httpx's ``AsyncClient`` on the event loop (``engine._loop``):
-        a call in flight holds a connection, not a thread. Same request, retries, total
-        timeout, redirect and size rules as :meth:`chat`."""
+        """:meth:`chat` on the event loop (``engine._loop``) over the async transport
+        (aiohttp, ``_async_http``): a call in flight holds a connection, not a thread. Same
+        request, retries, total timeout, redirect and size rules as :meth:`chat`."""
         import asyncio
 
-        model = kwargs.pop("model", None)
-        if not model:
-            raise ChatModelError(
-                f"{self._shown_url}: no model name; set model= on the chat model setup"
-            )
-        body: dict[str, Any] = {
-            "model": model,
-            "messages": [to_openai_message(m) for m in messages],
-            **kwargs,
-        }
-        if tools:
-            body["tools"] = [t.to_openai() for t in tools]
-        headers = {"Content-Type": "application/json", **self._headers}
-        key = self._resolve_key()
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        where = f"{self._shown_url} (model {model!r})"
-        retries = int(
-            self.max_retries if self.max_retries is not None else self._option("openai.max-retries")
-        )
-        base_wait = float(self._option("openai.retry-wait"))
+        body, headers, where, model = self._prepare(messages, tools, kwargs)
+        retries, base_wait = self._retries()
         attempt = 0
         waited = 0.0
         while True:
             try:
-                message = await self._arequest(body, headers, where, str(model))
+                message = await self._arequest(body, headers, where, model)
             except ChatModelError as exc:
                 if not exc.retryable or attempt >= retries:
                     if attempt:
@@ -316,62 +296,37 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             return message
 
     async def _arequest(
-        self, body: dict[str, Any], headers: dict[str, str], where: str, model: str
+        self, body: bytes, headers: dict[str, str], where: str, model: str
     ) -> ChatMessage:
         """:meth:`_request` on the event loop."""
-        import asyncio
-
-        import httpx
-
-        total = self._total_timeout()
-
-        async def fetch() -> Any:
-            client = self._async_client()
-            async with client.stream(
-                "POST", self.url, content=json.dumps(body), headers=headers
-            ) as resp:
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise ChatModelError(
-                            f"{where}: response larger than {MAX_RESPONSE_BYTES} bytes",
-                            status=resp.status_code,
-                        )
-                headers_out = {
-                    k: v
-                    for k, v in resp.headers.items()
-                    if k.lower() not in ("content-encoding", "content-length")
-                }
-                return httpx.Response(
-                    resp.status_code,
-                    headers=headers_out,
-                    content=b"".join(chunks),
-                    request=resp.request,
-                )
-
+        transport = self.__dict__.get("_atransport")
+        if transport is None:
+            transport = self._atransport = AsyncTransport(self._total_timeout())
         try:
-            resp = await asyncio.wait_for(fetch(), total)
-        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
-            raise self._transport_error(exc, where, total, timed_out=True) from None
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, where, total) from None
-        return self._answer(resp, where, model)
+            reply = await transport.post(self.url, body, headers, MAX_RESPONSE_BYTES)
+        except TransportTimeout as exc:
+            raise self._transport_error(exc, where, transport.total_s, timed_out=True) from None
+        except TransportFailed as exc:
+            raise self._transport_error(exc, where, transport.total_s) from None
+        except ResponseTooLarge as exc:
+            raise ChatModelError(
+                f"{where}: response larger than {MAX_RESPONSE_BYTES} bytes", status=exc.status
+            ) from None
+        return self._answer(reply, where, model)
 
     def _transport_error(
         self, exc: BaseException, where: str, total: float, *, timed_out: bool = False
     ) -> ChatModelError:
         """The retryable error for a request that got no answer (both chat paths)."""
+        name = getattr(exc, "name", None) or type(exc).__name__
         if timed_out:
             return ChatModelError(
-                f"{where}: timed out after {total:g} s total ({type(exc).__name__}); raise "
-                "openai.timeout?",
+                f"{where}: timed out after {total:g} s total ({name}); raise openai.timeout?",
                 retryable=True,
             )
+        detail = str(exc) if isinstance(exc, TransportFailed) else f"{name}: {exc}"
         return ChatModelError(
-            f"{where}: request failed: {type(exc).__name__}: {self._redact(str(exc))}",
+            f"{where}: request failed: {self._redact(detail)}",
             retryable=True,
         )
 
@@ -394,32 +349,6 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
                 retry_after=retry_after_s(resp.headers.get("retry-after")),
             )
         return self._parse(resp, where, model)
-
-    def _async_client(self) -> Any:
-        """One of :data:`ASYNC_POOLS` httpx ``AsyncClient`` s, in turn (created on first use,
-        on the event loop, sharing one TLS context). httpcore's pool scans every connection
-        it holds on each request event, a cost that grows with the square of the calls in
-        flight; pools of a few dozen connections each keep a thousand calls cheap."""
-        import httpx
-
-        clients: list[Any] = self.__dict__.setdefault("_aclients", [])
-        turn = self.__dict__.get("_aturn", 0)
-        self._aturn = turn + 1
-        index = turn % ASYNC_POOLS
-        if index < len(clients):
-            return clients[index]
-        timeout = self._total_timeout()
-        verify = self.__dict__.get("_assl")
-        if verify is None:
-            verify = self._assl = httpx.create_ssl_context()
-        client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=256),
-            verify=verify,
-        )
-        clients.append(client)
-        return client
 
     def _redact(self, text: str) -> str:
         secrets = [self._resolve_key(), *self._headers.values()]
@@ -515,19 +444,15 @@ def retry_after_s(value: str | None) -> float | None:
 
 
 def _close_async_client(conn: OpenAIChatModelConnection) -> None:
-    """Close the connection's async clients on the loop they serve (waits up to 5 s)."""
-    clients = conn.__dict__.pop("_aclients", None)
-    if not clients:
+    """Close the connection's async transport on the loop it serves (waits up to 5 s)."""
+    transport = conn.__dict__.pop("_atransport", None)
+    if transport is None:
         return
     import asyncio
 
     from flink_agents_runtime.engine._loop import event_loop
 
-    async def close_all() -> None:
-        for client in clients:
-            await client.aclose()
-
     try:
-        asyncio.run_coroutine_threadsafe(close_all(), event_loop()).result(timeout=5)
+        asyncio.run_coroutine_threadsafe(transport.aclose(), event_loop()).result(timeout=5)
     except Exception:  # closing must not hide the run's result
-        logger.debug("closing the async HTTP clients failed", exc_info=True)
+        logger.debug("closing the async HTTP transport failed", exc_info=True)

@@ -1,0 +1,168 @@
+"""The asynchronous HTTP transport of the chat connections: aiohttp on the call loop.
+
+A call that awaits the model (``achat``) runs on the process's event loop
+(``engine/_loop.py``); what it costs there is CPU taken from the driver's thread, which
+steps every input's cascade under the same interpreter lock. httpx's ``AsyncClient`` (over
+anyio and httpcore, pure Python) costs about 0.5-3 ms of CPU per request; aiohttp (a C
+HTTP parser, no anyio layer) costs about 0.2 ms, which is what lets a subtask keep up with a
+50 ms model on 50 keys (``benchmarks/bench_in_flight.py``). The blocking calls (``chat``)
+keep httpx's sync client.
+
+:class:`AsyncTransport` holds one ``aiohttp.ClientSession`` per connection object, created
+on the loop on first use (sessions are bound to the loop that made them), with no bound on
+connections (the scheduler's ``max-in-flight-inputs`` bounds the calls), keep-alive, no
+cookie jar, and the proxy the environment names for the URL (``HTTPS_PROXY``, ``NO_PROXY``,
+...), as httpx does; it is looked up once per URL, not per request (aiohttp's
+``trust_env`` looks up the proxy and ``.netrc`` on a thread for every request). Redirects
+are never followed (requests carry API keys). TLS uses httpx's default context (certifi's
+CAs), so both paths trust the same certificates.
+
+Both paths hand the connection a :class:`Reply` (status, headers, body), so the answer is
+checked and parsed by one function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import msgspec
+
+__all__ = ["AsyncTransport", "Reply", "ResponseTooLarge", "TransportFailed", "TransportTimeout"]
+
+_decode = msgspec.json.decode
+
+
+class TransportTimeout(Exception):
+    """The request did not complete within the total timeout (``name``: what expired)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class TransportFailed(Exception):
+    """The request got no HTTP answer (``name``: the client's error class; the message)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+
+
+class ResponseTooLarge(Exception):
+    """The response body passed the size limit (``status``: its HTTP status)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class Reply:
+    """A complete HTTP response: ``status_code``, case-insensitive ``headers`` (``get``),
+    the body ``content`` (bytes, decompressed), ``text`` and ``json()``."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: Any, content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body's JSON value; ``ValueError`` when it is not JSON."""
+        try:
+            return _decode(self.content)
+        except msgspec.DecodeError:  # what msgspec refuses (e.g. NaN) json may still read
+            return json.loads(self.content)
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``None``: connect directly)."""
+    from urllib.parse import urlsplit
+    from urllib.request import getproxies, proxy_bypass
+
+    parts = urlsplit(url)
+    if parts.hostname and proxy_bypass(parts.hostname):
+        return None
+    proxies = getproxies()
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+class AsyncTransport:
+    """POSTs of one connection on the call loop (see the module docstring).
+
+    Args:
+        total_s: seconds one request may take in all (connect, send, the whole answer).
+    """
+
+    def __init__(self, total_s: float) -> None:
+        self.total_s = total_s
+        self._session: Any = None
+        self._ssl: Any = None
+        self._proxies: dict[str, str | None] = {}
+
+    def _open(self) -> Any:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.total_s),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return self._session
+
+    def _tls(self) -> Any:
+        if self._ssl is None:
+            import httpx
+
+            self._ssl = httpx.create_ssl_context()
+        return self._ssl
+
+    async def post(self, url: str, data: bytes, headers: dict[str, str], max_bytes: int) -> Reply:
+        """POST ``data`` to ``url``; the complete answer, whatever its status.
+
+        Raises :class:`TransportTimeout` past ``total_s``, :class:`TransportFailed` when no
+        answer came (refused, reset, malformed HTTP), :class:`ResponseTooLarge` past
+        ``max_bytes`` of body.
+        """
+        import aiohttp
+
+        session = self._session or self._open()
+        tls = self._tls() if url.startswith("https:") else None
+        try:
+            proxy = self._proxies[url]
+        except KeyError:
+            proxy = self._proxies[url] = proxy_for(url)
+        try:
+            async with session.post(
+                url, data=data, headers=headers, allow_redirects=False, ssl=tls, proxy=proxy
+            ) as resp:
+                if resp.content_length is not None and resp.content_length > max_bytes:
+                    raise ResponseTooLarge(resp.status)
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_any():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ResponseTooLarge(resp.status)
+                return Reply(resp.status, resp.headers, b"".join(chunks))
+        except asyncio.TimeoutError as exc:
+            raise TransportTimeout(type(exc).__name__) from None
+        except aiohttp.ClientConnectorError as exc:  # named as on the sync (httpx) path
+            raise TransportFailed("ConnectError", str(exc)) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransportFailed(type(exc).__name__, str(exc)) from None
+
+    async def aclose(self) -> None:
+        """Close the session (on the loop that made it)."""
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
