@@ -6,17 +6,24 @@ connections' ``achat``, async tools) runs ``f`` on this loop instead of the
 as for a pool call, so the scheduler treats both alike. Blocking functions keep using the
 pool.
 
-One loop per process, on a daemon thread started on first use (a fork gets its own). It is
-never stopped: clients bound to it (aiohttp's sessions) can close on it at any time.
+One loop per process, on a daemon thread started on first use (a fork gets its own). Calls
+are handed over in batches: ``call_soon`` queues the coroutine and wakes the loop only when
+no wake-up is pending, so a driver that starts fifty calls in one step pays for one wake-up
+(a write to the loop's self-pipe, whose release of the interpreter lock lets the loop thread
+in), not fifty. Each coroutine runs in a copy of its caller's context variables, as with
+``asyncio.run_coroutine_threadsafe``. The loop is never stopped: clients bound to it
+(aiohttp's sessions) can close on it at any time.
 Coroutines scheduled here must not block (a blocking call stalls every call in flight).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +38,10 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _pid = 0
+#: Coroutines handed to the loop and not started yet (appended on any thread).
+_pending: deque[tuple[Coroutine[Any, Any, Any], Future[Any], contextvars.Context]] = deque()
+#: Whether a wake-up of the loop is on its way (it starts everything pending).
+_wake_pending = False
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
@@ -59,9 +70,47 @@ def event_loop() -> asyncio.AbstractEventLoop:
 
 def call_soon(coro: Coroutine[Any, Any, T]) -> Future[T]:
     """Run ``coro`` on the call loop; its outcome arrives in the returned future."""
-    import asyncio
+    global _wake_pending
+    loop = event_loop()
+    done: Future[T] = Future()
+    _pending.append((coro, done, contextvars.copy_context()))
+    if not _wake_pending:
+        _wake_pending = True
+        try:
+            loop.call_soon_threadsafe(_start_pending, loop)
+        except BaseException:
+            _wake_pending = False
+            raise
+    return done
 
-    return asyncio.run_coroutine_threadsafe(coro, event_loop())
+
+def _start_pending(loop: asyncio.AbstractEventLoop) -> None:
+    """On the loop: start every pending coroutine (the flag is lowered first, so a call
+    queued from now on wakes the loop again)."""
+    global _wake_pending
+    _wake_pending = False
+    pending = _pending
+    while pending:
+        coro, done, context = pending.popleft()
+        if not done.set_running_or_notify_cancel():  # cancelled before it started
+            coro.close()
+            continue
+        task = context.run(loop.create_task, coro)
+        task.add_done_callback(functools.partial(_settle, done))
+
+
+def _settle(done: Future[Any], task: asyncio.Task[Any]) -> None:
+    """Copy a finished task's outcome into its caller's future."""
+    if task.cancelled():
+        import asyncio
+
+        done.set_exception(asyncio.CancelledError())
+        return
+    exc = task.exception()
+    if exc is not None:
+        done.set_exception(exc)
+    else:
+        done.set_result(task.result())
 
 
 def is_async_callable(func: Callable[..., Any]) -> bool:

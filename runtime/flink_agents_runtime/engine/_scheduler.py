@@ -165,6 +165,12 @@ class InputScheduler:
         """Keys with a run in flight."""
         return list(self._keys)
 
+    def queued(self, key: Any) -> int:
+        """Inputs of ``key`` waiting behind its running run (also inside ``on_finish``,
+        where the finishing run still counts as running)."""
+        runs = self._keys.get(key)
+        return len(runs) - 1 if runs else 0
+
     # -- driving -------------------------------------------------------------------------
     def submit(
         self,
@@ -289,7 +295,8 @@ class InputScheduler:
         """A parked run's call finished (any thread): queue it for the driver's thread."""
         run._ready_ns = _now()
         self._ready.append(run)
-        self._wake.set()
+        if not self._wake.is_set():  # one wake-up for a burst of completions
+            self._wake.set()
 
     def flush_metrics(self) -> None:
         """Bring the histograms up to date (queue latencies of inputs that started at once

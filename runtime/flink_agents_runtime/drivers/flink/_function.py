@@ -142,10 +142,16 @@ class AgentProcessFunction(KeyedProcessFunction):
             self._runs.sample = self._series.maybe_sample
         self._sync_ns = int(float(config.get("flink.metrics-sync-interval-ms")) * 1e6)
         self._next_sync = time.perf_counter_ns() + self._sync_ns
+        #: wall-clock seconds of the subtask's first input and of its last finished run
+        #: (the job's own time, without the cluster's start-up; in the totals file).
+        self._first_input_at = 0.0
+        self._last_run_at = 0.0
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         core = self._core
         assert core is not None
+        if not self._first_input_at:
+            self._first_input_at = time.time()
         key = ctx.get_current_key()
         # Inputs the kit feeds carry their position in the input (the local run's input_seq).
         seq = value.seq if type(value) is InputPair else None
@@ -160,6 +166,7 @@ class AgentProcessFunction(KeyedProcessFunction):
             return
         task = core.start(key, value, seq)
         outputs = task.run_blocking()
+        self._last_run_at = time.time()
         self._maybe_sync()
         if not self._emit:
             return
@@ -177,6 +184,7 @@ class AgentProcessFunction(KeyedProcessFunction):
             yield from self._flush()
 
     def _collect(self, key: Any, seq: int, outputs: list[Any]) -> None:
+        self._last_run_at = time.time()
         if outputs and self._emit:
             self._ready.append((key, seq, outputs))
 
@@ -220,13 +228,18 @@ class AgentProcessFunction(KeyedProcessFunction):
             self._write_metrics(Path(self._log_dir), next(core.input_seq))
 
     def _write_metrics(self, directory: Path, inputs: int) -> None:
-        """The subtask's metric totals, for drivers that read a finished job back."""
+        """The subtask's metric totals, for drivers that read a finished job back;
+        ``firstInputAt`` and ``lastRunAt`` are the wall-clock times (epoch seconds) of its
+        first input and of the end of its last run: the job's own time, without the
+        cluster's start-up (``benchmarks/bench_in_flight.py`` compares it with a local run)."""
         path = directory / metrics_file_name(self._job_id, self._task, self._subtask)
         body = {
             "jobId": self._job_id,
             "taskName": self._task,
             "subtaskIndex": self._subtask,
             "numInputs": inputs,
+            "firstInputAt": self._first_input_at,
+            "lastRunAt": self._last_run_at,
             "counts": self._bridge.counts(),
             "metrics": self._bridge.registry.snapshot(),
             "series": list(self._series.samples),

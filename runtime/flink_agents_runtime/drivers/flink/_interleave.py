@@ -185,11 +185,14 @@ class InterleavedRuns:
         task = run.task
         assert task is not None
         if run.persisted:  # its input is the first of the key's held inputs
-            held = list(self._held.get() or [])
-            if len(held) > 1:
-                self._held.update(held[1:])
+            if not self.scheduler.queued(run.key):
+                self._held.clear()  # the last one: no read of the list
             else:
-                self._held.clear()
+                held = list(self._held.get() or [])
+                if len(held) > 1:
+                    self._held.update(held[1:])
+                else:
+                    self._held.clear()
         self._emit(run.key, task.input_seq, task.outputs)
 
     def _restore(self) -> list[tuple[Any, list[Any]]]:
