@@ -41,10 +41,14 @@ def find_option(key: str) -> ConfigOption | None:
     option = _BY_KEY.get(key)
     if option is not None:
         return option
-    for pattern, regex in _PATTERNS:
-        if regex.fullmatch(key):
-            return pattern
-    return None
+    try:
+        return _MATCHED[key]  # pattern keys are looked up per call (budget.setup.<name>...)
+    except KeyError:
+        pass
+    found = next((pattern for pattern, regex in _PATTERNS if regex.fullmatch(key)), None)
+    if len(_MATCHED) < 4096:
+        _MATCHED[key] = found
+    return found
 
 
 # Flink Agents keys accepted without effect (listed last in conf/config.yaml).
@@ -53,6 +57,8 @@ OPTIONS += tuple(
     for key, kind, default, text, choices in FA_ACCEPTED
 )
 _BY_KEY = {o.key: o for o in OPTIONS if not o.is_pattern}
+#: Keys already matched against the patterns (``None``: no option), at most 4096.
+_MATCHED: dict[str, ConfigOption | None] = {}
 _PATTERNS = [
     (o, re.compile(re.escape(o.key).replace(r"\*", r"[^.]+(?:\.[^.]+)*?")))
     for o in OPTIONS

@@ -144,9 +144,12 @@ class AsyncTransport:
             async with session.post(
                 url, data=data, headers=headers, allow_redirects=False, ssl=tls, proxy=proxy
             ) as resp:
-                if resp.content_length is not None and resp.content_length > max_bytes:
-                    raise ResponseTooLarge(resp.status)
-                chunks: list[bytes] = []
+                length = resp.content_length
+                if length is not None and resp.headers.get("Content-Encoding") is None:
+                    if length > max_bytes:
+                        raise ResponseTooLarge(resp.status)
+                    return Reply(resp.status, resp.headers, await resp.read())
+                chunks: list[bytes] = []  # chunked or compressed: counted as it comes
                 size = 0
                 async for chunk in resp.content.iter_any():
                     chunks.append(chunk)
