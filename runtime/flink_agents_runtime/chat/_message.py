@@ -29,6 +29,18 @@ class MessageRole(str, enum.Enum):
     TOOL = "tool"
 
 
+#: Roles by value (a role member is found under itself too: it is a ``str``), so a message
+#: is built without a call to the enum class on the hot path.
+_ROLES: dict[str, MessageRole] = {r.value: r for r in MessageRole}
+
+
+def _role(value: Any) -> MessageRole:
+    try:
+        return _ROLES[value]
+    except (KeyError, TypeError):
+        return MessageRole(value)  # the enum's own error for an unknown role
+
+
 @dataclass
 class ChatMessage:
     """One chat message.
@@ -47,7 +59,7 @@ class ChatMessage:
     extra_args: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.role = MessageRole(self.role)
+        self.role = _role(self.role)
         if self.content is None:
             self.content = ""
         if not isinstance(self.content, str):
@@ -68,7 +80,7 @@ class ChatMessage:
     def from_dict(cls, data: dict[str, Any]) -> ChatMessage:
         """Rebuild a message from :meth:`to_dict` output (missing fields default)."""
         return cls(
-            role=MessageRole(data.get("role", "user")),
+            role=_role(data.get("role", "user")),
             content=data.get("content") or "",
             tool_calls=list(data.get("tool_calls") or []),
             extra_args=dict(data.get("extra_args") or {}),

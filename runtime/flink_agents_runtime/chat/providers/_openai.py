@@ -154,8 +154,13 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 
     @property
     def _shown_url(self) -> str:
-        """:attr:`url` for messages: a password in it (``https://user:pw@host``) hidden."""
-        return redact_url(self.url)
+        """:attr:`url` for messages: a password in it (``https://user:pw@host``) hidden
+        (kept per URL: every call names it)."""
+        url = self.url
+        shown = self.__dict__.get("_shown")
+        if shown is None or shown[0] != url:
+            shown = self._shown = (url, redact_url(url))
+        return shown[1]
 
     def _resolve_key(self) -> str | None:
         return self._api_key or self._option("openai.api-key") or os.environ.get("OPENAI_API_KEY")
