@@ -103,6 +103,7 @@ def test_keys_interleave_each_key_in_order_and_the_bounded_input_drains(
         outputs = run_job(tmp_path, server.url, inputs_for(KEYS, PER_KEY))
         peak = server.peak_in_flight()
         calls = len(server.calls)
+        span = max(e for _, e, _ in server.calls) - min(s for s, _, _ in server.calls)
     # Drain: the source ended while calls were waiting; still every input has its output.
     assert calls == KEYS * PER_KEY
     assert sorted((o["key"], o["n"]) for o in outputs) == sorted(
@@ -123,6 +124,9 @@ def test_keys_interleave_each_key_in_order_and_the_bounded_input_drains(
     pending = [v for _t, name, v in totals["series"] if name == "numOfPendingInputEvents"]
     assert 2 <= max(active) <= KEYS  # sampled while inputs were in flight
     assert max(pending) > 0  # later inputs of busy keys were queued
+    # The job's own time (first input to the end of the last run) holds every call.
+    assert totals["firstInputAt"] > 0
+    assert totals["lastRunAt"] - totals["firstInputAt"] >= span - 0.01
 
 
 def test_max_in_flight_inputs_bounds_the_calls_in_flight(tmp_path: Path) -> None:
