@@ -118,6 +118,7 @@ class Run:
     def __init__(self, job: float, wall: float, cpu: float, server: ServerProcess) -> None:
         self.job, self.wall, self.cpu = job, wall, cpu
         self.calls = len(server.calls)
+        self.server_cpu = server.cpu_s
         self.peak = server.peak_in_flight()
         starts = [start for start, _, _ in server.calls]
         self.span = max(end for _, end, _ in server.calls) - min(starts)
@@ -178,6 +179,8 @@ def part1(repeat: int) -> None:
             f"    {name} calls: span {statistics.median(r.span for r in runs):.2f} s median, "
             f"peak in flight {max(r.peak for r in runs)}"
         )
+    server_cpu = statistics.median(r.server_cpu / r.calls for r in local + flink) * 1000
+    print(f"    server (own process): {server_cpu:.2f} ms CPU per call")
     print(f"    {load()}", flush=True)
 
 

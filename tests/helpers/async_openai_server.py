@@ -157,14 +157,15 @@ def _serve_child(delay_s: float, conn: Any) -> None:
     """The body of :func:`server_process`: serve until told to stop, then send the log."""
     with AsyncOpenAIServer(delay_s) as server:
         conn.send(server.url)
+        cpu = time.process_time()
         conn.recv()  # stop
-        conn.send(list(server.calls))
+        conn.send((list(server.calls), time.process_time() - cpu))
 
 
 class ServerProcess:
     """:class:`AsyncOpenAIServer` in a process of its own (benchmarks: the server's CPU
-    must not compete with the client for the client's interpreter). ``calls`` is filled
-    when it stops."""
+    must not compete with the client for the client's interpreter). ``calls`` and
+    ``cpu_s`` are filled when it stops."""
 
     def __init__(self, delay_s: float = 0.0) -> None:
         import multiprocessing
@@ -174,6 +175,8 @@ class ServerProcess:
         self._proc = ctx.Process(target=_serve_child, args=(delay_s, child), daemon=True)
         self.url = ""
         self.calls: list[tuple[float, float, str]] = []
+        #: CPU seconds the server process used while serving (filled when it stops).
+        self.cpu_s = 0.0
 
     def __enter__(self) -> ServerProcess:
         self._proc.start()
@@ -182,7 +185,7 @@ class ServerProcess:
 
     def __exit__(self, *exc: Any) -> None:
         self._conn.send("stop")
-        self.calls = self._conn.recv()
+        self.calls, self.cpu_s = self._conn.recv()
         self._proc.join(10)
 
     def peak_in_flight(self) -> int:
