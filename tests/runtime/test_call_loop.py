@@ -79,3 +79,24 @@ def test_a_call_cancelled_before_it_starts_never_runs() -> None:
     call_soon(answer(1)).result(10)  # the loop has handled everything queued before
     assert ran == [] and pending.cancelled()
     assert not _loop._pending
+
+
+def _child_call(conn: object) -> None:
+    conn.send(call_soon(answer(7)).result(10)[0])  # type: ignore[attr-defined]
+
+
+def test_a_forked_process_gets_a_loop_of_its_own() -> None:
+    import multiprocessing
+
+    call_soon(answer(1)).result(10)  # the parent's loop is running
+    _loop._wake_pending = True  # as if a hand-over were on its way at the fork
+    try:
+        ctx = multiprocessing.get_context("fork")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_child_call, args=(child,))
+        proc.start()
+        assert parent.poll(20), "the child's call never finished"
+        assert parent.recv() == 7
+        proc.join(10)
+    finally:
+        _loop._wake_pending = False

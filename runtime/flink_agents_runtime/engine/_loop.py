@@ -46,7 +46,7 @@ _wake_pending = False
 
 def event_loop() -> asyncio.AbstractEventLoop:
     """The process's call loop (started on a daemon thread on first use)."""
-    global _loop, _pid
+    global _loop, _pid, _wake_pending
     import asyncio  # here: importing the runtime stays cheap
 
     loop = _loop
@@ -54,6 +54,9 @@ def event_loop() -> asyncio.AbstractEventLoop:
         return loop
     with _lock:
         if _loop is None or _pid != os.getpid():
+            if _loop is not None:  # a fork: the parent's hand-over is not this loop's
+                _pending.clear()
+                _wake_pending = False
             ready = threading.Event()
             new = asyncio.new_event_loop()
 

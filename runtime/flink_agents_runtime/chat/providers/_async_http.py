@@ -135,7 +135,7 @@ class AsyncTransport:
         import aiohttp
 
         session = self._session or self._open()
-        tls = self._tls() if url.startswith("https:") else None
+        tls = self._tls() if url.startswith("https:") else True
         try:
             proxy = self._proxies[url]
         except KeyError:
