@@ -100,3 +100,21 @@ def test_a_forked_process_gets_a_loop_of_its_own() -> None:
         proc.join(10)
     finally:
         _loop._wake_pending = False
+
+
+def test_a_call_waiting_on_nothing_else_is_not_collected() -> None:
+    import gc
+
+    async def orphan() -> None:
+        # Only the task references the future it awaits: without a strong reference to
+        # the task, a collection destroys it and its caller waits forever.
+        await asyncio.get_running_loop().create_future()
+
+    pending = call_soon(orphan())
+    call_soon(answer(1)).result(10)  # the orphan has started and is waiting
+    gc.collect()
+    (task,) = [t for t in list(_loop._running) if not t.done()]
+    event_loop().call_soon_threadsafe(task.cancel)
+    with pytest.raises(asyncio.CancelledError):
+        pending.result(10)  # still reachable: its outcome arrives
+    assert task not in _loop._running

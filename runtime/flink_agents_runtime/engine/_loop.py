@@ -42,6 +42,8 @@ _pid = 0
 _pending: deque[tuple[Coroutine[Any, Any, Any], Future[Any], contextvars.Context]] = deque()
 #: Whether a wake-up of the loop is on its way (it starts everything pending).
 _wake_pending = False
+#: Tasks started and not finished (touched on the loop only).
+_running: set[asyncio.Task[Any]] = set()
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
@@ -56,6 +58,7 @@ def event_loop() -> asyncio.AbstractEventLoop:
         if _loop is None or _pid != os.getpid():
             if _loop is not None:  # a fork: the parent's hand-over is not this loop's
                 _pending.clear()
+                _running.clear()
                 _wake_pending = False
             ready = threading.Event()
             new = asyncio.new_event_loop()
@@ -99,11 +102,13 @@ def _start_pending(loop: asyncio.AbstractEventLoop) -> None:
             coro.close()
             continue
         task = context.run(loop.create_task, coro)
+        _running.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(functools.partial(_settle, done))
 
 
 def _settle(done: Future[Any], task: asyncio.Task[Any]) -> None:
     """Copy a finished task's outcome into its caller's future."""
+    _running.discard(task)
     if task.cancelled():
         import asyncio
 
