@@ -24,7 +24,6 @@ from flink_agents_runtime.api._memory import MemoryStore
 from flink_agents_runtime.engine._call_times import calls_of
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
-from flink_agents_runtime.engine._run_metrics import input_run_ended
 from flink_agents_runtime.engine._services import CoreServices
 from flink_agents_runtime.engine._timeout import drive_with_deadline
 
@@ -64,12 +63,12 @@ class InputTask:
             return next(self._gen)
         except StopIteration:
             self.done = True
-            input_run_ended(self.services.metrics, self._created, self._started, True)
+            self.services.run_metrics.ended(self._created, self._started, True)
             return None
         except BaseException:
             if not self.done:
                 self.done = True
-                input_run_ended(self.services.metrics, self._created, self._started, False)
+                self.services.run_metrics.ended(self._created, self._started, False)
             raise
 
     def run_blocking(self) -> list[Any]:
@@ -191,9 +190,7 @@ class InputTask:
             except Exception as exc:
                 error = exc
             duration = time.perf_counter_ns() - t0
-            core.action_group(spec.name).get_histogram("actionExecutionLatencyMs").update(
-                duration / 1e6
-            )
+            core.action_latency(spec.name).update(duration / 1e6)
             short_term.writes = sensory.writes = None
             counter, meter = core.per_action[spec.name]
             counter.count += 1

@@ -22,9 +22,10 @@ from typing import Any, Protocol
 
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._memory import MemoryNode, MemoryStore
-from flink_agents_runtime.api._metrics import Counter, Meter, MetricGroup
+from flink_agents_runtime.api._metrics import Counter, Histogram, Meter, MetricGroup
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord, RecordSink
+from flink_agents_runtime.engine._run_metrics import InputRunMetrics
 
 __all__ = [
     "CoreServices",
@@ -206,6 +207,9 @@ class CoreServices:
         self.abandoned = 0
         self._pool: ThreadPoolExecutor | None = None
         self._action_groups: dict[str, MetricGroup] = {}
+        self._action_latency: dict[str, Histogram] = {}
+        #: the input-run counters and latencies (engine._run_metrics), looked up once.
+        self.run_metrics = InputRunMetrics(metrics)
         # Built-in metrics (Flink Agents' names).
         self.events: Counter = metrics.get_counter("numOfEventProcessed")
         self.events_rate: Meter = metrics.get_meter("numOfEventProcessedPerSec")
@@ -225,6 +229,14 @@ class CoreServices:
         if group is None:
             group = self._action_groups[action] = self.metrics.get_sub_group("action", action)
         return group
+
+    def action_latency(self, action: str) -> Histogram:
+        """``action.<action>.actionExecutionLatencyMs`` (looked up once per action)."""
+        hist = self._action_latency.get(action)
+        if hist is None:
+            group = self.action_group(action)
+            hist = self._action_latency[action] = group.get_histogram("actionExecutionLatencyMs")
+        return hist
 
     def action_timeout(self, action: str) -> float | None:
         """``action.<action>.timeout``, else ``action.timeout`` (seconds; ``None``: none)."""
