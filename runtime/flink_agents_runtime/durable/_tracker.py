@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,10 @@ class ActionStateTracker:
         self._seen: set[Any] = set()
         # Per key, the input in flight (one at a time per key): kept here, not on the context.
         self._inputs: dict[Any, _InputState] = {}
+        # Calls of one action record from several pool threads: each change to the action's
+        # state and its write happen under this lock, so a write never carries a state
+        # older than one already written (a lost update re-ran a finished call).
+        self._record_lock = threading.Lock()
 
     # -- inputs and actions (called by the core) ------------------------------------------
     def begin_input(self, ctx: Any, seq: int) -> None:
@@ -196,8 +201,9 @@ class ActionStateTracker:
 
     def mark_pending(self, slot: CallSlot) -> None:
         """The call is about to run (with a reconciler): remember that it started."""
-        slot.state.calls[slot.index] = CallResult(slot.func_id, CALL_PENDING)
-        self.store.put(slot.key, slot.seq, slot.step, slot.state)
+        with self._record_lock:
+            slot.state.calls[slot.index] = CallResult(slot.func_id, CALL_PENDING)
+            self.store.put(slot.key, slot.seq, slot.step, slot.state)
 
     def record(self, slot: CallSlot, result: Any, error: BaseException | None = None) -> None:
         """Store the call's outcome (thread-safe: async calls record from the pool)."""
@@ -214,9 +220,10 @@ class ActionStateTracker:
             outcome = CallResult(slot.func_id, CALL_OK, result)
         else:
             outcome = CallResult(slot.func_id, CALL_ERROR, error)
-        slot.state.calls[slot.index] = outcome
         try:
-            self.store.put(slot.key, slot.seq, slot.step, slot.state)
+            with self._record_lock:
+                slot.state.calls[slot.index] = outcome
+                self.store.put(slot.key, slot.seq, slot.step, slot.state)
         except Exception as exc:
             raise ActionStateStoreError(
                 f"{self.store.backend} action state store: cannot record durable call "
