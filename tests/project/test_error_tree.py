@@ -21,8 +21,9 @@ BUILTIN_ERRORS = {
 #: (``__getattr__``), which getattr/hasattr rely on.
 ALLOWED = {"NotImplementedError", "AttributeError"}
 #: Internal protocol errors that never leave their module (the RESP client's errors are wrapped
-#: in ActionStateStoreError by the store).
-INTERNAL = {"RespError"}
+#: in ActionStateStoreError by the store; the async HTTP transport's in ChatModelError by the
+#: OpenAI-compatible connection).
+INTERNAL = {"RespError", "TransportTimeout", "TransportFailed", "ResponseTooLarge"}
 INTERNAL_MODULES = {"_redis.py"}
 
 
