@@ -87,6 +87,13 @@ def test_skill_offered_then_loaded_on_demand_with_its_files(clean_env: None) -> 
     first = next(r.event for r in result.events or [] if r.event.type == "_tool_response_event")
     (text,) = first.attributes["responses"].values()
     assert "within 5 days" in text and "- reference/amounts.md" in text
+    # 0.4 per-component metrics: a skill load is a tool call, counted under both scopes
+    metrics = result.metrics
+    group = "action.tool_call_action."
+    assert metrics[group + "tool.load_skill.numOfToolCallsSucceeded"] == 2
+    assert metrics[group + "skill.refund-policy.numOfToolCallsSucceeded"] == 2
+    assert metrics[group + "skill.refund-policy.toolCallLatencyMs"] > 0
+    assert not [k for k in metrics if ".skill." in k and "Failed" in k]
 
 
 def test_skills_load_from_folders_and_check_their_files(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   the call's own start and end (``ActionRecord.calls``, ``engine._call_times``), so its
   latency is the call's; a call answered from the action state store has none and carries
   its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...
+- a sub-agent's records inside a call (``engine._nested``) have the sub-agent as
+  ``agentName`` and keep their ``<name>/`` entity names.
 
 Execution ids are ``{subtask}-{seq}`` of the action record (calls: ``.llm``, ``.tool<i>``);
 input runs are ``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates
@@ -139,6 +141,7 @@ class TraceLogSink:
         status: str,
         problem: str | None,
         attributes: Any,
+        agent: str | None = None,
     ) -> None:
         if detail == STANDARD and self.truncator is not None and attributes:
             cut = self.truncator.value(attributes)
@@ -150,7 +153,7 @@ class TraceLogSink:
             "detail": detail,
             "inputRunId": run,
             "businessKey": key,
-            "agentName": self.agent_name,
+            "agentName": agent or self.agent_name,
             "entityType": entity_type,
             "entityName": name,
             "executionId": execution,
@@ -199,7 +202,7 @@ class TraceLogSink:
         }
         self._write(
             record.timestamp_ns, detail, self._run_id(record.input_seq), record.key, "event",
-            event.type, None, None, meta, "created", None, attrs,
+            event.type, None, None, meta, "created", None, attrs, record.agent,
         )  # fmt: skip
 
     def on_action(self, record: ActionRecord) -> None:
@@ -221,10 +224,10 @@ class TraceLogSink:
             key, name = record.key, record.action
             if status != "reused":
                 self._write(start, detail, run, key, "action", name, execution, None, meta,
-                            "started", None, {})  # fmt: skip
+                            "started", None, {}, record.agent)  # fmt: skip
             attrs = {"error": record.error} if record.error else {}
             self._write(end, detail, run, key, "action", name, execution, None, meta, status,
-                        problem, attrs)  # fmt: skip
+                        problem, attrs, record.agent)  # fmt: skip
         if record.action not in (CHAT_ACTION, TOOL_ACTION) or status == "reused":
             return
         call = (record, execution, run, start, end, status)
