@@ -19,6 +19,7 @@ from flink_agents_runtime import (
     ScriptRule,
     SubagentSetup,
 )
+from tests.helpers.researcher import Researcher
 from tests.helpers.triage_agent import Triage
 from tests.runtime.test_subagents import Parent, researcher
 
@@ -179,3 +180,24 @@ def test_a_caller_that_does_not_trace_gets_the_same_results(clean_env: None) -> 
         outputs.append(run.result.output_values())
         assert (run.result.events is not None) is record
     assert outputs[0] == outputs[1]
+
+
+def test_replay_of_a_run_with_a_subagent_tool_is_identical(clean_env: None) -> None:
+    def agent() -> Delegating:
+        built = Delegating()
+        built.add_resource(
+            "helper", ResourceType.AGENT, SubagentSetup(Triage(), "Looks orders up.")
+        )
+        return built
+
+    run = (
+        fa.local().from_list([{"key": "k", "value": "where is order 12?"}]).apply(agent()).execute()
+    )
+    # the sub-agent's answer comes from the record, so it does not run (nor record) again:
+    # its rows are not compared, the caller's are
+    replay = fa.replay(run, agent())
+    assert replay.identical, replay.summary()
+    assert not rows(replay.run.records, "helper/").shape[0]
+    changed = Delegating()
+    changed.add_resource("helper", ResourceType.AGENT, SubagentSetup(Researcher(), "Other."))
+    assert fa.replay(run, changed).identical  # the call was answered from the record

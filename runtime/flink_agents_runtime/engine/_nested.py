@@ -123,3 +123,26 @@ def emit_nested(ctx: Any, nested: NestedRecords | None) -> int:
             for on_action in core.on_action:
                 on_action(act)
     return len(merged)
+
+
+def without_nested(
+    events: list[dict[str, Any]], actions: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One input's event and action rows (record-frame dicts) without the rows of its
+    sub-agent calls: those whose event type or action starts with ``<name>/`` for a
+    ``<name>/_input_event`` among ``events``. Replay compares a caller's own work: a
+    sub-agent called as a tool is answered from the record and does not run again."""
+    suffix = SEP + "_input_event"
+    prefixes = tuple(
+        {
+            str(e.get("event_type")).split(SEP, 1)[0] + SEP
+            for e in events
+            if str(e.get("event_type")).endswith(suffix)
+        }
+    )
+    if not prefixes:
+        return events, actions
+    return (
+        [e for e in events if not str(e.get("event_type")).startswith(prefixes)],
+        [a for a in actions if not str(a.get("action")).startswith(prefixes)],
+    )
