@@ -162,11 +162,18 @@ def test_subagent_called_as_a_tool_its_tokens_and_its_trace_records(
     # the Trace Log names the sub-agent as the agent of its records
     (path,) = tmp_path.glob("traces-*.log")
     trace = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    agents = {r["entityName"]: r["agentName"] for r in trace}
+    agents = {
+        r["entityName"]: r["agentName"] for r in trace if r["entityType"] in ("event", "action")
+    }
     assert agents["helper/_input_event"] == "helper"
     assert agents["helper/chat_model_action"] == "helper"
     main = {a for n, a in agents.items() if not n.startswith("helper/")}
     assert len(main) == 1 and "helper" not in main
+    # its model and tool calls have their llm and tool records, children of its actions
+    calls = {(r["entityType"], r["entityName"], r["agentName"]) for r in trace}
+    assert ("llm", "triage_model", "helper") in calls
+    assert ("tool", "lookup_order", "helper") in calls
+    assert ("tool", "_subagent_helper", next(iter(main))) in calls
 
 
 def test_a_caller_that_does_not_trace_gets_the_same_results(clean_env: None) -> None:
