@@ -175,6 +175,19 @@ def test_subagent_called_as_a_tool_its_tokens_and_its_trace_records(
     assert ("tool", "lookup_order", "helper") in calls
     assert ("tool", "_subagent_helper", next(iter(main))) in calls
 
+    # OpenTelemetry spans from the run: the sub-agent's actions, model and tool calls too
+    fa.export_otlp(run, path=tmp_path / "spans.jsonl")
+    lines = (tmp_path / "spans.jsonl").read_text(encoding="utf-8").splitlines()
+    names = [
+        span["name"]
+        for line in lines
+        for resource in json.loads(line)["resourceSpans"]
+        for scope in resource["scopeSpans"]
+        for span in scope["spans"]
+    ]
+    assert "helper/chat_model_action" in names and "execute_tool lookup_order" in names
+    assert names.count("chat triage-v1") == 2 and names.count("chat outer-v1") == 2
+
 
 def test_a_caller_that_does_not_trace_gets_the_same_results(clean_env: None) -> None:
     outputs = []
