@@ -161,10 +161,11 @@ def test_skills_mcp_and_subagents_on_flink_match_local(
         "researcher", ResourceType.AGENT, SubagentSetup(Researcher(), "Researches an order.")
     )
     inputs = ["a refund please", "status of order 7", "research order 9"]
+    log_dir = tmp_path_factory.mktemp("blocks")
     promoted = fa.promote(
         agent,
         [{"key": i, "value": v} for i, v in enumerate(inputs)],
-        log_dir=str(tmp_path_factory.mktemp("blocks")),
+        log_dir=str(log_dir),
     )
     assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
     assert {o.key: o.value for o in promoted.result.outputs} == {
@@ -187,6 +188,19 @@ def test_skills_mcp_and_subagents_on_flink_match_local(
     sub_input = events[events["event_type"] == "researcher/_input_event"].iloc[0]
     assert sub_input["upstream_event_id"] == request_id
     assert sub_input["upstream_action"] == "tool_call_action"
+    # the stepper and the job log's lineage tree show it inside the call
+    stepper = fa.Stepper(fa.Run(promoted.result)).filter(event_type="researcher/_output_event")
+    view = stepper.view()
+    assert view is not None and view.cause is not None
+    assert view.cause["action"] == "researcher/look"
+    (tree,) = fa.read_event_log(log_dir).trees(key=2)
+    names = [n.name for n in tree.walk()]
+    at = names.index("tool_call_action")
+    assert names[at + 1 : at + 4] == [
+        "researcher/_input_event",
+        "researcher/look",
+        "researcher/_output_event",
+    ]
     # 0.4 per-component metrics: MCP server, skill and sub-agent scopes, equal on both drivers
     counts, group = promoted.metric_counts, "action.tool_call_action."
     assert counts[group + "mcp_server.orders.numOfToolCallsSucceeded"] == 1
