@@ -207,7 +207,7 @@ class SubagentSetup(Resource):
 class SubagentTool(Tool):
     """A sub-agent as a chat model's tool; its answer is the sub-agent's output.
 
-    The tool action asks :meth:`traced` for a copy that keeps the nested run's records
+    The tool action asks :meth:`with_nested_records` for a copy that keeps the nested run's records
     (``nested``), and re-emits them once the call returned."""
 
     def __init__(self, setup: SubagentSetup, name: str) -> None:
@@ -217,7 +217,7 @@ class SubagentTool(Tool):
         if setup.name is None:
             setup.name = name
 
-    def traced(self) -> SubagentTool:
+    def with_nested_records(self) -> SubagentTool:
         """A copy of this tool that records its nested run into its own ``nested``."""
         copy = SubagentTool(self.setup, self.name[len(TOOL_PREFIX) :])
         copy.nested = NestedRecords(self.setup.name or copy.name[len(TOOL_PREFIX) :])

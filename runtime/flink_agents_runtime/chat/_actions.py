@@ -359,7 +359,9 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     With ``tool-call.async`` the calls of one request run as one batch
     (``ctx.durable_execute_all_async``): at most ``tool-call.parallelism`` at once, all
     within ``tool-call.batch.timeout.ms`` (a call still running then answers
-    ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way.
+    ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way. A
+    sub-agent's records (``_subagent_<name>``) are re-emitted once the calls returned
+    (``engine._nested``); metrics per call: ``chat._tool_metrics``.
     """
     request = ToolRequestEvent.from_event(event)
     use_async = bool(ctx.config.get("tool-call.async"))
@@ -385,9 +387,9 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
             errors.append(call_id)
             tool_call_ended(component_group(group, "tool", None), time.perf_counter_ns(), False)
             continue
-        traced = getattr(tool, "traced", None)
-        if callable(traced) and wants_nested(ctx):  # a sub-agent: keep what it did
-            tool = traced()
+        recorded = getattr(tool, "with_nested_records", None)
+        if callable(recorded) and wants_nested(ctx):  # a sub-agent: keep what it did
+            tool = recorded()
             nested.append(tool.nested)
         responses[call_id] = None  # keeps the calls' order
         run: Any = partial(run_tool, tool, call["function"]["arguments"])
