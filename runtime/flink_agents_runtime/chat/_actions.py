@@ -49,8 +49,8 @@ from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normali
 from flink_agents_runtime.chat._model import CALL_KEY
 from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat._tool import Tool, run_tool
-from flink_agents_runtime.engine._call_times import CallTime, note_call, timed_tool
 from flink_agents_runtime.chat._tool_metrics import count_tool_call
+from flink_agents_runtime.engine._call_times import CallTime, note_call, timed_tool
 from flink_agents_runtime.engine._nested import emit_nested, wants_nested
 from flink_agents_runtime.engine._run_metrics import (
     component_group,

@@ -118,6 +118,7 @@ def emit_nested(ctx: Any, nested: NestedRecords | None) -> int:
                 rec.error,
                 tuple(rec.sent_event_ids),
                 (),
+                tuple(rec.calls),  # its model and tool calls' own times (the Trace Log)
                 agent=agent,
             )
             for on_action in core.on_action:
