@@ -12,7 +12,8 @@ Mapping (OpenTelemetry GenAI semantic conventions, as Flink Agents' exporter doe
   chat response it produced) and an ``execute_tool {tool}`` span per **tool call**
   (``gen_ai.tool.name``, ``gen_ai.tool.call.id``). Trace logs give these calls (``call``
   rows, with their own times); for our own logs they are inferred from the built-in
-  ``chat_model_action`` / ``tool_call_action`` records and span their action;
+  ``chat_model_action`` / ``tool_call_action`` records (a sub-agent's, ``<name>/...``,
+  too) and span their action;
 - failed spans: status ``ERROR`` and ``error.type`` (problem category, else the exception
   class of the error).
 
@@ -281,7 +282,8 @@ def _inferred_calls(
 ) -> list[SpanSpec]:
     """Our own logs: a chat span under each model-calling action, tool spans under tool
     actions (timed as their action)."""
-    action, start = c["action"][r], int(stamps[r])
+    start = int(stamps[r])
+    action = str(c["action"][r]).rsplit("/", 1)[-1]  # a sub-agent's: ``<name>/chat_model_action``
     failed = c["status"][r] == "failed"
     err = _error_type(c["error"][r], None) if failed else None
     if action == CHAT_ACTION:

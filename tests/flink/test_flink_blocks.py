@@ -46,6 +46,13 @@ def test_rag_triage_on_flink_matches_local(tmp_path_factory: pytest.TempPathFact
     }
     counts = promoted.metric_counts
     assert counts["action.context_retrieval_action.vector_store.kb.numOfQueries"] == 4
+    # embedding tokens are in the token usage, the same from the job's log as locally
+    assert promoted.local is not None
+    local_usage = fa.token_usage(promoted.local, warn=False)
+    job_usage = fa.token_usage(promoted.result, warn=False)
+    assert local_usage.equals(job_usage)
+    embedding = local_usage[local_usage["model_action"] == "context_retrieval_action"]
+    assert list(embedding["action"]) == ["retrieve"] and embedding["prompt_tokens"].sum() > 0
     assert counts["action.chat_model_action.model.triage-v1.promptTokens"] > 0
     assert counts["action.tool_call_action.numOfActionsExecuted"] == 1
     # one model answer asked for both orders: one tool request, run as one batch
@@ -154,10 +161,11 @@ def test_skills_mcp_and_subagents_on_flink_match_local(
         "researcher", ResourceType.AGENT, SubagentSetup(Researcher(), "Researches an order.")
     )
     inputs = ["a refund please", "status of order 7", "research order 9"]
+    log_dir = tmp_path_factory.mktemp("blocks")
     promoted = fa.promote(
         agent,
         [{"key": i, "value": v} for i, v in enumerate(inputs)],
-        log_dir=str(tmp_path_factory.mktemp("blocks")),
+        log_dir=str(log_dir),
     )
     assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
     assert {o.key: o.value for o in promoted.result.outputs} == {
@@ -165,3 +173,37 @@ def test_skills_mcp_and_subagents_on_flink_match_local(
         1: 'Tool said: {"order": "7", "status": "overdue"}',
         2: "Tool said: research on order 9: carrier says Tuesday",
     }
+    # the sub-agent's own work is in the job's log as in the local run (the parity report
+    # compared event types, counts and action runs), under the tool call that asked for it
+    frame = fa.Run(promoted.result).records
+    sub = frame[frame["input_seq"] == 2]
+    events = sub[sub["record_type"] == "event"]
+    assert list(events["event_type"])[3:6] == [
+        "researcher/_input_event",
+        "researcher/_output_event",
+        "_tool_response_event",
+    ]
+    assert "researcher/look" in set(sub["action"].dropna())
+    (request_id,) = events[events["event_type"] == "_tool_request_event"]["event_id"]
+    sub_input = events[events["event_type"] == "researcher/_input_event"].iloc[0]
+    assert sub_input["upstream_event_id"] == request_id
+    assert sub_input["upstream_action"] == "tool_call_action"
+    # the stepper and the job log's lineage tree show it inside the call
+    stepper = fa.Stepper(fa.Run(promoted.result)).filter(event_type="researcher/_output_event")
+    view = stepper.view()
+    assert view is not None and view.cause is not None
+    assert view.cause["action"] == "researcher/look"
+    (tree,) = fa.read_event_log(log_dir).trees(key=2)
+    names = [n.name for n in tree.walk()]
+    at = names.index("tool_call_action")
+    assert names[at + 1 : at + 4] == [
+        "researcher/_input_event",
+        "researcher/look",
+        "researcher/_output_event",
+    ]
+    # 0.4 per-component metrics: MCP server, skill and sub-agent scopes, equal on both drivers
+    counts, group = promoted.metric_counts, "action.tool_call_action."
+    assert counts[group + "mcp_server.orders.numOfToolCallsSucceeded"] == 1
+    assert counts[group + "tool.order_status.numOfToolCallsSucceeded"] == 1
+    assert counts[group + "skill.refund-policy.numOfToolCallsSucceeded"] == 1
+    assert counts[group + "subagent.researcher.numOfSubagentCallsSucceeded"] == 1

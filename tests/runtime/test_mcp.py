@@ -83,6 +83,16 @@ def test_mcp_tools_in_the_tool_loop_including_a_server_dying_mid_call(clean_env:
         if r.event.type == "_tool_response_event"
     ]
     assert [bool(e) for e in errors] == [False, False, True, True, False]
+    # 0.4 per-component metrics: each MCP call under its tool and under its server
+    metrics, group = result.metrics, "action.tool_call_action."
+    assert metrics[group + "tool.add.numOfToolCallsSucceeded"] == 2
+    assert metrics[group + "tool.add.numOfToolCallsFailed"] == 1  # the schema violation
+    assert metrics[group + "tool.crash.numOfToolCallsFailed"] == 1
+    assert metrics[group + "mcp_server.orders.numOfToolCallsSucceeded"] == 3
+    assert metrics[group + "mcp_server.orders.numOfToolCallsFailed"] == 2
+    assert metrics[group + "mcp_server.orders.toolCallLatencyMs"] > 0
+    servers = {k.split(".")[3] for k in metrics if ".mcp_server." in k}
+    assert servers == {"orders"}
 
 
 def test_mcp_server_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:

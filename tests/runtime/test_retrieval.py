@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from flink_agents_nb import Run, token_usage
+from flink_agents_nb.charts._tokens import tokens as tokens_chart
 from flink_agents_runtime import (
     ActionFailedError,
     Agent,
@@ -99,6 +101,16 @@ def test_rag_triage_end_to_end_on_the_core(clean_env: None) -> None:
     assert metrics["action.context_retrieval_action.vector_store.kb.documentsRetrieved"] == 4
     # embedding tokens are counted like chat tokens: the words of both queries
     assert metrics["action.context_retrieval_action.model.hash-256.promptTokens"] == 5 + 4
+    # and they are in the token usage beside the chat tokens, by the same attribution rule
+    usage = token_usage(result, warn=False).set_index("model")
+    assert usage.loc["hash-256", "prompt_tokens"] == 5 + 4
+    assert usage.loc["hash-256", "action"] == "retrieve"
+    assert usage.loc["triage-v1", "action"] == "ask"
+    assert response.attributes["usage"] == {
+        "model": "hash-256",
+        "promptTokens": 5,
+        "completionTokens": 0,
+    }
 
 
 @pytest.mark.parametrize("kind", ["ollama", "openai"])
@@ -124,6 +136,16 @@ def test_http_embedding_connections_against_loopback_servers(clean_env: None, ki
         bodies = [r["body"] for r in server.requests]
         assert bodies[0]["model"] == "nomic" and len(bodies[0]["input"]) == len(KB)
         assert result.metrics["action.context_retrieval_action.model.nomic.promptTokens"] == 4 + 6
+        # the tokens the server reported are in the token usage, credited to the asking action
+        usage = token_usage(result, warn=False)
+        assert usage[["model", "action", "model_action"]].values.tolist() == [
+            ["nomic", "ask", "context_retrieval_action"]
+        ]
+        assert int(usage["prompt_tokens"].iloc[0]) == 4 + 6
+        assert int(usage["completion_tokens"].iloc[0]) == 0
+        chart = tokens_chart(Run(result))  # the token chart reads the same usage
+        assert "Tokens: 10 total" in chart.layout.title.text
+        assert any("nomic" in str(t.name) for t in chart.data)
         if kind == "openai":
             assert server.requests[0]["headers"]["Authorization"] == "Bearer sk-test-secret"
             assert "sk-test-secret" not in repr(conn)

@@ -87,6 +87,13 @@ def test_skill_offered_then_loaded_on_demand_with_its_files(clean_env: None) -> 
     first = next(r.event for r in result.events or [] if r.event.type == "_tool_response_event")
     (text,) = first.attributes["responses"].values()
     assert "within 5 days" in text and "- reference/amounts.md" in text
+    # 0.4 per-component metrics: a skill load is a tool call, counted under both scopes
+    metrics = result.metrics
+    group = "action.tool_call_action."
+    assert metrics[group + "tool.load_skill.numOfToolCallsSucceeded"] == 2
+    assert metrics[group + "skill.refund-policy.numOfToolCallsSucceeded"] == 2
+    assert metrics[group + "skill.refund-policy.toolCallLatencyMs"] > 0
+    assert not [k for k in metrics if ".skill." in k and "Failed" in k]
 
 
 def test_skills_load_from_folders_and_check_their_files(tmp_path: Path) -> None:
@@ -128,3 +135,31 @@ def test_load_skill_refuses_paths_outside_the_skill() -> None:
     assert not outcome["ok"] and "has no file '../shipping-delays/SKILL.md'" in outcome["content"]
     outcome = run_tool(tool, {"name": "other"})
     assert not outcome["ok"] and "must be one of" in outcome["content"]
+
+
+def test_a_skill_the_setup_does_not_offer_counts_as_unknown(clean_env: None) -> None:
+    guessing = [
+        ScriptRule(
+            lambda msgs: msgs[-1].role.value == "user",
+            tool_calls=[
+                {"name": "load_skill", "arguments": {"name": "shipping-delays"}},
+                {"name": "load_skill", "arguments": {"name": "made-up"}},
+            ],
+        ),
+        ScriptRule(None, role="tool", reply="done"),
+    ]
+
+    class Guessing(SkilledTriage):
+        @staticmethod
+        def scripted() -> ResourceDescriptor:
+            return ResourceDescriptor(ScriptedChatModelConnection, rules=guessing)
+
+    result = run(Guessing(), "help")
+    assert result.output_values() == ["done"]
+    group = "action.tool_call_action."
+    skills_seen = {k.split(".")[3] for k in result.metrics if ".skill." in k}
+    # shipping-delays exists but this setup offers only refund-policy: both are refused by
+    # the tool's schema and counted under one bounded name
+    assert skills_seen == {"unknown"}
+    assert result.metrics[group + "skill.unknown.numOfToolCallsFailed"] == 2
+    assert result.metrics[group + "tool.load_skill.numOfToolCallsFailed"] == 2

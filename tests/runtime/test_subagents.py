@@ -51,8 +51,10 @@ def test_submit_gives_values_for_success_and_failure(clean_env: None) -> None:
     assert failed["status"] == "error" and failed["output"] is None
     assert "the researcher exploded" in failed["message"] and "'researcher'" in failed["message"]
     metrics = result.metrics
-    assert metrics["action.delegate.subagent.researcher.numOfCalls"] == 2
-    assert metrics["action.delegate.subagent.researcher.numOfCallsFailed"] == 1
+    group = "action.delegate.subagent.researcher."
+    assert metrics[group + "numOfSubagentCallsSucceeded"] == 1
+    assert metrics[group + "numOfSubagentCallsFailed"] == 1
+    assert metrics[group + "subagentCallLatencyMs"] > 0
 
 
 RULES = [
@@ -81,7 +83,11 @@ def test_chat_model_calls_a_subagent_as_a_tool(clean_env: None) -> None:
     assert result.output_values() == ["Answer: research on order 12: carrier says Tuesday"]
     request = next(r.event for r in result.events or [] if r.event.type == "_tool_request_event")
     assert request.attributes["tool_calls"][0]["function"]["name"] == "_subagent_researcher"
-    assert result.metrics["action.tool_call_action.subagent.researcher.numOfCalls"] == 1
+    group = "action.tool_call_action."
+    assert result.metrics[group + "subagent.researcher.numOfSubagentCallsSucceeded"] == 1
+    assert result.metrics[group + "tool._subagent_researcher.numOfToolCallsSucceeded"] == 1
+    # the tool metrics of one call stay in their own group (they were once nested in it)
+    assert not [k for k in result.metrics if ".subagent.researcher.tool." in k]
 
 
 def test_input_schema_violation_is_an_error_value() -> None:

@@ -7,18 +7,24 @@ for that one input on the execution core (a nested local run on the async pool, 
 ``ctx.durable_execute_async``, so a recovered job gets the recorded result back) and the
 handle gives a :class:`SubagentResult`, a value, never an exception: ``status`` ``ok`` with
 the ``output`` (its one output, or the list of its outputs), or ``error`` with a
-``message``. Metrics under the calling action's group: ``subagent.<name>.numOfCalls``,
-``numOfCallsFailed``, ``promptTokens``, ``completionTokens`` (called as a tool: the tool
-action counts ``subagent.<name>.numOfCalls`` and ``numOfCallsFailed``).
+``message``. Metrics under the calling action's group ``action.<a>.subagent.<name>.``
+(Flink Agents 0.4's scope; the names follow its ``numOf<X>CallsSucceeded|Failed`` /
+``<x>CallLatencyMs`` pattern, as 0.4 names none for sub-agents):
+``numOfSubagentCallsSucceeded``, ``numOfSubagentCallsFailed``, ``subagentCallLatencyMs``
+(histogram, from submit to the result), and for ``submit`` calls ``promptTokens`` and
+``completionTokens`` (what its models used). Called as a tool, the tool action counts the
+same three under ``subagent.<name>.`` beside the tool's own ``tool._subagent_<name>.``.
 
 Chat models see a sub-agent as the tool ``_subagent_<name>`` (list that name in a setup's
 ``tools``): its parameters are the input schema, its answer the sub-agent's output.
-The nested run writes no event log of its own; its events are not in the parent's log
-(the parent's log has the call and the result).
+The nested run writes no event log of its own; when the caller traces, its events and
+actions go into the caller's log inside the call, named ``<name>/<type>`` and
+``<name>/<action>`` (see :mod:`flink_agents_runtime.engine._nested`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +34,8 @@ from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 from flink_agents_runtime.chat._structured import check_schema
 from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.engine._nested import NestedRecords, emit_nested, wants_nested
+from flink_agents_runtime.engine._run_metrics import component_group, subagent_call_ended
 
 TOOL_PREFIX = "_subagent_"
 _TEXT_INPUT = {
@@ -81,18 +89,19 @@ class SubagentResult:
 class SubagentHandle:
     """Awaitable result of :meth:`SubagentSetup.submit` (gives a :class:`SubagentResult`)."""
 
-    def __init__(self, call: Any, ctx: Any, name: str) -> None:
+    def __init__(self, call: Any, ctx: Any, name: str, nested: NestedRecords | None) -> None:
         self._call = call
         self._ctx = ctx
         self._name = name
+        self._nested = nested
+        self._start = time.perf_counter_ns()
 
     def __await__(self) -> Generator[Any, None, SubagentResult]:
         raw = yield from self._call.__await__()
         result = SubagentResult(**raw)
-        group = self._ctx.action_metric_group.get_sub_group("subagent", self._name)
-        group.get_counter("numOfCalls").inc()
-        if not result.succeeded:
-            group.get_counter("numOfCallsFailed").inc()
+        emit_nested(self._ctx, self._nested)
+        group = component_group(self._ctx.action_metric_group, "subagent", self._name)
+        subagent_call_ended(group, self._start, result.succeeded)
         group.get_counter("promptTokens").inc(result.prompt_tokens)
         group.get_counter("completionTokens").inc(result.completion_tokens)
         return result
@@ -128,8 +137,9 @@ class SubagentSetup(Resource):
     def open(self, context: ResourceContext) -> None:
         self._config = getattr(context, "config", None)
 
-    def run(self, value: Any) -> dict[str, Any]:
-        """One call, now, in this thread: a :class:`SubagentResult` as JSON."""
+    def run(self, value: Any, nested: NestedRecords | None = None) -> dict[str, Any]:
+        """One call, now, in this thread: a :class:`SubagentResult` as JSON. With
+        ``nested``, the nested run is recorded and its records kept there."""
         from flink_agents_runtime.config._configuration import AgentConfiguration
         from flink_agents_runtime.drivers._local import LocalExecutionEnvironment
 
@@ -141,19 +151,29 @@ class SubagentSetup(Resource):
                     f"sub-agent {name!r}: bad input: {problem[1]}"
                 ).to_json()
         config = self._config.copy() if self._config is not None else AgentConfiguration.resolve()
-        for key in ("baseLogDir", "actionStateStoreBackend", "job-identifier"):
+        for key in (
+            "baseLogDir",
+            "actionStateStoreBackend",
+            "job-identifier",
+            "trace-log.base-dir",
+            "trace-log.output-type",
+        ):
             config.set(key, None)
         env = LocalExecutionEnvironment(config)
         try:
             run = (
                 env.from_list([{"key": name, "value": value}])
                 .apply(self.agent)
-                .execute(record=False)
+                .execute(record=nested is not None, record_memory=False)
             )
         except Exception as exc:
+            if nested is not None:
+                nested.take(getattr(exc, "run", None))  # what it did before it failed
             return SubagentResult.error(
                 f"sub-agent {name!r} failed: {type(exc).__name__}: {exc}"
             ).to_json()
+        if nested is not None:
+            nested.take(run)
         counts = run.metric_counts
         tokens = {
             "prompt_tokens": int(sum(v for k, v in counts.items() if k.endswith(".promptTokens"))),
@@ -172,7 +192,9 @@ class SubagentSetup(Resource):
     def submit(self, ctx: Any, prompt: Any) -> SubagentHandle:
         """Start one call; ``await`` the handle in an ``async def`` action."""
         name = self.name or "subagent"
-        return SubagentHandle(ctx.durable_execute_async(self.run, prompt), ctx, name)
+        nested = NestedRecords(name) if wants_nested(ctx) else None
+        call = ctx.durable_execute_async(self.run, prompt, nested=nested)
+        return SubagentHandle(call, ctx, name, nested)
 
     def as_tool(self, name: str) -> Tool:
         """The ``_subagent_<name>`` tool chat models call."""
@@ -183,17 +205,27 @@ class SubagentSetup(Resource):
 
 
 class SubagentTool(Tool):
-    """A sub-agent as a chat model's tool; its answer is the sub-agent's output."""
+    """A sub-agent as a chat model's tool; its answer is the sub-agent's output.
+
+    The tool action asks :meth:`with_nested_records` for a copy that keeps the nested run's records
+    (``nested``), and re-emits them once the call returned."""
 
     def __init__(self, setup: SubagentSetup, name: str) -> None:
         super().__init__(TOOL_PREFIX + name, setup.description, setup.input_schema or _TEXT_INPUT)
         self.setup = setup
+        self.nested: NestedRecords | None = None
         if setup.name is None:
             setup.name = name
 
+    def with_nested_records(self) -> SubagentTool:
+        """A copy of this tool that records its nested run into its own ``nested``."""
+        copy = SubagentTool(self.setup, self.name[len(TOOL_PREFIX) :])
+        copy.nested = NestedRecords(self.setup.name or copy.name[len(TOOL_PREFIX) :])
+        return copy
+
     def call(self, **kwargs: Any) -> Any:
         value = kwargs["prompt"] if self.setup.input_schema is None else kwargs
-        result = SubagentResult(**self.setup.run(value))
+        result = SubagentResult(**self.setup.run(value, self.nested))
         if not result.succeeded:
             raise SubagentError(str(result.message))
         return result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import logging
@@ -117,6 +118,8 @@ class PlanResources:
             server = self.get(server_name, ResourceType.MCP_SERVER)
             found = server.get_tool(name) if callable(getattr(server, "get_tool", None)) else None
             if found is not None:
+                with contextlib.suppress(AttributeError):  # the 0.4 ``mcp_server`` scope
+                    found.mcp_server_name = server_name
                 return found
         return None
 

@@ -49,7 +49,9 @@ from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normali
 from flink_agents_runtime.chat._model import CALL_KEY
 from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat._tool import Tool, run_tool
+from flink_agents_runtime.chat._tool_metrics import count_tool_call
 from flink_agents_runtime.engine._call_times import CallTime, note_call, timed_tool
+from flink_agents_runtime.engine._nested import emit_nested, wants_nested
 from flink_agents_runtime.engine._run_metrics import (
     component_group,
     llm_call_ended,
@@ -357,7 +359,9 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     With ``tool-call.async`` the calls of one request run as one batch
     (``ctx.durable_execute_all_async``): at most ``tool-call.parallelism`` at once, all
     within ``tool-call.batch.timeout.ms`` (a call still running then answers
-    ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way.
+    ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way. A
+    sub-agent's records (``_subagent_<name>``) are re-emitted once the calls returned
+    (``engine._nested``); metrics per call: ``chat._tool_metrics``.
     """
     request = ToolRequestEvent.from_event(event)
     use_async = bool(ctx.config.get("tool-call.async"))
@@ -367,6 +371,8 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     errors: list[str] = []
     runs: list[tuple[str, Any]] = []
     names: dict[str, str] = {}
+    called: dict[str, tuple[Any, Any]] = {}  # call id -> (tool, arguments), for metrics
+    nested: list[Any] = []  # sub-agent calls' records, re-emitted once the calls returned
     for index, raw in enumerate(request.tool_calls):
         call = normalize_tool_call(raw, index)
         call_id = call["id"]
@@ -381,6 +387,10 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
             errors.append(call_id)
             tool_call_ended(component_group(group, "tool", None), time.perf_counter_ns(), False)
             continue
+        recorded = getattr(tool, "with_nested_records", None)
+        if callable(recorded) and wants_nested(ctx):  # a sub-agent: keep what it did
+            tool = recorded()
+            nested.append(tool.nested)
         responses[call_id] = None  # keeps the calls' order
         run: Any = partial(run_tool, tool, call["function"]["arguments"])
         source = call_source_of(ctx)
@@ -400,6 +410,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         run = timed_tool(ctx, name, call_id, run)  # the call's own times, for the Trace Log
         runs.append((call_id, run))
         names[call_id] = name
+        called[call_id] = (tool, call["function"]["arguments"])
     started = time.perf_counter_ns()  # toolCallLatencyMs: a batch's calls share its time
     if use_async and runs:
         timeout = int(ctx.config.get("tool-call.batch.timeout.ms"))
@@ -410,20 +421,16 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         )
     else:
         outcomes = [ctx.durable_execute(run) for _, run in runs]
+    for records in nested:
+        emit_nested(ctx, records)
     for (call_id, _), outcome in zip(runs, outcomes, strict=True):
         if isinstance(outcome, BaseException):
             outcome = {"ok": False, "content": f"Error: {type(outcome).__name__}: {outcome}"}
-        tool_call_ended(
-            component_group(group, "tool", names[call_id]), started, bool(outcome["ok"])
-        )
+        tool, arguments = called[call_id]
+        count_tool_call(group, tool, names[call_id], arguments, started, bool(outcome["ok"]))
         responses[call_id] = outcome["content"]
         if not outcome["ok"]:
             errors.append(call_id)
-        if names[call_id].startswith("_subagent_"):  # a sub-agent called as a tool
-            group = ctx.action_metric_group.get_sub_group("subagent", names[call_id][10:])
-            group.get_counter("numOfCalls").inc()
-            if not outcome["ok"]:
-                group.get_counter("numOfCallsFailed").inc()
     ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
 
 

@@ -37,11 +37,14 @@ class MCPServerError(FlinkAgentsError):
 
 
 class MCPTool(Tool):
-    """A tool of an :class:`MCPServer` (name, description and input schema as listed)."""
+    """A tool of an :class:`MCPServer` (name, description and input schema as listed).
+    ``mcp_server_name``: the server's resource name once the plan found the tool there
+    (its calls are then also counted under ``mcp_server.<name>.``)."""
 
     def __init__(self, server: MCPServer, name: str, description: str, schema: dict) -> None:
         super().__init__(name, description, schema or {"type": "object", "properties": {}})
         self.server = server
+        self.mcp_server_name: str | None = None
 
     def call(self, **kwargs: Any) -> Any:
         return self.server.call_tool(self.name, kwargs)

@@ -33,6 +33,8 @@ class EventRecord(msgspec.Struct, gc=False):
         timestamp_ns: wall-clock time it was sent.
         task, subtask: where it ran (``"local"``, 0 for a local run; a Flink job's task name
             and subtask index when read back from its event log).
+        agent: the sub-agent that sent it (its name, ``outer/inner`` when nested), ``None``
+            for the agent itself (see ``engine._nested``).
     """
 
     seq: int
@@ -42,6 +44,7 @@ class EventRecord(msgspec.Struct, gc=False):
     timestamp_ns: int
     task: str = "local"
     subtask: int = 0
+    agent: str | None = None
 
 
 class ActionRecord(msgspec.Struct, gc=False):
@@ -64,7 +67,7 @@ class ActionRecord(msgspec.Struct, gc=False):
         calls: the model and tool calls the attempt made, with their own start and end
             (:class:`~flink_agents_runtime.engine._call_times.CallTime`; built-in chat and
             tool actions only, ``()`` otherwise).
-        task, subtask: as in :class:`EventRecord`.
+        task, subtask, agent: as in :class:`EventRecord`.
     """
 
     seq: int
@@ -83,6 +86,7 @@ class ActionRecord(msgspec.Struct, gc=False):
     calls: Sequence[Any] = ()
     task: str = "local"
     subtask: int = 0
+    agent: str | None = None
 
 
 class RecordSink(Protocol):

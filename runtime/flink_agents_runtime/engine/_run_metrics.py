@@ -7,9 +7,14 @@ histograms in milliseconds. Per action: ``action.<a>.actionExecutionLatencyMs`` 
 attempt's run time, waits of async actions included). Per component under ``action.<a>.``:
 ``model_resource.<r>.`` (``numOfLlmCallsSucceeded``, ``numOfLlmCallsFailed``,
 ``llmCallLatencyMs``, ``retryCount``, ``retryWaitSec``) and ``tool.<t>.``
-(``numOfToolCallsSucceeded``, ``numOfToolCallsFailed``, ``toolCallLatencyMs``). Component
-names come from the plan's declared resources; any other name (a model asking for a tool
-that does not exist) is counted under ``unknown``, so the number of metrics stays bounded.
+(``numOfToolCallsSucceeded``, ``numOfToolCallsFailed``, ``toolCallLatencyMs``); a tool
+call of an MCP tool is counted again under ``mcp_server.<server>.`` and a ``load_skill`` call
+under ``skill.<skill>.``, with the tool names (``chat._tool_metrics``); a sub-agent call under
+``subagent.<name>.`` (``numOfSubagentCallsSucceeded``, ``numOfSubagentCallsFailed``,
+``subagentCallLatencyMs``: Flink Agents 0.4 has the scope but names no metric in it, so these
+follow its pattern). Component names come from the plan's declared resources; any other name
+(a model asking for a tool that does not exist) is counted under ``unknown``, so the number
+of metrics stays bounded.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ class InputRunMetrics:
 
 
 def component_group(action_group: Any, kind: str, name: Any, known: Any = None) -> Any:
-    """``action.<a>.<kind>.<name>`` (``kind``: ``model_resource`` or ``tool``); ``name``
+    """``action.<a>.<kind>.<name>`` (``kind``: ``model_resource``, ``tool``, ``mcp_server``,
+    ``skill`` or ``subagent``); ``name``
     becomes ``unknown`` when empty or not in ``known`` (when given)."""
     text = str(name) if name else ""
     if not text or (known is not None and text not in known):
@@ -87,3 +93,9 @@ def tool_call_ended(group: Any, start_ns: int, ok: bool) -> None:
     """Count one tool call under a ``tool`` group."""
     group.get_counter("numOfToolCallsSucceeded" if ok else "numOfToolCallsFailed").inc()
     group.get_histogram("toolCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
+
+
+def subagent_call_ended(group: Any, start_ns: int, ok: bool) -> None:
+    """Count one sub-agent call under a ``subagent`` group."""
+    group.get_counter("numOfSubagentCallsSucceeded" if ok else "numOfSubagentCallsFailed").inc()
+    group.get_histogram("subagentCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)

@@ -18,6 +18,9 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   the call's own start and end (``ActionRecord.calls``, ``engine._call_times``), so its
   latency is the call's; a call answered from the action state store has none and carries
   its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...
+- a sub-agent's records inside a call (``engine._nested``) have the sub-agent as
+  ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
+  ``llm``/``tool`` records as the caller's do.
 
 Execution ids are ``{subtask}-{seq}`` of the action record (calls: ``.llm``, ``.tool<i>``);
 input runs are ``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates
@@ -57,6 +60,11 @@ def trace_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
     """``traces-{jobId}-{taskName}-{subtaskIndex}.log``, unsafe characters as ``_``."""
     job, task = _UNSAFE.sub("_", str(job_id)), _UNSAFE.sub("_", str(task_name))
     return f"traces-{job}-{task}-{int(subtask_index)}.log"
+
+
+def _own(name: str, agent: str | None) -> str:
+    """A sub-agent's event type or action name without its ``<agent>/`` prefix."""
+    return name[len(agent) + 1 :] if agent and name.startswith(agent + "/") else name
 
 
 def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
@@ -139,6 +147,7 @@ class TraceLogSink:
         status: str,
         problem: str | None,
         attributes: Any,
+        agent: str | None = None,
     ) -> None:
         if detail == STANDARD and self.truncator is not None and attributes:
             cut = self.truncator.value(attributes)
@@ -150,7 +159,7 @@ class TraceLogSink:
             "detail": detail,
             "inputRunId": run,
             "businessKey": key,
-            "agentName": self.agent_name,
+            "agentName": agent or self.agent_name,
             "entityType": entity_type,
             "entityName": name,
             "executionId": execution,
@@ -175,9 +184,10 @@ class TraceLogSink:
         event = record.event
         eid = str(event.id)
         attrs = event.attributes
-        if event.type in ("_chat_request_event", "_tool_request_event"):
+        own_type = _own(event.type, record.agent)
+        if own_type in ("_chat_request_event", "_tool_request_event"):
             _remember(self._chat_model, eid, attrs.get("model"))
-        if event.type == "_tool_request_event":
+        if own_type == "_tool_request_event":
             calls = [
                 (str(c.get("id") or i), str((c.get("function") or {}).get("name") or "unknown"))
                 for i, c in enumerate(attrs.get("tool_calls") or [])
@@ -199,7 +209,7 @@ class TraceLogSink:
         }
         self._write(
             record.timestamp_ns, detail, self._run_id(record.input_seq), record.key, "event",
-            event.type, None, None, meta, "created", None, attrs,
+            event.type, None, None, meta, "created", None, attrs, record.agent,
         )  # fmt: skip
 
     def on_action(self, record: ActionRecord) -> None:
@@ -221,11 +231,13 @@ class TraceLogSink:
             key, name = record.key, record.action
             if status != "reused":
                 self._write(start, detail, run, key, "action", name, execution, None, meta,
-                            "started", None, {})  # fmt: skip
+                            "started", None, {}, record.agent)  # fmt: skip
             attrs = {"error": record.error} if record.error else {}
             self._write(end, detail, run, key, "action", name, execution, None, meta, status,
-                        problem, attrs)  # fmt: skip
-        if record.action not in (CHAT_ACTION, TOOL_ACTION) or status == "reused":
+                        problem, attrs, record.agent)  # fmt: skip
+        if _own(record.action, record.agent) not in (CHAT_ACTION, TOOL_ACTION) or (
+            status == "reused"
+        ):
             return
         call = (record, execution, run, start, end, status)
         if status == "success" and record.sent_event_ids:
@@ -236,7 +248,8 @@ class TraceLogSink:
     def _write_calls(self, call: Any, sent: Any) -> None:
         record, execution, run, start, end, status = call
         attrs = sent.attributes if sent is not None else {}
-        if record.action == CHAT_ACTION:
+        agent = record.agent
+        if _own(record.action, agent) == CHAT_ACTION:
             resource = attrs.get("chat_model") or attrs.get("model")
             resource = resource or self._chat_model.get(record.event_id) or "unknown"
             model = attrs.get("model_name") or attrs.get("model") or resource
@@ -253,7 +266,7 @@ class TraceLogSink:
                     failed = st == "failed"
                     self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
                                 execution, meta, st, "LLM_CALL_FAILED" if failed else None,
-                                out if failed else {})  # fmt: skip
+                                out if failed else {}, agent)  # fmt: skip
             return
         calls = self._tool_calls.pop(record.event_id, [])
         errors = set(attrs.get("errors") or ()) if sent is not None else None
@@ -271,10 +284,10 @@ class TraceLogSink:
             own = times.get(call_id)
             began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
             self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
-                        meta, "started", None, {})  # fmt: skip
+                        meta, "started", None, {}, agent)  # fmt: skip
             result = {"result": responses.get(call_id)} if call_id in responses else {}
             self._write(ended, detail, run, record.key, "tool", name, tool_exec, execution, meta,
-                        st, "TOOL_CALL_FAILED" if failed else None, result)  # fmt: skip
+                        st, "TOOL_CALL_FAILED" if failed else None, result, agent)  # fmt: skip
 
     # -- output --------------------------------------------------------------------------
     def flush(self) -> None:

@@ -4,9 +4,14 @@
 The store's query (embedding the text, then searching) runs through
 ``ctx.durable_execute_async`` when ``rag.async`` is true (other keys progress meanwhile),
 else ``ctx.durable_execute``; with an action state store a recovered job replays the
-recorded documents instead of querying again. Metrics in the action's group
-``action.context_retrieval_action``: ``model.<embedding model>.promptTokens`` (the embedding
-call's tokens; ``completionTokens`` 0, so token charts count them),
+recorded documents instead of querying again. The embedding call's tokens (as the provider
+reports them; the offline model counts words) are in the response event's ``usage``
+(``model``, ``promptTokens``, ``completionTokens`` 0), with ``requested_by`` (the action
+that sent the request): ``run.token_usage()`` and the token charts credit them to that
+action, as they do a chat response's. Metrics in the action's group
+``action.context_retrieval_action``: ``model.<embedding model>.promptTokens`` and
+``completionTokens`` (0), as Flink Agents counts a model's tokens in the group of the action
+that called it,
 ``vector_store.<name>.numOfQueries`` and ``documentsRetrieved``. A failing store or
 embedding model fails the action with a :class:`RetrievalError` naming the store.
 """
@@ -52,16 +57,24 @@ async def context_retrieval_action(event: Event, ctx: Any) -> None:
         outcome = ctx.durable_execute(call)
     group = ctx.action_metric_group
     usage = outcome.get("usage") or {}
+    response = ContextRetrievalResponseEvent(str(event.id), request.query, outcome["documents"])
     if usage.get("model"):
+        tokens = int(usage.get("promptTokens") or 0)
         model = group.get_sub_group("model", str(usage["model"]))
-        model.get_counter("promptTokens").inc(int(usage.get("promptTokens") or 0))
+        model.get_counter("promptTokens").inc(tokens)
         model.get_counter("completionTokens").inc(0)
+        # Token usage in the log, as a chat response carries it (run.token_usage, charts).
+        response.attributes["usage"] = {
+            "model": str(usage["model"]),
+            "promptTokens": tokens,
+            "completionTokens": 0,
+        }
+        if event.upstream_action_name:
+            response.attributes["requested_by"] = event.upstream_action_name
     store_group = group.get_sub_group("vector_store", request.vector_store)
     store_group.get_counter("numOfQueries").inc()
     store_group.get_counter("documentsRetrieved").inc(len(outcome["documents"]))
-    ctx.send_event(
-        ContextRetrievalResponseEvent(str(event.id), request.query, outcome["documents"])
-    )
+    ctx.send_event(response)
 
 
 def builtin_actions(

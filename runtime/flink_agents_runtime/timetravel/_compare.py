@@ -5,6 +5,8 @@ the input, the upstream action) and attributes; event ids are replaced by positi
 (``@3``: the input's fourth event) and numbers under keys ending in ``_ns`` or
 ``timestamp`` by 0, so ids and times never count as differences. When the
 events agree, action records are compared (action, handled event, status, memory writes).
+A sub-agent's own records (``<name>/...``) are not compared: the caller's events already
+hold what each call answered.
 
 The reason given for an input's first divergence:
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flink_agents_runtime.api._memory import MemoryNode
+from flink_agents_runtime.engine._nested import without_nested
 from flink_agents_runtime.timetravel._difference import first_difference
 from flink_agents_runtime.timetravel._recording import RecordedInput, Recording, fold_writes
 from flink_agents_runtime.timetravel._sources import Miss
@@ -140,9 +143,10 @@ def compare_input(
     misses: list[Miss],
     error: BaseException | None,
 ) -> Divergence | None:
-    """The first divergence of one replayed input from its record, or ``None``."""
-    ra, rb = signatures(recorded.events, recorded.actions, with_memory)
-    pa, pb = signatures(events, actions, with_memory)
+    """The first divergence of one replayed input from its record, or ``None``. The rows
+    of sub-agent calls are left out on both sides (``engine._nested.without_nested``)."""
+    ra, rb = signatures(*without_nested(recorded.events, recorded.actions), with_memory)
+    pa, pb = signatures(*without_nested(events, actions), with_memory)
     position = next(
         (i for i, (x, y) in enumerate(zip(ra, pa, strict=False)) if x != y),
         min(len(ra), len(pa)),
