@@ -28,6 +28,7 @@ from flink_agents_nb.flink._savepoints import (
     JobManifest,
     ensure_compatible,
     manifest_for,
+    read_manifest,
     write_manifest,
 )
 from flink_agents_nb.run._run import Run
@@ -338,6 +339,11 @@ def submit(
         notes = ensure_compatible(
             location, manifest, allow_non_restored_state=allow_non_restored_state
         )
+        saved = read_manifest(location)
+        if saved is not None and saved.store_namespace and "job-identifier" not in conf.explicit():
+            # The resumed job is the same logical job: its action state store namespace
+            # carries over, so inputs in flight at the savepoint replay what they completed.
+            conf.set("job-identifier", saved.store_namespace)
         settings["execution.savepoint.path"] = location
         settings["execution.savepoint.ignore-unclaimed-state"] = str(
             bool(allow_non_restored_state)
@@ -345,6 +351,7 @@ def submit(
     name = job_name or f"agent-{plan.name}"
     job_id = _execute(agent, data, pairs, url, conf, settings, name)
     job = FlinkJob(job_id, name, url, str(directory), plan.name, conf)
+    manifest.store_namespace = str(conf.get("job-identifier") or job_id)
     job.manifest = manifest
     job.notes = notes
     return job

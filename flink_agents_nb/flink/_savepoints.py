@@ -50,6 +50,9 @@ class JobManifest:
         actions: the agent's action names, sorted.
         key_type: the Python type name of the input keys (``""`` when unknown).
         key_field: the input field keys are taken from (streaming sources; ``""`` otherwise).
+        store_namespace: the job's action state namespace (``job-identifier``, else the
+            first job's id): a job resumed from the savepoint keeps using it, so inputs that
+            were in flight find the actions and durable calls they had completed.
     """
 
     agent: str
@@ -57,6 +60,7 @@ class JobManifest:
     actions: list[str] = field(default_factory=list)
     key_type: str = ""
     key_field: str = ""
+    store_namespace: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
@@ -71,6 +75,7 @@ class JobManifest:
                 actions=[str(a) for a in data.get("actions", [])],
                 key_type=str(data.get("key_type", "")),
                 key_field=str(data.get("key_field", "")),
+                store_namespace=str(data.get("store_namespace", "")),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ArgumentValueError(

@@ -25,6 +25,7 @@ from flink_agents_runtime.durable._base import (
     ActionStateStore,
     CallResult,
     event_fingerprint,
+    key_text,
 )
 from flink_agents_runtime.durable._codec import UnstorableValueError, encode_value
 
@@ -229,6 +230,19 @@ class ActionStateTracker:
                 f"{self.store.backend} action state store: cannot record durable call "
                 f"{slot.index} of action {slot.state.action!r} for key {slot.key!r}: {exc}"
             ) from exc
+
+    def summary(self, limit: int = 1000) -> dict[str, Any]:
+        """What this tracker did, for a subtask's metric totals file: the keys whose inputs
+        it handled (``keysHandled``) and the keys whose stored states it held
+        (``keysHeld``; at most ``limit`` of each, stored form, sorted), replayed actions and
+        calls, and inputs pruned."""
+        return {
+            "keysHandled": sorted(key_text(k) for k in self._seen)[:limit],
+            "keysHeld": self.store.keys()[:limit],
+            "replayedActions": self.replayed_actions,
+            "replayedCalls": self.replayed_calls,
+            "pruned": self.pruned,
+        }
 
     def close(self) -> None:
         """Close the backend."""

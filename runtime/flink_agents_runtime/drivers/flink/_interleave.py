@@ -99,11 +99,14 @@ class InterleavedRuns:
         from pemja import findClass
 
         self._backend = java_backend(runtime_context)
+        # PyFlink's keyed process function context: its timer service works from ``open``.
+        self._function_context = runtime_context._keyed_state_backend._function_context
         self._row = findClass("org.apache.flink.types.Row")
         self._held = held_state
         self._emit = emit
         self._tick_ms = float(core.config.get("flink.resume-interval-ms"))
         self._tick_pending = False
+        self._tick_at = -1  # timestamp of the pending resume timer
         self._drain_registered = False
         #: called while the drain timer waits (the function samples its gauges there).
         self.sample: Callable[[], None] = lambda: None
@@ -147,7 +150,8 @@ class InterleavedRuns:
                 self.scheduler.wait(0.05)
                 self.sample()
         else:
-            self._tick_pending = False
+            if timestamp == self._tick_at:
+                self._tick_pending = False
             self.scheduler.poll()
         self._backend.setCurrentKey(jkey)
         self._after(ctx)
@@ -174,8 +178,8 @@ class InterleavedRuns:
             timers.register_event_time_timer(DRAIN_AT)
             self._drain_registered = True
         if not self._tick_pending:
-            now = int(time.time() * 1000)
-            timers.register_processing_time_timer(now + max(1, int(self._tick_ms)))
+            self._tick_at = int(time.time() * 1000) + max(1, int(self._tick_ms))
+            timers.register_processing_time_timer(self._tick_at)
             self._tick_pending = True
 
     def _enter(self, run: InputRun) -> None:
@@ -213,7 +217,27 @@ class InterleavedRuns:
                 restored.append((jkey, held))
         if restored:
             logger.info("re-running the held inputs of %d keys after a restore", len(restored))
+            self._arm_restored(restored[0][0])
         return restored
+
+    def _arm_restored(self, jkey: Any) -> None:
+        """Register the resume and drain timers on a restored key, from ``open``.
+
+        The timers that drove the held inputs before the savepoint were registered on
+        whichever key was current then; after a rescale that key may live in another
+        subtask, and a quiet source sends no record to start from: without timers of its
+        own, this subtask would re-run its restored inputs only when a record arrives.
+        """
+        try:
+            timers = self._function_context.timer_service()
+            self._backend.setCurrentKey(jkey)
+            self._tick_at = int(time.time() * 1000) + max(1, int(self._tick_ms))
+            timers.register_processing_time_timer(self._tick_at)
+            self._tick_pending = True
+            timers.register_event_time_timer(DRAIN_AT)
+            self._drain_registered = True
+        except Exception:  # the restored inputs still run with the next record
+            logger.warning("could not register timers for restored inputs", exc_info=True)
 
     def _resubmit(self) -> None:
         restored, self._restored = self._restored, []
