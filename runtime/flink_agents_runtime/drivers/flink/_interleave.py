@@ -10,9 +10,11 @@ from a ``KeyedProcessFunction`` in PyFlink's thread mode:
 - **Held inputs in keyed state.** An input whose run parks, or that queues behind a busy
   key, is appended to the key's ``ListState`` (:data:`HELD_STATE`, checkpointed); it is
   removed when its run finishes, in the same callback that emits its outputs. After a
-  restore, ``open`` finds the keys with held inputs (``KeyedStateBackend.getKeys``) and
-  submits them again in order (with an action state store, completed actions and durable
-  calls replay instead of running again).
+  restore, ``open`` finds the keys with held inputs (``KeyedStateBackend.getKeys``), arms
+  the resume timer on one of them (after a rescale the old job's timers may have moved to
+  another subtask, and a quiet source sends no record), and submits them again in order
+  at the first callback (with an action state store, completed actions and durable calls
+  replay instead of running again).
 - **Progress without new records.** While inputs are held, a processing-time timer fires
   every ``flink.resume-interval-ms`` to resume runs whose calls finished.
 - **End of a bounded input.** PyFlink drops pending processing-time timers at the end of
