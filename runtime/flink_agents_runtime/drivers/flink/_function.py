@@ -150,6 +150,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._last_run_at = 0.0
         self._sync_at = -1  # timestamp of the pending metrics sync timer (-1: none)
         self._active = False  # an input arrived since the sync timer last fired
+        self._totals_due = 0  # perf_counter_ns after which the sync timer rewrites totals
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         core = self._core
@@ -240,18 +241,22 @@ class AgentProcessFunction(KeyedProcessFunction):
     def _on_sync_timer(self, ctx: Any) -> None:
         self._sync_at = -1
         self._sync()
+        busy = self._runs is not None and not self._runs.scheduler.idle
+        rearm = self._active or busy
+        if rearm:
+            self._active = False
+            self._arm_sync(ctx)
         # PyFlink's thread mode calls ``close`` only at the end of a bounded input, never
         # when a job is stopped with a savepoint or cancelled: the totals file is kept
-        # current here, so an unbounded job's subtasks leave theirs too.
+        # current here (every ten syncs, and when the subtask goes quiet), so an unbounded
+        # job's subtasks leave theirs too.
         core = self._core
-        if self._log_dir and core is not None:
+        now = time.perf_counter_ns()
+        if self._log_dir and core is not None and (not rearm or now >= self._totals_due):
+            self._totals_due = now + 10 * self._sync_ns
             inputs = next(core.input_seq)
             core.input_seq = itertools.count(inputs)  # read, not consumed
             self._write_metrics(Path(self._log_dir), inputs)
-        busy = self._runs is not None and not self._runs.scheduler.idle
-        if self._active or busy:
-            self._active = False
-            self._arm_sync(ctx)
 
     def close(self) -> None:
         core = self._core
