@@ -55,6 +55,19 @@ def test_a_changed_agent_with_the_same_name_and_keys_resumes_with_notes(tmp_path
     assert notes == ["actions added: flag"]
 
 
+def test_the_manifest_carries_the_action_state_namespace(tmp_path: Path) -> None:
+    sp = _savepoint_dir(tmp_path)
+    manifest = manifest_for("Counter", ["count"], ["a"])
+    manifest.store_namespace = "3f2a-job"
+    write_manifest(str(sp), manifest)
+    saved = read_manifest(sp)
+    assert saved is not None and saved.store_namespace == "3f2a-job"
+    # A manifest written before the field existed reads as "no namespace to carry over".
+    (sp / "flink-agents-nb.json").write_text('{"agent": "Counter", "operator_uid": "agent-C"}')
+    older = read_manifest(sp)
+    assert older is not None and older.store_namespace == ""
+
+
 def test_a_renamed_agent_or_changed_key_type_is_refused_naming_what_is_lost(tmp_path: Path) -> None:
     sp = _savepoint_dir(tmp_path)
     write_manifest(str(sp), manifest_for("Counter", ["count"], ["a", "b"]))
