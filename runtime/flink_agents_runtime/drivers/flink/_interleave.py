@@ -102,7 +102,9 @@ class InterleavedRuns:
 
         self._backend = java_backend(runtime_context)
         # PyFlink's keyed process function context: its timer service works from ``open``.
-        self._function_context = runtime_context._keyed_state_backend._function_context
+        self._function_context = getattr(
+            runtime_context._keyed_state_backend, "_function_context", None
+        )
         self._row = findClass("org.apache.flink.types.Row")
         self._held = held_state
         self._emit = emit
