@@ -171,11 +171,11 @@ def test_savepoints_mid_flight_and_rescales_keep_each_input_and_payment_once(
     # only (read key by key), never those of keys other subtasks own.
     # (Subtasks rewrite their totals file on the metrics sync timer: PyFlink never calls
     # ``close`` when an unbounded job is stopped.)
-    replayed = 0
     for job, parallelism in zip(jobs[1:], [4, 1], strict=True):
         totals = subtask_totals(logs, job)
         assert 1 <= len(totals) <= parallelism
         handled: list[str] = []
+        replayed = 0
         for subtask in totals:
             state = subtask["actionState"]
             assert state["keysHandled"], subtask["subtaskIndex"]
@@ -183,7 +183,8 @@ def test_savepoints_mid_flight_and_rescales_keep_each_input_and_payment_once(
             handled += state["keysHandled"]
             replayed += state["replayedActions"]
         assert len(handled) == len(set(handled))  # each key in one subtask
-    assert replayed > 0  # completed actions of inputs in flight were replayed, not run
+        # The inputs in flight at the savepoint had paid: that action was replayed.
+        assert replayed > 0, parallelism
 
 
 def test_counters_reach_rest_when_the_stream_goes_quiet(
