@@ -160,3 +160,25 @@ def test_health_facts_read_with_units_and_separators() -> None:
     assert dict(_health(uptime_s=42.46).facts())["uptime"] == "42.5 s"
     html = h._repr_mimebundle_()["text/html"]
     assert "<td>123,456 / 120,001</td>" in html
+
+
+def test_a_log_directory_with_totals_and_savepoints_reads_without_problems(
+    tmp_path: Path,
+) -> None:
+    """A streaming job's subtasks write metric totals beside their event logs, and
+    savepoints go under the log directory: neither is read as an event log."""
+    agent = Agent()
+    agent.add_action("echo", [InputEvent], lambda e, ctx: ctx.send_event(OutputEvent(e.input)))
+    env = fa.AgentsExecutionEnvironment.get_execution_environment(
+        config={"baseLogDir": str(tmp_path)}
+    )
+    env.from_list([{"key": "a", "value": 1}]).apply(agent).execute()
+    job = "0123456789abcdef0123456789abcdef"
+    (tmp_path / f"metrics-{job}-agent-Echo-0.json").write_text('{"jobId": "x", "counts": {}}')
+    sp = tmp_path / "savepoints" / "savepoint-0123-abc"
+    sp.mkdir(parents=True)
+    write_manifest(str(sp), manifest_for("Echo", ["echo"], ["a"]))
+    (tmp_path / "stray.json").write_text('{"not": "a record"}')
+    log = fa.read_event_log(tmp_path)
+    assert set(log.frame["event_type"]) >= {"_input_event", "_output_event"}
+    assert [p.file for p in log.problems] == [str(tmp_path / "stray.json")]  # others: skipped
