@@ -110,3 +110,18 @@ def test_the_tracker_of_a_subtask_prunes_and_holds_its_own_keys_only(
     other = open_store("job")
     other.rebuild()
     assert other.index == {"'mine'": {3}, "'theirs'": {0, 1, 2, 3}}
+
+
+def test_the_index_of_a_long_running_subtask_keeps_one_entry_per_key(
+    open_store: Opener,
+) -> None:
+    store = open_store("job")
+    store.rebuild(scoped=True)
+    tracker = ActionStateTracker(store)
+    ctx = SimpleNamespace(key="k")
+    for seq in range(50):
+        tracker.begin_input(ctx, seq)
+        store.put("k", seq, 0, done(f"k{seq}"))
+    assert store.index == {"'k'": {49}}  # memory: not one entry per input
+    reopened = open_store("job")
+    assert reopened.rebuild() == 50  # every input's state is still stored for a restore

@@ -169,6 +169,15 @@ class ActionStateStore(ABC):
             self.index.setdefault(k, set()).add(seq)
         return self.inputs()
 
+    def forget_below(self, key: Any, seq: int) -> None:
+        """Drop ``key``'s inputs before ``seq`` from the in-memory index only (their states
+        stay stored for a restore, which rebuilds the index): a key's inputs run in order,
+        so this instance never reads them again, and the index stays one entry per key
+        instead of growing with every input of a long-running job."""
+        seqs = self.index.get(key_text(key))
+        if seqs and min(seqs) < seq:
+            seqs.difference_update([s for s in seqs if s < seq])
+
     def keys(self) -> list[str]:
         """The keys (stored form) whose inputs this instance holds in its index, sorted."""
         return sorted(self.index)

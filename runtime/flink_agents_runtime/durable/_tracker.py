@@ -101,6 +101,7 @@ class ActionStateTracker:
             if seq > 0:
                 self.pruned += self.store.prune(key, seq)
         self._inputs[key] = _InputState(seq, self.store.get(key, seq))
+        self.store.forget_below(key, seq)
 
     def begin_action(self, ctx: Any, action: str, event: Any, attempt: int) -> ActionState | None:
         """An action starts on ``event``. Returns the stored state when the action had
