@@ -102,7 +102,7 @@ class InterleavedRuns:
 
         self._backend = java_backend(runtime_context)
         # PyFlink's keyed process function context: its timer service works from ``open``.
-        self._function_context = getattr(
+        self._function_context: Any = getattr(
             runtime_context._keyed_state_backend, "_function_context", None
         )
         self._row = findClass("org.apache.flink.types.Row")
@@ -232,6 +232,9 @@ class InterleavedRuns:
         subtask, and a quiet source sends no record to start from: without timers of its
         own, this subtask would re-run its restored inputs only when a record arrives.
         """
+        if self._function_context is None:
+            logger.warning("no timer service in open: restored inputs run with the next record")
+            return
         try:
             timers = self._function_context.timer_service()
             self._backend.setCurrentKey(jkey)
