@@ -26,6 +26,7 @@ from flink_agents_nb.flink._health import JobHealth, collect_health
 from flink_agents_nb.flink._rest import FlinkRest, probe
 from flink_agents_nb.flink._savepoints import (
     JobManifest,
+    carry_store_namespace,
     ensure_compatible,
     manifest_for,
     read_manifest,
@@ -339,11 +340,7 @@ def submit(
         notes = ensure_compatible(
             location, manifest, allow_non_restored_state=allow_non_restored_state
         )
-        saved = read_manifest(location)
-        if saved is not None and saved.store_namespace and "job-identifier" not in conf.explicit():
-            # The resumed job is the same logical job: its action state store namespace
-            # carries over, so inputs in flight at the savepoint replay what they completed.
-            conf.set("job-identifier", saved.store_namespace)
+        notes += carry_store_namespace(conf, read_manifest(location))
         settings["execution.savepoint.path"] = location
         settings["execution.savepoint.ignore-unclaimed-state"] = str(
             bool(allow_non_restored_state)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flink_agents_runtime._errors import ArgumentValueError, FlinkAgentsError
+from flink_agents_runtime.config._configuration import AgentConfiguration
 
 MANIFEST = "flink-agents-nb.json"
 
@@ -178,3 +179,22 @@ def manifest_for(
         key_type="|".join(types),
         key_field=key_field,
     )
+
+
+def carry_store_namespace(conf: AgentConfiguration, saved: JobManifest | None) -> list[str]:
+    """A job resumed from a savepoint is the same logical job: it keeps the action state
+    store namespace of the job the savepoint came from (the manifest says which), so inputs
+    in flight at the savepoint replay the actions and durable calls they completed. An
+    explicit ``job-identifier`` wins. Returns a note when the namespace cannot be carried."""
+    if "job-identifier" in conf.explicit():
+        return []
+    if saved is not None and saved.store_namespace:
+        conf.set("job-identifier", saved.store_namespace)
+        return []
+    if conf.get("actionStateStoreBackend") is None:
+        return []
+    return [
+        "the savepoint does not name its action state namespace (not taken by this kit's "
+        "FlinkJob): inputs in flight at the savepoint run their actions and durable calls "
+        "again unless job-identifier is set to the old job's (its job id by default)"
+    ]

@@ -68,6 +68,24 @@ def test_the_manifest_carries_the_action_state_namespace(tmp_path: Path) -> None
     assert older is not None and older.store_namespace == ""
 
 
+def test_a_resumed_job_keeps_the_savepoints_action_state_namespace() -> None:
+    from flink_agents_nb.flink._savepoints import carry_store_namespace
+    from flink_agents_runtime import AgentConfiguration
+
+    saved = manifest_for("Counter", ["count"], ["a"])
+    saved.store_namespace = "old-job"
+    conf = AgentConfiguration.resolve(overrides={"actionStateStoreBackend": "sqlite"})
+    assert carry_store_namespace(conf, saved) == []
+    assert conf.get("job-identifier") == "old-job"
+    mine = AgentConfiguration.resolve(overrides={"job-identifier": "mine"})
+    assert carry_store_namespace(mine, saved) == [] and mine.get("job-identifier") == "mine"
+    # A savepoint without a namespace: said so when a store is configured.
+    bare = AgentConfiguration.resolve(overrides={"actionStateStoreBackend": "sqlite"})
+    (note,) = carry_store_namespace(bare, None)
+    assert "job-identifier" in note and bare.get("job-identifier") is None
+    assert carry_store_namespace(AgentConfiguration.resolve(overrides={}), None) == []
+
+
 def test_a_renamed_agent_or_changed_key_type_is_refused_naming_what_is_lost(tmp_path: Path) -> None:
     sp = _savepoint_dir(tmp_path)
     write_manifest(str(sp), manifest_for("Counter", ["count"], ["a", "b"]))
