@@ -27,6 +27,10 @@ from flink_agents_runtime._errors import LogNotFoundError
 
 #: File names read from a directory (compressed variants included).
 LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
+#: The kit's own files that sit beside event logs and are none: a Flink subtask's metric
+#: totals (``metrics-{job}-{task}-{i}.json``) and a savepoint's manifest (savepoints go
+#: under the log directory by default). A directory walk skips them.
+_NOT_LOGS = re.compile(r"metrics-[0-9a-f]{32}-.+-\d+\.json|flink-agents-nb\.json")
 #: At most this many problems are listed per chunk of a file; the rest are summarised in one.
 MAX_PROBLEMS_PER_FILE = 1000
 #: Files are parsed in pieces of about this many bytes (small enough for the column passes
@@ -168,6 +172,8 @@ def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -
         dirs.sort()
         for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
             if not (name.endswith(LOG_SUFFIXES) or name.endswith(".log.gz")):
+                continue
+            if _NOT_LOGS.fullmatch(name):
                 continue
             f = Path(root, name)
             reason = _not_readable(f)

@@ -26,8 +26,10 @@ from flink_agents_nb.flink._health import JobHealth, collect_health
 from flink_agents_nb.flink._rest import FlinkRest, probe
 from flink_agents_nb.flink._savepoints import (
     JobManifest,
+    carry_store_namespace,
     ensure_compatible,
     manifest_for,
+    read_manifest,
     write_manifest,
 )
 from flink_agents_nb.run._run import Run
@@ -338,6 +340,7 @@ def submit(
         notes = ensure_compatible(
             location, manifest, allow_non_restored_state=allow_non_restored_state
         )
+        notes += carry_store_namespace(conf, read_manifest(location))
         settings["execution.savepoint.path"] = location
         settings["execution.savepoint.ignore-unclaimed-state"] = str(
             bool(allow_non_restored_state)
@@ -345,6 +348,7 @@ def submit(
     name = job_name or f"agent-{plan.name}"
     job_id = _execute(agent, data, pairs, url, conf, settings, name)
     job = FlinkJob(job_id, name, url, str(directory), plan.name, conf)
+    manifest.store_namespace = str(conf.get("job-identifier") or job_id)
     job.manifest = manifest
     job.notes = notes
     return job

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from flink_agents_runtime._errors import ArgumentValueError, FlinkAgentsError
+from flink_agents_runtime.config._configuration import AgentConfiguration
 
 MANIFEST = "flink-agents-nb.json"
 
@@ -50,6 +51,9 @@ class JobManifest:
         actions: the agent's action names, sorted.
         key_type: the Python type name of the input keys (``""`` when unknown).
         key_field: the input field keys are taken from (streaming sources; ``""`` otherwise).
+        store_namespace: the job's action state namespace (``job-identifier``, else the
+            first job's id): a job resumed from the savepoint keeps using it, so inputs that
+            were in flight find the actions and durable calls they had completed.
     """
 
     agent: str
@@ -57,6 +61,7 @@ class JobManifest:
     actions: list[str] = field(default_factory=list)
     key_type: str = ""
     key_field: str = ""
+    store_namespace: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
@@ -71,6 +76,7 @@ class JobManifest:
                 actions=[str(a) for a in data.get("actions", [])],
                 key_type=str(data.get("key_type", "")),
                 key_field=str(data.get("key_field", "")),
+                store_namespace=str(data.get("store_namespace", "")),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise ArgumentValueError(
@@ -173,3 +179,22 @@ def manifest_for(
         key_type="|".join(types),
         key_field=key_field,
     )
+
+
+def carry_store_namespace(conf: AgentConfiguration, saved: JobManifest | None) -> list[str]:
+    """A job resumed from a savepoint is the same logical job: it keeps the action state
+    store namespace of the job the savepoint came from (the manifest says which), so inputs
+    in flight at the savepoint replay the actions and durable calls they completed. An
+    explicit ``job-identifier`` wins. Returns a note when the namespace cannot be carried."""
+    if "job-identifier" in conf.explicit():
+        return []
+    if saved is not None and saved.store_namespace:
+        conf.set("job-identifier", saved.store_namespace)
+        return []
+    if conf.get("actionStateStoreBackend") is None:
+        return []
+    return [
+        "the savepoint does not name its action state namespace (not taken by this kit's "
+        "FlinkJob): inputs in flight at the savepoint run their actions and durable calls "
+        "again unless job-identifier is set to the old job's (its job id by default)"
+    ]

@@ -55,6 +55,37 @@ def test_a_changed_agent_with_the_same_name_and_keys_resumes_with_notes(tmp_path
     assert notes == ["actions added: flag"]
 
 
+def test_the_manifest_carries_the_action_state_namespace(tmp_path: Path) -> None:
+    sp = _savepoint_dir(tmp_path)
+    manifest = manifest_for("Counter", ["count"], ["a"])
+    manifest.store_namespace = "3f2a-job"
+    write_manifest(str(sp), manifest)
+    saved = read_manifest(sp)
+    assert saved is not None and saved.store_namespace == "3f2a-job"
+    # A manifest written before the field existed reads as "no namespace to carry over".
+    (sp / "flink-agents-nb.json").write_text('{"agent": "Counter", "operator_uid": "agent-C"}')
+    older = read_manifest(sp)
+    assert older is not None and older.store_namespace == ""
+
+
+def test_a_resumed_job_keeps_the_savepoints_action_state_namespace() -> None:
+    from flink_agents_nb.flink._savepoints import carry_store_namespace
+    from flink_agents_runtime import AgentConfiguration
+
+    saved = manifest_for("Counter", ["count"], ["a"])
+    saved.store_namespace = "old-job"
+    conf = AgentConfiguration.resolve(overrides={"actionStateStoreBackend": "sqlite"})
+    assert carry_store_namespace(conf, saved) == []
+    assert conf.get("job-identifier") == "old-job"
+    mine = AgentConfiguration.resolve(overrides={"job-identifier": "mine"})
+    assert carry_store_namespace(mine, saved) == [] and mine.get("job-identifier") == "mine"
+    # A savepoint without a namespace: said so when a store is configured.
+    bare = AgentConfiguration.resolve(overrides={"actionStateStoreBackend": "sqlite"})
+    (note,) = carry_store_namespace(bare, None)
+    assert "job-identifier" in note and bare.get("job-identifier") is None
+    assert carry_store_namespace(AgentConfiguration.resolve(overrides={}), None) == []
+
+
 def test_a_renamed_agent_or_changed_key_type_is_refused_naming_what_is_lost(tmp_path: Path) -> None:
     sp = _savepoint_dir(tmp_path)
     write_manifest(str(sp), manifest_for("Counter", ["count"], ["a", "b"]))
@@ -147,3 +178,25 @@ def test_health_facts_read_with_units_and_separators() -> None:
     assert dict(_health(uptime_s=42.46).facts())["uptime"] == "42.5 s"
     html = h._repr_mimebundle_()["text/html"]
     assert "<td>123,456 / 120,001</td>" in html
+
+
+def test_a_log_directory_with_totals_and_savepoints_reads_without_problems(
+    tmp_path: Path,
+) -> None:
+    """A streaming job's subtasks write metric totals beside their event logs, and
+    savepoints go under the log directory: neither is read as an event log."""
+    agent = Agent()
+    agent.add_action("echo", [InputEvent], lambda e, ctx: ctx.send_event(OutputEvent(e.input)))
+    env = fa.AgentsExecutionEnvironment.get_execution_environment(
+        config={"baseLogDir": str(tmp_path)}
+    )
+    env.from_list([{"key": "a", "value": 1}]).apply(agent).execute()
+    job = "0123456789abcdef0123456789abcdef"
+    (tmp_path / f"metrics-{job}-agent-Echo-0.json").write_text('{"jobId": "x", "counts": {}}')
+    sp = tmp_path / "savepoints" / "savepoint-0123-abc"
+    sp.mkdir(parents=True)
+    write_manifest(str(sp), manifest_for("Echo", ["echo"], ["a"]))
+    (tmp_path / "stray.json").write_text('{"not": "a record"}')
+    log = fa.read_event_log(tmp_path)
+    assert set(log.frame["event_type"]) >= {"_input_event", "_output_event"}
+    assert [p.file for p in log.problems] == [str(tmp_path / "stray.json")]  # others: skipped

@@ -141,7 +141,8 @@ FLINK_OPTIONS: tuple[ConfigOption, ...] = (
         "flink.metrics-sync-interval-ms",
         float,
         1000.0,
-        "How often a Flink subtask pushes its metric increments to Flink's metric system.",
+        "How often a Flink subtask pushes its metric increments to Flink's metric system "
+        "(a timer: also after the stream goes quiet).",
         unit="ms",
         min=1,
     ),

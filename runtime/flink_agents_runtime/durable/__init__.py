@@ -69,9 +69,13 @@ def default_sqlite_path() -> str:
     return os.path.join(private_dir(default_sqlite_dir()), "action-state.sqlite")
 
 
-def open_action_state_store(config: Any, namespace: str) -> ActionStateStore | None:
+def open_action_state_store(
+    config: Any, namespace: str, *, scoped: bool = False
+) -> ActionStateStore | None:
     """The configured store for ``namespace`` (the job's identity), rebuilt; ``None`` when
-    ``actionStateStoreBackend`` is unset.
+    ``actionStateStoreBackend`` is unset. ``scoped``: read each key's states when the key is
+    first used, not the whole namespace now (a Flink subtask, see
+    :meth:`ActionStateStore.rebuild`).
 
     Raises :class:`ConfigError` for an unknown backend and :class:`ActionStateStoreError` when
     the store cannot be opened or reached (message names the key to fix; no password shown).
@@ -95,26 +99,26 @@ def open_action_state_store(config: Any, namespace: str) -> ActionStateStore | N
             key="actionStateStoreBackend",
         )
     try:
-        found = store.rebuild()
+        found = store.rebuild(scoped=scoped)
     except Exception as exc:
         store.close()
         raise ActionStateStoreError(
             f"{backend} action state store at {where}: cannot read namespace {namespace!r}: {exc}"
         ) from exc
     logger.info(
-        "action state store %s at %s, namespace %r: %d inputs with state",
+        "action state store %s at %s, namespace %r: %s",
         backend,
         where,
         namespace,
-        found,
+        "read key by key" if scoped else f"{found} inputs with state",
     )
     return store
 
 
-def open_tracker(config: Any, namespace: str) -> ActionStateTracker | None:
+def open_tracker(config: Any, namespace: str, *, scoped: bool = False) -> ActionStateTracker | None:
     """The core's ``durable_store`` for the configured backend (``None`` when unset); see
-    :func:`open_action_state_store` for errors."""
-    store = open_action_state_store(config, namespace)
+    :func:`open_action_state_store` for ``scoped`` and errors."""
+    store = open_action_state_store(config, namespace, scoped=scoped)
     return ActionStateTracker(store) if store is not None else None
 
 

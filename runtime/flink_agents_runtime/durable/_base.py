@@ -8,6 +8,12 @@ a cascade that changed between runs is detected instead of replayed wrongly.
 
 A store holds one *namespace* (the job's identity): a restarted job with the same identity
 finds what an earlier attempt recorded.
+
+A *scoped* store (each Flink subtask's, see :meth:`ActionStateStore.rebuild`) reads the
+stored inputs of a key only when the key's first input arrives. A subtask receives inputs of
+the keys it owns only, so after a restore or a rescale it never holds, replays or prunes the
+recovered entries of keys another subtask owns (upstream Flink Agents' bug #1010: every
+subtask loaded every key's recovered states and kept those of other subtasks' keys for good).
 """
 
 from __future__ import annotations
@@ -94,8 +100,11 @@ class ActionStateStore(ABC):
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
-        #: key_text -> the seqs of its inputs with stored state (filled by :meth:`rebuild`).
+        #: key_text -> the seqs of its inputs with stored state (filled by :meth:`rebuild`,
+        #: or key by key when first used in a scoped store).
         self.index: dict[str, set[int]] = {}
+        #: read each key's inputs from the backend when first used (see :meth:`rebuild`).
+        self.scoped = False
 
     @abstractmethod
     def put(self, key: Any, seq: int, step: int, state: ActionState) -> None:
@@ -114,23 +123,64 @@ class ActionStateStore(ABC):
     def _delete(self, inputs: list[tuple[str, int]]) -> None:
         """Delete all states of these inputs (backend write)."""
 
+    def _seqs(self, key: str) -> set[int]:
+        """The seqs of one key's inputs with state (backend read; backends index it)."""
+        return {s for k, s in self._scan() if k == key}
+
+    def _known(self, k: str) -> set[int] | None:
+        """The seqs of key text ``k`` with state; a scoped store reads them on first use."""
+        seqs = self.index.get(k)
+        if seqs is None and self.scoped:
+            seqs = self.index[k] = self._seqs(k)
+        return seqs
+
     def get(self, key: Any, seq: int) -> dict[int, ActionState]:
         """The stored states of input ``seq`` of ``key`` by step (empty when none)."""
         k = key_text(key)
-        if seq not in self.index.get(k, ()):
+        if seq not in (self._known(k) or ()):
             return {}
         return self._load(k, seq)
 
     def note_written(self, key: Any, seq: int) -> None:
         """Remember that input ``seq`` of ``key`` now has state (for :meth:`prune`)."""
-        self.index.setdefault(key_text(key), set()).add(seq)
+        self._note(key_text(key), seq)
 
-    def rebuild(self) -> int:
-        """Reload which inputs have state (after a restore, or at start); returns how many."""
+    def _note(self, k: str, seq: int) -> bool:
+        """Add ``seq`` to key text ``k``'s index; ``True`` when it was not there."""
+        seqs = self._known(k)
+        if seqs is None:
+            seqs = self.index[k] = set()
+        if seq in seqs:
+            return False
+        seqs.add(seq)
+        return True
+
+    def rebuild(self, *, scoped: bool = False) -> int:
+        """Reload which inputs have state (after a restore, or at start); returns how many.
+
+        ``scoped``: load nothing now; each key's inputs are read when the key is first used
+        (:meth:`get`, :meth:`prune`), so the store only ever holds the keys its user handles
+        (a Flink subtask: the keys it owns). Returns 0 then (nothing was read)."""
         self.index = {}
+        self.scoped = scoped
+        if scoped:
+            return 0
         for k, seq in self._scan():
             self.index.setdefault(k, set()).add(seq)
         return self.inputs()
+
+    def forget_below(self, key: Any, seq: int) -> None:
+        """Drop ``key``'s inputs before ``seq`` from the in-memory index only (their states
+        stay stored for a restore, which rebuilds the index): a key's inputs run in order,
+        so this instance never reads them again, and the index stays one entry per key
+        instead of growing with every input of a long-running job."""
+        seqs = self.index.get(key_text(key))
+        if seqs and min(seqs) < seq:
+            seqs.difference_update([s for s in seqs if s < seq])
+
+    def keys(self) -> list[str]:
+        """The keys (stored form) whose inputs this instance holds in its index, sorted."""
+        return sorted(self.index)
 
     def inputs(self) -> int:
         """How many inputs have stored state (as far as this store instance knows)."""
@@ -140,7 +190,7 @@ class ActionStateStore(ABC):
         """Delete the states of ``key``'s inputs with ``seq < upto_seq``; returns how many
         inputs were pruned. Call only once no restore can go back before ``upto_seq``."""
         k = key_text(key)
-        seqs = self.index.get(k)
+        seqs = self._known(k)
         doomed = sorted((k, s) for s in seqs or () if s < upto_seq)
         if doomed and seqs is not None:
             self._delete(doomed)

@@ -119,8 +119,10 @@ def open_subtask_store(
     """In a subtask's ``open``: ``(keyed_state, durable_store)`` for the execution core.
 
     Without ``actionStateStoreBackend`` returns ``(keyed, None)`` unchanged. Else wraps
-    ``keyed`` in :class:`SeqKeyedState` and opens the store (rebuilt: after a restore it
-    knows what earlier attempts recorded).
+    ``keyed`` in :class:`SeqKeyedState` and opens the store *scoped* to the subtask's keys:
+    it reads what earlier attempts recorded for a key when the key's first input arrives, and
+    only the keys this subtask owns (Flink routes no other) ever arrive, so after a rescale
+    no subtask holds, replays or prunes the entries of keys that moved elsewhere.
     """
     if config.get("actionStateStoreBackend") is None:
         return keyed, None
@@ -128,7 +130,7 @@ def open_subtask_store(
     from pyflink.datastream.state import ValueStateDescriptor
 
     seq_state = runtime_context.get_state(ValueStateDescriptor(SEQ_STATE_NAME, Types.LONG()))
-    tracker = _statestore.open_tracker(config, store_namespace(config, job_id))
+    tracker = _statestore.open_tracker(config, store_namespace(config, job_id), scoped=True)
     return SeqKeyedState(keyed, seq_state), tracker
 
 

@@ -3,8 +3,10 @@
 Uses redis-py (pooling, TLS with ``rediss://``, timeouts, auth), imported only when this
 backend is opened. Layout per namespace ``ns``: a hash ``fa:{ns}:{key}:{seq}`` (field: step,
 value: the JSON of an :class:`ActionState`, see :mod:`._codec`) per input, and a set
-``fa:{ns}:inputs`` of ``{key}\\x00{seq}`` members. Values are data, never pickles: anyone who
-can write to the server can corrupt states (refused on read) but not run code.
+``fa:{ns}:inputs`` of ``{key}\\x00{seq}`` members, plus a set ``fa:{ns}:seqs:{key}`` of
+each key's seqs (a scoped store reads one key's inputs from it). Values are data, never
+pickles: anyone who can write to the server can corrupt states (refused on read) but not
+run code.
 """
 
 from __future__ import annotations
@@ -63,6 +65,10 @@ class RedisActionStateStore(ActionStateStore):
             ) from _cause(exc)
         self._inputs = f"fa:{namespace}:inputs"
 
+    def _key_seqs(self, key: str) -> str:
+        """The set of one key's seqs with state (read by a scoped store, key by key)."""
+        return f"fa:{self.namespace}:seqs:{key}"
+
     def _hash(self, key: str, seq: int) -> str:
         return f"fa:{self.namespace}:{key}:{seq}"
 
@@ -82,10 +88,9 @@ class RedisActionStateStore(ActionStateStore):
         data = encode_state(state)
         what = f"cannot write the state of action {state.action!r} for key {k} input {seq}"
         self._call(what, self._conn.hset, self._hash(k, seq), str(step), data)
-        seqs = self.index.setdefault(k, set())
-        if seq not in seqs:
+        if self._note(k, seq):
             self._call(what, self._conn.sadd, self._inputs, f"{k}\x00{seq}")
-            seqs.add(seq)
+            self._call(what, self._conn.sadd, self._key_seqs(k), str(seq))
 
     def _load(self, key: str, seq: int) -> dict[int, ActionState]:
         found = self._call(
@@ -113,12 +118,29 @@ class RedisActionStateStore(ActionStateStore):
                 continue  # not one of ours: ignored (never interpreted)
         return found
 
+    def _seqs(self, key: str) -> set[int]:
+        members = self._call(
+            f"cannot list the inputs of key {key}", self._conn.smembers, self._key_seqs(key)
+        )
+        found = set()
+        for m in members or ():
+            try:
+                found.add(int(m))
+            except ValueError:
+                continue  # not one of ours: ignored (never interpreted)
+        return found
+
     def _delete(self, inputs: list[tuple[str, int]]) -> None:
         for start in range(0, len(inputs), 500):
             chunk = inputs[start : start + 500]
             self._call("cannot delete", self._conn.delete, *(self._hash(k, s) for k, s in chunk))
             members = [f"{k}\x00{s}" for k, s in chunk]
             self._call("cannot delete", self._conn.srem, self._inputs, *members)
+            by_key: dict[str, list[str]] = {}
+            for k, s in chunk:
+                by_key.setdefault(k, []).append(str(s))
+            for k, seqs in by_key.items():
+                self._call("cannot delete", self._conn.srem, self._key_seqs(k), *seqs)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing must not raise

@@ -108,7 +108,7 @@ class SqliteActionStateStore(ActionStateStore):
                 f"sqlite action state store {self.path!r}: cannot write the state of action "
                 f"{state.action!r} for key {k} (input {seq}, step {step}): {exc}"
             ) from exc
-        self.index.setdefault(k, set()).add(seq)
+        self._note(k, seq)
 
     def _load(self, key: str, seq: int) -> dict[int, ActionState]:
         with self._lock:
@@ -134,6 +134,14 @@ class SqliteActionStateStore(ActionStateStore):
                 "SELECT DISTINCT k, seq FROM action_state WHERE ns = ?", (self.namespace,)
             ).fetchall()
         return {(str(k), int(s)) for k, s in rows}
+
+    def _seqs(self, key: str) -> set[int]:
+        with self._lock:  # a prefix of the primary key: an index lookup
+            rows = self._db.execute(
+                "SELECT DISTINCT seq FROM action_state WHERE ns = ? AND k = ?",
+                (self.namespace, key),
+            ).fetchall()
+        return {int(s) for (s,) in rows}
 
     def _delete(self, inputs: list[tuple[str, int]]) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from flink_agents_runtime.durable._base import (
     ActionStateStore,
     CallResult,
     event_fingerprint,
+    key_text,
 )
 from flink_agents_runtime.durable._codec import UnstorableValueError, encode_value
 
@@ -100,6 +101,7 @@ class ActionStateTracker:
             if seq > 0:
                 self.pruned += self.store.prune(key, seq)
         self._inputs[key] = _InputState(seq, self.store.get(key, seq))
+        self.store.forget_below(key, seq)
 
     def begin_action(self, ctx: Any, action: str, event: Any, attempt: int) -> ActionState | None:
         """An action starts on ``event``. Returns the stored state when the action had
@@ -229,6 +231,19 @@ class ActionStateTracker:
                 f"{self.store.backend} action state store: cannot record durable call "
                 f"{slot.index} of action {slot.state.action!r} for key {slot.key!r}: {exc}"
             ) from exc
+
+    def summary(self, limit: int = 1000) -> dict[str, Any]:
+        """What this tracker did, for a subtask's metric totals file: the keys whose inputs
+        it handled (``keysHandled``) and the keys whose stored states it held
+        (``keysHeld``; at most ``limit`` of each, stored form, sorted), replayed actions and
+        calls, and inputs pruned."""
+        return {
+            "keysHandled": sorted(key_text(k) for k in self._seen)[:limit],
+            "keysHeld": self.store.keys()[:limit],
+            "replayedActions": self.replayed_actions,
+            "replayedCalls": self.replayed_calls,
+            "pruned": self.pruned,
+        }
 
     def close(self) -> None:
         """Close the backend."""

@@ -9,6 +9,7 @@ id, task name and subtask index. Records cross as pickled Python objects.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -140,12 +141,16 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._series = GaugeSeries(group, float(config.get("metrics.sample-interval-ms")))
         if self._runs is not None:
             self._runs.sample = self._series.maybe_sample
-        self._sync_ns = int(float(config.get("flink.metrics-sync-interval-ms")) * 1e6)
+        self._sync_ms = max(1, int(float(config.get("flink.metrics-sync-interval-ms"))))
+        self._sync_ns = self._sync_ms * 1_000_000
         self._next_sync = time.perf_counter_ns() + self._sync_ns
         #: wall-clock seconds of the subtask's first input and of its last finished run
         #: (the job's own time, without the cluster's start-up; in the totals file).
         self._first_input_at = 0.0
         self._last_run_at = 0.0
+        self._sync_at = -1  # timestamp of the pending metrics sync timer (-1: none)
+        self._active = False  # an input arrived since the sync timer last fired
+        self._totals_due = 0  # perf_counter_ns after which the sync timer rewrites totals
 
     def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
         core = self._core
@@ -157,8 +162,11 @@ class AgentProcessFunction(KeyedProcessFunction):
         seq = value.seq if type(value) is InputPair else None
         if self._value_selector is not None:
             value = self._value_selector(value)
+        self._active = True
         if self._runs is not None:
             self._runs.submit(key, value, ctx, seq)
+            if self._sync_at < 0:
+                self._arm_sync(ctx)
             if self._ready:
                 yield from self._flush()
             elif time.perf_counter_ns() >= self._next_sync:
@@ -167,6 +175,8 @@ class AgentProcessFunction(KeyedProcessFunction):
         task = core.start(key, value, seq)
         outputs = task.run_blocking()
         self._last_run_at = time.time()
+        if self._sync_at < 0:
+            self._arm_sync(ctx)
         self._maybe_sync()
         if not self._emit:
             return
@@ -178,6 +188,10 @@ class AgentProcessFunction(KeyedProcessFunction):
             yield from outputs
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
+        if timestamp == self._sync_at:
+            self._on_sync_timer(ctx)
+        elif self._sync_at < 0:  # runs restored from a savepoint progress without records
+            self._arm_sync(ctx)
         if self._runs is not None:
             self._runs.on_timer(timestamp, ctx)
             self._series.maybe_sample()
@@ -203,10 +217,46 @@ class AgentProcessFunction(KeyedProcessFunction):
 
     def _maybe_sync(self) -> None:
         if time.perf_counter_ns() >= self._next_sync:
-            if self._runs is not None:
-                self._runs.scheduler.flush_metrics()
-            self._bridge.sync()
-            self._next_sync = time.perf_counter_ns() + self._sync_ns
+            self._sync()
+
+    def _sync(self) -> None:
+        """Push the metric increments since the last sync to Flink."""
+        if self._runs is not None:
+            self._runs.scheduler.flush_metrics()
+        self._bridge.sync()
+        self._next_sync = time.perf_counter_ns() + self._sync_ns
+
+    # -- live metrics when the stream goes quiet -------------------------------------------
+    # Counters reach Flink at a sync; syncs ride on records and on the in-flight resume
+    # timer, so without a timer of its own the last increments of a burst would show only
+    # with the next record. A processing-time timer, armed by a record (or another timer)
+    # when none is pending, syncs once per interval and re-arms itself while records keep
+    # coming or inputs are in flight; once a whole interval passed quietly it syncs one last
+    # time and stops (no timer fires on an idle subtask). It is told from the resume timers
+    # by its timestamp.
+    def _arm_sync(self, ctx: Any) -> None:
+        self._sync_at = int(time.time() * 1000) + self._sync_ms
+        ctx.timer_service().register_processing_time_timer(self._sync_at)
+
+    def _on_sync_timer(self, ctx: Any) -> None:
+        self._sync_at = -1
+        self._sync()
+        busy = self._runs is not None and not self._runs.scheduler.idle
+        rearm = self._active or busy
+        if rearm:
+            self._active = False
+            self._arm_sync(ctx)
+        # PyFlink's thread mode calls ``close`` only at the end of a bounded input, never
+        # when a job is stopped with a savepoint or cancelled: the totals file is kept
+        # current here (every ten syncs, and when the subtask goes quiet), so an unbounded
+        # job's subtasks leave theirs too.
+        core = self._core
+        now = time.perf_counter_ns()
+        if self._log_dir and core is not None and (not rearm or now >= self._totals_due):
+            self._totals_due = now + 10 * self._sync_ns
+            inputs = next(core.input_seq)
+            core.input_seq = itertools.count(inputs)  # read, not consumed
+            self._write_metrics(Path(self._log_dir), inputs)
 
     def close(self) -> None:
         core = self._core
@@ -244,6 +294,8 @@ class AgentProcessFunction(KeyedProcessFunction):
             "metrics": self._bridge.registry.snapshot(),
             "series": list(self._series.samples),
         }
+        if self._durable is not None:
+            body["actionState"] = self._durable.summary()
         try:
             directory.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")

@@ -10,9 +10,11 @@ from a ``KeyedProcessFunction`` in PyFlink's thread mode:
 - **Held inputs in keyed state.** An input whose run parks, or that queues behind a busy
   key, is appended to the key's ``ListState`` (:data:`HELD_STATE`, checkpointed); it is
   removed when its run finishes, in the same callback that emits its outputs. After a
-  restore, ``open`` finds the keys with held inputs (``KeyedStateBackend.getKeys``) and
-  submits them again in order (with an action state store, completed actions and durable
-  calls replay instead of running again).
+  restore, ``open`` finds the keys with held inputs (``KeyedStateBackend.getKeys``), arms
+  the resume timer on one of them (after a rescale the old job's timers may have moved to
+  another subtask, and a quiet source sends no record), and submits them again in order
+  at the first callback (with an action state store, completed actions and durable calls
+  replay instead of running again).
 - **Progress without new records.** While inputs are held, a processing-time timer fires
   every ``flink.resume-interval-ms`` to resume runs whose calls finished.
 - **End of a bounded input.** PyFlink drops pending processing-time timers at the end of
@@ -99,11 +101,16 @@ class InterleavedRuns:
         from pemja import findClass
 
         self._backend = java_backend(runtime_context)
+        # PyFlink's keyed process function context: its timer service works from ``open``.
+        self._function_context: Any = getattr(
+            runtime_context._keyed_state_backend, "_function_context", None
+        )
         self._row = findClass("org.apache.flink.types.Row")
         self._held = held_state
         self._emit = emit
         self._tick_ms = float(core.config.get("flink.resume-interval-ms"))
         self._tick_pending = False
+        self._tick_at = -1  # timestamp of the pending resume timer
         self._drain_registered = False
         #: called while the drain timer waits (the function samples its gauges there).
         self.sample: Callable[[], None] = lambda: None
@@ -147,7 +154,8 @@ class InterleavedRuns:
                 self.scheduler.wait(0.05)
                 self.sample()
         else:
-            self._tick_pending = False
+            if timestamp == self._tick_at:
+                self._tick_pending = False
             self.scheduler.poll()
         self._backend.setCurrentKey(jkey)
         self._after(ctx)
@@ -174,8 +182,8 @@ class InterleavedRuns:
             timers.register_event_time_timer(DRAIN_AT)
             self._drain_registered = True
         if not self._tick_pending:
-            now = int(time.time() * 1000)
-            timers.register_processing_time_timer(now + max(1, int(self._tick_ms)))
+            self._tick_at = int(time.time() * 1000) + max(1, int(self._tick_ms))
+            timers.register_processing_time_timer(self._tick_at)
             self._tick_pending = True
 
     def _enter(self, run: InputRun) -> None:
@@ -213,7 +221,30 @@ class InterleavedRuns:
                 restored.append((jkey, held))
         if restored:
             logger.info("re-running the held inputs of %d keys after a restore", len(restored))
+            self._arm_restored(restored[0][0])
         return restored
+
+    def _arm_restored(self, jkey: Any) -> None:
+        """Register the resume and drain timers on a restored key, from ``open``.
+
+        The timers that drove the held inputs before the savepoint were registered on
+        whichever key was current then; after a rescale that key may live in another
+        subtask, and a quiet source sends no record to start from: without timers of its
+        own, this subtask would re-run its restored inputs only when a record arrives.
+        """
+        if self._function_context is None:
+            logger.warning("no timer service in open: restored inputs run with the next record")
+            return
+        try:
+            timers = self._function_context.timer_service()
+            self._backend.setCurrentKey(jkey)
+            self._tick_at = int(time.time() * 1000) + max(1, int(self._tick_ms))
+            timers.register_processing_time_timer(self._tick_at)
+            self._tick_pending = True
+            timers.register_event_time_timer(DRAIN_AT)
+            self._drain_registered = True
+        except Exception:  # the restored inputs still run with the next record
+            logger.warning("could not register timers for restored inputs", exc_info=True)
 
     def _resubmit(self) -> None:
         restored, self._restored = self._restored, []

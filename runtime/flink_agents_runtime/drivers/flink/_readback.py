@@ -1,7 +1,8 @@
 """A finished Flink job, read back from what its subtasks wrote: event logs and metric totals.
 
 Each subtask of an agent job writes ``events-{jobId}-{task}-{subtask}.log`` (the event log)
-and, at close, ``metrics-{jobId}-{task}-{subtask}.json`` (its metric totals) under
+and ``metrics-{jobId}-{task}-{subtask}.json`` (its metric totals: at close, and while it
+runs on the metrics sync timer, so a stopped or cancelled unbounded job has them too) under
 ``baseLogDir``. :func:`read_job` turns them into the records and totals of a
 :class:`~flink_agents_runtime.RunResult`, so a job looks like a local run.
 """
