@@ -5,8 +5,17 @@ the metrics it holds are the plain in-process ones of :mod:`flink_agents_runtime
 (same names, same totals as a local run). :class:`FlinkMetricBridge` registers a Flink
 counter or meter beside each one (same group structure: ``action.<name>`` is a Flink
 key/value group) and pushes the increments made since the last sync with :meth:`sync`,
-which the Flink driver calls every ``flink.metrics-sync-interval-ms`` and at close. Gauges
-and histograms are exposed as Flink gauges reading the in-process value.
+which the Flink driver calls every ``flink.metrics-sync-interval-ms`` and at close.
+
+Gauges and histograms (their mean) are pushed the same way, as whole numbers, never read by a
+callback from Flink's side. Flink's Python gauges are ``Gauge<Long>``: in thread mode PyFlink's
+``MetricGauge.getValue()`` calls the Python callable from the reporter's thread and casts the
+answer to ``java.lang.Long``, so a float (a latency mean) threw ``ClassCastException`` inside
+the Prometheus reporter's collect, and the JDK's HTTP server dropped the whole scrape without
+an answer (logged only at ``java.util.logging`` FINER). In thread mode each gauge is therefore
+a Java-side holder (PyFlink's ``distribution``: a ``Gauge<Long>`` set by ``update``) that a
+scrape reads without entering Python; in process mode a callback returning the last pushed
+whole number (PyFlink evaluates it in the Python worker at the end of each bundle).
 """
 
 from __future__ import annotations
@@ -27,15 +36,33 @@ from flink_agents_runtime.api._metrics import (
 logger = logging.getLogger(__name__)
 
 
-def _number(value: Any) -> float:
-    """A gauge's value as Flink's reporters need it: a finite number. An empty histogram
-    (mean ``None``) or a gauge not set yet reads 0; one non-number breaks a reporter's whole
-    scrape (Prometheus closed the connection without an answer)."""
+_LONG_MAX = 2**63 - 1
+
+
+def whole_number(value: Any) -> int:
+    """A gauge's value as Flink's Python gauges carry it: a whole number within a Java
+    ``long``, rounded. An empty histogram (mean ``None``), a non-number, NaN or an infinity
+    reads 0; anything else is rounded and clamped to the ``long`` range."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return 0.0
-    return number if math.isfinite(number) else 0.0
+        return 0
+    if not math.isfinite(number):
+        return 0
+    return max(-_LONG_MAX - 1, min(_LONG_MAX, round(number)))
+
+
+def _gauge_pusher(flink_group: Any, name: str) -> Any:
+    """A function ``push(int)`` that sets Flink gauge ``name`` in ``flink_group``."""
+    if type(flink_group).__module__.startswith("pyflink.fn_execution.metrics.embedded"):
+        # Thread mode: a Java Gauge<Long> holding the value; scrapes never call Python.
+        holder = flink_group.distribution(name)
+        holder.update(0)
+        return holder.update
+    # Process mode (and any other group): the callback reads the last pushed value.
+    cell = [0]
+    flink_group.gauge(name, lambda: cell[0])
+    return lambda value: cell.__setitem__(0, value)
 
 
 class FlinkMetricBridge:
@@ -50,6 +77,7 @@ class FlinkMetricBridge:
         self._root_flink = flink_group
         self._flink_groups: dict[tuple[str, ...], Any] = {(): flink_group}
         self._pushed: list[tuple[Counter | Meter, Any, list[int]]] = []
+        self._gauges: list[tuple[Gauge | Histogram, Any, list[int]]] = []
 
     def group(self) -> FlinkMetricGroup:
         """The agent's root metric group (what ``ctx.agent_metric_group`` is)."""
@@ -71,15 +99,24 @@ class FlinkMetricBridge:
                 self._pushed.append((metric, group.counter(name), [0]))
             elif isinstance(metric, Meter):
                 self._pushed.append((metric, group.meter(name, 60), [0]))
-            elif isinstance(metric, Histogram):
-                group.gauge(name, lambda m=metric: _number(m.get_mean()))
-            elif isinstance(metric, Gauge):
-                group.gauge(name, lambda m=metric: _number(m.value))
+            elif isinstance(metric, (Histogram, Gauge)):
+                self._gauges.append((metric, _gauge_pusher(group, name), [0]))
         except Exception:  # Flink's metric system must never fail the agent
             logger.warning("could not register metric %r in Flink", name, exc_info=True)
 
     def sync(self) -> None:
-        """Push every counter's and meter's increments since the last sync to Flink."""
+        """Push every counter's and meter's increments since the last sync to Flink, and
+        every gauge's value (a histogram's mean) that changed, as a whole number."""
+        for local_gauge, push, pushed in self._gauges:
+            value = whole_number(
+                local_gauge.get_mean() if isinstance(local_gauge, Histogram) else local_gauge.value
+            )
+            if value != pushed[0]:
+                pushed[0] = value
+                try:
+                    push(value)
+                except Exception:  # Flink's metric system must never fail the agent
+                    logger.warning("could not update a gauge in Flink", exc_info=True)
         for local, flink, last in self._pushed:
             delta = local.count - last[0]
             if delta:
