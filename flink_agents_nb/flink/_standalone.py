@@ -8,6 +8,14 @@ writes a ``config.yaml`` with free ports (REST, RPC, blob, data) into a temp dir
 jobs need)/``FLINK_PLUGINS_DIR`` in it, and waits until the REST API reports the task
 managers. ``prometheus=True`` turns on Flink's Prometheus reporter (the wheel's plugin) on
 free ports. ``stop()`` stops every daemon. Everything binds to loopback.
+
+When a reporter closes a scrape without an answer, the cause is an exception inside its
+collect, which the JDK's HTTP server logs only through ``java.util.logging`` at FINER: add
+``env.java.opts.taskmanager: -Djava.util.logging.config.file=F`` to ``conf/config.yaml``
+with ``F`` setting ``handlers=java.util.logging.ConsoleHandler``,
+``java.util.logging.ConsoleHandler.level=ALL`` and ``com.sun.net.httpserver.level=ALL``; the
+stack trace lands in the task manager's ``.out`` file (how the ``Gauge<Long>`` cast failure
+fixed in ``drivers/flink/_metrics.py`` was found).
 """
 
 from __future__ import annotations
