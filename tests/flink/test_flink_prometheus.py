@@ -25,6 +25,11 @@ pytestmark = [pytest.mark.flink, pytest.mark.slow]
 OPERATOR = "flink_taskmanager_job_task_operator_"
 
 
+def series(prometheus: str, promql: str) -> dict[str, float]:
+    """``promql``'s value per scraped instance (``host:port``)."""
+    return {s["metric"]["instance"]: float(s["value"][1]) for s in query(prometheus, promql)}
+
+
 def slow_echo(event: Any, ctx: fa.RunnerContext) -> None:
     time.sleep(0.05)  # an action latency of ~50.x ms: a fractional histogram mean
     ctx.send_event(fa.OutputEvent(event.input))
@@ -75,21 +80,20 @@ def test_agent_metrics_reach_prometheus_under_flink_agents_names(
             assert latency, "actionExecutionLatencyMs was never scraped"
             assert {s["metric"]["action"] for s in latency} == {"echo"}
             assert max(float(s["value"][1]) for s in latency) >= 45, latency
-            # Every scrape of every reporter (job manager and both task managers) succeeded.
-            time.sleep(2.0)
-            window = int(time.monotonic() - started) + 1
-            health_by_target = {
-                s["metric"]["instance"]: (float(s["value"][1]), s)
-                for s in query(prometheus, f'min_over_time(up{{job="flink"}}[{window}s])')
-            }
-            scrapes = {
-                s["metric"]["instance"]: float(s["value"][1])
-                for s in query(prometheus, f'count_over_time(up{{job="flink"}}[{window}s])')
-            }
+            # Every scrape of every reporter (job manager and both task managers) succeeded,
+            # at least 3 of them after the agent's metrics were registered and scraped.
+            agent_seen = time.monotonic()
+            while True:
+                window = f"{int(time.monotonic() - started) + 1}s"
+                recent = f"{int(time.monotonic() - agent_seen) + 1}s"
+                lowest = series(prometheus, f'min_over_time(up{{job="flink"}}[{window}])')
+                scrapes = series(prometheus, f'count_over_time(up{{job="flink"}}[{recent}])')
+                if min(scrapes.values(), default=0) >= 3 or time.monotonic() > deadline + 30:
+                    break
+                time.sleep(1.0)
             errors = {t["scrapeUrl"]: t["lastError"] for t in targets(prometheus)}
-            assert sorted(health_by_target) == sorted(reporters), health_by_target
-            for instance, (lowest, _) in health_by_target.items():
-                assert lowest == 1.0, f"a scrape of {instance} failed; last errors: {errors}"
-                assert scrapes[instance] >= 5, scrapes
+            assert sorted(lowest) == sorted(reporters), lowest
+            assert set(lowest.values()) == {1.0}, f"a scrape failed: {lowest}, {errors}"
+            assert min(scrapes.values()) >= 3, scrapes
         finally:
             job.cancel()
