@@ -33,7 +33,7 @@ def flink_cluster():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def flink_cluster_2tm():  # type: ignore[no-untyped-def]
     """A standalone cluster with two task managers of two slots each (parallel jobs) and
-    Flink's Prometheus reporter on (``cluster.prometheus_ports``)."""
+    Flink's Prometheus reporter on (``cluster.prometheus_targets()``)."""
     from tests.helpers.flink_cluster import StandaloneCluster
 
     cluster = StandaloneCluster(slots=2, taskmanagers=2, prometheus=True).start()

@@ -70,9 +70,11 @@ class StandaloneCluster:
         self.taskmanagers = taskmanagers
         #: How soon a dead task manager is noticed (Flink's default: 50 s).
         self.heartbeat_timeout_ms = heartbeat_timeout_ms
-        #: Ports of the Prometheus reporter (job manager and task managers take one each).
+        #: Ports configured for the Prometheus reporter: the job manager and each task
+        #: manager take the first one free, two spare for added task managers or a port
+        #: taken meanwhile (:meth:`prometheus_targets` lists the ones answering).
         self.prometheus_ports: list[int] = (
-            [free_port() for _ in range(taskmanagers + 1)] if prometheus else []
+            [free_port() for _ in range(taskmanagers + 3)] if prometheus else []
         )
         self.root = Path(root or tempfile.mkdtemp(prefix="flink-standalone-"))
         self.rest_port = free_port()
@@ -203,6 +205,20 @@ class StandaloneCluster:
         for name in ("taskmanager.sh", "jobmanager.sh"):
             with contextlib.suppress(subprocess.SubprocessError):
                 self._script(name, "stop-all")
+
+    def prometheus_targets(self, timeout: float = 2.0) -> list[str]:
+        """``127.0.0.1:<port>`` of each Prometheus reporter answering now, for a scrape
+        configuration (empty without ``prometheus=True``)."""
+        import httpx
+
+        targets = []
+        for port in self.prometheus_ports:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=timeout)
+            except httpx.HTTPError:
+                continue
+            targets.append(f"127.0.0.1:{port}")
+        return targets
 
     def taskmanager_pids(self) -> list[int]:
         """Process ids of the running task managers (from the scripts' pid files)."""

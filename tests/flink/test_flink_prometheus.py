@@ -43,7 +43,8 @@ def test_agent_metrics_reach_prometheus_under_flink_agents_names(
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     drop(inbox, "1.jsonl", [{"key": f"user-{i % 8}", "value": i} for i in range(60)])
-    reporters = [f"127.0.0.1:{port}" for port in flink_cluster_2tm.prometheus_ports]
+    reporters = flink_cluster_2tm.prometheus_targets()
+    assert len(reporters) == 3, reporters  # the job manager and both task managers
     with prometheus_server(reporters) as prometheus:
         started = time.monotonic()
         job = fa.submit(
