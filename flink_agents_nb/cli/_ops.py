@@ -2,8 +2,9 @@
 savepoint, stop of a running job over REST).
 
 ``flink-agents-nb doctor [--config FILE] [--rest URL] [--json]``: exit 0 ready, 1 a check
-failed. ``flink-agents-nb job {health,savepoint,stop} REST_URL JOB_ID [--dir DIR]``:
-exit 0 done (``health`` prints the verdict; exit 1 when failing), 2 the cluster refused.
+failed. ``flink-agents-nb job {health,savepoint,stop} REST_URL JOB_ID [--dir DIR]
+[--prometheus URL]``: exit 0 done (``health`` prints the verdict, with the agent's metrics
+from Prometheus at ``URL`` when given; exit 1 when failing), 2 the cluster refused.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _job(args: argparse.Namespace) -> int:
     job = FlinkJob.attach(args.rest_url, args.job_id, log_dir=args.log_dir or "")
     try:
         if args.action == "health":
-            health = job.health()
+            health = job.health(prometheus_url=args.prometheus)
             print(health)
             return 1 if health.verdict == "failing" else 0
         if args.action == "savepoint":
@@ -54,4 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     job.add_argument("job_id", help="Flink's job id")
     job.add_argument("--dir", help="savepoint target directory (default: the cluster's)")
     job.add_argument("--log-dir", help="the job's baseLogDir, for the event-log tail")
+    job.add_argument(
+        "--prometheus", help="health: read the agent's metrics from this Prometheus URL"
+    )
     job.set_defaults(func=_job)

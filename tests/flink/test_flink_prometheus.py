@@ -9,6 +9,8 @@ without an answer (``up`` 0, "Server disconnected")."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,19 @@ def test_agent_metrics_reach_prometheus_under_flink_agents_names(
             assert metrics["action.echo.numOfActionsExecuted"] >= 50, metrics
             assert "numOfActiveInputRuns" in metrics, metrics  # a gauge
             assert health.state == "RUNNING"
+            # The same from a shell.
+            cli = Path(sys.executable).parent / "flink-agents-nb"
+            command = (
+                [str(cli)] if cli.exists() else [sys.executable, "-m", "flink_agents_nb.cli._main"]
+            )
+            shell = subprocess.run(
+                [*command, "job", "health", job.rest_url, job.job_id, "--prometheus", prometheus],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert shell.returncode == 0, shell.stderr
+            assert "numOfEventProcessed" in shell.stdout, shell.stdout
             # The histogram whose fractional mean broke the scrape, scraped as a number.
             job_filter = f'job_id="{job.job_id}"'
             latency = query(
