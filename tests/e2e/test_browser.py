@@ -168,6 +168,9 @@ def _jupyterlab(tmp_path: Path, cells: list[str]) -> Iterator[str]:
         "JUPYTER_RUNTIME_DIR": str(tmp_path.parent / f"{tmp_path.name}-rt"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "PLOTLY_RENDERER": "plotly_mimetype",
+        # The kernel imports the test agent from the repository (sys.path in SETUP); a Flink
+        # worker started by the kernel needs it on its path too, as a user's installed project.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -409,7 +412,11 @@ def test_promote_parity_view_reads_well_in_jupyterlab(promote_lab: str) -> None:
         page.on("pageerror", lambda e: errors.append(str(e)))
         try:
             _run_all_cells(page, promote_lab)
-            _output(page, 0).locator("text=/PROMOTED (True|False)/").wait_for(timeout=240_000)
+            promoted = _output(page, 0).locator("text=/PROMOTED (True|False)/")
+            try:
+                promoted.wait_for(timeout=240_000)
+            except Exception:  # the cell's traceback says why, not the locator's timeout
+                raise AssertionError(_output(page, 0).inner_text()[-3000:]) from None
             view = _output(page, 1)
             verdict = view.locator(".fanb-verdict")
             verdict.wait_for(timeout=30_000)

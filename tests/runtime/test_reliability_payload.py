@@ -102,3 +102,19 @@ def test_unpicklable_user_module_state_is_named(project: Path) -> None:
     text = str(info.value)
     assert "action 'guard' from module 'bad_helpers' (by value)" in text
     assert "lock" in text
+
+
+def test_a_module_the_workers_cannot_import_is_named_with_what_to_do() -> None:
+    from flink_agents_runtime.drivers.flink._remote import job_failure
+
+    trace = (
+        "py4j.protocol.Py4JJavaError: An error occurred while calling o12.execute.\n"
+        "Caused by: org.apache.flink.runtime.JobException: Recovery is suppressed\n"
+        "Caused by: org.apache.beam.PythonException: <class 'ModuleNotFoundError'>: "
+        "No module named 'myproject'\n"
+    )
+    text = str(job_failure(RuntimeError(trace), "promote-Triage"))
+    assert text.startswith("Flink job 'promote-Triage' failed: <class 'ModuleNotFoundError'>")
+    assert "cannot import 'myproject'" in text and "PYTHONPATH" in text
+    plain = str(job_failure(RuntimeError("Caused by: PythonException: boom"), "j"))
+    assert plain == "Flink job 'j' failed: boom"

@@ -21,6 +21,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -69,6 +70,13 @@ def job_failure(exc: BaseException, job_name: str) -> FlinkAgentsError:
     python = [c for c in causes if "PythonException" in c]
     if python:
         root = python[-1].split("PythonException: ", 1)[-1]
+    missing = re.search(r"No module named '([^']+)'", root)
+    if missing:
+        root += (
+            f" (the Flink workers cannot import {missing.group(1)!r}: install it where they"
+            " run or put its directory on PYTHONPATH; modules under the working directory"
+            " travel with the job)"
+        )
     return JobFailedError(f"Flink job {job_name!r} failed: {root}")
 
 
