@@ -69,11 +69,20 @@ class AsyncOpenAIServer:
         async def shutdown() -> None:
             if self._server is not None:
                 self._server.close()
+            # Connections a client keeps alive still have a handler waiting for the next
+            # request: end them here, or they are destroyed pending when the loop is collected
+            # (a finalizer that logs from inside another thread's ast.parse trips CPython 3.11).
+            handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in handlers:
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(5)
+        if not loop.is_running():
+            loop.close()
         self._loop = None
 
     def __enter__(self) -> AsyncOpenAIServer:
