@@ -25,9 +25,9 @@ from flink_agents_runtime import (
     ResourceType,
 )
 from flink_agents_runtime.api._metrics import Histogram, MetricRegistry
+from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
 from flink_agents_runtime.engine._plan import AgentPlan
-from flink_agents_runtime.engine._scheduler import InputRun, InputScheduler
 from tests.helpers.async_openai_server import AsyncOpenAIServer
 
 

@@ -1,3 +1,4 @@
-"""What feeds the engine: the execution-environment base, the local driver, the Flink driver
-(drivers.flink) and Flink's file sink.
+"""What feeds the engine: the execution-environment base, the scheduler that keeps many
+inputs in flight (shared by both drivers), the local driver, the Flink driver (drivers.flink)
+and Flink's file sink.
 """

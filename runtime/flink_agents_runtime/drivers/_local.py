@@ -1,6 +1,6 @@
 """The local driver: runs an agent over a list in process, keyed, through the one core.
 
-Inputs go through the scheduler both drivers share (``engine._scheduler``): per key,
+Inputs go through the scheduler both drivers share (``drivers._scheduler``): per key,
 inputs are processed strictly in order; while one key's input awaits a call, other keys'
 inputs proceed (up to ``max-in-flight-inputs`` held at once).
 """
@@ -19,12 +19,12 @@ from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
+from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
 from flink_agents_runtime.engine._inputs import Pairs, dict_pairs
 from flink_agents_runtime.engine._plan import AgentPlan
 from flink_agents_runtime.engine._records import RecordList, RecordSink
 from flink_agents_runtime.engine._run import Output, RunResult
-from flink_agents_runtime.engine._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.eventlog._loggers import LOCAL_FLUSH_EVERY_N
 from flink_agents_runtime.eventlog._sink import open_sinks
 

@@ -1,6 +1,6 @@
 """Many inputs in flight per Flink subtask: the shared scheduler under Flink keyed state.
 
-:class:`InterleavedRuns` drives :class:`~flink_agents_runtime.engine._scheduler.InputScheduler`
+:class:`InterleavedRuns` drives :class:`~flink_agents_runtime.drivers._scheduler.InputScheduler`
 from a ``KeyedProcessFunction`` in PyFlink's thread mode:
 
 - **Key scope.** Flink scopes state (memory, the input sequence number, the held inputs) by
@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from flink_agents_runtime.engine._scheduler import InputRun, InputScheduler
+from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
 
 logger = logging.getLogger(__name__)
 
