@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
+from flink_agents_runtime._http_client import LazyHttpClient
 from flink_agents_runtime.retrieval._documents import RetrievalError
 from flink_agents_runtime.retrieval._embedding import (
     BaseEmbeddingModelConnection,
@@ -23,7 +23,7 @@ from flink_agents_runtime.retrieval._embedding import (
 )
 
 
-class _HttpEmbedding(BaseEmbeddingModelConnection):
+class _HttpEmbedding(LazyHttpClient, BaseEmbeddingModelConnection):
     path = ""
 
     def __init__(
@@ -39,28 +39,12 @@ class _HttpEmbedding(BaseEmbeddingModelConnection):
         self.timeout = request_timeout if request_timeout is not None else timeout
         self._api_key = api_key
         self._headers = dict(headers or {})
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self._init_http_client()
 
     @property
     def url(self) -> str:
         """The endpoint."""
         return self.base_url + self.path
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_client"] = None
-        state.pop("_lock", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         key = "****" if self._key() else None
@@ -72,10 +56,7 @@ class _HttpEmbedding(BaseEmbeddingModelConnection):
     def _post(self, body: dict[str, Any], model: str) -> dict[str, Any]:
         import httpx
 
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(timeout=httpx.Timeout(self.timeout))
-            client = self._client
+        client = self.http_client(self.timeout)
         headers = {"Content-Type": "application/json", **self._headers}
         key = self._key()
         if key:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from typing import Any
 
+from flink_agents_runtime._http_client import LazyHttpClient
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
 
@@ -29,7 +29,7 @@ def split_reasoning(content: str) -> tuple[str, str | None]:
     return _THINK.sub("", content).strip(), "\n\n".join(found)
 
 
-class HttpChatConnection(BaseChatModelConnection):
+class HttpChatConnection(LazyHttpClient, BaseChatModelConnection):
     """Base of a connection that posts JSON to one HTTP API.
 
     Subclasses set :attr:`timeout` and implement ``chat`` with :meth:`post`. ``secret`` (an
@@ -39,27 +39,11 @@ class HttpChatConnection(BaseChatModelConnection):
     timeout: float = 60.0
 
     def __init__(self) -> None:
-        self._client: Any = None
-        self._lock = threading.Lock()
+        self._init_http_client()
         self._config: Any = None
 
     def open(self, context: ResourceContext) -> None:
         self._config = getattr(context, "config", None)
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_client"] = None
-        state.pop("_lock", None)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def secret(self) -> str | None:
         """The API key to redact from messages (none by default)."""
@@ -70,16 +54,16 @@ class HttpChatConnection(BaseChatModelConnection):
         key = self.secret()
         return text.replace(key, "****") if key else text
 
-    def _http(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import httpx
+    def _new_http_client(self, timeout_s: float) -> Any:
+        import httpx
 
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(float(self.timeout)),
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-                )
-            return self._client
+        return httpx.Client(
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        )
+
+    def _http(self) -> Any:
+        return self.http_client(float(self.timeout))
 
     def post(self, url: str, body: dict[str, Any], headers: dict[str, str], where: str) -> Any:
         """POST ``body`` as JSON and return the decoded JSON answer.
