@@ -17,53 +17,13 @@ from typing import Any
 import pytest
 
 from tests.helpers.async_openai_server import AsyncOpenAIServer
+from tests.helpers.failing_job import run_failing_job as failing_job
+from tests.helpers.memory_agent import memory_agent
 
 pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env")]
 
 KEYS = 8
 PER_KEY = 6
-
-
-def memory_agent(url: str) -> Any:
-    """Input ``"<key>:<n>"`` -> one model call -> output ``{"key", "n", "seen"}``."""
-    from flink_agents_runtime import (
-        Agent,
-        ChatMessage,
-        ChatModelSetup,
-        ChatRequestEvent,
-        ChatResponseEvent,
-        InputEvent,
-        OpenAIChatModelConnection,
-        OutputEvent,
-        ResourceDescriptor,
-        ResourceType,
-    )
-
-    def out(event: Any, ctx: Any) -> None:
-        text = event.response.content.removeprefix("echo: ")
-        key, n = text.split(":")
-        seen = [*(ctx.short_term_memory.get("seen") or []), int(n)]
-        ctx.short_term_memory.set("seen", seen)
-        ctx.send_event(OutputEvent({"key": key, "n": int(n), "seen": seen}))
-
-    agent = Agent()
-    agent.add_resource(
-        "llm",
-        ResourceType.CHAT_MODEL_CONNECTION,
-        ResourceDescriptor(OpenAIChatModelConnection, base_url=url, api_key="test"),
-    )
-    agent.add_resource(
-        "model",
-        ResourceType.CHAT_MODEL,
-        ResourceDescriptor(ChatModelSetup, connection="llm", model="echo"),
-    )
-    agent.add_action(
-        "ask",
-        [InputEvent],
-        lambda e, ctx: ctx.send_event(ChatRequestEvent("model", [ChatMessage(content=e.input)])),
-    )
-    agent.add_action("out", [ChatResponseEvent], out)
-    return agent
 
 
 def run_job(tmp_path: Path, url: str, inputs: list[str], **config: Any) -> list[dict[str, Any]]:
@@ -143,79 +103,19 @@ RECOVERY_KEYS = 6
 FAIL_AT = 30
 
 
-def slow_pay(log: str, what: str) -> str:
-    """A payment that takes a while, so many inputs wait when the job fails."""
-    import time
-
-    from tests.helpers.side_effects import pay
-
-    time.sleep(0.15)
-    return pay(log, what)
-
-
 def run_failing_job(tmp_path: Path, **store: Any) -> tuple[list[Any], Any]:
-    """Numbers 0..N-1 (throttled so checkpoints land mid-stream) on RECOVERY_KEYS keys
-    through an async action that pays (durable call), counts per key in memory, and fails
-    once on FAIL_AT after paying, with many inputs in flight; outputs to a FileSink.
-    Returns the committed outputs and the side-effect counts."""
-    import os
-    import time
-
-    from pyflink.common import Types, WatermarkStrategy
-    from pyflink.datastream import StreamExecutionEnvironment
-    from pyflink.datastream.connectors.number_seq import NumberSequenceSource
-
-    from flink_agents_runtime import (
-        Agent,
-        AgentsExecutionEnvironment,
-        InputEvent,
-        OutputEvent,
-        add_file_sink,
-        read_file_sink,
-    )
-    from tests.helpers.side_effects import payments
-
-    log = str(tmp_path / "payments.log")
-    marker = str(tmp_path / "failed-once")
-    out_dir = str(tmp_path / "out")
-
-    async def act(event: Any, ctx: Any) -> None:
-        n = event.input
-        receipt = await ctx.durable_execute_async(slow_pay, log, f"pay-{n}")
-        if n == FAIL_AT and not os.path.exists(marker):
-            open(marker, "w").close()
-            raise RuntimeError(f"injected failure after {n} records")
-        paid = ctx.short_term_memory.get("paid", 0) + 1
-        ctx.short_term_memory.set("paid", paid)
-        ctx.send_event(OutputEvent(output={"n": n, "receipt": receipt, "paid": paid}))
-
-    agent = Agent().add_action("pay", [InputEvent], act)
-    env = StreamExecutionEnvironment.get_execution_environment()
-    env.set_parallelism(1)
-    config = {
-        "job-identifier": f"interleave-recovery-{tmp_path.name}",
-        "checkpoint.interval-ms": 200,
-        "restart.attempts": 3,
-        "restart.delay-ms": 100,
-        "num-async-threads": 16,
+    """N inputs on RECOVERY_KEYS keys through an action that awaits a slow payment and
+    fails once on FAIL_AT, with many inputs in flight (``tests.helpers.failing_job``)."""
+    return failing_job(
+        tmp_path,
+        n=N,
+        keys=RECOVERY_KEYS,
+        fail_at=FAIL_AT,
+        throttle_s=0.02,
+        awaited=True,
+        **{"num-async-threads": 16},
         **store,
-    }
-    agents_env = AgentsExecutionEnvironment.get_execution_environment(env, config=config)
-
-    def throttle(n: int) -> int:
-        time.sleep(0.02)
-        return int(n)
-
-    numbers = env.from_source(
-        NumberSequenceSource(0, N - 1), WatermarkStrategy.no_watermarks(), "numbers"
-    ).map(throttle, output_type=Types.PICKLED_BYTE_ARRAY())
-    outputs = agents_env.from_datastream(numbers, key_selector=lambda n: n % RECOVERY_KEYS).apply(
-        agent
     )
-    add_file_sink(outputs.to_datastream(), out_dir)
-    agents_env.execute("interleave-recovery-test")
-    assert os.path.exists(marker), "the failure was not injected"
-    return read_file_sink(out_dir), payments(log)
 
 
 def test_failure_mid_flight_with_the_store_each_output_and_call_exactly_once(

@@ -27,6 +27,7 @@ import flink_agents_nb as fa
 from flink_agents_runtime.drivers._sources import DirectorySource
 from tests.flink.test_flink_operations import counter, drop
 from tests.helpers.async_openai_server import AsyncOpenAIServer
+from tests.helpers.memory_agent import add_echo_model
 from tests.helpers.side_effects import payments
 
 pytestmark = [pytest.mark.flink, pytest.mark.slow]
@@ -41,14 +42,10 @@ def paying_agent(url: str, log: str) -> Any:
     from flink_agents_runtime import (
         Agent,
         ChatMessage,
-        ChatModelSetup,
         ChatRequestEvent,
         ChatResponseEvent,
         InputEvent,
-        OpenAIChatModelConnection,
         OutputEvent,
-        ResourceDescriptor,
-        ResourceType,
     )
     from tests.helpers.side_effects import pay
 
@@ -63,17 +60,7 @@ def paying_agent(url: str, log: str) -> Any:
         ctx.short_term_memory.set("seen", seen)
         ctx.send_event(OutputEvent({"n": int(n), "seen": seen, "receipt": receipt}))
 
-    agent = type("Payer", (Agent,), {})()
-    agent.add_resource(
-        "llm",
-        ResourceType.CHAT_MODEL_CONNECTION,
-        ResourceDescriptor(OpenAIChatModelConnection, base_url=url, api_key="test"),
-    )
-    agent.add_resource(
-        "model",
-        ResourceType.CHAT_MODEL,
-        ResourceDescriptor(ChatModelSetup, connection="llm", model="echo"),
-    )
+    agent = add_echo_model(type("Payer", (Agent,), {})(), url)
     agent.add_action("pay", [InputEvent], pay_then_ask)
     agent.add_action("answer", [ChatResponseEvent], answer)
     return agent

@@ -14,57 +14,21 @@ from flink_agents_runtime import (
     Agent,
     AgentConfiguration,
     AgentsExecutionEnvironment,
-    ChatMessage,
-    ChatModelSetup,
-    ChatRequestEvent,
-    ChatResponseEvent,
     InputEvent,
-    OpenAIChatModelConnection,
     OutputEvent,
-    ResourceDescriptor,
-    ResourceType,
 )
 from flink_agents_runtime.api._metrics import Histogram, MetricRegistry
 from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
 from flink_agents_runtime.engine._plan import AgentPlan
 from tests.helpers.async_openai_server import AsyncOpenAIServer
+from tests.helpers.memory_agent import memory_agent
 
 
 @pytest.fixture(scope="module")
 def server() -> Any:
     with AsyncOpenAIServer(delay_s=0.05) as srv:
         yield srv
-
-
-def memory_agent(url: str, model: str = "echo") -> Agent:
-    """Input ``"<key>:<n>"`` -> a model call -> output ``{"n", "seen"}`` (the key's inputs
-    seen so far, from short-term memory)."""
-
-    def out(event: Any, ctx: Any) -> None:
-        n = int(event.response.content.rsplit(":", 1)[1])
-        seen = [*(ctx.short_term_memory.get("seen") or []), n]
-        ctx.short_term_memory.set("seen", seen)
-        ctx.send_event(OutputEvent({"n": n, "seen": seen}))
-
-    agent = Agent()
-    agent.add_resource(
-        "llm",
-        ResourceType.CHAT_MODEL_CONNECTION,
-        ResourceDescriptor(OpenAIChatModelConnection, base_url=url, api_key="test"),
-    )
-    agent.add_resource(
-        "model",
-        ResourceType.CHAT_MODEL,
-        ResourceDescriptor(ChatModelSetup, connection="llm", model=model),
-    )
-    agent.add_action(
-        "ask",
-        [InputEvent],
-        lambda e, ctx: ctx.send_event(ChatRequestEvent("model", [ChatMessage(content=e.input)])),
-    )
-    agent.add_action("out", [ChatResponseEvent], out)
-    return agent
 
 
 def run(url: str, keys: int, per_key: int, model: str = "echo", **config: Any) -> Any:
