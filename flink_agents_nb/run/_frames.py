@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flink_agents_runtime.timetravel import rows_of_result
+
 if TYPE_CHECKING:
     from flink_agents_runtime import RunResult
 
@@ -125,57 +127,14 @@ def record_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def result_rows(result: RunResult) -> list[dict[str, Any]]:
     """Row dicts (for :func:`record_frame`) of a run's recorded events and actions, in
-    ``seq`` order."""
-    rows: list[dict[str, Any]] = []
-    job = result.run_id
-    for rec in result.events or ():
-        ev = rec.event
-        prompt, completion, model = token_usage_of(ev.attributes)
-        rows.append(
-            {
-                "record_type": "event",
-                "timestamp": rec.timestamp_ns,
-                "job": job,
-                "task": rec.task,
-                "subtask": rec.subtask,
-                "key": rec.key,
-                "seq": rec.seq,
-                "input_seq": rec.input_seq,
-                "event_id": ev.id,
-                "event_type": ev.type,
-                "upstream_event_id": ev.upstream_event_id,
-                "upstream_action": ev.upstream_action_name,
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "model": model,
-                "attributes": ev.attributes,
-            }
-        )
-    for act in result.actions or ():
-        rows.append(
-            {
-                "record_type": "action",
-                "timestamp": act.timestamp_ns,
-                "job": job,
-                "task": act.task,
-                "subtask": act.subtask,
-                "key": act.key,
-                "seq": act.seq,
-                "input_seq": act.input_seq,
-                "event_id": act.event_id,
-                "event_type": act.event_type,
-                "action": act.action,
-                "duration_ms": act.duration_ns / 1e6,
-                "status": act.status,
-                "attempt": act.attempt,
-                "error": act.error,
-                "attributes": {
-                    "sentEventIds": list(act.sent_event_ids),
-                    "memoryWrites": [
-                        {"memory": m, "path": p, "value": v} for m, p, v in act.memory_writes
-                    ],
-                },
-            }
-        )
-    rows.sort(key=lambda r: r["seq"])
+    ``seq`` order (none when the run kept no records): the replay record's rows
+    (:func:`~flink_agents_runtime.timetravel.rows_of_result`) with each event's token usage."""
+    if result.events is None or result.actions is None:
+        return []
+    rows = rows_of_result(result)
+    for row in rows:
+        if row["record_type"] == "event":
+            row["prompt_tokens"], row["completion_tokens"], row["model"] = token_usage_of(
+                row["attributes"]
+            )
     return rows

@@ -2,9 +2,9 @@
 
 The record is a list of row dicts shaped like the notebook's record frame (``record_type``,
 ``key``, ``seq``, ``input_seq``, ``job``, ``task``, ``subtask``, ``event_id``, ``event_type``,
-``upstream_event_id``, ``upstream_action``, ``action``, ``status``, ``error``,
-``attributes``, ``timestamp``): :func:`rows_of_result` makes them from a :class:`RunResult`,
-the notebook layer from any event log it reads.
+``upstream_event_id``, ``upstream_action``, ``action``, ``duration_ms``, ``status``,
+``attempt``, ``error``, ``attributes``, ``timestamp``): :func:`rows_of_result` makes them
+from a :class:`RunResult`, the notebook layer from any event log it reads.
 
 An input is identified by its key and its *ordinal* (0 for the key's first input, ...), which
 holds across drivers and subtasks (per key, inputs run in order). Records are assigned to an
@@ -76,7 +76,9 @@ def rows_of_result(result: RunResult) -> list[dict[str, Any]]:
                 "event_id": act.event_id,
                 "event_type": act.event_type,
                 "action": act.action,
+                "duration_ms": act.duration_ns / 1e6,
                 "status": act.status,
+                "attempt": act.attempt,
                 "error": act.error,
                 "attributes": {
                     "sentEventIds": list(act.sent_event_ids),
