@@ -1,0 +1,115 @@
+"""Which files make up an event log, and :class:`LogProblem`, what cannot be read in one.
+
+:func:`list_log_files` finds the log files under a path (never blocking on FIFOs or
+devices, never looping on links); reading them is :mod:`._files`' part.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flink_agents_runtime._errors import LogNotFoundError
+
+#: File names read from a directory (compressed variants included).
+LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
+#: The kit's own files that sit beside event logs and are none: a Flink subtask's metric
+#: totals (``metrics-{job}-{task}-{i}.json``) and a savepoint's manifest (savepoints go
+#: under the log directory by default). A directory walk skips them.
+_NOT_LOGS = re.compile(r"metrics-[0-9a-f]{32}-.+-\d+\.json|flink-agents-nb\.json")
+
+
+@dataclass(frozen=True)
+class LogProblem:
+    """A part of a log that could not be read (or a broken causal link).
+
+    Attributes:
+        file: the file, as found (``""`` when not tied to one file).
+        line: 1-based line where the problem starts (``None`` for the whole file).
+        reason: what is wrong, in words.
+    """
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.reason}" if where else self.reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
+def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -> list[Path]:
+    """``path`` itself if a file, else every log file under the directory, sorted.
+
+    Raises :class:`LogNotFoundError` when ``path`` does not exist. What cannot be read is
+    appended to ``problems`` (when given) and skipped: an empty path (it is not taken as the
+    current directory), a FIFO, device or socket (never opened: reading one could block or
+    never end), a symbolic link loop or a dangling link. Directories are walked without
+    following symbolic links to directories (no loops).
+    """
+    found: list[LogProblem] = [] if problems is None else problems
+    if str(path) == "":
+        found.append(LogProblem("", None, "empty path: name an event-log file or directory"))
+        return []
+    p = Path(path)
+    why = not_readable(p)
+    if why is None:
+        return [p]
+    if why != "directory":
+        if why.startswith("no such"):
+            raise LogNotFoundError(f"no event log at {p}: no such file or directory")
+        found.append(LogProblem(str(p), None, why))
+        return []
+    out: list[Path] = []
+    for root, dirs, names in os.walk(p, followlinks=False):
+        dirs.sort()
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            if not (name.endswith(LOG_SUFFIXES) or name.endswith(".log.gz")):
+                continue
+            if _NOT_LOGS.fullmatch(name):
+                continue
+            f = Path(root, name)
+            reason = not_readable(f)
+            if reason is None:
+                out.append(f)
+            elif reason != "directory":
+                found.append(LogProblem(str(f), None, reason))
+    return sorted(out)
+
+
+def not_readable(p: Path) -> str | None:
+    """``None`` for a regular file (or a link to one), ``"directory"``, else why it is not
+    read (``"no such file or directory"``, a link loop, a FIFO ...)."""
+    try:
+        info = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop; not read"
+        if exc.errno == errno.ENOENT:
+            if os.path.islink(p):
+                return "dangling symbolic link; not read"
+            return "no such file or directory"
+        return f"cannot read ({exc.strerror or exc})"
+    if stat.S_ISREG(info.st_mode):
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return "directory"
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(info.st_mode)
+        else "a device"
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(info.st_mode)
+        else "not a regular file"
+    )
+    return f"{kind}, not a regular file; not read"
