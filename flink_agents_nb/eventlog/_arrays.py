@@ -6,6 +6,7 @@ the frame is built (then nullable ``Int64``, see :func:`ints`).
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
@@ -29,22 +30,48 @@ def timestamps(values: list[Any]) -> np.ndarray:
     return parsed.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
-def shared(values: np.ndarray) -> np.ndarray:
+def addresses(values: np.ndarray) -> np.ndarray:
+    """The addresses of the objects in the 1-D object array ``values`` (a read-only view, any
+    strides): CPython's ``id``. Comparing them finds identical objects (``None``, a
+    ``Literal``'s strings) without touching the objects, whose scattered memory costs a
+    cache miss each in a column of millions."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    first = ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_ssize_t))
+    base = np.ctypeslib.as_array(first, shape=(1,))
+    view = np.lib.stride_tricks.as_strided(
+        base, shape=values.shape, strides=values.strides, writeable=False
+    )
+    return view.view(np.intp)
+
+
+def is_none(values: np.ndarray) -> np.ndarray:
+    """Where the object array ``values`` holds ``None`` (by address, see :func:`addresses`)."""
+    return addresses(values) == id(None)
+
+
+def shared(values: np.ndarray, nan: bool = True) -> np.ndarray:
     """``values`` (an object array) as a new one whose equal values are one object, with
-    ``None`` for NaN (missing)."""
-    if len(values):  # one string, maybe with gaps (job, task, action, status): no hashing
-        first, present, missing = values[0], values, None
-        if type(first) is not str:
-            missing = pd.isna(values)
-            present = values[~missing]
-            if not len(present):  # nothing but gaps (actions' columns in an events-only log)
-                return np.full(len(values), None, dtype=object)
-            first = present[0]
-        if type(first) is str and (present[:64] == first).all() and (present == first).all():
-            if missing is None:
-                return np.full(len(values), first, dtype=object)
-            out = np.full(len(values), None, dtype=object)
-            out[~missing] = first
+    ``None`` for NaN (missing). ``nan=False``: ``values`` holds no NaN (typed decoding), so
+    missing is only ``None``, found by address (faster).
+
+    A column of a few distinct strings and gaps (job, task, record type, action, status:
+    the common case) is built from one vectorised comparison per string, without hashing
+    every value; anything else is factorised."""
+    n = len(values)
+    missing = pd.isna(values) if nan else is_none(values)
+    present = values[np.flatnonzero(~missing)[:_SAMPLE]]  # the first values given
+    if not len(present):  # only gaps (actions' columns in an events-only log)
+        return np.full(n, None, dtype=object)
+    few = dict.fromkeys(present.tolist())
+    if len(few) <= _FEW and all(type(v) is str for v in few):
+        out = np.full(n, None, dtype=object)
+        covered = missing.copy()
+        for value in few:
+            same = values == value
+            out[same] = value
+            covered |= same
+        if covered.all():
             return out
     try:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
@@ -54,6 +81,12 @@ def shared(values: np.ndarray) -> np.ndarray:
     table[: len(uniques)] = uniques
     table[-1] = None
     return table[codes]
+
+
+#: :func:`shared` takes its candidate strings from this many first values ...
+_SAMPLE = 64
+#: ... and builds the column by comparison when they are at most this many.
+_FEW = 4
 
 
 def nones(values: np.ndarray) -> np.ndarray:

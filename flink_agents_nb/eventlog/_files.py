@@ -157,13 +157,13 @@ def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
     return b"".join(out)
 
 
-def _lines_with(data: bytes, lines: list[bytes], word: re.Pattern[bytes]) -> list[int]:
-    """0-based indexes of the ``lines`` (``data`` split at newlines) matching ``word``."""
+def _lines_with(data: bytes, word: re.Pattern[bytes]) -> list[int]:
+    """0-based indexes of the lines of ``data`` matching ``word``."""
     positions = [m.start() for m in word.finditer(data)]
     if not positions:
         return []
-    ends = np.cumsum(np.fromiter(map(len, lines), np.int64, len(lines)) + 1)
-    return np.unique(np.searchsorted(ends, positions, side="right")).tolist()
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    return np.unique(np.searchsorted(newlines, positions, side="left")).tolist()
 
 
 def _decode_extended(line: bytes) -> Any:
@@ -221,6 +221,14 @@ def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords
         cut = data.find(b"\n", pos + CHUNK_BYTES)
         stop = end if cut < 0 else cut + 1
         chunk = data[pos:stop] if (pos or stop < end) else data
+        typed = decode_typed(chunk)  # fastest path: one known shape, typed
+        if typed is not None:
+            kind, records = typed
+            numbers = range(first_line, first_line + len(records))
+            yield FileRecords(name, records, numbers, _lines_with(chunk, _TOKENS), kind)
+            first_line += len(records)
+            pos = stop
+            continue
         raw_lines = chunk.split(b"\n")
         newlines = len(raw_lines) - 1
         result = _read_lines(name, chunk, raw_lines, first_line, stop >= end, problems, pos == 0)
@@ -244,17 +252,12 @@ def _read_lines(
 ) -> FileRecords | None:
     if raw_lines and not raw_lines[-1]:
         raw_lines.pop()
-    typed = decode_typed(raw_lines)  # fastest path: one known shape, typed
-    if typed is not None:
-        mentions = _lines_with(data, raw_lines, _TOKENS)
-        numbers = range(first_line, first_line + len(typed[1]))
-        return FileRecords(name, typed[1], numbers, mentions, typed[0])
     try:  # fast path: every line one record
         fast = list(map(_decode_record, raw_lines))
     except (msgspec.DecodeError, RecursionError):  # bad or too deeply nested lines
         pass
     else:
-        mentions = _lines_with(data, raw_lines, _TOKENS)
+        mentions = _lines_with(data, _TOKENS)
         return FileRecords(name, fast, range(first_line, first_line + len(fast)), mentions)
     ends_clean = data.endswith(b"\n") or not at_end
     last_index = len(raw_lines) - 1

@@ -17,7 +17,7 @@ through the general path, whose results these paths reproduce exactly (tests com
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 import msgspec
 
@@ -31,29 +31,30 @@ Scalar = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime type for 
 NOT_GIVEN: Any = float("nan")
 
 
-class Ours(msgspec.Struct, gc=False):
-    """The kit's own flat record (``flink_agents_runtime.eventlog._lines``)."""
+class Ours(msgspec.Struct, gc=False, kw_only=True):
+    """The kit's own flat record (``flink_agents_runtime.eventlog._lines``). Fields in the
+    order the writer emits them (decoding looks for the next field first: ~5% faster)."""
 
-    recordType: str
     timestamp: str | None = None
-    key: Scalar = None
-    seq: int | None = None
-    inputSeq: int | None = None
-    jobId: str | None = None
-    taskName: str | None = None
-    subtaskIndex: int | None = None
+    recordType: Literal["event", "action"]  # decoded as these very two objects
+    actionName: str | None = None
     eventId: str | None = None
     eventType: str | None = None
     upstreamEventId: str | None = None
     upstreamActionName: str | None = None
     eventAttributes: Any = None
-    actionName: str | None = None
+    key: Scalar = None
+    seq: int | None = None
+    inputSeq: int | None = None
     durationNs: int | float | None = None
     status: str | None = None
     attempt: int | None = None
     error: Any = None
     sentEventIds: Any = None
     memoryWrites: Any = None
+    jobId: str | None = None
+    taskName: str | None = None
+    subtaskIndex: int | None = None
     # read differently by the general path when present
     subtaskId: Absent = _NO
     attributes: Absent = _NO
@@ -133,9 +134,9 @@ class Trace(msgspec.Struct, gc=False):
 
 
 _DECODERS = {
-    "trace": msgspec.json.Decoder(Trace).decode,
-    "nested": msgspec.json.Decoder(Nested).decode,
-    "ours": msgspec.json.Decoder(Ours).decode,
+    "trace": msgspec.json.Decoder(list[Trace]).decode,
+    "nested": msgspec.json.Decoder(list[Nested]).decode,
+    "ours": msgspec.json.Decoder(list[Ours]).decode,
 }
 #: Whether the typed path is tried (tests turn it off to compare with the general path).
 ENABLED = True
@@ -152,20 +153,27 @@ def _guess(line: bytes) -> list[str]:
     return []
 
 
-def decode_typed(lines: list[bytes]) -> tuple[str, list[Any]] | None:
-    """``(shape, structs)`` when every line is one record of one shape (see the module
-    docstring), else ``None``."""
-    if not ENABLED or not lines:
+def decode_typed(data: bytes) -> tuple[str, list[Any]] | None:
+    """``(shape, structs)`` when every line of ``data`` (whole lines, the last one ending
+    with a newline or not) is one record of one shape (see the module docstring), else
+    ``None``.
+
+    The lines are decoded as one JSON array (their newlines made commas: one call, no list
+    of lines). A blank line, a record spanning lines or a line holding two values makes the
+    array invalid or its length differ from the number of lines: ``None``.
+    """
+    if not ENABLED or not data:
         return None
-    for kind in _guess(lines[0]):
+    body = data[:-1] if data.endswith(b"\n") else data
+    first = body.find(b"\n")
+    for kind in _guess(body if first < 0 else body[:first]):
         try:
-            records: list[Any] = list(map(_DECODERS[kind], lines))
+            records: list[Any] = _DECODERS[kind](b"[" + body.replace(b"\n", b",") + b"]")
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
             return None
-        if kind == "ours":
-            if not {r.recordType for r in records} <= {"event", "action"}:
-                return None
-        elif kind == "trace" and "" in {r.entityType for r in records}:
+        if len(records) != body.count(b"\n") + 1:
+            return None
+        if kind == "trace" and "" in {r.entityType for r in records}:
             return None
         return kind, records
     return None

@@ -16,8 +16,8 @@ from msgspec.structs import astuple
 from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog import _trace
-from flink_agents_nb.eventlog._arrays import floats, objects, timestamps, usage_columns
-from flink_agents_nb.eventlog._typed import NOT_GIVEN
+from flink_agents_nb.eventlog._arrays import floats, objects, shared, timestamps, usage_columns
+from flink_agents_nb.eventlog._typed import NOT_GIVEN, Ours
 
 Columns = dict[str, np.ndarray]
 
@@ -75,48 +75,51 @@ def _common(records: list[Any], key: str = "key") -> Columns:
     }
 
 
+_OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
+_ACTION_ATTRS = ("attempt", "error", "sentEventIds", "memoryWrites")
+
+
 def _ours(records: list[Any], hints: list[int] | None) -> Columns:
-    n = len(records)
-    cols = _common(records)
-    rtypes = _field(records, "recordType")
-    is_event = rtypes == "event"
-    attrs = _field(records, "eventAttributes")
+    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
+
+    def col(name: str) -> np.ndarray:
+        return table[:, _OURS[name]]
+
+    is_event = col("recordType") == "event"
+    attrs = col("eventAttributes").copy()
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
+        fields = table[acts][:, [_OURS[name] for name in _ACTION_ATTRS]].T.tolist()
         attrs[acts] = objects(
             [
-                {
-                    "attempt": r.attempt,
-                    "error": r.error,
-                    "sentEventIds": r.sentEventIds,
-                    "memoryWrites": r.memoryWrites,
-                }
-                for r in (records[i] for i in acts.tolist())
+                {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
+                for a, e, s, m in zip(*fields, strict=True)
             ]
         )
     prompt, completion, model = usage_columns(attrs, is_event, hints)
-    record_type = np.full(n, "action", dtype=object)
-    record_type[is_event] = "event"
-    cols |= {
-        "record_type": record_type,
+    return {
+        "timestamp": timestamps(col("timestamp").tolist()),
+        "job": shared(col("jobId"), nan=False),
+        "task": shared(col("taskName"), nan=False),
+        "key": shared(col("key"), nan=False),
+        "record_type": col("recordType"),  # two objects: msgspec returns the Literal's own
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "model": model,
-        "subtask": floats(list(map(attrgetter("subtaskIndex"), records))),
-        "duration_ms": floats(list(map(attrgetter("durationNs"), records))) / 1e6,
-        "seq": floats(list(map(attrgetter("seq"), records))),
-        "input_seq": floats(list(map(attrgetter("inputSeq"), records))),
-        "attempt": floats(list(map(attrgetter("attempt"), records))),
-        "event_id": _field(records, "eventId"),
-        "event_type": _shared_field(records, "eventType"),
-        "upstream_event_id": _field(records, "upstreamEventId"),
-        "upstream_action": _shared_field(records, "upstreamActionName"),
-        "action": _shared_field(records, "actionName"),
-        "status": _shared_field(records, "status"),
-        "error": _field(records, "error"),
+        "subtask": floats(col("subtaskIndex")),
+        "duration_ms": floats(col("durationNs")) / 1e6,
+        "seq": floats(col("seq")),
+        "input_seq": floats(col("inputSeq")),
+        "attempt": floats(col("attempt")),
+        "event_id": col("eventId"),
+        "event_type": shared(col("eventType"), nan=False),
+        "upstream_event_id": col("upstreamEventId"),
+        "upstream_action": shared(col("upstreamActionName"), nan=False),
+        "action": shared(col("actionName"), nan=False),
+        "status": shared(col("status"), nan=False),
+        "error": col("error"),
     }
-    return cols
 
 
 def _nested(records: list[Any], hints: list[int] | None) -> Columns:

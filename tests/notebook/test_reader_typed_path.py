@@ -202,8 +202,8 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     kinds: list[str] = []
     decode = _typed.decode_typed
 
-    def spy(lines: list[bytes]) -> Any:
-        found = decode(lines)
+    def spy(data: bytes) -> Any:
+        found = decode(data)
         if found is not None:
             kinds.append(found[0])
         return found
