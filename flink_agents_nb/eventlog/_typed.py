@@ -17,6 +17,7 @@ through the general path, whose results these paths reproduce exactly (tests com
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, Union
 
 import msgspec
@@ -133,7 +134,7 @@ class Trace(msgspec.Struct, gc=False):
     attempt: Absent = _NO
 
 
-_DECODERS = {
+_DECODERS: dict[str, Callable[[bytes], list[Any]]] = {
     "trace": msgspec.json.Decoder(list[Trace]).decode,
     "nested": msgspec.json.Decoder(list[Nested]).decode,
     "ours": msgspec.json.Decoder(list[Ours]).decode,
