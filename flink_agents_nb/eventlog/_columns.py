@@ -130,7 +130,7 @@ class _Columns:
         if chunk.kind is not None:  # one known shape, decoded typed: columns straight away
             self._note_file(chunk.file, lines)
             self.traced |= chunk.kind == "trace"
-            self._append(*typed_columns(chunk.kind, recs, hints))
+            self._append(*typed_columns(chunk.kind, recs, hints), share=False)
             return
         if len(set(map(type, recs))) != 1 or type(recs[0]) is not LogRecord:
             recs, lines = self._objects_only(chunk, problems)
@@ -284,9 +284,12 @@ class _Columns:
         trace = _trace.trace_columns(table, _F) if self.traced else None
         self._append(cols, trace)
 
-    def _append(self, cols: dict[str, np.ndarray], trace: dict[str, np.ndarray] | None) -> None:
+    def _append(
+        self, cols: dict[str, np.ndarray], trace: dict[str, np.ndarray] | None, share: bool = True
+    ) -> None:
         """Append a chunk's columns (every frame column but ``file`` and ``line``, already
-        appended) and, when given, its trace-only columns (``None``: not a trace chunk)."""
+        appended) and, when given, its trace-only columns (``None``: not a trace chunk;
+        ``share``: their values are to be made shared, else they are already)."""
         p = self.parts
         for name, values in cols.items():
             p[name].append(values)
@@ -302,7 +305,7 @@ class _Columns:
                     p[name].append(np.full(n, None, dtype=object))
                     continue
                 values = trace[name]
-                p[name].append(_shared(values) if name != "execution_id" else values)
+                p[name].append(_shared(values) if share and name != "execution_id" else values)
 
     def frame(self) -> pd.DataFrame:
         p = self.parts

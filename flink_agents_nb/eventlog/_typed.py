@@ -18,7 +18,7 @@ through the general path, whose results these paths reproduce exactly (tests com
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
@@ -68,28 +68,29 @@ class Ours(msgspec.Struct, gc=False, kw_only=True):
     problemCategory: Absent = _NO
 
 
-class NestedEvent(msgspec.Struct, gc=False, forbid_unknown_fields=True):
-    """A 0.3.1 event holding only what is not copied into its attributes."""
+class NestedEvent(msgspec.Struct, gc=False, forbid_unknown_fields=True, kw_only=True):
+    """A 0.3.1 event holding only what is not copied into its attributes (fields in the
+    order Flink Agents 0.3.1 writes them)."""
 
-    attributes: dict[str, Any]
     eventType: str | None = None
-    type: str | None = None
     id: str | None = None
+    attributes: dict[str, Any]
+    type: str | None = None
     eventClass: Any = None
     sourceTimestamp: Any = None
 
 
-class Nested(msgspec.Struct, gc=False):
+class Nested(msgspec.Struct, gc=False, kw_only=True):
     """A Flink Agents 0.3.1 nested record."""
 
-    event: NestedEvent
     timestamp: str | None = None
+    eventType: str | None = None
+    event: NestedEvent
     key: Scalar = None
     jobId: str | None = None
     taskName: str | None = None
     subtaskIndex: int | None = NOT_GIVEN
     subtaskId: int | None = None
-    eventType: str | None = None
     upstreamEventId: str | None = None
     upstreamActionName: str | None = None
     entityType: Absent = _NO
@@ -107,13 +108,13 @@ class TraceMeta(msgspec.Struct, gc=False):
     model: str | None = None
 
 
-class Trace(msgspec.Struct, gc=False):
-    """A Flink Agents 0.4 Trace Log record."""
+class Trace(msgspec.Struct, gc=False, kw_only=True):
+    """A Flink Agents 0.4 Trace Log record (fields in the order Flink Agents writes them)."""
 
-    entityType: str
     timestamp: str | None = None
     inputRunId: str | None = None
     businessKey: Scalar = None
+    entityType: Annotated[str, msgspec.Meta(min_length=1)]  # "" goes the general way
     entityName: str | None = None
     executionId: str | None = None
     parentExecutionId: str | None = None
@@ -173,8 +174,6 @@ def decode_typed(data: bytes) -> tuple[str, list[Any]] | None:
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
             return None
         if len(records) != body.count(b"\n") + 1:
-            return None
-        if kind == "trace" and "" in {r.entityType for r in records}:
             return None
         return kind, records
     return None

@@ -7,7 +7,6 @@ the JSON types, so no per-value checks are needed here.
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -16,34 +15,24 @@ from msgspec.structs import astuple
 from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog import _trace
-from flink_agents_nb.eventlog._arrays import floats, objects, shared, timestamps, usage_columns
-from flink_agents_nb.eventlog._typed import NOT_GIVEN, Ours
+from flink_agents_nb.eventlog._arrays import (
+    addresses,
+    floats,
+    is_none,
+    objects,
+    shared,
+    timestamps,
+    usage_columns,
+)
+from flink_agents_nb.eventlog._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
 
 Columns = dict[str, np.ndarray]
 
 
-def _field(records: list[Any], name: str) -> np.ndarray:
-    return np.fromiter(map(attrgetter(name), records), dtype=object, count=len(records))
-
-
-def _interned(values: Any) -> np.ndarray:
-    """As :func:`._arrays.shared` for scalars: equal values become one object (the first
-    seen; ``1`` and ``True`` are equal, as there), cheaper than factorising."""
-    seen: dict[Any, Any] = {}
-    return np.fromiter(map(seen.setdefault, values, values), dtype=object, count=len(values))
-
-
-def _shared_field(records: list[Any], name: str) -> np.ndarray:
-    return _interned(list(map(attrgetter(name), records)))
-
-
-def _subtasks(records: list[Any]) -> np.ndarray:
-    """``subtaskIndex``, or ``subtaskId`` where it is absent."""
-    index = list(map(attrgetter("subtaskIndex"), records))
-    if NOT_GIVEN in index:  # nan is NOT_GIVEN itself: ``in`` matches it by identity
-        ids = map(attrgetter("subtaskId"), records)
-        index = [i if i is not NOT_GIVEN else j for i, j in zip(index, ids, strict=True)]
-    return floats(index)
+def _subtasks(index: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``subtaskIndex``, or ``subtaskId`` where it is absent (:data:`NOT_GIVEN`)."""
+    given = addresses(index) != id(NOT_GIVEN)
+    return floats(index if given.all() else np.where(given, index, ids))
 
 
 def _nan(n: int) -> np.ndarray:
@@ -64,15 +53,6 @@ def typed_columns(
     if kind == "nested":
         return _nested(records, hints), None
     return _trace_records(records, hints)
-
-
-def _common(records: list[Any], key: str = "key") -> Columns:
-    return {
-        "timestamp": timestamps(list(map(attrgetter("timestamp"), records))),
-        "job": _shared_field(records, "jobId"),
-        "task": _shared_field(records, "taskName"),
-        "key": _shared_field(records, key),
-    }
 
 
 _OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
@@ -122,54 +102,76 @@ def _ours(records: list[Any], hints: list[int] | None) -> Columns:
     }
 
 
+_NESTED = {name: j for j, name in enumerate(Nested.__struct_fields__)}
+_EVENT = {name: j for j, name in enumerate(NestedEvent.__struct_fields__)}
+
+
 def _nested(records: list[Any], hints: list[int] | None) -> Columns:
     n = len(records)
-    cols = _common(records)
-    events = [r.event for r in records]
-    types = [e.eventType or e.type or r.eventType for e, r in zip(events, records, strict=True)]
+    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
+
+    def col(name: str) -> np.ndarray:
+        return table[:, _NESTED[name]]
+
+    events = to_object_array_tuples(list(map(astuple, col("event").tolist())))
+    events = events.reshape(n, len(_EVENT))
+    types = events[:, _EVENT["eventType"]].copy()  # the event's type, or its "type", or the
+    for fallback in (events[:, _EVENT["type"]], col("eventType")):  # record's (falsy: next)
+        empty = is_none(types) | (types == "")
+        if not empty.any():
+            break
+        types[empty] = fallback[empty]
     is_event = np.ones(n, dtype=bool)
-    attrs = objects([e.attributes for e in events])
+    attrs = events[:, _EVENT["attributes"]]
     prompt, completion, model = usage_columns(attrs, is_event, hints)
-    cols |= {
+    return {
+        "timestamp": timestamps(col("timestamp").tolist()),
+        "job": shared(col("jobId"), nan=False),
+        "task": shared(col("taskName"), nan=False),
+        "key": shared(col("key"), nan=False),
         "record_type": np.full(n, "event", dtype=object),
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "model": model,
-        "subtask": _subtasks(records),
+        "subtask": _subtasks(col("subtaskIndex"), col("subtaskId")),
         "duration_ms": _nan(n),
         "seq": _nan(n),
         "input_seq": _nan(n),
         "attempt": _nan(n),
-        "event_id": objects([e.id for e in events]),
-        "event_type": _interned(types),
-        "upstream_event_id": _field(records, "upstreamEventId"),
-        "upstream_action": _shared_field(records, "upstreamActionName"),
+        "event_id": events[:, _EVENT["id"]],
+        "event_type": shared(types, nan=False),
+        "upstream_event_id": col("upstreamEventId"),
+        "upstream_action": shared(col("upstreamActionName"), nan=False),
         "action": _nothing(n),
         "status": _nothing(n),
         "error": _nothing(n),
     }
-    return cols
 
 
 _NO_META = (None,) * 6
 _STATUS_OF = {**_trace._STATUS}
 
 
+_TRACE = {name: j for j, name in enumerate(Trace.__struct_fields__)}
+
+
 def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns, Columns]:
     """As :func:`._trace.convert` followed by the general column extraction."""
     n = len(records)
-    cols = _common(records, key="businessKey")
-    etype = _field(records, "entityType")
-    status = _field(records, "status")
-    names = _field(records, "entityName")
-    parent = _field(records, "parentExecutionId")
-    attrs = _field(records, "attributes")
+    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
+
+    def col(name: str) -> np.ndarray:
+        return table[:, _TRACE[name]]
+
+    etype = col("entityType")
+    status = col("status")
+    names = col("entityName")
+    parent = col("parentExecutionId").copy()
+    attrs = col("attributes")
     meta = to_object_array_tuples(
-        [_NO_META if m is None else astuple(m) for m in
-         map(attrgetter("entityMetadata"), records)]
-    )  # fmt: skip
-    meta = meta.reshape(n, len(_NO_META))
+        [_NO_META if m is None else astuple(m) for m in col("entityMetadata").tolist()]
+    ).reshape(n, len(_NO_META))
     is_event = etype == "event"
     is_action = etype == "action"
     codes, values = _codes(status)
@@ -179,43 +181,47 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
     rtype = np.where(is_event, "event", np.where(ended, kinds, "start")).astype(object)
     shown = objects([_STATUS_OF.get(v, v) if v is not None else None for v in values])[codes]
     shown[is_event] = None
-    orphan = is_event & (parent == None)  # noqa: E711 - elementwise
+    orphan = is_event & is_none(parent)
     parent[orphan] = meta[orphan, 4]
     error = _nothing(n)
     if len(failed):
-        category = _field(records, "problemCategory")
+        category = col("problemCategory")
         error[failed] = [_trace._error_of(attrs[i], category[i]) for i in failed.tolist()]
     prompt, completion, model = usage_columns(attrs, is_event, hints)
     own = meta[:, 5]
-    use = (model == None) & (own != None)  # noqa: E711 - elementwise
+    use = is_none(model) & ~is_none(own)
     model[use] = own[use]
     nothing = _nothing(n)
-    cols |= {
-        "record_type": _interned(rtype.tolist()),
+    cols = {
+        "timestamp": timestamps(col("timestamp").tolist()),
+        "job": shared(col("jobId"), nan=False),
+        "task": shared(col("taskName"), nan=False),
+        "key": shared(col("businessKey"), nan=False),
+        "record_type": shared(rtype, nan=False),
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "model": model,
-        "subtask": _subtasks(records),
+        "subtask": _subtasks(col("subtaskIndex"), col("subtaskId")),
         "duration_ms": _nan(n),
         "seq": _nan(n),
         "input_seq": _nan(n),
         "attempt": _nan(n),
         "event_id": np.where(is_event, meta[:, 0], meta[:, 1]),
-        "event_type": _interned(np.where(is_event, names, nothing).tolist()),
-        "upstream_event_id": meta[:, 2].copy(),
-        "upstream_action": _interned(meta[:, 3].tolist()),
-        "action": _interned(np.where(is_action, names, nothing).tolist()),
-        "status": _interned(shown.tolist()),
+        "event_type": shared(np.where(is_event, names, nothing), nan=False),
+        "upstream_event_id": meta[:, 2],
+        "upstream_action": shared(meta[:, 3], nan=False),
+        "action": shared(np.where(is_action, names, nothing), nan=False),
+        "status": shared(shown, nan=False),
         "error": error,
     }
     trace = {
-        "run_id": _field(records, "inputRunId"),
-        "entity_type": etype,
-        "entity_name": names,
-        "execution_id": _field(records, "executionId"),
-        "parent_execution_id": parent,
-        "problem_category": _field(records, "problemCategory"),
+        "run_id": shared(col("inputRunId"), nan=False),
+        "entity_type": shared(etype, nan=False),
+        "entity_name": shared(names, nan=False),
+        "execution_id": col("executionId"),
+        "parent_execution_id": shared(parent, nan=False),
+        "problem_category": shared(col("problemCategory"), nan=False),
     }
     return cols, trace
 
