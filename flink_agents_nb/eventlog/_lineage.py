@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._files import LogProblem
 from flink_agents_runtime.eventlog._lines import encode_value
 
@@ -214,13 +215,14 @@ def check_links(frame: pd.DataFrame) -> list[LogProblem]:
     if frame.empty:
         return []
     problems: list[LogProblem] = []
-    is_event = (frame["record_type"] == "event").to_numpy()
+    rtype = frame["record_type"].to_numpy()
+    is_event = rtype == "event"
     ids = frame["event_id"].to_numpy()
     ups = frame["upstream_event_id"].to_numpy()
-    has_id = pd.notna(ids)
+    has_id = ~is_none(ids)  # the frame holds None for missing (its contract): by address
     ev_rows = (is_event & has_id).nonzero()[0]
-    up_rows = (is_event & pd.notna(ups)).nonzero()[0]
-    act_rows = ((frame["record_type"] == "action").to_numpy() & has_id).nonzero()[0]
+    up_rows = (is_event & ~is_none(ups)).nonzero()[0]
+    act_rows = ((rtype == "action") & has_id).nonzero()[0]
     codes, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
     ev_codes = codes[: len(ev_rows)]
     up_codes = codes[len(ev_rows) : len(ev_rows) + len(up_rows)]
@@ -271,7 +273,10 @@ def _cycles(
     parent = np.full(n + 1, n, dtype=np.int64)  # n: no (known) parent
     parent[node_of[linked]] = up_codes[linked]
     for _ in range(max(1, int(n).bit_length() + 1)):
-        parent = parent[parent]
+        further = parent[parent]
+        if np.array_equal(further, parent):  # every chain reached its end (or a loop)
+            break
+        parent = further
     looping = (parent[:n] != n).nonzero()[0]
     if len(looping) == 0:
         return []
