@@ -52,6 +52,9 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import to_object_array_tuples
 
+from flink_agents_nb.eventlog._arrays import codes as codes_of
+from flink_agents_nb.eventlog._arrays import is_none
+
 #: The columns a trace log adds to the frame, in order.
 TRACE_COLUMNS = (
     "run_id",
@@ -246,7 +249,7 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     when start times moved rows). Column-wise: execution ids and event ids are each hashed
     once, lookups run on their codes; no per-row Python but the per-action lists of sent
     events."""
-    if "execution_id" not in frame.columns or frame["entity_type"].isna().all():
+    if "execution_id" not in frame.columns or is_none(frame["entity_type"].to_numpy()).all():
         return frame
     rtype = frame["record_type"].to_numpy()
     etype = frame["entity_type"].to_numpy()
@@ -302,9 +305,9 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
         frame.index = pd.RangeIndex(len(frame))
     # input_seq: the input runs numbered in order of their first record (views select by it)
     runs = frame["run_id"]
-    missing = frame["input_seq"].isna().to_numpy() & runs.notna().to_numpy()
+    missing = frame["input_seq"].isna().to_numpy() & ~is_none(runs.to_numpy())
     if missing.any():
-        codes, _ = pd.factorize(runs)
+        codes = codes_of(runs.to_numpy())  # shared strings: hashed once per object
         seqs = frame["input_seq"].to_numpy(dtype=float, na_value=np.nan)
         seqs[missing] = codes[missing]
         frame["input_seq"] = pd.array(seqs, dtype="Float64").astype("Int64")
@@ -317,7 +320,7 @@ def _models_of_responses(
     """A chat response event without a model gets the model of the llm call made by the
     execution that sent it (the last one, if it made several)."""
     model = frame["model"].to_numpy()
-    present = pd.notna(model)
+    present = ~is_none(model)
     llm = np.flatnonzero((etype == "llm") & present)
     if not len(llm):
         return
@@ -345,7 +348,7 @@ def _sent_events(
         return
     ids = frame["event_id"].to_numpy()[events]
     parents = parent_code[events]
-    keep = (parents >= 0) & pd.notna(ids)
+    keep = (parents >= 0) & ~is_none(ids)
     kept = parents[keep]
     order = np.argsort(kept, kind="stable")
     sorted_ids = ids[keep][order].tolist()
@@ -378,7 +381,7 @@ def where_from_file_names(frame: pd.DataFrame) -> None:
             continue
         rows = codes == code
         for column, value in (("job", found[1]), ("task", found[2])):
-            missing = rows & frame[column].isna().to_numpy()
+            missing = rows & is_none(frame[column].to_numpy())
             if missing.any():
                 frame.loc[missing, column] = value
         missing = rows & frame["subtask"].isna().to_numpy()

@@ -177,8 +177,10 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
     codes, values = _codes(status)
     ended = np.array([v in _trace._ENDED for v in values], dtype=bool)[codes]
     failed = np.flatnonzero(np.array([v == "failed" for v in values], dtype=bool)[codes])
-    kinds = np.where(is_action, "action", "call")
-    rtype = np.where(is_event, "event", np.where(ended, kinds, "start")).astype(object)
+    rtype = np.full(n, "start", dtype=object)  # four objects: no strings made per row
+    rtype[ended] = "call"
+    rtype[ended & is_action] = "action"
+    rtype[is_event] = "event"
     shown = objects([_STATUS_OF.get(v, v) if v is not None else None for v in values])[codes]
     shown[is_event] = None
     orphan = is_event & is_none(parent)
@@ -197,7 +199,7 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("businessKey"), nan=False),
-        "record_type": shared(rtype, nan=False),
+        "record_type": rtype,
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
