@@ -153,11 +153,14 @@ def usage_columns(
     prompt = np.full(n, np.nan)
     completion = np.full(n, np.nan)
     model = np.full(n, None, dtype=object)
-    for i in rows if rows is not None else is_event.nonzero()[0].tolist():
-        if not is_event[i]:
-            continue
-        found = chat_response_usage(attrs[i]) or find_token_usage(attrs[i])
-        if found is not None:
-            prompt[i], completion[i] = to_float(found[0]), to_float(found[1])
-            model[i] = found[2]
+    at = np.flatnonzero(is_event) if rows is None else np.asarray(rows, dtype=np.intp)
+    at = at[is_event[at]]
+    found = [chat_response_usage(a) or find_token_usage(a) for a in attrs[at].tolist()]
+    hits = [k for k, usage in enumerate(found) if usage is not None]
+    if hits:
+        usages = [found[k] for k in hits]
+        at = at[hits]
+        prompt[at] = [to_float(u[0]) for u in usages]
+        completion[at] = [to_float(u[1]) for u in usages]
+        model[at] = objects([u[2] for u in usages])
     return prompt, completion, model

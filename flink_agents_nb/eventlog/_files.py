@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import numpy as np
 
 from flink_agents_nb.eventlog._sources import LOG_SUFFIXES as LOG_SUFFIXES
 from flink_agents_nb.eventlog._sources import LogProblem as LogProblem
@@ -36,7 +35,8 @@ CHUNK_BYTES = 4 << 20
 MAX_DECOMPRESSED_BYTES = 2 << 30
 
 _RECORD_START = re.compile(r"\n(?=\{)")
-_TOKENS = re.compile(rb"okens")  # token usage names: promptTokens, input_tokens, ...
+#: Token usage names (promptTokens, input_tokens, ...) and the rest of their line.
+_TOKENS = re.compile(rb"okens[^\n]*")
 _SPACE = re.compile(r"\s*")
 _MALFORMED = re.compile(r"JSON is malformed: (.*) \(byte (\d+)\)")
 _DECODER = json.JSONDecoder()
@@ -158,12 +158,17 @@ def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
 
 
 def _lines_with(data: bytes, word: re.Pattern[bytes]) -> list[int]:
-    """0-based indexes of the lines of ``data`` matching ``word``."""
-    positions = [m.start() for m in word.finditer(data)]
-    if not positions:
-        return []
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    return np.unique(np.searchsorted(newlines, positions, side="left")).tolist()
+    """0-based indexes of the lines of ``data`` matching ``word`` (a pattern running to the
+    end of its line: one match per line)."""
+    out: list[int] = []
+    line = prev = 0
+    count = data.count
+    for match in word.finditer(data):
+        at = match.start()
+        line += count(b"\n", prev, at)
+        out.append(line)
+        prev = at
+    return out
 
 
 def _decode_extended(line: bytes) -> Any:
