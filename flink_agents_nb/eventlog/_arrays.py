@@ -158,7 +158,7 @@ def usage_columns(
     found = [chat_response_usage(a) or find_token_usage(a) for a in attrs[at].tolist()]
     hits = [k for k, usage in enumerate(found) if usage is not None]
     if hits:
-        usages = [found[k] for k in hits]
+        usages = [u for u in found if u is not None]
         at = at[hits]
         prompt[at] = [to_float(u[0]) for u in usages]
         completion[at] = [to_float(u[1]) for u in usages]
