@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas._libs.hashtable import PyObjectHashTable as _ObjectTable
 
 from flink_agents_nb.eventlog._shapes import chat_response_usage
 from flink_agents_nb.run._frames import find_token_usage
@@ -50,6 +51,19 @@ def is_none(values: np.ndarray) -> np.ndarray:
     return addresses(values) == id(None)
 
 
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)`` of an object array (codes, distinct values; missing: -1)
+    on a hash table of Python objects straight away: pandas would first scan the values to
+    pick a table for all-string columns (which then hashes each string again, encoded).
+    Raises ``TypeError`` on unhashable values."""
+    try:
+        table = _ObjectTable(min(len(values), 1 << 16) or 1)
+        uniques, found = table.factorize(values, na_sentinel=-1)
+    except ValueError:  # not a plain object array (a view of another layout)
+        found, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(found, dtype=np.intp), uniques
+
+
 def codes(values: np.ndarray) -> np.ndarray:
     """``pd.factorize(values)``'s codes (equal values equal codes, in order of first
     appearance; missing: -1), hashing each distinct *object* once: fast on a column whose
@@ -58,7 +72,7 @@ def codes(values: np.ndarray) -> np.ndarray:
     by_object, objs = pd.factorize(addresses(values))
     one_each = np.empty(len(objs), dtype=np.intp)
     one_each[by_object] = np.arange(len(values))  # any row of each object
-    by_value, _ = pd.factorize(values[one_each], use_na_sentinel=True)
+    by_value, _ = factorize(values[one_each])
     return by_value[by_object]
 
 
@@ -86,13 +100,13 @@ def shared(values: np.ndarray, nan: bool = True) -> np.ndarray:
         if covered.all():
             return out
     try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        found, uniques = factorize(values)
     except TypeError:  # unhashable values (lists as keys): keep as they are
         return nones(values)
     table = np.empty(len(uniques) + 1, dtype=object)
     table[: len(uniques)] = uniques
     table[-1] = None
-    return table[codes]
+    return table[found]
 
 
 #: :func:`shared` takes its candidate strings from this many first values ...

@@ -56,7 +56,9 @@ def typed_columns(
 
 
 _OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
-_ACTION_ATTRS = ("attempt", "error", "sentEventIds", "memoryWrites")
+_ACTION_COLUMNS = np.array(
+    [_OURS[name] for name in ("attempt", "error", "sentEventIds", "memoryWrites")]
+)
 
 
 def _ours(records: list[Any], hints: list[int] | None) -> Columns:
@@ -69,7 +71,7 @@ def _ours(records: list[Any], hints: list[int] | None) -> Columns:
     attrs = col("eventAttributes").copy()
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
-        fields = table[acts][:, [_OURS[name] for name in _ACTION_ATTRS]].T.tolist()
+        fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
         attrs[acts] = objects(
             [
                 {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
