@@ -23,7 +23,7 @@ from flink_agents_nb.eventlog._sources import LOG_SUFFIXES as LOG_SUFFIXES
 from flink_agents_nb.eventlog._sources import LogProblem as LogProblem
 from flink_agents_nb.eventlog._sources import list_log_files as list_log_files
 from flink_agents_nb.eventlog._sources import not_readable
-from flink_agents_nb.eventlog._typed import decode_typed
+from flink_agents_nb.eventlog._typed import Decoder, decode_typed
 
 #: At most this many problems are listed per chunk of a file; the rest are summarised in one.
 MAX_PROBLEMS_PER_FILE = 1000
@@ -203,9 +203,12 @@ def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     return f"not valid JSON ({message})"
 
 
-def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords]:
+def read_records(
+    path: Path, problems: list[LogProblem], decoder: Decoder | None = None
+) -> Iterator[FileRecords]:
     """Parse one file in chunks of about :data:`CHUNK_BYTES` (bounding memory); unreadable
-    parts are appended to ``problems``."""
+    parts are appended to ``problems``. ``decoder``: the read's typed decoder (see
+    :func:`._typed.decode_typed`)."""
     name = str(path)
     why = not_readable(path)
     if why is not None:  # a FIFO or device read as a file could block or never end
@@ -226,7 +229,7 @@ def read_records(path: Path, problems: list[LogProblem]) -> Iterator[FileRecords
         cut = data.find(b"\n", pos + CHUNK_BYTES)
         stop = end if cut < 0 else cut + 1
         chunk = data[pos:stop] if (pos or stop < end) else data
-        typed = decode_typed(chunk)  # fastest path: one known shape, typed
+        typed = decode_typed(chunk, decoder)  # fastest path: one known shape, typed
         if typed is not None:
             kind, records = typed
             numbers = range(first_line, first_line + len(records))

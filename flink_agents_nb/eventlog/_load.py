@@ -18,6 +18,7 @@ from flink_agents_nb.eventlog import _trace
 from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
 from flink_agents_nb.eventlog._lineage import check_links
+from flink_agents_nb.eventlog._vocab import Vocabulary
 
 
 class LoadedLog(NamedTuple):
@@ -37,11 +38,12 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
     problems: list[LogProblem] = []
     files = list_log_files("" if str(path) == "" else Path(path), problems)
     columns = _Columns()
+    vocabulary = Vocabulary()  # the typed decoders learn the log's repeated values
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of new dicts, no cycles: collections would only cost time
     try:
         for file in files:
-            for chunk in read_records(file, problems):
+            for chunk in read_records(file, problems, vocabulary):
                 columns.add(chunk, problems)
         frame = columns.frame()
         if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records

@@ -18,7 +18,7 @@ through the general path, whose results these paths reproduce exactly (tests com
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Protocol, Union
 
 import msgspec
 
@@ -135,7 +135,8 @@ class Trace(msgspec.Struct, gc=False, kw_only=True):
     attempt: Absent = _NO
 
 
-_DECODERS: dict[str, Callable[[bytes], list[Any]]] = {
+#: The plain typed decoders per shape (each decodes a JSON array of records).
+DECODERS: dict[str, Callable[[bytes], list[Any]]] = {
     "trace": msgspec.json.Decoder(list[Trace]).decode,
     "nested": msgspec.json.Decoder(list[Nested]).decode,
     "ours": msgspec.json.Decoder(list[Ours]).decode,
@@ -155,14 +156,21 @@ def _guess(line: bytes) -> list[str]:
     return []
 
 
-def decode_typed(data: bytes) -> tuple[str, list[Any]] | None:
+class Decoder(Protocol):
+    """What decodes a JSON array of records of one shape (:class:`._vocab.Vocabulary`)."""
+
+    def decode(self, kind: str, payload: bytes) -> list[Any]: ...
+
+
+def decode_typed(data: bytes, decoder: Decoder | None = None) -> tuple[str, list[Any]] | None:
     """``(shape, structs)`` when every line of ``data`` (whole lines, the last one ending
     with a newline or not) is one record of one shape (see the module docstring), else
     ``None``.
 
     The lines are decoded as one JSON array (their newlines made commas: one call, no list
     of lines). A blank line, a record spanning lines or a line holding two values makes the
-    array invalid or its length differ from the number of lines: ``None``.
+    array invalid or its length differ from the number of lines: ``None``. ``decoder``:
+    the read's learning decoder (:class:`._vocab.Vocabulary`), else the plain ones.
     """
     if not ENABLED or not data:
         return None
@@ -170,7 +178,8 @@ def decode_typed(data: bytes) -> tuple[str, list[Any]] | None:
     first = body.find(b"\n")
     for kind in _guess(body if first < 0 else body[:first]):
         try:
-            records: list[Any] = _DECODERS[kind](b"[" + body.replace(b"\n", b",") + b"]")
+            payload = b"[" + body.replace(b"\n", b",") + b"]"
+            records = DECODERS[kind](payload) if decoder is None else decoder.decode(kind, payload)
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
             return None
         if len(records) != body.count(b"\n") + 1:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _typed
+from flink_agents_nb.eventlog import _files, _typed, _vocab
 from flink_agents_nb.eventlog._load import load_log
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
@@ -202,8 +202,8 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     kinds: list[str] = []
     decode = _typed.decode_typed
 
-    def spy(data: bytes) -> Any:
-        found = decode(data)
+    def spy(data: bytes, *rest: Any) -> Any:
+        found = decode(data, *rest)
         if found is not None:
             kinds.append(found[0])
         return found
@@ -255,3 +255,31 @@ def test_what_the_typed_path_refuses_reads_the_same(
 
 def test_the_corpus_reads_the_same_on_the_typed_path(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _both(CORPUS, monkeypatch)  # some corpus files take the typed path
+
+
+def test_values_learned_over_chunks_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many chunks per file: the typed decoders learn the repeated values (``_vocab``) from
+    the first chunks; later chunks bring new values (relearned), a field with too many
+    values (kept ``str``) and more new-value chunks than the learning allows."""
+    monkeypatch.setattr(_files, "CHUNK_BYTES", 4000)
+    monkeypatch.setattr(_vocab, "MAX_RELEARN", 3)
+    late: list[dict[str, Any]] = []
+    for i, rec in enumerate(_ours(300)):
+        if i > 100:
+            rec["jobId"] = f"job-{i // 40}"  # a new job every few chunks
+            rec["eventType"] = f"t{i}" if i % 3 != 1 else rec["eventType"]  # too many
+        late.append(rec)
+    traces = _trace(300)
+    for i, rec in enumerate(traces[150:]):
+        rec["entityName"] = f"n{i // 30}"
+        if rec.get("entityMetadata"):
+            rec["entityMetadata"]["model"] = f"m{i // 50}"
+    nested = _nested(300)
+    for i, rec in enumerate(nested[100:]):
+        rec["event"]["eventType"] = f"late{i // 60}"
+        rec["taskName"] = "op2"
+    for name, records in (("a.log", late), ("traces-j-t-1.log", traces), ("c.log", nested)):
+        kinds = _both(_write(tmp_path / name, records), monkeypatch)
+        assert len(kinds) > 5 and len(set(kinds)) == 1  # every chunk typed
