@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, Protocol, Union
 
 import msgspec
+import numpy as np
 
 #: A field of this type makes the record fall back to the general path when present.
 Absent = msgspec.UnsetType
@@ -182,7 +183,7 @@ def decode_typed(data: bytes, decoder: Decoder | None = None) -> tuple[str, list
             records = DECODERS[kind](payload) if decoder is None else decoder.decode(kind, payload)
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
             return None
-        if len(records) != body.count(b"\n") + 1:
+        if len(records) != np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10) + 1:
             return None
         return kind, records
     return None
