@@ -158,7 +158,7 @@ def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
     return b"".join(out)
 
 
-def _lines_with(data: bytes, word: re.Pattern[bytes]) -> list[int]:
+def _lines_with(data: bytes | memoryview, word: re.Pattern[bytes]) -> list[int]:
     """0-based indexes of the lines of ``data`` matching ``word`` (a pattern running to the
     end of its line: one match per line)."""
     positions = [match.start() for match in word.finditer(data)]
@@ -225,15 +225,16 @@ def read_records(
     while pos < end:
         cut = data.find(b"\n", pos + CHUNK_BYTES)
         stop = end if cut < 0 else cut + 1
-        chunk = data[pos:stop] if (pos or stop < end) else data
-        typed = decode_typed(chunk, decoder)  # fastest path: one known shape, typed
+        typed = decode_typed(data, pos, stop, decoder)  # fastest path: one known shape, typed
         if typed is not None:
             kind, records = typed
             numbers = range(first_line, first_line + len(records))
-            yield FileRecords(name, records, numbers, _lines_with(chunk, _TOKENS), kind)
+            hints = _lines_with(memoryview(data)[pos:stop], _TOKENS)
+            yield FileRecords(name, records, numbers, hints, kind)
             first_line += len(records)
             pos = stop
             continue
+        chunk = data[pos:stop] if (pos or stop < end) else data
         raw_lines = chunk.split(b"\n")
         newlines = len(raw_lines) - 1
         result = _read_lines(name, chunk, raw_lines, first_line, stop >= end, problems, pos == 0)

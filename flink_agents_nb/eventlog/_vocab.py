@@ -53,10 +53,11 @@ class Vocabulary:
         self._values: dict[type, dict[str, set[str] | None]] = {
             struct: {name: set() for name in names} for struct, names in _FIELDS.items()
         }
-        self._decoders: dict[str, Callable[[bytes], list[Any]] | None] = {}
+        self._decoders: dict[str, Callable[[memoryview], list[Any]] | None] = {}
         self._learned: dict[str, int] = {}
+        self.scratch = _typed.Scratch()  # the read's reused payload buffer
 
-    def decode(self, kind: str, payload: bytes) -> list[Any]:
+    def decode(self, kind: str, payload: memoryview) -> list[Any]:
         """The structs of shape ``kind`` in ``payload`` (a JSON array); raises what msgspec
         raises on the plain typed decoder."""
         literal = self._decoders.get(kind)
