@@ -86,7 +86,9 @@ def shared(values: np.ndarray, nan: bool = True) -> np.ndarray:
     every value; anything else is factorised."""
     n = len(values)
     missing = pd.isna(values) if nan else is_none(values)
-    present = values[np.flatnonzero(~missing)[:_SAMPLE]]  # the first values given
+    present = values[:_SAMPLE][~missing[:_SAMPLE]]  # the first values given
+    if not len(present):  # a head of gaps: look further
+        present = values[np.flatnonzero(~missing)[:_SAMPLE]]
     if not len(present):  # only gaps (actions' columns in an events-only log)
         return np.full(n, None, dtype=object)
     few = dict.fromkeys(present.tolist())
