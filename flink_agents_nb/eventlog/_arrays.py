@@ -83,7 +83,8 @@ def shared(values: np.ndarray, nan: bool = True) -> np.ndarray:
 
     A column of a few distinct strings and gaps (job, task, record type, action, status:
     the common case) is built from one vectorised comparison per string, without hashing
-    every value; anything else is factorised."""
+    every value (by address first: decoded as learned ``Literal`` values, equal strings are
+    already one object); anything else is factorised."""
     n = len(values)
     missing = pd.isna(values) if nan else is_none(values)
     present = values[:_SAMPLE][~missing[:_SAMPLE]]  # the first values given
@@ -93,6 +94,12 @@ def shared(values: np.ndarray, nan: bool = True) -> np.ndarray:
         return np.full(n, None, dtype=object)
     few = dict.fromkeys(present.tolist())
     if len(few) <= _FEW and all(type(v) is str for v in few):
+        if not nan:  # learned values (see _vocab) are one object each: compare addresses
+            at, known = addresses(values), missing.copy()
+            for value in few:
+                known |= at == id(value)
+            if known.all():  # already shared
+                return values.copy()
         out = np.full(n, None, dtype=object)
         covered = missing.copy()
         for value in few:
