@@ -118,7 +118,7 @@ class FileRecords:
     kind: str | None = None  # the shape when decoded by the typed fast path (see _typed)
 
 
-def _gunzip(data: bytes, name: str, problems: list[LogProblem]) -> bytes:
+def _gunzip(data: bytes | bytearray, name: str, problems: list[LogProblem]) -> bytes:
     """Decompress (concatenated) gzip members, at most :data:`MAX_DECOMPRESSED_BYTES`
     (more is a problem: a gzip bomb is cut, what came before is read)."""
     out: list[bytes] = []
@@ -212,7 +212,9 @@ def read_records(
         problems.append(LogProblem(name, None, why))
         return
     try:
-        data = path.read_bytes()
+        data: bytes | bytearray = (
+            path.read_bytes() if decoder is None else decoder.scratch.read(path)
+        )
     except OSError as exc:
         problems.append(LogProblem(name, None, f"cannot read file ({exc})"))
         return
@@ -234,12 +236,12 @@ def read_records(
             first_line += len(records)
             pos = stop
             continue
-        chunk = data[pos:stop] if (pos or stop < end) else data
+        chunk = bytes(data[pos:stop])
         raw_lines = chunk.split(b"\n")
         newlines = len(raw_lines) - 1
         result = _read_lines(name, chunk, raw_lines, first_line, stop >= end, problems, pos == 0)
         if result is None:  # multi-line records: scan the whole file instead
-            yield _scan_multiline(name, data, problems)
+            yield _scan_multiline(name, bytes(data), problems)
             return
         del raw_lines, chunk
         yield result
