@@ -57,7 +57,7 @@ def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pick a table for all-string columns (which then hashes each string again, encoded).
     Raises ``TypeError`` on unhashable values."""
     try:
-        table = _ObjectTable(min(len(values), 1 << 16) or 1)
+        table = _ObjectTable(len(values) or 1)  # sized for all: no rehashing as it grows
         uniques, found = table.factorize(values, na_sentinel=-1)
     except ValueError:  # not a plain object array (a view of another layout)
         found, uniques = pd.factorize(values, use_na_sentinel=True)
