@@ -213,8 +213,12 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
 
 def _codes(*columns: np.ndarray) -> list[np.ndarray]:
     """The values of ``columns`` numbered together (one hash pass over all of them): equal
-    values get equal codes, missing ones -1."""
-    codes, _ = pd.factorize(np.concatenate(columns), use_na_sentinel=True)
+    values get equal codes, missing ones -1. The ``None`` gaps are left out first: on the
+    strings alone pandas hashes them encoded, about twice as fast as Python objects."""
+    values = np.concatenate(columns)
+    given = np.flatnonzero(~is_none(values))
+    codes = np.full(len(values), -1, dtype=np.intp)
+    codes[given] = pd.factorize(values[given], use_na_sentinel=True)[0]
     out, at = [], 0
     for column in columns:
         out.append(codes[at : at + len(column)])
