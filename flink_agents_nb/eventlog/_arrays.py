@@ -103,14 +103,19 @@ def shared(values: np.ndarray, nan: bool = True) -> np.ndarray:
             covered |= same
         if covered.all():
             return out
+    gaps = missing.any()
+    given = ~missing if gaps else slice(None)  # strings alone: pandas' faster table
     try:
-        found, uniques = factorize(values)
+        found, uniques = factorize(values[given])
     except TypeError:  # unhashable values (lists as keys): keep as they are
         return nones(values)
-    table = np.empty(len(uniques) + 1, dtype=object)
-    table[: len(uniques)] = uniques
-    table[-1] = None
-    return table[found]
+    table = np.empty(len(uniques), dtype=object)
+    table[:] = uniques
+    if not gaps:
+        return table[found]
+    out = np.full(n, None, dtype=object)
+    out[given] = table[found]
+    return out
 
 
 #: :func:`shared` takes its candidate strings from this many first values ...
