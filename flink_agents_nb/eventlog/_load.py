@@ -45,6 +45,7 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
         for file in files:
             for chunk in read_records(file, problems, vocabulary):
                 columns.add(chunk, problems)
+        del vocabulary  # its buffers (a file's size) go before the frame's peak
         frame = columns.frame()
         if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records
             frame = _trace.link(frame)
