@@ -180,6 +180,20 @@ def _decode_extended(line: bytes) -> Any:
         return None
 
 
+def _decode_prefixed(line: bytes) -> Any:
+    """A record behind a logging layout's prefix, for a Trace Log or event log routed
+    through a log4j layout other than upstream's own ``%msg%n`` (``2026-10-12 10:00:00,123
+    INFO  org.apache.flink.agents.TraceLog [] - {...}``): the JSON object from the line's
+    first ``{``. ``None`` when the line has no such prefix or the rest is not an object."""
+    start = line.find(b"{")
+    if start <= 0 or not line[:start].strip() or line[:start].lstrip()[:1] == b"[":
+        return None
+    try:
+        return _decode_record(line[start:])
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
 def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     if isinstance(exc, RecursionError):
         return "JSON nested too deeply to read (thousands of levels)"
@@ -281,6 +295,8 @@ def _read_lines(
                 obj = _decode_any(line)
         except (msgspec.DecodeError, RecursionError) as exc:
             obj = _decode_extended(line)  # NaN tokens, lone surrogates: the stdlib reads them
+            if obj is None:
+                obj = _decode_prefixed(line)
             if obj is None:
                 if line.strip():
                     bad.append((index, line, exc))

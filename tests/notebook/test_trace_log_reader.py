@@ -183,3 +183,22 @@ def test_cli_summary_and_tree_on_a_trace_log() -> None:
     action = root["children"][0]["children"][0]["children"][0]
     assert action["name"] == "chat_model_action" and action["status"] == "failed"
     assert action["children"][0]["kind"] == "call"
+
+
+def test_records_behind_a_logging_layout_prefix_are_read(tmp_path: Path) -> None:
+    """A Trace Log routed through a log4j layout of the user's own (not upstream's
+    ``%msg%n``): each record's JSON after the prefix, the same rows as the plain file."""
+    lines = TRACE.read_text().splitlines()
+    prefix = "2026-10-12 10:00:00,123 INFO  org.apache.flink.agents.TraceLog [] - "
+    junk = "2026-10-12 10:00:01,000 WARN  org.apache.flink.agents.TraceLog [] - {not json"
+    (tmp_path / "tm.trace-log.log").write_text(
+        "\n".join([*(prefix + line for line in lines), junk]) + "\n"
+    )
+    prefixed = fa.read_event_log(tmp_path / "tm.trace-log.log")
+    plain = fa.read_event_log(TRACE)
+    named = ("file", "job", "task", "subtask")  # the plain file's name carries these
+    columns = [c for c in prefixed.frame.columns if c not in named]
+    pd.testing.assert_frame_equal(prefixed.frame[columns], plain.frame[columns])
+    assert [(p.line, p.reason[:14]) for p in prefixed.problems] == [
+        (len(lines) + 1, "not valid JSON")
+    ]
