@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,25 +42,49 @@ logger = logging.getLogger(__name__)
 STATE_NAME = "flink-agents-short-term-memory"
 
 
+#: Key types whose equal values always pickle alike (Flink tells keys apart by their
+#: pickled bytes, Python by ``==``: ``1``, ``1.0`` and ``True`` are one dict key, three
+#: Flink keys). Only keys of these types are remembered as having no memory.
+_EXACT_KEY_TYPES = frozenset((int, str, bytes))
+
+
 class FlinkKeyedState:
     """:class:`~flink_agents_runtime.engine._core.KeyedState` over a Flink ``ValueState``.
 
     Flink scopes the state to the current key (the driver makes a run's key current before
     stepping it), so ``key`` only tells the in-flight runs apart.
+
+    Keys known to have no memory stored are remembered (at most ``remember`` of them, for
+    keys of :data:`_EXACT_KEY_TYPES`): an agent that never writes memory then costs no state
+    read per input (a read crosses into Java in thread mode). Only this object writes the
+    state, and a restore or rescale opens a new one, so the set never goes stale.
     """
 
-    def __init__(self, value_state: Any) -> None:
+    def __init__(self, value_state: Any, remember: int = 100_000) -> None:
         self._state = value_state
         self._stored: dict[Any, bool] = {}  # per key in flight: had memory at load
+        self._empty: set[Any] = set()  # keys whose state is known to be None
+        self._remember = remember
 
     def load(self, key: Any) -> MemoryNode:
+        if type(key) in _EXACT_KEY_TYPES and key in self._empty:
+            self._stored[key] = False
+            return MemoryNode()
         root = self._state.value()
-        self._stored[key] = root is not None
+        if root is None:
+            self._stored[key] = False
+            if type(key) in _EXACT_KEY_TYPES:
+                if len(self._empty) >= self._remember:
+                    self._empty.clear()
+                self._empty.add(key)
+            return MemoryNode()
+        self._stored[key] = True
         return root if isinstance(root, MemoryNode) else MemoryNode()
 
     def save(self, key: Any, root: MemoryNode) -> None:
         # A key that never wrote memory costs no state write.
         if self._stored.pop(key, True) or root:
+            self._empty.discard(key)
             self._state.update(root)
 
 
@@ -86,6 +110,11 @@ class AgentProcessFunction(KeyedProcessFunction):
         payload: ``cloudpickle.dumps((plan, config))``.
         job_id: the Flink job id (fixed at build time), for the event log.
         value_selector: the input value of an element (the element itself when ``None``).
+        key_selector: the selector the input was keyed with, when the kit keyed it: the
+            key is then computed from the element in Python instead of asking Flink for the
+            current key (a call into Java per element in thread mode). Flink requires key
+            selectors to be deterministic; the first element checks that both agree (else
+            the function asks Flink from then on).
         with_meta: yield ``(key, input_seq, output)`` instead of bare outputs.
         emit: yield outputs at all (``False`` for jobs read back from their event log).
     """
@@ -98,16 +127,22 @@ class AgentProcessFunction(KeyedProcessFunction):
         *,
         with_meta: bool = False,
         emit: bool = True,
+        key_selector: Callable[[Any], Any] | None = None,
     ) -> None:
         self._payload = payload
         self._job_id = job_id
         self._value_selector = value_selector
+        self._key_selector = key_selector
+        self._key_checked = False
+        #: computes an element's key once the first element showed the selector agrees
+        self._key_of: Callable[[Any], Any] | None = None
         self._with_meta = with_meta
         self._emit = emit
         self._core: ExecutionCore | None = None
 
     def open(self, runtime_context: RuntimeContext) -> None:
         refresh_package_paths()  # this interpreter may have served an earlier job
+        self._key_checked, self._key_of = False, None
         plan, config = cloudpickle.loads(self._payload)
         self._config = config
         task, subtask = task_info(runtime_context)
@@ -152,12 +187,13 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._active = False  # an input arrived since the sync timer last fired
         self._totals_due = 0  # perf_counter_ns after which the sync timer rewrites totals
 
-    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Iterator[Any]:
-        core = self._core
-        assert core is not None
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> list[Any] | None:
+        # Returns the outputs as a list (or None): PyFlink takes any iterable, and a list
+        # costs no generator per element.
         if not self._first_input_at:
             self._first_input_at = time.time()
-        key = ctx.get_current_key()
+        key_of = self._key_of
+        key = key_of(value) if key_of is not None else self._first_key(value, ctx)
         # Inputs the kit feeds carry their position in the input (the local run's input_seq).
         seq = value.seq if type(value) is InputPair else None
         if self._value_selector is not None:
@@ -168,10 +204,12 @@ class AgentProcessFunction(KeyedProcessFunction):
             if self._sync_at < 0:
                 self._arm_sync(ctx)
             if self._ready:
-                yield from self._flush()
-            elif time.perf_counter_ns() >= self._next_sync:
-                self._maybe_sync()
-            return
+                return self._flush()
+            if time.perf_counter_ns() >= self._next_sync:
+                self._sync()
+            return None
+        core = self._core
+        assert core is not None
         task = core.start(key, value, seq)
         outputs = task.run_blocking()
         self._last_run_at = time.time()
@@ -179,15 +217,39 @@ class AgentProcessFunction(KeyedProcessFunction):
             self._arm_sync(ctx)
         self._maybe_sync()
         if not self._emit:
-            return
+            return None
         if self._with_meta:
             seq = task.input_seq
-            for out in outputs:
-                yield (key, seq, out)
-        else:
-            yield from outputs
+            return [(key, seq, out) for out in outputs]
+        return outputs
 
-    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Iterator[Any]:
+    def _first_key(self, value: Any, ctx: Any) -> Any:
+        """The current key from Flink; on the first element also whether the key selector
+        gives the same key (then later elements compute it without asking Flink)."""
+        key = ctx.get_current_key()
+        if not self._key_checked:
+            self._key_checked = True
+            selector, mine = self._key_selector, None
+            if selector is not None:
+                try:
+                    mine = selector(value)
+                    agrees = type(mine) is type(key) and bool(mine == key)
+                except Exception:
+                    agrees = False
+                if agrees:
+                    self._key_of = selector
+                else:
+                    logger.warning(
+                        "the key selector gives %r where Flink's current key is %r: "
+                        "asking Flink for the key of each element",
+                        mine,
+                        key,
+                    )
+        return key
+
+    def on_timer(
+        self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
+    ) -> list[Any] | None:
         if timestamp == self._sync_at:
             self._on_sync_timer(ctx)
         elif self._sync_at < 0:  # runs restored from a savepoint progress without records
@@ -195,25 +257,26 @@ class AgentProcessFunction(KeyedProcessFunction):
         if self._runs is not None:
             self._runs.on_timer(timestamp, ctx)
             self._series.maybe_sample()
-            yield from self._flush()
+            return self._flush()
+        return None
 
     def _collect(self, key: Any, seq: int, outputs: list[Any]) -> None:
         self._last_run_at = time.time()
         if outputs and self._emit:
             self._ready.append((key, seq, outputs))
 
-    def _flush(self) -> Iterator[Any]:
+    def _flush(self) -> list[Any] | None:
         """The outputs of the runs that finished in this callback, in finishing order."""
         self._maybe_sync()
-        if not self._ready:
-            return
-        ready, self._ready = self._ready, []
-        for key, seq, outputs in ready:
-            if self._with_meta:
-                for out in outputs:
-                    yield (key, seq, out)
-            else:
-                yield from outputs
+        ready = self._ready
+        if not ready:
+            return None
+        self._ready = []
+        if len(ready) == 1 and not self._with_meta:
+            return ready[0][2]  # the run's own list, no longer the run's to change
+        if self._with_meta:
+            return [(key, seq, out) for key, seq, outputs in ready for out in outputs]
+        return [out for _, _, outputs in ready for out in outputs]
 
     def _maybe_sync(self) -> None:
         if time.perf_counter_ns() >= self._next_sync:

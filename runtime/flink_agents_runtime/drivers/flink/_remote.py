@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pyflink.common import Configuration, Types
-from pyflink.datastream import DataStream, KeyedStream, StreamExecutionEnvironment
+from pyflink.datastream import DataStream, KeyedStream, KeySelector, StreamExecutionEnvironment
 
 from flink_agents_runtime._errors import FlinkAgentsError, JobFailedError, UsageError
 from flink_agents_runtime.api._agent import Agent
@@ -214,10 +214,12 @@ class RemoteAgentBuilder:
         env: RemoteExecutionEnvironment,
         keyed: KeyedStream,
         value_selector: Callable[[Any], Any] | None = None,
+        key_selector: Callable[[Any], Any] | None = None,
     ) -> None:
         self._env = env
         self._input = keyed
         self._value_selector = value_selector
+        self._key_selector = key_selector  # what ``keyed`` was keyed with, when known
         self._agent: Agent | None = None
         self._plan: AgentPlan | None = None
         self._outputs: dict[tuple[bool, bool], DataStream] = {}
@@ -253,7 +255,12 @@ class RemoteAgentBuilder:
             check_action_state_store(env.config, store_namespace(env.config, self.job_id))
             payload = dump_plan(self._plan, env.config)
             function = AgentProcessFunction(
-                payload, self.job_id, self._value_selector, with_meta=with_meta, emit=emit
+                payload,
+                self.job_id,
+                self._value_selector,
+                with_meta=with_meta,
+                emit=emit,
+                key_selector=self._key_selector,
             )
             # A stable uid: savepoints map the agent's keyed state to it across upgrades (a
             # second variant in the same job, rare, needs a uid of its own).
@@ -359,11 +366,14 @@ class RemoteExecutionEnvironment(AgentsExecutionEnvironment):
 
         ``value_selector`` picks the input value from an element (default: the element).
         """
+        own_key = None  # the selector the agent's function may compute keys with
         if not isinstance(input, KeyedStream):
             if key_selector is None:
                 raise UsageError("from_datastream needs a key_selector for an unkeyed stream")
             input = input.key_by(key_selector, key_type=Types.PICKLED_BYTE_ARRAY())
-        return RemoteAgentBuilder(self, input, value_selector)
+            if not isinstance(key_selector, KeySelector):  # a KeySelector has open/close
+                own_key = key_selector
+        return RemoteAgentBuilder(self, input, value_selector, own_key)
 
     def from_table(
         self, input: Any, key_selector: Callable[[Any], Any] | None = None
