@@ -200,9 +200,19 @@ class AgentProcessFunction(KeyedProcessFunction):
             value = self._value_selector(value)
         self._active = True
         if self._runs is not None:
-            self._runs.submit(key, value, ctx, seq)
+            done = self._runs.submit(key, value, ctx, seq)
             if self._sync_at < 0:
                 self._arm_sync(ctx)
+            if done is not None:  # finished at once (the common case): no state, no timer
+                self._last_run_at = time.time()
+                if time.perf_counter_ns() >= self._next_sync:
+                    self._sync()
+                outputs = done.outputs
+                if not outputs or not self._emit:
+                    return None
+                if self._with_meta:
+                    return [(key, done.input_seq, out) for out in outputs]
+                return outputs
             if self._ready:
                 return self._flush()
             if time.perf_counter_ns() >= self._next_sync:

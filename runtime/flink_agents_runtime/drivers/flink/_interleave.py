@@ -31,9 +31,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
+
+if TYPE_CHECKING:
+    from flink_agents_runtime.engine._cascade import InputTask
 
 logger = logging.getLogger(__name__)
 
@@ -112,15 +115,21 @@ class InterleavedRuns:
         self._tick_pending = False
         self._tick_at = -1  # timestamp of the pending resume timer
         self._drain_registered = False
+        self._inline = False  # inside a lazy submit (see ``_finished``)
         #: called while the drain timer waits (the function samples its gauges there).
         self.sample: Callable[[], None] = lambda: None
         self.scheduler = InputScheduler(core, self._finished, enter=self._enter)
         self._restored = self._restore()
 
     # -- callbacks of the process function -----------------------------------------------
-    def submit(self, key: Any, value: Any, ctx: Any, seq: int | None = None) -> None:
+    def submit(self, key: Any, value: Any, ctx: Any, seq: int | None = None) -> InputTask | None:
         """``process_element``: accept an input of the current key (``seq``: its position
-        in the job's input, when known); step ready runs."""
+        in the job's input, when known); step ready runs.
+
+        An input whose run finishes at once, with nothing else to do, touches no Flink
+        state and no timer (a checkpoint barrier never falls inside ``process_element``,
+        so it stays exactly-once): its finished task is returned, its outputs not given to
+        ``emit``. Otherwise returns ``None``; finished runs go to ``emit``."""
         scheduler = self.scheduler
         restored = bool(self._restored)
         if restored:
@@ -128,10 +137,21 @@ class InterleavedRuns:
         # The element's key is current until another run is stepped: a submit that need
         # not wait for room starts the run in it without switching (the cheap common case).
         lazy = not restored and scheduler.held < scheduler.max_in_flight
-        jkey = None if lazy else self._java_key(ctx._j_context.getCurrentKey())
-        run = scheduler.submit(key, value, jkey, seq=seq)
-        if run.done and lazy and not scheduler.has_ready:
-            return  # finished at once, nothing else to do (and nothing held)
+        jkey = None
+        if lazy:
+            self._inline = True  # a run finishing inside this submit is this input's
+            try:
+                run = scheduler.submit(key, value, None, seq=seq)
+            finally:
+                self._inline = False
+            task = run.task
+            if task is not None and task.done:
+                if not scheduler.has_ready:
+                    return task  # finished at once, nothing else to do (nothing held)
+                self._emit(key, task.input_seq, task.outputs)
+        else:
+            jkey = self._java_key(ctx._j_context.getCurrentKey())
+            run = scheduler.submit(key, value, jkey, seq=seq)
         if jkey is None:
             jkey = self._java_key(ctx._j_context.getCurrentKey())
         else:
@@ -143,6 +163,7 @@ class InterleavedRuns:
         if scheduler.poll():
             self._backend.setCurrentKey(jkey)
         self._after(ctx)
+        return None
 
     def on_timer(self, timestamp: int, ctx: Any) -> None:
         """``on_timer``: resume what is ready; the drain timer runs everything to the end."""
@@ -192,6 +213,8 @@ class InterleavedRuns:
     def _finished(self, run: InputRun) -> None:
         task = run.task
         assert task is not None
+        if self._inline:  # finished inside ``submit``'s lazy start: submit hands it on
+            return
         if run.persisted:  # its input is the first of the key's held inputs
             if not self.scheduler.queued(run.key):
                 self._held.clear()  # the last one: no read of the list
