@@ -104,7 +104,7 @@ def metrics_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
 
 
 class AgentProcessFunction(KeyedProcessFunction):
-    """Runs each element through the agent; yields its outputs.
+    """Runs each element through the agent; returns its outputs (a list per element or timer).
 
     Args:
         payload: ``cloudpickle.dumps((plan, config))``.
@@ -115,8 +115,8 @@ class AgentProcessFunction(KeyedProcessFunction):
             current key (a call into Java per element in thread mode). Flink requires key
             selectors to be deterministic; the first element checks that both agree (else
             the function asks Flink from then on).
-        with_meta: yield ``(key, input_seq, output)`` instead of bare outputs.
-        emit: yield outputs at all (``False`` for jobs read back from their event log).
+        with_meta: emit ``(key, input_seq, output)`` instead of bare outputs.
+        emit: emit outputs at all (``False`` for jobs read back from their event log).
     """
 
     def __init__(

@@ -365,6 +365,9 @@ class RemoteExecutionEnvironment(AgentsExecutionEnvironment):
         """Agent input from ``input``, keyed by ``key_selector`` (unless already keyed).
 
         ``value_selector`` picks the input value from an element (default: the element).
+        ``key_selector`` also runs in the agent's operator, which computes each element's
+        key with it rather than asking Flink (it must be deterministic, as Flink requires;
+        if the first element's keys differ, the operator asks Flink from then on).
         """
         own_key = None  # the selector the agent's function may compute keys with
         if not isinstance(input, KeyedStream):
