@@ -235,11 +235,12 @@ class AgentProcessFunction(KeyedProcessFunction):
 
     def _first_key(self, value: Any, ctx: Any) -> Any:
         """The current key from Flink; on the first element also whether the key selector
-        gives the same key (then later elements compute it without asking Flink)."""
+        gives the same key (then later elements compute it without asking Flink). Only in
+        thread mode: in process mode the context holds the key in Python already."""
         key = ctx.get_current_key()
         if not self._key_checked:
             self._key_checked = True
-            selector, mine = self._key_selector, None
+            selector, mine = self._key_selector if self._runs is not None else None, None
             if selector is not None:
                 try:
                     mine = selector(value)
