@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,9 +187,9 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._active = False  # an input arrived since the sync timer last fired
         self._totals_due = 0  # perf_counter_ns after which the sync timer rewrites totals
 
-    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> list[Any] | None:
-        # Returns the outputs as a list (or None): PyFlink takes any iterable, and a list
-        # costs no generator per element.
+    def process_element(self, value: Any, ctx: KeyedProcessFunction.Context) -> Sequence[Any]:
+        # Returns the outputs as a sequence (``()`` for none; never None: process mode's
+        # timer path iterates what it gets): a list costs no generator per element.
         if not self._first_input_at:
             self._first_input_at = time.time()
         key_of = self._key_of
@@ -209,7 +209,7 @@ class AgentProcessFunction(KeyedProcessFunction):
                     self._sync()
                 outputs = done.outputs
                 if not outputs or not self._emit:
-                    return None
+                    return ()
                 if self._with_meta:
                     return [(key, done.input_seq, out) for out in outputs]
                 return outputs
@@ -217,7 +217,7 @@ class AgentProcessFunction(KeyedProcessFunction):
                 return self._flush()
             if time.perf_counter_ns() >= self._next_sync:
                 self._sync()
-            return None
+            return ()
         core = self._core
         assert core is not None
         task = core.start(key, value, seq)
@@ -227,7 +227,7 @@ class AgentProcessFunction(KeyedProcessFunction):
             self._arm_sync(ctx)
         self._maybe_sync()
         if not self._emit:
-            return None
+            return ()
         if self._with_meta:
             seq = task.input_seq
             return [(key, seq, out) for out in outputs]
@@ -258,9 +258,7 @@ class AgentProcessFunction(KeyedProcessFunction):
                     )
         return key
 
-    def on_timer(
-        self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext
-    ) -> list[Any] | None:
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext) -> Sequence[Any]:
         if timestamp == self._sync_at:
             self._on_sync_timer(ctx)
         elif self._sync_at < 0:  # runs restored from a savepoint progress without records
@@ -269,19 +267,19 @@ class AgentProcessFunction(KeyedProcessFunction):
             self._runs.on_timer(timestamp, ctx)
             self._series.maybe_sample()
             return self._flush()
-        return None
+        return ()
 
     def _collect(self, key: Any, seq: int, outputs: list[Any]) -> None:
         self._last_run_at = time.time()
         if outputs and self._emit:
             self._ready.append((key, seq, outputs))
 
-    def _flush(self) -> list[Any] | None:
+    def _flush(self) -> Sequence[Any]:
         """The outputs of the runs that finished in this callback, in finishing order."""
         self._maybe_sync()
         ready = self._ready
         if not ready:
-            return None
+            return ()
         self._ready = []
         if len(ready) == 1 and not self._with_meta:
             return ready[0][2]  # the run's own list, no longer the run's to change
