@@ -13,9 +13,10 @@ Three figures per job, each per record:
 - **wall**: ``env.execute()`` time (job deployment and the Python worker's start included,
   the same for both; the MiniCluster is up before the first pair);
 - **JVM CPU**: user+system CPU of the JVM hosting the MiniCluster (and, in thread mode, the
-  Python workers), from ``/proc``: what the machine pays for the whole job;
-- **operator CPU**: CPU of the thread running X (thread mode: the task thread, Java and
-  Python), from X's ``open`` to its ``close``: what X itself costs.
+  Python workers; in process mode they run in processes of their own, not counted), from
+  ``/proc``: what the machine pays for the whole job;
+- **operator CPU** (thread mode only): CPU of the task thread running X (Java and Python),
+  from X's ``open`` to its ``close``: what X itself costs.
 
 The machine is shared: the load average is printed with each pair; ratios of the same run
 are meaningful, absolute times less so.
@@ -127,10 +128,9 @@ def job(n: int, agent: bool, mode: str) -> tuple[float, float, float]:
     env.execute("bench-echo" if agent else "bench-bare")
     wall = time.perf_counter() - start
     cpu = jvm_cpu() - cpu
-    try:
+    op = float("nan")  # process mode: open and close may run on different worker threads
+    if mode == "thread":
         op = float(CPU_FILE.read_text().split()[0])
-    except (OSError, IndexError, ValueError):  # process mode: the worker is another process
-        op = float("nan")
     return wall, cpu, op
 
 
