@@ -3,7 +3,8 @@ embedding connections share.
 
 httpx is imported when the first call is made (the runtime stays importable without paying
 for it); the client is never pickled (a Flink job ships the connection, and each worker makes
-its own client on first use).
+its own client on first use). The client trusts the certificates and takes the proxy the
+environment names, by the same rules as the chat connections' (``_http_env``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ class LazyHttpClient:
         self._lock = threading.Lock()
 
     def _new_http_client(self, timeout_s: float) -> Any:
-        import httpx
+        from flink_agents_runtime._http_env import new_httpx_client
 
-        return httpx.Client(timeout=httpx.Timeout(float(timeout_s)))
+        return new_httpx_client(timeout_s, max_connections=100, max_keepalive=20)
 
     def http_client(self, timeout_s: float) -> Any:
         """The connection's client (``timeout_s``: total timeout, seconds, used when it is

@@ -18,78 +18,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
+import ssl
 import time
 from typing import Any
 
+from tests.helpers.loop_server import LoopServer
 
-class AsyncOpenAIServer:
+
+class AsyncOpenAIServer(LoopServer):
     """Start with a ``with`` block (or :meth:`start` / :meth:`stop`); :attr:`url` is the base.
 
     Args:
         delay_s: the model's latency (seconds), before every answer.
+        tls: serve HTTPS with this server context.
     """
 
-    def __init__(self, delay_s: float = 0.0) -> None:
+    url_path = "/v1"
+    thread_name = "async-openai-server"
+
+    def __init__(self, delay_s: float = 0.0, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(tls)
         self.delay_s = delay_s
-        self.url = ""
         self.calls: list[tuple[float, float, str]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.AbstractServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------
-    def start(self) -> AsyncOpenAIServer:
-        ready = threading.Event()
-        loop = self._loop = asyncio.new_event_loop()
-
-        async def serve() -> None:
-            self._server = await asyncio.start_server(
-                self._handle, "127.0.0.1", 0, backlog=4096, limit=1 << 20
-            )
-            port = self._server.sockets[0].getsockname()[1]
-            self.url = f"http://127.0.0.1:{port}/v1"
-            ready.set()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(serve())
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="async-openai-server", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-
-        async def shutdown() -> None:
-            if self._server is not None:
-                self._server.close()
-            # Connections a client keeps alive still have a handler waiting for the next
-            # request: end them here, or they are destroyed pending when the loop is collected
-            # (a finalizer that logs from inside another thread's ast.parse trips CPython 3.11).
-            handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in handlers:
-                task.cancel()
-            await asyncio.gather(*handlers, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
-        if not loop.is_running():
-            loop.close()
-        self._loop = None
-
-    def __enter__(self) -> AsyncOpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     # -- the log -------------------------------------------------------------------------
     def peak_in_flight(self) -> int:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import ssl
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -42,7 +44,8 @@ class OpenAIServer:
     """The server; use as a context manager or call :meth:`start` / :meth:`stop`.
 
     Attributes:
-        url: base URL, ``http://127.0.0.1:<port>/v1``.
+        url: base URL, ``http://127.0.0.1:<port>/v1`` (``https`` when ``tls``, a server
+            context, is given).
         delay_s: wait before every reply (seconds).
         slow_delay_s: extra wait of the ``slow`` model.
         canned: model name -> list of response bodies (dicts or raw str), served in order.
@@ -50,7 +53,9 @@ class OpenAIServer:
         max_in_flight: the most requests handled at once so far, by model.
     """
 
-    def __init__(self, delay_s: float = 0.0, slow_delay_s: float = 2.0) -> None:
+    def __init__(
+        self, delay_s: float = 0.0, slow_delay_s: float = 2.0, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.delay_s = delay_s
         self.slow_delay_s = slow_delay_s
         self.canned: dict[str, list[Any]] = {}
@@ -116,9 +121,21 @@ class OpenAIServer:
             request_queue_size = 256  # many clients connect at once (the default is 5)
             daemon_threads = True
 
+            def get_request(self) -> tuple[Any, Any]:
+                conn, addr = super().get_request()
+                if tls is not None:  # the handshake happens in the connection's own thread
+                    conn = tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+                return conn, addr
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                if isinstance(sys.exc_info()[1], ssl.SSLError):
+                    return  # a client that refused our certificate: what the TLS tests expect
+                super().handle_error(request, client_address)
+
         self._httpd = Server(("127.0.0.1", 0), Handler)
         self.port = int(self._httpd.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/v1"
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------

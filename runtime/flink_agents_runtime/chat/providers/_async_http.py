@@ -11,11 +11,10 @@ keep httpx's sync client.
 :class:`AsyncTransport` holds one ``aiohttp.ClientSession`` per connection object, created
 on the loop on first use (sessions are bound to the loop that made them), with no bound on
 connections (the scheduler's ``max-in-flight-inputs`` bounds the calls), keep-alive, no
-cookie jar, and the proxy the environment names for the URL (``HTTPS_PROXY``, ``NO_PROXY``,
-...), as httpx does; it is looked up once per URL, not per request (aiohttp's
-``trust_env`` looks up the proxy and ``.netrc`` on a thread for every request). Redirects
-are never followed (requests carry API keys). TLS uses httpx's default context (certifi's
-CAs), so both paths trust the same certificates.
+cookie jar, and the proxy and certificates the environment names (``_http_env``: the
+same rules, and the same functions, as the blocking httpx path; the proxy is looked up once
+per URL, not per request, where aiohttp's ``trust_env`` would look it up and ``.netrc`` on a
+thread for every request). Redirects are never followed (requests carry API keys).
 
 Both paths hand the connection a :class:`Reply` (status, headers, body), so the answer is
 checked and parsed by one function.
@@ -29,7 +28,16 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["AsyncTransport", "Reply", "ResponseTooLarge", "TransportFailed", "TransportTimeout"]
+from flink_agents_runtime._http_env import proxy_for, tls_context, tls_failure
+
+__all__ = [
+    "AsyncTransport",
+    "Reply",
+    "ResponseTooLarge",
+    "TransportFailed",
+    "TransportTimeout",
+    "proxy_for",
+]
 
 _decode = msgspec.json.decode
 
@@ -43,11 +51,13 @@ class TransportTimeout(Exception):
 
 
 class TransportFailed(Exception):
-    """The request got no HTTP answer (``name``: the client's error class; the message)."""
+    """The request got no HTTP answer (``name``: the client's error class; the message;
+    ``tls``: why the server's certificate was refused, when that is why)."""
 
-    def __init__(self, name: str, message: str) -> None:
+    def __init__(self, name: str, message: str, tls: str | None = None) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
+        self.tls = tls
 
 
 class ResponseTooLarge(Exception):
@@ -82,27 +92,17 @@ class Reply:
             return json.loads(self.content)
 
 
-def proxy_for(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (``None``: connect directly)."""
-    from urllib.parse import urlsplit
-    from urllib.request import getproxies, proxy_bypass
-
-    parts = urlsplit(url)
-    if parts.hostname and proxy_bypass(parts.hostname):
-        return None
-    proxies = getproxies()
-    return proxies.get(parts.scheme) or proxies.get("all")
-
-
 class AsyncTransport:
     """POSTs of one connection on the call loop (see the module docstring).
 
     Args:
         total_s: seconds one request may take in all (connect, send, the whole answer).
+        ca_file: the CA bundle to trust instead of the environment's (``_http_env``).
     """
 
-    def __init__(self, total_s: float) -> None:
+    def __init__(self, total_s: float, ca_file: str | None = None) -> None:
         self.total_s = total_s
+        self.ca_file = ca_file
         self._session: Any = None
         self._ssl: Any = None
         self._proxies: dict[str, str | None] = {}
@@ -120,9 +120,7 @@ class AsyncTransport:
 
     def _tls(self) -> Any:
         if self._ssl is None:
-            import httpx
-
-            self._ssl = httpx.create_ssl_context()
+            self._ssl = tls_context(self.ca_file)
         return self._ssl
 
     async def post(self, url: str, data: bytes, headers: dict[str, str], max_bytes: int) -> Reply:
@@ -160,9 +158,9 @@ class AsyncTransport:
         except asyncio.TimeoutError as exc:
             raise TransportTimeout(type(exc).__name__) from None
         except aiohttp.ClientConnectorError as exc:  # named as on the sync (httpx) path
-            raise TransportFailed("ConnectError", str(exc)) from None
+            raise TransportFailed("ConnectError", str(exc), tls_failure(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportFailed(type(exc).__name__, str(exc)) from None
+            raise TransportFailed(type(exc).__name__, str(exc), tls_failure(exc)) from None
 
     async def aclose(self) -> None:
         """Close the session (on the loop that made it)."""

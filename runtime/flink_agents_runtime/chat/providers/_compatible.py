@@ -14,6 +14,7 @@ Tongyi (DashScope's OpenAI-compatible mode) and vLLM, all over the kit's
   the DashScope SDK Flink Agents uses.
 - vLLM: ``api_base_url`` defaulting to ``http://localhost:8000/v1``, no key needed.
 
+``ca_file`` (the kit's, not Flink Agents') is passed on (see ``_http_env``).
 ``max_retries`` and ``reuse_client`` are accepted for Flink Agents' signatures: retries are
 the kit's (``error-handling-strategy: retry``), and a connection always reuses its client.
 Setups take Flink Agents' generation arguments and send those that are set.
@@ -44,10 +45,11 @@ class FAOpenAIChatModelConnection(OpenAIChatModelConnection):
         timeout: float = 60.0,
         default_headers: dict[str, str] | None = None,
         reuse_client: bool = True,
+        ca_file: str | None = None,
         **_: Any,
     ) -> None:
         base = api_base_url or os.environ.get("OPENAI_API_BASE_URL") or self.default_base()
-        super().__init__(base, api_key, timeout=timeout, headers=default_headers)
+        super().__init__(base, api_key, timeout=timeout, headers=default_headers, ca_file=ca_file)
         self.max_retries = max_retries
 
     def default_base(self) -> str:

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from flink_agents_runtime._http_client import LazyHttpClient
+from flink_agents_runtime._http_env import new_httpx_client
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
 
@@ -55,12 +56,7 @@ class HttpChatConnection(LazyHttpClient, BaseChatModelConnection):
         return text.replace(key, "****") if key else text
 
     def _new_http_client(self, timeout_s: float) -> Any:
-        import httpx
-
-        return httpx.Client(
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        )
+        return new_httpx_client(timeout_s)  # certificates and proxy: ``_http_env``
 
     def _http(self) -> Any:
         return self.http_client(float(self.timeout))

@@ -14,11 +14,16 @@ server's ``Retry-After`` asks (up to :data:`MAX_RETRY_AFTER_S`). Errors say whet
 may help (:class:`ChatModelError` ``retryable``); once the connection has retried, the error
 is marked not retryable so the chat action does not square the attempts. A redirect is not
 followed (the request carries the API key): it is an error naming the new location.
+
+HTTPS and proxies (``_http_env``): both paths trust ``ca_file`` (else ``SSL_CERT_FILE``,
+``SSL_CERT_DIR``, else certifi's bundle) and go through the proxy ``HTTPS_PROXY`` /
+``HTTP_PROXY`` / ``NO_PROXY`` name. A certificate that is not trusted fails at once (not
+retried) with the same message on both paths, naming the endpoint and what to set. The
+request format and the reply's checks are in ``_openai_wire``.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import math
@@ -28,9 +33,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from flink_agents_runtime._http_env import new_httpx_client, tls_failure
 from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.chat._errors import ChatModelError
-from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
+from flink_agents_runtime.chat._message import ChatMessage
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
 from flink_agents_runtime.chat._tool import Tool
 from flink_agents_runtime.chat.providers._async_http import (
@@ -40,35 +46,25 @@ from flink_agents_runtime.chat.providers._async_http import (
     TransportFailed,
     TransportTimeout,
 )
+from flink_agents_runtime.chat.providers._openai_wire import (
+    MAX_RETRY_AFTER_S,
+    answer,
+    retry_after_s,
+    to_openai_message,
+)
+
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "MAX_RETRY_AFTER_S",
+    "OpenAIChatModelConnection",
+    "retry_after_s",
+    "to_openai_message",
+]
 
 logger = logging.getLogger(__name__)
 
-_RETRYABLE_STATUS = {408, 409, 425, 429}
-#: The longest ``Retry-After`` honoured (seconds); a server asking more fails the call.
-MAX_RETRY_AFTER_S = 60.0
 #: Largest response body read (bytes).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-def to_openai_message(m: ChatMessage) -> dict[str, Any]:
-    """A message in the chat-completions request format."""
-    out: dict[str, Any] = {"role": m.role.value, "content": m.content}
-    if m.role is MessageRole.ASSISTANT and m.tool_calls:
-        out["content"] = m.content or None
-        out["tool_calls"] = [
-            {
-                "id": c.get("original_id") or c["id"],
-                "type": "function",
-                "function": {
-                    "name": c["function"]["name"],
-                    "arguments": json.dumps(c["function"]["arguments"]),
-                },
-            }
-            for c in (normalize_tool_call(c, i) for i, c in enumerate(m.tool_calls))
-        ]
-    if m.role is MessageRole.TOOL:
-        out["tool_call_id"] = m.extra_args.get("external_id") or m.extra_args.get("tool_call_id")
-    return out
 
 
 class OpenAIChatModelConnection(BaseChatModelConnection):
@@ -81,6 +77,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         timeout: total seconds per request (else ``openai.timeout``); must be positive.
         headers: extra request headers (not logged).
         max_retries: retries of a failed request (else ``openai.max-retries``).
+        ca_file: a PEM bundle (or a directory of hashed certificates) of the CAs to trust
+            instead of ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` / certifi's (a private CA's, for an
+            internal gateway); the path must exist where the calls run (each Flink worker).
     """
 
     def __init__(
@@ -91,6 +90,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
         max_retries: int | None = None,
+        ca_file: str | None = None,
     ) -> None:
         if timeout is not None and not (
             isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0
@@ -106,6 +106,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         self.base_url = base_url
         self.timeout = timeout
         self.max_retries = max_retries
+        self.ca_file = None if ca_file is None else os.fspath(ca_file)
         self._api_key = api_key
         self._headers = dict(headers or {})
         self._config: Any = None
@@ -168,13 +169,8 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def _http(self) -> Any:
         with self._lock:
             if self._client is None:
-                import httpx
-
-                timeout = self._total_timeout()
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(timeout),
-                    follow_redirects=False,
-                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+                self._client = new_httpx_client(
+                    self._total_timeout(), ca_file=self.__dict__.get("ca_file")
                 )
             return self._client
 
@@ -220,21 +216,13 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             try:
                 message = self._request(body, headers, where, model)
             except ChatModelError as exc:
-                if not exc.retryable or attempt >= retries:
-                    if attempt:
-                        exc.retryable = False  # retried here already
-                    raise
-                pause = exc.retry_after if exc.retry_after is not None else base_wait * 2**attempt
+                pause = _pause_before_retry(exc, attempt, retries, base_wait)
                 attempt += 1
-                logger.warning("%s; retry %d/%d in %.3fs", exc, attempt, retries, pause)
                 if pause > 0:
                     time.sleep(pause)
                     waited += pause
                 continue
-            if attempt:
-                message.extra_args["connection_retries"] = attempt
-                message.extra_args["connection_retry_wait_sec"] = waited
-            return message
+            return _note_retries(message, attempt, waited)
 
     def _total_timeout(self) -> float:
         return float(self.timeout or self._option("openai.timeout"))
@@ -284,21 +272,13 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             try:
                 message = await self._arequest(body, headers, where, model)
             except ChatModelError as exc:
-                if not exc.retryable or attempt >= retries:
-                    if attempt:
-                        exc.retryable = False  # retried here already
-                    raise
-                pause = exc.retry_after if exc.retry_after is not None else base_wait * 2**attempt
+                pause = _pause_before_retry(exc, attempt, retries, base_wait)
                 attempt += 1
-                logger.warning("%s; retry %d/%d in %.3fs", exc, attempt, retries, pause)
                 if pause > 0:
                     await asyncio.sleep(pause)
                     waited += pause
                 continue
-            if attempt:
-                message.extra_args["connection_retries"] = attempt
-                message.extra_args["connection_retry_wait_sec"] = waited
-            return message
+            return _note_retries(message, attempt, waited)
 
     async def _arequest(
         self, body: bytes, headers: dict[str, str], where: str, model: str
@@ -306,7 +286,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         """:meth:`_request` on the event loop."""
         transport = self.__dict__.get("_atransport")
         if transport is None:
-            transport = self._atransport = AsyncTransport(self._total_timeout())
+            transport = self._atransport = AsyncTransport(
+                self._total_timeout(), self.__dict__.get("ca_file")
+            )
         try:
             reply = await transport.post(self.url, body, headers, MAX_RESPONSE_BYTES)
         except TransportTimeout as exc:
@@ -322,12 +304,19 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def _transport_error(
         self, exc: BaseException, where: str, total: float, *, timed_out: bool = False
     ) -> ChatModelError:
-        """The retryable error for a request that got no answer (both chat paths)."""
+        """The error for a request that got no answer (both chat paths): retryable, except
+        for a server certificate that is not trusted."""
         name = getattr(exc, "name", None) or type(exc).__name__
         if timed_out:
             return ChatModelError(
                 f"{where}: timed out after {total:g} s total ({name}); raise openai.timeout?",
                 retryable=True,
+            )
+        refused = exc.tls if isinstance(exc, TransportFailed) else tls_failure(exc)
+        if refused is not None:
+            return ChatModelError(
+                f"{where}: the server's TLS certificate is not trusted ({refused}); for a "
+                "private CA, set SSL_CERT_FILE (or the connection's ca_file=) to its PEM bundle"
             )
         detail = str(exc) if isinstance(exc, TransportFailed) else f"{name}: {exc}"
         return ChatModelError(
@@ -336,116 +325,34 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         )
 
     def _answer(self, resp: Any, where: str, model: str) -> ChatMessage:
-        """The parsed reply, or the error for a redirect (never followed: the request carries
-        the API key) or an HTTP error status (both chat paths)."""
-        if 300 <= resp.status_code < 400:
-            location = self._redact(resp.headers.get("location") or "(no Location header)")
-            raise ChatModelError(
-                f"{where} answered HTTP {resp.status_code} (redirect to {location}); redirects "
-                "are not followed (the request carries the API key): set openai.base-url (or "
-                "base_url=) to the new address",
-                status=resp.status_code,
-            )
-        if resp.status_code >= 400:
-            raise ChatModelError(
-                f"{where} answered HTTP {resp.status_code}: {self._server_says(resp)}",
-                retryable=resp.status_code >= 500 or resp.status_code in _RETRYABLE_STATUS,
-                status=resp.status_code,
-                retry_after=retry_after_s(resp.headers.get("retry-after")),
-            )
-        return self._parse(resp, where, model)
+        """The parsed reply, or the error for a redirect or an HTTP error status (both chat
+        paths; ``_openai_wire.answer``)."""
+        return answer(resp, where, model, self._redact)
 
     def _redact(self, text: str) -> str:
         secrets = [self._resolve_key(), *self._headers.values()]
         return redact_text(text, secrets)
 
-    def _server_says(self, resp: Any) -> str:
-        text = resp.text
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return self._redact(text[:500]) or "(empty body)"
-        err = data.get("error") if isinstance(data, dict) else None
-        if isinstance(err, dict):
-            parts = [str(err.get("message") or "")]
-            for field in ("type", "code"):
-                if err.get(field):
-                    parts.append(f"{field}={err[field]}")
-            return self._redact(" ".join(p for p in parts if p))
-        if isinstance(err, str):
-            return self._redact(err)
-        return self._redact(text[:500])
 
-    def _parse(self, resp: Any, where: str, model: str) -> ChatMessage:
-        def malformed(why: str) -> ChatModelError:
-            return ChatModelError(
-                f"{where}: malformed response ({why}): {self._redact(resp.text[:300])!r}",
-                status=resp.status_code,
-            )
-
-        try:
-            data = resp.json()
-        except ValueError:
-            raise malformed("not JSON") from None
-        if not isinstance(data, dict):
-            raise malformed("not a JSON object")
-        choices = data.get("choices")
-        if not isinstance(choices, list) or not choices:
-            raise malformed("no choices")
-        message = choices[0].get("message") if isinstance(choices[0], dict) else None
-        if not isinstance(message, dict):
-            raise malformed("choices[0] has no message")
-        content = message.get("content") or ""
-        if not isinstance(content, str):
-            raise malformed("message content is not a string")
-        try:
-            calls = [
-                normalize_tool_call(c, i) for i, c in enumerate(message.get("tool_calls") or [])
-            ]
-        except (ValueError, AttributeError) as exc:
-            raise malformed(f"bad tool call: {exc}") from None
-        raw_usage = data.get("usage")
-        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
-        tokens = {}
-        for name, field in (
-            ("promptTokens", "prompt_tokens"),
-            ("completionTokens", "completion_tokens"),
-        ):
-            raw = usage.get(field)
-            if raw is None:
-                tokens[name] = 0
-            elif isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-                tokens[name] = raw
-            elif isinstance(raw, float) and raw.is_integer() and raw >= 0:
-                tokens[name] = int(raw)
-            else:
-                raise malformed(f"usage.{field} is {raw!r}, not a count of tokens")
-        extra: dict[str, Any] = {"model_name": str(data.get("model") or model), **tokens}
-        finish = choices[0].get("finish_reason")
-        if finish:
-            extra["finish_reason"] = finish
-        return ChatMessage(MessageRole.ASSISTANT, content, tool_calls=calls, extra_args=extra)
+def _pause_before_retry(exc: ChatModelError, attempt: int, retries: int, base_wait: float) -> float:
+    """Seconds to wait before retrying a request that failed with ``exc`` after ``attempt``
+    retries (logged); raises ``exc`` when it may not be retried (marked not retryable once
+    retried here, so the chat action does not retry again)."""
+    if not exc.retryable or attempt >= retries:
+        if attempt:
+            exc.retryable = False  # retried here already
+        raise exc
+    pause = exc.retry_after if exc.retry_after is not None else base_wait * 2**attempt
+    logger.warning("%s; retry %d/%d in %.3fs", exc, attempt + 1, retries, pause)
+    return pause
 
 
-def retry_after_s(value: str | None) -> float | None:
-    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date), or
-    ``None`` when absent or unreadable. Capped at :data:`MAX_RETRY_AFTER_S`."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+def _note_retries(message: ChatMessage, attempt: int, waited: float) -> ChatMessage:
+    """``message`` with the connection's retries noted (read by the chat action)."""
+    if attempt:
+        message.extra_args["connection_retries"] = attempt
+        message.extra_args["connection_retry_wait_sec"] = waited
+    return message
 
 
 def _close_async_client(conn: OpenAIChatModelConnection) -> None:

@@ -1,0 +1,126 @@
+"""What the environment says about an HTTP request: which certificates to trust and which
+proxy to use. The one place both chat transports read it (httpx for blocking calls, aiohttp
+for awaited ones; see ``chat/providers/_async_http.py``), so the same settings give the same
+behaviour on both.
+
+**Certificates** (:func:`tls_context`), first that applies: the connection's own ``ca_file``
+(a PEM bundle, or a directory of hashed certificates); ``SSL_CERT_FILE``; ``SSL_CERT_DIR``;
+else certifi's bundle. These are httpx's own rules (httpx 0.28 ``create_ssl_context``); aiohttp
+left alone would use OpenSSL's defaults instead (the system store), so a certificate one path
+trusts the other might not. A variable or ``ca_file`` *replaces* certifi's bundle; it does not
+add to it (an internal gateway's CA bundle must hold every CA the connection meets).
+
+**Proxies** (:func:`proxy_for`): ``HTTPS_PROXY`` for ``https://`` URLs, ``HTTP_PROXY`` for
+``http://``, ``ALL_PROXY`` for either (lower-case names win), unless the host is in
+``NO_PROXY`` (comma-separated host names or domain suffixes, ``*`` for all), as Python's
+``urllib`` reads them. A proxy URL may carry ``user:password@`` (sent as
+``Proxy-Authorization``). httpx's own environment reading differs in details (e.g. a
+``NO_PROXY`` entry ``.example.com``), so the kit's httpx clients do not read the environment
+themselves (``trust_env=False``): they route each request by :func:`proxy_for`
+(:func:`new_httpx_client`).
+
+Both are decided when a connection first reaches a host (per host and connection object):
+set the variables before the first call.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+from typing import Any
+
+__all__ = ["new_httpx_client", "proxy_for", "tls_context", "tls_failure"]
+
+_contexts: dict[tuple[str | None, str | None, str | None], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """The client TLS context for these settings (see the module docstring); one shared
+    context per distinct setting. ``OSError`` when a named file or directory cannot be read."""
+    cert_file = os.environ.get("SSL_CERT_FILE") or None
+    cert_dir = os.environ.get("SSL_CERT_DIR") or None
+    key = (ca_file, cert_file, cert_dir)
+    with _contexts_lock:
+        found = _contexts.get(key)
+        if found is None:
+            found = _contexts[key] = _make_context(ca_file, cert_file, cert_dir)
+        return found
+
+
+def _make_context(
+    ca_file: str | None, cert_file: str | None, cert_dir: str | None
+) -> ssl.SSLContext:
+    if ca_file is not None:
+        if os.path.isdir(ca_file):
+            return ssl.create_default_context(capath=ca_file)
+        return ssl.create_default_context(cafile=ca_file)
+    if cert_file is not None:
+        return ssl.create_default_context(cafile=cert_file)
+    if cert_dir is not None:
+        return ssl.create_default_context(capath=cert_dir)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``None``: connect directly)."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    if not proxies:
+        return None
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if parts.hostname and bypass(parts.hostname, proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+def tls_failure(exc: BaseException) -> str | None:
+    """Why the server's certificate was refused, when that is why ``exc`` (an httpx or
+    aiohttp connection error, or anything raised from one) happened; else ``None``."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen:
+            continue
+        seen.add(id(err))
+        why = getattr(err, "verify_message", None)  # aiohttp's own error derives from ssl's
+        if isinstance(err, ssl.SSLCertVerificationError) and why is not None:
+            return str(why)
+        # aiohttp keeps the ssl error as ``certificate_error`` / ``_os_error``
+        todo += [
+            err.__cause__,
+            err.__context__,
+            getattr(err, "certificate_error", None),
+            getattr(err, "_os_error", None),
+        ]
+    return None
+
+
+def new_httpx_client(
+    timeout_s: float,
+    *,
+    ca_file: str | None = None,
+    max_connections: int | None = 200,
+    max_keepalive: int | None = 100,
+) -> Any:
+    """An ``httpx.Client`` that trusts :func:`tls_context` and routes every request by
+    :func:`proxy_for` (``trust_env=False``: httpx reads nothing from the environment itself);
+    redirects are not followed. ``timeout_s``: its total timeout per phase, seconds."""
+    import httpx
+
+    from flink_agents_runtime._httpx_routing import ProxyRouting
+
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive)
+    return httpx.Client(
+        timeout=httpx.Timeout(float(timeout_s)),
+        follow_redirects=False,
+        trust_env=False,
+        transport=ProxyRouting(proxy_for, tls_context(ca_file), limits),
+    )

@@ -1,0 +1,139 @@
+"""HTTPS and proxies on both chat transports (httpx for ``chat``, aiohttp for ``achat``):
+the same settings give the same behaviour. Real loopback servers: an OpenAI-compatible
+server behind TLS (a ``trustme`` CA), a forward proxy that logs what it carried."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flink_agents_runtime import ChatMessage, ChatModelError, MessageRole, OpenAIChatModelConnection
+from flink_agents_runtime.engine._loop import call_soon
+from tests.helpers.forward_proxy import ForwardProxy
+from tests.helpers.openai_server import OpenAIServer
+from tests.helpers.tls import LoopbackCA, loopback_ca
+
+KEY = "sk-tls-secret-7f3a"
+_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+def _ask(conn: OpenAIChatModelConnection, text: str) -> tuple[Any, Any]:
+    """``(sync outcome, async outcome)``: the answer's content, or the error raised."""
+    messages = [ChatMessage(MessageRole.USER, text)]
+    outcomes: list[Any] = []
+    for call in (
+        lambda: conn.chat(messages, model="echo"),
+        lambda: call_soon(conn.achat(messages, model="echo")).result(30),
+    ):
+        try:
+            outcomes.append(call().content)
+        except ChatModelError as exc:
+            outcomes.append(exc)
+    conn.close()
+    return outcomes[0], outcomes[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _ENV:  # this machine (or CI's) may set any of them
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCA:
+    return loopback_ca(Path(tmp_path_factory.mktemp("ca")))
+
+
+@pytest.fixture(scope="module")
+def https(ca: LoopbackCA) -> Iterator[OpenAIServer]:
+    with OpenAIServer(tls=ca.server) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[OpenAIServer]:
+    with OpenAIServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def proxy() -> Iterator[ForwardProxy]:
+    with ForwardProxy() as srv:
+        yield srv
+
+
+def test_https_with_the_ca_given_to_the_connection(https: OpenAIServer, ca: LoopbackCA) -> None:
+    https.reset_counters()
+    conn = OpenAIChatModelConnection(https.url, api_key=KEY, ca_file=ca.ca_file)
+    assert _ask(conn, "over tls") == ("echo: over tls", "echo: over tls")
+    assert [r["headers"]["Authorization"] for r in https.requests] == [f"Bearer {KEY}"] * 2
+
+
+def test_https_with_the_ca_named_by_ssl_cert_file(
+    https: OpenAIServer, ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", ca.ca_file)
+    conn = OpenAIChatModelConnection(https.url, api_key=KEY)
+    assert _ask(conn, "env ca") == ("echo: env ca", "echo: env ca")
+
+
+def test_an_untrusted_certificate_is_the_same_clear_error_on_both_paths(
+    https: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    https.reset_counters()
+    caplog.set_level(logging.DEBUG)
+    conn = OpenAIChatModelConnection(https.url, api_key=KEY)  # certifi's CAs only
+    sync, aio = _ask(conn, "x")
+    assert isinstance(sync, ChatModelError) and isinstance(aio, ChatModelError)
+    assert str(sync) == str(aio)
+    message = str(sync)
+    assert f"127.0.0.1:{https.port}" in message
+    assert "TLS certificate is not trusted" in message and "SSL_CERT_FILE" in message
+    assert "certificate" in message.split("not trusted (", 1)[1]  # OpenSSL's reason
+    assert sync.retryable is False and aio.retryable is False  # not retried: it cannot help
+    assert https.requests == []
+    for shown in (message, repr(sync), repr(aio), repr(conn), caplog.text):
+        assert KEY not in shown
+
+
+def test_https_through_the_proxy_the_environment_names(
+    https: OpenAIServer, ca: LoopbackCA, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", f"http://agent:pw@127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("NO_PROXY", "example.org")
+    conn = OpenAIChatModelConnection(https.url, api_key=KEY, ca_file=ca.ca_file)
+    assert _ask(conn, "tunnel") == ("echo: tunnel", "echo: tunnel")
+    auth = "Basic " + base64.b64encode(b"agent:pw").decode()
+    assert proxy.log == [("CONNECT", f"127.0.0.1:{https.port}", auth)] * 2  # one per transport
+
+
+def test_plain_http_through_the_proxy_the_environment_names(
+    http: OpenAIServer, proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # for https only: not used
+    conn = OpenAIChatModelConnection(http.url, api_key=KEY)
+    assert _ask(conn, "forwarded") == ("echo: forwarded", "echo: forwarded")
+    assert proxy.log == [("POST", f"{http.url}/chat/completions", None)] * 2
+
+
+def test_no_proxy_bypasses_the_proxy_on_both_paths(
+    https: OpenAIServer,
+    http: OpenAIServer,
+    ca: LoopbackCA,
+    proxy: ForwardProxy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.setenv("NO_PROXY", "localhost, 127.0.0.1")
+    for srv in (https, http):
+        conn = OpenAIChatModelConnection(srv.url, api_key=KEY, ca_file=ca.ca_file)
+        assert _ask(conn, "direct") == ("echo: direct", "echo: direct")
+    assert proxy.log == []
