@@ -30,6 +30,8 @@ import ssl
 import threading
 from typing import Any
 
+from flink_agents_runtime._errors import ConfigError
+
 __all__ = ["new_httpx_client", "proxy_for", "tls_context", "tls_failure"]
 
 _contexts: dict[tuple[str | None, str | None, str | None], ssl.SSLContext] = {}
@@ -38,7 +40,8 @@ _contexts_lock = threading.Lock()
 
 def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
     """The client TLS context for these settings (see the module docstring); one shared
-    context per distinct setting. ``OSError`` when a named file or directory cannot be read."""
+    context per distinct setting. :class:`ConfigError` (``retryable`` false) naming the
+    setting when the file or directory it names cannot be read."""
     cert_file = os.environ.get("SSL_CERT_FILE") or None
     cert_dir = os.environ.get("SSL_CERT_DIR") or None
     key = (ca_file, cert_file, cert_dir)
@@ -50,6 +53,27 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 
 def _make_context(
+    ca_file: str | None, cert_file: str | None, cert_dir: str | None
+) -> ssl.SSLContext:
+    if ca_file is not None:
+        setting, path = "the connection's ca_file", ca_file
+    elif cert_file is not None:
+        setting, path = "SSL_CERT_FILE", cert_file
+    else:
+        setting, path = "SSL_CERT_DIR", cert_dir
+    try:
+        return _load_context(ca_file, cert_file, cert_dir)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        err = ConfigError(
+            f"cannot read the CA certificates {path!r} that {setting} names "
+            f"({type(exc).__name__}: {exc}); point it to a readable PEM bundle",
+            key=setting,
+        )
+        err.retryable = False  # type: ignore[attr-defined]  # the chat action's retries
+        raise err from None
+
+
+def _load_context(
     ca_file: str | None, cert_file: str | None, cert_dir: str | None
 ) -> ssl.SSLContext:
     if ca_file is not None:

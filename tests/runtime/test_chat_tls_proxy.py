@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from flink_agents_runtime import ChatMessage, ChatModelError, MessageRole, OpenAIChatModelConnection
+from flink_agents_runtime import (
+    ChatMessage,
+    ChatModelError,
+    ConfigError,
+    MessageRole,
+    OpenAIChatModelConnection,
+)
 from flink_agents_runtime.engine._loop import call_soon
 from tests.helpers.forward_proxy import ForwardProxy
 from tests.helpers.openai_server import OpenAIServer
@@ -137,3 +143,19 @@ def test_no_proxy_bypasses_the_proxy_on_both_paths(
         conn = OpenAIChatModelConnection(srv.url, api_key=KEY, ca_file=ca.ca_file)
         assert _ask(conn, "direct") == ("echo: direct", "echo: direct")
     assert proxy.log == []
+
+
+def test_a_ca_bundle_that_cannot_be_read_is_named_on_both_paths(
+    https: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    monkeypatch.setenv("SSL_CERT_FILE", missing)
+    conn = OpenAIChatModelConnection(https.url, api_key=KEY)
+    messages = [ChatMessage(MessageRole.USER, "x")]
+    with pytest.raises(ConfigError, match=r"SSL_CERT_FILE") as sync:
+        conn.chat(messages, model="echo")
+    with pytest.raises(ConfigError, match=r"SSL_CERT_FILE") as aio:
+        call_soon(conn.achat(messages, model="echo")).result(30)
+    conn.close()
+    assert str(sync.value) == str(aio.value) and missing in str(sync.value)
+    assert getattr(sync.value, "retryable", True) is False  # the chat action does not retry
