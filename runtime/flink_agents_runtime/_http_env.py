@@ -55,6 +55,7 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
 def _make_context(
     ca_file: str | None, cert_file: str | None, cert_dir: str | None
 ) -> ssl.SSLContext:
+    path: str | None
     if ca_file is not None:
         setting, path = "the connection's ca_file", ca_file
     elif cert_file is not None:
