@@ -152,6 +152,22 @@ def test_retries_with_backoff_under_the_retry_strategy(clean_env: None, srv: Ope
     assert resp.attributes["total_retry_wait_sec"] == pytest.approx(0.03)
 
 
+@pytest.mark.parametrize("use_async", [True, False])
+def test_the_connections_own_retries_count_on_both_call_paths(
+    clean_env: None, srv: OpenAIServer, use_async: bool
+) -> None:
+    config = {"openai.retry-wait": 0.01, "chat.async": use_async}
+    text = f"count me ({'achat' if use_async else 'chat'})"  # flaky-1 fails once per text
+    result = run(http_agent(srv.url, "flaky-1"), [text], **config)
+    assert result.output_values() == [f"echo: {text}"] and len(srv.requests) == 2
+    counts = result.metric_counts
+    assert counts["action.chat_model_action.model.flaky-1.retryCount"] == 1
+    assert counts["action.chat_model_action.model_resource.model.retryCount"] == 1
+    assert result.events is not None
+    (resp,) = [r.event for r in result.events if r.event.type == "_chat_response_event"]
+    assert resp.attributes["retry_count"] == 1
+
+
 def test_no_retries_with_openai_max_retries_0(clean_env: None, srv: OpenAIServer) -> None:
     with pytest.raises(ActionFailedError, match=r"HTTP 503.*overloaded, try again"):
         run(http_agent(srv.url, "flaky-1"), ["fail fast"], **{"openai.max-retries": 0})

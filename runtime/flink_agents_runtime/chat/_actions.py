@@ -10,16 +10,17 @@ the model. A request may call the model at most ``chat.max-turns`` times.
 Calls run through ``ctx.durable_execute_async`` when ``chat.async`` / ``tool-call.async``
 are true (other keys progress meanwhile), else ``ctx.durable_execute``. Under the ``retry``
 error-handling strategy a failing model call is retried in place (``max-retries`` times,
-waiting ``retry-wait-interval`` doubled per retry, on the pool thread when async); errors
-that are not retryable (HTTP 4xx, malformed answers) are raised at once. Metrics, in the
+waiting ``retry-wait-interval`` doubled per retry; ``chat._model_call``); errors that are
+not retryable (HTTP 4xx, malformed answers) are raised at once. Metrics, in the
 action's group ``action.chat_model_action``: ``model.<model>.promptTokens`` and
 ``completionTokens`` for every call (zero counts too), ``model.<model>.retryCount`` and
-``retryWaitSec`` (seconds).
+``retryWaitSec`` (seconds; the connection's own retries included, on both call paths), and
+the ``model_resource.<resource>.`` call metrics; their handles are taken once
+(``chat._call_metrics``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from functools import partial
@@ -35,6 +36,7 @@ from flink_agents_runtime.chat._budget_stop import (
     budget_report,
     start_input_spend,
 )
+from flink_agents_runtime.chat._call_metrics import call_metrics
 from flink_agents_runtime.chat._calls import CallSite, call_source_of, input_seq_of
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import (
@@ -46,7 +48,7 @@ from flink_agents_runtime.chat._events import (
     ToolResponseEvent,
 )
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
-from flink_agents_runtime.chat._model import CALL_KEY
+from flink_agents_runtime.chat._model_call import acall_model, call_model
 from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat._tool import Tool, run_tool
 from flink_agents_runtime.chat._tool_metrics import count_tool_call
@@ -64,105 +66,6 @@ CHAT_ACTION = "chat_model_action"
 TOOL_ACTION = "tool_call_action"
 _STATE = "_chat"  # sensory memory: request id -> conversation state
 _PENDING = "_chat_tool_requests"  # sensory memory: tool request id -> request id
-
-
-def _call_model(
-    setup: Any,
-    messages: list[dict[str, Any]],
-    prompt_args: dict[str, Any],
-    key: Any,
-    retries: int,
-    wait_s: float,
-    no_tools: bool = False,
-) -> dict[str, Any]:
-    """One model call with in-place retries; JSON-ready so durable stores can keep it.
-    ``no_tools``: the call offers the model no tools (a budget's final answer)."""
-    token = CALL_KEY.set(key)
-    try:
-        attempt = 0
-        waited = 0.0
-        msgs = [ChatMessage.from_dict(m) for m in messages]
-        call_extra: dict[str, Any] = {"tools": []} if no_tools else {}
-        while True:
-            try:
-                response = setup.chat(msgs, prompt_args=prompt_args, **call_extra)
-                # Retries the connection made itself (openai.max-retries) count as retries.
-                extra = response.extra_args
-                return {
-                    "response": response.to_dict(),
-                    "retries": attempt + int(extra.pop("connection_retries", 0)),
-                    "waited": waited + float(extra.pop("connection_retry_wait_sec", 0.0)),
-                }
-            except Exception as exc:
-                retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
-                if attempt >= retries or not retryable:
-                    if attempt:  # retried in place already: the core need not retry again
-                        with contextlib.suppress(AttributeError):
-                            exc.retryable = False  # type: ignore[attr-defined]
-                    raise
-                pause = wait_s * (2**attempt)
-                attempt += 1
-                logger.warning(
-                    "chat call for key %r failed (%s: %s); retry %d/%d in %.3fs",
-                    key,
-                    type(exc).__name__,
-                    exc,
-                    attempt,
-                    retries,
-                    pause,
-                )
-                if pause > 0:
-                    time.sleep(pause)
-                    waited += pause
-    finally:
-        CALL_KEY.reset(token)
-
-
-async def _acall_model(
-    setup: Any,
-    messages: list[dict[str, Any]],
-    prompt_args: dict[str, Any],
-    key: Any,
-    retries: int,
-    wait_s: float,
-    no_tools: bool = False,
-) -> dict[str, Any]:
-    """:func:`_call_model` on the event loop, through the connection's ``achat``."""
-    import asyncio
-
-    token = CALL_KEY.set(key)
-    try:
-        attempt = 0
-        waited = 0.0
-        msgs = [ChatMessage.from_dict(m) for m in messages]
-        while True:
-            try:
-                extra: dict[str, Any] = {"tools": []} if no_tools else {}
-                response = await setup.achat(msgs, prompt_args=prompt_args, **extra)
-                return {"response": response.to_dict(), "retries": attempt, "waited": waited}
-            except Exception as exc:
-                retryable = getattr(exc, "retryable", not isinstance(exc, ChatModelError))
-                if attempt >= retries or not retryable:
-                    if attempt:
-                        with contextlib.suppress(AttributeError):
-                            exc.retryable = False  # type: ignore[attr-defined]
-                    raise
-                pause = wait_s * (2**attempt)
-                attempt += 1
-                logger.warning(
-                    "chat call for key %r failed (%s: %s); retry %d/%d in %.3fs",
-                    key,
-                    type(exc).__name__,
-                    exc,
-                    attempt,
-                    retries,
-                    pause,
-                )
-                if pause > 0:
-                    await asyncio.sleep(pause)
-                    waited += pause
-    finally:
-        CALL_KEY.reset(token)
 
 
 async def chat_model_action(event: Event, ctx: Any) -> None:
@@ -246,7 +149,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     def call_with(model_setup: Any) -> Any:
         # A connection with a native achat waits on the event loop, not on a pool thread.
         native = use_async and getattr(model_setup, "has_async", False)
-        run = _acall_model if native else _call_model
+        run = acall_model if native else call_model
         return partial(
             run,
             model_setup,
@@ -273,7 +176,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             call_with,
         )
         call = source.resolve(site, call)
-    calls = component_group(ctx.action_metric_group, "model_resource", state["model"])
+    metrics = call_metrics(ctx.action_metric_group, state["model"])
     started, wall = time.perf_counter_ns(), time.time_ns()
     try:
         if use_async:
@@ -282,16 +185,16 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             outcome = ctx.durable_execute(call)
     except Exception:
         note_call(ctx, CallTime("llm", str(state["model"]), None, wall, time.time_ns(), False))
-        llm_call_ended(calls, started, False)
+        llm_call_ended(metrics.calls, started, False)
         raise
     note_call(ctx, CallTime("llm", str(state["model"]), None, wall, time.time_ns(), True))
-    llm_call_ended(calls, started, True, outcome["retries"], outcome["waited"])
+    llm_call_ended(metrics.calls, started, True, outcome["retries"], outcome["waited"])
     response = ChatMessage.from_dict(outcome["response"])
     model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")
     model_name = model_name or state["model"]
     prompt_tokens = int(response.extra_args.get("promptTokens") or 0)
     completion_tokens = int(response.extra_args.get("completionTokens") or 0)
-    group = ctx.action_metric_group.get_sub_group("model", model_name)
+    group = metrics.model(model_name)
     group.get_counter("promptTokens").inc(prompt_tokens)
     group.get_counter("completionTokens").inc(completion_tokens)
     if outcome["retries"]:
