@@ -52,6 +52,13 @@ def http_agent(url: str, model: str, **conn: Any) -> Agent:
     return agent
 
 
+def response_event(result: RunResult) -> Any:
+    """The run's one ``_chat_response_event``."""
+    assert result.events is not None
+    (resp,) = [r.event for r in result.events if r.event.type == "_chat_response_event"]
+    return resp
+
+
 def run(agent: Agent, inputs: list[Any], **config: Any) -> RunResult:
     env = AgentsExecutionEnvironment.get_execution_environment(config=config)
     data = [{"key": i, "value": v} for i, v in enumerate(inputs)]
@@ -70,8 +77,7 @@ def test_chat_completion_with_key_from_config_and_usage(clean_env: None, srv: Op
     counts = result.metric_counts
     assert counts["action.chat_model_action.model.echo.promptTokens"] == 2
     assert counts["action.chat_model_action.model.echo.completionTokens"] == 3
-    assert result.events is not None
-    (resp,) = [r.event for r in result.events if r.event.type == "_chat_response_event"]
+    resp = response_event(result)
     assert resp.attributes["gen_ai.usage.input_tokens"] == 2
     assert resp.attributes["model"] == "echo"
 
@@ -97,8 +103,7 @@ def test_tool_loop_over_http(clean_env: None, srv: OpenAIServer) -> None:
     counts = result.metric_counts
     # usage: both calls' tokens are counted (server counts words of message contents)
     assert counts["action.chat_model_action.model.tool-caller.promptTokens"] == 4 + 8
-    assert result.events is not None
-    (resp,) = [r.event for r in result.events if r.event.type == "_chat_response_event"]
+    resp = response_event(result)
     assert resp.attributes["turns"] == 2
     assert resp.attributes["promptTokens"] == 12
 
@@ -146,8 +151,7 @@ def test_retries_with_backoff_under_the_retry_strategy(clean_env: None, srv: Ope
     assert result.metrics["action.chat_model_action.model.flaky-2.retryWaitSec"] == pytest.approx(
         0.03
     )
-    assert result.events is not None
-    (resp,) = [r.event for r in result.events if r.event.type == "_chat_response_event"]
+    resp = response_event(result)
     assert resp.attributes["retry_count"] == 2
     assert resp.attributes["total_retry_wait_sec"] == pytest.approx(0.03)
 
@@ -163,8 +167,7 @@ def test_the_connections_own_retries_count_on_both_call_paths(
     counts = result.metric_counts
     assert counts["action.chat_model_action.model.flaky-1.retryCount"] == 1
     assert counts["action.chat_model_action.model_resource.model.retryCount"] == 1
-    assert result.events is not None
-    (resp,) = [r.event for r in result.events if r.event.type == "_chat_response_event"]
+    resp = response_event(result)
     assert resp.attributes["retry_count"] == 1
 
 
