@@ -19,8 +19,8 @@ add to it (an internal gateway's CA bundle must hold every CA the connection mee
 themselves (``trust_env=False``): they route each request by :func:`proxy_for`
 (:func:`new_httpx_client`).
 
-Both are decided when a connection first reaches a host (per host and connection object):
-set the variables before the first call.
+A connection reads the certificate settings when it makes its first call and the proxy when
+it first reaches a host (then keeps both): set the variables before the first call.
 """
 
 from __future__ import annotations
