@@ -32,13 +32,21 @@ class LoopServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         raise NotImplementedError
 
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._handle(reader, writer)
+        except asyncio.CancelledError:
+            # Stopped with the connection open: end quietly (CPython 3.11's start_server
+            # callback reports a cancelled handler as an unhandled exception).
+            writer.close()
+
     def start(self) -> Any:
         ready = threading.Event()
         loop = self._loop = asyncio.new_event_loop()
 
         async def serve() -> None:
             self._server = await asyncio.start_server(
-                self._handle, "127.0.0.1", 0, backlog=4096, limit=1 << 20, ssl=self.tls
+                self._serve, "127.0.0.1", 0, backlog=4096, limit=1 << 20, ssl=self.tls
             )
             self.port = self._server.sockets[0].getsockname()[1]
             scheme = "https" if self.tls is not None else "http"
