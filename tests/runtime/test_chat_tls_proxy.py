@@ -22,6 +22,7 @@ from flink_agents_runtime import (
 from flink_agents_runtime.engine._loop import call_soon
 from tests.helpers.forward_proxy import ForwardProxy
 from tests.helpers.openai_server import OpenAIServer
+from tests.helpers.ports import free_port
 from tests.helpers.tls import LoopbackCA, loopback_ca
 
 KEY = "sk-tls-secret-7f3a"
@@ -159,3 +160,16 @@ def test_a_ca_bundle_that_cannot_be_read_is_named_on_both_paths(
     conn.close()
     assert str(sync.value) == str(aio.value) and missing in str(sync.value)
     assert getattr(sync.value, "retryable", True) is False  # the chat action does not retry
+
+
+def test_a_proxy_that_does_not_answer_is_named_without_its_password(
+    http: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    monkeypatch.setenv("HTTP_PROXY", f"http://agent:pw-secret-9@127.0.0.1:{port}")
+    conn = OpenAIChatModelConnection(http.url, api_key=KEY, max_retries=0)
+    for failed in _ask(conn, "x"):
+        assert isinstance(failed, ChatModelError) and failed.retryable is True
+        message = str(failed)
+        assert f"request failed (through the proxy http://agent:****@127.0.0.1:{port})" in message
+        assert "pw-secret-9" not in message and KEY not in message

@@ -33,7 +33,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from flink_agents_runtime._http_env import new_httpx_client, tls_failure
+from flink_agents_runtime._http_env import new_httpx_client, proxy_for, tls_failure
 from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage
@@ -319,8 +319,10 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
                 "private CA, set SSL_CERT_FILE (or the connection's ca_file=) to its PEM bundle"
             )
         detail = str(exc) if isinstance(exc, TransportFailed) else f"{name}: {exc}"
+        proxy = proxy_for(self.url)
+        via = f" (through the proxy {redact_url(proxy)})" if proxy else ""
         return ChatModelError(
-            f"{where}: request failed: {self._redact(detail)}",
+            f"{where}: request failed{via}: {self._redact(detail)}",
             retryable=True,
         )
 
