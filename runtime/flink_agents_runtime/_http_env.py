@@ -32,7 +32,7 @@ from typing import Any
 
 from flink_agents_runtime._errors import ConfigError
 
-__all__ = ["new_httpx_client", "proxy_for", "tls_context", "tls_failure"]
+__all__ = ["new_httpx_client", "not_trusted", "proxy_for", "tls_context", "tls_failure"]
 
 _contexts: dict[tuple[str | None, str | None, str | None], ssl.SSLContext] = {}
 _contexts_lock = threading.Lock()
@@ -126,6 +126,16 @@ def tls_failure(exc: BaseException) -> str | None:
             getattr(err, "_os_error", None),
         ]
     return None
+
+
+def not_trusted(where: str, why: str, *, ca_file_option: bool = False) -> str:
+    """The message of a call to ``where`` whose server certificate was refused (``why``:
+    :func:`tls_failure`'s reason), saying what to set."""
+    setting = "SSL_CERT_FILE (or the connection's ca_file=)" if ca_file_option else "SSL_CERT_FILE"
+    return (
+        f"{where}: the server's TLS certificate is not trusted ({why}); for a private CA, "
+        f"set {setting} to its PEM bundle"
+    )
 
 
 def new_httpx_client(

@@ -17,6 +17,7 @@ from flink_agents_runtime import (
     ChatModelError,
     ConfigError,
     MessageRole,
+    OllamaChatModelConnection,
     OpenAIChatModelConnection,
 )
 from flink_agents_runtime.engine._loop import call_soon
@@ -173,3 +174,20 @@ def test_a_proxy_that_does_not_answer_is_named_without_its_password(
         message = str(failed)
         assert f"request failed (through the proxy http://agent:****@127.0.0.1:{port})" in message
         assert "pw-secret-9" not in message and KEY not in message
+
+
+def test_the_native_http_connections_trust_the_same_certificates(
+    https: OpenAIServer, ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = https.url.removesuffix("/v1")  # any TLS server: what matters is the handshake
+    messages = [ChatMessage(MessageRole.USER, "x")]
+    conn = OllamaChatModelConnection(base_url=base)
+    with pytest.raises(ChatModelError, match=r"TLS certificate is not trusted") as refused:
+        conn.chat(messages, model="m")
+    assert refused.value.retryable is False and f"127.0.0.1:{https.port}" in str(refused.value)
+    conn.close()
+    monkeypatch.setenv("SSL_CERT_FILE", ca.ca_file)
+    conn = OllamaChatModelConnection(base_url=base)
+    with pytest.raises(ChatModelError, match=r"answered HTTP 404"):  # TLS passed
+        conn.chat(messages, model="m")
+    conn.close()

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from flink_agents_runtime._http_client import LazyHttpClient
-from flink_agents_runtime._http_env import new_httpx_client
+from flink_agents_runtime._http_env import new_httpx_client, not_trusted, tls_failure
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
 
@@ -65,7 +65,8 @@ class HttpChatConnection(LazyHttpClient, BaseChatModelConnection):
         """POST ``body`` as JSON and return the decoded JSON answer.
 
         Raises :class:`ChatModelError` (``retryable`` for timeouts, connection errors, HTTP
-        408/409/425/429 and 5xx) naming ``where``, with the server's error message.
+        408/409/425/429 and 5xx; not for a server certificate that is not trusted) naming
+        ``where``, with the server's error message.
         """
         import httpx
 
@@ -80,6 +81,9 @@ class HttpChatConnection(LazyHttpClient, BaseChatModelConnection):
                 f"{where}: timed out after {self.timeout}s ({type(exc).__name__})", retryable=True
             ) from None
         except httpx.HTTPError as exc:
+            refused = tls_failure(exc)
+            if refused is not None:  # not retried: trying again cannot help
+                raise ChatModelError(not_trusted(where, refused)) from None
             raise ChatModelError(
                 f"{where}: request failed: {type(exc).__name__}: {self.redact(str(exc))}",
                 retryable=True,

@@ -33,7 +33,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from flink_agents_runtime._http_env import new_httpx_client, proxy_for, tls_failure
+from flink_agents_runtime._http_env import (
+    new_httpx_client,
+    not_trusted,
+    proxy_for,
+    tls_failure,
+)
 from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage
@@ -314,10 +319,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             )
         refused = exc.tls if isinstance(exc, TransportFailed) else tls_failure(exc)
         if refused is not None:
-            return ChatModelError(
-                f"{where}: the server's TLS certificate is not trusted ({refused}); for a "
-                "private CA, set SSL_CERT_FILE (or the connection's ca_file=) to its PEM bundle"
-            )
+            return ChatModelError(not_trusted(where, refused, ca_file_option=True))
         detail = str(exc) if isinstance(exc, TransportFailed) else f"{name}: {exc}"
         proxy = proxy_for(self.url)
         via = f" (through the proxy {redact_url(proxy)})" if proxy else ""
