@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,23 @@ def test_https_with_the_ca_named_by_ssl_cert_file(
     monkeypatch.setenv("SSL_CERT_FILE", ca.ca_file)
     conn = OpenAIChatModelConnection(https.url, api_key=KEY)
     assert _ask(conn, "env ca") == ("echo: env ca", "echo: env ca")
+
+
+def test_https_with_the_ca_in_the_directory_ssl_cert_dir_names(
+    https: OpenAIServer, ca: LoopbackCA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenSSL finds a CA in a directory by its subject hash: <hash>.0 (openssl ships with
+    # Debian's ca-certificates).
+    subject_hash = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", ca.ca_file],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    shutil.copy(ca.ca_file, tmp_path / f"{subject_hash}.0")
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
+    conn = OpenAIChatModelConnection(https.url, api_key=KEY)
+    assert _ask(conn, "dir ca") == ("echo: dir ca", "echo: dir ca")
 
 
 def test_an_untrusted_certificate_is_the_same_clear_error_on_both_paths(
