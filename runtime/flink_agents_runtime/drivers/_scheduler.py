@@ -12,6 +12,10 @@ surface (``core.start``, ``core.config``, ``core.metrics``):
   ``wait``. Cascades are only ever stepped on the driver's thread.
 - **Bounded.** At most ``max-in-flight-inputs`` inputs are held (running or queued);
   ``submit`` waits for room first, which is the driver's back-pressure.
+- **Waiting.** A driver that runs its own call loop (``drivers._driver_loop``, the local
+  driver) passes it as ``loop``: ``wait`` runs that loop until a parked run can resume, and
+  ``poll`` gives it a turn every :data:`YIELD_EVERY_NS` of stepping, instead of waiting on a
+  thread event and handing the interpreter lock to the process's loop thread.
 - **Key scope.** ``enter(run)`` is called before a run's cascade is stepped, so a driver
   whose state is scoped by a current key (Flink) can switch to the run's key; ``on_finish``
   is called right after a run ends, still in that scope, before the key's next run starts.
@@ -39,6 +43,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from flink_agents_runtime.drivers._driver_loop import DriverLoop
     from flink_agents_runtime.engine._cascade import InputTask
     from flink_agents_runtime.engine._core import ExecutionCore
 
@@ -107,6 +112,8 @@ class InputScheduler:
         on_finish: called with each finished run, in the run's key scope.
         enter: switches the driver's key scope to a run's key before its cascade is stepped.
         max_in_flight: inputs held at most (``None``: the ``max-in-flight-inputs`` option).
+        loop: the call loop the driver's thread runs itself while it waits (``None``: calls
+            run on the process's loop thread; the scheduler waits on a thread event).
     """
 
     def __init__(
@@ -116,8 +123,11 @@ class InputScheduler:
         *,
         enter: Callable[[InputRun], None] | None = None,
         max_in_flight: int | None = None,
+        loop: DriverLoop | None = None,
     ) -> None:
         self.core = core
+        self._loop = loop
+        self._turn_at = 0  # perf_counter_ns after which ``tick`` gives the loop a turn
         self._on_finish = on_finish
         self._enter = enter or _no_scope
         self._scoped = enter is not None
@@ -244,6 +254,7 @@ class InputScheduler:
         batch (or for the interpreter's 5 ms switch interval)."""
         ready = self._ready
         n = 0
+        loop = self._loop
         yield_at = _now() + YIELD_EVERY_NS
         while ready:
             run = ready.popleft()
@@ -251,7 +262,10 @@ class InputScheduler:
             now = _now()
             self._h_sched.update((now - run._ready_ns) / 1e6)
             if now >= yield_at:
-                _sleep(0)
+                if loop is None:
+                    _sleep(0)
+                else:
+                    loop.turn()
                 yield_at = _now() + YIELD_EVERY_NS
             self._enter(run)
             self._advance(run)
@@ -263,9 +277,24 @@ class InputScheduler:
     def wait(self, timeout: float | None = None) -> int:
         """Wait until a parked run can resume (or ``timeout`` seconds), then :meth:`poll`."""
         if not self._ready and self._held:
-            self._wake.wait(timeout)
+            if self._loop is None:
+                self._wake.wait(timeout)
+            else:
+                self._loop.wait(self, timeout)
         self._wake.clear()
         return self.poll()
+
+    def tick(self) -> int:
+        """Between submits: step the runs that can resume; with a driver loop, first give
+        it a turn when :data:`YIELD_EVERY_NS` passed since the last (calls go out while a
+        long input is still being read). Returns how many runs were resumed."""
+        loop = self._loop
+        if loop is not None and self._parked:
+            now = _now()
+            if now >= self._turn_at:
+                loop.turn()
+                self._turn_at = now + YIELD_EVERY_NS
+        return self.poll() if self._ready else 0
 
     def drain(self) -> None:
         """Run until no input is held."""
@@ -309,7 +338,9 @@ class InputScheduler:
         """A parked run's call finished (any thread): queue it for the driver's thread."""
         run._ready_ns = _now()
         self._ready.append(run)
-        if not self._wake.is_set():  # one wake-up for a burst of completions
+        if self._loop is not None:
+            self._loop.wake(self)
+        elif not self._wake.is_set():  # one wake-up for a burst of completions
             self._wake.set()
 
     def flush_metrics(self) -> None:
