@@ -1,6 +1,6 @@
 """CPU per input of the local in-flight run (issue 16, benchmark 1's workload).
 
-    .venv/bin/python benchmarks/cpu_in_flight.py [--runs 5] [--profile out.prof]
+    .venv/bin/python benchmarks/cpu_in_flight.py [--runs 5] [--compare] [--profile out.prof]
 
 1,000 inputs on 50 keys, the ask-and-answer agent, the loopback OpenAI-compatible model
 (``tests.helpers.async_openai_server``) in a process of its own answering after 50 ms.
@@ -9,9 +9,11 @@ divided by the inputs (the driver's thread and the call loop's thread, both in t
 process), and the process's call loop thread's share alone (``time.thread_time()`` read
 on it; zero when the local run waits on a loop of its own, ``drivers._driver_loop``).
 The job time and its share of the model's limit (1.0 s) are printed too, with the load
-average, as a hint only.
+average, as a hint only. ``--compare`` alternates runs on the local run's own loop with
+runs on the process's loop thread (the design before), against the same server.
 
-``--profile FILE``: one more run under cProfile on both threads (the driver's and the
+``--profile FILE``: one more run under cProfile (timed by each thread's CPU clock, so waits
+and preemption by other processes do not count) on both threads (the driver's and the
 call loop's), stats merged into ``FILE`` and per thread in ``FILE.driver`` and
 ``FILE.loop`` (read them with ``pstats``); the top items by own time are printed.
 """
@@ -32,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 
 from benchmarks.bench_in_flight import inputs, llm_agent
 from flink_agents_runtime import AgentsExecutionEnvironment
+from flink_agents_runtime.drivers import _driver_loop
 from flink_agents_runtime.engine._loop import event_loop
 from tests.helpers.async_openai_server import ServerProcess
 
@@ -48,8 +51,10 @@ def on_loop(func: Any) -> Any:
     return asyncio.run_coroutine_threadsafe(run(), event_loop()).result(5)
 
 
-def one_run(url: str, data: list[dict[str, Any]]) -> tuple[float, float, float]:
-    """``(job s, process CPU s, loop thread CPU s)`` of one local run."""
+def one_run(url: str, data: list[dict[str, Any]], own: bool = True) -> tuple[float, float, float]:
+    """``(job s, process CPU s, loop thread CPU s)`` of one local run (``own``: on a loop
+    of its own, else on the process's loop thread)."""
+    _driver_loop.OWN_LOOP = own
     env = AgentsExecutionEnvironment.get_execution_environment()
     loop0 = on_loop(time.thread_time)
     cpu = time.process_time()
@@ -65,28 +70,40 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--profile", default=None, help="write merged cProfile stats here")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--compare", action="store_true", help="also runs on the process's loop thread"
+    )
     args = parser.parse_args()
     data = inputs(N, KEYS)
     limit = N / KEYS * DELAY
     with ServerProcess(delay_s=DELAY) as server:
         one_run(server.url, data[:KEYS])  # warm-up: imports, the loop, sockets
-        rows = [one_run(server.url, data) for _ in range(args.runs)]
-        for job, cpu, loop_cpu in rows:
+        one_run(server.url, data[:KEYS], own=False)
+        rows: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
+        for _ in range(args.runs):  # alternating, so both see the same load
+            for own in (True, False) if args.compare else (True,):
+                rows[own].append(one_run(server.url, data, own))
+        for own, runs in rows.items():
+            if not runs:
+                continue
+            name = "own loop" if own else "loop thread"
+            for job, cpu, loop_cpu in runs:
+                print(
+                    f"  {name:11}: job {job:5.2f} s = {limit / job:4.0%} of the limit; CPU "
+                    f"{cpu / N * 1e3:.3f} ms/input (loop thread {loop_cpu / N * 1e3:.3f})"
+                )
+            med = statistics.median(r[1] for r in runs) / N * 1e3
+            med_loop = statistics.median(r[2] for r in runs) / N * 1e3
+            best = min(r[0] for r in runs)
             print(
-                f"  job {job:5.2f} s = {limit / job:4.0%} of the limit; CPU "
-                f"{cpu / N * 1e3:.3f} ms/input (loop thread {loop_cpu / N * 1e3:.3f})"
+                f"{name}: CPU per input median {med:.3f} ms (loop thread {med_loop:.3f}); job "
+                f"best {limit / best:.0%}, median "
+                f"{limit / statistics.median(r[0] for r in runs):.0%} of the limit; "
+                f"load average {os.getloadavg()[0]:.1f}"
             )
-        med = statistics.median(r[1] for r in rows) / N * 1e3
-        med_loop = statistics.median(r[2] for r in rows) / N * 1e3
-        best = min(r[0] for r in rows)
-        print(
-            f"CPU per input: median {med:.3f} ms (loop thread {med_loop:.3f}, driver "
-            f"{med - med_loop:.3f}); job best {limit / best:.0%}, median "
-            f"{limit / statistics.median(r[0] for r in rows):.0%} of the limit; "
-            f"load average {os.getloadavg()[0]:.1f}"
-        )
         if args.profile:
-            main_prof, loop_prof = cProfile.Profile(), cProfile.Profile()
+            main_prof = cProfile.Profile(time.thread_time)  # CPU, not wall time
+            loop_prof = cProfile.Profile(time.thread_time)
             on_loop(loop_prof.enable)
             main_prof.enable()
             one_run(server.url, data)

@@ -36,6 +36,10 @@ __all__ = ["DriverLoop", "driver_loop"]
 
 T = TypeVar("T")
 
+#: Whether local runs use a loop of their own (``False``: the process's loop thread, as
+#: before; benchmarks compare both in one process).
+OWN_LOOP = True
+
 
 class DriverLoop:
     """An asyncio loop run by the thread that made it (see the module docstring)."""
@@ -118,7 +122,7 @@ def driver_loop() -> Iterator[DriverLoop | None]:
     if isinstance(current, DriverLoop) and not current.loop.is_running():
         yield current  # a run nested in another one's action: the outer run's loop
         return
-    if asyncio._get_running_loop() is not None:  # a notebook kernel's, or ours running
+    if not OWN_LOOP or asyncio._get_running_loop() is not None:  # e.g. a notebook kernel's
         outer = _loop.use_starter(None)
         try:
             yield None

@@ -251,11 +251,12 @@ def _drive(
                 progress(done, total)
 
     scheduler = InputScheduler(core, finished, loop=loop)
-    submit, tick = scheduler.submit, scheduler.tick
+    submit, tick, ready = scheduler.submit, scheduler.tick, scheduler.ready
     # input_seq is the input's arrival position, also for inputs queued behind a busy key.
     for seq, (key, value) in enumerate(records):
         submit(key, value, seq=seq)
-        tick()
+        if ready or scheduler.parked:  # else (no call waits) nothing to step or to turn
+            tick()
     scheduler.drain()
     if progress is not None:
         progress(done, total)

@@ -137,7 +137,8 @@ class InputScheduler:
         #: key -> its runs; [0] is running, the rest are queued in arrival order.
         self._keys: dict[Any, deque[InputRun]] = {}
         self._held = 0  # inputs accepted, not finished (running + queued)
-        self._parked = 0  # runs waiting on a future (including those now ready)
+        #: runs waiting on a call (including those whose call finished); read only.
+        self.parked = 0
         self._ready: deque[InputRun] = deque()  # appended from any thread
         self._wake = threading.Event()
         metrics = core.metrics
@@ -258,7 +259,7 @@ class InputScheduler:
         yield_at = _now() + YIELD_EVERY_NS
         while ready:
             run = ready.popleft()
-            self._parked -= 1
+            self.parked -= 1
             now = _now()
             self._h_sched.update((now - run._ready_ns) / 1e6)
             if now >= yield_at:
@@ -289,7 +290,7 @@ class InputScheduler:
         it a turn when :data:`YIELD_EVERY_NS` passed since the last (calls go out while a
         long input is still being read). Returns how many runs were resumed."""
         loop = self._loop
-        if loop is not None and self._parked:
+        if loop is not None and self.parked:
             now = _now()
             if now >= self._turn_at:
                 loop.turn()
@@ -328,9 +329,9 @@ class InputScheduler:
             run.task = self.core.start(run.key, run.value, run.seq)
 
     def _park(self, run: InputRun, fut: Future[Any]) -> None:
-        self._parked += 1
-        if self._parked > self.peak_parked:
-            self.peak_parked = self._parked
+        self.parked += 1
+        if self.parked > self.peak_parked:
+            self.peak_parked = self.parked
         fut.add_done_callback(partial(self._resume_later, run))
         self._refresh()
 
@@ -355,4 +356,4 @@ class InputScheduler:
         ready = len(self._ready)
         self._g_active.value = len(self._keys)
         self._g_pending_tasks.value = ready
-        self._g_executing.value = self._parked - ready
+        self._g_executing.value = self.parked - ready

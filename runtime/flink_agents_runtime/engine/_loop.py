@@ -32,6 +32,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
+from inspect import CO_COROUTINE
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -180,6 +182,8 @@ def is_async_callable(func: Callable[..., Any]) -> bool:
     """Whether calling ``func`` returns a coroutine (``async def``, also behind partials)."""
     while isinstance(func, functools.partial):
         func = func.func
+    if type(func) is FunctionType:  # the common case, without inspect's unwrapping
+        return bool(func.__code__.co_flags & CO_COROUTINE)
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004 (an object with an async __call__)
     )
