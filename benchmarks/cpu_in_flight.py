@@ -73,6 +73,9 @@ def main() -> None:
     parser.add_argument(
         "--compare", action="store_true", help="also runs on the process's loop thread"
     )
+    parser.add_argument(
+        "--profile-thread", action="store_true", help="profile a run on the loop thread"
+    )
     args = parser.parse_args()
     data = inputs(N, KEYS)
     limit = N / KEYS * DELAY
@@ -106,7 +109,7 @@ def main() -> None:
             loop_prof = cProfile.Profile(time.thread_time)
             on_loop(loop_prof.enable)
             main_prof.enable()
-            one_run(server.url, data)
+            one_run(server.url, data, own=not args.profile_thread)
             main_prof.disable()
             on_loop(loop_prof.disable)
             pstats.Stats(main_prof).dump_stats(args.profile + ".driver")

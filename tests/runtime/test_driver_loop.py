@@ -107,9 +107,8 @@ class Tracked(OpenAIChatModelConnection):
 def test_the_http_session_closes_on_the_runs_loop_each_run() -> None:
     Tracked.sessions.clear()
     with AsyncOpenAIServer(delay_s=0.01) as server:
-        agent = ask_and_answer_agent(
-            ResourceDescriptor(Tracked, base_url=server.url, api_key="test")
-        )
+        url = server.url.replace("127.0.0.1", "localhost")  # a name: looked up on a thread
+        agent = ask_and_answer_agent(ResourceDescriptor(Tracked, base_url=url, api_key="test"))
         env = AgentsExecutionEnvironment.get_execution_environment()
         for _ in range(2):  # the second run opens a new session on its own loop
             inputs = [{"key": i % 5, "value": f"q{i}"} for i in range(20)]

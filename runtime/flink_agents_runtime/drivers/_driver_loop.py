@@ -98,7 +98,8 @@ class DriverLoop:
             self.loop.stop()
 
     def close(self) -> None:
-        """Cancel the calls still running, let them end, close the loop. Idempotent."""
+        """Cancel the calls still running, let them end, close the loop (and the threads of
+        its default executor, where clients look names up). Idempotent."""
         loop = self.loop
         if loop.is_closed():
             return
@@ -109,6 +110,7 @@ class DriverLoop:
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())  # DNS look-ups
         finally:
             loop.close()
 
