@@ -1,7 +1,7 @@
 """A local run's own call loop (``drivers/_driver_loop.py``): awaited calls run on the
 driver's thread, calls finishing on other threads (the pool) wake it, its HTTP clients close
-on it, and under a thread's running loop (a notebook kernel's) calls go to the process's
-call loop as before."""
+on it; under a thread's running loop (a notebook kernel's) it still runs while actions see
+that loop; a run started inside a call on its loop uses the process's call loop."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from flink_agents_runtime import (
     OutputEvent,
     ResourceDescriptor,
 )
+from flink_agents_runtime.drivers import _driver_loop
 from flink_agents_runtime.drivers._driver_loop import DriverLoop, driver_loop
 from flink_agents_runtime.engine import _loop
 from tests.helpers.async_openai_server import AsyncOpenAIServer
@@ -64,13 +65,52 @@ def test_awaited_calls_run_on_the_drivers_thread_and_pool_calls_wake_it() -> Non
     assert _loop.starter() is None  # the run's loop was unregistered (and closed)
 
 
-def test_under_a_running_loop_calls_go_to_the_process_loop() -> None:
-    async def in_a_kernel() -> Any:  # a notebook cell runs while the kernel's loop runs
-        return run_mixed()
+def test_under_a_running_loop_the_run_still_uses_its_own_and_actions_see_the_outer() -> None:
+    seen: list[Any] = []
 
-    result = asyncio.run(in_a_kernel())
+    def look(event: Any, ctx: Any) -> None:
+        seen.append(asyncio._get_running_loop())
+
+    async def in_a_kernel() -> Any:  # a notebook cell runs while the kernel's loop runs
+        outer = asyncio.get_running_loop()
+        agent = mixed_agent().add_action("look", [InputEvent], look)
+        env = AgentsExecutionEnvironment.get_execution_environment()
+        builder = env.from_list([{"key": i % 3, "value": f"v{i}"} for i in range(9)])
+        result = builder.apply(agent).execute()
+        assert asyncio.get_running_loop() is outer
+        return result, outer
+
+    result, outer = asyncio.run(in_a_kernel())
+    assert [o.value[0] for o in result.outputs] == [f"v{i}" for i in range(9)]
+    assert {o.value[1] for o in result.outputs} == {threading.current_thread().name}
+    assert seen == [outer] * 9  # actions run outside our loop, the kernel's still current
+
+
+def test_without_an_own_loop_calls_go_to_the_process_loop(monkeypatch: Any) -> None:
+    monkeypatch.setattr(_driver_loop, "OWN_LOOP", False)
+    result = run_mixed()
     assert [o.value[0] for o in result.outputs] == [f"v{i}" for i in range(70)]
     assert {o.value[1] for o in result.outputs} == {"flink-agents-loop"}
+
+
+async def nested_run(value: str) -> list[Any]:
+    """An awaitable call that runs a whole local run (a sub-agent) while on the loop."""
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    inputs = [{"key": 0, "value": f"{value}.{i}"} for i in range(2)]
+    result = env.from_list(inputs).apply(mixed_agent()).execute()
+    return [o.value for o in result.outputs]
+
+
+def test_a_run_inside_a_call_on_the_runs_loop_uses_the_process_loop() -> None:
+    async def act(event: Any, ctx: Any) -> None:
+        ctx.send_event(OutputEvent(await ctx.durable_execute_async(nested_run, event.input)))
+
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    agent = Agent().add_action("act", [InputEvent], act)
+    result = env.from_list([{"key": 1, "value": "a"}]).apply(agent).execute()
+    (inner,) = [o.value for o in result.outputs]
+    assert [v[0] for v in inner] == ["a.0", "a.1"]
+    assert {v[1] for v in inner} == {"flink-agents-loop"}
 
 
 def test_a_nested_run_shares_the_outer_runs_loop_and_leaves_it_open() -> None:

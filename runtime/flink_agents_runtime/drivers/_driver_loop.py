@@ -14,9 +14,11 @@ the thread (``engine._loop.call_soon``) start on it, and clients made by those c
 closes. A call finishing on another thread (the async pool, a timer) wakes it with
 ``call_soon_threadsafe``.
 
-Not used (``None``) when a loop is already running on the thread (a notebook kernel's):
-calls then go to the process's loop as before. A local run nested in another on the same
-thread shares the outer run's loop.
+Under another loop running on the thread (a notebook kernel's, blocked in the cell that
+started the run) the driver loop still runs: the other loop's running mark is lifted while
+ours runs and put back after, so actions see it as before. A local run nested in another on
+the same thread shares the outer run's loop; one started by a call running on our loop (an
+async tool running an agent) uses the process's loop (``None``).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class DriverLoop:
         timer = loop.call_later(timeout, loop.stop) if timeout is not None else None
         outer, self._waiter = self._waiter, waiter
         try:
-            loop.run_forever()
+            self._forever()
         finally:
             self._waiter = outer
             if timer is not None:
@@ -82,7 +84,29 @@ class DriverLoop:
         that arrived are read and their callbacks run."""
         loop = self.loop
         loop.call_soon(loop.stop)
-        loop.run_forever()
+        self._forever()
+
+    def _forever(self) -> None:
+        """``run_forever``; under another loop marked running on this thread (a notebook
+        kernel's, blocked in the cell that runs us) that mark is lifted meanwhile."""
+        outer = asyncio._get_running_loop()
+        if outer is None:
+            self.loop.run_forever()
+            return
+        asyncio._set_running_loop(None)
+        try:
+            self.loop.run_forever()
+        finally:
+            asyncio._set_running_loop(outer)
+
+    def complete(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` to its end on the loop (idle, on the owning thread); its result."""
+        outer = asyncio._get_running_loop()
+        asyncio._set_running_loop(None)
+        try:
+            return self.loop.run_until_complete(coro)
+        finally:
+            asyncio._set_running_loop(outer)
 
     def wake(self, waiter: object) -> None:
         """End ``waiter``'s :meth:`wait` (from any thread; nothing if it is not waiting)."""
@@ -108,9 +132,9 @@ class DriverLoop:
             for task in pending:
                 task.cancel()
             if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())  # DNS look-ups
+                self.complete(asyncio.gather(*pending, return_exceptions=True))
+            self.complete(loop.shutdown_asyncgens())
+            self.complete(loop.shutdown_default_executor())  # DNS look-ups
         finally:
             loop.close()
 
@@ -124,7 +148,7 @@ def driver_loop() -> Iterator[DriverLoop | None]:
     if isinstance(current, DriverLoop) and not current.loop.is_running():
         yield current  # a run nested in another one's action: the outer run's loop
         return
-    if not OWN_LOOP or asyncio._get_running_loop() is not None:  # e.g. a notebook kernel's
+    if not OWN_LOOP or isinstance(current, DriverLoop):  # a run inside a call on our loop
         outer = _loop.use_starter(None)
         try:
             yield None

@@ -64,6 +64,9 @@ class Starter(Protocol):
     def start(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         """Start ``coro`` on :attr:`loop` (called on the owning thread)."""
 
+    def complete(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` to its end on the idle :attr:`loop` (on the owning thread)."""
+
 
 def starter() -> Starter | None:
     """The starter registered on this thread (``None``: calls go to the process's loop)."""
@@ -174,7 +177,7 @@ def run_to_end(
         return None
     own = getattr(_local, "starter", None)
     if own is not None and own.loop is loop and not loop.is_running():
-        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+        return own.complete(asyncio.wait_for(coro, timeout))
     return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
 
