@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from functools import partial
@@ -99,7 +99,7 @@ class DriverLoop:
         finally:
             asyncio._set_running_loop(outer)
 
-    def complete(self, coro: Coroutine[Any, Any, T]) -> T:
+    def complete(self, coro: Awaitable[T]) -> T:
         """Run ``coro`` to its end on the loop (idle, on the owning thread); its result."""
         outer = asyncio._get_running_loop()
         asyncio._set_running_loop(None)

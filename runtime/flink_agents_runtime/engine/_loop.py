@@ -30,7 +30,7 @@ import inspect
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from inspect import CO_COROUTINE
 from types import FunctionType
@@ -64,7 +64,7 @@ class Starter(Protocol):
     def start(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         """Start ``coro`` on :attr:`loop` (called on the owning thread)."""
 
-    def complete(self, coro: Coroutine[Any, Any, T]) -> T:
+    def complete(self, coro: Awaitable[T]) -> T:
         """Run ``coro`` to its end on the idle :attr:`loop` (on the owning thread)."""
 
 
