@@ -8,10 +8,12 @@ inputs proceed (up to ``max-in-flight-inputs`` held at once).
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sized
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flink_agents_runtime._errors import FlinkAgentsError, UsageError
@@ -180,7 +182,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
         outputs: list[Output] = []
         start = time.perf_counter()
         error: BaseException | None = None
-        with driver_loop() as loop:  # closed after the core: clients close on it
+        with driver_loop() as loop, _frozen_heap():  # the loop closes after the core
             try:
                 _drive(core, _pairs_of(inputs), outputs, registry, progress, total, loop)
             except BaseException as exc:  # keep what was done; re-raised below
@@ -216,6 +218,22 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
                 error.run = result  # the partial run: outputs and records so far
             raise error
         return result
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """While a run goes on, what was alive before it (modules, clients, the input list) sits
+    in the collector's permanent generation (``gc.freeze``), so full collections scan only
+    what the run made (a full collection of the whole heap took ~20 ms in the in-flight
+    benchmark); given back after. Skipped when something in the process freezes already."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _input_order(output: Output) -> int:
