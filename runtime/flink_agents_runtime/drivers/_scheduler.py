@@ -55,9 +55,11 @@ _sleep = time.sleep
 #: How long ``poll`` steps runs before it lets other threads (the event loop) run (ns).
 YIELD_EVERY_NS = 200_000
 #: How long ``poll`` (and ``tick``) step runs before they give a driver's own loop a turn
-#: (ns). A turn costs tens of microseconds of CPU; 1 ms costs ~15% less CPU per input
-#: than 0.2 ms on ``benchmarks/cpu_in_flight.py`` and sends calls at most 1 ms later.
-TURN_EVERY_NS = 1_000_000
+#: (ns): calls started meanwhile go out, answers come in. Measured on benchmark 1's
+#: workload (10 alternating runs each, load 3.7): 0.2 ms gave the best job times (median
+#: 1.19 s); 1 ms saved ~6% CPU per input but the job took 1.30 s (later sends, answers
+#: handled in bigger batches).
+TURN_EVERY_NS = 200_000
 
 
 class InputRun:
