@@ -39,7 +39,16 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["call_soon", "event_loop", "is_async_callable", "run_to_end", "starter", "use_starter"]
+__all__ = [
+    "Starter",
+    "call_soon",
+    "event_loop",
+    "is_async_callable",
+    "run_to_end",
+    "settle",
+    "starter",
+    "use_starter",
+]
 
 T = TypeVar("T")
 
