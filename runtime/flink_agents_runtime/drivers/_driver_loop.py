@@ -24,7 +24,6 @@ async tool running an agent) uses the process's loop (``None``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections.abc import Awaitable, Coroutine, Iterator
 from concurrent.futures import Future
@@ -51,6 +50,7 @@ class DriverLoop:
         self.thread = threading.get_ident()
         self._tasks: set[asyncio.Task[Any]] = set()  # the loop keeps only weak references
         self._waiter: object | None = None  # who is in ``wait`` now
+        self._wake_pending = False  # a wake-up from another thread is on its way
 
     def start(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         """Start ``coro`` (on the owning thread; it runs when the loop next runs), in a copy
@@ -109,16 +109,25 @@ class DriverLoop:
             asyncio._set_running_loop(outer)
 
     def wake(self, waiter: object) -> None:
-        """End ``waiter``'s :meth:`wait` (from any thread; nothing if it is not waiting)."""
+        """End ``waiter``'s :meth:`wait` (from any thread; nothing if it is not waiting).
+        From another thread (the async pool, a timer) a burst of wake-ups costs one write
+        to the loop's self-pipe: it ends whichever wait is on when it arrives (a waiter
+        woken for nothing waits again)."""
         if threading.get_ident() == self.thread:
             if self._waiter is waiter:
                 self.loop.stop()
             return
-        with contextlib.suppress(RuntimeError):  # the loop closed: its run is over
-            self.loop.call_soon_threadsafe(self._wake_here, waiter)
+        if self._wake_pending:
+            return
+        self._wake_pending = True
+        try:
+            self.loop.call_soon_threadsafe(self._wake_here)
+        except RuntimeError:  # the loop closed: its run is over
+            self._wake_pending = False
 
-    def _wake_here(self, waiter: object) -> None:
-        if self._waiter is waiter:
+    def _wake_here(self) -> None:
+        self._wake_pending = False  # lowered first: a later wake-up is sent again
+        if self._waiter is not None:
             self.loop.stop()
 
     def close(self) -> None:
