@@ -1,6 +1,7 @@
 """Inputs in flight per subtask (issue 16): LLM-bound agents at the speed of the model.
 
     .venv/bin/python benchmarks/bench_in_flight.py [--only 1,2,3] [--echo-records 200000]
+        [--repeat 3] [--local-only]
 
 All figures come from one run; ratios compare jobs of the same run; each part prints the
 load average (the machine is shared: absolute times are noisy, ratios less so).
@@ -138,16 +139,20 @@ def measure(delay: float, data: list[dict[str, Any]], flink: bool, **config: Any
     return Run(job, wall, cpu, server)
 
 
-def part1(repeat: int) -> None:
+def part1(repeat: int, with_flink: bool = True) -> None:
     n, keys, delay = 1000, 50, 0.05
     limit = n / keys * delay
     data = inputs(n, keys)
     measure(delay, data[:keys], flink=False)  # warm-up: imports, sockets
-    measure(delay, data[:keys], flink=True)  # warm-up: JVM, MiniCluster
+    if with_flink:
+        measure(delay, data[:keys], flink=True)  # warm-up: JVM, MiniCluster
     local: list[Run] = []
     flink: list[Run] = []
     for i in range(repeat):  # alternating, so both drivers see the same load
         local.append(measure(delay, data, flink=False))
+        if not with_flink:
+            print(f"    run {i + 1}: local {local[-1].job:.2f} s, {load()}", flush=True)
+            continue
         flink.append(measure(delay, data, flink=True))
         assert flink[-1].calls == n, flink[-1].calls
         print(
@@ -156,16 +161,20 @@ def part1(repeat: int) -> None:
             flush=True,
         )
     lj = [r.job for r in local]
-    fj = [r.job for r in flink]
     best_l, med_l = min(lj), statistics.median(lj)
-    best_f, med_f = min(fj), statistics.median(fj)
     cpu = statistics.median(r.cpu for r in local) / n * 1000
     print(f"[1] {n} inputs on {keys} keys, {delay * 1000:.0f} ms model: limit {limit:.2f} s")
     print(
         f"    local : job {best_l:5.2f} s best = {limit / best_l:4.0%} of the limit, "
         f"median {med_l:5.2f} s = {limit / med_l:4.0%} (target >= 90%)"
     )
-    print(f"            CPU {cpu:.2f} ms per input (median; loop thread included)")
+    print(f"            CPU {cpu:.2f} ms per input (median; every thread of the process)")
+    if not with_flink:
+        span = statistics.median(r.span for r in local)
+        print(f"    local calls: span {span:.2f} s median; {load()}", flush=True)
+        return
+    fj = [r.job for r in flink]
+    best_f, med_f = min(fj), statistics.median(fj)
     print(
         f"    flink : job {best_f:5.2f} s best = {best_f / best_l:4.2f}x local best, "
         f"median {med_f:5.2f} s = {med_f / med_l:4.2f}x local median (target <= 1.5x)"
@@ -256,10 +265,11 @@ def main() -> None:
     parser.add_argument("--only", default="1,2,3", help="parts to run, e.g. 1,3")
     parser.add_argument("--echo-records", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per driver in part 1")
+    parser.add_argument("--local-only", action="store_true", help="part 1 without Flink")
     args = parser.parse_args()
     parts = {int(p) for p in args.only.split(",")}
     if 1 in parts:
-        part1(args.repeat)
+        part1(args.repeat, with_flink=not args.local_only)
     if 2 in parts:
         part2()
     if 3 in parts:

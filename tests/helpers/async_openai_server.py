@@ -74,6 +74,8 @@ class AsyncOpenAIServer(LoopServer):
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:  # stop(): ends quietly (3.11's stream callback logs a
+            pass  # cancelled handler as an error, e.g. when the client's goodbye is in flight)
         finally:
             writer.close()
 

@@ -1,4 +1,5 @@
-"""Recording a run: every record kept, the garbage collector spared, nothing left frozen."""
+"""Recording a run: every record kept, the garbage collector spared, nothing left frozen
+(also for an unrecorded run, whose older heap is frozen while it goes on)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,15 @@ def test_a_process_that_froze_objects_itself_is_left_alone() -> None:
         assert before * 0.99 <= after <= before
     finally:
         gc.unfreeze()
+
+
+def test_an_unrecorded_run_freezes_what_was_alive_before_it_and_gives_it_back() -> None:
+    seen: list[int] = []
+    agent = fr.Agent().add_action(
+        "look", [fr.InputEvent], lambda e, ctx: seen.append(gc.get_freeze_count())
+    )
+    assert gc.get_freeze_count() == 0
+    env = fr.AgentsExecutionEnvironment.get_execution_environment()
+    env.from_list([{"key": i, "value": i} for i in range(3)]).apply(agent).execute(record=False)
+    assert len(seen) == 3 and min(seen) > 0  # full collections skip the older heap
+    assert gc.get_freeze_count() == 0

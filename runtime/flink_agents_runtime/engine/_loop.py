@@ -14,6 +14,12 @@ in), not fifty. Each coroutine runs in a copy of its caller's context variables,
 ``asyncio.run_coroutine_threadsafe``. The loop is never stopped: clients bound to it
 (aiohttp's sessions) can close on it at any time.
 Coroutines scheduled here must not block (a blocking call stalls every call in flight).
+
+A driver may run a loop of its own on its thread instead (``drivers._driver_loop``: the
+local driver runs it while it waits, so calls and cascades share one thread and no
+interpreter-lock hand-over): it registers as this thread's *starter*, and ``call_soon`` on
+that thread hands coroutines to it. :func:`run_to_end` closes a client on whichever loop
+made it.
 """
 
 from __future__ import annotations
@@ -24,14 +30,25 @@ import inspect
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, TypeVar
+from inspect import CO_COROUTINE
+from types import FunctionType
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["call_soon", "event_loop", "is_async_callable"]
+__all__ = [
+    "Starter",
+    "call_soon",
+    "event_loop",
+    "is_async_callable",
+    "run_to_end",
+    "settle",
+    "starter",
+    "use_starter",
+]
 
 T = TypeVar("T")
 
@@ -44,6 +61,32 @@ _pending: deque[tuple[Coroutine[Any, Any, Any], Future[Any], contextvars.Context
 _wake_pending = False
 #: Tasks started and not finished (touched on the loop only).
 _running: set[asyncio.Task[Any]] = set()
+#: ``.starter``: what starts the calls made on this thread instead of the process's loop.
+_local = threading.local()
+
+
+class Starter(Protocol):
+    """A loop a driver runs on its own thread (``drivers._driver_loop.DriverLoop``)."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def start(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start ``coro`` on :attr:`loop` (called on the owning thread)."""
+
+    def complete(self, coro: Awaitable[T]) -> T:
+        """Run ``coro`` to its end on the idle :attr:`loop` (on the owning thread)."""
+
+
+def starter() -> Starter | None:
+    """The starter registered on this thread (``None``: calls go to the process's loop)."""
+    return getattr(_local, "starter", None)
+
+
+def use_starter(new: Starter | None) -> Starter | None:
+    """Register ``new`` as this thread's starter; returns the one it replaces."""
+    old = getattr(_local, "starter", None)
+    _local.starter = new
+    return old
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
@@ -75,8 +118,12 @@ def event_loop() -> asyncio.AbstractEventLoop:
 
 
 def call_soon(coro: Coroutine[Any, Any, T]) -> Future[T]:
-    """Run ``coro`` on the call loop; its outcome arrives in the returned future."""
+    """Run ``coro`` on the call loop (this thread's starter's, when one is registered); its
+    outcome arrives in the returned future."""
     global _wake_pending
+    own = getattr(_local, "starter", None)
+    if own is not None:
+        return own.start(coro)
     loop = event_loop()
     done: Future[T] = Future()
     _pending.append((coro, done, contextvars.copy_context()))
@@ -107,8 +154,12 @@ def _start_pending(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _settle(done: Future[Any], task: asyncio.Task[Any]) -> None:
-    """Copy a finished task's outcome into its caller's future."""
     _running.discard(task)
+    settle(done, task)
+
+
+def settle(done: Future[Any], task: asyncio.Task[Any]) -> None:
+    """Copy a finished task's outcome into its caller's future."""
     if task.cancelled():
         import asyncio
 
@@ -121,10 +172,30 @@ def _settle(done: Future[Any], task: asyncio.Task[Any]) -> None:
         done.set_result(task.result())
 
 
+def run_to_end(
+    loop: asyncio.AbstractEventLoop | None, coro: Coroutine[Any, Any, T], timeout: float
+) -> T | None:
+    """Run ``coro`` to its end on ``loop`` (the loop a client was made on, to close it
+    there) and return its result, waiting at most ``timeout`` seconds: on this thread when
+    ``loop`` is this thread's starter's and idle, else handed to the thread running it.
+    Nothing runs (``None``) when ``loop`` is ``None`` or closed."""
+    import asyncio
+
+    if loop is None or loop.is_closed():
+        coro.close()
+        return None
+    own = getattr(_local, "starter", None)
+    if own is not None and own.loop is loop and not loop.is_running():
+        return own.complete(asyncio.wait_for(coro, timeout))
+    return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+
 def is_async_callable(func: Callable[..., Any]) -> bool:
     """Whether calling ``func`` returns a coroutine (``async def``, also behind partials)."""
     while isinstance(func, functools.partial):
         func = func.func
+    if type(func) is FunctionType:  # the common case, without inspect's unwrapping
+        return bool(func.__code__.co_flags & CO_COROUTINE)
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004 (an object with an async __call__)
     )

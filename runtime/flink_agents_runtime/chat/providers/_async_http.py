@@ -106,10 +106,13 @@ class AsyncTransport:
         self._session: Any = None
         self._ssl: Any = None
         self._proxies: dict[str, str | None] = {}
+        #: the loop the session was made on (``aclose`` must run there), once made.
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def _open(self) -> Any:
         import aiohttp
 
+        self.loop = asyncio.get_running_loop()
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -132,7 +135,9 @@ class AsyncTransport:
         """
         import aiohttp
 
-        session = self._session or self._open()
+        session = self._session
+        if session is None or self.loop is not asyncio.get_running_loop():
+            session = self._open()  # first use, or another loop's (a local run's own) call
         tls = self._tls() if url.startswith("https:") else True
         try:
             proxy = self._proxies[url]

@@ -360,15 +360,14 @@ def _note_retries(message: ChatMessage, attempt: int, waited: float) -> ChatMess
 
 
 def _close_async_client(conn: OpenAIChatModelConnection) -> None:
-    """Close the connection's async transport on the loop it serves (waits up to 5 s)."""
+    """Close the connection's async transport on the loop its session was made on (the
+    process's call loop, or a local run's own: ``engine._loop.run_to_end``; up to 5 s)."""
     transport = conn.__dict__.pop("_atransport", None)
     if transport is None:
         return
-    import asyncio
-
-    from flink_agents_runtime.engine._loop import event_loop
+    from flink_agents_runtime.engine._loop import run_to_end
 
     try:
-        asyncio.run_coroutine_threadsafe(transport.aclose(), event_loop()).result(timeout=5)
+        run_to_end(transport.loop, transport.aclose(), 5)
     except Exception:  # closing must not hide the run's result
         logger.debug("closing the async HTTP transport failed", exc_info=True)
