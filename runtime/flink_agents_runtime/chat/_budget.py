@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError
@@ -69,9 +69,9 @@ class Budget:
         """The set fields."""
         return {k: v for k, v in asdict(self).items() if v is not None}
 
-    @property
+    @cached_property
     def limited(self) -> bool:
-        """Whether any limit is set."""
+        """Whether any limit is set (the budget is frozen: worked out once)."""
         return any(getattr(self, name) is not None for name in _FIELDS)
 
 
