@@ -165,3 +165,18 @@ def test_input_budget_is_shared_by_the_inputs_chat_requests(clean_env: None) -> 
     assert outs[-1]["budget"]["input_spent"]["turns"] == 5
     assert outs[-1]["budget"]["input_limits"] == {"max_turns": 4, "mode": "soft"}
     assert result.metrics["action.chat_model_action.budget.input_turns.softStops"] == 2
+
+
+def test_options_read_once_still_follow_a_later_set(clean_env: None) -> None:
+    # The chat action reads budget and chat options once per configuration; setting a value
+    # between two runs of one environment must still take effect.
+    CALLS.clear()
+    env = AgentsExecutionEnvironment.get_execution_environment(config={"budget.max-turns": 4})
+    data = [{"key": "k", "value": "loop please"}]
+    first = env.from_list(data).apply(Looper()).execute()
+    assert first.output_values()[0]["turns"] == 4
+    env.get_config().set("budget.setup.looper.max-turns", 2)
+    env.get_config().set("budget.mode", "hard")
+    (out,) = env.from_list(data).apply(Looper()).execute().output_values()
+    assert out["status"] == "failed" and out["turns"] == 2
+    assert out["budget"]["limits"] == {"max_turns": 2, "mode": "hard"}
