@@ -180,3 +180,21 @@ def test_options_read_once_still_follow_a_later_set(clean_env: None) -> None:
     (out,) = env.from_list(data).apply(Looper()).execute().output_values()
     assert out["status"] == "failed" and out["turns"] == 2
     assert out["budget"]["limits"] == {"max_turns": 2, "mode": "hard"}
+
+
+def test_resolve_budget_reads_options_once_until_a_value_is_set() -> None:
+    from flink_agents_runtime.chat._budget import Budget, input_budget, resolve_budget
+    from flink_agents_runtime.config._configuration import AgentConfiguration
+
+    config = AgentConfiguration().set("budget.max-turns", 5)
+    assert resolve_budget(config, "looper", None) == Budget(max_turns=5, mode="soft")
+    assert resolve_budget(config, "looper", None) is resolve_budget(config, "looper", None)
+    config.set("budget.setup.looper.max-turns", 2).set("budget.mode", "hard")
+    assert resolve_budget(config, "looper", None) == Budget(max_turns=2, mode="hard")
+    assert resolve_budget(config, "other", None) == Budget(max_turns=5, mode="hard")
+    assert resolve_budget(config, "looper", {"max_tokens": 7, "mode": None}) == Budget(
+        max_turns=2, max_tokens=7, mode="hard"
+    )
+    assert not input_budget(config).limited
+    config.set("budget.input.max-tokens", 100)
+    assert input_budget(config) == Budget(max_tokens=100, mode="hard")
