@@ -165,3 +165,36 @@ def test_input_budget_is_shared_by_the_inputs_chat_requests(clean_env: None) -> 
     assert outs[-1]["budget"]["input_spent"]["turns"] == 5
     assert outs[-1]["budget"]["input_limits"] == {"max_turns": 4, "mode": "soft"}
     assert result.metrics["action.chat_model_action.budget.input_turns.softStops"] == 2
+
+
+def test_options_read_once_still_follow_a_later_set(clean_env: None) -> None:
+    # The chat action reads budget and chat options once per configuration; setting a value
+    # between two runs of one environment must still take effect.
+    CALLS.clear()
+    env = AgentsExecutionEnvironment.get_execution_environment(config={"budget.max-turns": 4})
+    data = [{"key": "k", "value": "loop please"}]
+    first = env.from_list(data).apply(Looper()).execute()
+    assert first.output_values()[0]["turns"] == 4
+    env.get_config().set("budget.setup.looper.max-turns", 2)
+    env.get_config().set("budget.mode", "hard")
+    (out,) = env.from_list(data).apply(Looper()).execute().output_values()
+    assert out["status"] == "failed" and out["turns"] == 2
+    assert out["budget"]["limits"] == {"max_turns": 2, "mode": "hard"}
+
+
+def test_resolve_budget_reads_options_once_until_a_value_is_set() -> None:
+    from flink_agents_runtime.chat._budget import Budget, input_budget, resolve_budget
+    from flink_agents_runtime.config._configuration import AgentConfiguration
+
+    config = AgentConfiguration().set("budget.max-turns", 5)
+    assert resolve_budget(config, "looper", None) == Budget(max_turns=5, mode="soft")
+    assert resolve_budget(config, "looper", None) is resolve_budget(config, "looper", None)
+    config.set("budget.setup.looper.max-turns", 2).set("budget.mode", "hard")
+    assert resolve_budget(config, "looper", None) == Budget(max_turns=2, mode="hard")
+    assert resolve_budget(config, "other", None) == Budget(max_turns=5, mode="hard")
+    assert resolve_budget(config, "looper", {"max_tokens": 7, "mode": None}) == Budget(
+        max_turns=2, max_tokens=7, mode="hard"
+    )
+    assert not input_budget(config).limited
+    config.set("budget.input.max-tokens", 100)
+    assert input_budget(config) == Budget(max_tokens=100, mode="hard")

@@ -19,7 +19,7 @@ def check_json(value: Any, path: str, what: str = "event attribute") -> None:
     (e.g. ``attributes.order``); nested offenders are named by their full path
     (``attributes.order.items[2]``).
     """
-    if type(value) in _SCALARS:  # fast path: exact scalar types
+    if type(value) in _SCALARS or _plain(value):  # fast path: builtin JSON types only
         return
     if isinstance(value, dict):
         for k, v in value.items():
@@ -65,6 +65,21 @@ def check_json(value: Any, path: str, what: str = "event attribute") -> None:
         path=path,
         value_type=tname,
     )
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is JSON made of exact builtin types only (``dict`` with ``str``
+    keys, ``list``, ``tuple``, scalars): checked without naming paths. ``False`` leaves the
+    value to :func:`check_json`'s full walk (subclasses, rows, models, errors)."""
+    kind = type(value)
+    if kind is dict:
+        for k, v in value.items():
+            if type(k) is not str or (type(v) not in _SCALARS and not _plain(v)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(v) in _SCALARS or _plain(v) for v in value)
+    return kind in _SCALARS
 
 
 def _type_name(value: Any) -> str:

@@ -38,6 +38,7 @@ from flink_agents_runtime.chat._budget_stop import (
 )
 from flink_agents_runtime.chat._call_metrics import call_metrics
 from flink_agents_runtime.chat._calls import CallSite, call_source_of, input_seq_of
+from flink_agents_runtime.chat._chat_settings import chat_settings
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import (
     INPUT_TOKENS,
@@ -128,8 +129,8 @@ def _json(value: Any) -> str:
 
 
 async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
-    config = ctx.config
-    max_turns = int(config.get("chat.max-turns"))
+    settings = chat_settings(ctx.config)
+    max_turns = settings.max_turns
     if state["turns"] >= max_turns:
         raise ChatModelError(
             f"chat request {request_id} to model {state['model']!r} (key {ctx.key!r}) still "
@@ -141,10 +142,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         if not state:
             return
     setup = ctx.get_resource(state["model"], ResourceType.CHAT_MODEL)
-    strategy = config.get("error-handling-strategy")
-    retries = int(config.get("max-retries")) if strategy == "retry" else 0
-    wait_s = float(config.get("retry-wait-interval"))
-    use_async = bool(config.get("chat.async"))
+    retries, wait_s, use_async = settings.retries, settings.wait_s, settings.use_async
 
     def call_with(model_setup: Any) -> Any:
         # A connection with a native achat waits on the event loop, not on a pool thread.

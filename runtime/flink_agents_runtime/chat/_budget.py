@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from functools import cached_property, partial
 from typing import Any
 
 from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError
@@ -68,21 +69,31 @@ class Budget:
         """The set fields."""
         return {k: v for k, v in asdict(self).items() if v is not None}
 
-    @property
+    @cached_property
     def limited(self) -> bool:
-        """Whether any limit is set."""
+        """Whether any limit is set (the budget is frozen: worked out once)."""
         return any(getattr(self, name) is not None for name in _FIELDS)
 
 
 def resolve_budget(config: Any, setup_name: str, request: dict[str, Any] | None) -> Budget:
-    """The request's budget merged over the setup's and the agent's options."""
+    """The request's budget merged over the setup's and the agent's options (those two are
+    read once per configuration and setup: ``AgentConfiguration.derived``)."""
+    base = config.derived(("budget.setup", setup_name), partial(_configured, setup_name=setup_name))
+    if not request:
+        return base
+    merged = {k: v for k, v in asdict(base).items() if v is not None}
+    merged.update({k: v for k, v in dict(request).items() if v is not None})
+    return Budget(**merged)
+
+
+def _configured(config: Any, setup_name: str) -> Budget:
+    """The setup's budget options merged over the agent's."""
     merged: dict[str, Any] = {}
     layers = [
         {name: config.get(f"budget.{key}") for name, key in _FIELDS.items()}
         | {"mode": config.get("budget.mode")},
         {name: config.get(f"budget.setup.{setup_name}.{key}") for name, key in _FIELDS.items()}
         | {"mode": config.get(f"budget.setup.{setup_name}.mode")},
-        dict(request or {}),
     ]
     for layer in layers:
         merged.update({k: v for k, v in layer.items() if v is not None})
@@ -90,7 +101,12 @@ def resolve_budget(config: Any, setup_name: str, request: dict[str, Any] | None)
 
 
 def input_budget(config: Any) -> Budget:
-    """The budget of all chat requests of one input together (``budget.input.*``)."""
+    """The budget of all chat requests of one input together (``budget.input.*``; read once
+    per configuration)."""
+    return config.derived("budget.input", _input_budget)
+
+
+def _input_budget(config: Any) -> Budget:
     values = {name: config.get(f"budget.input.{key}") for name, key in _FIELDS.items()}
     return Budget(
         **{k: v for k, v in values.items() if v is not None}, mode=config.get("budget.mode")

@@ -32,6 +32,7 @@ from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat._skills import LoadSkillTool, discovery_prompt, resolve_skills
 from flink_agents_runtime.chat._tool import Tool
 from flink_agents_runtime.chat.providers._catalogue import kit_class_path
+from flink_agents_runtime.engine._loop import is_async_callable
 
 #: The key of the input whose chat call runs in this thread (set by the built-in chat
 #: action around each call; a replaying model uses it to find that key's answers).
@@ -260,8 +261,6 @@ class ChatModelSetup(Resource):
     @property
     def has_async(self) -> bool:
         """Whether the connection has a native ``async def achat`` (run on the event loop)."""
-        from flink_agents_runtime.engine._loop import is_async_callable
-
         achat = getattr(self._connection, "achat", None)
         return achat is not None and is_async_callable(achat)
 

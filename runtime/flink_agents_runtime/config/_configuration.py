@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
@@ -30,6 +30,8 @@ from flink_agents_runtime.config._options import (
     find_option,
 )
 from flink_agents_runtime.config._yaml import agent_items
+
+_T = TypeVar("_T")
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -130,6 +132,7 @@ class AgentConfiguration(DisplayMixin):
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[Any, str]] = {}
+        self._memo: dict[Any, Any] = {}  # derived(): values built from this config, by name
 
     # -- access ------------------------------------------------------------------------
     def get(self, key: str | ConfigOption, default: Any = None) -> Any:
@@ -145,6 +148,15 @@ class AgentConfiguration(DisplayMixin):
     def __getitem__(self, key: str) -> Any:
         return self.get(key)
 
+    def derived(self, name: Any, build: Callable[[AgentConfiguration], _T]) -> _T:
+        """``build(self)``, built once per ``name`` (hashable) and kept until a value of this
+        configuration is set: what a hot path reads of the configuration, taken once."""
+        memo = self._memo
+        if name in memo:
+            return cast("_T", memo[name])
+        value = memo[name] = build(self)
+        return value
+
     def source_of(self, key: str) -> str:
         """Where ``key``'s value came from: ``default``, ``code``, ``env NAME`` or ``file:line``."""
         return self._values[key][1] if key in self._values else "default"
@@ -158,6 +170,7 @@ class AgentConfiguration(DisplayMixin):
         if option is None:
             raise _unknown(key, source)
         self._values[key] = (parse_value(option, key, value, source), source)
+        self._memo.clear()
         return self
 
     # Flink Agents' typed accessors (same checks as get/set).

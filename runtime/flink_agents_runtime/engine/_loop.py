@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
 from inspect import CO_COROUTINE
-from types import FunctionType
+from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -194,6 +194,8 @@ def is_async_callable(func: Callable[..., Any]) -> bool:
     """Whether calling ``func`` returns a coroutine (``async def``, also behind partials)."""
     while isinstance(func, functools.partial):
         func = func.func
+    if type(func) is MethodType and type(func.__func__) is FunctionType:
+        func = func.__func__  # a bound method (a connection's achat): its function decides
     if type(func) is FunctionType:  # the common case, without inspect's unwrapping
         return bool(func.__code__.co_flags & CO_COROUTINE)
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(

@@ -152,10 +152,18 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             return option.default if option is not None else None
         return self._config.get(key)
 
+    def _options(self) -> dict[str, Any]:
+        """The ``openai.*`` options this connection reads per call, read once per
+        configuration (``AgentConfiguration.derived``; each agent's own still applies)."""
+        derived = getattr(self._config, "derived", None)
+        if derived is None:
+            return {key: self._option(key) for key in _OPTION_KEYS}
+        return derived("openai.connection", _read_options)
+
     @property
     def url(self) -> str:
         """The chat-completions endpoint."""
-        base = self.base_url or self._option("openai.base-url")
+        base = self.base_url or self._options()["openai.base-url"]
         return str(base).rstrip("/") + "/chat/completions"
 
     @property
@@ -169,7 +177,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         return shown[1]
 
     def _resolve_key(self) -> str | None:
-        return self._api_key or self._option("openai.api-key") or os.environ.get("OPENAI_API_KEY")
+        return (
+            self._api_key or self._options()["openai.api-key"] or os.environ.get("OPENAI_API_KEY")
+        )
 
     def _http(self) -> Any:
         with self._lock:
@@ -205,10 +215,11 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 
     def _retries(self) -> tuple[int, float]:
         """``(retries, first wait in seconds)`` of a failed request."""
-        retries = (
-            self.max_retries if self.max_retries is not None else self._option("openai.max-retries")
-        )
-        return int(retries), float(self._option("openai.retry-wait"))
+        options = self._options()
+        retries = self.max_retries
+        if retries is None:
+            retries = options["openai.max-retries"]
+        return int(retries), float(options["openai.retry-wait"])
 
     def chat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
@@ -230,7 +241,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             return _note_retries(message, attempt, waited)
 
     def _total_timeout(self) -> float:
-        return float(self.timeout or self._option("openai.timeout"))
+        return float(self.timeout or self._options()["openai.timeout"])
 
     def _request(self, body: bytes, headers: dict[str, str], where: str, model: str) -> ChatMessage:
         """One HTTP request within the total timeout; :class:`ChatModelError` otherwise."""
@@ -336,6 +347,20 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def _redact(self, text: str) -> str:
         secrets = [self._resolve_key(), *self._headers.values()]
         return redact_text(text, secrets)
+
+
+_OPTION_KEYS = (
+    "openai.base-url",
+    "openai.api-key",
+    "openai.max-retries",
+    "openai.retry-wait",
+    "openai.timeout",
+)
+
+
+def _read_options(config: Any) -> dict[str, Any]:
+    """The values of :data:`_OPTION_KEYS` in ``config``."""
+    return {key: config.get(key) for key in _OPTION_KEYS}
 
 
 def _pause_before_retry(exc: ChatModelError, attempt: int, retries: int, base_wait: float) -> float:
