@@ -198,3 +198,17 @@ def test_resolve_budget_reads_options_once_until_a_value_is_set() -> None:
     assert not input_budget(config).limited
     config.set("budget.input.max-tokens", 100)
     assert input_budget(config) == Budget(max_tokens=100, mode="hard")
+
+
+def test_values_read_once_do_not_travel_with_a_pickled_configuration() -> None:
+    import pickle
+    import threading
+
+    from flink_agents_runtime.config._configuration import AgentConfiguration
+
+    config = AgentConfiguration().set("budget.max-turns", 5)
+    lock = config.derived("a lock", lambda _c: threading.Lock())  # not picklable
+    copy = pickle.loads(pickle.dumps(config))
+    assert copy.get("budget.max-turns") == 5
+    assert copy.derived("a lock", lambda _c: None) is None  # built again in the new process
+    assert config.derived("a lock", lambda _c: None) is lock

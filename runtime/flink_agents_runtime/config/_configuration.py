@@ -210,6 +210,14 @@ class AgentConfiguration(DisplayMixin):
         """Only the keys some source set (unmasked): what to ship to a cluster."""
         return {k: v for k, (v, _) in self._values.items()}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # derived() values are a cache of this process: they do not travel with a job.
+        return {"_values": self._values}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._values = state["_values"]
+        self._memo = {}
+
     def copy(self) -> AgentConfiguration:
         """An independent copy."""
         other = AgentConfiguration()
