@@ -90,7 +90,7 @@ from flink_agents_runtime.chat import (
     ToolResponseEvent,
     count_tokens,
 )
-from flink_agents_runtime.chat._calls import CallSite, CallSource
+from flink_agents_runtime.chat.action._calls import CallSite, CallSource
 from flink_agents_runtime.chat.providers._anthropic import (
     AnthropicChatModelConnection,
     AnthropicChatModelSetup,

@@ -40,7 +40,7 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     │                                           failing scorer
     ├── PromptError            (ValueError)     chat._errors: a prompt does not format
     ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
-    ├── MCPServerError         (Exception)      chat._mcp: an MCP server failed or died
+    ├── MCPServerError         (Exception)      chat.tools._mcp: an MCP server failed or died
     ├── RetrievalError         (Exception)      retrieval: an embedding model or store failed
     ├── BatchTimeoutError      (TimeoutError)   engine._batch: a batch call ran out of time
     ├── SubagentError          (RuntimeError)   agents._subagent: a sub-agent tool failed

@@ -183,7 +183,7 @@ def test_options_read_once_still_follow_a_later_set(clean_env: None) -> None:
 
 
 def test_resolve_budget_reads_options_once_until_a_value_is_set() -> None:
-    from flink_agents_runtime.chat._budget import Budget, input_budget, resolve_budget
+    from flink_agents_runtime.chat.action._budget import Budget, input_budget, resolve_budget
     from flink_agents_runtime.config._configuration import AgentConfiguration
 
     config = AgentConfiguration().set("budget.max-turns", 5)

@@ -4,7 +4,7 @@ and stay bounded when servers answer with many model names."""
 from __future__ import annotations
 
 from flink_agents_runtime.api._metrics import MetricRegistry
-from flink_agents_runtime.chat._call_metrics import MAX_MODEL_NAMES, call_metrics
+from flink_agents_runtime.chat.action._call_metrics import MAX_MODEL_NAMES, call_metrics
 from flink_agents_runtime.engine._run_metrics import llm_call_ended
 
 

@@ -17,7 +17,7 @@ from flink_agents_runtime import (
     ToolArgumentError,
 )
 from flink_agents_runtime.chat._message import normalize_tool_call
-from flink_agents_runtime.chat._tool import run_tool
+from flink_agents_runtime.chat.tools._tool import run_tool
 
 
 def test_prompt_from_text_fills_named_arguments_and_keeps_json_braces() -> None:

@@ -127,8 +127,8 @@ def test_unknown_skill_name_is_a_clear_error(clean_env: None) -> None:
 
 
 def test_load_skill_refuses_paths_outside_the_skill() -> None:
-    from flink_agents_runtime.chat._skills import LoadSkillTool
-    from flink_agents_runtime.chat._tool import run_tool
+    from flink_agents_runtime.chat.tools._skills import LoadSkillTool
+    from flink_agents_runtime.chat.tools._tool import run_tool
 
     tool = LoadSkillTool(Skills.from_local_dir(SKILLS_DIR).load())
     outcome = run_tool(tool, {"name": "refund-policy", "path": "../shipping-delays/SKILL.md"})

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat._tool import FunctionTool
+from flink_agents_runtime.chat.tools._tool import FunctionTool
 
 __all__ = ["FunctionTool"]

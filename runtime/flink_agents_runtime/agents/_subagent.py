@@ -33,7 +33,7 @@ from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 from flink_agents_runtime.chat._structured import check_schema
-from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.tools._tool import Tool
 from flink_agents_runtime.engine._nested import NestedRecords, emit_nested, wants_nested
 from flink_agents_runtime.engine._run_metrics import component_group, subagent_call_ended
 

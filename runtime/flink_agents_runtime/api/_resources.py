@@ -142,7 +142,7 @@ class PlanResources:
 
     def _build(self, rtype: ResourceType, name: str, declaration: Any) -> Any:
         from flink_agents_runtime.chat._model import ResourceDescriptor
-        from flink_agents_runtime.chat._tool import Tool
+        from flink_agents_runtime.chat.tools._tool import Tool
 
         if rtype is ResourceType.TOOL and not isinstance(declaration, (Tool, ResourceDescriptor)):
             if not callable(declaration):

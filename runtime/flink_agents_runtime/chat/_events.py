@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from flink_agents_runtime.api._events import Event
-from flink_agents_runtime.chat._budget import Budget
 from flink_agents_runtime.chat._message import ChatMessage, coerce_messages
 from flink_agents_runtime.chat._structured import OutputSchema
+from flink_agents_runtime.chat.action._budget import Budget
 
 INPUT_TOKENS = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
@@ -30,7 +30,7 @@ class ChatRequestEvent(Event):
     (see the chat action) and put in ``response.extra_args["structured_output"]``; the
     event carries the schema as JSON (``{"name", "json_schema"}``). ``budget`` (a
     :class:`Budget` or a dict of its fields) limits this request's tool loop (see
-    ``chat._budget``), over the setup's and the agent's ``budget.*`` options.
+    ``chat.action._budget``), over the setup's and the agent's ``budget.*`` options.
     """
 
     EVENT_TYPE: ClassVar[str] = "_chat_request_event"

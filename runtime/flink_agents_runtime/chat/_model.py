@@ -29,9 +29,9 @@ from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
 from flink_agents_runtime.chat._prompt import Prompt
-from flink_agents_runtime.chat._skills import LoadSkillTool, discovery_prompt, resolve_skills
-from flink_agents_runtime.chat._tool import Tool
 from flink_agents_runtime.chat.providers._catalogue import kit_class_path
+from flink_agents_runtime.chat.tools._skills import LoadSkillTool, discovery_prompt, resolve_skills
+from flink_agents_runtime.chat.tools._tool import Tool
 from flink_agents_runtime.engine._loop import is_async_callable
 
 #: The key of the input whose chat call runs in this thread (set by the built-in chat
@@ -177,7 +177,7 @@ class ChatModelSetup(Resource):
             filled from the request's ``prompt_args``.
         tools: names of tool resources the model may call.
         skills: names of skills (from ``@skills`` resources) offered to the model, with the
-            ``load_skill`` tool (see ``chat._skills``).
+            ``load_skill`` tool (see ``chat.tools._skills``).
         model_kwargs: passed to every call (``temperature``, ``max_tokens``, ...).
     """
 

@@ -17,7 +17,7 @@ from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
-from flink_agents_runtime.chat._tool import FunctionTool, Tool
+from flink_agents_runtime.chat.tools._tool import FunctionTool, Tool
 from flink_agents_runtime.config._options import ConfigOption, find_option
 
 

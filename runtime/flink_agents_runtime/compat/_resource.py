@@ -21,7 +21,7 @@ from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
-from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.tools._tool import Tool
 
 
 class StructuredOutputStrategy(str, Enum):

@@ -121,7 +121,7 @@ EXECUTION_OPTIONS: tuple[ConfigOption, ...] = (
         "Most model calls one chat request may make (its tool loop); more is an error.",
         min=1,
     ),
-    # -- budgets of agent loops (flink_agents_runtime.chat._budget) ------------------------
+    # -- budgets of agent loops (flink_agents_runtime.chat.action._budget) ------------------------
     ConfigOption(
         "budget.max-turns",
         int,

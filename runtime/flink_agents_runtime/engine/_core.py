@@ -54,7 +54,7 @@ class ExecutionCore:
         resources: resolves ``ctx.get_resource`` (default: the plan's declared resources).
         keep_open: sinks of ``sinks`` that :meth:`close` leaves open.
         call_source: answers the built-in actions' model and tool calls (a replay's
-            recorded answers; see ``chat._calls``); ``None`` calls them live.
+            recorded answers; see ``chat.action._calls``); ``None`` calls them live.
     """
 
     def __init__(

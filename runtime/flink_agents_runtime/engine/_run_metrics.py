@@ -9,7 +9,7 @@ attempt's run time, waits of async actions included). Per component under ``acti
 ``llmCallLatencyMs``, ``retryCount``, ``retryWaitSec``) and ``tool.<t>.``
 (``numOfToolCallsSucceeded``, ``numOfToolCallsFailed``, ``toolCallLatencyMs``); a tool
 call of an MCP tool is counted again under ``mcp_server.<server>.`` and a ``load_skill`` call
-under ``skill.<skill>.``, with the tool names (``chat._tool_metrics``); a sub-agent call under
+under ``skill.<skill>.``, with the tool names (``chat.tools._tool_metrics``); a sub-agent call under
 ``subagent.<name>.`` (``numOfSubagentCallsSucceeded``, ``numOfSubagentCallsFailed``,
 ``subagentCallLatencyMs``: Flink Agents 0.4 has the scope but names no metric in it, so these
 follow its pattern). Component names come from the plan's declared resources; any other name

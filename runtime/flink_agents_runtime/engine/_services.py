@@ -153,7 +153,7 @@ class CoreServices:
         state: where short-term memory lives between inputs.
         durable_store: exactly-once action states, or ``None``.
         resources: resolves ``ctx.get_resource`` (``None`` when the agent declares none).
-        call_source: answers the built-in chat and tool actions' calls (``chat._calls``);
+        call_source: answers the built-in chat and tool actions' calls (``chat.action._calls``);
             ``None``: they call live.
         ids: event ids.
         seq: the record sequence (one counter for events and actions).

@@ -29,9 +29,9 @@ from typing import Any
 from flink_agents_runtime.chat._message import ChatMessage
 from flink_agents_runtime.chat._model import ChatModelSetup
 from flink_agents_runtime.chat._prompt import Prompt
-from flink_agents_runtime.chat._tool import Tool
 from flink_agents_runtime.chat.providers._http import split_reasoning
 from flink_agents_runtime.chat.providers._openai import OpenAIChatModelConnection
+from flink_agents_runtime.chat.tools._tool import Tool
 
 
 class FAOpenAIChatModelConnection(OpenAIChatModelConnection):

@@ -17,8 +17,8 @@ from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import ChatModelSetup
 from flink_agents_runtime.chat._prompt import Prompt
-from flink_agents_runtime.chat._tool import Tool
 from flink_agents_runtime.chat.providers._http import HttpChatConnection, split_reasoning
+from flink_agents_runtime.chat.tools._tool import Tool
 
 _OPTION_KEYS = {
     "temperature",

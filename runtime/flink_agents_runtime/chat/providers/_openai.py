@@ -43,7 +43,6 @@ from flink_agents_runtime._redact import redact_text, redact_url
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
-from flink_agents_runtime.chat._tool import Tool
 from flink_agents_runtime.chat.providers._async_http import (
     AsyncTransport,
     Reply,
@@ -57,6 +56,7 @@ from flink_agents_runtime.chat.providers._openai_wire import (
     retry_after_s,
     to_openai_message,
 )
+from flink_agents_runtime.chat.tools._tool import Tool
 
 __all__ = [
     "MAX_RESPONSE_BYTES",

@@ -38,7 +38,7 @@ from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
 from flink_agents_runtime.chat._model import CALL_KEY, BaseChatModelConnection
 from flink_agents_runtime.chat._prompt import format_template
-from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.tools._tool import Tool
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 

@@ -24,7 +24,7 @@ import yaml
 
 from flink_agents_runtime._errors import ArgumentValueError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
-from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.tools._tool import Tool
 
 LOAD_SKILL_TOOL = "load_skill"
 _MAX_FILE_CHARS = 20_000

@@ -10,13 +10,13 @@ the model. A request may call the model at most ``chat.max-turns`` times.
 Calls run through ``ctx.durable_execute_async`` when ``chat.async`` / ``tool-call.async``
 are true (other keys progress meanwhile), else ``ctx.durable_execute``. Under the ``retry``
 error-handling strategy a failing model call is retried in place (``max-retries`` times,
-waiting ``retry-wait-interval`` doubled per retry; ``chat._model_call``); errors that are
+waiting ``retry-wait-interval`` doubled per retry; ``chat.action._model_call``); errors that are
 not retryable (HTTP 4xx, malformed answers) are raised at once. Metrics, in the
 action's group ``action.chat_model_action``: ``model.<model>.promptTokens`` and
 ``completionTokens`` for every call (zero counts too), ``model.<model>.retryCount`` and
 ``retryWaitSec`` (seconds; the connection's own retries included, on both call paths), and
 the ``model_resource.<resource>.`` call metrics; their handles are taken once
-(``chat._call_metrics``).
+(``chat.action._call_metrics``).
 """
 
 from __future__ import annotations
@@ -29,16 +29,6 @@ from typing import Any
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ActionSpec, ResourceType
 from flink_agents_runtime.api._events import Event
-from flink_agents_runtime.chat._budget import input_budget, resolve_budget
-from flink_agents_runtime.chat._budget_stop import (
-    add_input_spend,
-    apply_budget,
-    budget_report,
-    start_input_spend,
-)
-from flink_agents_runtime.chat._call_metrics import call_metrics
-from flink_agents_runtime.chat._calls import CallSite, call_source_of, input_seq_of
-from flink_agents_runtime.chat._chat_settings import chat_settings
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import (
     INPUT_TOKENS,
@@ -49,10 +39,20 @@ from flink_agents_runtime.chat._events import (
     ToolResponseEvent,
 )
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
-from flink_agents_runtime.chat._model_call import acall_model, call_model
 from flink_agents_runtime.chat._structured import check_structured_answer
-from flink_agents_runtime.chat._tool import Tool, run_tool
-from flink_agents_runtime.chat._tool_metrics import count_tool_call
+from flink_agents_runtime.chat.action._budget import input_budget, resolve_budget
+from flink_agents_runtime.chat.action._budget_stop import (
+    add_input_spend,
+    apply_budget,
+    budget_report,
+    start_input_spend,
+)
+from flink_agents_runtime.chat.action._call_metrics import call_metrics
+from flink_agents_runtime.chat.action._calls import CallSite, call_source_of, input_seq_of
+from flink_agents_runtime.chat.action._chat_settings import chat_settings
+from flink_agents_runtime.chat.action._model_call import acall_model, call_model
+from flink_agents_runtime.chat.tools._tool import Tool, run_tool
+from flink_agents_runtime.chat.tools._tool_metrics import count_tool_call
 from flink_agents_runtime.engine._call_times import CallTime, note_call, timed_tool
 from flink_agents_runtime.engine._nested import emit_nested, wants_nested
 from flink_agents_runtime.engine._run_metrics import (
@@ -262,7 +262,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     within ``tool-call.batch.timeout.ms`` (a call still running then answers
     ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way. A
     sub-agent's records (``_subagent_<name>``) are re-emitted once the calls returned
-    (``engine._nested``); metrics per call: ``chat._tool_metrics``.
+    (``engine._nested``); metrics per call: ``chat.tools._tool_metrics``.
     """
     request = ToolRequestEvent.from_event(event)
     use_async = bool(ctx.config.get("tool-call.async"))

@@ -29,7 +29,7 @@ from typing import Any
 from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
-from flink_agents_runtime.chat._tool import Tool
+from flink_agents_runtime.chat.tools._tool import Tool
 
 
 class MCPServerError(FlinkAgentsError):

@@ -1,4 +1,4 @@
-"""Applying a chat request's budget in the chat action (see ``chat._budget``): the check
+"""Applying a chat request's budget in the chat action (see ``chat.action._budget``): the check
 before each model call, the soft final turn, the hard failed response, and the ``budget``
 attribute of responses."""
 
@@ -8,9 +8,9 @@ import logging
 import time
 from typing import Any
 
-from flink_agents_runtime.chat._budget import FINAL_ANSWER_PROMPT, Budget, exceeded, spent
 from flink_agents_runtime.chat._events import ChatResponseEvent
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
+from flink_agents_runtime.chat.action._budget import FINAL_ANSWER_PROMPT, Budget, exceeded, spent
 
 logger = logging.getLogger(__name__)
 

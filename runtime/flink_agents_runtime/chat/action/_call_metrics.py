@@ -10,7 +10,7 @@ handles per action group (the core's, alive as long as the core) and model resou
 plan declares: bounded), and per model name up to :data:`MAX_MODEL_NAMES` (names come from
 servers; past the bound a name is looked up each call). Each metric is still created on its
 first use, in the same order as before, so the set of metrics a run shows is unchanged; the
-counting itself stays in ``engine._run_metrics`` and ``chat._actions``.
+counting itself stays in ``engine._run_metrics`` and ``chat.action._actions``.
 """
 
 from __future__ import annotations
