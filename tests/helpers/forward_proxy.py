@@ -6,27 +6,44 @@ absolute-form requests (``POST http://host:port/path``, for ``http://`` URLs: fo
 ``Connection: close``, the whole answer sent back, the client's connection kept). Every
 request is logged in :attr:`ForwardProxy.log` as ``(method, target, Proxy-Authorization or
 None)``, so tests can tell a request went through it.
+
+With ``require_auth="user:password"`` it answers a request without those credentials (Basic
+``Proxy-Authorization``) ``407 Proxy Authentication Required`` and closes the connection, as
+a proxy that wants a login does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from typing import Any
 from urllib.parse import urlsplit
 
 from tests.helpers.loop_server import LoopServer
 
+_PROXY_AUTH_REQUIRED = (
+    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+    b'Proxy-Authenticate: Basic realm="test-proxy"\r\n'
+    b"Content-Type: text/plain\r\nContent-Length: 23\r\nConnection: close\r\n\r\n"
+    b"proxy login is required"
+)
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connection"}
 
 
 class ForwardProxy(LoopServer):
-    """Start with a ``with`` block; :attr:`url` is ``http://127.0.0.1:<port>``."""
+    """Start with a ``with`` block; :attr:`url` is ``http://127.0.0.1:<port>``.
+
+    Args:
+        require_auth: ``"user:password"`` the proxy wants (else it asks no login).
+    """
 
     thread_name = "forward-proxy"
 
-    def __init__(self) -> None:
+    def __init__(self, require_auth: str | None = None) -> None:
         super().__init__()
         self.log: list[tuple[str, str, str | None]] = []
+        wanted = None if require_auth is None else base64.b64encode(require_auth.encode())
+        self._wanted = None if wanted is None else "Basic " + wanted.decode()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -37,6 +54,10 @@ class ForwardProxy(LoopServer):
                 headers = [tuple(x.strip() for x in line.split(":", 1)) for line in lines]
                 found = {name.lower(): value for name, value in headers}
                 self.log.append((method, target, found.get("proxy-authorization")))
+                if self._wanted is not None and found.get("proxy-authorization") != self._wanted:
+                    writer.write(_PROXY_AUTH_REQUIRED)
+                    await writer.drain()
+                    return
                 if method == "CONNECT":
                     await self._tunnel(target, reader, writer)
                     return

@@ -210,3 +210,99 @@ def test_the_native_http_connections_trust_the_same_certificates(
     with pytest.raises(ChatModelError, match=r"answered HTTP 404"):  # TLS passed
         conn.chat(messages, model="m")
     conn.close()
+
+
+# -- the openai.ca-file option ----------------------------------------------------------------
+def _run_from_yaml(tmp_path: Path, agent_config: str, connection: Any) -> Any:
+    """The outputs of one input run by the local driver under a YAML file's ``agent:``
+    section, or the error the run raised."""
+    from flink_agents_runtime import AgentsExecutionEnvironment, ResourceDescriptor
+    from tests.helpers.openai_server import ask_and_answer_agent
+
+    path = tmp_path / "config.yaml"
+    path.write_text("agent:\n" + agent_config)
+    env = AgentsExecutionEnvironment.get_execution_environment(config_file=path)
+    agent = ask_and_answer_agent(ResourceDescriptor(OpenAIChatModelConnection, **connection))
+    try:
+        return env.from_list([{"key": 1, "value": "yaml"}]).apply(agent).execute().output_values()
+    except Exception as exc:  # the run's error, for the test to read
+        return exc
+
+
+@pytest.mark.parametrize("use_async", ["true", "false"])
+def test_the_ca_file_option_from_yaml_is_trusted_before_ssl_cert_file(
+    clean_env: None,
+    https: OpenAIServer,
+    ca: LoopbackCA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    use_async: str,
+) -> None:
+    other = loopback_ca(tmp_path)  # another CA: SSL_CERT_FILE alone would refuse the server
+    monkeypatch.setenv("SSL_CERT_FILE", other.ca_file)
+    config = f"  openai.ca-file: {ca.ca_file}\n  chat.async: {use_async}\n"
+    connection = {"base_url": https.url, "api_key": KEY}
+    assert _run_from_yaml(tmp_path, config, connection) == ["echo: yaml"]
+    refused = _run_from_yaml(tmp_path, f"  chat.async: {use_async}\n", connection)
+    assert "TLS certificate is not trusted" in str(refused) and "openai.ca-file" in str(refused)
+
+
+def test_the_connections_ca_file_wins_over_the_option(
+    clean_env: None, https: OpenAIServer, ca: LoopbackCA, tmp_path: Path
+) -> None:
+    missing = str(tmp_path / "no-such-ca.pem")
+    connection = {"base_url": https.url, "api_key": KEY, "ca_file": ca.ca_file}
+    assert _run_from_yaml(tmp_path, f"  openai.ca-file: {missing}\n", connection) == ["echo: yaml"]
+    failed = _run_from_yaml(tmp_path, f"  openai.ca-file: {missing}\n", {"base_url": https.url})
+    assert f"cannot read the CA certificates {missing!r} that openai.ca-file names" in str(failed)
+
+
+# -- refusals named for what fixes them -------------------------------------------------------
+def test_a_certificate_for_another_host_name_is_a_clear_error_on_both_paths(
+    ca: LoopbackCA,
+) -> None:
+    with OpenAIServer(tls=ca.server_for("model.internal.example")) as srv:
+        conn = OpenAIChatModelConnection(srv.url, api_key=KEY, ca_file=ca.ca_file)
+        sync, aio = _ask(conn, "x")
+        assert srv.requests == []
+    assert isinstance(sync, ChatModelError) and isinstance(aio, ChatModelError)
+    assert str(sync) == str(aio)
+    message = str(sync)
+    assert message.startswith(f"{srv.url}/chat/completions (model 'echo'): ")
+    assert "TLS certificate is not valid for this host (IP address mismatch" in message
+    assert "connect by a host name the certificate names" in message
+    assert "ca-file" not in message and "SSL_CERT_FILE" not in message  # a CA cannot fix it
+    assert sync.retryable is False and aio.retryable is False and KEY not in message
+
+
+@pytest.mark.parametrize("scheme", ["https", "http"])  # CONNECT tunnel; absolute-form request
+@pytest.mark.parametrize("login", ["agent:wrong-pw-5", None])
+def test_a_proxy_asking_for_a_login_is_named_without_its_password_on_both_paths(
+    https: OpenAIServer,
+    http: OpenAIServer,
+    ca: LoopbackCA,
+    monkeypatch: pytest.MonkeyPatch,
+    scheme: str,
+    login: str | None,
+) -> None:
+    srv = https if scheme == "https" else http
+    with ForwardProxy(require_auth="agent:right-pw") as proxy:
+        proxy_url = f"http://{login + '@' if login else ''}127.0.0.1:{proxy.port}"
+        monkeypatch.setenv(f"{scheme.upper()}_PROXY", proxy_url)
+        conn = OpenAIChatModelConnection(srv.url, api_key=KEY, ca_file=ca.ca_file)
+        sync, aio = _ask(conn, "x")  # the default openai.max-retries: 3
+        assert len(proxy.log) == 2  # one request per path: a 407 is not retried
+    assert isinstance(sync, ChatModelError) and isinstance(aio, ChatModelError)
+    assert str(sync) == str(aio)
+    message = str(sync)
+    shown = f"http://agent:****@127.0.0.1:{proxy.port}" if login else proxy_url
+    assert message.startswith(f"{srv.url}/chat/completions (model 'echo'): the proxy {shown} ")
+    assert "refused the request (HTTP 407 Proxy Authentication Required)" in message
+    if login:
+        assert "did not accept the user and password in its URL" in message
+    else:
+        assert "put user:password@ in the proxy's URL" in message
+    assert sync.retryable is False and aio.retryable is False
+    assert sync.status == 407 and aio.status == 407
+    for text in (message, repr(sync), repr(conn)):
+        assert "wrong-pw-5" not in text and KEY not in text

@@ -251,6 +251,15 @@ EXECUTION_OPTIONS: tuple[ConfigOption, ...] = (
         min=0,
     ),
     ConfigOption(
+        "openai.ca-file",
+        str,
+        None,
+        "CA bundle (PEM file, or a directory of hashed certificates) OpenAIChatModelConnection "
+        "trusts instead of SSL_CERT_FILE / SSL_CERT_DIR / certifi's; a connection's ca_file= "
+        "wins. The path must exist where the calls run (each Flink worker).",
+        example="/etc/ssl/private-ca.pem",
+    ),
+    ConfigOption(
         "job-identifier",
         str,
         None,

@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-from flink_agents_runtime._http_env import proxy_for, tls_context, tls_failure
+from flink_agents_runtime._http_env import proxy_for, proxy_refusal, tls_context, tls_failure
 
 __all__ = [
     "AsyncTransport",
@@ -52,12 +52,16 @@ class TransportTimeout(Exception):
 
 class TransportFailed(Exception):
     """The request got no HTTP answer (``name``: the client's error class; the message;
-    ``tls``: why the server's certificate was refused, when that is why)."""
+    ``tls``: why the server's certificate was refused, when that is why; ``proxy_status``:
+    the HTTP status with which the proxy refused the tunnel, when that is why)."""
 
-    def __init__(self, name: str, message: str, tls: str | None = None) -> None:
+    def __init__(
+        self, name: str, message: str, tls: str | None = None, proxy_status: int | None = None
+    ) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
         self.tls = tls
+        self.proxy_status = proxy_status
 
 
 class ResponseTooLarge(Exception):
@@ -98,11 +102,18 @@ class AsyncTransport:
     Args:
         total_s: seconds one request may take in all (connect, send, the whole answer).
         ca_file: the CA bundle to trust instead of the environment's (``_http_env``).
+        ca_setting: what named ``ca_file`` (for the message when it cannot be read).
     """
 
-    def __init__(self, total_s: float, ca_file: str | None = None) -> None:
+    def __init__(
+        self,
+        total_s: float,
+        ca_file: str | None = None,
+        ca_setting: str = "the connection's ca_file",
+    ) -> None:
         self.total_s = total_s
         self.ca_file = ca_file
+        self.ca_setting = ca_setting
         self._session: Any = None
         self._ssl: Any = None
         self._proxies: dict[str, str | None] = {}
@@ -123,7 +134,7 @@ class AsyncTransport:
 
     def _tls(self) -> Any:
         if self._ssl is None:
-            self._ssl = tls_context(self.ca_file)
+            self._ssl = tls_context(self.ca_file, self.ca_setting)
         return self._ssl
 
     async def post(self, url: str, data: bytes, headers: dict[str, str], max_bytes: int) -> Reply:
@@ -165,7 +176,9 @@ class AsyncTransport:
         except aiohttp.ClientConnectorError as exc:  # named as on the sync (httpx) path
             raise TransportFailed("ConnectError", str(exc), tls_failure(exc)) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransportFailed(type(exc).__name__, str(exc), tls_failure(exc)) from None
+            raise TransportFailed(
+                type(exc).__name__, str(exc), tls_failure(exc), proxy_refusal(exc)
+            ) from None
 
     async def aclose(self) -> None:
         """Close the session (on the loop that made it)."""

@@ -13,9 +13,16 @@ import re
 from typing import Any
 
 from flink_agents_runtime._http_client import LazyHttpClient
-from flink_agents_runtime._http_env import new_httpx_client, not_trusted, tls_failure
+from flink_agents_runtime._http_env import (
+    new_httpx_client,
+    not_trusted,
+    proxy_for,
+    proxy_refusal,
+    tls_failure,
+)
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._model import BaseChatModelConnection, ResourceContext
+from flink_agents_runtime.chat.providers._http_failures import proxy_error
 
 _RETRYABLE_STATUS = {408, 409, 425, 429}
 _THINK = re.compile(r"<think>(.*?)</think>", re.DOTALL | re.IGNORECASE)
@@ -84,10 +91,15 @@ class HttpChatConnection(LazyHttpClient, BaseChatModelConnection):
             refused = tls_failure(exc)
             if refused is not None:  # not retried: trying again cannot help
                 raise ChatModelError(not_trusted(where, refused)) from None
+            status = proxy_refusal(exc)
+            if status is not None and (proxy := proxy_for(url)):
+                raise proxy_error(where, proxy, status) from None
             raise ChatModelError(
                 f"{where}: request failed: {type(exc).__name__}: {self.redact(str(exc))}",
                 retryable=True,
             ) from None
+        if resp.status_code == 407 and (proxy := proxy_for(url)):
+            raise proxy_error(where, proxy, 407)  # a plain http:// URL's proxy
         if resp.status_code >= 400:
             raise ChatModelError(
                 f"{where} answered HTTP {resp.status_code}: {self._server_says(resp.text)}",

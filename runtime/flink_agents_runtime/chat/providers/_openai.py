@@ -15,11 +15,13 @@ may help (:class:`ChatModelError` ``retryable``); once the connection has retrie
 is marked not retryable so the chat action does not square the attempts. A redirect is not
 followed (the request carries the API key): it is an error naming the new location.
 
-HTTPS and proxies (``_http_env``): both paths trust ``ca_file`` (else ``SSL_CERT_FILE``,
-``SSL_CERT_DIR``, else certifi's bundle) and go through the proxy ``HTTPS_PROXY`` /
-``HTTP_PROXY`` / ``NO_PROXY`` name. A certificate that is not trusted fails at once (not
-retried) with the same message on both paths, naming the endpoint and what to set. The
-request format and the reply's checks are in ``_openai_wire``.
+HTTPS and proxies (``_http_env``): both paths trust ``ca_file`` (else the ``openai.ca-file``
+option, else ``SSL_CERT_FILE``, ``SSL_CERT_DIR``, else certifi's bundle) and go through the
+proxy ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` name. A certificate that is not trusted
+(or names another host) and a proxy's refusal (``407``) fail at once (not retried) with the
+same message on both paths, naming the endpoint (and the proxy, its password hidden) and
+what to set. The request format and the reply's checks are in ``_openai_wire``; failures and
+retries in ``_http_failures``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from flink_agents_runtime._http_env import (
     new_httpx_client,
     not_trusted,
     proxy_for,
+    proxy_refusal,
     tls_failure,
 )
 from flink_agents_runtime._redact import redact_text, redact_url
@@ -49,6 +52,11 @@ from flink_agents_runtime.chat.providers._async_http import (
     ResponseTooLarge,
     TransportFailed,
     TransportTimeout,
+)
+from flink_agents_runtime.chat.providers._http_failures import (
+    note_retries,
+    pause_before_retry,
+    proxy_error,
 )
 from flink_agents_runtime.chat.providers._openai_wire import (
     MAX_RETRY_AFTER_S,
@@ -84,7 +92,8 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         max_retries: retries of a failed request (else ``openai.max-retries``).
         ca_file: a PEM bundle (or a directory of hashed certificates) of the CAs to trust
             instead of ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` / certifi's (a private CA's, for an
-            internal gateway); the path must exist where the calls run (each Flink worker).
+            internal gateway); else the ``openai.ca-file`` option. The path must exist where
+            the calls run (each Flink worker).
     """
 
     def __init__(
@@ -184,10 +193,19 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     def _http(self) -> Any:
         with self._lock:
             if self._client is None:
+                ca_file, ca_setting = self._ca()
                 self._client = new_httpx_client(
-                    self._total_timeout(), ca_file=self.__dict__.get("ca_file")
+                    self._total_timeout(), ca_file=ca_file, ca_setting=ca_setting
                 )
             return self._client
+
+    def _ca(self) -> tuple[str | None, str]:
+        """``(CA bundle to trust or None, the setting that named it)``: ``ca_file=``, else
+        the ``openai.ca-file`` option (``None``: the environment's, ``_http_env``)."""
+        own = self.__dict__.get("ca_file")  # absent in a connection pickled before it existed
+        if own is not None:
+            return own, "the connection's ca_file"
+        return self._options()["openai.ca-file"], "openai.ca-file"
 
     # -- the call ------------------------------------------------------------------------
     def _prepare(
@@ -232,13 +250,13 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             try:
                 message = self._request(body, headers, where, model)
             except ChatModelError as exc:
-                pause = _pause_before_retry(exc, attempt, retries, base_wait)
+                pause = pause_before_retry(exc, attempt, retries, base_wait)
                 attempt += 1
                 if pause > 0:
                     time.sleep(pause)
                     waited += pause
                 continue
-            return _note_retries(message, attempt, waited)
+            return note_retries(message, attempt, waited)
 
     def _total_timeout(self) -> float:
         return float(self.timeout or self._options()["openai.timeout"])
@@ -288,13 +306,13 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             try:
                 message = await self._arequest(body, headers, where, model)
             except ChatModelError as exc:
-                pause = _pause_before_retry(exc, attempt, retries, base_wait)
+                pause = pause_before_retry(exc, attempt, retries, base_wait)
                 attempt += 1
                 if pause > 0:
                     await asyncio.sleep(pause)
                     waited += pause
                 continue
-            return _note_retries(message, attempt, waited)
+            return note_retries(message, attempt, waited)
 
     async def _arequest(
         self, body: bytes, headers: dict[str, str], where: str, model: str
@@ -302,9 +320,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         """:meth:`_request` on the event loop."""
         transport = self.__dict__.get("_atransport")
         if transport is None:
-            transport = self._atransport = AsyncTransport(
-                self._total_timeout(), self.__dict__.get("ca_file")
-            )
+            transport = self._atransport = AsyncTransport(self._total_timeout(), *self._ca())
         try:
             reply = await transport.post(self.url, body, headers, MAX_RESPONSE_BYTES)
         except TransportTimeout as exc:
@@ -321,7 +337,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         self, exc: BaseException, where: str, total: float, *, timed_out: bool = False
     ) -> ChatModelError:
         """The error for a request that got no answer (both chat paths): retryable, except
-        for a server certificate that is not trusted."""
+        for a server certificate that is not trusted or a proxy's refusal (but a 5xx)."""
         name = getattr(exc, "name", None) or type(exc).__name__
         if timed_out:
             return ChatModelError(
@@ -333,6 +349,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
             return ChatModelError(not_trusted(where, refused, ca_file_option=True))
         detail = str(exc) if isinstance(exc, TransportFailed) else f"{name}: {exc}"
         proxy = proxy_for(self.url)
+        status = exc.proxy_status if isinstance(exc, TransportFailed) else proxy_refusal(exc)
+        if status is not None and proxy:
+            return proxy_error(where, proxy, status)
         via = f" (through the proxy {redact_url(proxy)})" if proxy else ""
         return ChatModelError(
             f"{where}: request failed{via}: {self._redact(detail)}",
@@ -341,7 +360,9 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 
     def _answer(self, resp: Any, where: str, model: str) -> ChatMessage:
         """The parsed reply, or the error for a redirect or an HTTP error status (both chat
-        paths; ``_openai_wire.answer``)."""
+        paths; ``_openai_wire.answer``). A 407 for a plain ``http://`` URL is the proxy's."""
+        if resp.status_code == 407 and (proxy := proxy_for(self.url)):
+            raise proxy_error(where, proxy, 407)
         return answer(resp, where, model, self._redact)
 
     def _redact(self, text: str) -> str:
@@ -352,6 +373,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
 _OPTION_KEYS = (
     "openai.base-url",
     "openai.api-key",
+    "openai.ca-file",
     "openai.max-retries",
     "openai.retry-wait",
     "openai.timeout",
@@ -361,27 +383,6 @@ _OPTION_KEYS = (
 def _read_options(config: Any) -> dict[str, Any]:
     """The values of :data:`_OPTION_KEYS` in ``config``."""
     return {key: config.get(key) for key in _OPTION_KEYS}
-
-
-def _pause_before_retry(exc: ChatModelError, attempt: int, retries: int, base_wait: float) -> float:
-    """Seconds to wait before retrying a request that failed with ``exc`` after ``attempt``
-    retries (logged); raises ``exc`` when it may not be retried (marked not retryable once
-    retried here, so the chat action does not retry again)."""
-    if not exc.retryable or attempt >= retries:
-        if attempt:
-            exc.retryable = False  # retried here already
-        raise exc
-    pause = exc.retry_after if exc.retry_after is not None else base_wait * 2**attempt
-    logger.warning("%s; retry %d/%d in %.3fs", exc, attempt + 1, retries, pause)
-    return pause
-
-
-def _note_retries(message: ChatMessage, attempt: int, waited: float) -> ChatMessage:
-    """``message`` with the connection's retries noted (read by the chat action)."""
-    if attempt:
-        message.extra_args["connection_retries"] = attempt
-        message.extra_args["connection_retry_wait_sec"] = waited
-    return message
 
 
 def _close_async_client(conn: OpenAIChatModelConnection) -> None:
