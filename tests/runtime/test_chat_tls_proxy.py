@@ -306,3 +306,17 @@ def test_a_proxy_asking_for_a_login_is_named_without_its_password_on_both_paths(
     assert sync.status == 407 and aio.status == 407
     for text in (message, repr(sync), repr(conn)):
         assert "wrong-pw-5" not in text and KEY not in text
+
+
+def test_the_native_http_connections_name_a_proxy_asking_for_a_login(
+    http: OpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ForwardProxy(require_auth="agent:right-pw") as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://agent:wrong-pw-5@127.0.0.1:{proxy.port}")
+        conn = OllamaChatModelConnection(base_url=http.url.removesuffix("/v1"))
+        with pytest.raises(ChatModelError, match=r"refused the request \(HTTP 407") as refused:
+            conn.chat([ChatMessage(MessageRole.USER, "x")], model="m")
+        conn.close()
+    message = str(refused.value)
+    assert f"the proxy http://agent:****@127.0.0.1:{proxy.port} " in message
+    assert "wrong-pw-5" not in message and refused.value.retryable is False
