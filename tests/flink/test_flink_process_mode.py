@@ -1,9 +1,12 @@
 """The agent in PyFlink's process mode (``flink.execution-mode: process``) on a MiniCluster.
 
-Process mode runs each input to its end before the next (no interleaving); the function
-returns its outputs per element and per timer, and the metrics sync timer fires while the
-job runs (interval 1 ms here): PyFlink's process-mode timer path iterates what ``on_timer``
-returns, so a timer with nothing to emit must still return an empty sequence.
+Process mode interleaves inputs as thread mode does (``drivers/flink/_interleave_process``:
+keys are switched on PyFlink's Python keyed state backend): calls of different keys are in
+flight at once (read from the server's call log), each key's inputs run in order (read from
+its memory), and the bounded input drains. The function returns its outputs per element and
+per timer, and the metrics sync timer fires while the job runs (interval 1 ms here):
+PyFlink's process-mode timer path iterates what ``on_timer`` returns, so a timer with
+nothing to emit must still return an empty sequence.
 
 On a MiniCluster PyFlink runs process mode's Python worker in this very process ("loopback"),
 and starting it updates ``os.environ`` with the worker's parameters (among them
@@ -17,9 +20,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.flink.test_flink_interleave import inputs_for, metric_totals, run_job
+from tests.helpers.async_openai_server import AsyncOpenAIServer
 
 pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env", "process_state_kept")]
 
@@ -57,3 +64,23 @@ def test_process_mode_emits_every_output_once_while_timers_fire() -> None:
     out = stream.apply(agent).to_datastream()
     assert sorted(out.execute_and_collect("process-mode")) == [2 * n for n in range(300)]
     assert "PYFLINK_GATEWAY_DISABLED" in os.environ  # PyFlink's loopback worker set it here
+
+
+def test_process_mode_interleaves_keys_each_in_order_and_drains(tmp_path: Path) -> None:
+    keys, per_key = 8, 4
+    with AsyncOpenAIServer(delay_s=0.2) as server:
+        outputs = run_job(
+            tmp_path, server.url, inputs_for(keys, per_key), **{"flink.execution-mode": "process"}
+        )
+        peak = server.peak_in_flight()
+        calls = len(server.calls)
+    assert calls == keys * per_key
+    assert sorted((o["key"], o["n"]) for o in outputs) == sorted(
+        (f"k{k}", n) for k in range(keys) for n in range(per_key)
+    )
+    for o in outputs:  # per key, in order, one at a time
+        assert o["seen"] == list(range(o["n"] + 1)), o
+    assert 2 <= peak <= keys, peak  # calls of different keys in flight at once
+    metrics = metric_totals(tmp_path)["metrics"]
+    assert metrics["numOfActiveInputRuns"] == 0  # all drained at the end
+    assert metrics["inputRunQueueLatencyMs"] > 0  # later inputs of a key waited their turn

@@ -186,6 +186,10 @@ class InputScheduler:
         """Keys with a run in flight."""
         return list(self._keys)
 
+    def busy(self, key: Any) -> bool:
+        """Whether ``key`` has a run in flight (also inside ``on_finish``)."""
+        return key in self._keys
+
     def queued(self, key: Any) -> int:
         """Inputs of ``key`` waiting behind its running run (also inside ``on_finish``,
         where the finishing run still counts as running)."""

@@ -29,8 +29,8 @@ from flink_agents_runtime.drivers.flink._interleave import (
     HELD_STATE,
     GaugeSeries,
     InterleavedRuns,
-    java_backend,
 )
+from flink_agents_runtime.drivers.flink._interleave_process import runs_for
 from flink_agents_runtime.drivers.flink._metrics import FlinkMetricBridge
 from flink_agents_runtime.drivers.flink._shipped import refresh_package_paths
 from flink_agents_runtime.engine._core import ExecutionCore
@@ -163,16 +163,17 @@ class AgentProcessFunction(KeyedProcessFunction):
             runtime_context, FlinkKeyedState(state), config, self._job_id
         )
         self._core = ExecutionCore(plan, config, group, keyed, sinks, durable_store=self._durable)
-        # Issue 16: in thread mode inputs go through the shared scheduler (the Java keyed
-        # state backend is reachable there to switch keys); in process mode each input runs
-        # to its end before the next.
+        # Issue 16: inputs go through the shared scheduler, which switches keys on the Java
+        # keyed state backend in thread mode and on PyFlink's Python one in process mode
+        # (``_interleave_process``); without either, each input runs to its end.
         self._runs: InterleavedRuns | None = None
         self._ready: list[tuple[Any, int, list[Any]]] = []
-        if java_backend(runtime_context) is not None:
+        runs_class = runs_for(runtime_context)
+        if runs_class is not None:
             held = runtime_context.get_list_state(
                 ListStateDescriptor(HELD_STATE, Types.PICKLED_BYTE_ARRAY())
             )
-            self._runs = InterleavedRuns(self._core, runtime_context, held, self._collect)
+            self._runs = runs_class(self._core, runtime_context, held, self._collect)
         self._series = GaugeSeries(group, float(config.get("metrics.sample-interval-ms")))
         if self._runs is not None:
             self._runs.sample = self._series.maybe_sample

@@ -101,14 +101,7 @@ class InterleavedRuns:
         held_state: Any,
         emit: Callable[[Any, int, list[Any]], None],
     ) -> None:
-        from pemja import findClass
-
-        self._backend = java_backend(runtime_context)
-        # PyFlink's keyed process function context: its timer service works from ``open``.
-        self._function_context: Any = getattr(
-            runtime_context._keyed_state_backend, "_function_context", None
-        )
-        self._row = findClass("org.apache.flink.types.Row")
+        self._open_keys(runtime_context)
         self._held = held_state
         self._emit = emit
         self._tick_ms = float(core.config.get("flink.resume-interval-ms"))
@@ -150,24 +143,24 @@ class InterleavedRuns:
                     return task  # finished at once, nothing else to do (nothing held)
                 self._emit(key, task.input_seq, task.outputs)
         else:
-            jkey = self._java_key(ctx._j_context.getCurrentKey())
+            jkey = self._callback_key(ctx)
             run = scheduler.submit(key, value, jkey, seq=seq)
         if jkey is None:
-            jkey = self._java_key(ctx._j_context.getCurrentKey())
+            jkey = self._callback_key(ctx)
         else:
-            self._backend.setCurrentKey(jkey)
+            self._set_key(jkey)
         if not run.done:  # parked or queued: held in state until it finishes
             run.handle = jkey
             self._held.add((key, value, seq))
             run.persisted = True
         if scheduler.poll():
-            self._backend.setCurrentKey(jkey)
+            self._set_key(jkey)
         self._after(ctx)
         return None
 
     def on_timer(self, timestamp: int, ctx: Any) -> None:
         """``on_timer``: resume what is ready; the drain timer runs everything to the end."""
-        jkey = self._java_key(ctx._j_timer_context.getCurrentKey())
+        jkey = self._timer_key(ctx)
         if self._restored:
             self._resubmit()
         if timestamp >= DRAIN_AT:
@@ -178,7 +171,7 @@ class InterleavedRuns:
             if timestamp == self._tick_at:
                 self._tick_pending = False
             self.scheduler.poll()
-        self._backend.setCurrentKey(jkey)
+        self._set_key(jkey)
         self._after(ctx)
 
     def drain(self) -> None:
@@ -186,6 +179,27 @@ class InterleavedRuns:
         if self._restored:
             self._resubmit()
         self.scheduler.drain()
+
+    # -- key scope (thread mode: the Java keyed state backend; see ``_interleave_process``) --
+    def _open_keys(self, runtime_context: Any) -> None:
+        """Reach the keyed state backend: ``_set_key(handle)`` makes a run's key current."""
+        from pemja import findClass
+
+        self._backend = java_backend(runtime_context)
+        self._set_key: Callable[[Any], None] = self._backend.setCurrentKey
+        # PyFlink's keyed process function context: its timer service works from ``open``.
+        self._function_context: Any = getattr(
+            runtime_context._keyed_state_backend, "_function_context", None
+        )
+        self._row = findClass("org.apache.flink.types.Row")
+
+    def _callback_key(self, ctx: Any) -> Any:
+        """The key of ``process_element``'s context, as :attr:`_set_key` takes it."""
+        return self._java_key(ctx._j_context.getCurrentKey())
+
+    def _timer_key(self, ctx: Any) -> Any:
+        """The key of ``on_timer``'s context, as :attr:`_set_key` takes it."""
+        return self._java_key(ctx._j_timer_context.getCurrentKey())
 
     # -- internals -----------------------------------------------------------------------
     def _java_key(self, field: Any) -> Any:
@@ -208,7 +222,7 @@ class InterleavedRuns:
             self._tick_pending = True
 
     def _enter(self, run: InputRun) -> None:
-        self._backend.setCurrentKey(run.handle)
+        self._set_key(run.handle)
 
     def _finished(self, run: InputRun) -> None:
         task = run.task
