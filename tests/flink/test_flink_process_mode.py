@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.flink.test_flink_interleave import inputs_for, metric_totals, run_job
+from tests.helpers.failing_job import run_failing_job
 from tests.helpers.async_openai_server import AsyncOpenAIServer
 
 pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env", "process_state_kept")]
@@ -84,3 +85,33 @@ def test_process_mode_interleaves_keys_each_in_order_and_drains(tmp_path: Path) 
     metrics = metric_totals(tmp_path)["metrics"]
     assert metrics["numOfActiveInputRuns"] == 0  # all drained at the end
     assert metrics["inputRunQueueLatencyMs"] > 0  # later inputs of a key waited their turn
+
+
+def test_process_mode_failure_mid_flight_each_output_and_call_exactly_once(
+    tmp_path: Path,
+) -> None:
+    """The job fails with inputs in flight and restarts from its last checkpoint: the held
+    inputs a key's state holds are found when the key's next record (or timer, or the
+    final watermark's drain timer) arrives, and run again before it, in order."""
+    from collections import Counter
+
+    n, keys = 48, 6
+    outputs, counts = run_failing_job(
+        tmp_path,
+        n=n,
+        keys=keys,
+        fail_at=30,
+        throttle_s=0.02,
+        awaited=True,
+        **{
+            "flink.execution-mode": "process",
+            "num-async-threads": 16,
+            "actionStateStoreBackend": "sqlite",
+            "actionStateStore.sqlite.path": str(tmp_path / "action-state.sqlite"),
+        },
+    )
+    assert sorted(o["n"] for o in outputs) == list(range(n))  # one output per input
+    assert counts == Counter(f"pay-{i}" for i in range(n))  # every call ran once
+    for k in range(keys):  # memory consistent across the restore, in order
+        paid = [o["paid"] for o in sorted(outputs, key=lambda o: o["n"]) if o["n"] % keys == k]
+        assert paid == list(range(1, n // keys + 1))
