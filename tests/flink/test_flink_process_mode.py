@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from tests.flink.test_flink_interleave import inputs_for, metric_totals, run_job
-from tests.helpers.failing_job import run_failing_job
 from tests.helpers.async_openai_server import AsyncOpenAIServer
+from tests.helpers.failing_job import run_failing_job
 
 pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env", "process_state_kept")]
 
@@ -115,3 +115,78 @@ def test_process_mode_failure_mid_flight_each_output_and_call_exactly_once(
     for k in range(keys):  # memory consistent across the restore, in order
         paid = [o["paid"] for o in sorted(outputs, key=lambda o: o["n"]) if o["n"] % keys == k]
         assert paid == list(range(1, n // keys + 1))
+
+
+def test_process_mode_restored_inputs_run_while_their_keys_get_no_record(tmp_path: Path) -> None:
+    """An unbounded job fails with inputs in flight and restarts from its checkpoint; keys
+    0-5 get no record after their first twelve inputs (later records each have a key of
+    their own, at 5 a second). With no end of input to drain them, the restored inputs of
+    keys 0-5 must still run (their probe timers, checkpointed with the state): the test
+    waits for their committed outputs, then cancels the job.
+
+    The records come from a Java source (``datagen``): a Python operator upstream cannot
+    pace them in process mode, as its outputs wait in its bundle until it returns."""
+    import time
+
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import StreamTableEnvironment
+
+    from flink_agents_runtime import (
+        Agent,
+        AgentsExecutionEnvironment,
+        InputEvent,
+        OutputEvent,
+        add_file_sink,
+        read_file_sink,
+    )
+    from tests.flink.test_flink_interleave import finish_time
+
+    early = 12
+    marker, out_dir = tmp_path / "failed-once", str(tmp_path / "out")
+
+    async def act(event: Any, ctx: Any) -> None:
+        n = event.input[0]
+        await ctx.durable_execute_async(finish_time, 0.5)
+        if n == 8 and not marker.exists():
+            marker.write_text("")
+            raise RuntimeError("injected failure with inputs in flight")
+        ctx.send_event(OutputEvent({"n": n}))
+
+    env = StreamExecutionEnvironment.get_execution_environment()
+    env.set_parallelism(1)
+    agents_env = AgentsExecutionEnvironment.get_execution_environment(
+        env,
+        config={
+            "flink.execution-mode": "process",
+            "checkpoint.interval-ms": 200,
+            "restart.attempts": 3,
+            "restart.delay-ms": 100,
+            "num-async-threads": 16,
+        },
+    )
+    t_env = StreamTableEnvironment.create(env)
+    t_env.execute_sql(
+        "CREATE TEMPORARY TABLE numbers (n INT) WITH ('connector' = 'datagen', "
+        "'rows-per-second' = '5', 'fields.n.kind' = 'sequence', 'fields.n.start' = '0', "
+        "'fields.n.end' = '2000')"
+    )
+    numbers = t_env.to_data_stream(t_env.from_path("numbers"))
+    keyed = agents_env.from_datastream(
+        numbers, key_selector=lambda row: row[0] % 6 if row[0] < early else row[0]
+    )
+    add_file_sink(
+        keyed.apply(Agent().add_action("act", [InputEvent], act)).to_datastream(), out_dir
+    )
+    client = agents_env.execute_async("process-mode-quiet-keys-restore")
+    try:
+        deadline = time.monotonic() + 60
+        seen: list[int] = []
+        while time.monotonic() < deadline:
+            seen = sorted(o["n"] for o in read_file_sink(out_dir) if o["n"] < early)
+            if len(seen) >= early:
+                break
+            time.sleep(0.5)
+    finally:
+        client.cancel().result()
+    assert marker.exists(), "the failure was not injected"
+    assert seen == list(range(early))  # each exactly once, with no record of their keys

@@ -19,15 +19,17 @@ checkpoint, so a checkpoint holds the held inputs as they were after the last ca
 
 **Restore differs.** The Python worker cannot list the keys that have state (Java's
 ``KeyedStateBackend.getKeys`` is not reachable from it, and Beam's state API has no such
-request). Each key with held inputs therefore gets its own drain timer (Flink keeps one per
-key and timestamp, in its checkpoint): after a restore, a key's held inputs run again when a
-record or a timer of that key arrives, at the latest on the final watermark of a bounded
-input. On an unbounded input, a restored key that never sees another record keeps its held
-inputs waiting.
+request). So each key with inputs in flight keeps timers of its own, which Flink checkpoints
+with the state: a drain timer (fired by the final watermark of a bounded input) and a
+*probe*, a processing-time timer on the next whole :data:`PROBE_MS` that re-arms itself while
+the key is busy (Flink keeps one timer per key and timestamp). After a restore, a key's held
+inputs run again, ahead of anything new of that key, when its next record or timer arrives:
+on an input that went quiet, within about :data:`PROBE_MS` of the restore.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pyflink.common import Row
@@ -60,6 +62,9 @@ def process_backend(runtime_context: Any) -> Any:
         return None
     return backend
 
+
+#: Interval of a busy key's probe timer (ms; see the module docstring).
+PROBE_MS = 1000
 
 #: Key types whose equal values always pickle alike (as ``_function._EXACT_KEY_TYPES``):
 #: only keys of these types are remembered as checked.
@@ -95,8 +100,9 @@ class ProcessModeRuns(InterleavedRuns):
         if key not in self._checked:
             self._resume_key(key, ctx)
         done = super().submit(key, value, ctx, seq)
-        if done is None and self.scheduler.busy(key):  # held: a drain timer of its own
-            ctx.timer_service().register_event_time_timer(DRAIN_AT)
+        scheduler = self.scheduler
+        if done is None and scheduler.busy(key) and not scheduler.queued(key):
+            self._key_timers(ctx)  # the key just became busy
         return done
 
     def on_timer(self, timestamp: int, ctx: Any) -> None:
@@ -104,6 +110,16 @@ class ProcessModeRuns(InterleavedRuns):
         if key not in self._checked:
             self._resume_key(key, ctx)
         super().on_timer(timestamp, ctx)
+        if timestamp % PROBE_MS == 0 and timestamp < DRAIN_AT and self.scheduler.busy(key):
+            self._key_timers(ctx, drain=False)  # a probe: the next one while busy
+
+    def _key_timers(self, ctx: Any, *, drain: bool = True) -> None:
+        """The busy key's own timers (the callback's key, current): see the module
+        docstring."""
+        timers = ctx.timer_service()
+        if drain:
+            timers.register_event_time_timer(DRAIN_AT)
+        timers.register_processing_time_timer((int(time.time() * 1000) // PROBE_MS + 1) * PROBE_MS)
 
     def _resume_key(self, key: Any, ctx: Any) -> None:
         """Submit again the inputs a restored checkpoint holds for ``key`` (the callback's
@@ -121,4 +137,5 @@ class ProcessModeRuns(InterleavedRuns):
         for held_key, value, seq in held:
             self.scheduler.submit(held_key, value, handle, persisted=True, seq=seq)
         self._set_key(handle)
-        ctx.timer_service().register_event_time_timer(DRAIN_AT)
+        if self.scheduler.busy(key):
+            self._key_timers(ctx)
