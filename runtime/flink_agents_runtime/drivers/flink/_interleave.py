@@ -1,7 +1,8 @@
 """Many inputs in flight per Flink subtask: the shared scheduler under Flink keyed state.
 
 :class:`InterleavedRuns` drives :class:`~flink_agents_runtime.drivers._scheduler.InputScheduler`
-from a ``KeyedProcessFunction`` in PyFlink's thread mode:
+from a ``KeyedProcessFunction`` in PyFlink's thread mode (process mode: the subclass in
+``_interleave_process``, which switches keys in Python and finds restored inputs per key):
 
 - **Key scope.** Flink scopes state (memory, the input sequence number, the held inputs) by
   the operator's current key. Before the scheduler steps a run, the run's key (kept in its
