@@ -1,9 +1,11 @@
 """The agent in PyFlink's process mode (``flink.execution-mode: process``) on a MiniCluster.
 
-Process mode interleaves inputs as thread mode does (``drivers/flink/_interleave_process``:
-keys are switched on PyFlink's Python keyed state backend): calls of different keys are in
-flight at once (read from the server's call log), each key's inputs run in order (read from
-its memory), and the bounded input drains. The function returns its outputs per element and
+By default each input runs to its end before the next. With ``flink.process-mode.interleave``
+inputs interleave as in thread mode (``drivers/flink/_interleave_process``: keys are switched
+on PyFlink's Python keyed state backend): calls of different keys are in flight at once (read
+from the server's call log), each key's inputs run in order (read from its memory), the
+bounded input drains, and held inputs come back after a failure (also on keys that get no
+later record). The function returns its outputs per element and
 per timer, and the metrics sync timer fires while the job runs (interval 1 ms here):
 PyFlink's process-mode timer path iterates what ``on_timer`` returns, so a timer with
 nothing to emit must still return an empty sequence.
@@ -30,6 +32,9 @@ from tests.helpers.async_openai_server import AsyncOpenAIServer
 from tests.helpers.failing_job import run_failing_job
 
 pytestmark = [pytest.mark.flink, pytest.mark.usefixtures("clean_env", "process_state_kept")]
+
+#: process mode with its scheduler (``flink.process-mode.interleave``)
+INTERLEAVED = {"flink.execution-mode": "process", "flink.process-mode.interleave": True}
 
 
 @pytest.fixture
@@ -70,9 +75,7 @@ def test_process_mode_emits_every_output_once_while_timers_fire() -> None:
 def test_process_mode_interleaves_keys_each_in_order_and_drains(tmp_path: Path) -> None:
     keys, per_key = 8, 4
     with AsyncOpenAIServer(delay_s=0.2) as server:
-        outputs = run_job(
-            tmp_path, server.url, inputs_for(keys, per_key), **{"flink.execution-mode": "process"}
-        )
+        outputs = run_job(tmp_path, server.url, inputs_for(keys, per_key), **INTERLEAVED)
         peak = server.peak_in_flight()
         calls = len(server.calls)
     assert calls == keys * per_key
@@ -87,6 +90,7 @@ def test_process_mode_interleaves_keys_each_in_order_and_drains(tmp_path: Path) 
     assert metrics["inputRunQueueLatencyMs"] > 0  # later inputs of a key waited their turn
 
 
+@pytest.mark.slow
 def test_process_mode_failure_mid_flight_each_output_and_call_exactly_once(
     tmp_path: Path,
 ) -> None:
@@ -104,7 +108,7 @@ def test_process_mode_failure_mid_flight_each_output_and_call_exactly_once(
         throttle_s=0.02,
         awaited=True,
         **{
-            "flink.execution-mode": "process",
+            **INTERLEAVED,
             "num-async-threads": 16,
             "actionStateStoreBackend": "sqlite",
             "actionStateStore.sqlite.path": str(tmp_path / "action-state.sqlite"),
@@ -117,6 +121,7 @@ def test_process_mode_failure_mid_flight_each_output_and_call_exactly_once(
         assert paid == list(range(1, n // keys + 1))
 
 
+@pytest.mark.slow
 def test_process_mode_restored_inputs_run_while_their_keys_get_no_record(tmp_path: Path) -> None:
     """An unbounded job fails with inputs in flight and restarts from its checkpoint; keys
     0-5 get no record after their first twelve inputs (later records each have a key of
@@ -157,7 +162,7 @@ def test_process_mode_restored_inputs_run_while_their_keys_get_no_record(tmp_pat
     agents_env = AgentsExecutionEnvironment.get_execution_environment(
         env,
         config={
-            "flink.execution-mode": "process",
+            **INTERLEAVED,
             "checkpoint.interval-ms": 200,
             "restart.attempts": 3,
             "restart.delay-ms": 100,

@@ -138,6 +138,15 @@ FLINK_OPTIONS: tuple[ConfigOption, ...] = (
         min=1,
     ),
     ConfigOption(
+        "flink.process-mode.interleave",
+        bool,
+        False,
+        "In PyFlink's process mode, keep many inputs in flight per subtask as thread mode "
+        "does (else each input runs to its end before the next). Restores are not airtight "
+        "there: inputs held by a key that became busy in the bundle a restored checkpoint "
+        "closed run again only with that key's next record (README: execution model).",
+    ),
+    ConfigOption(
         "flink.metrics-sync-interval-ms",
         float,
         1000.0,

@@ -164,11 +164,12 @@ class AgentProcessFunction(KeyedProcessFunction):
         )
         self._core = ExecutionCore(plan, config, group, keyed, sinks, durable_store=self._durable)
         # Issue 16: inputs go through the shared scheduler, which switches keys on the Java
-        # keyed state backend in thread mode and on PyFlink's Python one in process mode
-        # (``_interleave_process``); without either, each input runs to its end.
+        # keyed state backend in thread mode and, with ``flink.process-mode.interleave``, on
+        # PyFlink's Python one in process mode (``_interleave_process``); else each input
+        # runs to its end before the next.
         self._runs: InterleavedRuns | None = None
         self._ready: list[tuple[Any, int, list[Any]]] = []
-        runs_class = runs_for(runtime_context)
+        runs_class = runs_for(runtime_context, config)
         if runs_class is not None:
             held = runtime_context.get_list_state(
                 ListStateDescriptor(HELD_STATE, Types.PICKLED_BYTE_ARRAY())

@@ -1,5 +1,5 @@
 """Many inputs in flight per subtask in PyFlink's process mode (``flink.execution-mode:
-process``): :class:`~flink_agents_runtime.drivers.flink._interleave.InterleavedRuns` with the
+process`` with ``flink.process-mode.interleave``): ``_interleave.InterleavedRuns`` with the
 key scope of the Python worker.
 
 In process mode the function runs in a Beam Python worker, a process apart from the task
@@ -13,18 +13,29 @@ mode, in Python, with no call into Java: a run's handle is ``Row(key)`` (PyFlink
 of the element), and the callback's key is current again after each callback.
 
 Everything else is shared with thread mode: held inputs in keyed ``ListState``, the resume
-timer, the drain timer on the final watermark of a bounded input. State written in a
-callback reaches Flink when the worker finishes its bundle, which Flink forces before every
-checkpoint, so a checkpoint holds the held inputs as they were after the last callback.
+timer, the drain timer on the final watermark of a bounded input. Two things differ.
 
-**Restore differs.** The Python worker cannot list the keys that have state (Java's
+**Bundles.** Flink hands the worker records and fired timers in bundles, and takes its
+outputs and timer registrations at the end of each (``python.fn-execution.bundle.time``, 1 s
+by default; a checkpoint ends one too). A run whose call returned resumes in the next
+callback, so on a quiet stream up to a bundle's time late.
+
+**Restore.** The worker cannot list the keys that have state (Java's
 ``KeyedStateBackend.getKeys`` is not reachable from it, and Beam's state API has no such
-request). So each key with inputs in flight keeps timers of its own, which Flink checkpoints
-with the state: a drain timer (fired by the final watermark of a bounded input) and a
-*probe*, a processing-time timer on the next whole :data:`PROBE_MS` that re-arms itself while
-the key is busy (Flink keeps one timer per key and timestamp). After a restore, a key's held
-inputs run again, ahead of anything new of that key, when its next record or timer arrives:
-on an input that went quiet, within about :data:`PROBE_MS` of the restore.
+request), so each busy key keeps timers of its own, checkpointed by Flink: the drain timer
+and two *probes*, processing-time timers on the next whole :data:`PROBE_MS` (a fired probe
+adds the one after the next while the key is busy). After a restore, a key's held inputs
+run again, ahead of anything new of that key, when its next record or timer arrives.
+
+That is not airtight. The worker's timer registrations reach the operator's timer service
+through mailbox actions queued when they arrive (``BeamPythonFunctionRunner``'s timer
+receiver adds a ``TimerRegistrationAction`` and calls ``MailboxExecutor.execute``), and
+``AbstractPythonFunctionOperator.prepareSnapshotPreBarrier`` finishes the bundle without
+draining them (only ``advanceWatermark`` does; read in ``flink-python-2.3.0.jar``'s
+bytecode): timers registered in the bundle a checkpoint's barrier closes are missing from
+that checkpoint, while the state written in it is there. Inputs held by a key that became
+busy in that very bundle, restored from that checkpoint, run again only with the key's
+next record: never if none comes. Hence the option is off by default.
 """
 
 from __future__ import annotations
@@ -43,13 +54,13 @@ from flink_agents_runtime.drivers.flink._interleave import (
 __all__ = ["ProcessModeRuns", "process_backend", "runs_for"]
 
 
-def runs_for(runtime_context: Any) -> type[InterleavedRuns] | None:
+def runs_for(runtime_context: Any, config: Any) -> type[InterleavedRuns] | None:
     """The scheduler class for this function's mode: :class:`InterleavedRuns` in thread
-    mode, :class:`ProcessModeRuns` in process mode; ``None`` when neither backend is
-    reachable (each input then runs to its end before the next)."""
+    mode, :class:`ProcessModeRuns` in process mode when ``flink.process-mode.interleave`` is
+    on; ``None`` otherwise (each input then runs to its end before the next)."""
     if java_backend(runtime_context) is not None:
         return InterleavedRuns
-    if process_backend(runtime_context) is not None:
+    if process_backend(runtime_context) is not None and config.get("flink.process-mode.interleave"):
         return ProcessModeRuns
     return None
 
@@ -111,15 +122,18 @@ class ProcessModeRuns(InterleavedRuns):
             self._resume_key(key, ctx)
         super().on_timer(timestamp, ctx)
         if timestamp % PROBE_MS == 0 and timestamp < DRAIN_AT and self.scheduler.busy(key):
-            self._key_timers(ctx, drain=False)  # a probe: the next one while busy
+            self._key_timers(ctx, first=False)  # a probe: the next ones while busy
 
-    def _key_timers(self, ctx: Any, *, drain: bool = True) -> None:
-        """The busy key's own timers (the callback's key, current): see the module
-        docstring."""
+    def _key_timers(self, ctx: Any, *, first: bool = True) -> None:
+        """The busy key's own timers (the callback's key, current): the drain timer and two
+        probes ahead (a fired probe adds the one after the next), each registered again in
+        a later callback than the one before (see the module docstring)."""
         timers = ctx.timer_service()
-        if drain:
-            timers.register_event_time_timer(DRAIN_AT)
-        timers.register_processing_time_timer((int(time.time() * 1000) // PROBE_MS + 1) * PROBE_MS)
+        timers.register_event_time_timer(DRAIN_AT)  # once per key and timestamp in Flink
+        next_at = (int(time.time() * 1000) // PROBE_MS + 1) * PROBE_MS
+        if first:
+            timers.register_processing_time_timer(next_at)
+        timers.register_processing_time_timer(next_at + PROBE_MS)
 
     def _resume_key(self, key: Any, ctx: Any) -> None:
         """Submit again the inputs a restored checkpoint holds for ``key`` (the callback's
