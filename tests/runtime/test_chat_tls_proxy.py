@@ -243,7 +243,8 @@ def test_the_ca_file_option_from_yaml_is_trusted_before_ssl_cert_file(
     config = f"  openai.ca-file: {ca.ca_file}\n  chat.async: {use_async}\n"
     connection = {"base_url": https.url, "api_key": KEY}
     assert _run_from_yaml(tmp_path, config, connection) == ["echo: yaml"]
-    refused = _run_from_yaml(tmp_path, f"  chat.async: {use_async}\n", connection)
+    unset = f"  openai.ca-file: ''\n  chat.async: {use_async}\n"  # empty: as if not set
+    refused = _run_from_yaml(tmp_path, unset, connection)
     assert "TLS certificate is not trusted" in str(refused) and "openai.ca-file" in str(refused)
 
 

@@ -205,7 +205,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         own = self.__dict__.get("ca_file")  # absent in a connection pickled before it existed
         if own is not None:
             return own, "the connection's ca_file"
-        return self._options()["openai.ca-file"], "openai.ca-file"
+        return self._options()["openai.ca-file"] or None, "openai.ca-file"  # "": unset
 
     # -- the call ------------------------------------------------------------------------
     def _prepare(
