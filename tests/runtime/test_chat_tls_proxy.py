@@ -246,6 +246,8 @@ def test_the_ca_file_option_from_yaml_is_trusted_before_ssl_cert_file(
     unset = f"  openai.ca-file: ''\n  chat.async: {use_async}\n"  # empty: as if not set
     refused = _run_from_yaml(tmp_path, unset, connection)
     assert "TLS certificate is not trusted" in str(refused) and "openai.ca-file" in str(refused)
+    monkeypatch.setenv("SSL_CERT_FILE", ca.ca_file)
+    assert _run_from_yaml(tmp_path, unset, connection) == ["echo: yaml"]
 
 
 def test_the_connections_ca_file_wins_over_the_option(
