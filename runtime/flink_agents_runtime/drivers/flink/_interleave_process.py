@@ -108,7 +108,11 @@ class ProcessModeRuns(InterleavedRuns):
         return []  # found per key instead: ``_resume_key``
 
     def submit(self, key: Any, value: Any, ctx: Any, seq: int | None = None) -> Any:
-        if key not in self._checked:
+        try:
+            unchecked = key not in self._checked
+        except TypeError:  # unhashable: the scheduler's submit says which key and why
+            unchecked = False
+        if unchecked:
             self._resume_key(key, ctx)
         done = super().submit(key, value, ctx, seq)
         scheduler = self.scheduler
