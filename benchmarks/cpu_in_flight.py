@@ -10,7 +10,9 @@ process), and the process's call loop thread's share alone (``time.thread_time()
 on it; zero when the local run waits on a loop of its own, ``drivers._driver_loop``).
 The job time and its share of the model's limit (1.0 s) are printed too, with the load
 average, as a hint only. ``--compare`` alternates runs on the local run's own loop with
-runs on the process's loop thread (the design before), against the same server.
+runs on the process's loop thread (the design before), against the same server;
+``--compare-http`` alternates the direct HTTP/1.1 client (``chat/providers/_http1``) with
+aiohttp for every request (the transport before).
 
 ``--profile FILE``: one more run under cProfile (timed by each thread's CPU clock, so waits
 and preemption by other processes do not count) on both threads (the driver's and the
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 
 from benchmarks.bench_in_flight import inputs, llm_agent
 from flink_agents_runtime import AgentsExecutionEnvironment
+from flink_agents_runtime.chat.providers import _async_http
 from flink_agents_runtime.drivers import _driver_loop
 from flink_agents_runtime.engine._loop import event_loop
 from tests.helpers.async_openai_server import ServerProcess
@@ -51,10 +54,14 @@ def on_loop(func: Any) -> Any:
     return asyncio.run_coroutine_threadsafe(run(), event_loop()).result(5)
 
 
-def one_run(url: str, data: list[dict[str, Any]], own: bool = True) -> tuple[float, float, float]:
+def one_run(
+    url: str, data: list[dict[str, Any]], own: bool = True, direct: bool = True
+) -> tuple[float, float, float]:
     """``(job s, process CPU s, loop thread CPU s)`` of one local run (``own``: on a loop
-    of its own, else on the process's loop thread)."""
+    of its own, else on the process's loop thread; ``direct``: requests on the direct
+    HTTP/1.1 client, else all through aiohttp)."""
     _driver_loop.OWN_LOOP = own
+    _async_http.DIRECT = direct
     env = AgentsExecutionEnvironment.get_execution_environment()
     loop0 = on_loop(time.thread_time)
     cpu = time.process_time()
@@ -74,6 +81,9 @@ def main() -> None:
         "--compare", action="store_true", help="also runs on the process's loop thread"
     )
     parser.add_argument(
+        "--compare-http", action="store_true", help="also runs with every request on aiohttp"
+    )
+    parser.add_argument(
         "--profile-thread", action="store_true", help="profile a run on the loop thread"
     )
     args = parser.parse_args()
@@ -82,14 +92,17 @@ def main() -> None:
     with ServerProcess(delay_s=DELAY) as server:
         one_run(server.url, data[:KEYS])  # warm-up: imports, the loop, sockets
         one_run(server.url, data[:KEYS], own=False)
-        rows: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
-        for _ in range(args.runs):  # alternating, so both see the same load
-            for own in (True, False) if args.compare else (True,):
-                rows[own].append(one_run(server.url, data, own))
-        for own, runs in rows.items():
-            if not runs:
-                continue
-            name = "own loop" if own else "loop thread"
+        one_run(server.url, data[:KEYS], direct=False)
+        variants = {"own loop": (True, True)}
+        if args.compare:
+            variants["loop thread"] = (False, True)
+        if args.compare_http:
+            variants["aiohttp"] = (True, False)
+        rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
+        for _ in range(args.runs):  # alternating, so all see the same load
+            for name, (own, direct) in variants.items():
+                rows[name].append(one_run(server.url, data, own, direct))
+        for name, runs in rows.items():
             for job, cpu, loop_cpu in runs:
                 print(
                     f"  {name:11}: job {job:5.2f} s = {limit / job:4.0%} of the limit; CPU "

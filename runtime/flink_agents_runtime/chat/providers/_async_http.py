@@ -1,34 +1,42 @@
-"""The asynchronous HTTP transport of the chat connections: aiohttp on the call loop.
+"""The asynchronous HTTP transport of the chat connections, on the call loop.
 
-A call that awaits the model (``achat``) runs on the process's event loop
-(``engine/_loop.py``); what it costs there is CPU taken from the driver's thread, which
-steps every input's cascade under the same interpreter lock. httpx's ``AsyncClient`` (over
-anyio and httpcore, pure Python) costs about 0.5-3 ms of CPU per request; aiohttp (a C
-HTTP parser, no anyio layer) costs about 0.2 ms, which is what lets a subtask keep up with a
-50 ms model on 50 keys (``benchmarks/bench_in_flight.py``). The blocking calls (``chat``)
-keep httpx's sync client.
+A call that awaits the model (``achat``) runs on an event loop (``engine/_loop.py``, or a
+local run's own, ``drivers/_driver_loop.py``); what it costs there is CPU taken from the
+driver's thread, which steps every input's cascade under the same interpreter lock.
+httpx's ``AsyncClient`` (over anyio and httpcore, pure Python) costs about 0.5-3 ms of CPU
+per request, aiohttp (a C HTTP parser, no anyio layer) about 0.13 ms, and the lean HTTP/1.1
+client of ``_http1`` about 0.05 ms, which is what lets a subtask keep up with a 50 ms model
+on 50 keys (``benchmarks/bench_in_flight.py``). The blocking calls (``chat``) keep httpx's
+sync client.
 
-:class:`AsyncTransport` holds one ``aiohttp.ClientSession`` per connection object, created
-on the loop on first use (sessions are bound to the loop that made them), with no bound on
+:class:`AsyncTransport` sends a request the direct way when it can (``_http1``: an
+``http``/``https`` URL with no proxy, headers it can send as they are) and through one
+``aiohttp.ClientSession`` otherwise (a proxy, a user name in the URL). Both are created on
+the loop on first use (they are bound to the loop that made them), with no bound on
 connections (the scheduler's ``max-in-flight-inputs`` bounds the calls), keep-alive, no
-cookie jar, and the proxy and certificates the environment names (``_http_env``: the
-same rules, and the same functions, as the blocking httpx path; the proxy is looked up once
-per URL, not per request, where aiohttp's ``trust_env`` would look it up and ``.netrc`` on a
+cookies, and the proxy and certificates the environment names (``_http_env``: the same
+rules, and the same functions, as the blocking httpx path; the proxy is looked up once per
+URL, not per request, where aiohttp's ``trust_env`` would look it up and ``.netrc`` on a
 thread for every request). Redirects are never followed (requests carry API keys).
 
-Both paths hand the connection a :class:`Reply` (status, headers, body), so the answer is
+Every path hands the connection a :class:`Reply` (status, headers, body), so the answer is
 checked and parsed by one function.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 from typing import Any
 
-import msgspec
-
 from flink_agents_runtime._http_env import proxy_for, proxy_refusal, tls_context, tls_failure
+from flink_agents_runtime.chat.providers._http1 import Http1Pool, Route, head_lines, route_of
+from flink_agents_runtime.chat.providers._reply import (
+    Reply,
+    ResponseTooLarge,
+    TransportFailed,
+    TransportTimeout,
+)
 
 __all__ = [
     "AsyncTransport",
@@ -39,61 +47,9 @@ __all__ = [
     "proxy_for",
 ]
 
-_decode = msgspec.json.decode
-
-
-class TransportTimeout(Exception):
-    """The request did not complete within the total timeout (``name``: what expired)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-class TransportFailed(Exception):
-    """The request got no HTTP answer (``name``: the client's error class; the message;
-    ``tls``: why the server's certificate was refused, when that is why; ``proxy_status``:
-    the HTTP status with which the proxy refused the tunnel, when that is why)."""
-
-    def __init__(
-        self, name: str, message: str, tls: str | None = None, proxy_status: int | None = None
-    ) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.tls = tls
-        self.proxy_status = proxy_status
-
-
-class ResponseTooLarge(Exception):
-    """The response body passed the size limit (``status``: its HTTP status)."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class Reply:
-    """A complete HTTP response: ``status_code``, case-insensitive ``headers`` (``get``),
-    the body ``content`` (bytes, decompressed), ``text`` and ``json()``."""
-
-    __slots__ = ("content", "headers", "status_code")
-
-    def __init__(self, status_code: int, headers: Any, content: bytes) -> None:
-        self.status_code = status_code
-        self.headers = headers
-        self.content = content
-
-    @property
-    def text(self) -> str:
-        """The body as text (UTF-8, undecodable bytes replaced)."""
-        return self.content.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        """The body's JSON value; ``ValueError`` when it is not JSON."""
-        try:
-            return _decode(self.content)
-        except msgspec.DecodeError:  # what msgspec refuses (e.g. NaN) json may still read
-            return json.loads(self.content)
+#: Whether requests go the direct way (``_http1``) when they can (``False``: always through
+#: aiohttp, as before; benchmarks compare both in one process).
+DIRECT = True
 
 
 class AsyncTransport:
@@ -115,9 +71,13 @@ class AsyncTransport:
         self.ca_file = ca_file
         self.ca_setting = ca_setting
         self._session: Any = None
+        self._pool: Http1Pool | None = None
         self._ssl: Any = None
+        #: url -> its route on the lean client (``None``: aiohttp's, with its proxy).
+        self._routes: dict[str, Route | None] = {}
         self._proxies: dict[str, str | None] = {}
-        #: the loop the session was made on (``aclose`` must run there), once made.
+        self._heads: dict[tuple[tuple[str, str], ...], bytes | None] = {}
+        #: the loop the session or pool was made on (``aclose`` must run there), once made.
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def _open(self) -> Any:
@@ -144,16 +104,47 @@ class AsyncTransport:
         answer came (refused, reset, malformed HTTP), :class:`ResponseTooLarge` past
         ``max_bytes`` of body.
         """
+        try:
+            route = self._routes[url]
+        except KeyError:
+            proxy = self._proxies[url] = proxy_for(url)
+            route = self._routes[url] = route_of(url) if proxy is None and DIRECT else None
+        if route is not None:
+            key = tuple(headers.items())
+            try:
+                head = self._heads[key]
+            except KeyError:
+                if len(self._heads) > 16:
+                    self._heads.clear()
+                head = self._heads[key] = head_lines(headers)
+            if head is not None:
+                pool = self._pool
+                if pool is None or pool.loop is not asyncio.get_running_loop():
+                    pool = self._open_pool()  # first use, or another loop's call
+                return await pool.post(route, head, data, max_bytes)
+        return await self._post_aiohttp(url, data, headers, max_bytes)
+
+    def _open_pool(self) -> Http1Pool:
+        old, self._pool = self._pool, None
+        if old is not None:
+            with contextlib.suppress(RuntimeError):  # its loop closed: nothing to close
+                old.close()
+        self._pool = Http1Pool(self.total_s, self._tls)
+        self.loop = self._pool.loop
+        return self._pool
+
+    async def _post_aiohttp(
+        self, url: str, data: bytes, headers: dict[str, str], max_bytes: int
+    ) -> Reply:
+        """:meth:`post` through aiohttp (a proxy, a URL or headers the lean client does
+        not send)."""
         import aiohttp
 
         session = self._session
         if session is None or self.loop is not asyncio.get_running_loop():
             session = self._open()  # first use, or another loop's (a local run's own) call
         tls = self._tls() if url.startswith("https:") else True
-        try:
-            proxy = self._proxies[url]
-        except KeyError:
-            proxy = self._proxies[url] = proxy_for(url)
+        proxy = self._proxies[url]
         try:
             async with session.post(
                 url, data=data, headers=headers, allow_redirects=False, ssl=tls, proxy=proxy
@@ -181,7 +172,10 @@ class AsyncTransport:
             ) from None
 
     async def aclose(self) -> None:
-        """Close the session (on the loop that made it)."""
+        """Close the connections and the session (on the loop that made them)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
         session, self._session = self._session, None
         if session is not None:
             await session.close()
