@@ -45,7 +45,7 @@ _MAX_HEAD = 64 * 1024  # bytes of status line and headers
 class Headers(dict[str, str]):
     """Response headers, names in lower case; ``get`` ignores the case of the name."""
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return dict.get(self, name.lower(), default)
 
 

@@ -1,0 +1,212 @@
+"""The direct HTTP/1.1 client of the awaited chat path (``chat/providers/_http1.py``) reads
+the answers real servers send: ``Content-Length``, chunked (extensions, trailers),
+gzip-encoded, interim ``100 Continue``, bodies that end when the server closes; it keeps one
+connection alive across calls, opens a new one when the server closed the old, and names
+what it cannot read. A raw loopback socket server sends the exact bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import socket
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+import pytest
+
+from flink_agents_runtime import ChatMessage, ChatModelError, MessageRole, OpenAIChatModelConnection
+from flink_agents_runtime.chat.providers import _openai
+from flink_agents_runtime.engine._loop import call_soon
+
+
+def _answer(text: str) -> bytes:
+    return json.dumps(
+        {
+            "model": "m",
+            "choices": [{"message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 3},
+        }
+    ).encode()
+
+
+def _length(body: bytes, extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), extra, body)
+
+
+def _chunked(body: bytes) -> bytes:
+    half = len(body) // 2
+    return (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"%x;name=value\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: yes\r\n\r\n"
+        % (half, body[:half], len(body) - half, body[half:])
+    )
+
+
+class RawServer:
+    """Answers each request with the next of :attr:`script` (raw bytes; ``None``: close the
+    connection without answering). ``close_after``: close each connection after answering.
+    Logs :attr:`connections` (how many were accepted) and :attr:`heads` (request heads)."""
+
+    def __init__(self) -> None:
+        self.script: list[bytes | None] = []
+        self.close_after = False
+        self.connections = 0
+        self.heads: list[str] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self.open.append(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        data = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, data = data.partition(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                while len(data) < length:
+                    data += conn.recv(65536)
+                data = data[length:]
+                self.heads.append(head.decode("latin-1"))
+                reply = self.script.pop(0)
+                if reply is None:
+                    return
+                conn.sendall(reply)
+                if self.close_after:
+                    return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def drop_idle(self) -> None:
+        """Close every connection the server holds (a keep-alive timeout on its side)."""
+        for conn in self.open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+        self.drop_idle()
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    server = RawServer()
+    yield server
+    server.close()
+
+
+def _ask(conn: OpenAIChatModelConnection, text: str = "q") -> ChatMessage:
+    coro: Coroutine[Any, Any, Any] = conn.achat([ChatMessage(MessageRole.USER, text)], model="m")
+    return call_soon(coro).result(30)
+
+
+def test_lengths_chunks_gzip_and_interim_answers_over_one_kept_connection(
+    raw: RawServer,
+) -> None:
+    zipped = gzip.compress(_answer("zipped"))
+    raw.script = [
+        _length(_answer("plain")),
+        _chunked(_answer("chunked")),
+        _length(zipped, b"Content-Encoding: gzip\r\n"),
+        b"HTTP/1.1 100 Continue\r\n\r\n" + _length(_answer("after 100")),
+    ]
+    conn = OpenAIChatModelConnection(raw.url, api_key="sk-h1", max_retries=0)
+    try:
+        got = [_ask(conn).content for _ in range(4)]
+    finally:
+        conn.close()
+    assert got == ["plain", "chunked", "zipped", "after 100"]
+    assert raw.connections == 1  # kept alive across the four calls
+    head = raw.heads[0]
+    assert head.startswith("POST /v1/chat/completions HTTP/1.1\r\n")
+    assert f"Host: 127.0.0.1:{raw.url.split(':')[2].split('/')[0]}" in head
+    assert "Authorization: Bearer sk-h1" in head and "Accept-Encoding: identity" in head
+
+
+def test_a_body_that_ends_with_the_connection_and_a_server_that_closed_an_idle_one(
+    raw: RawServer,
+) -> None:
+    body = _answer("until close")
+    raw.script = [
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body,
+        _length(_answer("kept")),
+        _length(_answer("after the server closed it")),
+    ]
+    raw.close_after = True
+    conn = OpenAIChatModelConnection(raw.url, max_retries=0)
+    try:
+        assert _ask(conn).content == "until close"
+        raw.close_after = False
+        assert _ask(conn).content == "kept"
+        raw.drop_idle()  # the server's keep-alive timeout
+        _until_idle_closed(conn)
+        assert _ask(conn).content == "after the server closed it"
+    finally:
+        conn.close()
+    assert raw.connections == 3
+
+
+def _until_idle_closed(conn: OpenAIChatModelConnection) -> None:
+    """Wait (up to 5 s) until the call loop has seen the server close the idle connections
+    (a request sent in that instant would fail, as on any keep-alive client)."""
+    pool = conn.__dict__["_atransport"]._pool
+    for _ in range(500):
+        if all(c.closed for idle in pool._idle.values() for c in idle):
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("the client did not see the server close its connection")
+
+
+def test_what_it_cannot_read_is_named_and_retryable(raw: RawServer) -> None:
+    raw.script = [b"SPDY/9 200 OK\r\n\r\n", None]
+    conn = OpenAIChatModelConnection(raw.url, api_key="sk-h2", max_retries=0)
+    try:
+        with pytest.raises(ChatModelError, match=r"request failed: ClientResponseError") as bad:
+            _ask(conn)
+        with pytest.raises(ChatModelError, match=r"ServerDisconnectedError") as gone:
+            _ask(conn)
+    finally:
+        conn.close()
+    assert bad.value.retryable is True and gone.value.retryable is True
+    assert "sk-h2" not in str(bad.value) + str(gone.value)
+
+
+def test_a_chunked_body_past_the_size_cap_and_an_error_status_in_chunks(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error = json.dumps({"error": {"message": "model overloaded"}}).encode()
+    raw.script = [
+        _chunked(error).replace(b"200 OK", b"503 Service Unavailable"),
+        _chunked(_answer("x" * 500)),
+    ]
+    conn = OpenAIChatModelConnection(raw.url, max_retries=0)
+    try:
+        with pytest.raises(ChatModelError, match=r"HTTP 503.*model overloaded") as busy:
+            _ask(conn)
+        monkeypatch.setattr(_openai, "MAX_RESPONSE_BYTES", 200)
+        with pytest.raises(ChatModelError, match=r"response larger than 200 bytes"):
+            _ask(conn)
+    finally:
+        conn.close()
+    assert busy.value.retryable is True
