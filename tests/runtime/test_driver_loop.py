@@ -133,24 +133,24 @@ def test_a_call_still_running_when_the_run_ends_is_cancelled() -> None:
 
 
 class Tracked(OpenAIChatModelConnection):
-    """The OpenAI connection, keeping the HTTP sessions its close released."""
+    """The OpenAI connection, keeping the HTTP connection pools its close released."""
 
     sessions: ClassVar[list[Any]] = []
 
     def close(self) -> None:
         transport = self.__dict__.get("_atransport")
         if transport is not None:
-            Tracked.sessions.append((transport._session, transport.loop))
+            Tracked.sessions.append((transport._pool, transport.loop))
         super().close()
 
 
-def test_the_http_session_closes_on_the_runs_loop_each_run() -> None:
+def test_the_http_connections_close_on_the_runs_loop_each_run() -> None:
     Tracked.sessions.clear()
     with AsyncOpenAIServer(delay_s=0.01) as server:
         url = server.url.replace("127.0.0.1", "localhost")  # a name: looked up on a thread
         agent = ask_and_answer_agent(ResourceDescriptor(Tracked, base_url=url, api_key="test"))
         env = AgentsExecutionEnvironment.get_execution_environment()
-        for _ in range(2):  # the second run opens a new session on its own loop
+        for _ in range(2):  # the second run opens a new pool on its own loop
             inputs = [{"key": i % 5, "value": f"q{i}"} for i in range(20)]
             result = env.from_list(inputs).apply(agent).execute()
             assert [o.value for o in result.outputs] == [f"echo: q{i}" for i in range(20)]

@@ -28,7 +28,6 @@ import threading
 from collections.abc import Awaitable, Coroutine, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from functools import partial
 from typing import Any, TypeVar
 
 from flink_agents_runtime.engine import _loop
@@ -48,7 +47,8 @@ class DriverLoop:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.get_ident()
-        self._tasks: set[asyncio.Task[Any]] = set()  # the loop keeps only weak references
+        #: each call's future -> its task (the loop keeps only weak references to tasks).
+        self._tasks: dict[Future[Any], asyncio.Task[Any]] = {}
         self._waiter: object | None = None  # who is in ``wait`` now
         self._wake_pending = False  # a wake-up from another thread is on its way
 
@@ -57,14 +57,26 @@ class DriverLoop:
         of the caller's context variables; its outcome arrives in the returned future."""
         done: Future[T] = Future()
         done.set_running_or_notify_cancel()
-        task = self.loop.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(partial(self._settle, done))
+        self._tasks[done] = self.loop.create_task(self._settled(coro, done))
         return done
 
-    def _settle(self, done: Future[Any], task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        _loop.settle(done, task)
+    async def _settled(self, coro: Coroutine[Any, Any, T], done: Future[T]) -> None:
+        """Await ``coro`` and copy its outcome into ``done`` from inside the task: the run
+        waiting on it is queued in the same turn of the loop (a done-callback would take
+        one more turn, and a handle, per call)."""
+        try:
+            result = await coro
+        except asyncio.CancelledError:
+            done.set_exception(asyncio.CancelledError())
+            raise
+        except BaseException as exc:
+            done.set_exception(exc)
+            if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                raise
+        else:
+            done.set_result(result)
+        finally:
+            self._tasks.pop(done, None)
 
     def wait(self, waiter: object, timeout: float | None = None) -> None:
         """Run the loop until :meth:`wake` is called with ``waiter`` (or ``timeout``
@@ -137,7 +149,7 @@ class DriverLoop:
         if loop.is_closed():
             return
         try:
-            pending = [t for t in self._tasks if not t.done()]
+            pending = [t for t in self._tasks.values() if not t.done()]
             for task in pending:
                 task.cancel()
             if pending:

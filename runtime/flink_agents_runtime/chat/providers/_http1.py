@@ -328,6 +328,8 @@ class Http1Pool:
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
         self._deadlines: dict[_Conn, float] = {}  # requests in flight, oldest first
         self._timer: asyncio.TimerHandle | None = None
+        #: whether :meth:`close` ran.
+        self.closed = False
 
     async def post(self, route: Route, head: bytes, data: bytes, max_bytes: int) -> Any:
         """POST ``data`` along ``route`` with the header lines ``head``; the whole answer
@@ -394,6 +396,7 @@ class Http1Pool:
 
     def close(self) -> None:
         """Close every connection (on the pool's loop)."""
+        self.closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
