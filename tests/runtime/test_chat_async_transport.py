@@ -1,7 +1,8 @@
-"""The awaitable chat path (``achat``, aiohttp on the call loop) keeps the sync path's rules:
+"""The awaitable chat path (``achat`` on the call loop: the direct HTTP/1.1 client, aiohttp
+through a proxy) keeps the sync path's rules:
 a total timeout cuts a dripping server, Retry-After is honoured, redirects are not followed,
 connection errors are named as on the sync path, bodies are size-capped, and the proxy comes
-from the environment (looked up once per URL). Real loopback servers, real aiohttp."""
+from the environment (looked up once per URL). Real loopback servers."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ outside the running loop (an action may use ``asyncio.run``), on the driver's th
 
 While it is in use (:func:`driver_loop`), the loop is the thread's *starter*: calls made on
 the thread (``engine._loop.call_soon``) start on it, and clients made by those calls
-(aiohttp sessions) are bound to it and closed on it (``engine._loop.run_to_end``) before it
+(HTTP connections) are bound to it and closed on it (``engine._loop.run_to_end``) before it
 closes. A call finishing on another thread (the async pool, a timer) wakes it with
 ``call_soon_threadsafe``.
 

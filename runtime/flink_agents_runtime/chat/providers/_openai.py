@@ -294,7 +294,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
     ) -> ChatMessage:
         """:meth:`chat` on the event loop (``engine._loop``) over the async transport
-        (aiohttp, ``_async_http``): a call in flight holds a connection, not a thread. Same
+        (``_async_http``): a call in flight holds a connection, not a thread. Same
         request, retries, total timeout, redirect and size rules as :meth:`chat`."""
         import asyncio
 
