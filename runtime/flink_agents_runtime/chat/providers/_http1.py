@@ -131,16 +131,13 @@ class _Conn(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         self.closed = True
-        if self._reply is not None and self._reply[2] == "eof" and not self._done():
-            self._reusable = False
-            try:
-                self._finish(bytes(self._body))
-            except Exception as exc:  # a decoding error
-                self._fail(exc)
+        self._end_of_body()
         return False  # the transport closes
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.closed = True
+        if exc is None:  # a TLS server may close without a close_notify
+            self._end_of_body()
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             name = "ServerDisconnectedError" if exc is None else type(exc).__name__
@@ -165,6 +162,15 @@ class _Conn(asyncio.Protocol):
     def expire(self) -> None:
         """The request's deadline passed: it fails and the connection goes."""
         self._fail(TransportTimeout("TimeoutError"))
+
+    def _end_of_body(self) -> None:
+        """The server closed: the end of a body read until then."""
+        if self._reply is not None and self._reply[2] == "eof" and not self._done():
+            self._reusable = False
+            try:
+                self._finish(bytes(self._body))
+            except Exception as exc:  # a decoding error
+                self._fail(exc)
 
     def _done(self) -> bool:
         return self.waiter is None or self.waiter.done()
