@@ -1,4 +1,4 @@
-"""The direct HTTP/1.1 client of the awaited chat path (``chat/providers/_http1.py``) reads
+"""The direct HTTP/1.1 client of the awaited chat path (``chat/providers/_http1*.py``) reads
 the answers real servers send: ``Content-Length``, chunked (extensions, trailers),
 gzip-encoded, interim ``100 Continue``, bodies that end when the server closes; it keeps one
 connection alive across calls, opens a new one when the server closed the old, and names
