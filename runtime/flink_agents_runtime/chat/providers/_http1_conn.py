@@ -18,6 +18,7 @@ from flink_agents_runtime.chat.providers._reply import (
 __all__ = ["Conn", "Headers", "failed"]
 
 _MAX_HEAD = 64 * 1024  # bytes of status line and headers
+_get = dict.get  # a header by its lower-case name, without Headers.get's lower()
 
 
 class Headers(dict[str, str]):
@@ -115,14 +116,15 @@ class Conn(asyncio.Protocol):
     def _finish(self, body: bytes) -> None:
         assert self._reply is not None and self.waiter is not None
         status, headers, _ = self._reply
-        encoding = (headers.get("content-encoding") or "identity").strip().lower()
+        raw = _get(headers, "content-encoding")  # names are stored in lower case
+        encoding = raw.strip().lower() if raw else "identity"
         if encoding in ("gzip", "x-gzip", "deflate"):
             body = _decompress(body, encoding, self.max_bytes, status)
         elif encoding != "identity":
             raise failed("ContentEncodingError", f"cannot decode {encoding!r}")
         if len(body) > self.max_bytes:
             raise ResponseTooLarge(status)
-        if not self._reusable or self.buf or "close" in (headers.get("connection") or "").lower():
+        if not self._reusable or self.buf or "close" in (_get(headers, "connection") or "").lower():
             self.close()
         self.waiter.set_result(Reply(status, headers, body))
 
@@ -169,8 +171,8 @@ class Conn(asyncio.Protocol):
         if 100 <= status < 200:  # an interim answer: the real one follows
             return
         self._reusable = version == "HTTP/1.1"
-        encoded = headers.get("content-encoding") not in (None, "identity")
-        if "chunked" in (headers.get("transfer-encoding") or "").lower():
+        encoded = _get(headers, "content-encoding") not in (None, "identity")
+        if "chunked" in (_get(headers, "transfer-encoding") or "").lower():
             mode = "chunked"
             self._length = -1
         elif status in (204, 304):
