@@ -132,6 +132,13 @@ def test_a_call_still_running_when_the_run_ends_is_cancelled() -> None:
     assert done.cancelled() or isinstance(done.exception(1), asyncio.CancelledError)
 
 
+def test_a_call_the_loop_never_started_is_cancelled_when_the_run_ends() -> None:
+    with driver_loop() as own:
+        assert own is not None
+        done = _loop.call_soon(where("never", 60))  # no turn of the loop before the end
+    assert isinstance(done.exception(1), asyncio.CancelledError)
+
+
 class Tracked(OpenAIChatModelConnection):
     """The OpenAI connection, keeping the HTTP connection pools its close released."""
 

@@ -47,8 +47,9 @@ class DriverLoop:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.get_ident()
-        #: each call's future -> its task (the loop keeps only weak references to tasks).
-        self._tasks: dict[Future[Any], asyncio.Task[Any]] = {}
+        #: each call's future -> its task and coroutine (the loop keeps only weak references
+        #: to tasks; a task cancelled before it ran never started the coroutine).
+        self._tasks: dict[Future[Any], tuple[asyncio.Task[Any], Coroutine[Any, Any, Any]]] = {}
         self._waiter: object | None = None  # who is in ``wait`` now
         self._wake_pending = False  # a wake-up from another thread is on its way
 
@@ -57,7 +58,7 @@ class DriverLoop:
         of the caller's context variables; its outcome arrives in the returned future."""
         done: Future[T] = Future()
         done.set_running_or_notify_cancel()
-        self._tasks[done] = self.loop.create_task(self._settled(coro, done))
+        self._tasks[done] = (self.loop.create_task(self._settled(coro, done)), coro)
         return done
 
     async def _settled(self, coro: Coroutine[Any, Any, T], done: Future[T]) -> None:
@@ -149,11 +150,16 @@ class DriverLoop:
         if loop.is_closed():
             return
         try:
-            pending = [t for t in self._tasks.values() if not t.done()]
-            for task in pending:
+            pending = {done: t for done, (t, _) in self._tasks.items() if not t.done()}
+            for task in pending.values():
                 task.cancel()
             if pending:
-                self.complete(asyncio.gather(*pending, return_exceptions=True))
+                self.complete(asyncio.gather(*pending.values(), return_exceptions=True))
+            for done, (_, coro) in list(self._tasks.items()):  # cancelled before they ran
+                coro.close()
+                if not done.done():
+                    done.set_exception(asyncio.CancelledError())
+            self._tasks.clear()
             self.complete(loop.shutdown_asyncgens())
             self.complete(loop.shutdown_default_executor())  # DNS look-ups
         finally:
