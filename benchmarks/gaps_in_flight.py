@@ -22,6 +22,7 @@ load average. The cut points patch the transport and the scheduler in this proce
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import statistics
@@ -31,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.helpers
-
-import itertools
 
 from benchmarks.bench_in_flight import inputs, llm_agent
 from flink_agents_runtime import AgentsExecutionEnvironment
