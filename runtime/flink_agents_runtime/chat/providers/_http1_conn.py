@@ -54,9 +54,7 @@ class Conn(asyncio.Protocol):
         self.buf += data
         try:
             self._parse()
-        except _Malformed as exc:
-            self._fail(failed("ClientResponseError", str(exc)))
-        except Exception as exc:  # a too large body, a decoding error
+        except Exception as exc:  # malformed, too large, not decodable
             self._fail(exc)
 
     def eof_received(self) -> bool:
@@ -135,7 +133,7 @@ class Conn(asyncio.Protocol):
             end = buf.find(b"\r\n\r\n")
             if end < 0:
                 if len(buf) > _MAX_HEAD:
-                    raise _Malformed("response headers too long")
+                    raise _malformed("response headers too long")
                 return
             head = bytes(buf[:end]).decode("latin-1")
             del buf[: end + 4]
@@ -158,13 +156,13 @@ class Conn(asyncio.Protocol):
         version, _, tail = status_line.partition(" ")
         code = tail[:3]
         if not version.startswith("HTTP/1.") or not code.isdigit():
-            raise _Malformed(f"bad status line {status_line[:80]!r}")
+            raise _malformed(f"bad status line {status_line[:80]!r}")
         status = int(code)
         headers = Headers()
         for line in rest.split("\r\n") if rest else ():
             name, sep, value = line.partition(":")
             if not sep:
-                raise _Malformed(f"bad header line {line[:80]!r}")
+                raise _malformed(f"bad header line {line[:80]!r}")
             name = name.strip().lower()
             value = value.strip()
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
@@ -181,9 +179,9 @@ class Conn(asyncio.Protocol):
             try:
                 self._length = int(headers["content-length"])
             except ValueError:
-                raise _Malformed("bad Content-Length") from None
+                raise _malformed("bad Content-Length") from None
             if self._length < 0:
-                raise _Malformed("bad Content-Length")
+                raise _malformed("bad Content-Length")
             mode = "length"
             if self._length > self.max_bytes and not encoded:
                 raise ResponseTooLarge(status)
@@ -203,7 +201,7 @@ class Conn(asyncio.Protocol):
                 try:
                     self._length = int(size_text, 16)
                 except ValueError:
-                    raise _Malformed("bad chunk size") from None
+                    raise _malformed("bad chunk size") from None
                 del buf[: end + 2]
                 if self._length == 0:  # the last chunk: trailers, then an empty line
                     self._length = -2
@@ -226,8 +224,9 @@ class Conn(asyncio.Protocol):
             raise ResponseTooLarge(self._reply[0])
 
 
-class _Malformed(Exception):
-    """The answer is not HTTP/1.x as this client reads it."""
+def _malformed(why: str) -> Exception:
+    """The error of an answer that is not HTTP/1.x as this client reads it."""
+    return failed("ClientResponseError", why)
 
 
 def failed(name: str, message: str, cause: BaseException | None = None) -> Exception:
