@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from flink_agents_nb._html import STYLE, table
 from flink_agents_nb.run._frames import record_frame, result_rows
@@ -20,6 +21,26 @@ from flink_agents_runtime._errors import NotRecordedError
 
 #: Outputs shown in a run's display (``run.outputs`` has them all).
 PREVIEW_OUTPUTS = 5
+
+
+def _output_fields(value: Any) -> dict[str, Any] | None:
+    """The fields of an output as a dict (``None`` for an output without named fields).
+
+    Flink Agents' examples emit pydantic models and PyFlink ``Row``s as often as dicts.
+    """
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    as_dict = getattr(value, "as_dict", None)
+    if type(value).__name__ == "Row" and callable(as_dict):
+        try:
+            fields = as_dict()
+        except Exception:  # a Row without field names
+            return None
+        return fields if isinstance(fields, dict) else None
+    return None
+
 
 #: Columns of :attr:`Run.actions` (the record columns that apply to actions).
 ACTION_COLUMNS = (
@@ -89,8 +110,9 @@ class Run(DisplayMixin):
     @cached_property
     def outputs(self) -> pd.DataFrame:
         """One row per output, in input order (``input_seq``; an input's outputs in the order
-        they were sent). Dict outputs get one column per field first (``output.<field>``),
-        then ``key``, ``input_seq`` and the whole ``output``."""
+        they were sent). Outputs with fields (dicts, pydantic models, PyFlink ``Row``s
+        with names) get one column per field first (``output.<field>``), then
+        ``key``, ``input_seq`` and the whole ``output`` (the object as the agent sent it)."""
         outs = sorted(self.result.outputs, key=lambda o: -1 if o.input_seq is None else o.input_seq)
         frame = pd.DataFrame(
             {
@@ -99,8 +121,9 @@ class Run(DisplayMixin):
                 "output": [o.value for o in outs],
             }
         )
-        if outs and all(isinstance(o.value, dict) for o in outs):
-            fields = pd.json_normalize([o.value for o in outs], max_level=0)
+        rows = [_output_fields(o.value) for o in outs]
+        if outs and all(row is not None for row in rows):
+            fields = pd.json_normalize(rows, max_level=0)
             fields.columns = [f"output.{c}" for c in fields.columns]
             frame = pd.concat([fields, frame], axis=1)
         return frame
