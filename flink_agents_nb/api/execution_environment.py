@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.compat._environment import AgentsExecutionEnvironment, FALocalAgentBuilder
+from flink_agents_runtime.compat._environment import (
+    AgentBuilder,
+    AgentsExecutionEnvironment,
+    FALocalAgentBuilder,
+)
 
-__all__ = ["AgentsExecutionEnvironment", "FALocalAgentBuilder"]
+__all__ = ["AgentBuilder", "AgentsExecutionEnvironment", "FALocalAgentBuilder"]

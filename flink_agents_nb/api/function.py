@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.compat._names import JavaFunction, PythonFunction
+from flink_agents_runtime.compat._names import Function, JavaFunction, PythonFunction
 
-__all__ = ["JavaFunction", "PythonFunction"]
+__all__ = ["Function", "JavaFunction", "PythonFunction"]

@@ -3,5 +3,12 @@
 from __future__ import annotations
 
 from flink_agents_runtime import BaseVectorStore, Document, VectorStoreQuery, VectorStoreQueryResult
+from flink_agents_runtime.retrieval._documents import VectorStoreQueryMode
 
-__all__ = ["BaseVectorStore", "Document", "VectorStoreQuery", "VectorStoreQueryResult"]
+__all__ = [
+    "BaseVectorStore",
+    "Document",
+    "VectorStoreQuery",
+    "VectorStoreQueryMode",
+    "VectorStoreQueryResult",
+]

@@ -11,6 +11,7 @@ gives a :class:`FALocalExecutionEnvironment`: ``from_list`` once, ``apply`` once
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -39,6 +40,25 @@ class _ToolRequests:
 
     def on_action(self, record: ActionRecord) -> None:
         return None
+
+
+class AgentBuilder(ABC):
+    """What ``from_list`` / ``from_datastream`` / ``from_table`` return (Flink Agents'
+    ``AgentBuilder``): a type for hints and ``isinstance``. Every builder of the kit is one:
+    a class with ``apply`` and ``to_list`` (local) or ``to_datastream`` (Flink) counts."""
+
+    @abstractmethod
+    def apply(self, agent: Any) -> AgentBuilder:
+        """Bind the agent to the input."""
+
+    @classmethod
+    def __subclasshook__(cls, sub: type) -> bool:
+        if cls is not AgentBuilder:
+            return NotImplemented
+        has = {name for klass in sub.__mro__ for name in vars(klass)}
+        if "apply" in has and ("to_list" in has or "to_datastream" in has):
+            return True
+        return NotImplemented
 
 
 class FALocalAgentBuilder(LocalAgentBuilder):

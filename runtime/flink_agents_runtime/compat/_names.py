@@ -164,7 +164,11 @@ class LocalPrompt(Prompt):
         }
 
 
-class PythonFunction(BaseModel):
+class Function(BaseModel):
+    """The base of function descriptors (Flink Agents' ``Function``): data naming a function."""
+
+
+class PythonFunction(Function):
     """A Python function named by module and qualified name (Flink Agents' plan form)."""
 
     module: str
@@ -188,7 +192,7 @@ class PythonFunction(BaseModel):
         return self.as_callable()(*args, **kwargs)
 
 
-class JavaFunction(BaseModel):
+class JavaFunction(Function):
     """A Java method descriptor: accepted in plans, refused when called (Python only)."""
 
     qualname: str

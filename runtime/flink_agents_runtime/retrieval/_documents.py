@@ -8,10 +8,11 @@ similarity: 1 is the same direction, 0 unrelated). Events carry documents as dic
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from flink_agents_runtime._errors import ArgumentTypeError, FlinkAgentsError
+from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError, FlinkAgentsError
 
 
 class RetrievalError(FlinkAgentsError):
@@ -66,17 +67,35 @@ class Document:
         )
 
 
+class VectorStoreQueryMode(str, enum.Enum):
+    """How a query searches (Flink Agents' ``VectorStoreQueryMode``): semantic only, as
+    upstream (its keyword and hybrid modes are not defined yet)."""
+
+    SEMANTIC = "semantic"
+
+
 @dataclass
 class VectorStoreQuery:
     """A semantic search: ``query_text`` (embedded by the store's embedding model),
     at most ``limit`` results, in ``collection_name`` (the store's default when ``None``),
-    keeping only documents whose metadata equals every ``filters`` item."""
+    keeping only documents whose metadata equals every ``filters`` item. ``mode`` is
+    Flink Agents' field (keyword only here): ``SEMANTIC`` or ``"semantic"``."""
 
     query_text: str
     limit: int = 10
     collection_name: str | None = None
     filters: dict[str, Any] | None = None
     extra_args: dict[str, Any] = field(default_factory=dict)
+    mode: VectorStoreQueryMode = VectorStoreQueryMode.SEMANTIC
+
+    def __post_init__(self) -> None:
+        try:
+            self.mode = VectorStoreQueryMode(self.mode)
+        except ValueError:
+            raise ArgumentValueError(
+                f"VectorStoreQuery mode {self.mode!r} is not supported; the modes are "
+                f"{[m.value for m in VectorStoreQueryMode]}"
+            ) from None
 
 
 @dataclass

@@ -1,0 +1,93 @@
+"""Names Flink Agents' own examples import from its module paths, present at the kit's
+mirror paths and behaving as upstream documents them (found by running FA's examples)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+import flink_agents_nb as fa
+from flink_agents_nb.api.agents.agent import STRUCTURED_OUTPUT, Agent
+from flink_agents_nb.api.agents.types import OutputSchema
+from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
+from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup
+from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
+from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
+from flink_agents_nb.api.execution_environment import AgentBuilder, AgentsExecutionEnvironment
+from flink_agents_nb.api.function import Function, JavaFunction, PythonFunction
+from flink_agents_nb.api.resource import ResourceDescriptor
+from flink_agents_nb.api.runner_context import RunnerContext
+from flink_agents_nb.api.vector_stores.vector_store import VectorStoreQuery, VectorStoreQueryMode
+
+
+class Mood(BaseModel):
+    mood: str
+
+
+class MoodAgent(Agent):
+    """Asks for a structured answer and reads it under ``STRUCTURED_OUTPUT``, as FA's
+    parallel-chat quickstart does."""
+
+    @chat_model_connection
+    @staticmethod
+    def llm() -> ResourceDescriptor:
+        return ResourceDescriptor(
+            fa.ScriptedChatModelConnection, rules=[fa.ScriptRule(None, reply='{{"mood": "calm"}}')]
+        )
+
+    @chat_model_setup
+    @staticmethod
+    def judge() -> ResourceDescriptor:
+        return ResourceDescriptor(fa.ChatModelSetup, connection="llm", model="m")
+
+    @action(InputEvent.EVENT_TYPE)
+    @staticmethod
+    def ask(event: Event, ctx: RunnerContext) -> None:
+        text = InputEvent.from_event(event).input
+        ctx.send_event(
+            ChatRequestEvent(
+                model="judge",
+                messages=[ChatMessage(role=MessageRole.USER, content=text)],
+                output_schema=OutputSchema(output_schema=Mood),
+            )
+        )
+
+    @action(ChatResponseEvent.EVENT_TYPE)
+    @staticmethod
+    def answer(event: Event, ctx: RunnerContext) -> None:
+        parsed: Any = ChatResponseEvent.from_event(event).response.extra_args[STRUCTURED_OUTPUT]
+        if isinstance(parsed, dict):
+            parsed = Mood(**parsed)
+        ctx.send_event(OutputEvent(output=parsed.mood))
+
+
+def test_structured_output_key_is_importable_where_fa_keeps_it() -> None:
+    assert STRUCTURED_OUTPUT == "structured_output" == fa.STRUCTURED_OUTPUT
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    out = env.from_list([{"key": "k", "value": "a quiet day"}]).apply(MoodAgent()).to_list()
+    env.execute()
+    assert out == [{"k": "calm"}]
+
+
+def test_agent_builder_is_the_type_of_every_builder() -> None:
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    assert isinstance(env.from_list([]), AgentBuilder)
+    assert isinstance(fa.local().from_list([]), AgentBuilder)
+    assert not isinstance(env, AgentBuilder)
+    assert not isinstance(object(), AgentBuilder)
+
+
+def test_function_is_the_base_of_function_descriptors() -> None:
+    assert isinstance(PythonFunction(module="os.path", qualname="join"), Function)
+    assert isinstance(JavaFunction(qualname="a.B", method_name="m"), Function)
+
+
+def test_vector_store_query_takes_fa_mode_field() -> None:
+    query = VectorStoreQuery(mode=VectorStoreQueryMode.SEMANTIC, query_text="late parcel", limit=2)
+    assert query.mode is VectorStoreQueryMode.SEMANTIC and query.limit == 2
+    as_text = VectorStoreQuery(query_text="x", mode="semantic")  # type: ignore[arg-type]
+    assert as_text.mode is VectorStoreQueryMode.SEMANTIC
+    with pytest.raises(fa.FlinkAgentsError, match=r"mode 'hybrid' is not supported.*semantic"):
+        VectorStoreQuery(query_text="x", mode="hybrid")  # type: ignore[arg-type]
