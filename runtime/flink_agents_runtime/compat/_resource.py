@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
@@ -87,6 +87,11 @@ class SerializableResource(Resource, ABC):
         return self
 
 
+class OutputSchemaNotSupportedError(FlinkAgentsError, NotImplementedError):
+    """A connection was given an output schema it cannot apply natively (Flink Agents
+    raises ``NotImplementedError``)."""
+
+
 class BaseChatModelConnection(Resource, ABC):
     """Where and how to call a chat model (Flink Agents' ``BaseChatModelConnection``).
 
@@ -107,6 +112,19 @@ class BaseChatModelConnection(Resource, ABC):
     def supports_native_structured_output(self, effective_model: str | None) -> bool:
         """Whether the connection can structure output natively for the model (no)."""
         return False
+
+    def _reject_unsupported_output_schema(self, output_schema: Any) -> None:
+        """Raise :class:`OutputSchemaNotSupportedError` unless ``output_schema`` is ``None``
+        (Flink Agents' helper: a connection without a native structured-output translation
+        calls it first in ``chat``, so a schema is never silently dropped)."""
+        if output_schema is None:
+            return
+        cls = type(self)
+        raise OutputSchemaNotSupportedError(
+            f"{cls.__module__}.{cls.__qualname__} cannot apply an output schema natively; "
+            "override chat() to translate it, or pass no schema (the chat action then asks "
+            "for the schema in the prompt and validates the answer)"
+        )
 
     @staticmethod
     def _extract_reasoning(
