@@ -102,7 +102,7 @@ def test_a_connection_in_fa_shape_runs_the_tool_loop_with_a_schema() -> None:
 def test_reject_unsupported_output_schema_names_the_connection() -> None:
     conn = CountingConnection()
     conn._reject_unsupported_output_schema(None)  # no schema: nothing to refuse
+    schema = OutputSchema(output_schema=Total)
     with pytest.raises(NotImplementedError, match=r"CountingConnection cannot apply") as err:
-        schema = OutputSchema(output_schema=Total)
         conn.chat([ChatMessage(role=MessageRole.USER, content="x")], output_schema=schema)
     assert isinstance(err.value, fa.FlinkAgentsError)
