@@ -4,6 +4,7 @@ descriptors, the resource cache and the core option classes.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import importlib
 import re
@@ -281,6 +282,8 @@ def _option(key: str) -> ConfigOption:
     option = find_option(key)
     if option is None:
         raise ConfigError(f"Flink Agents option {key!r} is not declared", key=key)
+    if option.key != key:  # a key under a declared pattern (``memory.generate-event.*``)
+        option = dataclasses.replace(option, key=key)
     return option
 
 
@@ -323,3 +326,10 @@ class MemoryEventOptions:
     """Flink Agents 0.4's memory-event options (accepted; no memory events in the kit)."""
 
     MEMORY_GENERATE_EVENT = _option("memory.generate-event")
+    SHORT_TERM_WRITE = _option("memory.generate-event.short-term-write")
+    SHORT_TERM_READ = _option("memory.generate-event.short-term-read")
+    SENSORY_WRITE = _option("memory.generate-event.sensory-write")
+    SENSORY_READ = _option("memory.generate-event.sensory-read")
+    LONG_TERM_UPDATE = _option("memory.generate-event.long-term-update")
+    LONG_TERM_GET = _option("memory.generate-event.long-term-get")
+    LONG_TERM_SEARCH = _option("memory.generate-event.long-term-search")

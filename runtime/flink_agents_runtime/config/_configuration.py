@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
+from flink_agents_runtime.config._fa_keys import refused_reason
 from flink_agents_runtime.config._messages import short_text, shown_value
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
@@ -113,6 +114,9 @@ def _parse_typed(option: ConfigOption, value: Any, bad: Callable[[], ConfigError
 
 
 def _unknown(key: str, source: str) -> ConfigError:
+    why = refused_reason(key)
+    if why is not None:
+        return ConfigError(f"config key {key!r} from {source} {why}", key=key, source=source)
     known = [o.key for o in OPTIONS]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else "; see conf/config.yaml for all keys"

@@ -45,15 +45,46 @@ FA_ACCEPTED: tuple[tuple[str, type, Any, str, tuple[str, ...] | None], ...] = (
 )
 
 
+_STORES = (
+    "is Flink Agents' {0} action state store option; flink-agents-nb's stores are sqlite and "
+    "redis: set actionStateStoreBackend (and actionStateStore.sqlite.path or "
+    "actionStateStore.redis.url) instead"
+)
+
+#: Flink Agents keys the kit refuses, by key prefix: why, and what to set instead.
+FA_REFUSED: tuple[tuple[str, str], ...] = (
+    ("kafka", _STORES.format("Kafka")),
+    ("fluss", _STORES.format("Fluss")),
+    (
+        "event-log.trace.",
+        "was a pre-0.4 Flink Agents switch for trace records in the event log; 0.4 writes them "
+        "to the Trace Log: set trace-log.base-dir (or trace-log.output-type: SLF4J) and "
+        "trace-log.targets",
+    ),
+)
+
+
+def refused_reason(key: str) -> str | None:
+    """Why the kit refuses the Flink Agents key ``key`` (``None``: not one it knows)."""
+    for prefix, why in FA_REFUSED:
+        if key.startswith(prefix):
+            return why
+    return None
+
+
 def warn_inert(config: Any) -> list[str]:
     """Log a warning for each accepted-but-inert key set to a non-default value; returns
     those keys."""
     found = []
-    for key, _, default, description, _ in FA_ACCEPTED:
-        if "*" in key:
-            continue
-        value = config.get(key)
-        if value != default:
-            logger.warning("%s = %r: %s", key, value, description)
-            found.append(key)
+    explicit = config.explicit()
+    for spec, _, default, description, _ in FA_ACCEPTED:
+        if spec.endswith("*"):  # a pattern: the keys under it that some source set
+            keys = sorted(k for k in explicit if k.startswith(spec[:-1]))
+        else:
+            keys = [spec]
+        for key in keys:
+            value = config.get(key)
+            if value != default:
+                logger.warning("%s = %r: %s", key, value, description)
+                found.append(key)
     return found
