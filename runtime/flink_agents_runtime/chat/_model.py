@@ -29,6 +29,7 @@ from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
 from flink_agents_runtime.chat._prompt import Prompt
+from flink_agents_runtime.chat._setup_fields import pop_setup_fields
 from flink_agents_runtime.chat.providers._catalogue import kit_class_path
 from flink_agents_runtime.chat.tools._skills import LoadSkillTool, discovery_prompt, resolve_skills
 from flink_agents_runtime.chat.tools._tool import Tool
@@ -192,6 +193,7 @@ class ChatModelSetup(Resource):
         **model_kwargs: Any,
     ) -> None:
         skills = model_kwargs.pop("skills", None)  # a keyword of its own, not a model kwarg
+        self.setup_fields = pop_setup_fields(model_kwargs, model)  # FA's, never sent
         self.connection = connection
         self.model = model
         self.prompt = prompt

@@ -1,0 +1,90 @@
+"""Flink Agents' setup fields for skills' bash tool and structured output are settings of
+the setup: they never reach the model server's request, and the ones without effect here
+are warned about (found running FA's math-agent quickstart, whose ``allowed_commands``
+went to Ollama as a model option)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from flink_agents_nb.api.agents.agent import Agent
+from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
+from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup
+from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
+from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
+from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
+from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName
+from flink_agents_nb.api.runner_context import RunnerContext
+from tests.helpers.api_servers import OllamaServer
+
+
+def _agent(base_url: str, **setup: Any) -> Agent:
+    class Asker(Agent):
+        @chat_model_connection
+        @staticmethod
+        def ollama() -> ResourceDescriptor:
+            return ResourceDescriptor(
+                clazz=ResourceName.ChatModel.OLLAMA_CONNECTION, base_url=base_url
+            )
+
+        @chat_model_setup
+        @staticmethod
+        def model() -> ResourceDescriptor:
+            return ResourceDescriptor(
+                clazz=ResourceName.ChatModel.OLLAMA_SETUP,
+                connection="ollama",
+                model="echo",
+                temperature=0.5,
+                **setup,
+            )
+
+        @action(InputEvent.EVENT_TYPE)
+        @staticmethod
+        def ask(event: Event, ctx: RunnerContext) -> None:
+            text = InputEvent.from_event(event).input
+            message = ChatMessage(role=MessageRole.USER, content=text)
+            ctx.send_event(ChatRequestEvent(model="model", messages=[message]))
+
+        @action(ChatResponseEvent.EVENT_TYPE)
+        @staticmethod
+        def reply(event: Event, ctx: RunnerContext) -> None:
+            ctx.send_event(OutputEvent(output=ChatResponseEvent.from_event(event).response.content))
+
+    return Asker()
+
+
+def _run(agent: Agent) -> list[Any]:
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    out = env.from_list([{"key": "k", "value": "2 + 2"}]).apply(agent).to_list()
+    env.execute()
+    return out
+
+
+def test_fa_setup_fields_stay_out_of_the_request_and_are_warned(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fields = {
+        "allowed_commands": ["echo", "bc"],
+        "allowed_script_dirs": ["/opt/scripts"],
+        "skill_discovery_prompt": "ignored: filled when the setup opens",
+        "structured_output_strategy": "native",
+    }
+    with OllamaServer() as server, caplog.at_level(logging.WARNING):
+        assert _run(_agent(server.url, **fields)) == [{"k": "echo: 2 + 2"}]
+    (request,) = server.requests
+    body = request["body"]
+    assert body["options"] == {"temperature": 0.5}  # the model's own option stays
+    assert not set(fields) & {*body, *body["options"]}
+    assert "allowed_commands=['echo', 'bc'] has no effect" in caplog.text
+    assert "allowed_script_dirs=['/opt/scripts'] has no effect" in caplog.text
+    assert "structured_output_strategy=native is not supported" in caplog.text
+
+
+def test_default_valued_fields_are_silent(caplog: pytest.LogCaptureFixture) -> None:
+    with OllamaServer() as server, caplog.at_level(logging.WARNING):
+        _run(_agent(server.url, allowed_commands=[], structured_output_strategy="prompt"))
+    assert "has no effect" not in caplog.text and "not supported" not in caplog.text
+    assert "allowed_commands" not in server.requests[0]["body"].get("options", {})
