@@ -14,6 +14,8 @@ from flink_agents_runtime._errors import ResourceError
 
 _FA_CHAT = "flink_agents.integrations.chat_models."
 _KIT = "flink_agents_runtime.chat.providers."
+_FA_EMBED = "flink_agents.integrations.embedding_models."
+_RETRIEVAL = "flink_agents_runtime.retrieval."
 
 #: Flink Agents' class paths -> the kit's class paths.
 FA_CLASSES: dict[str, str] = {
@@ -38,6 +40,27 @@ FA_CLASSES: dict[str, str] = {
     _FA_CHAT + "vllm.vllm_chat_model.VLLMChatModelConnection": _KIT
     + "_compatible.VLLMChatModelConnection",
     _FA_CHAT + "vllm.vllm_chat_model.VLLMChatModelSetup": _KIT + "_compatible.VLLMChatModelSetup",
+    _FA_EMBED + "local.ollama_embedding_model.OllamaEmbeddingModelConnection": _RETRIEVAL
+    + "_http_embedding.OllamaEmbeddingModelConnection",
+    _FA_EMBED + "local.ollama_embedding_model.OllamaEmbeddingModelSetup": _RETRIEVAL
+    + "_http_embedding.OllamaEmbeddingModelSetup",
+    _FA_EMBED + "openai_embedding_model.OpenAIEmbeddingModelConnection": _RETRIEVAL
+    + "_http_embedding.OpenAIEmbeddingModelConnection",
+    _FA_EMBED + "openai_embedding_model.OpenAIEmbeddingModelSetup": _RETRIEVAL
+    + "_http_embedding.OpenAIEmbeddingModelSetup",
+    "flink_agents.integrations.mcp.mcp.MCPServer": "flink_agents_runtime.chat.tools._mcp.MCPServer",
+}
+
+#: Flink Agents integrations the kit does not provide, by path prefix: what to use instead.
+NOT_PROVIDED: dict[str, str] = {
+    "flink_agents.integrations.vector_stores.": (
+        "use the kit's LanceDBVectorStore (on disk) or InMemoryVectorStore "
+        "(flink_agents_nb.LanceDBVectorStore / InMemoryVectorStore) as the vector store"
+    ),
+    _FA_EMBED + "tongyi_embedding_model.": (
+        "use ResourceName.EmbeddingModel.OPENAI_CONNECTION with DashScope's "
+        "OpenAI-compatible base_url"
+    ),
 }
 
 
@@ -56,6 +79,12 @@ def kit_class_path(path: str) -> str:
             f"{path} is a Java resource (or Flink Agents' Java wrapper); flink-agents-nb runs "
             "Python resources only: use the Python connection of the same provider"
         )
+    for prefix, instead in NOT_PROVIDED.items():
+        if path.startswith(prefix):
+            raise ResourceError(
+                f"{path} is a Flink Agents integration that flink-agents-nb does not provide; "
+                + instead
+            )
     if path.startswith(("flink_agents.integrations.", "flink_agents.api.")):
         raise ResourceError(
             f"{path} is a Flink Agents integration that flink-agents-nb does not provide; "
@@ -117,3 +146,60 @@ class ResourceName:
             AZURE_OPENAI_SETUP = _P + "openai.AzureOpenAIChatModelSetup"
             VLLM_CONNECTION = _P + "openai.VLLMChatModelConnection"
             VLLM_SETUP = _P + "openai.VLLMChatModelSetup"
+
+    class EmbeddingModel:
+        """Embedding-model connections and setups (Ollama and OpenAI-compatible here; the
+        others are refused with what to use instead)."""
+
+        OLLAMA_CONNECTION = (
+            _FA_EMBED + "local.ollama_embedding_model.OllamaEmbeddingModelConnection"
+        )
+        OLLAMA_SETUP = _FA_EMBED + "local.ollama_embedding_model.OllamaEmbeddingModelSetup"
+        OPENAI_CONNECTION = _FA_EMBED + "openai_embedding_model.OpenAIEmbeddingModelConnection"
+        OPENAI_SETUP = _FA_EMBED + "openai_embedding_model.OpenAIEmbeddingModelSetup"
+        TONGYI_CONNECTION = _FA_EMBED + "tongyi_embedding_model.TongyiEmbeddingModelConnection"
+        TONGYI_SETUP = _FA_EMBED + "tongyi_embedding_model.TongyiEmbeddingModelSetup"
+        JAVA_WRAPPER_CONNECTION = (
+            "flink_agents.api.embedding_models.java_embedding_model.JavaEmbeddingModelConnection"
+        )
+        JAVA_WRAPPER_SETUP = (
+            "flink_agents.api.embedding_models.java_embedding_model.JavaEmbeddingModelSetup"
+        )
+
+        class Java:
+            """Java implementations (refused when built: the kit runs Python only)."""
+
+            _P = "org.apache.flink.agents.integrations.embeddingmodels."
+            OLLAMA_CONNECTION = _P + "ollama.OllamaEmbeddingModelConnection"
+            OLLAMA_SETUP = _P + "ollama.OllamaEmbeddingModelSetup"
+            BEDROCK_CONNECTION = _P + "bedrock.BedrockEmbeddingModelConnection"
+            BEDROCK_SETUP = _P + "bedrock.BedrockEmbeddingModelSetup"
+
+    class VectorStore:
+        """Vector stores: Flink Agents' are refused with what to use instead (the kit's
+        LanceDB and in-memory stores)."""
+
+        CHROMA_VECTOR_STORE = (
+            "flink_agents.integrations.vector_stores.chroma.chroma_vector_store.ChromaVectorStore"
+        )
+        MEM0_VECTOR_STORE = (
+            "flink_agents.integrations.vector_stores.mem0.mem0_vector_store.Mem0VectorStore"
+        )
+        JAVA_WRAPPER_VECTOR_STORE = (
+            "flink_agents.api.vector_stores.java_vector_store.JavaVectorStore"
+        )
+        JAVA_WRAPPER_COLLECTION_MANAGEABLE_VECTOR_STORE = (
+            "flink_agents.api.vector_stores.java_vector_store.JavaCollectionManageableVectorStore"
+        )
+
+        class Java:
+            """Java implementations (refused when built: the kit runs Python only)."""
+
+            _P = "org.apache.flink.agents.integrations.vectorstores."
+            ELASTICSEARCH_VECTOR_STORE = _P + "elasticsearch.ElasticsearchVectorStore"
+            OPENSEARCH_VECTOR_STORE = _P + "opensearch.OpenSearchVectorStore"
+            S3_VECTORS_VECTOR_STORE = _P + "s3vectors.S3VectorsVectorStore"
+            MILVUS_VECTOR_STORE = _P + "milvus.MilvusVectorStore"
+
+    #: Flink Agents' MCP server class (the kit's :class:`MCPServer`).
+    MCP_SERVER = "flink_agents.integrations.mcp.mcp.MCPServer"
