@@ -3,7 +3,8 @@ Tongyi (DashScope's OpenAI-compatible mode) and vLLM, all over the kit's
 :class:`OpenAIChatModelConnection`.
 
 - OpenAI: ``api_key`` (else ``OPENAI_API_KEY``), ``api_base_url`` (else
-  ``OPENAI_API_BASE_URL``, else ``https://api.openai.com/v1``), ``timeout``,
+  ``OPENAI_API_BASE_URL``, else the openai SDK's ``OPENAI_BASE_URL``, as Flink Agents
+  reads both, else ``https://api.openai.com/v1``), ``timeout``,
   ``default_headers``.
 - Azure OpenAI: ``azure_endpoint`` (else ``AZURE_OPENAI_ENDPOINT``), ``api_key`` (else
   ``AZURE_OPENAI_API_KEY``, sent as ``api-key``), over Azure's v1 OpenAI-compatible path
@@ -48,7 +49,8 @@ class FAOpenAIChatModelConnection(OpenAIChatModelConnection):
         ca_file: str | None = None,
         **_: Any,
     ) -> None:
-        base = api_base_url or os.environ.get("OPENAI_API_BASE_URL") or self.default_base()
+        env = os.environ.get("OPENAI_API_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
+        base = api_base_url or env or self.default_base()
         super().__init__(base, api_key, timeout=timeout, headers=default_headers, ca_file=ca_file)
         self.max_retries = max_retries
 
