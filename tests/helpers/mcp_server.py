@@ -3,7 +3,7 @@
 Run as ``python tests/helpers/mcp_server.py`` (stdio) or with ``--http PORT`` (streamable
 HTTP at ``http://127.0.0.1:PORT/mcp``). Tools: ``add(a, b)``, ``order_status(order)``
 (structured output), ``fails(reason)`` (a tool error), ``crash()`` (the process exits in the
-middle of the call, as a server dying would).
+middle of the call, as a server dying would). Prompt: ``ask_total(a, b)``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ def fails(reason: str) -> str:
 def crash() -> str:
     """Exit the server process in the middle of the call."""
     os._exit(3)
+
+
+@server.prompt()
+def ask_total(a: int, b: int) -> str:
+    """Ask for the total of two numbers."""
+    return f"What is {a} plus {b}? Use the add tool."
 
 
 if __name__ == "__main__":

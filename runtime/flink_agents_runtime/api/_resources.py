@@ -71,8 +71,8 @@ class PlanResources:
         if cached is not None:
             return cached
         named = self._resources.get(rtype, {})
-        if name not in named and rtype is ResourceType.TOOL:
-            served = self._mcp_tool(name)
+        if name not in named and rtype in (ResourceType.TOOL, ResourceType.PROMPT):
+            served = self._mcp_tool(name) if rtype is ResourceType.TOOL else self._mcp_prompt(name)
             if served is not None:
                 self._cache[(rtype, name)] = served
                 return served
@@ -120,6 +120,16 @@ class PlanResources:
             if found is not None:
                 with contextlib.suppress(AttributeError):  # the 0.4 ``mcp_server`` scope
                     found.mcp_server_name = server_name
+                return found
+        return None
+
+    def _mcp_prompt(self, name: str) -> Any:
+        """The prompt ``name`` of a declared MCP server (declaration order), or ``None``."""
+        for server_name in self._resources.get(ResourceType.MCP_SERVER, {}):
+            server = self.get(server_name, ResourceType.MCP_SERVER)
+            find = getattr(server, "get_prompt_resource", None)
+            found = find(name) if callable(find) else None
+            if found is not None:
                 return found
         return None
 

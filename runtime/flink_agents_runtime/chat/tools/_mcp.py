@@ -9,6 +9,11 @@ model setup's ``tools=["add"]`` resolves to the MCP tool ``add`` when no tool re
 that name is declared (see ``PlanResources``). Calls are blocking (they run on the async
 pool like other tools); the session lives on a private event-loop thread.
 
+Its prompts are found by name like declared prompts too (a setup's ``prompt="ask_sum"``):
+an :class:`MCPPrompt` is filled by the server (``prompts/get`` with the request's
+``prompt_args`` as strings), as upstream's MCP prompts are. A server without prompts has
+none.
+
 A tool error reported by the server, or a server that dies mid-call, raises
 :class:`MCPServerError` naming the server, its command and the tool (the built-in tool
 action turns it into the tool's ``Error: ...`` answer, in ``errors`` of the
@@ -28,8 +33,24 @@ from typing import Any
 
 from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._model import Resource, ResourceContext
+from flink_agents_runtime.chat._prompt import Prompt
 from flink_agents_runtime.chat.tools._tool import Tool
+
+#: A request for a prompt on the session queue: the prefix, then the prompt's name (tool
+#: names cannot start with it: MCP names are letters, digits, ``_``, ``-`` and ``.``).
+_PROMPT = "\x00prompt:"
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first error inside (nested) exception groups: the SDK's task groups wrap the
+    cause, e.g. a refused connection, in "unhandled errors in a TaskGroup"."""
+    inner = getattr(exc, "exceptions", None)  # a group (builtin on 3.11, a backport on 3.10)
+    while isinstance(inner, (list, tuple)) and inner and isinstance(inner[0], BaseException):
+        exc = inner[0]
+        inner = getattr(exc, "exceptions", None)
+    return exc
 
 
 class MCPServerError(FlinkAgentsError):
@@ -48,6 +69,36 @@ class MCPTool(Tool):
 
     def call(self, **kwargs: Any) -> Any:
         return self.server.call_tool(self.name, kwargs)
+
+
+class MCPPrompt(Prompt):
+    """A prompt of an :class:`MCPServer`: the server fills it (``prompts/get``) with the
+    arguments, given as strings (MCP prompt arguments are strings)."""
+
+    def __init__(self, server: MCPServer, name: str, description: str, arguments: list[str]):
+        super().__init__("")
+        self.server = server
+        self.name = name
+        self.description = description
+        self._arguments = list(arguments)
+
+    @property
+    def arguments(self) -> list[str]:
+        return list(self._arguments)
+
+    def format_messages(
+        self, role: MessageRole | str = MessageRole.SYSTEM, **kwargs: Any
+    ) -> list[ChatMessage]:
+        """The server's messages for these arguments (``role`` is the server's to choose)."""
+        self._check(kwargs)
+        return self.server.get_prompt(self.name, {k: str(v) for k, v in kwargs.items()})
+
+    def format_string(self, **kwargs: Any) -> str:
+        """The server's messages' texts, one a line."""
+        return "\n".join(m.content for m in self.format_messages(**kwargs))
+
+    def __repr__(self) -> str:
+        return f"MCPPrompt({self.name!r}, arguments={self._arguments})"
 
 
 class MCPServer(Resource):
@@ -84,11 +135,13 @@ class MCPServer(Resource):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._requests: asyncio.Queue[Any] | None = None
         self._tools: dict[str, MCPTool] | None = None
+        self._prompts: dict[str, MCPPrompt] = {}
         self._stderr: Any = None
         self._tasks: set[asyncio.Future[Any]] = set()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("command", "args", "env", "cwd", "timeout")}
+        keys = ("command", "args", "env", "cwd", "timeout", "endpoint")
+        return {k: getattr(self, k) for k in keys}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
@@ -116,7 +169,10 @@ class MCPServer(Resource):
             started.result(timeout=self.timeout)
         except Exception as exc:
             self._loop = None
-            raise MCPServerError(f"{self!r} did not start: {exc}{self._stderr_tail()}") from exc
+            cause = _leaf(exc)
+            raise MCPServerError(
+                f"{self!r} did not start: {type(cause).__name__}: {cause}{self._stderr_tail()}"
+            ) from exc
 
     async def _serve(self, started: Future[None]) -> None:
         from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -137,6 +193,7 @@ class MCPServer(Resource):
                     t.name: MCPTool(self, t.name, t.description or "", dict(t.input_schema))
                     for t in listed.tools
                 }
+                self._prompts = await self._list_prompts(session)
                 self._loop = asyncio.get_running_loop()
                 self._requests = asyncio.Queue()
                 started.set_result(None)
@@ -153,9 +210,29 @@ class MCPServer(Resource):
         finally:
             self._loop = None
 
+    async def _list_prompts(self, session: Any) -> dict[str, MCPPrompt]:
+        capabilities = getattr(session, "server_capabilities", None)  # mcp 2.x
+        if callable(capabilities) or capabilities is None:  # mcp 1.x: a method
+            get = getattr(session, "get_server_capabilities", None)
+            capabilities = get() if callable(get) else None
+        if capabilities is None or getattr(capabilities, "prompts", None) is None:
+            return {}
+        listed = await asyncio.wait_for(session.list_prompts(), self.timeout)
+        return {
+            p.name: MCPPrompt(
+                self, p.name, p.description or "", [a.name for a in p.arguments or []]
+            )
+            for p in listed.prompts
+        }
+
     async def _call(self, session: Any, name: str, arguments: dict, done: Future[Any]) -> None:
         try:
-            result = await session.call_tool(name, arguments, read_timeout_seconds=self.timeout)
+            if name.startswith(_PROMPT):
+                result = await asyncio.wait_for(
+                    session.get_prompt(name[len(_PROMPT) :], arguments), self.timeout
+                )
+            else:
+                result = await session.call_tool(name, arguments, read_timeout_seconds=self.timeout)
         except BaseException as exc:
             if not done.done():
                 done.set_exception(exc)
@@ -183,6 +260,26 @@ class MCPServer(Resource):
                 self._start()
         return list((self._tools or {}).values())
 
+    def get_prompt_resource(self, name: str) -> MCPPrompt | None:
+        """The prompt ``name``, or ``None`` when the server has none of that name."""
+        self.list_tools()
+        return self._prompts.get(name)
+
+    def get_prompt(self, name: str, arguments: dict[str, str]) -> list[ChatMessage]:
+        """The messages of prompt ``name`` filled by the server. Raises
+        :class:`MCPServerError` for a server error or a message that is not text."""
+        result = self._request(_PROMPT + name, arguments, f"prompt {name!r}")
+        messages = []
+        for m in result.messages:
+            text = getattr(m.content, "text", None)
+            if text is None:
+                raise MCPServerError(
+                    f"MCP prompt {name!r} of {self!r} has a {type(m.content).__name__} "
+                    "message; only text messages are supported"
+                )
+            messages.append(ChatMessage(MessageRole(m.role), text))
+        return messages
+
     def get_tool(self, name: str) -> MCPTool | None:
         """The tool ``name``, or ``None`` when the server has none of that name."""
         return next((t for t in self.list_tools() if t.name == name), None)
@@ -191,20 +288,7 @@ class MCPServer(Resource):
         """Call ``name``: its structured content when given, else its text content (one
         text, or a list of texts). Raises :class:`MCPServerError` (see the module
         docstring)."""
-        self.list_tools()
-        loop, queue = self._loop, self._requests
-        if loop is None or queue is None:
-            raise MCPServerError(f"{self!r} is not running (tool {name!r}){self._stderr_tail()}")
-        done: Future[Any] = Future()
-        loop.call_soon_threadsafe(queue.put_nowait, (name, dict(arguments), done))
-        try:
-            result = done.result(timeout=self.timeout + 5)
-        except Exception as exc:
-            self._stop()
-            raise MCPServerError(
-                f"{self!r} failed during the call of tool {name!r}: "
-                f"{type(exc).__name__}: {exc or 'connection closed'}{self._stderr_tail()}"
-            ) from exc
+        result = self._request(name, arguments, f"tool {name!r}")
         texts = [getattr(c, "text", None) for c in result.content]
         if result.is_error:
             message = " ".join(t for t in texts if t) or "(no message)"
@@ -213,6 +297,24 @@ class MCPServer(Resource):
             return result.structured_content
         found = [t for t in texts if t is not None]
         return found[0] if len(found) == 1 else found
+
+    def _request(self, name: str, arguments: dict[str, Any], what: str) -> Any:
+        """Send one request (a tool call, or ``_PROMPT + name`` for a prompt) to the session
+        thread and wait for its result."""
+        self.list_tools()
+        loop, queue = self._loop, self._requests
+        if loop is None or queue is None:
+            raise MCPServerError(f"{self!r} is not running ({what}){self._stderr_tail()}")
+        done: Future[Any] = Future()
+        loop.call_soon_threadsafe(queue.put_nowait, (name, dict(arguments), done))
+        try:
+            return done.result(timeout=self.timeout + 5)
+        except Exception as exc:
+            self._stop()
+            raise MCPServerError(
+                f"{self!r} failed during the call of {what}: "
+                f"{type(exc).__name__}: {exc or 'connection closed'}{self._stderr_tail()}"
+            ) from exc
 
     def _stop(self) -> None:
         loop, queue = self._loop, self._requests
