@@ -20,6 +20,7 @@ from flink_agents_nb.api.events.context_retrieval_event import (
     ContextRetrievalResponseEvent,
 )
 from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
+from flink_agents_nb.api.events.event_type import EventType
 from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
 from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName
 from flink_agents_nb.api.runner_context import RunnerContext
@@ -57,7 +58,7 @@ def _rag_agent(base_url: str) -> Agent:
                 fa.InMemoryVectorStore, embedding_model="text_embedder", documents=DOCS
             )
 
-        @action(InputEvent.EVENT_TYPE)
+        @action(EventType.InputEvent)
         @staticmethod
         def ask(event: Event, ctx: RunnerContext) -> None:
             query = str(InputEvent.from_event(event).input)
@@ -67,7 +68,7 @@ def _rag_agent(base_url: str) -> Agent:
                 )
             )
 
-        @action(ContextRetrievalResponseEvent.EVENT_TYPE)
+        @action(EventType.ContextRetrievalResponseEvent)  # as FA's RAG example
         @staticmethod
         def found(event: Event, ctx: RunnerContext) -> None:
             docs = ContextRetrievalResponseEvent.from_event(event).documents

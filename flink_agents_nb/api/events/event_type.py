@@ -8,6 +8,12 @@ from flink_agents_runtime.chat._events import ChatRequestEvent as _ChatRequestEv
 from flink_agents_runtime.chat._events import ChatResponseEvent as _ChatResponseEvent
 from flink_agents_runtime.chat._events import ToolRequestEvent as _ToolRequestEvent
 from flink_agents_runtime.chat._events import ToolResponseEvent as _ToolResponseEvent
+from flink_agents_runtime.retrieval._events import (
+    ContextRetrievalRequestEvent as _ContextRetrievalRequestEvent,
+)
+from flink_agents_runtime.retrieval._events import (
+    ContextRetrievalResponseEvent as _ContextRetrievalResponseEvent,
+)
 
 
 class EventType:
@@ -19,6 +25,8 @@ class EventType:
     ChatResponseEvent = _ChatResponseEvent.EVENT_TYPE
     ToolRequestEvent = _ToolRequestEvent.EVENT_TYPE
     ToolResponseEvent = _ToolResponseEvent.EVENT_TYPE
+    ContextRetrievalRequestEvent = _ContextRetrievalRequestEvent.EVENT_TYPE
+    ContextRetrievalResponseEvent = _ContextRetrievalResponseEvent.EVENT_TYPE
 
 
 __all__ = ["EventType"]

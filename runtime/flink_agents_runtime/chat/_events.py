@@ -136,6 +136,16 @@ class ChatResponseEvent(Event):
         """Completion (output) tokens of all model calls of the request."""
         return int(self.attributes.get("completionTokens") or 0)
 
+    @property
+    def retry_count(self) -> int:
+        """Retries of the request's model calls, over all its tool-call rounds (0.4)."""
+        return int(self.attributes.get("retry_count") or 0)
+
+    @property
+    def total_retry_wait_sec(self) -> float:
+        """Seconds spent waiting before those retries (0.4)."""
+        return float(self.attributes.get("total_retry_wait_sec") or 0)
+
 
 class ToolRequestEvent(Event):
     """Tool calls requested by the model ``model`` (a setup name), run by the built-in
@@ -194,3 +204,20 @@ class ToolResponseEvent(Event):
     def responses(self) -> dict[str, Any]:
         """Tool results by tool-call id."""
         return dict(self.attributes.get("responses") or {})
+
+    @property
+    def external_ids(self) -> dict[str, str | None]:
+        """The model's own id of each tool call, by tool-call id."""
+        return dict(self.attributes.get("external_ids") or {})
+
+    @property
+    def success(self) -> dict[str, bool]:
+        """Whether each tool call succeeded, by tool-call id (Flink Agents 0.4)."""
+        failed = set(self.attributes.get("errors") or ())
+        return {call_id: call_id not in failed for call_id in self.responses}
+
+    @property
+    def error(self) -> dict[str, str]:
+        """The error answer of each failed tool call, by tool-call id (Flink Agents 0.4)."""
+        responses = self.responses
+        return {i: str(responses.get(i)) for i in self.attributes.get("errors") or ()}

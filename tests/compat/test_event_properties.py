@@ -1,0 +1,81 @@
+"""Flink Agents 0.4's properties of the built-in response events, read by an agent in FA's
+shape: ``ToolResponseEvent.success`` / ``error`` / ``external_ids`` and
+``ChatResponseEvent.retry_count`` / ``total_retry_wait_sec``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flink_agents_nb as fa
+from flink_agents_nb.api.agents.agent import Agent
+from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
+from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup, tool
+from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
+from flink_agents_nb.api.events.event import Event, OutputEvent
+from flink_agents_nb.api.events.event_type import EventType
+from flink_agents_nb.api.events.tool_event import ToolResponseEvent
+from flink_agents_nb.api.resource import ResourceDescriptor
+from flink_agents_nb.api.runner_context import RunnerContext
+
+
+class Inventory(Agent):
+    @chat_model_connection
+    @staticmethod
+    def llm() -> ResourceDescriptor:
+        calls = [
+            {"name": "stock", "arguments": {"sku": "a1"}},
+            {"name": "stock", "arguments": {"sku": "zz"}},
+        ]
+        rules = [
+            fa.ScriptRule(r"check", tool_calls=calls),
+            fa.ScriptRule(None, role="tool", reply="done"),
+        ]
+        return ResourceDescriptor(fa.ScriptedChatModelConnection, rules=rules)
+
+    @chat_model_setup
+    @staticmethod
+    def model() -> ResourceDescriptor:
+        return ResourceDescriptor(fa.ChatModelSetup, connection="llm", tools=["stock"])
+
+    @tool
+    @staticmethod
+    def stock(sku: str) -> int:
+        """Units in stock.
+
+        Args:
+            sku: the item.
+        """
+        if sku == "zz":
+            raise KeyError(sku)
+        return 7
+
+    @action(EventType.InputEvent)
+    @staticmethod
+    def ask(event: Event, ctx: RunnerContext) -> None:
+        message = ChatMessage(role=MessageRole.USER, content="check the stock")
+        ctx.send_event(ChatRequestEvent(model="model", messages=[message]))
+
+    @action(EventType.ToolResponseEvent)
+    @staticmethod
+    def tools_done(event: Event, ctx: RunnerContext) -> None:
+        response = ToolResponseEvent.from_event(event)
+        outcome: dict[str, Any] = {
+            "ok": sorted(response.success.values()),
+            "errors": [e.split(":")[0] for e in response.error.values()],
+            "ids": sorted(response.external_ids) == sorted(response.responses),
+        }
+        ctx.short_term_memory.set("outcome", outcome)
+
+    @action(EventType.ChatResponseEvent)
+    @staticmethod
+    def answer(event: Event, ctx: RunnerContext) -> None:
+        response = ChatResponseEvent.from_event(event)
+        outcome = ctx.short_term_memory.get("outcome")
+        retries = (response.retry_count, response.total_retry_wait_sec)
+        ctx.send_event(OutputEvent(output={**outcome, "retries": list(retries)}))
+
+
+def test_tool_and_chat_response_properties() -> None:
+    run = fa.local().from_list([{"key": "k", "value": "go"}]).apply(Inventory()).execute()
+    (out,) = run.result.output_values()
+    assert out == {"ok": [False, True], "errors": ["Error"], "ids": True, "retries": [0, 0.0]}
