@@ -253,6 +253,7 @@ class EventLogLevel(str, enum.Enum):
 class LoggerType(str, enum.Enum):
     """Event-logger types."""
 
+    SLF4J = "slf4j"
     FILE = "file"
     MEMORY = "memory"
 

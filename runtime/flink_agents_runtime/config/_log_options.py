@@ -15,7 +15,12 @@ LOG_OPTIONS: tuple[ConfigOption, ...] = (
         example="/tmp/flink-agents-logs",
     ),
     ConfigOption(
-        "eventLoggerType", str, "file", "Event logger: file or memory.", choices=("file", "memory")
+        "eventLoggerType",
+        str,
+        "file",
+        "Event logger: file (in baseLogDir), slf4j (the Python logger "
+        "org.apache.flink.agents.EventLog, Flink Agents' default) or memory.",
+        choices=("file", "slf4j", "memory"),
     ),
     ConfigOption("prettyPrint", bool, False, "Write event-log records as indented JSON."),
     ConfigOption(

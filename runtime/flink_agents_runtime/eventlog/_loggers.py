@@ -10,6 +10,8 @@ pending as they are and encodes a batch per write.
 - ``"file"``: :class:`FileEventLogger`, JSON Lines in ``baseLogDir``, one file per subtask
   named ``events-{jobId}-{taskName}-{subtaskIndex}.log``;
 - ``"memory"``: :class:`MemoryEventLogger`, records kept in a list (tests, notebooks).
+- ``"slf4j"``: Flink Agents' default type: records go to the Python logger
+  ``org.apache.flink.agents.EventLog`` (``eventlog._slf4j``).
 
 Durability of the file logger: with ``flushEveryNRecords`` = 1 every record is written (one
 ``write`` call, whole line) before ``append`` returns. Otherwise records are buffered and
@@ -142,7 +144,13 @@ class EventLoggerConfig:
             return FileEventLogger(self, metrics)
         if kind == "memory":
             return MemoryEventLogger(self)
-        raise ConfigError(f"unknown event logger type {self.logger_type!r}; use 'file' or 'memory'")
+        if kind == "slf4j":
+            from flink_agents_runtime.eventlog._slf4j import Slf4jEventLogger
+
+            return Slf4jEventLogger(self)
+        raise ConfigError(
+            f"unknown event logger type {self.logger_type!r}; use 'file', 'slf4j' or 'memory'"
+        )
 
 
 class EventLoggerConfigBuilder:
