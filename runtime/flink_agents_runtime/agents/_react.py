@@ -25,6 +25,7 @@ from flink_agents_runtime._errors import InputError
 from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.api._events import Event, InputEvent, OutputEvent
 from flink_agents_runtime.api._jsoncheck import check_json
+from flink_agents_runtime.api._values import is_row
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._events import ChatRequestEvent, ChatResponseEvent
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
@@ -46,7 +47,8 @@ class ReActAgent(Agent):
         chat_model: the chat model setup (a ``ResourceDescriptor`` of ``ChatModelSetup`` or
             another setup class, naming its connection, model and ``tools``) or a setup.
         prompt: instructions; its ``{input}`` (or the input dict's keys) are filled per input.
-        output_schema: a pydantic model class or a JSON schema dict for the final answer.
+        output_schema: a pydantic model class, a JSON schema dict or a PyFlink
+            ``RowTypeInfo`` of basic fields (the output is then a ``Row``) for the final answer.
 
     Raises ``TypeError`` for an unsupported ``output_schema``.
     """
@@ -91,7 +93,9 @@ class ReActAgent(Agent):
                 "the agent a prompt whose {arguments} the input's fields fill"
             )
         dump = getattr(value, "model_dump", None)
-        if callable(dump):
+        if is_row(value):  # a PyFlink Row (Flink Agents' table inputs): its named fields
+            fields = value.as_dict(recursive=True)
+        elif callable(dump):
             fields = dump()
         elif isinstance(value, dict):
             fields = value
@@ -124,8 +128,9 @@ class ReActAgent(Agent):
             ctx.send_event(OutputEvent(output=response.content))
             return
         value = response.extra_args[STRUCTURED_OUTPUT]
-        if self._output_schema is not None and self._output_schema.model is not None:
-            built = self._output_schema.build(value)
+        schema = self._output_schema
+        if schema is not None and (schema.model is not None or schema.row_fields is not None):
+            built = schema.build(value)
             if _events_carry(built):
                 value = built
         ctx.send_event(OutputEvent(output=value))

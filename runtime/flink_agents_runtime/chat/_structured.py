@@ -27,6 +27,7 @@ from typing import Any
 from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.chat._errors import ChatModelError
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
+from flink_agents_runtime.chat._row_schema import is_row_type_info, make_row, row_schema
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class OutputSchema:
     """The expected answer of a chat request: a pydantic model class or a JSON schema.
 
     Args:
-        output_schema: a pydantic ``BaseModel`` subclass, a JSON schema dict, or another
+        output_schema: a pydantic ``BaseModel`` subclass, a JSON schema dict, a PyFlink
+            ``RowTypeInfo`` of basic fields (answers are built into ``Row``s), or another
             :class:`OutputSchema` (returned unchanged by :meth:`coerce`).
 
     Raises ``TypeError`` for anything else (Flink Agents raises the same for an
@@ -74,20 +76,25 @@ class OutputSchema:
         if isinstance(output_schema, OutputSchema):
             output_schema = output_schema.output_schema
         self.output_schema: Any = output_schema
-        if isinstance(output_schema, type) and callable(
+        self.row_fields: list[str] | None = None
+        self.model: type | None = None
+        self.json_schema: dict[str, Any]
+        if is_row_type_info(output_schema):
+            self.json_schema, self.row_fields = row_schema(output_schema)
+            self.name = str(output_schema)
+        elif isinstance(output_schema, type) and callable(
             getattr(output_schema, "model_json_schema", None)
         ):
-            self.model: type | None = output_schema
-            self.json_schema: dict[str, Any] = output_schema.model_json_schema()  # type: ignore[attr-defined]
+            self.model = output_schema
+            self.json_schema = output_schema.model_json_schema()  # type: ignore[attr-defined]
             self.name = f"{output_schema.__module__}.{output_schema.__qualname__}"
         elif isinstance(output_schema, Mapping):
-            self.model = None
             self.json_schema = dict(output_schema)
             self.name = str(output_schema.get("title") or "json schema")
         else:
             raise ArgumentTypeError(
                 f"output schema {output_schema!r} is not supported: pass a pydantic model "
-                "class or a JSON schema dict"
+                "class, a JSON schema dict or a RowTypeInfo"
             )
 
     @classmethod
@@ -99,12 +106,18 @@ class OutputSchema:
         if isinstance(value, Mapping) and "json_schema" in value and "name" in value:
             schema = cls(dict(value["json_schema"]))
             schema.name = str(value["name"])
+            if value.get("row_fields") is not None:
+                schema.row_fields = [str(f) for f in value["row_fields"]]
             return schema
         return cls(value)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"name", "json_schema"}``: what a request event carries."""
-        return {"name": self.name, "json_schema": self.json_schema}
+        """``{"name", "json_schema"}`` (and ``row_fields`` for a row type): what a request
+        event carries."""
+        data: dict[str, Any] = {"name": self.name, "json_schema": self.json_schema}
+        if self.row_fields is not None:
+            data["row_fields"] = list(self.row_fields)
+        return data
 
     def instruction(self) -> str:
         """The system instruction that asks the model for this format."""
@@ -114,8 +127,11 @@ class OutputSchema:
         )
 
     def build(self, value: Any) -> Any:
-        """``value`` as the pydantic model when there is one (``model_validate``), else as
-        is. Raises :class:`StructuredOutputError` when the model rejects it."""
+        """``value`` as the pydantic model when there is one (``model_validate``), as a
+        ``Row`` for a row type, else as is. Raises :class:`StructuredOutputError` when the
+        model rejects it."""
+        if self.row_fields is not None:
+            return make_row(self.row_fields, value)
         if self.model is None:
             return value
         try:
