@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flink_agents_runtime.retrieval._documents import Document, RetrievalError, matches
-from flink_agents_runtime.retrieval._store import BaseVectorStore
+from flink_agents_runtime.retrieval._store import BaseVectorStore, id_list
 
 
 def _quote(value: str) -> str:
@@ -175,7 +175,7 @@ class LanceDBVectorStore(BaseVectorStore):
         return out
 
     def get(self, ids: Iterable[str], collection_name: str | None = None) -> list[Document]:
-        wanted = list(ids)
+        wanted = id_list(ids)
         if not wanted:
             return []
         table = self._table(collection_name or self.collection)
@@ -184,7 +184,7 @@ class LanceDBVectorStore(BaseVectorStore):
         return [Document(r["content"], json.loads(r["metadata"] or "{}"), r["id"]) for r in rows]
 
     def delete(self, ids: Iterable[str], collection_name: str | None = None) -> None:
-        wanted = list(ids)
+        wanted = id_list(ids)
         if wanted:
             table = self._table(collection_name or self.collection)
             table.delete("id IN (" + ", ".join(_quote(i) for i in wanted) + ")")

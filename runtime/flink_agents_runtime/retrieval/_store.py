@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from operator import mul
 from typing import Any
 
+from flink_agents_runtime._errors import ArgumentValueError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 from flink_agents_runtime.retrieval._documents import (
@@ -86,6 +87,27 @@ class BaseVectorStore(Resource):
         self._add_embedding(docs, collection_name or self.collection)
         return [str(d.id) for d in docs]
 
+    def update(
+        self,
+        documents: Document | dict[str, Any] | Sequence[Any],
+        collection_name: str | None = None,
+    ) -> None:
+        """Replace documents by id (Flink Agents' ``update``): each must have its ``id``;
+        content, metadata and embedding are replaced (re-embedded without a vector).
+        Raises :class:`ArgumentValueError` naming a document without an id."""
+        items = [documents] if isinstance(documents, (Document, dict, str)) else documents
+        docs = [Document.coerce(d) for d in items]
+        if not docs:
+            raise ArgumentValueError(f"{self!r}.update: no documents given")
+        for d in docs:
+            if d.id is None:
+                raise ArgumentValueError(
+                    f"{self!r}.update: document {d.content[:40]!r} has no id; update replaces "
+                    "documents by id (use add for new ones)"
+                )
+        self.delete([str(d.id) for d in docs], collection_name)
+        self.add(docs, collection_name)
+
     def query(self, query: VectorStoreQuery | str, limit: int = 10) -> VectorStoreQueryResult:
         """The documents nearest to the query text, best first, with the embedding usage."""
         if isinstance(query, str):
@@ -120,6 +142,11 @@ class BaseVectorStore(Resource):
     def size(self, collection_name: str | None = None) -> int:
         """The number of documents in the collection."""
         raise NotImplementedError
+
+
+def id_list(ids: str | Iterable[str]) -> list[str]:
+    """Document ids as a list: one id may be given as a str (as Flink Agents allows)."""
+    return [ids] if isinstance(ids, str) else [str(i) for i in ids]
 
 
 def _normalise(vector: Sequence[float]) -> list[float]:
@@ -205,6 +232,7 @@ class InMemoryVectorStore(BaseVectorStore):
             ]
 
     def get(self, ids: Iterable[str], collection_name: str | None = None) -> list[Document]:
+        ids = id_list(ids)
         docs = self._docs.get(collection_name or self.collection, {})
         return [
             Document(
@@ -221,7 +249,7 @@ class InMemoryVectorStore(BaseVectorStore):
         collection = collection_name or self.collection
         with self._lock:
             docs = self._docs.get(collection, {})
-            for i in ids:
+            for i in id_list(ids):
                 docs.pop(i, None)
 
     def size(self, collection_name: str | None = None) -> int:
