@@ -91,3 +91,11 @@ def test_vector_store_query_takes_fa_mode_field() -> None:
     assert as_text.mode is VectorStoreQueryMode.SEMANTIC
     with pytest.raises(fa.FlinkAgentsError, match=r"mode 'hybrid' is not supported.*semantic"):
         VectorStoreQuery(query_text="x", mode="hybrid")  # type: ignore[arg-type]
+
+
+def test_load_yaml_is_refused_saying_what_to_do_instead() -> None:
+    env = AgentsExecutionEnvironment.get_execution_environment()
+    with pytest.raises(fa.FlinkAgentsError, match=r"does not load YAML-declared agents.*@action"):
+        env.load_yaml("agents.yaml")
+    with pytest.raises(fa.FlinkAgentsError, match=r"YAML"):
+        fa.local().load_yaml(["a.yaml"])

@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.config._configuration import AgentConfiguration
 
 #: Driver name -> (module, class) of its environment; the place to plug in another driver.
@@ -43,6 +44,15 @@ class AgentsExecutionEnvironment:
     def execute(self, job_name: str | None = None) -> Any:
         """Run the last applied agent."""
         raise NotImplementedError
+
+    def load_yaml(self, paths: Any) -> None:
+        """Refused: Flink Agents' YAML-declared agents are not supported (an
+        :class:`AgentDefinitionError` saying so)."""
+        raise AgentDefinitionError(
+            f"load_yaml({paths!r}): flink-agents-nb does not load YAML-declared agents; "
+            "declare the agent as an Agent subclass with @action methods (its resources with "
+            "@chat_model_setup, @tool, ... or add_resource)"
+        )
 
     @staticmethod
     def get_execution_environment(
