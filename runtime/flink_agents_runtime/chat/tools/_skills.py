@@ -24,6 +24,7 @@ import yaml
 
 from flink_agents_runtime._errors import ArgumentValueError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.chat.tools._skill_sources import is_url, skills_root
 from flink_agents_runtime.chat.tools._tool import Tool
 
 LOAD_SKILL_TOOL = "load_skill"
@@ -76,8 +77,17 @@ class Skills:
 
     @classmethod
     def from_local_dir(cls, *paths: str) -> Skills:
-        """Skills in the immediate subdirectories of each directory."""
+        """Skills in the immediate subdirectories of each directory, or at the top level of
+        each ``.zip`` file."""
         return cls([str(Path(p)) for p in paths])
+
+    @classmethod
+    def from_url(cls, *urls: str) -> Skills:
+        """Skills at the top level of each ``http(s)`` URL's zip (fetched on first load)."""
+        bad = [u for u in urls if not is_url(u)]
+        if bad:
+            raise ResourceError(f"Skills.from_url takes http(s) URLs, got {bad}")
+        return cls(list(urls))
 
     @classmethod
     def from_package(cls, *pairs: tuple[str, str]) -> Skills:
@@ -96,9 +106,7 @@ class Skills:
         if self._skills is None:
             found: dict[str, Skill] = {}
             for base in self.paths:
-                root = Path(base)
-                if not root.is_dir():
-                    raise ResourceError(f"skills directory {base!r} does not exist")
+                root = skills_root(base)
                 for sub in sorted(p for p in root.iterdir() if (p / "SKILL.md").is_file()):
                     skill = read_skill(sub)
                     if skill.name in found:
