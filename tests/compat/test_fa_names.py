@@ -99,3 +99,19 @@ def test_load_yaml_is_refused_saying_what_to_do_instead() -> None:
         env.load_yaml("agents.yaml")
     with pytest.raises(fa.FlinkAgentsError, match=r"YAML"):
         fa.local().load_yaml(["a.yaml"])
+
+
+def test_option_accessors_and_tool_type() -> None:
+    from flink_agents_nb.api.core_options import AgentExecutionOptions
+    from flink_agents_nb.api.tools.tool import Tool, ToolType
+
+    option = AgentExecutionOptions.MAX_RETRIES
+    assert option.get_key() == "max-retries" and option.get_type() is int
+    assert option.get_default_value() == option.default
+
+    def ping() -> str:
+        """Answer pong."""
+        return "pong"
+
+    assert Tool.from_callable(ping).tool_type == ToolType.FUNCTION
+    assert fa.MCPTool.tool_type == ToolType.MCP

@@ -58,6 +58,18 @@ class ConfigOption:
         hold a password) and names like key/token/password."""
         return self.sensitive or bool(_SECRET_WORDS.search(self.key))
 
+    def get_key(self) -> str:
+        """The key (Flink Agents' accessor)."""
+        return self.key
+
+    def get_type(self) -> Any:
+        """The value type (Flink Agents' accessor)."""
+        return self.type
+
+    def get_default_value(self) -> Any:
+        """The default value (Flink Agents' accessor)."""
+        return self.default
+
     @property
     def is_pattern(self) -> bool:
         """Whether the key has a ``*`` segment (e.g. ``event-log.type.*.level``)."""

@@ -29,7 +29,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, ClassVar
 
 from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
@@ -61,6 +61,8 @@ class MCPTool(Tool):
     """A tool of an :class:`MCPServer` (name, description and input schema as listed).
     ``mcp_server_name``: the server's resource name once the plan found the tool there
     (its calls are then also counted under ``mcp_server.<name>.``)."""
+
+    tool_type: ClassVar[str] = "mcp"
 
     def __init__(self, server: MCPServer, name: str, description: str, schema: dict) -> None:
         super().__init__(name, description, schema or {"type": "object", "properties": {}})

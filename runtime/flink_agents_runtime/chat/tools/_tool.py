@@ -15,7 +15,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.api._agent import ResourceType
@@ -106,6 +106,8 @@ class Tool:
     """
 
     resource_type = ResourceType.TOOL
+    #: Flink Agents' ``ToolType`` value (a str enum: ``tool.tool_type == ToolType.FUNCTION``).
+    tool_type: ClassVar[str] = "function"
 
     def __init__(self, name: str, description: str, parameters: dict[str, Any]) -> None:
         self.name = name
