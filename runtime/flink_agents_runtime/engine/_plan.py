@@ -12,6 +12,7 @@ from typing import Any
 from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.api._agent import ActionSpec, Agent, ResourceType
 from flink_agents_runtime.chat.action._actions import builtin_actions
+from flink_agents_runtime.engine._unanswered import warn_unanswered
 from flink_agents_runtime.retrieval._action import builtin_actions as retrieval_actions
 
 
@@ -61,6 +62,8 @@ class AgentPlan:
                 f"agent {plan.name} has no actions; declare one with @action(...) or add_action"
             )
         plan.reindex()
+        if extra_resources is not None:  # compiled with its environment, before a run
+            warn_unanswered(plan)
         return plan
 
     def reindex(self) -> None:
