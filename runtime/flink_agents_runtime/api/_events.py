@@ -343,7 +343,20 @@ class OutputEvent(Event):
     __slots__ = ()
 
     def __init__(self, output: Any) -> None:
-        super().__init__(type=self.EVENT_TYPE, attributes={"output": output})
+        attrs = {"output": output}
+        if self.__class__ is not OutputEvent:  # a subclass may add fields and defaults
+            super().__init__(type=self.EVENT_TYPE, attributes=attrs)
+            return
+        # What Event.__init__ does for this one attribute, without its general steps (an
+        # echo agent builds one per input).
+        if output.__class__ not in _SCALARS:
+            check_attributes("OutputEvent", "_output_event", attrs)
+        self.type = "_output_event"
+        self.attributes = attrs
+        self._id = None
+        self.key = None
+        self.upstream_event_id = None
+        self.upstream_action_name = None
 
     @property
     def output(self) -> Any:

@@ -24,6 +24,9 @@ from flink_agents_runtime.engine._services import CoreServices
 
 T = TypeVar("T")
 
+#: ``action_config`` before the first action begins (never handed out mutably after).
+_NO_CONFIG: dict[str, Any] = {}
+
 
 class DurableCall:
     """Awaitable result of :meth:`RunnerContext.durable_execute_async`.
@@ -56,16 +59,20 @@ class RunnerContext:
         core: CoreServices,
         key: Any,
         input_seq: int,
-        short_term: MemoryStore,
-        sensory: MemoryStore,
+        short_term: MemoryStore | None = None,
+        sensory: MemoryStore | None = None,
     ) -> None:
         self._core = core
         self.key = key
         self._input_seq = input_seq
-        self._short_term = short_term
-        self._sensory = sensory
+        # The memories are opened on first use (``_short_term_store``, ``_sensory_store``):
+        # an input whose actions never touch memory loads and saves none.
+        self._st = short_term
+        self._se = sensory
+        self._journaling = False  # an action attempt is running: writes are journaled
+        self._writes: list[tuple[str, str, Any]] | None = None  # its recorded writes
         self._action_name: str | None = None
-        self._action_config: dict[str, Any] = {}
+        self._action_config: dict[str, Any] = _NO_CONFIG
         self._sent: list[Event] = []
         self._durable_index = 0
         self._event_id: str | None = None
@@ -98,12 +105,33 @@ class RunnerContext:
     @property
     def short_term_memory(self) -> MemoryObject:
         """Memory of this key, kept across inputs (Flink keyed state on a cluster)."""
-        return self._short_term.view()
+        store = self._st
+        return (store if store is not None else self._short_term_store()).view()
 
     @property
     def sensory_memory(self) -> MemoryObject:
         """Memory of this input only: cleared when its cascade ends."""
-        return self._sensory.view()
+        store = self._se
+        return (store if store is not None else self._sensory_store()).view()
+
+    def _short_term_store(self) -> MemoryStore:
+        """The key's short-term memory, loaded from the core's state on first use."""
+        if self._st is None:
+            self._st = self._opened(MemoryStore("short_term", self._core.state.load(self.key)))
+        return self._st
+
+    def _sensory_store(self) -> MemoryStore:
+        """This input's sensory memory, made on first use."""
+        if self._se is None:
+            self._se = self._opened(MemoryStore("sensory"))
+        return self._se
+
+    def _opened(self, store: MemoryStore) -> MemoryStore:
+        """A memory opened during an action attempt journals and records from then on."""
+        if self._journaling:
+            store.journal = []
+            store.writes = self._writes
+        return store
 
     # -- configuration -----------------------------------------------------------------
     @property
@@ -269,13 +297,46 @@ class RunnerContext:
         return DurableCall(future)
 
     # -- core hooks --------------------------------------------------------------------
-    def _begin(self, action: str, config: dict[str, Any], event_id: str | None) -> None:
+    def _begin(
+        self,
+        action: str,
+        config: dict[str, Any],
+        event_id: str | None,
+        writes: list[tuple[str, str, Any]] | None = None,
+        *,
+        journal: bool = True,
+    ) -> None:
+        """An attempt of ``action`` starts: from now on memory writes are journaled (rolled
+        back by :meth:`_end` if it fails) and, when ``writes`` is a list, recorded there;
+        ``journal=False`` leaves that to :meth:`_journal` (a durable replay comes first)."""
         self._action_name = action
         self._action_config = config
         self._event_id = event_id
         self._sent = []
         self._durable_index = 0
         self._call_times: list[Any] = []  # model/tool calls of this attempt (_call_times)
+        if journal:
+            self._journal(writes)
+
+    def _journal(self, writes: list[tuple[str, str, Any]] | None) -> None:
+        """Journal (and record in ``writes``) the memory writes of the running attempt."""
+        self._journaling = True
+        self._writes = writes
+        for store in (self._st, self._se):
+            if store is not None:
+                store.journal = []
+                store.writes = writes
+
+    def _end(self, ok: bool) -> None:
+        """The running attempt ended: keep its memory writes (``ok``) or roll them back."""
+        self._journaling = False
+        self._writes = None
+        for store in (self._st, self._se):
+            if store is not None:
+                store.writes = None
+                if not ok:
+                    store.rollback()
+                store.journal = None
 
     def close(self) -> None:
         """Release what the context holds (nothing locally)."""

@@ -57,7 +57,7 @@ class InputRunMetrics:
             counter = self._failed
             if counter is None:
                 counter = self._failed = metrics.get_counter("numOfInputRunsFailed")
-        counter.inc()
+        counter.count += 1
         timings = self._timings
         if timings is None:
             timings = self._timings = (

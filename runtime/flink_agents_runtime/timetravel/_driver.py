@@ -95,7 +95,7 @@ class ResumedTask(InputTask):
                     self.outputs.append(event.attributes.get("output"))
                     continue
                 for spec in by_type.get(event.type, ()):
-                    sent = yield from self._run_action(spec, event, ctx, short_term, sensory)
+                    sent = yield from self._run_action(spec, event, ctx)
                     if sent:
                         for new in sent:
                             self._emit_event(new)
