@@ -12,7 +12,9 @@ Agents raises). Writing into ``event.attributes`` directly skips the check.
 
 Ids: an event has an id as soon as it is built (``event.id``, a UUID4 string minted on first
 read, as Flink Agents 0.4 does per occurrence; 0.3.1 derived ids from content). An event
-whose id was never read gets a cheaper unique id when it is sent. Lineage (``key``,
+whose id was never read gets a cheaper unique id from the execution core when it is sent
+while records are kept, or when an action takes it (an output of an unrecorded run needs
+none until it is read). Lineage (``key``,
 ``upstream_event_id``, ``upstream_action_name``) is filled in by the execution core when the
 event is sent; users never set it.
 """

@@ -69,13 +69,16 @@ class RunnerContext:
         # an input whose actions never touch memory loads and saves none.
         self._st = short_term
         self._se = sensory
-        self._journaling = False  # an action attempt is running: writes are journaled
-        self._writes: list[tuple[str, str, Any]] | None = None  # its recorded writes
-        self._action_name: str | None = None
-        self._action_config: dict[str, Any] = _NO_CONFIG
         self._sent: list[Event] = []
-        self._durable_index = 0
-        self._event_id: str | None = None
+
+    # Until the first action begins (``_begin`` sets them per attempt; class defaults cost
+    # a context nothing to build).
+    _action_name: str | None = None
+    _action_config: dict[str, Any] = _NO_CONFIG
+    _event_id: str | None = None
+    _durable_index = 0
+    _journaling = False  # an action attempt is running: memory writes are journaled
+    _writes: list[tuple[str, str, Any]] | None = None  # where its writes are recorded
 
     # -- events ------------------------------------------------------------------------
     def send_event(self, event: Event) -> None:
@@ -94,7 +97,10 @@ class RunnerContext:
         if not isinstance(attrs, dict):
             raise ArgumentTypeError(f"event {event.type!r}: attributes must be a dict")
         # Attribute values were checked when the event was built (and by set_attr).
-        if event._id is None:  # an id read before sending (event.id) is kept
+        # Ids: one read before sending (event.id) is kept; otherwise the core's cheap id is
+        # given now when records are kept, else when an action takes the event (lineage):
+        # an output of an unrecorded run gets none unless read.
+        if event._id is None and self._core.tracing:
             event._id = self._core.ids.next()
         event.key = self.key
         event.upstream_event_id = self._event_id
@@ -315,8 +321,16 @@ class RunnerContext:
         self._sent = []
         self._durable_index = 0
         self._call_times: list[Any] = []  # model/tool calls of this attempt (_call_times)
-        if journal:
-            self._journal(writes)
+        if journal:  # as _journal (inline: once per action)
+            self._journaling = True
+            self._writes = writes
+            st, se = self._st, self._se
+            if st is not None:
+                st.journal = []
+                st.writes = writes
+            if se is not None:
+                se.journal = []
+                se.writes = writes
 
     def _journal(self, writes: list[tuple[str, str, Any]] | None) -> None:
         """Journal (and record in ``writes``) the memory writes of the running attempt."""

@@ -118,11 +118,10 @@ class EventIds:
     def __init__(self) -> None:
         h = uuid.uuid4().hex
         self._prefix = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-"
-        self._counter = itertools.count()
-
-    def next(self) -> str:
-        """A new id."""
-        return "%s%012x" % (self._prefix, next(self._counter))  # noqa: UP031 (faster)
+        #: A new id (a call into C: formats the counter into the prefix's template).
+        self.next: Callable[[], str] = map(
+            f"{self._prefix}%012x".__mod__, itertools.count()
+        ).__next__
 
 
 @dataclass(frozen=True)

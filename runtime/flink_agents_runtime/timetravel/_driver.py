@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
-from collections.abc import Generator, Iterable
-from concurrent.futures import Future
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flink_agents_runtime.api._agent import Agent
-from flink_agents_runtime.api._events import Event, OutputEvent
+from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._jsoncheck import check_json
 from flink_agents_runtime.api._memory import MemoryNode, MemoryStore
 from flink_agents_runtime.api._metrics import MetricRegistry
@@ -74,34 +72,16 @@ class ResumedTask(InputTask):
 
     __slots__ = ()
 
-    def _cascade(self, value: Any) -> Generator[Future[Any], None, None]:
+    def _open(self, value: Any) -> RunnerContext:
         resume: Resume = value
         core = self.services
-        key = self.key
-        root = core.state.load(key)
+        root = core.state.load(self.key)
         root.clear()
         root.update(resume.short_term)
         short_term = MemoryStore("short_term", root)
         sensory = MemoryStore("sensory", resume.sensory)
-        ctx = RunnerContext(core, key, self.input_seq, short_term, sensory)
-        queue: deque[Event] = deque(resume.queue)
-        by_type = core.actions_by_type
-        try:
-            while queue:
-                event = queue.popleft()
-                core.events.count += 1
-                core.events_rate.count += 1
-                if event.type == OutputEvent.EVENT_TYPE:
-                    self.outputs.append(event.attributes.get("output"))
-                    continue
-                for spec in by_type.get(event.type, ()):
-                    sent = yield from self._run_action(spec, event, ctx)
-                    if sent:
-                        for new in sent:
-                            self._emit_event(new)
-                        queue.extend(sent)
-        finally:
-            core.state.save(key, short_term.root)
+        self._queue.extend((event, 0) for event in resume.queue)
+        return RunnerContext(core, self.key, self.input_seq, short_term, sensory)
 
 
 def run_inputs(
