@@ -130,12 +130,16 @@ class InputTask(ActionAttempts):
         core = self.services
         key = self.key
         ctx = RunnerContext(core, key, self.input_seq)
+        if core.eager_memory:
+            # Memory is opened now, in the driver's thread and key scope, when a call on
+            # another thread might open it first (an async action's pool calls), or when
+            # it must be saved whatever the actions do (the state numbers the key's inputs
+            # when it saves: durable._recovery.SeqKeyedState).
+            ctx._short_term_store()
+            ctx._sensory_store()
         store = core.durable_store
         if store is not None:
             assert core.next_seq is not None  # the core checked it
-            # Memory is loaded (and saved at the end) whatever the actions do: the state
-            # numbers the key's inputs when it saves (durable._recovery.SeqKeyedState).
-            ctx._short_term_store()
             store.begin_input(ctx, core.next_seq(key))
         first = InputEvent(value)
         first._id = core.ids.next()  # its lineage: what actions send on it names it

@@ -196,6 +196,11 @@ class CoreServices:
             sink.on_action for sink in sinks
         )
         self.tracing = bool(sinks)
+        #: open memory when an input starts rather than on first use (``_cascade``): with
+        #: an action state store, or when an async action may use it from a pool thread.
+        self.eager_memory = durable_store is not None or any(
+            spec.is_async for specs in actions_by_type.values() for spec in specs
+        )
         self.next_seq: Callable[[Any], int] | None = getattr(state, "next_seq", None)
         self.ids = EventIds()
         self.seq = itertools.count()
