@@ -145,13 +145,12 @@ class ActionAttempts:
     def _count(self, action: str, duration: int) -> None:
         """Count one attempt of ``action`` that ran ``duration`` ns (latency, executions)."""
         core = self.services
-        latency = core.action_latencies.get(action)
-        if latency is None:
-            latency = core.action_latency(action)
-        latency.update(duration / 1e6)
-        counter, meter = core.per_action[action]
-        counter.count += 1
-        meter.count += 1
+        metrics = core.action_runs.get(action)
+        if metrics is None:
+            metrics = core.action_run_metrics(action)
+        metrics[0].update(duration / 1e6)
+        metrics[1].count += 1
+        metrics[2].count += 1
         core.actions.count += 1
         core.actions_rate.count += 1
 

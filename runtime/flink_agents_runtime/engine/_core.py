@@ -34,6 +34,7 @@ from flink_agents_runtime.engine._services import (
 )
 
 logger = logging.getLogger(__name__)
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 __all__ = ["DictState", "DurableStore", "ExecutionCore", "InputTask", "KeyedState"]
 
@@ -141,8 +142,15 @@ class ExecutionCore:
         (``1``, ``1.0``, ``True``) are one key: they share memory and order; the first such
         mix is logged as a warning.
         """
-        check_key(key, self._key_types)
-        check_json(value, "input", "input value")
+        key_types = self._key_types
+        try:
+            known = key_types.get(key) is type(key)
+        except TypeError:  # unhashable: check_key says so
+            known = False
+        if not known:
+            check_key(key, key_types)
+        if type(value) not in _SCALARS:
+            check_json(value, "input", "input value")
         count = next(self.input_seq)
         seq = count if input_seq is None else int(input_seq)
         return InputTask(self.services, key, value, seq)

@@ -23,6 +23,7 @@ import time
 from typing import Any
 
 UNKNOWN = "unknown"
+_perf_ns = time.perf_counter_ns
 
 
 def input_run_ended(metrics: Any, created_ns: int, started_ns: int, ok: bool) -> None:
@@ -37,35 +38,35 @@ class InputRunMetrics:
     """:func:`input_run_ended` for one core, its metrics looked up on first use only (it
     runs once per input: on Flink each lookup by name also checks Flink's mirror)."""
 
-    __slots__ = ("_failed", "_metrics", "_succeeded", "_timings")
+    __slots__ = ("_failed", "_latency", "_metrics", "_processing", "_succeeded")
 
     def __init__(self, metrics: Any) -> None:
         self._metrics = metrics
         self._succeeded: Any = None
         self._failed: Any = None
-        self._timings: tuple[Any, Any] | None = None
+        self._latency: Any = None
+        self._processing: Any = None
 
     def ended(self, created_ns: int, started_ns: int, ok: bool) -> None:
         """As :func:`input_run_ended` (same metrics, created in the same order)."""
-        now = time.perf_counter_ns()
-        metrics = self._metrics
-        if ok:
-            counter = self._succeeded
-            if counter is None:
-                counter = self._succeeded = metrics.get_counter("numOfInputRunsSucceeded")
-        else:
-            counter = self._failed
-            if counter is None:
-                counter = self._failed = metrics.get_counter("numOfInputRunsFailed")
+        now = _perf_ns()
+        counter = self._succeeded if ok else self._failed
+        if counter is None:
+            counter = self._counter(ok)
         counter.count += 1
-        timings = self._timings
-        if timings is None:
-            timings = self._timings = (
-                metrics.get_histogram("inputRunLatencyMs"),
-                metrics.get_histogram("inputRunProcessingLatencyMs"),
-            )
-        timings[0].update((now - created_ns) / 1e6)
-        timings[1].update((now - (started_ns or now)) / 1e6)
+        latency = self._latency
+        if latency is None:
+            latency = self._latency = self._metrics.get_histogram("inputRunLatencyMs")
+            self._processing = self._metrics.get_histogram("inputRunProcessingLatencyMs")
+        latency.update((now - created_ns) / 1e6)
+        self._processing.update((now - (started_ns or now)) / 1e6)
+
+    def _counter(self, ok: bool) -> Any:
+        if ok:
+            self._succeeded = self._metrics.get_counter("numOfInputRunsSucceeded")
+            return self._succeeded
+        self._failed = self._metrics.get_counter("numOfInputRunsFailed")
+        return self._failed
 
 
 def component_group(action_group: Any, kind: str, name: Any, known: Any = None) -> Any:

@@ -164,6 +164,8 @@ class CoreServices:
         per_action: action name -> its (counter, meter) of executions.
         action_latencies: action name -> its ``actionExecutionLatencyMs`` histogram, for
             actions that ran (:meth:`action_latency` adds them).
+        action_runs: action name -> (latency, counter, meter) of actions that ran
+            (:meth:`action_run_metrics`).
     """
 
     def __init__(
@@ -214,6 +216,7 @@ class CoreServices:
         self._pool: ThreadPoolExecutor | None = None
         self._action_groups: dict[str, MetricGroup] = {}
         self.action_latencies: dict[str, Histogram] = {}
+        self.action_runs: dict[str, tuple[Histogram, Counter, Meter]] = {}
         #: the input-run counters and latencies (engine._run_metrics), looked up once.
         self.run_metrics = InputRunMetrics(metrics)
         # Built-in metrics (Flink Agents' names).
@@ -243,6 +246,13 @@ class CoreServices:
             group = self.action_group(action)
             hist = self.action_latencies[action] = group.get_histogram("actionExecutionLatencyMs")
         return hist
+
+    def action_run_metrics(self, action: str) -> tuple[Histogram, Counter, Meter]:
+        """What an attempt of ``action`` updates: its latency histogram (made at its first
+        attempt), execution counter and meter; kept in :attr:`action_runs`."""
+        counter, meter = self.per_action[action]
+        found = self.action_runs[action] = (self.action_latency(action), counter, meter)
+        return found
 
     def action_timeout(self, action: str) -> float | None:
         """``action.<action>.timeout``, else ``action.timeout`` (seconds; ``None``: none)."""
