@@ -73,7 +73,11 @@ class TimedMap(MapFunction):
 class TimedAgentFunction(_function.AgentProcessFunction):
     """The agent's function, unchanged, writing its thread's CPU seconds at close."""
 
-    cpu_file = str(CPU_FILE)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set here, in the driver, so it travels with the function: imported by reference
+        # (from bench_in_flight.py) the module's own CPU_FILE would name the worker's pid.
+        self.cpu_file = str(CPU_FILE)
 
     def open(self, runtime_context: Any) -> None:
         self._t0 = time.thread_time()
@@ -134,30 +138,32 @@ def job(n: int, agent: bool, mode: str) -> tuple[float, float, float]:
     return wall, cpu, op
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=200_000)
-    parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--mode", default="thread", choices=("thread", "process"))
-    args = parser.parse_args()
-    n, mode = args.records, args.mode
+def compare(n: int, pairs: int, mode: str = "thread") -> tuple[float, float]:
+    """Benchmark 3: warm up, run ``pairs`` alternating pairs of bare-map and echo-agent
+    jobs over ``n`` records, print the report; returns the median wall seconds
+    ``(bare, agent)``. ``benchmarks/bench_in_flight.py`` part 3 calls it too."""
     # The agent's function, timed (the builder makes the function it names at build time).
+    plain = _remote.AgentProcessFunction
     _remote.AgentProcessFunction = TimedAgentFunction  # type: ignore[misc]
-    t0 = time.perf_counter()
-    job(10_000, True, mode)
-    job(10_000, False, mode)
-    print(f"warm-up (JVM start, two 10k jobs): {time.perf_counter() - t0:.1f} s")
-    bare: list[tuple[float, float, float]] = []
-    agent: list[tuple[float, float, float]] = []
-    for i in range(args.pairs):  # alternating, so both see the same load
-        bare.append(job(n, False, mode))
-        agent.append(job(n, True, mode))
-        print(
-            f"  pair {i + 1}: bare {bare[-1][0]:5.2f} s, echo {agent[-1][0]:5.2f} s "
-            f"({bare[-1][0] / agent[-1][0]:.0%}); load {os.getloadavg()[0]:.1f}",
-            flush=True,
-        )
-    print(f"[3] echo on Flink, {mode} mode, {n:,} records, median of {args.pairs}, per record:")
+    try:
+        t0 = time.perf_counter()
+        job(10_000, True, mode)
+        job(10_000, False, mode)
+        print(f"warm-up (JVM start, two 10k jobs): {time.perf_counter() - t0:.1f} s")
+        bare: list[tuple[float, float, float]] = []
+        agent: list[tuple[float, float, float]] = []
+        for i in range(pairs):  # alternating, so both see the same load
+            bare.append(job(n, False, mode))
+            agent.append(job(n, True, mode))
+            print(
+                f"  pair {i + 1}: bare {bare[-1][0]:5.2f} s, echo {agent[-1][0]:5.2f} s "
+                f"({bare[-1][0] / agent[-1][0]:.0%}); load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    finally:
+        _remote.AgentProcessFunction = plain  # type: ignore[misc]
+        CPU_FILE.unlink(missing_ok=True)
+    print(f"[3] echo on Flink, {mode} mode, {n:,} records, median of {pairs}, per record:")
     print("                 bare map    echo agent   agent adds   bare/agent")
     for i, name in enumerate(("wall", "JVM CPU", "operator CPU")):
         b = statistics.median(x[i] for x in bare) / n * 1e6
@@ -165,8 +171,18 @@ def main() -> None:
         print(f"  {name:13s} {b:7.1f} us   {a:7.1f} us   {a - b:7.1f} us   {b / a:7.0%}")
     b, a = statistics.median(x[0] for x in bare), statistics.median(x[0] for x in agent)
     print(f"  records/s: bare {n / b:,.0f}, echo {n / a:,.0f}: {b / a:.0%} (target >= 70%)")
-    print(f"  load average {os.getloadavg()[0]:.1f}")
-    CPU_FILE.unlink(missing_ok=True)
+    ratios = ", ".join(f"{x[0] / y[0]:.0%}" for x, y in zip(bare, agent, strict=True))
+    print(f"  per pair: {ratios}; load average {os.getloadavg()[0]:.1f}", flush=True)
+    return b, a
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--mode", default="thread", choices=("thread", "process"))
+    args = parser.parse_args()
+    compare(args.records, args.pairs, args.mode)
 
 
 if __name__ == "__main__":

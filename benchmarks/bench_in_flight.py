@@ -22,9 +22,10 @@ load average (the machine is shared: absolute times are noisy, ratios less so).
 2. 5,000 inputs on 1,000 keys, 1 s model: peak calls in flight (from the server's call log)
    and inputs/s, both drivers. Target: >= 500 calls in flight per subtask (a thread-pool
    design holds 2 x cores).
-3. Echo agent overhead on Flink, thread mode: source -> agent -> discarding sink against
-   source -> the same Python map -> discarding sink, three of each in one process,
-   alternating; the median job times are compared. Target: >= 70% of the bare map.
+3. Echo agent overhead on Flink, thread mode: ``benchmarks/bench_flink.py`` (source ->
+   agent -> discarding sink against source -> the same Python map -> discarding sink,
+   three alternating pairs, medians of wall time, JVM CPU and operator-thread CPU per
+   record). Target: >= 70% of the bare map.
 
 The loopback server is ``tests.helpers.async_openai_server``: the standard library's
 asyncio streams (one thread holds thousands of connections, no extra dependency), in a
@@ -48,11 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 from flink_agents_runtime import (
     Agent,
     AgentsExecutionEnvironment,
-    InputEvent,
     OpenAIChatModelConnection,
-    OutputEvent,
     ResourceDescriptor,
-    action,
 )
 from tests.helpers.async_openai_server import ServerProcess
 from tests.helpers.openai_server import ask_and_answer_agent
@@ -206,58 +204,11 @@ def part2() -> None:
     print(f"    target: >= 500 calls in flight per subtask; {load()}", flush=True)
 
 
-class Echo(Agent):
-    @action(InputEvent)
-    @staticmethod
-    def echo(event, ctx):  # type: ignore[no-untyped-def]
-        ctx.send_event(OutputEvent(event.input))
-
-
-def key_of(n: int) -> int:
-    return n % 100
-
-
-def same(n: int) -> int:
-    return n
-
-
-def echo_job(n: int, agent: bool) -> float:
-    """Job time: numbers -> key_by -> (agent | the same Python map) -> discarding sink."""
-    from pyflink.common import Types, WatermarkStrategy
-    from pyflink.datastream import StreamExecutionEnvironment
-    from pyflink.datastream.connectors.number_seq import NumberSequenceSource
-
-    env = StreamExecutionEnvironment.get_execution_environment()
-    env.set_parallelism(1)
-    agents_env = AgentsExecutionEnvironment.get_execution_environment(env)  # configures env
-    source = env.from_source(
-        NumberSequenceSource(0, n - 1), WatermarkStrategy.no_watermarks(), "numbers"
-    )
-    if agent:
-        out = agents_env.from_datastream(source, key_selector=key_of).apply(Echo())
-        discard(out.to_datastream())
-    else:
-        keyed = source.key_by(key_of, key_type=Types.PICKLED_BYTE_ARRAY())
-        discard(keyed.map(same, output_type=Types.PICKLED_BYTE_ARRAY()))
-    start = time.perf_counter()
-    env.execute("bench-echo" if agent else "bench-bare")
-    return time.perf_counter() - start
-
-
 def part3(n: int, repeat: int = 3) -> None:
-    echo_job(10_000, True)  # warm-up
-    bare: list[float] = []
-    agent: list[float] = []
-    for _ in range(repeat):  # alternating, so both see the same load
-        bare.append(echo_job(n, False))
-        agent.append(echo_job(n, True))
-    b, a = statistics.median(bare), statistics.median(agent)
-    print(f"[3] echo on Flink, thread mode, {n:,} records, median of {repeat}, job time")
-    print(f"    bare key_by + map : {b:6.2f} s = {n / b:9,.0f} records/s")
-    print(f"    echo agent        : {a:6.2f} s = {n / a:9,.0f} inputs/s")
-    print(f"    ratio agent/bare  : {b / a:.0%} (target >= 70%)")
-    ratios = ", ".join(f"{x / y:.0%}" for x, y in zip(bare, agent, strict=True))
-    print(f"    per pair          : {ratios}; {load()}", flush=True)
+    """Benchmark 3 is ``benchmarks/bench_flink.py`` (its jobs, its report)."""
+    from benchmarks.bench_flink import compare
+
+    compare(n, repeat, "thread")
 
 
 def main() -> None:
