@@ -37,6 +37,7 @@ from flink_agents_runtime.engine._core import ExecutionCore
 from flink_agents_runtime.eventlog._loggers import log_file_name
 
 logger = logging.getLogger(__name__)
+_perf_ns = time.perf_counter_ns
 
 #: Name of the keyed ValueState holding a key's short-term memory.
 STATE_NAME = "flink-agents-short-term-memory"
@@ -181,10 +182,12 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._sync_ms = max(1, int(float(config.get("flink.metrics-sync-interval-ms"))))
         self._sync_ns = self._sync_ms * 1_000_000
         self._next_sync = time.perf_counter_ns() + self._sync_ns
-        #: wall-clock seconds of the subtask's first input and of its last finished run
-        #: (the job's own time, without the cluster's start-up; in the totals file).
+        #: wall-clock seconds of the subtask's first input, and the perf_counter_ns of the
+        #: end of its last finished run (one clock read per record; ``_last_run_at`` gives
+        #: its wall-clock time): the job's own time, without the cluster's start-up, in the
+        #: totals file.
         self._first_input_at = 0.0
-        self._last_run_at = 0.0
+        self._last_run_ns = 0
         self._sync_at = -1  # timestamp of the pending metrics sync timer (-1: none)
         self._active = False  # an input arrived since the sync timer last fired
         self._totals_due = 0  # perf_counter_ns after which the sync timer rewrites totals
@@ -206,8 +209,8 @@ class AgentProcessFunction(KeyedProcessFunction):
             if self._sync_at < 0:
                 self._arm_sync(ctx)
             if done is not None:  # finished at once (the common case): no state, no timer
-                self._last_run_at = time.time()
-                if time.perf_counter_ns() >= self._next_sync:
+                now = self._last_run_ns = _perf_ns()
+                if now >= self._next_sync:
                     self._sync()
                 outputs = done.outputs
                 if not outputs or not self._emit:
@@ -224,7 +227,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         assert core is not None
         task = core.start(key, value, seq)
         outputs = task.run_blocking()
-        self._last_run_at = time.time()
+        self._last_run_ns = _perf_ns()
         if self._sync_at < 0:
             self._arm_sync(ctx)
         self._maybe_sync()
@@ -272,7 +275,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         return ()
 
     def _collect(self, key: Any, seq: int, outputs: list[Any]) -> None:
-        self._last_run_at = time.time()
+        self._last_run_ns = _perf_ns()
         if outputs and self._emit:
             self._ready.append((key, seq, outputs))
 
@@ -351,6 +354,12 @@ class AgentProcessFunction(KeyedProcessFunction):
         if self._log_dir:
             self._write_metrics(Path(self._log_dir), next(core.input_seq))
 
+    def _last_run_at(self) -> float:
+        """Wall-clock time (epoch seconds) of the end of the last run (0.0: none yet)."""
+        if not self._last_run_ns:
+            return 0.0
+        return time.time() - (_perf_ns() - self._last_run_ns) / 1e9
+
     def _write_metrics(self, directory: Path, inputs: int) -> None:
         """The subtask's metric totals, for drivers that read a finished job back;
         ``firstInputAt`` and ``lastRunAt`` are the wall-clock times (epoch seconds) of its
@@ -363,7 +372,7 @@ class AgentProcessFunction(KeyedProcessFunction):
             "subtaskIndex": self._subtask,
             "numInputs": inputs,
             "firstInputAt": self._first_input_at,
-            "lastRunAt": self._last_run_at,
+            "lastRunAt": self._last_run_at(),
             "counts": self._bridge.counts(),
             "metrics": self._bridge.registry.snapshot(),
             "series": list(self._series.samples),
