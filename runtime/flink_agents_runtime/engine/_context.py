@@ -24,7 +24,8 @@ from flink_agents_runtime.engine._services import CoreServices
 
 T = TypeVar("T")
 
-#: ``action_config`` before the first action begins (never handed out mutably after).
+#: ``action_config`` until the first action begins (shared, never written: no action code
+#: runs before ``_begin`` gives the context the action's own config).
 _NO_CONFIG: dict[str, Any] = {}
 
 
