@@ -17,13 +17,13 @@ from collections.abc import Generator, Sequence
 from concurrent.futures import Future
 from typing import Any
 
-from flink_agents_runtime._errors import ActionFailedError, ArgumentTypeError
+from flink_agents_runtime._errors import ActionFailedError
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.engine._call_times import calls_of
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._records import ActionRecord, EventRecord
 from flink_agents_runtime.engine._services import CoreServices
-from flink_agents_runtime.engine._timeout import drive_with_deadline
+from flink_agents_runtime.engine._timeout import drive_with_deadline, next_future
 
 logger = logging.getLogger(__name__)
 _time_ns = time.time_ns
@@ -303,13 +303,6 @@ def _drive(coro: Any) -> Generator[Future[Any], None, None]:
     """Drive an action coroutine, yielding each future it awaits to the driver."""
     try:
         while True:
-            awaited = coro.send(None)
-            if not isinstance(awaited, Future):
-                coro.close()
-                raise ArgumentTypeError(
-                    "an async action may only await ctx.durable_execute_async(...) "
-                    f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
-                )
-            yield awaited
+            yield next_future(coro)
     except StopIteration:
         return

@@ -16,6 +16,19 @@ from typing import Any
 from flink_agents_runtime._errors import ActionTimeoutError, ArgumentTypeError
 
 
+def next_future(coro: Any) -> Future[Any]:
+    """The next future an async action's coroutine awaits (``StopIteration`` when it
+    returns). Anything else it awaits closes it: :class:`ArgumentTypeError`."""
+    awaited = coro.send(None)
+    if not isinstance(awaited, Future):
+        coro.close()
+        raise ArgumentTypeError(
+            "an async action may only await ctx.durable_execute_async(...) "
+            f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
+        )
+    return awaited
+
+
 def drive_with_deadline(
     coro: Any, timeout: float, action: str, core: Any
 ) -> Generator[Future[Any], None, None]:
@@ -27,13 +40,7 @@ def drive_with_deadline(
     deadline = time.monotonic() + timeout
     try:
         while True:
-            awaited = coro.send(None)
-            if not isinstance(awaited, Future):
-                coro.close()
-                raise ArgumentTypeError(
-                    "an async action may only await ctx.durable_execute_async(...) "
-                    f"(it awaited {awaited!r}); asyncio primitives do not run inside actions"
-                )
+            awaited = next_future(coro)
             if not awaited.done():
                 left = deadline - time.monotonic()
                 if left > 0:
