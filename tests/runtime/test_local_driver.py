@@ -155,9 +155,15 @@ def test_async_actions_interleave_keys_but_keep_each_key_in_order() -> None:
     log: list[tuple[str, int, str]] = []
     lock = threading.Lock()
 
+    other_key_started = threading.Event()
+
     def slow(key: str, n: int) -> int:
         with lock:
             log.append((key, n, "start"))
+        if key != "a":
+            other_key_started.set()
+        if (key, n) == ("a", 0):  # the first call waits for another key: no race with load
+            other_key_started.wait(10)
         time.sleep(0.05)
         with lock:
             log.append((key, n, "end"))
