@@ -219,6 +219,7 @@ def test_a_chunked_body_past_the_size_cap_and_an_error_status_in_chunks(
     ("answer", "why"),
     [
         (b"HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\n{}", "status"),
+        (b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", "version"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "chunk"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\n{}", "length"),
         (
@@ -227,7 +228,13 @@ def test_a_chunked_body_past_the_size_cap_and_an_error_status_in_chunks(
             "length",
         ),
     ],
-    ids=["bad status line", "bad chunk size", "two lengths", "length and chunked"],
+    ids=[
+        "bad status line",
+        "HTTP/2.0 status line",
+        "bad chunk size",
+        "two lengths",
+        "length and chunked",
+    ],
 )
 def test_a_malformed_answer_is_the_transports_clear_error_and_the_next_call_reconnects(
     raw: RawServer, answer: bytes, why: str
@@ -242,7 +249,12 @@ def test_a_malformed_answer_is_the_transports_clear_error_and_the_next_call_reco
         conn.close()
     message = str(bad.value)
     assert "request failed: ClientResponseError: malformed answer" in message, message
-    words = {"status": "status", "chunk": "chunk size", "length": "content-length"}
+    words = {
+        "status": "status",
+        "version": "http version 2.0",
+        "chunk": "chunk size",
+        "length": "content-length",
+    }
     assert words[why] in message.lower(), message
     assert bad.value.retryable is True and "sk-h3" not in message
     assert raw.connections == 2  # the connection that read it was dropped

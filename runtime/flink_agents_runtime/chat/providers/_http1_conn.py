@@ -136,7 +136,11 @@ class Conn(asyncio.Protocol):
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
 
     def on_headers_complete(self) -> None:
-        status = self._parser.get_status_code()
+        parser = self._parser
+        version = parser.get_http_version()
+        if version[:2] != "1.":  # llhttp reads any digit.digit; this client speaks 1.x only
+            raise failed("ClientResponseError", f"malformed answer: HTTP version {version}")
+        status = parser.get_status_code()
         if status < 200:  # an interim answer (llhttp ends it here): the real one follows
             return
         self._status, self._headed = status, True
