@@ -301,3 +301,25 @@ conn.close()
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[0] == "through aiohttp True True"
     assert "User-Agent: Python" in raw.heads[0]  # aiohttp's own User-Agent
+
+
+def test_undecodable_bodies_and_a_declared_length_past_the_cap_are_named(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw.script = [
+        _length(b"not gzip at all", b"Content-Encoding: gzip\r\n"),
+        _length(b"{}", b"Content-Encoding: br\r\n"),
+        _length(_answer("x" * 500)),
+    ]
+    conn = OpenAIChatModelConnection(raw.url, max_retries=0)
+    try:
+        with pytest.raises(ChatModelError, match=r"request failed: ContentEncodingError"):
+            _ask(conn)
+        with pytest.raises(ChatModelError, match=r"ContentEncodingError: cannot decode 'br'"):
+            _ask(conn)
+        monkeypatch.setattr(_openai, "MAX_RESPONSE_BYTES", 200)
+        with pytest.raises(ChatModelError, match=r"response larger than 200 bytes"):
+            _ask(conn)
+    finally:
+        conn.close()
+    assert raw.connections == 3  # each failure dropped its connection
