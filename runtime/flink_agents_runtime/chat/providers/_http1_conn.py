@@ -124,7 +124,7 @@ class Conn(asyncio.Protocol):
     # -- llhttp's callbacks (inside feed_data) -------------------------------------------
     def on_message_begin(self) -> None:
         if self._reply is not None:  # more after the whole answer: stop llhttp there
-            raise _Trailing
+            raise failed("ClientResponseError", "bytes after the answer")  # the answer stands
         self._headers = Headers()
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -226,10 +226,6 @@ class Conn(asyncio.Protocol):
         if encoding != "identity":
             raise failed("ContentEncodingError", f"cannot decode {encoding!r}")
         return body
-
-
-class _Trailing(Exception):
-    """Bytes after the whole answer (raised inside llhttp to stop it there)."""
 
 
 def failed(name: str, message: str, cause: BaseException | None = None) -> Exception:
