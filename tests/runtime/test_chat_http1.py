@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Coroutine, Iterator
 from typing import Any
@@ -210,3 +213,113 @@ def test_a_chunked_body_past_the_size_cap_and_an_error_status_in_chunks(
     finally:
         conn.close()
     assert busy.value.retryable is True
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (b"HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\n{}", "status"),
+        (b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", "version"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "chunk"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\n{}", "length"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\n{}\r\n0\r\n\r\n",
+            "length",
+        ),
+    ],
+    ids=[
+        "bad status line",
+        "HTTP/2.0 status line",
+        "bad chunk size",
+        "two lengths",
+        "length and chunked",
+    ],
+)
+def test_a_malformed_answer_is_the_transports_clear_error_and_the_next_call_reconnects(
+    raw: RawServer, answer: bytes, why: str
+) -> None:
+    raw.script = [answer, _length(_answer("fine"))]
+    conn = OpenAIChatModelConnection(raw.url, api_key="sk-h3", max_retries=0)
+    try:
+        with pytest.raises(ChatModelError) as bad:
+            _ask(conn)
+        assert _ask(conn).content == "fine"
+    finally:
+        conn.close()
+    message = str(bad.value)
+    assert "request failed: ClientResponseError: malformed answer" in message, message
+    words = {
+        "status": "status",
+        "version": "http version 2.0",
+        "chunk": "chunk size",
+        "length": "content-length",
+    }
+    assert words[why] in message.lower(), message
+    assert bad.value.retryable is True and "sk-h3" not in message
+    assert raw.connections == 2  # the connection that read it was dropped
+
+
+def test_bytes_after_the_answer_and_an_http_1_0_answer_are_read_but_not_kept(
+    raw: RawServer,
+) -> None:
+    raw.script = [
+        _length(_answer("then junk")) + b"HTTP/1.1 200 OK\r\n",
+        _length(_answer("one-oh")).replace(b"HTTP/1.1", b"HTTP/1.0"),
+        _length(_answer("kept")),
+        _length(_answer("again")),
+    ]
+    conn = OpenAIChatModelConnection(raw.url, max_retries=0)
+    try:
+        got = [_ask(conn).content for _ in range(4)]
+    finally:
+        conn.close()
+    assert got == ["then junk", "one-oh", "kept", "again"]
+    assert raw.connections == 3  # a new one after each of the first two
+
+
+def test_without_httptools_the_runtime_imports_and_sends_through_aiohttp(raw: RawServer) -> None:
+    """A worker without httptools' wheel: the direct client is not chosen, aiohttp is."""
+    raw.script = [_length(_answer("through aiohttp"))]
+    script = f"""
+import sys
+sys.modules["httptools"] = None  # import httptools raises ImportError
+from flink_agents_runtime import ChatMessage, MessageRole, OpenAIChatModelConnection
+from flink_agents_runtime.chat.providers import _http1_conn
+from flink_agents_runtime.engine._loop import call_soon
+assert _http1_conn.AVAILABLE is False
+conn = OpenAIChatModelConnection({raw.url!r}, max_retries=0)
+reply = call_soon(conn.achat([ChatMessage(MessageRole.USER, "q")], model="m")).result(30)
+transport = conn.__dict__["_atransport"]
+print(reply.content, transport._pool is None, transport._session is not None)
+conn.close()
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[0] == "through aiohttp True True"
+    assert "User-Agent: Python" in raw.heads[0]  # aiohttp's own User-Agent
+
+
+def test_undecodable_bodies_and_a_declared_length_past_the_cap_are_named(
+    raw: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw.script = [
+        _length(b"not gzip at all", b"Content-Encoding: gzip\r\n"),
+        _length(b"{}", b"Content-Encoding: br\r\n"),
+        _length(_answer("x" * 500)),
+    ]
+    conn = OpenAIChatModelConnection(raw.url, max_retries=0)
+    try:
+        with pytest.raises(ChatModelError, match=r"request failed: ContentEncodingError"):
+            _ask(conn)
+        with pytest.raises(ChatModelError, match=r"ContentEncodingError: cannot decode 'br'"):
+            _ask(conn)
+        monkeypatch.setattr(_openai, "MAX_RESPONSE_BYTES", 200)
+        with pytest.raises(ChatModelError, match=r"response larger than 200 bytes"):
+            _ask(conn)
+    finally:
+        conn.close()
+    assert raw.connections == 3  # each failure dropped its connection

@@ -10,9 +10,9 @@ on 50 keys (``benchmarks/bench_in_flight.py``). The blocking calls (``chat``) ke
 sync client.
 
 :class:`AsyncTransport` sends a request the direct way when it can (``_http1``: an
-``http``/``https`` URL with no proxy, headers it can send as they are) and through one
-``aiohttp.ClientSession`` otherwise (a proxy, a user name in the URL). Both are created on
-the loop on first use (they are bound to the loop that made them), with no bound on
+``http``/``https`` URL with no proxy, headers it can send as they are, httptools installed)
+and through one ``aiohttp.ClientSession`` otherwise (a proxy, a user name in the URL). Both
+are created on the loop on first use (they are bound to the loop that made them), with no bound on
 connections (the scheduler's ``max-in-flight-inputs`` bounds the calls), keep-alive, no
 cookies, and the proxy and certificates the environment names (``_http_env``: the same
 rules, and the same functions, as the blocking httpx path; the proxy is looked up once per
@@ -30,6 +30,7 @@ import contextlib
 from typing import Any
 
 from flink_agents_runtime._http_env import proxy_for, proxy_refusal, tls_context, tls_failure
+from flink_agents_runtime.chat.providers import _http1_conn
 from flink_agents_runtime.chat.providers._http1 import Http1Pool, Route, head_lines, route_of
 from flink_agents_runtime.chat.providers._reply import (
     Reply,
@@ -48,7 +49,8 @@ __all__ = [
 ]
 
 #: Whether requests go the direct way (``_http1``) when they can (``False``: always through
-#: aiohttp, as before; benchmarks compare both in one process).
+#: aiohttp, as before; benchmarks compare both in one process). Without httptools (the
+#: direct client's parser, ``_http1_conn.AVAILABLE``) they always go through aiohttp.
 DIRECT = True
 
 
@@ -108,7 +110,8 @@ class AsyncTransport:
             route = self._routes[url]
         except KeyError:
             proxy = self._proxies[url] = proxy_for(url)
-            route = self._routes[url] = route_of(url) if proxy is None and DIRECT else None
+            direct = proxy is None and DIRECT and _http1_conn.AVAILABLE  # httptools installed
+            route = self._routes[url] = route_of(url) if direct else None
         if route is not None:
             key = tuple(headers.items())
             try:

@@ -8,13 +8,16 @@ one URL, answered by one complete JSON reply. :class:`Http1Pool` does exactly th
 keep-alive connections it holds per host (no bound: the scheduler's
 ``max-in-flight-inputs`` bounds the calls), for ``http://`` and ``https://`` URLs reached
 directly. What it does not do, aiohttp still does (``_async_http.AsyncTransport`` chooses):
-proxies, user names in URLs, non-ASCII URLs, header values it cannot send as they are.
+proxies, user names in URLs, non-ASCII URLs, header values it cannot send as they are, and
+everything when httptools is not installed.
 
-The answer is read whole: a ``Content-Length`` body, a chunked one, or one that ends when the
-server closes; gzip and deflate are decoded (the request asks for ``identity``); ``1xx``
-interim answers are skipped. A connection is reused when the answer allowed it (HTTP/1.1,
-no ``Connection: close``, nothing after the body); one the server closed while idle is
-dropped. Timeouts: the connection's ``total_s`` covers connect, send and the whole answer,
+The answer is read whole, parsed by httptools (llhttp; ``_http1_conn``): a ``Content-Length``
+body, a chunked one, or one that ends when the server closes; gzip and deflate are decoded
+(the request asks for ``identity``); ``1xx`` interim answers are skipped; what llhttp refuses
+(a bad status line or chunk size, conflicting lengths) fails as ``ClientResponseError``.
+A connection is reused when the answer allowed it (HTTP/1.1 or a kept-alive 1.0, no
+``Connection: close``, nothing after the body); one the server closed while idle is dropped.
+Timeouts: the connection's ``total_s`` covers connect, send and the whole answer,
 kept by one timer per pool (armed at the oldest request's deadline), not one per request.
 Errors are the transport's own (``TransportFailed``, ``TransportTimeout``,
 ``ResponseTooLarge``), named as on the aiohttp path.
