@@ -24,8 +24,14 @@ def esc(value: Any) -> str:
 
 
 def to_json(value: Any, indent: int | None = 2) -> str:
-    """``value`` as JSON text (non-JSON values via ``str``), not escaped."""
-    return json.dumps(value, indent=indent, default=str, ensure_ascii=False, sort_keys=False)
+    """``value`` as JSON text (mappings as objects, other non-JSON values via ``str``), not
+    escaped."""
+    return json.dumps(value, indent=indent, default=_jsonable, ensure_ascii=False, sort_keys=False)
+
+
+def _jsonable(value: Any) -> Any:
+    """A mapping (lazily decoded event-log attributes) as a dict, anything else as text."""
+    return dict(value) if isinstance(value, Mapping) else str(value)
 
 
 def json_block(value: Any, summary: str = "attributes", open_: bool = True) -> str:

@@ -13,6 +13,7 @@ import datetime as _dt
 import json
 import logging
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -166,9 +167,9 @@ def _cells(series: pd.Series) -> list[Any]:
 def _detail(error: Any, attributes: Any, encode: Any) -> Any:
     if isinstance(error, str) and error:
         text = error
-    elif isinstance(attributes, dict) and attributes:
+    elif isinstance(attributes, Mapping) and attributes:
         try:
-            text = encode(attributes).decode("utf-8", "replace")
+            text = encode(dict(attributes)).decode("utf-8", "replace")
         except (TypeError, ValueError):
             text = short(attributes, CELL_CHARS)
     else:

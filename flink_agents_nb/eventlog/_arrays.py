@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flink_agents_nb.eventlog._attributes import plain
 from flink_agents_nb.eventlog._shapes import chat_response_usage
 from flink_agents_nb.run._frames import find_token_usage
 
@@ -137,10 +138,10 @@ def none(value: Any) -> Any:
 
 
 def objects(values: Any) -> np.ndarray:
-    """A 1-D object array of ``values`` (a list of anything, lists and dicts included)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    """A 1-D object array of ``values`` (a list of anything, lists, dicts and mappings
+    included), each stored as it is: numpy's ``out[:] = values`` would ask every value
+    that has a length for its items (decoding lazy attributes, see ``_attributes``)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def floats(values: Any) -> np.ndarray:
@@ -171,14 +172,15 @@ def usage_columns(
     attrs: np.ndarray, is_event: np.ndarray, rows: list[int] | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Token usage of the event rows among ``rows`` (all rows when ``None``): prompt and
-    completion tokens (float64, NaN where none) and the model named beside them (object)."""
+    completion tokens (float64, NaN where none) and the model named beside them (object).
+    ``rows`` are those whose text mentions tokens: only their lazy attributes are decoded."""
     n = len(attrs)
     prompt = np.full(n, np.nan)
     completion = np.full(n, np.nan)
     model = np.full(n, None, dtype=object)
     at = np.flatnonzero(is_event) if rows is None else np.asarray(rows, dtype=np.intp)
     at = at[is_event[at]]
-    found = [chat_response_usage(a) or find_token_usage(a) for a in attrs[at].tolist()]
+    found = [chat_response_usage(a) or find_token_usage(a) for a in map(plain, attrs[at].tolist())]
     hits = [k for k, usage in enumerate(found) if usage is not None]
     if hits:
         usages = [u for u in found if u is not None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 from msgspec.structs import astuple
@@ -26,7 +27,10 @@ from flink_agents_nb.eventlog._arrays import (
     timestamps,
     usage_columns,
 )
+from flink_agents_nb.eventlog._attributes import Attributes, cells, plain
 from flink_agents_nb.eventlog._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
+
+_encode = msgspec.json.encode
 
 Columns = dict[str, np.ndarray]
 
@@ -70,16 +74,14 @@ def _ours(records: list[Any], hints: list[int] | None) -> Columns:
         return table[:, _OURS[name]]
 
     is_event = col("recordType") == "event"
-    attrs = col("eventAttributes").copy()
+    attrs = np.full(len(records), None, dtype=object)
+    events = np.flatnonzero(is_event)
+    if len(events):
+        attrs[events] = cells(col("eventAttributes")[events].tolist())
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
         fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
-        attrs[acts] = objects(
-            [
-                {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
-                for a, e, s, m in zip(*fields, strict=True)
-            ]
-        )
+        attrs[acts] = objects(list(map(Attributes, map(_action_json, *fields))))
     prompt, completion, model = usage_columns(attrs, is_event, hints)
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
@@ -106,6 +108,19 @@ def _ours(records: list[Any], hints: list[int] | None) -> Columns:
     }
 
 
+_ACTION = b'{"attempt":%b,"error":%b,"sentEventIds":%b,"memoryWrites":%b}'
+
+
+def _action_json(attempt: Any, error: Any, sent: Any, writes: Any) -> bytes:
+    """An action record's attributes as JSON (the dict the general path builds)."""
+    return _ACTION % (
+        b"null" if attempt is None else b"%d" % attempt,
+        b"null" if error is None else _encode(error),
+        sent,
+        writes,
+    )
+
+
 _NESTED = {name: j for j, name in enumerate(Nested.__struct_fields__)}
 _EVENT = {name: j for j, name in enumerate(NestedEvent.__struct_fields__)}
 
@@ -126,7 +141,7 @@ def _nested(records: list[Any], hints: list[int] | None) -> Columns:
             break
         types[empty] = fallback[empty]
     is_event = np.ones(n, dtype=bool)
-    attrs = events[:, _EVENT["attributes"]].copy()
+    attrs = cells(events[:, _EVENT["attributes"]].tolist(), objects_only=True)
     prompt, completion, model = usage_columns(attrs, is_event, hints)
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
@@ -172,7 +187,7 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
     status = col("status")
     names = col("entityName")
     parent = col("parentExecutionId").copy()
-    attrs = col("attributes").copy()
+    attrs = cells(col("attributes").tolist())
     meta = to_object_array_tuples(
         [_NO_META if m is None else astuple(m) for m in col("entityMetadata").tolist()]
     ).reshape(n, len(_NO_META))
@@ -192,7 +207,7 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
     error = _nothing(n)
     if len(failed):
         category = col("problemCategory")
-        error[failed] = [_trace._error_of(attrs[i], category[i]) for i in failed.tolist()]
+        error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
     prompt, completion, model = usage_columns(attrs, is_event, hints)
     own = meta[:, 5]
     use = is_none(model) & ~is_none(own)

@@ -1,0 +1,147 @@
+"""The ``attributes`` column of a log read holds lazily decoded mappings
+(``eventlog/_attributes.py``): they behave as the dicts they decode to, are decoded only when
+looked into (token extraction decodes only records that mention tokens), pickle, print and
+show escaped like dicts, and bad bytes are never fatal."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flink_agents_nb._html import json_block
+from flink_agents_nb.eventlog._attributes import Attributes, cells, plain
+from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.inspector._widget import json_tree
+from flink_agents_nb.stepper._memory_replay import writes_of
+from flink_agents_runtime.eventlog._lines import encode_value
+
+DATA = {"topic": "billing", "n": {"x": [1, 2.5, None, True]}, "t": "a\nb é"}
+RAW = json.dumps(DATA).encode()
+
+
+def test_reads_as_the_dict_it_holds() -> None:
+    a = Attributes(RAW)
+    assert not a.decoded
+    assert isinstance(a, Mapping) and not isinstance(a, Iterator)
+    assert a == DATA and a == DATA and a != {"topic": "billing"}
+    assert a == Attributes(json.dumps(DATA, separators=(",", ":")).encode())  # by contents
+    assert a != Attributes(b'{"topic": "other"}') and a != [1]
+    assert a.decoded
+    assert a["topic"] == "billing" and a.get("missing", 7) == 7 and "n" in a and len(a) == 3
+    assert list(a) == list(DATA) and list(a.items()) == list(DATA.items())
+    assert dict(a) == DATA and {**a} == DATA and type(a.to_dict()) is dict
+    assert a.to_dict() is not a.to_dict() and a.to_dict()["n"] is not a["n"]  # new each call
+    assert a | {"u": 1} == {**DATA, "u": 1} and {"u": 1} | a == {"u": 1, **DATA}
+    assert repr(a) == repr(DATA) and str(a) == str(DATA)
+    with pytest.raises(TypeError):
+        hash(a)
+    with pytest.raises(TypeError):
+        next(a)
+    with pytest.raises(KeyError):
+        a["missing"]
+
+
+def test_pickles_as_its_bytes_and_decodes_again() -> None:
+    a = Attributes(RAW)
+    a.get("topic")
+    back = pickle.loads(pickle.dumps(a))
+    assert type(back) is Attributes and not back.decoded and back == DATA
+    assert back.raw == RAW
+
+
+def test_bad_bytes_read_as_empty_and_never_raise() -> None:
+    for raw, why in ((b'{"a": ', "not valid JSON"), (b"[1, 2]", "not a JSON object")):
+        a = Attributes(raw)
+        assert len(a) == 0 and a.get("a") is None and dict(a) == {} and a.to_dict() == {}
+        assert repr(a) == "{}" and a.problem is not None and why in a.problem
+    assert Attributes(RAW).problem is None
+
+
+def test_cells_keep_objects_lazy_and_other_values_as_they_are() -> None:
+    raws: list[Any] = [b'{"a": 1}', b"null", b'"text"', b"[1]", b"{}", b"3"]
+    made = cells(raws)
+    assert [type(c) for c in made] == [Attributes, type(None), str, list, Attributes, int]
+    assert made[0] == {"a": 1} and made[2] == "text" and made[3] == [1] and made[4] == {}
+    assert [c == {} for c in cells(raws, objects_only=True)] == [False] + [True] * 5
+    buffer = bytearray(b'{"a": 1}')
+    kept = cells([memoryview(buffer)])[0]
+    buffer[6] = ord("2")  # the reader's buffer is reused: a cell holds a copy
+    assert kept == {"a": 1}
+    assert plain(kept) == {"a": 1} and type(plain(kept)) is dict and plain([1]) == [1]
+
+
+def _log(tmp_path: Path) -> Path:
+    """Our own records: plain events, one with token usage, one with HTML in it, and an
+    action with memory writes."""
+    stamp = "2026-01-01T00:00:0{}.000000Z"
+    records: list[dict[str, Any]] = [
+        {"timestamp": stamp.format(0), "recordType": "event", "eventId": "e0",
+         "eventType": "_input_event", "key": "k", "eventAttributes": {"input": "<b>hi</b>"}},
+        {"timestamp": stamp.format(1), "recordType": "action", "actionName": "reply",
+         "eventId": "e0", "eventType": "_input_event", "key": "k", "durationNs": 1000,
+         "status": "ok", "attempt": 1, "error": None, "sentEventIds": ["e1"],
+         "memoryWrites": [{"memory": "short_term", "path": "a.b", "value": 3}]},
+        {"timestamp": stamp.format(2), "recordType": "event", "eventId": "e1",
+         "eventType": "_chat_response_event", "upstreamEventId": "e0",
+         "upstreamActionName": "reply", "key": "k",
+         "eventAttributes": {"response": {"extra_args": {"model_name": "m",
+                                                         "promptTokens": 12,
+                                                         "completionTokens": 5}}}},
+        {"timestamp": stamp.format(3), "recordType": "event", "eventId": "e2",
+         "eventType": "_output_event", "upstreamEventId": "e1", "upstreamActionName": "reply",
+         "key": "k", "eventAttributes": {"output": "<script>alert(1)</script>"}},
+    ]  # fmt: skip
+    path = tmp_path / "events-a.log"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_a_log_read_decodes_only_the_records_that_mention_tokens(tmp_path: Path) -> None:
+    frame = load_log(_log(tmp_path)).frame
+    attrs = frame["attributes"].tolist()
+    assert all(type(a) is Attributes for a in attrs)
+    assert [a.decoded for a in attrs] == [False, False, True, False]
+    assert frame["prompt_tokens"].tolist()[2] == 12 and frame["model"].tolist()[2] == "m"
+    assert attrs[1] == {
+        "attempt": 1,
+        "error": None,
+        "sentEventIds": ["e1"],
+        "memoryWrites": [{"memory": "short_term", "path": "a.b", "value": 3}],
+    }
+    assert writes_of(attrs[1]) == [{"memory": "short_term", "path": "a.b", "value": 3}]
+    assert "{'input': '<b>hi</b>'}" in repr(frame[["attributes"]])  # pandas prints the dict
+    restored = pickle.loads(pickle.dumps(frame))
+    pd.testing.assert_frame_equal(restored, frame)
+    as_json = json.loads(frame[["attributes"]].to_json(orient="records"))
+    assert as_json[0] == {"attributes": {"input": "<b>hi</b>"}}
+    assert json.loads(encode_value(attrs[3])) == {"output": "<script>alert(1)</script>"}
+
+
+def test_lazy_attributes_show_escaped(tmp_path: Path) -> None:
+    attrs = load_log(_log(tmp_path)).frame["attributes"].tolist()
+    for html in (json_block(attrs[3]), json_tree(attrs[3])):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "output" in json_tree(attrs[3]) and "1 key" in json_tree(attrs[3])
+
+
+def test_a_record_with_malformed_attributes_is_a_problem_of_the_read(tmp_path: Path) -> None:
+    path = _log(tmp_path)
+    good = path.read_bytes()
+    bad = b'{"timestamp": "2026-01-01T00:00:09Z", "recordType": "event", "eventAttributes": {"a": tru}}\n'  # noqa: E501
+    path.write_bytes(good + bad)
+    log = load_log(path)
+    assert len(log.frame) == 4
+    assert [(p.line, "not valid JSON" in p.reason) for p in log.problems] == [(5, True)]
+
+
+def test_an_object_column_of_them_is_built_without_looking_inside() -> None:
+    made = cells([RAW, RAW])
+    assert made.shape == (2,) and not any(a.decoded for a in made)
+    assert np.array_equal(made == DATA, [True, True])
