@@ -28,12 +28,15 @@ nested one changes what later lookups see, as with the dicts of the general path
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import msgspec
 import numpy as np
 
 _decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.encode
 _DECODE_ERRORS = (msgspec.DecodeError, RecursionError, TypeError, ValueError)
 #: A cell not decoded yet (``_value`` slot).
 _UNDECODED: Any = object()
@@ -148,42 +151,70 @@ class Attributes(Mapping[str, Any]):
         return (Attributes, (bytes(self._raw),))
 
 
+def decoded_copy(cell: Attributes) -> dict[str, Any]:
+    """``cell``'s contents decoded (its cache if it has one), without keeping them in it."""
+    value = cell._value
+    return value if value is not _UNDECODED else cell.to_dict()
+
+
 def plain(value: Any) -> Any:
     """``value`` with an :class:`Attributes` made its (cached) dict; anything else as is.
     For code that needs a real dict (type checks, JSON encoders)."""
     return value._data() if type(value) is Attributes else value
 
 
-def cells(raws: list[Any], objects_only: bool = False) -> np.ndarray:
-    """The ``attributes`` cells of raw JSON values (:class:`msgspec.Raw`, bytes-like, each
-    one JSON value as msgspec validated it): an :class:`Attributes` for each object, holding
-    a copy of its bytes (never a view of a reused buffer); anything else decoded (``None``
-    for ``null``), or a new empty dict with ``objects_only`` (0.3.1 nested events: what
-    the general path gives).
+#: What every token-count name has in it (``promptTokens``, ``input_tokens``, ...): only
+#: attributes whose bytes hold it can carry token usage (see ``_reader``).
+TOKENS = b"okens"
 
-    The first bytes are looked at column-wise: the values are joined once and indexed by
-    the running sum of their lengths (no Python per value but the :class:`Attributes`)."""
+
+def cells(raws: list[Any], objects_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The ``attributes`` cells of raw JSON values (:class:`msgspec.Raw`, bytes-like, each
+    one JSON value as msgspec validated it), and where their bytes mention :data:`TOKENS`
+    (bool). Each object becomes an :class:`Attributes` holding a copy of its bytes (never a
+    view of a reused buffer); anything else is decoded (``None`` for ``null``), or becomes a
+    new empty dict with ``objects_only`` (0.3.1 nested events: what the general path gives).
+
+    C-level passes (``map`` of builtins) but for the :class:`Attributes` themselves."""
     n = len(raws)
-    out = np.empty(n, dtype=object)
-    if not n:
-        return out
-    joined = b"".join(raws)
-    lengths = np.fromiter(map(len, raws), dtype=np.intp, count=n)
-    starts = np.zeros(n, dtype=np.intp)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    first = np.frombuffer(joined, dtype=np.uint8)[np.minimum(starts, max(len(joined) - 1, 0))]
-    objects = (first == 0x7B) & (lengths > 0)  # "{"
+    copies = list(map(bytes, raws))
+    mentions = np.fromiter(map(bytes.find, copies, repeat(TOKENS, n)), np.intp, n) >= 0
+    first = np.fromiter(map(itemgetter(0), copies), np.uint8, n)
+    objects = first == 0x7B  # "{"
     if objects.all():  # fromiter: stored as they are (``out[:] =`` would ask their len)
-        return np.fromiter(map(Attributes, map(bytes, raws)), dtype=object, count=n)
-    at = np.flatnonzero(objects)
-    picked = [raws[i] for i in at.tolist()]
-    out[at] = np.fromiter(map(Attributes, map(bytes, picked)), dtype=object, count=len(at))
+        return np.fromiter(map(Attributes, copies), dtype=object, count=n), mentions
+    out = np.empty(n, dtype=object)
+    at = np.flatnonzero(objects).tolist()
+    out[at] = np.fromiter(map(Attributes, [copies[i] for i in at]), dtype=object, count=len(at))
     for i in np.flatnonzero(~objects).tolist():
         if objects_only:
             out[i] = {}
             continue
         try:
-            out[i] = _decode(raws[i])
+            out[i] = _decode(copies[i])
         except _DECODE_ERRORS:
             out[i] = None
-    return out
+    return out, mentions
+
+
+_ACTION = b'{"attempt":%b,"error":%b,"sentEventIds":%b,"memoryWrites":%b}'
+
+
+def action_cells(
+    attempts: list[Any], errors: list[Any], sent: list[Any], writes: list[Any]
+) -> np.ndarray:
+    """An action record's attributes (``attempt``, ``error``, ``sentEventIds``,
+    ``memoryWrites``: the dict the general path builds) as :class:`Attributes`, from the
+    typed fields (``sent``, ``writes``: raw JSON values). Formatted by C-level ``map``s
+    (``bytes % tuple``), no Python per record but the :class:`Attributes`."""
+    n = len(attempts)
+    if None in attempts:
+        numbers = [b"null" if a is None else b"%d" % a for a in attempts]
+    else:
+        numbers = list(map(b"%d".__mod__, attempts))
+    texts = [b"null"] * n
+    for i, error in enumerate(errors):
+        if error is not None:
+            texts[i] = _encode(error)
+    made = map(Attributes, map(_ACTION.__mod__, zip(numbers, texts, sent, writes, strict=True)))
+    return np.fromiter(made, dtype=object, count=n)

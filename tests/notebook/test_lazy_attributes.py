@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb._html import json_block
-from flink_agents_nb.eventlog._attributes import Attributes, cells, plain
+from flink_agents_nb.eventlog._attributes import Attributes, action_cells, cells, plain
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog._usage import usage_columns
 from flink_agents_nb.inspector._widget import json_tree
 from flink_agents_nb.stepper._memory_replay import writes_of
 from flink_agents_runtime.eventlog._lines import encode_value
@@ -65,13 +66,16 @@ def test_bad_bytes_read_as_empty_and_never_raise() -> None:
 
 
 def test_cells_keep_objects_lazy_and_other_values_as_they_are() -> None:
-    raws: list[Any] = [b'{"a": 1}', b"null", b'"text"', b"[1]", b"{}", b"3"]
-    made = cells(raws)
-    assert [type(c) for c in made] == [Attributes, type(None), str, list, Attributes, int]
+    raws: list[Any] = [b'{"a": 1}', b"null", b'"text"', b"[1]", b"{}", b"3", b'{"nTokens":1}']
+    made, mentions = cells(raws)
+    assert not any(c.decoded for c in made[[0, 4, 6]])
+    assert mentions.tolist() == [False] * 6 + [True]
+    kinds = [Attributes, type(None), str, list, Attributes, int, Attributes]
+    assert [type(c) for c in made] == kinds
     assert made[0] == {"a": 1} and made[2] == "text" and made[3] == [1] and made[4] == {}
-    assert [c == {} for c in cells(raws, objects_only=True)] == [False] + [True] * 5
+    assert [c == {} for c in cells(raws, objects_only=True)[0]] == [False] + [True] * 5 + [False]
     buffer = bytearray(b'{"a": 1}')
-    kept = cells([memoryview(buffer)])[0]
+    kept = cells([memoryview(buffer)])[0][0]
     buffer[6] = ord("2")  # the reader's buffer is reused: a cell holds a copy
     assert kept == {"a": 1}
     assert plain(kept) == {"a": 1} and type(plain(kept)) is dict and plain([1]) == [1]
@@ -107,7 +111,7 @@ def test_a_log_read_decodes_only_the_records_that_mention_tokens(tmp_path: Path)
     frame = load_log(_log(tmp_path)).frame
     attrs = frame["attributes"].tolist()
     assert all(type(a) is Attributes for a in attrs)
-    assert [a.decoded for a in attrs] == [False, False, True, False]
+    assert not any(a.decoded for a in attrs)  # searched for tokens, not kept decoded
     assert frame["prompt_tokens"].tolist()[2] == 12 and frame["model"].tolist()[2] == "m"
     assert attrs[1] == {
         "attempt": 1,
@@ -142,6 +146,50 @@ def test_a_record_with_malformed_attributes_is_a_problem_of_the_read(tmp_path: P
 
 
 def test_an_object_column_of_them_is_built_without_looking_inside() -> None:
-    made = cells([RAW, RAW])
+    made, _ = cells([RAW, RAW])
     assert made.shape == (2,) and not any(a.decoded for a in made)
     assert np.array_equal(made == DATA, [True, True])
+
+
+def test_action_cells_hold_the_dict_the_general_path_builds() -> None:
+    made = action_cells(
+        [1, None, 2], [None, "boom", {"type": "E", "message": "é"}], [b'["e1"]', b"null", b"[]"],
+        [b"[]", b'[{"path": "a", "value": 1}]', b"null"],
+    )  # fmt: skip
+    assert [dict(c) for c in made] == [
+        {"attempt": 1, "error": None, "sentEventIds": ["e1"], "memoryWrites": []},
+        {"attempt": None, "error": "boom", "sentEventIds": None,
+         "memoryWrites": [{"path": "a", "value": 1}]},
+        {"attempt": 2, "error": {"type": "E", "message": "é"}, "sentEventIds": [],
+         "memoryWrites": None},
+    ]  # fmt: skip
+    assert len(action_cells([], [], [], [])) == 0
+
+
+USAGE_CASES: list[Any] = [
+    {"request_id": "r", "response": {"role": "assistant", "content": "hi",
+     "extra_args": {"model_name": "m", "promptTokens": 12, "completionTokens": 5}}},
+    {"response": {"extra_args": {"model": 3, "modelName": "n", "prompt_tokens": "7"}}},
+    {"promptTokens": 1, "model": "top", "response": {"extra_args": {"promptTokens": 9}}},
+    {"gen_ai.usage.input_tokens": 4, "gen_ai.usage.output_tokens": 6,
+     "gen_ai.request.model": "g"},
+    {"promptTokens": None, "response": {"extra_args": {"promptTokens": 9}}},
+    {"usage": {"prompt_tokens": 3}, "response": {"extra_args": {"promptTokens": 9}}},
+    {"call_usage": {"promptTokens": 3}, "response": {"extra_args": {"promptTokens": 9}}},
+    {"response": "text", "promptTokens": 1},
+    {"response": {"extra_args": None}, "x": [{"output_tokens": 8}]},
+    {"a": {"b": {"c": {"d": {"promptTokens": 1}}}}, "response": {"extra_args": {"x": 1}}},
+    {"tokens": 1},
+]  # fmt: skip
+
+
+def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy() -> None:
+    raws = [json.dumps(case).encode() for case in USAGE_CASES]
+    lazy, _ = cells(raws)
+    plain_dicts = np.fromiter(map(json.loads, raws), dtype=object, count=len(raws))
+    events = np.ones(len(raws), dtype=bool)
+    for got, want in zip(
+        usage_columns(lazy, events, None), usage_columns(plain_dicts, events, None), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+    assert not any(a.decoded for a in lazy)
