@@ -163,6 +163,8 @@ def plain(value: Any) -> Any:
     return value._data() if type(value) is Attributes else value
 
 
+#: The attributes ``{}`` (most 0.4 trace records'): one shared cell, nothing in it to change.
+EMPTY = Attributes(b"{}")
 #: What every token-count name has in it (``promptTokens``, ``input_tokens``, ...): only
 #: attributes whose bytes hold it can carry token usage (see ``_reader``).
 TOKENS = b"okens"
@@ -181,11 +183,14 @@ def cells(raws: list[Any], objects_only: bool = False) -> tuple[np.ndarray, np.n
     mentions = np.fromiter(map(bytes.find, copies, repeat(TOKENS, n)), np.intp, n) >= 0
     first = np.fromiter(map(itemgetter(0), copies), np.uint8, n)
     objects = first == 0x7B  # "{"
-    if objects.all():  # fromiter: stored as they are (``out[:] =`` would ask their len)
-        return np.fromiter(map(Attributes, copies), dtype=object, count=n), mentions
+    empty = objects & (np.fromiter(map(len, copies), np.intp, n) == 2)  # "{}"
+    if not empty.any() and objects.all():  # fromiter: stored as they are (``out[:] =``
+        return np.fromiter(map(Attributes, copies), dtype=object, count=n), mentions  # asks len)
     out = np.empty(n, dtype=object)
-    at = np.flatnonzero(objects).tolist()
+    at = np.flatnonzero(objects & ~empty).tolist()
     out[at] = np.fromiter(map(Attributes, [copies[i] for i in at]), dtype=object, count=len(at))
+    where = np.flatnonzero(empty)  # one shared read-only empty mapping (0.4 trace records)
+    out[where] = np.fromiter(repeat(EMPTY, len(where)), dtype=object, count=len(where))
     for i in np.flatnonzero(~objects).tolist():
         if objects_only:
             out[i] = {}

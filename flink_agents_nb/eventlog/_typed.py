@@ -252,15 +252,3 @@ def decode_typed(
             return None
         return kind, records
     return None
-    body = data[:-1] if data.endswith(b"\n") else data
-    first = body.find(b"\n")
-    for kind in _guess(body if first < 0 else body[:first]):
-        try:
-            payload = b"[" + body.replace(b"\n", b",") + b"]"
-            records = DECODERS[kind](payload) if decoder is None else decoder.decode(kind, payload)
-        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-            return None
-        if len(records) != np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10) + 1:
-            return None
-        return kind, records
-    return None

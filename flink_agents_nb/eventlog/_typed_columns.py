@@ -173,8 +173,11 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     names = col("entityName")
     parent = col("parentExecutionId").copy()
     attrs, said = cells(col("attributes").tolist())
+    metas = col("entityMetadata").tolist()
     meta = to_object_array_tuples(
-        [_NO_META if m is None else astuple(m) for m in col("entityMetadata").tolist()]
+        [_NO_META if m is None else astuple(m) for m in metas]
+        if None in metas
+        else list(map(astuple, metas))
     ).reshape(n, len(_NO_META))
     is_event = etype == "event"
     is_action = etype == "action"

@@ -74,6 +74,8 @@ def test_cells_keep_objects_lazy_and_other_values_as_they_are() -> None:
     assert [type(c) for c in made] == kinds
     assert made[0] == {"a": 1} and made[2] == "text" and made[3] == [1] and made[4] == {}
     assert [c == {} for c in cells(raws, objects_only=True)[0]] == [False] + [True] * 5 + [False]
+    one, two = cells([b"{}", b"{}"])[0]  # trace records' many empty attributes: one cell
+    assert one is two and one == {} and dict(one) is not dict(two) and one.to_dict() == {}
     buffer = bytearray(b'{"a": 1}')
     kept = cells([memoryview(buffer)])[0][0]
     buffer[6] = ord("2")  # the reader's buffer is reused: a cell holds a copy
