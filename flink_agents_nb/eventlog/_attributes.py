@@ -22,7 +22,14 @@ Contract (tests in ``tests/notebook/test_lazy_attributes.py``):
   as an empty mapping and never raise; :attr:`Attributes.problem` says why.
 
 Values inside are plain JSON values (dict, list, str, int, float, bool, None); mutating a
-nested one changes what later lookups see, as with the dicts of the general path.
+nested one changes what later lookups see, as with the dicts of the general path. The empty
+attributes ``{}`` are one shared cell (:data:`EMPTY`).
+
+It is not a ``dict``: code that checks ``isinstance(x, dict)`` should check ``Mapping``
+(the kit's views do), and JSON encoders need it as a dict (``json.dumps(x, default=dict)``;
+the kit's ``to_json``/``encode_value`` helpers do that). pandas prints a cell as the dict
+and ``DataFrame.to_json`` writes it as an object (``toDict``); numpy would take it for a
+sequence of its keys in ``np.array([...])``: build object arrays with ``np.fromiter``.
 """
 
 from __future__ import annotations

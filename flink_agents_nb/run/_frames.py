@@ -84,8 +84,15 @@ def _find_usage(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | Non
         if isinstance(value, str):
             model = value
             break
-    prompt = next((node[n] for n in _PROMPT if n in node), None)
-    completion = next((node[n] for n in _COMPLETION if n in node), None)
+    prompt = completion = None
+    for name in _PROMPT:  # loops, not generators: this runs per record of a log read
+        if name in node:
+            prompt = node[name]
+            break
+    for name in _COMPLETION:
+        if name in node:
+            completion = node[name]
+            break
     if prompt is not None or completion is not None:
         return prompt, completion, model
     if depth <= 0:

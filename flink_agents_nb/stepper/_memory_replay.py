@@ -49,8 +49,16 @@ def lookup(root: dict[str, Any], path: str) -> Any:
     return node
 
 
+_NO_WRITES = (b'"memoryWrites":[]}', b'"memoryWrites":null}')
+
+
 def writes_of(attributes: Any) -> list[dict[str, Any]]:
-    """The memory writes of an action row's attributes (empty when none were recorded)."""
+    """The memory writes of an action row's attributes (empty when none were recorded).
+    A log's lazily decoded attributes whose JSON ends with an empty or null
+    ``memoryWrites`` (the last key: its value) are not decoded to find none."""
+    raw = getattr(attributes, "raw", None)
+    if type(raw) is bytes and raw.endswith(_NO_WRITES):
+        return []
     if isinstance(attributes, Mapping):  # a dict, or lazily decoded (eventlog._attributes)
         writes = attributes.get("memoryWrites")
         if isinstance(writes, list):

@@ -122,6 +122,8 @@ def test_a_log_read_decodes_only_the_records_that_mention_tokens(tmp_path: Path)
         "memoryWrites": [{"memory": "short_term", "path": "a.b", "value": 3}],
     }
     assert writes_of(attrs[1]) == [{"memory": "short_term", "path": "a.b", "value": 3}]
+    none = action_cells([1], [None], [b"[]"], [b"[]"])[0]
+    assert writes_of(none) == [] and not none.decoded  # told by its bytes
     assert "{'input': '<b>hi</b>'}" in repr(frame[["attributes"]])  # pandas prints the dict
     restored = pickle.loads(pickle.dumps(frame))
     pd.testing.assert_frame_equal(restored, frame)
