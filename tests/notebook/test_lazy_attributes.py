@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb._html import json_block
+from flink_agents_nb.eventlog import _typed
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, action_cells, cells, plain
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog._usage import usage_columns
@@ -197,3 +198,22 @@ def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy() -> None:
     ):
         np.testing.assert_array_equal(got, want)
     assert not any(a.decoded for a in lazy)
+
+
+def test_a_frame_prints_and_exports_as_with_dicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notebooks show ``log.frame`` (nbval compares the text): lazy cells print as the dicts
+    of the general path did; ``to_json`` and ``to_dict`` give the same too."""
+    path = _log(tmp_path)
+    lazy = load_log(path).frame
+    monkeypatch.setattr(_typed, "ENABLED", False)
+    dicts = load_log(path).frame
+    assert (
+        type(dicts["attributes"].iat[0]) is dict and type(lazy["attributes"].iat[0]) is Attributes
+    )
+    for show in (repr, lambda f: f.to_html(), lambda f: f.to_json(orient="records")):
+        assert show(lazy[["key", "attributes"]]) == show(dicts[["key", "attributes"]])
+    assert [r["attributes"] for r in lazy[["attributes"]].to_dict("records")] == [
+        r["attributes"] for r in dicts[["attributes"]].to_dict("records")
+    ]
