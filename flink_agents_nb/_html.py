@@ -30,8 +30,11 @@ def to_json(value: Any, indent: int | None = 2) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    """A mapping (lazily decoded event-log attributes) as a dict, anything else as text."""
-    return dict(value) if isinstance(value, Mapping) else str(value)
+    """A mapping (lazily decoded event-log attributes: a new dict, not kept in the cell) as
+    a dict, anything else as text."""
+    if isinstance(value, Mapping):
+        return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+    return str(value)
 
 
 def json_block(value: Any, summary: str = "attributes", open_: bool = True) -> str:
