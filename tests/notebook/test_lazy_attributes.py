@@ -185,6 +185,16 @@ USAGE_CASES: list[Any] = [
     {"response": {"extra_args": None}, "x": [{"output_tokens": 8}]},
     {"a": {"b": {"c": {"d": {"promptTokens": 1}}}}, "response": {"extra_args": {"x": 1}}},
     {"tokens": 1},
+    {"model": "top", "response": {"extra_args": {"promptTokens": 9}}},
+    {"response": {"modelName": "r", "extra_args": {"promptTokens": 9, "model_name": "x"}}},
+    {"response": {"extra_args": {"model_name": "modelX", "promptTokens": 9}}},
+    {"response": {"extra_args": {"cachedTokens": 4, "completionTokens": 9}}},
+    {"response": {"extra_args": {"promptTokens": [1], "completionTokens": "7",
+                                 "gen_ai.response.model": "g", "model": 5}}},
+    {"response": {"extra_args": {"promptTokens": None, "completion_tokens": True}}},
+    {"response": None, "x": {"prompt_tokens": 2}},
+    {"response": {"extra_args": {"prompt_tokens": 1}}, "response2": {"output_tokens": 3}},
+    {"response": {"extra_args": {"input_tokens": 1, "gen_ai.usage.input_tokens": 2}}},
 ]  # fmt: skip
 
 
