@@ -29,7 +29,8 @@ It is not a ``dict``: code that checks ``isinstance(x, dict)`` should check ``Ma
 (the kit's views do), and JSON encoders need it as a dict (``json.dumps(x, default=dict)``;
 the kit's ``to_json``/``encode_value`` helpers do that). pandas prints a cell as the dict
 and ``DataFrame.to_json`` writes it as an object (``toDict``); numpy would take it for a
-sequence of its keys in ``np.array([...])``: build object arrays with ``np.fromiter``.
+sequence of its keys in ``np.array([...])``: build object arrays with ``np.fromiter``;
+pyarrow (``to_parquet``) takes dicts only: ``frame["attributes"].map(dict)``.
 """
 
 from __future__ import annotations

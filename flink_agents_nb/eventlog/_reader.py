@@ -54,8 +54,9 @@ The ``attributes`` cells are :class:`collections.abc.Mapping` objects, not neces
 looked into; building a million dicts cost more than the rest of the read). They compare
 equal to the dict they hold, print as it, pickle, and ``dict(cell)`` or ``cell.to_dict()``
 gives a plain dict (for ``isinstance(x, dict)`` checks and JSON encoders:
-``json.dumps(..., default=dict)``). Only the records whose text mentions tokens are decoded
-during the read (for the token columns).
+``json.dumps(..., default=dict)``; pyarrow and Parquet take dicts only:
+``frame.assign(attributes=frame["attributes"].map(dict)).to_parquet(...)``). Only the records
+whose text mentions tokens are decoded during the read (for the token columns).
 """
 
 from __future__ import annotations

@@ -227,3 +227,11 @@ def test_a_frame_prints_and_exports_as_with_dicts(
     assert [r["attributes"] for r in lazy[["attributes"]].to_dict("records")] == [
         r["attributes"] for r in dicts[["attributes"]].to_dict("records")
     ]
+
+
+def test_the_documented_way_to_parquet(tmp_path: Path) -> None:
+    frame = load_log(_log(tmp_path)).frame
+    path = tmp_path / "log.parquet"
+    frame.assign(attributes=frame["attributes"].map(dict)).to_parquet(path)
+    back = pd.read_parquet(path)
+    assert back["attributes"].iat[0]["input"] == "<b>hi</b>" and len(back) == len(frame)
