@@ -159,8 +159,9 @@ class Attributes(Mapping[str, Any]):
         return (Attributes, (bytes(self._raw),))
 
 
-def decoded_copy(cell: Attributes) -> dict[str, Any]:
-    """``cell``'s contents decoded (its cache if it has one), without keeping them in it."""
+def contents(cell: Attributes) -> dict[str, Any]:
+    """``cell``'s contents to read (not to change): its cached dict when it has one, else
+    decoded afresh and not kept in it."""
     value = cell._value
     return value if value is not _UNDECODED else cell.to_dict()
 

@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 
 from flink_agents_nb.eventlog._arrays import objects, to_float
-from flink_agents_nb.eventlog._attributes import Attributes, decoded_copy
+from flink_agents_nb.eventlog._attributes import Attributes, contents
 from flink_agents_nb.eventlog._shapes import chat_response_usage
 from flink_agents_nb.run._frames import find_token_usage
 
 
 def _searched(cell: Any) -> Any:
     """What the search looks into: a lazy cell's contents, decoded afresh (not kept)."""
-    return decoded_copy(cell) if type(cell) is Attributes else cell
+    return contents(cell) if type(cell) is Attributes else cell
 
 
 def usage_columns(
