@@ -7,7 +7,8 @@ in a fresh subprocess so its peak memory (ru_maxrss) is its own.
 Three formats, each against the same baseline on the same files: ours, Flink Agents 0.3.1
 nested records and 0.4 Trace Log records (``--formats``). A floor row beside them: msgspec
 decoding the same files into the reader's typed structs and nothing else (what the frame
-contract costs is the reader minus the floor).
+contract costs is the reader minus the floor). The structs keep attributes as raw JSON (the
+frame's cells decode them on first use), so this floor is lower than before they did.
 Targets: ratio >= 8x, < 3 s, < 1.5 GB.
 
 Writing: a local echo run (input -> action -> output, ``execute(record=False)``) with the FILE

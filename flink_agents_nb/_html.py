@@ -24,8 +24,17 @@ def esc(value: Any) -> str:
 
 
 def to_json(value: Any, indent: int | None = 2) -> str:
-    """``value`` as JSON text (non-JSON values via ``str``), not escaped."""
-    return json.dumps(value, indent=indent, default=str, ensure_ascii=False, sort_keys=False)
+    """``value`` as JSON text (mappings as objects, other non-JSON values via ``str``), not
+    escaped."""
+    return json.dumps(value, indent=indent, default=_jsonable, ensure_ascii=False, sort_keys=False)
+
+
+def _jsonable(value: Any) -> Any:
+    """A mapping (lazily decoded event-log attributes: a new dict, not kept in the cell) as
+    a dict, anything else as text."""
+    if isinstance(value, Mapping):
+        return value.to_dict() if hasattr(value, "to_dict") else dict(value)
+    return str(value)
 
 
 def json_block(value: Any, summary: str = "attributes", open_: bool = True) -> str:

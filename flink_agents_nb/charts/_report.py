@@ -13,6 +13,7 @@ import datetime as _dt
 import json
 import logging
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +167,16 @@ def _cells(series: pd.Series) -> list[Any]:
 def _detail(error: Any, attributes: Any, encode: Any) -> Any:
     if isinstance(error, str) and error:
         text = error
-    elif isinstance(attributes, dict) and attributes:
+    elif isinstance(attributes, Mapping):
+        # a log's lazy cell: a new dict, not kept in it (a report of a big log would
+        # otherwise leave every cell decoded)
+        contents = attributes.to_dict() if hasattr(attributes, "to_dict") else dict(attributes)
+        if not contents:
+            return None
         try:
-            text = encode(attributes).decode("utf-8", "replace")
+            text = encode(contents).decode("utf-8", "replace")
         except (TypeError, ValueError):
-            text = short(attributes, CELL_CHARS)
+            text = short(contents, CELL_CHARS)
     else:
         return None
     text = text.replace("\n", " ")

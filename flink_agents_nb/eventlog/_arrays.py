@@ -12,9 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._shapes import chat_response_usage
-from flink_agents_nb.run._frames import find_token_usage
-
 
 def timestamps(values: list[Any]) -> np.ndarray:
     """Timestamps as naive UTC ``datetime64[ns]`` (NaT where missing or unparseable)."""
@@ -137,10 +134,10 @@ def none(value: Any) -> Any:
 
 
 def objects(values: Any) -> np.ndarray:
-    """A 1-D object array of ``values`` (a list of anything, lists and dicts included)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    """A 1-D object array of ``values`` (a list of anything, lists, dicts and mappings
+    included), each stored as it is: numpy's ``out[:] = values`` would ask every value
+    that has a length for its items (decoding lazy attributes, see ``_attributes``)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def floats(values: Any) -> np.ndarray:
@@ -165,25 +162,3 @@ def ints(values: np.ndarray) -> Any:
         mask = ~(np.isfinite(values) & (np.abs(values) < 2.0**63) & (values == np.trunc(values)))
     out = np.where(mask, 0.0, values).astype(np.int64)
     return pd.arrays.IntegerArray(out, mask)
-
-
-def usage_columns(
-    attrs: np.ndarray, is_event: np.ndarray, rows: list[int] | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token usage of the event rows among ``rows`` (all rows when ``None``): prompt and
-    completion tokens (float64, NaN where none) and the model named beside them (object)."""
-    n = len(attrs)
-    prompt = np.full(n, np.nan)
-    completion = np.full(n, np.nan)
-    model = np.full(n, None, dtype=object)
-    at = np.flatnonzero(is_event) if rows is None else np.asarray(rows, dtype=np.intp)
-    at = at[is_event[at]]
-    found = [chat_response_usage(a) or find_token_usage(a) for a in attrs[at].tolist()]
-    hits = [k for k, usage in enumerate(found) if usage is not None]
-    if hits:
-        usages = [u for u in found if u is not None]
-        at = at[hits]
-        prompt[at] = [to_float(u[0]) for u in usages]
-        completion[at] = [to_float(u[1]) for u in usages]
-        model[at] = objects([u[2] for u in usages])
-    return prompt, completion, model

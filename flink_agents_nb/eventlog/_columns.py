@@ -30,7 +30,6 @@ from flink_agents_nb.eventlog._arrays import nones as _nones
 from flink_agents_nb.eventlog._arrays import objects as _objects
 from flink_agents_nb.eventlog._arrays import shared as _shared
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
-from flink_agents_nb.eventlog._arrays import usage_columns
 from flink_agents_nb.eventlog._files import (
     MISSING,
     RECORD_FIELDS,
@@ -42,6 +41,7 @@ from flink_agents_nb.eventlog._files import (
 )
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
 from flink_agents_nb.eventlog._typed_columns import typed_columns
+from flink_agents_nb.eventlog._usage import usage_columns
 from flink_agents_nb.run._frames import RECORD_COLUMNS
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
@@ -130,7 +130,7 @@ class _Columns:
         if chunk.kind is not None:  # one known shape, decoded typed: columns straight away
             self._note_file(chunk.file, lines)
             self.traced |= chunk.kind == "trace"
-            self._append(*typed_columns(chunk.kind, recs, hints), share=False)
+            self._append(*typed_columns(chunk.kind, recs), share=False)
             return
         if len(set(map(type, recs))) != 1 or type(recs[0]) is not LogRecord:
             recs, lines = self._objects_only(chunk, problems)

@@ -109,7 +109,7 @@ class FileRecords:
     files; other JSON values where a record is not an object), their 1-based lines, and
     which records' raw text mentions token usage (``hints``: record positions, ``None`` =
     check all). With ``kind`` set, the records are that shape's typed structs
-    (:mod:`._typed`)."""
+    (:mod:`._typed`), their attributes raw (which mention tokens is found from them)."""
 
     file: str
     records: list[Any]
@@ -245,8 +245,7 @@ def read_records(
         if typed is not None:
             kind, records = typed
             numbers = range(first_line, first_line + len(records))
-            hints = _lines_with(memoryview(data)[pos:stop], _TOKENS)
-            yield FileRecords(name, records, numbers, hints, kind)
+            yield FileRecords(name, records, numbers, None, kind)  # hints: from the attributes
             first_line += len(records)
             pos = stop
             continue

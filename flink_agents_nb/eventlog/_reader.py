@@ -31,8 +31,11 @@ status             object (str/None)    action records: ``ok``, ``failed`` or ``
 prompt_tokens      Int64                token usage found in the attributes (see below)
 completion_tokens  Int64                idem
 model              object (str/None)    model named beside the token usage
-attributes         object (dict)        events: the attributes; actions: ``attempt``,
+attributes         object (Mapping)     events: the attributes; actions: ``attempt``,
                                         ``error``, ``sentEventIds``, ``memoryWrites``
+                                        (a JSON object: a read-only ``Mapping``, decoded
+                                        on first use, see below; other JSON values as
+                                        they are, ``None`` for null or missing)
 seq                Int64                record position within its core (our logs)
 input_seq          Int64                which input of its core caused it (our logs)
 file               category             the file the record came from
@@ -44,6 +47,16 @@ Token usage is taken from ``promptTokens``/``completionTokens`` (Flink Agents'
 ``gen_ai.usage.input_tokens``/``gen_ai.usage.output_tokens`` (or ``input_tokens``/
 ``output_tokens``), anywhere in the attributes up to 4 levels deep; ``model`` from ``model``,
 ``model_name``, ``gen_ai.response.model`` or ``gen_ai.request.model`` nearest to it.
+
+The ``attributes`` cells are :class:`collections.abc.Mapping` objects, not necessarily
+``dict``: records read on the fast path keep their attributes as JSON bytes
+(:class:`~flink_agents_nb.eventlog._attributes.Attributes`, decoded the first time a cell is
+looked into; building a million dicts cost more than the rest of the read). They compare
+equal to the dict they hold, print as it, pickle, and ``dict(cell)`` or ``cell.to_dict()``
+gives a plain dict (for ``isinstance(x, dict)`` checks and JSON encoders:
+``json.dumps(..., default=dict)``; pyarrow and Parquet take dicts only:
+``frame.assign(attributes=frame["attributes"].map(dict)).to_parquet(...)``). Only the records
+whose text mentions tokens are decoded during the read (for the token columns).
 """
 
 from __future__ import annotations

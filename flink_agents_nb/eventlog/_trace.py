@@ -45,6 +45,7 @@ missing.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -360,10 +361,13 @@ def _sent_events(
     bounds = np.searchsorted(kept[order], np.arange(size + 1)).tolist()
     attrs = frame["attributes"].to_numpy().copy()
     new = np.empty(len(rows), dtype=object)
-    new[:] = [
-        {**(a if type(a) is dict else {}), "sentEventIds": sorted_ids[bounds[c] : bounds[c + 1]]}
+    new[:] = [  # attributes are a Mapping (lazily decoded ones too, see _attributes)
+        {
+            **(a if isinstance(a, Mapping) else {}),
+            "sentEventIds": sorted_ids[bounds[c] : bounds[c + 1]],
+        }
         if c >= 0
-        else {**(a if type(a) is dict else {}), "sentEventIds": []}
+        else {**(a if isinstance(a, Mapping) else {}), "sentEventIds": []}
         for a, c in zip(attrs[rows].tolist(), exec_code[rows].tolist(), strict=True)
     ]
     attrs[rows] = new

@@ -1,9 +1,11 @@
 """Typed decoding of the three common record shapes: the reader's fast path.
 
 A chunk of JSON Lines whose every line is one of these shapes, with the expected JSON types,
-is decoded straight into small typed structs (fixed fields typed, the free-form attributes
-left as decoded JSON), about 2.5x faster than the general decoder, and its columns are then
-built without the general path's per-field checks (:mod:`._typed_columns`):
+is decoded straight into small typed structs (fixed fields typed; the free-form attributes,
+sent event ids and memory writes kept as their raw JSON: building their dicts was most of the
+decoding's cost, see :mod:`._attributes`), several times faster than the general decoder, and
+its columns are then built without the general path's per-field checks
+(:mod:`._typed_columns`):
 
 - ``ours``: the kit's own flat records (``recordType`` ``event`` or ``action``);
 - ``nested``: Flink Agents 0.3.1 records (``{"timestamp", "event": {"eventType", "id",
@@ -33,6 +35,11 @@ Scalar = Union[str, int, float, bool, None]  # noqa: UP007 - a runtime type for 
 #: Default of a field whose absence differs from ``null`` (``subtaskIndex``: absent -> use
 #: ``subtaskId``).
 NOT_GIVEN: Any = float("nan")
+#: A JSON value kept undecoded (msgspec checks it is valid JSON; a view of the decoded
+#: buffer: copied before the buffer is reused, see :func:`._attributes.cells`).
+Raw = msgspec.Raw
+#: The raw value of a missing field (read as ``null``).
+NULL = msgspec.Raw(b"null")
 
 
 class Ours(msgspec.Struct, gc=False, kw_only=True):
@@ -46,16 +53,16 @@ class Ours(msgspec.Struct, gc=False, kw_only=True):
     eventType: str | None = None
     upstreamEventId: str | None = None
     upstreamActionName: str | None = None
-    eventAttributes: Any = None
+    eventAttributes: Raw = NULL
     key: Scalar = None
     seq: int | None = None
     inputSeq: int | None = None
     durationNs: int | float | None = None
     status: str | None = None
     attempt: int | None = None
-    error: Any = None
-    sentEventIds: Any = None
-    memoryWrites: Any = None
+    error: Any = None  # mostly null (no object made); the frame's error column needs it
+    sentEventIds: Raw = NULL
+    memoryWrites: Raw = NULL
     jobId: str | None = None
     taskName: str | None = None
     subtaskIndex: int | None = None
@@ -77,7 +84,7 @@ class NestedEvent(msgspec.Struct, gc=False, forbid_unknown_fields=True, kw_only=
 
     eventType: str | None = None
     id: str | None = None
-    attributes: dict[str, Any]
+    attributes: Raw  # not an object: {} (as the general path)
     type: str | None = None
     eventClass: Any = None
     sourceTimestamp: Any = None
@@ -124,7 +131,7 @@ class Trace(msgspec.Struct, gc=False, kw_only=True):
     entityMetadata: TraceMeta | None = None
     status: str | None = None
     problemCategory: str | None = None
-    attributes: Any = None
+    attributes: Raw = NULL
     jobId: str | None = None
     taskName: str | None = None
     subtaskIndex: int | None = NOT_GIVEN
@@ -242,18 +249,6 @@ def decode_typed(
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
             return None
         if len(records) != newlines + 1:
-            return None
-        return kind, records
-    return None
-    body = data[:-1] if data.endswith(b"\n") else data
-    first = body.find(b"\n")
-    for kind in _guess(body if first < 0 else body[:first]):
-        try:
-            payload = b"[" + body.replace(b"\n", b",") + b"]"
-            records = DECODERS[kind](payload) if decoder is None else decoder.decode(kind, payload)
-        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
-            return None
-        if len(records) != np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == 10) + 1:
             return None
         return kind, records
     return None

@@ -24,9 +24,10 @@ from flink_agents_nb.eventlog._arrays import (
     objects,
     shared,
     timestamps,
-    usage_columns,
 )
+from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
 from flink_agents_nb.eventlog._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
+from flink_agents_nb.eventlog._usage import usage_columns
 
 Columns = dict[str, np.ndarray]
 
@@ -45,16 +46,15 @@ def _nothing(n: int) -> np.ndarray:
     return np.full(n, None, dtype=object)
 
 
-def typed_columns(
-    kind: str, records: list[Any], hints: list[int] | None
-) -> tuple[Columns, Columns | None]:
+def typed_columns(kind: str, records: list[Any]) -> tuple[Columns, Columns | None]:
     """The frame columns of ``records`` (all of shape ``kind``) but ``file`` and ``line``,
-    and the trace-only columns (``None`` unless ``kind`` is ``trace``)."""
+    and the trace-only columns (``None`` unless ``kind`` is ``trace``). The attributes stay
+    raw (:mod:`._attributes`); token usage is searched in those whose bytes mention tokens."""
     if kind == "ours":
-        return _ours(records, hints), None
+        return _ours(records), None
     if kind == "nested":
-        return _nested(records, hints), None
-    return _trace_records(records, hints)
+        return _nested(records), None
+    return _trace_records(records)
 
 
 _OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
@@ -63,24 +63,24 @@ _ACTION_COLUMNS = np.array(
 )
 
 
-def _ours(records: list[Any], hints: list[int] | None) -> Columns:
+def _ours(records: list[Any]) -> Columns:
     table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
 
     def col(name: str) -> np.ndarray:
         return table[:, _OURS[name]]
 
     is_event = col("recordType") == "event"
-    attrs = col("eventAttributes").copy()
+    attrs = np.full(len(records), None, dtype=object)
+    events = np.flatnonzero(is_event)
+    mentions = events[:0]
+    if len(events):
+        attrs[events], said = cells(col("eventAttributes")[events].tolist())
+        mentions = events[said]
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
         fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
-        attrs[acts] = objects(
-            [
-                {"attempt": a, "error": e, "sentEventIds": s, "memoryWrites": m}
-                for a, e, s, m in zip(*fields, strict=True)
-            ]
-        )
-    prompt, completion, model = usage_columns(attrs, is_event, hints)
+        attrs[acts] = action_cells(*fields)
+    prompt, completion, model = usage_columns(attrs, is_event, mentions)
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
@@ -110,7 +110,7 @@ _NESTED = {name: j for j, name in enumerate(Nested.__struct_fields__)}
 _EVENT = {name: j for j, name in enumerate(NestedEvent.__struct_fields__)}
 
 
-def _nested(records: list[Any], hints: list[int] | None) -> Columns:
+def _nested(records: list[Any]) -> Columns:
     n = len(records)
     table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
 
@@ -126,8 +126,8 @@ def _nested(records: list[Any], hints: list[int] | None) -> Columns:
             break
         types[empty] = fallback[empty]
     is_event = np.ones(n, dtype=bool)
-    attrs = events[:, _EVENT["attributes"]].copy()
-    prompt, completion, model = usage_columns(attrs, is_event, hints)
+    attrs, said = cells(events[:, _EVENT["attributes"]].tolist(), objects_only=True)
+    prompt, completion, model = usage_columns(attrs, is_event, np.flatnonzero(said))
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
@@ -160,7 +160,7 @@ _STATUS_OF = {**_trace._STATUS}
 _TRACE = {name: j for j, name in enumerate(Trace.__struct_fields__)}
 
 
-def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns, Columns]:
+def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     """As :func:`._trace.convert` followed by the general column extraction."""
     n = len(records)
     table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
@@ -172,9 +172,12 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
     status = col("status")
     names = col("entityName")
     parent = col("parentExecutionId").copy()
-    attrs = col("attributes").copy()
+    attrs, said = cells(col("attributes").tolist())
+    metas = col("entityMetadata").tolist()
     meta = to_object_array_tuples(
-        [_NO_META if m is None else astuple(m) for m in col("entityMetadata").tolist()]
+        [_NO_META if m is None else astuple(m) for m in metas]
+        if None in metas
+        else list(map(astuple, metas))
     ).reshape(n, len(_NO_META))
     is_event = etype == "event"
     is_action = etype == "action"
@@ -192,8 +195,8 @@ def _trace_records(records: list[Any], hints: list[int] | None) -> tuple[Columns
     error = _nothing(n)
     if len(failed):
         category = col("problemCategory")
-        error[failed] = [_trace._error_of(attrs[i], category[i]) for i in failed.tolist()]
-    prompt, completion, model = usage_columns(attrs, is_event, hints)
+        error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
+    prompt, completion, model = usage_columns(attrs, is_event, np.flatnonzero(said))
     own = meta[:, 5]
     use = is_none(model) & ~is_none(own)
     model[use] = own[use]

@@ -9,6 +9,7 @@ the record's fields and its attributes as collapsible JSON (:func:`json_tree`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -88,7 +89,7 @@ def json_tree(value: Any, name: str = "attributes", depth: int = 0, open_depth: 
     """``value`` as collapsible, escaped HTML: every dict and list is a ``<details>`` (open
     down to ``open_depth``) whose summary gives its key and size; leaves show as JSON."""
     label = f"<span class='fanb-k'>{esc(name)}</span>"
-    if isinstance(value, dict) and value:
+    if isinstance(value, Mapping) and value:
         inner = "".join(json_tree(v, str(k), depth + 1, open_depth) for k, v in value.items())
         size = f"{{{_count(len(value), 'key')}}}"
     elif isinstance(value, list) and value:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -216,7 +216,7 @@ def _run_spans(
             continue
         sent = (
             c["attributes"][r].get("sentEventIds", [])
-            if isinstance(c["attributes"][r], dict)
+            if isinstance(c["attributes"][r], Mapping)
             else []
         )
         sent_rows = [ids[e] for e in sent or () if e in ids]
@@ -290,7 +290,7 @@ def _inferred_calls(
         model: Any = None
         attrs: dict[str, Any] = {"gen_ai.operation.name": "chat"}
         for e in sent_rows:
-            a = c["attributes"][e] if isinstance(c["attributes"][e], dict) else {}
+            a = c["attributes"][e] if isinstance(c["attributes"][e], Mapping) else {}
             model = _none(c["model"][e]) or a.get("model_name") or a.get("model")
             usage = a.get("call_usage") if isinstance(a.get("call_usage"), dict) else {}
             if usage:
@@ -305,11 +305,11 @@ def _inferred_calls(
         return []
     handled = ids.get(c["event_id"][r])
     calls: list[Any] = []
-    if handled is not None and isinstance(c["attributes"][handled], dict):
+    if handled is not None and isinstance(c["attributes"][handled], Mapping):
         calls = c["attributes"][handled].get("tool_calls") or []
     errors: set[Any] = set()
     for e in sent_rows:
-        a = c["attributes"][e] if isinstance(c["attributes"][e], dict) else {}
+        a = c["attributes"][e] if isinstance(c["attributes"][e], Mapping) else {}
         errors |= set(a.get("errors") or ())
     out = []
     for i, call in enumerate(calls):

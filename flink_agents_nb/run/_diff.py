@@ -8,6 +8,7 @@ action (p50/p95 of ``duration_ms``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ def _outputs(frame: pd.DataFrame) -> dict[Any, list[Any]]:
     ev = frame[(frame["record_type"] == "event") & (frame["event_type"] == OUTPUT_EVENT)]
     out: dict[Any, list[Any]] = {}
     for key, attrs in zip(ev["key"], ev["attributes"], strict=True):
-        value = attrs.get("output") if isinstance(attrs, dict) else attrs
+        value = attrs.get("output") if isinstance(attrs, Mapping) else attrs
         out.setdefault(key, []).append(value)
     return out
 

@@ -11,6 +11,7 @@ A field present on one side only shows as :data:`MISSING` on the other.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,7 @@ def _per_input(frame: pd.DataFrame) -> dict[tuple[Any, int], tuple[Any, list[Any
             outs[ident] = []
             order.append(ident)
         if etype == OUTPUT_EVENT:
-            outs[ident].append(attrs.get("output") if isinstance(attrs, dict) else attrs)
+            outs[ident].append(attrs.get("output") if isinstance(attrs, Mapping) else attrs)
     result: dict[tuple[Any, int], tuple[Any, list[Any]]] = {}
     counts: Counter[Any] = Counter()
     for key, iseq in order:

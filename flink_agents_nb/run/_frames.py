@@ -15,13 +15,15 @@ inspector work on either. One row per record:
 - ``upstream_event_id``, ``upstream_action``: lineage of an event row;
 - ``action``, ``duration_ms``, ``status``, ``attempt``, ``error``: an action row;
 - ``prompt_tokens``, ``completion_tokens``, ``model``: token usage on chat-response events;
-- ``attributes``: the event's attributes (dict) or, for an action row, ``{"sentEventIds":
-  [...], "memoryWrites": [...]}``;
+- ``attributes``: the event's attributes (a ``Mapping``: a dict, or for logs read from
+  files lazily decoded, see ``flink_agents_nb.eventlog._reader``) or, for an action row,
+  ``{"sentEventIds": [...], "memoryWrites": [...]}``;
 - ``file``, ``line``: where a record was read from (``None`` for in-memory runs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -74,14 +76,23 @@ _PART_OF_A_TOTAL = frozenset({"call_usage"})
 
 def _find_usage(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | None:
     if not isinstance(node, dict):
-        return None
+        if not isinstance(node, Mapping):
+            return None
+        node = dict(node)  # lazily decoded attributes (eventlog._attributes)
     for name in _MODEL:
         value = node.get(name)
         if isinstance(value, str):
             model = value
             break
-    prompt = next((node[n] for n in _PROMPT if n in node), None)
-    completion = next((node[n] for n in _COMPLETION if n in node), None)
+    prompt = completion = None
+    for name in _PROMPT:  # loops, not generators: this runs per record of a log read
+        if name in node:
+            prompt = node[name]
+            break
+    for name in _COMPLETION:
+        if name in node:
+            completion = node[name]
+            break
     if prompt is not None or completion is not None:
         return prompt, completion, model
     if depth <= 0:

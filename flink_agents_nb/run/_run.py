@@ -7,6 +7,7 @@ here so the runtime stays lean.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -150,9 +151,11 @@ class Run(DisplayMixin):
         attrs = acts["attributes"]
         acts = acts.assign(
             sent_event_ids=[
-                a.get("sentEventIds", []) if isinstance(a, dict) else [] for a in attrs
+                a.get("sentEventIds", []) if isinstance(a, Mapping) else [] for a in attrs
             ],
-            memory_writes=[a.get("memoryWrites", []) if isinstance(a, dict) else [] for a in attrs],
+            memory_writes=[
+                a.get("memoryWrites", []) if isinstance(a, Mapping) else [] for a in attrs
+            ],
         )
         return acts[list(ACTION_COLUMNS)]
 

@@ -9,7 +9,7 @@ on a million events. Event indices count events only, in frame order; rows are f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from flink_agents_runtime._errors import ArgumentValueError, NotFoundError
 
 def isna(value: Any) -> bool:
     """``pd.isna`` for one cell; containers (a dict of attributes, a list) are never NA."""
-    if isinstance(value, (list, dict, tuple, np.ndarray)):
+    if isinstance(value, (list, dict, tuple, np.ndarray, Mapping)):
         return False
     try:
         return bool(pd.isna(value))

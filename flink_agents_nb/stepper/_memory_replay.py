@@ -9,6 +9,7 @@ Short-term memory persists per key across inputs; sensory memory lives for one i
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +49,17 @@ def lookup(root: dict[str, Any], path: str) -> Any:
     return node
 
 
+_NO_WRITES = (b'"memoryWrites":[]}', b'"memoryWrites":null}')
+
+
 def writes_of(attributes: Any) -> list[dict[str, Any]]:
-    """The memory writes of an action row's attributes (empty when none were recorded)."""
-    if isinstance(attributes, dict):
+    """The memory writes of an action row's attributes (empty when none were recorded).
+    A log's lazily decoded attributes whose JSON ends with an empty or null
+    ``memoryWrites`` (the last key: its value) are not decoded to find none."""
+    raw = getattr(attributes, "raw", None)
+    if type(raw) is bytes and raw.endswith(_NO_WRITES):
+        return []
+    if isinstance(attributes, Mapping):  # a dict, or lazily decoded (eventlog._attributes)
         writes = attributes.get("memoryWrites")
         if isinstance(writes, list):
             return [w for w in writes if isinstance(w, dict) and "path" in w]

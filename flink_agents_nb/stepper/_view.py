@@ -7,6 +7,7 @@ memory after the event's handlers ran, and what they changed).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ def _action_row(index: EventIndex, r: int) -> dict[str, Any]:
         "duration_ms": float(f.at[r, "duration_ms"]),
         "attempt": None if isna(f.at[r, "attempt"]) else int(f.at[r, "attempt"]),
         "error": None if isna(f.at[r, "error"]) else f.at[r, "error"],
-        "sent_event_ids": list(attrs.get("sentEventIds", [])) if isinstance(attrs, dict) else [],
+        "sent_event_ids": list(attrs.get("sentEventIds", [])) if isinstance(attrs, Mapping) else [],
     }
 
 

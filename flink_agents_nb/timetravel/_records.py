@@ -8,6 +8,7 @@ a Flink job's, Apache Flink Agents') gives the rows of its record frame.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,8 @@ def _clean(value: Any) -> Any:
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return dict(value)  # a log's lazily decoded attributes: the runtime takes dicts
     return value
 
 

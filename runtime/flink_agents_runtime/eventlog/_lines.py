@@ -28,7 +28,7 @@ encoded, as :class:`msgspec.Raw`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -38,9 +38,12 @@ from flink_agents_runtime.api._values import is_model, is_row, model_json
 
 def _default(value: Any) -> Any:
     """Fallback for values JSON cannot hold: a pydantic model as pydantic's JSON-mode data;
-    sets as lists; odd key types and other objects as str."""
+    sets as lists; other mappings (an event log's lazily decoded attributes) as dicts; odd
+    key types and other objects as str."""
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
     if is_model(value) or is_row(value):
         try:
             return model_json(value)

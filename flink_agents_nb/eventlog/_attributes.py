@@ -1,0 +1,234 @@
+"""Attributes kept as their JSON text until used: the ``attributes`` cells of a log read.
+
+Building a dict (and the dicts and lists inside it) for every record of a million-record
+log costs more than reading everything else in it, and most views look at a few records'
+attributes only. The reader's typed path therefore keeps each record's attributes as the
+bytes of their JSON object and the frame's ``attributes`` column holds an
+:class:`Attributes` for each: a read-only :class:`~collections.abc.Mapping` that decodes its
+bytes the first time it is looked into, and keeps the result.
+
+Contract (tests in ``tests/notebook/test_lazy_attributes.py``):
+
+- a ``Mapping[str, Any]``: ``a["k"]``, ``a.get``, ``in``, ``len``, iteration, ``keys``/
+  ``items``/``values``; ``dict(a)``, ``{**a}`` and :meth:`Attributes.to_dict` give a plain
+  dict (``to_dict``: a new one each call, nested values included);
+- ``==`` compares contents with any mapping (a dict, another :class:`Attributes`); not
+  hashable (as a dict);
+- ``repr``/``str`` are the dict's;
+- picklable (as its JSON bytes: cheap, and what is unpickled decodes lazily again);
+- its bytes are JSON, decoded by msgspec's JSON decoder: nothing in them can run code;
+- bytes that are not a JSON object (never the case for what the reader builds: msgspec
+  validated them while reading the line, and a malformed line is a problem of the read) read
+  as an empty mapping and never raise; :attr:`Attributes.problem` says why.
+
+Values inside are plain JSON values (dict, list, str, int, float, bool, None); mutating a
+nested one changes what later lookups see, as with the dicts of the general path. The empty
+attributes ``{}`` are one shared cell (:data:`EMPTY`).
+
+It is not a ``dict``: code that checks ``isinstance(x, dict)`` should check ``Mapping``
+(the kit's views do), and JSON encoders need it as a dict (``json.dumps(x, default=dict)``;
+the kit's ``to_json``/``encode_value`` helpers do that). pandas prints a cell as the dict
+and ``DataFrame.to_json`` writes it as an object (``toDict``); numpy would take it for a
+sequence of its keys in ``np.array([...])``: build object arrays with ``np.fromiter``;
+pyarrow (``to_parquet``) takes dicts only: ``frame["attributes"].map(dict)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from itertools import repeat
+from operator import itemgetter
+from typing import Any
+
+import msgspec
+import numpy as np
+
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.encode
+_DECODE_ERRORS = (msgspec.DecodeError, RecursionError, TypeError, ValueError)
+#: A cell not decoded yet (``_value`` slot).
+_UNDECODED: Any = object()
+
+
+class Attributes(Mapping[str, Any]):
+    """A record's attributes, decoded from JSON bytes on first access (see the module
+    docstring). ``raw``: the bytes of one JSON object."""
+
+    __slots__ = ("_raw", "_value")
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._value = _UNDECODED
+
+    def _data(self) -> dict[str, Any]:
+        value = self._value
+        if value is _UNDECODED:
+            try:
+                value = _decode(self._raw)
+            except _DECODE_ERRORS:
+                value = None
+            if type(value) is not dict:
+                value = {}
+            self._value = value
+        return value
+
+    @property
+    def raw(self) -> bytes:
+        """The JSON bytes (compact or not, as the log had them)."""
+        return self._raw
+
+    @property
+    def decoded(self) -> bool:
+        """Whether the bytes were decoded already (by a lookup)."""
+        return self._value is not _UNDECODED
+
+    @property
+    def problem(self) -> str | None:
+        """Why the bytes read as an empty mapping (not a JSON object), else ``None``."""
+        try:
+            value = _decode(self._raw)
+        except _DECODE_ERRORS as exc:
+            return f"attributes are not valid JSON ({exc})"
+        return None if type(value) is dict else "attributes are not a JSON object"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new plain dict of the contents (nested values new too)."""
+        try:
+            value = _decode(self._raw)
+        except _DECODE_ERRORS:
+            return {}
+        return value if type(value) is dict else {}
+
+    def toDict(self) -> dict[str, Any]:
+        """:meth:`to_dict` (``DataFrame.to_json`` writes an object as what this returns)."""
+        return self._data()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def keys(self) -> Any:
+        return self._data().keys()
+
+    def items(self) -> Any:
+        return self._data().items()
+
+    def values(self) -> Any:
+        return self._data().values()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Attributes):
+            return self._raw == other._raw or self._data() == other._data()
+        if isinstance(other, dict):
+            return self._data() == other
+        if isinstance(other, Mapping):
+            return self._data() == dict(other.items())
+        return NotImplemented
+
+    # not hashable (``__eq__`` defined, no ``__hash__``): as a dict, contents can change
+    #: Not an iterator (``next(a)`` raises ``TypeError``, ``isinstance(a, Iterator)`` is
+    #: false); present so that pandas prints a cell as the dict (its printer shows anything
+    #: else with a length as a tuple of its keys: ``(input)``).
+    __next__ = None
+
+    def __or__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self._data(), **other}
+
+    def __ror__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self._data()}
+
+    def __repr__(self) -> str:
+        return repr(self._data())
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        return (Attributes, (bytes(self._raw),))
+
+
+def contents(cell: Attributes) -> dict[str, Any]:
+    """``cell``'s contents to read (not to change): its cached dict when it has one, else
+    decoded afresh and not kept in it."""
+    value = cell._value
+    return value if value is not _UNDECODED else cell.to_dict()
+
+
+def plain(value: Any) -> Any:
+    """``value`` with an :class:`Attributes` made its (cached) dict; anything else as is.
+    For code that needs a real dict (type checks, JSON encoders)."""
+    return value._data() if type(value) is Attributes else value
+
+
+#: The attributes ``{}`` (most 0.4 trace records'): one shared cell, nothing in it to change.
+EMPTY = Attributes(b"{}")
+#: What every token-count name has in it (``promptTokens``, ``input_tokens``, ...): only
+#: attributes whose bytes hold it can carry token usage (see ``_reader``).
+TOKENS = b"okens"
+
+
+def cells(raws: list[Any], objects_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The ``attributes`` cells of raw JSON values (:class:`msgspec.Raw`, bytes-like, each
+    one JSON value as msgspec validated it), and where their bytes mention :data:`TOKENS`
+    (bool). Each object becomes an :class:`Attributes` holding a copy of its bytes (never a
+    view of a reused buffer); anything else is decoded (``None`` for ``null``), or becomes a
+    new empty dict with ``objects_only`` (0.3.1 nested events: what the general path gives).
+
+    C-level passes (``map`` of builtins) but for the :class:`Attributes` themselves."""
+    n = len(raws)
+    copies = list(map(bytes, raws))
+    mentions = np.fromiter(map(bytes.find, copies, repeat(TOKENS, n)), np.intp, n) >= 0
+    first = np.fromiter(map(itemgetter(0), copies), np.uint8, n)
+    objects = first == 0x7B  # "{"
+    empty = objects & (np.fromiter(map(len, copies), np.intp, n) == 2)  # "{}"
+    if not empty.any() and objects.all():  # fromiter: stored as they are (``out[:] =``
+        return np.fromiter(map(Attributes, copies), dtype=object, count=n), mentions  # asks len)
+    out = np.empty(n, dtype=object)
+    at = np.flatnonzero(objects & ~empty).tolist()
+    out[at] = np.fromiter(map(Attributes, [copies[i] for i in at]), dtype=object, count=len(at))
+    where = np.flatnonzero(empty)  # one shared read-only empty mapping (0.4 trace records)
+    out[where] = np.fromiter(repeat(EMPTY, len(where)), dtype=object, count=len(where))
+    for i in np.flatnonzero(~objects).tolist():
+        if objects_only:
+            out[i] = {}
+            continue
+        try:
+            out[i] = _decode(copies[i])
+        except _DECODE_ERRORS:
+            out[i] = None
+    return out, mentions
+
+
+_ACTION = b'{"attempt":%b,"error":%b,"sentEventIds":%b,"memoryWrites":%b}'
+
+
+def action_cells(
+    attempts: list[Any], errors: list[Any], sent: list[Any], writes: list[Any]
+) -> np.ndarray:
+    """An action record's attributes (``attempt``, ``error``, ``sentEventIds``,
+    ``memoryWrites``: the dict the general path builds) as :class:`Attributes`, from the
+    typed fields (``sent``, ``writes``: raw JSON values). Formatted by C-level ``map``s
+    (``bytes % tuple``), no Python per record but the :class:`Attributes`."""
+    n = len(attempts)
+    if None in attempts:
+        numbers = [b"null" if a is None else b"%d" % a for a in attempts]
+    else:
+        numbers = list(map(b"%d".__mod__, attempts))
+    texts = [b"null"] * n
+    for i, error in enumerate(errors):
+        if error is not None:
+            texts[i] = _encode(error)
+    made = map(Attributes, map(_ACTION.__mod__, zip(numbers, texts, sent, writes, strict=True)))
+    return np.fromiter(made, dtype=object, count=n)

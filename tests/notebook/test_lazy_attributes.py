@@ -1,0 +1,237 @@
+"""The ``attributes`` column of a log read holds lazily decoded mappings
+(``eventlog/_attributes.py``): they behave as the dicts they decode to, are decoded only when
+looked into (token extraction decodes only records that mention tokens), pickle, print and
+show escaped like dicts, and bad bytes are never fatal."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flink_agents_nb._html import json_block
+from flink_agents_nb.eventlog import _typed
+from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, action_cells, cells, plain
+from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.inspector._widget import json_tree
+from flink_agents_nb.stepper._memory_replay import writes_of
+from flink_agents_runtime.eventlog._lines import encode_value
+
+DATA = {"topic": "billing", "n": {"x": [1, 2.5, None, True]}, "t": "a\nb é"}
+RAW = json.dumps(DATA).encode()
+
+
+def test_reads_as_the_dict_it_holds() -> None:
+    a = Attributes(RAW)
+    assert not a.decoded
+    assert isinstance(a, Mapping) and not isinstance(a, Iterator)
+    assert a == DATA and a == DATA and a != {"topic": "billing"}
+    assert a == Attributes(json.dumps(DATA, separators=(",", ":")).encode())  # by contents
+    assert a != Attributes(b'{"topic": "other"}') and a != [1]
+    assert a.decoded
+    assert a["topic"] == "billing" and a.get("missing", 7) == 7 and "n" in a and len(a) == 3
+    assert list(a) == list(DATA) and list(a.items()) == list(DATA.items())
+    assert dict(a) == DATA and {**a} == DATA and type(a.to_dict()) is dict
+    assert a.to_dict() is not a.to_dict() and a.to_dict()["n"] is not a["n"]  # new each call
+    assert a | {"u": 1} == {**DATA, "u": 1} and {"u": 1} | a == {"u": 1, **DATA}
+    assert repr(a) == repr(DATA) and str(a) == str(DATA)
+    with pytest.raises(TypeError):
+        hash(a)
+    with pytest.raises(TypeError):
+        next(a)
+    with pytest.raises(KeyError):
+        a["missing"]
+
+
+def test_pickles_as_its_bytes_and_decodes_again() -> None:
+    a = Attributes(RAW)
+    a.get("topic")
+    back = pickle.loads(pickle.dumps(a))
+    assert type(back) is Attributes and not back.decoded and back == DATA
+    assert back.raw == RAW
+
+
+def test_bad_bytes_read_as_empty_and_never_raise() -> None:
+    for raw, why in ((b'{"a": ', "not valid JSON"), (b"[1, 2]", "not a JSON object")):
+        a = Attributes(raw)
+        assert len(a) == 0 and a.get("a") is None and dict(a) == {} and a.to_dict() == {}
+        assert repr(a) == "{}" and a.problem is not None and why in a.problem
+    assert Attributes(RAW).problem is None
+
+
+def test_cells_keep_objects_lazy_and_other_values_as_they_are() -> None:
+    raws: list[Any] = [b'{"a": 1}', b"null", b'"text"', b"[1]", b"{}", b"3", b'{"nTokens":1}']
+    made, mentions = cells(raws)
+    assert not any(c.decoded for c in made[[0, 6]]) and made[4] is EMPTY
+    assert mentions.tolist() == [False] * 6 + [True]
+    kinds = [Attributes, type(None), str, list, Attributes, int, Attributes]
+    assert [type(c) for c in made] == kinds
+    assert made[0] == {"a": 1} and made[2] == "text" and made[3] == [1] and made[4] == {}
+    assert [c == {} for c in cells(raws, objects_only=True)[0]] == [False] + [True] * 5 + [False]
+    one, two = cells([b"{}", b"{}"])[0]  # trace records' many empty attributes: one cell
+    assert one is two and one == {} and dict(one) is not dict(two) and one.to_dict() == {}
+    buffer = bytearray(b'{"a": 1}')
+    kept = cells([memoryview(buffer)])[0][0]
+    buffer[6] = ord("2")  # the reader's buffer is reused: a cell holds a copy
+    assert kept == {"a": 1}
+    assert plain(kept) == {"a": 1} and type(plain(kept)) is dict and plain([1]) == [1]
+
+
+def _log(tmp_path: Path) -> Path:
+    """Our own records: plain events, one with token usage, one with HTML in it, and an
+    action with memory writes."""
+    stamp = "2026-01-01T00:00:0{}.000000Z"
+    records: list[dict[str, Any]] = [
+        {"timestamp": stamp.format(0), "recordType": "event", "eventId": "e0",
+         "eventType": "_input_event", "key": "k", "eventAttributes": {"input": "<b>hi</b>"}},
+        {"timestamp": stamp.format(1), "recordType": "action", "actionName": "reply",
+         "eventId": "e0", "eventType": "_input_event", "key": "k", "durationNs": 1000,
+         "status": "ok", "attempt": 1, "error": None, "sentEventIds": ["e1"],
+         "memoryWrites": [{"memory": "short_term", "path": "a.b", "value": 3}]},
+        {"timestamp": stamp.format(2), "recordType": "event", "eventId": "e1",
+         "eventType": "_chat_response_event", "upstreamEventId": "e0",
+         "upstreamActionName": "reply", "key": "k",
+         "eventAttributes": {"response": {"extra_args": {"model_name": "m",
+                                                         "promptTokens": 12,
+                                                         "completionTokens": 5}}}},
+        {"timestamp": stamp.format(3), "recordType": "event", "eventId": "e2",
+         "eventType": "_output_event", "upstreamEventId": "e1", "upstreamActionName": "reply",
+         "key": "k", "eventAttributes": {"output": "<script>alert(1)</script>"}},
+    ]  # fmt: skip
+    path = tmp_path / "events-a.log"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_a_log_read_decodes_only_the_records_that_mention_tokens(tmp_path: Path) -> None:
+    frame = load_log(_log(tmp_path)).frame
+    attrs = frame["attributes"].tolist()
+    assert all(type(a) is Attributes for a in attrs)
+    assert not any(a.decoded for a in attrs)  # searched for tokens, not kept decoded
+    assert frame["prompt_tokens"].tolist()[2] == 12 and frame["model"].tolist()[2] == "m"
+    assert attrs[1] == {
+        "attempt": 1,
+        "error": None,
+        "sentEventIds": ["e1"],
+        "memoryWrites": [{"memory": "short_term", "path": "a.b", "value": 3}],
+    }
+    assert writes_of(attrs[1]) == [{"memory": "short_term", "path": "a.b", "value": 3}]
+    none = action_cells([1], [None], [b"[]"], [b"[]"])[0]
+    assert writes_of(none) == [] and not none.decoded  # told by its bytes
+    assert "{'input': '<b>hi</b>'}" in repr(frame[["attributes"]])  # pandas prints the dict
+    restored = pickle.loads(pickle.dumps(frame))
+    pd.testing.assert_frame_equal(restored, frame)
+    as_json = json.loads(frame[["attributes"]].to_json(orient="records"))
+    assert as_json[0] == {"attributes": {"input": "<b>hi</b>"}}
+    assert json.loads(encode_value(attrs[3])) == {"output": "<script>alert(1)</script>"}
+
+
+def test_lazy_attributes_show_escaped(tmp_path: Path) -> None:
+    attrs = load_log(_log(tmp_path)).frame["attributes"].tolist()
+    for html in (json_block(attrs[3]), json_tree(attrs[3])):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "output" in json_tree(attrs[3]) and "1 key" in json_tree(attrs[3])
+
+
+def test_a_record_with_malformed_attributes_is_a_problem_of_the_read(tmp_path: Path) -> None:
+    path = _log(tmp_path)
+    good = path.read_bytes()
+    bad = b'{"timestamp": "2026-01-01T00:00:09Z", "recordType": "event", "eventAttributes": {"a": tru}}\n'  # noqa: E501
+    path.write_bytes(good + bad)
+    log = load_log(path)
+    assert len(log.frame) == 4
+    assert [(p.line, "not valid JSON" in p.reason) for p in log.problems] == [(5, True)]
+
+
+def test_an_object_column_of_them_is_built_without_looking_inside() -> None:
+    made, _ = cells([RAW, RAW])
+    assert made.shape == (2,) and not any(a.decoded for a in made)
+    assert np.array_equal(made == DATA, [True, True])
+
+
+def test_action_cells_hold_the_dict_the_general_path_builds() -> None:
+    made = action_cells(
+        [1, None, 2], [None, "boom", {"type": "E", "message": "é"}], [b'["e1"]', b"null", b"[]"],
+        [b"[]", b'[{"path": "a", "value": 1}]', b"null"],
+    )  # fmt: skip
+    assert [dict(c) for c in made] == [
+        {"attempt": 1, "error": None, "sentEventIds": ["e1"], "memoryWrites": []},
+        {"attempt": None, "error": "boom", "sentEventIds": None,
+         "memoryWrites": [{"path": "a", "value": 1}]},
+        {"attempt": 2, "error": {"type": "E", "message": "é"}, "sentEventIds": [],
+         "memoryWrites": None},
+    ]  # fmt: skip
+    assert len(action_cells([], [], [], [])) == 0
+
+
+USAGE_CASES: list[Any] = [
+    {"request_id": "r", "response": {"role": "assistant", "content": "hi",
+     "extra_args": {"model_name": "m", "promptTokens": 12, "completionTokens": 5}}},
+    {"response": {"extra_args": {"model": 3, "modelName": "n", "prompt_tokens": "7"}}},
+    {"promptTokens": 1, "model": "top", "response": {"extra_args": {"promptTokens": 9}}},
+    {"gen_ai.usage.input_tokens": 4, "gen_ai.usage.output_tokens": 6,
+     "gen_ai.request.model": "g"},
+    {"promptTokens": None, "response": {"extra_args": {"promptTokens": 9}}},
+    {"usage": {"prompt_tokens": 3}, "response": {"extra_args": {"promptTokens": 9}}},
+    {"call_usage": {"promptTokens": 3}, "response": {"extra_args": {"promptTokens": 9}}},
+    {"response": "text", "promptTokens": 1},
+    {"response": {"extra_args": None}, "x": [{"output_tokens": 8}]},
+    {"a": {"b": {"c": {"d": {"promptTokens": 1}}}}, "response": {"extra_args": {"x": 1}}},
+    {"tokens": 1},
+    {"model": "top", "response": {"extra_args": {"promptTokens": 9}}},
+    {"response": {"modelName": "r", "extra_args": {"promptTokens": 9, "model_name": "x"}}},
+    {"response": {"extra_args": {"model_name": "modelX", "promptTokens": 9}}},
+    {"response": {"extra_args": {"cachedTokens": 4, "completionTokens": 9}}},
+    {"response": {"extra_args": {"promptTokens": [1], "completionTokens": "7",
+                                 "gen_ai.response.model": "g", "model": 5}}},
+    {"response": {"extra_args": {"promptTokens": None, "completion_tokens": True}}},
+    {"response": None, "x": {"prompt_tokens": 2}},
+    {"response": {"extra_args": {"prompt_tokens": 1}}, "response2": {"output_tokens": 3}},
+    {"response": {"extra_args": {"input_tokens": 1, "gen_ai.usage.input_tokens": 2}}},
+]  # fmt: skip
+
+
+def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy() -> None:
+    raws = [json.dumps(case).encode() for case in USAGE_CASES]
+    lazy, _ = cells(raws)
+    plain_dicts = np.fromiter(map(json.loads, raws), dtype=object, count=len(raws))
+    events = np.ones(len(raws), dtype=bool)
+    for got, want in zip(
+        usage_columns(lazy, events, None), usage_columns(plain_dicts, events, None), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+    assert not any(a.decoded for a in lazy)
+
+
+def test_a_frame_prints_and_exports_as_with_dicts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notebooks show ``log.frame`` (nbval compares the text): lazy cells print as the dicts
+    of the general path did; ``to_json`` and ``to_dict`` give the same too."""
+    path = _log(tmp_path)
+    lazy = load_log(path).frame
+    monkeypatch.setattr(_typed, "ENABLED", False)
+    dicts = load_log(path).frame
+    assert (
+        type(dicts["attributes"].iat[0]) is dict and type(lazy["attributes"].iat[0]) is Attributes
+    )
+    for show in (repr, lambda f: f.to_html(), lambda f: f.to_json(orient="records")):
+        assert show(lazy[["key", "attributes"]]) == show(dicts[["key", "attributes"]])
+    assert [r["attributes"] for r in lazy[["attributes"]].to_dict("records")] == [
+        r["attributes"] for r in dicts[["attributes"]].to_dict("records")
+    ]
+
+
+def test_the_documented_way_to_parquet(tmp_path: Path) -> None:
+    frame = load_log(_log(tmp_path)).frame
+    path = tmp_path / "log.parquet"
+    frame.assign(attributes=frame["attributes"].map(dict)).to_parquet(path)
+    back = pd.read_parquet(path)
+    assert back["attributes"].iat[0]["input"] == "<b>hi</b>" and len(back) == len(frame)
