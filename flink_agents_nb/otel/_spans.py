@@ -100,6 +100,10 @@ def _spans_of(source: Any, agent_name: str | None) -> list[SpanSpec]:
     if frame.empty:
         return []
     traced = "run_id" in frame.columns and frame["run_id"].notna().any()
+    if traced:  # a trace log: column-wise
+        from flink_agents_nb.otel._trace_spans import traced_spans
+
+        return traced_spans(frame, agent_name)
     if traced:
         runs = frame["run_id"].to_numpy()
     else:
