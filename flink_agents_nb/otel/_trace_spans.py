@@ -19,7 +19,7 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog._ids import Kinds, id_codes
-from flink_agents_nb.otel._spans import SpanSpec, _error_type
+from flink_agents_nb.otel._span_spec import SpanSpec, _error_type
 
 _NAT = np.iinfo(np.int64).min
 
