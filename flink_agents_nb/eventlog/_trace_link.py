@@ -167,12 +167,14 @@ def _sent_events(
     lo = np.searchsorted(sorted_parents, mine, side="left").tolist()
     hi = np.searchsorted(sorted_parents, mine, side="right").tolist()
     attrs = frame["attributes"].to_numpy().copy()
-    new = np.empty(len(rows), dtype=object)
-    new[:] = [
-        {**a, "sentEventIds": sorted_ids[b:e]}
-        if isinstance(a, Mapping)  # lazily decoded attributes too
-        else {"sentEventIds": sorted_ids[b:e]}
-        for a, b, e in zip(attrs[rows].tolist(), lo, hi, strict=True)
-    ]
-    attrs[rows] = new
+    attrs[rows] = np.fromiter(
+        (
+            {**a, "sentEventIds": sorted_ids[b:e]}
+            if type(a) is dict or isinstance(a, Mapping)  # lazily decoded attributes too
+            else {"sentEventIds": sorted_ids[b:e]}
+            for a, b, e in zip(attrs[rows].tolist(), lo, hi, strict=True)
+        ),
+        dtype=object,
+        count=len(rows),
+    )
     frame["attributes"] = attrs
