@@ -115,7 +115,7 @@ def otlp_json_lines(spans: list[Any]) -> Iterator[bytes]:
 def fast_json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
     """The same OTLP JSON lines as :func:`otlp_json_lines` (``TracesData``: ids hex, times
     decimal strings, enums as integers, status OK on ended child spans), laid out straight
-    from the span specs (:mod:`._json_lines`), many times faster for bulk files than SDK
+    from the span specs (:mod:`._json_lines`), ~26x faster for bulk files than SDK
     spans + protobuf + JSON (``benchmarks/bench_otel.py --sdk``). A test parses its output with
     opentelemetry-proto's ``TracesData`` and compares it with the SDK path's."""
     from flink_agents_nb.otel._json_lines import json_lines
