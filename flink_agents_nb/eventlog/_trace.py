@@ -39,7 +39,10 @@ and six columns only a trace log has (appended after ``line``): ``run_id``
 ``parent_execution_id`` (events: the producing execution when the record has no parent)
 and ``problem_category``. Nothing here raises on bad records: a record whose
 ``entityType`` is not a string is reported and skipped; odd values elsewhere read as
-missing.
+missing. What needs other records of the log (durations and start times from
+``started``/ended pairs, handled event types, actions around calls, sent events, input
+numbers) is filled after reading, column-wise, by :func:`link`
+(:mod:`._trace_link`).
 """
 
 from __future__ import annotations
