@@ -48,6 +48,7 @@ numbers) is filled after reading, column-wise, by :func:`link`
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -188,7 +189,7 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
 
 def _error_of(attrs: Any, category: Any) -> Any:
     message = None
-    if type(attrs) is dict:
+    if isinstance(attrs, Mapping):  # lazily decoded attributes too
         message = attrs.get("error", attrs.get("message", attrs.get("errorMessage")))
     return message if message is not None else category
 
