@@ -21,6 +21,7 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._files import LogProblem
+from flink_agents_nb.eventlog._ids import Kinds
 from flink_agents_runtime.eventlog._lines import encode_value
 
 
@@ -210,24 +211,26 @@ def check_links(frame: pd.DataFrame) -> list[LogProblem]:
     """Broken causal links: missing upstream events, actions on missing events, cycles.
 
     Every id is hashed once: event ids, upstream ids and handled ids are numbered together
-    (``pd.factorize``), and the checks run on those numbers.
+    (``pd.factorize``: strings alone, pandas' table of encoded strings), record types told
+    apart by object (:class:`._ids.Kinds`), and the checks run on those numbers.
     """
     if frame.empty:
         return []
     problems: list[LogProblem] = []
-    rtype = frame["record_type"].to_numpy()
-    is_event = rtype == "event"
+    record = Kinds(frame["record_type"].to_numpy())
+    is_event = record.of("event")
     ids = frame["event_id"].to_numpy()
     ups = frame["upstream_event_id"].to_numpy()
     has_id = ~is_none(ids)  # the frame holds None for missing (its contract): by address
     ev_rows = (is_event & has_id).nonzero()[0]
     up_rows = (is_event & ~is_none(ups)).nonzero()[0]
-    act_rows = ((rtype == "action") & has_id).nonzero()[0]
+    act_rows = (record.of("action") & has_id).nonzero()[0]
     codes, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
     ev_codes = codes[: len(ev_rows)]
     up_codes = codes[len(ev_rows) : len(ev_rows) + len(up_rows)]
     act_codes = codes[len(ev_rows) + len(up_rows) :]
-    known = np.zeros(len(uniques), dtype=bool)
+    n = len(uniques)
+    known = np.zeros(n, dtype=bool)
     known[ev_codes] = True
     files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
     for row in up_rows[~known[up_codes]]:
@@ -248,13 +251,13 @@ def check_links(frame: pd.DataFrame) -> list[LogProblem]:
                 "which is not in the log",
             )
         )
-    problems.extend(_cycles(frame, uniques, known, ev_rows, ev_codes, up_rows, up_codes))
+    problems.extend(_cycles(frame, n, known, ev_rows, ev_codes, up_rows, up_codes))
     return problems
 
 
 def _cycles(
     frame: pd.DataFrame,
-    uniques: np.ndarray,
+    n: int,
     known: np.ndarray,
     ev_rows: np.ndarray,
     ev_codes: np.ndarray,
@@ -262,8 +265,7 @@ def _cycles(
     up_codes: np.ndarray,
 ) -> list[LogProblem]:
     """Events whose upstream chain never reaches an input event (pointer doubling over the
-    id numbers of :func:`check_links`)."""
-    n = len(uniques)
+    ``n`` id numbers of :func:`check_links`)."""
     if not len(ev_rows):
         return []
     code_of_row = np.full(len(frame), -1, dtype=np.int64)
@@ -284,14 +286,15 @@ def _cycles(
     numbered, first = np.unique(ev_codes, return_index=True)
     first_row[numbered] = ev_rows[first]  # the first event row of each id
     files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
+    ids = frame["event_id"].to_numpy()
     out = []
     for node in looping:
-        row = int(first_row[node])
+        row = int(first_row[node])  # a looping id has a parent: it is an event's id
         out.append(
             LogProblem(
                 str(files[row]),
                 int(lines[row]),
-                f"event {uniques[node]}: its upstream chain loops (cycle) and never reaches "
+                f"event {ids[row]}: its upstream chain loops (cycle) and never reaches "
                 "an input event",
             )
         )

@@ -42,6 +42,13 @@ def _nan(n: int) -> np.ndarray:
     return np.full(n, np.nan)
 
 
+def _same(value: str, n: int) -> np.ndarray:
+    """``value`` ``n`` times, one object (``np.full`` makes a new str per row)."""
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 def _nothing(n: int) -> np.ndarray:
     return np.full(n, None, dtype=object)
 
@@ -133,7 +140,7 @@ def _nested(records: list[Any]) -> Columns:
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
-        "record_type": np.full(n, "event", dtype=object),
+        "record_type": _same("event", n),
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -184,7 +191,7 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     codes, values = _codes(status)
     ended = np.array([v in _trace._ENDED for v in values], dtype=bool)[codes]
     failed = np.flatnonzero(np.array([v == "failed" for v in values], dtype=bool)[codes])
-    rtype = np.full(n, "start", dtype=object)  # four objects: no strings made per row
+    rtype = _same("start", n)  # four objects: no strings made per row
     rtype[ended] = "call"
     rtype[ended & is_action] = "action"
     rtype[is_event] = "event"

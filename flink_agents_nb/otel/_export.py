@@ -7,7 +7,7 @@ Flink job's log directory, builds spans (:mod:`._spans`), and
   ``TracesData`` object a line (``resourceSpans``), ids as hex, times as decimal strings of
   nanoseconds, enums as integers. Written by :func:`fast_json_lines` (the SDK path,
   :func:`otlp_json_lines`: ``ReadableSpan`` + ``encode_spans`` + protobuf's JSON, gives the
-  same spans 16x slower; a test checks they agree through opentelemetry-proto's parser);
+  same spans many times slower; a test checks they agree through opentelemetry-proto's parser);
 - to a collector (``endpoint=``, e.g. ``http://127.0.0.1:4318/v1/traces``): sends them with
   ``opentelemetry-exporter-otlp-proto-http``'s ``OTLPSpanExporter`` (protobuf over HTTP),
   ``headers`` added to each request.
@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flink_agents_nb.otel._json_lines import BATCH as JSON_LINES_BATCH
 from flink_agents_runtime._errors import FlinkAgentsError
 
 #: Spans per OTLP request / per line of the JSON Lines file.
-BATCH = 2048
+BATCH = JSON_LINES_BATCH
 
 
 class OtelExportError(FlinkAgentsError, RuntimeError):
@@ -111,56 +112,22 @@ def otlp_json_lines(spans: list[Any]) -> Iterator[bytes]:
         yield json.dumps(_hex_ids(doc), separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-def _any_value(value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"boolValue": value}
-    if isinstance(value, int):
-        return {"intValue": str(value)}
-    if isinstance(value, float):
-        return {"doubleValue": value}
-    return {"stringValue": str(value)}
-
-
 def fast_json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
     """The same OTLP JSON lines as :func:`otlp_json_lines` (``TracesData``: ids hex, times
-    decimal strings, enums as integers, status OK on ended child spans), built straight from
-    the span specs: about 16x faster for bulk files than SDK spans + protobuf + JSON
-    (``benchmarks/bench_otel.py``). A test parses its output with opentelemetry-proto's
-    ``TracesData`` and compares it with the SDK path's."""
-    import msgspec
-
+    decimal strings, enums as integers, status OK on ended child spans), laid out straight
+    from the span specs (:mod:`._json_lines`), ~26x faster for bulk files than SDK
+    spans + protobuf + JSON (``benchmarks/bench_otel.py --sdk``). A test parses its output with
+    opentelemetry-proto's ``TracesData`` and compares it with the SDK path's."""
+    from flink_agents_nb.otel._json_lines import json_lines
     from flink_agents_nb.otel._spans import gc_paused
 
-    encode = msgspec.json.Encoder().encode
-    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]}
-    scope = {"name": "flink_agents_nb", "version": "0.4"}
-    for batch in _batches(specs, BATCH):
+    lines = json_lines(specs, service_name)
+    while True:
         with gc_paused():  # between yields only: the caller's code runs as usual
-            line = _batch_line(batch, encode, resource, scope)
+            line = next(lines, None)
+        if line is None:
+            return
         yield line
-
-
-def _batch_line(batch: list[Any], encode: Any, resource: Any, scope: Any) -> bytes:
-    """One ``TracesData`` JSON line of ``batch``'s spans (see :func:`fast_json_lines`)."""
-    spans = []
-    for s in batch:
-        span: dict[str, Any] = {"traceId": f"{s.trace_id:032x}", "spanId": f"{s.span_id:016x}"}
-        if s.parent_id:
-            span["parentSpanId"] = f"{s.parent_id:016x}"
-        span["name"] = s.name
-        span["kind"] = 1 if s.kind == "INTERNAL" else 3
-        span["startTimeUnixNano"] = str(s.start_ns)
-        span["endTimeUnixNano"] = str(s.end_ns)
-        span["attributes"] = [{"key": k, "value": _any_value(v)} for k, v in s.attributes.items()]
-        if s.error:
-            span["status"] = {"message": s.error, "code": 2}
-        else:
-            span["status"] = {"code": 1} if s.parent_id else {}
-        spans.append(span)
-    doc = {
-        "resourceSpans": [{"resource": resource, "scopeSpans": [{"scope": scope, "spans": spans}]}]
-    }
-    return encode(doc) + b"\n"
 
 
 def _source_of(source: Any) -> Any:

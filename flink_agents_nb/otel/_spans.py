@@ -23,70 +23,24 @@ ids. Times are nanoseconds since the epoch.
 
 from __future__ import annotations
 
-import gc
-import hashlib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from flink_agents_nb.otel._span_spec import (
+    SpanSpec,
+    _error_type,
+    _id,
+    _none,
+    _ns,
+    gc_paused,
+)
+from flink_agents_nb.otel._trace_spans import traced_spans
 from flink_agents_nb.run._source import record_frame_of
 
 CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
-
-
-@dataclass
-class SpanSpec:
-    """One span to export (ids as ints; ``parent_id`` 0 for a root)."""
-
-    trace_id: int
-    span_id: int
-    parent_id: int
-    name: str
-    start_ns: int
-    end_ns: int
-    attributes: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    kind: str = "INTERNAL"
-
-
-def _id(bits: int, *parts: Any) -> int:
-    digest = hashlib.md5("\x1f".join(map(str, parts)).encode(), usedforsecurity=False).digest()
-    return int.from_bytes(digest[: bits // 8], "big") or 1
-
-
-def _error_type(error: Any, category: Any) -> str:
-    if isinstance(category, str) and category:
-        return category
-    text = str(error or "")
-    head = text.split(":", 1)[0].strip()
-    return head if head and " " not in head else "error"
-
-
-def _ns(ms: Any) -> int:
-    """A duration in ms as whole nanoseconds (0 when missing); exact for ms with 6 decimals."""
-    return 0 if ms != ms else round(float(ms) * 1e6)
-
-
-def _none(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and value != value) else value
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No garbage collections inside (restored after): bulk building of spans and OTLP lines
-    makes many small dicts and no cycles, and each full collection would walk every object
-    alive (a read log's millions of attribute dicts), which cost more than the building."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def spans_of(source: Any, agent_name: str | None = None) -> list[SpanSpec]:
@@ -99,19 +53,20 @@ def _spans_of(source: Any, agent_name: str | None) -> list[SpanSpec]:
     frame = record_frame_of(source)
     if frame.empty:
         return []
-    traced = "run_id" in frame.columns and frame["run_id"].notna().any()
-    if traced:
-        runs = frame["run_id"].to_numpy()
-    else:
-        runs = (
-            frame["job"].astype(str)
-            + "/"
-            + frame["task"].astype(str)
-            + "/"
-            + frame["subtask"].astype(str)
-            + "/"
-            + frame["input_seq"].astype(str)
-        ).to_numpy()
+    if "run_id" in frame.columns and frame["run_id"].notna().any():
+        # a trace log: column-wise, same spans as the per-run builder below gave
+        # (its ``traced`` branches are now unused: to be removed after the merge)
+        return traced_spans(frame, agent_name)
+    traced = False
+    runs = (
+        frame["job"].astype(str)
+        + "/"
+        + frame["task"].astype(str)
+        + "/"
+        + frame["subtask"].astype(str)
+        + "/"
+        + frame["input_seq"].astype(str)
+    ).to_numpy()
     codes, uniques = pd.factorize(runs)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))

@@ -1,0 +1,318 @@
+"""The spans of a Flink Agents 0.4 trace log's frame, built column-wise.
+
+Same spans, ids, order and attributes as the general per-run builder in :mod:`._spans`
+(see its docstring for the mapping), for frames with ``run_id``: per input run a root span,
+then a span per ended action, then a span per ended call (llm, tool, parser, ...), runs in
+order of first record. What differs is how: the per-run aggregates (start, end, token
+totals, last action's status) come from ``np.minimum/maximum/add.reduceat`` over the rows
+sorted by run; rows are picked by masks; the Python left per span is its id (MD5, as in
+:func:`._spans._id`) and its attribute dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.eventlog._arrays import codes as codes_of
+from flink_agents_nb.eventlog._ids import Kinds, id_codes
+from flink_agents_nb.otel._span_spec import SpanSpec, _error_type
+
+_NAT = np.iinfo(np.int64).min
+
+
+def _ids(bits: int, texts: list[str]) -> list[int]:
+    """:func:`._spans._id` of each text (its parts already joined by ``\\x1f``)."""
+    md5, size = hashlib.md5, bits // 8
+    return [
+        int.from_bytes(md5(t.encode(), usedforsecurity=False).digest()[:size], "big") or 1
+        for t in texts
+    ]
+
+
+def _text(value: Any) -> Any:
+    """``None`` (and NaN) as ``None`` else ``value`` (``_spans._none``)."""
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
+class _Rows:
+    """A trace frame's rows sorted by run (each run's rows in frame order), with what every
+    kind of span needs: columns in that order, times, the runs' trace and root span ids,
+    and execution ids as integer keys ``run * width + code`` (one per run and id)."""
+
+    def __init__(self, frame: pd.DataFrame, order: np.ndarray, codes: np.ndarray) -> None:
+        self.frame, self.order = frame, order
+        self.run_of = codes[order]
+        self.taken: dict[str, np.ndarray] = {}
+        self.stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64)[order]
+        dur = self.floats("duration_ms")
+        self.dur_ns = np.where(np.isnan(dur), 0.0, np.round(dur * 1e6)).astype(np.int64)
+        self.failed = Kinds(self.col("status")).of("failed")
+        exec_code, parent_code = id_codes(
+            self.col("execution_id"), self.col("parent_execution_id"), by_object=(False, True)
+        )
+        width = int(max(exec_code.max(initial=-1), parent_code.max(initial=-1))) + 2
+        run = self.run_of.astype(np.int64) * width
+        # -1 (no id) gives run * width - 1: no key of a real code (at most width - 2)
+        self.exec_key, self.parent_key = run + exec_code, run + parent_code
+        self.has_exec, self.has_parent = exec_code >= 0, parent_code >= 0
+
+    def col(self, name: str) -> np.ndarray:
+        """A column's objects in run order (``None``s when the frame lacks it)."""
+        if name not in self.taken:
+            if name in self.frame.columns:
+                self.taken[name] = self.frame[name].to_numpy()[self.order]
+            else:
+                self.taken[name] = np.full(len(self.order), None, dtype=object)
+        return self.taken[name]
+
+    def floats(self, name: str) -> np.ndarray:
+        return self.frame[name].to_numpy(dtype=float, na_value=np.nan)[self.order]
+
+
+def traced_spans(frame: pd.DataFrame, agent_name: str | None) -> list[SpanSpec]:
+    """The spans of a trace log's ``frame`` (``run_id`` given somewhere); rows without a
+    run id are left out."""
+    run_ids = frame["run_id"].to_numpy()
+    codes = codes_of(run_ids)  # as pd.factorize (first appearance, None -1), by object first
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]  # rows by run, each run's rows in frame order
+    if not len(order):
+        return []
+    rows = _Rows(frame, order, codes)
+    run_of = rows.run_of
+    n_runs = int(run_of[-1]) + 1
+    firsts = np.searchsorted(run_of, np.arange(n_runs))  # each run's first sorted row
+    runs = [str(u) for u in run_ids[order[firsts]].tolist()]
+    record = Kinds(rows.col("record_type"))
+    stamps, dur_ns = rows.stamps, rows.dur_ns
+    valid = stamps != _NAT
+    # Per run: start (earliest valid time, else 0), end (latest time + duration, at least
+    # the start), token totals of its events, its last action.
+    big = np.iinfo(np.int64).max
+    start = np.minimum.reduceat(np.where(valid, stamps, big), firsts)
+    start = np.where(start == big, 0, start)
+    end = np.maximum(np.maximum.reduceat(np.where(valid, stamps + dur_ns, _NAT), firsts), start)
+    is_event = record.of("event")
+    tokens = []
+    for name in ("prompt_tokens", "completion_tokens"):
+        values = rows.floats(name)
+        whole = np.where(is_event & ~np.isnan(values), np.trunc(values), 0).astype(np.int64)
+        tokens.append(np.add.reduceat(whole, firsts).tolist())
+    actions = np.flatnonzero(record.of("action"))
+    last_action = np.full(n_runs, -1, dtype=np.int64)  # each run's last action row
+    if len(actions):
+        ends_at = np.searchsorted(run_of[actions], np.arange(n_runs), side="right") - 1
+        at = np.maximum(ends_at, 0)
+        has_action = (ends_at >= 0) & (run_of[actions][at] == np.arange(n_runs))
+        last_action = np.where(has_action, actions[at], -1)
+    trace_ids = _ids(128, runs)
+    root_ids = _ids(64, [f"{r}\x1froot" for r in runs])
+    roots = _root_spans(
+        rows, runs, firsts, start.tolist(), end.tolist(), tokens, last_action.tolist(),
+        trace_ids, root_ids, agent_name,
+    )  # fmt: skip
+    action_spans, action_keys, action_ids = _action_spans(rows, runs, actions, trace_ids, root_ids)
+    calls = np.flatnonzero(record.of("call"))
+    call_spans = _call_spans(
+        rows, runs, calls, is_event, trace_ids, root_ids, action_keys, action_ids
+    )
+    # Per run: its root, its actions, its calls (each in frame order).
+    n_act = np.bincount(run_of[actions], minlength=n_runs)
+    n_call = np.bincount(run_of[calls], minlength=n_runs)
+    base = np.concatenate([[0], np.cumsum(1 + n_act + n_call)[:-1]])
+    out: list[Any] = [None] * int(n_runs + len(actions) + len(calls))
+    _place(out, base, roots)
+    if len(actions):
+        rank = np.arange(len(actions)) - np.searchsorted(run_of[actions], run_of[actions])
+        _place(out, base[run_of[actions]] + 1 + rank, action_spans)
+    if len(calls):
+        rank = np.arange(len(calls)) - np.searchsorted(run_of[calls], run_of[calls])
+        _place(out, base[run_of[calls]] + 1 + n_act[run_of[calls]] + rank, call_spans)
+    return out
+
+
+def _place(out: list[Any], at: np.ndarray, spans: list[SpanSpec]) -> None:
+    """``out[at[j]] = spans[j]`` (a list: numpy would probe each span for a sequence)."""
+    for j, span in zip(at.tolist(), spans, strict=True):
+        out[j] = span
+
+
+def _root_spans(
+    rows: _Rows,
+    runs: list[str],
+    firsts: np.ndarray,
+    start: list[int],
+    end: list[int],
+    tokens: list[list[int]],
+    last_action: list[int],
+    trace_ids: list[int],
+    root_ids: list[int],
+    agent_name: str | None,
+) -> list[SpanSpec]:
+    """Each run's ``invoke_agent`` span: its whole time, key, token totals, and the error
+    of its last action when that failed."""
+    keys, tasks, jobs = (rows.col(c)[firsts].tolist() for c in ("key", "task", "job"))
+    errors, categories = rows.col("error"), rows.col("problem_category")
+    failed = rows.failed
+    out = []
+    for i, run in enumerate(runs):
+        key, task = _text(keys[i]), _text(tasks[i])
+        agent = agent_name or (task if task and task != "local" else _text(jobs[i])) or "agent"
+        attrs: dict[str, Any] = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": str(agent),
+            "flink_agents.input_run.id": run,
+        }
+        if key is not None:
+            attrs["gen_ai.conversation.id"] = str(key)
+        prompt, completion = tokens[0][i], tokens[1][i]
+        if prompt or completion:
+            attrs["gen_ai.usage.input_tokens"] = prompt
+            attrs["gen_ai.usage.output_tokens"] = completion
+        error = None
+        last = last_action[i]
+        if last >= 0 and failed[last]:
+            error = _error_type(errors[last], categories[last])
+            attrs["error.type"] = error
+        out.append(
+            SpanSpec(trace_ids[i], root_ids[i], 0, f"invoke_agent {agent}", start[i], end[i],
+                     attrs, error)
+        )  # fmt: skip
+    return out
+
+
+def _action_spans(
+    rows: _Rows, runs: list[str], actions: np.ndarray, trace_ids: list[int], root_ids: list[int]
+) -> tuple[list[SpanSpec], np.ndarray, list[int]]:
+    """A span per ended action row (sorted positions ``actions``); the sorted keys of
+    their (run, execution id) and the span id of each."""
+    run_codes = rows.run_of[actions].tolist()
+    exec_ids = rows.col("execution_id")[actions].tolist()
+    ids = _ids(
+        64,
+        [
+            f"{runs[c]}\x1faction\x1f{e if e is not None else r}"
+            for c, e, r in zip(run_codes, exec_ids, rows.order[actions].tolist(), strict=True)
+        ],
+    )
+    keyed = np.flatnonzero(rows.has_exec[actions])
+    keys = rows.exec_key[actions][keyed]
+    by_key = np.argsort(keys, kind="stable")
+    keyed_ids = [ids[j] for j in keyed[by_key].tolist()]
+    names = rows.col("action")[actions].tolist()
+    types = rows.col("event_type")[actions].tolist()
+    bad = rows.failed[actions].tolist()
+    errors = rows.col("error")[actions].tolist()
+    categories = rows.col("problem_category")[actions].tolist()
+    begin = rows.stamps[actions].tolist()
+    ends = (rows.stamps[actions] + rows.dur_ns[actions]).tolist()
+    spans = []
+    for j, c in enumerate(run_codes):
+        name = str(names[j])
+        attrs = {"flink_agents.action.name": name, "flink_agents.event.type": str(types[j])}
+        err = None
+        if bad[j]:
+            err = _error_type(errors[j], categories[j])
+            attrs["error.type"] = err
+        spans.append(
+            SpanSpec(trace_ids[c], ids[j], root_ids[c], name, begin[j], ends[j], attrs, err)
+        )
+    return spans, keys[by_key], keyed_ids
+
+
+def _call_spans(
+    rows: _Rows,
+    runs: list[str],
+    calls: np.ndarray,
+    is_event: np.ndarray,
+    trace_ids: list[int],
+    root_ids: list[int],
+    action_keys: np.ndarray,
+    action_ids: list[int],
+) -> list[SpanSpec]:
+    """A span per ended call row (sorted positions ``calls``), under the span of the action
+    execution around it in its run (else the run's root); llm calls with the token totals
+    of the events that execution sent (when any event of it has a count)."""
+    if not len(calls):
+        return []
+    query = rows.parent_key[calls]
+    at = np.minimum(np.searchsorted(action_keys, query), max(len(action_keys) - 1, 0))
+    under = (
+        (action_keys[at] == query) & rows.has_parent[calls]
+        if len(action_keys)
+        else np.zeros(len(calls), dtype=bool)
+    )
+    run_codes = rows.run_of[calls].tolist()
+    parent_spans = [
+        action_ids[a] if u else root_ids[c]
+        for a, u, c in zip(at.tolist(), under.tolist(), run_codes, strict=True)
+    ]
+    usage = _usage(rows, calls, is_event)
+    exec_ids = rows.col("execution_id")[calls].tolist()
+    ids = _ids(
+        64,
+        [
+            f"{runs[c]}\x1fcall\x1f{e or r}"
+            for c, e, r in zip(run_codes, exec_ids, rows.order[calls].tolist(), strict=True)
+        ],
+    )
+    kinds = rows.col("entity_type")[calls].tolist()
+    names = rows.col("entity_name")[calls].tolist()
+    models = rows.col("model")[calls].tolist()
+    bad = rows.failed[calls].tolist()
+    errors = rows.col("error")[calls].tolist()
+    categories = rows.col("problem_category")[calls].tolist()
+    begin = rows.stamps[calls].tolist()
+    ends = (rows.stamps[calls] + rows.dur_ns[calls]).tolist()
+    spans = []
+    for j, c in enumerate(run_codes):
+        kind, name = str(kinds[j]), str(names[j])
+        attrs: dict[str, Any]
+        if kind == "llm":
+            model = _text(models[j]) or name
+            label = f"chat {model}"
+            attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
+            attrs["flink_agents.model_resource"] = name
+            used = usage[j]
+            if used is not None:
+                attrs["gen_ai.usage.input_tokens"] = used[0]
+                attrs["gen_ai.usage.output_tokens"] = used[1]
+        elif kind == "tool":
+            label = f"execute_tool {name}"
+            attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+        else:
+            label = f"{kind} {name}"
+            attrs = {"flink_agents.entity.type": kind}
+        err = None
+        if bad[j]:
+            err = _error_type(errors[j], categories[j])
+            attrs["error.type"] = err
+        spans.append(
+            SpanSpec(trace_ids[c], ids[j], parent_spans[j], label, begin[j], ends[j], attrs, err)
+        )
+    return spans
+
+
+def _usage(rows: _Rows, calls: np.ndarray, is_event: np.ndarray) -> list[tuple[int, int] | None]:
+    """Per call: the token totals (prompt, completion) of the events of its run whose parent
+    is the call's parent execution, ``None`` when none of them has a count."""
+    events = np.flatnonzero(is_event & rows.has_parent)
+    if not len(events):
+        return [None] * len(calls)
+    keys = np.concatenate([rows.parent_key[events], rows.parent_key[calls]])
+    codes, distinct = pd.factorize(keys)
+    mine, theirs = codes[: len(events)], codes[len(events) :]
+    totals, counted = [], np.zeros(len(distinct), dtype=bool)
+    for name in ("prompt_tokens", "completion_tokens"):
+        values = rows.floats(name)[events]
+        given = ~np.isnan(values)
+        whole = np.where(given, np.trunc(values), 0).astype(np.int64)
+        totals.append(np.bincount(mine, weights=whole, minlength=len(distinct)).astype(np.int64))
+        counted |= np.bincount(mine, weights=given, minlength=len(distinct)) > 0
+    has = counted[theirs] & rows.has_parent[calls]
+    prompt, completion = totals[0][theirs].tolist(), totals[1][theirs].tolist()
+    return [(p, q) if h else None for p, q, h in zip(prompt, completion, has.tolist(), strict=True)]

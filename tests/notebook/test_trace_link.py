@@ -1,0 +1,92 @@
+"""Column-wise linking of 0.4 trace records and the lineage check: results do not depend on
+which string objects a column holds (the reader shares equal values; a frame built by hand
+need not), and the reader's type columns hold one object per value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.eventlog._arrays import addresses
+from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
+from flink_agents_nb.eventlog._ids import Kinds, id_codes, lookup
+from flink_agents_nb.eventlog._lineage import check_links
+from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog._trace_link import link
+from flink_agents_nb.eventlog._vocab import Vocabulary
+
+CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
+TRACE = CORPUS / "traces-4f1e2d3c-weather_agent-0.log"
+
+
+def _fresh_strings(values: np.ndarray) -> np.ndarray:
+    """The same values, every str a new object (as a frame built by hand may hold)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = ["".join(list(v)) if isinstance(v, str) else v for v in values.tolist()]
+    return out
+
+
+def test_type_columns_hold_one_object_per_value() -> None:
+    frame = load_log(TRACE).frame
+    for column in ("record_type", "entity_type", "status"):
+        values = frame[column].to_numpy()
+        distinct = {v for v in values.tolist() if v is not None}
+        assert len(set(addresses(values).tolist()) - {id(None)}) == len(distinct), column
+
+
+def test_lineage_problems_do_not_depend_on_string_objects() -> None:
+    frame = load_log(CORPUS / "broken_links.log").frame
+    problems = [str(p) for p in check_links(frame)]
+    assert any("cycle" in p for p in problems) and any("missing parent" in p for p in problems)
+    copy = frame.copy()
+    for column in ("record_type", "event_id", "upstream_event_id"):
+        copy[column] = _fresh_strings(frame[column].to_numpy())
+    assert [str(p) for p in check_links(copy)] == problems
+
+
+def _unlinked(path: Path) -> pd.DataFrame:
+    """The frame of ``path`` as the reader has it before linking."""
+    problems: list[LogProblem] = []
+    columns, vocabulary = _Columns(), Vocabulary()
+    for file in list_log_files(path, problems):
+        for chunk in read_records(file, problems, vocabulary):
+            columns.add(chunk, problems)
+    assert columns.traced and not problems
+    return columns.frame()
+
+
+def test_linking_needs_no_shared_strings() -> None:
+    linked = link(_unlinked(TRACE))
+    copy = _unlinked(TRACE)
+    for column in _FRESH:
+        copy[column] = _fresh_strings(copy[column].to_numpy())
+    again = link(copy)
+    pd.testing.assert_frame_equal(
+        again.drop(columns=[*_FRESH, "attributes"]), linked.drop(columns=[*_FRESH, "attributes"])
+    )
+    assert again["attributes"].tolist() == linked["attributes"].tolist()
+    # every ended action and call is timed but the reused (replayed) action: it has no start
+    assert linked["duration_ms"].notna().sum() == 12
+
+
+_FRESH = ("record_type", "entity_type", "execution_id", "parent_execution_id")
+
+
+def test_kinds_codes_and_lookup_on_gaps_and_junk() -> None:
+    values = np.empty(6, dtype=object)
+    values[:] = ["event", None, "ev" + "ent", float("nan"), ["a"], "call"]
+    kinds = Kinds(values)  # a list among them: one code per object, no error
+    assert kinds.of("event").tolist() == [True, False, True, False, False, False]
+    assert kinds.of("call", "start").tolist() == [False] * 5 + [True]
+    assert not kinds.all_none and Kinds(np.array([None, None], dtype=object)).all_none
+    left = np.array(["x", None, "y", "x"], dtype=object)
+    right = np.array(["y", "z", None], dtype=object)
+    a, b = id_codes(left, right, by_object=(False, True))
+    assert a[0] == a[3] == a[0] and a[1] == -1 and b[2] == -1 and a[2] == b[0] != b[1]
+    found, ok = lookup(a, np.arange(4), b)  # first row of each key
+    assert ok.tolist() == [True, False, False] and found[0] == 2
+    found, ok = lookup(a, np.arange(4), a, last=True)
+    assert found[ok].tolist() == [3, 2, 3]
