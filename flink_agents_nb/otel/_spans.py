@@ -54,10 +54,7 @@ def _spans_of(source: Any, agent_name: str | None) -> list[SpanSpec]:
     if frame.empty:
         return []
     if "run_id" in frame.columns and frame["run_id"].notna().any():
-        # a trace log: column-wise, same spans as the per-run builder below gave
-        # (its ``traced`` branches are now unused: to be removed after the merge)
-        return traced_spans(frame, agent_name)
-    traced = False
+        return traced_spans(frame, agent_name)  # a trace log: built column-wise
     runs = (
         frame["job"].astype(str)
         + "/"
@@ -76,7 +73,7 @@ def _spans_of(source: Any, agent_name: str | None) -> list[SpanSpec]:
     for i, run in enumerate(uniques.tolist()):
         rows = order[bounds[i] : bounds[i + 1]]
         if len(rows):
-            out.extend(_run_spans(str(run), rows, cols, stamps, traced, agent_name))
+            out.extend(_run_spans(str(run), rows, cols, stamps, agent_name))
     return out
 
 
@@ -96,7 +93,6 @@ def _run_spans(
     rows: np.ndarray,
     c: dict[str, Any],
     stamps: np.ndarray,
-    traced: bool,
     agent_name: str | None,
 ) -> list[SpanSpec]:
     trace = _id(128, run)
@@ -113,7 +109,6 @@ def _run_spans(
     start = min(valid) if valid else 0
     end = max(max(ends), start)
     prompt = completion = 0
-    by_exec: dict[Any, int] = {}
     action_rows: list[int] = []
     failed_last = False
     for r in rows.tolist():
@@ -141,20 +136,10 @@ def _run_spans(
         error = _error_type(c["error"][last], category)
         root_attrs["error.type"] = error
     spans.append(SpanSpec(trace, root, 0, f"invoke_agent {agent}", start, end, root_attrs, error))
-    events_of: dict[Any, list[int]] = {}
-    if traced:
-        parents = c["parent_execution_id"]
-        for r in rows.tolist():
-            if rtype[r] == "event" and parents[r] is not None:
-                events_of.setdefault(parents[r], []).append(r)
-    else:
-        ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
+    ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
     for r in action_rows:
         name = str(c["action"][r])
-        execution = c["execution_id"][r] if traced else None
-        sid = _id(64, run, "action", execution if execution is not None else r)
-        if execution is not None:
-            by_exec[execution] = sid
+        sid = _id(64, run, "action", r)
         attrs = {
             "flink_agents.action.name": name,
             "flink_agents.event.type": str(c["event_type"][r]),
@@ -162,13 +147,10 @@ def _run_spans(
         status = c["status"][r]
         err = None
         if status == "failed":
-            category = c["problem_category"][r] if traced else None
-            err = _error_type(c["error"][r], category)
+            err = _error_type(c["error"][r], None)
             attrs["error.type"] = err
         end_r = int(stamps[r]) + _ns(dur[r])
         spans.append(SpanSpec(trace, sid, root, name, int(stamps[r]), end_r, attrs, err))
-        if traced:
-            continue
         sent = (
             c["attributes"][r].get("sentEventIds", [])
             if isinstance(c["attributes"][r], Mapping)
@@ -176,52 +158,7 @@ def _run_spans(
         )
         sent_rows = [ids[e] for e in sent or () if e in ids]
         spans.extend(_inferred_calls(run, trace, sid, r, c, stamps, end_r, sent_rows, ids))
-    if traced:
-        for r in rows.tolist():
-            if rtype[r] != "call":
-                continue
-            parent = by_exec.get(c["parent_execution_id"][r], root)
-            spans.append(_call_span(run, trace, parent, r, c, stamps, events_of))
     return spans
-
-
-def _call_span(
-    run: str,
-    trace: int,
-    parent: int,
-    r: int,
-    c: dict[str, Any],
-    stamps: np.ndarray,
-    events_of: dict[Any, list[int]],
-) -> SpanSpec:
-    kind, name = str(c["entity_type"][r]), str(c["entity_name"][r])
-    start = int(stamps[r])
-    end = start + _ns(c["duration_ms"][r])
-    attrs: dict[str, Any] = {}
-    if kind == "llm":
-        model = _none(c["model"][r]) or name
-        label = f"chat {model}"
-        attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
-        attrs["flink_agents.model_resource"] = name
-        sent = events_of.get(c["parent_execution_id"][r], [])
-        prompts, completions = c["prompt_tokens"], c["completion_tokens"]
-        p = [int(prompts[e]) for e in sent if prompts[e] == prompts[e]]  # NaN: none
-        q = [int(completions[e]) for e in sent if completions[e] == completions[e]]
-        if p or q:
-            attrs["gen_ai.usage.input_tokens"] = sum(p)
-            attrs["gen_ai.usage.output_tokens"] = sum(q)
-    elif kind == "tool":
-        label = f"execute_tool {name}"
-        attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
-    else:
-        label = f"{kind} {name}"
-        attrs = {"flink_agents.entity.type": kind}
-    err = None
-    if c["status"][r] == "failed":
-        err = _error_type(c["error"][r], c["problem_category"][r])
-        attrs["error.type"] = err
-    sid = _id(64, run, "call", c["execution_id"][r] or r)
-    return SpanSpec(trace, sid, parent, label, start, end, attrs, err)
 
 
 def _inferred_calls(
