@@ -204,8 +204,8 @@ _FLOOR = """
 import gc, resource, sys, time
 from pathlib import Path
 from flink_agents_nb.eventlog._files import CHUNK_BYTES
-from flink_agents_nb.eventlog._typed import decode_typed
-from flink_agents_nb.eventlog._vocab import Vocabulary
+from flink_agents_nb.eventlog.typed._typed import decode_typed
+from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 gc.disable()  # as the reader
 vocabulary = Vocabulary()  # the reader's decoders, learning the repeated values
 t, c = time.perf_counter(), time.process_time()

@@ -10,7 +10,7 @@ objects (reported), action attributes (one dict per action) and token usage (onl
 records whose text mentions tokens).
 Repeated strings are shared to keep memory down. Chunks of one common shape (ours, 0.3.1
 nested, 0.4 trace) that decode with the expected JSON types take the typed path instead
-(:mod:`._typed`, :mod:`._typed_columns`), which gives the same columns.
+(:mod:`.typed._typed`, :mod:`.typed._typed_columns`), which gives the same columns.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
-from flink_agents_nb.eventlog import _trace
 from flink_agents_nb.eventlog._arrays import floats as _floats
 from flink_agents_nb.eventlog._arrays import ints as _ints
 from flink_agents_nb.eventlog._arrays import none as _none
@@ -40,8 +39,9 @@ from flink_agents_nb.eventlog._files import (
     present_fields,
 )
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
-from flink_agents_nb.eventlog._typed_columns import typed_columns
 from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.typed._typed_columns import typed_columns
 from flink_agents_nb.run._frames import RECORD_COLUMNS
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)

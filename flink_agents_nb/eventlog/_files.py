@@ -24,7 +24,7 @@ from flink_agents_nb.eventlog._sources import LOG_SUFFIXES as LOG_SUFFIXES
 from flink_agents_nb.eventlog._sources import LogProblem as LogProblem
 from flink_agents_nb.eventlog._sources import list_log_files as list_log_files
 from flink_agents_nb.eventlog._sources import not_readable
-from flink_agents_nb.eventlog._typed import Decoder, decode_typed
+from flink_agents_nb.eventlog.typed._typed import Decoder, decode_typed
 
 #: At most this many problems are listed per chunk of a file; the rest are summarised in one.
 MAX_PROBLEMS_PER_FILE = 1000

@@ -14,11 +14,11 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from flink_agents_nb.eventlog import _trace
 from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
 from flink_agents_nb.eventlog._lineage import check_links
-from flink_agents_nb.eventlog._vocab import Vocabulary
+from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 
 class LoadedLog(NamedTuple):

@@ -29,7 +29,7 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog._reader import EventLog
-from flink_agents_nb.eventlog._trace import TRACE_COLUMNS
+from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
 
 

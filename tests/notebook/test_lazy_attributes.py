@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb._html import json_block
-from flink_agents_nb.eventlog import _typed
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, action_cells, cells, plain
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog.typed import _typed
 from flink_agents_nb.inspector._widget import json_tree
 from flink_agents_nb.stepper._memory_replay import writes_of
 from flink_agents_runtime.eventlog._lines import encode_value

@@ -1,4 +1,4 @@
-"""The reader's typed fast path (``eventlog/_typed.py``) gives exactly the frame and the
+"""The reader's typed fast path (``eventlog/typed/_typed.py``) gives exactly the frame and the
 problems of the general path, for each record shape and for what makes it fall back."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _files, _typed, _vocab
+from flink_agents_nb.eventlog import _files
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog.typed import _typed, _vocab
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
 

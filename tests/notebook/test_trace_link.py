@@ -15,8 +15,8 @@ from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_rec
 from flink_agents_nb.eventlog._ids import Kinds, id_codes, lookup
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
-from flink_agents_nb.eventlog._trace_link import link
-from flink_agents_nb.eventlog._vocab import Vocabulary
+from flink_agents_nb.eventlog.trace._trace_link import link
+from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
 TRACE = CORPUS / "traces-4f1e2d3c-weather_agent-0.log"

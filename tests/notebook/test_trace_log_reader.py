@@ -12,7 +12,7 @@ import pytest
 
 import flink_agents_nb as fa
 from flink_agents_nb.eventlog._reader import COLUMNS
-from flink_agents_nb.eventlog._trace import TRACE_COLUMNS
+from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
 TRACE = CORPUS / "traces-4f1e2d3c-weather_agent-0.log"

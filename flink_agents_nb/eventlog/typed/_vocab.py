@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from flink_agents_nb.eventlog import _typed
+from flink_agents_nb.eventlog.typed import _typed
 
 #: A field keeps a ``Literal`` type while it has at most this many distinct values.
 MAX_VALUES = 32

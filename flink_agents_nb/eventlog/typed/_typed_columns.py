@@ -16,7 +16,6 @@ import pandas as pd
 from msgspec.structs import astuple
 from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb.eventlog import _trace
 from flink_agents_nb.eventlog._arrays import (
     addresses,
     floats,
@@ -26,8 +25,9 @@ from flink_agents_nb.eventlog._arrays import (
     timestamps,
 )
 from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
-from flink_agents_nb.eventlog._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
 from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.typed._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
 
 Columns = dict[str, np.ndarray]
 
