@@ -46,7 +46,7 @@ MODULES = {
     "api": "flink_agents_runtime",
     "core": "flink_agents_runtime.engine._core",
     "metrics": "flink_agents_runtime.api._metrics",
-    "plan": "flink_agents_runtime.engine._plan",
+    "plan": "flink_agents_runtime.engine.plan._plan",
     "config": "flink_agents_runtime.config._configuration",
     "scheduler": "flink_agents_runtime.drivers._scheduler",
 }

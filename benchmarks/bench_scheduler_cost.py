@@ -23,7 +23,7 @@ from typing import Any
 
 from flink_agents_runtime import Agent, AgentsExecutionEnvironment, InputEvent, OutputEvent
 from flink_agents_runtime.drivers import _local
-from flink_agents_runtime.engine._run import Output
+from flink_agents_runtime.engine.reporting._run import Output
 
 
 def echo_agent() -> Agent:

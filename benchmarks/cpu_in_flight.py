@@ -38,7 +38,7 @@ from benchmarks.bench_in_flight import inputs, llm_agent
 from flink_agents_runtime import AgentsExecutionEnvironment
 from flink_agents_runtime.chat.providers import _async_http
 from flink_agents_runtime.drivers import _driver_loop
-from flink_agents_runtime.engine._loop import event_loop
+from flink_agents_runtime.engine.awaiting._loop import event_loop
 from tests.helpers.async_openai_server import ServerProcess
 
 N, KEYS, DELAY = 1000, 50, 0.05

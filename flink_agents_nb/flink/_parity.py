@@ -23,7 +23,7 @@ import pandas as pd
 from flink_agents_nb._html import STYLE, esc
 from flink_agents_runtime import RunResult
 from flink_agents_runtime._display import DisplayMixin, short
-from flink_agents_runtime.engine._run import Output
+from flink_agents_runtime.engine.reporting._run import Output
 
 #: Metrics only the Flink job's event-log sink counts; left out of parity.
 PARITY_IGNORED_PREFIXES = ("eventLog",)

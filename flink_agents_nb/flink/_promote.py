@@ -26,7 +26,7 @@ from flink_agents_nb.run._environment import NotebookEnvironment
 from flink_agents_nb.run._inputs import input_pairs
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
-from flink_agents_runtime.engine._run import Output
+from flink_agents_runtime.engine.reporting._run import Output
 
 __all__ = [
     "PARITY_IGNORED_PREFIXES",

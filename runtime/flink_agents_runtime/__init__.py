@@ -109,9 +109,9 @@ from flink_agents_runtime.drivers._sources import DirectorySource
 from flink_agents_runtime.durable._codec import register_durable_type
 from flink_agents_runtime.engine._context import DurableCall, RunnerContext
 from flink_agents_runtime.engine._core import ExecutionCore, InputTask
-from flink_agents_runtime.engine._plan import AgentPlan
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
-from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.engine.plan._plan import AgentPlan
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._run import Output, RunResult
 from flink_agents_runtime.eventlog._loggers import (
     EventLogger,
     EventLoggerConfig,

@@ -42,7 +42,7 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     ├── ToolArgumentError      (ValueError)     chat._errors: tool arguments do not fit
     ├── MCPServerError         (Exception)      chat.tools._mcp: an MCP server failed or died
     ├── RetrievalError         (Exception)      retrieval: an embedding model or store failed
-    ├── BatchTimeoutError      (TimeoutError)   engine._batch: a batch call ran out of time
+    ├── BatchTimeoutError      (TimeoutError)   engine.awaiting._batch: a batch call ran out of time
     ├── SubagentError          (RuntimeError)   agents._subagent: a sub-agent tool failed
     ├── ChatModelError         (RuntimeError)   chat._errors: a chat model call failed
     │   └── StructuredOutputError               chat._structured: an answer off its schema

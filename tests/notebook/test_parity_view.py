@@ -11,7 +11,7 @@ from typing import Any
 import flink_agents_nb as fa
 from flink_agents_nb.flink._parity import KEY_ROWS, compare
 from flink_agents_runtime import InputEvent, OutputEvent, RunResult
-from flink_agents_runtime.engine._run import Output
+from flink_agents_runtime.engine.reporting._run import Output
 
 
 def _run(n_keys: int) -> fa.Run:

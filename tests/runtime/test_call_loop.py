@@ -1,4 +1,4 @@
-"""The call loop (``engine/_loop.py``): coroutines handed over from any thread start on the
+"""The call loop (``engine/awaiting/_loop.py``): coroutines handed over from any thread start on the
 loop in batches, each in a copy of its caller's context variables, with its outcome (result
 or exception) in the returned future."""
 
@@ -11,8 +11,8 @@ from concurrent.futures import Future
 
 import pytest
 
-from flink_agents_runtime.engine import _loop
-from flink_agents_runtime.engine._loop import call_soon, event_loop
+from flink_agents_runtime.engine.awaiting import _loop
+from flink_agents_runtime.engine.awaiting._loop import call_soon, event_loop
 
 WHO: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
 

@@ -15,7 +15,7 @@ import pytest
 from flink_agents_runtime import ChatMessage, ChatModelError, MessageRole, OpenAIChatModelConnection
 from flink_agents_runtime.chat.providers import _openai
 from flink_agents_runtime.chat.providers._async_http import proxy_for
-from flink_agents_runtime.engine._loop import call_soon
+from flink_agents_runtime.engine.awaiting._loop import call_soon
 from tests.helpers.openai_server import OpenAIServer
 from tests.helpers.ports import free_port
 from tests.runtime.test_reliability_http import OK_BODY, DripServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.chat.action._call_metrics import MAX_MODEL_NAMES, call_metrics
-from flink_agents_runtime.engine._run_metrics import llm_call_ended
+from flink_agents_runtime.engine.reporting._run_metrics import llm_call_ended
 
 
 def test_handles_are_kept_per_group_and_resource_and_count_the_same_metrics() -> None:

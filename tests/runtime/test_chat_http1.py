@@ -21,7 +21,7 @@ import pytest
 
 from flink_agents_runtime import ChatMessage, ChatModelError, MessageRole, OpenAIChatModelConnection
 from flink_agents_runtime.chat.providers import _openai
-from flink_agents_runtime.engine._loop import call_soon
+from flink_agents_runtime.engine.awaiting._loop import call_soon
 
 
 def _answer(text: str) -> bytes:
@@ -286,7 +286,7 @@ import sys
 sys.modules["httptools"] = None  # import httptools raises ImportError
 from flink_agents_runtime import ChatMessage, MessageRole, OpenAIChatModelConnection
 from flink_agents_runtime.chat.providers import _http1_conn
-from flink_agents_runtime.engine._loop import call_soon
+from flink_agents_runtime.engine.awaiting._loop import call_soon
 assert _http1_conn.AVAILABLE is False
 conn = OpenAIChatModelConnection({raw.url!r}, max_retries=0)
 reply = call_soon(conn.achat([ChatMessage(MessageRole.USER, "q")], model="m")).result(30)

@@ -22,7 +22,7 @@ from flink_agents_runtime import (
     OllamaChatModelConnection,
     OpenAIChatModelConnection,
 )
-from flink_agents_runtime.engine._loop import call_soon
+from flink_agents_runtime.engine.awaiting._loop import call_soon
 from tests.helpers.forward_proxy import ForwardProxy
 from tests.helpers.openai_server import OpenAIServer
 from tests.helpers.ports import free_port

@@ -20,7 +20,7 @@ from flink_agents_runtime import (
 )
 from flink_agents_runtime.drivers import _driver_loop
 from flink_agents_runtime.drivers._driver_loop import DriverLoop, driver_loop
-from flink_agents_runtime.engine import _loop
+from flink_agents_runtime.engine.awaiting import _loop
 from tests.helpers.async_openai_server import AsyncOpenAIServer
 from tests.helpers.openai_server import ask_and_answer_agent
 

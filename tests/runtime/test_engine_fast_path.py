@@ -10,7 +10,7 @@ import flink_agents_runtime as rt
 from flink_agents_runtime.api._memory import MemoryNode
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 
 
 class CountingState(DictState):

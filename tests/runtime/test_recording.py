@@ -8,7 +8,7 @@ import gc
 import pytest
 
 import flink_agents_runtime as fr
-from flink_agents_runtime.engine import _records
+from flink_agents_runtime.engine.reporting import _records
 
 
 def _echo_run(n: int) -> fr.RunResult:

@@ -16,7 +16,7 @@ import pytest
 
 from flink_agents_runtime import Agent, AgentConfiguration, InputEvent, OutputEvent
 from flink_agents_runtime.drivers.flink._payload import PayloadError, by_value_modules, dump_plan
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 
 SIDELIB = """
 import threading

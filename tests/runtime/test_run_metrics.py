@@ -26,7 +26,7 @@ from flink_agents_runtime import (
 from flink_agents_runtime.api._metrics import MetricRegistry
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 from tests.helpers.triage_agent import Triage
 
 INPUTS = [

@@ -20,7 +20,7 @@ from flink_agents_runtime import (
 from flink_agents_runtime.api._metrics import Histogram, MetricRegistry
 from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 from tests.helpers.async_openai_server import AsyncOpenAIServer
 from tests.helpers.memory_agent import memory_agent
 

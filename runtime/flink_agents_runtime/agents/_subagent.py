@@ -19,7 +19,7 @@ Chat models see a sub-agent as the tool ``_subagent_<name>`` (list that name in 
 ``tools``): its parameters are the input schema, its answer the sub-agent's output.
 The nested run writes no event log of its own; when the caller traces, its events and
 actions go into the caller's log inside the call, named ``<name>/<type>`` and
-``<name>/<action>`` (see :mod:`flink_agents_runtime.engine._nested`).
+``<name>/<action>`` (see :mod:`flink_agents_runtime.engine.reporting._nested`).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.chat._model import Resource, ResourceContext
 from flink_agents_runtime.chat._structured import check_schema
 from flink_agents_runtime.chat.tools._tool import Tool
-from flink_agents_runtime.engine._nested import NestedRecords, emit_nested, wants_nested
-from flink_agents_runtime.engine._run_metrics import component_group, subagent_call_ended
+from flink_agents_runtime.engine.reporting._nested import NestedRecords, emit_nested, wants_nested
+from flink_agents_runtime.engine.reporting._run_metrics import component_group, subagent_call_ended
 
 TOOL_PREFIX = "_subagent_"
 _TEXT_INPUT = {

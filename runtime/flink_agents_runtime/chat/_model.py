@@ -33,7 +33,7 @@ from flink_agents_runtime.chat._setup_fields import pop_setup_fields
 from flink_agents_runtime.chat.providers._catalogue import kit_class_path
 from flink_agents_runtime.chat.tools._skills import LoadSkillTool, discovery_prompt, resolve_skills
 from flink_agents_runtime.chat.tools._tool import Tool
-from flink_agents_runtime.engine._loop import is_async_callable
+from flink_agents_runtime.engine.awaiting._loop import is_async_callable
 
 #: The key of the input whose chat call runs in this thread (set by the built-in chat
 #: action around each call; a replaying model uses it to find that key's answers).

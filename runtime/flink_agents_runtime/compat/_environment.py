@@ -20,8 +20,8 @@ from flink_agents_runtime.chat._events import ToolRequestEvent
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.config._fa_keys import warn_inert
 from flink_agents_runtime.drivers._local import LocalAgentBuilder, LocalExecutionEnvironment
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
-from flink_agents_runtime.engine._run import RunResult
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._run import RunResult
 
 
 class UsageError(FlinkAgentsError, RuntimeError):

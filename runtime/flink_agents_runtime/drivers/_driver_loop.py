@@ -1,6 +1,6 @@
 """A call loop the driver's own thread runs while it waits (the local driver).
 
-The process's call loop (``engine._loop``) runs on a thread of its own: every awaited call
+The process's call loop (``engine.awaiting._loop``) runs on a thread of its own: every awaited call
 then crosses threads twice (handed to the loop, its outcome handed back), and the two
 threads take turns on the interpreter lock while answers arrive. A local run does not need
 the second thread: :class:`DriverLoop` is an asyncio loop that the driver's thread runs
@@ -9,8 +9,8 @@ itself, only while the scheduler has nothing to step (``wait``) and briefly betw
 outside the running loop (an action may use ``asyncio.run``), on the driver's thread.
 
 While it is in use (:func:`driver_loop`), the loop is the thread's *starter*: calls made on
-the thread (``engine._loop.call_soon``) start on it, and clients made by those calls
-(HTTP connections) are bound to it and closed on it (``engine._loop.run_to_end``) before it
+the thread (``engine.awaiting._loop.call_soon``) start on it, and clients made by those calls
+(HTTP connections) are bound to it and closed on it (``engine.awaiting._loop.run_to_end``) before it
 closes. A call finishing on another thread (the async pool, a timer) wakes it with
 ``call_soon_threadsafe``.
 
@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flink_agents_runtime.engine import _loop
+from flink_agents_runtime.engine.awaiting import _loop
 
 __all__ = ["DriverLoop", "driver_loop"]
 

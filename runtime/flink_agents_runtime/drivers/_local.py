@@ -25,9 +25,9 @@ from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.drivers._scheduler import InputRun, InputScheduler
 from flink_agents_runtime.engine._core import DictState, ExecutionCore
 from flink_agents_runtime.engine._inputs import Pairs, dict_pairs
-from flink_agents_runtime.engine._plan import AgentPlan
-from flink_agents_runtime.engine._records import RecordList, RecordSink
-from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.engine.plan._plan import AgentPlan
+from flink_agents_runtime.engine.reporting._records import RecordList, RecordSink
+from flink_agents_runtime.engine.reporting._run import Output, RunResult
 from flink_agents_runtime.eventlog._loggers import LOCAL_FLUSH_EVERY_N
 from flink_agents_runtime.eventlog._sink import open_sinks
 

@@ -19,11 +19,11 @@ from typing import Any
 
 from flink_agents_runtime._errors import ActionFailedError
 from flink_agents_runtime.api._events import Event
-from flink_agents_runtime.engine._call_times import calls_of
 from flink_agents_runtime.engine._context import RunnerContext
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
 from flink_agents_runtime.engine._services import CoreServices
-from flink_agents_runtime.engine._timeout import drive_with_deadline, next_future
+from flink_agents_runtime.engine.awaiting._timeout import drive_with_deadline, next_future
+from flink_agents_runtime.engine.reporting._call_times import calls_of
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 
 logger = logging.getLogger(__name__)
 _time_ns = time.time_ns

@@ -19,8 +19,8 @@ from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._memory import MemoryObject, MemoryStore
 from flink_agents_runtime.api._metrics import MetricGroup
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._loop import call_soon, is_async_callable
 from flink_agents_runtime.engine._services import CoreServices
+from flink_agents_runtime.engine.awaiting._loop import call_soon, is_async_callable
 
 T = TypeVar("T")
 
@@ -246,7 +246,7 @@ class RunnerContext:
         Recording and ``reconciler`` as in :meth:`durable_execute`.
 
         An ``async def`` ``func`` (e.g. a connection's ``achat``) runs on the process's
-        event loop instead (``engine._loop``): no thread waits for it, so hundreds of such
+        event loop instead (``engine.awaiting._loop``): no thread waits for it, so hundreds of such
         calls can be in flight; it must not block."""
         index = self._durable_index
         self._durable_index += 1
@@ -291,9 +291,9 @@ class RunnerContext:
     ) -> DurableCall:
         """Run a batch of calls (callables or ``(func, *args)`` tuples) on the async pool,
         at most ``parallelism`` at once (default ``tool-call.parallelism``); ``await`` the
-        list of results in call order. See :mod:`flink_agents_runtime.engine._batch` for
+        list of results in call order. See :mod:`flink_agents_runtime.engine.awaiting._batch` for
         recovery (finished calls keep their outcome) and ``timeout_ms``."""
-        from flink_agents_runtime.engine._batch import run_batch
+        from flink_agents_runtime.engine.awaiting._batch import run_batch
 
         width = parallelism if parallelism is not None else self.config.get("tool-call.parallelism")
         if width is None:  # unset: the number of CPU cores

@@ -23,8 +23,6 @@ from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.engine._cascade import InputTask
 from flink_agents_runtime.engine._keys import check_key
-from flink_agents_runtime.engine._plan import AgentPlan
-from flink_agents_runtime.engine._records import RecordSink
 from flink_agents_runtime.engine._services import (
     CoreServices,
     DictState,
@@ -32,6 +30,8 @@ from flink_agents_runtime.engine._services import (
     KeyedState,
     ResourceProvider,
 )
+from flink_agents_runtime.engine.plan._plan import AgentPlan
+from flink_agents_runtime.engine.reporting._records import RecordSink
 
 logger = logging.getLogger(__name__)
 _SCALARS = frozenset((str, int, float, bool, type(None)))

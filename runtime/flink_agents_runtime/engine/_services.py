@@ -24,8 +24,8 @@ from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._memory import MemoryNode, MemoryStore
 from flink_agents_runtime.api._metrics import Counter, Histogram, Meter, MetricGroup
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord, RecordSink
-from flink_agents_runtime.engine._run_metrics import InputRunMetrics
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord, RecordSink
+from flink_agents_runtime.engine.reporting._run_metrics import InputRunMetrics
 
 __all__ = [
     "CoreServices",
@@ -217,7 +217,7 @@ class CoreServices:
         self._action_groups: dict[str, MetricGroup] = {}
         self.action_latencies: dict[str, Histogram] = {}
         self.action_runs: dict[str, tuple[Histogram, Counter, Meter]] = {}
-        #: the input-run counters and latencies (engine._run_metrics), looked up once.
+        #: the input-run counters and latencies (engine.reporting._run_metrics), looked up once.
         self.run_metrics = InputRunMetrics(metrics)
         # Built-in metrics (Flink Agents' names).
         self.events: Counter = metrics.get_counter("numOfEventProcessed")

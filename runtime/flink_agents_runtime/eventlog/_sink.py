@@ -13,7 +13,7 @@ from typing import Any
 
 from flink_agents_runtime.api._metrics import Counter, MetricGroup
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 from flink_agents_runtime.eventlog._clock import DIGITS3Z, Clock
 from flink_agents_runtime.eventlog._levels import OFF, STANDARD, LevelResolver
 from flink_agents_runtime.eventlog._lines import (

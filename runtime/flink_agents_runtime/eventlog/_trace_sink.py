@@ -15,10 +15,10 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
 - per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
   model resource, ``entityMetadata.model``: the model), and per tool call of
   ``tool_call_action`` a ``tool`` pair, children of the action execution. Each pair carries
-  the call's own start and end (``ActionRecord.calls``, ``engine._call_times``), so its
+  the call's own start and end (``ActionRecord.calls``, ``engine.reporting._call_times``), so its
   latency is the call's; a call answered from the action state store has none and carries
   its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...
-- a sub-agent's records inside a call (``engine._nested``) have the sub-agent as
+- a sub-agent's records inside a call (``engine.reporting._nested``) have the sub-agent as
   ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
   ``llm``/``tool`` records as the caller's do.
 
@@ -40,7 +40,7 @@ from typing import Any
 import msgspec
 
 from flink_agents_runtime.api._metrics import Counter, MetricGroup
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 from flink_agents_runtime.eventlog._clock import Clock
 from flink_agents_runtime.eventlog._lines import encode_value
 from flink_agents_runtime.eventlog._loggers import _UNSAFE

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flink_agents_runtime.api._memory import MemoryNode
-from flink_agents_runtime.engine._nested import without_nested
+from flink_agents_runtime.engine.reporting._nested import without_nested
 from flink_agents_runtime.timetravel._difference import first_difference
 from flink_agents_runtime.timetravel._recording import RecordedInput, Recording, fold_writes
 from flink_agents_runtime.timetravel._sources import Miss
@@ -144,7 +144,7 @@ def compare_input(
     error: BaseException | None,
 ) -> Divergence | None:
     """The first divergence of one replayed input from its record, or ``None``. The rows
-    of sub-agent calls are left out on both sides (``engine._nested.without_nested``)."""
+    of sub-agent calls are left out on both sides (``engine.reporting._nested.without_nested``)."""
     ra, rb = signatures(*without_nested(recorded.events, recorded.actions), with_memory)
     pa, pb = signatures(*without_nested(events, actions), with_memory)
     position = next(

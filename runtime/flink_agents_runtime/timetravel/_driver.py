@@ -25,10 +25,10 @@ from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.engine._cascade import InputTask
 from flink_agents_runtime.engine._context import RunnerContext
 from flink_agents_runtime.engine._core import ExecutionCore
-from flink_agents_runtime.engine._plan import AgentPlan
-from flink_agents_runtime.engine._records import RecordList
-from flink_agents_runtime.engine._run import Output, RunResult
 from flink_agents_runtime.engine._services import DictState
+from flink_agents_runtime.engine.plan._plan import AgentPlan
+from flink_agents_runtime.engine.reporting._records import RecordList
+from flink_agents_runtime.engine.reporting._run import Output, RunResult
 
 logger = logging.getLogger(__name__)
 

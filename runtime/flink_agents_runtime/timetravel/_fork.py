@@ -29,8 +29,8 @@ from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.api._memory import MemoryNode, MemoryStore
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
-from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._run import Output, RunResult
 from flink_agents_runtime.timetravel._driver import Item, Resume, run_inputs
 from flink_agents_runtime.timetravel._recording import (
     OUTPUT_EVENT,

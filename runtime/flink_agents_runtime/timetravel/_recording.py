@@ -21,7 +21,7 @@ from typing import Any
 
 from flink_agents_runtime._errors import FlinkAgentsError, NotRecordedError
 from flink_agents_runtime.api._memory import MemoryNode
-from flink_agents_runtime.engine._run import RunResult
+from flink_agents_runtime.engine.reporting._run import RunResult
 
 INPUT_EVENT = "_input_event"
 OUTPUT_EVENT = "_output_event"

@@ -14,7 +14,7 @@ from typing import Any
 
 from flink_agents_runtime.api._agent import Agent
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._run import RunResult
+from flink_agents_runtime.engine.reporting._run import RunResult
 from flink_agents_runtime.timetravel._compare import Divergence, divergences
 from flink_agents_runtime.timetravel._driver import Item, run_inputs
 from flink_agents_runtime.timetravel._recording import RecordedInput, Recording, rows_of_result

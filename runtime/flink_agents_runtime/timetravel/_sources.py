@@ -27,7 +27,7 @@ from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.chat._message import ChatMessage
 from flink_agents_runtime.chat.action._calls import CallSite, Outcome
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 from flink_agents_runtime.timetravel._difference import first_difference
 from flink_agents_runtime.timetravel._recording import RecordedInput
 

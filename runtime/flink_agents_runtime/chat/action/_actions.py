@@ -53,9 +53,9 @@ from flink_agents_runtime.chat.action._chat_settings import chat_settings
 from flink_agents_runtime.chat.action._model_call import acall_model, call_model
 from flink_agents_runtime.chat.tools._tool import Tool, run_tool
 from flink_agents_runtime.chat.tools._tool_metrics import count_tool_call
-from flink_agents_runtime.engine._call_times import CallTime, note_call, timed_tool
-from flink_agents_runtime.engine._nested import emit_nested, wants_nested
-from flink_agents_runtime.engine._run_metrics import (
+from flink_agents_runtime.engine.reporting._call_times import CallTime, note_call, timed_tool
+from flink_agents_runtime.engine.reporting._nested import emit_nested, wants_nested
+from flink_agents_runtime.engine.reporting._run_metrics import (
     component_group,
     llm_call_ended,
     tool_call_ended,
@@ -262,7 +262,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     within ``tool-call.batch.timeout.ms`` (a call still running then answers
     ``Error: BatchTimeoutError: ...``); answers keep the calls' order either way. A
     sub-agent's records (``_subagent_<name>``) are re-emitted once the calls returned
-    (``engine._nested``); metrics per call: ``chat.tools._tool_metrics``.
+    (``engine.reporting._nested``); metrics per call: ``chat.tools._tool_metrics``.
     """
     request = ToolRequestEvent.from_event(event)
     use_async = bool(ctx.config.get("tool-call.async"))

@@ -2,7 +2,7 @@
 
 Every model call counts under the action's ``model_resource.<resource>.`` group
 (``numOfLlmCallsSucceeded`` / ``numOfLlmCallsFailed``, ``llmCallLatencyMs``, ``retryCount``,
-``retryWaitSec``; ``engine._run_metrics``) and under ``model.<model name>.`` (the name the
+``retryWaitSec``; ``engine.reporting._run_metrics``) and under ``model.<model name>.`` (the name the
 server answered with: ``promptTokens``, ``completionTokens``, ``retryCount``,
 ``retryWaitSec``). Looking each up by name costs a name built and a registry lookup per
 metric per call (on Flink also a check of Flink's mirror), so :func:`call_metrics` keeps the
@@ -10,7 +10,7 @@ handles per action group (the core's, alive as long as the core) and model resou
 plan declares: bounded), and per model name up to :data:`MAX_MODEL_NAMES` (names come from
 servers; past the bound a name is looked up each call). Each metric is still created on its
 first use, in the same order as before, so the set of metrics a run shows is unchanged; the
-counting itself stays in ``engine._run_metrics`` and ``chat.action._actions``.
+counting itself stays in ``engine.reporting._run_metrics`` and ``chat.action._actions``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import threading
 import weakref
 from typing import Any
 
-from flink_agents_runtime.engine._run_metrics import component_group
+from flink_agents_runtime.engine.reporting._run_metrics import component_group
 
 __all__ = ["MAX_MODEL_NAMES", "CachedGroup", "ModelCallMetrics", "call_metrics"]
 

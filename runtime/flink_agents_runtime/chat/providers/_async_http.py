@@ -1,6 +1,6 @@
 """The asynchronous HTTP transport of the chat connections, on the call loop.
 
-A call that awaits the model (``achat``) runs on an event loop (``engine/_loop.py``, or a
+A call that awaits the model (``achat``) runs on an event loop (``engine/awaiting/_loop.py``, or a
 local run's own, ``drivers/_driver_loop.py``); what it costs there is CPU taken from the
 driver's thread, which steps every input's cascade under the same interpreter lock.
 httpx's ``AsyncClient`` (over anyio and httpcore, pure Python) costs about 0.5-3 ms of CPU

@@ -293,7 +293,7 @@ class OpenAIChatModelConnection(BaseChatModelConnection):
     async def achat(
         self, messages: Sequence[ChatMessage], tools: Sequence[Tool] | None = None, **kwargs: Any
     ) -> ChatMessage:
-        """:meth:`chat` on the event loop (``engine._loop``) over the async transport
+        """:meth:`chat` on the event loop (``engine.awaiting._loop``) over the async transport
         (``_async_http``): a call in flight holds a connection, not a thread. Same
         request, retries, total timeout, redirect and size rules as :meth:`chat`."""
         import asyncio
@@ -387,11 +387,11 @@ def _read_options(config: Any) -> dict[str, Any]:
 
 def _close_async_client(conn: OpenAIChatModelConnection) -> None:
     """Close the connection's async transport on the loop its session was made on (the
-    process's call loop, or a local run's own: ``engine._loop.run_to_end``; up to 5 s)."""
+    process's call loop, or a local run's own: ``engine.awaiting._loop.run_to_end``; up to 5 s)."""
     transport = conn.__dict__.pop("_atransport", None)
     if transport is None:
         return
-    from flink_agents_runtime.engine._loop import run_to_end
+    from flink_agents_runtime.engine.awaiting._loop import run_to_end
 
     try:
         run_to_end(transport.loop, transport.aclose(), 5)

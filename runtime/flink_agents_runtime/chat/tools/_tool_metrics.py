@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flink_agents_runtime.engine._run_metrics import (
+from flink_agents_runtime.engine.reporting._run_metrics import (
     component_group,
     subagent_call_ended,
     tool_call_ended,

@@ -31,7 +31,7 @@ import cloudpickle
 from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.drivers.flink._homes import ModelHomes, model_classes
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 
 #: Packages that ship with every job (see ``_remote.shipped_runtime_dir``): never by value.
 _SHIPPED = ("flink_agents_runtime", "flink_agents_nb")

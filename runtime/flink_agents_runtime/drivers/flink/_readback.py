@@ -17,8 +17,8 @@ from typing import Any
 
 from flink_agents_runtime.api._events import Event, OutputEvent
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
-from flink_agents_runtime.engine._run import Output, RunResult
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._run import Output, RunResult
 from flink_agents_runtime.eventlog._lines import decode_line
 
 

@@ -41,7 +41,7 @@ from flink_agents_runtime.config._configuration import AgentConfiguration
 from flink_agents_runtime.drivers._environment import AgentsExecutionEnvironment
 from flink_agents_runtime.drivers.flink._function import AgentProcessFunction
 from flink_agents_runtime.drivers.flink._payload import dump_plan
-from flink_agents_runtime.engine._plan import AgentPlan
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from flink_agents_runtime.api._events import Event
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 
 #: Separator between a sub-agent's name and its event types and action names.
 SEP = "/"

@@ -34,7 +34,7 @@ class EventRecord(msgspec.Struct, gc=False):
         task, subtask: where it ran (``"local"``, 0 for a local run; a Flink job's task name
             and subtask index when read back from its event log).
         agent: the sub-agent that sent it (its name, ``outer/inner`` when nested), ``None``
-            for the agent itself (see ``engine._nested``).
+            for the agent itself (see ``engine.reporting._nested``).
     """
 
     seq: int
@@ -65,7 +65,7 @@ class ActionRecord(msgspec.Struct, gc=False):
         memory_writes: ``(memory, path, value)`` per write, memory ``"short_term"`` or
             ``"sensory"``; only when the core records memory (``()`` when none).
         calls: the model and tool calls the attempt made, with their own start and end
-            (:class:`~flink_agents_runtime.engine._call_times.CallTime`; built-in chat and
+            (:class:`~flink_agents_runtime.engine.reporting._call_times.CallTime`; built-in chat and
             tool actions only, ``()`` otherwise).
         task, subtask, agent: as in :class:`EventRecord`.
     """

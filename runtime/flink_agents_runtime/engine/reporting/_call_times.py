@@ -2,7 +2,7 @@
 
 The built-in chat and tool actions note when each model or tool call started and ended
 (wall clock, ``time.time_ns()``) on the action's context; the cascade moves the notes of an
-attempt into its :class:`~flink_agents_runtime.engine._records.ActionRecord` (``calls``),
+attempt into its :class:`~flink_agents_runtime.engine.reporting._records.ActionRecord` (``calls``),
 where the Trace Log writer gives each ``llm``/``tool`` record pair the call's own times.
 A call answered from the action state store (recovery) did not run and has no note; its
 records then carry the action's times.

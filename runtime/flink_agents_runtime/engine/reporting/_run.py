@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flink_agents_runtime.config._configuration import AgentConfiguration
-from flink_agents_runtime.engine._records import ActionRecord, EventRecord
+from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 
 
 def _duration(seconds: float) -> str:

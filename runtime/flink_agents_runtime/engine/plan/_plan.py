@@ -12,7 +12,7 @@ from typing import Any
 from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.api._agent import ActionSpec, Agent, ResourceType
 from flink_agents_runtime.chat.action._actions import builtin_actions
-from flink_agents_runtime.engine._unanswered import warn_unanswered
+from flink_agents_runtime.engine.plan._unanswered import warn_unanswered
 from flink_agents_runtime.retrieval._action import builtin_actions as retrieval_actions
 
 
