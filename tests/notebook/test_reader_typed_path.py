@@ -284,3 +284,51 @@ def test_values_learned_over_chunks_read_the_same(
     for name, records in (("a.log", late), ("traces-j-t-1.log", traces), ("c.log", nested)):
         kinds = _both(_write(tmp_path / name, records), monkeypatch)
         assert len(kinds) > 5 and len(set(kinds)) == 1  # every chunk typed
+
+
+#: Chat response attributes: the common 0.4 shape (read by one typed decode per chunk) and
+#: shapes where the token search must decide (nested values or usage names above
+#: ``extra_args``, null or odd counts, usage elsewhere).
+_RESPONSES: list[Any] = [
+    {"request_id": "r", "response": {"role": "assistant", "content": "hi",
+                                     "extra_args": {"promptTokens": 12, "completionTokens": 5}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": 3, "model_name": "m1",
+                                                  "model": 7, "modelName": "m2"}}},
+    {"response": {"extra_args": {"prompt_tokens": 1, "promptTokens": None}, "tool_calls": []}},
+    {"response": {"tool_calls": [{"function": {"name": "f"}, "usage": {"promptTokens": 99}}],
+                  "extra_args": {"promptTokens": 4}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": None,
+                                                  "usage": {"input_tokens": 5, "model": "u"}}}},
+    {"model": "top", "response": {"content": "hi", "extra_args": {"promptTokens": 7}}},
+    {"response": {"content": "hi", "model": "mid", "extra_args": {"completionTokens": 7}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": "12", "completionTokens": 1.5}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": "many", "completionTokens": {}}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": 10**400,
+                                                  "completionTokens": True}}},
+    {"response": {"content": {"x": 1}, "extra_args": {"completionTokens": 8}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": 3}}, "other": {"tokens": 1}},
+    {"response": {"content": "hi", "extra_args": {"gen_ai.usage.input_tokens": 2,
+                                                  "gen_ai.request.model": "g"}}},
+    {"response": {"content": "hi", "extra_args": {"promptTokens": 1}},
+     "response": {"content": "hi", "extra_args": {"promptTokens": 2}}},  # noqa: F601
+    {"usage": {"prompt_tokens": 9, "completion_tokens": 1}},
+    {"response": "tokens: none"},
+]  # fmt: skip
+
+
+def test_trace_chat_responses_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typed path reads a 0.4 chat response's usage by one typed decode of the chunk's
+    candidates (``trace/_trace_usage``); every shape gives what the general search gives,
+    in chunks of one shape and in chunks that mix them."""
+    records = _trace(8 * len(_RESPONSES) * 3)
+    responses = [r for r in records if r["entityName"] == "_chat_response_event"]
+    for i, rec in enumerate(responses):
+        rec["attributes"] = _RESPONSES[i % len(_RESPONSES)]
+    assert _both(_write(tmp_path / "traces-j-t-0.log", records), monkeypatch) == ["trace"]
+    common = _trace(80)  # only the common shape: one decode for the whole chunk
+    assert _both(_write(tmp_path / "traces-j-t-1.log", common), monkeypatch) == ["trace"]
+    read = load_log(tmp_path / "traces-j-t-0.log").frame
+    counted = read[read["event_type"] == "_chat_response_event"]
+    assert counted["prompt_tokens"].notna().sum() >= len(responses) // 2  # found, not skipped

@@ -27,6 +27,7 @@ from flink_agents_nb.eventlog._arrays import (
 from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
 from flink_agents_nb.eventlog._usage import usage_columns
 from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.trace._trace_usage import trace_usage
 from flink_agents_nb.eventlog.typed._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
 
 Columns = dict[str, np.ndarray]
@@ -179,7 +180,8 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     status = col("status")
     names = col("entityName")
     parent = col("parentExecutionId").copy()
-    attrs, said = cells(col("attributes").tolist())
+    raws = col("attributes").tolist()
+    attrs, said = cells(raws)
     metas = col("entityMetadata").tolist()
     meta = to_object_array_tuples(
         [_NO_META if m is None else astuple(m) for m in metas]
@@ -203,7 +205,8 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     if len(failed):
         category = col("problemCategory")
         error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
-    prompt, completion, model = usage_columns(attrs, is_event, np.flatnonzero(said))
+    prompt, completion, model = trace_usage(attrs, raws, is_event, said)
+    del raws
     own = meta[:, 5]
     use = is_none(model) & ~is_none(own)
     model[use] = own[use]
