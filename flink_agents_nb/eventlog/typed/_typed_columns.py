@@ -9,6 +9,7 @@ already guarantees the JSON types, so no per-value checks are needed here.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from flink_agents_nb.eventlog._arrays import (
     shared,
     timestamps,
 )
-from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
+from flink_agents_nb.eventlog._attributes import EMPTY, action_cells, cells, plain
 from flink_agents_nb.eventlog._usage import usage_columns
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.trace._trace_usage import trace_usage
@@ -181,7 +182,7 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     names = col("entityName")
     parent = col("parentExecutionId").copy()
     raws = col("attributes").tolist()
-    attrs, said = cells(raws)
+    attrs, said = _trace_cells(raws)
     metas = col("entityMetadata").tolist()
     meta = to_object_array_tuples(
         [_NO_META if m is None else astuple(m) for m in metas]
@@ -243,6 +244,29 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
         "problem_category": shared(col("problemCategory"), nan=False),
     }
     return cols, trace
+
+
+def _trace_cells(raws: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`._attributes.cells` of a trace chunk's raw attributes, most of them ``{}``
+    (started records, llm calls): those are found from their lengths and first bytes (one
+    join, no object per row) and get the shared :data:`EMPTY` cell; the rest go to
+    ``cells``. Same cells, same mentions."""
+    n = len(raws)
+    two = np.flatnonzero(np.fromiter(map(len, raws), np.intp, n) == 2)
+    if len(two):  # a valid 2-byte JSON value starting with "{" is "{}"
+        heads = np.frombuffer(b"".join([raws[i] for i in two.tolist()]), np.uint8)[::2]
+        two = two[heads == 0x7B]
+    if len(two) < n // 4:
+        return cells(raws)
+    rest = np.ones(n, dtype=bool)
+    rest[two] = False
+    at = np.flatnonzero(rest)
+    out = np.empty(n, dtype=object)
+    mentions = np.zeros(n, dtype=bool)
+    out[two] = np.fromiter(repeat(EMPTY, len(two)), dtype=object, count=len(two))
+    if len(at):
+        out[at], mentions[at] = cells([raws[i] for i in at.tolist()])
+    return out, mentions
 
 
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list[Any]]:
