@@ -9,6 +9,8 @@ get code -1, which never matches.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,15 @@ from flink_agents_nb.eventlog._arrays import addresses, is_none
 #: Python objects at once (no scan for an all-strings column), which on ids scattered over
 #: a million-record heap is also ~20% faster than its table of encoded strings.
 _GAP = np.array([None], dtype=object)
+
+
+class EventCodes(NamedTuple):
+    """A frame's ``event_id`` and ``upstream_event_id`` as codes of one numbering, per row
+    (equal ids equal codes; -1: missing, or not coded: ``upstream`` is coded on event rows
+    only). The trace linking makes them; the lineage check then hashes no id again."""
+
+    event: np.ndarray
+    upstream: np.ndarray
 
 
 class Kinds:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._files import LogProblem
-from flink_agents_nb.eventlog._ids import Kinds
+from flink_agents_nb.eventlog._ids import EventCodes, Kinds
 from flink_agents_runtime.eventlog._lines import encode_value
 
 
@@ -207,12 +207,13 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
         )
 
 
-def check_links(frame: pd.DataFrame) -> list[LogProblem]:
+def check_links(frame: pd.DataFrame, codes: EventCodes | None = None) -> list[LogProblem]:
     """Broken causal links: missing upstream events, actions on missing events, cycles.
 
     Every id is hashed once: event ids, upstream ids and handled ids are numbered together
     (``pd.factorize``: strings alone, pandas' table of encoded strings), record types told
-    apart by object (:class:`._ids.Kinds`), and the checks run on those numbers.
+    apart by object (:class:`._ids.Kinds`), and the checks run on those numbers. ``codes``:
+    the frame's ids numbered already (by the trace linking): nothing is hashed again.
     """
     if frame.empty:
         return []
@@ -221,15 +222,24 @@ def check_links(frame: pd.DataFrame) -> list[LogProblem]:
     is_event = record.of("event")
     ids = frame["event_id"].to_numpy()
     ups = frame["upstream_event_id"].to_numpy()
-    has_id = ~is_none(ids)  # the frame holds None for missing (its contract): by address
-    ev_rows = (is_event & has_id).nonzero()[0]
-    up_rows = (is_event & ~is_none(ups)).nonzero()[0]
-    act_rows = (record.of("action") & has_id).nonzero()[0]
-    codes, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
-    ev_codes = codes[: len(ev_rows)]
-    up_codes = codes[len(ev_rows) : len(ev_rows) + len(up_rows)]
-    act_codes = codes[len(ev_rows) + len(up_rows) :]
-    n = len(uniques)
+    if codes is None:
+        has_id = ~is_none(ids)  # the frame holds None for missing (its contract): by address
+        ev_rows = (is_event & has_id).nonzero()[0]
+        up_rows = (is_event & ~is_none(ups)).nonzero()[0]
+        act_rows = (record.of("action") & has_id).nonzero()[0]
+        found, uniques = pd.factorize(np.concatenate([ids[ev_rows], ups[up_rows], ids[act_rows]]))
+        ev_codes = found[: len(ev_rows)]
+        up_codes = found[len(ev_rows) : len(ev_rows) + len(up_rows)]
+        act_codes = found[len(ev_rows) + len(up_rows) :]
+        n = len(uniques)
+    else:
+        has_code = codes.event >= 0
+        ev_rows = (is_event & has_code).nonzero()[0]
+        up_rows = (is_event & (codes.upstream >= 0)).nonzero()[0]
+        act_rows = (record.of("action") & has_code).nonzero()[0]
+        ev_codes, up_codes = codes.event[ev_rows], codes.upstream[up_rows]
+        act_codes = codes.event[act_rows]
+        n = int(max(codes.event.max(initial=-1), codes.upstream.max(initial=-1))) + 1
     known = np.zeros(n, dtype=bool)
     known[ev_codes] = True
     files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
@@ -288,8 +298,8 @@ def _cycles(
     files, lines = frame["file"].to_numpy(), frame["line"].to_numpy()
     ids = frame["event_id"].to_numpy()
     out = []
-    for node in looping:
-        row = int(first_row[node])  # a looping id has a parent: it is an event's id
+    # a looping id has a parent: it is an event's id; in order of its first event row
+    for row in np.sort(first_row[looping]).tolist():
         out.append(
             LogProblem(
                 str(files[row]),

@@ -47,10 +47,11 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
                 columns.add(chunk, problems)
         del vocabulary  # its buffers (a file's size) go before the frame's peak
         frame = columns.frame()
+        codes = None  # the event ids numbered by the linking: not hashed again
         if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records
-            frame = _trace.link(frame)
+            frame, codes = _trace.link_coded(frame)
             _trace.where_from_file_names(frame)
-        problems.extend(check_links(frame))
+        problems.extend(check_links(frame, codes))
     finally:
         if gc_was_on:
             # Everything allocated meanwhile is young; the first collection after enabling

@@ -4,6 +4,8 @@ need not), and the reader's type columns hold one object per value."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +92,42 @@ def test_kinds_codes_and_lookup_on_gaps_and_junk() -> None:
     assert ok.tolist() == [True, False, False] and found[0] == 2
     found, ok = lookup(a, np.arange(4), a, last=True)
     assert found[ok].tolist() == [3, 2, 3]
+
+
+def _trace_line(ts: int, **fields: object) -> str:
+    record = {
+        "timestamp": f"2026-01-01T00:00:{ts:02d}.000Z",
+        "inputRunId": "r",
+        "businessKey": "k",
+        "parentExecutionId": None,
+        "attributes": {},
+    } | fields
+    return json.dumps(record) + "\n"  # fmt: skip
+
+
+def test_lineage_check_on_the_linking_codes_finds_what_hashing_finds(tmp_path: Path) -> None:
+    """The reader checks a trace log's links on the codes the linking made (no id hashed
+    again): the same problems, in the same order, as the check hashing the ids itself."""
+    lines = []
+    for ts, (eid, up) in enumerate(
+        [("c2", "c1"), ("in", None), ("c1", "c2"), ("lost", "gone"), ("d1", "d2"), ("d2", "d1"),
+         ("ok", "in"), ("c3", "c3")]
+    ):  # fmt: skip
+        meta = {"eventId": eid, "upstreamEventId": up, "upstreamActionName": "a"}
+        lines.append(_trace_line(ts + 2, entityType="event", entityName="e", entityMetadata=meta,
+                                 status="created"))  # fmt: skip
+    for ts, trigger in ((0, "d2"), (20, "in"), (22, "nowhere")):  # d2 numbered before d1
+        for status, dt in (("started", 0), ("success", 1)):
+            lines.append(_trace_line(ts + dt, entityType="action", entityName="a",
+                                     executionId=f"x-{trigger}", status=status,
+                                     entityMetadata={"triggerEventId": trigger}))  # fmt: skip
+    path = tmp_path / "traces-j-t-0.log"
+    path.write_text("".join(lines), encoding="utf-8")
+    read = load_log(path)
+    again = [str(p) for p in check_links(read.frame)]  # hashing the ids itself
+    assert [str(p) for p in read.problems] == again
+    cycles = [p for p in again if "cycle" in p]
+    looping = [re.findall(r"event (\S+): its upstream", p)[0] for p in cycles]
+    assert looping == ["c2", "c1", "d1", "d2", "c3"]
+    assert sum("missing parent" in p for p in again) == 1
+    assert sum("which is not in the log" in p for p in again) == 1

@@ -58,6 +58,7 @@ from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog.trace._trace_link import link as link  # the reader's entry point
+from flink_agents_nb.eventlog.trace._trace_link import link_coded as link_coded
 
 #: The columns a trace log adds to the frame, in order.
 TRACE_COLUMNS = (

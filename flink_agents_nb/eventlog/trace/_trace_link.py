@@ -25,24 +25,32 @@ the per-action ``sentEventIds`` dicts.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog._arrays import is_none
-from flink_agents_nb.eventlog._ids import Kinds, id_codes, lookup
+from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
+from flink_agents_nb.eventlog._ids import EventCodes, Kinds, id_codes, lookup
 
 
 def link(frame: pd.DataFrame) -> pd.DataFrame:
     """Fill what needs other records of the log (see the module docstring). Returns the
     frame, re-sorted by time (stable) when start times moved rows, else the same frame
     with the filled columns replaced."""
+    return link_coded(frame)[0]
+
+
+def link_coded(frame: pd.DataFrame) -> tuple[pd.DataFrame, EventCodes | None]:
+    """:func:`link`, and the returned frame's event ids as codes (for
+    :func:`.._lineage.check_links`; ``None`` when the frame has no trace records)."""
     if "execution_id" not in frame.columns:
-        return frame
+        return frame, None
     entity = Kinds(frame["entity_type"].to_numpy())
     if entity.all_none:
-        return frame
+        return frame, None
     record = Kinds(frame["record_type"].to_numpy())
     is_event = record.of("event")
     is_action_entity = entity.of("action")
@@ -54,7 +62,11 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     has_exec = exec_code >= 0
     _start_times(frame, record, exec_code, has_exec)
     event_ids = frame["event_id"].to_numpy()
-    (event_code,) = id_codes(event_ids)
+    ups = frame["upstream_event_id"].to_numpy()
+    up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
+    event_code, up_coded = id_codes(event_ids, ups[up_rows])
+    up_code = np.full(len(frame), -1, dtype=np.intp)
+    up_code[up_rows] = up_coded
     # Calls (and starts of calls): the action execution around them, and its handled event.
     acts = np.flatnonzero(is_action_entity & has_exec)
     inner = np.flatnonzero(~is_event & ~is_action_entity)
@@ -83,8 +95,9 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
         order = np.argsort(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), kind="stable")
         frame = frame.take(order)
         frame.index = pd.RangeIndex(len(frame))
+        event_code, up_code = event_code[order], up_code[order]
     _input_numbers(frame)
-    return frame
+    return frame, EventCodes(event_code, up_code)
 
 
 def _start_times(
@@ -167,14 +180,23 @@ def _sent_events(
     lo = np.searchsorted(sorted_parents, mine, side="left").tolist()
     hi = np.searchsorted(sorted_parents, mine, side="right").tolist()
     attrs = frame["attributes"].to_numpy().copy()
-    attrs[rows] = np.fromiter(
-        (
-            {**a, "sentEventIds": sorted_ids[b:e]}
-            if type(a) is dict or isinstance(a, Mapping)  # lazily decoded attributes too
-            else {"sentEventIds": sorted_ids[b:e]}
-            for a, b, e in zip(attrs[rows].tolist(), lo, hi, strict=True)
-        ),
+    sent = map(sorted_ids.__getitem__, map(slice, lo, hi))
+    attrs[rows] = np.fromiter(  # most actions' attributes are {} (the one EMPTY cell)
+        [
+            {"sentEventIds": ids} if a is EMPTY else _with_sent(a, ids)
+            for a, ids in zip(attrs[rows].tolist(), sent, strict=True)
+        ],
         dtype=object,
         count=len(rows),
     )
     frame["attributes"] = attrs
+
+
+def _with_sent(attrs: Any, ids: list[Any]) -> dict[str, Any]:
+    """A new dict: ``attrs`` (a mapping; anything else counts as empty) with
+    ``sentEventIds``."""
+    if type(attrs) is Attributes:
+        return {**plain(attrs), "sentEventIds": ids}
+    if type(attrs) is dict or isinstance(attrs, Mapping):
+        return {**attrs, "sentEventIds": ids}
+    return {"sentEventIds": ids}
