@@ -307,7 +307,9 @@ class _Columns:
                 values = trace[name]
                 p[name].append(_shared(values) if share and name != "execution_id" else values)
 
-    def frame(self) -> pd.DataFrame:
+    def frame(self, sort: bool = True) -> pd.DataFrame:
+        """The frame of every chunk added, in time order (``sort``; else in the order read:
+        see :func:`time_order`)."""
         p = self.parts
         n = sum(len(part) for part in p["line"])
         block = np.empty((len(_OBJECTS), n), dtype=object)  # one block: no consolidation copy
@@ -341,7 +343,7 @@ class _Columns:
             p[name] = []
             frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
-        return _time_order(frame, frame["file"].cat.codes.to_numpy())
+        return _reordered(frame, time_order(frame)) if sort else frame
 
 
 #: Fields that identify or group records: they must be scalars (a list or object there would
@@ -383,10 +385,17 @@ def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[Log
                 )
 
 
-def _time_order(frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+def time_order(frame: pd.DataFrame) -> np.ndarray | None:
+    """The permutation that puts the rows of a frame made by :meth:`_Columns.frame` in
+    time order (stable: by time, then file, then line; missing times last), ``None`` when
+    they are in it already."""
+    codes = frame["file"].cat.codes.to_numpy()
     stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
     stamps[frame["timestamp"].isna().to_numpy()] = np.iinfo(np.int64).max
     if len(stamps) < 2 or (np.all(stamps[1:] >= stamps[:-1]) and np.all(codes[1:] >= codes[:-1])):
-        return frame
-    order = np.lexsort((frame["line"].to_numpy(), codes, stamps))
-    return frame.take(order).reset_index(drop=True)
+        return None
+    return np.lexsort((frame["line"].to_numpy(), codes, stamps))
+
+
+def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
+    return frame if order is None else frame.take(order).reset_index(drop=True)

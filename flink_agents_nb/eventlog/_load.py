@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog.trace import _trace
@@ -46,10 +46,10 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
             for chunk in read_records(file, problems, vocabulary):
                 columns.add(chunk, problems)
         del vocabulary  # its buffers (a file's size) go before the frame's peak
-        frame = columns.frame()
+        frame = columns.frame(sort=not columns.traced)  # trace logs: sorted once, by link
         codes = None  # the event ids numbered by the linking: not hashed again
         if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records
-            frame, codes = _trace.link_coded(frame)
+            frame, codes = _trace.link_coded(frame, time_order(frame))
             _trace.where_from_file_names(frame)
         problems.extend(check_links(frame, codes))
     finally:

@@ -5,19 +5,21 @@ need not), and the reader's type columns hold one object per value."""
 from __future__ import annotations
 
 import json
+import random
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import addresses
-from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
 from flink_agents_nb.eventlog._ids import Kinds, id_codes, lookup
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
-from flink_agents_nb.eventlog.trace._trace_link import link
+from flink_agents_nb.eventlog.trace._trace_link import link, link_coded
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
@@ -49,15 +51,16 @@ def test_lineage_problems_do_not_depend_on_string_objects() -> None:
     assert [str(p) for p in check_links(copy)] == problems
 
 
-def _unlinked(path: Path) -> pd.DataFrame:
-    """The frame of ``path`` as the reader has it before linking."""
+def _unlinked(path: Path, sort: bool = True) -> pd.DataFrame:
+    """The frame of ``path`` as the reader has it before linking (``sort``: in time
+    order)."""
     problems: list[LogProblem] = []
     columns, vocabulary = _Columns(), Vocabulary()
     for file in list_log_files(path, problems):
         for chunk in read_records(file, problems, vocabulary):
             columns.add(chunk, problems)
     assert columns.traced and not problems
-    return columns.frame()
+    return columns.frame(sort=sort)
 
 
 def test_linking_needs_no_shared_strings() -> None:
@@ -131,3 +134,55 @@ def test_lineage_check_on_the_linking_codes_finds_what_hashing_finds(tmp_path: P
     assert looping == ["c2", "c1", "d1", "d2", "c3"]
     assert sum("missing parent" in p for p in again) == 1
     assert sum("which is not in the log" in p for p in again) == 1
+
+
+def _overlapping_log(directory: Path) -> Path:
+    """Three subtask files whose times interleave, with equal times, lines out of time
+    order, missing times, several llm calls per action and retried (duplicate) ids."""
+    rng = random.Random(3)
+    for f in range(3):
+        lines = []
+        for run in range(40):
+            rid, ev, act = f"r{f}-{run}", f"e{f}-{run}", f"x{f}-{run % 37}"
+            ts = [rng.randint(0, 50) for _ in range(8)]
+            meta = {"eventId": ev}
+            lines.append(_trace_line(ts[0], inputRunId=rid, entityType="event",
+                                     entityName="_input_event", entityMetadata=meta,
+                                     status="created"))  # fmt: skip
+            for status, t in (("started", ts[1]), ("success", ts[7])):
+                lines.append(_trace_line(t, inputRunId=rid, entityType="action",
+                                         entityName="reply", executionId=act, status=status,
+                                         entityMetadata={"triggerEventId": ev}))  # fmt: skip
+            for k, (status, t) in enumerate((("started", ts[2]), ("success", ts[3]),
+                                             ("success", ts[4]))):  # fmt: skip
+                lines.append(_trace_line(t, inputRunId=rid, entityType="llm", entityName="m",
+                                         executionId=f"{act}-l", parentExecutionId=act,
+                                         status=status,
+                                         entityMetadata={"model": f"m{k}"}))  # fmt: skip
+            usage = {"response": {"extra_args": {"promptTokens": 1, "completionTokens": 2}}}
+            meta = {"eventId": f"{ev}-r", "producerExecutionId": act, "upstreamEventId": ev}
+            lines.append(_trace_line(ts[5], inputRunId=rid, entityType="event",
+                                     entityName="_chat_response_event", entityMetadata=meta,
+                                     status="created", attributes=usage))  # fmt: skip
+        lines[8] = lines[8].replace('"timestamp": "', '"timestamp": "not a time ', 1)
+        (directory / f"traces-j-t-{f}.log").write_text("".join(lines), encoding="utf-8")
+    return directory
+
+
+def test_linking_reorders_once_with_the_time_order() -> None:
+    """The reader sorts a trace log once: the linking takes the rows in the order read and
+    the time order, and gives what linking the frame sorted first gives."""
+    with tempfile.TemporaryDirectory() as name:
+        directory = _overlapping_log(Path(name))
+        sorted_first, codes_sorted = link_coded(_unlinked(directory, sort=True))
+        as_read = _unlinked(directory, sort=False)
+        order = time_order(as_read)
+        assert order is not None and (np.diff(order) < 0).any()  # not in time order as read
+        once, codes = link_coded(as_read, order)
+    pd.testing.assert_frame_equal(once, sorted_first)
+    assert codes is not None and codes_sorted is not None
+    assert [str(p) for p in check_links(once, codes)] == [str(p) for p in check_links(once)]
+    assert once["timestamp"].isna().sum() == 3 and once["duration_ms"].notna().sum() > 100
+    responses = once[once["event_type"] == "_chat_response_event"]
+    # the model of the last llm record in time order: which one depends on the order
+    assert set(responses["model"]) == {"m0", "m1", "m2"}
