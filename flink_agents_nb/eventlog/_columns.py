@@ -343,7 +343,8 @@ class _Columns:
             p[name] = []
             frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
-        return _reordered(frame, time_order(frame)) if sort else frame
+        order = time_order(frame) if sort else None
+        return frame if order is None else frame.take(order).reset_index(drop=True)
 
 
 #: Fields that identify or group records: they must be scalars (a list or object there would
@@ -395,7 +396,3 @@ def time_order(frame: pd.DataFrame) -> np.ndarray | None:
     if len(stamps) < 2 or (np.all(stamps[1:] >= stamps[:-1]) and np.all(codes[1:] >= codes[:-1])):
         return None
     return np.lexsort((frame["line"].to_numpy(), codes, stamps))
-
-
-def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
-    return frame if order is None else frame.take(order).reset_index(drop=True)
