@@ -332,3 +332,19 @@ def test_trace_chat_responses_read_the_same_on_the_typed_path(
     read = load_log(tmp_path / "traces-j-t-0.log").frame
     counted = read[read["event_type"] == "_chat_response_event"]
     assert counted["prompt_tokens"].notna().sum() >= len(responses) // 2  # found, not skipped
+
+
+def test_trace_times_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trace chunk's times are parsed from one joined buffer when they share one width
+    and end with ``Z``; mixed widths, offsets, bad and missing times read as the general
+    path reads them."""
+    odd = ["2026-01-01T00:00:01Z", "2026-01-01T00:00:02.5Z", "2026-01-01T01:00:03.000+01:00",
+           "2026-13-01T00:00:04.000Z", "not a time", None,
+           "2026-01-01T00:00:05.123456789Z"]  # fmt: skip
+    for i, stamps in enumerate(([odd[1]] * 3, odd, odd[:2], odd[3:5])):
+        records = _trace(8 * len(stamps))
+        for rec, stamp in zip(records, stamps * 8, strict=False):
+            rec["timestamp"] = stamp
+        assert _both(_write(tmp_path / f"traces-j-t-{i}.log", records), monkeypatch) == ["trace"]
