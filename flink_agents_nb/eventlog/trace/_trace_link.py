@@ -17,9 +17,12 @@ columns). What it fills needs other records of the log:
 - ``input_seq`` where missing: the input runs numbered in order of their first record.
 
 How, on 1M records: each id column is hashed once (``pd.factorize``) and every lookup runs
-on the codes (``np.unique``/``argsort``/``searchsorted``); record and entity types are
-told apart by object address, without comparing 1M strings; no Python runs per record but
-the per-action ``sentEventIds`` dicts.
+on the codes (``np.unique``/``argsort``/``searchsorted``); the event ids' codes go on to
+the lineage check (:func:`link_coded`), which then hashes nothing; record and entity types
+are told apart by object address, without comparing 1M strings; no Python runs per record
+but the per-action ``sentEventIds`` dicts. The reader hands the frame over in the order
+read with its time order: the rows are reordered once, after the start times moved
+(reordering a million rows of object columns costs ~0.4 s of CPU).
 """
 
 from __future__ import annotations
