@@ -116,6 +116,7 @@ class FileRecords:
     lines: Sequence[int]
     hints: list[int] | None
     kind: str | None = None  # the shape when decoded by the typed fast path (see _typed)
+    whole_file: bool = False  # a multi-line file scanned at once (all its records)
 
 
 def _gunzip(data: bytes | bytearray, name: str, problems: list[LogProblem]) -> bytes:
@@ -214,33 +215,69 @@ def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     return f"not valid JSON ({message})"
 
 
+def _next_cut(data: bytes | bytearray, pos: int, end: int) -> int:
+    """Where the chunk starting at ``pos`` ends (after a newline, or at ``end``)."""
+    cut = data.find(b"\n", pos + CHUNK_BYTES)
+    return end if cut < 0 else cut + 1
+
+
+def split_point(data: bytes | bytearray, at: int) -> int:
+    """The first chunk boundary (see :func:`read_records`) at or after byte ``at``: where a
+    file read in two parts is cut, so that each part has the chunks a whole read has."""
+    pos, end = 0, len(data)
+    while pos < end and pos < at:
+        pos = _next_cut(data, pos, end)
+    return pos
+
+
 def read_records(
-    path: Path, problems: list[LogProblem], decoder: Decoder | None = None
+    path: Path,
+    problems: list[LogProblem],
+    decoder: Decoder | None = None,
+    part: tuple[int, bool] | None = None,
 ) -> Iterator[FileRecords]:
     """Parse one file in chunks of about :data:`CHUNK_BYTES` (bounding memory); unreadable
     parts are appended to ``problems``. ``decoder``: the read's typed decoder (see
-    :func:`._typed.decode_typed`)."""
+    :func:`._typed.decode_typed`).
+
+    ``part``: ``(at, tail)`` reads only the chunks before (``tail`` false: the head) or from
+    (``tail`` true) :func:`split_point` ``(data, at)``, so that a head and a tail read in
+    either order give what one read gives. Whole-file matters (unreadable, empty, gzip: not
+    split, read whole by the head) are the head's; a multi-line file's head yields the whole
+    file (``whole_file``): its tail is then to be dropped."""
     name = str(path)
+    tail = part is not None and part[1]
     why = not_readable(path)
     if why is not None:  # a FIFO or device read as a file could block or never end
-        problems.append(LogProblem(name, None, why))
+        if not tail:
+            problems.append(LogProblem(name, None, why))
         return
     try:
         data: bytes | bytearray = (
             path.read_bytes() if decoder is None else decoder.scratch.read(path)
         )
     except OSError as exc:
-        problems.append(LogProblem(name, None, f"cannot read file ({exc})"))
+        if not tail:
+            problems.append(LogProblem(name, None, f"cannot read file ({exc})"))
         return
     if data[:2] == b"\x1f\x8b":
+        if tail:
+            return
+        part = None
         data = _gunzip(data, name, problems)
     if not data or data.isspace():
-        problems.append(LogProblem(name, None, "empty file (no records)"))
+        if not tail:
+            problems.append(LogProblem(name, None, "empty file (no records)"))
         return
     pos, first_line, end = 0, 1, len(data)
+    if part is not None:
+        cut = split_point(data, part[0])
+        if tail:
+            pos, first_line = cut, 1 + data.count(b"\n", 0, cut)
+        else:
+            end = cut
     while pos < end:
-        cut = data.find(b"\n", pos + CHUNK_BYTES)
-        stop = end if cut < 0 else cut + 1
+        stop = _next_cut(data, pos, len(data))
         typed = decode_typed(data, pos, stop, decoder)  # fastest path: one known shape, typed
         if typed is not None:
             kind, records = typed
@@ -252,9 +289,12 @@ def read_records(
         chunk = bytes(data[pos:stop])
         raw_lines = chunk.split(b"\n")
         newlines = len(raw_lines) - 1
-        result = _read_lines(name, chunk, raw_lines, first_line, stop >= end, problems, pos == 0)
+        at_end = stop >= len(data)
+        result = _read_lines(name, chunk, raw_lines, first_line, at_end, problems, pos == 0)
         if result is None:  # multi-line records: scan the whole file instead
-            yield _scan_multiline(name, bytes(data), problems)
+            whole = _scan_multiline(name, bytes(data), problems)
+            whole.whole_file = True
+            yield whole
             return
         del raw_lines, chunk
         yield result

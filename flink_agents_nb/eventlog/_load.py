@@ -15,8 +15,9 @@ from typing import NamedTuple
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
-from flink_agents_nb.eventlog._files import LogProblem, list_log_files, read_records
+from flink_agents_nb.eventlog._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog._lineage import check_links
+from flink_agents_nb.eventlog._parallel import read_files
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
@@ -29,11 +30,21 @@ class LoadedLog(NamedTuple):
     files: list[str]
 
 
-def load_log(path: str | os.PathLike[str]) -> LoadedLog:
+def load_log(
+    path: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    min_parallel_bytes: int | None = None,
+) -> LoadedLog:
     """Read an event-log file or a directory of them (merged in time order).
 
     Raises :class:`LogNotFoundError` (a ``FileNotFoundError``) only when ``path`` does not
     exist; bad content and broken causal links are reported in ``problems``.
+
+    A large log is read by two processes (:mod:`._parallel`; the same result): ``workers``
+    (1: one process; default: ``FLINK_AGENTS_NB_READ_WORKERS``, else 2) and
+    ``min_parallel_bytes`` (the smallest log read so; default
+    :data:`._parallel.MIN_PARALLEL_BYTES`) choose.
     """
     problems: list[LogProblem] = []
     files = list_log_files("" if str(path) == "" else Path(path), problems)
@@ -42,9 +53,7 @@ def load_log(path: str | os.PathLike[str]) -> LoadedLog:
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of new dicts, no cycles: collections would only cost time
     try:
-        for file in files:
-            for chunk in read_records(file, problems, vocabulary):
-                columns.add(chunk, problems)
+        read_files(files, columns, problems, vocabulary, workers, min_parallel_bytes)
         del vocabulary  # its buffers (a file's size) go before the frame's peak
         frame = columns.frame(sort=not columns.traced)  # trace logs: sorted once, by link
         codes = None  # the event ids numbered by the linking: not hashed again

@@ -1,0 +1,340 @@
+"""Reading a log with both cores: a forked worker process reads the last part of its bytes.
+
+:func:`read_files` reads a log's files into a :class:`._columns._Columns` as reading them one
+after another does, but for a log of at least :data:`MIN_PARALLEL_BYTES` it forks a worker
+(``os.fork``: the modules stay imported, nothing is sent to start it) that reads the last
+part of the bytes (whole files, and the tail of the file the cut falls in, cut at a chunk
+boundary: see :func:`._files.read_records`' ``part``) while this process reads the first
+part. The worker sends its columns, files, trace flag and problems back through a pipe
+(:mod:`._transfer`); they are appended after this process' own, so the frame, its column
+order and dtypes, the problems (in file and line order) and the files are those of a read in
+one process. (Each process learns its own typed vocabulary: only which string objects hold
+the values differs.)
+
+Never worse than one process: without ``os.fork``, when the fork fails, when the worker
+dies, raises, sends something unreadable or takes far longer than this process' part
+(:data:`WAIT_FACTOR`), this process reads the worker's part itself; the worker is always
+waited for (no zombie), and killed first when still running.
+
+Turned off with ``FLINK_AGENTS_NB_READ_WORKERS=1`` (or ``0``) or ``workers=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import signal
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog._files import LogProblem, read_records
+from flink_agents_nb.eventlog._transfer import dumps, loads, pack_column, unpack_column
+from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.typed._vocab import Vocabulary
+
+#: The environment variable giving the number of processes a read uses (1 or 0: one; the
+#: default: 2, this process and one worker).
+WORKERS_ENV = "FLINK_AGENTS_NB_READ_WORKERS"
+#: Logs of fewer bytes (on disk) are read in one process: forking, sending and merging cost
+#: more than the second core saves below this (measured: see benchmarks/bench_eventlog.py).
+MIN_PARALLEL_BYTES = 24 << 20
+#: The share of the bytes this process reads itself: it also unpacks the worker's columns
+#: while the worker packs and sends them, so about half.
+READER_SHARE = 0.5
+#: The worker is given up (killed, its part read here) when it has not sent its part this
+#: many times the reader's own part's time after the reader finished (at least
+#: :data:`MIN_WAIT_S`): a worker stuck, say, on a lock another thread held at the fork.
+WAIT_FACTOR = 10.0
+MIN_WAIT_S = 60.0
+#: Called in the worker just before it sends its part: a seam for tests to make it fail.
+worker_fault: Callable[[], None] | None = None
+
+_HEADER = struct.Struct("<Q")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A file to read, whole (``part`` ``None``) or its head or tail (see
+    :func:`._files.read_records`)."""
+
+    file: Path
+    part: tuple[int, bool] | None = None
+
+    @property
+    def is_tail(self) -> bool:
+        return self.part is not None and self.part[1]
+
+
+class Segment(NamedTuple):
+    """What the worker read of some pieces: packed columns (:func:`._transfer.pack_column`,
+    one array per column), the files they came from (their codes' categories), whether any
+    record was a trace record, the problems met, and the file whose tail it is (``None``:
+    whole files)."""
+
+    columns: dict[str, tuple[Any, ...]]
+    files: list[str]
+    traced: bool
+    problems: list[LogProblem]
+    tail_of: str | None
+
+
+def workers_wanted(workers: int | None = None) -> int:
+    """How many processes a read may use: ``workers``, else :data:`WORKERS_ENV`, else 2."""
+    if workers is None:
+        try:
+            workers = int(os.environ.get(WORKERS_ENV, "2"))
+        except ValueError:
+            workers = 2
+    return max(1, min(workers, 2))
+
+
+def plan(
+    files: Sequence[Path], share: float = READER_SHARE
+) -> tuple[list[Piece], list[Piece], int]:
+    """This process' pieces (the first ``share`` of the bytes), the worker's (the rest) and
+    the bytes in all (on disk).
+    The file the cut falls in is split (head here, tail there); a gzip file is not (by its
+    size on disk, a guess of its records: it goes to the side holding most of it)."""
+    sizes = []
+    for file in files:
+        try:
+            sizes.append(file.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    target = share * sum(sizes)
+    mine: list[Piece] = []
+    theirs: list[Piece] = []
+    start = 0
+    for file, size in zip(files, sizes, strict=True):
+        if start + size <= target:
+            mine.append(Piece(file))
+        elif start >= target:
+            theirs.append(Piece(file))
+        elif _is_gzip(file):
+            (mine if target - start >= size / 2 else theirs).append(Piece(file))
+        else:
+            at = int(target - start)
+            mine.append(Piece(file, (at, False)))
+            theirs.append(Piece(file, (at, True)))
+        start += size
+    return mine, theirs, start
+
+
+def _is_gzip(file: Path) -> bool:
+    try:
+        with open(file, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def read_pieces(
+    pieces: Sequence[Piece],
+    columns: _Columns,
+    problems: list[LogProblem],
+    vocabulary: Vocabulary,
+    whole: set[str],
+) -> None:
+    """Read ``pieces`` in order into ``columns``. A multi-line file's head reads the whole
+    file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped."""
+    for piece in pieces:
+        if piece.is_tail and str(piece.file) in whole:
+            continue
+        for chunk in read_records(piece.file, problems, vocabulary, piece.part):
+            if chunk.whole_file:
+                whole.add(chunk.file)
+            columns.add(chunk, problems)
+
+
+def read_files(
+    files: Sequence[Path],
+    columns: _Columns,
+    problems: list[LogProblem],
+    vocabulary: Vocabulary,
+    workers: int | None = None,
+    min_bytes: int | None = None,
+) -> None:
+    """Read ``files`` into ``columns`` (problems appended), with a worker process when
+    allowed (``workers``, see :func:`workers_wanted`) and the files hold at least
+    ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`)."""
+    whole: set[str] = set()
+    limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
+    mine, theirs, total = plan(files)
+    if workers_wanted(workers) < 2 or not theirs or total < limit:
+        read_pieces([*mine, *theirs], columns, problems, vocabulary, whole)
+        return
+    worker = _Worker.start(theirs)
+    segments: list[Segment] | None = None
+    try:
+        began = time.perf_counter()
+        read_pieces(mine, columns, problems, vocabulary, whole)
+        if worker is not None:
+            took = time.perf_counter() - began
+            segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
+    finally:
+        if worker is not None:
+            worker.close(wait=segments is not None)
+    if segments is None:  # no worker, or it failed: its part read here
+        read_pieces(theirs, columns, problems, vocabulary, whole)
+        return
+    for segment in segments:
+        if segment.tail_of is not None and segment.tail_of in whole:
+            continue  # a multi-line file: its head read it all
+        problems.extend(segment.problems)
+        _merge(columns, segment)
+
+
+def _work(pieces: Sequence[Piece]) -> list[Segment]:
+    """The worker's reading: the tail of a split file (first, when any) in a segment of
+    its own (dropped when the head finds the file multi-line), the whole files in another."""
+    vocabulary = Vocabulary()
+    groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
+    segments = []
+    for group in groups:
+        if not group:
+            continue
+        columns = _Columns()
+        problems: list[LogProblem] = []
+        read_pieces(group, columns, problems, vocabulary, set())
+        packed = {}
+        for name, parts in columns.parts.items():
+            if parts:
+                packed[name] = pack_column(
+                    name, parts[0] if len(parts) == 1 else np.concatenate(parts)
+                )
+            parts.clear()  # each chunk's arrays go as soon as their column is packed
+        tail_of = str(group[0].file) if group[0].is_tail else None
+        segments.append(Segment(packed, columns.files, columns.traced, problems, tail_of))
+    return segments
+
+
+def _merge(columns: _Columns, segment: Segment) -> None:
+    """Append a worker's segment to ``columns`` as :meth:`_Columns.add` would have appended
+    its chunks (file codes renumbered, trace columns filled with ``None`` where one side
+    had no trace records)."""
+    parts = {name: unpack_column(packed) for name, packed in segment.columns.items()}
+    n = len(parts["line"]) if "line" in parts else 0
+    if not n:
+        return
+    p = columns.parts
+    before = sum(len(x) for x in p["line"])
+    codes = []
+    for file in segment.files:
+        if file not in columns.files:
+            columns.files.append(file)
+        codes.append(columns.files.index(file))
+    parts["file"] = np.asarray(codes, dtype=np.int32)[parts["file"]]
+    if segment.traced and not columns.traced and before:
+        for name in _trace.TRACE_COLUMNS:
+            p[name].append(np.full(before, None, dtype=object))
+    for name, values in parts.items():
+        p.setdefault(name, []).append(values)
+    if columns.traced and not segment.traced:
+        for name in _trace.TRACE_COLUMNS:
+            p[name].append(np.full(n, None, dtype=object))
+    columns.traced |= segment.traced
+
+
+class _Worker:
+    """A forked worker reading some pieces, and the pipe it answers through."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd: int | None = fd
+        self.reaped = False
+
+    @classmethod
+    def start(cls, pieces: Sequence[Piece]) -> _Worker | None:
+        """Fork a worker reading ``pieces``; ``None`` when this system cannot fork."""
+        if not hasattr(os, "fork"):
+            return None
+        read_end, write_end = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):  # Linux: fewer, larger writes
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the worker: never returns (whatever happens, it exits here)
+            code = 1
+            try:
+                os.close(read_end)
+                payload = dumps(_work(pieces))
+                if worker_fault is not None:
+                    worker_fault()
+                _write_all(write_end, _HEADER.pack(len(payload)))
+                _write_all(write_end, payload)
+                code = 0
+            except BaseException:  # reported by the exit code; the reader reads the part
+                pass
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def result(self, timeout: float) -> list[Segment] | None:
+        """The worker's segments, ``None`` when it failed or sent nothing in ``timeout``
+        seconds (it is then killed by :meth:`close`)."""
+        deadline = time.monotonic() + timeout
+        try:
+            header = self._read(_HEADER.size, deadline)
+            if header is None:
+                return None
+            body = self._read(_HEADER.unpack(header)[0], deadline)
+            if body is None:
+                return None
+            segments = loads(body)
+        except Exception:  # unreadable: its part is read here instead
+            return None
+        if type(segments) is not list or not all(type(s) is Segment for s in segments):
+            return None
+        return segments
+
+    def _read(self, size: int, deadline: float) -> bytearray | None:
+        """Exactly ``size`` bytes from the pipe; ``None`` on its end or at ``deadline``."""
+        assert self.fd is not None
+        buf = bytearray(size)
+        view = memoryview(buf)
+        got = 0
+        while got < size:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            n = os.readv(self.fd, [view[got:]])
+            if n == 0:
+                return None
+            got += n
+        return buf
+
+    def close(self, wait: bool = False) -> None:
+        """Close the pipe; wait for the worker (no zombie): ``wait``: it sent its part and
+        is exiting; else it is killed first if still running."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.reaped:
+            return
+        pid = 0 if wait else os.waitpid(self.pid, os.WNOHANG)[0]
+        if pid == 0 and not wait:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        if pid == 0:
+            os.waitpid(self.pid, 0)
+        self.reaped = True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
