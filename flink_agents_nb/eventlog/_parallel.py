@@ -61,6 +61,22 @@ worker_fault: Callable[[], None] | None = None
 _HEADER = struct.Struct("<Q")
 
 
+class ReadReport(NamedTuple):
+    """How the last :func:`read_files` in this process went (for benchmarks and tests):
+    ``how``: ``"one process"`` (off, small log, nothing for a worker), ``"no fork"`` (the
+    system cannot), ``"worker"`` (its part came back) or ``"fell back"`` (the worker failed:
+    its part was read here); the worker's ``pid`` and its resource usage (``os.wait4``:
+    ``ru_maxrss`` its peak memory in KiB, ``ru_utime``/``ru_stime`` its CPU seconds)."""
+
+    how: str
+    pid: int | None = None
+    rusage: Any = None
+
+
+#: See :class:`ReadReport`.
+last_read = ReadReport("one process")
+
+
 @dataclass(frozen=True)
 class Piece:
     """A file to read, whole (``part`` ``None``) or its head or tail (see
@@ -97,9 +113,7 @@ def workers_wanted(workers: int | None = None) -> int:
     return max(1, min(workers, 2))
 
 
-def plan(
-    files: Sequence[Path], share: float = READER_SHARE
-) -> tuple[list[Piece], list[Piece], int]:
+def plan(files: Sequence[Path], share: float | None = None) -> tuple[list[Piece], list[Piece], int]:
     """This process' pieces (the first ``share`` of the bytes), the worker's (the rest) and
     the bytes in all (on disk).
     The file the cut falls in is split (head here, tail there); a gzip file is not (by its
@@ -110,7 +124,7 @@ def plan(
             sizes.append(file.stat().st_size)
         except OSError:
             sizes.append(0)
-    target = share * sum(sizes)
+    target = (READER_SHARE if share is None else share) * sum(sizes)
     mine: list[Piece] = []
     theirs: list[Piece] = []
     start = 0
@@ -166,7 +180,9 @@ def read_files(
     """Read ``files`` into ``columns`` (problems appended), with a worker process when
     allowed (``workers``, see :func:`workers_wanted`) and the files hold at least
     ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`)."""
+    global last_read
     whole: set[str] = set()
+    last_read = ReadReport("one process")
     limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
     mine, theirs, total = plan(files)
     if workers_wanted(workers) < 2 or not theirs or total < limit:
@@ -174,6 +190,7 @@ def read_files(
         return
     worker = _Worker.start(theirs)
     segments: list[Segment] | None = None
+    last_read = ReadReport("no fork")
     try:
         began = time.perf_counter()
         read_pieces(mine, columns, problems, vocabulary, whole)
@@ -183,6 +200,8 @@ def read_files(
     finally:
         if worker is not None:
             worker.close(wait=segments is not None)
+            how = "fell back" if segments is None else "worker"
+            last_read = ReadReport(how, worker.pid, worker.rusage)
     if segments is None:  # no worker, or it failed: its part read here
         read_pieces(theirs, columns, problems, vocabulary, whole)
         return
@@ -251,6 +270,7 @@ class _Worker:
         self.pid = pid
         self.fd: int | None = fd
         self.reaped = False
+        self.rusage: Any = None  # when reaped
 
     @classmethod
     def start(cls, pieces: Sequence[Piece]) -> _Worker | None:
@@ -325,12 +345,12 @@ class _Worker:
             self.fd = None
         if self.reaped:
             return
-        pid = 0 if wait else os.waitpid(self.pid, os.WNOHANG)[0]
+        pid, _, self.rusage = (0, 0, None) if wait else os.wait4(self.pid, os.WNOHANG)
         if pid == 0 and not wait:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
         if pid == 0:
-            os.waitpid(self.pid, 0)
+            _, _, self.rusage = os.wait4(self.pid, 0)
         self.reaped = True
 
 

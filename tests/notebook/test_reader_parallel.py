@@ -1,0 +1,220 @@
+"""Reading with a forked worker process (``eventlog/_parallel.py``) gives exactly what a read
+in one process gives: the same frame (columns, dtypes, order, values), the same problems in
+the same order and the same files; a worker that dies, raises or hangs loses nothing and
+leaves no child process behind.
+
+The logs are small (tens of KB to a few hundred), read in 8 KB chunks with the size threshold
+at 0, so each test forks a real worker and splits files at chunk boundaries."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from flink_agents_nb.eventlog import _files, _parallel
+from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
+from flink_agents_nb.eventlog._load import LoadedLog, load_log
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "eventlog_corpus"
+
+
+def _bench() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "bench_eventlog", ROOT / "benchmarks" / "bench_eventlog.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _bench()
+MAKERS = {"ours": BENCH.make_logs, "nested": BENCH.make_nested_logs, "trace": BENCH.make_trace_logs}
+
+
+@pytest.fixture(autouse=True)
+def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_files, "CHUNK_BYTES", 8 << 10)
+    monkeypatch.delenv(_parallel.WORKERS_ENV, raising=False)
+
+
+def _one(path: Path) -> LoadedLog:
+    loaded = load_log(path, workers=1)
+    assert _parallel.last_read.how == "one process"
+    return loaded
+
+
+def _two(path: Path, how: str = "worker") -> LoadedLog:
+    loaded = load_log(path, workers=2, min_parallel_bytes=0)
+    report = _parallel.last_read
+    assert report.how == how
+    if report.pid is not None:  # waited for: no zombie left
+        with pytest.raises(ChildProcessError):
+            os.waitpid(report.pid, os.WNOHANG)
+    return loaded
+
+
+def _same(one: LoadedLog, two: LoadedLog) -> None:
+    assert list(two.frame.columns) == list(one.frame.columns)
+    assert list(two.frame.dtypes) == list(one.frame.dtypes)
+    pd.testing.assert_frame_equal(two.frame, one.frame, check_exact=True)
+    assert two.problems == one.problems
+    assert two.files == one.files
+
+
+def _make(kind: str, directory: Path, records: int = 2400) -> Path:
+    directory.mkdir()
+    MAKERS[kind](directory, records)
+    return directory
+
+
+def _one_file(directory: Path, target: Path) -> Path:
+    with target.open("wb") as out:
+        for file in sorted(directory.iterdir()):
+            out.write(file.read_bytes())
+    return target
+
+
+@pytest.mark.parametrize("kind", ["ours", "nested", "trace"])
+def test_each_format_directory_and_one_big_file(kind: str, tmp_path: Path) -> None:
+    directory = _make(kind, tmp_path / kind)
+    one = _one(directory)
+    assert len(one.frame) == 2400
+    _same(one, _two(directory))
+    big = _one_file(directory, tmp_path / f"{kind}.log")  # the cut falls inside the file
+    one_big = _one(big)
+    assert len(one_big.frame) == 2400
+    _same(one_big, _two(big))
+
+
+def test_attribute_cells_come_back_as_lazy_cells(tmp_path: Path) -> None:
+    big = _one_file(_make("trace", tmp_path / "t"), tmp_path / "t.log")
+    frame = _two(big).frame
+    cells = [a for a in frame["attributes"] if isinstance(a, Attributes)]
+    assert len(cells) > 1000
+    half = frame.iloc[len(frame) // 2 :]["attributes"]  # the worker's rows among them
+    assert any(type(a) is Attributes and not a.decoded for a in half)
+    assert any(a is EMPTY for a in half)  # the shared empty cell stays that one object
+
+
+def _mixed(tmp_path: Path) -> Path:
+    """Every shape and trouble, in one directory: the cut falls in different files as the
+    share moves."""
+    directory = tmp_path / "mixed"
+    directory.mkdir()
+    for kind in MAKERS:
+        _one_file(_make(kind, tmp_path / f"m-{kind}", 800), directory / f"{kind}.log")
+    for name in ("malformed.log", "pretty.log", "odd_identity_fields.log", "empty.log"):
+        shutil.copy(CORPUS / name, directory / f"z-{name}")
+    (directory / "ours.log.gz").write_bytes(gzip.compress((directory / "ours.log").read_bytes()))
+    junk = (CORPUS / "malformed.log").read_bytes()
+    lines = (directory / "nested.log").read_bytes().splitlines(keepends=True)
+    (directory / "nested-junk.log").write_bytes(b"".join(x + junk for x in lines[::40]))
+    return directory
+
+
+@pytest.mark.parametrize("share", [0.1, 0.3, 0.5, 0.7, 0.9])
+def test_mixed_malformed_gzip_multiline_log(
+    share: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = _mixed(tmp_path)
+    monkeypatch.setattr(_parallel, "READER_SHARE", share)
+    one = _one(directory)
+    assert len(one.problems) > 50  # malformed lines in several files, in file and line order
+    _same(one, _two(directory))
+
+
+def _exit() -> None:
+    os._exit(3)
+
+
+def _raise() -> None:
+    raise RuntimeError("injected")
+
+
+@pytest.mark.parametrize("fault", [None, _raise], ids=["worker", "fell back"])
+def test_a_multiline_file_split_in_two_is_read_once(
+    fault: Callable[[], None] | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (CORPUS / "pretty.log").read_text()
+    big = tmp_path / "pretty-big.log"
+    big.write_text(text * 400)  # ~100 KB of pretty-printed records: the cut falls inside
+    one = _one(big)
+    assert one.problems and len(one.frame) > 500
+    monkeypatch.setattr(_parallel, "worker_fault", fault)
+    _same(one, _two(big, how="worker" if fault is None else "fell back"))
+
+
+def _killed() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("fault", [_exit, _raise, _killed], ids=["exits", "raises", "killed"])
+def test_a_failing_worker_loses_nothing(
+    fault: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = _mixed(tmp_path)
+    one = _one(directory)
+    monkeypatch.setattr(_parallel, "worker_fault", fault)
+    _same(one, _two(directory, how="fell back"))
+
+
+def test_a_hanging_worker_is_killed_and_its_part_read_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = _one_file(_make("ours", tmp_path / "o"), tmp_path / "o.log")
+    one = _one(big)
+    monkeypatch.setattr(_parallel, "worker_fault", lambda: time.sleep(300))
+    monkeypatch.setattr(_parallel, "MIN_WAIT_S", 0.5)
+    monkeypatch.setattr(_parallel, "WAIT_FACTOR", 0.0)
+    started = time.monotonic()
+    two = _two(big, how="fell back")
+    assert time.monotonic() - started < 60  # not the worker's 300 s: it was killed
+    _same(one, two)
+
+
+def test_one_process_when_off_small_or_without_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = _make("nested", tmp_path / "n")
+    one = _one(directory)
+    _same(one, load_log(directory))  # below MIN_PARALLEL_BYTES: one process
+    assert _parallel.last_read.how == "one process"
+    monkeypatch.setenv(_parallel.WORKERS_ENV, "1")
+    _same(one, load_log(directory, min_parallel_bytes=0))
+    assert _parallel.last_read.how == "one process"
+    monkeypatch.setenv(_parallel.WORKERS_ENV, "2")
+    _same(one, load_log(directory, min_parallel_bytes=0))
+    assert _parallel.last_read.how == "worker"
+    monkeypatch.delattr(os, "fork")  # a system without fork (Windows)
+    _same(one, _two(directory, how="no fork"))
+
+
+def test_the_plan_splits_by_bytes_at_chunk_boundaries(tmp_path: Path) -> None:
+    big = _one_file(_make("ours", tmp_path / "o"), tmp_path / "o.log")
+    mine, theirs, total = _parallel.plan([big], 0.5)
+    assert total == big.stat().st_size
+    assert [p.part for p in mine] == [(total // 2, False)]
+    assert [p.part for p in theirs] == [(total // 2, True)]
+    data = big.read_bytes()
+    cut = _files.split_point(data, total // 2)
+    assert cut >= total // 2 and data[cut - 1 : cut] == b"\n"
+    head: list[Any] = []
+    tail: list[Any] = []
+    for part, out in (((total // 2, False), head), ((total // 2, True), tail)):
+        out.extend(_files.read_records(big, [], None, part))
+    whole = list(_files.read_records(big, []))
+    assert [list(c.lines) for c in head + tail] == [list(c.lines) for c in whole]
