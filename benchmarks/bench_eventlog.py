@@ -191,13 +191,19 @@ def make_logs(directory: Path, records: int) -> None:
         (directory / f"events-job-1-agent-{f}.log").write_bytes(b"\n".join(lines) + b"\n")
 
 
+# The reader may fork a worker process (eventlog/_parallel.py): its peak memory and CPU
+# (RUSAGE_CHILDREN, after it ended) are printed too; argv[2]: FLINK_AGENTS_NB_READ_WORKERS.
 _OURS = """
-import resource, sys, time
+import os, resource, sys, time
+os.environ["FLINK_AGENTS_NB_READ_WORKERS"] = sys.argv[2]
+from flink_agents_nb.eventlog import _parallel
 from flink_agents_nb.eventlog._reader import read_event_log
 t, c = time.perf_counter(), time.process_time()
 log = read_event_log(sys.argv[1])
 dt, dc = time.perf_counter() - t, time.process_time() - c
-print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc,
+      kids.ru_maxrss, kids.ru_utime + kids.ru_stime, _parallel.last_read.how.replace(" ", "_"))
 """
 
 _FLOOR = """
@@ -237,12 +243,26 @@ print(len(frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc)
 """
 
 
-def run_reader(code: str, directory: Path) -> tuple[int, float, float, float]:
+def run_reader(code: str, directory: Path, *args: str) -> tuple[int, float, float, float]:
     """(records, wall s, peak MB, CPU s) of one reader in a fresh process. On a shared
-    machine the CPU seconds are the steadier figure: wall time includes waiting for a core."""
+    machine the CPU seconds are the steadier figure: wall time includes waiting for a core.
+    With a worker process: peak MB is the reader's peak plus the worker's (an upper bound:
+    at the fork they share pages), CPU s both processes' CPU."""
     out = subprocess.run(
-        [sys.executable, "-c", code, str(directory)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(directory), *args],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
+    if len(out) > 4:
+        mem, kid_mem = int(out[2]) / 1024, int(out[4]) / 1024
+        cpu, kid_cpu = float(out[3]), float(out[5])
+        how = out[6].replace("_", " ")
+        print(
+            f"  reader ({how}): peak {mem:.0f} MB + worker {kid_mem:.0f} MB,"
+            f" CPU {cpu:.2f} s + worker {kid_cpu:.2f} s"
+        )
+        return int(out[0]), float(out[1]), mem + kid_mem, cpu + kid_cpu
     return int(out[0]), float(out[1]), int(out[2]) / 1024, float(out[3])
 
 
@@ -277,11 +297,13 @@ def bench_read_one(records: int, make: Any) -> tuple[float, float, float, float,
         size = sum(f.stat().st_size for f in d.iterdir()) / 1e6
         made = time.perf_counter() - t
         print(f"wrote {records:,} records, {FILES} files, {size:.0f} MB in {made:.1f} s")
-        n1, ours, mem1, cpu1 = run_reader(_OURS, d)
+        n1, ours, mem1, cpu1 = run_reader(_OURS, d, "2")
+        n4, one, mem4, cpu4 = run_reader(_OURS, d, "1")  # one process, as before the worker
         n2, base, mem2, cpu2 = run_reader(_BASELINE, d)
         n3, floor, mem3, cpu3 = run_reader(_FLOOR, d)
-        assert n1 == n2 == n3 == records, (n1, n2, n3)
+        assert n1 == n2 == n3 == n4 == records, (n1, n2, n3, n4)
         print(f"read_event_log:            {ours:6.2f} s ({cpu1:6.2f} s CPU)  peak {mem1:6.0f} MB")
+        print(f"  in one process:          {one:6.2f} s ({cpu4:6.2f} s CPU)  peak {mem4:6.0f} MB")
         print(f"json.loads+json_normalize: {base:6.2f} s ({cpu2:6.2f} s CPU)  peak {mem2:6.0f} MB")
         print(f"floor (typed decode only): {floor:6.2f} s ({cpu3:6.2f} s CPU)  peak {mem3:6.0f} MB")
         print(f"reader speed-up vs baseline: {base / ours:.1f}x ({cpu2 / cpu1:.1f}x in CPU time)")

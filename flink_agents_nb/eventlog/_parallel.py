@@ -24,9 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import select
 import signal
-import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._files import LogProblem, read_records
-from flink_agents_nb.eventlog._transfer import dumps, loads, pack_column, unpack_column
+from flink_agents_nb.eventlog._transfer import pack_column, receive, send, unpack_column
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
@@ -57,8 +55,6 @@ WAIT_FACTOR = 10.0
 MIN_WAIT_S = 60.0
 #: Called in the worker just before it sends its part: a seam for tests to make it fail.
 worker_fault: Callable[[], None] | None = None
-
-_HEADER = struct.Struct("<Q")
 
 
 class ReadReport(NamedTuple):
@@ -290,11 +286,10 @@ class _Worker:
             code = 1
             try:
                 os.close(read_end)
-                payload = dumps(_work(pieces))
+                segments = _work(pieces)
                 if worker_fault is not None:
                     worker_fault()
-                _write_all(write_end, _HEADER.pack(len(payload)))
-                _write_all(write_end, payload)
+                send(segments, write_end)
                 code = 0
             except BaseException:  # reported by the exit code; the reader reads the part
                 pass
@@ -304,38 +299,16 @@ class _Worker:
         return cls(pid, read_end)
 
     def result(self, timeout: float) -> list[Segment] | None:
-        """The worker's segments, ``None`` when it failed or sent nothing in ``timeout``
+        """The worker's segments, ``None`` when it failed or sent nothing for ``timeout``
         seconds (it is then killed by :meth:`close`)."""
-        deadline = time.monotonic() + timeout
+        assert self.fd is not None
         try:
-            header = self._read(_HEADER.size, deadline)
-            if header is None:
-                return None
-            body = self._read(_HEADER.unpack(header)[0], deadline)
-            if body is None:
-                return None
-            segments = loads(body)
-        except Exception:  # unreadable: its part is read here instead
+            segments = receive(self.fd, time.monotonic() + timeout)
+        except Exception:  # ended early, unreadable, too late: its part is read here instead
             return None
         if type(segments) is not list or not all(type(s) is Segment for s in segments):
             return None
         return segments
-
-    def _read(self, size: int, deadline: float) -> bytearray | None:
-        """Exactly ``size`` bytes from the pipe; ``None`` on its end or at ``deadline``."""
-        assert self.fd is not None
-        buf = bytearray(size)
-        view = memoryview(buf)
-        got = 0
-        while got < size:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
-                return None
-            n = os.readv(self.fd, [view[got:]])
-            if n == 0:
-                return None
-            got += n
-        return buf
 
     def close(self, wait: bool = False) -> None:
         """Close the pipe; wait for the worker (no zombie): ``wait``: it sent its part and
@@ -352,9 +325,3 @@ class _Worker:
         if pid == 0:
             _, _, self.rusage = os.wait4(self.pid, 0)
         self.reaped = True
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

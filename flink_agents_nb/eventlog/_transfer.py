@@ -8,7 +8,7 @@ object column is sent as the column without its cells plus the cells' JSON bytes
 ``bytes``: pickled and unpickled by C loops), and the reader makes the cells again from the
 bytes (undecoded, as the reader made them). The shared empty cell (:data:`._attributes.EMPTY`)
 stays that one object. Numeric columns go as their buffers (pickle protocol 5). Strings that
-repeat as one object (the shared columns) are pickled once each (pickle's memo).
+repeat as one object (the shared columns) go once each, with codes.
 
 A payload is ``pickle``: it is only ever read from a pipe to a child this process forked
 (never from a file or another user), so nothing in it comes from outside the read.
@@ -17,7 +17,10 @@ A payload is ``pickle``: it is only ever read from a pipe to a child this proces
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import select
+import time
 from itertools import repeat
 from operator import attrgetter
 from typing import Any
@@ -32,9 +35,9 @@ _raw = attrgetter("raw")
 #: The columns that may hold :class:`Attributes` cells (any other is pickled as it is: right,
 #: only slower, should one hold cells some day).
 CELL_COLUMNS = frozenset({"attributes"})
-#: A column is sent as distinct objects + codes when at most this share of a sample of its
-#: rows are distinct objects (the shared columns: job, task, status...).
-_SHARED_SHARE = 0.5
+#: A column is sent as its distinct objects + codes when a run of this many of its rows
+#: holds one object twice (the shared columns: job, task, status...; the trace ids a run's
+#: records repeat): identity kept, as the reader's later steps count on (``_arrays.codes``).
 _SAMPLE = 4096
 
 
@@ -44,10 +47,13 @@ def pack_column(name: str, values: np.ndarray) -> tuple[Any, ...]:
         return ("array", values)
     if name in CELL_COLUMNS:
         return _pack_cells(values)
-    sample = addresses(values[:: max(1, len(values) // _SAMPLE)])
-    if len(np.unique(sample)) > _SHARED_SHARE * len(sample):
+    middle = max(0, len(values) // 2 - _SAMPLE // 2)
+    sample = addresses(values[middle : middle + _SAMPLE])
+    if len(np.unique(sample)) == len(sample):  # distinct objects (ids): pickled as they are
         return ("array", values)
     by_object, _ = pd.factorize(addresses(values))
+    if by_object.max() + 1 == len(values):
+        return ("array", values)
     one_each = np.empty(by_object.max() + 1, dtype=np.intp)
     one_each[by_object] = np.arange(len(values))  # a row of each distinct object
     return ("shared", values[one_each], by_object.astype(np.int32))
@@ -82,17 +88,44 @@ def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
     return out
 
 
-def dumps(value: Any) -> bytes:
-    """``value`` as bytes: pickle protocol 5 (array buffers copied once), without pickle's
-    memo of every object (5x faster on a column of strings; the objects repeated in a
-    column were made distinct ones by :func:`pack_column`; JSON values have no cycles)."""
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=5)
-    pickler.fast = True
-    pickler.dump(value)
-    return out.getvalue()
+def send(value: Any, fd: int) -> None:
+    """Write ``value`` to the pipe ``fd`` (closed after) as it is pickled: pickle protocol 5
+    (array buffers written as they are), without pickle's memo of every object (5x faster
+    on a column of strings; the objects repeated in a column were made distinct ones by
+    :func:`pack_column`; JSON values have no cycles). Nothing the size of the whole is held
+    in memory. Raises ``OSError`` (the reader went away)."""
+    with open(fd, "wb", buffering=_BUFFER) as out:
+        pickler = pickle.Pickler(out, protocol=5)
+        pickler.fast = True
+        pickler.dump(value)
 
 
-def loads(data: bytes | bytearray | memoryview) -> Any:
-    """What :func:`dumps` made (only ever this process' own worker's bytes)."""
-    return pickle.loads(data)  # our own forked child's output, never stored data
+def receive(fd: int, deadline: float) -> Any:
+    """What :func:`send` wrote to the pipe ``fd`` (only ever this process' own worker's
+    bytes), unpickled as it arrives. Raises ``TimeoutError`` when nothing comes for long
+    enough to pass ``deadline`` (``time.monotonic``), an ``EOFError`` or
+    ``pickle.UnpicklingError`` when the writer ended early."""
+    with io.BufferedReader(_PipeReader(fd, deadline), buffer_size=_BUFFER) as stream:
+        return pickle.load(stream)  # our own forked child's output, never stored data
+
+
+_BUFFER = 1 << 20
+
+
+class _PipeReader(io.RawIOBase):
+    """The read end of a pipe, raising ``TimeoutError`` past a deadline (the fd is not
+    closed with it)."""
+
+    def __init__(self, fd: int, deadline: float) -> None:
+        super().__init__()
+        self._fd = fd
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._deadline - time.monotonic()
+        if left <= 0 or not select.select([self._fd], [], [], left)[0]:
+            raise TimeoutError("the read's worker process sent nothing in time")
+        return os.readv(self._fd, [buffer])
