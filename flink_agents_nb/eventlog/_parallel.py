@@ -42,9 +42,11 @@ from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 #: The environment variable giving the number of processes a read uses (1 or 0: one; the
 #: default: 2, this process and one worker).
 WORKERS_ENV = "FLINK_AGENTS_NB_READ_WORKERS"
-#: Logs of fewer bytes (on disk) are read in one process: forking, sending and merging cost
-#: more than the second core saves below this (measured: see benchmarks/bench_eventlog.py).
-MIN_PARALLEL_BYTES = 24 << 20
+#: Logs of fewer bytes (on disk) are read in one process. Measured (CPU on the reader's own
+#: path, 2 cores): a worker saves ~20% at 32 MB (100k records), ~25% at 400 MB; below 32 MB
+#: the fork's fixed costs (copy-on-write faults on both sides, each process learning its
+#: vocabulary, the transfer) leave little (a read of 32 MB takes ~0.35 s in one process).
+MIN_PARALLEL_BYTES = 32 << 20
 #: The share of the bytes this process reads itself: it also unpacks the worker's columns
 #: while the worker packs and sends them, so about half.
 READER_SHARE = 0.5
@@ -318,10 +320,13 @@ class _Worker:
             self.fd = None
         if self.reaped:
             return
-        pid, _, self.rusage = (0, 0, None) if wait else os.wait4(self.pid, os.WNOHANG)
-        if pid == 0 and not wait:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-        if pid == 0:
-            _, _, self.rusage = os.wait4(self.pid, 0)
         self.reaped = True
+        try:
+            pid, _, self.rusage = (0, 0, None) if wait else os.wait4(self.pid, os.WNOHANG)
+            if pid == 0 and not wait:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            if pid == 0:
+                _, _, self.rusage = os.wait4(self.pid, 0)
+        except ChildProcessError:  # reaped by someone else's waitpid(-1): gone all the same
+            self.rusage = None
