@@ -26,6 +26,7 @@ import fcntl
 import os
 import signal
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -279,7 +280,10 @@ class _Worker:
         with contextlib.suppress(OSError, AttributeError):  # Linux: fewer, larger writes
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():  # 3.12+ warns when threads run (a notebook's):
+                # the worker runs only this module's reading, and is given up on if stuck
+                warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
+                pid = os.fork()
         except OSError:
             os.close(read_end)
             os.close(write_end)

@@ -186,6 +186,28 @@ def test_a_hanging_worker_is_killed_and_its_part_read_here(
     _same(one, two)
 
 
+def test_the_worker_is_killed_when_the_reader_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = _one_file(_make("ours", tmp_path / "o"), tmp_path / "o.log")
+    reader = os.getpid()
+    read_pieces = _parallel.read_pieces
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        if os.getpid() == reader:  # the reader's own part, not the worker's
+            raise KeyboardInterrupt
+        read_pieces(*args, **kwargs)
+
+    monkeypatch.setattr(_parallel, "worker_fault", lambda: time.sleep(300))
+    monkeypatch.setattr(_parallel, "read_pieces", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_log(big, workers=2, min_parallel_bytes=0)
+    pid = _parallel.last_read.pid
+    assert pid is not None
+    with pytest.raises(ChildProcessError):  # killed and waited for
+        os.waitpid(pid, os.WNOHANG)
+
+
 def test_one_process_when_off_small_or_without_fork(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
