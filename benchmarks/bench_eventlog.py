@@ -3,7 +3,13 @@
 Reading: 1M records (events and actions like a local run writes, some with token usage)
 spread over 8 subtask files, read by ``read_event_log`` vs the plain baseline
 (``json.loads`` per line, then ``pandas.json_normalize``), in the same run. Each reader runs
-in a fresh subprocess so its peak memory (ru_maxrss) is its own.
+in a fresh subprocess so its peak memory (ru_maxrss) is its own. The reader forks a worker
+process for large logs (``eventlog/_parallel.py``): its row's peak memory is the reader's
+peak plus the worker's (RUSAGE_CHILDREN after it ended; an upper bound, as they share the
+pages present at the fork) and its CPU both processes'; a line below shows the same reader
+in one process (``FLINK_AGENTS_NB_READ_WORKERS=1``). The worker only shortens the wall time
+when a second core is free: on a busy machine whose scheduler groups a session's processes
+(Linux autogroup), the two share the session's one share of the CPU.
 Three formats, each against the same baseline on the same files: ours, Flink Agents 0.3.1
 nested records and 0.4 Trace Log records (``--formats``). A floor row beside them: msgspec
 decoding the same files into the reader's typed structs and nothing else (what the frame
