@@ -9,7 +9,9 @@ Which files make up a log is :mod:`._sources`' part.
 from __future__ import annotations
 
 import bisect
+import io
 import json
+import os
 import re
 import zlib
 from collections.abc import Iterator, Sequence
@@ -230,6 +232,46 @@ def split_point(data: bytes | bytearray, at: int) -> int:
     return pos
 
 
+_BLOCK = 1 << 20
+
+
+def _cut_of(fh: io.BufferedReader, at: int, size: int, count: bool) -> tuple[int, int]:
+    """:func:`split_point` of the file open as ``fh`` (``size`` bytes) and, when ``count``,
+    the newlines before it; read in blocks, never the whole file in memory."""
+    block = bytearray(_BLOCK)
+    pos = lines = 0
+    while pos < size and pos < at:
+        stop, look = size, pos + CHUNK_BYTES  # the chunk ends after a newline from there
+        while look < size:
+            fh.seek(look)
+            got = fh.readinto(block)
+            newline = block.find(b"\n", 0, got)
+            if got <= 0 or newline >= 0:
+                stop = look + newline + 1 if got > 0 else size
+                break
+            look += got
+        if count:
+            fh.seek(pos)
+            left = stop - pos
+            while left > 0:
+                got = fh.readinto(memoryview(block)[: min(left, _BLOCK)])
+                if got <= 0:
+                    break
+                lines += block.count(b"\n", 0, got)
+                left -= got
+        pos = stop
+    return pos, lines
+
+
+def _read(path: Path, decoder: Decoder | None, start: int = 0, stop: int | None = None) -> Any:
+    """The file's bytes ``start:stop`` (in the decoder's reused buffer when given)."""
+    if decoder is not None:
+        return decoder.scratch.read(path, start, stop)
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        return fh.read(-1 if stop is None else max(0, stop - start))
+
+
 def read_records(
     path: Path,
     problems: list[LogProblem],
@@ -241,10 +283,11 @@ def read_records(
     :func:`._typed.decode_typed`).
 
     ``part``: ``(at, tail)`` reads only the chunks before (``tail`` false: the head) or from
-    (``tail`` true) :func:`split_point` ``(data, at)``, so that a head and a tail read in
-    either order give what one read gives. Whole-file matters (unreadable, empty, gzip: not
-    split, read whole by the head) are the head's; a multi-line file's head yields the whole
-    file (``whole_file``): its tail is then to be dropped."""
+    (``tail`` true) the file's :func:`split_point` ``(data, at)``, and only those bytes, so
+    that a head and a tail read in either order give what one read gives. Whole-file matters
+    (unreadable, empty, gzip: not split, read whole by the head) are the head's; a head that
+    had to read the whole file (multi-line records, blank start) says so (``whole_file``,
+    on its last chunk, maybe an empty one): its tail is then to be dropped."""
     name = str(path)
     tail = part is not None and part[1]
     why = not_readable(path)
@@ -252,32 +295,41 @@ def read_records(
         if not tail:
             problems.append(LogProblem(name, None, why))
         return
+    first_line, partial = 1, False
     try:
-        data: bytes | bytearray = (
-            path.read_bytes() if decoder is None else decoder.scratch.read(path)
-        )
+        if part is not None:
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                gzipped = fh.read(2) == b"\x1f\x8b"
+                cut, lines = (0, 0) if gzipped else _cut_of(fh, part[0], size, tail)
+            if gzipped and tail:
+                return  # not split: the head reads it whole
+            if gzipped:
+                part = None
+            elif tail:
+                first_line += lines
+            else:
+                partial = cut < size
+        if part is None:
+            data: bytes | bytearray = _read(path, decoder)
+        else:
+            data = _read(path, decoder, cut, None) if tail else _read(path, decoder, 0, cut)
     except OSError as exc:
         if not tail:
             problems.append(LogProblem(name, None, f"cannot read file ({exc})"))
         return
-    if data[:2] == b"\x1f\x8b":
-        if tail:
-            return
-        part = None
+    if data[:2] == b"\x1f\x8b" and part is None:
         data = _gunzip(data, name, problems)
     if not data or data.isspace():
-        if not tail:
+        if partial:  # is the rest blank too? A read of the whole file tells
+            yield from read_records(path, problems, decoder)
+            yield FileRecords(name, [], [], None, whole_file=True)
+        elif not tail:
             problems.append(LogProblem(name, None, "empty file (no records)"))
         return
-    pos, first_line, end = 0, 1, len(data)
-    if part is not None:
-        cut = split_point(data, part[0])
-        if tail:
-            pos, first_line = cut, 1 + data.count(b"\n", 0, cut)
-        else:
-            end = cut
+    pos, end = 0, len(data)
     while pos < end:
-        stop = _next_cut(data, pos, len(data))
+        stop = _next_cut(data, pos, end)
         typed = decode_typed(data, pos, stop, decoder)  # fastest path: one known shape, typed
         if typed is not None:
             kind, records = typed
@@ -289,9 +341,16 @@ def read_records(
         chunk = bytes(data[pos:stop])
         raw_lines = chunk.split(b"\n")
         newlines = len(raw_lines) - 1
-        at_end = stop >= len(data)
-        result = _read_lines(name, chunk, raw_lines, first_line, at_end, problems, pos == 0)
+        at_start = pos == 0 and not tail
+        result = _read_lines(name, chunk, raw_lines, first_line, stop >= end, problems, at_start)
         if result is None:  # multi-line records: scan the whole file instead
+            del raw_lines, chunk
+            if partial:
+                try:
+                    data = _read(path, None)
+                except OSError as exc:
+                    problems.append(LogProblem(name, None, f"cannot read file ({exc})"))
+                    return
             whole = _scan_multiline(name, bytes(data), problems)
             whole.whole_file = True
             yield whole

@@ -183,9 +183,9 @@ def read_files(
     whole: set[str] = set()
     last_read = ReadReport("one process")
     limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
-    mine, theirs, total = plan(files)
-    if workers_wanted(workers) < 2 or not theirs or total < limit:
-        read_pieces([*mine, *theirs], columns, problems, vocabulary, whole)
+    mine, theirs, total = plan(files) if workers_wanted(workers) > 1 else ([], [], 0)
+    if not theirs or total < limit:  # whole files, as they are read without a worker
+        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
         return
     worker = _Worker.start(theirs)
     segments: list[Segment] | None = None

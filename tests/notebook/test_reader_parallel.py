@@ -234,9 +234,31 @@ def test_the_plan_splits_by_bytes_at_chunk_boundaries(tmp_path: Path) -> None:
     data = big.read_bytes()
     cut = _files.split_point(data, total // 2)
     assert cut >= total // 2 and data[cut - 1 : cut] == b"\n"
+    with big.open("rb") as fh:  # the same cut, found reading the file in blocks
+        assert _files._cut_of(fh, total // 2, total, True) == (cut, data.count(b"\n", 0, cut))
     head: list[Any] = []
     tail: list[Any] = []
     for part, out in (((total // 2, False), head), ((total // 2, True), tail)):
         out.extend(_files.read_records(big, [], None, part))
     whole = list(_files.read_records(big, []))
     assert [list(c.lines) for c in head + tail] == [list(c.lines) for c in whole]
+
+
+_BLANK = (b" " * 1023 + b"\n") * 200  # 200 KB, 200 blank lines
+
+
+@pytest.mark.parametrize("blank", [_BLANK, _BLANK + b"{"])
+def test_a_file_starting_blank_split_in_its_blank_part(blank: bytes, tmp_path: Path) -> None:
+    records = _one_file(_make("ours", tmp_path / "o", 400), tmp_path / "o.log").read_bytes()
+    for name, text in (("rest.log", blank + records), ("all-blank.log", blank)):
+        log = tmp_path / name
+        log.write_bytes(text)
+        with log.open("rb") as fh:
+            assert _files._cut_of(fh, len(text) // 3, len(text), False)[0] < len(blank)
+        one = _one(log)
+        for share in (0.2, 0.5):
+            _parallel.READER_SHARE, before = share, _parallel.READER_SHARE
+            try:
+                _same(one, _two(log))
+            finally:
+                _parallel.READER_SHARE = before

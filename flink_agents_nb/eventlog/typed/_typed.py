@@ -178,11 +178,15 @@ class Scratch:
         self._newline = np.empty(0, dtype=bool)
         self._file = bytearray()
 
-    def read(self, path: Path) -> bytearray:
+    def read(self, path: Path, start: int = 0, stop: int | None = None) -> bytearray:
         """The bytes of the file at ``path`` in the reused file buffer (valid until the next
-        call; as much as the file held when opened). Raises ``OSError``."""
+        call; as much as the file held when opened), or of its bytes ``start:stop`` only.
+        Raises ``OSError``."""
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
+            size = max(0, min(size, size if stop is None else stop) - start)
+            if start:
+                fh.seek(start)
             buf = self._file
             try:
                 if len(buf) > size:
