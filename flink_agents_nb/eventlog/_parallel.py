@@ -213,16 +213,19 @@ def read_files(
 
 def _work(pieces: Sequence[Piece]) -> list[Segment]:
     """The worker's reading: the tail of a split file (first, when any) in a segment of
-    its own (dropped when the head finds the file multi-line), the whole files in another."""
+    its own (dropped when the head finds the file multi-line), the whole files in another.
+    All read first, then packed: the read's buffers (a file's size) are gone by then."""
     vocabulary = Vocabulary()
     groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
-    segments = []
+    read = []
     for group in groups:
-        if not group:
-            continue
-        columns = _Columns()
-        problems: list[LogProblem] = []
-        read_pieces(group, columns, problems, vocabulary, set())
+        if group:
+            columns, problems = _Columns(), list[LogProblem]()
+            read_pieces(group, columns, problems, vocabulary, set())
+            read.append((group, columns, problems))
+    del vocabulary
+    segments = []
+    for group, columns, problems in read:
         packed = {}
         for name, parts in columns.parts.items():
             if parts:
