@@ -22,7 +22,6 @@ Turned off with ``FLINK_AGENTS_NB_READ_WORKERS=1`` (or ``0``) or ``workers=1``.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import time
@@ -280,8 +279,10 @@ class _Worker:
         if not hasattr(os, "fork"):
             return None
         read_end, write_end = os.pipe()
-        with contextlib.suppress(OSError, AttributeError):  # Linux: fewer, larger writes
-            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+        with contextlib.suppress(OSError, AttributeError, ImportError):  # fewer, larger writes
+            import fcntl  # POSIX only (this module is imported on Windows too)
+
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # Linux only
         try:
             with warnings.catch_warnings():  # 3.12+ warns when threads run (a notebook's):
                 # the worker runs only this module's reading, and is given up on if stuck
