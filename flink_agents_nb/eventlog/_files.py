@@ -9,7 +9,6 @@ Which files make up a log is :mod:`._sources`' part.
 from __future__ import annotations
 
 import bisect
-import io
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from flink_agents_nb.eventlog._cut import cut_of, next_cut
 from flink_agents_nb.eventlog._sources import LOG_SUFFIXES as LOG_SUFFIXES
 from flink_agents_nb.eventlog._sources import LogProblem as LogProblem
 from flink_agents_nb.eventlog._sources import list_log_files as list_log_files
@@ -217,52 +217,6 @@ def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     return f"not valid JSON ({message})"
 
 
-def _next_cut(data: bytes | bytearray, pos: int, end: int) -> int:
-    """Where the chunk starting at ``pos`` ends (after a newline, or at ``end``)."""
-    cut = data.find(b"\n", pos + CHUNK_BYTES)
-    return end if cut < 0 else cut + 1
-
-
-def split_point(data: bytes | bytearray, at: int) -> int:
-    """The first chunk boundary (see :func:`read_records`) at or after byte ``at``: where a
-    file read in two parts is cut, so that each part has the chunks a whole read has."""
-    pos, end = 0, len(data)
-    while pos < end and pos < at:
-        pos = _next_cut(data, pos, end)
-    return pos
-
-
-_BLOCK = 1 << 20
-
-
-def _cut_of(fh: io.BufferedReader, at: int, size: int, count: bool) -> tuple[int, int]:
-    """:func:`split_point` of the file open as ``fh`` (``size`` bytes) and, when ``count``,
-    the newlines before it; read in blocks, never the whole file in memory."""
-    block = bytearray(_BLOCK)
-    pos = lines = 0
-    while pos < size and pos < at:
-        stop, look = size, pos + CHUNK_BYTES  # the chunk ends after a newline from there
-        while look < size:
-            fh.seek(look)
-            got = fh.readinto(block)
-            newline = block.find(b"\n", 0, got)
-            if got <= 0 or newline >= 0:
-                stop = look + newline + 1 if got > 0 else size
-                break
-            look += got
-        if count:
-            fh.seek(pos)
-            left = stop - pos
-            while left > 0:
-                got = fh.readinto(memoryview(block)[: min(left, _BLOCK)])
-                if got <= 0:
-                    break
-                lines += block.count(b"\n", 0, got)
-                left -= got
-        pos = stop
-    return pos, lines
-
-
 def _read(path: Path, decoder: Decoder | None, start: int = 0, stop: int | None = None) -> Any:
     """The file's bytes ``start:stop`` (in the decoder's reused buffer when given)."""
     if decoder is not None:
@@ -283,7 +237,7 @@ def read_records(
     :func:`._typed.decode_typed`).
 
     ``part``: ``(at, tail)`` reads only the chunks before (``tail`` false: the head) or from
-    (``tail`` true) the file's :func:`split_point` ``(data, at)``, and only those bytes, so
+    (``tail`` true) the file's :func:`._cut.split_point` ``(data, at)``, and only those bytes, so
     that a head and a tail read in either order give what one read gives. Whole-file matters
     (unreadable, empty, gzip: not split, read whole by the head) are the head's; a head that
     had to read the whole file (multi-line records, blank start) says so (``whole_file``,
@@ -301,7 +255,7 @@ def read_records(
             with open(path, "rb") as fh:
                 size = os.fstat(fh.fileno()).st_size
                 gzipped = fh.read(2) == b"\x1f\x8b"
-                cut, lines = (0, 0) if gzipped else _cut_of(fh, part[0], size, tail)
+                cut, lines = (0, 0) if gzipped else cut_of(fh, part[0], size, tail, CHUNK_BYTES)
             if gzipped and tail:
                 return  # not split: the head reads it whole
             if gzipped:
@@ -329,7 +283,7 @@ def read_records(
         return
     pos, end = 0, len(data)
     while pos < end:
-        stop = _next_cut(data, pos, end)
+        stop = next_cut(data, pos, end, CHUNK_BYTES)
         typed = decode_typed(data, pos, stop, decoder)  # fastest path: one known shape, typed
         if typed is not None:
             kind, records = typed

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _files, _parallel
+from flink_agents_nb.eventlog import _cut, _files, _parallel
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 
@@ -232,10 +232,11 @@ def test_the_plan_splits_by_bytes_at_chunk_boundaries(tmp_path: Path) -> None:
     assert [p.part for p in mine] == [(total // 2, False)]
     assert [p.part for p in theirs] == [(total // 2, True)]
     data = big.read_bytes()
-    cut = _files.split_point(data, total // 2)
+    cut = _cut.split_point(data, total // 2, _files.CHUNK_BYTES)
     assert cut >= total // 2 and data[cut - 1 : cut] == b"\n"
     with big.open("rb") as fh:  # the same cut, found reading the file in blocks
-        assert _files._cut_of(fh, total // 2, total, True) == (cut, data.count(b"\n", 0, cut))
+        found = _cut.cut_of(fh, total // 2, total, True, _files.CHUNK_BYTES)
+    assert found == (cut, data.count(b"\n", 0, cut))
     head: list[Any] = []
     tail: list[Any] = []
     for part, out in (((total // 2, False), head), ((total // 2, True), tail)):
@@ -254,7 +255,8 @@ def test_a_file_starting_blank_split_in_its_blank_part(blank: bytes, tmp_path: P
         log = tmp_path / name
         log.write_bytes(text)
         with log.open("rb") as fh:
-            assert _files._cut_of(fh, len(text) // 3, len(text), False)[0] < len(blank)
+            cut = _cut.cut_of(fh, len(text) // 3, len(text), False, _files.CHUNK_BYTES)[0]
+        assert cut < len(blank)
         one = _one(log)
         for share in (0.2, 0.5):
             _parallel.READER_SHARE, before = share, _parallel.READER_SHARE
