@@ -263,11 +263,11 @@ def run_reader(code: str, directory: Path, *args: str) -> tuple[int, float, floa
     if len(out) > 4:
         mem, kid_mem = int(out[2]) / 1024, int(out[4]) / 1024
         cpu, kid_cpu = float(out[3]), float(out[5])
-        how = out[6].replace("_", " ")
-        print(
-            f"  reader ({how}): peak {mem:.0f} MB + worker {kid_mem:.0f} MB,"
-            f" CPU {cpu:.2f} s + worker {kid_cpu:.2f} s"
-        )
+        if kid_mem:
+            print(
+                f"  reader ({out[6].replace('_', ' ')}): peak {mem:.0f} MB + worker"
+                f" {kid_mem:.0f} MB, CPU {cpu:.2f} s + worker {kid_cpu:.2f} s"
+            )
         return int(out[0]), float(out[1]), mem + kid_mem, cpu + kid_cpu
     return int(out[0]), float(out[1]), int(out[2]) / 1024, float(out[3])
 

@@ -117,7 +117,13 @@ def _mixed(tmp_path: Path) -> Path:
     directory.mkdir()
     for kind in MAKERS:
         _one_file(_make(kind, tmp_path / f"m-{kind}", 800), directory / f"{kind}.log")
-    for name in ("malformed.log", "pretty.log", "odd_identity_fields.log", "empty.log"):
+    for name in (
+        "malformed.log",
+        "pretty.log",
+        "odd_identity_fields.log",
+        "empty.log",
+        "broken_links.log",
+    ):
         shutil.copy(CORPUS / name, directory / f"z-{name}")
     (directory / "ours.log.gz").write_bytes(gzip.compress((directory / "ours.log").read_bytes()))
     junk = (CORPUS / "malformed.log").read_bytes()
