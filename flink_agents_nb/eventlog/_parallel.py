@@ -187,20 +187,21 @@ def read_files(
         read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
         return
     worker = _Worker.start(theirs)
+    if worker is None:  # this system cannot fork
+        last_read = ReadReport("no fork")
+        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
+        return
     segments: list[Segment] | None = None
-    last_read = ReadReport("no fork")
     try:
         began = time.perf_counter()
         read_pieces(mine, columns, problems, vocabulary, whole)
-        if worker is not None:
-            took = time.perf_counter() - began
-            segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
+        took = time.perf_counter() - began
+        segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
     finally:
-        if worker is not None:
-            worker.close(wait=segments is not None)
-            how = "fell back" if segments is None else "worker"
-            last_read = ReadReport(how, worker.pid, worker.rusage)
-    if segments is None:  # no worker, or it failed: its part read here
+        worker.close(wait=segments is not None)
+        how = "fell back" if segments is None else "worker"
+        last_read = ReadReport(how, worker.pid, worker.rusage)
+    if segments is None:  # the worker failed: its part read here
         read_pieces(theirs, columns, problems, vocabulary, whole)
         return
     for segment in segments:
