@@ -201,14 +201,18 @@ def read_files(
         worker.close(wait=segments is not None)
         how = "fell back" if segments is None else "worker"
         last_read = ReadReport(how, worker.pid, worker.rusage)
+    kept = [s for s in segments or () if s.tail_of is None or s.tail_of not in whole]
+    try:  # (a multi-line file's tail is dropped: its head read it all)
+        unpacked = [{name: unpack_column(p) for name, p in s.columns.items()} for s in kept]
+    except Exception:  # anything unreadable: nothing of it merged
+        segments = None
+        last_read = last_read._replace(how="fell back")
     if segments is None:  # the worker failed: its part read here
         read_pieces(theirs, columns, problems, vocabulary, whole)
         return
-    for segment in segments:
-        if segment.tail_of is not None and segment.tail_of in whole:
-            continue  # a multi-line file: its head read it all
+    for segment, parts in zip(kept, unpacked, strict=True):
         problems.extend(segment.problems)
-        _merge(columns, segment)
+        _merge(columns, segment, parts)
 
 
 def _work(pieces: Sequence[Piece]) -> list[Segment]:
@@ -238,11 +242,10 @@ def _work(pieces: Sequence[Piece]) -> list[Segment]:
     return segments
 
 
-def _merge(columns: _Columns, segment: Segment) -> None:
-    """Append a worker's segment to ``columns`` as :meth:`_Columns.add` would have appended
-    its chunks (file codes renumbered, trace columns filled with ``None`` where one side
-    had no trace records)."""
-    parts = {name: unpack_column(packed) for name, packed in segment.columns.items()}
+def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> None:
+    """Append a worker's segment (its columns unpacked: ``parts``) to ``columns`` as
+    :meth:`_Columns.add` would have appended its chunks (file codes renumbered, trace
+    columns filled with ``None`` where one side had no trace records)."""
     n = len(parts["line"]) if "line" in parts else 0
     if not n:
         return

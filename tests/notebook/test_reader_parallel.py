@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _cut, _files, _parallel
+from flink_agents_nb.eventlog import _cut, _files, _parallel, _transfer
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 
@@ -168,7 +168,24 @@ def _killed() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-@pytest.mark.parametrize("fault", [_exit, _raise, _killed], ids=["exits", "raises", "killed"])
+def _garbled() -> None:  # runs in the worker: what it sends cannot be unpacked
+    send = _parallel.send
+
+    def garbled(segments: list[Any], fd: int) -> None:
+        send([s._replace(columns={"line": ("no such packing",)}) for s in segments], fd)
+
+    _parallel.send = garbled  # type: ignore[assignment]
+
+
+def _not_segments() -> None:  # runs in the worker: it sends something else
+    _parallel.send = lambda segments, fd: _transfer.send({"not": "segments"}, fd)  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [_exit, _raise, _killed, _garbled, _not_segments],
+    ids=["exits", "raises", "killed", "garbled", "not segments"],
+)
 def test_a_failing_worker_loses_nothing(
     fault: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
