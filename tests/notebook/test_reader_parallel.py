@@ -287,3 +287,9 @@ def test_a_file_starting_blank_split_in_its_blank_part(blank: bytes, tmp_path: P
                 _same(one, _two(log))
             finally:
                 _parallel.READER_SHARE = before
+
+
+def test_the_variable_is_not_taken_for_a_config_option() -> None:
+    from flink_agents_runtime import AgentConfiguration
+
+    AgentConfiguration().load_env({_parallel.WORKERS_ENV: "1"})  # no "unknown variable"
