@@ -29,10 +29,15 @@ from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import addresses, objects, to_float
 from flink_agents_nb.eventlog._attributes import _DECODE_ERRORS, Attributes, _decode
-from flink_agents_nb.run._frames import _COMPLETION, _MODEL, _PROMPT, find_token_usage
+from flink_agents_nb.run._frames import (
+    COMPLETION_NAMES,
+    MODEL_NAMES,
+    PROMPT_NAMES,
+    find_token_usage,
+)
 
 _UNSET = msgspec.UNSET
-_NAMES = (*_PROMPT, *_COMPLETION, *_MODEL)
+_NAMES = (*PROMPT_NAMES, *COMPLETION_NAMES, *MODEL_NAMES)
 #: The rule's names at one level: each decoded as it is when present, else ``UNSET``.
 _Level: Any = msgspec.defstruct(
     "_Level",
@@ -74,14 +79,14 @@ def _level_usage(levels: list[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
     given = addresses(table.ravel()).reshape(table.shape) != id(_UNSET)
     out = []
     j = 0
-    for names in (_PROMPT, _COMPLETION, _MODEL):
+    for names in (PROMPT_NAMES, COMPLETION_NAMES, MODEL_NAMES):
         value = np.full(n, None, dtype=object)
         pending = np.ones(n, dtype=bool)
         for _ in names:  # the first name present (the model: the first that is a str)
             take = pending & given[:, j]
             if take.any():
                 got = table[:, j]
-                if names is _MODEL:
+                if names is MODEL_NAMES:
                     kinds = np.fromiter(map(type, got.tolist()), dtype=object, count=n)
                     take &= addresses(kinds) == id(str)
                 value[take] = got[take]
