@@ -78,20 +78,24 @@ def _level_usage(levels: list[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
     table = to_object_array_tuples(list(map(astuple, levels))).reshape(n, len(_NAMES))
     given = addresses(table.ravel()).reshape(table.shape) != id(_UNSET)
     out = []
-    j = 0
+    start = 0
     for names in (PROMPT_NAMES, COMPLETION_NAMES, MODEL_NAMES):
         value = np.full(n, None, dtype=object)
         pending = np.ones(n, dtype=bool)
-        for _ in names:  # the first name present (the model: the first that is a str)
-            take = pending & given[:, j]
-            if take.any():
-                got = table[:, j]
-                if names is MODEL_NAMES:
-                    kinds = np.fromiter(map(type, got.tolist()), dtype=object, count=n)
-                    take &= addresses(kinds) == id(str)
-                value[take] = got[take]
-                pending &= ~take
-            j += 1
+        for j in range(start, start + len(names)):  # the first name present (the model:
+            take = pending & given[:, j]  # the first that is a str)
+            if not take.any():
+                continue
+            got = table[:, j]
+            if names is MODEL_NAMES:
+                kinds = np.fromiter(map(type, got.tolist()), dtype=object, count=n)
+                take &= addresses(kinds) == id(str)
+            if take.all():  # the usual: one spelling in every row
+                value = got.copy()
+                break
+            value[take] = got[take]
+            pending &= ~take
+        start += len(names)
         out.append(value)
     prompt, completion, _ = out
     found = (addresses(prompt) != id(None)) | (addresses(completion) != id(None))
@@ -132,20 +136,21 @@ def _probe(raws: list[bytes]) -> tuple[np.ndarray, list[np.ndarray]]:
     found = np.zeros(n, dtype=bool)
     values = [np.full(n, None, dtype=object) for _ in range(3)]
     rows = np.arange(n)
+    array = b"[" + b",".join(raws) + b"]"
     try:
-        chats = _CHATS(b"[" + b",".join(raws) + b"]")
+        chats = _CHATS(array)
     except msgspec.DecodeError:
         pass
     else:  # counts not in extra_args: the rule looks deeper (searched one by one)
         _fill(found, values, rows, list(map(_EXTRA, chats)))
         return found, values
     try:
-        _fill(found, values, rows, _TOP(b"[" + b",".join(raws) + b"]"))
+        _fill(found, values, rows, _TOP(array))
     except msgspec.DecodeError:  # not all JSON objects (never the reader's cells)
         return found, values
     rows = np.flatnonzero(~found)
     if len(rows):
-        decoded = _chats([raws[i] for i in rows.tolist()])
+        decoded = _chats(list(map(raws.__getitem__, rows.tolist())))
         if decoded is not None:
             fits = np.fromiter(map(is_not, decoded, repeat(None)), dtype=bool, count=len(rows))
             extras = list(map(_EXTRA, [d for d in decoded if d is not None]))
@@ -212,7 +217,7 @@ def raw_usage_columns(
     model[hit] = m[found]
     rest = np.flatnonzero(~found)
     if len(rest):
-        _searched(columns, rows[rest], map(_decoded, [raws[i] for i in rest.tolist()]))
+        _searched(columns, rows[rest], map(_decoded, map(raws.__getitem__, rest.tolist())))
     return columns
 
 

@@ -87,7 +87,7 @@ def _ours(records: list[Any]) -> Columns:
         raws = col("eventAttributes")[events].tolist()
         attrs[events], said = cells(raws)
         mentions = events[said]
-        said_raws = [raws[i] for i in np.flatnonzero(said).tolist()]
+        said_raws = list(map(raws.__getitem__, np.flatnonzero(said).tolist()))
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
         fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
@@ -140,7 +140,8 @@ def _nested(records: list[Any]) -> Columns:
     raws = events[:, _EVENT["attributes"]].tolist()
     attrs, said = cells(raws, objects_only=True)
     mentions = np.flatnonzero(said)
-    prompt, completion, model = raw_usage_columns(n, mentions, [raws[i] for i in mentions.tolist()])
+    said_raws = list(map(raws.__getitem__, mentions.tolist()))
+    prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
