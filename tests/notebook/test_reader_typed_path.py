@@ -85,6 +85,15 @@ def _nested(n: int) -> list[dict[str, Any]]:
                     "extra_args": {"promptTokens": i, "completionTokens": 2},
                 },
             }
+            response = event["attributes"]["response"]
+            if i % 11 == 1:  # the chat probe's shape with an empty tool_calls, and others
+                response |= {"role": "assistant", "tool_calls": []}
+            elif i % 11 == 3:
+                response["tool_calls"] = [{"usage": {"prompt_tokens": 99}}]
+            elif i % 11 == 5:
+                response["model"] = "outer"
+            elif i % 11 == 7:
+                response["extra_args"] = {"usage": {"input_tokens": i, "model": "u"}}
         if i % 9 == 0:
             event["eventClass"] = "x.Y"
         rec: dict[str, Any] = {"event": event, "jobId": "job-1", "taskName": "op"}
