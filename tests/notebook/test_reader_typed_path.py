@@ -329,7 +329,7 @@ def test_trace_chat_responses_read_the_same_on_the_typed_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The typed path reads a 0.4 chat response's usage by one typed decode of the chunk's
-    candidates (``trace/_trace_usage``); every shape gives what the general search gives,
+    candidates (``eventlog/_usage``); every shape gives what the general search gives,
     in chunks of one shape and in chunks that mix them."""
     records = _trace(8 * len(_RESPONSES) * 3)
     responses = [r for r in records if r["entityName"] == "_chat_response_event"]

@@ -28,7 +28,6 @@ from flink_agents_nb.eventlog._attributes import EMPTY, action_cells, cells, pla
 from flink_agents_nb.eventlog._ids import Kinds
 from flink_agents_nb.eventlog._usage import raw_usage_columns
 from flink_agents_nb.eventlog.trace import _trace
-from flink_agents_nb.eventlog.trace._trace_usage import trace_usage
 from flink_agents_nb.eventlog.typed._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
 
 Columns = dict[str, np.ndarray]
@@ -212,7 +211,9 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     if len(failed):
         category = col("problemCategory")
         error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
-    prompt, completion, model = trace_usage(attrs, raws, is_event, said)
+    usage_rows = np.flatnonzero(said & is_event)
+    usage_raws = list(map(raws.__getitem__, usage_rows.tolist()))
+    prompt, completion, model = raw_usage_columns(n, usage_rows, usage_raws)
     del raws
     own = meta[:, 5]
     use = is_none(model) & ~is_none(own)
