@@ -31,7 +31,8 @@ def addresses(values: np.ndarray) -> np.ndarray:
     """The addresses of the objects in the 1-D object array ``values`` (a read-only view, any
     strides): CPython's ``id``. Comparing them finds identical objects (``None``, a
     ``Literal``'s strings) without touching the objects, whose scattered memory costs a
-    cache miss each in a column of millions."""
+    cache miss each in a column of millions. A copy: a view would not keep ``values``
+    alive (``addresses(make())`` would read freed memory)."""
     if not len(values):
         return np.zeros(0, dtype=np.intp)
     first = ctypes.cast(values.ctypes.data, ctypes.POINTER(ctypes.c_ssize_t))
@@ -39,7 +40,7 @@ def addresses(values: np.ndarray) -> np.ndarray:
     view = np.lib.stride_tricks.as_strided(
         base, shape=values.shape, strides=values.strides, writeable=False
     )
-    return view.view(np.intp)
+    return view.view(np.intp).copy()
 
 
 def is_none(values: np.ndarray) -> np.ndarray:

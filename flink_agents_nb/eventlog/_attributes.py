@@ -181,9 +181,10 @@ TOKENS = b"okens"
 
 def cells(raws: list[Any], objects_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The ``attributes`` cells of raw JSON values (:class:`msgspec.Raw`, bytes-like, each
-    one JSON value as msgspec validated it), and where their bytes mention :data:`TOKENS`
-    (bool). Each object becomes an :class:`Attributes` holding a copy of its bytes (never a
-    view of a reused buffer); anything else is decoded (``None`` for ``null``), or becomes a
+    one JSON value as msgspec validated it), and which are JSON objects whose bytes mention
+    :data:`TOKENS` (bool: the only ones that can carry token usage). Each object becomes
+    an :class:`Attributes` holding a copy of its bytes (never a view of a reused buffer);
+    anything else is decoded (``None`` for ``null``), or becomes a
     new empty dict with ``objects_only`` (0.3.1 nested events: what the general path gives).
 
     C-level passes (``map`` of builtins) but for the :class:`Attributes` themselves."""
@@ -195,6 +196,7 @@ def cells(raws: list[Any], objects_only: bool = False) -> tuple[np.ndarray, np.n
     empty = objects & (np.fromiter(map(len, copies), np.intp, n) == 2)  # "{}"
     if not empty.any() and objects.all():  # fromiter: stored as they are (``out[:] =``
         return np.fromiter(map(Attributes, copies), dtype=object, count=n), mentions  # asks len)
+    mentions &= objects
     out = np.empty(n, dtype=object)
     at = np.flatnonzero(objects & ~empty).tolist()
     out[at] = np.fromiter(map(Attributes, [copies[i] for i in at]), dtype=object, count=len(at))

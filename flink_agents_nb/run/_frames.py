@@ -61,14 +61,14 @@ RECORD_COLUMNS: tuple[str, ...] = (
 
 #: Names of token counts and model, in order of preference: Flink Agents' (``promptTokens``),
 #: OpenTelemetry GenAI (``gen_ai.usage.input_tokens``) and common client spellings.
-_PROMPT = ("promptTokens", "prompt_tokens", "gen_ai.usage.input_tokens", "input_tokens")
-_COMPLETION = (
+PROMPT_NAMES = ("promptTokens", "prompt_tokens", "gen_ai.usage.input_tokens", "input_tokens")
+COMPLETION_NAMES = (
     "completionTokens",
     "completion_tokens",
     "gen_ai.usage.output_tokens",
     "output_tokens",
 )
-_MODEL = ("model", "model_name", "modelName", "gen_ai.response.model", "gen_ai.request.model")
+MODEL_NAMES = ("model", "model_name", "modelName", "gen_ai.response.model", "gen_ai.request.model")
 #: Per-call usage that a chat response's total already includes (a tool request carries the
 #: call that asked for the tools): counting it too would count those tokens twice.
 _PART_OF_A_TOTAL = frozenset({"call_usage"})
@@ -79,17 +79,17 @@ def _find_usage(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | Non
         if not isinstance(node, Mapping):
             return None
         node = dict(node)  # lazily decoded attributes (eventlog._attributes)
-    for name in _MODEL:
+    for name in MODEL_NAMES:
         value = node.get(name)
         if isinstance(value, str):
             model = value
             break
     prompt = completion = None
-    for name in _PROMPT:  # loops, not generators: this runs per record of a log read
+    for name in PROMPT_NAMES:  # loops, not generators: this runs per record of a log read
         if name in node:
             prompt = node[name]
             break
-    for name in _COMPLETION:
+    for name in COMPLETION_NAMES:
         if name in node:
             completion = node[name]
             break
@@ -115,7 +115,9 @@ def find_token_usage(attributes: Any) -> tuple[Any, Any, Any] | None:
     """``(prompt_tokens, completion_tokens, model)`` in event attributes, or ``None``.
 
     Searches up to four levels down (``response``, ``extra_args``, ``usage``, ...), the
-    model name being the nearest one above or beside the counts.
+    model name being the nearest one above or beside the counts. The one rule of the kit:
+    the log reader applies it column-wise (:mod:`flink_agents_nb.eventlog._usage`, which
+    must follow any change here; ``tests/notebook/test_lazy_attributes.py`` compares them).
     """
     return _find_usage(attributes, None, 4)
 

@@ -18,7 +18,7 @@ import pytest
 from flink_agents_nb._html import json_block
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, action_cells, cells, plain
 from flink_agents_nb.eventlog._load import load_log
-from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog._usage import raw_usage_columns, usage_columns
 from flink_agents_nb.eventlog.typed import _typed
 from flink_agents_nb.inspector._widget import json_tree
 from flink_agents_nb.stepper._memory_replay import writes_of
@@ -195,18 +195,55 @@ USAGE_CASES: list[Any] = [
     {"response": None, "x": {"prompt_tokens": 2}},
     {"response": {"extra_args": {"prompt_tokens": 1}}, "response2": {"output_tokens": 3}},
     {"response": {"extra_args": {"input_tokens": 1, "gen_ai.usage.input_tokens": 2}}},
+    # the chat-response probe: only this exact shape, other names or nesting searched
+    {"request_id": 7, "response": {"role": "assistant", "content": "hi", "tool_calls": [],
+     "extra_args": {"promptTokens": 3, "completionTokens": 1}}},
+    {"request_id": "r", "response": {"content": "hi", "tool_calls": [{"x": {
+     "prompt_tokens": 99}}], "extra_args": {"promptTokens": 3}}},
+    {"request_id": "r", "response": {"content": {"prompt_tokens": 8}, "extra_args": {
+     "promptTokens": 3}}},
+    {"request_id": "r", "response": {"content": "hi", "model": "outer", "extra_args": {
+     "promptTokens": 3}}},
+    {"request_id": "r", "response": {"extra_args": {"usage": {"prompt_tokens": 4}}}},
+    {"request_id": "r", "response": {"extra_args": {"promptTokens": None,
+     "completionTokens": None, "usage": {"output_tokens": 2}}}},
+    {"request_id": "r", "response": {"extra_args": {"prompt\\u0054okens": 6}}},
+    {"response": {"extra_args": {"promptTokens": 10**30, "completionTokens": 1.5,
+     "model_name": None, "modelName": "n"}}},
+    {"response": {"extra_args": {"promptTokens": True, "completionTokens": "x"}}},
+    {"promptTokens": {"n": 1}, "prompt_tokens": 4},
+    {"input_tokens": None, "output_tokens": None, "x": {"completion_tokens": 5}},
 ]  # fmt: skip
 
 
-def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy() -> None:
-    raws = [json.dumps(case).encode() for case in USAGE_CASES]
+def _raw_case(case: Any) -> bytes:
+    """A case as JSON bytes (a ``\\u`` escape in a name kept as the escape)."""
+    return json.dumps(case).replace("\\\\u", "\\u").encode()
+
+
+@pytest.mark.parametrize(
+    "picked",
+    [
+        list(range(len(USAGE_CASES))),  # a mixed chunk: the chat probe row by row
+        [0] * 5,  # chat responses only: the chat probe on the whole chunk at once
+        [2, 3, 2],  # counts at the top level only
+        [0, 0, 2, 0],  # both probes
+    ],
+)
+def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy(picked: list[int]) -> None:
+    raws = [_raw_case(USAGE_CASES[i]) for i in picked]
     lazy, _ = cells(raws)
     plain_dicts = np.fromiter(map(json.loads, raws), dtype=object, count=len(raws))
     events = np.ones(len(raws), dtype=bool)
-    for got, want in zip(
-        usage_columns(lazy, events, None), usage_columns(plain_dicts, events, None), strict=True
+    want = usage_columns(plain_dicts, events, None)
+    rows = np.arange(len(raws))
+    for got_columns in (
+        usage_columns(lazy, events, None),
+        raw_usage_columns(len(raws), rows, raws),
     ):
-        np.testing.assert_array_equal(got, want)
+        for got, wanted in zip(got_columns, want, strict=True):
+            np.testing.assert_array_equal(got, wanted)
+            assert [type(v) for v in got.tolist()] == [type(v) for v in wanted.tolist()]
     assert not any(a.decoded for a in lazy)
 
 

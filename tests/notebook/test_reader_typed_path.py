@@ -85,6 +85,15 @@ def _nested(n: int) -> list[dict[str, Any]]:
                     "extra_args": {"promptTokens": i, "completionTokens": 2},
                 },
             }
+            response = event["attributes"]["response"]
+            if i % 11 == 1:  # the chat probe's shape with an empty tool_calls, and others
+                response |= {"role": "assistant", "tool_calls": []}
+            elif i % 11 == 3:
+                response["tool_calls"] = [{"usage": {"prompt_tokens": 99}}]
+            elif i % 11 == 5:
+                response["model"] = "outer"
+            elif i % 11 == 7:
+                response["extra_args"] = {"usage": {"input_tokens": i, "model": "u"}}
         if i % 9 == 0:
             event["eventClass"] = "x.Y"
         rec: dict[str, Any] = {"event": event, "jobId": "job-1", "taskName": "op"}
@@ -320,7 +329,7 @@ def test_trace_chat_responses_read_the_same_on_the_typed_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The typed path reads a 0.4 chat response's usage by one typed decode of the chunk's
-    candidates (``trace/_trace_usage``); every shape gives what the general search gives,
+    candidates (``eventlog/_usage``); every shape gives what the general search gives,
     in chunks of one shape and in chunks that mix them."""
     records = _trace(8 * len(_RESPONSES) * 3)
     responses = [r for r in records if r["entityName"] == "_chat_response_event"]

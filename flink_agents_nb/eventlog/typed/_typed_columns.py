@@ -26,9 +26,8 @@ from flink_agents_nb.eventlog._arrays import (
 )
 from flink_agents_nb.eventlog._attributes import EMPTY, action_cells, cells, plain
 from flink_agents_nb.eventlog._ids import Kinds
-from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog._usage import raw_usage_columns
 from flink_agents_nb.eventlog.trace import _trace
-from flink_agents_nb.eventlog.trace._trace_usage import trace_usage
 from flink_agents_nb.eventlog.typed._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
 
 Columns = dict[str, np.ndarray]
@@ -79,17 +78,20 @@ def _ours(records: list[Any]) -> Columns:
         return table[:, _OURS[name]]
 
     is_event = col("recordType") == "event"
-    attrs = np.full(len(records), None, dtype=object)
+    n = len(records)
+    attrs = np.full(n, None, dtype=object)
     events = np.flatnonzero(is_event)
-    mentions = events[:0]
+    mentions, said_raws = events[:0], []
     if len(events):
-        attrs[events], said = cells(col("eventAttributes")[events].tolist())
+        raws = col("eventAttributes")[events].tolist()
+        attrs[events], said = cells(raws)
         mentions = events[said]
+        said_raws = list(map(raws.__getitem__, np.flatnonzero(said).tolist()))
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
         fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
         attrs[acts] = action_cells(*fields)
-    prompt, completion, model = usage_columns(attrs, is_event, mentions)
+    prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
@@ -134,9 +136,11 @@ def _nested(records: list[Any]) -> Columns:
         if not empty.any():
             break
         types[empty] = fallback[empty]
-    is_event = np.ones(n, dtype=bool)
-    attrs, said = cells(events[:, _EVENT["attributes"]].tolist(), objects_only=True)
-    prompt, completion, model = usage_columns(attrs, is_event, np.flatnonzero(said))
+    raws = events[:, _EVENT["attributes"]].tolist()
+    attrs, said = cells(raws, objects_only=True)
+    mentions = np.flatnonzero(said)
+    said_raws = list(map(raws.__getitem__, mentions.tolist()))
+    prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
     return {
         "timestamp": timestamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
@@ -207,7 +211,9 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     if len(failed):
         category = col("problemCategory")
         error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
-    prompt, completion, model = trace_usage(attrs, raws, is_event, said)
+    usage_rows = np.flatnonzero(said & is_event)
+    usage_raws = list(map(raws.__getitem__, usage_rows.tolist()))
+    prompt, completion, model = raw_usage_columns(n, usage_rows, usage_raws)
     del raws
     own = meta[:, 5]
     use = is_none(model) & ~is_none(own)
