@@ -102,7 +102,7 @@ def send(value: Any, fd: int) -> None:
 
 def receive(fd: int, deadline: float) -> Any:
     """What :func:`send` wrote to the pipe ``fd`` (only ever this process' own worker's
-    bytes), unpickled as it arrives. Raises ``TimeoutError`` when nothing comes for long
+    bytes), unpickled as it arrives. Raises :class:`WorkerSilent` when nothing comes for long
     enough to pass ``deadline`` (``time.monotonic``), an ``EOFError`` or
     ``pickle.UnpicklingError`` when the writer ended early."""
     with io.BufferedReader(_PipeReader(fd, deadline), buffer_size=_BUFFER) as stream:
@@ -112,8 +112,13 @@ def receive(fd: int, deadline: float) -> Any:
 _BUFFER = 1 << 20
 
 
+class WorkerSilent(TimeoutError):
+    """Internal: the worker sent nothing before the deadline. Never leaves the reader:
+    :mod:`._parallel` catches it and reads the worker's part itself."""
+
+
 class _PipeReader(io.RawIOBase):
-    """The read end of a pipe, raising ``TimeoutError`` past a deadline (the fd is not
+    """The read end of a pipe, raising :class:`WorkerSilent` past a deadline (the fd is not
     closed with it)."""
 
     def __init__(self, fd: int, deadline: float) -> None:
@@ -127,5 +132,5 @@ class _PipeReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         left = self._deadline - time.monotonic()
         if left <= 0 or not select.select([self._fd], [], [], left)[0]:
-            raise TimeoutError("the read's worker process sent nothing in time")
+            raise WorkerSilent("the read's worker process sent nothing in time")
         return os.readv(self._fd, [buffer])

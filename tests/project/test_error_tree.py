@@ -22,8 +22,8 @@ BUILTIN_ERRORS = {
 ALLOWED = {"NotImplementedError", "AttributeError"}
 #: Internal protocol errors that never leave their module (the RESP client's errors are wrapped
 #: in ActionStateStoreError by the store; the async HTTP transport's in ChatModelError by the
-#: OpenAI-compatible connection).
-INTERNAL = {"RespError", "TransportTimeout", "TransportFailed", "ResponseTooLarge"}
+#: OpenAI-compatible connection; a silent reader worker's by the reader, which reads its part).
+INTERNAL = {"RespError", "TransportTimeout", "TransportFailed", "ResponseTooLarge", "WorkerSilent"}
 INTERNAL_MODULES = {"_redis.py"}
 
 
