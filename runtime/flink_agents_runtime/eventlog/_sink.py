@@ -26,10 +26,10 @@ from flink_agents_runtime.eventlog._lines import (
     has_nonfinite,
 )
 from flink_agents_runtime.eventlog._lines import _encode as _encode_fast
+from flink_agents_runtime.eventlog._logger_base import EventLoggerOpenParams
 from flink_agents_runtime.eventlog._loggers import (
     EventLogger,
     EventLoggerConfig,
-    EventLoggerOpenParams,
     MemoryEventLogger,
 )
 from flink_agents_runtime.eventlog._trace_sink import trace_sink_for_task
