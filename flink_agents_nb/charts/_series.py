@@ -163,27 +163,20 @@ def latency_traces(frame: pd.DataFrame, **trace: Any) -> list[Any]:
         hoverinfo="skip",
         **trace,
     )
-    p95 = go.Scatter(
-        x=names,
-        y=stats["p95"],
-        mode="markers",
-        name="p95",
-        marker_symbol="diamond",
-        text=hover,
-        hovertemplate="%{text}<extra>p95</extra>",
-        **trace,
-    )
-    p99 = go.Scatter(
-        x=names,
-        y=stats["p99"],
-        mode="markers",
-        name="p99",
-        marker_symbol="x",
-        text=hover,
-        hovertemplate="%{text}<extra>p99</extra>",
-        **trace,
-    )
-    return [box, p95, p99]
+    markers = [
+        go.Scatter(
+            x=names,
+            y=stats[name],
+            mode="markers",
+            name=name,
+            marker_symbol=symbol,
+            text=hover,
+            hovertemplate=f"%{{text}}<extra>{name}</extra>",
+            **trace,
+        )
+        for name, symbol in (("p95", "diamond"), ("p99", "x"))
+    ]
+    return [box, *markers]
 
 
 def latency(source: Any) -> go.Figure:

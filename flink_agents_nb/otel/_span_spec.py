@@ -49,6 +49,43 @@ def _none(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and value != value) else value
 
 
+def root_span(
+    trace: int,
+    span: int,
+    run: str,
+    agent: str,
+    key: Any,
+    start: int,
+    end: int,
+    tokens: tuple[int, int],
+    error: str | None,
+) -> SpanSpec:
+    """An input run's ``invoke_agent {agent}`` span (ids, times in ns since the epoch): the
+    GenAI attributes, ``gen_ai.conversation.id`` (the key) unless ``key`` is ``None``, the
+    token totals (``tokens``: prompt, completion) unless both are 0, and ``error.type``
+    when the run failed (``error``)."""
+    attrs: dict[str, Any] = {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": agent,
+        "flink_agents.input_run.id": run,
+    }
+    if key is not None:
+        attrs["gen_ai.conversation.id"] = str(key)
+    prompt, completion = tokens
+    if prompt or completion:
+        attrs["gen_ai.usage.input_tokens"] = prompt
+        attrs["gen_ai.usage.output_tokens"] = completion
+    if error is not None:
+        attrs["error.type"] = error
+    return SpanSpec(trace, span, 0, f"invoke_agent {agent}", start, end, attrs, error)
+
+
+def agent_label(agent_name: str | None, task: Any, job: Any) -> str:
+    """The agent a run's spans name: ``agent_name`` if given, else the task (unless
+    ``local``), else the job, else ``agent``."""
+    return str(agent_name or (task if task and task != "local" else job) or "agent")
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No garbage collections inside (restored after): bulk building of spans and OTLP lines

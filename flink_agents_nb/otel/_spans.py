@@ -35,7 +35,9 @@ from flink_agents_nb.otel._span_spec import (
     _id,
     _none,
     _ns,
+    agent_label,
     gc_paused,
+    root_span,
 )
 from flink_agents_nb.otel._trace_spans import traced_spans
 from flink_agents_nb.run._source import record_frame_of
@@ -102,7 +104,7 @@ def _run_spans(
     first = int(rows[0])
     key = _none(c["key"][first])
     task = _none(c["task"][first])
-    agent = agent_name or (task if task and task != "local" else _none(c["job"][first])) or "agent"
+    agent = agent_label(agent_name, task, _none(c["job"][first]))
     spans: list[SpanSpec] = []
     ends = [int(stamps[r]) + _ns(dur[r]) for r in rows.tolist()]
     valid = [s for s in stamps[rows].tolist() if s > _NAT]
@@ -119,23 +121,12 @@ def _run_spans(
         elif rtype[r] == "action":
             action_rows.append(r)
             failed_last = c["status"][r] == "failed"
-    root_attrs: dict[str, Any] = {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.agent.name": str(agent),
-        "flink_agents.input_run.id": run,
-    }
-    if key is not None:
-        root_attrs["gen_ai.conversation.id"] = str(key)
-    if prompt or completion:
-        root_attrs["gen_ai.usage.input_tokens"] = prompt
-        root_attrs["gen_ai.usage.output_tokens"] = completion
     error = None
     if failed_last:
         last = action_rows[-1]
         category = c["problem_category"][last] if "problem_category" in c else None
         error = _error_type(c["error"][last], category)
-        root_attrs["error.type"] = error
-    spans.append(SpanSpec(trace, root, 0, f"invoke_agent {agent}", start, end, root_attrs, error))
+    spans.append(root_span(trace, root, run, agent, key, start, end, (prompt, completion), error))
     ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
     for r in action_rows:
         name = str(c["action"][r])

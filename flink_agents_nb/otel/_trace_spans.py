@@ -19,7 +19,7 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog._ids import Kinds, id_codes
-from flink_agents_nb.otel._span_spec import SpanSpec, _error_type
+from flink_agents_nb.otel._span_spec import SpanSpec, _error_type, _none, agent_label, root_span
 
 _NAT = np.iinfo(np.int64).min
 
@@ -31,11 +31,6 @@ def _ids(bits: int, texts: list[str]) -> list[int]:
         int.from_bytes(md5(t.encode(), usedforsecurity=False).digest()[:size], "big") or 1
         for t in texts
     ]
-
-
-def _text(value: Any) -> Any:
-    """``None`` (and NaN) as ``None`` else ``value`` (``_spans._none``)."""
-    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 class _Rows:
@@ -160,28 +155,16 @@ def _root_spans(
     failed = rows.failed
     out = []
     for i, run in enumerate(runs):
-        key, task = _text(keys[i]), _text(tasks[i])
-        agent = agent_name or (task if task and task != "local" else _text(jobs[i])) or "agent"
-        attrs: dict[str, Any] = {
-            "gen_ai.operation.name": "invoke_agent",
-            "gen_ai.agent.name": str(agent),
-            "flink_agents.input_run.id": run,
-        }
-        if key is not None:
-            attrs["gen_ai.conversation.id"] = str(key)
-        prompt, completion = tokens[0][i], tokens[1][i]
-        if prompt or completion:
-            attrs["gen_ai.usage.input_tokens"] = prompt
-            attrs["gen_ai.usage.output_tokens"] = completion
+        key, task = _none(keys[i]), _none(tasks[i])
+        agent = agent_label(agent_name, task, _none(jobs[i]))
         error = None
         last = last_action[i]
         if last >= 0 and failed[last]:
             error = _error_type(errors[last], categories[last])
-            attrs["error.type"] = error
+        tokens_i = (tokens[0][i], tokens[1][i])
         out.append(
-            SpanSpec(trace_ids[i], root_ids[i], 0, f"invoke_agent {agent}", start[i], end[i],
-                     attrs, error)
-        )  # fmt: skip
+            root_span(trace_ids[i], root_ids[i], run, agent, key, start[i], end[i], tokens_i, error)
+        )
     return out
 
 
@@ -273,7 +256,7 @@ def _call_spans(
         kind, name = str(kinds[j]), str(names[j])
         attrs: dict[str, Any]
         if kind == "llm":
-            model = _text(models[j]) or name
+            model = _none(models[j]) or name
             label = f"chat {model}"
             attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
             attrs["flink_agents.model_resource"] = name

@@ -112,11 +112,10 @@ from flink_agents_runtime.engine._core import ExecutionCore, InputTask
 from flink_agents_runtime.engine.plan._plan import AgentPlan
 from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 from flink_agents_runtime.engine.reporting._run import Output, RunResult
+from flink_agents_runtime.eventlog._file_logger import EventLogWriteError, FileEventLogger
 from flink_agents_runtime.eventlog._loggers import (
     EventLogger,
     EventLoggerConfig,
-    EventLogWriteError,
-    FileEventLogger,
     MemoryEventLogger,
 )
 from flink_agents_runtime.eventlog._sink import EventLogSink

@@ -24,7 +24,7 @@ derives from the builtin it stands for, so ``except ValueError`` (etc.) keeps wo
     ├── FlinkUnavailableError  (RuntimeError)   no Java or no PyFlink
     ├── JobFailedError         (RuntimeError)   a Flink job of an agent failed
     ├── JobTimeoutError        (TimeoutError)   a Flink job did not finish in time
-    ├── EventLogWriteError     (OSError)        eventlog._loggers: a log write failed
+    ├── EventLogWriteError     (OSError)        eventlog._file_logger: a log write failed
     ├── TraceTargetError       (ValueError)     eventlog._targets: a trace-log.targets entry
     ├── OtelExportError        (RuntimeError)   flink_agents_nb.otel: spans not written/sent
     ├── LogNotFoundError       (FileNotFoundError) no event log at the path given

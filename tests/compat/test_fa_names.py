@@ -10,16 +10,15 @@ from pydantic import BaseModel
 
 import flink_agents_nb as fa
 from flink_agents_nb.api.agents.agent import STRUCTURED_OUTPUT, Agent
-from flink_agents_nb.api.agents.types import OutputSchema
-from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
 from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup
-from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
+from flink_agents_nb.api.events.chat_event import ChatResponseEvent
 from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
 from flink_agents_nb.api.execution_environment import AgentBuilder, AgentsExecutionEnvironment
 from flink_agents_nb.api.function import Function, JavaFunction, PythonFunction
 from flink_agents_nb.api.resource import ResourceDescriptor
 from flink_agents_nb.api.runner_context import RunnerContext
 from flink_agents_nb.api.vector_stores.vector_store import VectorStoreQuery, VectorStoreQueryMode
+from tests.compat._fa_chat import ask_model, run_one
 
 
 class Mood(BaseModel):
@@ -45,14 +44,7 @@ class MoodAgent(Agent):
     @action(InputEvent.EVENT_TYPE)
     @staticmethod
     def ask(event: Event, ctx: RunnerContext) -> None:
-        text = InputEvent.from_event(event).input
-        ctx.send_event(
-            ChatRequestEvent(
-                model="judge",
-                messages=[ChatMessage(role=MessageRole.USER, content=text)],
-                output_schema=OutputSchema(output_schema=Mood),
-            )
-        )
+        ask_model(event, ctx, "judge", Mood)
 
     @action(ChatResponseEvent.EVENT_TYPE)
     @staticmethod
@@ -65,10 +57,7 @@ class MoodAgent(Agent):
 
 def test_structured_output_key_is_importable_where_fa_keeps_it() -> None:
     assert STRUCTURED_OUTPUT == "structured_output" == fa.STRUCTURED_OUTPUT
-    env = AgentsExecutionEnvironment.get_execution_environment()
-    out = env.from_list([{"key": "k", "value": "a quiet day"}]).apply(MoodAgent()).to_list()
-    env.execute()
-    assert out == [{"k": "calm"}]
+    assert run_one(MoodAgent(), "a quiet day") == [{"k": "calm"}]
 
 
 def test_agent_builder_is_the_type_of_every_builder() -> None:

@@ -6,18 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from flink_agents_nb.api.agents.agent import Agent
-from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
-from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup
-from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
-from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
-from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
+from flink_agents_nb.api.decorators import chat_model_connection, chat_model_setup
 from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName
-from flink_agents_nb.api.runner_context import RunnerContext
+from tests.compat._fa_chat import RepliesWithModel, run_one
 from tests.helpers.openai_server import OpenAIServer
 
 
-class Echo(Agent):
+class Echo(RepliesWithModel):
     @chat_model_connection
     @staticmethod
     def openai_connection() -> ResourceDescriptor:
@@ -32,32 +27,13 @@ class Echo(Agent):
             model="echo",
         )
 
-    @action(InputEvent.EVENT_TYPE)
-    @staticmethod
-    def ask(event: Event, ctx: RunnerContext) -> None:
-        text = InputEvent.from_event(event).input
-        message = ChatMessage(role=MessageRole.USER, content=text)
-        ctx.send_event(ChatRequestEvent(model="model", messages=[message]))
-
-    @action(ChatResponseEvent.EVENT_TYPE)
-    @staticmethod
-    def answer(event: Event, ctx: RunnerContext) -> None:
-        ctx.send_event(OutputEvent(output=ChatResponseEvent.from_event(event).response.content))
-
-
-def _ask() -> list[object]:
-    env = AgentsExecutionEnvironment.get_execution_environment()
-    out = env.from_list([{"key": "k", "value": "hi"}]).apply(Echo()).to_list()
-    env.execute()
-    return out
-
 
 @pytest.mark.parametrize("variable", ["OPENAI_BASE_URL", "OPENAI_API_BASE_URL"])
 def test_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     with OpenAIServer() as server:
         monkeypatch.setenv(variable, server.url)
-        assert _ask() == [{"k": "echo: hi"}]
+        assert run_one(Echo(), "hi") == [{"k": "echo: hi"}]
     assert server.requests[0]["path"] == "/v1/chat/completions"
 
 
@@ -66,4 +42,4 @@ def test_flink_agents_own_variable_wins(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     with OpenAIServer() as server:
         monkeypatch.setenv("OPENAI_API_BASE_URL", server.url)
-        assert _ask() == [{"k": "echo: hi"}]
+        assert run_one(Echo(), "hi") == [{"k": "echo: hi"}]

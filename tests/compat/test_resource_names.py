@@ -21,10 +21,10 @@ from flink_agents_nb.api.events.context_retrieval_event import (
 )
 from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
 from flink_agents_nb.api.events.event_type import EventType
-from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
 from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName
 from flink_agents_nb.api.runner_context import RunnerContext
 from flink_agents_runtime.chat.providers._catalogue import kit_class_path
+from tests.compat._fa_chat import run_one
 from tests.helpers.embedding_server import EmbeddingServer
 
 DOCS = [
@@ -79,10 +79,7 @@ def _rag_agent(base_url: str) -> Agent:
 
 def test_embedding_model_names_build_the_kit_connections() -> None:
     with EmbeddingServer() as server:
-        env = AgentsExecutionEnvironment.get_execution_environment()
-        query = "Python is a programming language."
-        out = env.from_list([{"key": 1, "value": query}]).apply(_rag_agent(server.url)).to_list()
-        env.execute()
+        out = run_one(_rag_agent(server.url), "Python is a programming language.", key=1)
     assert out == [{1: ["d-py"]}]
     assert server.requests and server.requests[-1]["path"] == "/api/embed"
 

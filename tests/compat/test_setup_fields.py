@@ -11,18 +11,14 @@ from typing import Any
 import pytest
 
 from flink_agents_nb.api.agents.agent import Agent
-from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
-from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup
-from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
-from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
-from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
+from flink_agents_nb.api.decorators import chat_model_connection, chat_model_setup
 from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName
-from flink_agents_nb.api.runner_context import RunnerContext
+from tests.compat._fa_chat import RepliesWithModel, run_one
 from tests.helpers.api_servers import OllamaServer
 
 
 def _agent(base_url: str, **setup: Any) -> Agent:
-    class Asker(Agent):
+    class Asker(RepliesWithModel):
         @chat_model_connection
         @staticmethod
         def ollama() -> ResourceDescriptor:
@@ -41,26 +37,7 @@ def _agent(base_url: str, **setup: Any) -> Agent:
                 **setup,
             )
 
-        @action(InputEvent.EVENT_TYPE)
-        @staticmethod
-        def ask(event: Event, ctx: RunnerContext) -> None:
-            text = InputEvent.from_event(event).input
-            message = ChatMessage(role=MessageRole.USER, content=text)
-            ctx.send_event(ChatRequestEvent(model="model", messages=[message]))
-
-        @action(ChatResponseEvent.EVENT_TYPE)
-        @staticmethod
-        def reply(event: Event, ctx: RunnerContext) -> None:
-            ctx.send_event(OutputEvent(output=ChatResponseEvent.from_event(event).response.content))
-
     return Asker()
-
-
-def _run(agent: Agent) -> list[Any]:
-    env = AgentsExecutionEnvironment.get_execution_environment()
-    out = env.from_list([{"key": "k", "value": "2 + 2"}]).apply(agent).to_list()
-    env.execute()
-    return out
 
 
 def test_fa_setup_fields_stay_out_of_the_request_and_are_warned(
@@ -73,7 +50,7 @@ def test_fa_setup_fields_stay_out_of_the_request_and_are_warned(
         "structured_output_strategy": "native",
     }
     with OllamaServer() as server, caplog.at_level(logging.WARNING):
-        assert _run(_agent(server.url, **fields)) == [{"k": "echo: 2 + 2"}]
+        assert run_one(_agent(server.url, **fields), "2 + 2") == [{"k": "echo: 2 + 2"}]
     (request,) = server.requests
     body = request["body"]
     assert body["options"] == {"temperature": 0.5}  # the model's own option stays
@@ -85,6 +62,7 @@ def test_fa_setup_fields_stay_out_of_the_request_and_are_warned(
 
 def test_default_valued_fields_are_silent(caplog: pytest.LogCaptureFixture) -> None:
     with OllamaServer() as server, caplog.at_level(logging.WARNING):
-        _run(_agent(server.url, allowed_commands=[], structured_output_strategy="prompt"))
+        agent = _agent(server.url, allowed_commands=[], structured_output_strategy="prompt")
+        run_one(agent, "2 + 2")
     assert "has no effect" not in caplog.text and "not supported" not in caplog.text
     assert "allowed_commands" not in server.requests[0]["body"].get("options", {})

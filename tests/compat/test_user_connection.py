@@ -17,11 +17,12 @@ from flink_agents_nb.api.agents.types import OutputSchema
 from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
 from flink_agents_nb.api.chat_models.chat_model import BaseChatModelConnection
 from flink_agents_nb.api.decorators import action, chat_model_connection, chat_model_setup, tool
-from flink_agents_nb.api.events.chat_event import ChatRequestEvent, ChatResponseEvent
+from flink_agents_nb.api.events.chat_event import ChatResponseEvent
 from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
 from flink_agents_nb.api.resource import ResourceDescriptor
 from flink_agents_nb.api.runner_context import RunnerContext
 from flink_agents_nb.api.tools.tool import ToolType
+from tests.compat._fa_chat import ask_model
 
 
 class Total(BaseModel):
@@ -77,14 +78,7 @@ class Doubler(Agent):
     @action(InputEvent.EVENT_TYPE)
     @staticmethod
     def ask(event: Event, ctx: RunnerContext) -> None:
-        text = InputEvent.from_event(event).input
-        ctx.send_event(
-            ChatRequestEvent(
-                model="model",
-                messages=[ChatMessage(role=MessageRole.USER, content=text)],
-                output_schema=OutputSchema(output_schema=Total),
-            )
-        )
+        ask_model(event, ctx, "model", Total)
 
     @action(ChatResponseEvent.EVENT_TYPE)
     @staticmethod

@@ -237,6 +237,30 @@ def _axis_titles(plot: Any) -> list[str]:
     ]
 
 
+@contextmanager
+def _lab_page(url: str, height: int, failure_shot: str) -> Iterator[tuple[Any, Any, list[str]]]:
+    """The browser (chromium), a page (1400 x ``height``) on the notebook at ``url`` with all
+    its cells run, and the list the page's console errors and uncaught exceptions go to; when
+    the block fails, a full-page screenshot ``failure_shot`` in the artifacts first."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": height})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            _run_all_cells(page, url)
+            yield browser, page, errors
+        except Exception:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / failure_shot), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
 def _run_all_cells(page: Any, url: str) -> None:
     """Open the notebook at ``url``, wait for an idle kernel, then Run > Run All Cells."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -255,222 +279,185 @@ def _run_all_cells(page: Any, url: str) -> None:
 
 
 def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    with _lab_page(lab, 1700, "failure.png") as (browser, page, errors):
+        # -- the stepper: where code left it, then moved from code and by clicks -------
+        expect = _output(page, 1).locator("text=/EXPECT event \\d+ \\/ \\d+/")
+        expect.wait_for(timeout=90_000)
+        pos, total = map(int, re.findall(r"\d+", expect.inner_text())[:2])
+        stepper = _output(page, 1)
+        moved = _output(page, 2).locator("text=/MOVED event/")
+        moved.wait_for(timeout=60_000)
+        header = stepper.locator(f".widget-html:has-text('event {pos + 2} / {total}')")
+        header.first.wait_for(timeout=20_000)  # the display follows next(2) from code
+        assert "stopped at" not in stepper.inner_text()  # a move clears it
+        _shot(stepper, "stepper-after-code")
+        stepper.locator("button:has-text('run to ▶▶')").click()
+        stepper.locator("text=stopped at event_type == '_chat_response_event'").wait_for(
+            timeout=20_000
+        )
+        assert "breakpoints: event_type == '_chat_response_event'" in stepper.inner_text()
+        stepper.locator("button:has-text('◀ prev')").click()
+        page.wait_for_timeout(500)
+        text = stepper.inner_text()
+        assert "stopped at" not in text
+        assert re.search(r"at \+\d[\d,]*\.\d{3} m?s", text)  # ms since the run started
+        assert "_chat." not in text  # internal memory hidden
+        box = stepper.locator("input[placeholder='key, or #N for input N']")
+        box.fill("#5")
+        box.press("Enter")
+        stepper.locator("text=/input #5 at/").first.wait_for(timeout=20_000)
+        _shot(stepper, "stepper-after-clicks")
 
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1700})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        try:
-            _run_all_cells(page, lab)
+        # -- dashboard and token chart: axis titles with units --------------------------
+        dash = _output(page, 3).locator(".js-plotly-plot").first
+        dash.locator(".main-svg").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        dash_text = dash.inner_text()
+        for title in (
+            "seconds since the run started",
+            "records per second",
+            "duration (ms)",
+            "cost (USD)",
+            "ms since the input arrived",
+            "waterfall of the slowest input: input #",
+        ):
+            assert title in dash_text, title
+        assert "· ·" not in dash_text and "(260)" not in dash_text
+        assert "µ" not in dash_text and "$0.0001" in dash_text  # dollars on the cost axis
+        _shot(dash, "dashboard")
+        tokens = _output(page, 4).locator(".js-plotly-plot").first
+        tokens.locator(".main-svg").first.wait_for(timeout=60_000)
+        assert "tokens per requesting action" in tokens.inner_text()
+        assert "action that asked" in tokens.inner_text()
+        _shot(tokens, "token-chart")
+        legends = tokens.locator("g.legend, g.legend2").all_text_contents()
+        assert sorted(legends) == ["modeltriage-v1", "tokenscompletion tokensprompt tokens"]
+        _shot(tokens, "token-chart")
 
-            # -- the stepper: where code left it, then moved from code and by clicks -------
-            expect = _output(page, 1).locator("text=/EXPECT event \\d+ \\/ \\d+/")
-            expect.wait_for(timeout=90_000)
-            pos, total = map(int, re.findall(r"\d+", expect.inner_text())[:2])
-            stepper = _output(page, 1)
-            moved = _output(page, 2).locator("text=/MOVED event/")
-            moved.wait_for(timeout=60_000)
-            header = stepper.locator(f".widget-html:has-text('event {pos + 2} / {total}')")
-            header.first.wait_for(timeout=20_000)  # the display follows next(2) from code
-            assert "stopped at" not in stepper.inner_text()  # a move clears it
-            _shot(stepper, "stepper-after-code")
-            stepper.locator("button:has-text('run to ▶▶')").click()
-            stepper.locator("text=stopped at event_type == '_chat_response_event'").wait_for(
-                timeout=20_000
-            )
-            assert "breakpoints: event_type == '_chat_response_event'" in stepper.inner_text()
-            stepper.locator("button:has-text('◀ prev')").click()
-            page.wait_for_timeout(500)
-            text = stepper.inner_text()
-            assert "stopped at" not in text
-            assert re.search(r"at \+\d[\d,]*\.\d{3} m?s", text)  # ms since the run started
-            assert "_chat." not in text  # internal memory hidden
-            box = stepper.locator("input[placeholder='key, or #N for input N']")
-            box.fill("#5")
-            box.press("Enter")
-            stepper.locator("text=/input #5 at/").first.wait_for(timeout=20_000)
-            _shot(stepper, "stepper-after-clicks")
+        # -- inspector ----------------------------------------------------------------------
+        inspector = _output(page, 5)
+        rows = inspector.locator(".fanb-rows select")
+        rows.wait_for(timeout=60_000)
+        rows.select_option(index=3)  # a click on the fourth row
+        box, area = rows.bounding_box(), inspector.bounding_box()
+        assert box and area and box["x"] + box["width"] <= area["x"] + area["width"], (
+            box,
+            area,
+        )  # the list of rows fits the output area (nothing cut off on the right)
+        inspector.locator("text=/attributes \\{\\d+ keys\\}/").first.wait_for(
+            timeout=20_000
+        )  # its details, as collapsible JSON
+        assert re.search(r"\+0\.000 ms … \+[\d,]+\.\d{3} ms", inspector.inner_text())
+        _shot(inspector, "inspector")
 
-            # -- dashboard and token chart: axis titles with units --------------------------
-            dash = _output(page, 3).locator(".js-plotly-plot").first
-            dash.locator(".main-svg").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(500)
-            dash_text = dash.inner_text()
-            for title in (
-                "seconds since the run started",
-                "records per second",
-                "duration (ms)",
-                "cost (USD)",
-                "ms since the input arrived",
-                "waterfall of the slowest input: input #",
-            ):
-                assert title in dash_text, title
-            assert "· ·" not in dash_text and "(260)" not in dash_text
-            assert "µ" not in dash_text and "$0.0001" in dash_text  # dollars on the cost axis
-            _shot(dash, "dashboard")
-            tokens = _output(page, 4).locator(".js-plotly-plot").first
-            tokens.locator(".main-svg").first.wait_for(timeout=60_000)
-            assert "tokens per requesting action" in tokens.inner_text()
-            assert "action that asked" in tokens.inner_text()
-            _shot(tokens, "token-chart")
-            legends = tokens.locator("g.legend, g.legend2").all_text_contents()
-            assert sorted(legends) == ["modeltriage-v1", "tokenscompletion tokensprompt tokens"]
-            _shot(tokens, "token-chart")
+        # -- field-level diff --------------------------------------------------------------
+        diff = _output(page, 6)
+        diff.locator("text=/priority changed on \\d+ of 40 inputs/").first.wait_for(timeout=60_000)
+        _shot(diff, "diff")
+        assert diff.locator("del").first.text_content() in ("P1", "P3")
+        assert diff.locator("ins").first.text_content() == "P2"
 
-            # -- inspector ----------------------------------------------------------------------
-            inspector = _output(page, 5)
-            rows = inspector.locator(".fanb-rows select")
-            rows.wait_for(timeout=60_000)
-            rows.select_option(index=3)  # a click on the fourth row
-            box, area = rows.bounding_box(), inspector.bounding_box()
-            assert box and area and box["x"] + box["width"] <= area["x"] + area["width"], (
-                box,
-                area,
-            )  # the list of rows fits the output area (nothing cut off on the right)
-            inspector.locator("text=/attributes \\{\\d+ keys\\}/").first.wait_for(
-                timeout=20_000
-            )  # its details, as collapsible JSON
-            assert re.search(r"\+0\.000 ms … \+[\d,]+\.\d{3} ms", inspector.inner_text())
-            _shot(inspector, "inspector")
+        # -- job health ------------------------------------------------------------------
+        health = _output(page, 8)
+        health.locator("text=degraded").first.wait_for(timeout=60_000)
+        text = health.inner_text()
+        for seen in (
+            "restarted 2 times",
+            "subtask 1 is back-pressured (61%)",
+            "1 h 15 min 23 s (4,523 s)",
+            "12.3 s ago, took 830 ms, 2.4 MiB",
+            "123,456 / 120,001",
+            "busy 97%, backpressure high (61%)",
+        ):
+            assert seen in text, seen
+        assert health.locator("td").first.evaluate("e => getComputedStyle(e).textAlign") == ("left")
+        _shot(health, "health")
 
-            # -- field-level diff --------------------------------------------------------------
-            diff = _output(page, 6)
-            diff.locator("text=/priority changed on \\d+ of 40 inputs/").first.wait_for(
-                timeout=60_000
-            )
-            _shot(diff, "diff")
-            assert diff.locator("del").first.text_content() in ("P1", "P3")
-            assert diff.locator("ins").first.text_content() == "P2"
-
-            # -- job health ------------------------------------------------------------------
-            health = _output(page, 8)
-            health.locator("text=degraded").first.wait_for(timeout=60_000)
-            text = health.inner_text()
-            for seen in (
-                "restarted 2 times",
-                "subtask 1 is back-pressured (61%)",
-                "1 h 15 min 23 s (4,523 s)",
-                "12.3 s ago, took 830 ms, 2.4 MiB",
-                "123,456 / 120,001",
-                "busy 97%, backpressure high (61%)",
-            ):
-                assert seen in text, seen
-            assert health.locator("td").first.evaluate("e => getComputedStyle(e).textAlign") == (
-                "left"
-            )
-            _shot(health, "health")
-
-            # -- the report, opened as a file -----------------------------------------------
-            _output(page, 7).locator("text=report.html").first.wait_for(timeout=90_000)
-            report = browser.new_page(viewport={"width": 1400, "height": 1000})
-            report.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            report.on("pageerror", lambda e: errors.append(str(e)))
-            report.goto((tmp_path / "report.html").as_uri())
-            report.locator("#fanb-dashboard .main-svg").first.wait_for(timeout=60_000)
-            report.locator("#fanb-records tbody tr").first.wait_for(timeout=30_000)
-            assert re.search(
-                r"of \d+ \([\d,]+ of [\d,]+ records\)", report.inner_text("#fanb-pages")
-            )
-            assert "seconds since the run started" in report.inner_text("#fanb-dashboard")
-            legends = report.locator("#fanb-tokens g.legend, #fanb-tokens g.legend2")
-            assert sorted(legends.all_text_contents()) == [
-                "modeltriage-v1",
-                "tokenscompletion tokensprompt tokens",
-            ]
-            align = "e => getComputedStyle(e).textAlign"
-            assert report.locator(".fanb-summary td.n").first.evaluate(align) == "right"
-            assert report.locator(".fanb-summary td").first.evaluate(align) == "left"
-            times = report.locator("#fanb-records tbody td:nth-child(2)").all_inner_texts()
-            assert times and all(re.fullmatch(r"\d+\.\d{3}", t) for t in times), times[:5]
-            assert "not priced (conf/prices.yaml)" in report.inner_text("body")
-            report.fill("#fanb-filter", "lookup_order")
-            assert report.locator("#fanb-records tbody tr").count() >= 1
-            report.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-            assert not errors, errors
-        except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        # -- the report, opened as a file -----------------------------------------------
+        _output(page, 7).locator("text=report.html").first.wait_for(timeout=90_000)
+        report = browser.new_page(viewport={"width": 1400, "height": 1000})
+        report.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        report.on("pageerror", lambda e: errors.append(str(e)))
+        report.goto((tmp_path / "report.html").as_uri())
+        report.locator("#fanb-dashboard .main-svg").first.wait_for(timeout=60_000)
+        report.locator("#fanb-records tbody tr").first.wait_for(timeout=30_000)
+        assert re.search(r"of \d+ \([\d,]+ of [\d,]+ records\)", report.inner_text("#fanb-pages"))
+        assert "seconds since the run started" in report.inner_text("#fanb-dashboard")
+        legends = report.locator("#fanb-tokens g.legend, #fanb-tokens g.legend2")
+        assert sorted(legends.all_text_contents()) == [
+            "modeltriage-v1",
+            "tokenscompletion tokensprompt tokens",
+        ]
+        align = "e => getComputedStyle(e).textAlign"
+        assert report.locator(".fanb-summary td.n").first.evaluate(align) == "right"
+        assert report.locator(".fanb-summary td").first.evaluate(align) == "left"
+        times = report.locator("#fanb-records tbody td:nth-child(2)").all_inner_texts()
+        assert times and all(re.fullmatch(r"\d+\.\d{3}", t) for t in times), times[:5]
+        assert "not priced (conf/prices.yaml)" in report.inner_text("body")
+        report.fill("#fanb-filter", "lookup_order")
+        assert report.locator("#fanb-records tbody tr").count() >= 1
+        report.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        assert not errors, errors
 
 
 @pytest.mark.flink
 def test_promote_parity_view_reads_well_in_jupyterlab(promote_lab: str) -> None:
     """The triage agent promoted to the MiniCluster from a JupyterLab kernel: the job's view
     names the Flink job, gives the parity verdict, one row per check and one per key."""
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with _lab_page(promote_lab, 1200, "promote-failure.png") as (_, page, errors):
+        promoted = _output(page, 0).locator("text=/PROMOTED (True|False)/")
         try:
-            _run_all_cells(page, promote_lab)
-            promoted = _output(page, 0).locator("text=/PROMOTED (True|False)/")
-            try:
-                promoted.wait_for(timeout=240_000)
-            except Exception:  # the cell's traceback says why, not the locator's timeout
-                raise AssertionError(_output(page, 0).inner_text()[-3000:]) from None
-            view = _output(page, 1)
-            verdict = view.locator(".fanb-verdict")
-            verdict.wait_for(timeout=30_000)
-            assert verdict.inner_text().startswith("Parity local vs Flink: OK"), view.inner_text()
-            assert "all 4 checks pass" in verdict.inner_text()
-            text = view.inner_text()
-            assert re.search(r"Flink job [0-9a-f]{32} of Triage: 6 inputs -> 6 outputs", text)
-            assert "job start included" in text and "events/s" not in text
-            checks = view.locator(".fanb-parity > table").first
-            heads = [h.strip() for h in checks.locator("th").all_inner_texts()]
-            assert heads == ["result", "check", "detail"]
-            assert checks.locator("tbody tr").count() == 4
-            assert "6 outputs over 3 keys" in checks.inner_text()
-            keys = view.locator("table.fanb-keys")
-            heads = [h.strip() for h in keys.locator("th").all_inner_texts()]
-            assert heads == [
-                "key",
-                "local outputs",
-                "flink outputs",
-                "same",
-                "outputs (#input: value)",
-            ]
-            rows = [r.split("\t") for r in keys.locator("tbody tr").all_inner_texts()]
-            assert [r[:4] for r in rows] == [[f"t{k}", "2", "2", "✓ yes"] for k in range(3)]
-            assert "#0 Status:" in rows[0][4] and "#3 Thanks" in rows[0][4]
-            assert "outputs per key: 3 of 3 keys the same" in text
-            # left-aligned text and right-aligned counts (JupyterLab right-aligns all cells)
-            align = "e => getComputedStyle(e).textAlign"
-            assert keys.locator("tbody td").nth(0).evaluate(align) == "left"
-            assert keys.locator("tbody td").nth(1).evaluate(align) == "right"
-            assert checks.locator("tbody td").nth(2).evaluate(align) == "left"
-            _shot(view, "promote-parity")
+            promoted.wait_for(timeout=240_000)
+        except Exception:  # the cell's traceback says why, not the locator's timeout
+            raise AssertionError(_output(page, 0).inner_text()[-3000:]) from None
+        view = _output(page, 1)
+        verdict = view.locator(".fanb-verdict")
+        verdict.wait_for(timeout=30_000)
+        assert verdict.inner_text().startswith("Parity local vs Flink: OK"), view.inner_text()
+        assert "all 4 checks pass" in verdict.inner_text()
+        text = view.inner_text()
+        assert re.search(r"Flink job [0-9a-f]{32} of Triage: 6 inputs -> 6 outputs", text)
+        assert "job start included" in text and "events/s" not in text
+        checks = view.locator(".fanb-parity > table").first
+        heads = [h.strip() for h in checks.locator("th").all_inner_texts()]
+        assert heads == ["result", "check", "detail"]
+        assert checks.locator("tbody tr").count() == 4
+        assert "6 outputs over 3 keys" in checks.inner_text()
+        keys = view.locator("table.fanb-keys")
+        heads = [h.strip() for h in keys.locator("th").all_inner_texts()]
+        assert heads == [
+            "key",
+            "local outputs",
+            "flink outputs",
+            "same",
+            "outputs (#input: value)",
+        ]
+        rows = [r.split("\t") for r in keys.locator("tbody tr").all_inner_texts()]
+        assert [r[:4] for r in rows] == [[f"t{k}", "2", "2", "✓ yes"] for k in range(3)]
+        assert "#0 Status:" in rows[0][4] and "#3 Thanks" in rows[0][4]
+        assert "outputs per key: 3 of 3 keys the same" in text
+        # left-aligned text and right-aligned counts (JupyterLab right-aligns all cells)
+        align = "e => getComputedStyle(e).textAlign"
+        assert keys.locator("tbody td").nth(0).evaluate(align) == "left"
+        assert keys.locator("tbody td").nth(1).evaluate(align) == "right"
+        assert checks.locator("tbody td").nth(2).evaluate(align) == "left"
+        _shot(view, "promote-parity")
 
-            different = _output(page, 2)
-            verdict = different.locator(".fanb-verdict.fanb-bad")
-            verdict.wait_for(timeout=30_000)
-            assert verdict.inner_text() == (
-                "Parity local vs Flink: DIFFERENT — 1 of 4 checks differ: outputs per key"
-            )
-            keys = different.locator("table.fanb-keys")
-            assert keys.locator("th").last.inner_text().strip() == (
-                "first difference (same keys: outputs)"
-            )
-            first = keys.locator("tbody tr").first.inner_text().split("\t")
-            assert first[:4] == ["t1", "2", "2", "✗ no"], first
-            assert first[4].startswith('output 2: local #4 \'Status: {"order": "7"')
-            assert first[4].endswith("vs flink #4 'a different answer'"), first[4]
-            assert f"1 of 3 keys differ; first: key t1, {first[4]}" in different.inner_text()
-            assert "outputs per key: 2 of 3 keys the same" in different.inner_text()
-            _shot(different, "promote-parity-different")
-            assert not errors, errors
-        except Exception:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "promote-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+        different = _output(page, 2)
+        verdict = different.locator(".fanb-verdict.fanb-bad")
+        verdict.wait_for(timeout=30_000)
+        assert verdict.inner_text() == (
+            "Parity local vs Flink: DIFFERENT — 1 of 4 checks differ: outputs per key"
+        )
+        keys = different.locator("table.fanb-keys")
+        assert keys.locator("th").last.inner_text().strip() == (
+            "first difference (same keys: outputs)"
+        )
+        first = keys.locator("tbody tr").first.inner_text().split("\t")
+        assert first[:4] == ["t1", "2", "2", "✗ no"], first
+        assert first[4].startswith('output 2: local #4 \'Status: {"order": "7"')
+        assert first[4].endswith("vs flink #4 'a different answer'"), first[4]
+        assert f"1 of 3 keys differ; first: key t1, {first[4]}" in different.inner_text()
+        assert "outputs per key: 2 of 3 keys the same" in different.inner_text()
+        _shot(different, "promote-parity-different")
+        assert not errors, errors

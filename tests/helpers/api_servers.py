@@ -17,61 +17,28 @@ Token counts are words of the request's texts and of the answer.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.helpers.json_server import JsonServer
 
 
 def _words(text: str) -> int:
     return len(text.split())
 
 
-class _Server:
+class _Server(JsonServer):
     path = ""
 
     def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
+        super().__init__()
         self.canned: dict[str, list[str]] = {}
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = json.loads(raw)
-                server.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                if self.path.split("?")[0] != server.path:
-                    self._send(404, {"error": f"no route {self.path}"})
-                    return
-                status, reply = server.reply(body)
-                self._send(status, reply)
-
-            def _send(self, status: int, reply: Any) -> None:
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-        self._httpd = Server(("127.0.0.1", 0), Handler)
-        self.port = int(self._httpd.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread: threading.Thread | None = None
+    def answer(self, path: str, body: Any, headers: Any) -> tuple[Any, ...]:
+        if path.split("?")[0] != self.path:
+            return 404, {"error": f"no route {path}"}
+        return self.reply(body)
 
     def reply(self, body: dict[str, Any]) -> tuple[int, Any]:
         raise NotImplementedError
@@ -82,17 +49,6 @@ class _Server:
         if not texts:
             return None
         return texts.pop(0) if len(texts) > 1 else texts[0]
-
-    def __enter__(self) -> Any:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
 
 
 def _first_number(text: str) -> int:

@@ -24,23 +24,21 @@ recorded in :attr:`OpenAIServer.requests` (path, headers, body).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import ssl
-import sys
-import threading
 import time
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.helpers.json_server import JsonServer
 
 
 def _words(text: str | None) -> int:
     return len((text or "").split())
 
 
-class OpenAIServer:
+class OpenAIServer(JsonServer):
     """The server; use as a context manager or call :meth:`start` / :meth:`stop`.
 
     Attributes:
@@ -59,104 +57,27 @@ class OpenAIServer:
         self.delay_s = delay_s
         self.slow_delay_s = slow_delay_s
         self.canned: dict[str, list[Any]] = {}
-        self.requests: list[dict[str, Any]] = []
         self._flaky: dict[str, int] = defaultdict(int)
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)
-        self._lock = threading.Lock()
-        server = self
+        super().__init__(tls)
+        self.url += "/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms stall)
-
-            def log_message(self, format: str, *args: Any) -> None:  # quiet
-                return
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    self._send(400, {"error": {"message": "request body is not JSON"}})
-                    return
-                with server._lock:
-                    server.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "body": body}
-                    )
-                if not self.path.split("?")[0].endswith("/chat/completions"):
-                    self._send(404, {"error": {"message": f"no route {self.path}"}})
-                    return
-                model = str(body.get("model"))
-                with server._lock:
-                    server.in_flight[model] += 1
-                    server.max_in_flight[model] = max(
-                        server.max_in_flight[model], server.in_flight[model]
-                    )
-                try:
-                    if server.delay_s:
-                        time.sleep(server.delay_s)
-                    status, reply, *extra = server.reply(
-                        body, self.headers.get("Authorization", "")
-                    )
-                finally:
-                    with server._lock:
-                        server.in_flight[model] -= 1
-                self._send(status, reply, *extra)
-
-            def _send(self, status: int, reply: Any, headers: Any = None) -> None:
-                data = reply.encode() if isinstance(reply, str) else json.dumps(reply).encode()
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                # the client may have given up (timeout)
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 256  # many clients connect at once (the default is 5)
-            daemon_threads = True
-
-            def get_request(self) -> tuple[Any, Any]:
-                conn, addr = super().get_request()
-                if tls is not None:  # the handshake happens in the connection's own thread
-                    conn = tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-                return conn, addr
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                if isinstance(sys.exc_info()[1], ssl.SSLError):
-                    return  # a client that refused our certificate: what the TLS tests expect
-                super().handle_error(request, client_address)
-
-        self._httpd = Server(("127.0.0.1", 0), Handler)
-        self.port = int(self._httpd.server_address[1])
-        scheme = "https" if tls is not None else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.port}/v1"
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> OpenAIServer:
-        """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def __enter__(self) -> OpenAIServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def answer(self, path: str, body: Any, headers: Any) -> tuple[Any, ...]:
+        """The chat-completions route: :meth:`reply` after ``delay_s``, counted in flight."""
+        if not path.split("?")[0].endswith("/chat/completions"):
+            return 404, {"error": {"message": f"no route {path}"}}
+        model = str(body.get("model"))
+        with self._lock:
+            self.in_flight[model] += 1
+            self.max_in_flight[model] = max(self.max_in_flight[model], self.in_flight[model])
+        try:
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            return self.reply(body, headers.get("Authorization", ""))
+        finally:
+            with self._lock:
+                self.in_flight[model] -= 1
 
     # -- behaviour -------------------------------------------------------------------------
     def reset_counters(self) -> None:

@@ -83,3 +83,34 @@ class Triage(Agent):
     @staticmethod
     def answer(event: ChatResponseEvent, ctx: Any) -> None:
         ctx.send_event(OutputEvent(event.response.content))
+
+
+def triage_variant(rules: list[ScriptRule], **setup: Any) -> type[Triage]:
+    """The triage agent with another script (``rules``) and another chat model setup:
+    ``setup`` are its :class:`ChatModelSetup` fields besides the connection (``model``,
+    ``tools``...)."""
+
+    class Variant(Triage):
+        @staticmethod
+        def scripted() -> ResourceDescriptor:
+            return ResourceDescriptor(ScriptedChatModelConnection, rules=rules)
+
+        @staticmethod
+        def triage_model() -> ResourceDescriptor:
+            return ResourceDescriptor(ChatModelSetup, connection="scripted", **setup)
+
+    return Variant
+
+
+def delegating_triage(subagent: str, **setup: Any) -> type[Triage]:
+    """The triage agent whose model hands ``order N`` to the sub-agent resource ``subagent``
+    (its tool ``_subagent_<subagent>``) and answers ``Answer: <the sub-agent's reply>``;
+    ``setup``: more chat model setup fields."""
+    tool = f"_subagent_{subagent}"
+    rules = [
+        ScriptRule(
+            r"order (\d+)", tool_calls=[{"name": tool, "arguments": {"prompt": "order {1}"}}]
+        ),
+        ScriptRule(None, role="tool", reply="Answer: {content}"),
+    ]
+    return triage_variant(rules, tools=[tool], **setup)

@@ -23,12 +23,10 @@ from flink_agents_runtime import (
     MemoryEventLogger,
 )
 from flink_agents_runtime.api._metrics import MetricRegistry
+from flink_agents_runtime.eventlog._file_logger import log_file_name
 from flink_agents_runtime.eventlog._levels import LevelResolver
-from flink_agents_runtime.eventlog._loggers import (
-    LOCAL_FLUSH_EVERY_N,
-    EventLoggerOpenParams,
-    log_file_name,
-)
+from flink_agents_runtime.eventlog._logger_base import EventLoggerOpenParams
+from flink_agents_runtime.eventlog._loggers import LOCAL_FLUSH_EVERY_N
 from flink_agents_runtime.eventlog._sink import open_sinks
 from flink_agents_runtime.eventlog._truncate import Truncator
 
@@ -294,7 +292,7 @@ def test_local_runs_batch_by_default_and_flink_tasks_write_every_record(
 KILLED = """
 import os, sys
 from flink_agents_runtime import EventLoggerConfig
-from flink_agents_runtime.eventlog._loggers import EventLoggerOpenParams
+from flink_agents_runtime.eventlog._logger_base import EventLoggerOpenParams
 cfg = EventLoggerConfig.builder().property("baseLogDir", sys.argv[1])
 log = cfg.property("flushEveryNRecords", int(sys.argv[2])).build().create()
 log.open(EventLoggerOpenParams("j", "t", 0))

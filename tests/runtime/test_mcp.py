@@ -11,14 +11,12 @@ import pytest
 
 from flink_agents_runtime import (
     AgentsExecutionEnvironment,
-    ChatModelSetup,
     MCPServer,
     ResourceDescriptor,
     ResourceType,
-    ScriptedChatModelConnection,
     ScriptRule,
 )
-from tests.helpers.triage_agent import Triage
+from tests.helpers.triage_agent import triage_variant
 
 SERVER = str(Path(__file__).resolve().parents[1] / "helpers" / "mcp_server.py")
 
@@ -38,21 +36,8 @@ RULES = [
 ]
 
 
-class McpTriage(Triage):
-    """The triage agent, its model calling the MCP server's tools."""
-
-    @staticmethod
-    def scripted() -> ResourceDescriptor:
-        return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
-
-    @staticmethod
-    def triage_model() -> ResourceDescriptor:
-        return ResourceDescriptor(
-            ChatModelSetup,
-            connection="scripted",
-            model="mcp-v1",
-            tools=["add", "order_status", "crash"],
-        )
+#: The triage agent, its model calling the MCP server's tools.
+McpTriage = triage_variant(RULES, model="mcp-v1", tools=["add", "order_status", "crash"])
 
 
 @pytest.mark.slow

@@ -14,16 +14,13 @@ from flink_agents_runtime import (
     ActionFailedError,
     Agent,
     AgentConfiguration,
-    ChatModelSetup,
     InputEvent,
     LocalExecutionEnvironment,
     OutputEvent,
-    ResourceDescriptor,
-    ScriptedChatModelConnection,
     ScriptRule,
 )
 from tests.helpers.side_effects import pay, payments
-from tests.helpers.triage_agent import Triage
+from tests.helpers.triage_agent import triage_variant
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -59,18 +56,8 @@ RULES = [
 ]
 
 
-class Fanout(Triage):
-    @staticmethod
-    def scripted() -> ResourceDescriptor:
-        return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
-
-    @staticmethod
-    def triage_model() -> ResourceDescriptor:
-        return ResourceDescriptor(ChatModelSetup, connection="scripted", tools=["slow_lookup"])
-
-    @staticmethod
-    def lookup_order() -> Any:
-        return slow_lookup
+#: The triage agent whose model asks for one slow_lookup per order number at once.
+Fanout = triage_variant(RULES, tools=["slow_lookup"])
 
 
 def run(agent: Agent, text: str, **config: Any) -> Any:

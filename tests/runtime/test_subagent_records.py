@@ -12,15 +12,11 @@ import pandas as pd
 
 import flink_agents_nb as fa
 from flink_agents_runtime import (
-    ChatModelSetup,
-    ResourceDescriptor,
     ResourceType,
-    ScriptedChatModelConnection,
-    ScriptRule,
     SubagentSetup,
 )
 from tests.helpers.researcher import Researcher
-from tests.helpers.triage_agent import Triage
+from tests.helpers.triage_agent import Triage, delegating_triage
 from tests.runtime.test_subagents import Parent, researcher
 
 
@@ -99,27 +95,8 @@ def test_submitted_subagent_work_is_in_the_run_and_the_event_log(
     assert inspector.total == 2
 
 
-RULES = [
-    ScriptRule(
-        r"order (\d+)",
-        tool_calls=[{"name": "_subagent_helper", "arguments": {"prompt": "order {1}"}}],
-    ),
-    ScriptRule(None, role="tool", reply="Answer: {content}"),
-]
-
-
-class Delegating(Triage):
-    """The triage agent whose model calls another triage agent as the tool _subagent_helper."""
-
-    @staticmethod
-    def scripted() -> ResourceDescriptor:
-        return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
-
-    @staticmethod
-    def triage_model() -> ResourceDescriptor:
-        return ResourceDescriptor(
-            ChatModelSetup, connection="scripted", model="outer-v1", tools=["_subagent_helper"]
-        )
+#: The triage agent whose model calls another triage agent as the tool _subagent_helper.
+Delegating = delegating_triage("helper", model="outer-v1")
 
 
 def test_subagent_called_as_a_tool_its_tokens_and_its_trace_records(
@@ -203,7 +180,7 @@ def test_a_caller_that_does_not_trace_gets_the_same_results(clean_env: None) -> 
 
 
 def test_replay_of_a_run_with_a_subagent_tool_is_identical(clean_env: None) -> None:
-    def agent() -> Delegating:
+    def agent() -> Triage:
         built = Delegating()
         built.add_resource(
             "helper", ResourceType.AGENT, SubagentSetup(Triage(), "Looks orders up.")

@@ -8,19 +8,15 @@ from typing import Any
 from flink_agents_runtime import (
     Agent,
     AgentsExecutionEnvironment,
-    ChatModelSetup,
     InputEvent,
     OutputEvent,
-    ResourceDescriptor,
     ResourceType,
-    ScriptedChatModelConnection,
-    ScriptRule,
     SubagentResult,
     SubagentSetup,
     action,
 )
 from tests.helpers.researcher import Researcher
-from tests.helpers.triage_agent import Triage
+from tests.helpers.triage_agent import delegating_triage
 
 
 def researcher() -> SubagentSetup:
@@ -57,25 +53,7 @@ def test_submit_gives_values_for_success_and_failure(clean_env: None) -> None:
     assert metrics[group + "subagentCallLatencyMs"] > 0
 
 
-RULES = [
-    ScriptRule(
-        r"order (\d+)",
-        tool_calls=[{"name": "_subagent_researcher", "arguments": {"prompt": "order {1}"}}],
-    ),
-    ScriptRule(None, role="tool", reply="Answer: {content}"),
-]
-
-
-class Delegating(Triage):
-    @staticmethod
-    def scripted() -> ResourceDescriptor:
-        return ResourceDescriptor(ScriptedChatModelConnection, rules=RULES)
-
-    @staticmethod
-    def triage_model() -> ResourceDescriptor:
-        return ResourceDescriptor(
-            ChatModelSetup, connection="scripted", tools=["_subagent_researcher"]
-        )
+Delegating = delegating_triage("researcher")
 
 
 def test_chat_model_calls_a_subagent_as_a_tool(clean_env: None) -> None:

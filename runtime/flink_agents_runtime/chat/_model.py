@@ -250,15 +250,21 @@ class ChatModelSetup(Resource):
 
         ``tools`` replaces the setup's tools for this call (``[]``: a call without tools).
         """
+        connection, offered, merged = self._call_parts(tools, kwargs)
+        return connection.chat(self.build_messages(messages, prompt_args), tools=offered, **merged)
+
+    def _call_parts(
+        self, tools: Sequence[Tool] | None, kwargs: dict[str, Any]
+    ) -> tuple[BaseChatModelConnection, list[Tool], dict[str, Any]]:
+        """What :meth:`chat` and :meth:`achat` call with: the opened connection, the tools
+        offered (the setup's unless ``tools`` is given) and the keyword arguments (the
+        setup's, then the call's; the setup's ``model`` unless the call names one)."""
         if self._connection is None:
             raise ResourceError(f"chat model setup for {self.connection!r} was not opened")
         merged = {**self.model_kwargs, **kwargs}
         if self.model is not None:
             merged.setdefault("model", self.model)
-        offered = self._tools if tools is None else list(tools)
-        return self._connection.chat(
-            self.build_messages(messages, prompt_args), tools=offered, **merged
-        )
+        return self._connection, self._tools if tools is None else list(tools), merged
 
     @property
     def has_async(self) -> bool:
@@ -274,13 +280,8 @@ class ChatModelSetup(Resource):
         **kwargs: Any,
     ) -> ChatMessage:
         """:meth:`chat` through the connection's ``achat`` (see :attr:`has_async`)."""
-        if self._connection is None:
-            raise ResourceError(f"chat model setup for {self.connection!r} was not opened")
-        merged = {**self.model_kwargs, **kwargs}
-        if self.model is not None:
-            merged.setdefault("model", self.model)
-        offered = self._tools if tools is None else list(tools)
-        achat = self._connection.achat  # type: ignore[attr-defined]
+        connection, offered, merged = self._call_parts(tools, kwargs)
+        achat = connection.achat  # type: ignore[attr-defined]
         return await achat(self.build_messages(messages, prompt_args), tools=offered, **merged)
 
     def __repr__(self) -> str:

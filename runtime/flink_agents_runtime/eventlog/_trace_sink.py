@@ -42,8 +42,8 @@ import msgspec
 from flink_agents_runtime.api._metrics import Counter, MetricGroup
 from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 from flink_agents_runtime.eventlog._clock import Clock
+from flink_agents_runtime.eventlog._file_logger import _UNSAFE
 from flink_agents_runtime.eventlog._lines import encode_value
-from flink_agents_runtime.eventlog._loggers import _UNSAFE
 from flink_agents_runtime.eventlog._targets import OFF, STANDARD, TargetResolver
 from flink_agents_runtime.eventlog._truncate import Truncator
 

@@ -34,7 +34,7 @@ from flink_agents_runtime.drivers.flink._interleave_process import runs_for
 from flink_agents_runtime.drivers.flink._metrics import FlinkMetricBridge
 from flink_agents_runtime.drivers.flink._shipped import refresh_package_paths
 from flink_agents_runtime.engine._core import ExecutionCore
-from flink_agents_runtime.eventlog._loggers import log_file_name
+from flink_agents_runtime.eventlog._file_logger import log_file_name
 
 logger = logging.getLogger(__name__)
 _perf_ns = time.perf_counter_ns
