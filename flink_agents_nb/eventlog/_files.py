@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from flink_agents_nb.eventlog._cut import cut_of, next_cut
-from flink_agents_nb.eventlog._lines import read_lines, scan_multiline
+from flink_agents_nb.eventlog._general_path import read_lines, scan_multiline
 from flink_agents_nb.eventlog._records import FileRecords
 from flink_agents_nb.eventlog._sources import LOG_SUFFIXES as LOG_SUFFIXES
 from flink_agents_nb.eventlog._sources import LogProblem as LogProblem
