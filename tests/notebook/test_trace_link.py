@@ -186,3 +186,40 @@ def test_linking_reorders_once_with_the_time_order() -> None:
     responses = once[once["event_type"] == "_chat_response_event"]
     # the model of the last llm record in time order: which one depends on the order
     assert set(responses["model"]) == {"m0", "m1", "m2"}
+
+
+def _same_time_log(directory: Path) -> Path:
+    """One input run whose records share one time: no row moves, nothing is reordered."""
+    lines = [
+        _trace_line(0, entityType="event", entityName="_input_event", status="created",
+                    entityMetadata={"eventId": "e"}),
+        *(_trace_line(0, entityType="action", entityName="reply", executionId="x",
+                      status=s, entityMetadata={"triggerEventId": "e"})
+          for s in ("started", "success")),
+        *(_trace_line(0, entityType="llm", entityName="m", executionId="l",
+                      parentExecutionId="x", status=s, entityMetadata={"model": "q"})
+          for s in ("started", "success")),
+    ]  # fmt: skip
+    (directory / "traces-j-t-0.log").write_text("".join(lines), encoding="utf-8")
+    return directory
+
+
+def test_linking_leaves_the_given_frame_as_it_was() -> None:
+    """The linking writes the columns it fills into arrays of its own (the frame it
+    reordered, or copies set on the given frame), never into the arrays of the given frame
+    (sorted or in the order read, reordered or not)."""
+    with tempfile.TemporaryDirectory() as name:
+        (Path(name) / "a").mkdir()
+        (Path(name) / "b").mkdir()
+        overlapping = _overlapping_log(Path(name) / "a")
+        same_time = _same_time_log(Path(name) / "b")
+        for directory, sort in ((overlapping, True), (overlapping, False), (same_time, True)):
+            given = _unlinked(directory, sort=sort)
+            held = {c: given[c].to_numpy() for c in given.columns if given[c].dtype == object}
+            before = {c: values.copy() for c, values in held.items()}
+            order = None if sort else time_order(given)
+            linked, _ = link_coded(given, order)
+            for column, values in held.items():
+                assert list(values) == list(before[column]), column
+            before_frame = _unlinked(directory, sort=sort)
+            assert linked["action"].notna().sum() > before_frame["action"].notna().sum()

@@ -21,8 +21,9 @@ on the codes (``np.unique``/``argsort``/``searchsorted``); the event ids' codes 
 the lineage check (:func:`link_coded`), which then hashes nothing; record and entity types
 are told apart by object address, without comparing 1M strings; no Python runs per record
 but the per-action ``sentEventIds`` dicts. The reader hands the frame over in the order
-read with its time order: the rows are reordered once, after the start times moved
-(reordering a million rows of object columns costs ~0.4 s of CPU).
+read with its time order: the rows are reordered once, right after the start times moved
+(reordering a million rows of object columns costs ~0.4 s of CPU), and the columns filled
+later are written into the reordered frame's own arrays (no copy and set per column).
 """
 
 from __future__ import annotations
@@ -81,12 +82,23 @@ def link_coded(
     )
     has_exec = exec_code >= 0
     _start_times(frame, ranked(np.flatnonzero(record.of("start") & has_exec)), exec_code, record)
-    event_ids = frame["event_id"].to_numpy()
     ups = frame["upstream_event_id"].to_numpy()
     up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
-    event_code, up_coded = id_codes(event_ids, ups[up_rows])
+    event_code, up_coded = id_codes(frame["event_id"].to_numpy(), ups[up_rows])
     up_code = np.full(len(frame), -1, dtype=np.intp)
     up_code[up_rows] = up_coded
+    is_action_record, is_llm = record.of("action"), entity.of("llm")
+    # The start times are all that moves rows: reorder now, once, while the columns filled
+    # below are still the frame's own (then written in place: no copy and set per column).
+    final = _final_order(frame, rank)
+    own = final is not None
+    if final is not None:
+        frame = _reordered(frame, final)
+        rank = final if rank is None else rank[final]  # "frame order": the order before
+        exec_code, parent_code, has_exec = exec_code[final], parent_code[final], has_exec[final]
+        event_code, up_code = event_code[final], up_code[final]
+        is_event, is_action_entity = is_event[final], is_action_entity[final]
+        is_action_record, is_llm = is_action_record[final], is_llm[final]
     # Calls (and starts of calls): the action execution around them, and its handled event.
     acts = ranked(np.flatnonzero(is_action_entity & has_exec))
     inner = np.flatnonzero(~is_event & ~is_action_entity)
@@ -94,28 +106,20 @@ def link_coded(
         handled, found = lookup(exec_code[acts], acts, parent_code[inner])  # the action's row
         rows, handled = inner[found], handled[found]
         names = frame["entity_name"].to_numpy()
-        action_col = frame["action"].to_numpy().copy()
-        action_col[rows] = names[handled]
-        frame["action"] = action_col
-        event_ids = event_ids.copy()
-        event_ids[rows] = event_ids[handled]
+        with _Column(frame, "action", own) as action_col:
+            action_col[rows] = names[handled]
+        with _Column(frame, "event_id", own) as event_ids:
+            event_ids[rows] = event_ids[handled]
         event_code[rows] = event_code[handled]
-        frame["event_id"] = event_ids
     events = ranked(np.flatnonzero(is_event))
     others = np.flatnonzero(~is_event)
     if len(others):
-        types = frame["event_type"].to_numpy().copy()
-        handled_types, found = lookup(event_code[events], types[events], event_code[others])
-        handled_types[~found] = None
-        types[others] = handled_types
-        frame["event_type"] = types
-    llm = ranked(np.flatnonzero(entity.of("llm")))
-    _models_of_responses(frame, is_event, llm, parent_code)
-    _sent_events(frame, record.of("action"), events, exec_code, parent_code)
-    final = _final_order(frame, rank)
-    if final is not None:
-        frame = _reordered(frame, final)
-        event_code, up_code = event_code[final], up_code[final]
+        with _Column(frame, "event_type", own) as types:
+            handled_types, found = lookup(event_code[events], types[events], event_code[others])
+            handled_types[~found] = None
+            types[others] = handled_types
+    _models_of_responses(frame, is_event, ranked(np.flatnonzero(is_llm)), parent_code, own)
+    _sent_events(frame, is_action_record, events, exec_code, parent_code, own)
     _input_numbers(frame)
     return frame, EventCodes(event_code, up_code)
 
@@ -139,6 +143,25 @@ def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
     frame = frame.take(order)
     frame.index = pd.RangeIndex(len(frame))
     return frame
+
+
+class _Column:
+    """``with _Column(frame, name, own) as values``: the column's values to write into;
+    written into the frame's own array when ``own`` (a frame this module made, not the
+    caller's) and pandas lets it, else into a copy set back on exit."""
+
+    def __init__(self, frame: pd.DataFrame, name: str, own: bool) -> None:
+        self.frame, self.name = frame, name
+        values = frame[name].to_numpy()
+        self.copied = not (own and values.flags.writeable and values.dtype == object)
+        self.values = values.copy() if self.copied else values
+
+    def __enter__(self) -> np.ndarray:
+        return self.values
+
+    def __exit__(self, *exc: object) -> None:
+        if self.copied and exc[0] is None:
+            self.frame[self.name] = self.values
 
 
 def _start_times(
@@ -179,7 +202,11 @@ def _input_numbers(frame: pd.DataFrame) -> None:
 
 
 def _models_of_responses(
-    frame: pd.DataFrame, is_event: np.ndarray, llm_rows: np.ndarray, parent_code: np.ndarray
+    frame: pd.DataFrame,
+    is_event: np.ndarray,
+    llm_rows: np.ndarray,
+    parent_code: np.ndarray,
+    own: bool = False,
 ) -> None:
     """A chat response event without a model gets the model of the llm call made by the
     execution that sent it (the last one of ``llm_rows``, in frame order, if it made
@@ -195,9 +222,8 @@ def _models_of_responses(
     want = np.flatnonzero(is_event & ~present & tokens)
     if len(want):
         found_models, found = lookup(parent_code[llm], model[llm], parent_code[want], last=True)
-        model = model.copy()
-        model[want[found]] = found_models[found]
-        frame["model"] = model
+        with _Column(frame, "model", own) as model:
+            model[want[found]] = found_models[found]
 
 
 def _sent_events(
@@ -206,6 +232,7 @@ def _sent_events(
     events: np.ndarray,
     exec_code: np.ndarray,
     parent_code: np.ndarray,
+    own: bool = False,
 ) -> None:
     """Action rows that ended: ``attributes`` gains ``sentEventIds`` (a new dict per row;
     the events whose parent is the row's execution, in the order of ``events``: the event
@@ -222,17 +249,16 @@ def _sent_events(
     mine = exec_code[rows]
     lo = np.searchsorted(sorted_parents, mine, side="left").tolist()
     hi = np.searchsorted(sorted_parents, mine, side="right").tolist()
-    attrs = frame["attributes"].to_numpy().copy()
     sent = map(sorted_ids.__getitem__, map(slice, lo, hi))
-    attrs[rows] = np.fromiter(  # most actions' attributes are {} (the one EMPTY cell)
-        [
-            {"sentEventIds": ids} if a is EMPTY else _with_sent(a, ids)
-            for a, ids in zip(attrs[rows].tolist(), sent, strict=True)
-        ],
-        dtype=object,
-        count=len(rows),
-    )
-    frame["attributes"] = attrs
+    with _Column(frame, "attributes", own) as attrs:
+        attrs[rows] = np.fromiter(  # most actions' attributes are {} (the one EMPTY cell)
+            [
+                {"sentEventIds": ids} if a is EMPTY else _with_sent(a, ids)
+                for a, ids in zip(attrs[rows].tolist(), sent, strict=True)
+            ],
+            dtype=object,
+            count=len(rows),
+        )
 
 
 def _with_sent(attrs: Any, ids: list[Any]) -> dict[str, Any]:
