@@ -312,18 +312,16 @@ class _Columns:
         see :func:`time_order`)."""
         p = self.parts
         n = sum(len(part) for part in p["line"])
-        block = np.empty((len(_OBJECTS), n), dtype=object)  # one block: no consolidation copy
-        for j, name in enumerate(_OBJECTS):
+        names = [*_OBJECTS, *(_trace.TRACE_COLUMNS if self.traced else ())]  # trace ones last
+        block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
+        for j, name in enumerate(names):
             if p[name]:
                 np.concatenate(p[name], out=block[j])
             p[name] = []
         # dtype given: pandas does not scan each object column for datetimes (none are;
         # a column of gaps is scanned to its end: ~0.1 s per 1M records)
-        frame = pd.DataFrame(block.T, columns=list(_OBJECTS), dtype=object, copy=False)
+        frame = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
         del block
-        if self.traced:
-            for name in _trace.TRACE_COLUMNS:
-                frame[name] = np.concatenate(p[name]) if p[name] else np.zeros(0, object)
         for name in _trace.TRACE_COLUMNS:
             p.pop(name, None)
         for name in COLUMNS:
