@@ -98,12 +98,11 @@ def lookup(
     if not len(key_codes) or not len(query_codes):
         return np.empty(len(query_codes), dtype=values.dtype), np.zeros(len(query_codes), bool)
     size = int(max(key_codes.max(), query_codes.max())) + 2  # slot -1: missing keys
-    at = np.full(size, -1, dtype=np.int64)
-    step = -1 if last else 1
-    distinct, where = np.unique(key_codes[::step], return_index=True)  # first occurrences
-    positions = np.arange(len(key_codes))[::step][where]
-    ok = distinct >= 0
-    at[distinct[ok]] = positions[ok]
+    n = len(key_codes)
+    given = np.flatnonzero(key_codes >= 0)  # positions of the keys that may match
+    # per code, its first (or last) position: one unbuffered pass, no sort (np.unique's)
+    at = np.full(size, -1 if last else n, dtype=np.int64)
+    (np.maximum if last else np.minimum).at(at, key_codes[given], given)
     pos = at[query_codes]
-    found = pos >= 0
+    found = (pos >= 0) & (pos < n)
     return values[np.where(found, pos, 0)], found

@@ -223,3 +223,20 @@ def test_linking_leaves_the_given_frame_as_it_was() -> None:
                 assert list(values) == list(before[column]), column
             before_frame = _unlinked(directory, sort=sort)
             assert linked["action"].notna().sum() > before_frame["action"].notna().sum()
+
+
+def test_lookup_gives_the_first_or_last_row_of_each_key() -> None:
+    """``lookup`` against a dict built row by row, on random codes with gaps (-1) and keys
+    the queries miss."""
+    rng = np.random.default_rng(5)
+    keys = rng.integers(-1, 50, size=400)
+    queries = rng.integers(-1, 80, size=300)
+    values = np.arange(len(keys)) * 10
+    for last in (False, True):
+        table: dict[int, int] = {}
+        for row, key in enumerate(keys.tolist()):
+            if key >= 0 and (last or key not in table):
+                table[key] = int(values[row])
+        found, ok = lookup(keys, values, queries, last=last)
+        assert ok.tolist() == [q in table for q in queries.tolist()]
+        assert found[ok].tolist() == [table[q] for q in queries[ok].tolist()]
