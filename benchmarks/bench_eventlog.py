@@ -1,8 +1,9 @@
 """Event-log benchmarks: reading 1M records, and what the FILE logger costs a local run.
 
 Reading: 1M records (events and actions like a local run writes, some with token usage)
-spread over 8 subtask files, read by ``read_event_log`` vs the plain baseline
-(``json.loads`` per line, then ``pandas.json_normalize``), in the same run. Each reader runs
+spread over 8 subtask files whose times overlap (as parallel subtasks write them: the reader
+merges them by time), read by ``read_event_log`` vs the plain baseline (``json.loads`` per
+line, then ``pandas.json_normalize``), in the same run. Each reader runs
 in a fresh subprocess so its peak memory (ru_maxrss) is its own. The reader forks a worker
 process for large logs (``eventlog/_parallel.py``): its row's peak memory is the reader's
 peak plus the worker's (RUSAGE_CHILDREN after it ended; an upper bound, as they share the
@@ -41,6 +42,12 @@ import msgspec
 FILES = 8
 
 
+def _at(t0: int, file: int, i: int) -> int:
+    """The time (us) of file ``file``'s ``i``-th record: files overlap in time, each in time
+    order, as parallel subtasks write them (the reader must merge them by time)."""
+    return t0 + (i * FILES + file) * 7
+
+
 def _stamp(us: int) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000))
     return f"{stamp}.{us % 1_000_000:06d}Z"
@@ -72,7 +79,7 @@ def make_nested_logs(directory: Path, records: int) -> None:
                     },
                 }
             rec = {
-                "timestamp": _stamp(t0 + n * 7)[:-4] + "Z",
+                "timestamp": _stamp(_at(t0, f, i))[:-4] + "Z",
                 "event": {"eventType": etype, "id": eid, "attributes": attrs},
                 "jobId": "job-1",
                 "taskName": "action-execute-operator",
@@ -94,7 +101,7 @@ def make_trace_logs(directory: Path, records: int) -> None:
             run, step = divmod(i, 6)
             rid = f"run-{f}-{run}"
             common = {
-                "timestamp": _stamp(t0 + n * 7)[:-4] + "Z",
+                "timestamp": _stamp(_at(t0, f, i))[:-4] + "Z",
                 "detail": "STANDARD",
                 "inputRunId": rid,
                 "businessKey": f"user-{run % 5000}",
@@ -153,7 +160,7 @@ def make_logs(directory: Path, records: int) -> None:
         for i in range(per_file):
             n = f * per_file + i
             key = f"user-{n % 5000}"
-            us = t0 + n * 7
+            us = _at(t0, f, i)
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 1_000_000))
             ts = f"{stamp}.{us % 1_000_000:06d}Z"
             eid = f"00000000-0000-0000-{f:04x}-{i:012x}"
