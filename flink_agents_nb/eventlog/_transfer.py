@@ -106,7 +106,31 @@ def receive(fd: int, deadline: float) -> Any:
     enough to pass ``deadline`` (``time.monotonic``), an ``EOFError`` or
     ``pickle.UnpicklingError`` when the writer ended early."""
     with io.BufferedReader(_PipeReader(fd, deadline), buffer_size=_BUFFER) as stream:
-        return pickle.load(stream)  # our own forked child's output, never stored data
+        return _DataOnly(stream).load()
+
+
+#: The only classes a worker's stream may name: numpy arrays and their dtypes, and the
+#: reader's own plain records. Anything else is refused (``pickle.UnpicklingError``: the
+#: part is read here), so the stream is data, never code, even if something else wrote it.
+_ALLOWED = {
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
+    ("flink_agents_nb.eventlog._parallel", "Segment"),
+    ("flink_agents_nb.eventlog._sources", "LogProblem"),
+}
+
+
+class _DataOnly(pickle.Unpickler):
+    """An unpickler that builds only :data:`_ALLOWED` classes and builtin values."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"the read's worker sent {module}.{name}: not data")
+        return super().find_class(module, name)
 
 
 _BUFFER = 1 << 20

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -181,10 +182,27 @@ def _not_segments() -> None:  # runs in the worker: it sends something else
     _parallel.send = lambda segments, fd: _transfer.send({"not": "segments"}, fd)  # type: ignore[assignment]
 
 
+class _Code:
+    """Unpickled by a plain ``pickle.load``, this would run ``os.mkdir(path)``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.mkdir, (self.path,))
+
+
+_CODE_RAN = Path(tempfile.gettempdir()) / f"fa-nb-unpickled-{os.getpid()}"
+
+
+def _sends_code() -> None:  # runs in the worker: a stream that would run code if unpickled
+    _parallel.send = lambda segments, fd: _transfer.send(_Code(str(_CODE_RAN)), fd)  # type: ignore[assignment]
+
+
 @pytest.mark.parametrize(
     "fault",
-    [_exit, _raise, _killed, _garbled, _not_segments],
-    ids=["exits", "raises", "killed", "garbled", "not segments"],
+    [_exit, _raise, _killed, _garbled, _not_segments, _sends_code],
+    ids=["exits", "raises", "killed", "garbled", "not segments", "sends code"],
 )
 def test_a_failing_worker_loses_nothing(
     fault: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -193,6 +211,7 @@ def test_a_failing_worker_loses_nothing(
     one = _one(directory)
     monkeypatch.setattr(_parallel, "worker_fault", fault)
     _same(one, _two(directory, how="fell back"))
+    assert not _CODE_RAN.exists()  # the worker's stream is read as data, never run
 
 
 def test_a_hanging_worker_is_killed_and_its_part_read_here(
