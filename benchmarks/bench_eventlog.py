@@ -5,7 +5,7 @@ spread over 8 subtask files whose times overlap (as parallel subtasks write them
 merges them by time), read by ``read_event_log`` vs the plain baseline (``json.loads`` per
 line, then ``pandas.json_normalize``), in the same run. Each reader runs
 in a fresh subprocess so its peak memory (ru_maxrss) is its own. The reader forks a worker
-process for large logs (``eventlog/_parallel.py``): its row's peak memory is the reader's
+process for large logs (``eventlog/files/_parallel.py``): its row's peak memory is the reader's
 peak plus the worker's (RUSAGE_CHILDREN after it ended; an upper bound, as they share the
 pages present at the fork) and its CPU both processes'; a line below shows the same reader
 in one process (``FLINK_AGENTS_NB_READ_WORKERS=1``). The worker only shortens the wall time
@@ -204,12 +204,12 @@ def make_logs(directory: Path, records: int) -> None:
         (directory / f"events-job-1-agent-{f}.log").write_bytes(b"\n".join(lines) + b"\n")
 
 
-# The reader may fork a worker process (eventlog/_parallel.py): its peak memory and CPU
+# The reader may fork a worker process (eventlog/files/_parallel.py): its peak memory and CPU
 # (RUSAGE_CHILDREN, after it ended) are printed too; argv[2]: FLINK_AGENTS_NB_READ_WORKERS.
 _OURS = """
 import os, resource, sys, time
 os.environ["FLINK_AGENTS_NB_READ_WORKERS"] = sys.argv[2]
-from flink_agents_nb.eventlog import _parallel
+from flink_agents_nb.eventlog.files import _parallel
 from flink_agents_nb.eventlog._reader import read_event_log
 t, c = time.perf_counter(), time.process_time()
 log = read_event_log(sys.argv[1])
@@ -222,7 +222,7 @@ print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc
 _FLOOR = """
 import gc, resource, sys, time
 from pathlib import Path
-from flink_agents_nb.eventlog._files import CHUNK_BYTES
+from flink_agents_nb.eventlog.files._files import CHUNK_BYTES
 from flink_agents_nb.eventlog.typed._typed import decode_typed
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 gc.disable()  # as the reader

@@ -29,7 +29,9 @@ from flink_agents_nb.eventlog._arrays import nones as _nones
 from flink_agents_nb.eventlog._arrays import objects as _objects
 from flink_agents_nb.eventlog._arrays import shared as _shared
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
-from flink_agents_nb.eventlog._records import (
+from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
+from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog.files._records import (
     MISSING,
     RECORD_FIELDS,
     FileRecords,
@@ -37,9 +39,7 @@ from flink_agents_nb.eventlog._records import (
     as_record,
     present_fields,
 )
-from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
-from flink_agents_nb.eventlog._sources import LogProblem
-from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog.files._sources import LogProblem
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._typed_columns import typed_columns
 from flink_agents_nb.run._frames import RECORD_COLUMNS

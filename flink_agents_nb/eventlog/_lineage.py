@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import is_none
-from flink_agents_nb.eventlog._files import LogProblem
 from flink_agents_nb.eventlog._ids import EventCodes, Kinds
+from flink_agents_nb.eventlog.files._files import LogProblem
 from flink_agents_runtime.eventlog._lines import encode_value
 
 

@@ -15,9 +15,9 @@ from typing import NamedTuple
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
-from flink_agents_nb.eventlog._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog._lineage import check_links
-from flink_agents_nb.eventlog._parallel import read_files
+from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
+from flink_agents_nb.eventlog.files._parallel import read_files
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb.eventlog._records import MISSING, RECORD_FIELDS
+from flink_agents_nb.eventlog.files._records import MISSING, RECORD_FIELDS
 
 #: The fields of a 0.3.1 nested event that are not copied into its attributes.
 NESTED_SKIP = frozenset({"eventType", "eventClass", "id", "attributes", "type", "sourceTimestamp"})

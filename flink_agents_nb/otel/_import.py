@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog._reader import EventLog
+from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
 

@@ -1,4 +1,4 @@
-"""Reading with a forked worker process (``eventlog/_parallel.py``) gives exactly what a read
+"""Reading with a forked worker process (``eventlog/files/_parallel.py``) gives exactly what a read
 in one process gives: the same frame (columns, dtypes, order, values), the same problems in
 the same order and the same files; a worker that dies, raises or hangs loses nothing and
 leaves no child process behind.
@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _cut, _files, _parallel, _transfer
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
+from flink_agents_nb.eventlog.files import _cut, _files, _parallel, _transfer
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 

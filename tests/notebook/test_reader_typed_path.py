@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _files
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog.files import _files
 from flink_agents_nb.eventlog.typed import _typed, _vocab
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
@@ -221,7 +221,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(_typed, "ENABLED", False)
     general = load_log(path)
     monkeypatch.setattr(_typed, "ENABLED", True)
-    monkeypatch.setattr("flink_agents_nb.eventlog._files.decode_typed", spy)
+    monkeypatch.setattr("flink_agents_nb.eventlog.files._files.decode_typed", spy)
     typed = load_log(path)
     pd.testing.assert_frame_equal(general.frame, typed.frame)
     assert [str(p) for p in general.problems] == [str(p) for p in typed.problems]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import flink_agents_nb as fa
-from flink_agents_nb.eventlog import _files
+from flink_agents_nb.eventlog.files import _files
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
 

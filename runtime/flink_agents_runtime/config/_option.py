@@ -16,7 +16,8 @@ NON_OPTION_ENV_VARS = frozenset(
     {
         ENV_PREFIX + "CONFIG",  # the YAML config file (config._configuration)
         ENV_PREFIX + "PRICES",  # the price table (flink_agents_nb.run._costs)
-        ENV_PREFIX + "READ_WORKERS",  # processes reading a log (flink_agents_nb.eventlog._parallel)
+        ENV_PREFIX
+        + "READ_WORKERS",  # processes reading a log (flink_agents_nb.eventlog.files._parallel)
     }
 )
 

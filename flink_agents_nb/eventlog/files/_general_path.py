@@ -13,8 +13,8 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from flink_agents_nb.eventlog._records import FileRecords, decode_any, decode_record
-from flink_agents_nb.eventlog._sources import LogProblem
+from flink_agents_nb.eventlog.files._records import FileRecords, decode_any, decode_record
+from flink_agents_nb.eventlog.files._sources import LogProblem
 
 #: At most this many problems are listed per chunk of a file; the rest are summarised in one.
 MAX_PROBLEMS_PER_FILE = 1000

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flink_agents_nb.eventlog._cut import cut_of, next_cut
-from flink_agents_nb.eventlog._general_path import read_lines, scan_multiline
-from flink_agents_nb.eventlog._records import FileRecords
-from flink_agents_nb.eventlog._sources import LOG_SUFFIXES as LOG_SUFFIXES
-from flink_agents_nb.eventlog._sources import LogProblem as LogProblem
-from flink_agents_nb.eventlog._sources import list_log_files as list_log_files
-from flink_agents_nb.eventlog._sources import not_readable
+from flink_agents_nb.eventlog.files._cut import cut_of, next_cut
+from flink_agents_nb.eventlog.files._general_path import read_lines, scan_multiline
+from flink_agents_nb.eventlog.files._records import FileRecords
+from flink_agents_nb.eventlog.files._sources import LOG_SUFFIXES as LOG_SUFFIXES
+from flink_agents_nb.eventlog.files._sources import LogProblem as LogProblem
+from flink_agents_nb.eventlog.files._sources import list_log_files as list_log_files
+from flink_agents_nb.eventlog.files._sources import not_readable
 from flink_agents_nb.eventlog.typed._typed import Decoder, decode_typed
 
 #: Files are parsed in pieces of about this many bytes (small enough for the column passes

@@ -34,8 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
-from flink_agents_nb.eventlog._files import LogProblem, read_records
-from flink_agents_nb.eventlog._transfer import pack_column, receive, send, unpack_column
+from flink_agents_nb.eventlog.files._files import LogProblem, read_records
+from flink_agents_nb.eventlog.files._transfer import pack_column, receive, send, unpack_column
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
