@@ -344,7 +344,13 @@ class _Columns:
             frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
         order = time_order(frame) if sort else None
-        return frame if order is None else frame.take(order).reset_index(drop=True)
+        if order is None:
+            return frame
+        frame = frame.take(order)
+        # not reset_index(drop=True): without copy-on-write it copies the whole frame again
+        # (~0.3 s per 1M records)
+        frame.index = pd.RangeIndex(len(frame))
+        return frame
 
 
 #: Fields that identify or group records: they must be scalars (a list or object there would
