@@ -106,16 +106,22 @@ class Nested(msgspec.Struct, gc=False, kw_only=True):
     entityType: Absent = _NO
 
 
-class TraceMeta(msgspec.Struct, gc=False):
-    """The ``entityMetadata`` fields the reader uses (others are ignored), in
-    :data:`._trace._META` order."""
+class TraceMeta(msgspec.Struct, gc=False, frozen=True):
+    """The ``entityMetadata`` fields the reader uses (others are ignored), in the order
+    Flink Agents 0.4 writes them (an event's, an action's, an llm call's). Frozen: one
+    instance, :data:`NO_META`, stands for an absent ``entityMetadata`` (0.4 omits an empty
+    one)."""
 
     eventId: str | None = None
-    triggerEventId: str | None = None
+    producerExecutionId: str | None = None
     upstreamEventId: str | None = None
     upstreamActionName: str | None = None
-    producerExecutionId: str | None = None
+    triggerEventId: str | None = None
     model: str | None = None
+
+
+#: An absent ``entityMetadata`` (``null`` decodes as ``None``).
+NO_META = TraceMeta()
 
 
 class Trace(msgspec.Struct, gc=False, kw_only=True):
@@ -128,7 +134,7 @@ class Trace(msgspec.Struct, gc=False, kw_only=True):
     entityName: str | None = None
     executionId: str | None = None
     parentExecutionId: str | None = None
-    entityMetadata: TraceMeta | None = None
+    entityMetadata: TraceMeta | None = NO_META
     status: str | None = None
     problemCategory: str | None = None
     attributes: Raw = NULL

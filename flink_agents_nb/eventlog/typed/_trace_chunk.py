@@ -1,0 +1,150 @@
+"""Column builders for a chunk of 0.4 Trace Log records decoded typed (:mod:`._typed`).
+
+:func:`._typed_columns._trace_records` builds a trace chunk's columns with these. Each gives
+what the general path gives for the same values (:func:`.._arrays.shared`,
+:func:`.._arrays.timestamps`, :func:`.._attributes.cells`), cheaper on what trace logs hold:
+
+- :class:`Few`: columns of a few distinct values (entity types and names, statuses,
+  problem categories; decoded as learned ``Literal`` values, each one object) coded by
+  object address, and their shared columns built from the codes, without comparing or
+  hashing a string per row;
+- :func:`runs_shared`: ids repeated by neighbouring records (an input run's records, its
+  business key, an action's calls) shared by hashing one value per run of equal neighbours;
+- :func:`stamps`: times parsed from one joined buffer, per width (Java's
+  ``Instant.toString()`` writes 0, 3, 6 or 9 fraction digits: one chunk mixes widths);
+- :func:`trace_cells`: the ``{}`` attributes (most records) as the shared :data:`EMPTY` cell.
+"""
+
+from __future__ import annotations
+
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.eventlog._arrays import addresses, objects, shared, timestamps
+from flink_agents_nb.eventlog._attributes import EMPTY, cells
+
+
+class Few:
+    """A column of ``str``/``None`` values as codes by value (``None``: -1), found by
+    object address: one hash pass over the addresses, then one per distinct object (few
+    when equal values are one object, as learned ``Literal`` values are; one per row at
+    worst, still right)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        by_object, _ = pd.factorize(addresses(values))
+        one = np.empty(int(by_object.max()) + 1 if len(by_object) else 0, dtype=np.intp)
+        one[by_object] = np.arange(len(values))  # a row of each object
+        index: dict[Any, int] = {}
+        code = [-1 if v is None else index.setdefault(v, len(index)) for v in values[one].tolist()]
+        #: the distinct values (not ``None``), in no particular order
+        self.values = list(index)
+        #: per row, its value's index in :attr:`values` (-1: ``None``)
+        self.codes = np.array([*code, -1], dtype=np.intp)[by_object]
+        self._table = objects([*self.values, None])  # code -1: the last slot, None
+
+    def mask(self, wanted: Any) -> np.ndarray:
+        """Where the column holds a value for which ``wanted(value)`` is true (bool per row;
+        ``None`` never)."""
+        return np.array([bool(wanted(v)) for v in self.values] + [False], dtype=bool)[self.codes]
+
+    def column(self, where: np.ndarray | None = None) -> np.ndarray:
+        """The values as a new object array, equal values one object (``shared``); with
+        ``where``, ``None`` where it is false."""
+        codes = self.codes if where is None else np.where(where, self.codes, -1)
+        return self._table[codes]
+
+    def mapped(self, value_of: dict[str, Any], where: np.ndarray) -> np.ndarray:
+        """Each value replaced by ``value_of`` (values not in it kept), one object each;
+        ``None`` where ``where`` is false."""
+        table = objects([*(value_of.get(v, v) for v in self.values), None])
+        return table[np.where(where, self.codes, -1)]
+
+
+def runs_shared(values: np.ndarray) -> np.ndarray:
+    """``shared(values, nan=False)`` of a column of ``str``/``None`` values (more types:
+    ``shared`` itself), hashing one value per run of equal neighbours only."""
+    n = len(values)
+    if n < 2:
+        return shared(values, nan=False)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    if len(starts) > n // 2:  # few repeats next to each other: no gain
+        return shared(values, nan=False)
+    firsts = values[starts]
+    kinds = addresses(objects(list(map(type, firsts.tolist()))))
+    if not ((kinds == id(str)) | (kinds == id(type(None)))).all():
+        return shared(values, nan=False)  # (1 == True == 1.0: kept apart by shared's rules)
+    # a value equal to a str is that str's value (msgspec makes exact str objects)
+    return shared(firsts, nan=False)[np.cumsum(new) - 1]
+
+
+def stamps(values: list[Any]) -> np.ndarray:
+    """:func:`.._arrays.timestamps` of a chunk's times, faster when they are ASCII strings
+    ending with ``Z`` (Flink Agents writes them so): parsed from one joined buffer, per
+    width, without a string made per row. Anything else: ``timestamps`` itself."""
+    n = len(values)
+    try:
+        lengths = np.fromiter(map(len, values), np.intp, n)
+        data = "".join(values).encode("ascii")
+    except (TypeError, UnicodeError):
+        return timestamps(values)
+    if not n or b"\0" in data:  # (NUL: numpy's bytes would drop it)
+        return timestamps(values)
+    width = int(lengths[0])
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    try:
+        if (lengths == width).all():
+            parsed = _parsed(buffer.reshape(n, width))
+            if parsed is not None:
+                return parsed
+            return timestamps(values)
+        ends = np.cumsum(lengths)
+        out = np.empty(n, dtype="datetime64[ns]")
+        for each in np.unique(lengths).tolist():
+            rows = np.flatnonzero(lengths == each)
+            table = buffer[(ends[rows] - each)[:, None] + np.arange(each)]
+            parsed = _parsed(table)
+            if parsed is None:
+                return timestamps(values)
+            out[rows] = parsed
+        return out
+    except ValueError:  # not an ISO time numpy reads
+        return timestamps(values)
+
+
+def _parsed(table: np.ndarray) -> np.ndarray | None:
+    """The times in the rows of ``table`` (one text a row, bytes as ``uint8``), when each
+    ends with ``Z``; else ``None``. Raises ``ValueError`` on text numpy cannot read."""
+    rows, width = table.shape
+    if width < 2 or not (table[:, -1] == 0x5A).all():  # "Z"
+        return None
+    bare = np.ascontiguousarray(table[:, :-1]).view(f"S{width - 1}")
+    return bare.reshape(rows).astype("datetime64[ns]")
+
+
+def trace_cells(raws: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`.._attributes.cells` of a trace chunk's raw attributes, most of them ``{}``
+    (started records, llm calls): those are found from their lengths and first bytes (one
+    join, no object per row) and get the shared :data:`EMPTY` cell; the rest go to
+    ``cells``. Same cells, same mentions."""
+    n = len(raws)
+    two = np.flatnonzero(np.fromiter(map(len, raws), np.intp, n) == 2)
+    if len(two):  # a valid 2-byte JSON value starting with "{" is "{}"
+        heads = np.frombuffer(b"".join([raws[i] for i in two.tolist()]), np.uint8)[::2]
+        two = two[heads == 0x7B]
+    if len(two) < n // 4:
+        return cells(raws)
+    rest = np.ones(n, dtype=bool)
+    rest[two] = False
+    at = np.flatnonzero(rest)
+    out = np.empty(n, dtype=object)
+    mentions = np.zeros(n, dtype=bool)
+    out[two] = np.fromiter(repeat(EMPTY, len(two)), dtype=object, count=len(two))
+    if len(at):
+        out[at], mentions[at] = cells([raws[i] for i in at.tolist()])
+    return out, mentions
