@@ -4,6 +4,7 @@ general path reads them; the column builders give what the general helpers give.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from flink_agents_nb.eventlog import _arrays
 from flink_agents_nb.eventlog._arrays import shared
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.files import _files
-from flink_agents_nb.eventlog.typed import _trace_chunk
+from flink_agents_nb.eventlog.typed import _trace_chunk, _typed
 from flink_agents_nb.eventlog.typed._trace_chunk import Few, runs_shared, stamps
 from tests.notebook.test_reader_typed_path import _both, _trace, _write
 
@@ -216,3 +217,43 @@ def test_times_of_mixed_widths_parse_as_the_general_path_parses_them() -> None:
     odd = ["2026-01-01T00:00:01.5+01:00", "2026-02-30T00:00:00Z", "x", "Z", "2026-01-01T00:00\0Z"]
     for values in (texts, texts[:1], *([*texts[:50], o, *texts[50:60]] for o in odd)):
         assert stamps(values).tolist() == _arrays.timestamps(values).tolist()
+
+
+def _pretty(records: list[Any]) -> str:
+    """Records as ``trace-log.pretty-print`` writes them (Jackson's default printer)."""
+    text = "".join(json.dumps(r, indent=2, separators=(",", " : ")) + "\n" for r in records)
+    return text.replace(" : {}", " : { }")
+
+
+def test_pretty_printed_records_read_the_same_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pretty-printed file of one typed shape is decoded typed in one call; a file the
+    typed decoding refuses (an odd value, text between records, a record on one line, CRLF
+    line ends) goes the general way: the same frame and problems either way."""
+    found: list[Any] = []
+    decode = _typed.decode_pretty
+
+    def spy(*args: Any) -> Any:
+        found.append(decode(*args))
+        return found[-1]
+
+    monkeypatch.setattr(_files, "decode_pretty", spy)
+    records = _upstream(300)
+    odd_key = [*records[:40], records[40] | {"businessKey": [1]}]
+    cases = {
+        "upstream": (_pretty(records), True),
+        "generator": (_pretty(_trace(200)), True),
+        "odd key": (_pretty(odd_key), False),
+        "text between": (_pretty(records[:20]) + "junk\n" + _pretty(records[20:40]), False),
+        "one-line record": (_pretty(records[:20]) + json.dumps(records[20]) + "\n", False),
+        "crlf": (_pretty(records[:20]).replace("\n", "\r\n"), False),
+    }
+    for i, (text, typed) in enumerate(cases.values()):
+        path = tmp_path / f"traces-j-agent-{i}.log"
+        path.write_text(text, encoding="utf-8")
+        found.clear()
+        _both(path, monkeypatch)
+        assert any(f is not None for f in found) is typed
+    frame = load_log(tmp_path / "traces-j-agent-0.log").frame
+    assert len(frame) == 300 and frame["line"].iloc[1] == 1 + _pretty(records[:1]).count("\n")
