@@ -17,7 +17,6 @@ what the general path gives for the same values (:func:`.._arrays.shared`,
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -88,27 +87,25 @@ def stamps(values: list[Any]) -> np.ndarray:
     ending with ``Z`` (Flink Agents writes them so): parsed from one joined buffer, per
     width, without a string made per row. Anything else: ``timestamps`` itself."""
     n = len(values)
-    try:
-        lengths = np.fromiter(map(len, values), np.intp, n)
-        data = "".join(values).encode("ascii")
+    try:  # each ended by a newline: their places give the widths (a time holds none)
+        data = ("\n".join(values) + "\n").encode("ascii")
     except (TypeError, UnicodeError):
         return timestamps(values)
-    if not n or b"\0" in data:  # (NUL: numpy's bytes would drop it)
-        return timestamps(values)
-    width = int(lengths[0])
     buffer = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 10)
+    if len(ends) != n or b"\0" in data:  # (NUL: numpy's bytes would drop it)
+        return timestamps(values)
+    width = len(data) // n  # with the newline
     try:
-        if (lengths == width).all():
-            parsed = _parsed(buffer.reshape(n, width))
-            if parsed is not None:
-                return parsed
-            return timestamps(values)
-        ends = np.cumsum(lengths)
+        if len(data) == width * n and (ends == np.arange(1, n + 1) * width - 1).all():
+            parsed = _parsed(buffer.reshape(n, width)[:, :-1])
+            return timestamps(values) if parsed is None else parsed
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        lengths = ends - starts
         out = np.empty(n, dtype="datetime64[ns]")
         for each in np.unique(lengths).tolist():
             rows = np.flatnonzero(lengths == each)
-            table = buffer[(ends[rows] - each)[:, None] + np.arange(each)]
-            parsed = _parsed(table)
+            parsed = _parsed(buffer[starts[rows][:, None] + np.arange(each)])
             if parsed is None:
                 return timestamps(values)
             out[rows] = parsed
@@ -133,18 +130,20 @@ def trace_cells(raws: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     join, no object per row) and get the shared :data:`EMPTY` cell; the rest go to
     ``cells``. Same cells, same mentions."""
     n = len(raws)
-    two = np.flatnonzero(np.fromiter(map(len, raws), np.intp, n) == 2)
-    if len(two):  # a valid 2-byte JSON value starting with "{" is "{}"
-        heads = np.frombuffer(b"".join([raws[i] for i in two.tolist()]), np.uint8)[::2]
-        two = two[heads == 0x7B]
-    if len(two) < n // 4:
+    joined = np.frombuffer(b"\n".join(raws), np.uint8)  # the decoded lines hold no newline:
+    ends = np.flatnonzero(joined == 10)  # one piece per value
+    if len(ends) != n - 1:
         return cells(raws)
-    rest = np.ones(n, dtype=bool)
-    rest[two] = False
-    at = np.flatnonzero(rest)
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.diff(np.append(starts, len(joined) + 1)) - 1
+    empty = lengths == 2
+    empty[empty] = joined[starts[empty]] == 0x7B  # a valid 2-byte value starting "{": "{}"
+    if np.count_nonzero(empty) < n // 4:
+        return cells(raws)
     out = np.empty(n, dtype=object)
+    out.fill(EMPTY)
     mentions = np.zeros(n, dtype=bool)
-    out[two] = np.fromiter(repeat(EMPTY, len(two)), dtype=object, count=len(two))
+    at = np.flatnonzero(~empty)
     if len(at):
-        out[at], mentions[at] = cells([raws[i] for i in at.tolist()])
+        out[at], mentions[at] = cells(list(map(raws.__getitem__, at.tolist())))
     return out, mentions

@@ -218,6 +218,9 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     own = field("model")
     use = is_none(model) & ~is_none(own)
     model[use] = own[use]
+    unplaced = (  # 0.4 records carry neither (the file name tells)
+        (addresses(col("subtaskIndex")) == id(NOT_GIVEN)).all() and is_none(col("subtaskId")).all()
+    )
     cols = {
         "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
@@ -228,7 +231,7 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "model": model,
-        "subtask": _subtasks(col("subtaskIndex"), col("subtaskId")),
+        "subtask": _nan(n) if unplaced else _subtasks(col("subtaskIndex"), col("subtaskId")),
         "duration_ms": _nan(n),
         "seq": _nan(n),
         "input_seq": _nan(n),
