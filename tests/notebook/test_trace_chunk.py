@@ -14,11 +14,10 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog import _arrays
-from flink_agents_nb.eventlog._arrays import shared
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.files import _files
 from flink_agents_nb.eventlog.typed import _trace_chunk, _typed
-from flink_agents_nb.eventlog.typed._trace_chunk import Few, runs_shared, stamps
+from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps
 from tests.notebook.test_reader_typed_path import _both, _trace, _write
 
 
@@ -189,13 +188,9 @@ def _same_objects(column: np.ndarray) -> bool:
     return all(len({id(v) for v in column if v == s}) == 1 for s in set(column) - {None})
 
 
-def test_few_and_runs_shared_give_what_shared_gives() -> None:
+def test_few_gives_what_shared_gives() -> None:
     rng = random.Random(5)
     for column in _columns(rng, 240):
-        expected = shared(column.copy(), nan=False)
-        for got in (runs_shared(column.copy()),):
-            assert [(type(v), v) for v in got] == [(type(v), v) for v in expected]
-            assert _same_objects(got)
         if all(v is None or type(v) is str for v in column):
             few = Few(column)
             got = few.column()

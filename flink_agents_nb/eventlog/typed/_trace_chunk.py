@@ -8,8 +8,6 @@ what the general path gives for the same values (:func:`.._arrays.shared`,
   problem categories; decoded as learned ``Literal`` values, each one object) coded by
   object address, and their shared columns built from the codes, without comparing or
   hashing a string per row;
-- :func:`runs_shared`: ids repeated by neighbouring records (an input run's records, its
-  business key, an action's calls) shared by hashing one value per run of equal neighbours;
 - :func:`stamps`: times parsed from one joined buffer, per width (Java's
   ``Instant.toString()`` writes 0, 3, 6 or 9 fraction digits: one chunk mixes widths);
 - :func:`trace_cells`: the ``{}`` attributes (most records) as the shared :data:`EMPTY` cell.
@@ -22,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import addresses, objects, shared, timestamps
+from flink_agents_nb.eventlog._arrays import addresses, objects, timestamps
 from flink_agents_nb.eventlog._attributes import EMPTY, cells
 
 
@@ -60,26 +58,6 @@ class Few:
         ``None`` where ``where`` is false."""
         table = objects([*(value_of.get(v, v) for v in self.values), None])
         return table[np.where(where, self.codes, -1)]
-
-
-def runs_shared(values: np.ndarray) -> np.ndarray:
-    """``shared(values, nan=False)`` of a column of ``str``/``None`` values (more types:
-    ``shared`` itself), hashing one value per run of equal neighbours only."""
-    n = len(values)
-    if n < 2:
-        return shared(values, nan=False)
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(values[1:], values[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    if len(starts) > n // 2:  # few repeats next to each other: no gain
-        return shared(values, nan=False)
-    firsts = values[starts]
-    kinds = addresses(objects(list(map(type, firsts.tolist()))))
-    if not ((kinds == id(str)) | (kinds == id(type(None)))).all():
-        return shared(values, nan=False)  # (1 == True == 1.0: kept apart by shared's rules)
-    # a value equal to a str is that str's value (msgspec makes exact str objects)
-    return shared(firsts, nan=False)[np.cumsum(new) - 1]
 
 
 def stamps(values: list[Any]) -> np.ndarray:

@@ -25,7 +25,7 @@ from flink_agents_nb.eventlog._arrays import (
 from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
 from flink_agents_nb.eventlog._usage import raw_usage_columns
 from flink_agents_nb.eventlog.trace import _trace
-from flink_agents_nb.eventlog.typed._trace_chunk import Few, runs_shared, stamps, trace_cells
+from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps, trace_cells
 from flink_agents_nb.eventlog.typed._typed import (
     NOT_GIVEN,
     Nested,
@@ -225,7 +225,7 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
         "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
-        "key": runs_shared(col("businessKey")),
+        "key": shared(col("businessKey"), nan=False),
         "record_type": rtype,
         "attributes": attrs,
         "prompt_tokens": prompt,
@@ -245,11 +245,11 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
         "error": error,
     }
     trace = {
-        "run_id": runs_shared(col("inputRunId")),
+        "run_id": shared(col("inputRunId"), nan=False),
         "entity_type": kinds.column(),
         "entity_name": names.column(),
         "execution_id": col("executionId").copy(),
-        "parent_execution_id": runs_shared(parent),
+        "parent_execution_id": shared(parent, nan=False),
         "problem_category": Few(col("problemCategory")).column(),
     }
     return cols, trace
