@@ -83,7 +83,8 @@ def stamps(values: list[Any]) -> np.ndarray:
         out = np.empty(n, dtype="datetime64[ns]")
         for each in np.unique(lengths).tolist():
             rows = np.flatnonzero(lengths == each)
-            parsed = _parsed(buffer[starts[rows][:, None] + np.arange(each)])
+            windows = np.lib.stride_tricks.sliding_window_view(buffer, max(each, 1))
+            parsed = _parsed(windows[starts[rows]])  # (one index a row, not a byte)
             if parsed is None:
                 return timestamps(values)
             out[rows] = parsed
