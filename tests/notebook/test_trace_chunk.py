@@ -252,3 +252,8 @@ def test_pretty_printed_records_read_the_same_typed(
         assert any(f is not None for f in found) is typed
     frame = load_log(tmp_path / "traces-j-agent-0.log").frame
     assert len(frame) == 300 and frame["line"].iloc[1] == 1 + _pretty(records[:1]).count("\n")
+    monkeypatch.setattr(_files, "CHUNK_BYTES", 5000)  # the records handed on in chunks
+    chunks = list(_files.read_records(tmp_path / "traces-j-agent-0.log", []))
+    assert len(chunks) > 10 and [c.whole_file for c in chunks].count(True) == 1
+    assert sum(len(c.records) for c in chunks) == 300
+    _both(tmp_path / "traces-j-agent-0.log", monkeypatch)

@@ -82,15 +82,20 @@ def _read(path: Path, decoder: Decoder | None, start: int = 0, stop: int | None 
 
 def _pretty(
     path: Path, data: bytes | bytearray, decoder: Decoder | None, partial: bool
-) -> tuple[str, list[Any], list[int]] | None:
+) -> tuple[str, list[Any], list[int], int] | None:
     """:func:`._typed.decode_pretty` of the whole file (``data``, or read whole when only
-    its head is in ``data``)."""
+    its head is in ``data``), and the number of records to a chunk (about
+    :data:`CHUNK_BYTES` of them)."""
     if partial:
         try:
             data = _read(path, None)
         except OSError:
             return None  # (reported by the general way)
-    return decode_pretty(data, decoder)
+    decoded = decode_pretty(data, decoder)
+    if decoded is None:
+        return None
+    kind, records, starts = decoded
+    return kind, records, starts, max(1, len(records) * CHUNK_BYTES // max(1, len(data)))
 
 
 def read_records(
@@ -161,8 +166,11 @@ def read_records(
             continue
         if pos == 0 and not tail and data[:2] == b"{\n":  # pretty-printed records?
             pretty = _pretty(path, data, decoder, partial)
-            if pretty is not None:
-                kind, records, starts = pretty
+            if pretty is not None:  # in chunks of a chunk's records (bounded columns)
+                kind, records, starts, size = pretty
+                while len(records) > size:
+                    yield FileRecords(name, records[:size], starts[:size], None, kind)
+                    del records[:size], starts[:size]  # (their structs freed once read)
                 yield FileRecords(name, records, starts, None, kind, whole_file=True)
                 return
         chunk = bytes(data[pos:stop])
