@@ -243,6 +243,7 @@ def test_pretty_printed_records_read_the_same_typed(
         "text between": (_pretty(records[:20]) + "junk\n" + _pretty(records[20:40]), False),
         "one-line record": (_pretty(records[:20]) + json.dumps(records[20]) + "\n", False),
         "crlf": (_pretty(records[:20]).replace("\n", "\r\n"), False),
+        "newline in a string": (_pretty(records[:20]).replace('"q1"', '"q\n}\n{\n1"'), False),
     }
     for i, (text, typed) in enumerate(cases.values()):
         path = tmp_path / f"traces-j-agent-{i}.log"
