@@ -190,7 +190,7 @@ def _same_objects(column: np.ndarray) -> bool:
 
 def test_few_gives_what_shared_gives() -> None:
     rng = random.Random(5)
-    for column in _columns(rng, 240):
+    for column in [*_columns(rng, 240), *_columns(rng, 600)]:  # (few or many objects)
         if all(v is None or type(v) is str for v in column):
             few = Few(column)
             got = few.column()

@@ -23,6 +23,9 @@ import pandas as pd
 from flink_agents_nb.eventlog._arrays import addresses, objects, timestamps
 from flink_agents_nb.eventlog._attributes import EMPTY, cells
 
+#: :class:`Few` hashes its distinct objects' values by pandas when there are more.
+_MANY = 256
+
 
 class Few:
     """A column of ``str``/``None`` values as codes by value (``None``: -1), found by
@@ -34,8 +37,13 @@ class Few:
         by_object, _ = pd.factorize(addresses(values))
         one = np.empty(int(by_object.max()) + 1 if len(by_object) else 0, dtype=np.intp)
         one[by_object] = np.arange(len(values))  # a row of each object
-        index: dict[Any, int] = {}
-        code = [-1 if v is None else index.setdefault(v, len(index)) for v in values[one].tolist()]
+        if len(one) > _MANY:  # a string per row (a chunk decoded before any learning)
+            codes, distinct = pd.factorize(values[one], use_na_sentinel=True)
+            index = dict(zip(distinct.tolist(), range(len(distinct)), strict=True))
+            code = codes.tolist()
+        else:
+            index = {}
+            code = [-1 if v is None else index.setdefault(v, len(index)) for v in values[one]]
         #: the distinct values (not ``None``), in no particular order
         self.values = list(index)
         #: per row, its value's index in :attr:`values` (-1: ``None``)
