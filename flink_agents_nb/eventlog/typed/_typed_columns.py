@@ -203,7 +203,7 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     rtype[ended] = "call"
     rtype[ended & is_action] = "action"
     rtype[is_event] = "event"
-    parent = col("parentExecutionId").copy()
+    parent = col("parentExecutionId")  # (filled in the table: shared() makes it anew)
     orphan = is_event & is_none(parent)  # an event's parent: the execution that sent it
     parent[orphan] = field("producerExecutionId")[orphan]
     error = _nothing(n)
