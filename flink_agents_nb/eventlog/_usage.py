@@ -5,6 +5,11 @@ the one token search of the kit; this module gives its results column-wise.
 Attributes still raw (:class:`~._attributes.Attributes`) are probed first, a whole chunk's in
 one msgspec call per probe, decoding only the names the rule reads (no dicts built):
 
+- :data:`_COUNTED`: a chat response as Flink Agents' chat models write it (the strict shape
+  of :data:`_CHAT` below, with ``extra_args`` holding both counts as integers, the model
+  name as a string or ``null``, nothing else but :data:`HARMLESS_EXTRAS`): the counts come
+  straight out as numbers, no table of names; a chunk of which one row differs goes to
+  the two probes below;
 - :data:`_TOP`: the usage names at the top level (ours, flat and OpenTelemetry records);
   where a count is there, the rule stops there, whatever else the attributes hold;
 - :data:`_CHAT`: a chat response ``{"request_id", "response": {"role", "content",
@@ -64,11 +69,66 @@ class _Chat(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     request_id: _Scalar = None
 
 
+#: Names that Flink Agents' chat models may add to ``extra_args`` beside the counts and
+#: the model name (Ollama's and Tongyi's ``reasoning``, the ReAct agent's structured output,
+#: Anthropic's content blocks, OpenAI's refusal): not the rule's names, so where the counts
+#: sit beside them they change nothing (read undecoded).
+HARMLESS_EXTRAS = ("reasoning", "structured_output", "anthropic_content_blocks", "refusal")
+
+
+class _Counts(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=True):
+    """``extra_args`` as Flink Agents' chat models write them (in their order)."""
+
+    model_name: str | None = None
+    promptTokens: int
+    completionTokens: int
+    reasoning: msgspec.Raw = msgspec.Raw(b"null")
+    structured_output: msgspec.Raw = msgspec.Raw(b"null")
+    anthropic_content_blocks: msgspec.Raw = msgspec.Raw(b"null")
+    refusal: msgspec.Raw = msgspec.Raw(b"null")
+
+
+class _CountedMessage(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=True):
+    """:class:`_Message` with :class:`_Counts` (fields in the writers' order)."""
+
+    role: _Scalar = None
+    content: _Scalar = None
+    tool_calls: Annotated[tuple[Any, ...], msgspec.Meta(max_length=0)] = ()
+    extra_args: _Counts
+
+
+class _Counted(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=True):
+    """:class:`_Chat` with :class:`_CountedMessage`."""
+
+    request_id: _Scalar = None
+    response: _CountedMessage
+
+
+_COUNTED = msgspec.json.Decoder(list[_Counted]).decode
 _TOP = msgspec.json.Decoder(list[_Level]).decode
 _CHATS = msgspec.json.Decoder(list[_Chat]).decode
 _CHAT = msgspec.json.Decoder(_Chat).decode
 _EXTRA = attrgetter("response.extra_args")
 _RAW = attrgetter("_raw")
+_PROMPT = attrgetter("promptTokens")
+_COMPLETION = attrgetter("completionTokens")
+_MODEL = attrgetter("model_name")
+
+
+def _counted(array: bytes, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The prompt and completion counts (float64) and models (object) of the ``n`` JSON
+    objects of ``array`` when every one is of the :data:`_COUNTED` shape, else ``None``.
+    What the rule finds there: both counts beside the model name in ``extra_args``, and
+    nothing above or before them that it would read first."""
+    try:
+        extras = list(map(_EXTRA, _COUNTED(array)))
+        return (
+            np.fromiter(map(_PROMPT, extras), np.float64, n),
+            np.fromiter(map(_COMPLETION, extras), np.float64, n),
+            np.fromiter(map(_MODEL, extras), object, n),
+        )
+    except (msgspec.DecodeError, OverflowError):  # another shape; a count beyond float64
+        return None
 
 
 def _level_usage(levels: list[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -127,16 +187,15 @@ def _fill(found: np.ndarray, values: list[np.ndarray], rows: np.ndarray, levels:
     found[at] = True
 
 
-def _probe(raws: list[bytes]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Where the probes found the rule's counts in ``raws`` (JSON objects), and the
-    prompt, completion and model there (object arrays). The chat shape first (it has no
-    counts at the top level: no need to look there), then the top level, then the chat
-    shape one by one for the rest."""
+def _probe(raws: list[bytes], array: bytes) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Where the probes found the rule's counts in ``raws`` (JSON objects; ``array``: them
+    as one JSON array), and the prompt, completion and model there (object arrays). The
+    chat shape first (it has no counts at the top level: no need to look there), then the
+    top level, then the chat shape one by one for the rest."""
     n = len(raws)
     found = np.zeros(n, dtype=bool)
     values = [np.full(n, None, dtype=object) for _ in range(3)]
     rows = np.arange(n)
-    array = b"[" + b",".join(raws) + b"]"
     try:
         chats = _CHATS(array)
     except msgspec.DecodeError:
@@ -209,8 +268,13 @@ def raw_usage_columns(
     if not len(rows):
         return columns
     rows = np.asarray(rows, dtype=np.intp)
-    found, (p, c, m) = _probe(raws)
     prompt, completion, model = columns
+    array = b"[" + b",".join(raws) + b"]"
+    counted = _counted(array, len(rows))
+    if counted is not None:  # the usual chunk: chat responses only, all as written
+        prompt[rows], completion[rows], model[rows] = counted
+        return columns
+    found, (p, c, m) = _probe(raws, array)
     hit = rows[found]
     prompt[hit] = _numbers(p[found])
     completion[hit] = _numbers(c[found])

@@ -214,6 +214,30 @@ USAGE_CASES: list[Any] = [
     {"promptTokens": {"n": 1}, "prompt_tokens": 4},
     {"input_tokens": None, "output_tokens": None, "x": {"completion_tokens": 5}},
 ]  # fmt: skip
+_CHAT_HEAD: dict[str, Any] = {"request_id": "r", "response": {"role": "assistant", "content": "hi"}}
+#: Chat responses as Flink Agents' chat models write them, and near misses: a chunk of one
+#: of these alone is tried by the counted probe (``extra_args`` read straight as numbers).
+COUNTED_CASES: list[Any] = [
+    {"model_name": "m", "promptTokens": 12, "completionTokens": 5, "reasoning": "thought",
+     "structured_output": {"promptTokens": 1, "model": "s"}, "refusal": None},
+    {"model_name": None, "promptTokens": 1, "completionTokens": 2},
+    {"completionTokens": 2, "promptTokens": 1, "model_name": "late"},
+    {"model": "first", "model_name": "m", "promptTokens": 1, "completionTokens": 2},
+    {"model_name": "m", "promptTokens": 10**30, "completionTokens": 2},
+    {"model_name": "m", "promptTokens": 10**400, "completionTokens": 2},
+    {"model_name": "m", "prompt\\u0054okens": 6, "completionTokens": 1},
+    {"model_name": "m", "promptTokens": 1.5, "completionTokens": 2},
+    {"model_name": "m", "promptTokens": True, "completionTokens": 2},
+    {"model_name": 3, "promptTokens": 1, "completionTokens": 2},
+    {"model_name": "m", "promptTokens": 1},
+    {"model_name": "m", "promptTokens": 1, "completionTokens": 2, "usage": {"x": 1}},
+    {"model_name": "m", "promptTokens": None, "completionTokens": 2},
+]  # fmt: skip
+_FIRST_COUNTED = len(USAGE_CASES)
+USAGE_CASES += [
+    {**_CHAT_HEAD, "response": {**_CHAT_HEAD["response"], "extra_args": extra}}
+    for extra in COUNTED_CASES
+]
 
 
 def _raw_case(case: Any) -> bytes:
@@ -228,6 +252,8 @@ def _raw_case(case: Any) -> bytes:
         [0] * 5,  # chat responses only: the chat probe on the whole chunk at once
         [2, 3, 2],  # counts at the top level only
         [0, 0, 2, 0],  # both probes
+        *([k] * 3 for k in range(_FIRST_COUNTED, len(USAGE_CASES))),  # the counted probe
+        *([0, k, 0] for k in range(_FIRST_COUNTED, len(USAGE_CASES))),  # or not the chunk
     ],
 )
 def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy(picked: list[int]) -> None:
