@@ -357,3 +357,47 @@ def test_trace_times_read_the_same_on_the_typed_path(
         for rec, stamp in zip(records, stamps * 8, strict=False):
             rec["timestamp"] = stamp
         assert _both(_write(tmp_path / f"traces-j-t-{i}.log", records), monkeypatch) == ["trace"]
+
+
+@pytest.mark.filterwarnings("ignore:no explicit representation of timezones")  # numpy, on é
+def test_nested_times_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0.3.1 nested chunk's times are parsed as the trace chunk's are (one joined buffer
+    when they share one width and end with ``Z``); odd ones as the general path reads them."""
+    odd = ["2026-01-01T00:00:01Z", "2026-01-01T00:00:02.5Z", "2026-01-01T01:00:03.000+01:00",
+           "2026-13-01T00:00:04.000Z", "not a time", None, "2026-01-01T00:00:05.éé9Z",
+           "2026-01-01T00:00:05.123456789Z"]  # fmt: skip
+    for i, stamps in enumerate(([odd[1]] * 3, odd, odd[:2], odd[3:5], odd[6:])):
+        records = _nested(8 * len(stamps))
+        for rec, stamp in zip(records, stamps * 8, strict=False):
+            rec["timestamp"] = stamp
+        assert _both(_write(tmp_path / f"n{i}.log", records), monkeypatch) == ["nested"]
+
+
+def _fa_chat(i: int, extra: dict[str, Any]) -> dict[str, Any]:
+    """A 0.3.1 chat response record as Flink Agents' Python chat models log it."""
+    response = {"role": "assistant", "content": f"answer {i}", "tool_calls": [],
+                "extra_args": extra}  # fmt: skip
+    return {"timestamp": "2026-01-01T00:00:01.000Z", "event": {
+        "eventType": "_chat_response_event", "id": f"c{i}", "attributes": {
+            "request_id": f"r{i}", "response": response}}, "jobId": "j", "taskName": "t",
+        "subtaskId": 0}  # fmt: skip
+
+
+def test_nested_chat_responses_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0.3.1 chat responses as Flink Agents' chat models write them are read by the counted
+    probe (a chunk of them only), the rest by the other probes and the search: every shape
+    gives what the general search gives, alone and mixed with the usual one."""
+    usual = {"model_name": "gpt", "promptTokens": 12, "completionTokens": 5}
+    alone = [_fa_chat(i, usual | {"reasoning": "r"} if i % 3 else usual) for i in range(40)]
+    assert _both(_write(tmp_path / "usual.log", alone), monkeypatch) == ["nested"]
+    read = load_log(tmp_path / "usual.log").frame
+    assert read["prompt_tokens"].tolist() == [12] * 40
+    assert read["model"].tolist() == ["gpt"] * 40
+    mixed = [_fa_chat(i, usual) for i in range(2 * len(_RESPONSES))]
+    for i, rec in enumerate(mixed[1::2]):
+        rec["event"]["attributes"] = _RESPONSES[i]
+    assert _both(_write(tmp_path / "mixed.log", mixed), monkeypatch) == ["nested"]

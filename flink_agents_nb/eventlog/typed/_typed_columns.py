@@ -147,7 +147,7 @@ def _nested(records: list[Any]) -> Columns:
     said_raws = list(map(raws.__getitem__, mentions.tolist()))
     prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
     return {
-        "timestamp": timestamps(col("timestamp").tolist()),
+        "timestamp": _stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
