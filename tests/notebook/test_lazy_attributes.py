@@ -84,6 +84,25 @@ def test_cells_keep_objects_lazy_and_other_values_as_they_are() -> None:
     assert plain(kept) == {"a": 1} and type(plain(kept)) is dict and plain([1]) == [1]
 
 
+def test_which_cells_mention_tokens_is_what_find_says_of_each() -> None:
+    """Mentions are read from the chunk's values joined: a match must lie inside one value
+    (not across two), at either end of it, in a value as short as the word, or not at all."""
+    rng = np.random.default_rng(7)
+    pieces = [b"okens", b"ok", b"ens", b"k", b"o", b"s", b"x", b'"', b"tokens", b"OKENS"]
+    for _ in range(200):
+        raws: list[Any] = []
+        for _ in range(int(rng.integers(1, 12))):
+            parts = [pieces[j] for j in rng.integers(0, len(pieces), int(rng.integers(0, 4)))]
+            text = b"".join(parts)
+            raws.append(b'{"' + text + b'":1}' if rng.random() < 0.7 else b'"' + text + b'"')
+        mentions = cells(raws)[1]
+        said = [b"okens" in raw and raw[:1] == b"{" for raw in raws]
+        assert mentions.tolist() == said
+    split = [b'{"ok":1}', b'{"ens":1}', b'"okens"', b'{"x":"to', b'kens"}', b'{"okens":0}']
+    assert cells(split)[1].tolist() == [False] * 5 + [True]
+    assert cells([b'{"a":"okens"}'] * 3)[1].tolist() == [True] * 3
+
+
 def _log(tmp_path: Path) -> Path:
     """Our own records: plain events, one with token usage, one with HTML in it, and an
     action with memory writes."""
