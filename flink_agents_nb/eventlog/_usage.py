@@ -13,7 +13,8 @@ one msgspec call per probe, decoding only the names the rule reads (no dicts bui
 - :data:`_TOP`: the usage names at the top level (ours, flat and OpenTelemetry records);
   where a count is there, the rule stops there, whatever else the attributes hold;
 - :data:`_CHAT`: a chat response ``{"request_id", "response": {"role", "content",
-  "tool_calls": [], "extra_args": {...}}}`` (Flink Agents 0.3.1 and 0.4, ours), strictly:
+  "tool_calls": [], "extra_args": {...}}, "retry_count", "total_retry_wait_sec"}`` (Flink
+  Agents 0.3.1 and 0.4, ours; the retry fields optional scalars), strictly:
   no other name and nothing nested but ``response`` and ``extra_args``, so the rule reaches
   ``extra_args`` whatever the order of the names, and finds the counts there.
 
@@ -67,6 +68,8 @@ class _Chat(msgspec.Struct, gc=False, forbid_unknown_fields=True):
 
     response: _Message
     request_id: _Scalar = None
+    retry_count: _Scalar = None  # Flink Agents 0.3.1 writes both beside the response
+    total_retry_wait_sec: _Scalar = None
 
 
 #: Names that Flink Agents' chat models may add to ``extra_args`` beside the counts and
@@ -102,6 +105,8 @@ class _Counted(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=Tru
 
     request_id: _Scalar = None
     response: _CountedMessage
+    retry_count: _Scalar = None
+    total_retry_wait_sec: _Scalar = None
 
 
 _COUNTED = msgspec.json.Decoder(list[_Counted]).decode

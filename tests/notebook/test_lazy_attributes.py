@@ -257,6 +257,15 @@ USAGE_CASES += [
     {**_CHAT_HEAD, "response": {**_CHAT_HEAD["response"], "extra_args": extra}}
     for extra in COUNTED_CASES
 ]
+USAGE_CASES += [  # 0.3.1's retry fields beside the response, in a Java HashMap's order
+    {"retry_count": 1, "response": {"extra_args": {"model_name": "m", "promptTokens": 2,
+     "completionTokens": 3}, "role": "assistant", "content": "x"}, "request_id": "r",
+     "total_retry_wait_sec": 0},
+    {"retry_count": 0, "response": {"extra_args": {"promptTokens": 2}}, "request_id": "r"},
+    {"retry_count": {"promptTokens": 5}, "response": {"extra_args": {"promptTokens": 2}}},
+    {"total_retry_wait_sec": [{"input_tokens": 4}], "response": {"extra_args": {
+     "model_name": "m", "promptTokens": 2, "completionTokens": 3}}},
+]  # fmt: skip
 
 
 def _raw_case(case: Any) -> bytes:
