@@ -360,19 +360,21 @@ def test_trace_times_read_the_same_on_the_typed_path(
 
 
 @pytest.mark.filterwarnings("ignore:no explicit representation of timezones")  # numpy, on é
-def test_nested_times_read_the_same_on_the_typed_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("make", "kind"), [(_nested, "nested"), (_ours, "ours")])
+def test_nested_and_our_times_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Any, kind: str
 ) -> None:
-    """A 0.3.1 nested chunk's times are parsed as the trace chunk's are (one joined buffer
-    when they share one width and end with ``Z``); odd ones as the general path reads them."""
+    """0.3.1 nested and our chunks' times are parsed as the trace chunk's are (one joined
+    buffer when they share one width and end with ``Z``); odd ones as the general path
+    reads them."""
     odd = ["2026-01-01T00:00:01Z", "2026-01-01T00:00:02.5Z", "2026-01-01T01:00:03.000+01:00",
            "2026-13-01T00:00:04.000Z", "not a time", None, "2026-01-01T00:00:05.éé9Z",
            "2026-01-01T00:00:05.123456789Z"]  # fmt: skip
     for i, stamps in enumerate(([odd[1]] * 3, odd, odd[:2], odd[3:5], odd[6:])):
-        records = _nested(8 * len(stamps))
+        records = make(8 * len(stamps))
         for rec, stamp in zip(records, stamps * 8, strict=False):
             rec["timestamp"] = stamp
-        assert _both(_write(tmp_path / f"n{i}.log", records), monkeypatch) == ["nested"]
+        assert _both(_write(tmp_path / f"n{i}.log", records), monkeypatch) == [kind]
 
 
 def _fa_chat(i: int, extra: dict[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def _ours(records: list[Any]) -> Columns:
         attrs[acts] = action_cells(*fields)
     prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
     return {
-        "timestamp": timestamps(col("timestamp").tolist()),
+        "timestamp": _stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
