@@ -74,40 +74,56 @@ MODEL_NAMES = ("model", "model_name", "modelName", "gen_ai.response.model", "gen
 _PART_OF_A_TOTAL = frozenset({"call_usage"})
 
 
+#: The rule's names, to tell at C speed that a dict holds none of them (most do not; the
+#: shorter of the two is iterated).
+_COUNT_NAMES = frozenset((*PROMPT_NAMES, *COMPLETION_NAMES))
+_MODEL_NAMES = frozenset(MODEL_NAMES)
+#: Values the search never looks into (it looks into mappings and lists only).
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
 def _find_usage(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | None:
     if not isinstance(node, dict):
         if not isinstance(node, Mapping):
             return None
         node = dict(node)  # lazily decoded attributes (eventlog._attributes)
-    for name in MODEL_NAMES:
-        value = node.get(name)
-        if isinstance(value, str):
-            model = value
-            break
-    prompt = completion = None
-    for name in PROMPT_NAMES:  # loops, not generators: this runs per record of a log read
-        if name in node:
-            prompt = node[name]
-            break
-    for name in COMPLETION_NAMES:
-        if name in node:
-            completion = node[name]
-            break
-    if prompt is not None or completion is not None:
-        return prompt, completion, model
+    plain = type(node) is dict  # (a dict subclass may answer ``in`` its own way)
+    if not plain or not node.keys().isdisjoint(_MODEL_NAMES):
+        for name in MODEL_NAMES:
+            value = node.get(name)
+            if isinstance(value, str):
+                model = value
+                break
+    if not plain or not node.keys().isdisjoint(_COUNT_NAMES):
+        prompt = completion = None
+        for name in PROMPT_NAMES:  # loops, not generators: this runs per record of a log read
+            if name in node:
+                prompt = node[name]
+                break
+        for name in COMPLETION_NAMES:
+            if name in node:
+                completion = node[name]
+                break
+        if prompt is not None or completion is not None:
+            return prompt, completion, model
     if depth <= 0:
         return None
     for name, value in node.items():
-        if name in _PART_OF_A_TOTAL:
+        kind = type(value)
+        if kind in _LEAVES or name in _PART_OF_A_TOTAL:  # nothing to find in a leaf
             continue
-        found = _find_usage(value, model, depth - 1)
-        if found is not None:
-            return found
-        if isinstance(value, list):
-            for item in value[:20]:
-                found = _find_usage(item, model, depth - 1)
-                if found is not None:
-                    return found
+        if kind is not list:
+            found = _find_usage(value, model, depth - 1)
+            if found is not None:
+                return found
+            if not isinstance(value, list):
+                continue
+        for item in value[:20]:
+            if type(item) in _LEAVES:
+                continue
+            found = _find_usage(item, model, depth - 1)
+            if found is not None:
+                return found
     return None
 
 
