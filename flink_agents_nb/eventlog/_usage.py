@@ -7,9 +7,11 @@ one msgspec call per probe, decoding only the names the rule reads (no dicts bui
 
 - :data:`_COUNTED`: a chat response as Flink Agents' chat models write it (the strict shape
   of :data:`_CHAT` below, with ``extra_args`` holding both counts as integers, the model
-  name as a string or ``null``, nothing else but :data:`HARMLESS_EXTRAS`): the counts come
-  straight out as numbers, no table of names; a chunk of which one row differs goes to
-  the two probes below;
+  name as a string or ``null``, nothing else but :data:`HARMLESS_EXTRAS`; tool calls
+  allowed where their bytes cannot hold a usage name, see :func:`_checked`): the counts
+  come straight out as numbers, no table of names. It reads the chunk's chat responses
+  (told by their event type, see :func:`raw_usage_columns`) in one call; when one of them
+  differs, they all go to the two probes below, as the other records do;
 - :data:`_TOP`: the usage names at the top level (ours, flat and OpenTelemetry records);
   where a count is there, the rule stops there, whatever else the attributes hold;
 - :data:`_CHAT`: a chat response ``{"request_id", "response": {"role", "content",
@@ -34,7 +36,7 @@ from msgspec.structs import astuple
 from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import addresses, objects, to_float
-from flink_agents_nb.eventlog._attributes import _DECODE_ERRORS, Attributes, _decode
+from flink_agents_nb.eventlog._attributes import _DECODE_ERRORS, TOKENS, Attributes, _decode
 from flink_agents_nb.run._frames import (
     COMPLETION_NAMES,
     MODEL_NAMES,
@@ -96,7 +98,7 @@ class _CountedMessage(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fie
 
     role: _Scalar = None
     content: _Scalar = None
-    tool_calls: Annotated[tuple[Any, ...], msgspec.Meta(max_length=0)] = ()
+    tool_calls: tuple[msgspec.Raw, ...] = ()  # calls: see _checked
     extra_args: _Counts
 
 
@@ -120,20 +122,40 @@ _COMPLETION = attrgetter("completionTokens")
 _MODEL = attrgetter("model_name")
 
 
-def _counted(array: bytes, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The prompt and completion counts (float64) and models (object) of the ``n`` JSON
-    objects of ``array`` when every one is of the :data:`_COUNTED` shape, else ``None``.
-    What the rule finds there: both counts beside the model name in ``extra_args``, and
-    nothing above or before them that it would read first."""
+_CALLS = attrgetter("response.tool_calls")
+
+
+def _counted(raws: list[Any]) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """Which of ``raws`` (JSON objects) the :data:`_COUNTED` probe answers (all, unless some
+    have tool calls, see :func:`_checked`), and the prompt and completion counts (float64)
+    and models (object) there, by row; ``None`` when not all are of its shape. What the
+    rule finds there: both counts beside the model name in ``extra_args``, and nothing
+    above or before them that it would read first."""
+    n = len(raws)
     try:
-        extras = list(map(_EXTRA, _COUNTED(array)))
-        return (
+        chats = _COUNTED(b"[" + b",".join(raws) + b"]")
+        extras = list(map(_EXTRA, chats))
+        values = [
             np.fromiter(map(_PROMPT, extras), np.float64, n),
             np.fromiter(map(_COMPLETION, extras), np.float64, n),
             np.fromiter(map(_MODEL, extras), object, n),
-        )
+        ]
     except (msgspec.DecodeError, OverflowError):  # another shape; a count beyond float64
         return None
+    answered = np.ones(n, dtype=bool)
+    calls = np.flatnonzero(np.fromiter(map(len, map(_CALLS, chats)), np.intp, n))
+    for i in calls.tolist():
+        answered[i] = _checked(bytes(raws[i]))
+    return answered, values
+
+
+def _checked(raw: bytes) -> bool:
+    """Whether the rule finds nothing in a :data:`_COUNTED` chat response's tool calls: no
+    usage name there. Every count name holds :data:`~._attributes.TOKENS`; with no ``\\u``
+    escape in the bytes every name is spelled out, so the two in ``extra_args`` are the
+    only ones when the bytes hold it twice (the rule reads a model name only beside
+    counts)."""
+    return raw.count(TOKENS) == 2 and b"\\u" not in raw
 
 
 def _level_usage(levels: list[Any]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -262,32 +284,57 @@ def _decoded(raw: Any) -> Any:
 
 
 def raw_usage_columns(
-    n: int, rows: np.ndarray, raws: list[Any]
+    n: int, rows: np.ndarray, raws: list[Any], chat: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Token usage of ``n`` rows, of which only ``rows`` may have some: those whose
     attributes are the JSON objects ``raws`` (bytes-like, one per row of ``rows``; those of
     the other rows do not mention tokens, or are not objects). Prompt and completion tokens
     (float64, NaN where none) and the model named beside them (object). The probes answer
-    first (see the module docstring); the rest is decoded and searched one by one."""
+    first (see the module docstring); the rest is decoded and searched one by one.
+
+    ``chat``: which of ``rows`` are chat responses (bool, by event type; a hint: the
+    results are the same), those the :data:`_COUNTED` probe tries alone, so that a chunk
+    also holding other records (chat requests carrying a history...) still has its chat
+    responses read by it. ``None``: it tries them all."""
     columns = _empty(n)
     if not len(rows):
         return columns
     rows = np.asarray(rows, dtype=np.intp)
+    left = np.ones(len(rows), dtype=bool)  # not answered yet
+    tried = np.flatnonzero(chat) if chat is not None else np.arange(len(rows))
+    if len(tried):
+        counted = _counted(raws if len(tried) == len(rows) else _pick(raws, tried))
+        if counted is not None:  # the usual chunk: chat responses only, all as written
+            answered, values = counted
+            for column, got in zip(columns, values, strict=True):
+                column[rows[tried[answered]]] = got[answered]
+            left[tried[answered]] = False
+    if left.all():
+        _probed(columns, rows, raws)
+    elif left.any():
+        at = np.flatnonzero(left)
+        _probed(columns, rows[at], _pick(raws, at))
+    return columns
+
+
+def _pick(raws: list[Any], at: np.ndarray) -> list[Any]:
+    return list(map(raws.__getitem__, at.tolist()))
+
+
+def _probed(
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray, raws: list[Any]
+) -> None:
+    """Note the usage of ``rows`` (attributes ``raws``) that the two probes find, and
+    what the search finds in the rest."""
+    found, (p, c, m) = _probe(raws, b"[" + b",".join(raws) + b"]")
     prompt, completion, model = columns
-    array = b"[" + b",".join(raws) + b"]"
-    counted = _counted(array, len(rows))
-    if counted is not None:  # the usual chunk: chat responses only, all as written
-        prompt[rows], completion[rows], model[rows] = counted
-        return columns
-    found, (p, c, m) = _probe(raws, array)
     hit = rows[found]
     prompt[hit] = _numbers(p[found])
     completion[hit] = _numbers(c[found])
     model[hit] = m[found]
     rest = np.flatnonzero(~found)
     if len(rest):
-        _searched(columns, rows[rest], map(_decoded, map(raws.__getitem__, rest.tolist())))
-    return columns
+        _searched(columns, rows[rest], map(_decoded, _pick(raws, rest)))
 
 
 def usage_columns(

@@ -257,6 +257,23 @@ USAGE_CASES += [
     {**_CHAT_HEAD, "response": {**_CHAT_HEAD["response"], "extra_args": extra}}
     for extra in COUNTED_CASES
 ]
+_CALL = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": {"a": 1}}}
+_COUNTS = {"model_name": "m", "promptTokens": 4, "completionTokens": 2}
+USAGE_CASES += [  # chat responses with tool calls: the counted probe checks their bytes
+    {"request_id": "r", "response": {"role": "assistant", "content": "", "tool_calls": [
+     _CALL, _CALL], "extra_args": _COUNTS}, "retry_count": 0},
+    {"response": {"tool_calls": [{"function": {"arguments": {"prompt_tokens": 9}}}],
+     "extra_args": _COUNTS}},
+    {"response": {"tool_calls": [{"usage": {"output_tokens": 9, "model": "t"}}],
+     "extra_args": _COUNTS}},
+    {"response": {"tool_calls": [{"x": [{"y": {"input_tokens": 9}}]}], "extra_args": _COUNTS}},
+    {"response": {"tool_calls": [{"note": "tokens"}], "extra_args": _COUNTS}},
+    {"response": {"tool_calls": [{"note": "\u00e9"}], "extra_args": _COUNTS}},
+    {"response": {"tool_calls": [{"input_t\\u006fkens": 9}], "extra_args": _COUNTS}},
+    {"response": {"extra_args": _COUNTS, "tool_calls": [{"model": "late"}]}},
+    {"response": {"tool_calls": {"promptTokens": 9}, "extra_args": _COUNTS}},
+    {"response": {"tool_calls": [[{"completionTokens": 9}]], "extra_args": _COUNTS}},
+]  # fmt: skip
 USAGE_CASES += [  # 0.3.1's retry fields beside the response, in a Java HashMap's order
     {"retry_count": 1, "response": {"extra_args": {"model_name": "m", "promptTokens": 2,
      "completionTokens": 3}, "role": "assistant", "content": "x"}, "request_id": "r",
@@ -291,9 +308,12 @@ def test_lazy_cells_give_the_token_columns_of_dicts_and_stay_lazy(picked: list[i
     events = np.ones(len(raws), dtype=bool)
     want = usage_columns(plain_dicts, events, None)
     rows = np.arange(len(raws))
+    hints = np.random.default_rng(len(picked)).random(len(raws)) < 0.5  # right or wrong
     for got_columns in (
         usage_columns(lazy, events, None),
         raw_usage_columns(len(raws), rows, raws),
+        raw_usage_columns(len(raws), rows, raws, hints),
+        raw_usage_columns(len(raws), rows, raws, ~hints),
     ):
         for got, wanted in zip(got_columns, want, strict=True):
             np.testing.assert_array_equal(got, wanted)

@@ -406,3 +406,48 @@ def test_nested_chat_responses_read_the_same_on_the_typed_path(
     for i, rec in enumerate(mixed[1::2]):
         rec["event"]["attributes"] = _RESPONSES[i]
     assert _both(_write(tmp_path / "mixed.log", mixed), monkeypatch) == ["nested"]
+
+
+def _react_round(j: int) -> list[dict[str, Any]]:
+    """One ReAct round trip as Flink Agents 0.3.1 logs it: a chat request, a response with a
+    tool call, the tool's request and response, a request carrying the history (the first
+    response's counts inside), the final response, the output."""
+    call = {"id": f"call_{j}", "type": "function",
+            "function": {"name": "weather", "arguments": {"city": f"c{j}"}}}  # fmt: skip
+    user = {"role": "user", "content": f"weather {j}?", "tool_calls": [], "extra_args": {}}
+    first = {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [call],
+        "extra_args": {"model_name": "gpt", "promptTokens": 100 + j, "completionTokens": 9},
+    }
+    counts = {"model_name": "gpt", "promptTokens": 150, "completionTokens": j}
+    final = first | {"content": "sunny", "tool_calls": [], "extra_args": counts}
+    rows = [
+        ("_chat_request_event", {"model": "chat", "messages": [user], "output_schema": None}),
+        ("_chat_response_event", {"retry_count": 0, "response": first, "request_id": "a"}),
+        ("_tool_request_event", {"model": "chat", "tool_calls": [call]}),
+        ("_tool_response_event", {"request_id": "b", "responses": {f"call_{j}": "sunny"}}),
+        ("_chat_request_event", {"model": "chat", "messages": [user, first]}),
+        ("_chat_response_event", {"request_id": "c", "response": final, "retry_count": 1}),
+        ("_output_event", {"output": "sunny"}),
+    ]  # fmt: skip
+    return [{"timestamp": "2026-01-01T00:00:01.000Z", "eventType": kind, "event": {
+        "eventType": kind, "id": f"{j}-{k}", "attributes": attrs, "type": kind},
+        "jobId": "j", "taskName": "t", "subtaskId": 0}
+        for k, (kind, attrs) in enumerate(rows)]  # fmt: skip
+
+
+def test_react_round_trips_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 0.3.1 ReAct log: its chat responses (with and without tool calls) are read by the
+    counted probe, told by their event type, beside chat requests whose history the search
+    reads; a response whose tool call holds a usage name, and one typed otherwise, too."""
+    records = [rec for j in range(30) for rec in _react_round(j)]
+    records[1]["event"]["attributes"]["response"]["tool_calls"][0]["usage"] = {"input_tokens": 7}
+    records[8]["event"]["eventType"] = "_output_event"  # a chat response typed otherwise
+    records[13]["event"]["eventType"] = "_chat_response_event"  # an output typed as one
+    assert _both(_write(tmp_path / "react.log", records), monkeypatch) == ["nested"]
+    read = load_log(tmp_path / "react.log").frame
+    assert read["prompt_tokens"].iloc[[1, 5, 8]].tolist() == [7, 150, 101]

@@ -70,6 +70,8 @@ def typed_columns(kind: str, records: list[Any]) -> tuple[Columns, Columns | Non
     return _trace_records(records)
 
 
+#: The event type of chat responses (Flink Agents', ours).
+_CHAT_RESPONSE = "_chat_response_event"
 _OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
 _ACTION_COLUMNS = np.array(
     [_OURS[name] for name in ("attempt", "error", "sentEventIds", "memoryWrites")]
@@ -96,7 +98,8 @@ def _ours(records: list[Any]) -> Columns:
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
         fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
         attrs[acts] = action_cells(*fields)
-    prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
+    chat = col("eventType")[mentions] == _CHAT_RESPONSE
+    prompt, completion, model = raw_usage_columns(n, mentions, said_raws, chat)
     return {
         "timestamp": _stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
@@ -145,7 +148,8 @@ def _nested(records: list[Any]) -> Columns:
     attrs, said = cells(raws, objects_only=True)
     mentions = np.flatnonzero(said)
     said_raws = list(map(raws.__getitem__, mentions.tolist()))
-    prompt, completion, model = raw_usage_columns(n, mentions, said_raws)
+    chat = types[mentions] == _CHAT_RESPONSE  # (a hint: which to read as chat responses)
+    prompt, completion, model = raw_usage_columns(n, mentions, said_raws, chat)
     return {
         "timestamp": _stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
