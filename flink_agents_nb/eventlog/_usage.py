@@ -26,6 +26,7 @@ attributes decoded for the search and not kept in the cell.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import repeat
 from operator import attrgetter, is_not
 from typing import Annotated, Any, Union
@@ -98,7 +99,7 @@ class _CountedMessage(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fie
 
     role: _Scalar = None
     content: _Scalar = None
-    tool_calls: tuple[msgspec.Raw, ...] = ()  # calls: see _checked
+    tool_calls: tuple[()] = ()
     extra_args: _Counts
 
 
@@ -111,7 +112,22 @@ class _Counted(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=Tru
     total_retry_wait_sec: _Scalar = None
 
 
-_COUNTED = msgspec.json.Decoder(list[_Counted]).decode
+class _CallsMessage(_CountedMessage, kw_only=True, forbid_unknown_fields=True):
+    """:class:`_CountedMessage` with tool calls (their bytes checked, see :func:`_checked`)."""
+
+    tool_calls: tuple[msgspec.Raw, ...] = ()  # type: ignore[assignment]  # (wider)
+
+
+class _CountedCalls(_Counted, kw_only=True, forbid_unknown_fields=True):
+    """:class:`_Counted` with :class:`_CallsMessage`."""
+
+    response: _CallsMessage
+
+
+#: Chat responses without tool calls (tried first: no check of the calls needed), and with
+#: any.
+_COUNTED: Callable[[bytes], list[Any]] = msgspec.json.Decoder(list[_Counted]).decode
+_COUNTED_CALLS: Callable[[bytes], list[Any]] = msgspec.json.Decoder(list[_CountedCalls]).decode
 _TOP = msgspec.json.Decoder(list[_Level]).decode
 _CHATS = msgspec.json.Decoder(list[_Chat]).decode
 _CHAT = msgspec.json.Decoder(_Chat).decode
@@ -132,8 +148,14 @@ def _counted(raws: list[Any]) -> tuple[np.ndarray, list[np.ndarray]] | None:
     rule finds there: both counts beside the model name in ``extra_args``, and nothing
     above or before them that it would read first."""
     n = len(raws)
+    array = b"[" + b",".join(raws) + b"]"
+    calls = None
     try:
-        chats = _COUNTED(b"[" + b",".join(raws) + b"]")
+        try:
+            chats = _COUNTED(array)
+        except msgspec.ValidationError:  # tool calls in some? (or another shape)
+            chats = _COUNTED_CALLS(array)
+            calls = np.flatnonzero(np.fromiter(map(len, map(_CALLS, chats)), np.intp, n))
         extras = list(map(_EXTRA, chats))
         values = [
             np.fromiter(map(_PROMPT, extras), np.float64, n),
@@ -143,8 +165,7 @@ def _counted(raws: list[Any]) -> tuple[np.ndarray, list[np.ndarray]] | None:
     except (msgspec.DecodeError, OverflowError):  # another shape; a count beyond float64
         return None
     answered = np.ones(n, dtype=bool)
-    calls = np.flatnonzero(np.fromiter(map(len, map(_CALLS, chats)), np.intp, n))
-    for i in calls.tolist():
+    for i in () if calls is None else calls.tolist():
         answered[i] = _checked(bytes(raws[i]))
     return answered, values
 
