@@ -136,8 +136,6 @@ _RAW = attrgetter("_raw")
 _PROMPT = attrgetter("promptTokens")
 _COMPLETION = attrgetter("completionTokens")
 _MODEL = attrgetter("model_name")
-
-
 _CALLS = attrgetter("response.tool_calls")
 
 
