@@ -88,6 +88,12 @@ class _Counts(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=True
     model_name: str | None = None
     promptTokens: int
     completionTokens: int
+
+
+class _CountsAndExtras(_Counts, kw_only=True, forbid_unknown_fields=True):
+    """:class:`_Counts` and :data:`HARMLESS_EXTRAS` (a field each costs its default in
+    every struct made: tried second)."""
+
     reasoning: msgspec.Raw = msgspec.Raw(b"null")
     structured_output: msgspec.Raw = msgspec.Raw(b"null")
     anthropic_content_blocks: msgspec.Raw = msgspec.Raw(b"null")
@@ -113,9 +119,11 @@ class _Counted(msgspec.Struct, gc=False, kw_only=True, forbid_unknown_fields=Tru
 
 
 class _CallsMessage(_CountedMessage, kw_only=True, forbid_unknown_fields=True):
-    """:class:`_CountedMessage` with tool calls (their bytes checked, see :func:`_checked`)."""
+    """:class:`_CountedMessage` with tool calls (their bytes checked, see :func:`_checked`)
+    and :data:`HARMLESS_EXTRAS`."""
 
     tool_calls: tuple[msgspec.Raw, ...] = ()  # type: ignore[assignment]  # (wider)
+    extra_args: _CountsAndExtras
 
 
 class _CountedCalls(_Counted, kw_only=True, forbid_unknown_fields=True):
@@ -124,8 +132,8 @@ class _CountedCalls(_Counted, kw_only=True, forbid_unknown_fields=True):
     response: _CallsMessage
 
 
-#: Chat responses without tool calls (tried first: no check of the calls needed), and with
-#: any.
+#: Chat responses without tool calls and extras (tried first: no check of the calls
+#: needed, no extra defaults filled), and with any.
 _COUNTED: Callable[[bytes], list[Any]] = msgspec.json.Decoder(list[_Counted]).decode
 _COUNTED_CALLS: Callable[[bytes], list[Any]] = msgspec.json.Decoder(list[_CountedCalls]).decode
 _TOP = msgspec.json.Decoder(list[_Level]).decode
@@ -151,7 +159,7 @@ def _counted(raws: list[Any]) -> tuple[np.ndarray, list[np.ndarray]] | None:
     try:
         try:
             chats = _COUNTED(array)
-        except msgspec.ValidationError:  # tool calls in some? (or another shape)
+        except msgspec.ValidationError:  # tool calls or extras in some? (or another shape)
             chats = _COUNTED_CALLS(array)
             calls = np.flatnonzero(np.fromiter(map(len, map(_CALLS, chats)), np.intp, n))
         extras = list(map(_EXTRA, chats))
