@@ -451,3 +451,27 @@ def test_react_round_trips_read_the_same_on_the_typed_path(
     assert _both(_write(tmp_path / "react.log", records), monkeypatch) == ["nested"]
     read = load_log(tmp_path / "react.log").frame
     assert read["prompt_tokens"].iloc[[1, 5, 8]].tolist() == [7, 150, 101]
+
+
+def test_nested_odd_attributes_read_the_same_on_the_typed_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attributes that are not objects (mentioning tokens or not), counts deep down or
+    behind an escaped name: as the general path reads them."""
+    odd: list[Any] = [
+        ["promptTokens", 3], "promptTokens: 3", None, 7, {"promptTokens": {"n": 1}},
+        {"a": {"b": {"c": {"promptTokens": 4, "model": "deep"}}}},
+        {"a": {"b": {"c": {"d": {"promptTokens": 5}}}}},
+        {"a": {"b": {"c": {"d": {"e": {"promptTokens": 9}}}}}},  # below the rule's depth
+        {"response": {"extra_args": {"prompt\\u0054okens": 6, "completionTokens": 1}}},
+    ]  # fmt: skip
+    records = _nested(8 * len(odd))
+    for rec, attributes in zip(records, odd * 8, strict=True):
+        rec["event"]["attributes"] = attributes
+    path = _write(tmp_path / "odd.log", records)
+    text = path.read_text(encoding="utf-8").replace("\\\\u0054", "\\u0054")
+    path.write_text(text, encoding="utf-8")  # the name escaped in the file itself
+    assert _both(path, monkeypatch) == ["nested"]
+    frame = load_log(path).frame.sort_values("line")
+    tokens = frame["prompt_tokens"].iloc[: len(odd)]  # the first lines: the odd ones once each
+    assert [None if pd.isna(t) else t for t in tokens] == [None] * 5 + [4, 5, None, 6]
