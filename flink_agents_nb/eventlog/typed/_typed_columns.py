@@ -20,7 +20,6 @@ from flink_agents_nb.eventlog._arrays import (
     floats,
     is_none,
     shared,
-    timestamps,
 )
 from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
 from flink_agents_nb.eventlog._usage import raw_usage_columns
@@ -101,7 +100,7 @@ def _ours(records: list[Any]) -> Columns:
     chat = col("eventType")[mentions] == _CHAT_RESPONSE
     prompt, completion, model = raw_usage_columns(n, mentions, said_raws, chat)
     return {
-        "timestamp": _stamps(col("timestamp").tolist()),
+        "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
@@ -151,7 +150,7 @@ def _nested(records: list[Any]) -> Columns:
     chat = types[mentions] == _CHAT_RESPONSE  # (a hint: which to read as chat responses)
     prompt, completion, model = raw_usage_columns(n, mentions, said_raws, chat)
     return {
-        "timestamp": _stamps(col("timestamp").tolist()),
+        "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
