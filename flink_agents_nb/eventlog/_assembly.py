@@ -49,7 +49,8 @@ def assemble(
     n = sum(len(part) for part in p["line"])
     gather = _Gather(n)
     stamps = gather.joined(p.pop("timestamp"), _NS)  # the order's key, then the column
-    files = gather.joined(p.pop("file"), np.int32)
+    code = np.int8 if len(files_read) < 127 else np.int32  # int8: pandas' own (no copy)
+    files = gather.joined(p.pop("file"), code)
     lines = gather.joined(p.pop("line"), np.int64)
     if order is None and sort:
         order = _time_order(stamps, files, lines, gather.scratch(np.int64))
@@ -67,7 +68,7 @@ def assemble(
         if name == "timestamp":
             numeric[name] = _utc(gather.ordered([stamps], _NS))
         elif name == "file":
-            codes = gather.ordered([files], np.int32)
+            codes = gather.ordered([files], code)
             numeric[name] = pd.Categorical.from_codes(codes, categories=files_read)
         elif name == "line":
             numeric[name] = gather.ordered([lines], np.int64)

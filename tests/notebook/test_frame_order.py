@@ -254,3 +254,13 @@ def test_ints_of_gaps_only_and_of_nothing() -> None:
     gaps = ints(np.full(5, np.nan))
     assert gaps.isna().all() and (gaps._data == 0).all() and gaps.dtype == "Int64"
     assert len(ints(np.zeros(0))) == 0
+
+
+def test_more_files_than_small_codes_hold(tmp_path: Path) -> None:
+    """130 files: file codes beyond int8 (pandas then keeps them as int16)."""
+    for f in range(130):
+        stamp = f"2025-01-01T00:00:{59 - f % 60:02d}.000000Z"  # later files not later
+        (tmp_path / f"events-j-t-{f:03d}.log").write_text(_rec(stamp, f"e{f}", f) + "\n")
+    frame = _check(tmp_path)
+    assert frame["file"].cat.codes.dtype == np.int16 and len(frame) == 130
+    assert frame["timestamp"].is_monotonic_increasing
