@@ -181,6 +181,18 @@ def _time_order(
     return np.lexsort((lines, files, key))
 
 
+def beside(parts: dict[str, list[Any]], order: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The ``parts`` :func:`assemble` left (names that are not frame columns: per-row
+    arrays kept beside the frame, such as id codes), each joined and put in ``order`` (the
+    permutation :func:`assemble` applied; ``None``: as read)."""
+    out = {}
+    for name, column in parts.items():
+        if column:
+            joined = column[0] if len(column) == 1 else np.concatenate(column)
+            out[name] = joined if order is None else joined[order]
+    return out
+
+
 def parts_time_order(parts: dict[str, list[Any]]) -> np.ndarray | None:
     """:func:`time_order` of the rows of the column ``parts`` (not consumed)."""
     stamps = _joined(parts["timestamp"], _NS)
