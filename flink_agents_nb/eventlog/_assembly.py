@@ -54,8 +54,8 @@ def assemble(
     lines = gather.joined(p.pop("line"), np.int64)
     if order is None and sort:
         order = _time_order(stamps, files, lines, gather.scratch(np.int64))
-    elif order is not None and len(order) != n:
-        raise ValueError(f"the order has {len(order)} rows, the columns {n}")
+    elif order is not None:  # an internal contract (the reader's own callers)
+        assert len(order) == n, f"the order has {len(order)} rows, the columns {n}"
     gather.order = order
     names = [*_OBJECTS, *(_trace.TRACE_COLUMNS if traced else ())]  # trace ones last
     block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
