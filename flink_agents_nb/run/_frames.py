@@ -69,9 +69,12 @@ COMPLETION_NAMES = (
     "output_tokens",
 )
 MODEL_NAMES = ("model", "model_name", "modelName", "gen_ai.response.model", "gen_ai.request.model")
-#: Per-call usage that a chat response's total already includes (a tool request carries the
-#: call that asked for the tools): counting it too would count those tokens twice.
-_PART_OF_A_TOTAL = frozenset({"call_usage"})
+#: Usage that is not the record's own, so never searched: per-call usage that a chat
+#: response's total already includes (a tool request carries the call that asked for the
+#: tools), and a chat request's history (``messages``: in a tool-calling loop, Flink Agents'
+#: next request carries the earlier answers, each with its ``extra_args`` counts, which were
+#: counted on their own responses). Counting either would count those tokens twice.
+_PART_OF_A_TOTAL = frozenset({"call_usage", "messages"})
 
 
 #: The rule's names, to tell at C speed that a dict holds none of them (most do not; the

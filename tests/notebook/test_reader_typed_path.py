@@ -453,6 +453,21 @@ def test_react_round_trips_read_the_same_on_the_typed_path(
     assert read["prompt_tokens"].iloc[[1, 5, 8]].tolist() == [7, 150, 101]
 
 
+def test_a_chat_request_carrying_history_has_no_tokens_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a tool-calling loop, the next chat request carries the earlier answers with their
+    counts: those were counted on their responses; the request has none (no double count)."""
+    records = [rec for j in range(30) for rec in _react_round(j)]
+    assert _both(_write(tmp_path / "react.log", records), monkeypatch) == ["nested"]
+    read = load_log(tmp_path / "react.log").frame
+    requests = read[read["event_type"] == "_chat_request_event"]
+    assert requests["prompt_tokens"].isna().all() and requests["model"].isna().all()
+    responses = read[read["event_type"] == "_chat_response_event"]
+    assert int(read["prompt_tokens"].sum()) == int(responses["prompt_tokens"].sum())
+    assert int(read["prompt_tokens"].sum()) == sum(100 + j + 150 for j in range(30))
+
+
 def test_nested_odd_attributes_read_the_same_on_the_typed_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
