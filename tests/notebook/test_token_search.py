@@ -48,7 +48,16 @@ def _plain_rule(node: Any, model: Any, depth: int) -> tuple[Any, Any, Any] | Non
     return None
 
 
-_NAMES = [*PROMPT_NAMES, *COMPLETION_NAMES, *MODEL_NAMES, "call_usage", "messages", "x", "y", "usage"]
+_NAMES = [
+    *PROMPT_NAMES,
+    *COMPLETION_NAMES,
+    *MODEL_NAMES,
+    "call_usage",
+    "messages",
+    "x",
+    "y",
+    "usage",
+]
 _LEAVES: list[Any] = [None, True, 0, 7, 2.5, "m", "", 10**30]
 
 
