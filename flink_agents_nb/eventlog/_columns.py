@@ -122,6 +122,8 @@ class _Columns:
         self.parts: dict[str, list[Any]] = {c: [] for c in (*COLUMNS, *_trace.TRACE_COLUMNS)}
         self.files: list[str] = []
         self.traced = False  # whether any record was a 0.4 trace record
+        #: set by :meth:`frame`: the rows added, in the frame's order (``None``: as added)
+        self.order: np.ndarray | None = None
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
         recs, lines, hints = chunk.records, chunk.lines, chunk.hints
@@ -343,7 +345,7 @@ class _Columns:
             p[name] = []
             frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
-        order = time_order(frame) if sort else None
+        order = self.order = time_order(frame) if sort else None
         if order is None:
             return frame
         frame = frame.take(order)

@@ -9,10 +9,11 @@ get code -1, which never matches.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas._libs.hashtable import ObjectVector, PyObjectHashTable
 
 from flink_agents_nb.eventlog._arrays import addresses, is_none
 
@@ -29,6 +30,16 @@ class EventCodes(NamedTuple):
 
     event: np.ndarray
     upstream: np.ndarray
+
+
+#: The id columns the reading processes number per row (:class:`RowIds`), by family: ids
+#: are matched within their family (an event's id with upstream and handled ids, an
+#: execution id with parent ids), never across families.
+ID_FAMILIES: dict[str, tuple[str, str]] = {
+    "event": ("event_id", "upstream_event_id"),
+    "execution": ("execution_id", "parent_execution_id"),
+}
+ID_COLUMNS = tuple(name for names in ID_FAMILIES.values() for name in names)
 
 
 class Kinds:
@@ -106,3 +117,157 @@ def lookup(
     pos = at[query_codes]
     found = (pos >= 0) & (pos < n)
     return values[np.where(found, pos, 0)], found
+
+
+class Numbering:
+    """Id values numbered as they come, one hash table per family of :data:`ID_FAMILIES`:
+    equal values (Python's ``==``, as ``pd.factorize``) get equal codes 0, 1, 2... in order
+    of first sight, missing ones (``None``, NaN) -1. Each value is hashed once; the tables
+    keep what was numbered, so later values (a worker's distinct ids) are numbered against
+    it. Raises ``TypeError`` on unhashable values."""
+
+    def __init__(self) -> None:
+        self._tables: dict[str, Any] = {}
+        self._new: dict[str, list[np.ndarray]] = {family: [] for family in ID_FAMILIES}
+        self._count = dict.fromkeys(ID_FAMILIES, 0)
+
+    def number(self, family: str, values: np.ndarray, expect: int = 0) -> np.ndarray:
+        """Codes (``intp``) of the object array ``values``; ``expect``: how many values the
+        family may see in all (the table is sized once: growing it rehashes everything)."""
+        table = self._tables.get(family)
+        if table is None:
+            table = self._tables[family] = PyObjectHashTable(max(expect, len(values), 1))
+        found = ObjectVector()
+        codes: np.ndarray = table.get_labels(values, found, self._count[family], -1)
+        new = found.to_array()
+        self._count[family] += len(new)
+        self._new[family].append(new)
+        return codes
+
+    def distinct(self, family: str) -> np.ndarray:
+        """Every value numbered in ``family``, at its code."""
+        parts = self._new[family]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=object)
+
+    def size(self, family: str) -> int:
+        """How many distinct values ``family`` has numbered."""
+        return self._count[family]
+
+
+class RowIds:
+    """The :data:`ID_COLUMNS` of a read as codes per row, in the order read: built as the
+    rows come, so no process hashes an id after the read. This process numbers the rows
+    it read (:meth:`number_rows`); a worker's rows come numbered in its own numbering with
+    its distinct values (:meth:`add_numbered`: only those are hashed here). ``failed``
+    (values not hashable): no codes; the linking then hashes as it always did."""
+
+    def __init__(self) -> None:
+        self.numbering = Numbering()
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name in ID_COLUMNS}
+        self.rows = 0  # rows numbered so far
+        self.failed = False
+
+    def number_rows(self, parts: dict[str, list[Any]], total: int, expect: int = 0) -> None:
+        """Number rows ``rows..total`` of the columns ``parts`` (a ``_Columns.parts``: each
+        column a list of arrays holding its last rows; rows before them are missing)."""
+        start, self.rows = self.rows, total
+        if self.failed or total <= start:
+            return
+        try:
+            for family, names in ID_FAMILIES.items():
+                for name in names:
+                    values = _rows(parts.get(name, []), total, start)
+                    if values is None:
+                        codes = np.full(total - start, -1, dtype=np.intp)
+                    else:
+                        codes = self.numbering.number(family, values, 2 * max(expect, total))
+                    self.parts[name].append(codes)
+        except TypeError:  # unhashable junk: the linking hashes (and meets it) as before
+            self.failed = True
+
+    def add_numbered(
+        self,
+        segments: list[tuple[int, dict[str, np.ndarray] | None]],
+        distinct: dict[str, np.ndarray] | None,
+    ) -> None:
+        """Append rows numbered elsewhere: per segment, its rows and codes per column (in
+        the other numbering, whose values at their codes are ``distinct``, per family;
+        ``None``: not numbered). Only the distinct values are hashed here. Codes that do
+        not fit (wrong length or type, out of range) leave ``failed``, never wrong codes."""
+        if not self.failed and not _fits(segments, distinct):
+            self.failed = True
+        if not self.failed:
+            assert distinct is not None
+            try:
+                remap = {
+                    family: np.append(self.numbering.number(family, distinct[family]), -1)
+                    for family in ID_FAMILIES
+                }
+            except TypeError:  # unhashable junk: the linking hashes as before
+                self.failed = True
+        for n, codes in segments:
+            self.rows += n
+            if self.failed or codes is None:
+                continue
+            for family, names in ID_FAMILIES.items():
+                for name in names:
+                    self.parts[name].append(remap[family][codes[name]])  # -1: the last
+
+    def codes(self) -> dict[str, np.ndarray] | None:
+        """Per-row codes of each id column, in the order read (``None`` when failed)."""
+        if self.failed:
+            return None
+        return {
+            name: np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
+            for name, parts in self.parts.items()
+        }
+
+
+def _fits(
+    segments: list[tuple[int, dict[str, np.ndarray] | None]],
+    distinct: dict[str, np.ndarray] | None,
+) -> bool:
+    """Whether a worker's codes and values (see :meth:`RowIds.add_numbered`) are whole."""
+    if type(distinct) is not dict:
+        return False
+    for family in ID_FAMILIES:
+        values = distinct.get(family)
+        if type(values) is not np.ndarray or values.dtype != object or values.ndim != 1:
+            return False
+    for n, codes in segments:
+        if type(codes) is not dict:
+            return False
+        for family, names in ID_FAMILIES.items():
+            for name in names:
+                column = codes.get(name)
+                if (
+                    type(column) is not np.ndarray
+                    or column.dtype.kind != "i"
+                    or column.shape != (n,)
+                    or (n and not -1 <= column.min() <= column.max() < len(distinct[family]))
+                ):
+                    return False
+    return True
+
+
+def _rows(parts: list[Any], total: int, start: int) -> np.ndarray | None:
+    """Rows ``start..total`` of a column whose arrays ``parts`` hold its last rows (the
+    rows before them are missing: ``None``), as one object array; ``None``: all missing."""
+    have = sum(len(part) for part in parts)
+    first = total - have  # the column's first row
+    if have == 0 or first >= total:
+        return None
+    need = total - max(start, first)
+    picked: list[np.ndarray] = []
+    got = 0
+    for part in reversed(parts):
+        if got >= need:
+            break
+        picked.append(part)
+        got += len(part)
+    values = picked[0] if len(picked) == 1 else np.concatenate(picked[::-1])
+    values = values[len(values) - need :]
+    if start < first:
+        gap = np.full(first - start, None, dtype=object)
+        values = np.concatenate([gap, values])
+    return values

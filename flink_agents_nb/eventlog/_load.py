@@ -15,6 +15,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
+from flink_agents_nb.eventlog._ids import EventCodes, RowIds
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
@@ -53,13 +54,22 @@ def load_log(
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of new dicts, no cycles: collections would only cost time
     try:
-        read_files(files, columns, problems, vocabulary, workers, min_parallel_bytes)
+        ids = RowIds()  # each process numbers the ids of the rows it read, as it ends
+        read_files(files, columns, problems, vocabulary, workers, min_parallel_bytes, ids)
         del vocabulary  # its buffers (a file's size) go before the frame's peak
+        row_ids = ids.codes()  # per row, in the order read; None: hashed below as before
+        del ids  # its hash tables
         frame = columns.frame(sort=not columns.traced)  # trace logs: sorted once, by link
-        codes = None  # the event ids numbered by the linking: not hashed again
+        if row_ids is not None and any(len(c) != len(frame) for c in row_ids.values()):
+            row_ids = None  # cannot be; hashing anew is right whatever happened
+        codes = None  # the event ids as codes: check_links hashes nothing
         if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records
-            frame, codes = _trace.link_coded(frame, time_order(frame))
+            frame, codes = _trace.link_coded(frame, time_order(frame), row_ids)
             _trace.where_from_file_names(frame)
+        elif row_ids is not None:
+            order = columns.order  # the frame's rows: the rows read, in this order
+            event, up = row_ids["event_id"], row_ids["upstream_event_id"]
+            codes = EventCodes(event, up) if order is None else EventCodes(event[order], up[order])
         problems.extend(check_links(frame, codes))
     finally:
         if gc_was_on:

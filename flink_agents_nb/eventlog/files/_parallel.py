@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES, Numbering, RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
 from flink_agents_nb.eventlog.files._transfer import pack_column, receive, send, unpack_column
 from flink_agents_nb.eventlog.trace import _trace
@@ -93,14 +94,18 @@ class Piece:
 class Segment(NamedTuple):
     """What the worker read of some pieces: packed columns (:func:`._transfer.pack_column`,
     one array per column), the files they came from (their codes' categories), whether any
-    record was a trace record, the problems met, and the file whose tail it is (``None``:
-    whole files)."""
+    record was a trace record, the problems met, the file whose tail it is (``None``:
+    whole files), its rows' ids as codes per column of :data:`._ids.ID_COLUMNS` (``int32``,
+    the worker's numbering; ``None``: not numbered) and the values this segment added to
+    that numbering, per family (at their codes, after the earlier segments' values)."""
 
     columns: dict[str, tuple[Any, ...]]
     files: list[str]
     traced: bool
     problems: list[LogProblem]
     tail_of: str | None
+    ids: dict[str, np.ndarray] | None = None
+    distinct: dict[str, np.ndarray] | None = None
 
 
 def workers_wanted(workers: int | None = None) -> int:
@@ -176,27 +181,33 @@ def read_files(
     vocabulary: Vocabulary,
     workers: int | None = None,
     min_bytes: int | None = None,
+    ids: RowIds | None = None,
 ) -> None:
     """Read ``files`` into ``columns`` (problems appended), with a worker process when
     allowed (``workers``, see :func:`workers_wanted`) and the files hold at least
-    ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`)."""
+    ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`). ``ids``: the rows' ids numbered
+    into it, each process numbering the rows it read (see :class:`._ids.RowIds`)."""
     global last_read
     whole: set[str] = set()
     last_read = ReadReport("one process")
+    ids = RowIds() if ids is None else ids
     limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
     mine, theirs, total = plan(files) if workers_wanted(workers) > 1 else ([], [], 0)
     if not theirs or total < limit:  # whole files, as they are read without a worker
         read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
+        _number(ids, columns)
         return
     worker = _Worker.start(theirs)
     if worker is None:  # this system cannot fork
         last_read = ReadReport("no fork")
         read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
+        _number(ids, columns)
         return
     segments: list[Segment] | None = None
     try:
         began = time.perf_counter()
         read_pieces(mine, columns, problems, vocabulary, whole)
+        _number(ids, columns)  # while the worker still reads
         took = time.perf_counter() - began
         segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
     finally:
@@ -211,10 +222,38 @@ def read_files(
         last_read = last_read._replace(how="fell back")
     if segments is None:  # the worker failed: its part read here
         read_pieces(theirs, columns, problems, vocabulary, whole)
+        _number(ids, columns)
         return
+    numbered = []
     for segment, parts in zip(kept, unpacked, strict=True):
         problems.extend(segment.problems)
-        _merge(columns, segment, parts)
+        numbered.append((_merge(columns, segment, parts), segment.ids))
+    ids.add_numbered(numbered, _distinct(segments))
+    if ids.rows != _rows_of(columns):  # cannot be: numbered anew here rather than wrong
+        ids.failed = True
+
+
+def _rows_of(columns: _Columns) -> int:
+    return sum(len(part) for part in columns.parts["line"])
+
+
+def _number(ids: RowIds, columns: _Columns) -> None:
+    """Number the ids of the rows ``columns`` gained since ``ids`` last saw it."""
+    ids.number_rows(columns.parts, _rows_of(columns))
+
+
+def _distinct(segments: list[Segment]) -> dict[str, np.ndarray] | None:
+    """The worker's numbered values per family, at their codes (every segment's, a dropped
+    one's too: later segments' codes count them)."""
+    if any(s.distinct is None for s in segments):
+        return None
+    out = {}
+    for family in ID_FAMILIES:
+        parts = [s.distinct[family] for s in segments if s.distinct is not None]
+        if any(type(p) is not np.ndarray or p.dtype != object for p in parts):
+            return None
+        out[family] = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+    return out
 
 
 def _work(pieces: Sequence[Piece]) -> list[Segment]:
@@ -230,8 +269,11 @@ def _work(pieces: Sequence[Piece]) -> list[Segment]:
             read_pieces(group, columns, problems, vocabulary, set())
             read.append((group, columns, problems))
     del vocabulary
+    numbering: Numbering | None = Numbering()
     segments = []
     for group, columns, problems in read:
+        codes, distinct = _numbered(numbering, columns)
+        numbering = None if codes is None else numbering
         packed = {}
         for name, parts in columns.parts.items():
             if parts:
@@ -240,17 +282,38 @@ def _work(pieces: Sequence[Piece]) -> list[Segment]:
                 )
             parts.clear()  # each chunk's arrays go as soon as their column is packed
         tail_of = str(group[0].file) if group[0].is_tail else None
-        segments.append(Segment(packed, columns.files, columns.traced, problems, tail_of))
+        segments.append(
+            Segment(packed, columns.files, columns.traced, problems, tail_of, codes, distinct)
+        )
     return segments
 
 
-def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> None:
+def _numbered(
+    numbering: Numbering | None, columns: _Columns
+) -> tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]:
+    """The worker's rows of ``columns`` numbered in ``numbering`` (shared by its segments):
+    codes per id column (``int32``: sent) and the values added, per family; ``None``s when
+    a value is not hashable (or an earlier segment's was)."""
+    if numbering is None:
+        return None, None
+    before = {family: numbering.size(family) for family in ID_FAMILIES}
+    rows = RowIds()
+    rows.numbering = numbering
+    rows.number_rows(columns.parts, _rows_of(columns))
+    codes = rows.codes()
+    if codes is None:
+        return None, None
+    distinct = {family: numbering.distinct(family)[before[family] :] for family in ID_FAMILIES}
+    return {name: codes[name].astype(np.int32) for name in ID_COLUMNS}, distinct
+
+
+def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> int:
     """Append a worker's segment (its columns unpacked: ``parts``) to ``columns`` as
     :meth:`_Columns.add` would have appended its chunks (file codes renumbered, trace
-    columns filled with ``None`` where one side had no trace records)."""
+    columns filled with ``None`` where one side had no trace records); its rows."""
     n = len(parts["line"]) if "line" in parts else 0
     if not n:
-        return
+        return 0
     p = columns.parts
     before = sum(len(x) for x in p["line"])
     codes = []
@@ -268,6 +331,7 @@ def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) ->
         for name in _trace.TRACE_COLUMNS:
             p[name].append(np.full(n, None, dtype=object))
     columns.traced |= segment.traced
+    return n
 
 
 class _Worker:

@@ -48,7 +48,9 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def link_coded(
-    frame: pd.DataFrame, order: np.ndarray | None = None
+    frame: pd.DataFrame,
+    order: np.ndarray | None = None,
+    ids: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, EventCodes | None]:
     """:func:`link`, and the returned frame's event ids as codes (for
     :func:`.._lineage.check_links`; ``None`` when the frame has no trace records).
@@ -57,6 +59,10 @@ def link_coded(
     it (``_columns.time_order``). The result is then what ``link(frame.take(order))``
     gives, with the frame reordered once (reordering a million rows of object columns
     costs ~0.4 s): every "first"/"last"/"in frame order" below goes by rank in ``order``.
+
+    ``ids``: the frame's id columns numbered already (:class:`.._ids.RowIds`: codes per
+    row of the given frame, per column of ``_ids.ID_COLUMNS``, equal ids equal codes
+    within a family): no id is hashed here. Not written to.
     """
     rank = None
     if order is not None:
@@ -75,18 +81,25 @@ def link_coded(
     record = Kinds(frame["record_type"].to_numpy())
     is_event = record.of("event")
     is_action_entity = entity.of("action")
-    exec_code, parent_code = id_codes(
-        frame["execution_id"].to_numpy(),
-        frame["parent_execution_id"].to_numpy(),
-        by_object=(False, True),
-    )
+    if ids is None:
+        exec_code, parent_code = id_codes(
+            frame["execution_id"].to_numpy(),
+            frame["parent_execution_id"].to_numpy(),
+            by_object=(False, True),
+        )
+    else:
+        exec_code, parent_code = ids["execution_id"], ids["parent_execution_id"]
     has_exec = exec_code >= 0
     _start_times(frame, ranked(np.flatnonzero(record.of("start") & has_exec)), exec_code, record)
-    ups = frame["upstream_event_id"].to_numpy()
-    up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
-    event_code, up_coded = id_codes(frame["event_id"].to_numpy(), ups[up_rows])
-    up_code = np.full(len(frame), -1, dtype=np.intp)
-    up_code[up_rows] = up_coded
+    if ids is None:
+        ups = frame["upstream_event_id"].to_numpy()
+        up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
+        event_code, up_coded = id_codes(frame["event_id"].to_numpy(), ups[up_rows])
+        up_code = np.full(len(frame), -1, dtype=np.intp)
+        up_code[up_rows] = up_coded
+    else:  # upstream ids: coded on event rows only (those the lineage check reads)
+        event_code = ids["event_id"].copy()  # written below
+        up_code = np.where(is_event, ids["upstream_event_id"], -1)
     is_action_record, is_llm = record.of("action"), entity.of("llm")
     # The start times are all that moves rows: reorder now, once, while the columns filled
     # below are still the frame's own (then written in place: no copy and set per column).
