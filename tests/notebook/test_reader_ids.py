@@ -1,0 +1,262 @@
+"""Ids numbered by the process that read their rows (``_ids.RowIds``): the reader numbers
+its part as its read ends, the worker sends codes and its distinct ids, and the linking and
+the lineage check hash no id. The results are those of hashing every id after the read:
+ids whose events, actions and references sit on both sides of the cut, cycles across it,
+missing ids, ids that are not strings, a worker that fails (its part then read and numbered
+here), and a multi-line file whose tail the worker read in vain.
+
+Logs of a few hundred KB read in 8 KB chunks with the size threshold at 0: each two-process
+read forks a real worker and cuts a file at a chunk boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from flink_agents_nb.eventlog import _load
+from flink_agents_nb.eventlog._ids import ID_COLUMNS, EventCodes, RowIds
+from flink_agents_nb.eventlog._load import LoadedLog, load_log
+from flink_agents_nb.eventlog.files import _files, _parallel
+from flink_agents_nb.eventlog.trace import _trace
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "eventlog_corpus"
+
+
+@pytest.fixture(autouse=True)
+def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_files, "CHUNK_BYTES", 8 << 10)
+    monkeypatch.delenv(_parallel.WORKERS_ENV, raising=False)
+
+
+@pytest.fixture
+def given_codes(monkeypatch: pytest.MonkeyPatch) -> list[EventCodes | None]:
+    """The codes each load_log handed to check_links (``None``: it hashed the ids)."""
+    seen: list[EventCodes | None] = []
+    check = _load.check_links
+
+    def spy(frame: Any, codes: EventCodes | None = None) -> Any:
+        seen.append(codes)
+        return check(frame, codes)
+
+    monkeypatch.setattr(_load, "check_links", spy)
+    return seen
+
+
+def _event(i: int, eid: Any, up: Any = None, etype: str = "step") -> dict[str, Any]:
+    return {
+        "timestamp": f"2025-03-06T00:00:{i // 1000000:02d}.{i % 1000000:06d}Z",
+        "recordType": "event",
+        "eventId": eid,
+        "eventType": etype,
+        "upstreamEventId": up,
+        "upstreamActionName": None if up is None else "act",
+        "eventAttributes": {"n": i, "pad": "x" * 120},
+        "key": f"k{i % 7}",
+    }
+
+
+def _action(i: int, eid: Any) -> dict[str, Any]:
+    return {
+        "timestamp": f"2025-03-06T00:00:{i // 1000000:02d}.{i % 1000000:06d}Z",
+        "recordType": "action",
+        "actionName": "act",
+        "eventId": eid,
+        "eventType": "step",
+        "durationNs": 5,
+        "status": "ok",
+        "attempt": 1,
+        "key": f"k{i % 7}",
+    }
+
+
+def _crossing_log(path: Path, n: int = 1200) -> Path:
+    """One file whose references cross its middle both ways (the cut falls near it):
+    events whose parent is on the other side, actions on events of the other side, a cycle
+    across it, missing parents and handled events, int and float ids (``7`` and ``7.0`` are
+    one id, ``"7"`` another), an id given to two events on both sides, and ``null`` ids."""
+    half = n // 2
+    ids = [f"e-{i:05d}" for i in range(n)]
+    recs: list[dict[str, Any]] = []
+    for i in range(n):
+        if i == 0:
+            recs.append(_event(i, ids[i], etype="_input_event"))
+        elif i % 5 == 0:  # parent on the other side of the middle (later or earlier)
+            recs.append(_event(i, ids[i], up=ids[(i + half) % n]))
+        elif i % 11 == 0:
+            recs.append(_action(i, ids[(i + half) % n]))  # handled event on the other side
+        elif i % 97 == 0:
+            recs.append(_event(i, ids[i], up=f"gone-{i}"))  # missing parent
+        elif i % 89 == 0:
+            recs.append(_action(i, f"nowhere-{i}"))  # handled event not in the log
+        else:
+            recs.append(_event(i, ids[i], up=ids[i - 1]))
+    recs[3] = _event(3, "loop-a", up="loop-b")  # a cycle across the middle
+    recs[half + 3] = _event(half + 3, "loop-b", up="loop-a")
+    recs[10] = _event(10, 7, etype="_input_event")  # an int id ...
+    recs[half + 10] = _event(half + 10, "int-child", up=7.0)  # ... found by its float
+    recs[half + 12] = _event(half + 12, "str-child", up="7")  # "7" is not 7: missing
+    recs[half + 14] = _action(half + 14, 7)
+    recs[20] = _event(20, "twice", up=ids[19])  # one id, two events, both sides
+    recs[half + 20] = _event(half + 20, "twice", up=ids[half + 19])
+    recs[half + 22] = _event(half + 22, "twice-child", up="twice")
+    recs[30] = _event(30, None, up=ids[29])  # no id
+    recs[half + 30] = _action(half + 30, None)
+    path.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return path
+
+
+def _read(path: Path, workers: int, how: str) -> LoadedLog:
+    loaded = load_log(path, workers=workers, min_parallel_bytes=0)
+    assert _parallel.last_read.how == how
+    return loaded
+
+
+class _Unnumbered(RowIds):
+    def codes(self) -> None:
+        return None
+
+
+def _hashing(path: Path) -> LoadedLog:
+    """``path`` read as before ids were numbered per process: in one process, every id
+    hashed by the linking and the lineage check after the read."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_load, "RowIds", _Unnumbered)
+        return _read(path, 1, "one process")
+
+
+def _same(one: LoadedLog, two: LoadedLog) -> None:
+    assert two.frame.equals(one.frame)
+    assert list(two.frame.dtypes) == list(one.frame.dtypes)
+    assert two.problems == one.problems
+    assert two.files == one.files
+
+
+def test_ids_crossing_the_cut_give_what_hashing_all_gives(
+    tmp_path: Path, given_codes: list[EventCodes | None]
+) -> None:
+    log = _crossing_log(tmp_path / "crossing.log")
+    one = _read(log, 1, "one process")
+    two = _read(log, 2, "worker")
+    assert len(given_codes) == 2 and all(c is not None for c in given_codes)  # nothing hashed
+    _same(one, two)
+    _same(_hashing(log), one)
+    text = "\n".join(str(p) for p in one.problems)
+    assert "upstream event gone-97 is not in the log" in text
+    assert "handled event nowhere-89, which is not in the log" in text
+    assert "event loop-a: its upstream chain loops" in text
+    assert "event str-child (step): upstream event 7 is not in the log" in text
+    assert "int-child" not in text  # 7.0 found 7
+    assert "twice-child" not in text
+    for n, problem in enumerate(one.problems):  # no missing parent but the planted ones
+        assert (
+            "missing parent" not in str(problem) or "gone-" in str(problem) or "7" in str(problem)
+        ), n
+
+
+@pytest.mark.parametrize("share", [0.2, 0.5, 0.8])
+def test_same_problems_wherever_the_cut_falls(
+    share: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    _crossing_log(directory / "a.log", 700)
+    _crossing_log(directory / "b.log", 900)  # the same ids again in another file
+    (directory / "c.log").write_text((CORPUS / "broken_links.log").read_text())
+    one = _read(directory, 1, "one process")
+    monkeypatch.setattr(_parallel, "READER_SHARE", share)
+    two = _read(directory, 2, "worker")
+    _same(one, two)
+    _same(_hashing(directory), one)
+
+
+def _raise() -> None:
+    raise RuntimeError("injected")
+
+
+def test_a_failing_worker_leaves_its_part_numbered_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given_codes: list[EventCodes | None]
+) -> None:
+    log = _crossing_log(tmp_path / "crossing.log")
+    one = _read(log, 1, "one process")
+    monkeypatch.setattr(_parallel, "worker_fault", _raise)
+    two = _read(log, 2, "fell back")
+    assert given_codes[-1] is not None
+    _same(one, two)
+
+
+def test_a_multiline_file_whose_tail_the_worker_read_in_vain(
+    tmp_path: Path, given_codes: list[EventCodes | None]
+) -> None:
+    pretty = "".join(json.dumps(r, indent=2) + "\n" for r in _records_of(_crossing_log(
+        tmp_path / "flat.log", 600)))  # fmt: skip
+    big = tmp_path / "pretty.log"
+    big.write_text(pretty)
+    one = _read(big, 1, "one process")
+    two = _read(big, 2, "worker")  # the worker's segment of the tail is dropped
+    assert given_codes[-1] is not None
+    _same(one, two)
+    _same(_hashing(big), one)
+
+
+def _records_of(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_trace_log_linked_on_the_processes_codes(tmp_path: Path) -> None:
+    spec_path = ROOT / "benchmarks" / "bench_eventlog.py"
+    namespace: dict[str, Any] = {"__name__": "bench_eventlog"}
+    exec(compile(spec_path.read_text(), str(spec_path), "exec"), namespace)
+    directory = tmp_path / "trace"
+    directory.mkdir()
+    namespace["make_trace_logs"](directory, 2400)
+    big = tmp_path / "trace.log"  # one file: the cut falls inside a run
+    big.write_bytes(b"".join(f.read_bytes() for f in sorted(directory.iterdir())))
+    given: list[Any] = []
+    link_coded = _trace.link_coded
+
+    def spy(frame: Any, order: Any = None, ids: Any = None) -> Any:
+        given.append(ids)
+        return link_coded(frame, order, ids)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_trace, "link_coded", spy)
+        one = _read(big, 1, "one process")
+        two = _read(big, 2, "worker")
+    assert len(given) == 2 and all(ids is not None for ids in given)
+    _same(one, two)
+    _same(_hashing(big), one)
+    assert len(one.frame) == 2400
+
+
+def test_row_ids_of_junk_fail_without_raising() -> None:
+    ids = RowIds()
+    junk = np.empty(3, dtype=object)
+    junk[:] = ["a", ["not", "hashable"], None]
+    parts = {"event_id": [junk], "upstream_event_id": [np.full(3, None, dtype=object)]}
+    ids.number_rows(parts, 3)
+    assert ids.failed and ids.codes() is None
+
+
+def test_row_ids_refuse_codes_that_do_not_fit() -> None:
+    ids = RowIds()
+    values = np.array(["a", "b", None], dtype=object)
+    ids.number_rows({"event_id": [values], "upstream_event_id": [values.copy()]}, 3)
+    distinct = {"event": np.array(["b", "c"], dtype=object), "execution": np.empty(0, object)}
+    good = {name: np.array([0, 1], dtype=np.int32) for name in ID_COLUMNS}
+    good["execution_id"] = good["parent_execution_id"] = np.array([-1, -1], dtype=np.int32)
+    ids.add_numbered([(2, good)], distinct)
+    codes = ids.codes()
+    assert codes is not None
+    assert codes["event_id"].tolist() == [0, 1, -1, 1, 2]  # "b" is the reader's "b"
+    assert codes["execution_id"].tolist() == [-1] * 5
+    bad = dict(good, event_id=np.array([0, 2], dtype=np.int32))  # 2: no such value
+    ids.add_numbered([(2, bad)], distinct)
+    assert ids.failed and ids.rows == 7 and ids.codes() is None
