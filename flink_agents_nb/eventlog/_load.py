@@ -15,8 +15,9 @@ from typing import NamedTuple
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
-from flink_agents_nb.eventlog._ids import EventCodes, RowIds
+from flink_agents_nb.eventlog._ids import EventCodes
 from flink_agents_nb.eventlog._lineage import check_links
+from flink_agents_nb.eventlog._numbering import RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
 from flink_agents_nb.eventlog.trace import _trace

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
-from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES, Numbering, RowIds
+from flink_agents_nb.eventlog._numbering import Numbering, RowIds, WorkerIds, number_part
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
 from flink_agents_nb.eventlog.files._transfer import pack_column, receive, send, unpack_column
 from flink_agents_nb.eventlog.trace import _trace
@@ -96,8 +96,10 @@ class Segment(NamedTuple):
     one array per column), the files they came from (their codes' categories), whether any
     record was a trace record, the problems met, the file whose tail it is (``None``:
     whole files), its rows' ids as codes per column of :data:`._ids.ID_COLUMNS` (``int32``,
-    the worker's numbering; ``None``: not numbered) and the values this segment added to
-    that numbering, per family (at their codes, after the earlier segments' values)."""
+    the worker's numbering; ``None``: not numbered), the values this segment added to that
+    numbering per family (at their codes, after the earlier segments' values) and their
+    Python hashes (see :mod:`.._numbering`). An id column whose values all are strings or
+    ``None`` is sent as its codes only (packed ``("ids", name)``)."""
 
     columns: dict[str, tuple[Any, ...]]
     files: list[str]
@@ -106,6 +108,7 @@ class Segment(NamedTuple):
     tail_of: str | None
     ids: dict[str, np.ndarray] | None = None
     distinct: dict[str, np.ndarray] | None = None
+    hashes: dict[str, np.ndarray] | None = None
 
 
 def workers_wanted(workers: int | None = None) -> int:
@@ -208,6 +211,7 @@ def read_files(
         began = time.perf_counter()
         read_pieces(mine, columns, problems, vocabulary, whole)
         _number(ids, columns)  # while the worker still reads
+        ids.numbering.prepare_merge()
         took = time.perf_counter() - began
         segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
     finally:
@@ -215,8 +219,13 @@ def read_files(
         how = "fell back" if segments is None else "worker"
         last_read = ReadReport(how, worker.pid, worker.rusage)
     kept = [s for s in segments or () if s.tail_of is None or s.tail_of not in whole]
-    try:  # (a multi-line file's tail is dropped: its head read it all)
-        unpacked = [{name: unpack_column(p) for name, p in s.columns.items()} for s in kept]
+    worker_ids = None  # (a multi-line file's tail is dropped: its head read it all)
+    try:  # every segment's ids, a dropped one's too: later segments' codes count them
+        worker_ids = WorkerIds.of([(s.ids, s.distinct, s.hashes, _rows(s)) for s in segments or ()])
+        unpacked = [
+            {name: unpack_column(p, worker_ids, s.ids) for name, p in s.columns.items()}
+            for s in kept
+        ]
     except Exception:  # anything unreadable: nothing of it merged
         segments = None
         last_read = last_read._replace(how="fell back")
@@ -228,9 +237,17 @@ def read_files(
     for segment, parts in zip(kept, unpacked, strict=True):
         problems.extend(segment.problems)
         numbered.append((_merge(columns, segment, parts), segment.ids))
-    ids.add_numbered(numbered, _distinct(segments))
+    ids.add_numbered(numbered, worker_ids)
     if ids.rows != _rows_of(columns):  # cannot be: numbered anew here rather than wrong
         ids.failed = True
+
+
+def _rows(segment: Segment) -> int:
+    """How many rows a segment holds (by its ``line`` column)."""
+    line = segment.columns.get("line")
+    if line is None:
+        return 0
+    return len(line[1]) if type(line) is tuple and len(line) == 2 else -1
 
 
 def _rows_of(columns: _Columns) -> int:
@@ -240,20 +257,6 @@ def _rows_of(columns: _Columns) -> int:
 def _number(ids: RowIds, columns: _Columns) -> None:
     """Number the ids of the rows ``columns`` gained since ``ids`` last saw it."""
     ids.number_rows(columns.parts, _rows_of(columns))
-
-
-def _distinct(segments: list[Segment]) -> dict[str, np.ndarray] | None:
-    """The worker's numbered values per family, at their codes (every segment's, a dropped
-    one's too: later segments' codes count them)."""
-    if any(s.distinct is None for s in segments):
-        return None
-    out = {}
-    for family in ID_FAMILIES:
-        parts = [s.distinct[family] for s in segments if s.distinct is not None]
-        if any(type(p) is not np.ndarray or p.dtype != object for p in parts):
-            return None
-        out[family] = np.concatenate(parts) if parts else np.empty(0, dtype=object)
-    return out
 
 
 def _work(pieces: Sequence[Piece]) -> list[Segment]:
@@ -272,39 +275,32 @@ def _work(pieces: Sequence[Piece]) -> list[Segment]:
     numbering: Numbering | None = Numbering()
     segments = []
     for group, columns, problems in read:
-        codes, distinct = _numbered(numbering, columns)
-        numbering = None if codes is None else numbering
+        numbered = None if numbering is None else number_part(numbering, columns.parts)
+        numbering = None if numbered is None else numbering
+        codes, distinct, value_hashes, coded = numbered or (None, None, None, set())
         packed = {}
         for name, parts in columns.parts.items():
-            if parts:
+            if parts and name in coded:
+                packed[name] = ("ids", name)
+            elif parts:
                 packed[name] = pack_column(
                     name, parts[0] if len(parts) == 1 else np.concatenate(parts)
                 )
             parts.clear()  # each chunk's arrays go as soon as their column is packed
         tail_of = str(group[0].file) if group[0].is_tail else None
         segments.append(
-            Segment(packed, columns.files, columns.traced, problems, tail_of, codes, distinct)
+            Segment(
+                packed,
+                columns.files,
+                columns.traced,
+                problems,
+                tail_of,
+                codes,
+                distinct,
+                value_hashes,
+            )
         )
     return segments
-
-
-def _numbered(
-    numbering: Numbering | None, columns: _Columns
-) -> tuple[dict[str, np.ndarray] | None, dict[str, np.ndarray] | None]:
-    """The worker's rows of ``columns`` numbered in ``numbering`` (shared by its segments):
-    codes per id column (``int32``: sent) and the values added, per family; ``None``s when
-    a value is not hashable (or an earlier segment's was)."""
-    if numbering is None:
-        return None, None
-    before = {family: numbering.size(family) for family in ID_FAMILIES}
-    rows = RowIds()
-    rows.numbering = numbering
-    rows.number_rows(columns.parts, _rows_of(columns))
-    codes = rows.codes()
-    if codes is None:
-        return None, None
-    distinct = {family: numbering.distinct(family)[before[family] :] for family in ID_FAMILIES}
-    return {name: codes[name].astype(np.int32) for name in ID_COLUMNS}, distinct
 
 
 def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> int:
