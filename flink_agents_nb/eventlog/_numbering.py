@@ -105,6 +105,12 @@ class Numbering:
         return codes
 
 
+def _probe() -> np.ndarray:
+    """A hash the worker sends with its own: equal to the reader's when both hash alike
+    (a forked worker does; should another start one day, its hashes would be refused)."""
+    return hashes(np.array(["flink-agents-nb read ids"], dtype=object))
+
+
 def hashes(values: np.ndarray) -> np.ndarray:
     """The Python hashes of the objects ``values`` (int64; a string's is cached in it after
     its first hashing). Raises ``TypeError`` on unhashable values."""
@@ -131,6 +137,7 @@ def number_part(numbering: Numbering, parts: dict[str, list[Any]]) -> Part | Non
         value_hashes = {family: hashes(values) for family, values in distinct.items()}
     except TypeError:
         return None
+    value_hashes[""] = _probe()
     coded = set()
     for family, names in ID_FAMILIES.items():
         new = distinct[family]
@@ -172,6 +179,9 @@ class WorkerIds:
             values, sums = [], []
             for _, new, new_hashes, _ in segments:
                 if type(new) is not dict or type(new_hashes) is not dict:
+                    return None
+                probe = new_hashes.get("")
+                if not _array(probe, "i") or probe.tolist() != _probe().tolist():
                     return None
                 v, h = new.get(family), new_hashes.get(family)
                 if not _array(v, "O") or not _array(h, "i") or len(v) != len(h):

@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog import _load
-from flink_agents_nb.eventlog._ids import ID_COLUMNS, EventCodes
+from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES, EventCodes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 from flink_agents_nb.eventlog._numbering import RowIds, WorkerIds
 from flink_agents_nb.eventlog.files import _files, _parallel
 from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.trace._trace_link import _by_first_row
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -244,14 +246,18 @@ def test_row_ids_of_junk_fail_without_raising() -> None:
 
 def _sent(values: list[Any], fake: dict[Any, int] | None = None) -> tuple[Any, Any]:
     """A worker's distinct values per family and their hashes (``fake``: given ones)."""
-    distinct = {"event": np.array(values, dtype=object), "execution": np.empty(0, object)}
-    sums = [(fake or {}).get(v, hash(v)) for v in values]
-    return distinct, {"event": np.array(sums, np.int64), "execution": np.empty(0, np.int64)}
+    distinct = {family: np.empty(0, object) for family in ID_FAMILIES}
+    sums = {family: np.empty(0, np.int64) for family in ID_FAMILIES}
+    distinct["event"] = np.array(values, dtype=object)
+    sums["event"] = np.array([(fake or {}).get(v, hash(v)) for v in values], np.int64)
+    sums[""] = np.array([hash("flink-agents-nb read ids")], np.int64)  # how the worker hashes
+    return distinct, sums
 
 
 def _worker_codes(event: list[int]) -> dict[str, np.ndarray]:
-    codes = {name: np.array(event, dtype=np.int32) for name in ID_COLUMNS}
-    codes["execution_id"] = codes["parent_execution_id"] = np.full(len(event), -1, np.int32)
+    codes = {name: np.full(len(event), -1, np.int32) for name in ID_COLUMNS}
+    for name in ID_FAMILIES["event"]:
+        codes[name] = np.array(event, dtype=np.int32)
     return codes
 
 
@@ -282,10 +288,22 @@ def test_worker_ids_that_do_not_fit_are_refused() -> None:
     assert WorkerIds.of([(_worker_codes([0, 2]), distinct, sums, 2)]) is None  # no value 2
     assert WorkerIds.of([(_worker_codes([0, -2]), distinct, sums, 2)]) is None
     assert WorkerIds.of([(None, distinct, sums, 2)]) is None
-    short = {"event": sums["event"][:1], "execution": sums["execution"]}
+    short = dict(sums, event=sums["event"][:1])
     assert WorkerIds.of([(good, distinct, short, 2)]) is None
+    other = dict(sums, **{"": sums[""] + 1})  # a worker hashing otherwise (not forked)
+    assert WorkerIds.of([(good, distinct, other, 2)]) is None
     floats = {name: c.astype(float) for name, c in good.items()}
     assert WorkerIds.of([(floats, distinct, sums, 2)]) is None
     ids = RowIds()
     ids.add_numbered([(2, good)], None)
     assert ids.failed and ids.rows == 2 and ids.codes() is None
+
+
+def test_codes_renumbered_by_first_row_as_factorize_numbers() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.integers(-1, 40, size=500)
+    codes = rng.permutation(60)[values]  # any numbering of the values, gaps among them
+    codes[values == -1] = -1
+    expected, _ = pd.factorize(np.where(values == -1, np.nan, values), use_na_sentinel=True)
+    assert _by_first_row(codes).tolist() == expected.tolist()
+    assert _by_first_row(np.full(3, -1)).tolist() == [-1, -1, -1]

@@ -133,7 +133,10 @@ def link_coded(
             types[others] = handled_types
     _models_of_responses(frame, is_event, ranked(np.flatnonzero(is_llm)), parent_code, own)
     _sent_events(frame, is_action_record, events, exec_code, parent_code, own)
-    _input_numbers(frame)
+    run_code = None
+    if ids is not None:
+        run_code = ids["run_id"] if final is None else ids["run_id"][final]
+    _input_numbers(frame, run_code)
     return frame, EventCodes(event_code, up_code)
 
 
@@ -200,18 +203,35 @@ def _start_times(
     frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
 
 
-def _input_numbers(frame: pd.DataFrame) -> None:
+def _input_numbers(frame: pd.DataFrame, run_code: np.ndarray | None = None) -> None:
     """``input_seq`` where missing: the input runs (``run_id``) numbered in order of their
-    first record (views select by it)."""
+    first record (views select by it). ``run_code``: the run ids as codes per row already
+    (equal ids equal codes, any order; -1 missing): nothing hashed."""
     runs = frame["run_id"].to_numpy()
     missing = frame["input_seq"].isna().to_numpy() & ~is_none(runs)
     if not missing.any():
         return
-    codes = codes_of(runs)  # shared strings: hashed once per object
+    # (shared strings: hashed once per object)
+    codes = codes_of(runs) if run_code is None else _by_first_row(run_code)
     seqs = frame["input_seq"].to_numpy(dtype=float, na_value=np.nan)
     seqs[missing] = codes[missing]
     gaps = np.isnan(seqs)
     frame["input_seq"] = pd.arrays.IntegerArray(np.where(gaps, 0, seqs).astype(np.int64), gaps)
+
+
+def _by_first_row(codes: np.ndarray) -> np.ndarray:
+    """``codes`` renumbered in order of their first row (as ``pd.factorize`` numbers;
+    -1 stays)."""
+    if not len(codes):
+        return codes
+    size = int(codes.max()) + 1
+    given = np.flatnonzero(codes >= 0)
+    first = np.full(size, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[given], given)
+    rank = np.empty(size + 1, dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(size)
+    rank[size] = -1  # code -1: the last slot
+    return rank[codes]
 
 
 def _models_of_responses(
