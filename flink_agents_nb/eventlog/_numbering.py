@@ -239,10 +239,13 @@ class RowIds:
             for family, names in ID_FAMILIES.items():
                 for name in names:
                     values = _rows(parts.get(name, []), total, start)
-                    if values is None:
-                        codes = np.full(total - start, -1, dtype=np.intp)
-                    else:
-                        codes = self.numbering.number(family, values, total)
+                    codes = np.full(total - start, -1, dtype=np.intp)
+                    if values is not None:
+                        given = np.flatnonzero(~is_none(values))  # gaps: not hashed
+                        if len(given) == len(values):
+                            codes = self.numbering.number(family, values, total)
+                        elif len(given):
+                            codes[given] = self.numbering.number(family, values[given], total)
                     self.parts[name].append(codes)
         except TypeError:  # unhashable junk: the linking hashes (and meets it) as before
             self.failed = True
