@@ -31,11 +31,14 @@ class Numbering:
     equal values (Python's ``==``, as ``pd.factorize``) get equal codes 0, 1, 2... in order
     of first sight, missing ones (``None``, NaN) -1. Each value is hashed once; the tables
     keep what was numbered, so later values are numbered against it. Raises ``TypeError``
-    on unhashable values."""
+    on unhashable values. ``hashed``: the Python hashes of the values are kept too (taken
+    as each value is first numbered, while it is in the cache), for :meth:`merge`."""
 
-    def __init__(self) -> None:
+    def __init__(self, hashed: bool = False) -> None:
+        self.hashed = hashed
         self._tables: dict[str, Any] = {}
         self._new: dict[str, list[np.ndarray]] = {family: [] for family in ID_FAMILIES}
+        self._hashes: dict[str, list[np.ndarray]] = {family: [] for family in ID_FAMILIES}
         self._count = dict.fromkeys(ID_FAMILIES, 0)
         self._sorted_hashes: dict[str, np.ndarray] = {}
         self.merged = False  # after merge(): its new values are in no table
@@ -58,13 +61,19 @@ class Numbering:
         new = found.to_array()
         self._count[family] += len(new)
         self._new[family].append(new)
+        if self.hashed:
+            self._hashes[family].append(hashes(new))
         return codes
 
     def distinct(self, family: str, start: int = 0) -> np.ndarray:
         """The values numbered in ``family`` from code ``start`` on, at their codes."""
-        parts = self._new[family]
-        values = np.concatenate(parts) if len(parts) > 1 else parts[0] if parts else None
-        return np.empty(0, dtype=object) if values is None else values[start:]
+        return _joined(self._new[family], object)[start:]
+
+    def value_hashes(self, family: str, start: int = 0) -> np.ndarray:
+        """The Python hashes of :meth:`distinct` (``int64``)."""
+        if not self.hashed:
+            return hashes(self.distinct(family, start))
+        return _joined(self._hashes[family], np.int64)[start:]
 
     def size(self, family: str) -> int:
         """How many distinct values ``family`` has numbered."""
@@ -74,7 +83,7 @@ class Numbering:
         """Sort the hashes of the values numbered so far (done while a worker still reads:
         :meth:`merge` then only searches)."""
         for family in ID_FAMILIES:
-            self._sorted_hashes[family] = np.sort(hashes(self.distinct(family)))
+            self._sorted_hashes[family] = np.sort(self.value_hashes(family))
 
     def merge(self, family: str, values: np.ndarray, value_hashes: np.ndarray) -> np.ndarray:
         """Codes of ``values`` (distinct, numbered elsewhere; ``value_hashes``: their Python
@@ -83,7 +92,7 @@ class Numbering:
         numbered after (they are in no table)."""
         own = self._sorted_hashes.get(family)
         if own is None or len(own) != self._count[family]:
-            own = np.sort(hashes(self.distinct(family)))
+            own = np.sort(self.value_hashes(family))
         self.merged = True
         codes = np.empty(len(values), dtype=np.intp)
         if len(own):
@@ -102,7 +111,15 @@ class Numbering:
         codes[rows] = np.arange(start, start + len(rows))
         self._count[family] += len(rows)
         self._new[family].append(values[rows])
+        if self.hashed:
+            self._hashes[family].append(value_hashes[rows])
         return codes
+
+
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    if not parts:
+        return np.empty(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _probe() -> np.ndarray:
@@ -120,23 +137,19 @@ def hashes(values: np.ndarray) -> np.ndarray:
 Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], set[str]]
 
 
-def number_part(numbering: Numbering, parts: dict[str, list[Any]]) -> Part | None:
-    """A worker's rows of the columns ``parts`` (a ``_Columns.parts``) numbered in
-    ``numbering`` (shared by the worker's parts): codes per id column (``int32``), the
-    values this part added and their hashes, per family, and the id columns that may be
-    sent as their codes only (every value a ``str`` or ``None``: rebuilt equal from the
-    distinct values); ``None`` when a value is not hashable."""
-    before = {family: numbering.size(family) for family in ID_FAMILIES}
-    rows = RowIds(numbering)
-    rows.number_rows(parts, sum(len(part) for part in parts["line"]))
+def worker_part(rows: RowIds, before: dict[str, int], parts: dict[str, list[Any]]) -> Part | None:
+    """What a worker sends of the ids of a part it read (``parts``, a ``_Columns.parts``,
+    numbered into ``rows``, whose numbering ``hashed`` is shared by the worker's parts and
+    had ``before`` values per family before this part): codes per id column (``int32``),
+    the values this part added and their hashes, per family, and the id columns that may
+    be sent as their codes only (every value a ``str`` or ``None``: rebuilt equal from the
+    distinct values); ``None`` when a value was not hashable."""
     codes = rows.codes()
     if codes is None:
         return None
+    numbering = rows.numbering
     distinct = {family: numbering.distinct(family, before[family]) for family in ID_FAMILIES}
-    try:
-        value_hashes = {family: hashes(values) for family, values in distinct.items()}
-    except TypeError:
-        return None
+    value_hashes = {f: numbering.value_hashes(f, before[f]) for f in ID_FAMILIES}
     value_hashes[""] = _probe()
     coded = set()
     for family, names in ID_FAMILIES.items():
@@ -219,8 +232,10 @@ class RowIds:
     come numbered (:meth:`add_numbered`). ``failed`` (values not hashable, or numbered in
     an order that cannot be followed): no codes; the linking then hashes as before."""
 
-    def __init__(self, numbering: Numbering | None = None) -> None:
+    def __init__(self, numbering: Numbering | None = None, expect: int = 0) -> None:
         self.numbering = Numbering() if numbering is None else numbering
+        #: how many distinct ids a family may have in all (its table is sized so once)
+        self.expect = expect
         self.parts: dict[str, list[np.ndarray]] = {name: [] for name in ID_COLUMNS}
         self.rows = 0  # rows numbered so far
         self.failed = False
@@ -243,9 +258,9 @@ class RowIds:
                     if values is not None:
                         given = np.flatnonzero(~is_none(values))  # gaps: not hashed
                         if len(given) == len(values):
-                            codes = self.numbering.number(family, values, total)
+                            codes = self.numbering.number(family, values, self.expect)
                         elif len(given):
-                            codes[given] = self.numbering.number(family, values[given], total)
+                            codes[given] = self.numbering.number(family, values[given], self.expect)
                     self.parts[name].append(codes)
         except TypeError:  # unhashable junk: the linking hashes (and meets it) as before
             self.failed = True

@@ -34,7 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
-from flink_agents_nb.eventlog._numbering import Numbering, RowIds, WorkerIds, number_part
+from flink_agents_nb.eventlog._ids import ID_FAMILIES
+from flink_agents_nb.eventlog._numbering import Numbering, RowIds, WorkerIds, worker_part
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
 from flink_agents_nb.eventlog.files._transfer import pack_column, receive, send, unpack_column
 from flink_agents_nb.eventlog.trace import _trace
@@ -165,9 +166,12 @@ def read_pieces(
     problems: list[LogProblem],
     vocabulary: Vocabulary,
     whole: set[str],
+    ids: RowIds | None = None,
 ) -> None:
     """Read ``pieces`` in order into ``columns``. A multi-line file's head reads the whole
-    file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped."""
+    file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped.
+    ``ids``: the ids of the rows read are numbered into it, at the end (numbering each
+    chunk's as it came, while its strings might be in the cache, measured no cheaper)."""
     for piece in pieces:
         if piece.is_tail and str(piece.file) in whole:
             continue
@@ -175,6 +179,8 @@ def read_pieces(
             if chunk.whole_file:
                 whole.add(chunk.file)
             columns.add(chunk, problems)
+    if ids is not None:
+        _number(ids, columns)
 
 
 def read_files(
@@ -197,21 +203,22 @@ def read_files(
     limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
     mine, theirs, total = plan(files) if workers_wanted(workers) > 1 else ([], [], 0)
     if not theirs or total < limit:  # whole files, as they are read without a worker
-        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
-        _number(ids, columns)
+        ids.expect = ids.expect or expected_ids(_size(files))
+        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole, ids)
         return
-    worker = _Worker.start(theirs)
+    worker = _Worker.start(theirs, expected_ids(total - int(READER_SHARE * total)))
     if worker is None:  # this system cannot fork
         last_read = ReadReport("no fork")
-        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
-        _number(ids, columns)
+        ids.expect = ids.expect or expected_ids(total)
+        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole, ids)
         return
     segments: list[Segment] | None = None
     try:
         began = time.perf_counter()
-        read_pieces(mine, columns, problems, vocabulary, whole)
-        _number(ids, columns)  # while the worker still reads
-        ids.numbering.prepare_merge()
+        ids.numbering.hashed = True  # for the merge with the worker's ids
+        ids.expect = ids.expect or expected_ids(total)  # (the worker's are added to it)
+        read_pieces(mine, columns, problems, vocabulary, whole, ids)
+        ids.numbering.prepare_merge()  # while the worker still reads
         took = time.perf_counter() - began
         segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
     finally:
@@ -230,8 +237,7 @@ def read_files(
         segments = None
         last_read = last_read._replace(how="fell back")
     if segments is None:  # the worker failed: its part read here
-        read_pieces(theirs, columns, problems, vocabulary, whole)
-        _number(ids, columns)
+        read_pieces(theirs, columns, problems, vocabulary, whole, ids)
         return
     numbered = []
     for segment, parts in zip(kept, unpacked, strict=True):
@@ -254,29 +260,44 @@ def _rows_of(columns: _Columns) -> int:
     return sum(len(part) for part in columns.parts["line"])
 
 
+def expected_ids(nbytes: int) -> int:
+    """How many distinct ids of a family ``nbytes`` of log may hold, to size a table once
+    (records are ~300-500 bytes; a table found too small grows, at a cost)."""
+    return max(1024, nbytes // 300)
+
+
+def _size(files: Sequence[Path]) -> int:
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):
+            total += file.stat().st_size
+    return total
+
+
 def _number(ids: RowIds, columns: _Columns) -> None:
     """Number the ids of the rows ``columns`` gained since ``ids`` last saw it."""
     ids.number_rows(columns.parts, _rows_of(columns))
 
 
-def _work(pieces: Sequence[Piece]) -> list[Segment]:
+def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
     """The worker's reading: the tail of a split file (first, when any) in a segment of
     its own (dropped when the head finds the file multi-line), the whole files in another.
     All read first, then packed: the read's buffers (a file's size) are gone by then."""
     vocabulary = Vocabulary()
     groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
     read = []
-    for group in groups:
+    numbering = Numbering(hashed=True)  # one for all its parts (a part's codes count the
+    for group in groups:  # earlier parts' values)
         if group:
             columns, problems = _Columns(), list[LogProblem]()
-            read_pieces(group, columns, problems, vocabulary, set())
-            read.append((group, columns, problems))
+            before = {family: numbering.size(family) for family in ID_FAMILIES}
+            ids = RowIds(numbering, expect)
+            read_pieces(group, columns, problems, vocabulary, set(), ids)
+            read.append((group, columns, problems, ids, before))
     del vocabulary
-    numbering: Numbering | None = Numbering()
     segments = []
-    for group, columns, problems in read:
-        numbered = None if numbering is None else number_part(numbering, columns.parts)
-        numbering = None if numbered is None else numbering
+    for group, columns, problems, ids, before in read:
+        numbered = worker_part(ids, before, columns.parts)
         codes, distinct, value_hashes, coded = numbered or (None, None, None, set())
         packed = {}
         for name, parts in columns.parts.items():
@@ -340,8 +361,9 @@ class _Worker:
         self.rusage: Any = None  # when reaped
 
     @classmethod
-    def start(cls, pieces: Sequence[Piece]) -> _Worker | None:
-        """Fork a worker reading ``pieces``; ``None`` when this system cannot fork."""
+    def start(cls, pieces: Sequence[Piece], expect: int = 0) -> _Worker | None:
+        """Fork a worker reading ``pieces`` (``expect``: see :func:`expected_ids`); ``None``
+        when this system cannot fork."""
         if not hasattr(os, "fork"):
             return None
         read_end, write_end = os.pipe()
@@ -362,7 +384,7 @@ class _Worker:
             code = 1
             try:
                 os.close(read_end)
-                segments = _work(pieces)
+                segments = _work(pieces, expect)
                 if worker_fault is not None:
                     worker_fault()
                 send(segments, write_end)
