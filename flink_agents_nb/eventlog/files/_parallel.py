@@ -31,14 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._ids import ID_FAMILIES
-from flink_agents_nb.eventlog._numbering import Numbering, RowIds, WorkerIds, worker_part
+from flink_agents_nb.eventlog._numbering import Numbering, RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
-from flink_agents_nb.eventlog.files._transfer import pack_column, receive, send, unpack_column
-from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.files._segments import Segment, pack_segment, rows_of, unpack_segments
+from flink_agents_nb.eventlog.files._segments import merge as _merge
+from flink_agents_nb.eventlog.files._transfer import receive, send
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 #: The environment variable giving the number of processes a read uses (1 or 0: one; the
@@ -90,26 +89,6 @@ class Piece:
     @property
     def is_tail(self) -> bool:
         return self.part is not None and self.part[1]
-
-
-class Segment(NamedTuple):
-    """What the worker read of some pieces: packed columns (:func:`._transfer.pack_column`,
-    one array per column), the files they came from (their codes' categories), whether any
-    record was a trace record, the problems met, the file whose tail it is (``None``:
-    whole files), its rows' ids as codes per column of :data:`._ids.ID_COLUMNS` (``int32``,
-    the worker's numbering; ``None``: not numbered), the values this segment added to that
-    numbering per family (at their codes, after the earlier segments' values) and their
-    Python hashes (see :mod:`.._numbering`). An id column whose values all are strings or
-    ``None`` is sent as its codes only (packed ``("ids", name)``)."""
-
-    columns: dict[str, tuple[Any, ...]]
-    files: list[str]
-    traced: bool
-    problems: list[LogProblem]
-    tail_of: str | None
-    ids: dict[str, np.ndarray] | None = None
-    distinct: dict[str, np.ndarray] | None = None
-    hashes: dict[str, np.ndarray] | None = None
 
 
 def workers_wanted(workers: int | None = None) -> int:
@@ -226,13 +205,8 @@ def read_files(
         how = "fell back" if segments is None else "worker"
         last_read = ReadReport(how, worker.pid, worker.rusage)
     kept = [s for s in segments or () if s.tail_of is None or s.tail_of not in whole]
-    worker_ids = None  # (a multi-line file's tail is dropped: its head read it all)
-    try:  # every segment's ids, a dropped one's too: later segments' codes count them
-        worker_ids = WorkerIds.of([(s.ids, s.distinct, s.hashes, _rows(s)) for s in segments or ()])
-        unpacked = [
-            {name: unpack_column(p, worker_ids, s.ids) for name, p in s.columns.items()}
-            for s in kept
-        ]
+    try:  # (a multi-line file's tail is dropped: its head read it all)
+        unpacked, worker_ids = unpack_segments(segments or [], kept)
     except Exception:  # anything unreadable: nothing of it merged
         segments = None
         last_read = last_read._replace(how="fell back")
@@ -244,20 +218,8 @@ def read_files(
         problems.extend(segment.problems)
         numbered.append((_merge(columns, segment, parts), segment.ids))
     ids.add_numbered(numbered, worker_ids)
-    if ids.rows != _rows_of(columns):  # cannot be: numbered anew here rather than wrong
+    if ids.rows != rows_of(columns):  # cannot be: numbered anew here rather than wrong
         ids.failed = True
-
-
-def _rows(segment: Segment) -> int:
-    """How many rows a segment holds (by its ``line`` column)."""
-    line = segment.columns.get("line")
-    if line is None:
-        return 0
-    return len(line[1]) if type(line) is tuple and len(line) == 2 else -1
-
-
-def _rows_of(columns: _Columns) -> int:
-    return sum(len(part) for part in columns.parts["line"])
 
 
 def expected_ids(nbytes: int) -> int:
@@ -276,7 +238,7 @@ def _size(files: Sequence[Path]) -> int:
 
 def _number(ids: RowIds, columns: _Columns) -> None:
     """Number the ids of the rows ``columns`` gained since ``ids`` last saw it."""
-    ids.number_rows(columns.parts, _rows_of(columns))
+    ids.number_rows(columns.parts, rows_of(columns))
 
 
 def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
@@ -297,58 +259,9 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
     del vocabulary
     segments = []
     for group, columns, problems, ids, before in read:
-        numbered = worker_part(ids, before, columns.parts)
-        codes, distinct, value_hashes, coded = numbered or (None, None, None, set())
-        packed = {}
-        for name, parts in columns.parts.items():
-            if parts and name in coded:
-                packed[name] = ("ids", name)
-            elif parts:
-                packed[name] = pack_column(
-                    name, parts[0] if len(parts) == 1 else np.concatenate(parts)
-                )
-            parts.clear()  # each chunk's arrays go as soon as their column is packed
         tail_of = str(group[0].file) if group[0].is_tail else None
-        segments.append(
-            Segment(
-                packed,
-                columns.files,
-                columns.traced,
-                problems,
-                tail_of,
-                codes,
-                distinct,
-                value_hashes,
-            )
-        )
+        segments.append(pack_segment(columns, problems, tail_of, ids, before))
     return segments
-
-
-def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> int:
-    """Append a worker's segment (its columns unpacked: ``parts``) to ``columns`` as
-    :meth:`_Columns.add` would have appended its chunks (file codes renumbered, trace
-    columns filled with ``None`` where one side had no trace records); its rows."""
-    n = len(parts["line"]) if "line" in parts else 0
-    if not n:
-        return 0
-    p = columns.parts
-    before = sum(len(x) for x in p["line"])
-    codes = []
-    for file in segment.files:
-        if file not in columns.files:
-            columns.files.append(file)
-        codes.append(columns.files.index(file))
-    parts["file"] = np.asarray(codes, dtype=np.int32)[parts["file"]]
-    if segment.traced and not columns.traced and before:
-        for name in _trace.TRACE_COLUMNS:
-            p[name].append(np.full(before, None, dtype=object))
-    for name, values in parts.items():
-        p.setdefault(name, []).append(values)
-    if columns.traced and not segment.traced:
-        for name in _trace.TRACE_COLUMNS:
-            p[name].append(np.full(n, None, dtype=object))
-    columns.traced |= segment.traced
-    return n
 
 
 class _Worker:
