@@ -158,8 +158,19 @@ def to_float(value: Any) -> float:
 
 
 def ints(values: np.ndarray) -> Any:
-    """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA."""
+    """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA
+    (its data 0 there). Three passes over ``values``: the cast, and a compare of it back
+    (NaN, fractions and what the cast wrapped or saturated differ; the cast's two extremes
+    are out of range, ``abs(value) < 2**63`` failing, even where they compare equal)."""
     with np.errstate(invalid="ignore"):
-        mask = ~(np.isfinite(values) & (np.abs(values) < 2.0**63) & (values == np.trunc(values)))
-    out = np.where(mask, 0.0, values).astype(np.int64)
+        out = values.astype(np.int64)  # NaN, inf, out of range: an extreme (or any value)
+        mask = out != values
+    mask |= out == _INT64_MIN
+    mask |= out == _INT64_MAX
+    if mask.any():
+        out[mask] = 0
     return pd.arrays.IntegerArray(out, mask)
+
+
+_INT64_MIN = np.iinfo(np.int64).min
+_INT64_MAX = np.iinfo(np.int64).max

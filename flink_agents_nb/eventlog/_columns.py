@@ -122,6 +122,8 @@ class _Columns:
         self.parts: dict[str, list[Any]] = {c: [] for c in (*COLUMNS, *_trace.TRACE_COLUMNS)}
         self.files: list[str] = []
         self.traced = False  # whether any record was a 0.4 trace record
+        #: the permutation :meth:`frame` applied to the rows read (``None``: none)
+        self.order: np.ndarray | None = None
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
         recs, lines, hints = chunk.records, chunk.lines, chunk.hints
@@ -307,50 +309,156 @@ class _Columns:
                 values = trace[name]
                 p[name].append(_shared(values) if share and name != "execution_id" else values)
 
-    def frame(self, sort: bool = True) -> pd.DataFrame:
-        """The frame of every chunk added, in time order (``sort``; else in the order read:
-        see :func:`time_order`)."""
+    def time_order(self) -> np.ndarray | None:
+        """The permutation that puts the rows added so far in time order (see
+        :func:`time_order`), from the numeric parts alone: callable before :meth:`frame`,
+        whose ``order`` it may be given as."""
+        p = self.parts
+        stamps = _joined(p["timestamp"], _NS)
+        return _time_order(stamps, _joined(p["file"], np.int32), _joined(p["line"], np.int64))
+
+    def frame(self, sort: bool = True, order: np.ndarray | None = None) -> pd.DataFrame:
+        """The frame of every chunk added (consumed: call once), in time order (``sort``;
+        else in the order read: see :func:`time_order`), or in ``order`` when given (a
+        permutation of the rows read: the frame's row ``i`` is row ``order[i]`` read;
+        ``sort`` is then not looked at). :attr:`order` is then the permutation applied
+        (``None``: the order read), for arrays of the rows kept beside the frame.
+
+        Each column is assembled once, in its final order: the order comes from the numeric
+        parts (time, file, line) before any object column is built, every object column's
+        parts are written straight to their rows of the frame's one object block, and each
+        numeric column is taken in order from its parts joined in one reused buffer. (A
+        frame built in the order read and then taken wrote each object twice and held both
+        frames at once; fresh arrays cost page faults, several ms per million values.)"""
         p = self.parts
         n = sum(len(part) for part in p["line"])
+        gather = _Gather(n)
+        stamps = gather.joined(p.pop("timestamp"), _NS)  # the order's key, then the column
+        files = gather.joined(p.pop("file"), np.int32)
+        lines = gather.joined(p.pop("line"), np.int64)
+        if order is None and sort:
+            order = _time_order(stamps, files, lines, gather.scratch(np.int64))
+        elif order is not None and len(order) != n:
+            raise ValueError(f"the order has {len(order)} rows, the columns {n}")
+        self.order = gather.order = order
         names = [*_OBJECTS, *(_trace.TRACE_COLUMNS if self.traced else ())]  # trace ones last
         block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
         for j, name in enumerate(names):
-            if p[name]:
-                np.concatenate(p[name], out=block[j])
-            p[name] = []
+            gather.objects(p.pop(name, []), block[j])
         # dtype given: pandas does not scan each object column for datetimes (none are;
         # a column of gaps is scanned to its end: ~0.1 s per 1M records)
         frame = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
         del block
-        for name in _trace.TRACE_COLUMNS:
-            p.pop(name, None)
         for name in COLUMNS:
             if name in _OBJECTS:
                 continue
-            parts = p[name]
             if name == "timestamp":
-                stamps = np.concatenate(parts) if parts else np.zeros(0, "datetime64[ns]")
-                data: Any = pd.Series(stamps).dt.tz_localize("UTC").array
+                data: Any = _utc(gather.ordered([stamps], _NS))
             elif name == "file":
-                codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
+                codes = gather.ordered([files], np.int32)
                 data = pd.Categorical.from_codes(codes, categories=self.files)
             elif name == "line":
-                data = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+                data = gather.ordered([lines], np.int64)
             elif name in _INTS:
-                data = _ints(np.concatenate(parts) if parts else np.zeros(0))
+                data = _ints(gather.ordered(p.pop(name), np.float64, scratch=True))
             else:  # duration_ms
-                data = np.concatenate(parts) if parts else np.zeros(0)
-            p[name] = []
+                data = gather.ordered(p.pop(name), np.float64)
             frame.insert(COLUMNS.index(name), name, data)
         self.parts = {}
-        order = time_order(frame) if sort else None
-        if order is None:
-            return frame
-        frame = frame.take(order)
-        # not reset_index(drop=True): without copy-on-write it copies the whole frame again
-        # (~0.3 s per 1M records)
-        frame.index = pd.RangeIndex(len(frame))
         return frame
+
+
+class _Gather:
+    """Puts columns of ``n`` rows, given as parts in the order read, in their final order
+    (:attr:`order`, a permutation; ``None``: the order read) with as few fresh arrays as
+    possible: numeric parts are joined in one reused scratch buffer."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.order: np.ndarray | None = None
+        self._rank: np.ndarray | None = None
+        self._buffers: list[np.ndarray] = []
+
+    def scratch(self, dtype: Any, which: int = 0) -> np.ndarray:
+        """A reused buffer of ``n`` values of ``dtype`` (at most 8 bytes each): scratch
+        ``which`` (its contents are those last written)."""
+        while len(self._buffers) <= which:
+            self._buffers.append(np.empty(self.n * 8, dtype=np.uint8))
+        return self._buffers[which][: self.n * np.dtype(dtype).itemsize].view(dtype)
+
+    def joined(self, parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+        """``parts`` as one array of ``dtype`` (a part itself when it is the only one: not
+        to be handed out, see :meth:`ordered`)."""
+        if len(parts) == 1 and parts[0].dtype == dtype:
+            return parts[0]
+        if not parts:
+            return np.zeros(self.n, dtype=dtype)  # only when n == 0
+        return np.concatenate(parts, dtype=dtype, casting="unsafe")
+
+    def ordered(self, parts: list[np.ndarray], dtype: Any, scratch: bool = False) -> np.ndarray:
+        """A column's values (``parts``, as ``dtype``, consumed) in final order: an array
+        of its own, or (``scratch``) one valid until the next call that asks for scratch."""
+        order = self.order
+        if order is None or not self.n:
+            one = parts[0] if len(parts) == 1 else None
+            if one is not None and one.dtype == dtype and one.flags.owndata and one.flags.writeable:
+                return one  # nothing else views its memory
+            return np.concatenate(parts, dtype=dtype) if parts else np.zeros(self.n, dtype)
+        if len(parts) == 1 and parts[0].dtype == dtype:
+            source = parts[0]
+        else:
+            source = self.scratch(dtype)
+            np.concatenate(parts, out=source, casting="unsafe")
+        out = self.scratch(dtype, 1) if scratch else np.empty(self.n, dtype=dtype)
+        return np.take(source, order, out=out)
+
+    def objects(self, parts: list[np.ndarray], row: np.ndarray) -> None:
+        """Write an object column's ``parts`` into ``row`` (``None`` throughout when there
+        are none): each value once, straight to its final row."""
+        if not parts:
+            return
+        if self.order is None:
+            np.concatenate(parts, out=row)
+            return
+        if self._rank is None:  # where each row read goes
+            self._rank = np.empty(self.n, dtype=np.intp)
+            self._rank[self.order] = np.arange(self.n)
+        rank, at = self._rank, 0
+        for part in parts:
+            row[rank[at : at + len(part)]] = part
+            at += len(part)
+
+
+_NS = np.dtype("datetime64[ns]")
+_UTC = pd.DatetimeTZDtype("ns", "UTC")
+
+
+def _utc(stamps: np.ndarray) -> Any:
+    """Naive UTC ``datetime64[ns]`` values as the frame's ``datetime64[ns, UTC]`` array,
+    sharing ``stamps`` (pandas' public ways copy them once more)."""
+    try:
+        return pd.arrays.DatetimeArray._simple_new(stamps, dtype=_UTC)
+    except (AttributeError, TypeError):  # pragma: no cover - a pandas without it
+        return pd.Series(stamps, dtype=_UTC).array
+
+
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """The parts as one array of ``dtype`` (no parts: an empty one)."""
+    return _Gather(sum(len(part) for part in parts)).joined(parts, dtype)
+
+
+def _time_order(
+    stamps: np.ndarray, files: np.ndarray, lines: np.ndarray, key: np.ndarray | None = None
+) -> np.ndarray | None:
+    """:func:`time_order` of the rows whose time (``datetime64[ns]``), file code and line
+    these are (``key``: a buffer of as many int64 for the time key)."""
+    if key is None:
+        key = np.empty(len(stamps), dtype=np.int64)
+    np.copyto(key, stamps.view(np.int64))
+    key[np.isnat(stamps)] = np.iinfo(np.int64).max
+    if len(key) < 2 or (np.all(key[1:] >= key[:-1]) and np.all(files[1:] >= files[:-1])):
+        return None
+    return np.lexsort((lines, files, key))
 
 
 #: Fields that identify or group records: they must be scalars (a list or object there would
@@ -396,9 +504,8 @@ def time_order(frame: pd.DataFrame) -> np.ndarray | None:
     """The permutation that puts the rows of a frame made by :meth:`_Columns.frame` in
     time order (stable: by time, then file, then line; missing times last), ``None`` when
     they are in it already."""
-    codes = frame["file"].cat.codes.to_numpy()
-    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-    stamps[frame["timestamp"].isna().to_numpy()] = np.iinfo(np.int64).max
-    if len(stamps) < 2 or (np.all(stamps[1:] >= stamps[:-1]) and np.all(codes[1:] >= codes[:-1])):
-        return None
-    return np.lexsort((frame["line"].to_numpy(), codes, stamps))
+    return _time_order(
+        frame["timestamp"].to_numpy(dtype="datetime64[ns]"),
+        frame["file"].cat.codes.to_numpy(),
+        frame["line"].to_numpy(),
+    )
