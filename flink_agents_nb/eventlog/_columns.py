@@ -410,7 +410,7 @@ class _Gather:
             source = self.scratch(dtype)
             np.concatenate(parts, out=source, casting="unsafe")
         out = self.scratch(dtype, 1) if scratch else np.empty(self.n, dtype=dtype)
-        return np.take(source, order, out=out)
+        return np.take(source, order, out=out, mode="clip")  # "raise" copies out first
 
     def objects(self, parts: list[np.ndarray], row: np.ndarray) -> None:
         """Write an object column's ``parts`` into ``row`` (``None`` throughout when there
@@ -456,8 +456,15 @@ def _time_order(
         key = np.empty(len(stamps), dtype=np.int64)
     np.copyto(key, stamps.view(np.int64))
     key[np.isnat(stamps)] = np.iinfo(np.int64).max
-    if len(key) < 2 or (np.all(key[1:] >= key[:-1]) and np.all(files[1:] >= files[:-1])):
+    if len(key) < 2:
         return None
+    by_file = bool(np.all(files[1:] >= files[:-1]))
+    if by_file and np.all(key[1:] >= key[:-1]):
+        return None
+    if by_file and np.all((lines[1:] > lines[:-1]) | (files[1:] != files[:-1])):
+        # read by file then line (as the reader reads): a stable sort by time alone keeps
+        # equal times in that order (a merge of the files' runs: ~5x faster than lexsort)
+        return np.argsort(key, kind="stable")
     return np.lexsort((lines, files, key))
 
 

@@ -206,3 +206,31 @@ def test_ints_read_what_is_not_an_integer_as_missing() -> None:
     assert got.isna().tolist() == (~valid).tolist()
     assert got[valid].tolist() == [int(v) for v in values[valid]]
     assert (got._data[~valid] == 0).all()
+
+
+@pytest.mark.parametrize("read_by_file", [True, False])
+def test_time_order_of_rows_in_any_order(read_by_file: bool) -> None:
+    """By time, then file, then line, missing times last, whether the rows come by file and
+    line (as read: one stable sort by time) or not (a frame in any order)."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    files = np.sort(rng.integers(0, 4, n)).astype(np.int32)
+    lines = np.concatenate([np.arange(1, (files == f).sum() + 1) for f in range(4)])
+    stamps = rng.integers(0, 50, n).astype("datetime64[ns]")  # many ties
+    stamps[rng.random(n) < 0.05] = np.datetime64("NaT")
+    if not read_by_file:
+        shuffle = rng.permutation(n)
+        files, lines, stamps = files[shuffle], lines[shuffle], stamps[shuffle]
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.Series(stamps).dt.tz_localize("UTC"),
+            "file": pd.Categorical.from_codes(files, categories=["a", "b", "c", "d"]),
+            "line": lines,
+        }
+    )
+    order = time_order(frame)
+    key = stamps.view(np.int64).copy()
+    key[np.isnat(stamps)] = np.iinfo(np.int64).max
+    assert order is not None and (order == np.lexsort((lines, files, key))).all()
+    again = time_order(frame.take(order))
+    assert again is None or (again == np.arange(n)).all()  # in order: no row moves
