@@ -174,3 +174,45 @@ def ints(values: np.ndarray) -> Any:
 
 _INT64_MIN = np.iinfo(np.int64).min
 _INT64_MAX = np.iinfo(np.int64).max
+
+
+def ranks(order: np.ndarray) -> np.ndarray:
+    """The inverse of the permutation ``order``: where each row goes."""
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def place(row: np.ndarray, parts: list[np.ndarray], rank: np.ndarray) -> None:
+    """Write ``parts`` (one after another, the rows of a column in the order read) into
+    the object array ``row`` at their ranks (:func:`ranks` of the final order): each value
+    once, straight to its row. Of the ways to reorder object arrays measured, the fastest
+    (a joined copy taken or ``np.put`` write each object twice or more slowly)."""
+    at = 0
+    for part in parts:
+        row[rank[at : at + len(part)]] = part
+        at += len(part)
+
+
+def reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """``frame.take(order)`` with a new ``RangeIndex`` in the reader's frame layout: the
+    object columns in one block (filled by :func:`place`: about half the CPU of pandas'
+    take of the block), the others taken."""
+    rank = ranks(order)
+    objects = [name for name, dtype in frame.dtypes.items() if dtype == _OBJECT]
+    block = np.empty((len(objects), len(order)), dtype=object)
+    for j, name in enumerate(objects):
+        place(block[j], [frame[name].to_numpy()], rank)
+    del rank
+    out = pd.DataFrame(block.T, columns=objects, dtype=object, copy=False)
+    del block
+    for at, (name, dtype) in enumerate(frame.dtypes.items()):
+        if dtype == _OBJECT:
+            continue
+        column = frame[name]
+        numpy = isinstance(dtype, np.dtype)  # else an extension array (Int64, time, file)
+        out.insert(at, name, column.to_numpy()[order] if numpy else column.array.take(order))
+    return out
+
+
+_OBJECT = np.dtype(object)

@@ -27,6 +27,8 @@ from flink_agents_nb.eventlog._arrays import ints as _ints
 from flink_agents_nb.eventlog._arrays import none as _none
 from flink_agents_nb.eventlog._arrays import nones as _nones
 from flink_agents_nb.eventlog._arrays import objects as _objects
+from flink_agents_nb.eventlog._arrays import place as _place
+from flink_agents_nb.eventlog._arrays import ranks as _ranks
 from flink_agents_nb.eventlog._arrays import shared as _shared
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
@@ -420,13 +422,9 @@ class _Gather:
         if self.order is None:
             np.concatenate(parts, out=row)
             return
-        if self._rank is None:  # where each row read goes
-            self._rank = np.empty(self.n, dtype=np.intp)
-            self._rank[self.order] = np.arange(self.n)
-        rank, at = self._rank, 0
-        for part in parts:
-            row[rank[at : at + len(part)]] = part
-            at += len(part)
+        if self._rank is None:
+            self._rank = _ranks(self.order)
+        _place(row, parts, self._rank)
 
 
 _NS = np.dtype("datetime64[ns]")
