@@ -27,9 +27,8 @@ from flink_agents_nb.eventlog._arrays import ints as _ints
 from flink_agents_nb.eventlog._arrays import none as _none
 from flink_agents_nb.eventlog._arrays import nones as _nones
 from flink_agents_nb.eventlog._arrays import objects as _objects
-from flink_agents_nb.eventlog._arrays import place as _place
-from flink_agents_nb.eventlog._arrays import ranks as _ranks
 from flink_agents_nb.eventlog._arrays import shared as _shared
+from flink_agents_nb.eventlog._arrays import take_objects as _take_objects
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
 from flink_agents_nb.eventlog._usage import usage_columns
@@ -327,11 +326,11 @@ class _Columns:
         (``None``: the order read), for arrays of the rows kept beside the frame.
 
         Each column is assembled once, in its final order: the order comes from the numeric
-        parts (time, file, line) before any object column is built, every object column's
-        parts are written straight to their rows of the frame's one object block, and each
-        numeric column is taken in order from its parts joined in one reused buffer. (A
-        frame built in the order read and then taken wrote each object twice and held both
-        frames at once; fresh arrays cost page faults, several ms per million values.)"""
+        parts (time, file, line) before any object column is built, every object column is
+        taken straight into its row of the frame's one object block, and every numeric
+        column is taken from its parts joined in a reused scratch buffer. (The frame built
+        in the order read and then taken wrote each object twice and held both frames;
+        fresh arrays cost page faults, several ms per million values here.)"""
         p = self.parts
         n = sum(len(part) for part in p["line"])
         gather = _Gather(n)
@@ -347,27 +346,53 @@ class _Columns:
         block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
         for j, name in enumerate(names):
             gather.objects(p.pop(name, []), block[j])
-        # dtype given: pandas does not scan each object column for datetimes (none are;
-        # a column of gaps is scanned to its end: ~0.1 s per 1M records)
-        frame = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
-        del block
+        numeric: dict[str, Any] = {}
         for name in COLUMNS:
             if name in _OBJECTS:
                 continue
             if name == "timestamp":
-                data: Any = _utc(gather.ordered([stamps], _NS))
+                numeric[name] = _utc(gather.ordered([stamps], _NS))
             elif name == "file":
                 codes = gather.ordered([files], np.int32)
-                data = pd.Categorical.from_codes(codes, categories=self.files)
+                numeric[name] = pd.Categorical.from_codes(codes, categories=self.files)
             elif name == "line":
-                data = gather.ordered([lines], np.int64)
+                numeric[name] = gather.ordered([lines], np.int64)
             elif name in _INTS:
-                data = _ints(gather.ordered(p.pop(name), np.float64, scratch=True))
+                numeric[name] = _ints(gather.ordered(p.pop(name), np.float64, scratch=True))
             else:  # duration_ms
-                data = gather.ordered(p.pop(name), np.float64)
-            frame.insert(COLUMNS.index(name), name, data)
+                numeric[name] = gather.ordered(p.pop(name), np.float64)
         self.parts = {}
-        return frame
+        return _framed(block, names, numeric)
+
+
+def _framed(block: np.ndarray, names: list[str], numeric: dict[str, Any]) -> pd.DataFrame:
+    """The frame of the object ``block`` (one row per column ``names``) and the ``numeric``
+    columns, in the frame's column order (:data:`COLUMNS`, then trace columns), none of
+    them copied: pandas' ``insert`` copies what it is given (a column of a million values:
+    a fresh 8 MB array, ~5 ms of page faults here). Built as pyarrow builds frames, from
+    blocks; by ``insert`` where pandas lacks that."""
+    order = [*(c for c in COLUMNS if c in numeric or c in names), *names[len(_OBJECTS) :]]
+    at = {name: j for j, name in enumerate(order)}
+    try:
+        from pandas.core.internals import BlockManager
+        from pandas.core.internals.api import make_block
+
+        blocks = [make_block(block, placement=[at[name] for name in names], ndim=2)]
+        for name, data in numeric.items():
+            values = data.reshape(1, -1) if isinstance(data, np.ndarray) else data
+            blocks.append(make_block(values, placement=[at[name]], ndim=2))
+        index = pd.RangeIndex(block.shape[1])
+        manager = BlockManager(blocks, [pd.Index(order, dtype=object), index])
+        return pd.DataFrame._from_mgr(manager, axes=manager.axes)
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - another pandas
+        pass
+    # dtype given: pandas does not scan each object column for datetimes (none are;
+    # a column of gaps is scanned to its end: ~0.1 s per 1M records)
+    frame = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
+    for name in order:
+        if name in numeric:
+            frame.insert(at[name], name, numeric[name])
+    return frame
 
 
 class _Gather:
@@ -378,7 +403,6 @@ class _Gather:
     def __init__(self, n: int) -> None:
         self.n = n
         self.order: np.ndarray | None = None
-        self._rank: np.ndarray | None = None
         self._buffers: list[np.ndarray] = []
 
     def scratch(self, dtype: Any, which: int = 0) -> np.ndarray:
@@ -415,16 +439,16 @@ class _Gather:
         return np.take(source, order, out=out, mode="clip")  # "raise" copies out first
 
     def objects(self, parts: list[np.ndarray], row: np.ndarray) -> None:
-        """Write an object column's ``parts`` into ``row`` (``None`` throughout when there
-        are none): each value once, straight to its final row."""
+        """Write an object column's ``parts`` (consumed) into ``row``, in final order
+        (``None`` throughout when there are none): joined, then taken into the row."""
         if not parts:
             return
         if self.order is None:
             np.concatenate(parts, out=row)
             return
-        if self._rank is None:
-            self._rank = _ranks(self.order)
-        _place(row, parts, self._rank)
+        joined = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        del parts[:]  # the parts go as soon as they are joined
+        _take_objects(joined, self.order, row)
 
 
 _NS = np.dtype("datetime64[ns]")
