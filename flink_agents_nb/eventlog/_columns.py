@@ -23,13 +23,14 @@ import pandas as pd
 from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import floats as _floats
-from flink_agents_nb.eventlog._arrays import ints as _ints
 from flink_agents_nb.eventlog._arrays import none as _none
 from flink_agents_nb.eventlog._arrays import nones as _nones
 from flink_agents_nb.eventlog._arrays import objects as _objects
 from flink_agents_nb.eventlog._arrays import shared as _shared
-from flink_agents_nb.eventlog._arrays import take_objects as _take_objects
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
+from flink_agents_nb.eventlog._assembly import COLUMNS as COLUMNS  # the column names, in order
+from flink_agents_nb.eventlog._assembly import assemble, parts_time_order
+from flink_agents_nb.eventlog._assembly import time_order as time_order  # re-exported
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
 from flink_agents_nb.eventlog._usage import usage_columns
 from flink_agents_nb.eventlog.files._records import (
@@ -43,7 +44,6 @@ from flink_agents_nb.eventlog.files._records import (
 from flink_agents_nb.eventlog.files._sources import LogProblem
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._typed_columns import typed_columns
-from flink_agents_nb.run._frames import RECORD_COLUMNS
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
     from pandas._libs.lib import dicts_to_array as _dicts_to_array
@@ -56,7 +56,6 @@ except ImportError:  # pragma: no cover - a pandas without it: the same in Pytho
         return out
 
 
-COLUMNS = RECORD_COLUMNS
 _astuple = msgspec.structs.astuple
 
 _NESTED_SKIP = NESTED_SKIP
@@ -106,9 +105,6 @@ _PLAIN = {
 #: Columns whose values repeat a lot: their equal strings are made one object (memory).
 _SHARED = ("record_type", "job", "task", "key", "event_type", "upstream_action", "action",
            "status")  # fmt: skip
-_INTS = ("subtask", "seq", "input_seq", "attempt", "prompt_tokens", "completion_tokens")
-_NOT_OBJECTS = (*_INTS, "timestamp", "duration_ms", "file", "line")
-_OBJECTS = tuple(c for c in COLUMNS if c not in _NOT_OBJECTS)
 
 
 def _absent(column: np.ndarray) -> np.ndarray:
@@ -314,180 +310,18 @@ class _Columns:
         """The permutation that puts the rows added so far in time order (see
         :func:`time_order`), from the numeric parts alone: callable before :meth:`frame`,
         whose ``order`` it may be given as."""
-        p = self.parts
-        stamps = _joined(p["timestamp"], _NS)
-        return _time_order(stamps, _joined(p["file"], np.int32), _joined(p["line"], np.int64))
+        return parts_time_order(self.parts)
 
     def frame(self, sort: bool = True, order: np.ndarray | None = None) -> pd.DataFrame:
         """The frame of every chunk added (consumed: call once), in time order (``sort``;
         else in the order read: see :func:`time_order`), or in ``order`` when given (a
         permutation of the rows read: the frame's row ``i`` is row ``order[i]`` read;
         ``sort`` is then not looked at). :attr:`order` is then the permutation applied
-        (``None``: the order read), for arrays of the rows kept beside the frame.
-
-        Each column is assembled once, in its final order: the order comes from the numeric
-        parts (time, file, line) before any object column is built, every object column is
-        taken straight into its row of the frame's one object block, and every numeric
-        column is taken from its parts joined in a reused scratch buffer. (The frame built
-        in the order read and then taken wrote each object twice and held both frames;
-        fresh arrays cost page faults, several ms per million values here.)"""
-        p = self.parts
-        n = sum(len(part) for part in p["line"])
-        gather = _Gather(n)
-        stamps = gather.joined(p.pop("timestamp"), _NS)  # the order's key, then the column
-        files = gather.joined(p.pop("file"), np.int32)
-        lines = gather.joined(p.pop("line"), np.int64)
-        if order is None and sort:
-            order = _time_order(stamps, files, lines, gather.scratch(np.int64))
-        elif order is not None and len(order) != n:
-            raise ValueError(f"the order has {len(order)} rows, the columns {n}")
-        self.order = gather.order = order
-        names = [*_OBJECTS, *(_trace.TRACE_COLUMNS if self.traced else ())]  # trace ones last
-        block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
-        for j, name in enumerate(names):
-            gather.objects(p.pop(name, []), block[j])
-        numeric: dict[str, Any] = {}
-        for name in COLUMNS:
-            if name in _OBJECTS:
-                continue
-            if name == "timestamp":
-                numeric[name] = _utc(gather.ordered([stamps], _NS))
-            elif name == "file":
-                codes = gather.ordered([files], np.int32)
-                numeric[name] = pd.Categorical.from_codes(codes, categories=self.files)
-            elif name == "line":
-                numeric[name] = gather.ordered([lines], np.int64)
-            elif name in _INTS:
-                numeric[name] = _ints(gather.ordered(p.pop(name), np.float64, scratch=True))
-            else:  # duration_ms
-                numeric[name] = gather.ordered(p.pop(name), np.float64)
-        self.parts = {}
-        return _framed(block, names, numeric)
-
-
-def _framed(block: np.ndarray, names: list[str], numeric: dict[str, Any]) -> pd.DataFrame:
-    """The frame of the object ``block`` (one row per column ``names``) and the ``numeric``
-    columns, in the frame's column order (:data:`COLUMNS`, then trace columns), none of
-    them copied: pandas' ``insert`` copies what it is given (a column of a million values:
-    a fresh 8 MB array, ~5 ms of page faults here). Built as pyarrow builds frames, from
-    blocks; by ``insert`` where pandas lacks that."""
-    order = [*(c for c in COLUMNS if c in numeric or c in names), *names[len(_OBJECTS) :]]
-    at = {name: j for j, name in enumerate(order)}
-    try:
-        from pandas.core.internals import BlockManager
-        from pandas.core.internals.api import make_block
-
-        blocks = [make_block(block, placement=[at[name] for name in names], ndim=2)]
-        for name, data in numeric.items():
-            values = data.reshape(1, -1) if isinstance(data, np.ndarray) else data
-            blocks.append(make_block(values, placement=[at[name]], ndim=2))
-        index = pd.RangeIndex(block.shape[1])
-        manager = BlockManager(blocks, [pd.Index(order, dtype=object), index])
-        return pd.DataFrame._from_mgr(manager, axes=manager.axes)
-    except (ImportError, AttributeError, TypeError):  # pragma: no cover - another pandas
-        pass
-    # dtype given: pandas does not scan each object column for datetimes (none are;
-    # a column of gaps is scanned to its end: ~0.1 s per 1M records)
-    frame = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
-    for name in order:
-        if name in numeric:
-            frame.insert(at[name], name, numeric[name])
-    return frame
-
-
-class _Gather:
-    """Puts columns of ``n`` rows, given as parts in the order read, in their final order
-    (:attr:`order`, a permutation; ``None``: the order read) with as few fresh arrays as
-    possible: numeric parts are joined in one reused scratch buffer."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.order: np.ndarray | None = None
-        self._buffers: list[np.ndarray] = []
-
-    def scratch(self, dtype: Any, which: int = 0) -> np.ndarray:
-        """A reused buffer of ``n`` values of ``dtype`` (at most 8 bytes each): scratch
-        ``which`` (its contents are those last written)."""
-        while len(self._buffers) <= which:
-            self._buffers.append(np.empty(self.n * 8, dtype=np.uint8))
-        return self._buffers[which][: self.n * np.dtype(dtype).itemsize].view(dtype)
-
-    def joined(self, parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-        """``parts`` as one array of ``dtype`` (a part itself when it is the only one: not
-        to be handed out, see :meth:`ordered`)."""
-        if len(parts) == 1 and parts[0].dtype == dtype:
-            return parts[0]
-        if not parts:
-            return np.zeros(self.n, dtype=dtype)  # only when n == 0
-        return np.concatenate(parts, dtype=dtype, casting="unsafe")
-
-    def ordered(self, parts: list[np.ndarray], dtype: Any, scratch: bool = False) -> np.ndarray:
-        """A column's values (``parts``, as ``dtype``, consumed) in final order: an array
-        of its own, or (``scratch``) one valid until the next call that asks for scratch."""
-        order = self.order
-        if order is None or not self.n:
-            one = parts[0] if len(parts) == 1 else None
-            if one is not None and one.dtype == dtype and one.flags.owndata and one.flags.writeable:
-                return one  # nothing else views its memory
-            return np.concatenate(parts, dtype=dtype) if parts else np.zeros(self.n, dtype)
-        if len(parts) == 1 and parts[0].dtype == dtype:
-            source = parts[0]
-        else:
-            source = self.scratch(dtype)
-            np.concatenate(parts, out=source, casting="unsafe")
-        out = self.scratch(dtype, 1) if scratch else np.empty(self.n, dtype=dtype)
-        return np.take(source, order, out=out, mode="clip")  # "raise" copies out first
-
-    def objects(self, parts: list[np.ndarray], row: np.ndarray) -> None:
-        """Write an object column's ``parts`` (consumed) into ``row``, in final order
-        (``None`` throughout when there are none): joined, then taken into the row."""
-        if not parts:
-            return
-        if self.order is None:
-            np.concatenate(parts, out=row)
-            return
-        joined = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        del parts[:]  # the parts go as soon as they are joined
-        _take_objects(joined, self.order, row)
-
-
-_NS = np.dtype("datetime64[ns]")
-_UTC = pd.DatetimeTZDtype("ns", "UTC")
-
-
-def _utc(stamps: np.ndarray) -> Any:
-    """Naive UTC ``datetime64[ns]`` values as the frame's ``datetime64[ns, UTC]`` array,
-    sharing ``stamps`` (pandas' public ways copy them once more)."""
-    try:
-        return pd.arrays.DatetimeArray._simple_new(stamps, dtype=_UTC)
-    except (AttributeError, TypeError):  # pragma: no cover - a pandas without it
-        return pd.Series(stamps, dtype=_UTC).array
-
-
-def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    """The parts as one array of ``dtype`` (no parts: an empty one)."""
-    return _Gather(sum(len(part) for part in parts)).joined(parts, dtype)
-
-
-def _time_order(
-    stamps: np.ndarray, files: np.ndarray, lines: np.ndarray, key: np.ndarray | None = None
-) -> np.ndarray | None:
-    """:func:`time_order` of the rows whose time (``datetime64[ns]``), file code and line
-    these are (``key``: a buffer of as many int64 for the time key)."""
-    if key is None:
-        key = np.empty(len(stamps), dtype=np.int64)
-    np.copyto(key, stamps.view(np.int64))
-    key[np.isnat(stamps)] = np.iinfo(np.int64).max
-    if len(key) < 2:
-        return None
-    by_file = bool(np.all(files[1:] >= files[:-1]))
-    if by_file and np.all(key[1:] >= key[:-1]):
-        return None
-    if by_file and np.all((lines[1:] > lines[:-1]) | (files[1:] != files[:-1])):
-        # read by file then line (as the reader reads): a stable sort by time alone keeps
-        # equal times in that order (a merge of the files' runs: ~5x faster than lexsort)
-        return np.argsort(key, kind="stable")
-    return np.lexsort((lines, files, key))
+        (``None``: the order read), for arrays of the rows kept beside the frame. Each
+        column is assembled once, in its final order (:func:`._assembly.assemble`)."""
+        parts, self.parts = self.parts, {}
+        frame, self.order = assemble(parts, self.files, self.traced, sort, order)
+        return frame
 
 
 #: Fields that identify or group records: they must be scalars (a list or object there would
@@ -527,14 +361,3 @@ def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[Log
                         f"{field} is {kind}, not a string or number; kept as its JSON text",
                     )
                 )
-
-
-def time_order(frame: pd.DataFrame) -> np.ndarray | None:
-    """The permutation that puts the rows of a frame made by :meth:`_Columns.frame` in
-    time order (stable: by time, then file, then line; missing times last), ``None`` when
-    they are in it already."""
-    return _time_order(
-        frame["timestamp"].to_numpy(dtype="datetime64[ns]"),
-        frame["file"].cat.codes.to_numpy(),
-        frame["line"].to_numpy(),
-    )
