@@ -191,23 +191,6 @@ def take_objects(values: np.ndarray, order: np.ndarray, out: np.ndarray) -> None
     _take_1d_objects(values, order.astype(np.intp, copy=False), out, None)
 
 
-def reordered(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    """``frame.take(order)`` with a new ``RangeIndex`` in the reader's frame layout: the
-    object columns in one block (each taken straight into its row, see
-    :func:`take_objects`), the others taken (see :func:`frame_of`)."""
-    objects = [name for name, dtype in frame.dtypes.items() if dtype == _OBJECT]
-    block = np.empty((len(objects), len(order)), dtype=object)
-    for j, name in enumerate(objects):
-        take_objects(frame[name].to_numpy(), order, block[j])
-    others: dict[str, Any] = {}
-    for name, dtype in frame.dtypes.items():
-        if dtype != _OBJECT:
-            column = frame[name]
-            numpy = isinstance(dtype, np.dtype)  # else an extension array (Int64, time, file)
-            others[name] = column.to_numpy()[order] if numpy else column.array.take(order)
-    return frame_of(block, objects, others, list(frame.columns))
-
-
 def frame_of(
     block: np.ndarray, names: list[str], others: dict[str, Any], columns: list[str]
 ) -> pd.DataFrame:
@@ -238,6 +221,3 @@ def frame_of(
         if name in others:
             frame.insert(at[name], name, others[name])
     return frame
-
-
-_OBJECT = np.dtype(object)

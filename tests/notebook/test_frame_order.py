@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog._arrays import ints, reordered
+from flink_agents_nb.eventlog._arrays import ints
 from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog.files import _files, _parallel
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
@@ -234,14 +234,3 @@ def test_time_order_of_rows_in_any_order(read_by_file: bool) -> None:
     assert order is not None and (order == np.lexsort((lines, files, key))).all()
     again = time_order(frame.take(order))
     assert again is None or (again == np.arange(n)).all()  # in order: no row moves
-
-
-def test_reordered_is_the_frame_taken(tmp_path: Path) -> None:
-    """``_arrays.reordered`` (the trace linking's one reorder) gives ``frame.take``'s frame
-    with a new ``RangeIndex``, every dtype kept, object columns writable in place."""
-    columns, _ = _read(_mixed(tmp_path))
-    frame = columns.frame(sort=False)
-    order = np.random.default_rng(5).permutation(len(frame))
-    got = reordered(frame, order)
-    _same(got, _taken(frame, order))
-    assert got["event_id"].to_numpy().flags.writeable

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import codes as codes_of
-from flink_agents_nb.eventlog._arrays import is_none, reordered
+from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
 from flink_agents_nb.eventlog._ids import EventCodes, Kinds, id_codes, lookup
 
@@ -138,7 +138,11 @@ def _final_order(frame: pd.DataFrame, rank: np.ndarray | None) -> np.ndarray | N
 
 
 def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
-    return frame if order is None else reordered(frame, order)
+    if order is None:
+        return frame
+    frame = frame.take(order)
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 class _Column:
