@@ -234,3 +234,17 @@ def test_time_order_of_rows_in_any_order(read_by_file: bool) -> None:
     assert order is not None and (order == np.lexsort((lines, files, key))).all()
     again = time_order(frame.take(order))
     assert again is None or (again == np.arange(n)).all()  # in order: no row moves
+
+
+def test_the_frame_without_pandas_block_api_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where pandas lacks the block API the frame is built by ``insert``: the same frame."""
+    directory = _mixed(tmp_path)
+    by_blocks = _read(directory)[0].frame()
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise TypeError("no block API here")
+
+    monkeypatch.setattr("pandas.core.internals.api.make_block", refuse)
+    _same(_read(directory)[0].frame(), by_blocks)
