@@ -164,12 +164,17 @@ def to_float(value: Any) -> float:
 
 def ints(values: np.ndarray) -> Any:
     """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA
-    (its data 0 there). Three passes over ``values``: the cast, and a compare of it back
-    (NaN, fractions and what the cast wrapped or saturated differ; the cast's two extremes
-    are out of range, ``abs(value) < 2**63`` failing, even where they compare equal)."""
+    (its data 0 there). A column of NaN only (common: fields a format lacks) gets zeros
+    never written (``calloc``: no page faults); else three passes over ``values``: the
+    cast, and a compare of it back (NaN, fractions and what the cast wrapped or saturated
+    differ; the cast's two extremes are out of range, ``abs(value) < 2**63`` failing, even
+    where they compare equal)."""
+    mask = np.isnan(values)
+    if mask.all():
+        return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), mask)
     with np.errstate(invalid="ignore"):
         out = values.astype(np.int64)  # NaN, inf, out of range: an extreme (or any value)
-        mask = out != values
+        np.not_equal(out, values, out=mask)
     mask |= out == _INT64_MIN
     mask |= out == _INT64_MAX
     if mask.any():

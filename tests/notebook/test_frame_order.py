@@ -248,3 +248,9 @@ def test_the_frame_without_pandas_block_api_is_the_same(
 
     monkeypatch.setattr("pandas.core.internals.api.make_block", refuse)
     _same(_read(directory)[0].frame(), by_blocks)
+
+
+def test_ints_of_gaps_only_and_of_nothing() -> None:
+    gaps = ints(np.full(5, np.nan))
+    assert gaps.isna().all() and (gaps._data == 0).all() and gaps.dtype == "Int64"
+    assert len(ints(np.zeros(0))) == 0
