@@ -23,12 +23,14 @@ import pandas as pd
 from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import floats as _floats
-from flink_agents_nb.eventlog._arrays import ints as _ints
 from flink_agents_nb.eventlog._arrays import none as _none
 from flink_agents_nb.eventlog._arrays import nones as _nones
 from flink_agents_nb.eventlog._arrays import objects as _objects
 from flink_agents_nb.eventlog._arrays import shared as _shared
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
+from flink_agents_nb.eventlog._assembly import COLUMNS as COLUMNS  # the column names, in order
+from flink_agents_nb.eventlog._assembly import assemble, parts_time_order
+from flink_agents_nb.eventlog._assembly import time_order as time_order  # re-exported
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
 from flink_agents_nb.eventlog._usage import usage_columns
 from flink_agents_nb.eventlog.files._records import (
@@ -42,7 +44,6 @@ from flink_agents_nb.eventlog.files._records import (
 from flink_agents_nb.eventlog.files._sources import LogProblem
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._typed_columns import typed_columns
-from flink_agents_nb.run._frames import RECORD_COLUMNS
 
 try:  # C loop over dicts: row i, column j = dicts[i].get(columns[j], NaN)
     from pandas._libs.lib import dicts_to_array as _dicts_to_array
@@ -55,7 +56,6 @@ except ImportError:  # pragma: no cover - a pandas without it: the same in Pytho
         return out
 
 
-COLUMNS = RECORD_COLUMNS
 _astuple = msgspec.structs.astuple
 
 _NESTED_SKIP = NESTED_SKIP
@@ -105,9 +105,6 @@ _PLAIN = {
 #: Columns whose values repeat a lot: their equal strings are made one object (memory).
 _SHARED = ("record_type", "job", "task", "key", "event_type", "upstream_action", "action",
            "status")  # fmt: skip
-_INTS = ("subtask", "seq", "input_seq", "attempt", "prompt_tokens", "completion_tokens")
-_NOT_OBJECTS = (*_INTS, "timestamp", "duration_ms", "file", "line")
-_OBJECTS = tuple(c for c in COLUMNS if c not in _NOT_OBJECTS)
 
 
 def _absent(column: np.ndarray) -> np.ndarray:
@@ -122,7 +119,7 @@ class _Columns:
         self.parts: dict[str, list[Any]] = {c: [] for c in (*COLUMNS, *_trace.TRACE_COLUMNS)}
         self.files: list[str] = []
         self.traced = False  # whether any record was a 0.4 trace record
-        #: set by :meth:`frame`: the rows added, in the frame's order (``None``: as added)
+        #: the permutation :meth:`frame` applied to the rows read (``None``: none)
         self.order: np.ndarray | None = None
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
@@ -309,49 +306,21 @@ class _Columns:
                 values = trace[name]
                 p[name].append(_shared(values) if share and name != "execution_id" else values)
 
-    def frame(self, sort: bool = True) -> pd.DataFrame:
-        """The frame of every chunk added, in time order (``sort``; else in the order read:
-        see :func:`time_order`)."""
-        p = self.parts
-        n = sum(len(part) for part in p["line"])
-        names = [*_OBJECTS, *(_trace.TRACE_COLUMNS if self.traced else ())]  # trace ones last
-        block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
-        for j, name in enumerate(names):
-            if p[name]:
-                np.concatenate(p[name], out=block[j])
-            p[name] = []
-        # dtype given: pandas does not scan each object column for datetimes (none are;
-        # a column of gaps is scanned to its end: ~0.1 s per 1M records)
-        frame = pd.DataFrame(block.T, columns=names, dtype=object, copy=False)
-        del block
-        for name in _trace.TRACE_COLUMNS:
-            p.pop(name, None)
-        for name in COLUMNS:
-            if name in _OBJECTS:
-                continue
-            parts = p[name]
-            if name == "timestamp":
-                stamps = np.concatenate(parts) if parts else np.zeros(0, "datetime64[ns]")
-                data: Any = pd.Series(stamps).dt.tz_localize("UTC").array
-            elif name == "file":
-                codes = np.concatenate(parts) if parts else np.zeros(0, np.int32)
-                data = pd.Categorical.from_codes(codes, categories=self.files)
-            elif name == "line":
-                data = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-            elif name in _INTS:
-                data = _ints(np.concatenate(parts) if parts else np.zeros(0))
-            else:  # duration_ms
-                data = np.concatenate(parts) if parts else np.zeros(0)
-            p[name] = []
-            frame.insert(COLUMNS.index(name), name, data)
-        self.parts = {}
-        order = self.order = time_order(frame) if sort else None
-        if order is None:
-            return frame
-        frame = frame.take(order)
-        # not reset_index(drop=True): without copy-on-write it copies the whole frame again
-        # (~0.3 s per 1M records)
-        frame.index = pd.RangeIndex(len(frame))
+    def time_order(self) -> np.ndarray | None:
+        """The permutation that puts the rows added so far in time order (see
+        :func:`time_order`), from the numeric parts alone: callable before :meth:`frame`,
+        whose ``order`` it may be given as."""
+        return parts_time_order(self.parts)
+
+    def frame(self, sort: bool = True, order: np.ndarray | None = None) -> pd.DataFrame:
+        """The frame of every chunk added (consumed: call once), in time order (``sort``;
+        else in the order read: see :func:`time_order`), or in ``order`` when given (a
+        permutation of the rows read: the frame's row ``i`` is row ``order[i]`` read;
+        ``sort`` is then not looked at). :attr:`order` is then the permutation applied
+        (``None``: the order read), for arrays of the rows kept beside the frame. Each
+        column is assembled once, in its final order (:func:`._assembly.assemble`)."""
+        parts, self.parts = self.parts, {}
+        frame, self.order = assemble(parts, self.files, self.traced, sort, order)
         return frame
 
 
@@ -392,15 +361,3 @@ def _fix_identities(table: np.ndarray, file: str, lines: Any, problems: list[Log
                         f"{field} is {kind}, not a string or number; kept as its JSON text",
                     )
                 )
-
-
-def time_order(frame: pd.DataFrame) -> np.ndarray | None:
-    """The permutation that puts the rows of a frame made by :meth:`_Columns.frame` in
-    time order (stable: by time, then file, then line; missing times last), ``None`` when
-    they are in it already."""
-    codes = frame["file"].cat.codes.to_numpy()
-    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64).copy()
-    stamps[frame["timestamp"].isna().to_numpy()] = np.iinfo(np.int64).max
-    if len(stamps) < 2 or (np.all(stamps[1:] >= stamps[:-1]) and np.all(codes[1:] >= codes[:-1])):
-        return None
-    return np.lexsort((frame["line"].to_numpy(), codes, stamps))
