@@ -209,6 +209,25 @@ def _records_of(path: Path) -> list[Any]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def test_trace_logs_built_in_final_order_as_linking_reordered_them(tmp_path: Path) -> None:
+    """Start times moved before the frame is built (``start_times``) give the frame the
+    linking gave by reordering it: files overlapping in time, a corpus trace log, an
+    SLF4J one and logs of other records beside them, read in one and two processes."""
+    spec_path = ROOT / "benchmarks" / "bench_eventlog.py"
+    namespace: dict[str, Any] = {"__name__": "bench_eventlog"}
+    exec(compile(spec_path.read_text(), str(spec_path), "exec"), namespace)
+    directory = tmp_path / "trace"
+    directory.mkdir()
+    namespace["make_trace_logs"](directory, 1600)  # 8 files whose times overlap
+    for name in ("traces-4f1e2d3c-weather_agent-0.log", "taskmanager.log.trace-log.log"):
+        (directory / name).write_bytes((CORPUS / name).read_bytes())
+    _same(_hashing(directory), _read(directory, 1, "one process"))
+    _same(_hashing(directory), _read(directory, 2, "worker"))
+    (directory / "ours.log").write_bytes((CORPUS / "ours.log").read_bytes())  # not traced
+    (directory / "broken_links.log").write_bytes((CORPUS / "broken_links.log").read_bytes())
+    _same(_hashing(directory), _read(directory, 2, "worker"))
+
+
 def test_trace_log_linked_on_the_processes_codes(tmp_path: Path) -> None:
     spec_path = ROOT / "benchmarks" / "bench_eventlog.py"
     namespace: dict[str, Any] = {"__name__": "bench_eventlog"}
@@ -221,9 +240,9 @@ def test_trace_log_linked_on_the_processes_codes(tmp_path: Path) -> None:
     given: list[Any] = []
     link_coded = _trace.link_coded
 
-    def spy(frame: Any, order: Any = None, ids: Any = None) -> Any:
+    def spy(frame: Any, order: Any = None, ids: Any = None, **given_too: Any) -> Any:
         given.append(ids)
-        return link_coded(frame, order, ids)
+        return link_coded(frame, order, ids, **given_too)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_trace, "link_coded", spy)

@@ -29,7 +29,7 @@ later are written into the reordered frame's own arrays (no copy and set per col
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,10 +47,74 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     return link_coded(frame)[0]
 
 
+class Timed(NamedTuple):
+    """What :func:`start_times` did before the frame was built: the rows read in their
+    final order (``None``: as read), per row of that order its rank in the time order (the
+    linking's "frame order"; ``None``: its position), and whether there is anything to link
+    (``False``: no row has an entity type)."""
+
+    final: np.ndarray | None
+    rank: np.ndarray | None
+    linked: bool
+
+
+def start_times(
+    parts: dict[str, list[Any]], exec_code: np.ndarray, order: np.ndarray | None
+) -> Timed:
+    """:func:`link_coded`'s first step on the columns of a read before its frame is built
+    (``parts``: a ``_Columns.parts`` with trace columns, rows in the order read;
+    ``exec_code``: the execution ids as codes per row; ``order``: the time order, see
+    ``_Columns.time_order``): ended actions and calls get their start time and duration
+    (``timestamp`` and ``duration_ms`` rewritten in ``parts``), and the final order comes
+    back, so the frame is built in it and never reordered (reordering a million rows of
+    object columns costs ~0.3 s). Hand the frame, its ids in that order and this to
+    :func:`link_coded` (``timed``)."""
+    rank = _inverse(order)
+    entity = Kinds(_joined(parts["entity_type"], object))
+    if entity.all_none:  # nothing moves: the time order (ranks in it: positions)
+        return Timed(order, None, False)
+    record = Kinds(_joined(parts["record_type"], object))
+    stamps = _joined(parts["timestamp"], _NS)
+    has_exec = exec_code >= 0
+    starts = np.flatnonzero(record.of("start") & has_exec)
+    if rank is not None:
+        starts = starts[np.argsort(rank[starts], kind="stable")]
+    moved = _moved(stamps, starts, exec_code, record)
+    if moved is not None:
+        rows, start_ns = moved
+        duration = _joined(parts["duration_ms"], np.float64).copy()
+        duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
+        stamps = stamps.copy()
+        stamps[rows] = start_ns
+        parts["timestamp"], parts["duration_ms"] = [stamps], [duration]
+    final = _final_of(stamps, rank)
+    if final is None:
+        return Timed(None, None, True)
+    return Timed(final, final if rank is None else rank[final], True)
+
+
+_NS = np.dtype("datetime64[ns]")
+
+
+def _joined(parts: list[Any], dtype: Any) -> np.ndarray:
+    if not parts:
+        return np.empty(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _inverse(order: np.ndarray | None) -> np.ndarray | None:
+    if order is None:
+        return None
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
 def link_coded(
     frame: pd.DataFrame,
     order: np.ndarray | None = None,
     ids: Mapping[str, np.ndarray] | None = None,
+    timed: Timed | None = None,
 ) -> tuple[pd.DataFrame, EventCodes | None]:
     """:func:`link`, and the returned frame's event ids as codes (for
     :func:`.._lineage.check_links`; ``None`` when the frame has no trace records).
@@ -60,14 +124,19 @@ def link_coded(
     gives, with the frame reordered once (reordering a million rows of object columns
     costs ~0.4 s): every "first"/"last"/"in frame order" below goes by rank in ``order``.
 
-    ``ids``: the frame's id columns numbered already (:class:`.._ids.RowIds`: codes per
-    row of the given frame, per column of ``_ids.ID_COLUMNS``, equal ids equal codes
+    ``ids``: the frame's id columns numbered already (:class:`.._numbering.RowIds`: codes
+    per row of the given frame, per column of ``_ids.ID_COLUMNS``, equal ids equal codes
     within a family): no id is hashed here. Not written to.
+
+    ``timed``: :func:`start_times` ran on the frame's columns before it was built, in
+    ``timed.final``'s order (``order`` is then not looked at): the frame is the linking's
+    to write into (no copies), never reordered. The result is the same.
     """
-    rank = None
-    if order is not None:
-        rank = np.empty(len(order), dtype=np.intp)
-        rank[order] = np.arange(len(order))
+    rank = timed.rank if timed is not None else _inverse(order)
+    if timed is not None:
+        order = None
+        if not timed.linked:
+            return frame, None
     if "execution_id" not in frame.columns:
         return _reordered(frame, order), None
     entity = Kinds(frame["entity_type"].to_numpy())
@@ -90,7 +159,9 @@ def link_coded(
     else:
         exec_code, parent_code = ids["execution_id"], ids["parent_execution_id"]
     has_exec = exec_code >= 0
-    _start_times(frame, ranked(np.flatnonzero(record.of("start") & has_exec)), exec_code, record)
+    if timed is None:
+        starts = ranked(np.flatnonzero(record.of("start") & has_exec))
+        _start_times(frame, starts, exec_code, record)
     if ids is None:
         ups = frame["upstream_event_id"].to_numpy()
         up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
@@ -103,8 +174,8 @@ def link_coded(
     is_action_record, is_llm = record.of("action"), entity.of("llm")
     # The start times are all that moves rows: reorder now, once, while the columns filled
     # below are still the frame's own (then written in place: no copy and set per column).
-    final = _final_order(frame, rank)
-    own = final is not None
+    final = _final_order(frame, rank) if timed is None else None
+    own = final is not None or timed is not None
     if final is not None:
         frame = _reordered(frame, final)
         rank = final if rank is None else rank[final]  # "frame order": the order before
@@ -143,14 +214,24 @@ def link_coded(
 def _final_order(frame: pd.DataFrame, rank: np.ndarray | None) -> np.ndarray | None:
     """The rows by time (start times moved some), equal times in frame order (by ``rank``
     when given), missing times last; ``None`` when they are in that order already."""
-    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
+    return _final_of(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), rank)
+
+
+def _final_of(stamps: np.ndarray, rank: np.ndarray | None) -> np.ndarray | None:
+    """:func:`_final_order` of the times ``stamps`` (``datetime64[ns]``)."""
     if rank is None:
-        if frame["timestamp"].is_monotonic_increasing:
+        if _increasing(stamps):
             return None
         return np.argsort(stamps, kind="stable")
     key = stamps.view(np.int64).copy()
     key[np.isnat(stamps)] = np.iinfo(np.int64).max
     return np.lexsort((rank, key))
+
+
+def _increasing(stamps: np.ndarray) -> bool:
+    """Whether ``stamps`` never decrease and hold no NaT (as pandas'
+    ``is_monotonic_increasing`` of the frame's times)."""
+    return not np.isnat(stamps).any() and bool(np.all(stamps[1:] >= stamps[:-1]))
 
 
 def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
@@ -186,21 +267,32 @@ def _start_times(
     """Ended actions and calls: ``duration_ms`` from their ``started`` record (the first of
     ``starts``, rows in frame order, with the same execution id), and its time as their
     ``timestamp``."""
-    ended = np.flatnonzero(record.of("action", "call") & (exec_code >= 0))
-    if not len(starts) or not len(ended):
-        return
     stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
-    began, found = lookup(exec_code[starts], stamps[starts], exec_code[ended])
-    rows = ended[found]
-    if not len(rows):
+    moved = _moved(stamps, starts, exec_code, record)
+    if moved is None:
         return
-    start_ns = began[found].astype("datetime64[ns]")
+    rows, start_ns = moved
     duration = frame["duration_ms"].to_numpy(dtype=float, copy=True)
     duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
     frame["duration_ms"] = duration
     stamps = stamps.copy()
     stamps[rows] = start_ns
     frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
+
+
+def _moved(
+    stamps: np.ndarray, starts: np.ndarray, exec_code: np.ndarray, record: Kinds
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ended actions and calls that have a ``started`` record (the first of ``starts``
+    with their execution id) and its time (``datetime64[ns]``); ``None``: none."""
+    ended = np.flatnonzero(record.of("action", "call") & (exec_code >= 0))
+    if not len(starts) or not len(ended):
+        return None
+    began, found = lookup(exec_code[starts], stamps[starts], exec_code[ended])
+    rows = ended[found]
+    if not len(rows):
+        return None
+    return rows, began[found].astype("datetime64[ns]")
 
 
 def _input_numbers(frame: pd.DataFrame, run_code: np.ndarray | None = None) -> None:
