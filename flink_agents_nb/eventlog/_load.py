@@ -22,7 +22,7 @@ from flink_agents_nb.eventlog._numbering import RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
 from flink_agents_nb.eventlog.trace import _trace
-from flink_agents_nb.eventlog.trace._trace_link import start_times
+from flink_agents_nb.eventlog.trace._trace_times import start_times
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 

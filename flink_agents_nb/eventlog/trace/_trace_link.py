@@ -16,20 +16,23 @@ columns). What it fills needs other records of the log:
   the execution, in frame order);
 - ``input_seq`` where missing: the input runs numbered in order of their first record.
 
-How, on 1M records: each id column is hashed once (``pd.factorize``) and every lookup runs
-on the codes (``np.unique``/``argsort``/``searchsorted``); the event ids' codes go on to
-the lineage check (:func:`link_coded`), which then hashes nothing; record and entity types
-are told apart by object address, without comparing 1M strings; no Python runs per record
-but the per-action ``sentEventIds`` dicts. The reader hands the frame over in the order
-read with its time order: the rows are reordered once, right after the start times moved
-(reordering a million rows of object columns costs ~0.4 s of CPU), and the columns filled
-later are written into the reordered frame's own arrays (no copy and set per column).
+How, on 1M records: every lookup runs on integer codes of the id columns
+(``lookup``/``argsort``/``searchsorted``). The reader numbers the ids while it reads, each
+process its own rows (:mod:`.._numbering`), and hands the codes over: nothing is hashed
+here (when it could not, each id column is hashed once here); the event ids' codes go on
+to the lineage check (:func:`link_coded`). Record and entity types are told apart by
+object address, without comparing 1M strings; no Python runs per record but the
+per-action ``sentEventIds`` dicts. The start times are all that moves rows: the reader
+moves them before building the frame (:func:`._trace_times.start_times`) and builds it in
+its final order; otherwise the frame, handed over in the order read with its time order,
+is reordered once here (~0.3 s of CPU per 1M rows), and the columns filled later are
+written into the reordered frame's own arrays (no copy and set per column).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +41,7 @@ from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
 from flink_agents_nb.eventlog._ids import EventCodes, Kinds, id_codes, lookup
+from flink_agents_nb.eventlog.trace._trace_times import Timed, final_of, inverse, moved
 
 
 def link(frame: pd.DataFrame) -> pd.DataFrame:
@@ -45,69 +49,6 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
     frame, re-sorted by time (stable) when start times moved rows, else the same frame
     with the filled columns replaced."""
     return link_coded(frame)[0]
-
-
-class Timed(NamedTuple):
-    """What :func:`start_times` did before the frame was built: the rows read in their
-    final order (``None``: as read), per row of that order its rank in the time order (the
-    linking's "frame order"; ``None``: its position), and whether there is anything to link
-    (``False``: no row has an entity type)."""
-
-    final: np.ndarray | None
-    rank: np.ndarray | None
-    linked: bool
-
-
-def start_times(
-    parts: dict[str, list[Any]], exec_code: np.ndarray, order: np.ndarray | None
-) -> Timed:
-    """:func:`link_coded`'s first step on the columns of a read before its frame is built
-    (``parts``: a ``_Columns.parts`` with trace columns, rows in the order read;
-    ``exec_code``: the execution ids as codes per row; ``order``: the time order, see
-    ``_Columns.time_order``): ended actions and calls get their start time and duration
-    (``timestamp`` and ``duration_ms`` rewritten in ``parts``), and the final order comes
-    back, so the frame is built in it and never reordered (reordering a million rows of
-    object columns costs ~0.3 s). Hand the frame, its ids in that order and this to
-    :func:`link_coded` (``timed``)."""
-    rank = _inverse(order)
-    entity = Kinds(_joined(parts["entity_type"], object))
-    if entity.all_none:  # nothing moves: the time order (ranks in it: positions)
-        return Timed(order, None, False)
-    record = Kinds(_joined(parts["record_type"], object))
-    stamps = _joined(parts["timestamp"], _NS)
-    has_exec = exec_code >= 0
-    starts = np.flatnonzero(record.of("start") & has_exec)
-    if rank is not None:
-        starts = starts[np.argsort(rank[starts], kind="stable")]
-    moved = _moved(stamps, starts, exec_code, record)
-    if moved is not None:
-        rows, start_ns = moved
-        duration = _joined(parts["duration_ms"], np.float64).copy()
-        duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
-        stamps = stamps.copy()
-        stamps[rows] = start_ns
-        parts["timestamp"], parts["duration_ms"] = [stamps], [duration]
-    final = _final_of(stamps, rank)
-    if final is None:
-        return Timed(None, None, True)
-    return Timed(final, final if rank is None else rank[final], True)
-
-
-_NS = np.dtype("datetime64[ns]")
-
-
-def _joined(parts: list[Any], dtype: Any) -> np.ndarray:
-    if not parts:
-        return np.empty(0, dtype=dtype)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def _inverse(order: np.ndarray | None) -> np.ndarray | None:
-    if order is None:
-        return None
-    rank = np.empty(len(order), dtype=np.intp)
-    rank[order] = np.arange(len(order))
-    return rank
 
 
 def link_coded(
@@ -132,7 +73,7 @@ def link_coded(
     ``timed.final``'s order (``order`` is then not looked at): the frame is the linking's
     to write into (no copies), never reordered. The result is the same.
     """
-    rank = timed.rank if timed is not None else _inverse(order)
+    rank = timed.rank if timed is not None else inverse(order)
     if timed is not None:
         order = None
         if not timed.linked:
@@ -214,24 +155,7 @@ def link_coded(
 def _final_order(frame: pd.DataFrame, rank: np.ndarray | None) -> np.ndarray | None:
     """The rows by time (start times moved some), equal times in frame order (by ``rank``
     when given), missing times last; ``None`` when they are in that order already."""
-    return _final_of(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), rank)
-
-
-def _final_of(stamps: np.ndarray, rank: np.ndarray | None) -> np.ndarray | None:
-    """:func:`_final_order` of the times ``stamps`` (``datetime64[ns]``)."""
-    if rank is None:
-        if _increasing(stamps):
-            return None
-        return np.argsort(stamps, kind="stable")
-    key = stamps.view(np.int64).copy()
-    key[np.isnat(stamps)] = np.iinfo(np.int64).max
-    return np.lexsort((rank, key))
-
-
-def _increasing(stamps: np.ndarray) -> bool:
-    """Whether ``stamps`` never decrease and hold no NaT (as pandas'
-    ``is_monotonic_increasing`` of the frame's times)."""
-    return not np.isnat(stamps).any() and bool(np.all(stamps[1:] >= stamps[:-1]))
+    return final_of(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), rank)
 
 
 def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
@@ -268,31 +192,16 @@ def _start_times(
     ``starts``, rows in frame order, with the same execution id), and its time as their
     ``timestamp``."""
     stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
-    moved = _moved(stamps, starts, exec_code, record)
-    if moved is None:
+    found = moved(stamps, starts, exec_code, record)
+    if found is None:
         return
-    rows, start_ns = moved
+    rows, start_ns = found
     duration = frame["duration_ms"].to_numpy(dtype=float, copy=True)
     duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
     frame["duration_ms"] = duration
     stamps = stamps.copy()
     stamps[rows] = start_ns
     frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
-
-
-def _moved(
-    stamps: np.ndarray, starts: np.ndarray, exec_code: np.ndarray, record: Kinds
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """The ended actions and calls that have a ``started`` record (the first of ``starts``
-    with their execution id) and its time (``datetime64[ns]``); ``None``: none."""
-    ended = np.flatnonzero(record.of("action", "call") & (exec_code >= 0))
-    if not len(starts) or not len(ended):
-        return None
-    began, found = lookup(exec_code[starts], stamps[starts], exec_code[ended])
-    rows = ended[found]
-    if not len(rows):
-        return None
-    return rows, began[found].astype("datetime64[ns]")
 
 
 def _input_numbers(frame: pd.DataFrame, run_code: np.ndarray | None = None) -> None:
