@@ -48,9 +48,8 @@ class Numbering:
 
     def number(self, family: str, values: np.ndarray, expect: int = 0) -> np.ndarray:
         """Codes (``intp``) of the object array ``values``; ``expect``: how many values the
-        family may see in all (the table is sized once: growing it rehashes everything)."""
-        if self.merged:
-            raise RuntimeError("a merged numbering numbers nothing more")
+        family may see in all (the table is sized once: growing it rehashes everything).
+        Not after :meth:`merge` (``merged``: the values it numbered are in no table)."""
         table = self._tables.get(family)
         if table is None:
             table = self._tables[family] = PyObjectHashTable(max(expect, len(values), 1))

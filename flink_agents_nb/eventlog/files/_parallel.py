@@ -206,13 +206,14 @@ def read_files(
         last_read = ReadReport(how, worker.pid, worker.rusage)
     kept = [s for s in segments or () if s.tail_of is None or s.tail_of not in whole]
     try:  # (a multi-line file's tail is dropped: its head read it all)
-        unpacked, worker_ids = unpack_segments(segments or [], kept)
+        got = unpack_segments(segments or [], kept)
     except Exception:  # anything unreadable: nothing of it merged
-        segments = None
+        got = None
+    if got is None or segments is None:  # the worker failed: its part read here
         last_read = last_read._replace(how="fell back")
-    if segments is None:  # the worker failed: its part read here
         read_pieces(theirs, columns, problems, vocabulary, whole, ids)
         return
+    unpacked, worker_ids = got
     numbered = []
     for segment, parts in zip(kept, unpacked, strict=True):
         problems.extend(segment.problems)

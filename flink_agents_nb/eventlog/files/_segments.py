@@ -70,14 +70,23 @@ def pack_segment(
 
 def unpack_segments(
     segments: list[Segment], kept: list[Segment]
-) -> tuple[list[dict[str, np.ndarray]], WorkerIds | None]:
+) -> tuple[list[dict[str, np.ndarray]], WorkerIds | None] | None:
     """The columns of the ``kept`` segments unpacked, and the worker's ids (checked;
     ``None``: unusable) from every segment, a dropped one's too (later segments' codes
-    count its values). Raises when a column cannot be unpacked."""
+    count its values); ``None`` when an id column sent as codes cannot be rebuilt. Raises
+    when another column cannot be unpacked."""
     worker_ids = WorkerIds.of([(s.ids, s.distinct, s.hashes, _rows(s)) for s in segments])
-    unpacked = [
-        {name: unpack_column(p, worker_ids, s.ids) for name, p in s.columns.items()} for s in kept
-    ]
+    unpacked = []
+    for segment in kept:
+        columns = {}
+        for name, packed in segment.columns.items():
+            if type(packed) is tuple and packed[:1] == ("ids",):  # sent as codes only
+                if worker_ids is None or segment.ids is None or name not in segment.ids:
+                    return None
+                columns[name] = worker_ids.values(name, segment.ids[name])
+            else:
+                columns[name] = unpack_column(packed)
+        unpacked.append(columns)
     return unpacked, worker_ids
 
 

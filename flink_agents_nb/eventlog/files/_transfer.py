@@ -30,7 +30,6 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import addresses
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
-from flink_agents_nb.eventlog._numbering import WorkerIds
 
 _raw = attrgetter("raw")
 #: The columns that may hold :class:`Attributes` cells (any other is pickled as it is: right,
@@ -75,16 +74,8 @@ def _pack_cells(values: np.ndarray) -> tuple[Any, ...]:
     return ("cells", rest, np.flatnonzero(cells), raws, np.flatnonzero(empty))
 
 
-def unpack_column(
-    packed: tuple[Any, ...], ids: WorkerIds | None = None, codes: Any = None
-) -> np.ndarray:
-    """The column :func:`pack_column` packed (cells made again, undecoded), or an id
-    column sent as its codes only (``("ids", name)``: from the worker's ``ids`` and the
-    segment's ``codes``; ``ValueError`` without them)."""
-    if packed[0] == "ids":
-        if ids is None or type(codes) is not dict or packed[1] not in codes:
-            raise ValueError("an id column sent as codes, without the codes")
-        return ids.values(packed[1], codes[packed[1]])
+def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
+    """The column :func:`pack_column` packed (cells made again, undecoded)."""
     if packed[0] == "array":
         values: np.ndarray = packed[1]
         return values
