@@ -191,6 +191,37 @@ def test_a_failing_worker_leaves_its_part_numbered_here(
     _same(one, two)
 
 
+def _codes_lost() -> None:  # runs in the worker: id columns sent as codes, without codes
+    send = _parallel.send
+
+    def without_codes(segments: list[Any], fd: int) -> None:
+        send([s._replace(ids=None) for s in segments], fd)
+
+    _parallel.send = without_codes  # type: ignore[assignment]
+
+
+def _hashes_lost() -> None:  # runs in the worker: codes without the hashes of its ids
+    send = _parallel.send
+
+    def without_hashes(segments: list[Any], fd: int) -> None:
+        send([s._replace(hashes=None) for s in segments], fd)
+
+    _parallel.send = without_hashes  # type: ignore[assignment]
+
+
+def test_a_worker_whose_ids_cannot_be_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given_codes: list[EventCodes | None]
+) -> None:
+    log = _crossing_log(tmp_path / "crossing.log")
+    one = _read(log, 1, "one process")
+    monkeypatch.setattr(_parallel, "worker_fault", _codes_lost)
+    _same(one, _read(log, 2, "fell back"))  # its id columns cannot be rebuilt: read here
+    assert given_codes[-1] is not None
+    monkeypatch.setattr(_parallel, "worker_fault", _hashes_lost)
+    _same(one, _read(log, 2, "fell back"))
+    assert given_codes[-1] is not None
+
+
 def test_a_multiline_file_whose_tail_the_worker_read_in_vain(
     tmp_path: Path, given_codes: list[EventCodes | None]
 ) -> None:
