@@ -21,7 +21,7 @@ from flink_agents_nb.eventlog.files._sources import LOG_SUFFIXES as LOG_SUFFIXES
 from flink_agents_nb.eventlog.files._sources import LogProblem as LogProblem
 from flink_agents_nb.eventlog.files._sources import list_log_files as list_log_files
 from flink_agents_nb.eventlog.files._sources import not_readable
-from flink_agents_nb.eventlog.typed._typed import Decoder, decode_typed
+from flink_agents_nb.eventlog.typed._typed import Decoder, decode_pretty, decode_typed
 
 #: Files are parsed in pieces of about this many bytes (small enough for the column passes
 #: over a piece's records to stay in the CPU caches: 4 MB read 1M records ~15% faster than 16).
@@ -78,6 +78,24 @@ def _read(path: Path, decoder: Decoder | None, start: int = 0, stop: int | None 
     with open(path, "rb") as fh:
         fh.seek(start)
         return fh.read(-1 if stop is None else max(0, stop - start))
+
+
+def _pretty(
+    path: Path, data: bytes | bytearray, decoder: Decoder | None, partial: bool
+) -> tuple[str, list[Any], list[int], int] | None:
+    """:func:`._typed.decode_pretty` of the whole file (``data``, or read whole when only
+    its head is in ``data``), and the number of records to a chunk (about
+    :data:`CHUNK_BYTES` of them)."""
+    if partial:
+        try:
+            data = _read(path, None)
+        except OSError:
+            return None  # (reported by the general way)
+    decoded = decode_pretty(data, decoder)
+    if decoded is None:
+        return None
+    kind, records, starts = decoded
+    return kind, records, starts, max(1, len(records) * CHUNK_BYTES // max(1, len(data)))
 
 
 def read_records(
@@ -146,6 +164,15 @@ def read_records(
             first_line += len(records)
             pos = stop
             continue
+        if pos == 0 and not tail and data[:2] == b"{\n":  # pretty-printed records?
+            pretty = _pretty(path, data, decoder, partial)
+            if pretty is not None:  # in chunks of a chunk's records (bounded columns)
+                kind, records, starts, size = pretty
+                while len(records) > size:
+                    yield FileRecords(name, records[:size], starts[:size], None, kind)
+                    del records[:size], starts[:size]  # (their structs freed once read)
+                yield FileRecords(name, records, starts, None, kind, whole_file=True)
+                return
         chunk = bytes(data[pos:stop])
         raw_lines = chunk.split(b"\n")
         newlines = len(raw_lines) - 1

@@ -196,7 +196,8 @@ def _error_of(attrs: Any, category: Any) -> Any:
 
 
 def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.ndarray]:
-    """The trace-only columns of a (converted) chunk table; ``None`` where absent."""
+    """The trace-only columns of a (converted) chunk table; ``None`` where absent or not a
+    string (a list or an object there read as missing, as elsewhere in a trace record)."""
     out = {}
     for column, field in zip(
         TRACE_COLUMNS,
@@ -210,9 +211,7 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
         ),
         strict=True,
     ):
-        values = table[:, fields[field]].copy()
-        values[pd.isna(values)] = None
-        out[column] = values
+        out[column] = _only_str(table[:, fields[field]]).copy()
     return out
 
 

@@ -106,16 +106,22 @@ class Nested(msgspec.Struct, gc=False, kw_only=True):
     entityType: Absent = _NO
 
 
-class TraceMeta(msgspec.Struct, gc=False):
-    """The ``entityMetadata`` fields the reader uses (others are ignored), in
-    :data:`._trace._META` order."""
+class TraceMeta(msgspec.Struct, gc=False, frozen=True):
+    """The ``entityMetadata`` fields the reader uses (others are ignored), in the order
+    Flink Agents 0.4 writes them (an event's, an action's, an llm call's). Frozen: one
+    instance, :data:`NO_META`, stands for an absent ``entityMetadata`` (0.4 omits an empty
+    one)."""
 
     eventId: str | None = None
-    triggerEventId: str | None = None
+    producerExecutionId: str | None = None
     upstreamEventId: str | None = None
     upstreamActionName: str | None = None
-    producerExecutionId: str | None = None
+    triggerEventId: str | None = None
     model: str | None = None
+
+
+#: An absent ``entityMetadata`` (``null`` decodes as ``None``).
+NO_META = TraceMeta()
 
 
 class Trace(msgspec.Struct, gc=False, kw_only=True):
@@ -128,7 +134,7 @@ class Trace(msgspec.Struct, gc=False, kw_only=True):
     entityName: str | None = None
     executionId: str | None = None
     parentExecutionId: str | None = None
-    entityMetadata: TraceMeta | None = None
+    entityMetadata: TraceMeta | None = NO_META
     status: str | None = None
     problemCategory: str | None = None
     attributes: Raw = NULL
@@ -255,4 +261,62 @@ def decode_typed(
         if len(records) != newlines + 1:
             return None
         return kind, records
+    return None
+
+
+def decode_pretty(
+    data: bytes | bytearray, decoder: Decoder | None = None
+) -> tuple[str, list[Any], list[int]] | None:
+    """``(shape, structs, lines)`` of a whole file of pretty-printed records of one shape
+    (``trace-log.pretty-print``: Jackson's default printer, or ``json.dumps(indent=...)``),
+    each starting with a line ``{`` and ending with a line ``}``, one after another with
+    nothing between them; ``lines``: the 1-based line each record starts at. Anything else
+    (a record or a value of another kind, text between records): ``None``, for the general
+    path's scan of multi-line records (:func:`.._general_path.scan_multiline`).
+
+    A JSON string holds no raw newline, so the newlines are JSON whitespace (tabs) but
+    those ending a record, which become commas: the file is then one JSON array, decoded typed
+    in one call (the general scan tries each line of the first chunk, then decodes a dict
+    per record with the stdlib: a 125k-record 0.4 log read with ~2.8x the CPU).
+    """
+    if not ENABLED or data[:2] != b"{\n":
+        return None
+    body = np.frombuffer(data, dtype=np.uint8)
+    size = len(body)
+    while size and body[size - 1] in (9, 10, 13, 32):  # trailing whitespace
+        size -= 1
+    body = body[:size]
+    ends = np.flatnonzero(body == 10)
+    starts = np.concatenate(([0], ends + 1))
+    widths = np.diff(np.concatenate((starts, [size])))
+    one = widths == 2  # (with its newline; the last line: its byte alone)
+    one[-1] = widths[-1] == 1
+    first = body[starts]
+    opens = np.flatnonzero(one & (first == 0x7B))  # "{"
+    closes = np.flatnonzero(one & (first == 0x7D))  # "}"
+    if (
+        not len(opens)
+        or len(opens) != len(closes)
+        or closes[-1] != len(starts) - 1  # the file ends with a record
+        or not (opens[1:] == closes[:-1] + 1).all()  # records right after one another
+    ):
+        return None
+    out = np.empty(size + 2, dtype=np.uint8)
+    out[0], out[-1] = 91, 93  # "[", "]"
+    out[1:-1] = body
+    out[1 + ends] = 9  # newlines: tabs (whitespace; in a string, a control character
+    # msgspec refuses, as the general path refuses a raw newline in one)
+    out[1 + ends[closes[:-1]]] = 44  # but after a record's "}": ","
+    head = bytes(body[: min(size, 4096)])
+    for kind in _guess(head):
+        try:
+            if decoder is None:
+                records = DECODERS[kind](out.data)
+            else:
+                records = decoder.decode(kind, out.data)
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        if len(records) != len(opens):
+            return None
+        return kind, records, (opens + 1).tolist()
     return None

@@ -9,7 +9,6 @@ already guarantees the JSON types, so no per-value checks are needed here.
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -20,15 +19,21 @@ from flink_agents_nb.eventlog._arrays import (
     addresses,
     floats,
     is_none,
-    objects,
     shared,
     timestamps,
 )
-from flink_agents_nb.eventlog._attributes import EMPTY, action_cells, cells, plain
-from flink_agents_nb.eventlog._ids import Kinds
+from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
 from flink_agents_nb.eventlog._usage import raw_usage_columns
 from flink_agents_nb.eventlog.trace import _trace
-from flink_agents_nb.eventlog.typed._typed import NOT_GIVEN, Nested, NestedEvent, Ours, Trace
+from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps, trace_cells
+from flink_agents_nb.eventlog.typed._typed import (
+    NOT_GIVEN,
+    Nested,
+    NestedEvent,
+    Ours,
+    Trace,
+    TraceMeta,
+)
 
 Columns = dict[str, np.ndarray]
 
@@ -166,11 +171,9 @@ def _nested(records: list[Any]) -> Columns:
     }
 
 
-_NO_META = (None,) * 6
-_STATUS_OF = {**_trace._STATUS}
-
-
 _TRACE = {name: j for j, name in enumerate(Trace.__struct_fields__)}
+_META = {name: j for j, name in enumerate(TraceMeta.__struct_fields__)}
+_NO_META = (None,) * len(_META)
 
 
 def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
@@ -181,33 +184,30 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     def col(name: str) -> np.ndarray:
         return table[:, _TRACE[name]]
 
-    etype = col("entityType")
-    status = col("status")
-    names = col("entityName")
-    parent = col("parentExecutionId").copy()
     raws = col("attributes").tolist()
-    attrs, said = _trace_cells(raws)
-    metas = col("entityMetadata").tolist()
+    attrs, said = trace_cells(raws)
+    metas = col("entityMetadata").tolist()  # absent: the one NO_META (null: None)
     meta = to_object_array_tuples(
         [_NO_META if m is None else astuple(m) for m in metas]
         if None in metas
         else list(map(astuple, metas))
     ).reshape(n, len(_NO_META))
-    kinds = Kinds(etype)  # few objects (learned values, see _vocab): hashed by address
-    is_event, is_action = kinds.of("event"), kinds.of("action")
-    stats = Kinds(status)
-    codes, values = stats.codes, [*stats.values, None]  # code -1 (None): the last
-    ended = np.array([v in _trace._ENDED for v in values], dtype=bool)[codes]
-    failed = np.flatnonzero(np.array([v == "failed" for v in values], dtype=bool)[codes])
+
+    def field(name: str) -> np.ndarray:
+        return meta[:, _META[name]]
+
+    kinds, stats, names = Few(col("entityType")), Few(col("status")), Few(col("entityName"))
+    is_event, is_action = kinds.mask("event".__eq__), kinds.mask("action".__eq__)
+    ended = stats.mask(_trace._ENDED.__contains__)
     rtype = _same("start", n)  # four objects: no strings made per row
     rtype[ended] = "call"
     rtype[ended & is_action] = "action"
     rtype[is_event] = "event"
-    shown = objects([_STATUS_OF.get(v, v) if v is not None else None for v in values])[codes]
-    shown[is_event] = None
-    orphan = is_event & is_none(parent)
-    parent[orphan] = meta[orphan, 4]
+    parent = col("parentExecutionId")  # (filled in the table: shared() makes it anew)
+    orphan = is_event & is_none(parent)  # an event's parent: the execution that sent it
+    parent[orphan] = field("producerExecutionId")[orphan]
     error = _nothing(n)
+    failed = np.flatnonzero(stats.mask("failed".__eq__))
     if len(failed):
         category = col("problemCategory")
         error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
@@ -215,12 +215,14 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     usage_raws = list(map(raws.__getitem__, usage_rows.tolist()))
     prompt, completion, model = raw_usage_columns(n, usage_rows, usage_raws)
     del raws
-    own = meta[:, 5]
+    own = field("model")
     use = is_none(model) & ~is_none(own)
     model[use] = own[use]
-    nothing = _nothing(n)
+    unplaced = (  # 0.4 records carry neither (the file name tells)
+        (addresses(col("subtaskIndex")) == id(NOT_GIVEN)).all() and is_none(col("subtaskId")).all()
+    )
     cols = {
-        "timestamp": _stamps(col("timestamp").tolist()),
+        "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("businessKey"), nan=False),
@@ -229,66 +231,25 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "model": model,
-        "subtask": _subtasks(col("subtaskIndex"), col("subtaskId")),
+        "subtask": _nan(n) if unplaced else _subtasks(col("subtaskIndex"), col("subtaskId")),
         "duration_ms": _nan(n),
         "seq": _nan(n),
         "input_seq": _nan(n),
         "attempt": _nan(n),
-        "event_id": np.where(is_event, meta[:, 0], meta[:, 1]),
-        "event_type": shared(np.where(is_event, names, nothing), nan=False),
-        "upstream_event_id": meta[:, 2].copy(),
-        "upstream_action": shared(meta[:, 3], nan=False),
-        "action": shared(np.where(is_action, names, nothing), nan=False),
-        "status": shared(shown, nan=False),
+        "event_id": np.where(is_event, field("eventId"), field("triggerEventId")),
+        "event_type": names.column(is_event),
+        "upstream_event_id": field("upstreamEventId").copy(),
+        "upstream_action": shared(field("upstreamActionName"), nan=False),
+        "action": names.column(is_action),
+        "status": stats.mapped(_trace._STATUS, where=~is_event),
         "error": error,
     }
     trace = {
         "run_id": shared(col("inputRunId"), nan=False),
-        "entity_type": shared(etype, nan=False),
-        "entity_name": shared(names, nan=False),
+        "entity_type": kinds.column(),
+        "entity_name": names.column(),
         "execution_id": col("executionId").copy(),
         "parent_execution_id": shared(parent, nan=False),
-        "problem_category": shared(col("problemCategory"), nan=False),
+        "problem_category": Few(col("problemCategory")).column(),
     }
     return cols, trace
-
-
-def _stamps(values: list[Any]) -> np.ndarray:
-    """:func:`._arrays.timestamps` of a chunk's times, faster when they all have one width
-    and end with ``Z`` (Flink Agents writes them so): parsed from one joined buffer, without
-    a string made per row. Anything else: ``timestamps`` itself."""
-    n = len(values)
-    try:
-        data = "".join(values).encode("ascii")
-        width = len(data) // n
-        if width > 1 and np.all(np.fromiter(map(len, values), np.intp, n) == width):
-            table = np.frombuffer(data, dtype=np.uint8).reshape(n, width)
-            if np.all(table[:, -1] == 0x5A):  # "Z"
-                bare = np.ascontiguousarray(table[:, :-1]).view(f"S{width - 1}")
-                return bare.reshape(n).astype("datetime64[ns]")
-    except (TypeError, ValueError, UnicodeError, ZeroDivisionError):
-        pass
-    return timestamps(values)
-
-
-def _trace_cells(raws: list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`._attributes.cells` of a trace chunk's raw attributes, most of them ``{}``
-    (started records, llm calls): those are found from their lengths and first bytes (one
-    join, no object per row) and get the shared :data:`EMPTY` cell; the rest go to
-    ``cells``. Same cells, same mentions."""
-    n = len(raws)
-    two = np.flatnonzero(np.fromiter(map(len, raws), np.intp, n) == 2)
-    if len(two):  # a valid 2-byte JSON value starting with "{" is "{}"
-        heads = np.frombuffer(b"".join([raws[i] for i in two.tolist()]), np.uint8)[::2]
-        two = two[heads == 0x7B]
-    if len(two) < n // 4:
-        return cells(raws)
-    rest = np.ones(n, dtype=bool)
-    rest[two] = False
-    at = np.flatnonzero(rest)
-    out = np.empty(n, dtype=object)
-    mentions = np.zeros(n, dtype=bool)
-    out[two] = np.fromiter(repeat(EMPTY, len(two)), dtype=object, count=len(two))
-    if len(at):
-        out[at], mentions[at] = cells([raws[i] for i in at.tolist()])
-    return out, mentions
