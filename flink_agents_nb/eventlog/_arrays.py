@@ -165,10 +165,10 @@ def to_float(value: Any) -> float:
 def ints(values: np.ndarray) -> Any:
     """Nullable ``Int64`` from floats: NaN, infinite, fractional or out-of-range -> NA
     (its data 0 there). A column of NaN only (common: fields a format lacks) gets zeros
-    never written (``calloc``: no page faults); else three passes over ``values``: the
-    cast, and a compare of it back (NaN, fractions and what the cast wrapped or saturated
-    differ; the cast's two extremes are out of range, ``abs(value) < 2**63`` failing, even
-    where they compare equal)."""
+    never written (``calloc``: no page faults); else the values are cast and compared back
+    (NaN, fractions and what the cast wrapped or saturated differ; the cast's two extremes
+    are out of range, ``abs(value) < 2**63`` failing, even where they compare equal):
+    fewer passes and temporaries than testing each condition."""
     mask = np.isnan(values)
     if mask.all():
         return pd.arrays.IntegerArray(np.zeros(len(values), dtype=np.int64), mask)

@@ -49,7 +49,8 @@ def assemble(
     n = sum(len(part) for part in p["line"])
     gather = _Gather(n)
     stamps = gather.joined(p.pop("timestamp"), _NS)  # the order's key, then the column
-    files = gather.joined(p.pop("file"), np.int32)
+    code = np.int8 if len(files_read) < 127 else np.int32  # int8: pandas' own (no copy)
+    files = gather.joined(p.pop("file"), code)
     lines = gather.joined(p.pop("line"), np.int64)
     if order is None and sort:
         order = _time_order(stamps, files, lines, gather.scratch(np.int64))
@@ -67,7 +68,7 @@ def assemble(
         if name == "timestamp":
             numeric[name] = _utc(gather.ordered([stamps], _NS))
         elif name == "file":
-            codes = gather.ordered([files], np.int32)
+            codes = gather.ordered([files], code)
             numeric[name] = pd.Categorical.from_codes(codes, categories=files_read)
         elif name == "line":
             numeric[name] = gather.ordered([lines], np.int64)
@@ -178,6 +179,18 @@ def _time_order(
         # equal times in that order (a merge of the files' runs: ~5x faster than lexsort)
         return np.argsort(key, kind="stable")
     return np.lexsort((lines, files, key))
+
+
+def beside(parts: dict[str, list[Any]], order: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The ``parts`` :func:`assemble` left (names that are not frame columns: per-row
+    arrays kept beside the frame, such as id codes), each joined and put in ``order`` (the
+    permutation :func:`assemble` applied; ``None``: as read)."""
+    out = {}
+    for name, column in parts.items():
+        if column:
+            joined = column[0] if len(column) == 1 else np.concatenate(column)
+            out[name] = joined if order is None else joined[order]
+    return out
 
 
 def parts_time_order(parts: dict[str, list[Any]]) -> np.ndarray | None:

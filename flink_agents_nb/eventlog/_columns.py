@@ -29,7 +29,7 @@ from flink_agents_nb.eventlog._arrays import objects as _objects
 from flink_agents_nb.eventlog._arrays import shared as _shared
 from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
 from flink_agents_nb.eventlog._assembly import COLUMNS as COLUMNS  # the column names, in order
-from flink_agents_nb.eventlog._assembly import assemble, parts_time_order
+from flink_agents_nb.eventlog._assembly import assemble, beside, parts_time_order
 from flink_agents_nb.eventlog._assembly import time_order as time_order  # re-exported
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
 from flink_agents_nb.eventlog._usage import usage_columns
@@ -121,6 +121,10 @@ class _Columns:
         self.traced = False  # whether any record was a 0.4 trace record
         #: the permutation :meth:`frame` applied to the rows read (``None``: none)
         self.order: np.ndarray | None = None
+        #: per-row arrays kept beside the frame: parts added under names that are not frame
+        #: columns (appended chunk by chunk like the columns), joined in the frame's order
+        #: by :meth:`frame`
+        self.beside: dict[str, np.ndarray] = {}
 
     def add(self, chunk: FileRecords, problems: list[LogProblem]) -> None:
         recs, lines, hints = chunk.records, chunk.lines, chunk.hints
@@ -317,10 +321,12 @@ class _Columns:
         else in the order read: see :func:`time_order`), or in ``order`` when given (a
         permutation of the rows read: the frame's row ``i`` is row ``order[i]`` read;
         ``sort`` is then not looked at). :attr:`order` is then the permutation applied
-        (``None``: the order read), for arrays of the rows kept beside the frame. Each
-        column is assembled once, in its final order (:func:`._assembly.assemble`)."""
+        (``None``: the order read), and :attr:`beside` the other per-row parts in the
+        frame's order. Each column is assembled once, in its final order
+        (:func:`._assembly.assemble`)."""
         parts, self.parts = self.parts, {}
         frame, self.order = assemble(parts, self.files, self.traced, sort, order)
+        self.beside = beside(parts, self.order)  # what the frame did not take
         return frame
 
 

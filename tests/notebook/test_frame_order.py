@@ -254,3 +254,40 @@ def test_ints_of_gaps_only_and_of_nothing() -> None:
     gaps = ints(np.full(5, np.nan))
     assert gaps.isna().all() and (gaps._data == 0).all() and gaps.dtype == "Int64"
     assert len(ints(np.zeros(0))) == 0
+
+
+def test_more_files_than_small_codes_hold(tmp_path: Path) -> None:
+    """130 files: file codes beyond int8 (pandas then keeps them as int16)."""
+    for f in range(130):
+        stamp = f"2025-01-01T00:00:{59 - f % 60:02d}.000000Z"  # later files not later
+        (tmp_path / f"events-j-t-{f:03d}.log").write_text(_rec(stamp, f"e{f}", f) + "\n")
+    frame = _check(tmp_path)
+    assert frame["file"].cat.codes.dtype == np.int16 and len(frame) == 130
+    assert frame["timestamp"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_per_row_arrays_beside_the_frame_follow_its_rows(workers: int, tmp_path: Path) -> None:
+    """Parts added under a name that is no frame column (per-row codes, say) come out
+    joined in the frame's order, from the worker's chunks too."""
+    BENCH.make_logs(tmp_path, 1600)
+    original = _Columns._note_file
+
+    def note_file(self: _Columns, file: str, lines: Any) -> None:
+        original(self, file, lines)
+        rows = np.asarray(lines, dtype=np.int64) * 1000 + _digit(file)  # no file code:
+        self.parts.setdefault("row_tag", []).append(rows)  # the worker numbers its own
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Columns, "_note_file", note_file)
+        columns, _ = _read(tmp_path, workers)
+    frame = columns.frame()
+    assert columns.order is not None
+    tags = columns.beside["row_tag"]
+    digits = np.array([_digit(str(f)) for f in frame["file"]])
+    assert (tags == frame["line"].to_numpy() * 1000 + digits).all()
+
+
+def _digit(file: str) -> int:
+    """The subtask digit of a benchmark file's name (``...-agent-3.log``)."""
+    return int(Path(file).stem[-1])
