@@ -31,6 +31,17 @@ class EventCodes(NamedTuple):
     upstream: np.ndarray
 
 
+#: The id columns the reading processes number per row (``_numbering.RowIds``), by family:
+#: ids are matched within their family (an event's id with upstream and handled ids, an
+#: execution id with parent ids; a trace's input run id), never across families.
+ID_FAMILIES: dict[str, tuple[str, ...]] = {
+    "event": ("event_id", "upstream_event_id"),
+    "execution": ("execution_id", "parent_execution_id"),
+    "run": ("run_id",),
+}
+ID_COLUMNS = tuple(name for names in ID_FAMILIES.values() for name in names)
+
+
 class Kinds:
     """A column of few distinct values (record and entity types) as codes: one hash pass
     over the objects' addresses, then one over the distinct objects (few when equal values

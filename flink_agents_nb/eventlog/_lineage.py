@@ -210,10 +210,11 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
 def check_links(frame: pd.DataFrame, codes: EventCodes | None = None) -> list[LogProblem]:
     """Broken causal links: missing upstream events, actions on missing events, cycles.
 
-    Every id is hashed once: event ids, upstream ids and handled ids are numbered together
-    (``pd.factorize``: strings alone, pandas' table of encoded strings), record types told
-    apart by object (:class:`._ids.Kinds`), and the checks run on those numbers. ``codes``:
-    the frame's ids numbered already (by the trace linking): nothing is hashed again.
+    The checks run on numbers: event ids, upstream ids and handled ids numbered together,
+    record types told apart by object (:class:`._ids.Kinds`). ``codes``: the frame's ids
+    numbered already (by the reader's processes as they read, see :mod:`._numbering`, or
+    by the trace linking): no id is hashed here; else every id is hashed once
+    (``pd.factorize``: strings alone, pandas' table of encoded strings).
     """
     if frame.empty:
         return []

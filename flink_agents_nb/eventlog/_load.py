@@ -12,13 +12,17 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
+from flink_agents_nb.eventlog._ids import EventCodes
 from flink_agents_nb.eventlog._lineage import check_links
+from flink_agents_nb.eventlog._numbering import RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
 from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.trace._trace_times import start_times
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 
@@ -53,13 +57,30 @@ def load_log(
     gc_was_on = gc.isenabled()
     gc.disable()  # millions of new dicts, no cycles: collections would only cost time
     try:
-        read_files(files, columns, problems, vocabulary, workers, min_parallel_bytes)
+        ids = RowIds()  # each process numbers the ids of the rows it read, as it ends
+        read_files(files, columns, problems, vocabulary, workers, min_parallel_bytes, ids)
         del vocabulary  # its buffers (a file's size) go before the frame's peak
-        frame = columns.frame(sort=not columns.traced)  # trace logs: sorted once, by link
-        codes = None  # the event ids numbered by the linking: not hashed again
-        if columns.traced:  # Flink Agents 0.4 Trace Log records: links between records
+        row_ids = ids.codes()  # per row, in the order read; None: hashed below as before
+        del ids  # its hash tables
+        if row_ids is not None and any(len(c) != _rows(columns) for c in row_ids.values()):
+            row_ids = None  # cannot be; hashing anew is right whatever happened
+        codes = None  # the event ids as codes: check_links hashes nothing
+        if columns.traced and row_ids is not None:  # Flink Agents 0.4 Trace Log records
+            # start times first, on the columns read: the frame is built in its final order
+            timed = start_times(columns.parts, row_ids["execution_id"], columns.time_order())
+            frame = columns.frame(sort=False, order=timed.final)
+            row_ids = _taken(row_ids, timed.final)
+            frame, codes = _trace.link_coded(frame, ids=row_ids, timed=timed)
+            _trace.where_from_file_names(frame)
+        elif columns.traced:  # (ids not numbered: the linking hashes them, sorts once)
+            frame = columns.frame(sort=False)
             frame, codes = _trace.link_coded(frame, time_order(frame))
             _trace.where_from_file_names(frame)
+        else:
+            frame = columns.frame()
+            row_ids = _taken(row_ids, columns.order)
+        if codes is None and row_ids is not None:
+            codes = EventCodes(row_ids["event_id"], row_ids["upstream_event_id"])
         problems.extend(check_links(frame, codes))
     finally:
         if gc_was_on:
@@ -71,3 +92,16 @@ def load_log(
             gc.unfreeze()
             gc.enable()
     return LoadedLog(frame, problems, [str(f) for f in files])
+
+
+def _rows(columns: _Columns) -> int:
+    return sum(len(part) for part in columns.parts["line"])
+
+
+def _taken(
+    row_ids: dict[str, np.ndarray] | None, order: np.ndarray | None
+) -> dict[str, np.ndarray] | None:
+    """The per-row codes ``row_ids`` (rows read) in the frame's ``order``."""
+    if row_ids is None or order is None:
+        return row_ids
+    return {name: codes[order] for name, codes in row_ids.items()}

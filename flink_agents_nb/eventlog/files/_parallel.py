@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog._ids import ID_FAMILIES
+from flink_agents_nb.eventlog._numbering import Numbering, RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
-from flink_agents_nb.eventlog.files._transfer import pack_column, receive, send, unpack_column
-from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.files._segments import Segment, pack_segment, rows_of, unpack_segments
+from flink_agents_nb.eventlog.files._segments import merge as _merge
+from flink_agents_nb.eventlog.files._transfer import receive, send
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 #: The environment variable giving the number of processes a read uses (1 or 0: one; the
@@ -88,19 +89,6 @@ class Piece:
     @property
     def is_tail(self) -> bool:
         return self.part is not None and self.part[1]
-
-
-class Segment(NamedTuple):
-    """What the worker read of some pieces: packed columns (:func:`._transfer.pack_column`,
-    one array per column), the files they came from (their codes' categories), whether any
-    record was a trace record, the problems met, and the file whose tail it is (``None``:
-    whole files)."""
-
-    columns: dict[str, tuple[Any, ...]]
-    files: list[str]
-    traced: bool
-    problems: list[LogProblem]
-    tail_of: str | None
 
 
 def workers_wanted(workers: int | None = None) -> int:
@@ -157,9 +145,12 @@ def read_pieces(
     problems: list[LogProblem],
     vocabulary: Vocabulary,
     whole: set[str],
+    ids: RowIds | None = None,
 ) -> None:
     """Read ``pieces`` in order into ``columns``. A multi-line file's head reads the whole
-    file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped."""
+    file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped.
+    ``ids``: the ids of the rows read are numbered into it, at the end (numbering each
+    chunk's as it came, while its strings might be in the cache, measured no cheaper)."""
     for piece in pieces:
         if piece.is_tail and str(piece.file) in whole:
             continue
@@ -167,6 +158,8 @@ def read_pieces(
             if chunk.whole_file:
                 whole.add(chunk.file)
             columns.add(chunk, problems)
+    if ids is not None:
+        _number(ids, columns)
 
 
 def read_files(
@@ -176,27 +169,35 @@ def read_files(
     vocabulary: Vocabulary,
     workers: int | None = None,
     min_bytes: int | None = None,
+    ids: RowIds | None = None,
 ) -> None:
     """Read ``files`` into ``columns`` (problems appended), with a worker process when
     allowed (``workers``, see :func:`workers_wanted`) and the files hold at least
-    ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`)."""
+    ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`). ``ids``: the rows' ids numbered
+    into it, each process numbering the rows it read (see :class:`._ids.RowIds`)."""
     global last_read
     whole: set[str] = set()
     last_read = ReadReport("one process")
+    ids = RowIds() if ids is None else ids
     limit = MIN_PARALLEL_BYTES if min_bytes is None else min_bytes
     mine, theirs, total = plan(files) if workers_wanted(workers) > 1 else ([], [], 0)
     if not theirs or total < limit:  # whole files, as they are read without a worker
-        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
+        ids.expect = ids.expect or expected_ids(_size(files))
+        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole, ids)
         return
-    worker = _Worker.start(theirs)
+    worker = _Worker.start(theirs, expected_ids(total - int(READER_SHARE * total)))
     if worker is None:  # this system cannot fork
         last_read = ReadReport("no fork")
-        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole)
+        ids.expect = ids.expect or expected_ids(total)
+        read_pieces([Piece(file) for file in files], columns, problems, vocabulary, whole, ids)
         return
     segments: list[Segment] | None = None
     try:
         began = time.perf_counter()
-        read_pieces(mine, columns, problems, vocabulary, whole)
+        ids.numbering.hashed = True  # for the merge with the worker's ids
+        ids.expect = ids.expect or expected_ids(total)  # (the worker's are added to it)
+        read_pieces(mine, columns, problems, vocabulary, whole, ids)
+        ids.numbering.prepare_merge()  # while the worker still reads
         took = time.perf_counter() - began
         segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
     finally:
@@ -205,69 +206,63 @@ def read_files(
         last_read = ReadReport(how, worker.pid, worker.rusage)
     kept = [s for s in segments or () if s.tail_of is None or s.tail_of not in whole]
     try:  # (a multi-line file's tail is dropped: its head read it all)
-        unpacked = [{name: unpack_column(p) for name, p in s.columns.items()} for s in kept]
+        got = unpack_segments(segments or [], kept)
     except Exception:  # anything unreadable: nothing of it merged
-        segments = None
+        got = None
+    if got is None or segments is None:  # the worker failed: its part read here
         last_read = last_read._replace(how="fell back")
-    if segments is None:  # the worker failed: its part read here
-        read_pieces(theirs, columns, problems, vocabulary, whole)
+        read_pieces(theirs, columns, problems, vocabulary, whole, ids)
         return
+    unpacked, worker_ids = got
+    numbered = []
     for segment, parts in zip(kept, unpacked, strict=True):
         problems.extend(segment.problems)
-        _merge(columns, segment, parts)
+        numbered.append((_merge(columns, segment, parts), segment.ids))
+    ids.add_numbered(numbered, worker_ids)
+    if ids.rows != rows_of(columns):  # cannot be: numbered anew here rather than wrong
+        ids.failed = True
 
 
-def _work(pieces: Sequence[Piece]) -> list[Segment]:
+def expected_ids(nbytes: int) -> int:
+    """How many distinct ids of a family ``nbytes`` of log may hold, to size a table once
+    (records are ~300-500 bytes; a table found too small grows, at a cost)."""
+    return max(1024, nbytes // 300)
+
+
+def _size(files: Sequence[Path]) -> int:
+    total = 0
+    for file in files:
+        with contextlib.suppress(OSError):
+            total += file.stat().st_size
+    return total
+
+
+def _number(ids: RowIds, columns: _Columns) -> None:
+    """Number the ids of the rows ``columns`` gained since ``ids`` last saw it."""
+    ids.number_rows(columns.parts, rows_of(columns))
+
+
+def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
     """The worker's reading: the tail of a split file (first, when any) in a segment of
     its own (dropped when the head finds the file multi-line), the whole files in another.
     All read first, then packed: the read's buffers (a file's size) are gone by then."""
     vocabulary = Vocabulary()
     groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
     read = []
-    for group in groups:
+    numbering = Numbering(hashed=True)  # one for all its parts (a part's codes count the
+    for group in groups:  # earlier parts' values)
         if group:
             columns, problems = _Columns(), list[LogProblem]()
-            read_pieces(group, columns, problems, vocabulary, set())
-            read.append((group, columns, problems))
+            before = {family: numbering.size(family) for family in ID_FAMILIES}
+            ids = RowIds(numbering, expect)
+            read_pieces(group, columns, problems, vocabulary, set(), ids)
+            read.append((group, columns, problems, ids, before))
     del vocabulary
     segments = []
-    for group, columns, problems in read:
-        packed = {}
-        for name, parts in columns.parts.items():
-            if parts:
-                packed[name] = pack_column(
-                    name, parts[0] if len(parts) == 1 else np.concatenate(parts)
-                )
-            parts.clear()  # each chunk's arrays go as soon as their column is packed
+    for group, columns, problems, ids, before in read:
         tail_of = str(group[0].file) if group[0].is_tail else None
-        segments.append(Segment(packed, columns.files, columns.traced, problems, tail_of))
+        segments.append(pack_segment(columns, problems, tail_of, ids, before))
     return segments
-
-
-def _merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> None:
-    """Append a worker's segment (its columns unpacked: ``parts``) to ``columns`` as
-    :meth:`_Columns.add` would have appended its chunks (file codes renumbered, trace
-    columns filled with ``None`` where one side had no trace records)."""
-    n = len(parts["line"]) if "line" in parts else 0
-    if not n:
-        return
-    p = columns.parts
-    before = sum(len(x) for x in p["line"])
-    codes = []
-    for file in segment.files:
-        if file not in columns.files:
-            columns.files.append(file)
-        codes.append(columns.files.index(file))
-    parts["file"] = np.asarray(codes, dtype=np.int32)[parts["file"]]
-    if segment.traced and not columns.traced and before:
-        for name in _trace.TRACE_COLUMNS:
-            p[name].append(np.full(before, None, dtype=object))
-    for name, values in parts.items():
-        p.setdefault(name, []).append(values)
-    if columns.traced and not segment.traced:
-        for name in _trace.TRACE_COLUMNS:
-            p[name].append(np.full(n, None, dtype=object))
-    columns.traced |= segment.traced
 
 
 class _Worker:
@@ -280,8 +275,9 @@ class _Worker:
         self.rusage: Any = None  # when reaped
 
     @classmethod
-    def start(cls, pieces: Sequence[Piece]) -> _Worker | None:
-        """Fork a worker reading ``pieces``; ``None`` when this system cannot fork."""
+    def start(cls, pieces: Sequence[Piece], expect: int = 0) -> _Worker | None:
+        """Fork a worker reading ``pieces`` (``expect``: see :func:`expected_ids`); ``None``
+        when this system cannot fork."""
         if not hasattr(os, "fork"):
             return None
         read_end, write_end = os.pipe()
@@ -302,7 +298,7 @@ class _Worker:
             code = 1
             try:
                 os.close(read_end)
-                segments = _work(pieces)
+                segments = _work(pieces, expect)
                 if worker_fault is not None:
                     worker_fault()
                 send(segments, write_end)

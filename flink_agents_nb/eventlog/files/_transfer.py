@@ -119,7 +119,7 @@ _ALLOWED = {
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.numeric", "_frombuffer"),
     ("numpy._core.numeric", "_frombuffer"),
-    ("flink_agents_nb.eventlog.files._parallel", "Segment"),
+    ("flink_agents_nb.eventlog.files._segments", "Segment"),
     ("flink_agents_nb.eventlog.files._sources", "LogProblem"),
 }
 

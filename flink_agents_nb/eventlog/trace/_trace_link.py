@@ -16,14 +16,17 @@ columns). What it fills needs other records of the log:
   the execution, in frame order);
 - ``input_seq`` where missing: the input runs numbered in order of their first record.
 
-How, on 1M records: each id column is hashed once (``pd.factorize``) and every lookup runs
-on the codes (``np.unique``/``argsort``/``searchsorted``); the event ids' codes go on to
-the lineage check (:func:`link_coded`), which then hashes nothing; record and entity types
-are told apart by object address, without comparing 1M strings; no Python runs per record
-but the per-action ``sentEventIds`` dicts. The reader hands the frame over in the order
-read with its time order: the rows are reordered once, right after the start times moved
-(reordering a million rows of object columns costs ~0.4 s of CPU), and the columns filled
-later are written into the reordered frame's own arrays (no copy and set per column).
+How, on 1M records: every lookup runs on integer codes of the id columns
+(``lookup``/``argsort``/``searchsorted``). The reader numbers the ids while it reads, each
+process its own rows (:mod:`.._numbering`), and hands the codes over: nothing is hashed
+here (when it could not, each id column is hashed once here); the event ids' codes go on
+to the lineage check (:func:`link_coded`). Record and entity types are told apart by
+object address, without comparing 1M strings; no Python runs per record but the
+per-action ``sentEventIds`` dicts. The start times are all that moves rows: the reader
+moves them before building the frame (:func:`._trace_times.start_times`) and builds it in
+its final order; otherwise the frame, handed over in the order read with its time order,
+is reordered once here (~0.3 s of CPU per 1M rows), and the columns filled later are
+written into the reordered frame's own arrays (no copy and set per column).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
 from flink_agents_nb.eventlog._ids import EventCodes, Kinds, id_codes, lookup
+from flink_agents_nb.eventlog.trace._trace_times import Timed, final_of, inverse, moved
 
 
 def link(frame: pd.DataFrame) -> pd.DataFrame:
@@ -48,7 +52,10 @@ def link(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def link_coded(
-    frame: pd.DataFrame, order: np.ndarray | None = None
+    frame: pd.DataFrame,
+    order: np.ndarray | None = None,
+    ids: Mapping[str, np.ndarray] | None = None,
+    timed: Timed | None = None,
 ) -> tuple[pd.DataFrame, EventCodes | None]:
     """:func:`link`, and the returned frame's event ids as codes (for
     :func:`.._lineage.check_links`; ``None`` when the frame has no trace records).
@@ -57,11 +64,20 @@ def link_coded(
     it (``_columns.time_order``). The result is then what ``link(frame.take(order))``
     gives, with the frame reordered once (reordering a million rows of object columns
     costs ~0.4 s): every "first"/"last"/"in frame order" below goes by rank in ``order``.
+
+    ``ids``: the frame's id columns numbered already (:class:`.._numbering.RowIds`: codes
+    per row of the given frame, per column of ``_ids.ID_COLUMNS``, equal ids equal codes
+    within a family): no id is hashed here. Not written to.
+
+    ``timed``: :func:`start_times` ran on the frame's columns before it was built, in
+    ``timed.final``'s order (``order`` is then not looked at): the frame is the linking's
+    to write into (no copies), never reordered. The result is the same.
     """
-    rank = None
-    if order is not None:
-        rank = np.empty(len(order), dtype=np.intp)
-        rank[order] = np.arange(len(order))
+    rank = timed.rank if timed is not None else inverse(order)
+    if timed is not None:
+        order = None
+        if not timed.linked:
+            return frame, None
     if "execution_id" not in frame.columns:
         return _reordered(frame, order), None
     entity = Kinds(frame["entity_type"].to_numpy())
@@ -75,23 +91,32 @@ def link_coded(
     record = Kinds(frame["record_type"].to_numpy())
     is_event = record.of("event")
     is_action_entity = entity.of("action")
-    exec_code, parent_code = id_codes(
-        frame["execution_id"].to_numpy(),
-        frame["parent_execution_id"].to_numpy(),
-        by_object=(False, True),
-    )
+    if ids is None:
+        exec_code, parent_code = id_codes(
+            frame["execution_id"].to_numpy(),
+            frame["parent_execution_id"].to_numpy(),
+            by_object=(False, True),
+        )
+    else:
+        exec_code, parent_code = ids["execution_id"], ids["parent_execution_id"]
     has_exec = exec_code >= 0
-    _start_times(frame, ranked(np.flatnonzero(record.of("start") & has_exec)), exec_code, record)
-    ups = frame["upstream_event_id"].to_numpy()
-    up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
-    event_code, up_coded = id_codes(frame["event_id"].to_numpy(), ups[up_rows])
-    up_code = np.full(len(frame), -1, dtype=np.intp)
-    up_code[up_rows] = up_coded
+    if timed is None:
+        starts = ranked(np.flatnonzero(record.of("start") & has_exec))
+        _start_times(frame, starts, exec_code, record)
+    if ids is None:
+        ups = frame["upstream_event_id"].to_numpy()
+        up_rows = np.flatnonzero(is_event & ~is_none(ups))  # those the lineage check reads
+        event_code, up_coded = id_codes(frame["event_id"].to_numpy(), ups[up_rows])
+        up_code = np.full(len(frame), -1, dtype=np.intp)
+        up_code[up_rows] = up_coded
+    else:  # upstream ids: coded on event rows only (those the lineage check reads)
+        event_code = ids["event_id"].copy()  # written below
+        up_code = np.where(is_event, ids["upstream_event_id"], -1)
     is_action_record, is_llm = record.of("action"), entity.of("llm")
     # The start times are all that moves rows: reorder now, once, while the columns filled
     # below are still the frame's own (then written in place: no copy and set per column).
-    final = _final_order(frame, rank)
-    own = final is not None
+    final = _final_order(frame, rank) if timed is None else None
+    own = final is not None or timed is not None
     if final is not None:
         frame = _reordered(frame, final)
         rank = final if rank is None else rank[final]  # "frame order": the order before
@@ -120,21 +145,17 @@ def link_coded(
             types[others] = handled_types
     _models_of_responses(frame, is_event, ranked(np.flatnonzero(is_llm)), parent_code, own)
     _sent_events(frame, is_action_record, events, exec_code, parent_code, own)
-    _input_numbers(frame)
+    run_code = None
+    if ids is not None:
+        run_code = ids["run_id"] if final is None else ids["run_id"][final]
+    _input_numbers(frame, run_code)
     return frame, EventCodes(event_code, up_code)
 
 
 def _final_order(frame: pd.DataFrame, rank: np.ndarray | None) -> np.ndarray | None:
     """The rows by time (start times moved some), equal times in frame order (by ``rank``
     when given), missing times last; ``None`` when they are in that order already."""
-    stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
-    if rank is None:
-        if frame["timestamp"].is_monotonic_increasing:
-            return None
-        return np.argsort(stamps, kind="stable")
-    key = stamps.view(np.int64).copy()
-    key[np.isnat(stamps)] = np.iinfo(np.int64).max
-    return np.lexsort((rank, key))
+    return final_of(frame["timestamp"].to_numpy(dtype="datetime64[ns]"), rank)
 
 
 def _reordered(frame: pd.DataFrame, order: np.ndarray | None) -> pd.DataFrame:
@@ -170,15 +191,11 @@ def _start_times(
     """Ended actions and calls: ``duration_ms`` from their ``started`` record (the first of
     ``starts``, rows in frame order, with the same execution id), and its time as their
     ``timestamp``."""
-    ended = np.flatnonzero(record.of("action", "call") & (exec_code >= 0))
-    if not len(starts) or not len(ended):
-        return
     stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]")
-    began, found = lookup(exec_code[starts], stamps[starts], exec_code[ended])
-    rows = ended[found]
-    if not len(rows):
+    found = moved(stamps, starts, exec_code, record)
+    if found is None:
         return
-    start_ns = began[found].astype("datetime64[ns]")
+    rows, start_ns = found
     duration = frame["duration_ms"].to_numpy(dtype=float, copy=True)
     duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
     frame["duration_ms"] = duration
@@ -187,18 +204,35 @@ def _start_times(
     frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
 
 
-def _input_numbers(frame: pd.DataFrame) -> None:
+def _input_numbers(frame: pd.DataFrame, run_code: np.ndarray | None = None) -> None:
     """``input_seq`` where missing: the input runs (``run_id``) numbered in order of their
-    first record (views select by it)."""
+    first record (views select by it). ``run_code``: the run ids as codes per row already
+    (equal ids equal codes, any order; -1 missing): nothing hashed."""
     runs = frame["run_id"].to_numpy()
     missing = frame["input_seq"].isna().to_numpy() & ~is_none(runs)
     if not missing.any():
         return
-    codes = codes_of(runs)  # shared strings: hashed once per object
+    # (shared strings: hashed once per object)
+    codes = codes_of(runs) if run_code is None else _by_first_row(run_code)
     seqs = frame["input_seq"].to_numpy(dtype=float, na_value=np.nan)
     seqs[missing] = codes[missing]
     gaps = np.isnan(seqs)
     frame["input_seq"] = pd.arrays.IntegerArray(np.where(gaps, 0, seqs).astype(np.int64), gaps)
+
+
+def _by_first_row(codes: np.ndarray) -> np.ndarray:
+    """``codes`` renumbered in order of their first row (as ``pd.factorize`` numbers;
+    -1 stays)."""
+    if not len(codes):
+        return codes
+    size = int(codes.max()) + 1
+    given = np.flatnonzero(codes >= 0)
+    first = np.full(size, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[given], given)
+    rank = np.empty(size + 1, dtype=np.intp)
+    rank[np.argsort(first, kind="stable")] = np.arange(size)
+    rank[size] = -1  # code -1: the last slot
+    return rank[codes]
 
 
 def _models_of_responses(
