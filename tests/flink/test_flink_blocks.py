@@ -4,6 +4,8 @@ outputs, events and metric totals as locally."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import flink_agents_nb as fa
@@ -170,7 +172,8 @@ def test_skills_mcp_and_subagents_on_flink_match_local(
     assert promoted.parity is not None and promoted.parity.ok, repr(promoted.parity)
     assert {o.key: o.value for o in promoted.result.outputs} == {
         0: "Policy: within 5 days",
-        1: 'Tool said: {"order": "7", "status": "overdue"}',
+        # the MCP tool's answer: its content items (one text), as JSON for the model
+        1: "Tool said: " + json.dumps(['{\n  "order": "7",\n  "status": "overdue"\n}']),
         2: "Tool said: research on order 9: carrier says Tuesday",
     }
     # the sub-agent's own work is in the job's log as in the local run (the parity report

@@ -2,7 +2,8 @@
 
 Run as ``python tests/helpers/mcp_server.py`` (stdio) or with ``--http PORT`` (streamable
 HTTP at ``http://127.0.0.1:PORT/mcp``). Tools: ``add(a, b)``, ``order_status(order)``
-(structured output), ``fails(reason)`` (a tool error), ``crash()`` (the process exits in the
+(structured output), ``label(order)`` (three content items: text, an image, an embedded
+text resource), ``fails(reason)`` (a tool error), ``crash()`` (the process exits in the
 middle of the call, as a server dying would). Prompt: ``ask_total(a, b)``.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import EmbeddedResource, ImageContent, TextContent, TextResourceContents
 
 server = MCPServer("orders")
 
@@ -25,6 +27,19 @@ def add(a: int, b: int) -> int:
 def order_status(order: str) -> dict[str, str]:
     """The carrier's status of an order."""
     return {"order": order, "status": "overdue"}
+
+
+@server.tool()
+def label(order: str) -> list[TextContent | ImageContent | EmbeddedResource]:
+    """The shipping label of an order: a caption, the image, its text version."""
+    return [
+        TextContent(type="text", text=f"label of order {order}"),
+        ImageContent(type="image", data="iVBORw0K", mime_type="image/png"),
+        EmbeddedResource(
+            type="resource",
+            resource=TextResourceContents(uri=f"file:///labels/{order}.txt", text="TO: ada"),
+        ),
+    ]
 
 
 @server.tool()

@@ -14,10 +14,12 @@ an :class:`MCPPrompt` is filled by the server (``prompts/get`` with the request'
 ``prompt_args`` as strings), as upstream's MCP prompts are. A server without prompts has
 none.
 
-A tool error reported by the server, or a server that dies mid-call, raises
+A call's result is the list of its content items (:func:`content_items`), as Apache Flink
+Agents' MCP tool returns it. A tool error reported by the server (``isError``; Flink Agents
+returns its content as the answer), or a server that dies mid-call, raises
 :class:`MCPServerError` naming the server, its command and the tool (the built-in tool
 action turns it into the tool's ``Error: ...`` answer, in ``errors`` of the
-``_tool_response_event``); the next call starts the server again.
+``_tool_response_event``, counted as a failed call); the next call starts the server again.
 """
 
 from __future__ import annotations
@@ -51,6 +53,31 @@ def _leaf(exc: BaseException) -> BaseException:
         exc = inner[0]
         inner = getattr(exc, "exceptions", None)
     return exc
+
+
+def content_items(content: Sequence[Any]) -> list[Any]:
+    """MCP content items as Flink Agents' MCP tool gives them (JSON values): a text item
+    is its text; an image ``{"type": "image", "data", "mimeType"}``; an embedded resource
+    ``{"type": "resource", "uri", "text"}`` (or ``"blob"``, base64); any other item its
+    JSON form as the protocol spells it (Flink Agents dumps it as a Python dict, which the
+    JSON its events cross to Java as turns into the same)."""
+    items: list[Any] = []
+    for item in content:
+        kind = getattr(item, "type", None)
+        if kind == "text":
+            items.append(item.text)
+        elif kind == "image":
+            mime = getattr(item, "mime_type", None) or getattr(item, "mimeType", None)
+            items.append({"type": "image", "data": item.data, "mimeType": mime})
+        elif kind == "resource" and hasattr(item, "resource"):
+            res = item.resource
+            body = "text" if getattr(res, "text", None) is not None else "blob"
+            items.append({"type": "resource", "uri": str(res.uri), body: getattr(res, body)})
+        elif hasattr(item, "model_dump"):
+            items.append(item.model_dump(mode="json", by_alias=True, exclude_none=True))
+        else:
+            items.append(str(item))
+    return items
 
 
 class MCPServerError(FlinkAgentsError):
@@ -286,19 +313,16 @@ class MCPServer(Resource):
         """The tool ``name``, or ``None`` when the server has none of that name."""
         return next((t for t in self.list_tools() if t.name == name), None)
 
-    def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
-        """Call ``name``: its structured content when given, else its text content (one
-        text, or a list of texts). Raises :class:`MCPServerError` (see the module
-        docstring)."""
+    def call_tool(self, name: str, arguments: dict[str, Any]) -> list[Any]:
+        """Call ``name``: the list of its content items (:func:`content_items`), what Flink
+        Agents' MCP tool returns (structured content, when the server also gives it, is not
+        used, as there). Raises :class:`MCPServerError` (see the module docstring)."""
         result = self._request(name, arguments, f"tool {name!r}")
-        texts = [getattr(c, "text", None) for c in result.content]
         if result.is_error:
+            texts = [getattr(c, "text", None) for c in result.content]
             message = " ".join(t for t in texts if t) or "(no message)"
             raise MCPServerError(f"MCP tool {name!r} of {self!r} reported an error: {message}")
-        if result.structured_content is not None:
-            return result.structured_content
-        found = [t for t in texts if t is not None]
-        return found[0] if len(found) == 1 else found
+        return content_items(result.content)
 
     def _request(self, name: str, arguments: dict[str, Any], what: str) -> Any:
         """Send one request (a tool call, or ``_PROMPT + name`` for a prompt) to the session
