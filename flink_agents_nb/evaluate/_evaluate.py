@@ -62,7 +62,7 @@ def _inputs(
         return frame_to_records(data, key=key, value=input)
     columns = list(input) if input is not None else None
     if columns is None:
-        columns = [c for c in data.columns if c != key and c not in drop]
+        columns = [c for c in data.columns if c not in drop]  # the key too, as from_pandas
     return frame_to_records(data, key=key, columns=columns)
 
 
@@ -201,7 +201,7 @@ def evaluate(
         scorers: :class:`Scorer` objects or functions ``f(output, expected[, row])``.
         key: the key column (default: each row its own key).
         input: the value column, or columns making a dict value (default: every column but
-            the key and the expected one).
+            the expected one, the key included, as ``from_pandas``).
         name: the evaluation's name (default: the agent's class name).
         on: ``"local"`` or ``"flink"`` (a MiniCluster job; needs Java).
         on_error: ``"raise"`` (a failing scorer stops the evaluation, naming scorer and

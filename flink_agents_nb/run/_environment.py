@@ -79,8 +79,10 @@ def frame_to_pairs(
     """Rows of ``frame`` as ``(key, value)`` inputs.
 
     ``value="col"`` takes one column as the value; ``columns=[...]`` makes each value a dict
-    of those columns; with neither, the value is a dict of every column but the key. Without
-    ``key``, the key is the row's position. Raises :class:`InputError` naming a missing column.
+    of those columns; with neither, the value is the whole row, a dict of every column, the
+    key column included (as Flink Agents' ``from_datastream``/``from_table`` keep the whole
+    record and derive the key from it). Without ``key``, the key is the row's position.
+    Raises :class:`InputError` naming a missing column.
     """
     if value is not None and columns is not None:
         raise InputError("pass value='column' or columns=[...], not both")
@@ -98,7 +100,7 @@ def frame_to_pairs(
     if value is not None:
         values: list[Any] = _native_column(frame[value])
     else:
-        cols = list(columns) if columns is not None else [c for c in known if c != key]
+        cols = list(columns) if columns is not None else known
         names = [str(c) for c in cols]
         columns_native = [_native_column(frame[c]) for c in cols]
         values = [dict(zip(names, row, strict=True)) for row in zip(*columns_native, strict=True)]

@@ -36,7 +36,14 @@ def test_from_pandas_value_column_columns_and_whole_rows() -> None:
     assert some.result.output_values() == [{"n": 1, "cat": "p"}, {"n": 2, "cat": "q"}]
     rows = env.from_pandas(df, key="user").apply(collect_agent()).execute()
     first = rows.result.output_values()[0]
-    assert first == {"n": 1, "x": 0.5, "when": "2024-01-01T00:00:00+00:00", "cat": "p"}
+    # the whole row, the key column included (as Flink Agents' key selectors leave it)
+    assert first == {
+        "user": "a",
+        "n": 1,
+        "x": 0.5,
+        "when": "2024-01-01T00:00:00+00:00",
+        "cat": "p",
+    }
     assert rows.result.output_values()[1]["when"] is None
     unkeyed = env.from_pandas(df[["n"]]).apply(collect_agent()).execute()
     assert [o.key for o in unkeyed.result.outputs] == [0, 1]
