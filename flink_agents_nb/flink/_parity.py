@@ -1,6 +1,8 @@
 """The parity report: a local run against a Flink job of the same agent over the same input.
 
-:func:`compare` checks outputs per key (in input order, each with the same ``input_seq``),
+:func:`compare` checks outputs per key (in input order, each with the same ``input_seq``; the
+local run's outputs in the form a Flink job hands them downstream, as Apache Flink Agents
+does: a pydantic model as its JSON-mode dict, see ``crossed``),
 event types and counts, action runs and metric totals (``eventLog*`` metrics, which only the
 job's event-log sink counts, are left out), and keeps one :class:`KeyParity` row per key so
 the view can show which keys agree and where the first one that does not went apart.
@@ -23,6 +25,7 @@ import pandas as pd
 from flink_agents_nb._html import STYLE, esc
 from flink_agents_runtime import RunResult
 from flink_agents_runtime._display import DisplayMixin, short
+from flink_agents_runtime.api._values import crossed
 from flink_agents_runtime.engine.reporting._run import Output
 
 #: Metrics only the Flink job's event-log sink counts; left out of parity.
@@ -201,13 +204,14 @@ class ParityReport(DisplayMixin):
         )
 
 
-def _per_key(outputs: list[Output]) -> dict[Any, list[tuple[int, Any]]]:
+def _per_key(outputs: list[Output], as_on_flink: bool = False) -> dict[Any, list[tuple[int, Any]]]:
     """Each key's ``(input_seq, output)`` pairs in order: parity covers the outputs and
     which of the key's inputs produced each (``input_seq`` has one meaning on both
-    drivers)."""
+    drivers). ``as_on_flink``: each output as a Flink job hands it downstream."""
     grouped: dict[Any, list[tuple[int, Any]]] = {}
     for out in outputs:
-        grouped.setdefault(out.key, []).append((int(out.input_seq), out.value))
+        value = crossed(out.value) if as_on_flink else out.value
+        grouped.setdefault(out.key, []).append((int(out.input_seq), value))
     return grouped
 
 
@@ -224,7 +228,7 @@ def _diff_counts(a: Mapping[Any, int], b: Mapping[Any, int]) -> str:
 def compare(local: RunResult, flink: RunResult) -> ParityReport:
     """The parity report of two runs of the same agent over the same input."""
     report = ParityReport()
-    lo, fo = _per_key(local.outputs), _per_key(flink.outputs)
+    lo, fo = _per_key(local.outputs, as_on_flink=True), _per_key(flink.outputs)
     keys = sorted(set(lo) | set(fo), key=repr)
     report.keys = [KeyParity(k, lo.get(k, []), fo.get(k, [])) for k in keys]
     bad = [k for k in report.keys if not k.ok]

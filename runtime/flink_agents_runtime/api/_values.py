@@ -52,3 +52,68 @@ def json_default(value: Any) -> Any:
     if is_model(value) or is_row(value):
         return model_json(value)
     raise ArgumentTypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def crossed(value: Any, rows: bool = True) -> Any:
+    """``value`` as Apache Flink Agents hands a Python agent's output downstream on Flink.
+
+    There every event crosses to Java and back as JSON (pydantic's JSON mode, a ``Row`` as
+    ``{"type": "Row", ...}``, rebuilt on the way back), so what ``to_datastream()`` gets is
+    that JSON read again: a pydantic model becomes its JSON-mode dict, tuples lists, a
+    non-finite float ``None`` (pydantic writes ``null``), a ``Row`` stays a ``Row`` of
+    crossed values with its field names (a ``Row`` inside a ``Row`` stays the
+    ``{"type": "Row", ...}`` dict: Flink Agents rebuilds rows in dicts and lists only).
+    JSON values come back equal (the same object when nothing in them changes). Takes what
+    event attributes may hold (``check_json``); ``rows=False``: rows as their JSON dict.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is float:
+        return value if value - value == 0.0 else None  # nan - nan, inf - inf are nan
+    if kind is dict:
+        out = {k: crossed(v, rows) for k, v in value.items()}
+        return value if all(out[k] is v for k, v in value.items()) else out
+    if kind is list:
+        items = [crossed(v, rows) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if kind is tuple:
+        return [crossed(v, rows) for v in value]
+    if is_row(value):
+        if not rows:
+            return crossed(model_json(value), False)
+        values = [crossed(v, False) for v in value._values]
+        fields = getattr(value, "_fields", None)
+        return kind(**dict(zip(fields, values, strict=False))) if fields else kind(*values)
+    if is_model(value):
+        return crossed(value.model_dump(mode="json"), rows)
+    return _crossed_subclass(value, rows)
+
+
+def crossed_all(values: list[Any]) -> list[Any]:
+    """:func:`crossed` of each value (a Flink run's outputs): the same list when nothing in
+    it changes (strings, numbers, plain JSON), so the common case allocates nothing."""
+    for value in values:
+        if crossed(value) is not value:
+            return [crossed(v) for v in values]
+    return values
+
+
+def _crossed_subclass(value: Any, rows: bool) -> Any:
+    """Subclasses of JSON types (``IntEnum``, ``OrderedDict``, a ``str`` enum) as their
+    JSON value; anything else unchanged."""
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return crossed(value.value, rows)
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return crossed(base(value), rows)
+    if isinstance(value, dict):
+        return {str(k): crossed(v, rows) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [crossed(v, rows) for v in value]
+    return value

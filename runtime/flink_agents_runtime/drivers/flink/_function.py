@@ -4,7 +4,9 @@ Each subtask builds its own :class:`~flink_agents_runtime.ExecutionCore` from th
 travelled by value, with short-term memory in Flink keyed state (a pickled ``MemoryNode``
 per key, in ``ValueState``), sensory memory per input (as the core does), metrics mirrored
 into the operator's Flink metric group, and the event log written per subtask with the job
-id, task name and subtask index. Records cross as pickled Python objects.
+id, task name and subtask index. Records cross as pickled Python objects; outputs leave as
+Apache Flink Agents hands them downstream, after its events' JSON crossing to Java and back
+(``api._values.crossed_all``: a pydantic model as its JSON-mode dict, tuples as lists, ...).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pyflink.datastream import KeyedProcessFunction, RuntimeContext
 from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
 from flink_agents_runtime.api._memory import MemoryNode
+from flink_agents_runtime.api._values import crossed_all as downstream
 from flink_agents_runtime.drivers.flink._inputs import InputPair
 from flink_agents_runtime.drivers.flink._interleave import (
     HELD_STATE,
@@ -215,6 +218,7 @@ class AgentProcessFunction(KeyedProcessFunction):
                 outputs = done.outputs
                 if not outputs or not self._emit:
                     return ()
+                outputs = downstream(outputs)
                 if self._with_meta:
                     return [(key, done.input_seq, out) for out in outputs]
                 return outputs
@@ -233,6 +237,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         self._maybe_sync()
         if not self._emit:
             return ()
+        outputs = downstream(outputs)
         if self._with_meta:
             seq = task.input_seq
             return [(key, seq, out) for out in outputs]
@@ -277,7 +282,7 @@ class AgentProcessFunction(KeyedProcessFunction):
     def _collect(self, key: Any, seq: int, outputs: list[Any]) -> None:
         self._last_run_ns = _perf_ns()
         if outputs and self._emit:
-            self._ready.append((key, seq, outputs))
+            self._ready.append((key, seq, downstream(outputs)))
 
     def _flush(self) -> Sequence[Any]:
         """The outputs of the runs that finished in this callback, in finishing order."""
