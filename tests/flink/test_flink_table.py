@@ -1,4 +1,7 @@
-"""The Table API shape of Flink Agents' remote environment: from_table(...).to_table(...)."""
+"""The Table API shape of Flink Agents' remote environment: from_table(...).to_table(...).
+As there, each input is the table's row itself (a named PyFlink ``Row``: ``row.name`` or
+``row["name"]``, what Flink Agents' docs' key selectors read), and a ``Row`` output goes
+into the output table as it is."""
 
 from __future__ import annotations
 
@@ -13,9 +16,15 @@ class Upper(fa.Agent):
     @fa.action(fa.InputEvent)
     @staticmethod
     def up(event: fa.Event, ctx: fa.RunnerContext) -> None:
+        from pyflink.common import Row
+
+        row = event.input
+        assert isinstance(row, Row), type(row)
         seen = ctx.short_term_memory.get("seen", 0) + 1
         ctx.short_term_memory.set("seen", seen)
-        ctx.send_event(fa.OutputEvent(output={"name": event.input["name"].upper(), "seen": seen}))
+        out = {"name": row.name.upper(), "seen": seen}
+        # a Row output, as Flink Agents' table e2e agent emits; a dict output for bob
+        ctx.send_event(fa.OutputEvent(output=Row(**out) if row["name"] == "ada" else out))
 
 
 def test_rows_of_a_table_run_through_the_agent_into_a_table() -> None:
@@ -28,7 +37,7 @@ def test_rows_of_a_table_run_through_the_agent_into_a_table() -> None:
     t_env = StreamTableEnvironment.create(env)
     table = t_env.from_elements([("ada", 1), ("bob", 2), ("ada", 3)], ["name", "amount"])
     agents = fa.AgentsExecutionEnvironment.get_execution_environment(env)
-    builder = agents.from_table(table, key_selector=lambda row: row["name"]).apply(Upper())
+    builder = agents.from_table(table, key_selector=lambda row: row.name).apply(Upper())
     schema = Schema.new_builder().column("name", DataTypes.STRING()).column("seen", DataTypes.INT())
     out = builder.to_table(
         schema.build(), output_type=Types.ROW_NAMED(["name", "seen"], [Types.STRING(), Types.INT()])

@@ -288,7 +288,7 @@ class RemoteAgentBuilder:
 
     def to_table(self, schema: Any, output_type: Any = None) -> Any:
         """The outputs as a Table with ``schema`` (outputs mapped to ``output_type``, a
-        ``Types.ROW_NAMED`` matching the schema, from dicts or tuples)."""
+        ``Types.ROW_NAMED`` matching the schema, from ``Row``s, dicts or tuples)."""
         if output_type is None:
             raise UsageError("to_table needs output_type (e.g. Types.ROW_NAMED([...]))")
         from pyflink.common import Row
@@ -296,6 +296,8 @@ class RemoteAgentBuilder:
         names = list(output_type.get_field_names())
 
         def to_row(value: Any) -> Any:
+            if isinstance(value, Row):
+                return value
             if isinstance(value, dict):
                 return Row(**{n: value.get(n) for n in names})
             return Row(*value) if isinstance(value, (tuple, list)) else Row(value)
@@ -381,12 +383,13 @@ class RemoteExecutionEnvironment(AgentsExecutionEnvironment):
     def from_table(
         self, input: Any, key_selector: Callable[[Any], Any] | None = None
     ) -> RemoteAgentBuilder:
-        """Agent input from a Table: each row becomes a dict ``{column: value}``, keyed by
-        ``key_selector(row_dict)``."""
+        """Agent input from a Table: each input is the table's row itself, a PyFlink ``Row``
+        with the column names (``row["id"]`` or ``row.id``), keyed by ``key_selector(row)``,
+        as in Flink Agents."""
         if key_selector is None:
             raise UsageError("from_table needs a key_selector, e.g. lambda row: row['id']")
         stream = self.t_env.to_data_stream(input).map(
-            lambda row: row.as_dict(), output_type=Types.PICKLED_BYTE_ARRAY()
+            lambda row: row, output_type=Types.PICKLED_BYTE_ARRAY()
         )
         return self.from_datastream(stream, key_selector)
 
