@@ -75,11 +75,11 @@ def crossed(value: Any, rows: bool = True) -> Any:
     if kind is float:
         return value if value - value == 0.0 else None  # nan - nan, inf - inf are nan
     if kind is dict:
-        out = {k: crossed(v, rows) for k, v in value.items()}
-        return value if all(out[k] is v for k, v in value.items()) else out
+        if _settled(value):
+            return value
+        return {k: crossed(v, rows) for k, v in value.items()}
     if kind is list:
-        items = [crossed(v, rows) for v in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return value if _settled(value) else [crossed(v, rows) for v in value]
     if kind is tuple:
         return [crossed(v, rows) for v in value]
     if is_row(value):
@@ -93,13 +93,32 @@ def crossed(value: Any, rows: bool = True) -> Any:
     return _crossed_subclass(value, rows)
 
 
+def _settled(value: Any) -> bool:
+    """Whether :func:`crossed` leaves ``value`` as it is: exact ``str``/``int``/``bool``/
+    ``None``, finite floats, and dicts and lists of those (no tuples, rows or models)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is float:
+        return value - value == 0.0
+    if kind is dict:
+        return all(_settled(v) for v in value.values())
+    if kind is list:
+        return all(_settled(v) for v in value)
+    return False
+
+
 def crossed_all(values: list[Any]) -> list[Any]:
     """:func:`crossed` of each value (a Flink run's outputs): the same list when nothing in
     it changes (strings, numbers, plain JSON), so the common case allocates nothing."""
-    for value in values:
-        if crossed(value) is not value:
-            return [crossed(v) for v in values]
-    return values
+    out: list[Any] | None = None
+    for i, value in enumerate(values):
+        new = crossed(value)
+        if out is None and new is not value:
+            out = list(values[:i])
+        if out is not None:
+            out.append(new)
+    return values if out is None else out
 
 
 def _crossed_subclass(value: Any, rows: bool) -> Any:
