@@ -6,10 +6,14 @@ Events, inputs, outputs and memory may hold instances of pydantic ``BaseModel`` 
 themselves; event logs and other JSON writers get pydantic's JSON mode
 (``model_dump(mode="json")``). The runtime does not depend on pydantic: a value is a model
 when its class carries pydantic's serializer, so nothing here imports it.
+
+:func:`crossed` gives a value as Apache Flink Agents hands an output downstream on Flink
+(after its events' JSON crossing to Java and back); the Flink driver's outputs leave so.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from flink_agents_runtime._errors import ArgumentTypeError
@@ -124,8 +128,6 @@ def crossed_all(values: list[Any]) -> list[Any]:
 def _crossed_subclass(value: Any, rows: bool) -> Any:
     """Subclasses of JSON types (``IntEnum``, ``OrderedDict``, a ``str`` enum) as their
     JSON value; anything else unchanged."""
-    import enum
-
     if isinstance(value, enum.Enum):
         return crossed(value.value, rows)
     for base in (bool, int, float, str):
