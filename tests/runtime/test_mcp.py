@@ -113,6 +113,10 @@ def test_a_call_gives_the_list_of_content_items_as_flink_agents_does() -> None:
         assert server.call_tool("order_status", {"order": "7"}) == [STATUS_TEXT]
         # an image and an embedded resource as Flink Agents' MCP integration gives them
         assert server.call_tool("label", {"order": "7"}) == LABEL_ITEMS
+        # the tool itself, called as in Flink Agents: by keyword or with one dict
+        add = server.get_tool("add")
+        assert add is not None
+        assert add.call(a=1, b=2) == add.call({"a": 1, "b": 2}) == ["3"]
         # a result the server flags as an error stays an error (the kit counts it failed)
         with pytest.raises(MCPServerError, match=r"reported an error: .*fails"):
             server.call_tool("fails", {"reason": "boom"})

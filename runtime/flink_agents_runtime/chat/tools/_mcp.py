@@ -96,8 +96,16 @@ class MCPTool(Tool):
         self.server = server
         self.mcp_server_name: str | None = None
 
-    def call(self, **kwargs: Any) -> Any:
-        return self.server.call_tool(self.name, kwargs)
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        """The server's answer (the list of its content items); the arguments by keyword,
+        or as one dict, as Flink Agents' MCP tool takes them (``tool.call({"a": 1})``)."""
+        arguments = kwargs if kwargs else (args[0] if args else {})
+        if not isinstance(arguments, dict):
+            raise MCPServerError(
+                f"MCP tool {self.name!r} takes its arguments by keyword or as one dict, "
+                f"got {type(arguments).__name__}"
+            )
+        return self.server.call_tool(self.name, arguments)
 
 
 class MCPPrompt(Prompt):
