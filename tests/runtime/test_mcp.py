@@ -34,13 +34,16 @@ RULES = [
     ),
     ScriptRule(r"label (\d+)", tool_calls=[{"name": "label", "arguments": {"order": "{1}"}}]),
     ScriptRule(r"crash", tool_calls=[{"name": "crash", "arguments": {}}]),
+    ScriptRule(r"fail (\w+)", tool_calls=[{"name": "fails", "arguments": {"reason": "{1}"}}]),
     ScriptRule(r"bad", tool_calls=[{"name": "add", "arguments": {"a": "two", "b": 1}}]),
     ScriptRule(None, role="tool", reply="tool said: {content}"),
 ]
 
 
 #: The triage agent, its model calling the MCP server's tools.
-McpTriage = triage_variant(RULES, model="mcp-v1", tools=["add", "order_status", "label", "crash"])
+McpTriage = triage_variant(
+    RULES, model="mcp-v1", tools=["add", "order_status", "label", "crash", "fails"]
+)
 
 #: What the server's ``order_status`` gives as text (the SDK's JSON of the dict).
 STATUS_TEXT = '{\n  "order": "7",\n  "status": "overdue"\n}'
@@ -67,6 +70,7 @@ def test_mcp_tools_in_the_tool_loop_including_a_server_dying_mid_call(clean_env:
         "crash now",
         "add 1 and 1",
         "label 7",
+        "fail loudly",
     ]
     result = env.from_list([{"key": "k", "value": v} for v in inputs]).apply(agent).execute()
     outputs = result.output_values()
@@ -82,22 +86,26 @@ def test_mcp_tools_in_the_tool_loop_including_a_server_dying_mid_call(clean_env:
     # and the next call starts it again
     assert outputs[4] == 'tool said: ["2"]'
     assert outputs[5] == "tool said: " + json.dumps(LABEL_ITEMS, sort_keys=True)
+    # an error result: its content items are the answer (as in Flink Agents), flagged failed
+    assert outputs[6] == 'tool said: ["Error executing tool fails"]'
     assert result.events is not None
     responses = [
         r.event.attributes for r in result.events if r.event.type == "_tool_response_event"
     ]
-    assert [bool(r["errors"]) for r in responses] == [False, False, True, True, False, False]
+    assert [bool(r["errors"]) for r in responses] == [False, False, True, True, False, False, True]
     # what the tool response event carries: the content items themselves
     assert [list(r["responses"].values()) for r in responses[:2]] == [[["5"]], [[STATUS_TEXT]]]
     assert list(responses[5]["responses"].values()) == [LABEL_ITEMS]
+    assert list(responses[6]["responses"].values()) == [["Error executing tool fails"]]
     # 0.4 per-component metrics: each MCP call under its tool and under its server
     metrics, group = result.metrics, "action.tool_call_action."
     assert metrics[group + "tool.add.numOfToolCallsSucceeded"] == 2
     assert metrics[group + "tool.label.numOfToolCallsSucceeded"] == 1
     assert metrics[group + "tool.add.numOfToolCallsFailed"] == 1  # the schema violation
     assert metrics[group + "tool.crash.numOfToolCallsFailed"] == 1
+    assert metrics[group + "tool.fails.numOfToolCallsFailed"] == 1
     assert metrics[group + "mcp_server.orders.numOfToolCallsSucceeded"] == 4
-    assert metrics[group + "mcp_server.orders.numOfToolCallsFailed"] == 2
+    assert metrics[group + "mcp_server.orders.numOfToolCallsFailed"] == 3
     assert metrics[group + "mcp_server.orders.toolCallLatencyMs"] > 0
     servers = {k.split(".")[3] for k in metrics if ".mcp_server." in k}
     assert servers == {"orders"}
@@ -117,9 +125,11 @@ def test_a_call_gives_the_list_of_content_items_as_flink_agents_does() -> None:
         add = server.get_tool("add")
         assert add is not None
         assert add.call(a=1, b=2) == add.call({"a": 1, "b": 2}) == ["3"]
-        # a result the server flags as an error stays an error (the kit counts it failed)
-        with pytest.raises(MCPServerError, match=r"reported an error: .*fails"):
+        # a result the server flags as an error stays an error (the kit counts it failed),
+        # carrying its content items: the tool action answers with them, as Flink Agents
+        with pytest.raises(MCPServerError, match=r"reported an error: .*fails") as err:
             server.call_tool("fails", {"reason": "boom"})
+        assert err.value.tool_answer == ["Error executing tool fails"]
     finally:
         server.close()
 

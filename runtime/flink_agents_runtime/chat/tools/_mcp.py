@@ -15,11 +15,12 @@ an :class:`MCPPrompt` is filled by the server (``prompts/get`` with the request'
 none.
 
 A call's result is the list of its content items (:func:`content_items`), as Apache Flink
-Agents' MCP tool returns it. A tool error reported by the server (``isError``; Flink Agents
-returns its content as the answer), or a server that dies mid-call, raises
-:class:`MCPServerError` naming the server, its command and the tool (the built-in tool
-action turns it into the tool's ``Error: ...`` answer, in ``errors`` of the
-``_tool_response_event``, counted as a failed call); the next call starts the server again.
+Agents' MCP tool returns it. A tool error reported by the server (``isError``) raises
+:class:`MCPServerError` carrying those items as ``tool_answer``: the built-in tool action
+answers with them, as Flink Agents does, and also lists the call in ``errors`` of the
+``_tool_response_event`` and counts it failed (Flink Agents counts it a success). A server
+that dies mid-call raises :class:`MCPServerError` naming the server, its command and the
+tool (the tool's ``Error: ...`` answer, in ``errors``); the next call starts it again.
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ def content_items(content: Sequence[Any]) -> list[Any]:
 
 
 class MCPServerError(FlinkAgentsError):
-    """An MCP server could not start, list or call a tool, or died."""
+    """An MCP server could not start, list or call a tool, or died. ``tool_answer``: for a
+    result the server flagged as an error, its content items (the tool's answer in the
+    tool response event, as Flink Agents gives it), else ``None``."""
+
+    tool_answer: list[Any] | None = None
 
 
 class MCPTool(Tool):
@@ -326,11 +331,13 @@ class MCPServer(Resource):
         Agents' MCP tool returns (structured content, when the server also gives it, is not
         used, as there). Raises :class:`MCPServerError` (see the module docstring)."""
         result = self._request(name, arguments, f"tool {name!r}")
+        items = content_items(result.content)
         if result.is_error:
-            texts = [getattr(c, "text", None) for c in result.content]
-            message = " ".join(t for t in texts if t) or "(no message)"
-            raise MCPServerError(f"MCP tool {name!r} of {self!r} reported an error: {message}")
-        return content_items(result.content)
+            message = " ".join(t for t in items if isinstance(t, str)) or "(no message)"
+            error = MCPServerError(f"MCP tool {name!r} of {self!r} reported an error: {message}")
+            error.tool_answer = items
+            raise error
+        return items
 
     def _request(self, name: str, arguments: dict[str, Any], what: str) -> Any:
         """Send one request (a tool call, or ``_PROMPT + name`` for a prompt) to the session

@@ -225,11 +225,16 @@ def run_tool(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
     """Validate and call; never raises: ``{"ok": bool, "content": JSON value or text}``.
 
     A validation error or an exception in the tool becomes ``ok: False`` with an
-    ``"Error: ..."`` text, which the model sees as the tool's answer.
+    ``"Error: ..."`` text, which the model sees as the tool's answer; an exception whose
+    ``tool_answer`` is set (an MCP server's error result: its content items) gives that
+    answer instead, still ``ok: False``.
     """
     try:
         result = tool.call(**tool.validate(arguments))
     except Exception as exc:
+        answer = getattr(exc, "tool_answer", None)
+        if answer is not None:
+            return {"ok": False, "content": answer}
         return {"ok": False, "content": f"Error: {type(exc).__name__}: {exc}"}
     try:
         json.dumps(result)
