@@ -5,7 +5,6 @@ files already in order, chunks from the worker process, trace and other records 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -20,22 +19,10 @@ from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog.files import _files, _parallel
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
+from tests.helpers.log_makers import MAKERS
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "eventlog_corpus"
-
-
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "bench_eventlog", ROOT / "benchmarks" / "bench_eventlog.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _bench()
 
 
 @pytest.fixture(autouse=True)
@@ -142,10 +129,7 @@ def test_a_single_file_already_in_order_is_not_reordered(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("kind", ["ours", "nested", "trace"])
 def test_chunks_from_both_processes(kind: str, tmp_path: Path) -> None:
-    maker = {"ours": BENCH.make_logs, "nested": BENCH.make_nested_logs}.get(
-        kind, BENCH.make_trace_logs
-    )
-    maker(tmp_path, 1600)  # overlapping subtask files: every row moves
+    MAKERS[kind](tmp_path, 1600)  # overlapping subtask files: every row moves
     frame = _check(tmp_path, workers=2)
     assert len(frame) == 1600 and frame["timestamp"].is_monotonic_increasing
 
@@ -154,7 +138,7 @@ def _mixed(tmp_path: Path) -> Path:
     """Trace, our own, nested and broken records, chunk after chunk."""
     directory = tmp_path / "mixed"
     directory.mkdir()
-    for kind, maker in (("ours", BENCH.make_logs), ("trace", BENCH.make_trace_logs)):
+    for kind, maker in (("ours", MAKERS["ours"]), ("trace", MAKERS["trace"])):
         (tmp_path / kind).mkdir()
         maker(tmp_path / kind, 300)
     for i, file in enumerate(sorted((tmp_path / "ours").iterdir())[:2]):
@@ -270,7 +254,7 @@ def test_more_files_than_small_codes_hold(tmp_path: Path) -> None:
 def test_per_row_arrays_beside_the_frame_follow_its_rows(workers: int, tmp_path: Path) -> None:
     """Parts added under a name that is no frame column (per-row codes, say) come out
     joined in the frame's order, from the worker's chunks too."""
-    BENCH.make_logs(tmp_path, 1600)
+    MAKERS["ours"](tmp_path, 1600)
     original = _Columns._note_file
 
     def note_file(self: _Columns, file: str, lines: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -191,22 +192,20 @@ def test_a_failing_worker_leaves_its_part_numbered_here(
     _same(one, two)
 
 
-def _codes_lost() -> None:  # runs in the worker: id columns sent as codes, without codes
-    send = _parallel.send
+def _sent_without(field: str) -> Callable[[], None]:
+    """A worker fault (runs in the worker): its segments are sent with ``field`` lost
+    (``ids``: id columns sent as codes, without the codes; ``hashes``: codes without the
+    hashes of its ids)."""
 
-    def without_codes(segments: list[Any], fd: int) -> None:
-        send([s._replace(ids=None) for s in segments], fd)
+    def fault() -> None:
+        send = _parallel.send
 
-    _parallel.send = without_codes  # type: ignore[assignment]
+        def without(segments: list[Any], fd: int) -> None:
+            send([s._replace(**{field: None}) for s in segments], fd)
 
+        _parallel.send = without  # type: ignore[assignment]
 
-def _hashes_lost() -> None:  # runs in the worker: codes without the hashes of its ids
-    send = _parallel.send
-
-    def without_hashes(segments: list[Any], fd: int) -> None:
-        send([s._replace(hashes=None) for s in segments], fd)
-
-    _parallel.send = without_hashes  # type: ignore[assignment]
+    return fault
 
 
 def test_a_worker_whose_ids_cannot_be_used(
@@ -214,10 +213,10 @@ def test_a_worker_whose_ids_cannot_be_used(
 ) -> None:
     log = _crossing_log(tmp_path / "crossing.log")
     one = _read(log, 1, "one process")
-    monkeypatch.setattr(_parallel, "worker_fault", _codes_lost)
+    monkeypatch.setattr(_parallel, "worker_fault", _sent_without("ids"))
     _same(one, _read(log, 2, "fell back"))  # its id columns cannot be rebuilt: read here
     assert given_codes[-1] is not None
-    monkeypatch.setattr(_parallel, "worker_fault", _hashes_lost)
+    monkeypatch.setattr(_parallel, "worker_fault", _sent_without("hashes"))
     _same(one, _read(log, 2, "fell back"))
     assert given_codes[-1] is not None
 

@@ -9,7 +9,6 @@ at 0, so each test forks a real worker and splits files at chunk boundaries."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import os
 import shutil
 import signal
@@ -25,25 +24,12 @@ import pytest
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 from flink_agents_nb.eventlog.files import _cut, _files, _parallel, _transfer
+from tests.helpers.log_makers import MAKERS
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "eventlog_corpus"
-
-
-def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "bench_eventlog", ROOT / "benchmarks" / "bench_eventlog.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _bench()
-MAKERS = {"ours": BENCH.make_logs, "nested": BENCH.make_nested_logs, "trace": BENCH.make_trace_logs}
 
 
 @pytest.fixture(autouse=True)
