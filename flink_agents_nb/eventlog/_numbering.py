@@ -6,8 +6,9 @@ each, memory bound, and used to run after the read, in one process. Now each pro
 numbers the ids of the rows it read as its read ends (:class:`RowIds`): the reader while
 its worker still reads, the worker before it sends its part, with its codes, its distinct
 ids and their hashes (:class:`WorkerIds`). The reader then numbers only the worker's
-distinct ids whose hash it has seen among its own (:meth:`Numbering.merge`: a sorted
-search of integers; the others are new ids, numbered without hashing), and remaps the
+distinct ids whose hash may be among its own (:meth:`Numbering.merge`: a bit filter of
+its hashes, a few % false candidates, then compared; the others are new ids, numbered
+without hashing), and remaps the
 worker's codes. The ids of one family (:data:`._ids.ID_FAMILIES`) share a numbering.
 
 Python's ``hash`` is the same in a forked worker (one hash secret), equal values hash
