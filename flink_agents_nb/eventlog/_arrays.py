@@ -226,3 +226,11 @@ def frame_of(
         if name in others:
             frame.insert(at[name], name, others[name])
     return frame
+
+
+def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """A column's parts as one array (the one part itself, no copy; no parts: an empty
+    array of ``dtype``)."""
+    if not parts:
+        return np.empty(0, dtype=dtype)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

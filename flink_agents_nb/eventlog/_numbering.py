@@ -23,7 +23,7 @@ import numpy as np
 from pandas._libs.hashtable import ObjectVector, PyObjectHashTable
 from pandas._libs.lib import is_string_array
 
-from flink_agents_nb.eventlog._arrays import is_none
+from flink_agents_nb.eventlog._arrays import is_none, joined
 from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES
 
 
@@ -68,13 +68,13 @@ class Numbering:
 
     def distinct(self, family: str, start: int = 0) -> np.ndarray:
         """The values numbered in ``family`` from code ``start`` on, at their codes."""
-        return _joined(self._new[family], object)[start:]
+        return joined(self._new[family], object)[start:]
 
     def value_hashes(self, family: str, start: int = 0) -> np.ndarray:
         """The Python hashes of :meth:`distinct` (``int64``)."""
         if not self.hashed:
             return hashes(self.distinct(family, start))
-        return _joined(self._hashes[family], np.int64)[start:]
+        return joined(self._hashes[family], np.int64)[start:]
 
     def size(self, family: str) -> int:
         """How many distinct values ``family`` has numbered."""
@@ -132,12 +132,6 @@ def _in(bits: np.ndarray, value_hashes: np.ndarray) -> np.ndarray:
     """Whether the slot of each of ``value_hashes`` is set in ``bits`` (bool)."""
     slots = value_hashes & _MASK
     return (bits[slots >> 3] >> (slots & 7).astype(np.uint8)) & 1 != 0
-
-
-def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    if not parts:
-        return np.empty(0, dtype=dtype)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _probe() -> np.ndarray:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from flink_agents_nb.eventlog._arrays import joined
 from flink_agents_nb.eventlog._ids import Kinds, lookup
 
 
@@ -39,11 +40,11 @@ def start_times(
     object columns costs ~0.3 s). Hand the frame, its ids in that order and this to
     :func:`link_coded` (``timed``)."""
     rank = inverse(order)
-    entity = Kinds(_joined(parts["entity_type"], object))
+    entity = Kinds(joined(parts["entity_type"], object))
     if entity.all_none:  # nothing moves: the time order (ranks in it: positions)
         return Timed(order, None, False)
-    record = Kinds(_joined(parts["record_type"], object))
-    stamps = _joined(parts["timestamp"], _NS)
+    record = Kinds(joined(parts["record_type"], object))
+    stamps = joined(parts["timestamp"], _NS)
     has_exec = exec_code >= 0
     starts = np.flatnonzero(record.of("start") & has_exec)
     if rank is not None:
@@ -51,7 +52,7 @@ def start_times(
     found = moved(stamps, starts, exec_code, record)
     if found is not None:
         rows, start_ns = found
-        duration = _joined(parts["duration_ms"], np.float64).copy()
+        duration = joined(parts["duration_ms"], np.float64).copy()
         duration[rows] = (stamps[rows] - start_ns) / np.timedelta64(1, "ms")
         stamps = stamps.copy()
         stamps[rows] = start_ns
@@ -63,12 +64,6 @@ def start_times(
 
 
 _NS = np.dtype("datetime64[ns]")
-
-
-def _joined(parts: list[Any], dtype: Any) -> np.ndarray:
-    if not parts:
-        return np.empty(0, dtype=dtype)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def inverse(order: np.ndarray | None) -> np.ndarray | None:
