@@ -1,149 +1,251 @@
 """A read's ids numbered by the process that read them, so no id is hashed after the read.
 
 Matching records by id (the trace linking, the lineage check) needs the id columns as codes
-(equal ids, equal codes: see :mod:`._ids`). Hashing a million id strings costs ~0.2 µs
-each, memory bound, and used to run after the read, in one process. Now each process
-numbers the ids of the rows it read as its read ends (:class:`RowIds`): the reader while
-its worker still reads, the worker before it sends its part, with its codes, its distinct
-ids and their hashes (:class:`WorkerIds`). The reader then numbers only the worker's
-distinct ids whose hash may be among its own (:meth:`Numbering.merge`: a bit filter of
-its hashes, a few % false candidates, then compared; the others are new ids, numbered
-without hashing), and remaps the
-worker's codes. The ids of one family (:data:`._ids.ID_FAMILIES`) share a numbering.
+(equal ids, equal codes: see :mod:`._ids`). Each process numbers the ids of the rows it
+read as its read ends (:class:`RowIds`): the reader while its worker still reads, the worker
+before it sends its part, with its codes, its distinct ids and their keys
+(:class:`WorkerIds`). The reader then looks the worker's keys up in its own (ids on both
+sides are compared) and remaps the worker's codes (:meth:`Numbering.merge`). The ids of one
+family (:data:`._ids.ID_FAMILIES`) share a numbering.
 
-Python's ``hash`` is the same in a forked worker (one hash secret), equal values hash
-equal, and a hash is cached in its string: hashing the worker's ids there costs a lookup.
+How, on a million rows (ids scattered over the heap of the records read, each a cache miss
+away): a run of rows holding one object (the reader's shared columns: a trace's run id,
+parent execution id) is numbered once, by address; the strings' identities are read from
+their memory in numpy gathers (:mod:`._strkeys`: length and words, mixed into a 64-bit key),
+numbered as integers (pandas' ``Int64HashTable``), and every value numbered with another
+object's key is compared with it word for word: exact, no Python call per value. Values
+without a key (not ASCII strings of up to :data:`._strkeys.MAX_CHARS` characters: numbers,
+long or non-ASCII strings) are numbered exactly in a dict; values whose key another value
+has (a key collision) too. Missing values (``None``, NaN: ``pd.isna``) get -1.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from pandas._libs.hashtable import ObjectVector, PyObjectHashTable
+import pandas as pd
+from pandas._libs.hashtable import Int64HashTable, Int64Vector
 from pandas._libs.lib import is_string_array
 
-from flink_agents_nb.eventlog._arrays import is_none, joined
+from flink_agents_nb.eventlog._arrays import addresses, is_none, joined
 from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES
+from flink_agents_nb.eventlog._strkeys import (
+    BLOCK,
+    keys_of,
+    object_words,
+    readable,
+    same_words,
+    text_words,
+)
+from flink_agents_nb.eventlog._worker_ids import WorkerIds, probe_key
+
+_NONE = id(None)
+Pick = Callable[[np.ndarray], np.ndarray]  # the values at some positions (object array)
+
+
+class _Family:
+    """One family's numbering: its values and their keys (0: none) in order of first sight
+    (a value's code is its place), the table of keys (to the code of each key's first
+    value), per code the address, length and words of its value (for the comparisons:
+    length -1 where it is not compared with), and dicts of the values numbered by value."""
+
+    def __init__(self) -> None:
+        self.table: Any = None  # Int64HashTable: key -> code of its first value
+        self.count = 0
+        self.values: list[np.ndarray] = []
+        self.keys: list[np.ndarray] = []
+        self.addrs = np.zeros(0, dtype=np.int64)  # per code (grown by doubling)
+        self.lens = np.zeros(0, dtype=np.int64)
+        self.words = np.zeros((0, 0), dtype=np.uint64)
+        self.exact: dict[Any, int] = {}  # keyed values whose key a different value has
+        self.others: dict[Any, int] = {}  # values without a key
+        self.expect = 0  # how many values it may see (its arrays are sized once for them)
+
+    def add(
+        self,
+        values: np.ndarray,
+        keys: np.ndarray,
+        addrs: np.ndarray | None = None,
+        lens: np.ndarray | None = None,
+        words: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Give ``values`` the next codes (returned)."""
+        n, at = len(values), self.count
+        if addrs is None or lens is None or words is None:  # never compared with
+            addrs, lens = addresses(values), np.full(n, -1, dtype=np.int64)
+            words = np.zeros((n, 0), dtype=np.uint64)
+        width = max(self.words.shape[1], words.shape[1])
+        if at + n > len(self.addrs) or width > self.words.shape[1]:
+            size = max(2 * len(self.addrs), at + n, self.expect, 1024)
+            self.addrs = np.resize(self.addrs, size)
+            self.lens = np.resize(self.lens, size)
+            grown = np.zeros((size, width), dtype=np.uint64)
+            grown[:at, : self.words.shape[1]] = self.words[:at]
+            self.words = grown
+        self.addrs[at : at + n], self.lens[at : at + n] = addrs, lens
+        self.words[at : at + n, : words.shape[1]] = words
+        self.words[at : at + n, words.shape[1] :] = 0
+        self.values.append(values)
+        self.keys.append(keys)
+        self.count += n
+        return np.arange(at, at + n, dtype=np.intp)
+
+    def by_value(self, table: dict[Any, int], values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Codes of ``values`` numbered by value in ``table`` (new ones added; raises
+        ``TypeError`` on unhashable values)."""
+        codes = np.empty(len(values), dtype=np.intp)
+        for i, value in enumerate(values.tolist()):
+            code = table.get(value)
+            if code is None:
+                code = table[value] = int(self.add(values[i : i + 1], keys[i : i + 1])[0])
+            codes[i] = code
+        return codes
 
 
 class Numbering:
-    """Id values numbered as they come, one hash table per family of :data:`ID_FAMILIES`:
-    equal values (Python's ``==``, as ``pd.factorize``) get equal codes 0, 1, 2... in order
-    of first sight, missing ones (``None``, NaN) -1. Each value is hashed once; the tables
-    keep what was numbered, so later values are numbered against it. Raises ``TypeError``
-    on unhashable values. ``hashed``: the Python hashes of the values are kept too (taken
-    as each value is first numbered, while it is in the cache), for :meth:`merge`."""
+    """Id values numbered as they come, per family of :data:`ID_FAMILIES`: equal values
+    (Python's ``==``) get equal codes 0, 1, 2... (a value's code is its place in
+    :meth:`distinct`), missing ones (``None``, NaN) -1. Raises ``TypeError`` on unhashable
+    values. ``hashed``: kept for callers (every value's key is kept, for :meth:`merge`)."""
 
     def __init__(self, hashed: bool = False) -> None:
         self.hashed = hashed
-        self._tables: dict[str, Any] = {}
-        self._new: dict[str, list[np.ndarray]] = {family: [] for family in ID_FAMILIES}
-        self._hashes: dict[str, list[np.ndarray]] = {family: [] for family in ID_FAMILIES}
-        self._count = dict.fromkeys(ID_FAMILIES, 0)
-        self._filters: dict[str, np.ndarray] = {}
-        self._filtered: dict[str, int] = {}  # how many values each filter holds
+        self._families = {family: _Family() for family in ID_FAMILIES}
         self.merged = False  # after merge(): its new values are in no table
         #: per family: whether every value numbered is a ``str`` (kept by :func:`number_part`)
         self.strings = dict.fromkeys(ID_FAMILIES, True)
 
     def number(self, family: str, values: np.ndarray, expect: int = 0) -> np.ndarray:
         """Codes (``intp``) of the object array ``values``; ``expect``: how many values the
-        family may see in all (the table is sized once: growing it rehashes everything).
+        family may see in all (its table is sized once: growing it rehashes everything).
         Not after :meth:`merge` (``merged``: the values it numbered are in no table)."""
-        table = self._tables.get(family)
-        if table is None:
-            table = self._tables[family] = PyObjectHashTable(max(expect, len(values), 1))
-        return self._labels(family, table, values)
+        addrs = addresses(values)
+        given = np.flatnonzero(addrs != _NONE)
+        codes = np.full(len(values), -1, dtype=np.intp)
+        if len(given):
+            codes[given] = self.number_at(
+                family, addrs[given], lambda rows: values[given[rows]], expect
+            )
+        return codes
 
-    def _labels(self, family: str, table: Any, values: np.ndarray) -> np.ndarray:
-        found = ObjectVector()
-        codes: np.ndarray = table.get_labels(values, found, self._count[family], -1)
-        new = found.to_array()
-        self._count[family] += len(new)
-        self._new[family].append(new)
-        if self.hashed:
-            self._hashes[family].append(hashes(new))
+    def number_at(self, family: str, addrs: np.ndarray, pick: Pick, expect: int = 0) -> np.ndarray:
+        """Codes of the values at ``addrs`` (live objects, no ``None``), as :meth:`number`;
+        ``pick``: the values at some (increasing) positions of ``addrs``. A block at a
+        time: the strings read from their memory, keyed, numbered by key and compared."""
+        fam = self._families[family]
+        codes = np.full(len(addrs), -1, dtype=np.intp)
+        slow = []
+        for at in range(0, len(addrs), BLOCK):
+            block = addrs[at : at + BLOCK]
+            ok, lens, words = object_words(block)
+            rows = np.arange(at, at + len(block))
+            if not ok.all():
+                slow.append(rows[~ok])
+                rows, block, lens, words = rows[ok], block[ok], lens[ok], words[ok]
+            if len(rows):
+                codes[rows] = self._keyed(fam, block, lens, words, _at(pick, rows), expect)
+        if slow:  # rare: strings made otherwise, numbers, long or non-ASCII strings
+            rest = np.concatenate(slow)
+            values = pick(rest)
+            text = np.array([readable(v) for v in values.tolist()], dtype=bool)
+            if text.any():  # keyed as those read
+                some = values[text]
+                tlens, twords = text_words(some.tolist())
+                rows = rest[text]
+                codes[rows] = self._keyed(fam, addrs[rows], tlens, twords, some.__getitem__, expect)
+            if not text.all():
+                codes[rest[~text]] = self._unkeyed(fam, values[~text])
+        return codes
+
+    def _keyed(
+        self,
+        fam: _Family,
+        addrs: np.ndarray,
+        lens: np.ndarray,
+        words: np.ndarray,
+        pick: Pick,
+        expect: int,
+    ) -> np.ndarray:
+        """Codes of values by their lengths and words: by key, then compared with the
+        first value of their key where another object; those that differ (another value
+        with that key) numbered by value."""
+        keys = keys_of(lens, words)
+        if fam.table is None:
+            fam.table = Int64HashTable(max(expect, len(keys), 1))
+            fam.expect = expect
+        start = fam.count
+        codes: np.ndarray = fam.table.get_labels(keys, Int64Vector(), start, -1)
+        top = np.maximum.accumulate(np.maximum(codes, start - 1))  # a new code (>= start)
+        first = np.flatnonzero(np.diff(top, prepend=start - 1) > 0)  # first shows as a new top
+        if len(first):
+            fam.add(pick(first), keys[first], addrs[first], lens[first], words[first])
+        check = np.flatnonzero(addrs != fam.addrs[codes])  # one object: one value
+        if len(check):
+            at = codes[check]
+            same = (lens[check] == fam.lens[at]) & same_words(words[check], fam.words[at])
+            bad = check[~same]
+            if len(bad):
+                codes[bad] = fam.by_value(fam.exact, pick(bad), keys[bad])
+        return codes
+
+    @staticmethod
+    def _unkeyed(fam: _Family, values: np.ndarray) -> np.ndarray:
+        codes = np.full(len(values), -1, dtype=np.intp)
+        given = np.flatnonzero(~pd.isna(values))
+        if len(given):
+            codes[given] = fam.by_value(fam.others, values[given], np.zeros(len(given), np.int64))
         return codes
 
     def distinct(self, family: str, start: int = 0) -> np.ndarray:
         """The values numbered in ``family`` from code ``start`` on, at their codes."""
-        return joined(self._new[family], object)[start:]
+        return joined(self._families[family].values, object)[start:]
 
-    def value_hashes(self, family: str, start: int = 0) -> np.ndarray:
-        """The Python hashes of :meth:`distinct` (``int64``)."""
-        if not self.hashed:
-            return hashes(self.distinct(family, start))
-        return joined(self._hashes[family], np.int64)[start:]
+    def value_keys(self, family: str, start: int = 0) -> np.ndarray:
+        """The keys of :meth:`distinct` (``int64``; 0: a value without one)."""
+        return joined(self._families[family].keys, np.int64)[start:]
 
     def size(self, family: str) -> int:
         """How many distinct values ``family`` has numbered."""
-        return self._count[family]
+        return self._families[family].count
 
     def prepare_merge(self) -> None:
-        """Note the hashes of the values numbered so far in a bit filter per family (done
-        while a worker still reads: :meth:`merge` then only looks bits up)."""
+        """Join what :meth:`merge` looks at (done while a worker still reads)."""
         for family in ID_FAMILIES:
-            self._filters[family] = _filter(self.value_hashes(family))
-            self._filtered[family] = self._count[family]
+            self.distinct(family)
 
-    def merge(self, family: str, values: np.ndarray, value_hashes: np.ndarray) -> np.ndarray:
-        """Codes of ``values`` (distinct, numbered elsewhere; ``value_hashes``: their Python
-        hashes): those whose hash may be among this numbering's values (a bit filter of
-        them: no false misses) are hashed and looked up (and numbered when not found), the
-        others get new codes unhashed. Nothing can be numbered after (they are in no
-        table)."""
-        bits = self._filters.get(family)
-        if bits is None or self._filtered.get(family) != self._count[family]:
-            bits = _filter(self.value_hashes(family))
+    def merge(self, family: str, values: np.ndarray, value_keys: np.ndarray) -> np.ndarray:
+        """Codes of ``values`` (distinct, numbered elsewhere; ``value_keys``: their keys, 0
+        for none): those whose key this numbering has are compared with its value of that
+        key (and numbered by value when they differ), the others get new codes uncompared.
+        Nothing can be numbered after (they are in no table)."""
+        fam = self._families[family]
         self.merged = True
         codes = np.empty(len(values), dtype=np.intp)
-        seen = _in(bits, value_hashes)  # hash maybe seen here: compared (a few % by chance)
-        rows = np.flatnonzero(seen)
-        if len(rows):  # ids on both sides, or equal hashes only: compared
-            table = self._tables.get(family)
-            if table is None:
-                table = self._tables[family] = PyObjectHashTable(len(rows))
-            codes[rows] = self._labels(family, table, values[rows])
-        rows = np.flatnonzero(~seen)
-        start = self._count[family]
-        codes[rows] = np.arange(start, start + len(rows))
-        self._count[family] += len(rows)
-        self._new[family].append(values[rows])
-        if self.hashed:
-            self._hashes[family].append(value_hashes[rows])
+        keyed = np.flatnonzero(value_keys != 0)
+        found = np.full(len(keyed), -1, dtype=np.intp)
+        if len(keyed) and fam.table is not None:
+            found = fam.table.lookup(value_keys[keyed])
+        rows = keyed[found >= 0]
+        if len(rows):  # ids on both sides, or one key only: compared
+            at = found[found >= 0]
+            mine = self.distinct(family)[at]
+            pairs = zip(values[rows].tolist(), mine.tolist(), strict=True)
+            same = np.array([a == b for a, b in pairs], dtype=bool)
+            codes[rows[same]] = at[same]
+            bad = rows[~same]
+            codes[bad] = fam.by_value(fam.exact, values[bad], value_keys[bad])
+        fresh = keyed[found < 0]
+        codes[fresh] = fam.add(values[fresh], value_keys[fresh])
+        unkeyed = np.flatnonzero(value_keys == 0)
+        codes[unkeyed] = self._unkeyed(fam, values[unkeyed])
         return codes
 
 
-#: The bit filter of :meth:`Numbering.merge`: 2**25 bits (4 MB; 1M distinct ids set ~3%).
-_BITS = 25
-_MASK = (1 << _BITS) - 1
-
-
-def _filter(value_hashes: np.ndarray) -> np.ndarray:
-    """A bit per slot (``hash & _MASK``), set for the slots of ``value_hashes``."""
-    bits = np.zeros(1 << (_BITS - 3), dtype=np.uint8)
-    slots = value_hashes & _MASK
-    np.bitwise_or.at(bits, slots >> 3, np.left_shift(1, slots & 7).astype(np.uint8))
-    return bits
-
-
-def _in(bits: np.ndarray, value_hashes: np.ndarray) -> np.ndarray:
-    """Whether the slot of each of ``value_hashes`` is set in ``bits`` (bool)."""
-    slots = value_hashes & _MASK
-    return (bits[slots >> 3] >> (slots & 7).astype(np.uint8)) & 1 != 0
-
-
-def _probe() -> np.ndarray:
-    """A hash the worker sends with its own: equal to the reader's when both hash alike
-    (a forked worker does; should another start one day, its hashes would be refused)."""
-    return hashes(np.array(["flink-agents-nb read ids"], dtype=object))
-
-
-def hashes(values: np.ndarray) -> np.ndarray:
-    """The Python hashes of the objects ``values`` (int64; a string's is cached in it after
-    its first hashing). Raises ``TypeError`` on unhashable values."""
-    return np.fromiter(map(hash, values.tolist()), dtype=np.int64, count=len(values))
+def _at(pick: Pick, rows: np.ndarray) -> Pick:
+    """``pick`` of ``rows[positions]``."""
+    return lambda positions: pick(rows[positions])
 
 
 Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], set[str]]
@@ -151,18 +253,18 @@ Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]
 
 def worker_part(rows: RowIds, before: dict[str, int], parts: dict[str, list[Any]]) -> Part | None:
     """What a worker sends of the ids of a part it read (``parts``, a ``_Columns.parts``,
-    numbered into ``rows``, whose numbering ``hashed`` is shared by the worker's parts and
-    had ``before`` values per family before this part): codes per id column (``int32``),
-    the values this part added and their hashes, per family, and the id columns that may
-    be sent as their codes only (every value a ``str`` or ``None``: rebuilt equal from the
-    distinct values); ``None`` when a value was not hashable."""
+    numbered into ``rows``, whose numbering is shared by the worker's parts and had
+    ``before`` values per family before this part): codes per id column (``int32``), the
+    values this part added and their keys, per family, and the id columns that may be sent
+    as their codes only (every value a ``str`` or ``None``: rebuilt equal from the distinct
+    values); ``None`` when a value was not hashable."""
     codes = rows.codes()
     if codes is None:
         return None
     numbering = rows.numbering
     distinct = {family: numbering.distinct(family, before[family]) for family in ID_FAMILIES}
-    value_hashes = {f: numbering.value_hashes(f, before[f]) for f in ID_FAMILIES}
-    value_hashes[""] = _probe()
+    value_keys = {f: numbering.value_keys(f, before[f]) for f in ID_FAMILIES}
+    value_keys[""] = probe_key()
     coded = set()
     for family, names in ID_FAMILIES.items():
         new = distinct[family]
@@ -177,65 +279,9 @@ def worker_part(rows: RowIds, before: dict[str, int], parts: dict[str, list[Any]
     return (
         {name: codes[name].astype(np.int32) for name in ID_COLUMNS},
         distinct,
-        value_hashes,
+        value_keys,
         coded,
     )
-
-
-class WorkerIds:
-    """What a worker sent of its ids, checked: its distinct values per family (object
-    arrays, at their codes in its numbering, every segment's in order) and their hashes;
-    per segment, its codes per id column (see :class:`._parallel.Segment`)."""
-
-    def __init__(self, distinct: dict[str, np.ndarray], value_hashes: dict[str, np.ndarray]):
-        self.distinct = distinct
-        self.hashes = value_hashes
-        #: per family, the distinct values with ``None`` last (code -1)
-        gap = np.array([None], dtype=object)
-        self._with_gap = {f: np.concatenate([v, gap]) for f, v in distinct.items()}
-
-    @classmethod
-    def of(cls, segments: list[tuple[Any, Any, Any, int]]) -> WorkerIds | None:
-        """From each segment's ``(codes, distinct, hashes, rows)``; ``None`` when anything
-        is missing or does not fit (wrong type, length, or a code out of range)."""
-        distinct: dict[str, np.ndarray] = {}
-        found: dict[str, np.ndarray] = {}
-        for family in ID_FAMILIES:
-            values, sums = [], []
-            for _, new, new_hashes, _ in segments:
-                if type(new) is not dict or type(new_hashes) is not dict:
-                    return None
-                probe = new_hashes.get("")
-                if not _array(probe, "i") or probe.tolist() != _probe().tolist():
-                    return None
-                v, h = new.get(family), new_hashes.get(family)
-                if not _array(v, "O") or not _array(h, "i") or len(v) != len(h):
-                    return None
-                values.append(v)
-                sums.append(h)
-            distinct[family] = np.concatenate(values) if values else np.empty(0, object)
-            found[family] = np.concatenate(sums) if sums else np.empty(0, np.int64)
-        for codes, _, _, rows in segments:
-            if type(codes) is not dict:
-                return None
-            for family, names in ID_FAMILIES.items():
-                for name in names:
-                    column = codes.get(name)
-                    if not _array(column, "i") or len(column) != rows:
-                        return None
-                    if rows and not -1 <= column.min() <= column.max() < len(distinct[family]):
-                        return None
-        return cls(distinct, found)
-
-    def values(self, name: str, codes: np.ndarray) -> np.ndarray:
-        """The id column ``name`` of a segment from its codes (``None`` at -1)."""
-        family = next(f for f, names in ID_FAMILIES.items() if name in names)
-        out: np.ndarray = self._with_gap[family][codes]
-        return out
-
-
-def _array(value: Any, kind: str) -> TypeGuard[np.ndarray]:
-    return type(value) is np.ndarray and value.ndim == 1 and value.dtype.kind == kind
 
 
 class RowIds:
@@ -254,7 +300,8 @@ class RowIds:
 
     def number_rows(self, parts: dict[str, list[Any]], total: int) -> None:
         """Number rows ``rows..total`` of the columns ``parts`` (a ``_Columns.parts``: each
-        column a list of arrays holding its last rows; rows before them are missing)."""
+        column a list of arrays holding its last rows; rows before them are missing). A run
+        of rows holding one object is numbered once; ``None`` by address."""
         start, self.rows = self.rows, total
         if total <= start:
             return
@@ -265,22 +312,33 @@ class RowIds:
         try:
             for family, names in ID_FAMILIES.items():
                 for name in names:
-                    values = _rows(parts.get(name, []), total, start)
-                    codes = np.full(total - start, -1, dtype=np.intp)
-                    if values is not None:
-                        given = np.flatnonzero(~is_none(values))  # gaps: not hashed
-                        if len(given) == len(values):
-                            codes = self.numbering.number(family, values, self.expect)
-                        elif len(given):
-                            codes[given] = self.numbering.number(family, values[given], self.expect)
-                    self.parts[name].append(codes)
+                    self.parts[name].append(
+                        self._codes(family, _Rows(parts.get(name, []), total, start))
+                    )
         except TypeError:  # unhashable junk: the linking hashes (and meets it) as before
             self.failed = True
+
+    def _codes(self, family: str, column: _Rows) -> np.ndarray:
+        addrs = column.addresses()
+        codes = np.full(len(addrs), -1, dtype=np.intp)
+        given = addrs != _NONE
+        runs = given.copy()  # where a run of one object starts
+        runs[1:] &= addrs[1:] != addrs[:-1]
+        starts = np.flatnonzero(runs)
+        if not len(starts):
+            return codes
+        got = self.numbering.number_at(
+            family, addrs[starts], lambda rows: column.pick(starts[rows]), self.expect
+        )
+        if len(starts) == len(addrs):
+            return got
+        codes[given] = got[np.cumsum(runs)[given] - 1]
+        return codes
 
     def add_numbered(self, segments: list[tuple[int, Any]], worker: WorkerIds | None) -> None:
         """Append rows numbered by a worker: per segment, its rows and its codes per id
         column (checked by ``worker``: ``None`` when not given or not fitting, ``failed``
-        then); only the worker's ids whose hashes this numbering has seen are hashed."""
+        then); only the worker's ids whose keys this numbering has are compared."""
         if worker is None:
             self.failed = True
         if not self.failed:
@@ -288,9 +346,7 @@ class RowIds:
             try:
                 remap = {
                     family: np.append(
-                        self.numbering.merge(
-                            family, worker.distinct[family], worker.hashes[family]
-                        ),
+                        self.numbering.merge(family, worker.distinct[family], worker.keys[family]),
                         -1,
                     )
                     for family in ID_FAMILIES
@@ -315,24 +371,45 @@ class RowIds:
         }
 
 
-def _rows(parts: list[Any], total: int, start: int) -> np.ndarray | None:
+class _Rows:
     """Rows ``start..total`` of a column whose arrays ``parts`` hold its last rows (the
-    rows before them are missing: ``None``), as one object array; ``None``: all missing."""
-    have = sum(len(part) for part in parts)
-    first = total - have  # the column's first row
-    if have == 0 or first >= total:
-        return None
-    need = total - max(start, first)
-    picked: list[np.ndarray] = []
-    got = 0
-    for part in reversed(parts):
-        if got >= need:
-            break
-        picked.append(part)
-        got += len(part)
-    values = picked[0] if len(picked) == 1 else np.concatenate(picked[::-1])
-    values = values[len(values) - need :]
-    if start < first:
-        gap = np.full(first - start, None, dtype=object)
-        values = np.concatenate([gap, values])
-    return values
+    rows before them are missing: ``None``), read without joining them (no reference
+    counted per value)."""
+
+    def __init__(self, parts: list[Any], total: int, start: int) -> None:
+        have = sum(len(part) for part in parts)
+        first = total - have  # the column's first row
+        self.size = total - start
+        self.gap = min(max(first - start, 0), self.size)  # missing rows in front
+        need = self.size - self.gap
+        picked: list[np.ndarray] = []
+        got = 0
+        for part in reversed(parts):
+            if got >= need:
+                break
+            picked.append(part)
+            got += len(part)
+        self.parts = picked[::-1]
+        self.skip = got - need  # rows of the first part before ``start``
+        self.bounds = np.cumsum([0] + [len(part) for part in self.parts])
+
+    def addresses(self) -> np.ndarray:
+        """The values' addresses (``None``'s where missing), ``int64``."""
+        pieces = [np.full(self.gap, _NONE, dtype=np.int64)]
+        pieces += [addresses(part).astype(np.int64, copy=False) for part in self.parts]
+        return (
+            np.concatenate(pieces)[: self.gap]
+            if not self.parts
+            else np.concatenate([pieces[0], np.concatenate(pieces[1:])[self.skip :]])
+        )
+
+    def pick(self, rows: np.ndarray) -> np.ndarray:
+        """The values at ``rows`` (increasing positions counted from ``start``; not in the
+        gap)."""
+        at = rows - self.gap + self.skip
+        cuts = np.searchsorted(at, self.bounds)  # each part's slice of ``at``
+        out = np.empty(len(rows), dtype=object)
+        for j, part in enumerate(self.parts):
+            if cuts[j] < cuts[j + 1]:
+                out[cuts[j] : cuts[j + 1]] = part[at[cuts[j] : cuts[j + 1]] - self.bounds[j]]
+        return out

@@ -24,6 +24,7 @@ from flink_agents_nb.eventlog import _load
 from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES, EventCodes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 from flink_agents_nb.eventlog._numbering import RowIds, WorkerIds
+from flink_agents_nb.eventlog._strkeys import keys_of, readable, text_words
 from flink_agents_nb.eventlog.files import _files, _parallel
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.trace._trace_link import _by_first_row
@@ -195,7 +196,7 @@ def test_a_failing_worker_leaves_its_part_numbered_here(
 def _sent_without(field: str) -> Callable[[], None]:
     """A worker fault (runs in the worker): its segments are sent with ``field`` lost
     (``ids``: id columns sent as codes, without the codes; ``hashes``: codes without the
-    hashes of its ids)."""
+    keys of its ids)."""
 
     def fault() -> None:
         send = _parallel.send
@@ -294,13 +295,19 @@ def test_row_ids_of_junk_fail_without_raising() -> None:
 
 
 def _sent(values: list[Any], fake: dict[Any, int] | None = None) -> tuple[Any, Any]:
-    """A worker's distinct values per family and their hashes (``fake``: given ones)."""
+    """A worker's distinct values per family and their keys (``fake``: given ones)."""
     distinct = {family: np.empty(0, object) for family in ID_FAMILIES}
-    sums = {family: np.empty(0, np.int64) for family in ID_FAMILIES}
+    keys = {family: np.empty(0, np.int64) for family in ID_FAMILIES}
     distinct["event"] = np.array(values, dtype=object)
-    sums["event"] = np.array([(fake or {}).get(v, hash(v)) for v in values], np.int64)
-    sums[""] = np.array([hash("flink-agents-nb read ids")], np.int64)  # how the worker hashes
-    return distinct, sums
+    keys["event"] = np.array([(fake or {}).get(v, _key(v)) for v in values], np.int64)
+    keys[""] = np.array([_key("flink-agents-nb read ids")], np.int64)  # how the worker keys
+    return distinct, keys
+
+
+def _key(value: Any) -> int:
+    if not readable(value):
+        return 0
+    return int(keys_of(*text_words([value]))[0])
 
 
 def _worker_codes(event: list[int]) -> dict[str, np.ndarray]:
@@ -315,9 +322,9 @@ def test_row_ids_merge_a_workers_numbering() -> None:
     values = np.array(["a", "b", None, 7], dtype=object)
     ids.number_rows({"event_id": [values], "upstream_event_id": [values.copy()]}, 4)
     ids.numbering.prepare_merge()
-    # "b" is the reader's; 7.0 is 7; "x" has the hash of "a" (as if they collided): compared,
-    # and new; "c" is new without being hashed here
-    distinct, sums = _sent(["b", "c", 7.0, "x"], fake={"x": hash("a")})
+    # "b" is the reader's; 7.0 is 7; "x" has the key of "a" (as if they collided): compared,
+    # and new; "c" is new, not compared
+    distinct, sums = _sent(["b", "c", 7.0, "x"], fake={"x": _key("a")})
     codes = _worker_codes([0, 1, -1, 2, 3])
     worker = WorkerIds.of([(codes, distinct, sums, 5)])
     assert worker is not None
@@ -327,6 +334,9 @@ def test_row_ids_merge_a_workers_numbering() -> None:
     assert got["event_id"].tolist() == [0, 1, -1, 2, 1, 4, -1, 2, 3]
     assert got["execution_id"].tolist() == [-1] * 9
     assert ids.numbering.distinct("event").tolist() == ["a", "b", 7, "x", "c"]
+    # the keys kept: a string's own, "x"'s as sent (numbered by value), none for 7
+    keys = ids.numbering.value_keys("event").tolist()
+    assert keys == [_key("a"), _key("b"), 0, _key("a"), _key("c")]
 
 
 def test_worker_ids_that_do_not_fit_are_refused() -> None:
@@ -339,7 +349,7 @@ def test_worker_ids_that_do_not_fit_are_refused() -> None:
     assert WorkerIds.of([(None, distinct, sums, 2)]) is None
     short = dict(sums, event=sums["event"][:1])
     assert WorkerIds.of([(good, distinct, short, 2)]) is None
-    other = dict(sums, **{"": sums[""] + 1})  # a worker hashing otherwise (not forked)
+    other = dict(sums, **{"": sums[""] + 1})  # a worker keying otherwise
     assert WorkerIds.of([(good, distinct, other, 2)]) is None
     floats = {name: c.astype(float) for name, c in good.items()}
     assert WorkerIds.of([(floats, distinct, sums, 2)]) is None
