@@ -48,49 +48,75 @@ Pick = Callable[[np.ndarray], np.ndarray]  # the values at some positions (objec
 class _Family:
     """One family's numbering: its values and their keys (0: none) in order of first sight
     (a value's code is its place), the table of keys (to the code of each key's first
-    value), per code the address, length and words of its value (for the comparisons:
-    length -1 where it is not compared with), and dicts of the values numbered by value."""
+    value), per code the address, length and words of its value side by side (one cache
+    miss for the comparisons; length -1 where it is not compared with), and dicts of the
+    values numbered by value."""
 
     def __init__(self) -> None:
         self.table: Any = None  # Int64HashTable: key -> code of its first value
         self.count = 0
-        self.values: list[np.ndarray] = []
+        #: the values, or how to pick them (taken when asked for: the reader seldom asks)
+        self.values: list[np.ndarray | tuple[Pick, np.ndarray]] = []
         self.keys: list[np.ndarray] = []
-        self.addrs = np.zeros(0, dtype=np.int64)  # per code (grown by doubling)
-        self.lens = np.zeros(0, dtype=np.int64)
-        self.words = np.zeros((0, 0), dtype=np.uint64)
+        #: per code: address, length, words (``uint64``; grown by doubling)
+        self.rows = np.zeros((0, 2), dtype=np.uint64)
         self.exact: dict[Any, int] = {}  # keyed values whose key a different value has
         self.others: dict[Any, int] = {}  # values without a key
         self.expect = 0  # how many values it may see (its arrays are sized once for them)
 
     def add(
         self,
-        values: np.ndarray,
+        values: np.ndarray | tuple[Pick, np.ndarray],
         keys: np.ndarray,
         addrs: np.ndarray | None = None,
         lens: np.ndarray | None = None,
         words: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Give ``values`` the next codes (returned)."""
-        n, at = len(values), self.count
+        """Give ``values`` (or ``(pick, positions)``: the values ``pick(positions)``, alive
+        meanwhile) the next codes (returned)."""
+        n, at = len(keys), self.count
         if addrs is None or lens is None or words is None:  # never compared with
+            assert isinstance(values, np.ndarray)
             addrs, lens = addresses(values), np.full(n, -1, dtype=np.int64)
             words = np.zeros((n, 0), dtype=np.uint64)
-        width = max(self.words.shape[1], words.shape[1])
-        if at + n > len(self.addrs) or width > self.words.shape[1]:
-            size = max(2 * len(self.addrs), at + n, self.expect, 1024)
-            self.addrs = np.resize(self.addrs, size)
-            self.lens = np.resize(self.lens, size)
+        width = max(self.rows.shape[1], 2 + words.shape[1])
+        if at + n > len(self.rows) or width > self.rows.shape[1]:
+            size = max(2 * len(self.rows), at + n, self.expect, 1024)
             grown = np.zeros((size, width), dtype=np.uint64)
-            grown[:at, : self.words.shape[1]] = self.words[:at]
-            self.words = grown
-        self.addrs[at : at + n], self.lens[at : at + n] = addrs, lens
-        self.words[at : at + n, : words.shape[1]] = words
-        self.words[at : at + n, words.shape[1] :] = 0
+            grown[:at, : self.rows.shape[1]] = self.rows[:at]
+            self.rows = grown
+        mine = self.rows[at : at + n]
+        mine[:, 0], mine[:, 1] = addrs.view(np.uint64), lens.view(np.uint64)
+        mine[:, 2 : 2 + words.shape[1]] = words
+        mine[:, 2 + words.shape[1] :] = 0
         self.values.append(values)
         self.keys.append(keys)
         self.count += n
         return np.arange(at, at + n, dtype=np.intp)
+
+    def taken(self, i: int) -> np.ndarray:
+        """The values of the ``i``-th :meth:`add` (picked now if not yet)."""
+        part = self.values[i]
+        if isinstance(part, tuple):
+            pick, positions = part
+            part = self.values[i] = pick(positions)
+        return part
+
+    def values_at(self, codes: np.ndarray) -> np.ndarray:
+        """The values of ``codes`` (increasing or not), picking only those."""
+        sizes = [len(p) if isinstance(p, np.ndarray) else len(p[1]) for p in self.values]
+        bounds = np.cumsum([0, *sizes])
+        which = np.searchsorted(bounds, codes, side="right") - 1
+        out = np.empty(len(codes), dtype=object)
+        for i in np.unique(which).tolist():
+            rows = np.flatnonzero(which == i)
+            part, at = self.values[i], codes[rows] - bounds[i]
+            if isinstance(part, np.ndarray):
+                out[rows] = part[at]
+            else:  # (a pick takes increasing positions)
+                order = np.argsort(at, kind="stable")
+                out[rows[order]] = part[0](part[1][at[order]])
+        return out
 
     def by_value(self, table: dict[Any, int], values: np.ndarray, keys: np.ndarray) -> np.ndarray:
         """Codes of ``values`` numbered by value in ``table`` (new ones added; raises
@@ -180,11 +206,14 @@ class Numbering:
         top = np.maximum.accumulate(np.maximum(codes, start - 1))  # a new code (>= start)
         first = np.flatnonzero(np.diff(top, prepend=start - 1) > 0)  # first shows as a new top
         if len(first):
-            fam.add(pick(first), keys[first], addrs[first], lens[first], words[first])
-        check = np.flatnonzero(addrs != fam.addrs[codes])  # one object: one value
+            fam.add((pick, first), keys[first], addrs[first], lens[first], words[first])
+        theirs = fam.rows[codes]
+        check = np.flatnonzero(addrs.view(np.uint64) != theirs[:, 0])  # one object: one value
         if len(check):
-            at = codes[check]
-            same = (lens[check] == fam.lens[at]) & same_words(words[check], fam.words[at])
+            theirs = theirs[check]
+            same = (lens[check].view(np.uint64) == theirs[:, 1]) & same_words(
+                words[check], theirs[:, 2:]
+            )
             bad = check[~same]
             if len(bad):
                 codes[bad] = fam.by_value(fam.exact, pick(bad), keys[bad])
@@ -200,7 +229,8 @@ class Numbering:
 
     def distinct(self, family: str, start: int = 0) -> np.ndarray:
         """The values numbered in ``family`` from code ``start`` on, at their codes."""
-        return joined(self._families[family].values, object)[start:]
+        fam = self._families[family]
+        return joined([fam.taken(i) for i in range(len(fam.values))], object)[start:]
 
     def value_keys(self, family: str, start: int = 0) -> np.ndarray:
         """The keys of :meth:`distinct` (``int64``; 0: a value without one)."""
@@ -211,9 +241,7 @@ class Numbering:
         return self._families[family].count
 
     def prepare_merge(self) -> None:
-        """Join what :meth:`merge` looks at (done while a worker still reads)."""
-        for family in ID_FAMILIES:
-            self.distinct(family)
+        """Nothing to prepare now (kept for callers: the merge looks keys up)."""
 
     def merge(self, family: str, values: np.ndarray, value_keys: np.ndarray) -> np.ndarray:
         """Codes of ``values`` (distinct, numbered elsewhere; ``value_keys``: their keys, 0
@@ -230,7 +258,7 @@ class Numbering:
         rows = keyed[found >= 0]
         if len(rows):  # ids on both sides, or one key only: compared
             at = found[found >= 0]
-            mine = self.distinct(family)[at]
+            mine = fam.values_at(at)
             pairs = zip(values[rows].tolist(), mine.tolist(), strict=True)
             same = np.array([a == b for a, b in pairs], dtype=bool)
             codes[rows[same]] = at[same]
