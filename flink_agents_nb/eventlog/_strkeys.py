@@ -19,8 +19,8 @@ Reading: the objects must stay alive meanwhile (the caller holds them).
 
 from __future__ import annotations
 
-import ctypes
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +49,20 @@ def _memory(addrs: np.ndarray, reach: int) -> tuple[np.ndarray, int]:
     the highest, and its start (read only where objects are)."""
     lo = int(addrs.min())
     size = (int(addrs.max()) + reach - lo) // 8 + 1
-    pointer = ctypes.cast(lo, ctypes.POINTER(ctypes.c_int64))
-    return np.ctypeslib.as_array(pointer, shape=(size,)), lo
+    view = _Memory()  # (no ctypes array type: ctypes keeps one per size for good)
+    view.__array_interface__ = {
+        "data": (lo, True),
+        "shape": (size,),
+        "typestr": "<i8",
+        "version": 3,
+    }
+    return np.asarray(view), lo
+
+
+class _Memory:
+    """Memory as numpy sees it (``__array_interface__``)."""
+
+    __array_interface__: dict[str, Any]
 
 
 def object_words(addrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -139,7 +151,7 @@ def _layout_holds() -> bool:
     """Whether strings made now read back right (and others are not read)."""
     if sys.implementation.name != "cpython" or sys.byteorder != "little" or _HEAD % 8:
         return False
-    if ctypes.sizeof(ctypes.c_void_p) != 8:
+    if np.dtype(np.intp).itemsize != 8:
         return False
     made = ["".join(["id-", str(n), "x" * n]) for n in range(MAX_CHARS - 4)]
     made += ["", "".join(["a", "b"]), "".join(["é", "t"]), "x" * (MAX_CHARS + 1)]
