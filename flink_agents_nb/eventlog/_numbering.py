@@ -30,6 +30,7 @@ from pandas._libs.hashtable import Int64HashTable, Int64Vector
 from pandas._libs.lib import is_string_array
 
 from flink_agents_nb.eventlog._arrays import addresses, is_none, joined
+from flink_agents_nb.eventlog._column_rows import ColumnRows
 from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES
 from flink_agents_nb.eventlog._strkeys import (
     BLOCK,
@@ -341,12 +342,12 @@ class RowIds:
             for family, names in ID_FAMILIES.items():
                 for name in names:
                     self.parts[name].append(
-                        self._codes(family, _Rows(parts.get(name, []), total, start))
+                        self._codes(family, ColumnRows(parts.get(name, []), total, start))
                     )
         except TypeError:  # unhashable junk: the linking hashes (and meets it) as before
             self.failed = True
 
-    def _codes(self, family: str, column: _Rows) -> np.ndarray:
+    def _codes(self, family: str, column: ColumnRows) -> np.ndarray:
         addrs = column.addresses()
         codes = np.full(len(addrs), -1, dtype=np.intp)
         given = addrs != _NONE
@@ -397,47 +398,3 @@ class RowIds:
             name: np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
             for name, parts in self.parts.items()
         }
-
-
-class _Rows:
-    """Rows ``start..total`` of a column whose arrays ``parts`` hold its last rows (the
-    rows before them are missing: ``None``), read without joining them (no reference
-    counted per value)."""
-
-    def __init__(self, parts: list[Any], total: int, start: int) -> None:
-        have = sum(len(part) for part in parts)
-        first = total - have  # the column's first row
-        self.size = total - start
-        self.gap = min(max(first - start, 0), self.size)  # missing rows in front
-        need = self.size - self.gap
-        picked: list[np.ndarray] = []
-        got = 0
-        for part in reversed(parts):
-            if got >= need:
-                break
-            picked.append(part)
-            got += len(part)
-        self.parts = picked[::-1]
-        self.skip = got - need  # rows of the first part before ``start``
-        self.bounds = np.cumsum([0] + [len(part) for part in self.parts])
-
-    def addresses(self) -> np.ndarray:
-        """The values' addresses (``None``'s where missing), ``int64``."""
-        pieces = [np.full(self.gap, _NONE, dtype=np.int64)]
-        pieces += [addresses(part).astype(np.int64, copy=False) for part in self.parts]
-        return (
-            np.concatenate(pieces)[: self.gap]
-            if not self.parts
-            else np.concatenate([pieces[0], np.concatenate(pieces[1:])[self.skip :]])
-        )
-
-    def pick(self, rows: np.ndarray) -> np.ndarray:
-        """The values at ``rows`` (increasing positions counted from ``start``; not in the
-        gap)."""
-        at = rows - self.gap + self.skip
-        cuts = np.searchsorted(at, self.bounds)  # each part's slice of ``at``
-        out = np.empty(len(rows), dtype=object)
-        for j, part in enumerate(self.parts):
-            if cuts[j] < cuts[j + 1]:
-                out[cuts[j] : cuts[j + 1]] = part[at[cuts[j] : cuts[j + 1]] - self.bounds[j]]
-        return out
