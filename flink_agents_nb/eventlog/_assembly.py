@@ -7,9 +7,10 @@ in its final order, building each column once: the time order comes from the num
 are moved straight into its row of the frame's one object block, in that order, without
 touching the objects (:mod:`._moved`; where that declines, they are taken, pandas' C take
 loop); each numeric column is taken from its parts joined in a reused scratch buffer; and
-the frame is made of those blocks without copying them again. The frame built in the order read and then taken,
-as before, wrote every object twice and held both frames at once; on this VM each fresh
-8 MB array also costs several ms of page faults, so fresh arrays are kept few.
+the frame is made of those blocks without copying them again. The frame built in the
+order read and then taken, as before, wrote every object twice and held both frames at
+once; on this VM each fresh 8 MB array also costs several ms of page faults, so fresh
+arrays are kept few.
 
 The order applied is returned, for arrays of the rows kept beside the frame (per-row codes).
 """

@@ -80,7 +80,7 @@ def link_coded(
             return frame, None
     if "execution_id" not in frame.columns:
         return _reordered(frame, order), None
-    entity = Kinds(frame["entity_type"].to_numpy())
+    entity = _kinds(frame, "entity_type", timed.entity if timed is not None else None)
     if entity.all_none:
         return _reordered(frame, order), None
 
@@ -88,7 +88,7 @@ def link_coded(
         """``rows`` in frame order (the time order when the frame is not in it yet)."""
         return rows if rank is None else rows[np.argsort(rank[rows], kind="stable")]
 
-    record = Kinds(frame["record_type"].to_numpy())
+    record = _kinds(frame, "record_type", timed.record if timed is not None else None)
     is_event = record.of("event")
     is_action_entity = entity.of("action")
     if ids is None:
@@ -150,6 +150,12 @@ def link_coded(
         run_code = ids["run_id"] if final is None else ids["run_id"][final]
     _input_numbers(frame, run_code)
     return frame, EventCodes(event_code, up_code)
+
+
+def _kinds(frame: pd.DataFrame, column: str, made: Kinds | None) -> Kinds:
+    """The frame's ``column`` as :class:`Kinds`: ``made`` already (per row of the frame),
+    else made now."""
+    return made if made is not None else Kinds(frame[column].to_numpy())
 
 
 def _final_order(frame: pd.DataFrame, rank: np.ndarray | None) -> np.ndarray | None:
