@@ -280,16 +280,20 @@ def _sent_events(
     rows = np.flatnonzero(is_action_record)
     if not len(rows):
         return
-    ids = frame["event_id"].to_numpy()[events]
+    all_ids = frame["event_id"].to_numpy()
     parents = parent_code[events]
-    keep = np.flatnonzero((parents >= 0) & ~is_none(ids))
-    order = keep[np.argsort(parents[keep], kind="stable")]
-    sorted_ids = ids[order].tolist()
-    sorted_parents = parents[order]
+    keep = np.flatnonzero((parents >= 0) & ~is_none(all_ids)[events])
+    by_parent = keep[np.argsort(parents[keep], kind="stable")]  # runs of one parent each
+    sorted_ids = all_ids[events[by_parent]].tolist()
     mine = exec_code[rows]
-    lo = np.searchsorted(sorted_parents, mine, side="left").tolist()
-    hi = np.searchsorted(sorted_parents, mine, side="right").tolist()
-    sent = map(sorted_ids.__getitem__, map(slice, lo, hi))
+    # each parent's run: counted, not searched (codes are small integers)
+    size = int(max(parents.max(initial=-1), mine.max(initial=-1))) + 1
+    counts = np.bincount(parents[keep], minlength=size)
+    starts = np.cumsum(counts) - counts
+    given = mine >= 0
+    lo = np.where(given, starts[mine], 0)
+    hi = np.where(given, lo + counts[mine], 0)
+    sent = map(sorted_ids.__getitem__, map(slice, lo.tolist(), hi.tolist()))
     with _Column(frame, "attributes", own) as attrs:
         attrs[rows] = np.fromiter(  # most actions' attributes are {} (the one EMPTY cell)
             [
