@@ -9,10 +9,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog import _load
+from flink_agents_nb.eventlog._attributes import EMPTY
 from flink_agents_nb.eventlog._ids import Kinds
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
@@ -116,3 +118,35 @@ def test_kinds_made_before_the_frame_serve_the_linking_and_the_check(
     log = load_log(tmp_path, workers=2, min_parallel_bytes=0)
     assert made == [] and len(checked) == 1 and checked[0] is not None
     assert any("not in the log" in str(p) for p in log.problems)
+
+
+def test_sent_events_gather_each_executions_events_in_frame_order() -> None:
+    """Per ended action: the ids of the events whose parent is its execution, in the
+    order of the event rows given; events without an id or a parent send nothing; an
+    action without an execution id sent nothing; other attributes are kept."""
+    rng = np.random.default_rng(5)
+    n = 400
+    is_action = rng.random(n) < 0.3
+    exec_code = np.where(is_action, rng.integers(-1, 40, n), -1)
+    parent_code = np.where(~is_action, rng.integers(-1, 45, n), -1)
+    event_ids = np.empty(n, dtype=object)
+    event_ids[:] = [None if rng.random() < 0.1 else f"e{i}" for i in range(n)]
+    attributes = np.empty(n, dtype=object)
+    attributes[:] = [EMPTY if rng.random() < 0.7 else {"k": i} for i in range(n)]
+    frame = pd.DataFrame({"event_id": event_ids, "attributes": attributes.copy()})
+    events = rng.permutation(np.flatnonzero(~is_action))  # any order: "frame order"
+    _trace_link._sent_events(frame, is_action, events, exec_code, parent_code, own=False)
+    got = frame["attributes"].to_numpy()
+    for row in range(n):
+        if not is_action[row]:
+            assert got[row] is attributes[row]
+            continue
+        mine = exec_code[row]
+        sent = [
+            event_ids[e]
+            for e in events.tolist()
+            if mine >= 0 and parent_code[e] == mine and event_ids[e] is not None
+        ]
+        kept = {} if attributes[row] is EMPTY else dict(attributes[row])
+        assert got[row] == {**kept, "sentEventIds": sent}
+        assert type(got[row]) is dict and got[row] is not attributes[row]

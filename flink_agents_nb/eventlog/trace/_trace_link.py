@@ -148,7 +148,7 @@ def link_coded(
     run_code = None
     if ids is not None:
         run_code = ids["run_id"] if final is None else ids["run_id"][final]
-    _input_numbers(frame, run_code)
+    _input_numbers(frame, run_code, own)
     return frame, EventCodes(event_code, up_code)
 
 
@@ -210,16 +210,24 @@ def _start_times(
     frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
 
 
-def _input_numbers(frame: pd.DataFrame, run_code: np.ndarray | None = None) -> None:
+def _input_numbers(
+    frame: pd.DataFrame, run_code: np.ndarray | None = None, own: bool = False
+) -> None:
     """``input_seq`` where missing: the input runs (``run_id``) numbered in order of their
     first record (views select by it). ``run_code``: the run ids as codes per row already
-    (equal ids equal codes, any order; -1 missing): nothing hashed."""
+    (equal ids equal codes, any order; -1 missing): nothing hashed. ``own``: written into
+    the frame's own array (see :class:`_Column`)."""
     runs = frame["run_id"].to_numpy()
-    missing = frame["input_seq"].isna().to_numpy() & ~is_none(runs)
+    given = frame["input_seq"].array
+    missing = given.isna() & ~is_none(runs)
     if not missing.any():
         return
     # (shared strings: hashed once per object)
     codes = codes_of(runs) if run_code is None else _by_first_row(run_code)
+    if own and type(given) is pd.arrays.IntegerArray:
+        given._data[missing] = codes[missing]
+        given._mask[missing] = False
+        return
     seqs = frame["input_seq"].to_numpy(dtype=float, na_value=np.nan)
     seqs[missing] = codes[missing]
     gaps = np.isnan(seqs)
