@@ -71,7 +71,8 @@ def link_coded(
 
     ``timed``: :func:`start_times` ran on the frame's columns before it was built, in
     ``timed.final``'s order (``order`` is then not looked at): the frame is the linking's
-    to write into (no copies), never reordered. The result is the same.
+    to write into (no copies), never reordered, and its record and entity types are
+    ``timed``'s (told apart once, before the frame). The result is the same.
     """
     rank = timed.rank if timed is not None else inverse(order)
     if timed is not None:
