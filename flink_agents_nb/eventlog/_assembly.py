@@ -3,12 +3,14 @@
 :class:`._columns._Columns` collects each column as parts, chunk by chunk, in the order read
 (files one after another, the worker's part last). :func:`assemble` makes the frame of them
 in its final order, building each column once: the time order comes from the numeric parts
-(time, file code, line) before any object column exists; each object column is taken
-straight into its row of the frame's one object block (pandas' C take loop); each numeric
-column is taken from its parts joined in a reused scratch buffer; and the frame is made of
-those blocks without copying them again. The frame built in the order read and then taken,
-as before, wrote every object twice and held both frames at once; on this VM each fresh
-8 MB array also costs several ms of page faults, so fresh arrays are kept few.
+(time, file code, line) before any object column exists; each object column's references
+are moved straight into its row of the frame's one object block, in that order, without
+touching the objects (:mod:`._moved`; where that declines, they are taken, pandas' C take
+loop); each numeric column is taken from its parts joined in a reused scratch buffer; and
+the frame is made of those blocks without copying them again. The frame built in the
+order read and then taken, as before, wrote every object twice and held both frames at
+once; on this VM each fresh 8 MB array also costs several ms of page faults, so fresh
+arrays are kept few.
 
 The order applied is returned, for arrays of the rows kept beside the frame (per-row codes).
 """
@@ -23,6 +25,7 @@ import pandas as pd
 from flink_agents_nb.eventlog._arrays import frame_of as _frame_of
 from flink_agents_nb.eventlog._arrays import ints as _ints
 from flink_agents_nb.eventlog._arrays import take_objects as _take_objects
+from flink_agents_nb.eventlog._moved import move_columns
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.run._frames import RECORD_COLUMNS
 
@@ -58,9 +61,13 @@ def assemble(
         assert len(order) == n, f"the order has {len(order)} rows, the columns {n}"
     gather.order = order
     names = [*_OBJECTS, *(_trace.TRACE_COLUMNS if traced else ())]  # trace ones last
-    block = np.empty((len(names), n), dtype=object)  # one block: no consolidation copy
-    for j, name in enumerate(names):
-        gather.objects(p.pop(name, []), block[j])
+    columns = [p.pop(name, []) for name in names]
+    block = move_columns(columns, order, n)  # one block: no consolidation copy
+    if block is None:  # (cannot move here: copies)
+        block = np.empty((len(names), n), dtype=object)
+        for j, column in enumerate(columns):
+            gather.objects(column, block[j])
+    del columns
     numeric: dict[str, Any] = {}
     for name in COLUMNS:
         if name in _OBJECTS:

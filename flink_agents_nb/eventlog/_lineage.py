@@ -207,19 +207,23 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
         )
 
 
-def check_links(frame: pd.DataFrame, codes: EventCodes | None = None) -> list[LogProblem]:
+def check_links(
+    frame: pd.DataFrame, codes: EventCodes | None = None, record: Kinds | None = None
+) -> list[LogProblem]:
     """Broken causal links: missing upstream events, actions on missing events, cycles.
 
     The checks run on numbers: event ids, upstream ids and handled ids numbered together,
     record types told apart by object (:class:`._ids.Kinds`). ``codes``: the frame's ids
     numbered already (by the reader's processes as they read, see :mod:`._numbering`, or
     by the trace linking): no id is hashed here; else every id is hashed once
-    (``pd.factorize``: strings alone, pandas' table of encoded strings).
+    (``pd.factorize``: strings alone, pandas' table of encoded strings). ``record``: the
+    frame's ``record_type`` as :class:`._ids.Kinds` already (the trace linking's).
     """
     if frame.empty:
         return []
     problems: list[LogProblem] = []
-    record = Kinds(frame["record_type"].to_numpy())
+    if record is None:
+        record = Kinds(frame["record_type"].to_numpy())
     is_event = record.of("event")
     ids = frame["event_id"].to_numpy()
     ups = frame["upstream_event_id"].to_numpy()

@@ -65,23 +65,25 @@ def load_log(
         if row_ids is not None and any(len(c) != _rows(columns) for c in row_ids.values()):
             row_ids = None  # cannot be; hashing anew is right whatever happened
         codes = None  # the event ids as codes: check_links hashes nothing
+        record = None  # the record types as Kinds (trace: made before the frame)
         if columns.traced and row_ids is not None:  # Flink Agents 0.4 Trace Log records
             # start times first, on the columns read: the frame is built in its final order
             timed = start_times(columns.parts, row_ids["execution_id"], columns.time_order())
             frame = columns.frame(sort=False, order=timed.final)
             row_ids = _taken(row_ids, timed.final)
             frame, codes = _trace.link_coded(frame, ids=row_ids, timed=timed)
-            _trace.where_from_file_names(frame)
+            _trace.where_from_file_names(frame, own=True)
+            record = timed.record
         elif columns.traced:  # (ids not numbered: the linking hashes them, sorts once)
             frame = columns.frame(sort=False)
             frame, codes = _trace.link_coded(frame, time_order(frame))
-            _trace.where_from_file_names(frame)
+            _trace.where_from_file_names(frame, own=True)
         else:
             frame = columns.frame()
             row_ids = _taken(row_ids, columns.order)
         if codes is None and row_ids is not None:
             codes = EventCodes(row_ids["event_id"], row_ids["upstream_event_id"])
-        problems.extend(check_links(frame, codes))
+        problems.extend(check_links(frame, codes, record))
     finally:
         if gc_was_on:
             # Everything allocated meanwhile is young; the first collection after enabling

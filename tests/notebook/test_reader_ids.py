@@ -47,9 +47,9 @@ def given_codes(monkeypatch: pytest.MonkeyPatch) -> list[EventCodes | None]:
     seen: list[EventCodes | None] = []
     check = _load.check_links
 
-    def spy(frame: Any, codes: EventCodes | None = None) -> Any:
+    def spy(frame: Any, codes: EventCodes | None = None, record: Any = None) -> Any:
         seen.append(codes)
-        return check(frame, codes)
+        return check(frame, codes, record)
 
     monkeypatch.setattr(_load, "check_links", spy)
     return seen

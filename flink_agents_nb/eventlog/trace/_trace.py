@@ -56,7 +56,8 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb.eventlog._arrays import is_none
+from flink_agents_nb.eventlog._arrays import is_none, take_objects
+from flink_agents_nb.eventlog.trace._trace_link import _Column
 from flink_agents_nb.eventlog.trace._trace_link import link as link  # the reader's entry point
 from flink_agents_nb.eventlog.trace._trace_link import link_coded as link_coded
 
@@ -218,10 +219,12 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
 _FILE_NAME = re.compile(r"traces-([^-]+)-(.+)-(\d+)\.log(?:\.gz)?")
 
 
-def where_from_file_names(frame: pd.DataFrame) -> None:
+def where_from_file_names(frame: pd.DataFrame, own: bool = False) -> None:
     """Rows without ``job``/``task``/``subtask`` get them from a
     ``traces-{jobId}-{taskName}-{subtaskId}.log`` file name (0.4 records do not carry them).
-    Column-wise: each file name is matched once, rows take their file's values by code."""
+    Column-wise: each file name is matched once, rows take their file's values by code.
+    ``own``: the frame is the reader's own, written in place where pandas lets it (its
+    object block stays one block; else each filled column is a copy set back)."""
     if "file" not in frame.columns or not len(frame):
         return
     codes = frame["file"].cat.codes.to_numpy()  # -1 (no file): the last slot, nothing
@@ -231,17 +234,25 @@ def where_from_file_names(frame: pd.DataFrame) -> None:
     for group, column in ((1, "job"), (2, "task")):
         per_file = np.empty(len(names) + 1, dtype=object)
         per_file[:] = [None if m is None else m[group] for m in names] + [None]
-        values = frame[column].to_numpy()
-        missing = is_none(values) & ~is_none(per_file)[codes]
-        if missing.any():
-            values = values.copy()
-            values[missing] = per_file[codes[missing]]
-            frame[column] = values
+        missing = is_none(frame[column].to_numpy()) & ~is_none(per_file)[codes]
+        if not missing.any():
+            continue
+        with _Column(frame, column, own) as values:
+            if missing.all():  # (0.4 logs: every row) one pass, pandas' C take loop
+                take_objects(per_file, np.where(codes < 0, len(names), codes), values)
+            else:
+                values[missing] = per_file[codes[missing]]
     subtasks = np.array([-1 if m is None else int(m[3]) for m in names] + [-1], dtype=np.int64)
-    missing = frame["subtask"].isna().to_numpy() & (subtasks[codes] >= 0)
-    if missing.any():
-        given = frame["subtask"].astype("Int64").array
-        data, mask = given.to_numpy(dtype=np.int64, na_value=0), given.isna()
-        data[missing] = subtasks[codes[missing]]
-        mask[missing] = False
-        frame["subtask"] = pd.arrays.IntegerArray(data, mask)
+    given = frame["subtask"].array
+    missing = given.isna() & (subtasks[codes] >= 0)
+    if not missing.any():
+        return
+    if own and type(given) is pd.arrays.IntegerArray:  # the frame's own array: in place
+        given._data[missing] = subtasks[codes[missing]]
+        given._mask[missing] = False
+        return
+    given = given.astype("Int64")
+    data, mask = given.to_numpy(dtype=np.int64, na_value=0), given.isna()
+    data[missing] = subtasks[codes[missing]]
+    mask[missing] = False
+    frame["subtask"] = pd.arrays.IntegerArray(data, mask)

@@ -71,7 +71,8 @@ def link_coded(
 
     ``timed``: :func:`start_times` ran on the frame's columns before it was built, in
     ``timed.final``'s order (``order`` is then not looked at): the frame is the linking's
-    to write into (no copies), never reordered. The result is the same.
+    to write into (no copies), never reordered, and its record and entity types are
+    ``timed``'s (told apart once, before the frame). The result is the same.
     """
     rank = timed.rank if timed is not None else inverse(order)
     if timed is not None:
@@ -80,7 +81,7 @@ def link_coded(
             return frame, None
     if "execution_id" not in frame.columns:
         return _reordered(frame, order), None
-    entity = Kinds(frame["entity_type"].to_numpy())
+    entity = _kinds(frame, "entity_type", timed.entity if timed is not None else None)
     if entity.all_none:
         return _reordered(frame, order), None
 
@@ -88,7 +89,7 @@ def link_coded(
         """``rows`` in frame order (the time order when the frame is not in it yet)."""
         return rows if rank is None else rows[np.argsort(rank[rows], kind="stable")]
 
-    record = Kinds(frame["record_type"].to_numpy())
+    record = _kinds(frame, "record_type", timed.record if timed is not None else None)
     is_event = record.of("event")
     is_action_entity = entity.of("action")
     if ids is None:
@@ -148,8 +149,14 @@ def link_coded(
     run_code = None
     if ids is not None:
         run_code = ids["run_id"] if final is None else ids["run_id"][final]
-    _input_numbers(frame, run_code)
+    _input_numbers(frame, run_code, own)
     return frame, EventCodes(event_code, up_code)
+
+
+def _kinds(frame: pd.DataFrame, column: str, made: Kinds | None) -> Kinds:
+    """The frame's ``column`` as :class:`Kinds`: ``made`` already (per row of the frame),
+    else made now."""
+    return made if made is not None else Kinds(frame[column].to_numpy())
 
 
 def _final_order(frame: pd.DataFrame, rank: np.ndarray | None) -> np.ndarray | None:
@@ -204,16 +211,24 @@ def _start_times(
     frame["timestamp"] = pd.Series(stamps).dt.tz_localize("UTC").array
 
 
-def _input_numbers(frame: pd.DataFrame, run_code: np.ndarray | None = None) -> None:
+def _input_numbers(
+    frame: pd.DataFrame, run_code: np.ndarray | None = None, own: bool = False
+) -> None:
     """``input_seq`` where missing: the input runs (``run_id``) numbered in order of their
     first record (views select by it). ``run_code``: the run ids as codes per row already
-    (equal ids equal codes, any order; -1 missing): nothing hashed."""
+    (equal ids equal codes, any order; -1 missing): nothing hashed. ``own``: written into
+    the frame's own array (see :class:`_Column`)."""
     runs = frame["run_id"].to_numpy()
-    missing = frame["input_seq"].isna().to_numpy() & ~is_none(runs)
+    given = frame["input_seq"].array
+    missing = given.isna() & ~is_none(runs)
     if not missing.any():
         return
     # (shared strings: hashed once per object)
     codes = codes_of(runs) if run_code is None else _by_first_row(run_code)
+    if own and type(given) is pd.arrays.IntegerArray:
+        given._data[missing] = codes[missing]
+        given._mask[missing] = False
+        return
     seqs = frame["input_seq"].to_numpy(dtype=float, na_value=np.nan)
     seqs[missing] = codes[missing]
     gaps = np.isnan(seqs)
@@ -274,16 +289,20 @@ def _sent_events(
     rows = np.flatnonzero(is_action_record)
     if not len(rows):
         return
-    ids = frame["event_id"].to_numpy()[events]
+    all_ids = frame["event_id"].to_numpy()
     parents = parent_code[events]
-    keep = np.flatnonzero((parents >= 0) & ~is_none(ids))
-    order = keep[np.argsort(parents[keep], kind="stable")]
-    sorted_ids = ids[order].tolist()
-    sorted_parents = parents[order]
+    keep = np.flatnonzero((parents >= 0) & ~is_none(all_ids)[events])
+    by_parent = keep[np.argsort(parents[keep], kind="stable")]  # runs of one parent each
+    sorted_ids = all_ids[events[by_parent]].tolist()
     mine = exec_code[rows]
-    lo = np.searchsorted(sorted_parents, mine, side="left").tolist()
-    hi = np.searchsorted(sorted_parents, mine, side="right").tolist()
-    sent = map(sorted_ids.__getitem__, map(slice, lo, hi))
+    # each parent's run: counted, not searched (codes are small integers)
+    size = int(max(parents.max(initial=-1), mine.max(initial=-1))) + 1
+    counts = np.bincount(parents[keep], minlength=size)
+    starts = np.cumsum(counts) - counts
+    given = mine >= 0
+    lo = np.where(given, starts[mine], 0)
+    hi = np.where(given, lo + counts[mine], 0)
+    sent = map(sorted_ids.__getitem__, map(slice, lo.tolist(), hi.tolist()))
     with _Column(frame, "attributes", own) as attrs:
         attrs[rows] = np.fromiter(  # most actions' attributes are {} (the one EMPTY cell)
             [

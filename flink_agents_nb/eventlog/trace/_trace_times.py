@@ -9,6 +9,7 @@ instead of being reordered after (~0.3 s of CPU per million rows).
 
 from __future__ import annotations
 
+import copy
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,12 +21,15 @@ from flink_agents_nb.eventlog._ids import Kinds, lookup
 class Timed(NamedTuple):
     """What :func:`start_times` did before the frame was built: the rows read in their
     final order (``None``: as read), per row of that order its rank in the time order (the
-    linking's "frame order"; ``None``: its position), and whether there is anything to link
-    (``False``: no row has an entity type)."""
+    linking's "frame order"; ``None``: its position), whether there is anything to link
+    (``False``: no row has an entity type), and the record and entity types as
+    :class:`.._ids.Kinds`, per row of the final order (``None``: not made)."""
 
     final: np.ndarray | None
     rank: np.ndarray | None
     linked: bool
+    record: Kinds | None = None
+    entity: Kinds | None = None
 
 
 def start_times(
@@ -58,9 +62,19 @@ def start_times(
         stamps[rows] = start_ns
         parts["timestamp"], parts["duration_ms"] = [stamps], [duration]
     final = final_of(stamps, rank)
+    record, entity = _in_order(record, final), _in_order(entity, final)
     if final is None:
-        return Timed(None, None, True)
-    return Timed(final, final if rank is None else rank[final], True)
+        return Timed(None, None, True, record, entity)
+    return Timed(final, final if rank is None else rank[final], True, record, entity)
+
+
+def _in_order(kinds: Kinds, order: np.ndarray | None) -> Kinds:
+    """``kinds`` of the rows read, for the rows in ``order`` (``None``: as read)."""
+    if order is None:
+        return kinds
+    moved = copy.copy(kinds)
+    moved.codes = kinds.codes[order]
+    return moved
 
 
 _NS = np.dtype("datetime64[ns]")
