@@ -153,3 +153,15 @@ def test_a_chunk_read_both_ways_gives_the_same_frame(
     want = load_log(path).frame
     monkeypatch.setattr(_slots, "ENABLED", True)
     pd.testing.assert_frame_equal(load_log(path).frame, want)
+
+
+def test_objects_from_addresses_of_any_count() -> None:
+    """Small and large counts (buffers kept per size, a large one not kept); the kept
+    buffers hold no address of what was read once done."""
+    for n in (1, 3, 1000, (1 << 16) + 5):
+        values = [f"v{i}" for i in range(n)]
+        got = _slots._as_objects(np.array([id(v) for v in values], dtype=np.intp))
+        assert got.tolist() == values and all(a is b for a, b in zip(got, values, strict=True))
+    assert max(_slots._BORROWED) <= _slots._KEPT
+    for padded, _ in _slots._BORROWED.values():
+        assert (padded == id(None)).all()

@@ -23,6 +23,7 @@ The memory is read only while the caller holds the structs (a :class:`Fields` ho
 from __future__ import annotations
 
 import ctypes
+import threading
 import weakref
 from typing import Any, Protocol
 
@@ -72,7 +73,8 @@ def layout(struct: type) -> dict[str, int] | None:
 def _words(address: int, count: int) -> np.ndarray:
     """The ``count`` machine words at ``address`` (a view: valid while what is there lives)."""
     first = ctypes.cast(address, ctypes.POINTER(ctypes.c_ssize_t))
-    return np.ctypeslib.as_array(first, shape=(count,))
+    one = np.ctypeslib.as_array(first, shape=(1,))  # (ctypes keeps a type per length)
+    return np.lib.stride_tricks.as_strided(one, shape=(count,), writeable=False)
 
 
 def _as_objects(pointers: np.ndarray) -> np.ndarray:
@@ -81,20 +83,36 @@ def _as_objects(pointers: np.ndarray) -> np.ndarray:
     n = len(pointers)
     if not n:
         return np.empty(0, dtype=object)
-    size = 1 << (n - 1).bit_length()  # (ctypes keeps an array type per length: few)
-    padded = np.full(size, id(None), dtype=np.intp)
-    padded[:n] = pointers
-    borrowed = np.ctypeslib.as_array((ctypes.py_object * size).from_address(padded.ctypes.data))
-    out = borrowed[:n].copy()
-    del borrowed
+    size = 1 << (n - 1).bit_length()  # (a buffer per power of two: few)
+    with _LOCK:
+        found = _BORROWED.get(size)
+        if found is None:  # ~20 µs (numpy reads the buffer's format): once per size
+            padded = np.full(size, id(None), dtype=np.intp)
+            as_objects = (ctypes.py_object * size).from_address(padded.ctypes.data)
+            found = (padded, np.ctypeslib.as_array(as_objects))
+            if size <= _KEPT:
+                _BORROWED[size] = found
+        padded, borrowed = found
+        padded[:n] = pointers
+        out = borrowed[:n].copy()
+        padded[:n] = id(None)  # (never a stale address left in it)
     return out
+
+
+#: Per size: a buffer of addresses and an object array borrowing what it points to (a view
+#: that takes no reference: only copied from, while the buffer holds live addresses).
+_BORROWED: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_LOCK = threading.Lock()
+#: The largest buffer kept (a chunk is ~10k records; 0.5 MB).
+_KEPT = 1 << 16
 
 
 class Table(Protocol):
     """A chunk's structs' fields as columns (one row per struct), by field name."""
 
     def at(self, name: str) -> np.ndarray:
-        """The addresses (``id``) of field ``name``'s values: a new ``intp`` array."""
+        """The addresses (``id``) of field ``name``'s values (``intp``; read-only: the same
+        array may be given to each call)."""
         ...
 
     def objects(self, name: str) -> np.ndarray:
@@ -116,9 +134,14 @@ class Fields:
     def __init__(self, keep: Any, memory: np.ndarray, rows: np.ndarray, slots: dict[str, int]):
         self._keep = keep  # the structs: alive while their memory is read
         self._memory, self._rows, self._slots = memory, rows, slots
+        self._at: dict[str, np.ndarray] = {}
 
     def at(self, name: str) -> np.ndarray:
-        return self._memory[self._rows + self._slots[name]]
+        found = self._at.get(name)
+        if found is None:
+            found = self._at[name] = self._memory[self._rows + self._slots[name]]
+            found.flags.writeable = False  # (shared by the calls: a caller changes a copy)
+        return found
 
     def objects(self, name: str) -> np.ndarray:
         return _as_objects(self.at(name))
@@ -172,7 +195,7 @@ def fields(keep: Any, pointers: np.ndarray | None = None) -> Fields | None:
         return None
     try:
         if pointers is None:
-            pointers = np.fromiter(map(id, keep), dtype=np.intp, count=len(keep))
+            pointers = addresses(np.fromiter(keep, dtype=object, count=len(keep)))
         low, high = int(pointers.min()), int(pointers.max())
         if low % _WORD or ((pointers - low) % _WORD).any():
             return None
