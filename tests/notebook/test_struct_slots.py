@@ -1,6 +1,7 @@
-"""A chunk's decoded structs read from their memory (``eventlog/typed/_slots.py``): the trace
-columns it builds equal those of the ``astuple`` path in values, dtypes and which values are
-one object; every reference it takes is owned; and what it cannot read falls back."""
+"""A chunk's decoded structs read from their memory (``eventlog/typed/_slots.py``): the
+columns built from it (each shape: trace, ours, nested) equal those of the ``astuple`` path
+in values, dtypes and which values are one object; every reference it takes is owned; and
+what it cannot read falls back."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ import pytest
 from flink_agents_nb.eventlog._arrays import addresses
 from flink_agents_nb.eventlog.files import _files
 from flink_agents_nb.eventlog.typed import _slots, _typed
-from flink_agents_nb.eventlog.typed._typed_columns import _trace_records
+from flink_agents_nb.eventlog.typed._typed_columns import _trace_records, typed_columns
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
-from tests.notebook.test_reader_typed_path import _trace, _write
+from tests.notebook.test_reader_typed_path import _nested, _ours, _trace, _write
 from tests.notebook.test_trace_chunk import _upstream
 
 
@@ -39,10 +40,10 @@ def _records() -> list[dict[str, Any]]:
     return records
 
 
-def _chunks(path: Path) -> list[list[Any]]:
+def _chunks(path: Path, kind: str = "trace") -> list[list[Any]]:
     """The structs of each chunk of ``path`` as the reader decodes them (values learned
     over the chunks: the struct types of a read of its own, and the plain ones)."""
-    return [c.records for c in _files.read_records(path, [], Vocabulary()) if c.kind == "trace"]
+    return [c.records for c in _files.read_records(path, [], Vocabulary()) if c.kind == kind]
 
 
 def _sharing(column: np.ndarray) -> list[int]:
@@ -59,12 +60,17 @@ def _assert_same(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> Non
             assert _sharing(got[name]) == _sharing(column), name
 
 
-def test_trace_columns_from_memory_equal_the_astuple_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("kind", "make", "name"),
+    [("trace", _records, "traces-j-agent-0.log"), ("ours", lambda: _ours(600), "events-a.log"),
+     ("nested", lambda: _nested(600), "events-b.log")],
+)  # fmt: skip
+def test_columns_from_memory_equal_the_astuple_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, make: Any, name: str
 ) -> None:
     monkeypatch.setattr(_files, "CHUNK_BYTES", 20_000)
-    chunks = _chunks(_write(tmp_path / "traces-j-agent-0.log", _records()))
-    assert len(chunks) > 8 and len({type(c[0]) for c in chunks}) >= 2  # plain and learned
+    chunks = _chunks(_write(tmp_path / name, make()), kind)
+    assert len(chunks) > 5 and len({type(c[0]) for c in chunks}) >= 2  # plain and learned
     read: list[Any] = []
     fields = _slots.fields
 
@@ -77,12 +83,16 @@ def test_trace_columns_from_memory_equal_the_astuple_ones(
     for records in chunks:
         read.clear()
         monkeypatch.setattr(_slots, "ENABLED", True)
-        got = _trace_records(records)
-        assert len(read) == 2 and all(isinstance(f, _slots.Fields) for f in read)
+        got = typed_columns(kind, records)
+        assert len(read) == (1 if kind == "ours" else 2)  # (the records; metadata, events)
+        assert all(isinstance(f, _slots.Fields) for f in read)
         monkeypatch.setattr(_slots, "ENABLED", False)
-        want = _trace_records(records)
+        want = typed_columns(kind, records)
         for got_part, want_part in zip(got, want, strict=True):
-            _assert_same(got_part, want_part)
+            assert (got_part is None) is (want_part is None)
+            if want_part is not None:
+                assert got_part is not None
+                _assert_same(got_part, want_part)
 
 
 def test_every_reference_taken_is_owned(tmp_path: Path) -> None:

@@ -13,8 +13,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from msgspec.structs import astuple
-from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import (
     addresses,
@@ -74,40 +72,36 @@ def typed_columns(kind: str, records: list[Any]) -> tuple[Columns, Columns | Non
 
 #: The event type of chat responses (Flink Agents', ours).
 _CHAT_RESPONSE = "_chat_response_event"
-_OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
-_ACTION_COLUMNS = np.array(
-    [_OURS[name] for name in ("attempt", "error", "sentEventIds", "memoryWrites")]
-)
+_OURS_FIELDS: tuple[str, ...] = Ours.__struct_fields__
+_ACTION_FIELDS = ("attempt", "error", "sentEventIds", "memoryWrites")
 
 
 def _ours(records: list[Any]) -> Columns:
-    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
-
-    def col(name: str) -> np.ndarray:
-        return table[:, _OURS[name]]
-
-    is_event = col("recordType") == "event"
+    top = table(records, _OURS_FIELDS)  # the structs' fields, from their memory if it can
+    col = top.objects
+    record_type = col("recordType")  # two objects: msgspec returns the Literal's own
+    is_event = record_type == "event"
     n = len(records)
     attrs = np.full(n, None, dtype=object)
     events = np.flatnonzero(is_event)
     mentions, said_raws = events[:0], []
     if len(events):
-        raws = col("eventAttributes")[events].tolist()
+        raws = top.take("eventAttributes", events).tolist()
         attrs[events], said = cells(raws)
         mentions = events[said]
         said_raws = list(map(raws.__getitem__, np.flatnonzero(said).tolist()))
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
-        fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
-        attrs[acts] = action_cells(*fields)
-    chat = col("eventType")[mentions] == _CHAT_RESPONSE
+        fields_of = [top.take(name, acts).tolist() for name in _ACTION_FIELDS]
+        attrs[acts] = action_cells(*fields_of)
+    chat = top.take("eventType", mentions) == _CHAT_RESPONSE
     prompt, completion, model = raw_usage_columns(n, mentions, said_raws, chat)
     return {
         "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
-        "record_type": col("recordType").copy(),  # two objects: msgspec returns the Literal's own
+        "record_type": record_type,
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -117,36 +111,33 @@ def _ours(records: list[Any]) -> Columns:
         "seq": floats(col("seq")),
         "input_seq": floats(col("inputSeq")),
         "attempt": floats(col("attempt")),
-        "event_id": col("eventId").copy(),
+        "event_id": col("eventId"),
         "event_type": shared(col("eventType"), nan=False),
-        "upstream_event_id": col("upstreamEventId").copy(),
+        "upstream_event_id": col("upstreamEventId"),
         "upstream_action": shared(col("upstreamActionName"), nan=False),
         "action": shared(col("actionName"), nan=False),
         "status": shared(col("status"), nan=False),
-        "error": col("error").copy(),
+        "error": col("error"),
     }
 
 
-_NESTED = {name: j for j, name in enumerate(Nested.__struct_fields__)}
-_EVENT = {name: j for j, name in enumerate(NestedEvent.__struct_fields__)}
+_NESTED_FIELDS: tuple[str, ...] = Nested.__struct_fields__
+_EVENT_FIELDS: tuple[str, ...] = NestedEvent.__struct_fields__
 
 
 def _nested(records: list[Any]) -> Columns:
     n = len(records)
-    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
-
-    def col(name: str) -> np.ndarray:
-        return table[:, _NESTED[name]]
-
-    events = to_object_array_tuples(list(map(astuple, col("event").tolist())))
-    events = events.reshape(n, len(_EVENT))
-    types = events[:, _EVENT["eventType"]].copy()  # the event's type, or its "type", or the
-    for fallback in (events[:, _EVENT["type"]], col("eventType")):  # record's (falsy: next)
+    top = table(records, _NESTED_FIELDS)  # the structs' fields, from their memory if it can
+    col = top.objects
+    found = fields(records, top.at("event")) if isinstance(top, Fields) else None
+    events: Table = Tuples(col("event").tolist(), _EVENT_FIELDS) if found is None else found
+    types = events.objects("eventType")  # the event's type, or its "type", or the
+    for fallback in (events.objects("type"), col("eventType")):  # record's (falsy: next)
         empty = is_none(types) | (types == "")
         if not empty.any():
             break
         types[empty] = fallback[empty]
-    raws = events[:, _EVENT["attributes"]].tolist()
+    raws = events.objects("attributes").tolist()
     attrs, said = cells(raws, objects_only=True)
     mentions = np.flatnonzero(said)
     said_raws = list(map(raws.__getitem__, mentions.tolist()))
@@ -167,9 +158,9 @@ def _nested(records: list[Any]) -> Columns:
         "seq": _nan(n),
         "input_seq": _nan(n),
         "attempt": _nan(n),
-        "event_id": events[:, _EVENT["id"]].copy(),
+        "event_id": events.objects("id"),
         "event_type": shared(types, nan=False),
-        "upstream_event_id": col("upstreamEventId").copy(),
+        "upstream_event_id": col("upstreamEventId"),
         "upstream_action": shared(col("upstreamActionName"), nan=False),
         "action": _nothing(n),
         "status": _nothing(n),
@@ -186,7 +177,7 @@ def _metas(top: Table, records: list[Any]) -> Table:
     ``None``: the same, all its fields ``None``), as a table."""
     if isinstance(top, Fields):
         pointers = top.at("entityMetadata")
-        pointers[pointers == id(None)] = id(NO_META)
+        pointers = np.where(pointers == id(None), id(NO_META), pointers)
         found = fields(records, pointers)  # (the records hold their metadata)
         if found is not None:
             return found
