@@ -17,7 +17,8 @@ a probed type of the same slots. Anything else (another interpreter, another msg
 object that is not such a struct, a ``ctypes`` or numpy that will not do it):
 :func:`fields` returns ``None`` and the caller lays the structs out with ``astuple``.
 
-The memory is read only while the caller holds the structs (a :class:`Fields` holds them).
+The memory is read only while the structs are alive and unchanged (a :class:`Fields` holds
+them; the reader's structs are its own, never changed).
 """
 
 from __future__ import annotations
@@ -201,7 +202,10 @@ def fields(keep: Any, pointers: np.ndarray | None = None) -> Fields | None:
             return None
         rows = (pointers - low) // _WORD
         types = _words(low, (high - low) // _WORD + 2)[rows + 1]  # each one's type (word 1)
-        _, first = np.unique(types, return_index=True)
+        if (types == types[0]).all():  # (the usual chunk: one type)
+            first = np.zeros(1, dtype=np.intp)
+        else:
+            _, first = np.unique(types, return_index=True)
         slots: dict[str, int] | None = None
         for one in _as_objects(pointers[first]).tolist():  # a struct of each type
             found = layout(type(one))
