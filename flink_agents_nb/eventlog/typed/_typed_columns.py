@@ -1,4 +1,5 @@
-"""Frame columns of a chunk decoded by :mod:`._typed`, built column-wise.
+"""Frame columns of a chunk decoded by :mod:`._typed`, built column-wise from the structs'
+fields (:mod:`._slots`: read from their memory, or laid out by ``astuple``).
 
 Each builder gives what the general path (:class:`._columns._Columns`) gives for the same
 records: the same values, with ``None`` for missing. Every column kept is a new array, never
