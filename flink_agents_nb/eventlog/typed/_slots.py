@@ -24,6 +24,7 @@ them; the reader's structs are its own, never changed).
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 import weakref
 from typing import Any, Protocol
@@ -104,6 +105,15 @@ def _as_objects(pointers: np.ndarray) -> np.ndarray:
 #: that takes no reference: only copied from, while the buffer holds live addresses).
 _BORROWED: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 _LOCK = threading.Lock()
+
+
+def _after_fork() -> None:  # a child forked while another thread held the lock
+    global _LOCK
+    _LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 #: The largest buffer kept (a chunk is ~10k records; 0.5 MB).
 _KEPT = 1 << 16
 
