@@ -281,3 +281,12 @@ def test_detail_and_agent_name_are_learned_and_any_value_reads_the_same(
     assert len(chunks) > 10 and sum(map(len, chunks)) == len(records)
     late = chunks[-1]  # values learned by then: one object each
     assert len({id(r.detail) for r in late}) == 1 and len({id(r.agentName) for r in late}) == 1
+
+
+def test_a_chunk_laid_out_as_an_array_has_commas_for_its_newlines() -> None:
+    scratch = _typed.Scratch()
+    for text in (b'{"a":1}\n{"b":"x,\\n"}\n{}', b"{}", b"\n\n", b"\xff\n\x0a\x0b\x2c"):
+        body = np.frombuffer(text, dtype=np.uint8)
+        payload, newlines = scratch.array(body)
+        assert bytes(payload) == b"[" + text.replace(b"\n", b",") + b"]"
+        assert newlines == text.count(b"\n")
