@@ -18,7 +18,6 @@ from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.files import _files
 from flink_agents_nb.eventlog.typed import _trace_chunk, _typed
 from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps
-from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 from tests.notebook.test_reader_typed_path import _both, _trace, _write
 
 
@@ -259,28 +258,6 @@ def test_pretty_printed_records_read_the_same_typed(
     assert len(chunks) > 10 and [c.whole_file for c in chunks].count(True) == 1
     assert sum(len(c.records) for c in chunks) == 300
     _both(tmp_path / "traces-j-agent-0.log", monkeypatch)
-
-
-def test_detail_and_agent_name_are_learned_and_any_value_reads_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``detail`` and ``agentName`` (read by no column) are decoded as learned values, one
-    object each; a value of another kind (a number, a list, an object: refused by the
-    learned decoder) still reads typed, as the general path reads it."""
-    monkeypatch.setattr(_files, "CHUNK_BYTES", 4000)
-    records = _upstream(240)
-    for rec in records:
-        rec["detail"] = "STANDARD"
-    odd = [5, ["x"], {"a": 1}, None, "VERBOSE"]
-    for i, value in enumerate(odd):  # (in a few chunks: more would stop the learning)
-        records[60 + i]["agentName"] = value
-        records[64 + i]["detail"] = value
-    path = _write(tmp_path / "traces-j-agent-3.log", records)
-    assert set(_both(path, monkeypatch)) == {"trace"}
-    chunks = [c.records for c in _files.read_records(path, [], Vocabulary())]
-    assert len(chunks) > 10 and sum(map(len, chunks)) == len(records)
-    late = chunks[-1]  # values learned by then: one object each
-    assert len({id(r.detail) for r in late}) == 1 and len({id(r.agentName) for r in late}) == 1
 
 
 def test_a_chunk_laid_out_as_an_array_has_commas_for_its_newlines() -> None:

@@ -125,16 +125,11 @@ NO_META = TraceMeta()
 
 
 class Trace(msgspec.Struct, gc=False, kw_only=True):
-    """A Flink Agents 0.4 Trace Log record (fields in the order Flink Agents writes them).
-    ``detail`` and ``agentName`` are read by no column, yet fields: their few values are
-    learned (:mod:`._vocab`) and then decoded as one object each, and a name the struct
-    lacks costs msgspec a search of all its fields (together 4-15% of the decoding)."""
+    """A Flink Agents 0.4 Trace Log record (fields in the order Flink Agents writes them)."""
 
     timestamp: str | None = None
-    detail: Any = None  # (no column reads these two: see below)
     inputRunId: str | None = None
     businessKey: Scalar = None
-    agentName: Any = None
     entityType: Annotated[str, msgspec.Meta(min_length=1)]  # "" goes the general way
     entityName: str | None = None
     executionId: str | None = None

@@ -28,15 +28,14 @@ MAX_VALUES = 32
 #: A shape stops learning after this many chunks had values not seen before.
 MAX_RELEARN = 8
 
-#: Per struct: its few-valued string fields (``str | None``, ``str`` for entityType, ``Any``
-#: for fields no column reads).
+#: Per struct: its few-valued string fields (``str | None``, or ``str`` for entityType).
 _FIELDS: dict[type, tuple[str, ...]] = {
     _typed.Ours: ("eventType", "actionName", "upstreamActionName", "status", "jobId",
                   "taskName"),
     _typed.Nested: ("eventType", "jobId", "taskName"),
     _typed.NestedEvent: ("eventType", "type"),
     _typed.Trace: ("entityType", "entityName", "status", "problemCategory", "jobId",
-                   "taskName", "detail", "agentName"),
+                   "taskName"),
     _typed.TraceMeta: ("upstreamActionName", "model"),
 }  # fmt: skip
 #: Per shape: its top struct and the field holding a nested struct (learned too).
@@ -92,7 +91,7 @@ class Vocabulary:
         for name, seen in self._values[struct].items():
             if seen is None:
                 continue
-            seen.update({v for r in records if type(v := getattr(r, name)) is str})
+            seen.update(v for v in {getattr(r, name) for r in records} if type(v) is str)
             if len(seen) > MAX_VALUES:
                 self._values[struct][name] = None
 
@@ -106,9 +105,8 @@ class Vocabulary:
             seen = self._values.get(struct, {}).get(info.name)
             if seen:
                 kind = Literal[tuple(sorted(seen))]
-                hint = hints[info.name]
-                if hint is Any or type(None) in typing.get_args(hint):  # (Any: the others
-                    kind = kind | None  # values fail this decoder: decoded plainly then)
+                if type(None) in typing.get_args(hints[info.name]):
+                    kind = kind | None
             fields.append((info.name, kind) if info.required else (info.name, kind, info.default))
         config = struct.__struct_config__
         return msgspec.defstruct(
