@@ -258,3 +258,12 @@ def test_pretty_printed_records_read_the_same_typed(
     assert len(chunks) > 10 and [c.whole_file for c in chunks].count(True) == 1
     assert sum(len(c.records) for c in chunks) == 300
     _both(tmp_path / "traces-j-agent-0.log", monkeypatch)
+
+
+def test_a_chunk_laid_out_as_an_array_has_commas_for_its_newlines() -> None:
+    scratch = _typed.Scratch()
+    for text in (b'{"a":1}\n{"b":"x,\\n"}\n{}', b"{}", b"\n\n", b"\xff\n\x0a\x0b\x2c"):
+        body = np.frombuffer(text, dtype=np.uint8)
+        payload, newlines = scratch.array(body)
+        assert bytes(payload) == b"[" + text.replace(b"\n", b",") + b"]"
+        assert newlines == text.count(b"\n")

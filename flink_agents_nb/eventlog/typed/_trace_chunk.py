@@ -15,6 +15,7 @@ what the general path gives for the same values (:func:`.._arrays.shared`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,16 +35,29 @@ class Few:
     worst, still right)."""
 
     def __init__(self, values: np.ndarray) -> None:
-        by_object, _ = pd.factorize(addresses(values))
+        self._build(addresses(values), values.__getitem__)
+
+    @classmethod
+    def of(cls, at: np.ndarray, take: Callable[[np.ndarray], np.ndarray]) -> Few:
+        """The :class:`Few` of a column given by its values' addresses ``at`` (``id``) and
+        ``take(rows)``, its values in ``rows`` (an object array; called once, on a row
+        of each distinct object)."""
+        few = cls.__new__(cls)
+        few._build(at, take)
+        return few
+
+    def _build(self, at: np.ndarray, take: Callable[[np.ndarray], np.ndarray]) -> None:
+        by_object, _ = pd.factorize(at)
         one = np.empty(int(by_object.max()) + 1 if len(by_object) else 0, dtype=np.intp)
-        one[by_object] = np.arange(len(values))  # a row of each object
+        one[by_object] = np.arange(len(at))  # a row of each object
+        distinct_objects = take(one)
         if len(one) > _MANY:  # a string per row (a chunk decoded before any learning)
-            codes, distinct = pd.factorize(values[one], use_na_sentinel=True)
+            codes, distinct = pd.factorize(distinct_objects, use_na_sentinel=True)
             index = dict(zip(distinct.tolist(), range(len(distinct)), strict=True))
             code = codes.tolist()
         else:
             index = {}
-            code = [-1 if v is None else index.setdefault(v, len(index)) for v in values[one]]
+            code = [-1 if v is None else index.setdefault(v, len(index)) for v in distinct_objects]
         #: the distinct values (not ``None``), in no particular order
         self.values = list(index)
         #: per row, its value's index in :attr:`values` (-1: ``None``)

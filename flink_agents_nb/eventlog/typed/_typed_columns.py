@@ -1,4 +1,5 @@
-"""Frame columns of a chunk decoded by :mod:`._typed`, built column-wise.
+"""Frame columns of a chunk decoded by :mod:`._typed`, built column-wise from the structs'
+fields (:mod:`._slots`: read from their memory, or laid out by ``astuple``).
 
 Each builder gives what the general path (:class:`._columns._Columns`) gives for the same
 records: the same values, with ``None`` for missing. Every column kept is a new array, never
@@ -9,11 +10,10 @@ already guarantees the JSON types, so no per-value checks are needed here.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
-from msgspec.structs import astuple
-from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog._arrays import (
     addresses,
@@ -24,8 +24,10 @@ from flink_agents_nb.eventlog._arrays import (
 from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
 from flink_agents_nb.eventlog._usage import raw_usage_columns
 from flink_agents_nb.eventlog.trace import _trace
+from flink_agents_nb.eventlog.typed._slots import Fields, Table, Tuples, fields, table
 from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps, trace_cells
 from flink_agents_nb.eventlog.typed._typed import (
+    NO_META,
     NOT_GIVEN,
     Nested,
     NestedEvent,
@@ -71,40 +73,36 @@ def typed_columns(kind: str, records: list[Any]) -> tuple[Columns, Columns | Non
 
 #: The event type of chat responses (Flink Agents', ours).
 _CHAT_RESPONSE = "_chat_response_event"
-_OURS = {name: j for j, name in enumerate(Ours.__struct_fields__)}
-_ACTION_COLUMNS = np.array(
-    [_OURS[name] for name in ("attempt", "error", "sentEventIds", "memoryWrites")]
-)
+_OURS_FIELDS: tuple[str, ...] = Ours.__struct_fields__
+_ACTION_FIELDS = ("attempt", "error", "sentEventIds", "memoryWrites")
 
 
 def _ours(records: list[Any]) -> Columns:
-    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
-
-    def col(name: str) -> np.ndarray:
-        return table[:, _OURS[name]]
-
-    is_event = col("recordType") == "event"
+    top = table(records, _OURS_FIELDS)  # the structs' fields, from their memory if it can
+    col = top.objects
+    record_type = col("recordType")  # two objects: msgspec returns the Literal's own
+    is_event = record_type == "event"
     n = len(records)
     attrs = np.full(n, None, dtype=object)
     events = np.flatnonzero(is_event)
     mentions, said_raws = events[:0], []
     if len(events):
-        raws = col("eventAttributes")[events].tolist()
+        raws = top.take("eventAttributes", events).tolist()
         attrs[events], said = cells(raws)
         mentions = events[said]
         said_raws = list(map(raws.__getitem__, np.flatnonzero(said).tolist()))
     acts = np.flatnonzero(~is_event)
     if len(acts):  # an action's attributes: its attempt, error, sent events and writes
-        fields = table[acts[:, None], _ACTION_COLUMNS].T.tolist()  # only these cells
-        attrs[acts] = action_cells(*fields)
-    chat = col("eventType")[mentions] == _CHAT_RESPONSE
+        fields_of = [top.take(name, acts).tolist() for name in _ACTION_FIELDS]
+        attrs[acts] = action_cells(*fields_of)
+    chat = top.take("eventType", mentions) == _CHAT_RESPONSE
     prompt, completion, model = raw_usage_columns(n, mentions, said_raws, chat)
     return {
         "timestamp": stamps(col("timestamp").tolist()),
         "job": shared(col("jobId"), nan=False),
         "task": shared(col("taskName"), nan=False),
         "key": shared(col("key"), nan=False),
-        "record_type": col("recordType").copy(),  # two objects: msgspec returns the Literal's own
+        "record_type": record_type,
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -114,36 +112,33 @@ def _ours(records: list[Any]) -> Columns:
         "seq": floats(col("seq")),
         "input_seq": floats(col("inputSeq")),
         "attempt": floats(col("attempt")),
-        "event_id": col("eventId").copy(),
+        "event_id": col("eventId"),
         "event_type": shared(col("eventType"), nan=False),
-        "upstream_event_id": col("upstreamEventId").copy(),
+        "upstream_event_id": col("upstreamEventId"),
         "upstream_action": shared(col("upstreamActionName"), nan=False),
         "action": shared(col("actionName"), nan=False),
         "status": shared(col("status"), nan=False),
-        "error": col("error").copy(),
+        "error": col("error"),
     }
 
 
-_NESTED = {name: j for j, name in enumerate(Nested.__struct_fields__)}
-_EVENT = {name: j for j, name in enumerate(NestedEvent.__struct_fields__)}
+_NESTED_FIELDS: tuple[str, ...] = Nested.__struct_fields__
+_EVENT_FIELDS: tuple[str, ...] = NestedEvent.__struct_fields__
 
 
 def _nested(records: list[Any]) -> Columns:
     n = len(records)
-    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
-
-    def col(name: str) -> np.ndarray:
-        return table[:, _NESTED[name]]
-
-    events = to_object_array_tuples(list(map(astuple, col("event").tolist())))
-    events = events.reshape(n, len(_EVENT))
-    types = events[:, _EVENT["eventType"]].copy()  # the event's type, or its "type", or the
-    for fallback in (events[:, _EVENT["type"]], col("eventType")):  # record's (falsy: next)
+    top = table(records, _NESTED_FIELDS)  # the structs' fields, from their memory if it can
+    col = top.objects
+    found = fields(records, top.at("event")) if isinstance(top, Fields) else None
+    events: Table = Tuples(col("event").tolist(), _EVENT_FIELDS) if found is None else found
+    types = events.objects("eventType")  # the event's type, or its "type", or the
+    for fallback in (events.objects("type"), col("eventType")):  # record's (falsy: next)
         empty = is_none(types) | (types == "")
         if not empty.any():
             break
         types[empty] = fallback[empty]
-    raws = events[:, _EVENT["attributes"]].tolist()
+    raws = events.objects("attributes").tolist()
     attrs, said = cells(raws, objects_only=True)
     mentions = np.flatnonzero(said)
     said_raws = list(map(raws.__getitem__, mentions.tolist()))
@@ -164,9 +159,9 @@ def _nested(records: list[Any]) -> Columns:
         "seq": _nan(n),
         "input_seq": _nan(n),
         "attempt": _nan(n),
-        "event_id": events[:, _EVENT["id"]].copy(),
+        "event_id": events.objects("id"),
         "event_type": shared(types, nan=False),
-        "upstream_event_id": col("upstreamEventId").copy(),
+        "upstream_event_id": col("upstreamEventId"),
         "upstream_action": shared(col("upstreamActionName"), nan=False),
         "action": _nothing(n),
         "status": _nothing(n),
@@ -174,85 +169,97 @@ def _nested(records: list[Any]) -> Columns:
     }
 
 
-_TRACE = {name: j for j, name in enumerate(Trace.__struct_fields__)}
-_META = {name: j for j, name in enumerate(TraceMeta.__struct_fields__)}
-_NO_META = (None,) * len(_META)
+_TRACE_FIELDS: tuple[str, ...] = Trace.__struct_fields__
+_META_FIELDS: tuple[str, ...] = TraceMeta.__struct_fields__
+
+
+def _metas(top: Table, records: list[Any]) -> Table:
+    """The ``entityMetadata`` of each record (absent: the one :data:`NO_META`; ``null``,
+    ``None``: the same, all its fields ``None``), as a table."""
+    if isinstance(top, Fields):
+        pointers = top.at("entityMetadata")
+        pointers = np.where(pointers == id(None), id(NO_META), pointers)
+        found = fields(records, pointers)  # (the records hold their metadata)
+        if found is not None:
+            return found
+    metas = top.objects("entityMetadata").tolist()
+    if None in metas:
+        metas = [NO_META if m is None else m for m in metas]
+    return Tuples(metas, _META_FIELDS)
+
+
+def _few(table: Table, name: str) -> Few:
+    return Few.of(table.at(name), partial(table.take, name))
 
 
 def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
     """As :func:`._trace.convert` followed by the general column extraction."""
     n = len(records)
-    table = to_object_array_tuples(list(map(astuple, records)))  # one C pass: every field
-
-    def col(name: str) -> np.ndarray:
-        return table[:, _TRACE[name]]
-
-    raws = col("attributes").tolist()
+    top = table(records, _TRACE_FIELDS)  # the structs' fields, from their memory if it can
+    meta = _metas(top, records)
+    raws = top.objects("attributes").tolist()
     attrs, said = trace_cells(raws)
-    metas = col("entityMetadata").tolist()  # absent: the one NO_META (null: None)
-    meta = to_object_array_tuples(
-        [_NO_META if m is None else astuple(m) for m in metas]
-        if None in metas
-        else list(map(astuple, metas))
-    ).reshape(n, len(_NO_META))
-
-    def field(name: str) -> np.ndarray:
-        return meta[:, _META[name]]
-
-    kinds, stats, names = Few(col("entityType")), Few(col("status")), Few(col("entityName"))
+    kinds, stats, names = _few(top, "entityType"), _few(top, "status"), _few(top, "entityName")
     is_event, is_action = kinds.mask("event".__eq__), kinds.mask("action".__eq__)
     ended = stats.mask(_trace._ENDED.__contains__)
     rtype = _same("start", n)  # four objects: no strings made per row
     rtype[ended] = "call"
     rtype[ended & is_action] = "action"
     rtype[is_event] = "event"
-    parent = col("parentExecutionId")  # (filled in the table: shared() makes it anew)
-    orphan = is_event & is_none(parent)  # an event's parent: the execution that sent it
-    parent[orphan] = field("producerExecutionId")[orphan]
+    parent = top.objects("parentExecutionId")
+    orphan = np.flatnonzero(is_event & (top.at("parentExecutionId") == id(None)))
+    if len(orphan):  # an event's parent: the execution that sent it
+        parent[orphan] = meta.take("producerExecutionId", orphan)
     error = _nothing(n)
     failed = np.flatnonzero(stats.mask("failed".__eq__))
     if len(failed):
-        category = col("problemCategory")
-        error[failed] = [_trace._error_of(plain(attrs[i]), category[i]) for i in failed.tolist()]
+        category = top.take("problemCategory", failed).tolist()
+        error[failed] = [
+            _trace._error_of(plain(attrs[i]), c)
+            for i, c in zip(failed.tolist(), category, strict=True)
+        ]
     usage_rows = np.flatnonzero(said & is_event)
     usage_raws = list(map(raws.__getitem__, usage_rows.tolist()))
     prompt, completion, model = raw_usage_columns(n, usage_rows, usage_raws)
     del raws
-    own = field("model")
-    use = is_none(model) & ~is_none(own)
-    model[use] = own[use]
+    use = np.flatnonzero(is_none(model) & (meta.at("model") != id(None)))
+    if len(use):  # a record's own model (llm records) where its attributes name none
+        model[use] = meta.take("model", use)
     unplaced = (  # 0.4 records carry neither (the file name tells)
-        (addresses(col("subtaskIndex")) == id(NOT_GIVEN)).all() and is_none(col("subtaskId")).all()
+        (top.at("subtaskIndex") == id(NOT_GIVEN)).all() and (top.at("subtaskId") == id(None)).all()
+    )
+    subtask = (
+        _nan(n) if unplaced else _subtasks(top.objects("subtaskIndex"), top.objects("subtaskId"))
     )
     cols = {
-        "timestamp": stamps(col("timestamp").tolist()),
-        "job": shared(col("jobId"), nan=False),
-        "task": shared(col("taskName"), nan=False),
-        "key": shared(col("businessKey"), nan=False),
+        "timestamp": stamps(top.objects("timestamp").tolist()),
+        "job": shared(top.objects("jobId"), nan=False),
+        "task": shared(top.objects("taskName"), nan=False),
+        "key": shared(top.objects("businessKey"), nan=False),
         "record_type": rtype,
         "attributes": attrs,
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "model": model,
-        "subtask": _nan(n) if unplaced else _subtasks(col("subtaskIndex"), col("subtaskId")),
+        "subtask": subtask,
         "duration_ms": _nan(n),
         "seq": _nan(n),
         "input_seq": _nan(n),
         "attempt": _nan(n),
-        "event_id": np.where(is_event, field("eventId"), field("triggerEventId")),
+        "event_id": meta.chosen(is_event, "eventId", "triggerEventId"),
         "event_type": names.column(is_event),
-        "upstream_event_id": field("upstreamEventId").copy(),
-        "upstream_action": shared(field("upstreamActionName"), nan=False),
+        "upstream_event_id": meta.objects("upstreamEventId"),
+        "upstream_action": shared(meta.objects("upstreamActionName"), nan=False),
         "action": names.column(is_action),
         "status": stats.mapped(_trace._STATUS, where=~is_event),
         "error": error,
     }
     trace = {
-        "run_id": shared(col("inputRunId"), nan=False),
+        "run_id": shared(top.objects("inputRunId"), nan=False),
         "entity_type": kinds.column(),
         "entity_name": names.column(),
-        "execution_id": col("executionId").copy(),
+        "execution_id": top.objects("executionId"),
         "parent_execution_id": shared(parent, nan=False),
-        "problem_category": Few(col("problemCategory")).column(),
+        "problem_category": _few(top, "problemCategory").column(),
     }
     return cols, trace
