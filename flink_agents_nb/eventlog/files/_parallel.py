@@ -373,7 +373,9 @@ def _answer(segments: list[Segment], pipe: int, shared: int | None) -> None:
             send(segments, os.dup(shared))
         except OSError:
             os.ftruncate(shared, 0)
-        else:
-            done(pipe, os.fstat(shared).st_size)
+        else:  # (its copy closed first: the reader's is then the file's last reference)
+            size = os.fstat(shared).st_size
+            os.close(shared)
+            done(pipe, size)
             return
     send(segments, pipe)
