@@ -1,7 +1,9 @@
 """Reading with a forked worker process (``eventlog/files/_parallel.py``) gives exactly what a read
 in one process gives: the same frame (columns, dtypes, order, values), the same problems in
-the same order and the same files; a worker that dies, raises or hangs loses nothing and
-leaves no child process behind.
+the same order and the same files; a worker that dies (mid-write too), raises, hangs or
+ends its part wrongly loses nothing and leaves no child process behind. The worker's part comes
+back in an anonymous in-memory file without waiting for the reader, or, without one, through
+the pipe (both are tested).
 
 The logs are small (tens of KB to a few hundred), read in 8 KB chunks with the size threshold
 at 0, so each test forks a real worker and splits files at chunk boundaries."""
