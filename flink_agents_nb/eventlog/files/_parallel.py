@@ -50,11 +50,14 @@ WORKERS_ENV = "FLINK_AGENTS_NB_READ_WORKERS"
 #: the fork's fixed costs (copy-on-write faults on both sides, each process learning its
 #: vocabulary, the transfer) leave little (a read of 32 MB takes ~0.35 s in one process).
 MIN_PARALLEL_BYTES = 32 << 20
-#: The share of the bytes this process reads itself. A bit more than half: the worker also
-#: packs and sends its columns, and at 0.5 this process waited for it (~1 s of 1M trace
-#: records). Measured on 1M records, 2 cores, 3 rounds alternated: ours 4.6 s at 0.5,
-#: 3.1-3.9 s at 0.56, 3.4-4.6 s at 0.62; trace 6.2-8.4, 6.1-7.1, 6.2-7.3 s.
-READER_SHARE = 0.56
+#: The share of the bytes this process reads itself: where the two reads end together. This
+#: process also unpickles, unpacks and merges the worker's part after its own; the worker
+#: packs and writes its part (into the shared file, without waiting: see :mod:`._transfer`)
+#: after its read. Found on 1M records of each format, 2 cores, 0.47-0.56 alternated over 6
+#: rounds (load 1.4-4.6, so from each process' CPU time per phase: the reader's read vs the
+#: worker's read + pack + write): balance at 0.547 (ours), 0.524 (0.3.1 nested), 0.537 (0.4
+#: trace). (With the pipe, the worker's writing overlapped the reader's unpickling: 0.56.)
+READER_SHARE = 0.54
 #: The worker is given up (killed, its part read here) when it has not sent its part this
 #: many times the reader's own part's time after the reader finished (at least
 #: :data:`MIN_WAIT_S`): a worker stuck, say, on a lock another thread held at the fork.
