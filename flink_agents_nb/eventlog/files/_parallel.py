@@ -279,7 +279,7 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
 
 
 class _Worker:
-    """A forked worker reading some pieces, and the pipe it answers through."""
+    """A forked worker reading some pieces, and the pipe (and shared file) it answers through."""
 
     def __init__(self, pid: int, fd: int, shared: int | None) -> None:
         self.pid = pid
