@@ -7,7 +7,9 @@ line, then ``pandas.json_normalize``), in the same run. Each reader runs
 in a fresh subprocess so its peak memory (ru_maxrss) is its own. The reader forks a worker
 process for large logs (``eventlog/files/_parallel.py``): its row's peak memory is the reader's
 peak plus the worker's (RUSAGE_CHILDREN after it ended; an upper bound, as they share the
-pages present at the fork) and its CPU both processes'; a line below shows the same reader
+pages present at the fork) plus the worker's part held in the anonymous file it hands over
+(in neither process' resident set: ``_parallel.last_read.shared``, freed as the reader has
+unpickled it) and its CPU both processes'; a line below shows the same reader
 in one process (``FLINK_AGENTS_NB_READ_WORKERS=1``). The worker only shortens the wall time
 when a second core is free: on a busy machine whose scheduler groups a session's processes
 (Linux autogroup), the two share the session's one share of the CPU.
@@ -205,7 +207,8 @@ def make_logs(directory: Path, records: int) -> None:
 
 
 # The reader may fork a worker process (eventlog/files/_parallel.py): its peak memory and CPU
-# (RUSAGE_CHILDREN, after it ended) are printed too; argv[2]: FLINK_AGENTS_NB_READ_WORKERS.
+# (RUSAGE_CHILDREN, after it ended) and the shared file's bytes are printed too; argv[2]:
+# FLINK_AGENTS_NB_READ_WORKERS.
 _OURS = """
 import os, resource, sys, time
 os.environ["FLINK_AGENTS_NB_READ_WORKERS"] = sys.argv[2]
@@ -216,7 +219,8 @@ log = read_event_log(sys.argv[1])
 dt, dc = time.perf_counter() - t, time.process_time() - c
 kids = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(len(log.frame), dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, dc,
-      kids.ru_maxrss, kids.ru_utime + kids.ru_stime, _parallel.last_read.how.replace(" ", "_"))
+      kids.ru_maxrss, kids.ru_utime + kids.ru_stime, _parallel.last_read.how.replace(" ", "_"),
+      _parallel.last_read.shared)
 """
 
 _FLOOR = """
@@ -260,7 +264,8 @@ def run_reader(code: str, directory: Path, *args: str) -> tuple[int, float, floa
     """(records, wall s, peak MB, CPU s) of one reader in a fresh process. On a shared
     machine the CPU seconds are the steadier figure: wall time includes waiting for a core.
     With a worker process: peak MB is the reader's peak plus the worker's (an upper bound:
-    at the fork they share pages), CPU s both processes' CPU."""
+    at the fork they share pages) plus the shared file the worker's part came in, CPU s
+    both processes' CPU."""
     out = subprocess.run(
         [sys.executable, "-c", code, str(directory), *args],
         capture_output=True,
@@ -270,12 +275,14 @@ def run_reader(code: str, directory: Path, *args: str) -> tuple[int, float, floa
     if len(out) > 4:
         mem, kid_mem = int(out[2]) / 1024, int(out[4]) / 1024
         cpu, kid_cpu = float(out[3]), float(out[5])
+        shared = int(out[7]) / 2**20
         if kid_mem:
             print(
                 f"  reader ({out[6].replace('_', ' ')}): peak {mem:.0f} MB + worker"
-                f" {kid_mem:.0f} MB, CPU {cpu:.2f} s + worker {kid_cpu:.2f} s"
+                f" {kid_mem:.0f} MB + shared file {shared:.0f} MB, CPU {cpu:.2f} s"
+                f" + worker {kid_cpu:.2f} s"
             )
-        return int(out[0]), float(out[1]), mem + kid_mem, cpu + kid_cpu
+        return int(out[0]), float(out[1]), mem + kid_mem + shared, cpu + kid_cpu
     return int(out[0]), float(out[1]), int(out[2]) / 1024, float(out[3])
 
 

@@ -1,17 +1,22 @@
 """Reading with a forked worker process (``eventlog/files/_parallel.py``) gives exactly what a read
 in one process gives: the same frame (columns, dtypes, order, values), the same problems in
-the same order and the same files; a worker that dies, raises or hangs loses nothing and
-leaves no child process behind.
+the same order and the same files; a worker that dies (mid-write too), raises, hangs or
+ends its part wrongly loses nothing and leaves no child process behind. The worker's part comes
+back in an anonymous in-memory file without waiting for the reader, or, without one, through
+the pipe (both are tested).
 
 The logs are small (tens of KB to a few hundred), read in 8 KB chunks with the size threshold
 at 0, so each test forks a real worker and splits files at chunk boundaries."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
+import pickle
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -185,19 +190,140 @@ def _sends_code() -> None:  # runs in the worker: a stream that would run code i
     _parallel.send = lambda segments, fd: _transfer.send(_Code(str(_CODE_RAN)), fd)  # type: ignore[assignment]
 
 
+def _dies_mid_write() -> None:  # runs in the worker: killed with half its part written
+    def half(segments: list[Any], fd: int) -> None:
+        data = pickle.dumps(segments, protocol=5)
+        with open(fd, "wb") as out:
+            out.write(data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    _parallel.send = half  # type: ignore[assignment]
+
+
+def _says_more_than_written() -> None:  # runs in the worker: its end message is wrong
+    _parallel.done = lambda fd, size: _transfer.done(fd, size + 1)
+
+
+def _garbled_end() -> None:  # runs in the worker: an end message that is not one
+    _parallel.done = lambda fd, size: os.write(fd, b"FANB:nonsense")  # type: ignore[assignment]
+
+
+@pytest.fixture(params=["shared file", "pipe"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The worker's part comes in the shared file (where the system has one) or, without
+    one, through the pipe."""
+    if request.param == "pipe":
+        monkeypatch.delattr(os, "memfd_create", raising=False)
+    elif not hasattr(os, "memfd_create"):
+        pytest.skip("no os.memfd_create on this system")
+    return str(request.param)
+
+
 @pytest.mark.parametrize(
     "fault",
-    [_exit, _raise, _killed, _garbled, _not_segments, _sends_code],
-    ids=["exits", "raises", "killed", "garbled", "not segments", "sends code"],
+    [_exit, _raise, _killed, _garbled, _not_segments, _sends_code, _dies_mid_write],
+    ids=["exits", "raises", "killed", "garbled", "not segments", "sends code", "dies mid-write"],
 )
 def test_a_failing_worker_loses_nothing(
-    fault: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fault: Callable[[], None], transport: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory = _mixed(tmp_path)
     one = _one(directory)
     monkeypatch.setattr(_parallel, "worker_fault", fault)
     _same(one, _two(directory, how="fell back"))
     assert not _CODE_RAN.exists()  # the worker's stream is read as data, never run
+
+
+@pytest.mark.parametrize("fault", [_says_more_than_written, _garbled_end])
+def test_a_wrong_end_message_loses_nothing(
+    fault: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("no os.memfd_create on this system")
+    directory = _mixed(tmp_path)
+    one = _one(directory)
+    monkeypatch.setattr(_parallel, "worker_fault", fault)
+    _same(one, _two(directory, how="fell back"))
+
+
+def test_the_worker_does_not_wait_for_the_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's part (more than a pipe holds) lands in the shared file and the worker
+    exits while the reader is still reading its own part; the reader then takes it whole."""
+    if not hasattr(os, "memfd_create") or not hasattr(os, "waitid"):
+        pytest.skip("no os.memfd_create or os.waitid on this system")
+    big = _one_file(_make("trace", tmp_path / "t", 4000), tmp_path / "t.log")
+    one = _one(big)
+    monkeypatch.setattr(_parallel, "PIPE_BYTES", 64 << 10)  # (the default size)
+    reader, start, read_pieces = os.getpid(), _parallel._Worker.start, _parallel.read_pieces
+    pids: list[int] = []
+    exited: list[bool] = []
+
+    def recorded(pieces: Any, expect: int = 0) -> Any:
+        worker = start(pieces, expect)
+        pids.append(worker.pid)
+        return worker
+
+    def then_wait_for_the_worker(*args: Any, **kwargs: Any) -> None:
+        read_pieces(*args, **kwargs)
+        if os.getpid() == reader and not exited:  # the reader's own part is read: the
+            deadline = time.monotonic() + 60  # worker ends without the reader taking a byte
+            while time.monotonic() < deadline:
+                if os.waitid(os.P_PID, pids[0], os.WEXITED | os.WNOHANG | os.WNOWAIT):
+                    break
+                time.sleep(0.01)
+            exited.append(time.monotonic() < deadline)
+
+    monkeypatch.setattr(_parallel._Worker, "start", recorded)
+    monkeypatch.setattr(_parallel, "read_pieces", then_wait_for_the_worker)
+    _same(one, _two(big))
+    assert exited == [True]
+    assert _parallel.last_read.shared > 4 * _parallel.PIPE_BYTES  # more than a pipe takes
+    assert _parallel.last_read.rusage.ru_maxrss > 0  # waited for, after it exited
+
+
+def test_without_a_shared_file_the_part_comes_through_the_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = _one_file(_make("trace", tmp_path / "t"), tmp_path / "t.log")
+    one = _one(big)
+    _same(one, _two(big))
+    assert _parallel.last_read.shared > 0 or not hasattr(os, "memfd_create")
+
+    def no_descriptor_left(name: str, flags: int = 0) -> int:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(os, "memfd_create", no_descriptor_left)
+    _same(one, _two(big))
+    assert _parallel.last_read.shared == 0
+    monkeypatch.delattr(os, "memfd_create")  # a system without it (macOS, Windows)
+    _same(one, _two(big))
+    assert _parallel.last_read.shared == 0
+
+
+def _no_room_in_memory() -> None:  # runs in the worker: the shared file cannot take its part
+    send = _parallel.send
+
+    def full(segments: list[Any], fd: int) -> None:
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"\x80\x05 a start")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        send(segments, fd)
+
+    _parallel.send = full  # type: ignore[assignment]
+
+
+def test_a_shared_file_without_room_sends_the_part_through_the_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not hasattr(os, "memfd_create"):
+        pytest.skip("no os.memfd_create on this system")
+    directory = _mixed(tmp_path)
+    one = _one(directory)
+    monkeypatch.setattr(_parallel, "worker_fault", _no_room_in_memory)
+    _same(one, _two(directory))
+    assert _parallel.last_read.shared == 0
 
 
 def test_a_hanging_worker_is_killed_and_its_part_read_here(

@@ -5,8 +5,10 @@ after another does, but for a log of at least :data:`MIN_PARALLEL_BYTES` it fork
 (``os.fork``: the modules stay imported, nothing is sent to start it) that reads the last
 part of the bytes (whole files, and the tail of the file the cut falls in, cut at a chunk
 boundary: see :func:`._files.read_records`' ``part``) while this process reads the first
-part. The worker sends its columns, files, trace flag and problems back through a pipe
-(:mod:`._transfer`); they are appended after this process' own, so the frame, its column
+part. The worker sends its columns, files, trace flag and problems back (:mod:`._transfer`:
+into an anonymous file in memory shared at the fork, without waiting for this process, then
+"done" through a pipe; through the pipe itself where there is no such file); they are
+appended after this process' own, so the frame, its column
 order and dtypes, the problems (in file and line order) and the files are those of a read in
 one process. (Each process learns its own typed vocabulary: only which string objects hold
 the values differs.)
@@ -37,7 +39,7 @@ from flink_agents_nb.eventlog._numbering import Numbering, RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
 from flink_agents_nb.eventlog.files._segments import Segment, pack_segment, rows_of, unpack_segments
 from flink_agents_nb.eventlog.files._segments import merge as _merge
-from flink_agents_nb.eventlog.files._transfer import receive, send
+from flink_agents_nb.eventlog.files._transfer import done, receive, send, shared_file
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 #: The environment variable giving the number of processes a read uses (1 or 0: one; the
@@ -48,16 +50,22 @@ WORKERS_ENV = "FLINK_AGENTS_NB_READ_WORKERS"
 #: the fork's fixed costs (copy-on-write faults on both sides, each process learning its
 #: vocabulary, the transfer) leave little (a read of 32 MB takes ~0.35 s in one process).
 MIN_PARALLEL_BYTES = 32 << 20
-#: The share of the bytes this process reads itself. A bit more than half: the worker also
-#: packs and sends its columns, and at 0.5 this process waited for it (~1 s of 1M trace
-#: records). Measured on 1M records, 2 cores, 3 rounds alternated: ours 4.6 s at 0.5,
-#: 3.1-3.9 s at 0.56, 3.4-4.6 s at 0.62; trace 6.2-8.4, 6.1-7.1, 6.2-7.3 s.
-READER_SHARE = 0.56
+#: The share of the bytes this process reads itself: where the two reads end together. This
+#: process also unpickles, unpacks and merges the worker's part after its own; the worker
+#: packs and writes its part (into the shared file, without waiting: see :mod:`._transfer`)
+#: after its read. Found on 1M records of each format, 2 cores, 0.47-0.56 alternated over 6
+#: rounds (load 1.4-4.6, so from each process' CPU time per phase: the reader's read vs the
+#: worker's read + pack + write): balance at 0.547 (ours), 0.524 (0.3.1 nested), 0.537 (0.4
+#: trace). (With the pipe, the worker's writing overlapped the reader's unpickling: 0.56.)
+READER_SHARE = 0.54
 #: The worker is given up (killed, its part read here) when it has not sent its part this
 #: many times the reader's own part's time after the reader finished (at least
 #: :data:`MIN_WAIT_S`): a worker stuck, say, on a lock another thread held at the fork.
 WAIT_FACTOR = 10.0
 MIN_WAIT_S = 60.0
+#: The pipe's size asked for (Linux): the worker's part streams through it when there is no
+#: shared file (see :mod:`._transfer`), in fewer, larger writes than the default 64 KiB.
+PIPE_BYTES = 1 << 20
 #: Called in the worker just before it sends its part: a seam for tests to make it fail.
 worker_fault: Callable[[], None] | None = None
 
@@ -67,11 +75,16 @@ class ReadReport(NamedTuple):
     ``how``: ``"one process"`` (off, small log, nothing for a worker), ``"no fork"`` (the
     system cannot), ``"worker"`` (its part came back) or ``"fell back"`` (the worker failed:
     its part was read here); the worker's ``pid`` and its resource usage (``os.wait4``:
-    ``ru_maxrss`` its peak memory in KiB, ``ru_utime``/``ru_stime`` its CPU seconds)."""
+    ``ru_maxrss`` its peak memory in KiB, ``ru_utime``/``ru_stime`` its CPU seconds);
+    ``shared``: the bytes of the worker's payload held in the shared file (0: it came
+    through the pipe), memory in neither process' ``ru_maxrss``, held from the worker's
+    write until this process unpickled it (a read's peak is at most the reader's peak + the
+    worker's + this)."""
 
     how: str
     pid: int | None = None
     rusage: Any = None
+    shared: int = 0
 
 
 #: See :class:`ReadReport`.
@@ -203,7 +216,7 @@ def read_files(
     finally:
         worker.close(wait=segments is not None)
         how = "fell back" if segments is None else "worker"
-        last_read = ReadReport(how, worker.pid, worker.rusage)
+        last_read = ReadReport(how, worker.pid, worker.rusage, worker.shared_bytes)
     kept = [s for s in segments or () if s.tail_of is None or s.tail_of not in whole]
     try:  # (a multi-line file's tail is dropped: its head read it all)
         got = unpack_segments(segments or [], kept)
@@ -266,11 +279,13 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
 
 
 class _Worker:
-    """A forked worker reading some pieces, and the pipe it answers through."""
+    """A forked worker reading some pieces, and the pipe (and shared file) it answers through."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, shared: int | None) -> None:
         self.pid = pid
         self.fd: int | None = fd
+        self.shared = shared  # the shared file's descriptor (None: none, or closed)
+        self.shared_bytes = 0  # the payload's size in it, once received
         self.reaped = False
         self.rusage: Any = None  # when reaped
 
@@ -281,18 +296,20 @@ class _Worker:
         if not hasattr(os, "fork"):
             return None
         read_end, write_end = os.pipe()
+        shared = shared_file()
         with contextlib.suppress(OSError, AttributeError, ImportError):  # fewer, larger writes
             import fcntl  # POSIX only (this module is imported on Windows too)
 
-            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)  # Linux only
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # Linux only
         try:
             with warnings.catch_warnings():  # 3.12+ warns when threads run (a notebook's):
                 # the worker runs only this module's reading, and is given up on if stuck
                 warnings.filterwarnings("ignore", ".*fork", DeprecationWarning)
                 pid = os.fork()
         except OSError:
-            os.close(read_end)
-            os.close(write_end)
+            for fd in (read_end, write_end, shared):
+                if fd is not None:
+                    os.close(fd)
             return None
         if pid == 0:  # the worker: never returns (whatever happens, it exits here)
             code = 1
@@ -301,23 +318,25 @@ class _Worker:
                 segments = _work(pieces, expect)
                 if worker_fault is not None:
                     worker_fault()
-                send(segments, write_end)
+                _answer(segments, write_end, shared)
                 code = 0
             except BaseException:  # reported by the exit code; the reader reads the part
                 pass
             finally:
                 os._exit(code)
         os.close(write_end)
-        return cls(pid, read_end)
+        return cls(pid, read_end, shared)
 
     def result(self, timeout: float) -> list[Segment] | None:
         """The worker's segments, ``None`` when it failed or sent nothing for ``timeout``
         seconds (it is then killed by :meth:`close`)."""
         assert self.fd is not None
         try:
-            segments = receive(self.fd, time.monotonic() + timeout)
+            segments, self.shared_bytes = receive(self.fd, time.monotonic() + timeout, self.shared)
         except Exception:  # ended early, unreadable, too late: its part is read here instead
             return None
+        finally:  # the shared file's memory freed (the worker has closed its copy or exits)
+            self._close_shared()
         if type(segments) is not list or not all(type(s) is Segment for s in segments):
             return None
         return segments
@@ -328,6 +347,7 @@ class _Worker:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+        self._close_shared()
         if self.reaped:
             return
         self.reaped = True
@@ -340,3 +360,25 @@ class _Worker:
                 _, _, self.rusage = os.wait4(self.pid, 0)
         except ChildProcessError:  # reaped by someone else's waitpid(-1): gone all the same
             self.rusage = None
+
+    def _close_shared(self) -> None:
+        if self.shared is not None:
+            os.close(self.shared)
+            self.shared = None
+
+
+def _answer(segments: list[Segment], pipe: int, shared: int | None) -> None:
+    """The worker's answer: its ``segments`` written to the ``shared`` file, without waiting
+    for the reader, and "done" said through the ``pipe``; through the pipe itself when there
+    is no shared file or it cannot take them (no memory for it: emptied first)."""
+    if shared is not None:
+        try:
+            send(segments, os.dup(shared))
+        except OSError:
+            os.ftruncate(shared, 0)
+        else:  # (its copy closed first: the reader's is then the file's last reference)
+            size = os.fstat(shared).st_size
+            os.close(shared)
+            done(pipe, size)
+            return
+    send(segments, pipe)

@@ -10,8 +10,18 @@ bytes (undecoded, as the reader made them). The shared empty cell (:data:`._attr
 stays that one object. Numeric columns go as their buffers (pickle protocol 5). Strings that
 repeat as one object (the shared columns) go once each, with codes.
 
-A payload is ``pickle``: it is only ever read from a pipe to a child this process forked
-(never from a file or another user), so nothing in it comes from outside the read.
+The payload does not wait for the reader: where the system has anonymous files in memory
+(``os.memfd_create``, Linux), :func:`shared_file` makes one before the fork, the worker writes
+its payload there as soon as its part is read (while the reader still reads its own) and then
+says so through the pipe (:func:`done`: a marker and the payload's size); the reader unpickles
+the file from memory. Elsewhere, or when the file cannot take the payload, the payload streams
+through the pipe as it is pickled (the worker then waits for the reader to take it). The file's
+pages belong to neither process' resident set: they are the read's memory from the worker's
+write until the reader closes the file, right after unpickling it.
+
+A payload is ``pickle`` read by an unpickler that builds data only (:class:`_DataOnly`), and
+only ever from a pipe or an anonymous file shared with a child this process forked (never a
+named file or another user's), so nothing in it comes from outside the read.
 """
 
 from __future__ import annotations
@@ -89,23 +99,63 @@ def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
 
 
 def send(value: Any, fd: int) -> None:
-    """Write ``value`` to the pipe ``fd`` (closed after) as it is pickled: pickle protocol 5
+    """Write ``value`` to ``fd`` (the pipe or the shared file; closed after) as it is
+    pickled: pickle protocol 5
     (array buffers written as they are), without pickle's memo of every object (5x faster
     on a column of strings; the objects repeated in a column were made distinct ones by
     :func:`pack_column`; JSON values have no cycles). Nothing the size of the whole is held
-    in memory. Raises ``OSError`` (the reader went away)."""
+    in memory. Raises ``OSError`` (the reader went away, no memory for the shared file)."""
     with open(fd, "wb", buffering=_BUFFER) as out:
         pickler = pickle.Pickler(out, protocol=5)
         pickler.fast = True
         pickler.dump(value)
 
 
-def receive(fd: int, deadline: float) -> Any:
-    """What :func:`send` wrote to the pipe ``fd`` (only ever this process' own worker's
-    bytes), unpickled as it arrives. Raises :class:`WorkerSilent` when nothing comes for long
-    enough to pass ``deadline`` (``time.monotonic``), an ``EOFError`` or
-    ``pickle.UnpicklingError`` when the writer ended early."""
+def receive(fd: int, deadline: float, shared: int | None = None) -> tuple[Any, int]:
+    """What the worker sent through the pipe ``fd`` (only ever this process' own worker's
+    bytes), and the bytes it held in the shared file (0: none). Either what :func:`send`
+    wrote to the pipe, unpickled as it arrives, or, when the pipe says :func:`done`, what
+    :func:`send` wrote to ``shared`` (see :func:`shared_file`), unpickled from memory.
+    Raises :class:`WorkerSilent` when nothing comes for long enough to pass ``deadline``
+    (``time.monotonic``), an ``EOFError`` or ``pickle.UnpicklingError`` when the writer
+    ended early or its end message does not match the shared file."""
     with io.BufferedReader(_PipeReader(fd, deadline), buffer_size=_BUFFER) as stream:
+        if shared is not None and stream.peek(1)[:1] == _DONE[:1]:  # (a pickle starts b"\x80")
+            message = stream.read(_DONE_BYTES)
+            size = int.from_bytes(message[len(_DONE) :], "little")
+            if not message.startswith(_DONE) or len(message) != _DONE_BYTES:
+                raise pickle.UnpicklingError("the read's worker ended its part unreadably")
+            return _load_shared(shared, size), size
+        return _DataOnly(stream).load(), 0
+
+
+def shared_file() -> int | None:
+    """A new anonymous file in memory (``os.memfd_create``; closed on exec) for a worker's
+    payload, to be made before the fork; ``None`` where the system has none (or no file
+    descriptor is left): the payload then goes through the pipe. The caller closes it."""
+    make = getattr(os, "memfd_create", None)
+    if make is None:
+        return None
+    try:
+        fd: int = make("flink-agents-nb-read", getattr(os, "MFD_CLOEXEC", 0))
+    except OSError:
+        return None
+    return fd
+
+
+def done(fd: int, size: int) -> None:
+    """Tell the reader through the pipe ``fd`` that the whole payload, ``size`` bytes, is in
+    the shared file (one write, smaller than the pipe's atomic size: never blocks)."""
+    os.write(fd, _DONE + size.to_bytes(8, "little"))
+
+
+def _load_shared(shared: int, size: int) -> Any:
+    """The payload of ``size`` bytes in the shared file, unpickled (read with ``read``, not
+    mapped: a file shorter than said is an ``EOFError``, never a bus error)."""
+    if os.fstat(shared).st_size != size:
+        raise pickle.UnpicklingError("the read's worker's part is not the size it said")
+    with open(os.dup(shared), "rb", buffering=_BUFFER) as stream:
+        stream.seek(0)  # (the offset is shared with the worker's writes)
         return _DataOnly(stream).load()
 
 
@@ -134,6 +184,10 @@ class _DataOnly(pickle.Unpickler):
 
 
 _BUFFER = 1 << 20
+#: The worker's end message on the pipe when its payload is in the shared file: this marker,
+#: then the payload's size (8 bytes, little-endian).
+_DONE = b"FANB:shared:"
+_DONE_BYTES = len(_DONE) + 8
 
 
 class WorkerSilent(TimeoutError):
