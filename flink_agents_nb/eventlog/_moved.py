@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from flink_agents_nb.eventlog import _object_memory
+
 _NONE = id(None)
 _OBJECT = np.dtype(object)
 _take = np.take  # (a name of its own: tests interrupt it)
@@ -103,7 +105,7 @@ def move_columns(columns: list[list[Any]], order: np.ndarray | None, n: int) -> 
     row ``order[i]`` read; ``None``: as read), made by moving the parts' references (see
     the module docstring): the parts are left holding ``None`` (each list is emptied).
     ``None`` when moving is not possible here; nothing has been changed then."""
-    if order is not None and not is_permutation(order, n):
+    if not _object_memory.ALLOWED or (order is not None and not is_permutation(order, n)):
         return None
     for parts in columns:
         if not all(type(part) is np.ndarray and part.ndim == 1 for part in parts):

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from flink_agents_nb.eventlog import _object_memory
+
 #: The longest string read (8 words with its NUL): longer ids are numbered otherwise.
 MAX_CHARS = 63
 _MAX_WORDS = (MAX_CHARS + 8) // 8
@@ -172,5 +174,6 @@ def _layout_holds() -> bool:
     )
 
 
-#: Whether this interpreter lays strings out as read here (checked at import).
-LAYOUT_OK = _layout_holds()
+#: Whether this interpreter lays strings out as read here (checked at import), and reading
+#: them is allowed (:mod:`._object_memory`).
+LAYOUT_OK = _object_memory.ALLOWED and _layout_holds()

@@ -195,7 +195,7 @@ def test_a_failing_worker_leaves_its_part_numbered_here(
 
 def _sent_without(field: str) -> Callable[[], None]:
     """A worker fault (runs in the worker): its segments are sent with ``field`` lost
-    (``ids``: id columns sent as codes, without the codes; ``hashes``: codes without the
+    (``ids``: id columns sent as codes, without the codes; ``keys``: codes without the
     keys of its ids)."""
 
     def fault() -> None:
@@ -217,7 +217,7 @@ def test_a_worker_whose_ids_cannot_be_used(
     monkeypatch.setattr(_parallel, "worker_fault", _sent_without("ids"))
     _same(one, _read(log, 2, "fell back"))  # its id columns cannot be rebuilt: read here
     assert given_codes[-1] is not None
-    monkeypatch.setattr(_parallel, "worker_fault", _sent_without("hashes"))
+    monkeypatch.setattr(_parallel, "worker_fault", _sent_without("keys"))
     _same(one, _read(log, 2, "fell back"))
     assert given_codes[-1] is not None
 

@@ -26,7 +26,7 @@ class Segment(NamedTuple):
     whole files), its rows' ids as codes per column of :data:`._ids.ID_COLUMNS` (``int32``,
     the worker's numbering; ``None``: not numbered), the values this segment added to that
     numbering per family (at their codes, after the earlier segments' values) and their
-    Python hashes (see :mod:`.._numbering`). An id column whose values all are strings or
+    keys (see :mod:`.._numbering`, :mod:`.._strkeys`). An id column whose values all are strings or
     ``None`` is sent as its codes only (packed ``("ids", name)``)."""
 
     columns: dict[str, tuple[Any, ...]]
@@ -36,7 +36,7 @@ class Segment(NamedTuple):
     tail_of: str | None
     ids: dict[str, np.ndarray] | None = None
     distinct: dict[str, np.ndarray] | None = None
-    hashes: dict[str, np.ndarray] | None = None
+    keys: dict[str, np.ndarray] | None = None
 
 
 def rows_of(columns: _Columns) -> int:
@@ -55,7 +55,7 @@ def pack_segment(
     arrays go as soon as it is packed), its ids numbered into ``ids`` (whose numbering held
     ``before`` values per family before: see :func:`.._numbering.worker_part`)."""
     numbered = worker_part(ids, before, columns.parts)
-    codes, distinct, value_hashes, coded = numbered or (None, None, None, set())
+    codes, distinct, value_keys, coded = numbered or (None, None, None, set())
     packed: dict[str, tuple[Any, ...]] = {}
     for name, parts in columns.parts.items():
         if parts and name in coded:
@@ -64,7 +64,7 @@ def pack_segment(
             packed[name] = pack_column(name, parts[0] if len(parts) == 1 else np.concatenate(parts))
         parts.clear()
     return Segment(
-        packed, columns.files, columns.traced, problems, tail_of, codes, distinct, value_hashes
+        packed, columns.files, columns.traced, problems, tail_of, codes, distinct, value_keys
     )
 
 
@@ -75,7 +75,7 @@ def unpack_segments(
     ``None``: unusable) from every segment, a dropped one's too (later segments' codes
     count its values); ``None`` when an id column sent as codes cannot be rebuilt. Raises
     when another column cannot be unpacked."""
-    worker_ids = WorkerIds.of([(s.ids, s.distinct, s.hashes, _rows(s)) for s in segments])
+    worker_ids = WorkerIds.of([(s.ids, s.distinct, s.keys, _rows(s)) for s in segments])
     unpacked = []
     for segment in kept:
         columns = {}

@@ -18,6 +18,8 @@ NON_OPTION_ENV_VARS = frozenset(
         ENV_PREFIX + "PRICES",  # the price table (flink_agents_nb.run._costs)
         ENV_PREFIX
         + "READ_WORKERS",  # processes reading a log (flink_agents_nb.eventlog.files._parallel)
+        ENV_PREFIX
+        + "READ_OBJECT_MEMORY",  # reading objects' memory (flink_agents_nb.eventlog._object_memory)
     }
 )
 
