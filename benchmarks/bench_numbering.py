@@ -4,7 +4,7 @@ Usage: .venv/bin/python benchmarks/bench_numbering.py DIR [ROUNDS=4]
 
 Reads DIR in one process with the numbering held back, then, on the same column parts,
 alternates ROUNDS times: ``RowIds().number_rows`` (the ids read from the strings' memory,
-:mod:`flink_agents_nb.eventlog._strkeys`) and the hashing it replaced (pandas'
+:mod:`flink_agents_nb.eventlog.ids._strkeys`) and the hashing it replaced (pandas'
 ``PyObjectHashTable`` per family over the non-missing values, the tables sized once). Prints
 the CPU seconds of each round and the best-of ratio. The hashing's later rounds find the
 strings' hashes cached (Python keeps a string's hash): the ratio understates the gain. The
@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 from pandas._libs.hashtable import ObjectVector, PyObjectHashTable
 
-from flink_agents_nb.eventlog import _load, _numbering
+from flink_agents_nb.eventlog import _load
 from flink_agents_nb.eventlog._arrays import is_none
-from flink_agents_nb.eventlog._ids import ID_FAMILIES
+from flink_agents_nb.eventlog.ids import _numbering
+from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
 
 held: list[tuple[dict[str, list[Any]], int]] = []
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import is_none
-from flink_agents_nb.eventlog._ids import EventCodes, Kinds
 from flink_agents_nb.eventlog.files._files import LogProblem
+from flink_agents_nb.eventlog.ids._ids import EventCodes, Kinds
 from flink_agents_runtime.eventlog._lines import encode_value
 
 
@@ -213,11 +213,11 @@ def check_links(
     """Broken causal links: missing upstream events, actions on missing events, cycles.
 
     The checks run on numbers: event ids, upstream ids and handled ids numbered together,
-    record types told apart by object (:class:`._ids.Kinds`). ``codes``: the frame's ids
-    numbered already (by the reader's processes as they read, see :mod:`._numbering`, or
+    record types told apart by object (:class:`.ids._ids.Kinds`). ``codes``: the frame's ids
+    numbered already (by the reader's processes as they read, see :mod:`.ids._numbering`, or
     by the trace linking): no id is hashed here; else every id is hashed once
     (``pd.factorize``: strings alone, pandas' table of encoded strings). ``record``: the
-    frame's ``record_type`` as :class:`._ids.Kinds` already (the trace linking's).
+    frame's ``record_type`` as :class:`.ids._ids.Kinds` already (the trace linking's).
     """
     if frame.empty:
         return []

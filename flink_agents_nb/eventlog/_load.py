@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
-from flink_agents_nb.eventlog._ids import EventCodes
 from flink_agents_nb.eventlog._lineage import check_links
-from flink_agents_nb.eventlog._numbering import RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
+from flink_agents_nb.eventlog.ids._ids import EventCodes
+from flink_agents_nb.eventlog.ids._numbering import RowIds
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.trace._trace_times import start_times
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary

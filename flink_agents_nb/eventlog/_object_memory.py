@@ -5,7 +5,7 @@ call per value, each probed on objects made at import and falling back to plain 
 when its probe fails:
 
 - :mod:`.typed._slots`: the decoded structs' fields read as columns;
-- :mod:`._strkeys`: short ASCII id strings' bytes read to number them;
+- :mod:`.ids._strkeys`: short ASCII id strings' bytes read to number them;
 - :mod:`._moved`: object columns' references moved into the frame's block.
 
 ``FLINK_AGENTS_NB_READ_OBJECT_MEMORY=0`` (or ``false``, ``no``, ``off``) turns all three

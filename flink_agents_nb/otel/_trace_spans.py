@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import codes as codes_of
-from flink_agents_nb.eventlog._ids import Kinds, id_codes
+from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes
 from flink_agents_nb.otel._span_spec import SpanSpec, _error_type, _none, agent_label, root_span
 
 _NAT = np.iinfo(np.int64).min

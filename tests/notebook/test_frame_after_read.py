@@ -15,9 +15,9 @@ import pytest
 
 from flink_agents_nb.eventlog import _load
 from flink_agents_nb.eventlog._attributes import EMPTY
-from flink_agents_nb.eventlog._ids import Kinds
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog.ids._ids import Kinds
 from flink_agents_nb.eventlog.trace import _trace, _trace_link
 from tests.helpers.log_makers import MAKERS
 

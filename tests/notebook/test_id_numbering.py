@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _numbering, _strkeys
 from flink_agents_nb.eventlog._arrays import addresses
-from flink_agents_nb.eventlog._ids import ID_FAMILIES
-from flink_agents_nb.eventlog._numbering import Numbering, RowIds, WorkerIds
+from flink_agents_nb.eventlog.ids import _numbering, _strkeys
+from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
+from flink_agents_nb.eventlog.ids._numbering import Numbering, RowIds, WorkerIds
 
 
 class _Sub(str):
@@ -176,9 +176,8 @@ def test_merge_gives_the_codes_of_numbering_all_here(
     cut = 900
     mine, theirs = np.empty(cut, dtype=object), np.empty(len(values) - cut, dtype=object)
     mine[:], theirs[:] = values[:cut], values[cut:]
-    reader, worker = RowIds(), RowIds(Numbering(hashed=True))
+    reader, worker = RowIds(), RowIds(Numbering())
     reader.number_rows({"event_id": [mine]}, cut)
-    reader.numbering.prepare_merge()
     worker.number_rows({"event_id": [theirs]}, len(theirs))
     part = _numbering.worker_part(worker, dict.fromkeys(ID_FAMILIES, 0), {"event_id": [theirs]})
     assert part is not None

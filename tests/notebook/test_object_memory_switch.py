@@ -14,7 +14,8 @@ from flink_agents_nb.eventlog._object_memory import OBJECT_MEMORY_ENV, allowed
 _CHILD = """
 import json, sys
 import numpy as np
-from flink_agents_nb.eventlog import _moved, _strkeys
+from flink_agents_nb.eventlog import _moved
+from flink_agents_nb.eventlog.ids import _strkeys
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.typed import _slots
 parts = [[np.array(["a", "b"], dtype=object)]]

@@ -21,24 +21,18 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog import _load
-from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES, EventCodes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
-from flink_agents_nb.eventlog._numbering import RowIds, WorkerIds
-from flink_agents_nb.eventlog._strkeys import keys_of, readable, text_words
-from flink_agents_nb.eventlog.files import _files, _parallel
+from flink_agents_nb.eventlog.files import _parallel
+from flink_agents_nb.eventlog.ids._ids import ID_COLUMNS, ID_FAMILIES, EventCodes
+from flink_agents_nb.eventlog.ids._numbering import RowIds, WorkerIds
+from flink_agents_nb.eventlog.ids._strkeys import keys_of, readable, text_words
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.trace._trace_link import _by_first_row
+from tests.helpers.log_makers import MAKERS
+from tests.helpers.reading import CORPUS
+from tests.helpers.reading import small_chunks as small_chunks
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "eventlog_corpus"
-
-
-@pytest.fixture(autouse=True)
-def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_files, "CHUNK_BYTES", 8 << 10)
-    monkeypatch.delenv(_parallel.WORKERS_ENV, raising=False)
 
 
 @pytest.fixture
@@ -244,12 +238,9 @@ def test_trace_logs_built_in_final_order_as_linking_reordered_them(tmp_path: Pat
     """Start times moved before the frame is built (``start_times``) give the frame the
     linking gave by reordering it: files overlapping in time, a corpus trace log, an
     SLF4J one and logs of other records beside them, read in one and two processes."""
-    spec_path = ROOT / "benchmarks" / "bench_eventlog.py"
-    namespace: dict[str, Any] = {"__name__": "bench_eventlog"}
-    exec(compile(spec_path.read_text(), str(spec_path), "exec"), namespace)
     directory = tmp_path / "trace"
     directory.mkdir()
-    namespace["make_trace_logs"](directory, 1600)  # 8 files whose times overlap
+    MAKERS["trace"](directory, 1600)  # 8 files whose times overlap
     for name in ("traces-4f1e2d3c-weather_agent-0.log", "taskmanager.log.trace-log.log"):
         (directory / name).write_bytes((CORPUS / name).read_bytes())
     _same(_hashing(directory), _read(directory, 1, "one process"))
@@ -260,12 +251,9 @@ def test_trace_logs_built_in_final_order_as_linking_reordered_them(tmp_path: Pat
 
 
 def test_trace_log_linked_on_the_processes_codes(tmp_path: Path) -> None:
-    spec_path = ROOT / "benchmarks" / "bench_eventlog.py"
-    namespace: dict[str, Any] = {"__name__": "bench_eventlog"}
-    exec(compile(spec_path.read_text(), str(spec_path), "exec"), namespace)
     directory = tmp_path / "trace"
     directory.mkdir()
-    namespace["make_trace_logs"](directory, 2400)
+    MAKERS["trace"](directory, 2400)
     big = tmp_path / "trace.log"  # one file: the cut falls inside a run
     big.write_bytes(b"".join(f.read_bytes() for f in sorted(directory.iterdir())))
     given: list[Any] = []
@@ -321,7 +309,6 @@ def test_row_ids_merge_a_workers_numbering() -> None:
     ids = RowIds()
     values = np.array(["a", "b", None, 7], dtype=object)
     ids.number_rows({"event_id": [values], "upstream_event_id": [values.copy()]}, 4)
-    ids.numbering.prepare_merge()
     # "b" is the reader's; 7.0 is 7; "x" has the key of "a" (as if they collided): compared,
     # and new; "c" is new, not compared
     distinct, sums = _sent(["b", "c", 7.0, "x"], fake={"x": _key("a")})

@@ -30,17 +30,14 @@ from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 from flink_agents_nb.eventlog.files import _cut, _files, _parallel, _transfer
 from tests.helpers.log_makers import MAKERS
+from tests.helpers.reading import CORPUS
+from tests.helpers.reading import small_chunks as small_chunks
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / "tests" / "eventlog_corpus"
-
-
-@pytest.fixture(autouse=True)
-def _small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_files, "CHUNK_BYTES", 8 << 10)
-    monkeypatch.delenv(_parallel.WORKERS_ENV, raising=False)
+#: The tests of the shared-file path itself (elsewhere the pipe takes its place).
+_NEEDS_MEMFD = pytest.mark.skipif(
+    not hasattr(os, "memfd_create"), reason="no os.memfd_create on this system"
+)
 
 
 def _one(path: Path) -> LoadedLog:
@@ -234,12 +231,11 @@ def test_a_failing_worker_loses_nothing(
     assert not _CODE_RAN.exists()  # the worker's stream is read as data, never run
 
 
+@_NEEDS_MEMFD
 @pytest.mark.parametrize("fault", [_says_more_than_written, _garbled_end])
 def test_a_wrong_end_message_loses_nothing(
     fault: Callable[[], None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not hasattr(os, "memfd_create"):
-        pytest.skip("no os.memfd_create on this system")
     directory = _mixed(tmp_path)
     one = _one(directory)
     monkeypatch.setattr(_parallel, "worker_fault", fault)
@@ -314,11 +310,10 @@ def _no_room_in_memory() -> None:  # runs in the worker: the shared file cannot 
     _parallel.send = full  # type: ignore[assignment]
 
 
+@_NEEDS_MEMFD
 def test_a_shared_file_without_room_sends_the_part_through_the_pipe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not hasattr(os, "memfd_create"):
-        pytest.skip("no os.memfd_create on this system")
     directory = _mixed(tmp_path)
     one = _one(directory)
     monkeypatch.setattr(_parallel, "worker_fault", _no_room_in_memory)

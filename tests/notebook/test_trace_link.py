@@ -15,10 +15,10 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import addresses
 from flink_agents_nb.eventlog._columns import _Columns, time_order
-from flink_agents_nb.eventlog._ids import Kinds, id_codes, lookup
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files, read_records
+from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes, lookup
 from flink_agents_nb.eventlog.trace._trace_link import link, link_coded
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 

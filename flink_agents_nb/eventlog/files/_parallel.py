@@ -34,12 +34,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from flink_agents_nb.eventlog._columns import _Columns
-from flink_agents_nb.eventlog._ids import ID_FAMILIES
-from flink_agents_nb.eventlog._numbering import Numbering, RowIds
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
 from flink_agents_nb.eventlog.files._segments import Segment, pack_segment, rows_of, unpack_segments
 from flink_agents_nb.eventlog.files._segments import merge as _merge
 from flink_agents_nb.eventlog.files._transfer import done, receive, send, shared_file
+from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
+from flink_agents_nb.eventlog.ids._numbering import Numbering, RowIds
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 #: The environment variable giving the number of processes a read uses (1 or 0: one; the
@@ -187,7 +187,7 @@ def read_files(
     """Read ``files`` into ``columns`` (problems appended), with a worker process when
     allowed (``workers``, see :func:`workers_wanted`) and the files hold at least
     ``min_bytes`` (default :data:`MIN_PARALLEL_BYTES`). ``ids``: the rows' ids numbered
-    into it, each process numbering the rows it read (see :class:`._ids.RowIds`)."""
+    into it, each process numbering the rows it read (see :class:`..ids._numbering.RowIds`)."""
     global last_read
     whole: set[str] = set()
     last_read = ReadReport("one process")
@@ -207,10 +207,8 @@ def read_files(
     segments: list[Segment] | None = None
     try:
         began = time.perf_counter()
-        ids.numbering.hashed = True  # for the merge with the worker's ids
         ids.expect = ids.expect or expected_ids(total)  # (the worker's are added to it)
         read_pieces(mine, columns, problems, vocabulary, whole, ids)
-        ids.numbering.prepare_merge()  # while the worker still reads
         took = time.perf_counter() - began
         segments = worker.result(max(MIN_WAIT_S, WAIT_FACTOR * took))
     finally:
@@ -262,7 +260,7 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
     vocabulary = Vocabulary()
     groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
     read = []
-    numbering = Numbering(hashed=True)  # one for all its parts (a part's codes count the
+    numbering = Numbering()  # one for all its parts (a part's codes count the
     for group in groups:  # earlier parts' values)
         if group:
             columns, problems = _Columns(), list[LogProblem]()

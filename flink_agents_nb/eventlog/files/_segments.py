@@ -1,7 +1,7 @@
 """A part of a read, as the worker sends it to the reader and the reader merges it.
 
 The worker (:mod:`._parallel`) reads its pieces into columns (:class:`.._columns._Columns`)
-and numbers their ids (:class:`.._numbering.RowIds`); :func:`pack_segment` packs each part
+and numbers their ids (:class:`..ids._numbering.RowIds`); :func:`pack_segment` packs each part
 for the pipe (:mod:`._transfer`), the reader unpacks them (:func:`unpack_segments`) and
 appends them after its own rows (:func:`merge`), as reading them itself would have.
 """
@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
-from flink_agents_nb.eventlog._numbering import RowIds, WorkerIds, worker_part
 from flink_agents_nb.eventlog.files._sources import LogProblem
 from flink_agents_nb.eventlog.files._transfer import pack_column, unpack_column
+from flink_agents_nb.eventlog.ids._numbering import RowIds, WorkerIds, worker_part
 from flink_agents_nb.eventlog.trace import _trace
 
 
@@ -23,11 +23,11 @@ class Segment(NamedTuple):
     """What the worker read of some pieces: packed columns (:func:`._transfer.pack_column`,
     one array per column), the files they came from (their codes' categories), whether any
     record was a trace record, the problems met, the file whose tail it is (``None``:
-    whole files), its rows' ids as codes per column of :data:`._ids.ID_COLUMNS` (``int32``,
+    whole files), its rows' ids as codes per column of :data:`..ids._ids.ID_COLUMNS` (``int32``,
     the worker's numbering; ``None``: not numbered), the values this segment added to that
     numbering per family (at their codes, after the earlier segments' values) and their
-    keys (see :mod:`.._numbering`, :mod:`.._strkeys`). An id column whose values all are strings or
-    ``None`` is sent as its codes only (packed ``("ids", name)``)."""
+    keys (see :mod:`..ids._numbering`, :mod:`..ids._strkeys`). An id column whose values
+    all are strings or ``None`` is sent as its codes only (packed ``("ids", name)``)."""
 
     columns: dict[str, tuple[Any, ...]]
     files: list[str]
@@ -53,7 +53,7 @@ def pack_segment(
 ) -> Segment:
     """The worker's segment of what it read into ``columns`` (emptied: each column's
     arrays go as soon as it is packed), its ids numbered into ``ids`` (whose numbering held
-    ``before`` values per family before: see :func:`.._numbering.worker_part`)."""
+    ``before`` values per family before: see :func:`..ids._numbering.worker_part`)."""
     numbered = worker_part(ids, before, columns.parts)
     codes, distinct, value_keys, coded = numbered or (None, None, None, set())
     packed: dict[str, tuple[Any, ...]] = {}

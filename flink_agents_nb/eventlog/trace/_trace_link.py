@@ -18,7 +18,7 @@ columns). What it fills needs other records of the log:
 
 How, on 1M records: every lookup runs on integer codes of the id columns
 (``lookup``/``argsort``/``searchsorted``). The reader numbers the ids while it reads, each
-process its own rows (:mod:`.._numbering`), and hands the codes over: nothing is hashed
+process its own rows (:mod:`..ids._numbering`), and hands the codes over: nothing is hashed
 here (when it could not, each id column is hashed once here); the event ids' codes go on
 to the lineage check (:func:`link_coded`). Record and entity types are told apart by
 object address, without comparing 1M strings; no Python runs per record but the
@@ -40,7 +40,7 @@ import pandas as pd
 from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
-from flink_agents_nb.eventlog._ids import EventCodes, Kinds, id_codes, lookup
+from flink_agents_nb.eventlog.ids._ids import EventCodes, Kinds, id_codes, lookup
 from flink_agents_nb.eventlog.trace._trace_times import Timed, final_of, inverse, moved
 
 
@@ -65,7 +65,7 @@ def link_coded(
     gives, with the frame reordered once (reordering a million rows of object columns
     costs ~0.4 s): every "first"/"last"/"in frame order" below goes by rank in ``order``.
 
-    ``ids``: the frame's id columns numbered already (:class:`.._numbering.RowIds`: codes
+    ``ids``: the frame's id columns numbered already (:class:`..ids._numbering.RowIds`: codes
     per row of the given frame, per column of ``_ids.ID_COLUMNS``, equal ids equal codes
     within a family): no id is hashed here. Not written to.
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flink_agents_nb.eventlog._arrays import joined
-from flink_agents_nb.eventlog._ids import Kinds, lookup
+from flink_agents_nb.eventlog.ids._ids import Kinds, lookup
 
 
 class Timed(NamedTuple):
@@ -23,7 +23,7 @@ class Timed(NamedTuple):
     final order (``None``: as read), per row of that order its rank in the time order (the
     linking's "frame order"; ``None``: its position), whether there is anything to link
     (``False``: no row has an entity type), and the record and entity types as
-    :class:`.._ids.Kinds`, per row of the final order (``None``: not made)."""
+    :class:`..ids._ids.Kinds`, per row of the final order (``None``: not made)."""
 
     final: np.ndarray | None
     rank: np.ndarray | None

@@ -1,6 +1,6 @@
 """Ids and kinds of a record frame's columns as integer codes, for column-wise linking.
 
-The trace linking (:mod:`.trace._trace_link`) and the lineage check (:mod:`._lineage`) match
+The trace linking (:mod:`.trace._trace_link`) and the lineage check (:mod:`.._lineage`) match
 records by id over a million rows. Hashing the id strings is most of their cost, so each id
 column is hashed once into codes, and every match then runs on integers (``np.unique``,
 ``searchsorted``, fancy indexing). Missing values (``None``, the frame's contract; NaN too)

@@ -6,8 +6,8 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from flink_agents_nb.eventlog._ids import ID_FAMILIES
-from flink_agents_nb.eventlog._strkeys import keys_of, text_words
+from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
+from flink_agents_nb.eventlog.ids._strkeys import keys_of, text_words
 
 
 def probe_key() -> np.ndarray:
@@ -18,7 +18,7 @@ def probe_key() -> np.ndarray:
 class WorkerIds:
     """What a worker sent of its ids, checked: its distinct values per family (object
     arrays, at their codes in its numbering, every segment's in order) and their keys;
-    per segment, its codes per id column (see :class:`._parallel.Segment`)."""
+    per segment, its codes per id column (see :class:`..files._segments.Segment`)."""
 
     def __init__(self, distinct: dict[str, np.ndarray], value_keys: dict[str, np.ndarray]):
         self.distinct = distinct

@@ -30,9 +30,9 @@ from pandas._libs.hashtable import Int64HashTable, Int64Vector
 from pandas._libs.lib import is_string_array
 
 from flink_agents_nb.eventlog._arrays import addresses, is_none, joined
-from flink_agents_nb.eventlog._column_rows import ColumnRows
-from flink_agents_nb.eventlog._ids import ID_COLUMNS, ID_FAMILIES
-from flink_agents_nb.eventlog._strkeys import (
+from flink_agents_nb.eventlog.ids._column_rows import ColumnRows
+from flink_agents_nb.eventlog.ids._ids import ID_COLUMNS, ID_FAMILIES
+from flink_agents_nb.eventlog.ids._strkeys import (
     BLOCK,
     keys_of,
     object_words,
@@ -40,7 +40,7 @@ from flink_agents_nb.eventlog._strkeys import (
     same_words,
     text_words,
 )
-from flink_agents_nb.eventlog._worker_ids import WorkerIds, probe_key
+from flink_agents_nb.eventlog.ids._worker_ids import WorkerIds, probe_key
 
 _NONE = id(None)
 Pick = Callable[[np.ndarray], np.ndarray]  # the values at some positions (object array)
@@ -135,10 +135,9 @@ class Numbering:
     """Id values numbered as they come, per family of :data:`ID_FAMILIES`: equal values
     (Python's ``==``) get equal codes 0, 1, 2... (a value's code is its place in
     :meth:`distinct`), missing ones (``None``, NaN) -1. Raises ``TypeError`` on unhashable
-    values. ``hashed``: kept for callers (every value's key is kept, for :meth:`merge`)."""
+    values. Every value's key is kept, for :meth:`merge`."""
 
-    def __init__(self, hashed: bool = False) -> None:
-        self.hashed = hashed
+    def __init__(self) -> None:
         self._families = {family: _Family() for family in ID_FAMILIES}
         self.merged = False  # after merge(): its new values are in no table
         #: per family: whether every value numbered is a ``str`` (kept by :func:`number_part`)
@@ -240,9 +239,6 @@ class Numbering:
     def size(self, family: str) -> int:
         """How many distinct values ``family`` has numbered."""
         return self._families[family].count
-
-    def prepare_merge(self) -> None:
-        """Nothing to prepare now (kept for callers: the merge looks keys up)."""
 
     def merge(self, family: str, values: np.ndarray, value_keys: np.ndarray) -> np.ndarray:
         """Codes of ``values`` (distinct, numbered elsewhere; ``value_keys``: their keys, 0
