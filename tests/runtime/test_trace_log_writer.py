@@ -202,3 +202,81 @@ def test_truncations_and_write_failures_are_counted(tmp_path: Path) -> None:
     result = env.from_list(inputs).apply(Triage()).execute()  # never fatal
     assert len(result.outputs) == 2
     assert result.metrics["traceLogWriteFailures"] == 8  # every event record of both runs
+
+
+class _Picky(rt.Agent):
+    """Fails on the input ``bad`` (a ValueError), echoes anything else."""
+
+    @rt.action(rt.InputEvent)
+    @staticmethod
+    def check(event: rt.InputEvent, ctx: Any) -> None:
+        if event.input == "bad":
+            raise ValueError('bad input: "x" ü')
+        ctx.send_event(rt.OutputEvent(output=event.input))
+
+
+def test_failures_agent_name_as_flink_agents_writes_them(tmp_path: Path) -> None:
+    """Real 0.4 (ExecutionLifecycleEvents, ExecutionReporter.ProblemCategories): a failed
+    execution says ``problemCategory`` ``action_execution_failed`` (lower snake case) and
+    ``errorType``/``errorMessage`` attributes; ``agentName`` is the agent's class name."""
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(tmp_path))
+    env.get_config().set("trace-log.targets", ALL)
+    inputs = [{"key": "k1", "value": "fine"}, {"key": "k2", "value": "bad"}]
+    with pytest.raises(rt.ActionFailedError):
+        env.from_list(inputs).apply(_Picky()).execute()
+    (path,) = tmp_path.glob("traces-*.log")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert {r["agentName"] for r in records} == {"_Picky"}
+    (failed,) = [r for r in records if r["status"] == "failed"]
+    assert failed["problemCategory"] == "action_execution_failed"
+    assert failed["attributes"] == {"errorType": "ValueError", "errorMessage": 'bad input: "x" ü'}
+    assert all(r["problemCategory"] is None for r in records if r["status"] != "failed")
+    import flink_agents_nb as fa
+
+    frame = fa.read_event_log(path).frame
+    (row,) = frame[frame["status"] == "failed"].itertuples()
+    assert row.error == 'ValueError: bad input: "x" ü'
+    assert row.problem_category == "action_execution_failed"
+
+
+def test_failed_model_and_tool_calls_use_flink_agents_categories() -> None:
+    from flink_agents_runtime.eventlog._trace_sink import failure_attributes
+
+    assert failure_attributes("TimeoutError: read timed out") == {
+        "errorType": "TimeoutError",
+        "errorMessage": "read timed out",
+    }
+    assert failure_attributes("Error: no such tool") == {
+        "errorType": "Error",
+        "errorMessage": "no such tool",
+    }
+    assert failure_attributes("tool crashed: see log") == {"errorMessage": "tool crashed: see log"}
+    assert failure_attributes(None) == {} and failure_attributes("") == {}
+
+
+def test_slf4j_records_say_job_task_and_subtask(caplog: pytest.LogCaptureFixture) -> None:
+    """All subtasks of a TaskManager share its SLF4J file: Flink Agents' SLF4J records add
+    ``jobId``, ``taskName`` and ``subtaskId`` (after the level); the file form does not."""
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.output-type", "SLF4J")
+    env.get_config().set("job-identifier", "job-7")
+    with caplog.at_level(logging.INFO, logger="org.apache.flink.agents.TraceLog"):
+        env.from_list([{"key": "k", "value": "hello"}]).apply(Triage()).execute()
+    lines = [r.getMessage() for r in caplog.records if r.name == "org.apache.flink.agents.TraceLog"]
+    first = json.loads(lines[0])
+    assert list(first)[:5] == ["timestamp", "detail", "jobId", "taskName", "subtaskId"]
+    assert (first["jobId"], first["taskName"], first["subtaskId"]) == ("job-7", "local", 0)
+
+
+def test_standard_truncation_counts_utf16_units_as_java() -> None:
+    """Java's JsonTruncator measures and cuts strings in UTF-16 code units: an emoji counts
+    2, and a pair cut in half leaves a lone surrogate that Java's UTF-8 writer writes ``?``."""
+    from flink_agents_runtime.eventlog._truncate import Truncator
+
+    cut = Truncator(5, 0, 0)
+    assert cut.value("ab🚀cd") == {"truncatedString": "ab🚀c...", "omittedChars": 1}
+    assert cut.value("abcd🚀x") == {"truncatedString": "abcd?...", "omittedChars": 2}
+    assert cut.value("ab🚀") == "ab🚀"  # 4 units: kept
+    assert cut.value("äöüäöüx") == {"truncatedString": "äöüäö...", "omittedChars": 2}
+    assert cut.value("abcdef") == {"truncatedString": "abcde...", "omittedChars": 1}

@@ -167,7 +167,15 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
             tracker = open_tracker(config, run_id)
         group = registry.group()
         job_id = str(config.get("job-identifier") or run_id)
-        extra = open_sinks(config, job_id, "local", 0, group, default_every_n=LOCAL_FLUSH_EVERY_N)
+        extra = open_sinks(
+            config,
+            job_id,
+            "local",
+            0,
+            group,
+            default_every_n=LOCAL_FLUSH_EVERY_N,
+            agent_name=plan.name,
+        )
         all_sinks.extend(extra)
         core = ExecutionCore(
             plan,

@@ -290,8 +290,11 @@ def open_sinks(
     metrics: MetricGroup | None = None,
     *,
     default_every_n: int = 1,
+    agent_name: str | None = None,
 ) -> list[Any]:
     """The record sinks ``config`` asks for, for one subtask; both drivers call this.
+    ``agent_name``: the Trace Log's ``agentName`` (the agent's name, as Flink Agents
+    writes it; ``None``: the job identifier).
 
     The event log: none when every level is OFF, or for the file logger when ``baseLogDir``
     is unset. The Flink Agents 0.4 Trace Log (:mod:`._trace_sink`): when
@@ -313,7 +316,13 @@ def open_sinks(
             )
         )
     trace = trace_sink_for_task(
-        config, job_id, task_name, subtask_index, metrics, flush_every=default_every_n
+        config,
+        job_id,
+        task_name,
+        subtask_index,
+        metrics,
+        flush_every=default_every_n,
+        agent_name=agent_name,
     )
     if trace is not None:
         sinks.append(trace)

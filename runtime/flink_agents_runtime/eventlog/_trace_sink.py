@@ -3,7 +3,9 @@
 One JSON object a line (see ``flink_agents_nb.eventlog._trace`` for the fields), written to
 ``{trace-log.base-dir}/traces-{jobId}-{taskName}-{subtaskId}.log`` (``trace-log.output-type``
 ``FILE``; setting ``trace-log.base-dir`` selects it) or to the Python logger
-``org.apache.flink.agents.TraceLog`` (``SLF4J``: on Flink, the TaskManager's log). What is
+``org.apache.flink.agents.TraceLog`` (``SLF4J``: on Flink, the TaskManager's log; as
+Flink Agents' SLF4J logger, each record then also says ``jobId``, ``taskName`` and
+``subtaskId``, after ``detail``). What is
 written, per entity (``trace-log.targets``, see :mod:`._targets`):
 
 - an ``event`` record per event (``status`` ``created``), ``entityMetadata`` with
@@ -12,6 +14,9 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
 - per action attempt a ``started`` record (at its start) and an ended one (``success``,
   ``failed``; ``reused`` for one replayed from the action state store) at its end,
   ``entityMetadata.triggerEventId`` = the handled event;
+- a failed execution as Flink Agents reports one: ``problemCategory``
+  ``action_execution_failed``, ``model_call_failed`` or ``tool_call_failed``, attributes
+  ``errorType`` and ``errorMessage`` (:func:`failure_attributes`);
 - per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
   model resource, ``entityMetadata.model``: the model), and per tool call of
   ``tool_call_action`` a ``tool`` pair, children of the action execution. Each pair carries
@@ -52,6 +57,9 @@ logger = logging.getLogger(__name__)
 TRACE_LOGGER = "org.apache.flink.agents.TraceLog"
 CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
 _STATUS = {"ok": "success", "failed": "failed", "ignored": "failed", "replayed": "reused"}
+#: Flink Agents' problem categories (``ExecutionReporter.ProblemCategories``).
+ACTION_FAILED, MODEL_FAILED = "action_execution_failed", "model_call_failed"
+TOOL_FAILED = "tool_call_failed"
 #: Bookkeeping entries kept at most (events waiting for their handler or their producer).
 _MAX_PENDING = 10_000
 
@@ -65,6 +73,19 @@ def trace_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
 def _own(name: str, agent: str | None) -> str:
     """A sub-agent's event type or action name without its ``<agent>/`` prefix."""
     return name[len(agent) + 1 :] if agent and name.startswith(agent + "/") else name
+
+
+def failure_attributes(error: Any) -> dict[str, Any]:
+    """A failed execution's attributes as Flink Agents writes them: ``errorType`` (the
+    exception's type) and ``errorMessage``, each only when known (``error`` is the kit's
+    ``"ExcType: message"``; ``{}`` for none)."""
+    if not error:
+        return {}
+    text = str(error)
+    kind, sep, message = text.partition(": ")
+    if sep and kind and " " not in kind:
+        return {"errorType": kind, "errorMessage": message} if message else {"errorType": kind}
+    return {"errorMessage": text}
 
 
 def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
@@ -154,9 +175,10 @@ class TraceLogSink:
             if cut is not attributes:
                 self.truncated_records.count += 1
                 attributes = cut
-        record = {
-            "timestamp": self._clock.iso(ns),
-            "detail": detail,
+        record: dict[str, Any] = {"timestamp": self._clock.iso(ns), "detail": detail}
+        if self._slf4j is not None:  # one TaskManager file for all subtasks: say whose
+            record.update(jobId=self.job, taskName=self.task, subtaskId=self.subtask)
+        record.update({
             "inputRunId": run,
             "businessKey": key,
             "agentName": agent or self.agent_name,
@@ -168,7 +190,7 @@ class TraceLogSink:
             "status": status,
             "problemCategory": problem,
             "attributes": attributes if attributes is not None else {},
-        }
+        })  # fmt: skip
         data = encode_value(record)
         if self.pretty:
             data = msgspec.json.format(data, indent=2)
@@ -219,11 +241,7 @@ class TraceLogSink:
             _remember(self._producer, sent, execution)
         run = self._run_id(record.input_seq)
         status = _STATUS.get(record.status, "failed")
-        problem = (
-            None
-            if status != "failed"
-            else ("IGNORED" if record.status == "ignored" else "ACTION_FAILED")
-        )
+        problem = ACTION_FAILED if status == "failed" else None
         detail = self.targets.detail("action", record.action)
         start, end = record.timestamp_ns, record.timestamp_ns + record.duration_ns
         if detail != OFF:
@@ -232,7 +250,7 @@ class TraceLogSink:
             if status != "reused":
                 self._write(start, detail, run, key, "action", name, execution, None, meta,
                             "started", None, {}, record.agent)  # fmt: skip
-            attrs = {"error": record.error} if record.error else {}
+            attrs = failure_attributes(record.error) if status == "failed" else {}
             self._write(end, detail, run, key, "action", name, execution, None, meta, status,
                         problem, attrs, record.agent)  # fmt: skip
         if _own(record.action, record.agent) not in (CHAT_ACTION, TOOL_ACTION) or (
@@ -257,7 +275,7 @@ class TraceLogSink:
             if detail == OFF:
                 return
             meta = {"model": str(model)}
-            out = {"error": record.error} if record.error else {}
+            out = failure_attributes(record.error)
             timed = [c for c in getattr(record, "calls", ()) if c.kind == "llm"]
             spans = [(c.start_ns, c.end_ns, "success" if c.ok else "failed") for c in timed]
             for i, (began, ended, closing) in enumerate(spans or [(start, end, status)]):
@@ -265,7 +283,7 @@ class TraceLogSink:
                 for ns, st in ((began, "started"), (ended, closing)):
                     failed = st == "failed"
                     self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
-                                execution, meta, st, "LLM_CALL_FAILED" if failed else None,
+                                execution, meta, st, MODEL_FAILED if failed else None,
                                 out if failed else {}, agent)  # fmt: skip
             return
         calls = self._tool_calls.pop(record.event_id, [])
@@ -286,8 +304,10 @@ class TraceLogSink:
             self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
                         meta, "started", None, {}, agent)  # fmt: skip
             result = {"result": responses.get(call_id)} if call_id in responses else {}
+            if failed:  # the tool's answer to a failed call is its error
+                result = failure_attributes(result.get("result") or record.error)
             self._write(ended, detail, run, record.key, "tool", name, tool_exec, execution, meta,
-                        st, "TOOL_CALL_FAILED" if failed else None, result, agent)  # fmt: skip
+                        st, TOOL_FAILED if failed else None, result, agent)  # fmt: skip
 
     # -- output --------------------------------------------------------------------------
     def flush(self) -> None:

@@ -2,7 +2,8 @@
 
 What is cut is replaced by a marker object, so a reader can tell a cut value from a real one:
 
-- a string longer than ``max_string_length`` characters becomes
+- a string longer than ``max_string_length`` characters (UTF-16 code units, as Java counts:
+  a character outside the Basic Multilingual Plane, such as most emoji, counts 2) becomes
   ``{"truncatedString": "<first N chars>...", "omittedChars": <how many were dropped>}``;
 - an array longer than ``max_array_elements`` becomes
   ``{"truncatedList": [<first N elements>], "omittedElements": <how many were dropped>}``;
@@ -19,6 +20,21 @@ from __future__ import annotations
 from typing import Any
 
 from flink_agents_runtime.api._values import is_model, is_row, model_json
+
+
+def _utf16_cut(text: str, limit: int) -> Any:
+    """:meth:`Truncator._string` for non-ASCII ``text``: lengths in UTF-16 code units, as
+    Java counts them (a character outside the BMP counts 2); a pair cut in half leaves its
+    first half, which Java's UTF-8 writer writes as ``?``."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    size = len(units) // 2
+    if size <= limit:
+        return text
+    kept = units[: 2 * limit].decode("utf-16-le", "surrogatepass")
+    if kept and "\ud800" <= kept[-1] <= "\udbff":
+        kept = kept[:-1] + "?"
+    return {"truncatedString": kept + "...", "omittedChars": size - limit}
+
 
 #: Marker keys a truncated value carries (readers use them to recognise cut values).
 TRUNCATION_MARKERS = ("truncatedString", "truncatedList", "truncatedObject")
@@ -67,9 +83,13 @@ class Truncator:
     # -- internals ---------------------------------------------------------------------
     def _string(self, text: str) -> Any:
         limit = self.max_string_length
-        if limit <= 0 or len(text) <= limit:
+        if limit <= 0 or len(text) * 2 <= limit:
             return text
-        return {"truncatedString": text[:limit] + "...", "omittedChars": len(text) - limit}
+        if text.isascii():
+            if len(text) <= limit:
+                return text
+            return {"truncatedString": text[:limit] + "...", "omittedChars": len(text) - limit}
+        return _utf16_cut(text, limit)
 
     def _child(self, value: Any, depth: int) -> Any:
         # ``value`` is a field of an object at ``depth``.

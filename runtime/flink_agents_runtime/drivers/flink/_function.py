@@ -159,7 +159,7 @@ class AgentProcessFunction(KeyedProcessFunction):
         from flink_agents_runtime.eventlog._sink import open_sinks
 
         self._log_dir = config.get("baseLogDir")
-        sinks = open_sinks(config, self._job_id, task, subtask, group)
+        sinks = open_sinks(config, self._job_id, task, subtask, group, agent_name=plan.name)
         # Exactly-once actions (issue 7): the action state store and per-key input numbers.
         from flink_agents_runtime.durable._recovery import open_subtask_store
 
