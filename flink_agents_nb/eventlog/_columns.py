@@ -141,7 +141,10 @@ class _Columns:
             if not recs:
                 return
         table = to_object_array_tuples(list(map(_astuple, recs)))
-        trace_rows = np.flatnonzero(~pd.isna(table[:, _F["entityType"]]))
+        trace_rows = np.flatnonzero(  # (pre-0.4 flat events with trace context too)
+            ~pd.isna(table[:, _F["entityType"]])
+            | (~pd.isna(table[:, _F["inputRunId"]]) & ~pd.isna(table[:, _F["eventType"]]))
+        )
         trace_bad: dict[int, str] = {}
         if len(trace_rows):  # Flink Agents 0.4 Trace Log records
             self.traced = True

@@ -145,7 +145,7 @@ def test_whole_corpus_directory_reads_with_every_problem(tmp_path: Path) -> None
     log = fa.read_event_log(CORPUS)
     by_file = {Path(p.file).name for p in log.problems}
     assert {"binary.log", "empty.log", "malformed.log", "pretty.log"} <= by_file
-    assert len(log.files) == 17  # README.md is not a log
+    assert len(log.files) == 18  # README.md is not a log
     assert not any(f.endswith(".md") for f in log.files)
     stamps = log.frame["timestamp"]
     assert stamps.dropna().is_monotonic_increasing

@@ -116,7 +116,7 @@ def test_records_as_flink_agents_writes_them_read_the_same(
     frame = load_log(tmp_path / "traces-j-agent-0.log").frame
     assert set(frame["entity_type"]) == {"event", "action", "llm", "tool", "parser", "subagent"}
     assert frame["prompt_tokens"].notna().sum() == 50
-    assert (frame["status"] == "replayed").any() and (frame["error"] == "timeout").any()
+    assert (frame["status"] == "replayed").any() and (frame["error"] == "IOError: timeout").any()
 
 
 @pytest.mark.parametrize(

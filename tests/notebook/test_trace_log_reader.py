@@ -202,3 +202,31 @@ def test_records_behind_a_logging_layout_prefix_are_read(tmp_path: Path) -> None
     assert [(p.line, p.reason[:14]) for p in prefixed.problems] == [
         (len(lines) + 1, "not valid JSON")
     ]
+
+
+def test_pre_0_4_flat_records_with_trace_context() -> None:
+    """Upstream main of 2026-08 (``event-log.trace.enabled``): an event's record carries the
+    context of the action that sent it (``entityType`` ``action``): it stays an event; the
+    ``_execution_*_event`` records are the executions; handled events come from the events an
+    action sent; the key from ``businessKey``; job, task and subtask from the file name."""
+    log = fa.read_event_log(CORPUS / "events-a3f1c2d4-weather_agent-0.log")
+    f = log.frame
+    assert log.problems == []
+    assert f["record_type"].value_counts().to_dict() == {
+        "start": 10, "event": 7, "action": 6, "call": 4,
+    }  # fmt: skip
+    events = f[f["record_type"] == "event"]
+    assert events["entity_type"].eq("event").all() and events["execution_id"].isna().all()
+    assert set(events["key"]) == {"order-1001", "order-1002"}
+    assert set(f["job"]) == {"a3f1c2d4"} and set(f["subtask"]) == {0}
+    acts = f[f["record_type"] == "action"].set_index("action")
+    assert acts.loc["process_output", "event_type"] == "_chat_response_event"
+    assert acts.loc["tool_call_action", "duration_ms"] > 0
+    failed = f[(f["record_type"] == "call") & (f["status"] == "failed")].iloc[0]
+    assert failed["problem_category"] == "tool_call_failed"
+    assert failed["error"].startswith("ValueError: unknown time zone 'Europe/Zürich'")
+    assert log.summary()["prompt_tokens"] == 311 and log.summary()["completion_tokens"] == 42
+    first = events.iloc[0]["attributes"]
+    assert first["orderId"] == 9007199254740993 and first["score"] == 1e-05
+    text = log.tree_text("order-1001")
+    assert "├─ tool get_time [failed]" in text and "└─ _output_event" in text

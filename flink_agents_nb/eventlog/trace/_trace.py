@@ -134,6 +134,10 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
     def col(name: str) -> np.ndarray:
         return sub[:, fields[name]]
 
+    business = _business_events(sub, fields)
+    if business.any():  # pre-0.4 flat records: make them read as 0.4 event records
+        _as_event_records(table, fields, rows[business])
+        sub = table[rows]
     type_codes, kinds = _categories(col("entityType"))
     usable = np.array([type(k) is str and k != "" for k in kinds], dtype=bool)[type_codes]
     is_event = type_codes == (kinds.index("event") if "event" in kinds else -1)
@@ -161,12 +165,18 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
     names = _only_str(col("entityName"))
     parent = _only_str(col("parentExecutionId"))
     event_id = np.where(is_event, meta[:, 0], meta[:, 1])
+    if business.any():  # their ids and lineage are top-level fields
+        event_id[business] = _only_str(col("eventId")[business])
+        meta[business, 2] = _only_str(col("upstreamEventId")[business])
+        meta[business, 3] = _only_str(col("upstreamActionName")[business])
     orphan = is_event & pd.isna(parent)  # an event's parent: the execution that sent it
     parent[orphan] = meta[orphan, 4]
     error = np.full(len(rows), None, dtype=object)
     failed = np.flatnonzero(failed_rows)
     if len(failed):
-        attrs, categ = col("attributes"), _only_str(col("problemCategory"))
+        attrs, categ = col("attributes").copy(), _only_str(col("problemCategory"))
+        flat = pd.isna(attrs)  # pre-0.4 lifecycle records: ``eventAttributes``
+        attrs[flat] = col("eventAttributes")[flat]
         error[failed] = [_error_of(attrs[i], categ[i]) for i in failed.tolist()]
     nothing = np.full(len(rows), None, dtype=object)
     for name, values in (
@@ -190,10 +200,48 @@ def convert(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> list
 
 
 def _error_of(attrs: Any, category: Any) -> Any:
+    """A failed record's error: ``attributes.error`` (or ``message``), else Flink Agents'
+    ``errorType: errorMessage`` (either alone when only one is there), else ``category``."""
     message = None
     if isinstance(attrs, Mapping):  # lazily decoded attributes too
-        message = attrs.get("error", attrs.get("message", attrs.get("errorMessage")))
+        message = attrs.get("error", attrs.get("message"))
+        if message is None:
+            kind, text = attrs.get("errorType"), attrs.get("errorMessage")
+            message = f"{kind}: {text}" if kind and text is not None else (text or kind)
     return message if message is not None else category
+
+
+#: Event types of the execution lifecycle records written before 0.4 (with
+#: ``event-log.trace.enabled``): they are entity records; other events are events.
+LIFECYCLE_TYPES = frozenset(
+    {"_execution_started_event", "_execution_finished_event", "_execution_failed_event",
+     "_execution_reused_event"}
+)  # fmt: skip
+
+
+def _business_events(sub: np.ndarray, fields: dict[str, int]) -> np.ndarray:
+    """Which rows of ``sub`` are events in Flink Agents' pre-0.4 flat form with trace
+    context (``eventType`` beside ``inputRunId``/``entityType``; main of 2026-08, Agent
+    Trace in the Event Log): an event's record carries the context of the action
+    execution that sent it (``executionId``, ``entityType`` ``action``), not its own."""
+    types = sub[:, fields["eventType"]]
+    flat = np.fromiter(map(type, types.tolist()), dtype=object, count=len(types)) == str  # noqa: E721 - elementwise
+    if not flat.any():
+        return flat
+    flat[flat] = [t not in LIFECYCLE_TYPES for t in types[flat].tolist()]
+    return flat
+
+
+def _as_event_records(table: np.ndarray, fields: dict[str, int], rows: np.ndarray) -> None:
+    """Rewrite the pre-0.4 flat event records at ``rows`` in place into the 0.4 event
+    record's fields: entity ``event`` named by the event type, no execution of its own,
+    the sending execution as its parent (ids and lineage stay top-level)."""
+    sender = table[rows, fields["executionId"]]
+    table[rows, fields["entityType"]] = "event"
+    table[rows, fields["entityName"]] = table[rows, fields["eventType"]]
+    table[rows, fields["parentExecutionId"]] = sender
+    table[rows, fields["executionId"]] = None
+    table[rows, fields["entityMetadata"]] = None
 
 
 def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.ndarray]:
@@ -216,7 +264,7 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
     return out
 
 
-_FILE_NAME = re.compile(r"traces-([^-]+)-(.+)-(\d+)\.log(?:\.gz)?")
+_FILE_NAME = re.compile(r"(?:traces|events)-([^-]+)-(.+)-(\d+)\.log(?:\.gz)?")
 
 
 def where_from_file_names(frame: pd.DataFrame, own: bool = False) -> None:

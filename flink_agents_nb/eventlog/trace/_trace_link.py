@@ -127,6 +127,7 @@ def link_coded(
         is_action_record, is_llm = is_action_record[final], is_llm[final]
     # Calls (and starts of calls): the action execution around them, and its handled event.
     acts = ranked(np.flatnonzero(is_action_entity & has_exec))
+    _handled_from_sent(frame, acts, is_event, exec_code, parent_code, event_code, up_code, own)
     inner = np.flatnonzero(~is_event & ~is_action_entity)
     if len(acts) and len(inner):
         handled, found = lookup(exec_code[acts], acts, parent_code[inner])  # the action's row
@@ -151,6 +152,33 @@ def link_coded(
         run_code = ids["run_id"] if final is None else ids["run_id"][final]
     _input_numbers(frame, run_code, own)
     return frame, EventCodes(event_code, up_code)
+
+
+def _handled_from_sent(
+    frame: pd.DataFrame,
+    acts: np.ndarray,
+    is_event: np.ndarray,
+    exec_code: np.ndarray,
+    parent_code: np.ndarray,
+    event_code: np.ndarray,
+    up_code: np.ndarray,
+    own: bool,
+) -> None:
+    """Action rows (``acts``) without a handled event, as in pre-0.4 flat logs (no
+    ``triggerEventId``): the upstream event of the first event their execution sent.
+    ``event_code`` is updated with the ``event_id`` column."""
+    missing = acts[event_code[acts] < 0]
+    if not len(missing):
+        return
+    sent = np.flatnonzero(is_event & (parent_code >= 0) & (up_code >= 0))
+    source, found = lookup(parent_code[sent], sent, exec_code[missing])
+    rows, source = missing[found], source[found]
+    if not len(rows):
+        return
+    upstream = frame["upstream_event_id"].to_numpy()
+    with _Column(frame, "event_id", own) as event_ids:
+        event_ids[rows] = upstream[source]
+    event_code[rows] = up_code[source]
 
 
 def _kinds(frame: pd.DataFrame, column: str, made: Kinds | None) -> Kinds:
