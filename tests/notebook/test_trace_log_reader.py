@@ -230,3 +230,23 @@ def test_pre_0_4_flat_records_with_trace_context() -> None:
     assert first["orderId"] == 9007199254740993 and first["score"] == 1e-05
     text = log.tree_text("order-1001")
     assert "├─ tool get_time [failed]" in text and "└─ _output_event" in text
+
+
+def test_pretty_printed_records_behind_a_logging_layout_prefix(tmp_path: Path) -> None:
+    """``trace-log.pretty-print`` through a layout with a prefix (the root logger's, when
+    Flink's ``log.file`` is unset): the prefix ends each record's first line, ``{``; the
+    rest of the record follows on its own lines. Same rows as the plain file (were 0 rows,
+    every line a problem)."""
+    prefix = "2026-11-02 10:00:00,123 INFO  org.apache.flink.agents.TraceLog [] - "
+    records = [json.loads(line) for line in TRACE.read_text(encoding="utf-8").splitlines()]
+    text = "".join(
+        prefix + json.dumps(r, indent=2, separators=(",", " : "), ensure_ascii=False) + "\n"
+        for r in records
+    )
+    (tmp_path / "tm.log").write_text(text + prefix + "{\n  not json\n", encoding="utf-8")
+    prefixed = fa.read_event_log(tmp_path / "tm.log")
+    plain = fa.read_event_log(TRACE)
+    named = ("file", "line", "job", "task", "subtask")
+    columns = [c for c in prefixed.frame.columns if c not in named]
+    pd.testing.assert_frame_equal(prefixed.frame[columns], plain.frame[columns])
+    assert [p.line for p in prefixed.problems] == [text.count("\n") + 1]

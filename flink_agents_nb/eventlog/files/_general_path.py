@@ -83,6 +83,13 @@ def _bad_line_reason(line: bytes, last: bool, exc: Exception) -> str:
     return f"not valid JSON ({message})"
 
 
+def _opens_record(line: bytes) -> bool:
+    """Whether a line that is no record opens a pretty-printed one (``{`` or ``[`` alone,
+    or ``{`` after a logging layout's prefix)."""
+    stripped = line.strip()
+    return stripped in (b"{", b"[") or stripped.endswith(b" {")
+
+
 def read_lines(
     name: str,
     data: bytes,
@@ -125,7 +132,7 @@ def read_lines(
             hints.append(len(records))
         records.append(obj)
         lines.append(index + first_line)
-    if may_be_multiline and bad and any(line.strip() in (b"{", b"[") for _, line, _ in bad):
+    if may_be_multiline and bad and any(_opens_record(line) for _, line, _ in bad):
         return None
     for listed, (index, line, error) in enumerate(bad):
         if listed >= MAX_PROBLEMS_PER_FILE:
@@ -136,6 +143,21 @@ def read_lines(
         reason = _bad_line_reason(line, last, error)
         problems.append(LogProblem(name, index + first_line, reason))
     return FileRecords(name, records, lines, hints)
+
+
+def _prefixed_object(text: str, pos: int, end: int) -> tuple[Any, int] | None:
+    """The object and where it ends, when the line at ``pos`` is a logging layout's prefix
+    ending in the ``{`` of a pretty-printed record (``2026-11-02 10:00:00,123 INFO
+    org.apache.flink.agents.TraceLog [] - {``, then the record's lines); else ``None``."""
+    eol = text.find("\n", pos, end)
+    line = text[pos : end if eol < 0 else eol].rstrip()
+    if len(line) < 2 or not line.endswith("{"):
+        return None
+    try:
+        obj, after = _DECODER.raw_decode(text, pos + len(line) - 1)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return (obj, after) if isinstance(obj, dict) else None
 
 
 def scan_multiline(name: str, data: bytes, problems: list[LogProblem]) -> FileRecords:
@@ -189,6 +211,12 @@ def scan_multiline(name: str, data: bytes, problems: list[LogProblem]) -> FileRe
             records.append(obj)
             lines.append(line_of(pos))
             pos = after
+            continue
+        prefixed = _prefixed_object(text, pos, end)
+        if prefixed is not None:  # a pretty-printed record behind a logging layout's prefix
+            records.append(prefixed[0])
+            lines.append(line_of(pos))
+            pos = prefixed[1]
             continue
         nxt = _RECORD_START.search(text, pos)
         stop = nxt.end() if nxt is not None else end
