@@ -280,3 +280,34 @@ def test_standard_truncation_counts_utf16_units_as_java() -> None:
     assert cut.value("ab🚀") == "ab🚀"  # 4 units: kept
     assert cut.value("äöüäöüx") == {"truncatedString": "äöüäö...", "omittedChars": 2}
     assert cut.value("abcdef") == {"truncatedString": "abcde...", "omittedChars": 1}
+
+
+def test_pretty_print_in_jacksons_layout() -> None:
+    """``prettyPrint``/``trace-log.pretty-print`` as Flink Agents' loggers write them
+    (Jackson's default pretty printer): ``"name" : value``, arrays on one line, objects
+    in arrays opened on the array's line, ``{ }`` and ``[ ]``; values byte for byte."""
+    from flink_agents_runtime.eventlog._lines import encode_record
+
+    record = {
+        "timestamp": "t",
+        "a": [{"b": 1, "s": 'x\\"},{ '}, 2.5],
+        "c": {},
+        "d": [],
+        "e": [[1, []], {"f": None}],
+        "g": float("nan"),
+    }
+    assert encode_record(record, pretty=True).decode("utf-8") == (
+        "{\n"
+        '  "timestamp" : "t",\n'
+        '  "a" : [ {\n'
+        '    "b" : 1,\n'
+        '    "s" : "x\\\\\\"},{ "\n'
+        "  }, 2.5 ],\n"
+        '  "c" : { },\n'
+        '  "d" : [ ],\n'
+        '  "e" : [ [ 1, [ ] ], {\n'
+        '    "f" : null\n'
+        "  } ],\n"
+        '  "g" : NaN\n'
+        "}\n"
+    )

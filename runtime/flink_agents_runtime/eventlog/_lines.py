@@ -34,6 +34,7 @@ from typing import Any
 import msgspec
 
 from flink_agents_runtime.api._values import is_model, is_row, model_json
+from flink_agents_runtime.eventlog._pretty import jackson_pretty
 
 
 def _default(value: Any) -> Any:
@@ -179,13 +180,14 @@ def encode_lines(lines: Iterable[Line]) -> bytes:
 
 
 def encode_record(record: dict[str, Any], pretty: bool = False) -> bytes:
-    """A record dict as one JSON line (``\\n``-terminated); indented when ``pretty``.
+    """A record dict as one JSON line (``\\n``-terminated); indented when ``pretty`` (as
+    Flink Agents does: :mod:`._pretty`).
 
     Values JSON cannot hold become strings (:func:`_default`); non-str keys become strings.
     """
     data = encode_value(record)
     if pretty:
-        data = msgspec.json.format(data, indent=2)
+        data = jackson_pretty(data)
     return data + b"\n"
 
 

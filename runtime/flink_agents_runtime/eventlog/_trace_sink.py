@@ -42,13 +42,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from flink_agents_runtime.api._metrics import Counter, MetricGroup
 from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 from flink_agents_runtime.eventlog._clock import Clock
 from flink_agents_runtime.eventlog._file_logger import _UNSAFE
 from flink_agents_runtime.eventlog._lines import encode_value
+from flink_agents_runtime.eventlog._pretty import jackson_pretty
 from flink_agents_runtime.eventlog._targets import OFF, STANDARD, TargetResolver
 from flink_agents_runtime.eventlog._truncate import Truncator
 
@@ -193,7 +192,7 @@ class TraceLogSink:
         })  # fmt: skip
         data = encode_value(record)
         if self.pretty:
-            data = msgspec.json.format(data, indent=2)
+            data = jackson_pretty(data)
         if self._slf4j is not None:
             self._slf4j.info(data.decode("utf-8", errors="replace"))
             return
