@@ -311,3 +311,20 @@ def test_pretty_print_in_jacksons_layout() -> None:
         '  "g" : NaN\n'
         "}\n"
     )
+
+
+def test_business_key_is_the_keys_text(tmp_path: Path) -> None:
+    """Flink Agents writes ``businessKey`` as text (``String.valueOf`` / Python ``str``):
+    an int key is ``"42"``, a tuple key its ``str`` (was a JSON array, which the reader
+    reports as a bad key)."""
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(tmp_path))
+    inputs = [{"key": 42, "value": "hello"}, {"key": ("eu", 7), "value": "hi"}]
+    env.from_list(inputs).apply(Triage()).execute()
+    (path,) = tmp_path.glob("traces-*.log")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert {r["businessKey"] for r in records} == {"42", "('eu', 7)"}
+    import flink_agents_nb as fa
+
+    log = fa.read_event_log(path)
+    assert log.problems == [] and set(log.frame["key"]) == {"42", "('eu', 7)"}

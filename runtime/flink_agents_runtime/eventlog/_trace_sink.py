@@ -27,10 +27,12 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
   ``llm``/``tool`` records as the caller's do.
 
-Execution ids are ``{subtask}-{seq}`` of the action record (calls: ``.llm``, ``.tool<i>``);
-input runs are ``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates
-``attributes`` by ``trace-log.standard.*`` (counted in ``traceLogTruncatedRecords``); a
-failed write drops the pending records and counts them in ``traceLogWriteFailures``.
+``businessKey`` is the key's text (``str(key)``), as Flink Agents writes it (Java's
+``String.valueOf``; a Python key's ``str``). Execution ids are ``{subtask}-{seq}`` of the
+action record (calls: ``.llm``, ``.tool<i>``); input runs are
+``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates ``attributes`` by
+``trace-log.standard.*`` (counted in ``traceLogTruncatedRecords``); a failed write drops
+the pending records and counts them in ``traceLogWriteFailures``.
 Records are written every ``flush_every`` records (Flink: 1) and on close.
 """
 
@@ -179,7 +181,7 @@ class TraceLogSink:
             record.update(jobId=self.job, taskName=self.task, subtaskId=self.subtask)
         record.update({
             "inputRunId": run,
-            "businessKey": key,
+            "businessKey": key if key is None or type(key) is str else str(key),
             "agentName": agent or self.agent_name,
             "entityType": entity_type,
             "entityName": name,
