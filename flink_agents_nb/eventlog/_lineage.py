@@ -97,10 +97,11 @@ def causal_trees(
     by_event: dict[Any, list[int]] = defaultdict(list)
     by_parent: dict[Any, list[int]] = defaultdict(list)
     roots: list[int] = []
-    calls = _calls_by_execution(sub)
+    open_starts = _unended(sub)  # executions the log saw start and never end (in flight)
+    calls = _calls_by_execution(sub, open_starts)
     execs = sub["execution_id"].to_numpy() if calls else None
     for i in range(len(rows)):
-        if rtype[i] == "action":
+        if rtype[i] == "action" or (i in open_starts and open_starts[i] == "action"):
             by_event[ids[i]].append(i)
         elif rtype[i] != "event":  # a trace log's starts and calls: under their action
             continue
@@ -141,12 +142,41 @@ def causal_trees(
     return [event_node(i) for i in roots]
 
 
-def _calls_by_execution(frame: pd.DataFrame) -> dict[Any, list[CausalNode]]:
-    """A trace log's calls (llm, tool, parser records that ended) by the execution id of
-    the action around them, as ``call`` nodes (name: ``"<entity type> <entity name>"``)."""
+def _unended(frame: pd.DataFrame) -> dict[int, str]:
+    """A trace log's executions that started and never ended in it (the job stopped, or
+    the log was cut, while they ran): their first ``start`` row (position in ``frame``) ->
+    ``"action"`` or ``"call"``. Such a row stands for its execution, status ``started``."""
+    if "execution_id" not in frame.columns:
+        return {}
+    rtype = frame["record_type"].to_numpy()
+    starts = np.flatnonzero(rtype == "start")
+    if not len(starts):
+        return {}
+    execs, kinds = frame["execution_id"].to_numpy(), frame["entity_type"].to_numpy()
+    ended = set(execs[(rtype == "action") | (rtype == "call")].tolist())
+    out: dict[int, str] = {}
+    seen: set[Any] = set()
+    for r in starts.tolist():
+        ex = execs[r]
+        if _missing(ex) or ex in ended or ex in seen:
+            continue
+        seen.add(ex)
+        out[r] = "action" if kinds[r] == "action" else "call"
+    return out
+
+
+def _calls_by_execution(
+    frame: pd.DataFrame, open_starts: dict[int, str] | None = None
+) -> dict[Any, list[CausalNode]]:
+    """A trace log's calls (llm, tool, parser records that ended, and those of
+    ``open_starts`` that never did) by the execution id of the action around them, as
+    ``call`` nodes (name: ``"<entity type> <entity name>"``)."""
     if "parent_execution_id" not in frame.columns:
         return {}
     rows = np.flatnonzero((frame["record_type"] == "call").to_numpy())
+    if open_starts:
+        more = [r for r, kind in open_starts.items() if kind == "call"]
+        rows = np.sort(np.concatenate([rows, np.asarray(more, dtype=rows.dtype)]))
     out: dict[Any, list[CausalNode]] = defaultdict(list)
     parents = frame["parent_execution_id"].to_numpy()
     kinds, names = frame["entity_type"].to_numpy(), frame["entity_name"].to_numpy()

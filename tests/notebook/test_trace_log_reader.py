@@ -250,3 +250,20 @@ def test_pretty_printed_records_behind_a_logging_layout_prefix(tmp_path: Path) -
     columns = [c for c in prefixed.frame.columns if c not in named]
     pd.testing.assert_frame_equal(prefixed.frame[columns], plain.frame[columns])
     assert [p.line for p in prefixed.problems] == [text.count("\n") + 1]
+
+
+def test_executions_that_never_ended_show_as_started(tmp_path: Path) -> None:
+    """A job that stopped while an action and its tool call ran: their ``started`` records
+    have no end. The tree shows them, ``[started]``, where they ran (they were left out)."""
+    lines = TRACE.read_text(encoding="utf-8").splitlines()
+    cut = lines[:13]  # tool_call_action (ex-04) started, get_weather done, get_time started
+    (tmp_path / TRACE.name).write_text("\n".join(cut) + "\n", encoding="utf-8")
+    log = fa.read_event_log(tmp_path / TRACE.name)
+    text = log.tree_text("u1").splitlines()
+    assert text[-3:] == [
+        "            └─ action tool_call_action [started]",
+        "               ├─ tool get_weather [ok] 7.000 ms",
+        "               └─ tool get_time [started]",
+    ]
+    full = fa.read_event_log(TRACE).tree_text("u1")
+    assert "[started]" not in full  # an execution that ended shows once, ended
