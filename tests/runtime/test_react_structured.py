@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -197,3 +198,33 @@ def test_react_input_over_a_hard_budget_fails_visibly(clean_env: None) -> None:
         run(react(), ["where is order 7?"], **{"budget.max-turns": 1, "budget.mode": "hard"})
     assert info.value.action == "stop_action"
     assert "spent its budget (turns)" in str(info.value)
+
+
+def test_structured_output_parses_are_trace_log_parser_records(
+    clean_env: None, tmp_path: Path
+) -> None:
+    """Upstream's chat action reports each structured-output parse as a ``parser``
+    ``structured_output`` execution under the chat action (failed:
+    ``model_output_parse_error``); the Trace Log writes them, and the reader shows them."""
+    trace = {"trace-log.base-dir": str(tmp_path), "trace-log.targets": [{"scope": "ALL"}]}
+    ok = run(react(), ["hello"], **trace)
+    assert len(ok.outputs) == 1
+    with pytest.raises(ActionFailedError):
+        run(react(), ["broken ticket"], **{**trace, "job-identifier": "bad"})
+    records = [
+        json.loads(line)
+        for path in sorted(tmp_path.glob("traces-*.log"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    parses = [r for r in records if r["entityType"] == "parser"]
+    assert {r["entityName"] for r in parses} == {"structured_output"}
+    assert sorted(r["status"] for r in parses) == ["failed", "started", "started", "success"]
+    actions = {r["executionId"] for r in records if r["entityType"] == "action"}
+    assert all(r["parentExecutionId"] in actions for r in parses)
+    (failed,) = [r for r in parses if r["status"] == "failed"]
+    assert failed["problemCategory"] == "model_output_parse_error"
+    assert failed["attributes"]["errorType"] == "StructuredOutputError"
+    import flink_agents_nb as fa
+
+    text = fa.read_event_log(tmp_path).tree_text()
+    assert "parser structured_output [ok]" in text and "parser structured_output [failed]" in text

@@ -22,7 +22,8 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   ``tool_call_action`` a ``tool`` pair, children of the action execution. Each pair carries
   the call's own start and end (``ActionRecord.calls``, ``engine.reporting._call_times``), so its
   latency is the call's; a call answered from the action state store has none and carries
-  its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...
+  its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...;
+  a structured-output parse is a ``parser`` ``structured_output`` pair (``.parser``, ...)
 - a sub-agent's records inside a call (``engine.reporting._nested``) have the sub-agent as
   ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
   ``llm``/``tool`` records as the caller's do.
@@ -60,7 +61,7 @@ CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
 _STATUS = {"ok": "success", "failed": "failed", "ignored": "failed", "replayed": "reused"}
 #: Flink Agents' problem categories (``ExecutionReporter.ProblemCategories``).
 ACTION_FAILED, MODEL_FAILED = "action_execution_failed", "model_call_failed"
-TOOL_FAILED = "tool_call_failed"
+TOOL_FAILED, PARSE_FAILED = "tool_call_failed", "model_output_parse_error"
 #: Bookkeeping entries kept at most (events waiting for their handler or their producer).
 _MAX_PENDING = 10_000
 
@@ -272,6 +273,7 @@ class TraceLogSink:
             resource = attrs.get("chat_model") or attrs.get("model")
             resource = resource or self._chat_model.get(record.event_id) or "unknown"
             model = attrs.get("model_name") or attrs.get("model") or resource
+            self._write_parses(record, execution, run)
             detail = self.targets.detail("llm", str(resource))
             if detail == OFF:
                 return
@@ -309,6 +311,25 @@ class TraceLogSink:
                 result = failure_attributes(result.get("result") or record.error)
             self._write(ended, detail, run, record.key, "tool", name, tool_exec, execution, meta,
                         st, TOOL_FAILED if failed else None, result, agent)  # fmt: skip
+
+    def _write_parses(self, record: ActionRecord, execution: str, run: str) -> None:
+        """The structured-output parses of a chat action (``parser`` ``structured_output``,
+        as upstream's chat action reports them), children of its execution."""
+        parses = [c for c in getattr(record, "calls", ()) if c.kind == "parser"]
+        for i, parse in enumerate(parses):
+            detail = self.targets.detail("parser", parse.name)
+            if detail == OFF:
+                continue
+            ex = f"{execution}.parser{i or ''}"
+            closing = "success" if parse.ok else "failed"
+            failed = closing == "failed"
+            last = failed and i == len(parses) - 1 and record.status != "ok"
+            out = failure_attributes(record.error) if last else {}
+            for ns, st in ((parse.start_ns, "started"), (parse.end_ns, closing)):
+                ended_bad = st == "failed"
+                self._write(ns, detail, run, record.key, "parser", parse.name, ex, execution,
+                            {}, st, PARSE_FAILED if ended_bad else None,
+                            out if ended_bad else {}, record.agent)  # fmt: skip
 
     # -- output --------------------------------------------------------------------------
     def flush(self) -> None:

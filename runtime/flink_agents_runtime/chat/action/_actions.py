@@ -39,6 +39,7 @@ from flink_agents_runtime.chat._events import (
     ToolResponseEvent,
 )
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, normalize_tool_call
+from flink_agents_runtime.chat._structured import STRUCTURED_OUTPUT as STRUCTURED
 from flink_agents_runtime.chat._structured import check_structured_answer
 from flink_agents_runtime.chat.action._budget import input_budget, resolve_budget
 from flink_agents_runtime.chat.action._budget_stop import (
@@ -231,7 +232,12 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         sensory.set(f"{_PENDING}.{tool_request.id}", request_id)
         return
     if state.get("output_schema") is not None:
-        retry = check_structured_answer(ctx, request_id, state, response, model_name, retries)
+        parsed_at, ok = time.time_ns(), False  # the parse is a ``parser`` call, as upstream's
+        try:
+            retry = check_structured_answer(ctx, request_id, state, response, model_name, retries)
+            ok = retry is None
+        finally:
+            note_call(ctx, CallTime("parser", STRUCTURED, None, parsed_at, time.time_ns(), ok))
         if retry is not None:
             await _chat_turn(ctx, request_id, retry)
             return

@@ -21,7 +21,7 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
     """One model or tool call as it ran.
 
     Attributes:
-        kind: ``"llm"`` or ``"tool"``.
+        kind: ``"llm"``, ``"tool"`` or ``"parser"`` (a structured-output parse).
         name: the chat model resource, or the tool's name.
         call_id: the tool call's id (``None`` for a model call).
         start_ns, end_ns: wall-clock start and end (``time.time_ns()``).
