@@ -7,6 +7,7 @@ Each subcommand lives in its own module and registers itself in :data:`COMMANDS`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -33,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # ``flink-agents-nb logs DIR | head``: the reader left early
+        # (stdout points at nothing now, so the interpreter's exit flush cannot fail again)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE (128 + 13)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,3 +58,25 @@ def test_unknown_key_and_missing_path_exit_2(tmp_path: Path) -> None:
     assert out.returncode == 2 and "no input with key 'nobody'" in out.stderr
     out = logs(str(tmp_path / "missing"))
     assert out.returncode == 2 and "no event log at" in out.stderr
+
+
+def test_output_into_a_pipe_closed_early_is_no_traceback(tmp_path: Path) -> None:
+    """``flink-agents-nb logs DIR | head -1``: the reader closes the pipe after a line; the
+    command stops quietly (exit 141, as for SIGPIPE), no BrokenPipeError traceback."""
+    rows = (
+        json.dumps({"timestamp": "2025-03-01T10:00:00Z", "recordType": "event",
+                    "eventId": f"e{i}", "eventType": "_input_event", "eventAttributes": {},
+                    "key": f"customer-{i:06d}"})
+        for i in range(20_000)
+    )  # fmt: skip
+    (tmp_path / "many.log").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    command = [sys.executable, "-m", "flink_agents_nb.cli._main", "logs", str(tmp_path)]
+    proc = subprocess.Popen(
+        [*command, "--max-rows", "100000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )  # the summary is ~400 KB: more than a pipe holds
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(5) == b"event"
+    proc.stdout.close()  # as head does after its lines
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
