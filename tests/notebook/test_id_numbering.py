@@ -188,3 +188,35 @@ def test_merge_gives_the_codes_of_numbering_all_here(
     got = reader.codes()
     assert got is not None
     _same_partition(got["event_id"], _expected(values))
+
+
+def test_merged_values_get_no_rows_and_the_tables_go_after() -> None:
+    """Only numbering more reads the rows (words for the comparisons) and the tables: a
+    worker's values merged are given none, and both are freed once the worker's rows are
+    in (memory: a row is ~56 bytes per id, a table ~32 bytes); numbering after that is
+    refused (the codes fall back to hashing), never wrong."""
+    mine = np.array([f"{i:036x}" for i in range(3000)], dtype=object)
+    theirs = np.array([f"{i:036x}" for i in range(2000, 6000)], dtype=object)
+    reader, worker = RowIds(), RowIds(Numbering())
+    reader.number_rows({"event_id": [mine]}, len(mine))
+    worker.number_rows({"event_id": [theirs]}, len(theirs))
+    family = reader.numbering._families["event"]
+    assert family.rows.nbytes >= 3000 * 8 * 7  # address, length, 5 words per id
+    part = _numbering.worker_part(worker, dict.fromkeys(ID_FAMILIES, 0), {"event_id": [theirs]})
+    assert part is not None
+    sent = WorkerIds.of([(part[0], part[1], part[2], len(theirs))])
+    assert sent is not None
+    codes = reader.numbering.merge("event", sent.distinct["event"], sent.keys["event"])
+    assert family.rows.nbytes == 0 and family.count == 6000
+    assert (codes[:1000] == np.arange(2000, 3000)).all()  # ids on both sides: the reader's
+    assert (codes[1000:] == np.arange(3000, 6000)).all()
+    again = RowIds()
+    again.number_rows({"event_id": [mine]}, len(mine))
+    again.add_numbered([(len(theirs), part[0])], sent)
+    assert all(f.table is None and not f.rows.size for f in again.numbering._families.values())
+    got = again.codes()
+    assert got is not None
+    expected = np.concatenate([np.arange(3000), np.arange(2000, 6000)])
+    assert (got["event_id"] == expected).all()
+    again.number_rows({"event_id": [mine, theirs]}, 10000)  # more rows after: refused
+    assert again.failed and again.codes() is None

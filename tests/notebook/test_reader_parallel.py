@@ -249,7 +249,7 @@ def test_the_worker_does_not_wait_for_the_reader(
     exits while the reader is still reading its own part; the reader then takes it whole."""
     if not hasattr(os, "memfd_create") or not hasattr(os, "waitid"):
         pytest.skip("no os.memfd_create or os.waitid on this system")
-    big = _one_file(_make("trace", tmp_path / "t", 4000), tmp_path / "t.log")
+    big = _one_file(_make("trace", tmp_path / "t", 6000), tmp_path / "t.log")
     one = _one(big)
     monkeypatch.setattr(_parallel, "PIPE_BYTES", 64 << 10)  # (the default size)
     reader, start, read_pieces = os.getpid(), _parallel._Worker.start, _parallel.read_pieces

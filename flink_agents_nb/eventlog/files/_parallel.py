@@ -269,6 +269,7 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
             read_pieces(group, columns, problems, vocabulary, set(), ids)
             read.append((group, columns, problems, ids, before))
     del vocabulary
+    numbering.done()  # its tables go before the packing
     segments = []
     for group, columns, problems, ids, before in read:
         tail_of = str(group[0].file) if group[0].is_tail else None

@@ -14,7 +14,7 @@ import numpy as np
 
 from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog.files._sources import LogProblem
-from flink_agents_nb.eventlog.files._transfer import pack_column, unpack_column
+from flink_agents_nb.eventlog.files._transfer import pack_column, packed_rows, unpack_column
 from flink_agents_nb.eventlog.ids._numbering import RowIds, WorkerIds, worker_part
 from flink_agents_nb.eventlog.trace import _trace
 
@@ -91,11 +91,9 @@ def unpack_segments(
 
 
 def _rows(segment: Segment) -> int:
-    """How many rows a segment holds (by its ``line`` column)."""
+    """How many rows a segment holds (by its ``line`` column; -1: unreadable)."""
     line = segment.columns.get("line")
-    if line is None:
-        return 0
-    return len(line[1]) if type(line) is tuple and len(line) == 2 else -1
+    return 0 if line is None else packed_rows(line)
 
 
 def merge(columns: _Columns, segment: Segment, parts: dict[str, np.ndarray]) -> int:

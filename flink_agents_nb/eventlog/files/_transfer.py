@@ -8,7 +8,9 @@ object column is sent as the column without its cells plus the cells' JSON bytes
 ``bytes``: pickled and unpickled by C loops), and the reader makes the cells again from the
 bytes (undecoded, as the reader made them). The shared empty cell (:data:`._attributes.EMPTY`)
 stays that one object. Numeric columns go as their buffers (pickle protocol 5). Strings that
-repeat as one object (the shared columns) go once each, with codes.
+repeat as one object (the shared columns) go once each, with codes (``int8`` for a few). A
+column of one value (one object, or all NaN: a format's unused columns) goes as that value
+and its length: a fifth of nested 0.3.1's payload was such columns.
 
 The payload does not wait for the reader: where the system has anonymous files in memory
 (``os.memfd_create``, Linux), :func:`shared_file` makes one before the fork, the worker writes
@@ -52,8 +54,14 @@ _SAMPLE = 4096
 
 
 def pack_column(name: str, values: np.ndarray) -> tuple[Any, ...]:
-    """``values`` (the frame column ``name``) in the form :func:`unpack_column` takes back."""
-    if values.dtype != object or not len(values):
+    """``values`` (the frame column ``name``) in the form :func:`unpack_column` takes back:
+    a column of one value (one object, or equal bits: all NaN, say) as that value and its
+    length, the shared columns' codes in the smallest integer type that holds them."""
+    if not len(values):
+        return ("array", values)
+    if values.dtype != object:
+        if values.ndim == 1 and _one_value(values):
+            return ("fill", values[:1].copy(), len(values))
         return ("array", values)
     if name in CELL_COLUMNS:
         return _pack_cells(values)
@@ -62,11 +70,43 @@ def pack_column(name: str, values: np.ndarray) -> tuple[Any, ...]:
     if len(np.unique(sample)) == len(sample):  # distinct objects (ids): pickled as they are
         return ("array", values)
     by_object, _ = pd.factorize(addresses(values))
-    if by_object.max() + 1 == len(values):
+    distinct = by_object.max() + 1
+    if distinct == len(values):
         return ("array", values)
-    one_each = np.empty(by_object.max() + 1, dtype=np.intp)
+    if distinct == 1:
+        return ("fill", values[:1].copy(), len(values))
+    one_each = np.empty(distinct, dtype=np.intp)
     one_each[by_object] = np.arange(len(values))  # a row of each distinct object
-    return ("shared", values[one_each], by_object.astype(np.int32))
+    return ("shared", values[one_each], by_object.astype(_code_type(distinct)))
+
+
+def _one_value(values: np.ndarray) -> bool:
+    """Whether a numeric column's values all have the first one's bits."""
+    size = values.dtype.itemsize
+    if size not in (1, 2, 4, 8) or not values.flags.c_contiguous:
+        return False
+    bits = values.view(f"u{size}")
+    return bool((bits == bits[0]).all())
+
+
+def _code_type(distinct: int) -> type[np.signedinteger[Any]]:
+    """The smallest integer type numbering ``distinct`` objects 0, 1...: the payload and
+    the reader's unpickled codes a quarter of ``int32``'s for the few-valued columns."""
+    return np.int8 if distinct <= 1 << 7 else np.int16 if distinct <= 1 << 15 else np.int32
+
+
+def packed_rows(packed: tuple[Any, ...]) -> int:
+    """How many rows a column :func:`pack_column` packed holds (-1: not a packed column)."""
+    kind = packed[0] if type(packed) is tuple and packed else None
+    if kind == "array" and len(packed) == 2:
+        return len(packed[1])
+    if kind == "fill" and len(packed) == 3 and type(packed[2]) is int:
+        return packed[2]
+    if kind == "shared" and len(packed) == 3:
+        return len(packed[2])
+    if kind == "cells" and len(packed) == 5:
+        return len(packed[1])
+    return -1
 
 
 def _pack_cells(values: np.ndarray) -> tuple[Any, ...]:
@@ -92,6 +132,11 @@ def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
     if packed[0] == "shared":
         distinct: np.ndarray = packed[1]
         return distinct[packed[2]]
+    if packed[0] == "fill":  # (bits as they were: NaN's too)
+        first, n = packed[1], packed[2]
+        if type(first) is not np.ndarray or first.shape != (1,) or type(n) is not int or n < 0:
+            raise ValueError("the read's worker sent a column of one value unreadably")
+        return np.repeat(first, n)
     _, out, at, raws, empty = packed
     out[at] = np.fromiter(map(Attributes, raws), dtype=object, count=len(raws))
     out[empty] = np.fromiter(repeat(EMPTY, len(empty)), dtype=object, count=len(empty))

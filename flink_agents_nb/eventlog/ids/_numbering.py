@@ -43,6 +43,7 @@ from flink_agents_nb.eventlog.ids._strkeys import (
 from flink_agents_nb.eventlog.ids._worker_ids import WorkerIds, probe_key
 
 _NONE = id(None)
+_NO_ROWS = np.zeros((0, 2), dtype=np.uint64)
 Pick = Callable[[np.ndarray], np.ndarray]  # the values at some positions (object array)
 
 
@@ -50,8 +51,8 @@ class _Family:
     """One family's numbering: its values and their keys (0: none) in order of first sight
     (a value's code is its place), the table of keys (to the code of each key's first
     value), per code the address, length and words of its value side by side (one cache
-    miss for the comparisons; length -1 where it is not compared with), and dicts of the
-    values numbered by value."""
+    miss for the comparisons; written only for the codes in the table: no other row is
+    read), and dicts of the values numbered by value."""
 
     def __init__(self) -> None:
         self.table: Any = None  # Int64HashTable: key -> code of its first value
@@ -60,7 +61,7 @@ class _Family:
         self.values: list[np.ndarray | tuple[Pick, np.ndarray]] = []
         self.keys: list[np.ndarray] = []
         #: per code: address, length, words (``uint64``; grown by doubling)
-        self.rows = np.zeros((0, 2), dtype=np.uint64)
+        self.rows = _NO_ROWS
         self.exact: dict[Any, int] = {}  # keyed values whose key a different value has
         self.others: dict[Any, int] = {}  # values without a key
         self.expect = 0  # how many values it may see (its arrays are sized once for them)
@@ -74,26 +75,29 @@ class _Family:
         words: np.ndarray | None = None,
     ) -> np.ndarray:
         """Give ``values`` (or ``(pick, positions)``: the values ``pick(positions)``, alive
-        meanwhile) the next codes (returned)."""
+        meanwhile) the next codes (returned); ``addrs``, ``lens``, ``words``: theirs, for
+        values put in the table (compared with later), else they get no row."""
         n, at = len(keys), self.count
-        if addrs is None or lens is None or words is None:  # never compared with
-            assert isinstance(values, np.ndarray)
-            addrs, lens = addresses(values), np.full(n, -1, dtype=np.int64)
-            words = np.zeros((n, 0), dtype=np.uint64)
-        width = max(self.rows.shape[1], 2 + words.shape[1])
-        if at + n > len(self.rows) or width > self.rows.shape[1]:
-            size = max(2 * len(self.rows), at + n, self.expect, 1024)
-            grown = np.zeros((size, width), dtype=np.uint64)
-            grown[:at, : self.rows.shape[1]] = self.rows[:at]
-            self.rows = grown
-        mine = self.rows[at : at + n]
-        mine[:, 0], mine[:, 1] = addrs.view(np.uint64), lens.view(np.uint64)
-        mine[:, 2 : 2 + words.shape[1]] = words
-        mine[:, 2 + words.shape[1] :] = 0
+        if addrs is not None and lens is not None and words is not None:
+            self._note(at, addrs, lens, words)
         self.values.append(values)
         self.keys.append(keys)
         self.count += n
         return np.arange(at, at + n, dtype=np.intp)
+
+    def _note(self, at: int, addrs: np.ndarray, lens: np.ndarray, words: np.ndarray) -> None:
+        """Write the rows of codes ``at...`` (the rows are zeros until written: a row is
+        written once, and pages never written cost no memory)."""
+        n, had = len(addrs), len(self.rows)
+        width = max(self.rows.shape[1], 2 + words.shape[1])
+        if at + n > had or width > self.rows.shape[1]:
+            size = max(2 * had, at + n, self.expect, 1024)
+            grown = np.zeros((size, width), dtype=np.uint64)
+            grown[: min(at, had), : self.rows.shape[1]] = self.rows[:at]
+            self.rows = grown
+        mine = self.rows[at : at + n]
+        mine[:, 0], mine[:, 1] = addrs.view(np.uint64), lens.view(np.uint64)
+        mine[:, 2 : 2 + words.shape[1]] = words
 
     def taken(self, i: int) -> np.ndarray:
         """The values of the ``i``-th :meth:`add` (picked now if not yet)."""
@@ -236,6 +240,14 @@ class Numbering:
         """The keys of :meth:`distinct` (``int64``; 0: a value without one)."""
         return joined(self._families[family].keys, np.int64)[start:]
 
+    def done(self) -> None:
+        """Nothing is numbered or merged after: the tables and rows (the memory that only
+        numbering more needs: tens of MB on a million ids) are freed; :meth:`distinct`,
+        :meth:`value_keys` and :meth:`size` still answer."""
+        self.merged = True
+        for fam in self._families.values():
+            fam.table, fam.rows = None, _NO_ROWS
+
     def size(self, family: str) -> int:
         """How many distinct values ``family`` has numbered."""
         return self._families[family].count
@@ -247,6 +259,7 @@ class Numbering:
         Nothing can be numbered after (they are in no table)."""
         fam = self._families[family]
         self.merged = True
+        fam.rows = _NO_ROWS  # (no value is compared with its words again)
         codes = np.empty(len(values), dtype=np.intp)
         keyed = np.flatnonzero(value_keys != 0)
         found = np.full(len(keyed), -1, dtype=np.intp)
@@ -378,6 +391,7 @@ class RowIds:
                 }
             except TypeError:  # unhashable junk: the linking hashes as before
                 self.failed = True
+        self.numbering.done()  # (its tables go before the frame is built)
         for n, codes in segments:
             self.rows += n
             if self.failed:
