@@ -353,3 +353,23 @@ def test_codes_renumbered_by_first_row_as_factorize_numbers() -> None:
     expected, _ = pd.factorize(np.where(values == -1, np.nan, values), use_na_sentinel=True)
     assert _by_first_row(codes).tolist() == expected.tolist()
     assert _by_first_row(np.full(3, -1)).tolist() == [-1, -1, -1]
+
+
+def test_a_worker_sends_each_of_its_ids_once(tmp_path: Path) -> None:
+    """A worker reading a file's tail and whole files (two segments, one numbering) sends
+    each distinct id once: each segment the values its rows added (the first segment
+    does not carry the later one's: they were merged twice and sent twice)."""
+    directory = tmp_path / "trace"
+    directory.mkdir()
+    MAKERS["trace"](directory, 2400)
+    files = sorted(directory.iterdir())
+    _, theirs, _ = _parallel.plan(files, share=0.3)
+    assert theirs[0].is_tail and len(theirs) > 1
+    segments = _parallel._work(theirs)
+    assert len(segments) == 2
+    for family, names in ID_FAMILIES.items():
+        sent = np.concatenate([s.distinct[family] for s in segments])
+        assert len(sent) == len(set(sent.tolist()))  # each once
+        known = np.append(sent, None)  # codes count the earlier segments' values; -1: None
+        rows = [known[s.ids[name]] for s in segments for name in names]
+        assert set(sent.tolist()) == {v for r in rows for v in r.tolist() if v is not None}

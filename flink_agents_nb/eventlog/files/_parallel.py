@@ -267,13 +267,14 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
             before = {family: numbering.size(family) for family in ID_FAMILIES}
             ids = RowIds(numbering, expect)
             read_pieces(group, columns, problems, vocabulary, set(), ids)
-            read.append((group, columns, problems, ids, before))
+            after = {family: numbering.size(family) for family in ID_FAMILIES}
+            read.append((group, columns, problems, ids, before, after))
     del vocabulary
     numbering.done()  # its tables go before the packing
     segments = []
-    for group, columns, problems, ids, before in read:
+    for group, columns, problems, ids, before, after in read:
         tail_of = str(group[0].file) if group[0].is_tail else None
-        segments.append(pack_segment(columns, problems, tail_of, ids, before))
+        segments.append(pack_segment(columns, problems, tail_of, ids, before, after))
     return segments
 
 

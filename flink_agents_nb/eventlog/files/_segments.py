@@ -50,11 +50,13 @@ def pack_segment(
     tail_of: str | None,
     ids: RowIds,
     before: dict[str, int],
+    after: dict[str, int] | None = None,
 ) -> Segment:
     """The worker's segment of what it read into ``columns`` (emptied: each column's
     arrays go as soon as it is packed), its ids numbered into ``ids`` (whose numbering held
-    ``before`` values per family before: see :func:`..ids._numbering.worker_part`)."""
-    numbered = worker_part(ids, before, columns.parts)
+    ``before`` values per family before, ``after`` after: see
+    :func:`..ids._numbering.worker_part`)."""
+    numbered = worker_part(ids, before, columns.parts, after)
     codes, distinct, value_keys, coded = numbered or (None, None, None, set())
     packed: dict[str, tuple[Any, ...]] = {}
     for name, parts in columns.parts.items():

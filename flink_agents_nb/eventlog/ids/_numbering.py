@@ -231,14 +231,15 @@ class Numbering:
             codes[given] = fam.by_value(fam.others, values[given], np.zeros(len(given), np.int64))
         return codes
 
-    def distinct(self, family: str, start: int = 0) -> np.ndarray:
-        """The values numbered in ``family`` from code ``start`` on, at their codes."""
+    def distinct(self, family: str, start: int = 0, stop: int | None = None) -> np.ndarray:
+        """The values numbered in ``family`` with codes ``start`` to ``stop`` (``None``:
+        the last), at their codes."""
         fam = self._families[family]
-        return joined([fam.taken(i) for i in range(len(fam.values))], object)[start:]
+        return joined([fam.taken(i) for i in range(len(fam.values))], object)[start:stop]
 
-    def value_keys(self, family: str, start: int = 0) -> np.ndarray:
+    def value_keys(self, family: str, start: int = 0, stop: int | None = None) -> np.ndarray:
         """The keys of :meth:`distinct` (``int64``; 0: a value without one)."""
-        return joined(self._families[family].keys, np.int64)[start:]
+        return joined(self._families[family].keys, np.int64)[start:stop]
 
     def done(self) -> None:
         """Nothing is numbered or merged after: the tables and rows (the memory that only
@@ -289,10 +290,16 @@ def _at(pick: Pick, rows: np.ndarray) -> Pick:
 Part = tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray], set[str]]
 
 
-def worker_part(rows: RowIds, before: dict[str, int], parts: dict[str, list[Any]]) -> Part | None:
+def worker_part(
+    rows: RowIds,
+    before: dict[str, int],
+    parts: dict[str, list[Any]],
+    after: dict[str, int] | None = None,
+) -> Part | None:
     """What a worker sends of the ids of a part it read (``parts``, a ``_Columns.parts``,
     numbered into ``rows``, whose numbering is shared by the worker's parts and had
-    ``before`` values per family before this part): codes per id column (``int32``), the
+    ``before`` values per family before this part, ``after`` after it: ``None``, this part
+    was the last numbered): codes per id column (``int32``), the
     values this part added and their keys, per family, and the id columns that may be sent
     as their codes only (every value a ``str`` or ``None``: rebuilt equal from the distinct
     values); ``None`` when a value was not hashable."""
@@ -300,8 +307,9 @@ def worker_part(rows: RowIds, before: dict[str, int], parts: dict[str, list[Any]
     if codes is None:
         return None
     numbering = rows.numbering
-    distinct = {family: numbering.distinct(family, before[family]) for family in ID_FAMILIES}
-    value_keys = {f: numbering.value_keys(f, before[f]) for f in ID_FAMILIES}
+    stop = dict.fromkeys(ID_FAMILIES, None) if after is None else after
+    distinct = {f: numbering.distinct(f, before[f], stop[f]) for f in ID_FAMILIES}
+    value_keys = {f: numbering.value_keys(f, before[f], stop[f]) for f in ID_FAMILIES}
     value_keys[""] = probe_key()
     coded = set()
     for family, names in ID_FAMILIES.items():
