@@ -135,7 +135,7 @@ def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
     if packed[0] == "fill":  # (bits as they were: NaN's too)
         first, n = packed[1], packed[2]
         if type(first) is not np.ndarray or first.shape != (1,) or type(n) is not int or n < 0:
-            raise ValueError("the read's worker sent a column of one value unreadably")
+            raise pickle.UnpicklingError("the read's worker sent a column of one value unreadably")
         return np.repeat(first, n)
     _, out, at, raws, empty = packed
     out[at] = np.fromiter(map(Attributes, raws), dtype=object, count=len(raws))
