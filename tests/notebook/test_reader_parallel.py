@@ -27,8 +27,11 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
+from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 from flink_agents_nb.eventlog.files import _cut, _files, _parallel, _transfer
+from flink_agents_nb.eventlog.ids._numbering import RowIds
+from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 from tests.helpers.log_makers import MAKERS
 from tests.helpers.reading import CORPUS
 from tests.helpers.reading import small_chunks as small_chunks
@@ -240,6 +243,24 @@ def test_a_wrong_end_message_loses_nothing(
     one = _one(directory)
     monkeypatch.setattr(_parallel, "worker_fault", fault)
     _same(one, _two(directory, how="fell back"))
+
+
+def test_the_read_buffers_go_before_the_ids_are_numbered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The typed read's file buffer (a file's size) is dropped before the ids are numbered
+    (the numbering's tables come then: both at once made the worker's peak), kept when
+    more is to be read with it (the worker's first part)."""
+    big = _one_file(_make("ours", tmp_path / "o"), tmp_path / "o.log")
+    vocabulary = Vocabulary()
+    held: list[int] = []
+    monkeypatch.setattr(
+        _parallel, "_number", lambda ids, columns: held.append(len(vocabulary.scratch._file))
+    )
+    for keep in (True, False):
+        piece = _parallel.Piece(big)
+        _parallel.read_pieces([piece], _Columns(), [], vocabulary, set(), RowIds(), keep)
+    assert held[0] >= big.stat().st_size // 2 and held[1] == 0
 
 
 def test_the_worker_does_not_wait_for_the_reader(

@@ -40,6 +40,7 @@ from flink_agents_nb.eventlog.files._segments import merge as _merge
 from flink_agents_nb.eventlog.files._transfer import done, receive, send, shared_file
 from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
 from flink_agents_nb.eventlog.ids._numbering import Numbering, RowIds
+from flink_agents_nb.eventlog.typed._typed import Scratch
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary
 
 #: The environment variable giving the number of processes a read uses (1 or 0: one; the
@@ -159,11 +160,14 @@ def read_pieces(
     vocabulary: Vocabulary,
     whole: set[str],
     ids: RowIds | None = None,
+    keep_buffers: bool = False,
 ) -> None:
     """Read ``pieces`` in order into ``columns``. A multi-line file's head reads the whole
     file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped.
     ``ids``: the ids of the rows read are numbered into it, at the end (numbering each
-    chunk's as it came, while its strings might be in the cache, measured no cheaper)."""
+    chunk's as it came, while its strings might be in the cache, measured no cheaper), the
+    ``vocabulary``'s read buffers dropped first unless ``keep_buffers`` (more is to be read
+    with it: made again, they would be page-faulted afresh)."""
     for piece in pieces:
         if piece.is_tail and str(piece.file) in whole:
             continue
@@ -172,6 +176,8 @@ def read_pieces(
                 whole.add(chunk.file)
             columns.add(chunk, problems)
     if ids is not None:
+        if not keep_buffers:  # (a file's size: they go before the numbering's memory comes)
+            vocabulary.scratch = Scratch()
         _number(ids, columns)
 
 
@@ -261,12 +267,13 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
     groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
     read = []
     numbering = Numbering()  # one for all its parts (a part's codes count the
-    for group in groups:  # earlier parts' values)
+    for i, group in enumerate(groups):  # earlier parts' values)
         if group:
             columns, problems = _Columns(), list[LogProblem]()
             before = {family: numbering.size(family) for family in ID_FAMILIES}
             ids = RowIds(numbering, expect)
-            read_pieces(group, columns, problems, vocabulary, set(), ids)
+            more = i + 1 < len(groups) and bool(groups[-1])
+            read_pieces(group, columns, problems, vocabulary, set(), ids, keep_buffers=more)
             after = {family: numbering.size(family) for family in ID_FAMILIES}
             read.append((group, columns, problems, ids, before, after))
     del vocabulary
