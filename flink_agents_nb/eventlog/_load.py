@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._columns import _Columns, time_order
-from flink_agents_nb.eventlog._heap import give_back
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
@@ -65,7 +64,6 @@ def load_log(
         del ids  # its hash tables
         if row_ids is not None and any(len(c) != _rows(columns) for c in row_ids.values()):
             row_ids = None  # cannot be; hashing anew is right whatever happened
-        give_back()  # what the read freed on the way, before the frame's block is made
         codes = None  # the event ids as codes: check_links hashes nothing
         record = None  # the record types as Kinds (trace: made before the frame)
         if columns.traced and row_ids is not None:  # Flink Agents 0.4 Trace Log records
@@ -73,7 +71,6 @@ def load_log(
             timed = start_times(columns.parts, row_ids["execution_id"], columns.time_order())
             frame = columns.frame(sort=False, order=timed.final)
             row_ids = _taken(row_ids, timed.final)
-            give_back()  # (the codes in the order read, freed just now)
             frame, codes = _trace.link_coded(frame, ids=row_ids, timed=timed)
             _trace.where_from_file_names(frame, own=True)
             record = timed.record
