@@ -249,17 +249,17 @@ def test_the_read_buffers_go_before_the_ids_are_numbered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The typed read's file buffer (a file's size) is dropped before the ids are numbered
-    (the numbering's tables come then: both at once made the worker's peak), kept when
-    more is to be read with it (the worker's first part)."""
+    when asked (the worker's last part: with the numbering's tables it made the worker's
+    peak), kept otherwise (the worker's first part: more is read with it; the reader)."""
     big = _one_file(_make("ours", tmp_path / "o"), tmp_path / "o.log")
     vocabulary = Vocabulary()
     held: list[int] = []
     monkeypatch.setattr(
         _parallel, "_number", lambda ids, columns: held.append(len(vocabulary.scratch._file))
     )
-    for keep in (True, False):
+    for drop in (False, True):
         piece = _parallel.Piece(big)
-        _parallel.read_pieces([piece], _Columns(), [], vocabulary, set(), RowIds(), keep)
+        _parallel.read_pieces([piece], _Columns(), [], vocabulary, set(), RowIds(), drop)
     assert held[0] >= big.stat().st_size // 2 and held[1] == 0
 
 

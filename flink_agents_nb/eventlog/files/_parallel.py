@@ -160,14 +160,16 @@ def read_pieces(
     vocabulary: Vocabulary,
     whole: set[str],
     ids: RowIds | None = None,
-    keep_buffers: bool = False,
+    drop_buffers: bool = False,
 ) -> None:
     """Read ``pieces`` in order into ``columns``. A multi-line file's head reads the whole
     file: its name is added to ``whole``, and a tail of a file in ``whole`` is skipped.
     ``ids``: the ids of the rows read are numbered into it, at the end (numbering each
     chunk's as it came, while its strings might be in the cache, measured no cheaper), the
-    ``vocabulary``'s read buffers dropped first unless ``keep_buffers`` (more is to be read
-    with it: made again, they would be page-faulted afresh)."""
+    ``vocabulary``'s read buffers (a file's size) dropped first when ``drop_buffers``:
+    nothing more is read with it (the worker's last part: they made its peak with the
+    numbering's tables; the reader's peak comes later, and freeing them earlier there moves
+    glibc's mmap threshold up: its later arrays then stay in the heap, its peak higher)."""
     for piece in pieces:
         if piece.is_tail and str(piece.file) in whole:
             continue
@@ -176,7 +178,7 @@ def read_pieces(
                 whole.add(chunk.file)
             columns.add(chunk, problems)
     if ids is not None:
-        if not keep_buffers:  # (a file's size: they go before the numbering's memory comes)
+        if drop_buffers:
             vocabulary.scratch = Scratch()
         _number(ids, columns)
 
@@ -272,8 +274,8 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
             columns, problems = _Columns(), list[LogProblem]()
             before = {family: numbering.size(family) for family in ID_FAMILIES}
             ids = RowIds(numbering, expect)
-            more = i + 1 < len(groups) and bool(groups[-1])
-            read_pieces(group, columns, problems, vocabulary, set(), ids, keep_buffers=more)
+            last = i + 1 == len(groups) or not groups[-1]
+            read_pieces(group, columns, problems, vocabulary, set(), ids, drop_buffers=last)
             after = {family: numbering.size(family) for family in ID_FAMILIES}
             read.append((group, columns, problems, ids, before, after))
     del vocabulary
