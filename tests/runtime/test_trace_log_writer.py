@@ -66,6 +66,70 @@ def test_bad_targets_name_the_entry(targets: Any, words: str) -> None:
     assert words in str(err.value)
 
 
+def test_upstream_entity_scope_form_whole_type_and_namespaces() -> None:
+    # Flink Agents 0.4's documented form: {entityType, entityName}; no entityName: the type
+    targets = [
+        {"scope": "ALL", "detail": "OFF"},
+        {"scope": {"entityType": "tool", "entityName": "search"}, "detail": "VERBOSE"},
+        {"scope": {"entityType": "llm"}, "detail": "STANDARD"},
+        {"scope": {"entityType": "event", "entityName": "com.foo.*"}, "detail": "VERBOSE"},
+    ]
+    assert resolve(targets, "tool", "search") == "VERBOSE"
+    assert resolve(targets, "tool", "search_web") == "OFF"
+    assert resolve(targets, "llm", "any_model") == "STANDARD"
+    assert resolve(targets, "event", "com.foo") == "VERBOSE"  # the namespace itself
+    assert resolve(targets, "event", "com.foo.Special") == "VERBOSE"
+    assert resolve(targets, "event", "com.foobar") == "OFF"
+    # the kit's string form of a whole type
+    assert resolve([{"scope": "tool", "detail": "VERBOSE"}], "tool", "lookup") == "VERBOSE"
+
+
+def test_omitted_detail_inherits_a_preset_as_upstream() -> None:
+    entity = {"scope": {"entityType": "tool", "entityName": "t"}}
+    event = {"scope": {"entityType": "event", "entityName": "e"}}
+    assert resolve([entity], "tool", "t") == "STANDARD"  # no preset
+    assert resolve([{"scope": "ALL", "detail": "VERBOSE"}, entity], "tool", "t") == "VERBOSE"
+    assert resolve([{"scope": "ALL", "detail": "OFF"}, entity], "tool", "t") == "OFF"
+    only_events = {"scope": "EVENT_ONLY", "detail": "VERBOSE"}
+    assert resolve([only_events, entity], "tool", "t") == "VERBOSE"  # the only preset
+    both = [{"scope": "ALL", "detail": "STANDARD"}, only_events]
+    assert resolve([*both, event], "event", "e") == "VERBOSE"  # events prefer EVENT_ONLY
+    assert resolve([*both, entity], "tool", "t") == "STANDARD"
+    assert resolve(
+        [{"scope": "ALL", "detail": "VERBOSE"}, {"scope": "EVENT_ONLY"}], "event", "x"
+    ) == ("VERBOSE")
+
+
+@pytest.mark.parametrize(
+    ("targets", "words"),
+    [
+        (
+            [{"scope": "ALL", "details": "VERBOSE"}],
+            "trace-log.targets[0]: unknown field 'details' (a target has scope and detail)",
+        ),
+        (
+            [{"scope": {"entityType": "tool", "name": "x"}}],
+            "trace-log.targets[0]: scope has unknown field 'name'",
+        ),
+        (
+            [{"scope": {"entityType": "tool", "entityName": ".*"}}],
+            "trace-log.targets[0]: scope {'entityType': 'tool', 'entityName': '.*'}: '.*' needs",
+        ),
+        (
+            [
+                {"scope": {"entityType": "tool", "entityName": "a"}, "detail": "OFF"},
+                {"scope": {"tool": "a"}, "detail": "VERBOSE"},
+            ],
+            "trace-log.targets[1]: detail VERBOSE conflicts with trace-log.targets[0]'s OFF",
+        ),
+    ],
+)
+def test_upstream_rules_refuse_what_would_be_silently_ignored(targets: Any, words: str) -> None:
+    with pytest.raises(TraceTargetError) as err:
+        parse_targets(targets)
+    assert words in str(err.value)
+
+
 def run_triage(tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
     env = rt.LocalExecutionEnvironment()
     for name, value in {"trace-log.base-dir": str(tmp_path), **options}.items():
@@ -328,3 +392,25 @@ def test_business_key_is_the_keys_text(tmp_path: Path) -> None:
 
     log = fa.read_event_log(path)
     assert log.problems == [] and set(log.frame["key"]) == {"42", "('eu', 7)"}
+
+
+def test_file_output_without_a_base_dir_goes_to_the_temp_dir_as_upstream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.output-type", "FILE")
+    env.from_list([{"key": "k", "value": "hello"}]).apply(Triage()).execute()
+    (path,) = (tmp_path / "flink-agents").glob("traces-*-local-0.log")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert records and {r["entityType"] for r in records} == {"event"}
+    assert {r["agentName"] for r in records} == {"Triage"}
+
+
+def test_negative_truncation_limits_are_refused_naming_the_key() -> None:
+    env = rt.LocalExecutionEnvironment()
+    with pytest.raises(rt.ConfigError) as err:
+        env.get_config().set("trace-log.standard.max-depth", -1)
+    assert "trace-log.standard.max-depth" in str(err.value) and ">= 0" in str(err.value)

@@ -96,18 +96,18 @@ LOG_OPTIONS: tuple[ConfigOption, ...] = (
         "trace-log.output-type",
         str,
         None,
-        "FILE (needs trace-log.base-dir) or SLF4J (the Python logger "
-        "org.apache.flink.agents.TraceLog); unset: FILE when trace-log.base-dir is set, "
-        "else no Trace Log.",
+        "FILE (into trace-log.base-dir; without it, flink-agents in the temporary directory, "
+        "as upstream) or SLF4J (the Python logger org.apache.flink.agents.TraceLog); unset: "
+        "FILE when trace-log.base-dir is set, else no Trace Log.",
         choices=("FILE", "SLF4J"),
     ),
     ConfigOption(
         "trace-log.targets",
         list,
         None,
-        "What the Trace Log records: a list of {scope: EVENT_ONLY | ALL | {<entity type>: "
-        "<name or prefix.*>}, detail: OFF | STANDARD | VERBOSE}; most specific scope wins; "
-        "unset: [{scope: EVENT_ONLY, detail: STANDARD}].",
+        "What the Trace Log records: a list of {scope: EVENT_ONLY | ALL | {entityType: <type>, "
+        "entityName: <name or namespace.*; omitted: the whole type>}, detail: OFF | STANDARD | "
+        "VERBOSE}; most specific scope wins; unset: [{scope: EVENT_ONLY, detail: STANDARD}].",
         example=[{"scope": "ALL", "detail": "STANDARD"}],
     ),
     ConfigOption("trace-log.pretty-print", bool, False, "Write Trace Log records indented."),
@@ -115,18 +115,24 @@ LOG_OPTIONS: tuple[ConfigOption, ...] = (
         "trace-log.standard.max-string-length",
         int,
         2000,
-        "Trace Log STANDARD detail: longer strings in attributes are cut to this length.",
+        "Trace Log STANDARD detail: longer strings in attributes are cut to this length "
+        "(0: no limit).",
+        min=0,
     ),
     ConfigOption(
         "trace-log.standard.max-array-elements",
         int,
         20,
-        "Trace Log STANDARD detail: longer arrays in attributes keep this many elements.",
+        "Trace Log STANDARD detail: longer arrays in attributes keep this many elements "
+        "(0: no limit).",
+        min=0,
     ),
     ConfigOption(
         "trace-log.standard.max-depth",
         int,
         5,
-        "Trace Log STANDARD detail: objects nested deeper in attributes become a marker.",
+        "Trace Log STANDARD detail: objects nested deeper in attributes become a marker "
+        "(0: no limit).",
+        min=0,
     ),
 )

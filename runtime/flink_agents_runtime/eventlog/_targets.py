@@ -1,18 +1,25 @@
 """``trace-log.targets``: which entities the Trace Log records, and in how much detail.
 
-A target is ``{"scope": ..., "detail": "OFF" | "STANDARD" | "VERBOSE"}``. Scopes, as Apache
-Flink Agents 0.4 spells them:
+A target is ``{"scope": ..., "detail": "OFF" | "STANDARD" | "VERBOSE"}`` (no other field).
+Scopes, as Apache Flink Agents 0.4 spells them:
 
 - ``"EVENT_ONLY"``: every event (entity type ``event``);
 - ``"ALL"``: every entity (events, actions, llm, tool, parser, ...);
-- ``{"<entity type>": "<name>"}`` (or ``{"type": ..., "name": ...}``, or the string
-  ``"<entity type>:<name>"``): entities of that type whose name is ``<name>``, or starts with
-  the prefix before a trailing ``*`` (``"chat.*"``, ``"chat*"``; ``"*"`` is every name).
+- ``{"entityType": "<type>", "entityName": "<name>"}``: entities of that type whose name is
+  ``<name>``, or, for ``"<namespace>.*"``, whose name is ``<namespace>`` or starts with
+  ``<namespace>.``; without ``entityName``, the whole type.
+
+The kit also takes ``{"<type>": "<name>"}``, ``{"type": ..., "name": ...}`` and the string
+``"<type>:<name>"``, where a name may end in a plain ``*`` (``"chat*"``: any name starting
+with ``chat``; ``"*"``: the whole type).
 
 For one entity the most specific matching target wins: an exact name, then the longest
-prefix, then the type's ``"*"``, then ``EVENT_ONLY`` (events only), then ``ALL``; among equal
-ones the later target. No match: ``OFF``. The default is
-``[{"scope": "EVENT_ONLY", "detail": "STANDARD"}]``.
+prefix, then the whole type, then ``EVENT_ONLY`` (events only), then ``ALL``; the order of
+the targets does not matter. No match: ``OFF``. A target without ``detail`` takes a preset's,
+as upstream: ``ALL`` defaults to ``STANDARD``, ``EVENT_ONLY`` to ``ALL``'s detail; an entity
+target takes ``EVENT_ONLY``'s (events) or ``ALL``'s detail, else the other preset's, else
+``STANDARD``. Two targets of one scope with different details are an error, as upstream. The
+default is ``[{"scope": "EVENT_ONLY", "detail": "STANDARD"}]``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from flink_agents_runtime._errors import FlinkAgentsError
 OFF, STANDARD, VERBOSE = "OFF", "STANDARD", "VERBOSE"
 DETAILS = (OFF, STANDARD, VERBOSE)
 DEFAULT_TARGETS: list[dict[str, Any]] = [{"scope": "EVENT_ONLY", "detail": STANDARD}]
+_TARGET_FIELDS = ("scope", "detail")
+_SCOPE_FIELDS = ("entityType", "entityName")
 
 
 class TraceTargetError(FlinkAgentsError, ValueError):
@@ -34,13 +43,16 @@ class TraceTargetError(FlinkAgentsError, ValueError):
 @dataclass(frozen=True)
 class Target:
     """One parsed target: ``kind`` ``"EVENT_ONLY"``, ``"ALL"`` or ``"entity"`` (then
-    ``entity_type`` and ``name``: an exact name, or a prefix when ``prefix``)."""
+    ``entity_type`` and ``name``: an exact name; a prefix when ``prefix``, a namespace
+    (``name`` itself or ``name.``...) when ``namespace`` too; the whole type when ``prefix``
+    and ``name`` is empty)."""
 
     kind: str
     detail: str
     entity_type: str = ""
     name: str = ""
     prefix: bool = False
+    namespace: bool = False
 
     def rank(self, entity_type: str, name: str) -> tuple[int, int] | None:
         """How specifically this target matches (higher wins), or ``None``."""
@@ -52,58 +64,118 @@ class Target:
             return None
         if not self.prefix:
             return (4, 0) if name == self.name else None
-        if name.startswith(self.name):
-            return (3, len(self.name)) if self.name else (2, 0)
-        return None
+        if not self.name:
+            return (2, 0)
+        if self.namespace:  # "a.b.*": "a.b" or "a.b.<anything>"
+            hit = name == self.name or name.startswith(self.name + ".")
+            return (3, len(self.name) + 1) if hit else None
+        return (3, len(self.name)) if name.startswith(self.name) else None
 
 
-def _scope(scope: Any, where: str) -> tuple[str, str, str, bool]:
+def _name(name: Any, scope: Any, where: str) -> tuple[str, bool, bool]:
+    """(name, prefix, namespace) of an entity name as written (``None``: the whole type)."""
+    if name is None:
+        return "", True, False
+    if not isinstance(name, str) or not name.strip():
+        raise TraceTargetError(f"{where}: scope {scope!r}: the entity name must be a string")
+    name = name.strip()
+    if name == ".*":
+        raise TraceTargetError(
+            f"{where}: scope {scope!r}: '.*' needs a namespace before it "
+            "(omit entityName to select the whole type)"
+        )
+    if name.endswith(".*"):
+        return name[:-2], True, True
+    if name.endswith("*"):
+        return name[:-1], True, False
+    return name, False, False
+
+
+def _scope(scope: Any, where: str) -> tuple[str, str, str, bool, bool]:
+    """(kind, entity type, name, prefix, namespace) of one target's scope."""
+    entity_type: Any
+    name: Any
     if isinstance(scope, str):
         upper = scope.strip().upper()
         if upper in ("EVENT_ONLY", "ALL"):
-            return upper, "", "", False
+            return upper, "", "", False, False
         if ":" not in scope:
-            return "entity", scope.strip(), "*", True
+            return "entity", scope.strip(), "", True, False
         entity_type, name = scope.split(":", 1)
+    elif isinstance(scope, dict) and "entityType" in scope:  # upstream's form
+        unknown = sorted(str(k) for k in scope if k not in _SCOPE_FIELDS)
+        if unknown:
+            raise TraceTargetError(
+                f"{where}: scope has unknown field {unknown[0]!r} "
+                f"(an entity scope has entityType and, optionally, entityName)"
+            )
+        entity_type, name = scope["entityType"], scope.get("entityName")
     elif isinstance(scope, dict) and set(scope) == {"type", "name"}:
         entity_type, name = scope["type"], scope["name"]
     elif isinstance(scope, dict) and len(scope) == 1:
         ((entity_type, name),) = scope.items()
     else:
         raise TraceTargetError(
-            f"{where}: scope {scope!r} is not EVENT_ONLY, ALL or {{<entity type>: <name>}}"
+            f"{where}: scope {scope!r} is not EVENT_ONLY, ALL or "
+            "{entityType: <type>, entityName: <name or namespace.*>}"
         )
-    if not isinstance(entity_type, str) or not entity_type or not isinstance(name, str):
-        raise TraceTargetError(f"{where}: scope {scope!r} needs a type and a name (strings)")
-    name = name.strip()
-    if name.endswith(".*"):
-        return "entity", entity_type.strip(), name[:-1], True
-    if name.endswith("*"):
-        return "entity", entity_type.strip(), name[:-1], True
-    return "entity", entity_type.strip(), name, False
+    if not isinstance(entity_type, str) or not entity_type.strip():
+        raise TraceTargetError(f"{where}: scope {scope!r} needs an entity type (a string)")
+    return ("entity", entity_type.strip(), *_name(name, scope, where))
+
+
+def _detail(item: dict[str, Any], where: str) -> str | None:
+    if item.get("detail") is None:
+        return None
+    detail = str(item["detail"]).strip().upper()
+    if detail not in DETAILS:
+        raise TraceTargetError(f"{where}: detail {item['detail']!r} is not one of {DETAILS}")
+    return detail
 
 
 def parse_targets(value: Any) -> list[Target]:
     """``trace-log.targets`` (a list of ``{scope, detail}``; ``None``: the default) as
-    :class:`Target` objects. Raises :class:`TraceTargetError` naming the bad entry."""
+    :class:`Target` objects, details inherited as the module says. Raises
+    :class:`TraceTargetError` naming the bad entry."""
     if value is None:
         value = DEFAULT_TARGETS
     if isinstance(value, dict):
         value = [value]
     if not isinstance(value, list):
         raise TraceTargetError(f"trace-log.targets must be a list of {{scope, detail}}: {value!r}")
-    out = []
+    parsed: list[tuple[tuple[str, str, str, bool, bool], str | None, str]] = []
     for i, item in enumerate(value):
         where = f"trace-log.targets[{i}]"
         if not isinstance(item, dict) or "scope" not in item:
             raise TraceTargetError(f"{where}: {item!r} is not a {{scope, detail}} mapping")
-        detail = str(item.get("detail", STANDARD)).strip().upper()
-        if detail not in DETAILS:
+        unknown = sorted(str(k) for k in item if k not in _TARGET_FIELDS)
+        if unknown:
             raise TraceTargetError(
-                f"{where}: detail {item.get('detail')!r} is not one of {DETAILS}"
+                f"{where}: unknown field {unknown[0]!r} (a target has scope and detail)"
             )
-        kind, entity_type, name, prefix = _scope(item["scope"], where)
-        out.append(Target(kind, detail, entity_type, name, prefix))
+        parsed.append((_scope(item["scope"], where), _detail(item, where), where))
+    presets = {scope[0]: detail for scope, detail, _ in parsed if scope[0] != "entity"}
+    all_detail = (presets.get("ALL") or STANDARD) if "ALL" in presets else None
+    event_detail = presets.get("EVENT_ONLY") or all_detail or STANDARD
+    out: list[Target] = []
+    seen: dict[tuple[str, str, str, bool, bool], tuple[str, str]] = {}
+    for scope, detail, where in parsed:
+        kind, entity_type = scope[0], scope[1]
+        if detail is None:
+            if kind == "ALL":
+                detail = STANDARD
+            elif kind == "EVENT_ONLY" or entity_type == "event":
+                detail = event_detail if "EVENT_ONLY" in presets else all_detail or STANDARD
+            else:
+                detail = all_detail or (event_detail if "EVENT_ONLY" in presets else STANDARD)
+        key = scope if kind == "entity" else (kind, "", "", False, False)
+        if key in seen and seen[key][0] != detail:
+            raise TraceTargetError(
+                f"{where}: detail {detail} conflicts with {seen[key][1]}'s {seen[key][0]} "
+                f"for the same scope"
+            )
+        seen.setdefault(key, (detail, where))
+        out.append(Target(kind, detail, *scope[1:]))
     return out
 
 

@@ -2,7 +2,8 @@
 
 One JSON object a line (see ``flink_agents_nb.eventlog._trace`` for the fields), written to
 ``{trace-log.base-dir}/traces-{jobId}-{taskName}-{subtaskId}.log`` (``trace-log.output-type``
-``FILE``; setting ``trace-log.base-dir`` selects it) or to the Python logger
+``FILE``; setting ``trace-log.base-dir`` selects it; ``FILE`` without it writes into
+``flink-agents`` in the temporary directory, as upstream) or to the Python logger
 ``org.apache.flink.agents.TraceLog`` (``SLF4J``: on Flink, the TaskManager's log; as
 Flink Agents' SLF4J logger, each record then also says ``jobId``, ``taskName`` and
 ``subtaskId``, after ``detail``). What is
@@ -42,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -370,12 +372,19 @@ def trace_sink_for_task(
     agent_name: str | None = None,
 ) -> TraceLogSink | None:
     """The Trace Log sink ``config`` asks for, or ``None``: no ``trace-log.base-dir`` and no
-    ``trace-log.output-type: SLF4J``, or every target ``OFF``. Raises
+    ``trace-log.output-type``, or every target ``OFF``. ``output-type: FILE`` without a
+    base directory writes into ``flink-agents`` in the temporary directory (upstream's
+    default, ``java.io.tmpdir/flink-agents``). Raises
     :class:`~flink_agents_runtime.eventlog._targets.TraceTargetError` on bad targets."""
     base_dir = config.get("trace-log.base-dir")
     output = str(config.get("trace-log.output-type") or ("FILE" if base_dir else "")).upper()
-    if output not in ("FILE", "SLF4J") or (output == "FILE" and not base_dir):
+    if output not in ("FILE", "SLF4J"):
         return None
+    if output == "FILE" and not base_dir:
+        base_dir = os.path.join(tempfile.gettempdir(), "flink-agents")
+        logger.info(
+            "trace-log.output-type FILE without trace-log.base-dir: writing into %s", base_dir
+        )
     targets = TargetResolver.from_config(config)
     if targets.all_off:
         return None
