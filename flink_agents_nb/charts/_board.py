@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 
 from flink_agents_nb._html import esc
 from flink_agents_nb.charts._metrics import builtin_metrics
-from flink_agents_nb.charts._series import TOP_LINES, latency_traces, throughput_traces
+from flink_agents_nb.charts._series import TOP_LINES, latency_traces, log_dtick, throughput_traces
 from flink_agents_nb.charts._tokens import bar_traces, token_table, token_title
 from flink_agents_nb.charts._waterfall import (
     describe_input,
@@ -99,7 +99,7 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
         fig.update_xaxes(title_text=x_title, title_standoff=6, row=row, col=col)
         fig.update_yaxes(title_text=y_title, title_standoff=6, row=row, col=col)
     label_waterfall(fig, parts["wf"], row=4, col=1)
-    fig.update_yaxes(type="log", dtick=1, row=2, col=1)
+    fig.update_yaxes(type="log", dtick=log_dtick(parts["latency"]), row=2, col=1)
     if parts["cost"]:
         # Dollars, not plotly's SI prefixes ("300µ" for $0.0003): "$0.0001", "$1,200".
         fig.update_yaxes(tickprefix="$", tickformat=",~g", row=3, col=1)
@@ -116,7 +116,7 @@ def build_dashboard(frame: pd.DataFrame, prices: Any = None) -> go.Figure:
     title = f"{n_ev:,} events, {n_act:,} actions. {token_title(frame, prices)}"
     runs = builtin_metrics(frame)  # Flink Agents 0.4's input-run counts
     if runs.get("numOfInputRunsFailed"):
-        title += f" Input runs: {runs['numOfInputRunsSucceeded']:.0f} ok, "
+        title += f". Input runs: {runs['numOfInputRunsSucceeded']:.0f} ok, "
         title += f"{runs['numOfInputRunsFailed']:.0f} failed."
     fig.update_layout(title=title, barmode="stack", height=1250, margin={"r": 200})
     _place_legends(fig)

@@ -177,7 +177,11 @@ class LiveChart(DisplayMixin):
                     "title": {"text": "action execution latency (ms, mean)"},
                     "overlaying": "y",
                     "side": "right",
+                    "automargin": True,
                 },
+                # Right of the latency axis: at plotly's default place the legend covered
+                # that axis's numbers and title.
+                "legend": {"x": 1.14, "xanchor": "left"},
                 "height": 320,
             },
         }

@@ -76,7 +76,9 @@ def builtin_metrics(source: Any) -> dict[str, float]:
 
 
 def metrics_figure(source: Any) -> Any:
-    """Counts (input runs, calls per component) and mean latencies (ms) as two bar panels.
+    """Counts (input runs, calls per component) and mean latencies (ms) as two bar panels,
+    one above the other (metric names are long: side by side, a panel's names ran over
+    the other's bars).
 
     Uses the run's own metrics when ``source`` is a ``Run`` that counted them, else
     :func:`builtin_metrics`."""
@@ -86,20 +88,28 @@ def metrics_figure(source: Any) -> Any:
     values = _values_of(source)
     counts = {k: v for k, v in values.items() if k.rsplit(".", 1)[-1].startswith("numOf")}
     latencies = {k: v for k, v in values.items() if k.endswith("LatencyMs")}
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("counts", "mean latency (ms)"))
+    n_counts, n_lat = max(len(counts), 1), max(len(latencies), 1)
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        subplot_titles=("counts", "mean latency (ms)"),
+        row_heights=[n_counts, n_lat],
+        vertical_spacing=0.25 / max(1, (n_counts + n_lat) / 8),
+    )
     fig.add_trace(
         go.Bar(x=list(counts.values()), y=list(counts), orientation="h", name="count"), 1, 1
     )
     fig.add_trace(
-        go.Bar(x=list(latencies.values()), y=list(latencies), orientation="h", name="ms"), 1, 2
+        go.Bar(x=list(latencies.values()), y=list(latencies), orientation="h", name="ms"), 2, 1
     )
     fig.update_xaxes(title_text="count", row=1, col=1)
-    fig.update_xaxes(title_text="milliseconds", row=1, col=2)
-    fig.update_yaxes(title_text="metric", row=1, col=1)
-    fig.update_yaxes(title_text="metric", row=1, col=2)
-    n = max(len(counts), len(latencies), 1)
+    fig.update_xaxes(title_text="milliseconds", row=2, col=1)
+    fig.update_yaxes(title_text="metric", automargin=True, row=1, col=1)
+    fig.update_yaxes(title_text="metric", automargin=True, row=2, col=1)
     fig.update_layout(
-        title="Flink Agents 0.4 built-in metrics", showlegend=False, height=200 + 22 * n
+        title="Flink Agents 0.4 built-in metrics",
+        showlegend=False,
+        height=260 + 24 * (n_counts + n_lat),
     )
     return fig
 

@@ -179,14 +179,30 @@ def latency_traces(frame: pd.DataFrame, **trace: Any) -> list[Any]:
     return [box, *markers]
 
 
+def log_dtick(traces: list[Any]) -> int | None:
+    """``dtick`` of a log axis over ``traces``: 1 (a label per power of ten) when their
+    values span two decades or more, else ``None`` (plotly's own ticks: within one decade
+    there is no power of ten to label, and the axis showed no numbers at all)."""
+    values: list[float] = []
+    for tr in traces:
+        for name in ("y", "lowerfence", "upperfence"):
+            part = getattr(tr, name, None)
+            if part is not None:
+                values.extend(float(v) for v in part if v is not None and v == v and v > 0)
+    if not values:
+        return None
+    return 1 if max(values) / min(values) >= 100 else None
+
+
 def latency(source: Any) -> go.Figure:
     """Action latency per action: box (min, quartiles, max) with p95/p99 markers, in ms."""
-    fig = go.Figure(latency_traces(record_frame_of(source)))
+    traces = latency_traces(record_frame_of(source))
+    fig = go.Figure(traces)
     fig.update_layout(
         title="Action latency (box: min, quartiles, max)",
         xaxis_title="action",
         yaxis_title="duration (ms, log scale)",
         yaxis_type="log",
-        yaxis_dtick=1,
+        yaxis_dtick=log_dtick(traces),
     )
     return fig

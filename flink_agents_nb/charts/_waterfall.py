@@ -28,7 +28,9 @@ def waterfall_traces(
 ) -> list[Any]:
     """Bars of the actions of one input (``input_seq``) or one key's inputs (``key``; default:
     the first input), on a time axis in ms, one row per action run labelled with the event it
-    handled (the hover gives its depth in the cause chain), plus event markers."""
+    handled (the hover gives its depth in the cause chain), plus event markers. A trace log's
+    calls get rows of their own (``llm qwen in chat_model_action``); its ``started`` marks
+    none (the ended action's bar spans from its start)."""
     sel = _select_input(frame, key, input_seq)
     if sel.empty:
         return []
@@ -46,6 +48,8 @@ def waterfall_traces(
     ev_y: list[float] = []
     ev_x: list[float] = []
     ev_hover: list[str] = []
+    rtype = sel["record_type"].to_numpy()
+    calls = "entity_type" in sel.columns
     for i, (_, r) in enumerate(sel.iterrows()):
         d = depth.get(r["event_id"], 0)
         if is_event[i]:
@@ -53,7 +57,13 @@ def waterfall_traces(
             ev_x.append(start_ms[i])
             ev_hover.append(f"event {esc(r['event_type'])} (key {esc(r['key'])})")
             continue
-        labels.append(action_label(esc(r["action"]), esc(r["event_type"])))
+        if rtype[i] == "start":  # a trace log's "started" mark: its action's bar has the span
+            continue
+        if rtype[i] == "call" and calls:  # an llm/tool/parser call inside its action
+            what = f"{esc(r['entity_type'])} {esc(r['entity_name'])}"
+            labels.append(f"{what} <span style='color:#888'>in {esc(r['action'])}</span>")
+        else:
+            labels.append(action_label(esc(r["action"]), esc(r["event_type"])))
         bases.append(start_ms[i])
         widths.append(float(r["duration_ms"]) if pd.notna(r["duration_ms"]) else 0.0)
         hover.append(

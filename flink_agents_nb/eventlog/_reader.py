@@ -140,6 +140,15 @@ class EventLog(DisplayMixin):
             "problems": len(self.problems),
         }
 
+    def problems_in_order(self) -> list[LogProblem]:
+        """:attr:`problems` in file order (as :attr:`files`), then by line (a whole file's
+        first): the order a person reads them in. ``problems`` keeps the reader's order."""
+        rank = {f: i for i, f in enumerate(self.files)}
+        return sorted(
+            self.problems,
+            key=lambda p: (rank.get(p.file, len(rank)), p.file, -1 if p.line is None else p.line),
+        )
+
     def summary_text(self, max_rows: int = 10) -> str:
         """:meth:`summary` as a few lines of text."""
         s = self.summary()
@@ -159,7 +168,7 @@ class EventLog(DisplayMixin):
                 shown = ", ".join(f"{k}: {v}" for k, v in items[:max_rows])
                 more = f", ... ({len(items) - max_rows} more)" if len(items) > max_rows else ""
                 lines.append(f"events {title}: {shown}{more}")
-        for problem in self.problems[:max_rows]:
+        for problem in self.problems_in_order()[:max_rows]:
             lines.append(f"problem: {problem}")
         if len(self.problems) > max_rows:
             lines.append(f"... {len(self.problems) - max_rows} more problems")
@@ -173,6 +182,17 @@ class EventLog(DisplayMixin):
 
             self.__dict__["_stepper"] = Stepper(self)
         return self.__dict__["_stepper"]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Flink Agents 0.4's built-in metrics as the records show them (a log has no metric
+        registry): ``numOfInputRunsSucceeded|Failed``, ``inputRunLatencyMs``,
+        ``action.<a>.actionExecutionLatencyMs`` and, from a trace log's calls,
+        ``action.<a>.model_resource.<r>.*`` and ``action.<a>.tool.<t>.*`` (latencies are
+        means in milliseconds); ``log.plot.metrics()`` charts them."""
+        from flink_agents_nb.charts._metrics import builtin_metrics
+
+        return builtin_metrics(self)
 
     @property
     def plot(self) -> Any:

@@ -45,8 +45,11 @@ class EventIndex:
         self.frame = frame
         rtype = frame["record_type"].to_numpy()
         is_event = rtype == "event"
+        # Ended action attempts; a trace log's ``start`` marks and its llm/tool ``call`` rows
+        # are not action runs (they showed as extra "started ... nan" handlers and counts).
+        is_action = rtype == "action"
         self.ev_rows = np.flatnonzero(is_event)
-        self.act_rows = np.flatnonzero(~is_event)
+        self.act_rows = np.flatnonzero(is_action)
         n_ev = len(self.ev_rows)
         self.key_codes_all, self.key_uniques = pd.factorize(frame["key"], use_na_sentinel=True)
         self.ev_key = self.key_codes_all[self.ev_rows]
@@ -73,7 +76,6 @@ class EventIndex:
         act_names = frame["action"].to_numpy()[self.act_rows]
         self.act_name, self.action_uniques = pd.factorize(act_names)
         # Running totals by frame row, for "metrics at that moment".
-        is_action = ~is_event
         self._cum_events = np.cumsum(is_event)
         self._cum_actions = np.cumsum(is_action)
         self._cum_failed = np.cumsum(is_action & (frame["status"].to_numpy() == "failed"))

@@ -24,6 +24,7 @@ def test_metrics_derived_from_a_trace_log() -> None:
     assert m[llm + "llmCallLatencyMs"] == 7.0
     assert m["action.tool_call_action.tool.get_weather.numOfToolCallsSucceeded"] == 1
     assert "numOfToolCallsFailed" not in "".join(k for k, v in m.items() if v)
+    assert fa.read_event_log(TRACE).metrics == m  # the public face of the same numbers
 
 
 def test_metrics_chart_of_a_log_and_of_a_run() -> None:
@@ -33,7 +34,18 @@ def test_metrics_chart_of_a_log_and_of_a_run() -> None:
     assert "numOfInputRunsFailed" in counts.y
     assert "action.chat_model_action.model_resource.qwen.llmCallLatencyMs" in latencies.y
     assert fig.layout.xaxis2.title.text == "milliseconds"
-    assert "Input runs: 1 ok, 1 failed." in log.plot.dashboard().layout.title.text
+    # one panel above the other: the long metric names never run over the other's bars
+    assert fig.layout.xaxis.domain == fig.layout.xaxis2.domain == (0.0, 1.0)
+    assert fig.layout.yaxis2.domain[1] < fig.layout.yaxis.domain[0]
+    dash = log.plot.dashboard()
+    assert "Tokens: 150 total. Input runs: 1 ok, 1 failed." in dash.layout.title.text
+    # 7-42 ms is within one decade: plotly's own log ticks (a power-of-ten dtick drew none)
+    assert dash.layout.yaxis2.type == "log" and dash.layout.yaxis2.dtick is None
+    # the slowest input's waterfall: one bar per ended action and per call, no "started" rows
+    bars = next(t for t in dash.data if t.type == "bar" and t.name == "actions")
+    labels = bars.meta["ticktext"]
+    assert len(labels) == 5 + 5  # input #0: 5 actions, 5 calls (2 llm, 2 tool, 1 parser)
+    assert "tool get_weather <span style='color:#888'>in tool_call_action</span>" in labels
     run = fa.local().from_list([{"key": "k", "value": "order 42"}]).apply(Triage()).execute()
     counts, latencies = run.plot.metrics().data  # the run's own counted metrics
     by_name = dict(zip(counts.y, counts.x, strict=True))
@@ -51,3 +63,6 @@ def test_live_chart_draws_action_execution_latency() -> None:
     names = [t.name for t in live.figure().data]
     assert "actionExecutionLatencyMs: plan" in names
     assert live.figure().layout.yaxis2.title.text == "action execution latency (ms, mean)"
+    # the legend sits right of the latency axis, not over its numbers and title
+    layout = live.figure().layout
+    assert layout.legend.x > 1.1 and layout.legend.xanchor == "left"

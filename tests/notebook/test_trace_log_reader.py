@@ -147,6 +147,12 @@ def test_stepper_inspector_charts_diff_and_report_on_a_trace_log(
 ) -> None:
     stepper = log.step()
     assert stepper.current["event_type"] == "_input_event"
+    view = stepper.view()
+    # its handler once, as it ended (the "started" mark is no second handler)
+    assert [(a["action"], a["status"]) for a in view.actions] == [("process_input", "ok")]
+    stepper.last()
+    assert stepper.view().metrics["actions"] == 7  # ended action runs, not starts or calls
+    stepper.first()
     stepper.next()
     assert stepper.current["event_type"] == "_chat_request_event"
     ins = fa.inspect(log)
