@@ -1,6 +1,8 @@
 """``flink-agents-nb logs PATH [--tree KEY] [--json]``: summarise an event log.
 
-Prints events per type and per key, the time span, token usage and every problem (records
+Any log the reader reads (ours, Flink Agents 0.3.1 and 0.4 Trace Logs, a directory of
+them), and an OTLP JSON Lines file of GenAI spans (``fa.read_otlp``). Prints events per
+type and per key, the time span, token usage and every problem (records
 that could not be read, broken causal links); ``--tree KEY`` draws the causal tree of each
 input of ``KEY`` instead; ``--json`` prints the same as one JSON document.
 
@@ -12,15 +14,46 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
-from flink_agents_nb.eventlog._reader import read_event_log
+from flink_agents_nb.eventlog._reader import EventLog, read_event_log
+
+DESCRIPTION = (
+    "Summarise an event log: ours, a Flink Agents 0.3.1 event log or 0.4 Trace Log "
+    "(traces-*.log, *.trace-log.log), a directory of them, or an OTLP JSON Lines file of "
+    "GenAI spans."
+)
+
+
+def _is_otlp(path: str) -> bool:
+    """Whether ``path`` is a file whose first non-blank line is an OTLP ``TracesData``
+    object (``resourceSpans``): such a file is read by ``read_otlp``. Only a regular file
+    is opened (opening a FIFO would block; the event-log reader reports what others are)."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as f:
+            for line in f:
+                if line.strip():
+                    return line.lstrip().startswith(b"{") and b'"resourceSpans"' in line
+    except OSError:  # a directory, or unreadable: the event-log reader says why
+        return False
+    return False
+
+
+def _read(path: str) -> EventLog:
+    if _is_otlp(path):
+        from flink_agents_nb.otel._import import read_otlp
+
+        return read_otlp(path)
+    return read_event_log(path)
 
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        log = read_event_log(args.path)
+        log = _read(args.path)
     except FileNotFoundError as exc:
         print(f"flink-agents-nb logs: {exc}", file=sys.stderr)
         return 2
@@ -43,7 +76,7 @@ def _main(args: argparse.Namespace) -> int:
         return 0
     if args.json:
         doc: dict[str, Any] = log.summary()
-        doc["problems"] = [p.to_dict() for p in log.problems]
+        doc["problems"] = [p.to_dict() for p in log.problems_in_order()]
         print(json.dumps(doc, default=str))
     else:
         print(log.summary_text(max_rows=args.max_rows))
@@ -66,9 +99,11 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "logs",
         help="summarise an event log (file or directory)",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=DESCRIPTION,
     )
-    parser.add_argument("path", help="an event-log file or a directory of them")
+    parser.add_argument(
+        "path", help="an event-log or trace-log file, a directory of them, or an OTLP .jsonl"
+    )
     parser.add_argument("--tree", metavar="KEY", help="draw the causal tree of KEY's inputs")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument(

@@ -12,22 +12,28 @@ Flink job's log directory, builds spans (:mod:`._spans`), and
   ``opentelemetry-exporter-otlp-proto-http``'s ``OTLPSpanExporter`` (protobuf over HTTP),
   ``headers`` added to each request.
 
-These packages are notebook-layer dependencies (``pip install flink-agents-nb[otel]``); the
-runtime never imports them.
+These packages are notebook-layer dependencies (installed with the kit, imported only here);
+the runtime never imports them.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import os
+import re
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flink_agents_nb.otel._json_lines import BATCH as JSON_LINES_BATCH
 from flink_agents_runtime._errors import FlinkAgentsError
+from flink_agents_runtime._redact import redact_text, redact_url
 
 #: Spans per OTLP request / per line of the JSON Lines file.
 BATCH = JSON_LINES_BATCH
@@ -40,7 +46,7 @@ class OtelExportError(FlinkAgentsError, RuntimeError):
 @dataclass
 class ExportResult:
     """What an export did: ``spans`` and ``traces`` counted, the ``path`` written or the
-    ``endpoint`` sent to."""
+    ``endpoint`` sent to (its password and query string hidden)."""
 
     spans: int
     traces: int
@@ -144,6 +150,16 @@ def _source_of(source: Any) -> Any:
     return source
 
 
+def _agent_of(source: Any) -> str | None:
+    """The agent class name a run (``Run``, ``RunResult``, a promoted or finished job's
+    result) carries, else ``None``."""
+    for holder in (source, getattr(source, "result", None)):
+        name = getattr(holder, "agent", None)
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
 def export_otlp(
     source: Any,
     path: str | os.PathLike[str] | None = None,
@@ -163,17 +179,19 @@ def export_otlp(
         endpoint: an OTLP/HTTP traces URL (``.../v1/traces``).
         headers: extra HTTP headers (e.g. ``{"x-mlflow-experiment-id": "1"}``); never logged.
         service_name: the ``service.name`` resource attribute.
-        agent_name: ``gen_ai.agent.name`` (default: the task name, else the job id).
+        agent_name: ``gen_ai.agent.name`` (default: the agent's class name for a run, a
+            trace log's ``agentName``, else the task name, else the job id).
         timeout_s: per-request timeout of the HTTP exporter, in seconds.
 
-    Raises :class:`OtelExportError` when the file cannot be written or the collector does
-    not accept the spans (the endpoint named, headers not).
+    Raises :class:`OtelExportError` when the file cannot be written or the spans do not
+    reach the collector (the endpoint named with its password and query string hidden,
+    the exporter's reason given; headers never shown).
     """
     if path is None and endpoint is None:
         raise OtelExportError("export_otlp needs a path (OTLP JSON Lines file) or an endpoint")
     from flink_agents_nb.otel._spans import spans_of
 
-    specs = spans_of(_source_of(source), agent_name)
+    specs = spans_of(_source_of(source), agent_name or _agent_of(source))
     traces = len({s.trace_id for s in specs})
     result = ExportResult(len(specs), traces)
     if path is not None:
@@ -188,8 +206,56 @@ def export_otlp(
         result.path = str(target)
     if endpoint is not None:
         _send(_readable(specs, service_name), endpoint, dict(headers or {}), timeout_s)
-        result.endpoint = endpoint
+        result.endpoint = shown_endpoint(endpoint)
     return result
+
+
+def shown_endpoint(endpoint: str) -> str:
+    """``endpoint`` for messages and reprs: its password and its query string (which may
+    hold an API key) as ``****``."""
+    url = redact_url(endpoint)
+    return _QUERY.sub("?****", url)
+
+
+_QUERY = re.compile(r"\?[^\s)'\"]+")
+_EXPORTER_LOGGER = "opentelemetry.exporter.otlp.proto.http"
+
+
+class _Reasons(logging.Handler):
+    """Collects the OTLP exporter's warnings during one export: why a batch failed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.messages.append(record.getMessage())
+
+    def reason(self, endpoint: str) -> str:
+        """The most telling message (a specific one before the exporter's summary), with
+        the endpoint's secrets hidden; ``""`` when the exporter said nothing."""
+        specific = [
+            m for m in self.messages if not m.startswith("Failed to export spans batch due")
+        ]
+        text = (specific or self.messages or [""])[0]
+        return _QUERY.sub("?****", redact_text(text, [urlsplit(endpoint).password]))
+
+
+def _probe(endpoint: str) -> str:
+    """Whether anything accepts connections at ``endpoint``'s host and port, in words
+    (``""`` when something does): the exporter's own summary does not say why it gave up."""
+    parts = urlsplit(endpoint)
+    try:
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return ""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return ""
+    except OSError as exc:
+        return f"(nothing accepts connections at {host}:{port}: {exc.strerror or exc})"
 
 
 def _send(spans: list[Any], endpoint: str, headers: dict[str, str], timeout_s: float) -> None:
@@ -197,12 +263,19 @@ def _send(spans: list[Any], endpoint: str, headers: dict[str, str], timeout_s: f
     from opentelemetry.sdk.trace.export import SpanExportResult
 
     exporter = OTLPSpanExporter(endpoint=endpoint, headers=headers, timeout=timeout_s)
+    reasons = _Reasons()
+    log = logging.getLogger(_EXPORTER_LOGGER)
+    log.addHandler(reasons)
     try:
         for batch in _batches(spans, BATCH):
             if exporter.export(batch) is not SpanExportResult.SUCCESS:
+                why = reasons.reason(endpoint) or "no answer (see the exporter's log)"
+                if why.startswith("Failed to export spans batch due"):  # says no more
+                    why = f"{why} {_probe(endpoint)}".rstrip()
                 raise OtelExportError(
-                    f"the OTLP collector at {endpoint} did not accept {len(batch)} spans "
-                    "(see the opentelemetry exporter's log for its answer)"
+                    f"could not send {len(batch)} spans to the OTLP collector at "
+                    f"{shown_endpoint(endpoint)}: {why}"
                 )
     finally:
+        log.removeHandler(reasons)
         exporter.shutdown()

@@ -5,12 +5,16 @@ times decimal strings or numbers of nanoseconds; attribute values as OTLP ``AnyV
 Per trace (an input run; ``run_id`` = the trace id):
 
 - its root span becomes an ``_input_event`` event row (key: ``gen_ai.conversation.id``, else
-  the trace id; attributes: the span's attributes);
+  the trace id; attributes: the span's attributes), and also an ``action`` row (the agent's
+  invocation, named as the span) when ``chat``/``execute_tool`` spans hang right under it, as
+  other tools write them, so the tree shows those calls under it;
 - every other span becomes a row with the span's times and status (``ok``/``failed``):
   ``call`` rows for ``chat`` spans (``entity_type`` ``llm``, ``model`` from
   ``gen_ai.request.model``/``gen_ai.response.model``) and ``execute_tool`` spans
-  (``tool``), ``action`` rows for the others; ``execution_id``/``parent_execution_id`` are
-  the span ids;
+  (``tool``), ``action`` rows for the others right under the root, and ``call`` rows for
+  spans inside another span (a 0.4 ``parser``: ``flink_agents.entity.type``), so the tree
+  shows them under their action; ``execution_id``/``parent_execution_id`` are
+  the span ids; a failed span's error is its ``error.type``, else its status message;
 - a ``chat`` span with token usage also gives a ``_chat_response_event`` event row at its
   end (tokens, model), so token charts count it once.
 
@@ -31,6 +35,9 @@ from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
+
+#: ``gen_ai.operation.name`` of the spans that become call rows, and their entity type.
+_CALLS = {"chat": "llm", "text_completion": "llm", "execute_tool": "tool"}
 
 
 def _value(any_value: Any) -> Any:
@@ -105,6 +112,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     keys: dict[str, Any] = {}
     names: dict[str, str] = {}
     good: list[tuple[str, int, dict[str, Any]]] = []
+    call_parents: set[Any] = set()
     for name, number, span in spans:
         trace, sid = span.get("traceId"), span.get("spanId")
         if not isinstance(trace, str) or not isinstance(sid, str) or not trace or not sid:
@@ -112,13 +120,17 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
             continue
         good.append((name, number, span))
         names[sid] = str(span.get("name") or "span")
+        op = _attributes(span.get("attributes")).get("gen_ai.operation.name")
+        if op in _CALLS:
+            call_parents.add(span.get("parentSpanId") or None)
         if not span.get("parentSpanId"):
             roots[trace] = sid
             key = _attributes(span.get("attributes")).get("gen_ai.conversation.id")
             if key is not None:
                 keys[trace] = key
+    agents = {sid for sid in roots.values() if sid in call_parents}
     for name, number, span in good:
-        rows.extend(_rows(name, number, span, roots, keys, names))
+        rows.extend(_rows(name, number, span, roots, keys, names, agents))
     frame = _frame(rows, files)
     return EventLog(frame, problems, [str(f) for f in files])
 
@@ -130,14 +142,19 @@ def _rows(
     roots: dict[str, str],
     keys: dict[str, Any],
     names: dict[str, str],
+    agents: set[str],
 ) -> list[dict[str, Any]]:
+    """The rows of one span (see the module); ``agents``: root span ids that get an action
+    row too."""
     attrs = _attributes(span.get("attributes"))
     trace, sid = span["traceId"], span["spanId"]
     parent = span.get("parentSpanId") or None
     start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))
     stamp = pd.Timestamp(start, unit="ns", tz="UTC") if start is not None else pd.NaT
     duration = (end - start) / 1e6 if start is not None and end is not None else np.nan
-    failed = (span.get("status") or {}).get("code") in (2, "STATUS_CODE_ERROR")
+    status = span.get("status") or {}
+    failed = status.get("code") in (2, "STATUS_CODE_ERROR")
+    error = (attrs.get("error.type") or status.get("message") or None) if failed else None
     op = attrs.get("gen_ai.operation.name")
     key = attrs.get("gen_ai.conversation.id") or keys.get(trace) or trace
     root_event = f"{trace}:{roots.get(trace, '')}"
@@ -153,7 +170,23 @@ def _rows(
         "parent_execution_id": parent,
         "problem_category": attrs.get("error.type") if failed else None,
     }
+    name = str(span.get("name") or op or "span")
+    invocation = {
+        **common,
+        "record_type": "action",
+        "timestamp": stamp,
+        "event_id": root_event,
+        "event_type": "_input_event",
+        "action": name,
+        "duration_ms": duration,
+        "status": "failed" if failed else "ok",
+        "error": error,
+        "attributes": attrs,
+        "entity_type": "action",
+        "entity_name": name,
+    }
     if parent is None:
+        agent = [invocation] if sid in agents else []
         return [
             {
                 **common,
@@ -164,25 +197,24 @@ def _rows(
                 "attributes": attrs,
                 "entity_type": "event",
                 "entity_name": str(span.get("name") or ""),
-            }
+            },
+            *agent,
         ]
     model = attrs.get("gen_ai.request.model") or attrs.get("gen_ai.response.model")
-    kind = {"chat": "llm", "text_completion": "llm", "execute_tool": "tool"}.get(str(op), "action")
-    name = str(span.get("name") or op or "span")
+    kind = _CALLS.get(str(op)) or _nested_kind(attrs, parent, roots.get(trace))
+    # ``flink_agents.model_resource`` (our export): the chat model resource, as 0.4 names it
+    entity = attrs.get("gen_ai.tool.name") or attrs.get("flink_agents.model_resource")
+    entity = entity or model or name
+    if isinstance(entity, str) and entity.startswith(kind + " "):  # "parser json_output"
+        entity = entity[len(kind) + 1 :]
     row = {
-        **common,
+        **invocation,
         "record_type": "call" if kind != "action" else "action",
-        "timestamp": stamp,
-        "event_id": root_event,
-        "event_type": "_input_event",
-        "action": name,
-        "duration_ms": duration,
-        "status": "failed" if failed else "ok",
-        "error": attrs.get("error.type") if failed else None,
+        # a call's action is the span it ran in, as in a trace log
+        "action": name if kind == "action" else names.get(parent, name),
         "model": model if kind == "llm" else None,
-        "attributes": attrs,
         "entity_type": kind,
-        "entity_name": attrs.get("gen_ai.tool.name") or model or name,
+        "entity_name": entity,
     }
     out = [row]
     prompt = attrs.get("gen_ai.usage.input_tokens")
@@ -212,6 +244,16 @@ def _rows(
             }
         )
     return out
+
+
+def _nested_kind(attrs: dict[str, Any], parent: Any, root: Any) -> str:
+    """The entity type of a span that is no GenAI call: ``action`` right under the root (an
+    action's span), else a call inside its parent span (a 0.4 ``parser`` or another
+    entity, as ``flink_agents.entity.type`` says; ``span`` when nothing does)."""
+    if parent == root:
+        return "action"
+    kind = attrs.get("flink_agents.entity.type")
+    return str(kind) if isinstance(kind, str) and kind and kind != "action" else "span"
 
 
 def _frame(rows: list[dict[str, Any]], files: list[Path]) -> pd.DataFrame:

@@ -80,3 +80,34 @@ def test_output_into_a_pipe_closed_early_is_no_traceback(tmp_path: Path) -> None
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141, err
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_a_trace_log_its_problems_in_line_order_and_its_tree() -> None:
+    out = logs(str(CORPUS / "taskmanager.log.trace-log.log"))
+    assert out.returncode == 0, out.stderr
+    lines = [
+        line.split(": ", 1)[1] for line in out.stdout.splitlines() if line.startswith("problem")
+    ]
+    assert [int(line.split(":")[1]) for line in lines] == [2, 6, 8, 9, 10]
+    out = logs(str(CORPUS / "traces-4f1e2d3c-weather_agent-0.log"), "--tree", "u2")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == (
+        "         └─ llm qwen [failed] 7.000 ms (qwen3:8b): read timed out after 30 s"
+    )
+
+
+def test_an_otlp_file_is_read_as_spans_not_refused_line_by_line() -> None:
+    out = logs(str(CORPUS / "otlp_other_tool.jsonl"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("event log: 7 records (3 events, 1 actions)")
+    assert "tokens: 277 prompt, 92 completion" in lines
+    assert "not an event-log record" not in out.stdout
+    tree = logs(str(CORPUS / "otlp_other_tool.jsonl"), "--tree", "conv_5j66").stdout
+    assert "   ├─ tool get_weather [failed] 250.000 ms: timeout" in tree
+
+
+def test_help_describes_the_formats_in_plain_words() -> None:
+    out = logs("--help")
+    assert out.returncode == 0
+    assert "``" not in out.stdout and "0.4 Trace Log" in out.stdout
