@@ -56,17 +56,16 @@ def test_metric_snapshot_bundle_orders_agent_metrics_before_actions() -> None:
     snapshot = run.metric_counts
     assert isinstance(snapshot, fa.MetricSnapshot) and snapshot["numOfEventProcessed"] == 2
     lines = snapshot._repr_mimebundle_()["text/plain"].splitlines()
-    assert lines[0] == "metrics (8)"
+    assert lines[0] == "metrics (7)"
     names = [line.split()[0] for line in lines[1:]]
-    assert names[:6] == [
+    assert names[:5] == [
         "numOfActionsExecuted",
         "numOfActionsExecutedPerSec",
         "numOfEventProcessed",
         "numOfEventProcessedPerSec",
-        "numOfInputRunsFailed",  # Flink Agents 0.4's input-run counts, 0 when none failed
-        "numOfInputRunsSucceeded",
+        "numOfInputRunsSucceeded",  # Flink Agents 0.4's input-run counts
     ]
-    assert names[6:] == [
+    assert names[5:] == [
         "action.echo.numOfActionsExecuted",
         "action.echo.numOfActionsExecutedPerSec",
     ]

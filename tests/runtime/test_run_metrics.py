@@ -39,13 +39,12 @@ INPUTS = [
 def test_input_runs_actions_llm_and_tool_calls_of_a_local_run() -> None:
     metrics = rt.LocalExecutionEnvironment().from_list(INPUTS).apply(Triage()).execute().metrics
     assert metrics["numOfInputRunsSucceeded"] == 3
-    assert metrics["numOfInputRunsFailed"] == 0  # created with its pair: 0, not missing
+    assert "numOfInputRunsFailed" not in metrics
     assert metrics["inputRunLatencyMs"] >= metrics["inputRunProcessingLatencyMs"] > 0
     for name in ("ask", "answer", "chat_model_action", "tool_call_action"):
         assert metrics[f"action.{name}.actionExecutionLatencyMs"] >= 0
     llm = "action.chat_model_action.model_resource.triage_model."
     assert metrics[llm + "numOfLlmCallsSucceeded"] == 5  # 3 answers + 2 tool requests
-    assert metrics[llm + "numOfLlmCallsFailed"] == 0
     assert metrics[llm + "llmCallLatencyMs"] > 0
     tool = "action.tool_call_action.tool.lookup_order."
     assert metrics[tool + "numOfToolCallsSucceeded"] == 1
@@ -109,6 +108,6 @@ def test_a_failing_run_counts_as_failed() -> None:
     with pytest.raises(rt.ActionFailedError):
         task.run_blocking()
     snap = registry.snapshot()
-    assert snap["numOfInputRunsFailed"] == 1 and snap["numOfInputRunsSucceeded"] == 0
+    assert snap["numOfInputRunsFailed"] == 1 and "numOfInputRunsSucceeded" not in snap
     assert snap["inputRunLatencyMs"] > 0
     core.close()

@@ -14,8 +14,7 @@ under ``skill.<skill>.``, with the tool names (``chat.tools._tool_metrics``); a 
 ``subagentCallLatencyMs``: Flink Agents 0.4 has the scope but names no metric in it, so these
 follow its pattern). Component names come from the plan's declared resources; any other name
 (a model asking for a tool that does not exist) is counted under ``unknown``, so the number
-of metrics stays bounded. Each succeeded/failed pair is created together, so a run without
-failures shows its failed counters at 0 (as Flink lists a registered counter), not missing.
+of metrics stays bounded.
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ _perf_ns = time.perf_counter_ns
 def input_run_ended(metrics: Any, created_ns: int, started_ns: int, ok: bool) -> None:
     """Count one finished input run and its latencies (``perf_counter_ns`` stamps)."""
     now = time.perf_counter_ns()
-    succeeded, failed = _pair(metrics, "numOfInputRuns")
-    (succeeded if ok else failed).inc()
+    metrics.get_counter("numOfInputRunsSucceeded" if ok else "numOfInputRunsFailed").inc()
     metrics.get_histogram("inputRunLatencyMs").update((now - created_ns) / 1e6)
     metrics.get_histogram("inputRunProcessingLatencyMs").update((now - (started_ns or now)) / 1e6)
 
@@ -64,13 +62,11 @@ class InputRunMetrics:
         self._processing.update((now - (started_ns or now)) / 1e6)
 
     def _counter(self, ok: bool) -> Any:
-        self._succeeded, self._failed = _pair(self._metrics, "numOfInputRuns")
-        return self._succeeded if ok else self._failed
-
-
-def _pair(group: Any, stem: str) -> tuple[Any, Any]:
-    """The ``<stem>Succeeded`` and ``<stem>Failed`` counters of ``group``, created together."""
-    return group.get_counter(stem + "Succeeded"), group.get_counter(stem + "Failed")
+        if ok:
+            self._succeeded = self._metrics.get_counter("numOfInputRunsSucceeded")
+            return self._succeeded
+        self._failed = self._metrics.get_counter("numOfInputRunsFailed")
+        return self._failed
 
 
 def component_group(action_group: Any, kind: str, name: Any, known: Any = None) -> Any:
@@ -87,8 +83,7 @@ def llm_call_ended(
     group: Any, start_ns: int, ok: bool, retries: int = 0, waited: float = 0
 ) -> None:
     """Count one model call (its retries included) under a ``model_resource`` group."""
-    succeeded, failed = _pair(group, "numOfLlmCalls")
-    (succeeded if ok else failed).inc()
+    group.get_counter("numOfLlmCallsSucceeded" if ok else "numOfLlmCallsFailed").inc()
     group.get_histogram("llmCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
     if retries:
         group.get_counter("retryCount").inc(retries)
@@ -97,13 +92,11 @@ def llm_call_ended(
 
 def tool_call_ended(group: Any, start_ns: int, ok: bool) -> None:
     """Count one tool call under a ``tool`` group."""
-    succeeded, failed = _pair(group, "numOfToolCalls")
-    (succeeded if ok else failed).inc()
+    group.get_counter("numOfToolCallsSucceeded" if ok else "numOfToolCallsFailed").inc()
     group.get_histogram("toolCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
 
 
 def subagent_call_ended(group: Any, start_ns: int, ok: bool) -> None:
     """Count one sub-agent call under a ``subagent`` group."""
-    succeeded, failed = _pair(group, "numOfSubagentCalls")
-    (succeeded if ok else failed).inc()
+    group.get_counter("numOfSubagentCallsSucceeded" if ok else "numOfSubagentCallsFailed").inc()
     group.get_histogram("subagentCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
