@@ -2,7 +2,7 @@
 
 Reads our files (flat records, see ``flink_agents_runtime.eventlog._lines``), Apache Flink
 Agents 0.4 Trace Log records (``traces-*.log``, ``*.trace-log.log``; ``_trace.py`` says how
-each lands in the columns below, and the six columns a trace log adds), 0.3.1 nested
+each lands in the columns below, and the seven columns a trace log adds), 0.3.1 nested
 records (``{"timestamp", "event": {"eventType", "id", "attributes"}}``, optionally with
 ``jobId``/``taskName``/``subtaskId``), its newer flat records (``eventId``,
 ``eventAttributes``, ``upstreamEventId``, ...), pretty-printed multi-line JSON, gzip files,

@@ -16,7 +16,10 @@ Per trace (an input run; ``run_id`` = the trace id):
   shows them under their action; ``execution_id``/``parent_execution_id`` are
   the span ids; a failed span's error is its ``error.type``, else its status message;
 - a ``chat`` span with token usage also gives a ``_chat_response_event`` event row at its
-  end (tokens, model), so token charts count it once.
+  end (tokens, model), so token charts count it once;
+- ``agent_name``: the span's ``gen_ai.agent.name``, else its nearest ancestor's (the root
+  ``invoke_agent`` span's, or a sub-agent's span above it), so an exported trace log's
+  agents come back.
 
 Lines that are not JSON, or spans without ids, are problems with file and line; never fatal.
 """
@@ -113,6 +116,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     names: dict[str, str] = {}
     good: list[tuple[str, int, dict[str, Any]]] = []
     call_parents: set[Any] = set()
+    named: dict[str, tuple[Any, Any]] = {}  # span id -> (parent id, gen_ai.agent.name)
     for name, number, span in spans:
         trace, sid = span.get("traceId"), span.get("spanId")
         if not isinstance(trace, str) or not isinstance(sid, str) or not trace or not sid:
@@ -120,19 +124,46 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
             continue
         good.append((name, number, span))
         names[sid] = str(span.get("name") or "span")
-        op = _attributes(span.get("attributes")).get("gen_ai.operation.name")
-        if op in _CALLS:
+        attributes = _attributes(span.get("attributes"))
+        if attributes.get("gen_ai.operation.name") in _CALLS:
             call_parents.add(span.get("parentSpanId") or None)
+        named[sid] = (span.get("parentSpanId") or None, attributes.get("gen_ai.agent.name"))
         if not span.get("parentSpanId"):
             roots[trace] = sid
             key = _attributes(span.get("attributes")).get("gen_ai.conversation.id")
             if key is not None:
                 keys[trace] = key
     agents = {sid for sid in roots.values() if sid in call_parents}
+    agent_of = _agents(named)
     for name, number, span in good:
-        rows.extend(_rows(name, number, span, roots, keys, names, agents))
+        rows.extend(_rows(name, number, span, roots, keys, names, agents, agent_of))
     frame = _frame(rows, files)
     return EventLog(frame, problems, [str(f) for f in files])
+
+
+def _agents(named: dict[str, tuple[Any, Any]]) -> dict[str, str | None]:
+    """Per span id: its agent, the ``gen_ai.agent.name`` (a non-empty string) of the span
+    or of its nearest ancestor that has one (``None``: none has; ``named``: per span id,
+    its parent's id and its own attribute). A cycle of parents (garbage) ends the walk."""
+    out: dict[str, str | None] = {}
+    for sid in named:
+        path: list[str] = []
+        seen: set[str] = set()
+        at: Any = sid
+        found: str | None = None
+        while at in named and at not in out and at not in seen:
+            path.append(at)
+            seen.add(at)
+            parent, agent = named[at]
+            if isinstance(agent, str) and agent:
+                found = agent
+                break
+            at = parent
+        else:
+            found = out.get(at)  # (an ancestor already resolved, else none)
+        for each in path:
+            out[each] = found
+    return out
 
 
 def _rows(
@@ -143,9 +174,10 @@ def _rows(
     keys: dict[str, Any],
     names: dict[str, str],
     agents: set[str],
+    agent_of: dict[str, str | None],
 ) -> list[dict[str, Any]]:
     """The rows of one span (see the module); ``agents``: root span ids that get an action
-    row too."""
+    row too; ``agent_of``: per span id, its agent (:func:`_agents`)."""
     attrs = _attributes(span.get("attributes"))
     trace, sid = span["traceId"], span["spanId"]
     parent = span.get("parentSpanId") or None
@@ -169,6 +201,7 @@ def _rows(
         "execution_id": sid,
         "parent_execution_id": parent,
         "problem_category": attrs.get("error.type") if failed else None,
+        "agent_name": agent_of.get(sid),
     }
     name = str(span.get("name") or op or "span")
     invocation = {

@@ -80,10 +80,11 @@ def root_span(
     return SpanSpec(trace, span, 0, f"invoke_agent {agent}", start, end, attrs, error)
 
 
-def agent_label(agent_name: str | None, task: Any, job: Any) -> str:
-    """The agent a run's spans name: ``agent_name`` if given, else the task (unless
-    ``local``), else the job, else ``agent``."""
-    return str(agent_name or (task if task and task != "local" else job) or "agent")
+def agent_label(agent_name: str | None, task: Any, job: Any, recorded: Any = None) -> str:
+    """The agent a run's spans name: ``agent_name`` if given, else the agent its records
+    name (``recorded``: a trace log's ``agent_name``, ``None`` when they name none), else
+    the task (unless ``local``), else the job, else ``agent``."""
+    return str(agent_name or recorded or (task if task and task != "local" else job) or "agent")
 
 
 @contextmanager

@@ -7,6 +7,11 @@ order of first record. What differs is how: the per-run aggregates (start, end, 
 totals, last action's status) come from ``np.minimum/maximum/add.reduceat`` over the rows
 sorted by run; rows are picked by masks; the Python left per span is its id (MD5, as in
 :func:`._spans._id`) and its attribute dict.
+
+The agent: a run's root is named after the ``agent_name`` its records carry (0.4's
+``agentName``; the first one given in the run) unless ``agent_name=`` is passed, else as
+the per-run builder names it (task, job); an action or call span whose row names another
+agent (a sub-agent's work inside the run) says so in its own ``gen_ai.agent.name``.
 """
 
 from __future__ import annotations
@@ -106,15 +111,18 @@ def traced_spans(frame: pd.DataFrame, agent_name: str | None) -> list[SpanSpec]:
         last_action = np.where(has_action, actions[at], -1)
     trace_ids = _ids(128, runs)
     root_ids = _ids(64, [f"{r}\x1froot" for r in runs])
+    run_agents = _run_agents(rows, n_runs)
     roots = _root_spans(
         rows, runs, firsts, start.tolist(), end.tolist(), tokens, last_action.tolist(),
-        trace_ids, root_ids, agent_name,
+        trace_ids, root_ids, agent_name, run_agents,
     )  # fmt: skip
     action_spans, action_keys, action_ids = _action_spans(rows, runs, actions, trace_ids, root_ids)
     calls = np.flatnonzero(record.of("call"))
     call_spans = _call_spans(
         rows, runs, calls, is_event, trace_ids, root_ids, action_keys, action_ids
     )
+    _name_sub_agents(rows, actions, action_spans, run_agents)
+    _name_sub_agents(rows, calls, call_spans, run_agents)
     # Per run: its root, its actions, its calls (each in frame order).
     n_act = np.bincount(run_of[actions], minlength=n_runs)
     n_call = np.bincount(run_of[calls], minlength=n_runs)
@@ -128,6 +136,31 @@ def traced_spans(frame: pd.DataFrame, agent_name: str | None) -> list[SpanSpec]:
         rank = np.arange(len(calls)) - np.searchsorted(run_of[calls], run_of[calls])
         _place(out, base[run_of[calls]] + 1 + n_act[run_of[calls]] + rank, call_spans)
     return out
+
+
+def _run_agents(rows: _Rows, n_runs: int) -> list[Any]:
+    """Per run: the first ``agent_name`` its rows give (``None``: none gives one)."""
+    agents = rows.col("agent_name")
+    named = np.flatnonzero(~pd.isna(agents))
+    if not len(named):
+        return [None] * n_runs
+    runs = np.arange(n_runs)
+    at = np.minimum(np.searchsorted(rows.run_of[named], runs), len(named) - 1)
+    own = rows.run_of[named][at] == runs  # (else the run has none: a later run's row)
+    return [a if o else None for a, o in zip(agents[named[at]].tolist(), own.tolist(), strict=True)]
+
+
+def _name_sub_agents(
+    rows: _Rows, at: np.ndarray, spans: list[SpanSpec], run_agents: list[Any]
+) -> None:
+    """``gen_ai.agent.name`` on each of ``spans`` (of the rows at sorted positions ``at``)
+    whose row names an agent other than its run's: a sub-agent's work."""
+    if not len(at) or run_agents == [None] * len(run_agents):
+        return
+    agents = rows.col("agent_name")[at].tolist()
+    for span, agent, run in zip(spans, agents, rows.run_of[at].tolist(), strict=True):
+        if agent is not None and agent == agent and agent != run_agents[run]:  # (NaN: none)
+            span.attributes["gen_ai.agent.name"] = str(agent)
 
 
 def _place(out: list[Any], at: np.ndarray, spans: list[SpanSpec]) -> None:
@@ -147,16 +180,17 @@ def _root_spans(
     trace_ids: list[int],
     root_ids: list[int],
     agent_name: str | None,
+    run_agents: list[Any],
 ) -> list[SpanSpec]:
-    """Each run's ``invoke_agent`` span: its whole time, key, token totals, and the error
-    of its last action when that failed."""
+    """Each run's ``invoke_agent`` span: its whole time, key, agent, token totals, and the
+    error of its last action when that failed."""
     keys, tasks, jobs = (rows.col(c)[firsts].tolist() for c in ("key", "task", "job"))
     errors, categories = rows.col("error"), rows.col("problem_category")
     failed = rows.failed
     out = []
     for i, run in enumerate(runs):
         key, task = _none(keys[i]), _none(tasks[i])
-        agent = agent_label(agent_name, task, _none(jobs[i]))
+        agent = agent_label(agent_name, task, _none(jobs[i]), _none(run_agents[i]))
         error = None
         last = last_action[i]
         if last >= 0 and failed[last]:

@@ -6,8 +6,8 @@ inspector work on either. One row per record:
 
 - ``record_type``: ``"event"`` (an event was sent) or ``"action"`` (an action attempt ended);
   Flink Agents 0.4 trace logs also have ``"call"`` (an llm/tool/parser call ended) and
-  ``"start"`` (a ``started`` record), and six more columns (``run_id``, ``entity_type``, ...;
-  see ``flink_agents_nb.eventlog.trace._trace``);
+  ``"start"`` (a ``started`` record), and seven more columns (``run_id``, ``entity_type``,
+  ..., ``agent_name``; see ``flink_agents_nb.eventlog.trace._trace``);
 - ``timestamp``: UTC ``datetime64[ns, UTC]`` (send time; start time for actions);
 - ``job``, ``task``, ``subtask``: where it ran (a local run: run id, ``"local"``, 0);
 - ``key``, ``seq`` (order among records), ``input_seq`` (which input caused it);

@@ -124,9 +124,13 @@ def _trace(n: int) -> list[dict[str, Any]]:
             "detail": "STANDARD",
             "inputRunId": rid,
             "businessKey": [f"k{run % 3}", run % 4, None][run % 3],
-            "agentName": "agent",
+            "agentName": "researcher" if run % 2 and step in (5, 6) else "agent",  # a sub-agent
             "problemCategory": None,
         }
+        if run % 7 == 3:  # records without one (upstream's forExecution), or null
+            del rec["agentName"]
+        elif run % 7 == 5:
+            rec["agentName"] = None
         if step == 0:
             rec |= {
                 "entityType": "event",
@@ -250,6 +254,7 @@ def test_what_the_typed_path_refuses_reads_the_same(
         "extra event field": [*_nested(30), _nested(1)[0] | {"event": {"attributes": {}, "x": 1}}],
         "empty entity type": [*_trace(30), _trace(1)[0] | {"entityType": ""}],
         "meta list": [*_trace(30), _trace(1)[0] | {"entityMetadata": [1]}],
+        "agent name a number": [*_trace(30), _trace(1)[0] | {"agentName": 7}],
         "odd record type": [*_ours(30), _ours(1)[0] | {"recordType": "weird"}],
         "mixed shapes": _ours(20) + _trace(20) + _nested(20),
     }
@@ -284,6 +289,7 @@ def test_values_learned_over_chunks_read_the_same(
     traces = _trace(300)
     for i, rec in enumerate(traces[150:]):
         rec["entityName"] = f"n{i // 30}"
+        rec["agentName"] = f"agent{i // 45}"
         if rec.get("entityMetadata"):
             rec["entityMetadata"]["model"] = f"m{i // 50}"
     nested = _nested(300)

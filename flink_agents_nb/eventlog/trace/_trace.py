@@ -34,15 +34,16 @@ attributes     the record's attributes (actions: with ``sentEventIds``, the even
                the execution sent)
 ============== ========================================================================
 
-and six columns only a trace log has (appended after ``line``): ``run_id``
+and seven columns only a trace log has (appended after ``line``): ``run_id``
 (``inputRunId``), ``entity_type``, ``entity_name``, ``execution_id``,
-``parent_execution_id`` (events: the producing execution when the record has no parent)
-and ``problem_category``. Nothing here raises on bad records: a record whose
-``entityType`` is not a string is reported and skipped; odd values elsewhere read as
-missing. What needs other records of the log (durations and start times from
-``started``/ended pairs, handled event types, actions around calls, sent events, input
-numbers) is filled after reading, column-wise, by :func:`link`
-(:mod:`._trace_link`).
+``parent_execution_id`` (events: the producing execution when the record has no parent),
+``problem_category`` and ``agent_name`` (``agentName``: the agent whose work the record
+is, a sub-agent's inside its caller's run; ``None`` in records without one). Nothing here
+raises on bad records: a record whose ``entityType`` is not a string is reported and
+skipped; odd values elsewhere read as missing. What needs other records of the log
+(durations and start times from ``started``/ended pairs, handled event types, actions
+around calls, sent events, input numbers) is filled after reading, column-wise, by
+:func:`link` (:mod:`._trace_link`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ TRACE_COLUMNS = (
     "execution_id",
     "parent_execution_id",
     "problem_category",
+    "agent_name",
 )
 #: 0.4 record fields the reader decodes (beside ``timestamp``, ``status``, ``attributes``);
 #: ``model`` is no record field: the conversion puts ``entityMetadata.model`` there.
@@ -257,6 +259,7 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
             "executionId",
             "parentExecutionId",
             "problemCategory",
+            "agentName",
         ),
         strict=True,
     ):

@@ -130,6 +130,7 @@ class Trace(msgspec.Struct, gc=False, kw_only=True):
     timestamp: str | None = None
     inputRunId: str | None = None
     businessKey: Scalar = None
+    agentName: str | None = None
     entityType: Annotated[str, msgspec.Meta(min_length=1)]  # "" goes the general way
     entityName: str | None = None
     executionId: str | None = None

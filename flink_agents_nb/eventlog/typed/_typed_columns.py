@@ -261,5 +261,6 @@ def _trace_records(records: list[Any]) -> tuple[Columns, Columns]:
         "execution_id": top.objects("executionId"),
         "parent_execution_id": shared(parent, nan=False),
         "problem_category": _few(top, "problemCategory").column(),
+        "agent_name": _few(top, "agentName").column(),  # one value per agent
     }
     return cols, trace

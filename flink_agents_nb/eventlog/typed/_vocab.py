@@ -35,7 +35,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {
     _typed.Nested: ("eventType", "jobId", "taskName"),
     _typed.NestedEvent: ("eventType", "type"),
     _typed.Trace: ("entityType", "entityName", "status", "problemCategory", "jobId",
-                   "taskName"),
+                   "taskName", "agentName"),
     _typed.TraceMeta: ("upstreamActionName", "model"),
 }  # fmt: skip
 #: Per shape: its top struct and the field holding a nested struct (learned too).
