@@ -19,7 +19,7 @@ import pytest
 import flink_agents_nb as fa
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
 from flink_agents_nb.eventlog.files import _parallel
-from flink_agents_nb.eventlog.typed import _typed
+from flink_agents_nb.eventlog.typed import _typed, _typed_columns
 from flink_agents_runtime import ResourceType, SubagentSetup
 from tests.helpers.reading import small_chunks as small_chunks
 from tests.helpers.triage_agent import Triage, delegating_triage
@@ -119,6 +119,34 @@ def test_records_without_an_agent_name_read_none_on_both_paths(
     assert got["agent_name"].iloc[1:].tolist() == expected
     for typed in (False, True):
         assert _read(odd, monkeypatch, typed, 1).frame["agent_name"].tolist() == [None]
+
+
+def test_chunks_of_one_agent_read_the_same_on_both_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks whose records all name one agent (learned: one object) are filled with it on
+    the typed path, without codes: the same frame as the general path's."""
+    filled: list[bool] = []
+    plain = _typed_columns._one_or_few
+
+    def spy(table: Any, name: str) -> Any:
+        at = table.at(name)
+        filled.append(bool((at == at[0]).all()))
+        return plain(table, name)
+
+    monkeypatch.setattr(_typed_columns, "_one_or_few", spy)
+    lines: list[dict[str, Any]] = [
+        {"timestamp": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z", "inputRunId": f"r{i // 5}",
+         "businessKey": "k", "agentName": "main" if i < 300 else "sub",
+         "entityType": "action", "entityName": "reply", "executionId": f"x{i}",
+         "status": "started", "attributes": {}}
+        for i in range(400)
+    ]  # fmt: skip
+    (tmp_path / "traces-j-t-0.log").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    general, typed = (_read(tmp_path, monkeypatch, t, 1).frame for t in (False, True))
+    pd.testing.assert_frame_equal(general, typed, check_exact=True)
+    assert typed["agent_name"].tolist() == ["main"] * 300 + ["sub"] * 100
+    assert sum(filled) >= 5 and not all(filled)  # (the first chunk: strings, coded)
 
 
 def _roots_and_agents(path: Path) -> tuple[list[str], dict[str, set[Any]]]:
