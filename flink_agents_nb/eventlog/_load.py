@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -93,7 +94,33 @@ def load_log(
             gc.freeze()
             gc.unfreeze()
             gc.enable()
+    if not len(frame) and problems:
+        problems.extend(_otlp_hints(files))
     return LoadedLog(frame, problems, [str(f) for f in files])
+
+
+#: How much of a file :func:`_otlp_hints` looks at (bytes), and what it looks for: an OTLP
+#: JSON Lines file's first line opens with its ``resourceSpans`` key.
+_HINT_BYTES = 4096
+_OTLP_LINE = re.compile(rb'\s*\{\s*"resourceSpans"\s*:')
+
+
+def _otlp_hints(files: list[Path]) -> list[LogProblem]:
+    """A problem for each of ``files`` (a log that gave no rows) that is an OpenTelemetry
+    trace file (OTLP JSON Lines: a ``resourceSpans`` object a line), saying how to read it:
+    its lines were each reported as not an event-log record."""
+    hints = []
+    for file in files:
+        try:
+            with open(file, "rb") as fh:
+                head = fh.read(_HINT_BYTES)
+        except OSError:
+            continue  # already reported when it was read
+        if _OTLP_LINE.match(head):
+            why = "an OpenTelemetry trace file (OTLP JSON Lines), not an event log: read it"
+            why += " with fa.read_otlp"
+            hints.append(LogProblem(str(file), None, why))
+    return hints
 
 
 def _rows(columns: _Columns) -> int:

@@ -244,3 +244,25 @@ def test_fast_file_writer_agrees_with_the_sdk_path_through_the_otlp_proto() -> N
     (fast,) = list(fast_json_lines(specs, "flink-agents"))
     (sdk,) = list(otlp_json_lines(_readable(specs, "flink-agents")))
     assert parsed(fast) == parsed(sdk)
+
+
+def test_an_otlp_file_given_to_the_event_log_reader_says_how_to_read_it() -> None:
+    log = fa.read_event_log(OTHER)
+    assert log.frame.empty
+    hint = [p for p in log.problems if p.line is None]
+    assert [(p.file, p.reason) for p in hint] == [
+        (
+            str(OTHER),
+            "an OpenTelemetry trace file (OTLP JSON Lines), not an event log: read it with"
+            " fa.read_otlp",
+        )
+    ]
+    assert len(log.problems) > 1  # each line's own problem is kept
+
+
+def test_an_event_log_that_gives_no_rows_gets_no_otlp_hint(tmp_path: Path) -> None:
+    log_file = tmp_path / "events.log"
+    log_file.write_text('{"resourceNames": 1}\n{"x": "resourceSpans"}\n', encoding="utf-8")
+    log = fa.read_event_log(log_file)
+    assert log.frame.empty and log.problems
+    assert not [p for p in log.problems if "OpenTelemetry" in p.reason]
