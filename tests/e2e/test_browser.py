@@ -237,6 +237,13 @@ def _axis_titles(plot: Any) -> list[str]:
     ]
 
 
+def _console_error(message: Any, errors: list[str]) -> None:
+    """Note a console error with where it came from (a failed resource's message names no
+    URL: its location does)."""
+    if message.type == "error":
+        errors.append(f"{message.text} ({message.location.get('url', '?')})")
+
+
 @contextmanager
 def _lab_page(url: str, height: int, failure_shot: str) -> Iterator[tuple[Any, Any, list[str]]]:
     """The browser (chromium), a page (1400 x ``height``) on the notebook at ``url`` with all
@@ -248,7 +255,7 @@ def _lab_page(url: str, height: int, failure_shot: str) -> Iterator[tuple[Any, A
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": height})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: _console_error(m, errors))
         page.on("pageerror", lambda e: errors.append(str(e)))
         try:
             _run_all_cells(page, url)
@@ -376,7 +383,7 @@ def test_every_view_reads_well_in_jupyterlab(lab: str, tmp_path: Path) -> None:
         # -- the report, opened as a file -----------------------------------------------
         _output(page, 7).locator("text=report.html").first.wait_for(timeout=90_000)
         report = browser.new_page(viewport={"width": 1400, "height": 1000})
-        report.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        report.on("console", lambda m: _console_error(m, errors))
         report.on("pageerror", lambda e: errors.append(str(e)))
         report.goto((tmp_path / "report.html").as_uri())
         report.locator("#fanb-dashboard .main-svg").first.wait_for(timeout=60_000)
