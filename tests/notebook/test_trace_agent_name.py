@@ -165,8 +165,10 @@ def test_export_names_the_agent_and_the_sub_agent_and_a_round_trip_keeps_them(
 ) -> None:
     directory, main = trace_dir
     log = fa.read_event_log(directory)
-    (task,) = set(log.frame["task"])  # (from the file name) the agent was named so before
-    assert task != main
+    # (job and task from the file name: a local run's task is 'local', so its job, the run
+    # id, named the agent before the agent_name column)
+    (task,), (job,) = set(log.frame["task"]), set(log.frame["job"])
+    assert task == "local" and job.startswith("run-") and job != main
     spans = tmp_path / "spans.jsonl"
     fa.export_otlp(log, path=spans)
     roots, named = _roots_and_agents(spans)
@@ -186,7 +188,7 @@ def test_export_names_the_agent_and_the_sub_agent_and_a_round_trip_keeps_them(
 
     before = log.frame.drop(columns="agent_name")  # a frame without agents: as before
     fa.export_otlp(before, path=tmp_path / "before.jsonl")
-    assert _roots_and_agents(tmp_path / "before.jsonl")[0][0] == f"invoke_agent {task}"
+    assert _roots_and_agents(tmp_path / "before.jsonl")[0][0] == f"invoke_agent {job}"
 
     back = fa.read_otlp(spans)  # every row gets its agent back, and exports the same
     frame = back.frame

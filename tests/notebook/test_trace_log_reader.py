@@ -273,3 +273,19 @@ def test_executions_that_never_ended_show_as_started(tmp_path: Path) -> None:
     ]
     full = fa.read_event_log(TRACE).tree_text("u1")
     assert "[started]" not in full  # an execution that ended shows once, ended
+
+
+def test_a_local_runs_trace_file_names_its_job_and_task(tmp_path: Path) -> None:
+    class Echo(fa.Agent):
+        @fa.action(fa.InputEvent)
+        @staticmethod
+        def echo(event: fa.Event, ctx: fa.RunnerContext) -> None:
+            ctx.send_event(fa.OutputEvent(output=event.input))
+
+    config = {"trace-log.base-dir": str(tmp_path), "trace-log.targets": [{"scope": "ALL"}]}
+    run = fa.local(config=config).from_list([{"key": "a", "value": 1}]).apply(Echo()).execute()
+    (written,) = tmp_path.glob("traces-*.log")
+    frame = fa.read_event_log(written).frame
+    # the run id has dashes (run-YYYYmmddTHHMMSS-xxxxxx): it was read as job 'run'
+    assert set(frame["job"]) == {run.run_id} and run.run_id.startswith("run-")
+    assert set(frame["task"]) == {"local"} and set(frame["subtask"]) == {0}

@@ -267,7 +267,11 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
     return out
 
 
-_FILE_NAME = re.compile(r"(?:traces|events)-([^-]+)-(.+)-(\d+)\.log(?:\.gz)?")
+#: ``traces-{jobId}-{taskName}-{subtaskId}.log``: a Flink job id has no dash; the kit's own
+#: local runs' ids (``run-YYYYmmddTHHMMSS-xxxxxx``, the runtime's ``new_run_id``) have two.
+_FILE_NAME = re.compile(
+    r"(?:traces|events)-(run-\d{8}T\d{6}-[0-9a-f]{6}|[^-]+)-(.+)-(\d+)\.log(?:\.gz)?"
+)
 
 
 def where_from_file_names(frame: pd.DataFrame, own: bool = False) -> None:
