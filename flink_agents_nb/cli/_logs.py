@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
 from flink_agents_nb.eventlog._reader import EventLog, read_event_log
+from flink_agents_nb.eventlog.files._sources import is_otlp_file
 
 DESCRIPTION = (
     "Summarise an event log: ours, a Flink Agents 0.3.1 event log or 0.4 Trace Log "
@@ -27,24 +27,8 @@ DESCRIPTION = (
 )
 
 
-def _is_otlp(path: str) -> bool:
-    """Whether ``path`` is a file whose first non-blank line is an OTLP ``TracesData``
-    object (``resourceSpans``): such a file is read by ``read_otlp``. Only a regular file
-    is opened (opening a FIFO would block; the event-log reader reports what others are)."""
-    if not os.path.isfile(path):
-        return False
-    try:
-        with open(path, "rb") as f:
-            for line in f:
-                if line.strip():
-                    return line.lstrip().startswith(b"{") and b'"resourceSpans"' in line
-    except OSError:  # a directory, or unreadable: the event-log reader says why
-        return False
-    return False
-
-
 def _read(path: str) -> EventLog:
-    if _is_otlp(path):
+    if is_otlp_file(path):
         from flink_agents_nb.otel._import import read_otlp
 
         return read_otlp(path)

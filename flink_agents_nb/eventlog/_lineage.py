@@ -101,7 +101,7 @@ def causal_trees(
     calls = _calls_by_execution(sub, open_starts)
     execs = sub["execution_id"].to_numpy() if calls else None
     for i in range(len(rows)):
-        if rtype[i] == "action" or (i in open_starts and open_starts[i] == "action"):
+        if rtype[i] == "action" or open_starts.get(i) == "action":
             by_event[ids[i]].append(i)
         elif rtype[i] != "event":  # a trace log's starts and calls: under their action
             continue

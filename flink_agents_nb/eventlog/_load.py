@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,6 +19,7 @@ from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
+from flink_agents_nb.eventlog.files._sources import is_otlp_file
 from flink_agents_nb.eventlog.ids._ids import EventCodes
 from flink_agents_nb.eventlog.ids._numbering import RowIds
 from flink_agents_nb.eventlog.trace import _trace
@@ -99,28 +99,13 @@ def load_log(
     return LoadedLog(frame, problems, [str(f) for f in files])
 
 
-#: How much of a file :func:`_otlp_hints` looks at (bytes), and what it looks for: an OTLP
-#: JSON Lines file's first line opens with its ``resourceSpans`` key.
-_HINT_BYTES = 4096
-_OTLP_LINE = re.compile(rb'\s*\{\s*"resourceSpans"\s*:')
-
-
 def _otlp_hints(files: list[Path]) -> list[LogProblem]:
     """A problem for each of ``files`` (a log that gave no rows) that is an OpenTelemetry
-    trace file (OTLP JSON Lines: a ``resourceSpans`` object a line), saying how to read it:
-    its lines were each reported as not an event-log record."""
-    hints = []
-    for file in files:
-        try:
-            with open(file, "rb") as fh:
-                head = fh.read(_HINT_BYTES)
-        except OSError:
-            continue  # already reported when it was read
-        if _OTLP_LINE.match(head):
-            why = "an OpenTelemetry trace file (OTLP JSON Lines), not an event log: read it"
-            why += " with fa.read_otlp"
-            hints.append(LogProblem(str(file), None, why))
-    return hints
+    trace file, saying how to read it: its lines were each reported as not an event-log
+    record."""
+    why = "an OpenTelemetry trace file (OTLP JSON Lines), not an event log: read it with"
+    why += " fa.read_otlp"
+    return [LogProblem(str(file), None, why) for file in files if is_otlp_file(file)]
 
 
 def _rows(columns: _Columns) -> int:

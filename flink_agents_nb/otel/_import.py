@@ -114,7 +114,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     roots: dict[str, str] = {}
     keys: dict[str, Any] = {}
     names: dict[str, str] = {}
-    good: list[tuple[str, int, dict[str, Any]]] = []
+    good: list[tuple[str, int, dict[str, Any], dict[str, Any]]] = []  # + its attributes
     call_parents: set[Any] = set()
     named: dict[str, tuple[Any, Any]] = {}  # span id -> (parent id, gen_ai.agent.name)
     for name, number, span in spans:
@@ -122,21 +122,21 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         if not isinstance(trace, str) or not isinstance(sid, str) or not trace or not sid:
             problems.append(LogProblem(name, number, "a span without traceId or spanId"))
             continue
-        good.append((name, number, span))
-        names[sid] = str(span.get("name") or "span")
         attributes = _attributes(span.get("attributes"))
+        good.append((name, number, span, attributes))
+        names[sid] = str(span.get("name") or "span")
         if attributes.get("gen_ai.operation.name") in _CALLS:
             call_parents.add(span.get("parentSpanId") or None)
         named[sid] = (span.get("parentSpanId") or None, attributes.get("gen_ai.agent.name"))
         if not span.get("parentSpanId"):
             roots[trace] = sid
-            key = _attributes(span.get("attributes")).get("gen_ai.conversation.id")
+            key = attributes.get("gen_ai.conversation.id")
             if key is not None:
                 keys[trace] = key
     agents = {sid for sid in roots.values() if sid in call_parents}
     agent_of = _agents(named)
-    for name, number, span in good:
-        rows.extend(_rows(name, number, span, roots, keys, names, agents, agent_of))
+    for name, number, span, attributes in good:
+        rows.extend(_rows(name, number, span, attributes, roots, keys, names, agents, agent_of))
     frame = _frame(rows, files)
     return EventLog(frame, problems, [str(f) for f in files])
 
@@ -170,15 +170,16 @@ def _rows(
     file: str,
     line: int,
     span: dict[str, Any],
+    attrs: dict[str, Any],
     roots: dict[str, str],
     keys: dict[str, Any],
     names: dict[str, str],
     agents: set[str],
     agent_of: dict[str, str | None],
 ) -> list[dict[str, Any]]:
-    """The rows of one span (see the module); ``agents``: root span ids that get an action
-    row too; ``agent_of``: per span id, its agent (:func:`_agents`)."""
-    attrs = _attributes(span.get("attributes"))
+    """The rows of one span (see the module), ``attrs`` its attributes decoded; ``agents``:
+    root span ids that get an action row too; ``agent_of``: per span id, its agent
+    (:func:`_agents`)."""
     trace, sid = span["traceId"], span["spanId"]
     parent = span.get("parentSpanId") or None
     start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))

@@ -1,7 +1,8 @@
 """Which files make up an event log, and :class:`LogProblem`, what cannot be read in one.
 
 :func:`list_log_files` finds the log files under a path (never blocking on FIFOs or
-devices, never looping on links); reading them is :mod:`._files`' part.
+devices, never looping on links); reading them is :mod:`._files`' part. :func:`is_otlp_file`
+tells an OpenTelemetry trace file, which is no event log (``otel`` reads it).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
 #: totals (``metrics-{job}-{task}-{i}.json``) and a savepoint's manifest (savepoints go
 #: under the log directory by default). A directory walk skips them.
 _NOT_LOGS = re.compile(r"metrics-[0-9a-f]{32}-.+-\d+\.json|flink-agents-nb\.json")
+#: An OTLP JSON Lines file's first line opens with its ``resourceSpans`` key; so much of a
+#: file is looked at (bytes) to tell.
+_OTLP_START = re.compile(rb'\s*\{\s*"resourceSpans"\s*:')
+_OTLP_HEAD_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,16 @@ def not_readable(p: Path) -> str | None:
         else "not a regular file"
     )
     return f"{kind}, not a regular file; not read"
+
+
+def is_otlp_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a regular file whose first record opens with ``resourceSpans``:
+    OTLP JSON Lines (``TracesData`` a line). Only a regular file is opened (a FIFO would
+    block); an unreadable one is no OTLP file (its reader says why)."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return _OTLP_START.match(fh.read(_OTLP_HEAD_BYTES)) is not None
+    except OSError:
+        return False

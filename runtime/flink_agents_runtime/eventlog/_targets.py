@@ -165,9 +165,9 @@ def parse_targets(value: Any) -> list[Target]:
             if kind == "ALL":
                 detail = STANDARD
             elif kind == "EVENT_ONLY" or entity_type == "event":
-                detail = event_detail if "EVENT_ONLY" in presets else all_detail or STANDARD
+                detail = event_detail
             else:
-                detail = all_detail or (event_detail if "EVENT_ONLY" in presets else STANDARD)
+                detail = all_detail or event_detail
         key = scope if kind == "entity" else (kind, "", "", False, False)
         if key in seen and seen[key][0] != detail:
             raise TraceTargetError(

@@ -324,8 +324,7 @@ class TraceLogSink:
                 continue
             ex = f"{execution}.parser{i or ''}"
             closing = "success" if parse.ok else "failed"
-            failed = closing == "failed"
-            last = failed and i == len(parses) - 1 and record.status != "ok"
+            last = not parse.ok and i == len(parses) - 1 and record.status != "ok"
             out = failure_attributes(record.error) if last else {}
             for ns, st in ((parse.start_ns, "started"), (parse.end_ns, closing)):
                 ended_bad = st == "failed"
