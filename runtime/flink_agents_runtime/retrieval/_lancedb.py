@@ -16,17 +16,18 @@ import json
 import os
 import threading
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from flink_agents_runtime.retrieval._documents import Document, RetrievalError, matches
-from flink_agents_runtime.retrieval._store import BaseVectorStore, id_list
+from flink_agents_runtime.retrieval._store import CollectionManageableVectorStore, id_list
 
 
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-class LanceDBVectorStore(BaseVectorStore):
+class LanceDBVectorStore(CollectionManageableVectorStore):
     """Documents in a LanceDB directory (see the module docstring).
 
     Args:
@@ -36,6 +37,10 @@ class LanceDBVectorStore(BaseVectorStore):
         create: create missing tables on :meth:`add`; with ``False`` a missing database or
             table is an error (a store that must already be built).
         filter_overfetch: how many more rows to read when a query has filters.
+        read_consistency_s: how old a table's version a read may see, in seconds: 0 (the
+            default) checks for another writer's newer version at every read (a store an
+            indexing job or another subtask fills while agents query it); ``None`` keeps
+            the version first opened (a store nothing else writes).
     """
 
     def __init__(
@@ -46,11 +51,13 @@ class LanceDBVectorStore(BaseVectorStore):
         *,
         create: bool = True,
         filter_overfetch: int = 10,
+        read_consistency_s: float | None = 0.0,
     ) -> None:
         super().__init__(embedding_model, collection or "documents")
         self.uri = str(uri)
         self.create = create
         self.filter_overfetch = filter_overfetch
+        self.read_consistency_s = read_consistency_s
         self._db: Any = None
         self._tables: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -85,12 +92,21 @@ class LanceDBVectorStore(BaseVectorStore):
                     "LanceDBVectorStore needs lancedb: pip install 'flink-agents-nb[blocks]'"
                 ) from exc
             try:
-                self._db = lancedb.connect(self.uri)
+                interval = self.read_consistency_s
+                self._db = lancedb.connect(
+                    self.uri,
+                    read_consistency_interval=None
+                    if interval is None
+                    else timedelta(seconds=interval),
+                )
             except Exception as exc:
                 raise RetrievalError(f"{self!r}: cannot open the database: {exc}") from exc
         return self._db
 
-    def _table(self, name: str, dimension: int | None = None) -> Any:
+    def _table(self, name: str, dimension: int | None = None, make: bool | None = None) -> Any:
+        """The table ``name``, made when missing if ``make`` (default: ``create``) and
+        ``dimension`` is given; else a missing table is an error naming it."""
+        make = self.create if make is None else make
         with self._lock:
             table = self._tables.get(name)
             if table is not None:
@@ -104,7 +120,7 @@ class LanceDBVectorStore(BaseVectorStore):
                 ) from exc
             if name in existing:
                 table = db.open_table(name)
-            elif dimension is None or not self.create:
+            elif dimension is None or not make:
                 raise RetrievalError(
                     f"{self!r}: collection {name!r} does not exist (tables: {sorted(existing)})"
                 )
@@ -191,6 +207,35 @@ class LanceDBVectorStore(BaseVectorStore):
 
     def size(self, collection_name: str | None = None) -> int:
         return int(self._table(collection_name or self.collection).count_rows())
+
+    def create_collection_if_not_exists(
+        self, name: str, *, dimension: int | None = None, **kwargs: Any
+    ) -> None:
+        """Make the table ``name`` unless it exists. ``dimension``: its vectors' size, the
+        table made now; without it, the first :meth:`add` into it makes it (its documents'
+        vectors tell the size), which a store made with ``create=False`` refuses: it then
+        needs ``dimension``. Other options are ignored."""
+        if dimension is not None:
+            if type(dimension) is not int or dimension < 1:
+                raise RetrievalError(
+                    f"{self!r}: collection {name!r}: dimension must be a positive int,"
+                    f" not {dimension!r}"
+                )
+            self._table(name, dimension, make=True)  # asked for: made even if not create
+        elif not self.create:
+            self._table(name)  # exists, or an error naming it (and saying why)
+
+    def delete_collection(self, name: str) -> None:
+        with self._lock:
+            self._tables.pop(name, None)
+            db = self._connect()
+            try:
+                if name in set(db.list_tables().tables):
+                    db.drop_table(name)
+            except Exception as exc:
+                raise RetrievalError(
+                    f"{self!r}: cannot drop collection {name!r}: {exc}", retryable=True
+                ) from exc
 
     def create_index(self, collection_name: str | None = None, **kwargs: Any) -> None:
         """Build an ANN index (LanceDB's ``create_index``, cosine) for large collections."""

@@ -4,7 +4,9 @@ A store names its embedding model setup (``embedding_model="..."``, resolved whe
 store is opened); :meth:`BaseVectorStore.add` embeds documents without an embedding,
 :meth:`BaseVectorStore.query` embeds the query text and returns the nearest documents with
 their cosine similarity as ``score``. Subclasses implement ``_add_embedding``,
-``_query_embedding``, ``get``, ``delete`` and ``size``.
+``_query_embedding``, ``get``, ``delete`` and ``size``; a
+:class:`CollectionManageableVectorStore` (Flink Agents' name) also makes and drops
+collections by name, as both stores here do.
 
 :class:`InMemoryVectorStore` keeps normalised vectors per collection and searches them
 exactly in plain Python (float32 arrays, 4 bytes a dimension; about 1 s a query at 100k
@@ -19,6 +21,7 @@ import heapq
 import math
 import threading
 import uuid
+from abc import ABCMeta, abstractmethod
 from array import array
 from collections.abc import Iterable, Sequence
 from operator import mul
@@ -144,6 +147,21 @@ class BaseVectorStore(Resource):
         raise NotImplementedError
 
 
+class CollectionManageableVectorStore(BaseVectorStore, metaclass=ABCMeta):
+    """A vector store whose collections are made and dropped by name (Flink Agents'
+    ``CollectionManageableVectorStore``): a subclass that lacks either method cannot be
+    instantiated."""
+
+    @abstractmethod
+    def create_collection_if_not_exists(self, name: str, **kwargs: Any) -> None:
+        """Make the collection ``name``; nothing when it exists. ``kwargs``: options the
+        store documents, applied only when it makes the collection; others are ignored."""
+
+    @abstractmethod
+    def delete_collection(self, name: str) -> None:
+        """Drop the collection ``name`` and its documents; nothing when there is none."""
+
+
 def id_list(ids: str | Iterable[str]) -> list[str]:
     """Document ids as a list: one id may be given as a str (as Flink Agents allows)."""
     return [ids] if isinstance(ids, str) else [str(i) for i in ids]
@@ -154,7 +172,7 @@ def _normalise(vector: Sequence[float]) -> list[float]:
     return [float(x) / norm for x in vector] if norm else [float(x) for x in vector]
 
 
-class InMemoryVectorStore(BaseVectorStore):
+class InMemoryVectorStore(CollectionManageableVectorStore):
     """Exact cosine search over vectors held in this process (see the module docstring).
 
     Args:
@@ -254,6 +272,15 @@ class InMemoryVectorStore(BaseVectorStore):
 
     def size(self, collection_name: str | None = None) -> int:
         return len(self._docs.get(collection_name or self.collection, {}))
+
+    def create_collection_if_not_exists(self, name: str, **kwargs: Any) -> None:
+        """Make the (empty) collection ``name`` unless it exists; no options."""
+        with self._lock:
+            self._docs.setdefault(name, {})
+
+    def delete_collection(self, name: str) -> None:
+        with self._lock:
+            self._docs.pop(name, None)
 
     def __repr__(self) -> str:
         return f"InMemoryVectorStore(collection={self.collection!r})"
