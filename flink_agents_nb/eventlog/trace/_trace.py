@@ -267,17 +267,39 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
     return out
 
 
-#: ``traces-{jobId}-{taskName}-{subtaskId}.log``: a Flink job id has no dash; the kit's own
-#: local runs' ids (``run-YYYYmmddTHHMMSS-xxxxxx``, the runtime's ``new_run_id``) have two.
-_FILE_NAME = re.compile(
-    r"(?:traces|events)-(run-\d{8}T\d{6}-[0-9a-f]{6}|[^-]+)-(.+)-(\d+)\.log(?:\.gz)?"
-)
+#: ``traces-{jobId}-{taskName}-{subtaskId}.log`` (and the pre-0.4 ``events-``): the subtask
+#: ends it for sure; where the job ends is told by :func:`job_and_task`.
+_FILE_NAME = re.compile(r"(?:traces|events)-(.+)-(\d+)\.log(?:\.gz)?")
+#: A Flink job id (``JobID``'s hex form: what upstream's writers and the kit's Flink jobs put
+#: in the name), then the task name (Flink's, which may hold dashes and spaces).
+_FLINK_JOB = re.compile(r"([0-9a-f]{32})-(.+)")
+#: The kit's local runs: task ``local``; the job (a run id ``run-YYYYmmddTHHMMSS-xxxxxx``, a
+#: job name or a user's ``job-identifier``) may hold dashes.
+_LOCAL_RUN = re.compile(r"(.+)-(local)")
+
+
+def job_and_task(middle: str) -> tuple[str | None, str | None]:
+    """The job and the task in the ``{jobId}-{taskName}`` part of a trace file name, where
+    they can be told apart: a Flink job id (32 hex digits) first, the kit's local task
+    ``local`` last, or a single dash between them. Otherwise (dashes in both, say a
+    user's ``job-identifier`` beside a task name with dashes) ``(None, None)``: the name
+    cannot say where the job ends, and a guess would put wrong values in the frame."""
+    for form in (_FLINK_JOB, _LOCAL_RUN):
+        found = form.fullmatch(middle)
+        if found is not None:
+            return found[1], found[2]
+    job, dash, task = middle.partition("-")
+    if dash and job and task and "-" not in task:
+        return job, task
+    return None, None
 
 
 def where_from_file_names(frame: pd.DataFrame, own: bool = False) -> None:
     """Rows without ``job``/``task``/``subtask`` get them from a
-    ``traces-{jobId}-{taskName}-{subtaskId}.log`` file name (0.4 records do not carry them).
-    Column-wise: each file name is matched once, rows take their file's values by code.
+    ``traces-{jobId}-{taskName}-{subtaskId}.log`` file name (0.4 FILE records do not carry
+    them), as far as the name tells them (:func:`job_and_task`; the subtask always). A
+    record's own ``jobId``/``taskName``/``subtaskId`` (the SLF4J form) wins. Column-wise:
+    each file name is matched once, rows take their file's values by code.
     ``own``: the frame is the reader's own, written in place where pandas lets it (its
     object block stays one block; else each filled column is a copy set back)."""
     if "file" not in frame.columns or not len(frame):
@@ -286,9 +308,10 @@ def where_from_file_names(frame: pd.DataFrame, own: bool = False) -> None:
     names = [_FILE_NAME.fullmatch(PurePath(str(n)).name) for n in frame["file"].cat.categories]
     if not any(names):
         return
-    for group, column in ((1, "job"), (2, "task")):
+    parts = [(None, None) if m is None else job_and_task(m[1]) for m in names]
+    for group, column in ((0, "job"), (1, "task")):
         per_file = np.empty(len(names) + 1, dtype=object)
-        per_file[:] = [None if m is None else m[group] for m in names] + [None]
+        per_file[:] = [part[group] for part in parts] + [None]
         missing = is_none(frame[column].to_numpy()) & ~is_none(per_file)[codes]
         if not missing.any():
             continue
@@ -297,7 +320,7 @@ def where_from_file_names(frame: pd.DataFrame, own: bool = False) -> None:
                 take_objects(per_file, np.where(codes < 0, len(names), codes), values)
             else:
                 values[missing] = per_file[codes[missing]]
-    subtasks = np.array([-1 if m is None else int(m[3]) for m in names] + [-1], dtype=np.int64)
+    subtasks = np.array([-1 if m is None else int(m[2]) for m in names] + [-1], dtype=np.int64)
     given = frame["subtask"].array
     missing = given.isna() & (subtasks[codes] >= 0)
     if not missing.any():
