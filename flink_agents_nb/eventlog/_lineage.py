@@ -4,6 +4,9 @@ A tree starts at an input event (an event record without ``upstream_event_id``).
 event hang the action records that handled it (``event_id`` = the event's id, in record
 order); under an action hang the events it sent (``upstream_event_id`` = the handled event,
 ``upstream_action`` = the action's name; with retries, under the attempt that succeeded).
+An action execution whose handled event the log does not name (pre-0.4 flat logs, for one
+that sent no event) hangs under the event deduced from its input run, or, when that cannot
+be told, under its run's input event with ``event_id`` ``None``.
 Logs without action records (Apache Flink Agents' own) get one node per sending action,
 without timing. Broken links: an event whose upstream event is not in the log, an action
 whose handled event is not in the log, and upstream chains that loop (cycles).
@@ -20,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import is_none
+from flink_agents_nb.eventlog._handled import deduced_handled
 from flink_agents_nb.eventlog.files._files import LogProblem
 from flink_agents_nb.eventlog.ids._ids import EventCodes, Kinds
 from flink_agents_runtime.eventlog._lines import encode_value
@@ -100,9 +104,13 @@ def causal_trees(
     open_starts = _unended(sub)  # executions the log saw start and never end (in flight)
     calls = _calls_by_execution(sub, open_starts)
     execs = sub["execution_id"].to_numpy() if calls else None
+    orphans: list[int] = []  # actions whose handled event the log does not name
     for i in range(len(rows)):
         if rtype[i] == "action" or open_starts.get(i) == "action":
-            by_event[ids[i]].append(i)
+            if _missing(ids[i]):
+                orphans.append(i)
+            else:
+                by_event[ids[i]].append(i)
         elif rtype[i] != "event":  # a trace log's starts and calls: under their action
             continue
         elif _missing(ups[i]):
@@ -110,7 +118,17 @@ def causal_trees(
         else:
             by_parent[ups[i]].append(i)
 
+    deduced = deduced_handled(frame, sub, orphans) if orphans else {}
+    for i, eid in deduced.items():
+        by_event[eid].append(i)
+        by_event[eid].sort()  # in record order among the event's other actions
     seen: set[Any] = set()
+
+    def action_node(j: int, eid: Any) -> CausalNode:
+        act = CausalNode("action", int(rows[j]), str(actions[j]), eid, statuses[j])
+        if execs is not None:
+            act.children.extend(calls.get(execs[j], ()))
+        return act
 
     def event_node(i: int) -> CausalNode:
         node = CausalNode("event", int(rows[i]), str(types[i]), ids[i])
@@ -123,9 +141,7 @@ def causal_trees(
             sent[up_actions[j]].append(j)
         owner: dict[Any, CausalNode] = {}
         for j in by_event.get(eid, ()):
-            act = CausalNode("action", int(rows[j]), str(actions[j]), eid, statuses[j])
-            if execs is not None:
-                act.children.extend(calls.get(execs[j], ()))
+            act = action_node(j, eid)
             node.children.append(act)
             name = actions[j]
             if name not in owner or statuses[j] == "ok":
@@ -139,7 +155,18 @@ def causal_trees(
             known.children.extend(event_node(j) for j in js)
         return node
 
-    return [event_node(i) for i in roots]
+    trees = [event_node(i) for i in roots]
+    unplaced = [i for i in orphans if i not in deduced]
+    if unplaced and "run_id" in sub.columns:  # under their run's input event, event_id None
+        runs = sub["run_id"].to_numpy()
+        tree_of_run: dict[Any, CausalNode] = {}
+        for i, tree in zip(roots, trees, strict=True):
+            tree_of_run.setdefault(runs[i], tree)
+        for j in unplaced:
+            home = None if _missing(runs[j]) else tree_of_run.get(runs[j])
+            if home is not None:
+                home.children.append(action_node(j, None))
+    return trees
 
 
 def _unended(frame: pd.DataFrame) -> dict[int, str]:
@@ -219,6 +246,8 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
         error = (row["attributes"] or {}).get("error")
         if error:
             text = f"{text}: {error}"
+        if _missing(node.event_id):
+            text = f"{text}  (handled event not recorded)"
     elif node.kind == "call":
         row = frame.iloc[node.row]
         ms = row["duration_ms"]

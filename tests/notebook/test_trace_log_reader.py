@@ -289,3 +289,118 @@ def test_a_local_runs_trace_file_names_its_job_and_task(tmp_path: Path) -> None:
     # the run id has dashes (run-YYYYmmddTHHMMSS-xxxxxx): it was read as job 'run'
     assert set(frame["job"]) == {run.run_id} and run.run_id.startswith("run-")
     assert set(frame["task"]) == {"local"} and set(frame["subtask"]) == {0}
+
+
+def _flat(t: int, run: str, **fields: object) -> dict[str, object]:
+    """A pre-0.4 flat record (upstream main of 2026-08) at ``t`` ms."""
+    return {
+        "timestamp": f"2026-11-02T10:00:00.{t:03d}Z",
+        "logLevel": "STANDARD",
+        "inputRunId": run,
+        "businessKey": run,
+        "agentName": "desk",
+        "eventAttributes": {},
+        **fields,
+    }
+
+
+def _execution(t: int, run: str, ex: str, action: str, status: str) -> dict[str, object]:
+    lifecycle = {"started": "_execution_started_event", "success": "_execution_finished_event"}
+    failed = {"problemCategory": "action_execution_failed"} if status == "failed" else {}
+    return _flat(
+        t, run, executionId=ex, entityType="action", entityName=action,
+        eventId=f"{ex}-{status}", eventType=lifecycle.get(status, "_execution_failed_event"),
+        status=status, **failed,
+    )  # fmt: skip
+
+
+def _sent(t: int, run: str, ex: str, act: str, eid: str, kind: str, up: str) -> dict[str, object]:
+    """A business event ``eid`` that execution ``ex`` of action ``act`` sent."""
+    action = act
+    return _flat(
+        t, run, executionId=ex, entityType="action", entityName=action, eventId=eid,
+        eventType=kind, upstreamEventId=up, upstreamActionName=action,
+    )  # fmt: skip
+
+
+def test_pre_0_4_failed_actions_that_sent_nothing_are_in_the_tree(tmp_path: Path) -> None:
+    """A flat record names no handled event: the reader takes it from the events an
+    execution sent, so a failure that sent none was in the frame but in no tree. It hangs
+    under the event its run tells (the only one before it, of the type its action handles
+    elsewhere, or the one no action handled); when the run cannot tell, under the run's
+    input event, its handled event not recorded."""
+    # corpus: order-1002's process_input failed at once
+    log = fa.read_event_log(CORPUS / "events-a3f1c2d4-weather_agent-0.log")
+    assert log.tree_text("order-1002").splitlines()[1] == (
+        "└─ action process_input [failed] 2.000 ms"
+    )
+    (tree,) = log.trees("order-1002")
+    assert [(n.kind, n.name, n.event_id) for n in tree.walk()] == [
+        ("event", "_input_event", tree.event_id),
+        ("action", "process_input", tree.event_id),  # the handled event, deduced
+    ]
+    records = [
+        # r1: chat_model_action fails on the request process_input sent (no other run
+        # shows what it handles: the one event of r1 no action handled)
+        _flat(1, "r1", eventId="r1-in", eventType="_input_event"),
+        _execution(2, "r1", "x1", "process_input", "started"),
+        _sent(3, "r1", "x1", "process_input", "r1-req", "_chat_request_event", "r1-in"),
+        _execution(4, "r1", "x1", "process_input", "success"),
+        _execution(5, "r1", "x2", "chat_model_action", "started"),
+        _execution(6, "r1", "x2", "chat_model_action", "failed"),
+        # r2: two requests, two failures: which handled which, the log cannot tell
+        _flat(10, "r2", eventId="r2-in", eventType="_input_event"),
+        _execution(11, "r2", "x3", "process_input", "started"),
+        _sent(12, "r2", "x3", "process_input", "r2-a", "_chat_request_event", "r2-in"),
+        _sent(13, "r2", "x3", "process_input", "r2-b", "_chat_request_event", "r2-in"),
+        _execution(14, "r2", "x3", "process_input", "success"),
+        _execution(15, "r2", "x4", "chat_model_action", "started"),
+        _execution(16, "r2", "x5", "chat_model_action", "started"),
+        _execution(17, "r2", "x4", "chat_model_action", "failed"),
+        _execution(18, "r2", "x5", "chat_model_action", "failed"),
+    ]
+    path = tmp_path / "events-0123456789abcdef0123456789abcdef-desk-0.log"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    log = fa.read_event_log(path)
+    assert log.problems == []
+    failed = log.frame[log.frame["status"] == "failed"]
+    assert len(failed) == 3 and failed["event_id"].isna().all()  # the frame: as the log says
+    (r1,) = log.trees("r1")
+    assert [(n.kind, n.name, n.event_id, n.status) for n in r1.walk()] == [
+        ("event", "_input_event", "r1-in", None),
+        ("action", "process_input", "r1-in", "ok"),
+        ("event", "_chat_request_event", "r1-req", None),
+        ("action", "chat_model_action", "r1-req", "failed"),
+    ]
+    (r2,) = log.trees("r2")
+    assert [(n.kind, n.name, n.event_id, n.status) for n in r2.walk()] == [
+        ("event", "_input_event", "r2-in", None),
+        ("action", "process_input", "r2-in", "ok"),
+        ("event", "_chat_request_event", "r2-a", None),
+        ("event", "_chat_request_event", "r2-b", None),
+        ("action", "chat_model_action", None, "failed"),
+        ("action", "chat_model_action", None, "failed"),
+    ]
+    assert log.tree_text("r2").splitlines()[-1] == (
+        "└─ action chat_model_action [failed] 2.000 ms  (handled event not recorded)"
+    )
+    # r4's chat_model_action shows what it handles (the request it answered): in r3 the
+    # failure hangs under the request, not the audit event no action handled either
+    records = [
+        _flat(20, "r4", eventId="r4-in", eventType="_input_event"),
+        _sent(21, "r4", "x6", "process_input", "r4-req", "_chat_request_event", "r4-in"),
+        _execution(22, "r4", "x7", "chat_model_action", "started"),
+        _sent(23, "r4", "x7", "chat_model_action", "r4-resp", "_chat_response_event", "r4-req"),
+        _execution(24, "r4", "x7", "chat_model_action", "success"),
+        _flat(30, "r3", eventId="r3-in", eventType="_input_event"),
+        _sent(31, "r3", "x8", "process_input", "r3-audit", "audit", "r3-in"),
+        _sent(32, "r3", "x8", "process_input", "r3-req", "_chat_request_event", "r3-in"),
+        _execution(33, "r3", "x9", "chat_model_action", "started"),
+        _execution(34, "r3", "x9", "chat_model_action", "failed"),
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (r3,) = fa.read_event_log(path).trees("r3")
+    assert [(n.name, n.event_id) for n in r3.walk() if n.kind == "action"] == [
+        ("process_input", "r3-in"),
+        ("chat_model_action", "r3-req"),
+    ]
