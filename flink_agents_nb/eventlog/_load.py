@@ -18,6 +18,7 @@ import pandas as pd
 from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
+from flink_agents_nb.eventlog.files._foreign import fold_own_lines
 from flink_agents_nb.eventlog.files._parallel import read_files
 from flink_agents_nb.eventlog.files._sources import is_otlp_file
 from flink_agents_nb.eventlog.ids._ids import EventCodes
@@ -52,7 +53,8 @@ def load_log(
     :data:`._parallel.MIN_PARALLEL_BYTES`) choose.
     """
     problems: list[LogProblem] = []
-    files = list_log_files("" if str(path) == "" else Path(path), problems)
+    text_logs: dict[str, str] = {}  # in a directory: other programs' logs holding records
+    files = list_log_files("" if str(path) == "" else Path(path), problems, text_logs)
     columns = _Columns()
     vocabulary = Vocabulary()  # the typed decoders learn the log's repeated values
     gc_was_on = gc.isenabled()
@@ -60,6 +62,8 @@ def load_log(
     try:
         ids = RowIds()  # each process numbers the ids of the rows it read, as it ends
         read_files(files, columns, problems, vocabulary, workers, min_parallel_bytes, ids)
+        if text_logs:  # their own lines: one problem each, not one per line
+            fold_own_lines(problems, text_logs)
         del vocabulary  # its buffers (a file's size) go before the frame's peak
         row_ids = ids.codes()  # per row, in the order read; None: hashed below as before
         del ids  # its hash tables

@@ -11,14 +11,17 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from flink_agents_nb.eventlog.files._foreign import foreign_log, named_as_event_log, skip_reason
+from flink_agents_nb.eventlog.files._problem import LogProblem as LogProblem
 from flink_agents_runtime._errors import LogNotFoundError
 
-#: File names read from a directory (compressed variants included).
+#: File names read from a directory (compressed variants included; rotated ``.log.<n>``
+#: too, see :data:`_ROTATED`).
 LOG_SUFFIXES = (".log", ".jsonl", ".json", ".ndjson", ".gz")
+#: A log4j rolling file's older parts: ``<name>.log.<n>``.
+_ROTATED = re.compile(r".+\.log\.\d+")
 #: The kit's own files that sit beside event logs and are none: a Flink subtask's metric
 #: totals (``metrics-{job}-{task}-{i}.json``) and a savepoint's manifest (savepoints go
 #: under the log directory by default). A directory walk skips them.
@@ -29,30 +32,11 @@ _OTLP_START = re.compile(rb'\s*\{\s*"resourceSpans"\s*:')
 _OTLP_HEAD_BYTES = 4096
 
 
-@dataclass(frozen=True)
-class LogProblem:
-    """A part of a log that could not be read (or a broken causal link).
-
-    Attributes:
-        file: the file, as found (``""`` when not tied to one file).
-        line: 1-based line where the problem starts (``None`` for the whole file).
-        reason: what is wrong, in words.
-    """
-
-    file: str
-    line: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.reason}" if where else self.reason
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {"file": self.file, "line": self.line, "reason": self.reason}
-
-
-def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -> list[Path]:
+def list_log_files(
+    path: str | Path,
+    problems: list[LogProblem] | None = None,
+    text_logs: dict[str, str] | None = None,
+) -> list[Path]:
     """``path`` itself if a file, else every log file under the directory, sorted.
 
     Raises :class:`LogNotFoundError` when ``path`` does not exist. What cannot be read is
@@ -60,6 +44,12 @@ def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -
     current directory), a FIFO, device or socket (never opened: reading one could block or
     never end), a symbolic link loop or a dangling link. Directories are walked without
     following symbolic links to directories (no loops).
+
+    In a directory (Flink's ``log/``, say), files named as event logs are read; another
+    log-named file whose first line is another program's text log line (Flink's own logs,
+    GC logs: :func:`._foreign.foreign_log`) is skipped with one problem naming it, unless
+    records are in it: then it is read and listed in ``text_logs`` (file -> what it is), so
+    that its own lines' problems can fold into one (:func:`._foreign.fold_own_lines`).
     """
     found: list[LogProblem] = [] if problems is None else problems
     if str(path) == "":
@@ -77,14 +67,20 @@ def list_log_files(path: str | Path, problems: list[LogProblem] | None = None) -
     out: list[Path] = []
     for root, dirs, names in os.walk(p, followlinks=False):
         dirs.sort()
-        for name in names + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-            if not (name.endswith(LOG_SUFFIXES) or name.endswith(".log.gz")):
+        for name in sorted(names + [d for d in dirs if os.path.islink(os.path.join(root, d))]):
+            if not (name.endswith(LOG_SUFFIXES) or _ROTATED.fullmatch(name)):
                 continue
             if _NOT_LOGS.fullmatch(name):
                 continue
             f = Path(root, name)
             reason = not_readable(f)
             if reason is None:
+                foreign = None if named_as_event_log(name) else foreign_log(f)
+                if foreign is not None and not foreign[1]:
+                    found.append(LogProblem(str(f), None, skip_reason(foreign[0])))
+                    continue
+                if foreign is not None and text_logs is not None:
+                    text_logs[str(f)] = foreign[0]
                 out.append(f)
             elif reason != "directory":
                 found.append(LogProblem(str(f), None, reason))
