@@ -6,8 +6,10 @@ each lands in the columns below, and the seven columns a trace log adds), 0.3.1 
 records (``{"timestamp", "event": {"eventType", "id", "attributes"}}``, optionally with
 ``jobId``/``taskName``/``subtaskId``), its newer flat records (``eventId``,
 ``eventAttributes``, ``upstreamEventId``, ...), pretty-printed multi-line JSON, gzip files,
-and directories of many subtask files (merged in time order). What cannot be read becomes a
-:class:`LogProblem` in :attr:`EventLog.problems`; broken causal links too.
+and directories of many subtask files (merged in time order; in a directory such as Flink's
+``log/``, other programs' logs are skipped with one problem each, see ``files/_foreign``).
+What cannot be read becomes a :class:`LogProblem` in :attr:`EventLog.problems`; broken
+causal links too.
 
 ``EventLog.frame`` columns (one row per record, rows in time order, RangeIndex):
 
