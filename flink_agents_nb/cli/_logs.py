@@ -7,13 +7,15 @@ that could not be read, broken causal links); ``--tree KEY`` draws the causal tr
 input of ``KEY`` instead; ``--json`` prints the same as one JSON document.
 
 Exit codes: 0 read (problems are reported, not errors), 2 no such path, nothing readable at
-it (an empty path, a FIFO or device, a symbolic link loop) or no tree for KEY.
+it (an empty path, a FIFO or device, a symbolic link loop, a directory without event logs)
+or no tree for KEY.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -44,6 +46,8 @@ def _main(args: argparse.Namespace) -> int:
     if not log.files:  # nothing readable at PATH (an empty path, a FIFO, a link loop, ...)
         for problem in log.problems:
             print(f"flink-agents-nb logs: {problem}", file=sys.stderr)
+        if os.path.isdir(args.path):  # (a directory of other logs only, Flink's log/ say)
+            print(f"flink-agents-nb logs: no event-log file in {args.path}", file=sys.stderr)
         return 2
     if args.tree is not None:
         trees = log.trees(key=args.tree)

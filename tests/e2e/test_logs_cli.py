@@ -111,3 +111,19 @@ def test_help_describes_the_formats_in_plain_words() -> None:
     out = logs("--help")
     assert out.returncode == 0
     assert "``" not in out.stdout and "0.4 Trace Log" in out.stdout
+
+
+def test_a_directory_of_flinks_own_logs_only_names_each_and_exits_2(tmp_path: Path) -> None:
+    line = "2026-12-02 13:56:11,544 INFO  org.apache.flink.runtime.taskexecutor.Task [] - x\n"
+    (tmp_path / "flink-bob-taskexecutor-0-host.log").write_text(line * 50)
+    (tmp_path / "flink-bob-standalonesession-0-host.log").write_text(line * 50)
+    (tmp_path / "flink-bob-taskexecutor-0-host.out").write_text("")
+    out = logs(str(tmp_path))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.splitlines() == [
+        f"flink-agents-nb logs: {tmp_path}/flink-bob-standalonesession-0-host.log: Flink's "
+        "standalonesession log (timestamped text lines, no event-log record in it): not read",
+        f"flink-agents-nb logs: {tmp_path}/flink-bob-taskexecutor-0-host.log: Flink's "
+        "taskexecutor log (timestamped text lines, no event-log record in it): not read",
+        f"flink-agents-nb logs: no event-log file in {tmp_path}",
+    ]
