@@ -18,9 +18,8 @@ import pandas as pd
 from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
-from flink_agents_nb.eventlog.files._foreign import fold_own_lines
 from flink_agents_nb.eventlog.files._parallel import read_files
-from flink_agents_nb.eventlog.files._sources import is_otlp_file
+from flink_agents_nb.eventlog.files._sources import fold_own_lines, is_otlp_file
 from flink_agents_nb.eventlog.ids._ids import EventCodes
 from flink_agents_nb.eventlog.ids._numbering import RowIds
 from flink_agents_nb.eventlog.trace import _trace

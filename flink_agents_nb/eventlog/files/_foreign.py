@@ -6,7 +6,7 @@ A directory walk (:func:`._sources.list_log_files`) reads the files named as eve
 timestamped text line, not a record, makes the file another program's log. It is skipped
 with one problem naming it, unless records are in it (a Trace Log routed into Flink's log
 through its log4j layout, or the kit's SLF4J output on Flink): then it is read, and the
-problems of its own lines, each not a record, fold into one (:func:`fold_own_lines`).
+problems of its own lines, each not a record, fold into one (``_sources.fold_own_lines``).
 A file named alone is read as it is, whatever it holds.
 """
 
@@ -17,8 +17,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-
-from flink_agents_nb.eventlog.files._problem import LogProblem
 
 #: Names the kit, Flink Agents and its SLF4J appender give event logs and Trace Logs
 #: (``traces-{job}-{task}-{n}.log``, ``events-...``, ``{log.file}.trace-log.log``; gzip or
@@ -80,40 +78,22 @@ def skip_reason(what: str) -> str:
     return f"{what} (timestamped text lines, no event-log record in it): not read"
 
 
-def fold_own_lines(problems: list[LogProblem], mixed: dict[str, str]) -> None:
-    """In place: the reading problems of each file of ``mixed`` (file -> what it is; text
-    logs with records in them) become one, where the first was. A problem at a line where
-    a record starts (a broken record) is kept; the rest are the log's own lines."""
-    own: dict[str, int] = {}
-    at: dict[str, int] = {}
-    kept: list[LogProblem] = []
-    lines = {file: _Lines(Path(file)) for file in mixed}
-    for problem in problems:
-        file = problem.file
-        if file not in mixed:
-            kept.append(problem)
-            continue
-        more = _MORE.fullmatch(problem.reason) if problem.line is None else None
-        if problem.line is not None and lines[file].opens_record(problem.line):
-            kept.append(problem)
-            continue
-        if problem.line is None and more is None:
-            kept.append(problem)  # about the whole file (unreadable, cut short ...)
-            continue
-        if file not in at:
-            at[file] = len(kept)
-            kept.append(problem)  # (replaced below)
-        own[file] = own.get(file, 0) + (int(more[1]) if more is not None else 1)
-    for file, index in at.items():
-        reason = (
-            f"{own[file]} lines of {mixed[file]}, its own and not event-log records, not "
-            "listed (read the file alone to list each)"
-        )
-        kept[index] = LogProblem(file, None, reason)
-    problems[:] = kept
+def own_lines_reason(count: int, what: str) -> str:
+    """The one problem standing for the ``count`` problems of a text log's own lines."""
+    return (
+        f"{count} lines of {what}, its own and not event-log records, not listed (read the "
+        "file alone to list each)"
+    )
 
 
-class _Lines:
+def listed_more(reason: str) -> int | None:
+    """How many bad lines a problem sums up that the reader did not list one by one (its
+    ``"<n> more unreadable lines not listed"``); ``None`` for any other problem."""
+    found = _MORE.fullmatch(reason)
+    return None if found is None else int(found[1])
+
+
+class Lines:
     """A file's lines by number, found once (the file read once, when first asked)."""
 
     def __init__(self, path: Path) -> None:

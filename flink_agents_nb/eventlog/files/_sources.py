@@ -1,7 +1,9 @@
 """Which files make up an event log, and :class:`LogProblem`, what cannot be read in one.
 
 :func:`list_log_files` finds the log files under a path (never blocking on FIFOs or
-devices, never looping on links); reading them is :mod:`._files`' part. :func:`is_otlp_file`
+devices, never looping on links, skipping other programs' logs in a directory:
+:mod:`._foreign`); reading them is :mod:`._files`' part, after which :func:`fold_own_lines`
+folds the problems of such a log's own lines when records were in it. :func:`is_otlp_file`
 tells an OpenTelemetry trace file, which is no event log (``otel`` reads it).
 """
 
@@ -11,10 +13,11 @@ import errno
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from flink_agents_nb.eventlog.files._foreign import foreign_log, named_as_event_log, skip_reason
-from flink_agents_nb.eventlog.files._problem import LogProblem as LogProblem
+from flink_agents_nb.eventlog.files import _foreign
 from flink_agents_runtime._errors import LogNotFoundError
 
 #: File names read from a directory (compressed variants included; rotated ``.log.<n>``
@@ -30,6 +33,29 @@ _NOT_LOGS = re.compile(r"metrics-[0-9a-f]{32}-.+-\d+\.json|flink-agents-nb\.json
 #: file is looked at (bytes) to tell.
 _OTLP_START = re.compile(rb'\s*\{\s*"resourceSpans"\s*:')
 _OTLP_HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class LogProblem:
+    """A part of a log that could not be read (or a broken causal link).
+
+    Attributes:
+        file: the file, as found (``""`` when not tied to one file).
+        line: 1-based line where the problem starts (``None`` for the whole file).
+        reason: what is wrong, in words.
+    """
+
+    file: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.reason}" if where else self.reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {"file": self.file, "line": self.line, "reason": self.reason}
 
 
 def list_log_files(
@@ -49,7 +75,7 @@ def list_log_files(
     log-named file whose first line is another program's text log line (Flink's own logs,
     GC logs: :func:`._foreign.foreign_log`) is skipped with one problem naming it, unless
     records are in it: then it is read and listed in ``text_logs`` (file -> what it is), so
-    that its own lines' problems can fold into one (:func:`._foreign.fold_own_lines`).
+    that its own lines' problems can fold into one (:func:`fold_own_lines`).
     """
     found: list[LogProblem] = [] if problems is None else problems
     if str(path) == "":
@@ -75,9 +101,9 @@ def list_log_files(
             f = Path(root, name)
             reason = not_readable(f)
             if reason is None:
-                foreign = None if named_as_event_log(name) else foreign_log(f)
+                foreign = None if _foreign.named_as_event_log(name) else _foreign.foreign_log(f)
                 if foreign is not None and not foreign[1]:
-                    found.append(LogProblem(str(f), None, skip_reason(foreign[0])))
+                    found.append(LogProblem(str(f), None, _foreign.skip_reason(foreign[0])))
                     continue
                 if foreign is not None and text_logs is not None:
                     text_logs[str(f)] = foreign[0]
@@ -85,6 +111,35 @@ def list_log_files(
             elif reason != "directory":
                 found.append(LogProblem(str(f), None, reason))
     return sorted(out)
+
+
+def fold_own_lines(problems: list[LogProblem], mixed: dict[str, str]) -> None:
+    """In place: the reading problems of each file of ``mixed`` (file -> what it is; text
+    logs with records in them) become one, where the first was. A problem at a line where
+    a record starts (a broken record) is kept; the rest are the log's own lines."""
+    own: dict[str, int] = {}
+    at: dict[str, int] = {}
+    kept: list[LogProblem] = []
+    lines = {file: _foreign.Lines(Path(file)) for file in mixed}
+    for problem in problems:
+        file = problem.file
+        if file not in mixed:
+            kept.append(problem)
+            continue
+        more = _foreign.listed_more(problem.reason) if problem.line is None else None
+        if problem.line is not None and lines[file].opens_record(problem.line):
+            kept.append(problem)
+            continue
+        if problem.line is None and more is None:
+            kept.append(problem)  # about the whole file (unreadable, cut short ...)
+            continue
+        if file not in at:
+            at[file] = len(kept)
+            kept.append(problem)  # (replaced below)
+        own[file] = own.get(file, 0) + (more if more is not None else 1)
+    for file, index in at.items():
+        kept[index] = LogProblem(file, None, _foreign.own_lines_reason(own[file], mixed[file]))
+    problems[:] = kept
 
 
 def not_readable(p: Path) -> str | None:
