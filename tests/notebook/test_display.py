@@ -56,16 +56,17 @@ def test_metric_snapshot_bundle_orders_agent_metrics_before_actions() -> None:
     snapshot = run.metric_counts
     assert isinstance(snapshot, fa.MetricSnapshot) and snapshot["numOfEventProcessed"] == 2
     lines = snapshot._repr_mimebundle_()["text/plain"].splitlines()
-    assert lines[0] == "metrics (7)"
+    assert lines[0] == "metrics (8)"
     names = [line.split()[0] for line in lines[1:]]
-    assert names[:5] == [
+    assert names[:6] == [
         "numOfActionsExecuted",
         "numOfActionsExecutedPerSec",
         "numOfEventProcessed",
         "numOfEventProcessedPerSec",
-        "numOfInputRunsSucceeded",  # Flink Agents 0.4's input-run counts
+        "numOfInputRunsFailed",  # Flink Agents 0.4's input-run counts, both from the start
+        "numOfInputRunsSucceeded",
     ]
-    assert names[5:] == [
+    assert names[6:] == [
         "action.echo.numOfActionsExecuted",
         "action.echo.numOfActionsExecutedPerSec",
     ]

@@ -21,6 +21,7 @@ def test_handles_are_kept_per_group_and_resource_and_count_the_same_metrics() ->
     assert metrics.calls.get_counter("retryCount") is metrics.calls.get_counter("retryCount")
     assert registry.counts() == {
         "action.chat_model_action.model.gpt-x.promptTokens": 7,
+        "action.chat_model_action.model_resource.model.numOfLlmCallsFailed": 0,
         "action.chat_model_action.model_resource.model.numOfLlmCallsSucceeded": 1,
         "action.chat_model_action.model_resource.model.retryCount": 2,
         "action.chat_model_action.model_resource.model.retryWaitSec": 0.5,

@@ -39,12 +39,13 @@ INPUTS = [
 def test_input_runs_actions_llm_and_tool_calls_of_a_local_run() -> None:
     metrics = rt.LocalExecutionEnvironment().from_list(INPUTS).apply(Triage()).execute().metrics
     assert metrics["numOfInputRunsSucceeded"] == 3
-    assert "numOfInputRunsFailed" not in metrics
+    assert metrics["numOfInputRunsFailed"] == 0
     assert metrics["inputRunLatencyMs"] >= metrics["inputRunProcessingLatencyMs"] > 0
     for name in ("ask", "answer", "chat_model_action", "tool_call_action"):
         assert metrics[f"action.{name}.actionExecutionLatencyMs"] >= 0
     llm = "action.chat_model_action.model_resource.triage_model."
     assert metrics[llm + "numOfLlmCallsSucceeded"] == 5  # 3 answers + 2 tool requests
+    assert metrics[llm + "numOfLlmCallsFailed"] == 0
     assert metrics[llm + "llmCallLatencyMs"] > 0
     tool = "action.tool_call_action.tool.lookup_order."
     assert metrics[tool + "numOfToolCallsSucceeded"] == 1
@@ -108,6 +109,55 @@ def test_a_failing_run_counts_as_failed() -> None:
     with pytest.raises(rt.ActionFailedError):
         task.run_blocking()
     snap = registry.snapshot()
-    assert snap["numOfInputRunsFailed"] == 1 and "numOfInputRunsSucceeded" not in snap
+    assert snap["numOfInputRunsFailed"] == 1 and snap["numOfInputRunsSucceeded"] == 0
     assert snap["inputRunLatencyMs"] > 0
     core.close()
+
+
+HEALTHY = [INPUTS[0], INPUTS[2]]  # a tool call that works, and no tool: nothing fails
+
+
+def test_a_healthy_run_shows_every_failed_counter_at_zero() -> None:
+    """An alert on a failed counter finds it at 0 on a job where nothing failed."""
+    metrics = rt.LocalExecutionEnvironment().from_list(HEALTHY).apply(Triage()).execute().metrics
+    llm = "action.chat_model_action.model_resource.triage_model."
+    tool = "action.tool_call_action.tool.lookup_order."
+    assert metrics["numOfInputRunsSucceeded"] == 2
+    assert metrics[llm + "numOfLlmCallsSucceeded"] == 3  # 2 answers + 1 tool request
+    assert metrics[tool + "numOfToolCallsSucceeded"] == 1
+    failed = ("numOfInputRunsFailed", llm + "numOfLlmCallsFailed", tool + "numOfToolCallsFailed")
+    for name in failed:
+        assert name in metrics and metrics[name] == 0, name
+    # no retry happened: upstream records retries only once one occurs
+    assert not any(name.endswith(("retryCount", "retryWaitSec")) for name in metrics)
+
+
+def test_input_run_metrics_exist_from_the_start_and_components_from_their_first_call() -> None:
+    """As a Flink subtask's open: the agent group's input-run metrics exist before any input;
+    a component's group (both outcomes) only once it was called, so unused components and
+    names nobody called add no metric."""
+    registry = MetricRegistry()
+    core = ExecutionCore(
+        AgentPlan.from_agent(Triage()), AgentConfiguration(), registry.group(), DictState()
+    )
+    before = registry.snapshot()
+    for name in ("numOfInputRunsSucceeded", "numOfInputRunsFailed"):
+        assert before[name] == 0
+    for name in ("inputRunLatencyMs", "inputRunProcessingLatencyMs"):
+        assert before[name] == 0.0 and registry.metrics[name].get_count() == 0
+    assert not any(".model_resource." in n or ".tool." in n for n in before)
+    core.start("k3", "hi").run_blocking()  # a model call, no tool call
+    after = registry.snapshot()
+    components = {n.rsplit(".", 1)[0] for n in after if ".model_resource." in n or ".tool." in n}
+    assert components == {"action.chat_model_action.model_resource.triage_model"}
+    llm = "action.chat_model_action.model_resource.triage_model."
+    assert (after[llm + "numOfLlmCallsSucceeded"], after[llm + "numOfLlmCallsFailed"]) == (1, 0)
+    core.close()
+
+
+def test_a_failed_call_first_still_makes_its_succeeded_twin() -> None:
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("error-handling-strategy", "ignore")
+    metrics = env.from_list([{"key": "b", "value": "fail"}]).apply(Flaky()).execute().metrics
+    llm = "action.chat_model_action.model_resource.flaky."
+    assert (metrics[llm + "numOfLlmCallsSucceeded"], metrics[llm + "numOfLlmCallsFailed"]) == (0, 1)

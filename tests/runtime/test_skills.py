@@ -93,7 +93,8 @@ def test_skill_offered_then_loaded_on_demand_with_its_files(clean_env: None) -> 
     assert metrics[group + "tool.load_skill.numOfToolCallsSucceeded"] == 2
     assert metrics[group + "skill.refund-policy.numOfToolCallsSucceeded"] == 2
     assert metrics[group + "skill.refund-policy.toolCallLatencyMs"] > 0
-    assert not [k for k in metrics if ".skill." in k and "Failed" in k]
+    failed = {k: v for k, v in metrics.items() if ".skill." in k and "Failed" in k}
+    assert failed == {group + "skill.refund-policy.numOfToolCallsFailed": 0}  # there, at 0
 
 
 def test_skills_load_from_folders_and_check_their_files(tmp_path: Path) -> None:

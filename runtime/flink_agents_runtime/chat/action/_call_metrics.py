@@ -8,9 +8,10 @@ server answered with: ``promptTokens``, ``completionTokens``, ``retryCount``,
 metric per call (on Flink also a check of Flink's mirror), so :func:`call_metrics` keeps the
 handles per action group (the core's, alive as long as the core) and model resource (names the
 plan declares: bounded), and per model name up to :data:`MAX_MODEL_NAMES` (names come from
-servers; past the bound a name is looked up each call). Each metric is still created on its
-first use, in the same order as before, so the set of metrics a run shows is unchanged; the
-counting itself stays in ``engine.reporting._run_metrics`` and ``chat.action._actions``.
+servers; past the bound a name is looked up each call). The handles change nothing about
+when a metric is created: a ``model_resource`` group gets both outcome counters at its first
+call and ``retryCount``/``retryWaitSec`` at its first retry (``engine.reporting._run_metrics``
+says when each exists); the counting itself stays there and in ``chat.action._actions``.
 """
 
 from __future__ import annotations

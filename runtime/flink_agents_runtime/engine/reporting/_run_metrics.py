@@ -15,6 +15,17 @@ under ``skill.<skill>.``, with the tool names (``chat.tools._tool_metrics``); a 
 follow its pattern). Component names come from the plan's declared resources; any other name
 (a model asking for a tool that does not exist) is counted under ``unknown``, so the number
 of metrics stays bounded.
+
+When each metric exists (what a dashboard or an alert finds on a healthy job):
+
+- the input-run counters and latency histograms exist from the core's construction (a Flink
+  subtask's ``open``), at 0, as in Flink Agents' ``BuiltInInputRunMetrics`` (apache/flink-agents
+  PR #955), so ``numOfInputRunsFailed`` reads 0 rather than missing;
+- a component group (``model_resource.<r>``, ``tool.<t>``, ...) appears at its first ended
+  call, with both outcome counters and the latency histogram: the failed counter reads 0
+  beside its succeeded twin. (PR #955 creates only the outcome that occurred; the kit creates
+  the pair so an alert on a failed counter finds it once the component is in use.)
+  ``retryCount``/``retryWaitSec`` appear at the first retry, as upstream documents.
 """
 
 from __future__ import annotations
@@ -26,47 +37,26 @@ UNKNOWN = "unknown"
 _perf_ns = time.perf_counter_ns
 
 
-def input_run_ended(metrics: Any, created_ns: int, started_ns: int, ok: bool) -> None:
-    """Count one finished input run and its latencies (``perf_counter_ns`` stamps)."""
-    now = time.perf_counter_ns()
-    metrics.get_counter("numOfInputRunsSucceeded" if ok else "numOfInputRunsFailed").inc()
-    metrics.get_histogram("inputRunLatencyMs").update((now - created_ns) / 1e6)
-    metrics.get_histogram("inputRunProcessingLatencyMs").update((now - (started_ns or now)) / 1e6)
-
-
 class InputRunMetrics:
-    """:func:`input_run_ended` for one core, its metrics looked up on first use only (it
-    runs once per input: on Flink each lookup by name also checks Flink's mirror)."""
+    """One core's input-run metrics, all created at construction (see the module docstring);
+    :meth:`ended` counts a run through handles held here, with no lookup by name per input."""
 
-    __slots__ = ("_failed", "_latency", "_metrics", "_processing", "_succeeded")
+    __slots__ = ("_failed", "_latency", "_processing", "_succeeded")
 
     def __init__(self, metrics: Any) -> None:
-        self._metrics = metrics
-        self._succeeded: Any = None
-        self._failed: Any = None
-        self._latency: Any = None
-        self._processing: Any = None
+        self._succeeded = metrics.get_counter("numOfInputRunsSucceeded")
+        self._failed = metrics.get_counter("numOfInputRunsFailed")
+        self._latency = metrics.get_histogram("inputRunLatencyMs")
+        self._processing = metrics.get_histogram("inputRunProcessingLatencyMs")
 
     def ended(self, created_ns: int, started_ns: int, ok: bool) -> None:
-        """As :func:`input_run_ended` (same metrics, created in the same order)."""
+        """Count one finished input run and its latencies in milliseconds: from ``created_ns``
+        (its arrival) and from ``started_ns`` (its first step; 0: never stepped) to now, all
+        ``perf_counter_ns`` stamps."""
         now = _perf_ns()
-        counter = self._succeeded if ok else self._failed
-        if counter is None:
-            counter = self._counter(ok)
-        counter.count += 1
-        latency = self._latency
-        if latency is None:
-            latency = self._latency = self._metrics.get_histogram("inputRunLatencyMs")
-            self._processing = self._metrics.get_histogram("inputRunProcessingLatencyMs")
-        latency.update((now - created_ns) / 1e6)
+        (self._succeeded if ok else self._failed).count += 1
+        self._latency.update((now - created_ns) / 1e6)
         self._processing.update((now - (started_ns or now)) / 1e6)
-
-    def _counter(self, ok: bool) -> Any:
-        if ok:
-            self._succeeded = self._metrics.get_counter("numOfInputRunsSucceeded")
-            return self._succeeded
-        self._failed = self._metrics.get_counter("numOfInputRunsFailed")
-        return self._failed
 
 
 def component_group(action_group: Any, kind: str, name: Any, known: Any = None) -> Any:
@@ -82,8 +72,9 @@ def component_group(action_group: Any, kind: str, name: Any, known: Any = None) 
 def llm_call_ended(
     group: Any, start_ns: int, ok: bool, retries: int = 0, waited: float = 0
 ) -> None:
-    """Count one model call (its retries included) under a ``model_resource`` group."""
-    group.get_counter("numOfLlmCallsSucceeded" if ok else "numOfLlmCallsFailed").inc()
+    """Count one model call (its retries included) under a ``model_resource`` group (both
+    outcome counters exist after it)."""
+    _outcome(group, "numOfLlmCallsSucceeded", "numOfLlmCallsFailed", ok)
     group.get_histogram("llmCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
     if retries:
         group.get_counter("retryCount").inc(retries)
@@ -91,12 +82,21 @@ def llm_call_ended(
 
 
 def tool_call_ended(group: Any, start_ns: int, ok: bool) -> None:
-    """Count one tool call under a ``tool`` group."""
-    group.get_counter("numOfToolCallsSucceeded" if ok else "numOfToolCallsFailed").inc()
+    """Count one tool call under a ``tool`` group (both outcome counters exist after it)."""
+    _outcome(group, "numOfToolCallsSucceeded", "numOfToolCallsFailed", ok)
     group.get_histogram("toolCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
 
 
 def subagent_call_ended(group: Any, start_ns: int, ok: bool) -> None:
-    """Count one sub-agent call under a ``subagent`` group."""
-    group.get_counter("numOfSubagentCallsSucceeded" if ok else "numOfSubagentCallsFailed").inc()
+    """Count one sub-agent call under a ``subagent`` group (both outcome counters exist
+    after it)."""
+    _outcome(group, "numOfSubagentCallsSucceeded", "numOfSubagentCallsFailed", ok)
     group.get_histogram("subagentCallLatencyMs").update((time.perf_counter_ns() - start_ns) / 1e6)
+
+
+def _outcome(group: Any, succeeded: str, failed: str, ok: bool) -> None:
+    """Count one call's outcome, creating both counters (succeeded first) so the one that
+    did not occur reads 0."""
+    counter = group.get_counter(succeeded)
+    other = group.get_counter(failed)
+    (counter if ok else other).inc()
