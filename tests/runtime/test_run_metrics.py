@@ -119,7 +119,11 @@ HEALTHY = [INPUTS[0], INPUTS[2]]  # a tool call that works, and no tool: nothing
 
 def test_a_healthy_run_shows_every_failed_counter_at_zero() -> None:
     """An alert on a failed counter finds it at 0 on a job where nothing failed."""
-    metrics = rt.LocalExecutionEnvironment().from_list(HEALTHY).apply(Triage()).execute().metrics
+    result = rt.LocalExecutionEnvironment().from_list(HEALTHY).apply(Triage()).execute()
+    metrics = result.metrics
+    # the sampled series (a run's metric frame) has it from its first sample on
+    sampled = [value for _, name, value in result.metric_series if name == "numOfInputRunsFailed"]
+    assert sampled and set(sampled) == {0}
     llm = "action.chat_model_action.model_resource.triage_model."
     tool = "action.tool_call_action.tool.lookup_order."
     assert metrics["numOfInputRunsSucceeded"] == 2
