@@ -18,7 +18,10 @@ nested records and 0.4 Trace Log records (``--formats``). A floor row beside the
 decoding the same files into the reader's typed structs and nothing else (what the frame
 contract costs is the reader minus the floor). The structs keep attributes as raw JSON (the
 frame's cells decode them on first use), so this floor is lower than before they did.
-Targets: ratio >= 8x, < 3 s, < 1.5 GB.
+Targets: ratio >= 8x, < 3 s, < 1.5 GB. Reader and baseline alternate over ``--rounds``
+rounds (3; each round runs both, the first of the two swapped each round); the table gives
+their medians and the median of the rounds' ratios with its range: one pair of runs ~20 s
+apart drifted 7-10x on this kind of VM, whose speed varies from minute to minute.
 
 Writing: a local echo run (input -> action -> output, ``execute(record=False)``) with the FILE
 logger off, on writing every record (``event-log.flush.every-n-records: 1``, Flink's default),
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import msgspec
@@ -289,26 +293,36 @@ def run_reader(code: str, directory: Path, *args: str) -> tuple[int, float, floa
 FORMATS = {"ours": make_logs, "0.3.1 nested": make_nested_logs, "0.4 trace": make_trace_logs}
 
 
-def bench_read(records: int, formats: list[str]) -> None:
+def bench_read(records: int, formats: list[str], rounds: int = 3) -> None:
     results = []
     for name in formats:
         print(f"-- {name} records")
-        results.append((name, *bench_read_one(records, FORMATS[name])))
+        results.append((name, *bench_read_one(records, FORMATS[name], rounds)))
     print(f"load average {os.getloadavg()[0]:.1f}; targets: < 3 s, >= 8x, < 1536 MB")
     print(
-        "format         reader s  baseline s  ratio  peak MB  reader CPU s  baseline CPU s"
-        "  ratio  floor CPU s  reader/floor"
+        f"medians of {rounds} rounds; ratio: the median of the rounds' ratios (range)\n"
+        "format         reader s  baseline s  ratio (range)      peak MB  reader CPU s"
+        "  baseline CPU s  ratio  floor CPU s  reader/floor"
     )
-    for name, ours, base, mem, cpu, base_cpu, floor_cpu in results:
+    for name, ours, base, ratio, low, high, mem, cpu, base_cpu, floor_cpu in results:
+        spread = f"({low:.1f}-{high:.1f})"
         print(
-            f"{name:14} {ours:8.2f} {base:11.2f} {base / ours:5.1f}x {mem:8.0f} {cpu:13.2f} "
-            f"{base_cpu:15.2f} {base_cpu / cpu:5.1f}x {floor_cpu:12.2f} {cpu / floor_cpu:12.1f}x"
+            f"{name:14} {ours:8.2f} {base:11.2f} {ratio:5.1f}x {spread:11} {mem:8.0f}"
+            f" {cpu:13.2f} {base_cpu:15.2f} {base_cpu / cpu:5.1f}x {floor_cpu:12.2f}"
+            f" {cpu / floor_cpu:12.1f}x"
         )
 
 
-def bench_read_one(records: int, make: Any) -> tuple[float, float, float, float, float, float]:
-    """Reader, baseline and floor (msgspec decoding the files into the reader's typed
-    structs, nothing else: what reading costs before any column is built) on one format."""
+def bench_read_one(
+    records: int, make: Any, rounds: int = 3
+) -> tuple[float, float, float, float, float, float, float, float, float]:
+    """Reader and baseline alternated over ``rounds`` rounds (each round both, the first
+    of the two swapped each round, so a drift of the machine's speed falls on both), then
+    the reader in one process and the floor (msgspec decoding the files into the reader's
+    typed structs, nothing else: what reading costs before any column is built) once.
+    Returns the medians (reader s, baseline s), the median of the rounds' ratios and their
+    range, the reader's highest peak MB, the median CPU s of reader and baseline, the
+    floor's CPU s."""
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         t = time.perf_counter()
@@ -317,17 +331,35 @@ def bench_read_one(records: int, make: Any) -> tuple[float, float, float, float,
         size = sum(f.stat().st_size for f in d.iterdir()) / 1e6
         made = time.perf_counter() - t
         print(f"wrote {records:,} records, {FILES} files, {size:.0f} MB in {made:.1f} s")
-        n1, ours, mem1, cpu1 = run_reader(_OURS, d, "2")
+        reads, bases = [], []
+        for i in range(rounds):
+            pair = [lambda: reads.append(run_reader(_OURS, d, "2"))]
+            pair.append(lambda: bases.append(run_reader(_BASELINE, d)))
+            for run in pair if i % 2 == 0 else pair[::-1]:
+                run()
+            (_, ours, mem1, cpu1), (_, base, mem2, _) = reads[-1], bases[-1]
+            print(
+                f"round {i + 1}: read_event_log {ours:5.2f} s ({cpu1:5.2f} s CPU, {mem1:5.0f} MB),"
+                f" json.loads+json_normalize {base:6.2f} s ({mem2:5.0f} MB): {base / ours:.1f}x"
+            )
         n4, one, mem4, cpu4 = run_reader(_OURS, d, "1")  # one process, as before the worker
-        n2, base, mem2, cpu2 = run_reader(_BASELINE, d)
         n3, floor, mem3, cpu3 = run_reader(_FLOOR, d)
-        assert n1 == n2 == n3 == n4 == records, (n1, n2, n3, n4)
-        print(f"read_event_log:            {ours:6.2f} s ({cpu1:6.2f} s CPU)  peak {mem1:6.0f} MB")
+        counts = {n for n, *_ in reads} | {n for n, *_ in bases} | {n3, n4}
+        assert counts == {records}, counts
+        ratios = [b[1] / r[1] for r, b in zip(reads, bases, strict=True)]
         print(f"  in one process:          {one:6.2f} s ({cpu4:6.2f} s CPU)  peak {mem4:6.0f} MB")
-        print(f"json.loads+json_normalize: {base:6.2f} s ({cpu2:6.2f} s CPU)  peak {mem2:6.0f} MB")
         print(f"floor (typed decode only): {floor:6.2f} s ({cpu3:6.2f} s CPU)  peak {mem3:6.0f} MB")
-        print(f"reader speed-up vs baseline: {base / ours:.1f}x ({cpu2 / cpu1:.1f}x in CPU time)")
-        return ours, base, mem1, cpu1, cpu2, cpu3
+        return (
+            median(r[1] for r in reads),
+            median(b[1] for b in bases),
+            median(ratios),
+            min(ratios),
+            max(ratios),
+            max(r[2] for r in reads),
+            median(r[3] for r in reads),
+            median(b[3] for b in bases),
+            cpu3,
+        )
 
 
 class _NullSink:
@@ -382,6 +414,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--inputs", type=int, default=50_000)
     parser.add_argument("--skip-read", action="store_true")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="reader/baseline rounds per format (medians)"
+    )
     parser.add_argument("--skip-write", action="store_true")
     parser.add_argument(
         "--formats", default=",".join(FORMATS), help=f"comma-separated, of {', '.join(FORMATS)}"
@@ -392,7 +427,7 @@ def main() -> None:
     if not args.skip_write:
         bench_write(args.inputs)
     if not args.skip_read:
-        bench_read(args.records, args.formats.split(","))
+        bench_read(args.records, args.formats.split(","), args.rounds)
 
 
 if __name__ == "__main__":
