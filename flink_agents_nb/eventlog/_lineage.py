@@ -243,7 +243,9 @@ def _render(frame: pd.DataFrame, node: CausalNode, lead: str, rest: str, out: li
         ms = row["duration_ms"]
         timing = "" if pd.isna(ms) else f" {ms:.3f} ms"
         text = f"action {node.name} [{node.status}]{timing}"
-        error = (row["attributes"] or {}).get("error")
+        error = row["error"]  # (0.4 and pre-0.4 trace logs: only here)
+        if _missing(error) or not error:
+            error = (row["attributes"] or {}).get("error")
         if error:
             text = f"{text}: {error}"
         if _missing(node.event_id):

@@ -107,6 +107,7 @@ def test_tree_from_lineage_with_calls_from_execution_ids(log: fa.EventLog) -> No
     assert "               ├─ tool get_weather [ok] 7.000 ms" in text
     assert "                           ├─ parser json_output [ok] 7.000 ms" in text
     failed = log.tree_text("u2").splitlines()
+    assert failed[-2] == "      └─ action chat_model_action [failed] 21.000 ms: LLM_CALL_FAILED"
     assert failed[-1] == (
         "         └─ llm qwen [failed] 7.000 ms (qwen3:8b): read timed out after 30 s"
     )
@@ -331,8 +332,9 @@ def test_pre_0_4_failed_actions_that_sent_nothing_are_in_the_tree(tmp_path: Path
     input event, its handled event not recorded."""
     # corpus: order-1002's process_input failed at once
     log = fa.read_event_log(CORPUS / "events-a3f1c2d4-weather_agent-0.log")
-    assert log.tree_text("order-1002").splitlines()[1] == (
-        "└─ action process_input [failed] 2.000 ms"
+    assert log.tree_text("order-1002").splitlines()[1] == (  # with its reason (error column)
+        "└─ action process_input [failed] 2.000 ms: java.lang.IllegalStateException: bad input:"
+        ' "boom" — 中文 ✗'
     )
     (tree,) = log.trees("order-1002")
     assert [(n.kind, n.name, n.event_id) for n in tree.walk()] == [
@@ -382,7 +384,8 @@ def test_pre_0_4_failed_actions_that_sent_nothing_are_in_the_tree(tmp_path: Path
         ("action", "chat_model_action", None, "failed"),
     ]
     assert log.tree_text("r2").splitlines()[-1] == (
-        "└─ action chat_model_action [failed] 2.000 ms  (handled event not recorded)"
+        "└─ action chat_model_action [failed] 2.000 ms: action_execution_failed"
+        "  (handled event not recorded)"
     )
     # r4's chat_model_action shows what it handles (the request it answered): in r3 the
     # failure hangs under the request, not the audit event no action handled either
