@@ -3,6 +3,7 @@ mirror paths and behaving as upstream documents them (found by running FA's exam
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,12 +83,32 @@ def test_vector_store_query_takes_fa_mode_field() -> None:
         VectorStoreQuery(query_text="x", mode="hybrid")  # type: ignore[arg-type]
 
 
-def test_load_yaml_is_refused_saying_what_to_do_instead() -> None:
+def test_load_yaml_loads_at_flink_agents_names(tmp_path: Path) -> None:
+    """``env.load_yaml`` on the mirror's environment and ``api.yaml.loader.load_yaml``
+    register agents that ``apply`` takes by name (no longer refused)."""
+    from flink_agents_nb.api.yaml.loader import load_yaml
+
+    path = tmp_path / "agents.yaml"
+    path.write_text(
+        "agents:\n  - name: doubler\n    actions:\n      - name: run\n"
+        "        function: tests.compat.test_fa_names:double_input\n"
+        "        listen_to: [input]\n"
+    )
     env = AgentsExecutionEnvironment.get_execution_environment()
-    with pytest.raises(fa.FlinkAgentsError, match=r"does not load YAML-declared agents.*@action"):
-        env.load_yaml("agents.yaml")
-    with pytest.raises(fa.FlinkAgentsError, match=r"YAML"):
-        fa.local().load_yaml(["a.yaml"])
+    env.load_yaml(path)
+    outputs = env.from_list([{"key": "k", "value": 21}]).apply("doubler").to_list()
+    env.execute()
+    assert outputs == [{"k": 42}]
+    other = fa.local()
+    load_yaml(other, [str(path)])
+    assert list(other.from_list([{"value": 2}]).apply("doubler").execute().outputs["output"]) == [4]
+    with pytest.raises(fa.FlinkAgentsError, match=r"cannot read .*missing.yaml"):
+        fa.local().load_yaml(["missing.yaml"])
+
+
+def double_input(event: Event, ctx: RunnerContext) -> None:
+    """The action a test YAML file names."""
+    ctx.send_event(OutputEvent(output=InputEvent.from_event(event).input * 2))
 
 
 def test_option_accessors_and_tool_type() -> None:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.config._configuration import AgentConfiguration
 
 #: Driver name -> (module, class) of its environment; the place to plug in another driver.
@@ -45,14 +44,27 @@ class AgentsExecutionEnvironment:
         """Run the last applied agent."""
         raise NotImplementedError
 
-    def load_yaml(self, paths: Any) -> None:
-        """Refused: Flink Agents' YAML-declared agents are not supported (an
-        :class:`AgentDefinitionError` saying so)."""
-        raise AgentDefinitionError(
-            f"load_yaml({paths!r}): flink-agents-nb does not load YAML-declared agents; "
-            "declare the agent as an Agent subclass with @action methods (its resources with "
-            "@chat_model_setup, @tool, ... or add_resource)"
-        )
+    def load_yaml(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> None:
+        """Register the agents and shared resources of Flink Agents YAML files (one path or
+        several); ``.apply("agent_name")`` then takes a loaded agent by name.
+
+        Loading runs ``yaml.safe_load`` and imports the modules that the files'
+        ``function:`` references and dotted ``clazz:`` paths name; nothing else in a file
+        is executed. Raises :class:`AgentDefinitionError` naming the file, the line and the
+        entry (see ``flink_agents_runtime.yamlagents.load_yaml`` for what is refused).
+        """
+        from flink_agents_runtime.yamlagents import load_yaml
+
+        load_yaml(self, paths)
+
+    def _agent_to_apply(self, agent: Any) -> Any:
+        """``agent``, or the loaded agent named ``agent`` (an error listing the loaded
+        names when there is none)."""
+        if not isinstance(agent, str):
+            return agent
+        from flink_agents_runtime.yamlagents import agent_named
+
+        return agent_named(self, agent)
 
     @staticmethod
     def get_execution_environment(

@@ -62,12 +62,14 @@ class LocalAgentBuilder:
         self._agent: Agent | None = None
         self._outputs: list[Any] | None = None  # filled by execute once to_list() asked
 
-    def apply(self: _Builder, agent: Agent) -> _Builder:
-        """Bind ``agent`` (compiled when the run starts, so later edits are picked up)."""
+    def apply(self: _Builder, agent: Agent | str) -> _Builder:
+        """Bind ``agent``, or the agent of that name loaded with ``env.load_yaml`` (compiled
+        when the run starts, so later edits are picked up)."""
         if self._agent is not None:
             raise UsageError("this builder already has an agent; call from_list again")
-        AgentPlan.from_agent(agent)  # fail early on a bad agent
-        self._agent = agent
+        resolved: Agent = self._env._agent_to_apply(agent)
+        AgentPlan.from_agent(resolved)  # fail early on a bad agent
+        self._agent = resolved
         self._env._pending = self
         return self
 

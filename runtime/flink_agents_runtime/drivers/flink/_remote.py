@@ -225,12 +225,14 @@ class RemoteAgentBuilder:
         self._outputs: dict[tuple[bool, bool], DataStream] = {}
         self.job_id: str | None = None
 
-    def apply(self, agent: Agent) -> RemoteAgentBuilder:
-        """Bind ``agent``; compiled now, with the environment's resources."""
+    def apply(self, agent: Agent | str) -> RemoteAgentBuilder:
+        """Bind ``agent``, or the agent of that name loaded with ``env.load_yaml``; compiled
+        now, with the environment's resources."""
         if self._plan is not None:
             raise UsageError("this builder already has an agent; call from_datastream again")
-        self._plan = AgentPlan.from_agent(agent, self._env.resources)
-        self._agent = agent
+        resolved: Agent = self._env._agent_to_apply(agent)
+        self._plan = AgentPlan.from_agent(resolved, self._env.resources)
+        self._agent = resolved
         return self
 
     def _stream(self, *, with_meta: bool = False, emit: bool = True) -> DataStream:

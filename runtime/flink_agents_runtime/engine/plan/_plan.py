@@ -46,7 +46,9 @@ class AgentPlan:
             resources[ResourceType(rtype)].update(named)
         for rtype, named in agent.resources.items():
             resources[rtype].update(named)
-        plan = cls(name=type(agent).__name__, actions=dict(agent.actions), resources=resources)
+        # A declared agent (YAML) is named by its file; a class-defined one by its class.
+        name = getattr(agent, "_plan_name", None) or type(agent).__name__
+        plan = cls(name=name, actions=dict(agent.actions), resources=resources)
         for spec in plan.actions.values():
             if getattr(spec.func, "java_action", False):  # Flink Agents' JavaFunction
                 raise AgentDefinitionError(

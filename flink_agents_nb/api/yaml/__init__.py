@@ -1,0 +1,1 @@
+"""``flink_agents.api.yaml``: YAML-declared agents (``loader.load_yaml``)."""

@@ -1,0 +1,100 @@
+"""``env.load_yaml(paths)``: Flink Agents' YAML-declared agents registered on an environment.
+
+What loading runs: ``yaml.safe_load`` (plain data, no object-building tags) and the
+imports of the modules the file's ``function:`` references and dotted ``clazz:`` paths
+name (an import runs that module's top-level code, as any import does). Nothing else in the
+file is executed; resources are built when a run first asks for them, as for an agent
+written in Python.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from flink_agents_runtime._errors import AgentDefinitionError
+from flink_agents_runtime.api._agent import Agent, ResourceType
+from flink_agents_runtime.yamlagents._build import BuiltFile, build_file
+from flink_agents_runtime.yamlagents._source import YamlSource
+
+
+def declared_agents(env: Any) -> dict[str, Agent]:
+    """The environment's registry of agents loaded by name (created on first use)."""
+    registry: dict[str, Agent] = env.__dict__.setdefault("_declared_agents", {})
+    return registry
+
+
+def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> None:
+    """Register the agents and shared resources of one or more YAML files on ``env``.
+
+    Agents go into the environment's registry (``.apply("name")`` takes them); file-level
+    resources are added with ``env.add_resource`` (every applied agent can use them; an
+    agent's own resources win on a clash). Files without ``agents:`` (shared
+    infrastructure only) load too. Calls accumulate.
+
+    All files are read and checked before anything is registered: on an error nothing of
+    this call is registered. Raises :class:`AgentDefinitionError` naming the file, the line
+    and the entry: YAML that does not parse, an unknown or missing key, a Java entry, an
+    unknown alias, an integration the kit does not provide, a function reference that does
+    not resolve, a condition expression, an agent or shared resource name already loaded.
+    """
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not items:
+        raise AgentDefinitionError("load_yaml: no file given")
+    bad = [p for p in items if not isinstance(p, (str, os.PathLike))]
+    if bad:
+        raise AgentDefinitionError(f"load_yaml takes paths, got {bad[0]!r}")
+    built = [build_file(YamlSource(Path(p))) for p in items]
+    registry = declared_agents(env)
+    _check_names(env, registry, built)
+    for one in built:
+        for rtype, named in one.shared.items():
+            for name, value in named.items():
+                env.add_resource(name, rtype, value)
+        registry.update(one.agents)
+
+
+def _check_names(env: Any, registry: dict[str, Agent], built: list[BuiltFile]) -> None:
+    """Agent names and shared resource names are unique across the environment."""
+    agents = {name: getattr(a, "source", "an earlier load") for name, a in registry.items()}
+    existing = getattr(env, "resources", None) or {}
+    shared: dict[tuple[ResourceType, str], str] = {}
+    for rtype, named in existing.items():
+        for name in named:
+            shared[(ResourceType(rtype), name)] = "the environment (add_resource or a YAML file)"
+    for one in built:
+        for name, agent in one.agents.items():
+            if name in agents:
+                raise AgentDefinitionError(
+                    f"{agent.source}: agent {name!r} is already loaded ({agents[name]})"
+                )
+            agents[name] = agent.source
+        for key, origin in one.origins.items():
+            if key in shared:
+                raise AgentDefinitionError(
+                    f"{origin}: a shared {key[0].value} named {key[1]!r} is already registered "
+                    f"({shared[key]})"
+                )
+            shared[key] = origin
+
+
+def agent_named(env: Any, agent: Any) -> Any:
+    """``agent`` itself, or the loaded agent of that name when it is a string.
+
+    Raises :class:`AgentDefinitionError` for a name nothing loaded, listing the loaded ones.
+    """
+    if not isinstance(agent, str):
+        return agent
+    registry = declared_agents(env)
+    found = registry.get(agent)
+    if found is None:
+        loaded = sorted(registry)
+        hint = (
+            f"loaded: {loaded}"
+            if loaded
+            else "no agent is loaded: env.load_yaml(path) registers a YAML file's agents"
+        )
+        raise AgentDefinitionError(f"apply({agent!r}): no agent of that name; {hint}")
+    return found

@@ -1,0 +1,208 @@
+"""What ``load_yaml`` refuses, and how: each error names the file, the line and the entry,
+and a failed load registers nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import flink_agents_nb as fa
+from flink_agents_runtime.api._agent import ResourceType
+from tests.helpers.yaml_review_agent import YAML_DIR
+
+ACTION = "tests.helpers.yaml_review_agent:ReviewActions.process_input"
+
+
+def load(tmp_path: Path, text: str, env: object = None) -> str:
+    """The message of the error loading ``text`` (as ``agents.yaml``) raises."""
+    path = tmp_path / "agents.yaml"
+    path.write_text(text.lstrip("\n"))
+    target = env if env is not None else fa.local()
+    with pytest.raises(fa.AgentDefinitionError) as info:
+        target.load_yaml(path)  # type: ignore[attr-defined]
+    assert isinstance(info.value, ValueError)  # as Flink Agents' loader raises
+    return str(info.value)
+
+
+def agent_with(entries: str) -> str:
+    return "agents:\n  - name: reviewer\n" + entries
+
+
+def test_an_unknown_alias_names_the_file_line_agent_and_entry(tmp_path: Path) -> None:
+    message = load(
+        tmp_path,
+        agent_with(
+            "    chat_model_connections:\n"
+            "      - name: fine\n"
+            "        clazz: ollama\n"
+            "      - name: server\n"
+            "        clazz: olama\n"
+        ),
+    )
+    # the line of the entry's clazz
+    assert message.startswith(f"{tmp_path / 'agents.yaml'}:7: agent 'reviewer', ")
+    assert "chat_model_connections[1] 'server': unknown chat_model_connections alias 'olama'" in (
+        message
+    )
+    assert "'ollama'" in message and "dotted class path" in message
+
+
+@pytest.mark.parametrize(
+    ("function", "says"),
+    [
+        ("tests.helpers.no_such_module:f", "module 'tests.helpers.no_such_module' does not import"),
+        (
+            "tests.helpers.yaml_review_agent:ReviewActions.nope",
+            "'tests.helpers.yaml_review_agent:ReviewActions' has no attribute 'nope'",
+        ),
+        ("tests.helpers.yaml_review_agent.ReviewActions", "must be 'module:qualified.name'"),
+        ("tests.helpers.yaml_review_agent:YAML_DIR", "names a PosixPath, not a function"),
+        ("tests.helpers.yaml_review_agent:echo.__globals__", "'__globals__' is not a name"),
+    ],
+)
+def test_a_function_that_does_not_resolve_names_the_action(
+    tmp_path: Path, function: str, says: str
+) -> None:
+    message = load(
+        tmp_path,
+        agent_with(
+            f"    actions:\n      - name: ask\n        function: {function}\n"
+            "        trigger_conditions: [input]\n"
+        ),
+    )
+    where = f"{tmp_path / 'agents.yaml'}:5: agent 'reviewer', actions[0] 'ask'"  # function's line
+    assert message.startswith(where)
+    assert says in message
+
+
+def test_a_missing_function_names_the_tool(tmp_path: Path) -> None:
+    message = load(tmp_path, agent_with("    tools:\n      - name: lookup\n"))
+    assert ":4: agent 'reviewer', tools[0] 'lookup': 'function' is required" in message
+
+
+def test_an_unknown_agent_name_lists_the_loaded_names() -> None:
+    env = fa.local()
+    env.load_yaml([YAML_DIR / "review_analysis_agent.yaml", YAML_DIR / "scripted_infra.yaml"])
+    with pytest.raises(fa.AgentDefinitionError) as info:
+        env.from_list([]).apply("review_agent")
+    assert str(info.value) == (
+        "apply('review_agent'): no agent of that name; loaded: ['review_analysis_agent']"
+    )
+    with pytest.raises(fa.AgentDefinitionError, match=r"no agent is loaded: env\.load_yaml"):
+        fa.local().from_list([]).apply("review_analysis_agent")
+
+
+def test_yaml_that_does_not_parse_names_its_line(tmp_path: Path) -> None:
+    message = load(
+        tmp_path,
+        agent_with(
+            f"    actions:\n      - name: ask\n        function: {ACTION}\n"
+            "        trigger_conditions: [input\n"
+            "    prompts: []\n"
+        ),
+    )
+    # YAML notices at line 7 the sequence opened at line 6 is not closed
+    assert message.startswith(f"{tmp_path / 'agents.yaml'}:7: not valid YAML: ")
+    assert "while parsing a flow sequence at line 6" in message
+
+
+def test_shape_errors_name_each_entry_and_its_line(tmp_path: Path) -> None:
+    message = load(
+        tmp_path,
+        agent_with(
+            f"    actions:\n      - name: ask\n        function: {ACTION}\n"
+            "        trigger_conditions: [input]\n"
+            "        colour: red\n"
+            "    prompts:\n"
+            "      - name: empty\n"
+        )
+        + "chat_model_connection: []\n",
+    )
+    head, *lines = message.splitlines()
+    assert head == "not a valid agents file:" and len(lines) == 3
+    path = tmp_path / "agents.yaml"
+    (colour,) = [x for x in lines if "colour" in x]
+    assert colour.strip().startswith(f"{path}:7: agent 'reviewer', actions[0] 'ask': unknown key")
+    assert "'trigger_conditions'" in colour  # the keys an action takes
+    (empty,) = [x for x in lines if "'empty'" in x]
+    assert empty.strip().startswith(f"{path}:9: agent 'reviewer', prompts[0] 'empty': ")
+    assert "exactly one of a non-empty 'text' or 'messages'" in empty
+    (top,) = [x for x in lines if "chat_model_connection'" in x]
+    assert top.strip().startswith(f"{path}:10: the file: unknown key 'chat_model_connection'")
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        (
+            "    vector_stores:\n      - name: store\n        clazz: chroma\n",
+            "vector_stores[0] 'store': flink_agents.integrations.vector_stores.chroma",
+        ),
+        (
+            "    chat_model_setups:\n      - name: model\n        clazz: ollama\n"
+            "        type: java\n",
+            "chat_model_setups[0] 'model': type: java is not supported",
+        ),
+        (
+            "    skills:\n      - name: team\n        classpath: [skills/x]\n",
+            "skills[0] 'team': 'classpath' skills are Java resources",
+        ),
+        (
+            "    tools:\n      - name: q\n        function: tests.helpers.yaml_review_agent:"
+            "notify_shipping_manager\n        injected_args: {tenant: {source: config}}\n",
+            "tools[0] 'q': 'injected_args' (tool parameter injection) is not provided",
+        ),
+        (
+            "    embedding_model_connections:\n      - name: e\n"
+            "        clazz: org.apache.flink.agents.integrations.X\n",
+            "embedding_model_connections[0] 'e': org.apache.flink.agents.integrations.X is a Java",
+        ),
+        (
+            f"    actions:\n      - name: ask\n        function: {ACTION}\n"
+            "        trigger_conditions: [input, 'score > 5']\n",
+            "actions[0] 'ask', trigger_conditions[1] 'score > 5': trigger condition 'score > 5' "
+            "is a condition expression",
+        ),
+    ],
+)
+def test_kinds_the_kit_lacks_are_refused_naming_file_agent_and_entry(
+    tmp_path: Path, entry: str, says: str
+) -> None:
+    message = load(tmp_path, agent_with(entry))
+    assert message.startswith(f"{tmp_path / 'agents.yaml'}:")
+    assert f"agent 'reviewer', {says}" in message
+
+
+def test_a_failed_load_registers_nothing_and_duplicates_are_refused(tmp_path: Path) -> None:
+    env = fa.local()
+    env.load_yaml(YAML_DIR / "scripted_infra.yaml")
+    good = YAML_DIR / "review_analysis_agent.yaml"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("prompts:\n  - name: p\n    text: hi\n  - name: p\n    text: again\n")
+    with pytest.raises(fa.AgentDefinitionError, match=r"bad.yaml:4: file-level prompts\[1\] 'p'"):
+        env.load_yaml([good, bad])
+    assert "review_analysis_agent" not in env.__dict__.get("_declared_agents", {})
+    assert ResourceType.PROMPT not in env.resources
+    env.load_yaml(good)
+    message = load(tmp_path, good.read_text(), env)
+    assert f"{tmp_path / 'agents.yaml'}:6: agent 'review_analysis_agent' is already loaded" in (
+        message
+    )
+    again = "chat_model_connections:\n  - {name: review_server, clazz: ollama}\n"
+    assert "a shared chat_model_connection named 'review_server' is already registered" in (
+        load(tmp_path, again, env)
+    )
+
+
+def test_yaml_tags_that_build_objects_are_not_loaded(tmp_path: Path) -> None:
+    """``yaml.safe_load``: a Python object tag is an error, never a call."""
+    message = load(tmp_path, "agents: !!python/object/apply:os.system ['echo hacked']\n")
+    assert "not valid YAML" in message and ":1:" in message
+
+
+def test_an_empty_file_and_a_list_are_refused(tmp_path: Path) -> None:
+    assert "the file is empty" in load(tmp_path, "# nothing\n")
+    assert ":1: the top level must be a mapping" in load(tmp_path, "- a\n- b\n")
+    with pytest.raises(fa.AgentDefinitionError, match="cannot read"):
+        fa.local().load_yaml(tmp_path / "missing.yaml")
