@@ -159,6 +159,17 @@ def test_shape_errors_name_each_entry_and_its_line(tmp_path: Path) -> None:
             "embedding_model_connections[0] 'e': org.apache.flink.agents.integrations.X is a Java",
         ),
         (
+            "    chat_model_setups:\n      - name: model\n        clazz: ollama\n"
+            "        model: qwen3:8b\n",
+            "chat_model_setups[0] 'model': OllamaChatModelSetup needs ['connection']",
+        ),
+        (
+            "    vector_stores:\n      - name: store\n        clazz: lancedb\n"
+            "        uri: ./db\n        colection: reviews\n",
+            "vector_stores[0] 'store': LanceDBVectorStore takes no ['colection']; its arguments: "
+            "['uri', 'embedding_model', 'collection', 'create', 'filter_overfetch']",
+        ),
+        (
             f"    actions:\n      - name: ask\n        function: {ACTION}\n"
             "        trigger_conditions: [input, 'score > 5']\n",
             "actions[0] 'ask', trigger_conditions[1] 'score > 5': trigger condition 'score > 5' "

@@ -10,6 +10,7 @@ a condition expression, tool parameter injection, Java classpath skills, duplica
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,10 +153,32 @@ def _descriptor(src: YamlSource, loc: Loc, entry: DescriptorEntry) -> ResourceDe
     descriptor = ResourceDescriptor(path, entry.arguments)
     try:
         kit_class_path(path)  # refuses Java classes and integrations the kit lacks
-        descriptor.resolve_class()
+        cls = descriptor.resolve_class()
     except ResourceError as exc:
         raise src.error(loc, str(exc), key="clazz") from None
+    problem = _argument_problem(cls, entry.arguments)
+    if problem:
+        raise src.error(loc, problem)
     return descriptor
+
+
+def _argument_problem(cls: type, arguments: dict[str, Any]) -> str | None:
+    """What the entry's keys miss or add for ``cls``'s constructor (``None`` when they fit
+    or the signature cannot tell: ``**kwargs`` takes any extra key)."""
+    try:
+        params = list(inspect.signature(cls).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    missing = [p.name for p in named if p.default is p.empty and p.name not in arguments]
+    if missing:
+        return f"{cls.__name__} needs {missing} (keys of this entry)"
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    unknown = sorted(set(arguments) - {p.name for p in named})
+    if unknown:
+        return f"{cls.__name__} takes no {unknown}; its arguments: {[p.name for p in named]}"
+    return None
 
 
 def _prompt(entry: PromptEntry) -> LocalPrompt:

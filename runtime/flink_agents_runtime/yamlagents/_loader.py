@@ -62,8 +62,12 @@ def _check_names(env: Any, registry: dict[str, Agent], built: list[BuiltFile]) -
     existing = getattr(env, "resources", None) or {}
     shared: dict[tuple[ResourceType, str], str] = {}
     for rtype, named in existing.items():
+        try:
+            kind = ResourceType(rtype)
+        except ValueError:  # a key no YAML section declares cannot clash
+            continue
         for name in named:
-            shared[(ResourceType(rtype), name)] = "the environment (add_resource or a YAML file)"
+            shared[(kind, name)] = "the environment (add_resource or a YAML file)"
     for one in built:
         for name, agent in one.agents.items():
             if name in agents:
