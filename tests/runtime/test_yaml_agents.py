@@ -17,6 +17,7 @@ from flink_agents_runtime.chat.tools._tool import FunctionTool
 from flink_agents_runtime.compat._names import LocalPrompt
 from flink_agents_runtime.engine.plan._plan import AgentPlan
 from tests.helpers.api_servers import OllamaServer
+from tests.helpers.embedding_server import EmbeddingServer
 from tests.helpers.yaml_review_agent import NOTIFIED, YAML_DIR, notify_shipping_manager
 
 AGENT_YAML = YAML_DIR / "review_analysis_agent.yaml"
@@ -209,3 +210,43 @@ def test_agent_objects_still_apply_beside_loaded_agents() -> None:
     run = env.from_list([{"key": 1, "value": value}]).apply("review_analysis_agent").execute()
     (output,) = run.outputs["output"]
     assert output == {"id": "p9", "score": 5, "reasons": [], "source": "yaml"}
+
+
+def test_embedding_and_vector_store_entries_retrieve_through_a_loopback_server(
+    tmp_path: Path,
+) -> None:
+    """A YAML retrieval agent: Ollama embeddings (alias) on a loopback server, the kit's
+    in-memory store with documents given in the file, the built-in retrieval action."""
+    with EmbeddingServer() as server:
+        (tmp_path / "lookup.yaml").write_text(
+            f"""
+agents:
+  - name: lookup
+    actions:
+      - name: ask
+        function: tests.helpers.yaml_lookup_actions:ask
+        trigger_conditions: [input]
+        config: {{store: knowledge_base}}
+      - name: found
+        function: tests.helpers.yaml_lookup_actions:found
+        trigger_conditions: [context_retrieval_response]
+    embedding_model_connections:
+      - {{name: embed_server, clazz: ollama, base_url: "{server.url}"}}
+    embedding_model_setups:
+      - {{name: text_embedder, clazz: ollama, connection: embed_server, model: nomic}}
+    vector_stores:
+      - name: knowledge_base
+        clazz: in_memory
+        embedding_model: text_embedder
+        documents:
+          - {{id: d-flink, content: Apache Flink is a stream processing engine.}}
+          - {{id: d-py, content: Python is a programming language.}}
+"""
+        )
+        env = fa.local()
+        env.load_yaml(tmp_path / "lookup.yaml")
+        inputs = [{"key": 1, "value": "Python is a programming language."}]
+        run = env.from_list(inputs).apply("lookup").execute()
+    assert list(run.outputs["output"]) == [["d-py"]]
+    assert {r["path"] for r in server.requests} == {"/api/embed"}
+    assert server.requests[-1]["body"]["model"] == "nomic"
