@@ -217,3 +217,14 @@ def test_an_empty_file_and_a_list_are_refused(tmp_path: Path) -> None:
     assert ":1: the top level must be a mapping" in load(tmp_path, "- a\n- b\n")
     with pytest.raises(fa.AgentDefinitionError, match="cannot read"):
         fa.local().load_yaml(tmp_path / "missing.yaml")
+
+
+def test_an_unknown_shared_action_and_a_repeated_agent_are_named(tmp_path: Path) -> None:
+    shared = f"actions:\n  - name: ask\n    function: {ACTION}\n    trigger_conditions: [input]\n"
+    message = load(tmp_path, agent_with("    actions: [ask, answer]\n") + shared)
+    assert ":3: agent 'reviewer', actions[1] 'answer': no shared action named 'answer'" in message
+    assert "declared: ['ask']" in message
+    twice = agent_with("    actions: [ask]\n") + "  - name: reviewer\n" + shared
+    message = load(tmp_path, twice)
+    assert ":4: agent 'reviewer': agent 'reviewer' is already declared in this file" in message
+    assert "agents.yaml:2)" in message  # where the first one is
