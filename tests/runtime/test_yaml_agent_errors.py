@@ -228,3 +228,13 @@ def test_an_unknown_shared_action_and_a_repeated_agent_are_named(tmp_path: Path)
     message = load(tmp_path, twice)
     assert ":4: agent 'reviewer': agent 'reviewer' is already declared in this file" in message
     assert "agents.yaml:2)" in message  # where the first one is
+
+
+def test_an_agent_without_actions_loads_and_is_refused_when_applied(tmp_path: Path) -> None:
+    path = tmp_path / "agents.yaml"
+    path.write_text("agents:\n  - name: idle\n    description: nothing yet\n")
+    env = fa.local()
+    env.load_yaml(path)  # as upstream: loading does not require actions
+    with pytest.raises(fa.AgentDefinitionError) as info:
+        env.from_list([]).apply("idle")
+    assert str(info.value).endswith(f"(a YAML agent: under its actions:, {path}:2)")

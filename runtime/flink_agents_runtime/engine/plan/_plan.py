@@ -60,8 +60,10 @@ class AgentPlan:
         # The built-in context retrieval action, when vector stores are declared.
         plan.actions.update(retrieval_actions(resources, declared=plan.actions))
         if not plan.actions:
+            declared = getattr(agent, "source", None) if hasattr(agent, "_plan_name") else None
             raise AgentDefinitionError(
                 f"agent {plan.name} has no actions; declare one with @action(...) or add_action"
+                + (f" (a YAML agent: under its actions:, {declared})" if declared else "")
             )
         plan.reindex()
         if extra_resources is not None:  # compiled with its environment, before a run
