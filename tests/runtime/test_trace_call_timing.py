@@ -127,8 +127,9 @@ def test_llm_and_tool_records_carry_each_calls_own_times(tmp_path: Path, batched
     tools = _spans(records, "tool")
     names = {r["executionId"]: r["entityName"] for r in records if r["entityType"] == "tool"}
     assert len(llms) == 2 and sorted(names.values()) == ["quick", "slow"]
+    parent_of = {r["executionId"]: r["parentExecutionId"] for r in records}
     for execution, (start, end) in {**llms, **tools}.items():
-        parent = actions[execution.rsplit(".", 1)[0]]
+        parent = actions[parent_of[execution]]
         assert parent[0] <= start <= end <= parent[1]  # inside the action around it
     for start, end in llms.values():
         assert end - start >= MODEL_S - 0.002  # the model's own time (ms stamps)

@@ -179,8 +179,9 @@ def test_all_scope_writes_actions_llm_and_tool_calls_as_upstream_links_them(
     (tool,) = [r for r in records if r["entityType"] == "tool" and r["status"] == "success"]
     assert tool["entityName"] == "lookup_order"
     assert "shipped" in json.dumps(tool["attributes"])
-    job = records[0]["inputRunId"][: -len("-0-0")]
-    assert {r["inputRunId"] for r in records} == {f"{job}-0-0", f"{job}-0-1"}
+    runs = {r["businessKey"]: r["inputRunId"] for r in records}  # one input run per key
+    assert {r["inputRunId"] for r in records} == set(runs.values()) and len(runs) == 2
+    assert all((r["businessKey"], r["inputRunId"]) in runs.items() for r in records)
     assert {r["businessKey"] for r in records} == {"k1", "k2"}
 
 

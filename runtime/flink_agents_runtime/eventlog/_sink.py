@@ -34,7 +34,7 @@ from flink_agents_runtime.eventlog._loggers import (
     EventLoggerConfig,
     MemoryEventLogger,
 )
-from flink_agents_runtime.eventlog._trace_sink import trace_sink_for_task
+from flink_agents_runtime.eventlog._trace_setup import trace_sink_for_task
 from flink_agents_runtime.eventlog._truncate import Truncator
 
 

@@ -19,31 +19,38 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   ``action_execution_failed``, ``model_call_failed`` or ``tool_call_failed``, attributes
   ``errorType`` and ``errorMessage`` (:func:`failure_attributes`);
 - per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
-  model resource, ``entityMetadata.model``: the model), and per tool call of
+  model resource, ``entityMetadata.model``: the model configured on it, else the one that
+  answered), and per tool call of
   ``tool_call_action`` a ``tool`` pair, children of the action execution. Each pair carries
   the call's own start and end (``ActionRecord.calls``, ``engine.reporting._call_times``), so its
   latency is the call's; a call answered from the action state store has none and carries
-  its action's start and end. Several model calls in one action: ``.llm``, ``.llm1``, ...;
-  a structured-output parse is a ``parser`` ``structured_output`` pair (``.parser``, ...)
+  its action's start and end. A structured-output parse is a ``parser``
+  ``structured_output`` pair.
 - a sub-agent's records inside a call (``engine.reporting._nested``) have the sub-agent as
   ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
   ``llm``/``tool`` records as the caller's do.
 
 ``businessKey`` is the key's text (``str(key)``), as Flink Agents writes it (Java's
-``String.valueOf``; a Python key's ``str``). Execution ids are ``{subtask}-{seq}`` of the
-action record (calls: ``.llm``, ``.tool<i>``); input runs are
-``{jobId}-{subtask}-{inputSeq}``. ``STANDARD`` detail truncates ``attributes`` by
-``trace-log.standard.*`` (counted in ``traceLogTruncatedRecords``); a failed write drops
-the pending records and counts them in ``traceLogWriteFailures``.
-Records are written every ``flush_every`` records (Flink: 1) and on close.
+``String.valueOf``; a Python key's ``str``). ``inputRunId`` and ``executionId`` are
+unique per occurrence and UUID-shaped, as upstream's random UUIDs: a random prefix per sink
+(input runs, actions, calls) and a counter (``input_seq``, the action's ``seq``, calls
+made). Runs appending to one file (one ``job-identifier``; a restarted Flink task) must not
+share them: readers and exporters make a trace per input run and a span per execution.
+``STANDARD`` detail truncates ``attributes`` by ``trace-log.standard.*`` (counted in
+``traceLogTruncatedRecords``); a failed write drops the pending records and counts them in
+``traceLogWriteFailures``.
+Records are written every ``flush_every`` records (Flink: 1) and on close;
+:func:`~flink_agents_runtime.eventlog._trace_setup.trace_sink_for_task` makes the sink a
+configuration asks for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +67,7 @@ logger = logging.getLogger(__name__)
 #: The logger SLF4J output goes to (Flink Agents' category).
 TRACE_LOGGER = "org.apache.flink.agents.TraceLog"
 CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
+_ENDED = {True: "success", False: "failed"}
 _STATUS = {"ok": "success", "failed": "failed", "ignored": "failed", "replayed": "reused"}
 #: Flink Agents' problem categories (``ExecutionReporter.ProblemCategories``).
 ACTION_FAILED, MODEL_FAILED = "action_execution_failed", "model_call_failed"
@@ -90,6 +98,12 @@ def failure_attributes(error: Any) -> dict[str, Any]:
     if sep and kind and " " not in kind:
         return {"errorType": kind, "errorMessage": message} if message else {"errorType": kind}
     return {"errorMessage": text}
+
+
+def _id_template() -> str:
+    """A UUID-shaped id template: 20 random hex digits, then a counter (``% n``, 12 hex)."""
+    h = uuid.uuid4().hex
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-%012x"
 
 
 def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
@@ -148,6 +162,8 @@ class TraceLogSink:
         self._slf4j = logging.getLogger(TRACE_LOGGER) if base_dir is None else None
         self._pending: list[bytes] = []
         self._clock = Clock()
+        self._run_ids, self._action_ids, self._call_ids = (_id_template() for _ in range(3))
+        self._calls_made = itertools.count()
         self._producer: dict[str, str] = {}  # sent event id -> execution id
         self._chat_model: dict[str, Any] = {}  # chat/tool request id -> model resource
         self._tool_calls: dict[str, list[tuple[str, str]]] = {}  # tool request -> calls
@@ -156,7 +172,10 @@ class TraceLogSink:
 
     # -- records -------------------------------------------------------------------------
     def _run_id(self, input_seq: int) -> str:
-        return f"{self.job}-{self.subtask}-{input_seq}"
+        return self._run_ids % input_seq
+
+    def _call_id(self) -> str:
+        return self._call_ids % next(self._calls_made)
 
     def _write(
         self,
@@ -240,7 +259,7 @@ class TraceLogSink:
 
     def on_action(self, record: ActionRecord) -> None:
         """Write one action attempt (started and ended records); note the calls it made."""
-        execution = f"{self.subtask}-{record.seq}"
+        execution = self._action_ids % record.seq
         for sent in record.sent_event_ids:
             _remember(self._producer, sent, execution)
         run = self._run_id(record.input_seq)
@@ -279,12 +298,12 @@ class TraceLogSink:
             detail = self.targets.detail("llm", str(resource))
             if detail == OFF:
                 return
-            meta = {"model": str(model)}
             out = failure_attributes(record.error)
             timed = [c for c in getattr(record, "calls", ()) if c.kind == "llm"]
-            spans = [(c.start_ns, c.end_ns, "success" if c.ok else "failed") for c in timed]
-            for i, (began, ended, closing) in enumerate(spans or [(start, end, status)]):
-                llm_exec = f"{execution}.llm{i or ''}"
+            spans = [(c.start_ns, c.end_ns, _ENDED[c.ok], c.model) for c in timed]
+            for began, ended, closing, asked in spans or [(start, end, status, None)]:
+                meta = {"model": str(asked or model)}  # upstream: the model asked for
+                llm_exec = self._call_id()
                 for ns, st in ((began, "started"), (ended, closing)):
                     failed = st == "failed"
                     self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
@@ -296,14 +315,14 @@ class TraceLogSink:
         found = attrs.get("responses")
         responses: dict[str, Any] = found if isinstance(found, dict) else {}
         times = {c.call_id: c for c in getattr(record, "calls", ()) if c.kind == "tool"}
-        for i, (call_id, name) in enumerate(calls):
+        for call_id, name in calls:
             detail = self.targets.detail("tool", name)
             if detail == OFF:
                 continue
             failed = errors is None or call_id in errors
             st = "failed" if failed else "success"
             meta = {"toolCallId": call_id, "toolRequestEventId": record.event_id}
-            tool_exec = f"{execution}.tool{i}"
+            tool_exec = self._call_id()
             own = times.get(call_id)
             began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
             self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
@@ -322,7 +341,7 @@ class TraceLogSink:
             detail = self.targets.detail("parser", parse.name)
             if detail == OFF:
                 continue
-            ex = f"{execution}.parser{i or ''}"
+            ex = self._call_id()
             closing = "success" if parse.ok else "failed"
             last = not parse.ok and i == len(parses) - 1 and record.status != "ok"
             out = failure_attributes(record.error) if last else {}
@@ -359,48 +378,3 @@ class TraceLogSink:
             with contextlib.suppress(OSError):
                 self._file.close()
             self._file = None
-
-
-def trace_sink_for_task(
-    config: Any,
-    job_id: str,
-    task_name: str,
-    subtask_index: int,
-    metrics: MetricGroup | None = None,
-    flush_every: int = 1,
-    agent_name: str | None = None,
-) -> TraceLogSink | None:
-    """The Trace Log sink ``config`` asks for, or ``None``: no ``trace-log.base-dir`` and no
-    ``trace-log.output-type``, or every target ``OFF``. ``output-type: FILE`` without a
-    base directory writes into ``flink-agents`` in the temporary directory (upstream's
-    default, ``java.io.tmpdir/flink-agents``). Raises
-    :class:`~flink_agents_runtime.eventlog._targets.TraceTargetError` on bad targets."""
-    base_dir = config.get("trace-log.base-dir")
-    output = str(config.get("trace-log.output-type") or ("FILE" if base_dir else "")).upper()
-    if output not in ("FILE", "SLF4J"):
-        return None
-    if output == "FILE" and not base_dir:
-        base_dir = os.path.join(tempfile.gettempdir(), "flink-agents")
-        logger.info(
-            "trace-log.output-type FILE without trace-log.base-dir: writing into %s", base_dir
-        )
-    targets = TargetResolver.from_config(config)
-    if targets.all_off:
-        return None
-    truncator = Truncator(
-        int(config.get("trace-log.standard.max-string-length")),
-        int(config.get("trace-log.standard.max-array-elements")),
-        int(config.get("trace-log.standard.max-depth")),
-    )
-    return TraceLogSink(
-        targets,
-        truncator,
-        job_id,
-        task_name,
-        subtask_index,
-        base_dir if output == "FILE" else None,
-        agent_name=agent_name or str(config.get("job-identifier") or job_id),
-        pretty=bool(config.get("trace-log.pretty-print")),
-        flush_every=flush_every,
-        metrics=metrics,
-    )

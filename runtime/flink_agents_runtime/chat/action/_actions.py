@@ -176,6 +176,9 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         )
         call = source.resolve(site, call)
     metrics = call_metrics(ctx.action_metric_group, state["model"])
+    configured = getattr(setup, "model", None)
+    configured = str(configured) if configured else None
+    resource = str(state["model"])
     started, wall = time.perf_counter_ns(), time.time_ns()
     try:
         if use_async:
@@ -183,10 +186,10 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
         else:
             outcome = ctx.durable_execute(call)
     except Exception:
-        note_call(ctx, CallTime("llm", str(state["model"]), None, wall, time.time_ns(), False))
+        note_call(ctx, CallTime("llm", resource, None, wall, time.time_ns(), False, configured))
         llm_call_ended(metrics.calls, started, False)
         raise
-    note_call(ctx, CallTime("llm", str(state["model"]), None, wall, time.time_ns(), True))
+    note_call(ctx, CallTime("llm", resource, None, wall, time.time_ns(), True, configured))
     llm_call_ended(metrics.calls, started, True, outcome["retries"], outcome["waited"])
     response = ChatMessage.from_dict(outcome["response"])
     model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")

@@ -26,6 +26,8 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
         call_id: the tool call's id (``None`` for a model call).
         start_ns, end_ns: wall-clock start and end (``time.time_ns()``).
         ok: whether it returned (a tool answering an error counts as not ok).
+        model: a model call's model as configured on its resource (``None``: none
+            configured, or not a model call).
     """
 
     kind: str
@@ -34,6 +36,7 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
     start_ns: int
     end_ns: int
     ok: bool
+    model: str | None = None
 
 
 def note_call(ctx: Any, call: CallTime) -> None:

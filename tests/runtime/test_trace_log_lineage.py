@@ -1,0 +1,246 @@
+"""The Trace Log we write, held to what Apache Flink Agents' own readers rely on.
+
+Upstream's trace-tree CLI rebuilds ``_input_event``-rooted trees from event records alone:
+an event's identity and lineage (``eventId``, ``upstreamEventId``, ``upstreamActionName``),
+one record per event occurrence (a second record of an id with other content is an
+``EVENT_ID_CONFLICT``), no lineage on an input event (``INVALID_ROOT_LINEAGE``), both fields
+on every other event (``UNLINKED_EVENT``, ``MISSING_ACTION_NAME``), parents present
+(``MISSING_PARENT``), no cycles. Its OTel export makes a trace per ``inputRunId`` and a span
+per ``executionId`` (``parentExecutionId`` the parent span): upstream writes random UUIDs for
+both, so two runs never share one. These tests hold our records to that for LLM and tool
+calls, failures of actions, models and tools, retries, sub-agents, several keys, both
+outputs and pretty printing (upstream's code itself is not run here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flink_agents_runtime as rt
+from flink_agents_runtime import ResourceType, ScriptRule
+from tests.helpers.researcher import Researcher
+from tests.helpers.triage_agent import Triage, delegating_triage, triage_variant
+
+ALL = [{"scope": "ALL", "detail": "STANDARD"}]
+UUID_SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+RETRY = {"error-handling-strategy": "retry", "max-retries": 1, "retry-wait-interval": 0}
+_attempts: Counter[str] = Counter()
+
+
+class _Flaky(rt.Agent):
+    """Sends an output, then fails: always on ``bad``, on the first attempt otherwise."""
+
+    @rt.action(rt.InputEvent)
+    @staticmethod
+    def work(event: rt.InputEvent, ctx: Any) -> None:
+        _attempts[event.input] += 1
+        ctx.send_event(rt.OutputEvent(output=f"partial {event.input}"))
+        if event.input == "bad" or _attempts[event.input] == 1:
+            raise ValueError(f"{event.input} failed, attempt {_attempts[event.input]}")
+
+
+def _model_down(messages: Any, match: Any) -> str:
+    raise RuntimeError("model is down")
+
+
+def _delegating() -> rt.Agent:
+    agent = delegating_triage("researcher")()
+    setup = rt.SubagentSetup(Researcher(), "Researches an order with the carrier.")
+    agent.add_resource("researcher", ResourceType.AGENT, setup)
+    return agent
+
+
+def _run(
+    tmp_path: Path,
+    agent: rt.Agent,
+    inputs: list[dict[str, Any]],
+    options: dict[str, Any] | None = None,
+    caplog: pytest.LogCaptureFixture | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``agent`` locally on ``inputs`` writing a Trace Log (FILE into ``tmp_path``;
+    SLF4J when ``caplog`` is given) and return its records in written order."""
+    env = rt.LocalExecutionEnvironment()
+    config = {"trace-log.targets": ALL, **(options or {})}
+    if caplog is None:
+        config["trace-log.base-dir"] = str(tmp_path)
+    else:
+        config["trace-log.output-type"] = "SLF4J"
+    for name, value in config.items():
+        env.get_config().set(name, value)
+    logger = "org.apache.flink.agents.TraceLog"
+    capture = caplog.at_level(logging.INFO, logger) if caplog else contextlib.nullcontext()
+    with capture, contextlib.suppress(rt.ActionFailedError):  # a failed run's are written too
+        env.from_list(inputs).apply(agent).execute()
+    if caplog is not None:
+        return [json.loads(r.getMessage()) for r in caplog.records if r.name == logger]
+    decoder, records = json.JSONDecoder(), []
+    for path in sorted(tmp_path.glob("traces-*.log")):
+        text, at = path.read_text(encoding="utf-8"), 0
+        while at < len(text):  # consecutive JSON objects: one a line, or pretty-printed
+            record, at = decoder.raw_decode(text, at)
+            records.append(record)
+            while at < len(text) and text[at].isspace():
+                at += 1
+    return records
+
+
+def lineage_problems(records: list[dict[str, Any]]) -> list[str]:
+    """What upstream's trace-tree CLI and OTel export would report or mislink in
+    ``records`` (empty: none), in words."""
+    out: list[str] = []
+    events = [r for r in records if r["entityType"] == "event"]
+    ids = Counter(r["entityMetadata"]["eventId"] for r in events)
+    out += [f"event id {i} recorded {n} times" for i, n in ids.items() if n > 1]
+    by_id = {r["entityMetadata"]["eventId"]: r for r in events}
+    executions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if r["entityType"] != "event":
+            executions[r["executionId"]].append(r)
+    for r in events:
+        meta, name = r["entityMetadata"], r["entityName"]
+        if not (isinstance(meta["eventId"], str) and meta["eventId"]):
+            out.append(f"{name}: eventId {meta['eventId']!r}")
+        up, via = meta.get("upstreamEventId"), meta.get("upstreamActionName")
+        if name == "_input_event":
+            if up is not None or via is not None or meta.get("producerExecutionId"):
+                out.append(f"input event {meta['eventId']} has lineage")
+            continue
+        if not (isinstance(up, str) and isinstance(via, str)):
+            out.append(f"{name} {meta['eventId']}: upstream {up!r} via {via!r}")
+            continue
+        if up not in by_id:
+            out.append(f"{name} {meta['eventId']}: upstream {up} not in the log")
+        producer = executions.get(meta.get("producerExecutionId") or "")
+        if producer:  # the execution that sent it: that action, on that upstream event
+            sender = producer[0]
+            if sender["entityName"] != via or sender["entityMetadata"]["triggerEventId"] != up:
+                out.append(f"{name} {meta['eventId']}: producer is not {via} on {up}")
+            if sender["inputRunId"] != r["inputRunId"]:
+                out.append(f"{name} {meta['eventId']}: producer in another input run")
+            if producer[-1]["status"] != "success":
+                out.append(f"{name} {meta['eventId']}: sent by a {producer[-1]['status']} attempt")
+    for execution, rs in executions.items():
+        statuses = [r["status"] for r in rs]
+        if statuses not in (["started", "success"], ["started", "failed"], ["reused"]):
+            out.append(f"execution {execution} ({rs[0]['entityName']}): {statuses}")
+        if len({(r["inputRunId"], r["entityType"], r["entityName"]) for r in rs}) != 1:
+            out.append(f"execution {execution} names two entities or runs")
+        parent = rs[0]["parentExecutionId"]
+        if rs[0]["entityType"] == "action":
+            if parent is not None or rs[0]["entityMetadata"]["triggerEventId"] not in by_id:
+                out.append(f"action execution {execution}: parent {parent}, trigger unknown")
+        elif parent not in executions or executions[parent][0]["entityType"] != "action":
+            out.append(f"{rs[0]['entityType']} execution {execution}: parent {parent}")
+        elif executions[parent][0]["inputRunId"] != rs[0]["inputRunId"]:
+            out.append(f"execution {execution}: parent in another input run")
+    roots = {i for i, r in by_id.items() if r["entityName"] == "_input_event"}
+    for eid in by_id:  # every event reaches an input event, without a cycle
+        seen, at = set(), eid
+        while at in by_id and at not in roots and at not in seen:
+            seen.add(at)
+            at = by_id[at]["entityMetadata"]["upstreamEventId"]
+        if at not in roots:
+            out.append(f"event {eid} does not lead to an input event")
+    return out
+
+
+TEXTS = ["where is order 42?", "hello", "order 7", "order 13?", "hi", "order 8"]
+MANY = [{"key": f"k{i % 3}", "value": text} for i, text in enumerate(TEXTS)]
+
+
+@pytest.mark.parametrize(
+    ("agent", "inputs", "options", "ended"),
+    [
+        (Triage, MANY, {}, {"llm": {"success"}, "tool": {"success", "failed"}}),
+        (
+            lambda: triage_variant([ScriptRule(r".+", reply=_model_down)], model="m-1")(),
+            [{"key": "a", "value": "x"}, {"key": "b", "value": "y"}],
+            {"error-handling-strategy": "ignore"},
+            {"llm": {"failed"}, "action": {"success", "failed"}},
+        ),
+        (
+            _Flaky,
+            [{"key": "a", "value": "r1"}, {"key": "b", "value": "bad"}],
+            RETRY,
+            {"action": {"success", "failed"}},
+        ),
+        (_delegating, [{"key": "a", "value": "order 5"}], {}, {"tool": {"success"}}),
+    ],
+    ids=["llm-tools-keys", "model-failure", "retry-action-failure", "subagent"],
+)
+def test_records_have_the_lineage_upstreams_trace_tree_needs(
+    tmp_path: Path, agent: Any, inputs: list[dict[str, Any]], options: Any, ended: Any
+) -> None:
+    _attempts.clear()
+    records = _run(tmp_path, agent(), inputs, options)
+    assert lineage_problems(records) == []
+    for entity, statuses in ended.items():
+        seen = {r["status"] for r in records if r["entityType"] == entity} - {"started"}
+        assert seen == statuses, entity  # the case ran into what it is about
+    roots = [r for r in records if r["entityName"] == "_input_event"]
+    assert len(roots) == len(inputs) == len({r["inputRunId"] for r in records})
+
+
+def test_a_failed_attempts_events_are_not_recorded(tmp_path: Path) -> None:
+    """An attempt that failed sent nothing (its events are dropped): the output of a
+    retried action is the last attempt's alone, under that attempt's execution."""
+    _attempts.clear()
+    records = _run(tmp_path, _Flaky(), [{"key": "a", "value": "r1"}], RETRY)
+    works = [r for r in records if r["entityName"] == "work" and r["status"] != "started"]
+    assert [r["status"] for r in works] == ["failed", "success"]
+    (output,) = [r for r in records if r["entityName"] == "_output_event"]
+    assert output["entityMetadata"]["producerExecutionId"] == works[1]["executionId"]
+
+
+@pytest.mark.parametrize("output", ["FILE", "SLF4J"])
+def test_pretty_records_read_back_as_consecutive_objects(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, output: str
+) -> None:
+    log = caplog if output == "SLF4J" else None
+    records = _run(tmp_path, Triage(), MANY[:3], {"trace-log.pretty-print": True}, log)
+    assert len(records) > 20 and lineage_problems(records) == []
+
+
+def test_runs_appending_to_one_file_never_share_run_or_execution_ids(tmp_path: Path) -> None:
+    """Two local runs with one ``job-identifier`` append to one file (as a restarted Flink
+    task does to its own): each input run and each execution keeps ids of its own, UUID-shaped
+    as upstream's, so a trace per input run and a span per execution stay one run's."""
+    for _ in range(2):
+        records = _run(tmp_path, Triage(), MANY[:1], {"job-identifier": "desk"})
+    (path,) = tmp_path.glob("traces-*.log")
+    assert path.name == "traces-desk-local-0.log" and len(records) == 2 * 22
+    runs = {r["inputRunId"] for r in records}
+    assert len(runs) == 2 and all(UUID_SHAPE.fullmatch(r) for r in runs)
+    executions = Counter(r["executionId"] for r in records if r["executionId"] is not None)
+    assert set(executions.values()) == {2}  # started + ended, never another run's
+    assert all(UUID_SHAPE.fullmatch(e) for e in executions)
+    assert lineage_problems(records) == []
+
+    import flink_agents_nb as fa
+
+    trees = fa.read_event_log(path).trees("k0")
+    assert len(trees) == 2
+    for tree in trees:  # each chat action holds its own model call, not the other run's
+        chats = [n for n in tree.walk() if n.kind == "action" and n.name == "chat_model_action"]
+        assert [len([c for c in n.children if c.kind == "call"]) for n in chats] == [1, 1]
+
+
+def test_a_failed_model_call_names_the_configured_model(tmp_path: Path) -> None:
+    """``entityMetadata.model`` of an ``llm`` record is the model configured on the chat
+    model resource (upstream: the requested identifier), also when the call failed and no
+    answer named one (it was the resource's name); the entity name stays the resource."""
+    agent = triage_variant([ScriptRule(r".+", reply=_model_down)], model="m-1")()
+    records = _run(tmp_path, agent, [{"key": "a", "value": "x"}])
+    llm = [r for r in records if r["entityType"] == "llm"]
+    assert [r["status"] for r in llm] == ["started", "failed"]
+    assert {r["entityName"] for r in llm} == {"triage_model"}
+    assert {r["entityMetadata"]["model"] for r in llm} == {"m-1"}
+    assert llm[1]["problemCategory"] == "model_call_failed"
