@@ -244,3 +244,49 @@ def test_a_failed_model_call_names_the_configured_model(tmp_path: Path) -> None:
     assert {r["entityName"] for r in llm} == {"triage_model"}
     assert {r["entityMetadata"]["model"] for r in llm} == {"m-1"}
     assert llm[1]["problemCategory"] == "model_call_failed"
+
+
+class _ProviderIds(rt.ScriptedChatModelConnection):
+    """The scripted model answering tool calls with the provider's own ids beside ours
+    (``original_id``, as a connection keeps a provider's id)."""
+
+    def chat(self, messages: Any, tools: Any = None, **kwargs: Any) -> rt.ChatMessage:
+        answer = super().chat(messages, tools, **kwargs)
+        for call in answer.tool_calls:
+            call["original_id"] = f"toolu_{call['id']}"
+        return answer
+
+
+def test_tool_records_carry_upstreams_tool_metadata(tmp_path: Path) -> None:
+    """Upstream's tool action writes ``toolRequestEventId``, ``toolCallId``, the provider's
+    ``externalId`` (when it gave one) and ``toolType`` (when the tool resolved) in
+    ``entityMetadata``; a tool that does not exist fails without a type."""
+    rules = [
+        ScriptRule(r"order (\d+)", tool_calls=[
+            {"name": "lookup_order", "arguments": {"order_id": "{1}"}},
+            {"name": "no_such_tool", "arguments": {}},
+        ]),
+        ScriptRule(None, role="tool", reply="Status: {content}"),
+    ]  # fmt: skip
+    agent = triage_variant(rules, model="t-1", tools=["lookup_order"])()
+    agent.add_resource(
+        "scripted", ResourceType.CHAT_MODEL_CONNECTION,
+        rt.ResourceDescriptor(_ProviderIds, rules=rules),
+    )  # fmt: skip
+    records = _run(tmp_path, agent, [{"key": "a", "value": "order 42"}])
+    (request,) = [r for r in records if r["entityName"] == "_tool_request_event"]
+    calls = {c["id"]: c for c in request["attributes"]["tool_calls"]}
+    ended = [r for r in records if r["entityType"] == "tool" and r["status"] != "started"]
+    assert [(r["entityName"], r["status"]) for r in ended] == [
+        ("lookup_order", "success"),
+        ("no_such_tool", "failed"),
+    ]
+    found, missing = (r["entityMetadata"] for r in ended)
+    assert list(found) == ["toolRequestEventId", "toolCallId", "externalId", "toolType"]
+    assert found["toolRequestEventId"] == request["entityMetadata"]["eventId"]
+    assert calls[found["toolCallId"]]["function"]["name"] == "lookup_order"
+    assert found["externalId"] == f"toolu_{found['toolCallId']}"
+    assert found["toolType"] == "function"
+    assert list(missing) == ["toolRequestEventId", "toolCallId", "externalId"]
+    assert ended[1]["problemCategory"] == "tool_call_failed"
+    assert lineage_problems(records) == []

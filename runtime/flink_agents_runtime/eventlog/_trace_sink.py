@@ -20,12 +20,13 @@ written, per entity (``trace-log.targets``, see :mod:`._targets`):
   ``errorType`` and ``errorMessage`` (:func:`failure_attributes`);
 - per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
   model resource, ``entityMetadata.model``: the model configured on it, else the one that
-  answered), and per tool call of
-  ``tool_call_action`` a ``tool`` pair, children of the action execution. Each pair carries
-  the call's own start and end (``ActionRecord.calls``, ``engine.reporting._call_times``), so its
-  latency is the call's; a call answered from the action state store has none and carries
-  its action's start and end. A structured-output parse is a ``parser``
-  ``structured_output`` pair.
+  answered), and per tool call of ``tool_call_action`` a ``tool`` pair (``entityMetadata``:
+  ``toolRequestEventId``, ``toolCallId``, the provider's ``externalId``, ``toolType``),
+  children of the action execution. Each pair carries the call's own start and end
+  (``ActionRecord.calls``, ``engine.reporting._call_times``), so its latency is the call's;
+  a call answered from the action state store has none (nor a ``toolType``) and carries its
+  action's start and end. A structured-output parse is a ``parser`` ``structured_output``
+  pair.
 - a sub-agent's records inside a call (``engine.reporting._nested``) have the sub-agent as
   ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
   ``llm``/``tool`` records as the caller's do.
@@ -166,7 +167,7 @@ class TraceLogSink:
         self._calls_made = itertools.count()
         self._producer: dict[str, str] = {}  # sent event id -> execution id
         self._chat_model: dict[str, Any] = {}  # chat/tool request id -> model resource
-        self._tool_calls: dict[str, list[tuple[str, str]]] = {}  # tool request -> calls
+        self._tool_calls: dict[str, list[tuple[str, str, Any]]] = {}  # tool request -> calls
         self._calls_of: dict[str, Any] = {}  # sent event id -> calls waiting for it
         self._closed = False
 
@@ -233,8 +234,12 @@ class TraceLogSink:
         if own_type in ("_chat_request_event", "_tool_request_event"):
             _remember(self._chat_model, eid, attrs.get("model"))
         if own_type == "_tool_request_event":
-            calls = [
-                (str(c.get("id") or i), str((c.get("function") or {}).get("name") or "unknown"))
+            calls = [  # (id as the tool action numbers it, name, the provider's id)
+                (
+                    str(c.get("id") or f"call_{i}"),
+                    str((c.get("function") or {}).get("name") or c.get("name") or "unknown"),
+                    c.get("original_id"),
+                )
                 for i, c in enumerate(attrs.get("tool_calls") or [])
                 if isinstance(c, dict)
             ]
@@ -315,15 +320,19 @@ class TraceLogSink:
         found = attrs.get("responses")
         responses: dict[str, Any] = found if isinstance(found, dict) else {}
         times = {c.call_id: c for c in getattr(record, "calls", ()) if c.kind == "tool"}
-        for call_id, name in calls:
+        for call_id, name, external in calls:
             detail = self.targets.detail("tool", name)
             if detail == OFF:
                 continue
             failed = errors is None or call_id in errors
             st = "failed" if failed else "success"
-            meta = {"toolCallId": call_id, "toolRequestEventId": record.event_id}
-            tool_exec = self._call_id()
             own = times.get(call_id)
+            meta = {"toolRequestEventId": record.event_id, "toolCallId": call_id}
+            if external:
+                meta["externalId"] = str(external)
+            if own is not None and own.tool_type:  # a tool that ran (upstream: one resolved)
+                meta["toolType"] = own.tool_type
+            tool_exec = self._call_id()
             began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
             self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
                         meta, "started", None, {}, agent)  # fmt: skip

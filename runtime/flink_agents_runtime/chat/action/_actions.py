@@ -317,7 +317,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
                 _tool_with(arguments),
             )
             run = source.resolve(site, run)
-        run = timed_tool(ctx, name, call_id, run)  # the call's own times, for the Trace Log
+        run = timed_tool(ctx, name, call_id, run, getattr(tool, "tool_type", None))
         runs.append((call_id, run))
         names[call_id] = name
         called[call_id] = (tool, call["function"]["arguments"])

@@ -28,6 +28,8 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
         ok: whether it returned (a tool answering an error counts as not ok).
         model: a model call's model as configured on its resource (``None``: none
             configured, or not a model call).
+        tool_type: a tool call's tool type (Flink Agents' ``ToolType`` value: ``function``,
+            ``mcp``, ...; ``None`` for other calls).
     """
 
     kind: str
@@ -37,6 +39,7 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
     end_ns: int
     ok: bool
     model: str | None = None
+    tool_type: str | None = None
 
 
 def note_call(ctx: Any, call: CallTime) -> None:
@@ -53,7 +56,7 @@ def calls_of(ctx: Any) -> tuple[CallTime, ...]:
     return tuple(getattr(ctx, "_call_times", ()))
 
 
-def _timed(notes: list[CallTime], name: str, call_id: str, run: Any) -> Any:
+def _timed(notes: list[CallTime], name: str, call_id: str, kind: Any, run: Any) -> Any:
     start = time.time_ns()
     ok = False
     try:
@@ -61,15 +64,16 @@ def _timed(notes: list[CallTime], name: str, call_id: str, run: Any) -> Any:
         ok = not isinstance(outcome, dict) or bool(outcome.get("ok", True))
         return outcome
     finally:
-        notes.append(CallTime("tool", name, call_id, start, time.time_ns(), ok))
+        notes.append(CallTime("tool", name, call_id, start, time.time_ns(), ok, None, kind))
 
 
-def timed_tool(ctx: Any, name: str, call_id: str, run: Any) -> Any:
+def timed_tool(ctx: Any, name: str, call_id: str, run: Any, tool_type: Any = None) -> Any:
     """``run`` (a tool call without arguments) noting its own start and end when it runs,
     on the current attempt (a call still running when its attempt ended does not note into
-    the next). A ``functools.partial`` like ``run`` itself, so the action state store sees
-    the same kind of function as before."""
+    the next), and ``tool_type`` (the tool's ``tool_type``). A ``functools.partial`` like
+    ``run`` itself, so the action state store sees the same kind of function as before."""
     notes = getattr(ctx, "_call_times", None)
     if notes is None:
         return run
-    return partial(_timed, notes, name, call_id, run)
+    kind = str(getattr(tool_type, "value", tool_type)) if tool_type is not None else None
+    return partial(_timed, notes, name, call_id, kind, run)
