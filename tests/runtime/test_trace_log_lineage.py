@@ -15,6 +15,7 @@ outputs and pretty printing (upstream's code itself is not run here).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import re
@@ -289,4 +290,49 @@ def test_tool_records_carry_upstreams_tool_metadata(tmp_path: Path) -> None:
     assert found["toolType"] == "function"
     assert list(missing) == ["toolRequestEventId", "toolCallId", "externalId"]
     assert ended[1]["problemCategory"] == "tool_call_failed"
+    assert lineage_problems(records) == []
+
+
+def _down_once(messages: Any, match: Any) -> str:
+    _attempts["model"] += 1
+    if _attempts["model"] == 1:
+        raise ConnectionError("connection reset")
+    return "fine now"
+
+
+@pytest.mark.parametrize("reply", [_down_once, _model_down], ids=["recovers", "stays-down"])
+def test_a_model_call_retried_in_place_has_a_record_pair_per_attempt(
+    tmp_path: Path, reply: Any
+) -> None:
+    """Upstream's chat action reports each attempt of a retried model call as its own
+    ``llm`` execution (started, then success or failed with its error) under the action;
+    ours wrote one pair spanning every attempt and the waits between them."""
+    _attempts.clear()
+    agent = triage_variant([ScriptRule(r".+", reply=reply)], model="m-1")()
+    retry = {**RETRY, "retry-wait-interval": 0.05}
+    records = _run(tmp_path, agent, [{"key": "a", "value": "x"}], retry)
+    llm = [r for r in records if r["entityType"] == "llm"]
+    pairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in llm:
+        pairs[r["executionId"]].append(r)
+    ends = ["success"] if reply is _down_once else ["failed"]
+    assert [[r["status"] for r in p] for p in pairs.values()] == [
+        ["started", "failed"],
+        ["started", *ends],
+    ]
+    (chat,) = {r["parentExecutionId"] for r in llm}
+    names = {r["executionId"]: r["entityName"] for r in records}
+    assert names[chat] == "chat_model_action"
+    first, second = (
+        [dt.datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) for r in p]
+        for p in pairs.values()
+    )
+    assert first[1] <= second[0] and (second[0] - first[1]).total_seconds() >= 0.04  # the wait
+    failed = [r for r in llm if r["status"] == "failed"]
+    assert failed[0]["attributes"] == (
+        {"errorType": "ConnectionError", "errorMessage": "connection reset"}
+        if reply is _down_once
+        else {"errorType": "RuntimeError", "errorMessage": "model is down"}
+    )
+    assert {r["problemCategory"] for r in failed} == {"model_call_failed"}
     assert lineage_problems(records) == []

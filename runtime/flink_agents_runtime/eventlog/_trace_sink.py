@@ -305,15 +305,16 @@ class TraceLogSink:
                 return
             out = failure_attributes(record.error)
             timed = [c for c in getattr(record, "calls", ()) if c.kind == "llm"]
-            spans = [(c.start_ns, c.end_ns, _ENDED[c.ok], c.model) for c in timed]
-            for began, ended, closing, asked in spans or [(start, end, status, None)]:
+            spans = [(c.start_ns, c.end_ns, _ENDED[c.ok], c.model, c.error) for c in timed]
+            for began, ended, closing, asked, why in spans or [(start, end, status, None, None)]:
                 meta = {"model": str(asked or model)}  # upstream: the model asked for
+                failure = failure_attributes(why) if why else out
                 llm_exec = self._call_id()
                 for ns, st in ((began, "started"), (ended, closing)):
                     failed = st == "failed"
                     self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
                                 execution, meta, st, MODEL_FAILED if failed else None,
-                                out if failed else {}, agent)  # fmt: skip
+                                failure if failed else {}, agent)  # fmt: skip
             return
         calls = self._tool_calls.pop(record.event_id, [])
         errors = set(attrs.get("errors") or ()) if sent is not None else None

@@ -185,11 +185,11 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
             outcome = await ctx.durable_execute_async(call)
         else:
             outcome = ctx.durable_execute(call)
-    except Exception:
-        note_call(ctx, CallTime("llm", resource, None, wall, time.time_ns(), False, configured))
+    except Exception as exc:
+        _note_model_call(ctx, resource, configured, getattr(exc, "attempts", None), wall, False)
         llm_call_ended(metrics.calls, started, False)
         raise
-    note_call(ctx, CallTime("llm", resource, None, wall, time.time_ns(), True, configured))
+    _note_model_call(ctx, resource, configured, outcome.get("attempts"), wall, True)
     llm_call_ended(metrics.calls, started, True, outcome["retries"], outcome["waited"])
     response = ChatMessage.from_dict(outcome["response"])
     model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")
@@ -342,6 +342,21 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         if not outcome["ok"]:
             errors.append(call_id)
     ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
+
+
+def _note_model_call(
+    ctx: Any, resource: str, model: str | None, attempts: Any, wall: int, ok: bool
+) -> None:
+    """Note a model call's times for the Trace Log: one note per attempt of a call retried
+    in place (``attempts``: ``[start_ns, end_ns, error]`` from ``_model_call``), else one
+    from ``wall`` to now."""
+    if not attempts:
+        note_call(ctx, CallTime("llm", resource, None, wall, time.time_ns(), ok, model))
+        return
+    for began, ended, error in attempts:
+        note_call(
+            ctx, CallTime("llm", resource, None, began, ended, error is None, model, None, error)
+        )
 
 
 def _setup_tool(ctx: Any, setup_name: str, name: str) -> Tool | None:

@@ -6,7 +6,10 @@ pool thread). Under the ``retry`` error-handling strategy a failing call is retr
 (``max-retries`` times, waiting ``retry-wait-interval`` doubled per retry); errors that are not
 retryable (HTTP 4xx, malformed answers) are raised at once. The outcome is JSON-ready (durable
 stores keep it): the answer, and the retries and seconds waited, the connection's own
-included.
+included. A call retried here also says when each attempt ran: ``attempts``, a list of
+``[start_ns, end_ns, error]`` (wall clock; ``error`` ``"ExcType: message"``, ``None`` for the
+one that answered), in the outcome or, when the last attempt failed too, as the raised
+error's ``attempts`` attribute (the Trace Log writes an ``llm`` record pair per attempt).
 """
 
 from __future__ import annotations
@@ -47,14 +50,23 @@ async def acall_model(
         msgs, extra = _call_args(messages, no_tools)
         attempt = 0
         waited = 0.0
+        attempts: list[list[Any]] = []
         while True:
+            began = time.time_ns()
             try:
                 if native:
                     response = await setup.achat(msgs, prompt_args=prompt_args, **extra)
                 else:
                     response = setup.chat(msgs, prompt_args=prompt_args, **extra)
             except Exception as exc:
-                pause = _pause_before_retry(exc, key, attempt, retries, wait_s)
+                attempts.append([began, time.time_ns(), f"{type(exc).__name__}: {exc}"])
+                try:
+                    pause = _pause_before_retry(exc, key, attempt, retries, wait_s)
+                except Exception:
+                    if attempt:  # retried: when each attempt ran
+                        with contextlib.suppress(AttributeError):
+                            exc.attempts = attempts  # type: ignore[attr-defined]
+                    raise
                 attempt += 1
                 if pause > 0:
                     if native:
@@ -63,7 +75,10 @@ async def acall_model(
                         time.sleep(pause)
                     waited += pause
                 continue
-            return _outcome(response, attempt, waited)
+            outcome = _outcome(response, attempt, waited)
+            if attempts:
+                outcome["attempts"] = [*attempts, [began, time.time_ns(), None]]
+            return outcome
     finally:
         CALL_KEY.reset(token)
 

@@ -30,6 +30,7 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
             configured, or not a model call).
         tool_type: a tool call's tool type (Flink Agents' ``ToolType`` value: ``function``,
             ``mcp``, ...; ``None`` for other calls).
+        error: why it failed, ``"ExcType: message"``, when known apart from its action's.
     """
 
     kind: str
@@ -40,6 +41,7 @@ class CallTime(msgspec.Struct, gc=False, frozen=True):
     ok: bool
     model: str | None = None
     tool_type: str | None = None
+    error: str | None = None
 
 
 def note_call(ctx: Any, call: CallTime) -> None:
