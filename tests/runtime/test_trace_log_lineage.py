@@ -336,3 +336,15 @@ def test_a_model_call_retried_in_place_has_a_record_pair_per_attempt(
     )
     assert {r["problemCategory"] for r in failed} == {"model_call_failed"}
     assert lineage_problems(records) == []
+
+
+def test_a_failed_tool_call_names_the_tools_exception(tmp_path: Path) -> None:
+    """Upstream reports a tool's exception as the failure (``errorType``: its type); ours
+    answers the model ``Error: <Type>: <message>``, which was read as type ``Error``."""
+    records = _run(tmp_path, Triage(), [{"key": "a", "value": "order 13"}])
+    (failed,) = [r for r in records if r["entityType"] == "tool" and r["status"] == "failed"]
+    assert failed["problemCategory"] == "tool_call_failed"
+    assert failed["attributes"] == {
+        "errorType": "LookupError",
+        "errorMessage": "order 13 is archived",
+    }

@@ -338,8 +338,11 @@ class TraceLogSink:
             self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
                         meta, "started", None, {}, agent)  # fmt: skip
             result = {"result": responses.get(call_id)} if call_id in responses else {}
-            if failed:  # the tool's answer to a failed call is its error
-                result = failure_attributes(result.get("result") or record.error)
+            if failed:  # its answer is its error, as run_tool gives it: "Error: Type: msg"
+                answer = result.get("result") or record.error
+                if isinstance(answer, str) and answer.startswith("Error: "):
+                    answer = answer[len("Error: ") :]
+                result = failure_attributes(answer)
             self._write(ended, detail, run, record.key, "tool", name, tool_exec, execution, meta,
                         st, TOOL_FAILED if failed else None, result, agent)  # fmt: skip
 
