@@ -126,7 +126,7 @@ def lineage_problems(records: list[dict[str, Any]]) -> list[str]:
                 out.append(f"{name} {meta['eventId']}: producer is not {via} on {up}")
             if sender["inputRunId"] != r["inputRunId"]:
                 out.append(f"{name} {meta['eventId']}: producer in another input run")
-            if producer[-1]["status"] != "success":
+            if producer[-1]["status"] not in ("success", "reused"):
                 out.append(f"{name} {meta['eventId']}: sent by a {producer[-1]['status']} attempt")
     for execution, rs in executions.items():
         statuses = [r["status"] for r in rs]
