@@ -142,6 +142,7 @@ def lineage_problems(records: list[dict[str, Any]]) -> list[str]:
             out.append(f"{rs[0]['entityType']} execution {execution}: parent {parent}")
         elif executions[parent][0]["inputRunId"] != rs[0]["inputRunId"]:
             out.append(f"execution {execution}: parent in another input run")
+    out += _order_problems(records)
     roots = {i for i, r in by_id.items() if r["entityName"] == "_input_event"}
     for eid in by_id:  # every event reaches an input event, without a cycle
         seen, at = set(), eid
@@ -154,6 +155,30 @@ def lineage_problems(records: list[dict[str, Any]]) -> list[str]:
 
 
 TEXTS = ["where is order 42?", "hello", "order 7", "order 13?", "hi", "order 8"]
+
+
+def _order_problems(records: list[dict[str, Any]]) -> list[str]:
+    """Upstream's order: a call's records between its action's started and ended records,
+    an event after the ended record of the execution that sent it."""
+    out: list[str] = []
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if r["executionId"] is not None:
+            first.setdefault(r["executionId"], i)
+            last[r["executionId"]] = i
+    for i, r in enumerate(records):
+        parent = r["parentExecutionId"]
+        if parent in first and not first[parent] < i < last[parent]:
+            out.append(f"{r['entityType']} record {i} outside its action's records")
+        producer = (
+            r["entityMetadata"].get("producerExecutionId") if r["entityType"] == "event" else None
+        )
+        if producer in last and last[producer] > i:
+            out.append(f"event record {i} before the end of the execution that sent it")
+    return out
+
+
 MANY = [{"key": f"k{i % 3}", "value": text} for i, text in enumerate(TEXTS)]
 
 

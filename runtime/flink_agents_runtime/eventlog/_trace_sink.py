@@ -1,48 +1,42 @@
 """The Trace Log writer: the core's records as Apache Flink Agents 0.4 Trace Log records.
 
-One JSON object a line (see ``flink_agents_nb.eventlog._trace`` for the fields), written to
-``{trace-log.base-dir}/traces-{jobId}-{taskName}-{subtaskId}.log`` (``trace-log.output-type``
-``FILE``; setting ``trace-log.base-dir`` selects it; ``FILE`` without it writes into
-``flink-agents`` in the temporary directory, as upstream) or to the Python logger
-``org.apache.flink.agents.TraceLog`` (``SLF4J``: on Flink, the TaskManager's log; as
-Flink Agents' SLF4J logger, each record then also says ``jobId``, ``taskName`` and
-``subtaskId``, after ``detail``). What is
-written, per entity (``trace-log.targets``, see :mod:`._targets`):
+One JSON object a line (fields: ``flink_agents_nb.eventlog._trace``), written to
+``{trace-log.base-dir}/traces-{jobId}-{taskName}-{subtaskId}.log`` (``FILE``; without a base
+dir into ``flink-agents`` in the temporary directory, as upstream) or to the Python logger
+``org.apache.flink.agents.TraceLog`` (``SLF4J``: on Flink, the TaskManager's log; each
+record then also says ``jobId``, ``taskName`` and ``subtaskId``, after ``detail``, as
+upstream's). Per entity (``trace-log.targets``, see :mod:`._targets`), in upstream's order:
 
 - an ``event`` record per event (``status`` ``created``), ``entityMetadata`` with
   ``eventId``, ``producerExecutionId`` (the action execution that sent it),
-  ``upstreamEventId``, ``upstreamActionName``;
-- per action attempt a ``started`` record (at its start) and an ended one (``success``,
-  ``failed``; ``reused`` for one replayed from the action state store) at its end,
-  ``entityMetadata.triggerEventId`` = the handled event;
+  ``upstreamEventId``, ``upstreamActionName``; after the end of the execution that sent it;
+- per action attempt a ``started`` record and an ended one (``success``, ``failed``;
+  ``reused`` alone for one replayed from the action state store), ``entityMetadata``
+  ``triggerEventId`` = the handled event; the records of its calls between them;
 - a failed execution as Flink Agents reports one: ``problemCategory``
   ``action_execution_failed``, ``model_call_failed`` or ``tool_call_failed``, attributes
   ``errorType`` and ``errorMessage`` (:func:`failure_attributes`);
-- per model call of the built-in ``chat_model_action`` an ``llm`` record pair (name: the chat
-  model resource, ``entityMetadata.model``: the model configured on it, else the one that
-  answered), and per tool call of ``tool_call_action`` a ``tool`` pair (``entityMetadata``:
-  ``toolRequestEventId``, ``toolCallId``, the provider's ``externalId``, ``toolType``),
-  children of the action execution. Each pair carries the call's own start and end
-  (``ActionRecord.calls``, ``engine.reporting._call_times``), so its latency is the call's;
-  a call answered from the action state store has none (nor a ``toolType``) and carries its
-  action's start and end. A structured-output parse is a ``parser`` ``structured_output``
-  pair.
+- per attempt of a model call of the built-in ``chat_model_action`` an ``llm`` record pair
+  (name: the chat model resource, ``entityMetadata.model``: the model configured on it, else
+  the one that answered), per tool call of ``tool_call_action`` a ``tool`` pair
+  (``entityMetadata``: ``toolRequestEventId``, ``toolCallId``, the provider's
+  ``externalId``, ``toolType``), per structured-output parse a ``parser``
+  ``structured_output`` pair, children of the action execution. Each pair carries the
+  call's own start and end (``engine.reporting._call_times``); a call answered from the
+  action state store has none (nor a ``toolType``) and carries its action's;
 - a sub-agent's records inside a call (``engine.reporting._nested``) have the sub-agent as
-  ``agentName`` and keep their ``<name>/`` entity names; its model and tool calls get their
-  ``llm``/``tool`` records as the caller's do.
+  ``agentName`` and keep their ``<name>/`` entity names.
 
-``businessKey`` is the key's text (``str(key)``), as Flink Agents writes it (Java's
-``String.valueOf``; a Python key's ``str``). ``inputRunId`` and ``executionId`` are
-unique per occurrence and UUID-shaped, as upstream's random UUIDs: a random prefix per sink
-(input runs, actions, calls) and a counter (``input_seq``, the action's ``seq``, calls
-made). Runs appending to one file (one ``job-identifier``; a restarted Flink task) must not
-share them: readers and exporters make a trace per input run and a span per execution.
-``STANDARD`` detail truncates ``attributes`` by ``trace-log.standard.*`` (counted in
+``businessKey`` is the key's text (``str(key)``, as Java's ``String.valueOf``).
+``inputRunId`` and ``executionId`` are unique per occurrence and UUID-shaped, as upstream's
+random UUIDs: a random prefix per sink (input runs, actions, calls) and a counter. Runs
+appending to one file (one ``job-identifier``; a restarted Flink task) must not share them:
+readers and exporters make a trace per input run and a span per execution. ``STANDARD``
+detail truncates ``attributes`` by ``trace-log.standard.*`` (counted in
 ``traceLogTruncatedRecords``); a failed write drops the pending records and counts them in
-``traceLogWriteFailures``.
-Records are written every ``flush_every`` records (Flink: 1) and on close;
-:func:`~flink_agents_runtime.eventlog._trace_setup.trace_sink_for_task` makes the sink a
-configuration asks for.
+``traceLogWriteFailures``. Records are written every ``flush_every`` records (Flink: 1) and
+on close. :func:`~flink_agents_runtime.eventlog._trace_setup.trace_sink_for_task` makes the
+sink a configuration asks for.
 """
 
 from __future__ import annotations
@@ -245,8 +239,8 @@ class TraceLogSink:
             ]
             _remember(self._tool_calls, eid, calls)
         waiting = self._calls_of.pop(eid, None)
-        if waiting is not None:
-            self._write_calls(waiting, event)
+        if waiting is not None:  # the calls of the action that sent it, then its end
+            self._write_waiting(waiting, event)
         producer = self._producer.pop(eid, None)
         detail = self.targets.detail("event", event.type)
         if detail == OFF:
@@ -263,36 +257,48 @@ class TraceLogSink:
         )  # fmt: skip
 
     def on_action(self, record: ActionRecord) -> None:
-        """Write one action attempt (started and ended records); note the calls it made."""
+        """Write one action attempt: its started record, the calls it made, its ended record
+        (upstream's order). The calls of a built-in chat or tool action that sent an event
+        are written when that event comes (its attributes tell the answers), and the ended
+        record after them."""
         execution = self._action_ids % record.seq
         for sent in record.sent_event_ids:
             _remember(self._producer, sent, execution)
         run = self._run_id(record.input_seq)
         status = _STATUS.get(record.status, "failed")
-        problem = ACTION_FAILED if status == "failed" else None
-        detail = self.targets.detail("action", record.action)
         start, end = record.timestamp_ns, record.timestamp_ns + record.duration_ns
-        if detail != OFF:
-            meta = {"triggerEventId": record.event_id}
-            key, name = record.key, record.action
-            if status != "reused":
-                self._write(start, detail, run, key, "action", name, execution, None, meta,
-                            "started", None, {}, record.agent)  # fmt: skip
-            attrs = failure_attributes(record.error) if status == "failed" else {}
-            self._write(end, detail, run, key, "action", name, execution, None, meta, status,
-                        problem, attrs, record.agent)  # fmt: skip
-        if _own(record.action, record.agent) not in (CHAT_ACTION, TOOL_ACTION) or (
-            status == "reused"
-        ):
+        detail = self.targets.detail("action", record.action)
+        if detail != OFF and status != "reused":
+            self._write(start, detail, run, record.key, "action", record.action, execution,
+                        None, {"triggerEventId": record.event_id}, "started", None, {},
+                        record.agent)  # fmt: skip
+        call = (record, execution, run, start, end, status, detail)
+        if _own(record.action, record.agent) in (CHAT_ACTION, TOOL_ACTION) and status != "reused":
+            if status == "success" and record.sent_event_ids:
+                if len(self._calls_of) >= _MAX_PENDING:  # the oldest waits no longer
+                    self._write_waiting(self._calls_of.pop(next(iter(self._calls_of))), None)
+                self._calls_of[record.sent_event_ids[0]] = call
+                return
+            self._write_calls(call, None)  # failed: no event will tell more
+        self._write_ended(call)
+
+    def _write_waiting(self, call: Any, sent: Any) -> None:
+        self._write_calls(call, sent)
+        self._write_ended(call)
+
+    def _write_ended(self, call: Any) -> None:
+        record, execution, run, _, end, status, detail = call
+        if detail == OFF:
             return
-        call = (record, execution, run, start, end, status)
-        if status == "success" and record.sent_event_ids:
-            _remember(self._calls_of, record.sent_event_ids[0], call)
-        else:  # failed: no event will tell more
-            self._write_calls(call, None)
+        problem, attrs = (
+            (ACTION_FAILED, failure_attributes(record.error)) if status == "failed" else (None, {})
+        )
+        self._write(end, detail, run, record.key, "action", record.action, execution, None,
+                    {"triggerEventId": record.event_id}, status, problem, attrs,
+                    record.agent)  # fmt: skip
 
     def _write_calls(self, call: Any, sent: Any) -> None:
-        record, execution, run, start, end, status = call
+        record, execution, run, start, end, status, _ = call
         attrs = sent.attributes if sent is not None else {}
         agent = record.agent
         if _own(record.action, agent) == CHAT_ACTION:
@@ -386,6 +392,9 @@ class TraceLogSink:
         if self._closed:
             return
         self._closed = True
+        for waiting in list(self._calls_of.values()):  # their event never came
+            self._write_waiting(waiting, None)
+        self._calls_of.clear()
         self.flush()
         if self._file is not None:
             with contextlib.suppress(OSError):
