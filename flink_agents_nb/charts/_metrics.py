@@ -9,7 +9,8 @@ them:
 - ``inputRunLatencyMs``: mean time from a run's first record to the end of its last action;
 - ``action.<a>.actionExecutionLatencyMs``: mean duration of the action's ended attempts;
 - per call (trace logs: ``call`` rows) ``action.<a>.model_resource.<r>.numOfLlmCalls
-  Succeeded|Failed`` and ``llmCallLatencyMs``, ``action.<a>.tool.<t>.numOfToolCalls
+  Succeeded|Failed`` and ``llmCallLatencyMs`` (a model call retried in place is one call,
+  its retries in ``retryCount`` and ``retryWaitSec``), ``action.<a>.tool.<t>.numOfToolCalls
   Succeeded|Failed`` and ``toolCallLatencyMs`` (means, in milliseconds).
 """
 
@@ -67,12 +68,54 @@ def builtin_metrics(source: Any) -> dict[str, float]:
         ):
             group, word = _COMPONENT[str(kind)]
             prefix = f"action.{action or 'unknown'}.{group}.{name or 'unknown'}."
-            ok = int((rows["status"] == "ok").sum())
-            out[prefix + f"numOf{word}CallsSucceeded"] = float(ok)
-            out[prefix + f"numOf{word}CallsFailed"] = float(len(rows) - ok)
-            if rows["duration_ms"].notna().any():
-                out[prefix + f"{word.lower()}CallLatencyMs"] = float(rows["duration_ms"].mean())
+            if kind == "llm" and "parent_execution_id" in rows.columns:
+                oks, ms, retries, waited = _model_calls(rows)
+                if retries:
+                    out[prefix + "retryCount"] = float(retries)
+                    out[prefix + "retryWaitSec"] = waited
+            else:
+                oks, ms = (rows["status"] == "ok").tolist(), rows["duration_ms"]
+            out[prefix + f"numOf{word}CallsSucceeded"] = float(sum(oks))
+            out[prefix + f"numOf{word}CallsFailed"] = float(len(oks) - sum(oks))
+            if ms.notna().any():
+                out[prefix + f"{word.lower()}CallLatencyMs"] = float(ms.mean())
     return out
+
+
+def _model_calls(rows: pd.DataFrame) -> tuple[list[bool], pd.Series, int, float]:
+    """A trace log's ``llm`` rows of one action and resource as the runtime counts them:
+    the attempts of a call retried in place (an ``llm`` pair each, upstream's form: a failed
+    attempt followed by another under the same action execution) are one call, its latency
+    from the first attempt's start to the last one's end. Returns per call whether it
+    succeeded and its latency (ms), and the retries and seconds waited between attempts."""
+    oks: list[bool] = []
+    latencies: list[float] = []
+    retries, waited = 0, 0.0
+    ends = rows["timestamp"] + pd.to_timedelta(rows["duration_ms"].fillna(0), unit="ms")
+    table = pd.DataFrame(
+        {"parent": rows["parent_execution_id"], "start": rows["timestamp"], "end": ends}
+    ).assign(ok=(rows["status"] == "ok").to_numpy(), known=rows["duration_ms"].notna())
+    for parent, attempts in table.sort_values("start", kind="stable").groupby(
+        "parent", sort=False, dropna=False
+    ):
+        first = last = None
+        for start, end, ok, known in attempts[["start", "end", "ok", "known"]].itertuples(
+            index=False
+        ):
+            if first is not None and not pd.isna(parent):  # a retry of the call begun at first
+                retries += 1
+                waited += max((start - last).total_seconds(), 0.0)
+            else:
+                first = start
+            last = end
+            if ok or pd.isna(parent):
+                oks.append(bool(ok))
+                latencies.append((end - first).total_seconds() * 1000 if known else np.nan)
+                first = None
+        if first is not None:  # the last attempts failed: one failed call
+            oks.append(False)
+            latencies.append((last - first).total_seconds() * 1000)
+    return oks, pd.Series(latencies, dtype=float), retries, waited
 
 
 def metrics_figure(source: Any) -> Any:

@@ -373,3 +373,22 @@ def test_a_failed_tool_call_names_the_tools_exception(tmp_path: Path) -> None:
         "errorType": "LookupError",
         "errorMessage": "order 13 is archived",
     }
+
+
+def test_log_metrics_count_a_retried_model_call_once_as_the_run_does(tmp_path: Path) -> None:
+    """From per-attempt ``llm`` pairs, ``log.metrics`` counts one call (its retries apart),
+    as the run's registry does, not a failed call and a successful one."""
+    import flink_agents_nb as fa
+
+    _attempts.clear()
+    agent = triage_variant([ScriptRule(r".+", reply=_down_once)], model="m-1")()
+    config = {"trace-log.base-dir": str(tmp_path), "trace-log.targets": ALL, **RETRY}
+    config["retry-wait-interval"] = 0.05
+    run = fa.local(config=config).from_list([{"key": "a", "value": "x"}]).apply(agent).execute()
+    logged = fa.read_event_log(tmp_path).metrics
+    group = "action.chat_model_action.model_resource.triage_model."
+    for name in ("numOfLlmCallsSucceeded", "numOfLlmCallsFailed", "retryCount"):
+        assert logged.get(group + name, 0) == run.metrics.get(group + name, 0), name
+    assert logged[group + "numOfLlmCallsSucceeded"] == 1 and logged[group + "retryCount"] == 1
+    assert logged[group + "retryWaitSec"] >= 0.04
+    assert logged[group + "llmCallLatencyMs"] >= 40  # both attempts and the wait
