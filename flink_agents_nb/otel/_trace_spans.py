@@ -252,8 +252,8 @@ def _call_spans(
     action_ids: list[int],
 ) -> list[SpanSpec]:
     """A span per ended call row (sorted positions ``calls``), under the span of the action
-    execution around it in its run (else the run's root); llm calls with the token totals
-    of the events that execution sent (when any event of it has a count)."""
+    execution around it in its run (else the run's root); the last llm call that answered in
+    an execution with the token totals of the events it sent (when any has a count)."""
     if not len(calls):
         return []
     query = rows.parent_key[calls]
@@ -285,6 +285,13 @@ def _call_spans(
     categories = rows.col("problem_category")[calls].tolist()
     begin = rows.stamps[calls].tolist()
     ends = (rows.stamps[calls] + rows.dur_ns[calls]).tolist()
+    # the events' tokens are the answer's: the last llm call that answered (not a retried
+    # attempt or an earlier call of the same action execution) gets them
+    answered = {
+        key: j
+        for j, key in enumerate(rows.parent_key[calls].tolist())
+        if kinds[j] == "llm" and not bad[j]
+    }
     spans = []
     for j, c in enumerate(run_codes):
         kind, name = str(kinds[j]), str(names[j])
@@ -294,7 +301,7 @@ def _call_spans(
             label = f"chat {model}"
             attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
             attrs["flink_agents.model_resource"] = name
-            used = usage[j]
+            used = usage[j] if answered.get(rows.parent_key[calls[j]]) == j else None
             if used is not None:
                 attrs["gen_ai.usage.input_tokens"] = used[0]
                 attrs["gen_ai.usage.output_tokens"] = used[1]

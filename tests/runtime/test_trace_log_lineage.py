@@ -392,3 +392,30 @@ def test_log_metrics_count_a_retried_model_call_once_as_the_run_does(tmp_path: P
     assert logged[group + "numOfLlmCallsSucceeded"] == 1 and logged[group + "retryCount"] == 1
     assert logged[group + "retryWaitSec"] >= 0.04
     assert logged[group + "llmCallLatencyMs"] >= 40  # both attempts and the wait
+
+
+def test_exported_tokens_go_to_the_attempt_that_answered(tmp_path: Path) -> None:
+    """OTLP export of per-attempt ``llm`` pairs: a chat span each, ``error.type`` on the
+    failed attempt, the answer's tokens on the attempt that answered only (they were on
+    both, counting them twice)."""
+    import flink_agents_nb as fa
+
+    _attempts.clear()
+    agent = triage_variant([ScriptRule(r".+", reply=_down_once)], model="m-1")()
+    _run(tmp_path / "log", agent, [{"key": "a", "value": "x"}], RETRY)
+    fa.export_otlp(tmp_path / "log", path=tmp_path / "spans.jsonl")
+    spans = [
+        span
+        for line in (tmp_path / "spans.jsonl").read_text().splitlines()
+        for resource in json.loads(line)["resourceSpans"]
+        for scope in resource["scopeSpans"]
+        for span in scope["spans"]
+    ]
+    chats = [
+        {a["key"]: next(iter(a["value"].values())) for a in s["attributes"]}
+        for s in sorted(spans, key=lambda s: int(s["startTimeUnixNano"]))
+        if s["name"] == "chat m-1"
+    ]
+    assert [c.get("error.type") for c in chats] == ["model_call_failed", None]
+    assert "gen_ai.usage.input_tokens" not in chats[0]
+    assert int(chats[1]["gen_ai.usage.input_tokens"]) > 0
