@@ -221,6 +221,13 @@ def test_structured_output_parses_are_trace_log_parser_records(
     assert sorted(r["status"] for r in parses) == ["failed", "started", "started", "success"]
     actions = {r["executionId"] for r in records if r["entityType"] == "action"}
     assert all(r["parentExecutionId"] in actions for r in parses)
+    for i, r in enumerate(records):  # a parse follows the answer it parsed (upstream's order)
+        if r["entityType"] == "parser":
+            later = records[i:]
+            assert not any(
+                x["entityType"] == "llm" and x["parentExecutionId"] == r["parentExecutionId"]
+                for x in later
+            )
     (failed,) = [r for r in parses if r["status"] == "failed"]
     assert failed["problemCategory"] == "model_output_parse_error"
     assert failed["attributes"]["errorType"] == "StructuredOutputError"

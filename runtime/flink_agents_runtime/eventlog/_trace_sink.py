@@ -305,9 +305,9 @@ class TraceLogSink:
             resource = attrs.get("chat_model") or attrs.get("model")
             resource = resource or self._chat_model.get(record.event_id) or "unknown"
             model = attrs.get("model_name") or attrs.get("model") or resource
-            self._write_parses(record, execution, run)
             detail = self.targets.detail("llm", str(resource))
             if detail == OFF:
+                self._write_parses(record, execution, run)
                 return
             out = failure_attributes(record.error)
             timed = [c for c in getattr(record, "calls", ()) if c.kind == "llm"]
@@ -321,6 +321,7 @@ class TraceLogSink:
                     self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
                                 execution, meta, st, MODEL_FAILED if failed else None,
                                 failure if failed else {}, agent)  # fmt: skip
+            self._write_parses(record, execution, run)  # parsed after the answer came
             return
         calls = self._tool_calls.pop(record.event_id, [])
         errors = set(attrs.get("errors") or ()) if sent is not None else None
