@@ -104,6 +104,7 @@ def causal_trees(
     open_starts = _unended(sub)  # executions the log saw start and never end (in flight)
     calls = _calls_by_execution(sub, open_starts)
     execs = sub["execution_id"].to_numpy() if calls else None
+    producers = sub["parent_execution_id"].to_numpy() if calls else None  # events: the sender
     orphans: list[int] = []  # actions whose handled event the log does not name
     for i in range(len(rows)):
         if rtype[i] == "action" or open_starts.get(i) == "action":
@@ -151,6 +152,9 @@ def causal_trees(
             if known is None:
                 label = "?" if _missing(name) else str(name)
                 known = owner[name] = CausalNode("action", -1, label, eid, None)
+                if producers is not None:  # its calls, when the log has them but no action
+                    for sender in dict.fromkeys(producers[j] for j in js):
+                        known.children.extend(calls.get(sender, ()))
                 node.children.append(known)
             known.children.extend(event_node(j) for j in js)
         return node

@@ -419,3 +419,25 @@ def test_exported_tokens_go_to_the_attempt_that_answered(tmp_path: Path) -> None
     assert [c.get("error.type") for c in chats] == ["model_call_failed", None]
     assert "gen_ai.usage.input_tokens" not in chats[0]
     assert int(chats[1]["gen_ai.usage.input_tokens"]) > 0
+
+
+def test_calls_logged_without_their_actions_hang_under_the_sending_action(
+    tmp_path: Path,
+) -> None:
+    """Targets may log tools but no actions (``EVENT_ONLY`` plus ``{entityType: tool}``):
+    the tree's action known from the events it sent (``producerExecutionId``) shows the
+    calls whose ``parentExecutionId`` is that execution (they were left out)."""
+    import flink_agents_nb as fa
+
+    targets = [
+        {"scope": "EVENT_ONLY", "detail": "STANDARD"},
+        {"scope": {"entityType": "tool"}, "detail": "VERBOSE"},
+    ]
+    records = _run(tmp_path, Triage(), MANY[:1], {"trace-log.targets": targets})
+    assert {r["entityType"] for r in records} == {"event", "tool"}
+    (tree,) = fa.read_event_log(tmp_path).trees("k0")
+    (runner,) = [n for n in tree.walk() if n.name == "tool_call_action"]
+    assert [(n.kind, n.name) for n in runner.children] == [
+        ("call", "tool lookup_order"),
+        ("event", "_tool_response_event"),
+    ]
