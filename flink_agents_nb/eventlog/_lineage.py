@@ -103,8 +103,9 @@ def causal_trees(
     roots: list[int] = []
     open_starts = _unended(sub)  # executions the log saw start and never end (in flight)
     calls = _calls_by_execution(sub, open_starts)
-    execs = sub["execution_id"].to_numpy() if calls else None
-    producers = sub["parent_execution_id"].to_numpy() if calls else None  # events: the sender
+    traced = "execution_id" in sub.columns and "parent_execution_id" in sub.columns
+    execs = sub["execution_id"].to_numpy() if traced else None
+    senders = sub["parent_execution_id"].to_numpy() if traced else None  # events: the sender
     orphans: list[int] = []  # actions whose handled event the log does not name
     for i in range(len(rows)):
         if rtype[i] == "action" or open_starts.get(i) == "action":
@@ -137,26 +138,32 @@ def causal_trees(
         if _missing(eid) or eid in seen:
             return node
         seen.add(eid)
-        sent: dict[Any, list[int]] = defaultdict(list)
-        for j in by_parent.get(eid, ()):
-            sent[up_actions[j]].append(j)
         owner: dict[Any, CausalNode] = {}
+        by_exec: dict[Any, CausalNode] = {}
+        adopted: set[Any] = set()  # senders whose calls hang under an action known by name
         for j in by_event.get(eid, ()):
             act = action_node(j, eid)
             node.children.append(act)
+            if execs is not None and not _missing(execs[j]):
+                by_exec[execs[j]] = act
             name = actions[j]
             if name not in owner or statuses[j] == "ok":
                 owner[name] = act
-        for name, js in sent.items():
-            known = owner.get(name)
+        # a sent event goes under the execution that sent it when the log names one of
+        # these (two actions of one name on one event), else under the action of its name
+        for j in by_parent.get(eid, ()):
+            known = by_exec.get(senders[j]) if senders is not None else None
             if known is None:
-                label = "?" if _missing(name) else str(name)
-                known = owner[name] = CausalNode("action", -1, label, eid, None)
-                if producers is not None:  # its calls, when the log has them but no action
-                    for sender in dict.fromkeys(producers[j] for j in js):
-                        known.children.extend(calls.get(sender, ()))
-                node.children.append(known)
-            known.children.extend(event_node(j) for j in js)
+                name = up_actions[j]
+                known = owner.get(name)
+                if known is None:
+                    label = "?" if _missing(name) else str(name)
+                    known = owner[name] = CausalNode("action", -1, label, eid, None)
+                    node.children.append(known)
+                if known.row < 0 and senders is not None and senders[j] not in adopted:
+                    adopted.add(senders[j])  # its calls, when the log has them but no action
+                    known.children.extend(calls.get(senders[j], ()))
+            known.children.append(event_node(j))
         return node
 
     trees = [event_node(i) for i in roots]

@@ -31,16 +31,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
+from flink_agents_nb.otel._span_rows import CALLS, RunInfo, span_rows, uncounted_rows
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
-
-#: ``gen_ai.operation.name`` of the spans that become call rows, and their entity type.
-_CALLS = {"chat": "llm", "text_completion": "llm", "execute_tool": "tool"}
 
 
 def _value(any_value: Any) -> Any:
@@ -67,13 +64,6 @@ def _attributes(items: Any) -> dict[str, Any]:
         if isinstance(item, dict) and isinstance(item.get("key"), str):
             out[item["key"]] = _value(item.get("value"))
     return out
-
-
-def _ns(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _spans_of_line(doc: Any) -> list[dict[str, Any]]:
@@ -110,10 +100,9 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
                 problems.append(LogProblem(str(file), number, "not an OTLP TracesData object"))
                 continue
             spans.extend((str(file), number, s) for s in _spans_of_line(doc))
-    rows: list[dict[str, Any]] = []
-    roots: dict[str, str] = {}
-    keys: dict[str, Any] = {}
+    runs: dict[str, RunInfo] = {}
     names: dict[str, str] = {}
+    types: dict[str, Any] = {}  # our action spans' ids -> flink_agents.event.type
     good: list[tuple[str, int, dict[str, Any], dict[str, Any]]] = []  # + its attributes
     call_parents: set[Any] = set()
     named: dict[str, tuple[Any, Any]] = {}  # span id -> (parent id, gen_ai.agent.name)
@@ -125,18 +114,26 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         attributes = _attributes(span.get("attributes"))
         good.append((name, number, span, attributes))
         names[sid] = str(span.get("name") or "span")
-        if attributes.get("gen_ai.operation.name") in _CALLS:
+        if "flink_agents.action.name" in attributes:  # our action span
+            types[sid] = attributes.get("flink_agents.event.type")
+        if attributes.get("gen_ai.operation.name") in CALLS:
             call_parents.add(span.get("parentSpanId") or None)
         named[sid] = (span.get("parentSpanId") or None, attributes.get("gen_ai.agent.name"))
         if not span.get("parentSpanId"):
-            roots[trace] = sid
-            key = attributes.get("gen_ai.conversation.id")
-            if key is not None:
-                keys[trace] = key
-    agents = {sid for sid in roots.values() if sid in call_parents}
+            runs[trace] = RunInfo.of_root(trace, sid, attributes, span.get("_service"))
     agent_of = _agents(named)
+    rows: list[dict[str, Any]] = []
+    roots = []
     for name, number, span, attributes in good:
-        rows.extend(_rows(name, number, span, attributes, roots, keys, names, agents, agent_of))
+        trace, sid = span["traceId"], span["spanId"]
+        run = runs.get(trace) or runs.setdefault(
+            trace, RunInfo.rootless(trace, span.get("_service"))
+        )
+        agent = (sid in call_parents, agent_of.get(sid))
+        rows.extend(span_rows(name, number, span, attributes, run, (names, types), agent))
+        if not span.get("parentSpanId"):
+            roots.append((name, number, span, attributes, run))
+    rows.extend(uncounted_rows(rows, roots))
     frame = _frame(rows, files)
     return EventLog(frame, problems, [str(f) for f in files])
 
@@ -164,130 +161,6 @@ def _agents(named: dict[str, tuple[Any, Any]]) -> dict[str, str | None]:
         for each in path:
             out[each] = found
     return out
-
-
-def _rows(
-    file: str,
-    line: int,
-    span: dict[str, Any],
-    attrs: dict[str, Any],
-    roots: dict[str, str],
-    keys: dict[str, Any],
-    names: dict[str, str],
-    agents: set[str],
-    agent_of: dict[str, str | None],
-) -> list[dict[str, Any]]:
-    """The rows of one span (see the module), ``attrs`` its attributes decoded; ``agents``:
-    root span ids that get an action row too; ``agent_of``: per span id, its agent
-    (:func:`_agents`)."""
-    trace, sid = span["traceId"], span["spanId"]
-    parent = span.get("parentSpanId") or None
-    start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))
-    stamp = pd.Timestamp(start, unit="ns", tz="UTC") if start is not None else pd.NaT
-    duration = (end - start) / 1e6 if start is not None and end is not None else np.nan
-    status = span.get("status") or {}
-    failed = status.get("code") in (2, "STATUS_CODE_ERROR")
-    error = (attrs.get("error.type") or status.get("message") or None) if failed else None
-    op = attrs.get("gen_ai.operation.name")
-    key = attrs.get("gen_ai.conversation.id") or keys.get(trace) or trace
-    root_event = f"{trace}:{roots.get(trace, '')}"
-    common = {
-        "job": span.get("_service"),
-        "task": None,
-        "subtask": None,
-        "key": key,
-        "file": file,
-        "line": line,
-        "run_id": trace,
-        "execution_id": sid,
-        "parent_execution_id": parent,
-        "problem_category": attrs.get("error.type") if failed else None,
-        "agent_name": agent_of.get(sid),
-    }
-    name = str(span.get("name") or op or "span")
-    invocation = {
-        **common,
-        "record_type": "action",
-        "timestamp": stamp,
-        "event_id": root_event,
-        "event_type": "_input_event",
-        "action": name,
-        "duration_ms": duration,
-        "status": "failed" if failed else "ok",
-        "error": error,
-        "attributes": attrs,
-        "entity_type": "action",
-        "entity_name": name,
-    }
-    if parent is None:
-        agent = [invocation] if sid in agents else []
-        return [
-            {
-                **common,
-                "record_type": "event",
-                "timestamp": stamp,
-                "event_id": root_event,
-                "event_type": "_input_event",
-                "attributes": attrs,
-                "entity_type": "event",
-                "entity_name": str(span.get("name") or ""),
-            },
-            *agent,
-        ]
-    model = attrs.get("gen_ai.request.model") or attrs.get("gen_ai.response.model")
-    kind = _CALLS.get(str(op)) or _nested_kind(attrs, parent, roots.get(trace))
-    # ``flink_agents.model_resource`` (our export): the chat model resource, as 0.4 names it
-    entity = attrs.get("gen_ai.tool.name") or attrs.get("flink_agents.model_resource")
-    entity = entity or model or name
-    if isinstance(entity, str) and entity.startswith(kind + " "):  # "parser json_output"
-        entity = entity[len(kind) + 1 :]
-    row = {
-        **invocation,
-        "record_type": "call" if kind != "action" else "action",
-        # a call's action is the span it ran in, as in a trace log
-        "action": name if kind == "action" else names.get(parent, name),
-        "model": model if kind == "llm" else None,
-        "entity_type": kind,
-        "entity_name": entity,
-    }
-    out = [row]
-    prompt = attrs.get("gen_ai.usage.input_tokens")
-    completion = attrs.get("gen_ai.usage.output_tokens")
-    if kind == "llm" and (prompt is not None or completion is not None):
-        out.append(
-            {
-                **common,
-                "record_type": "event",
-                "timestamp": pd.Timestamp(end, unit="ns", tz="UTC") if end else stamp,
-                "event_id": f"{trace}:{sid}:response",
-                "event_type": "_chat_response_event",
-                "upstream_event_id": root_event,
-                "upstream_action": names.get(parent, name),  # the action that called it
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "model": model,
-                "attributes": {
-                    "model": model,
-                    "promptTokens": prompt,
-                    "completionTokens": completion,
-                },
-                "entity_type": "event",
-                "entity_name": "_chat_response_event",
-                "execution_id": None,
-                "parent_execution_id": sid,
-            }
-        )
-    return out
-
-
-def _nested_kind(attrs: dict[str, Any], parent: Any, root: Any) -> str:
-    """The entity type of a span that is no GenAI call: ``action`` right under the root (an
-    action's span), else a call inside its parent span (a 0.4 ``parser`` or another
-    entity, as ``flink_agents.entity.type`` says; ``span`` when nothing does)."""
-    if parent == root:
-        return "action"
-    kind = attrs.get("flink_agents.entity.type")
-    return str(kind) if isinstance(kind, str) and kind and kind != "action" else "span"
 
 
 def _frame(rows: list[dict[str, Any]], files: list[Path]) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 
 @dataclass
 class SpanSpec:
@@ -40,6 +42,58 @@ def _error_type(error: Any, category: Any) -> str:
     return head if head and " " not in head else "error"
 
 
+#: Attributes of the kit's own (``flink_agents.``) for what OTLP's span cannot say itself.
+STATUS_ATTR = "flink_agents.execution.status"
+NO_DURATION_ATTR = "flink_agents.duration.missing"
+
+
+def mark_execution(attrs: dict[str, Any], status: Any, duration_ms: Any) -> None:
+    """Add to an action or call span's ``attrs`` what its OTLP status and times cannot
+    carry: ``flink_agents.execution.status`` for a status other than ``ok``/``failed``
+    (``replayed``: a result reused, not run again; ``ignored``), and
+    ``flink_agents.duration.missing`` (``True``) when the record had no duration (the span
+    then ends where it starts: OTLP has no span without an end)."""
+    if isinstance(status, str) and status not in ("ok", "failed"):
+        attrs[STATUS_ATTR] = status
+    if duration_ms is None or duration_ms != duration_ms:  # None or NaN
+        attrs[NO_DURATION_ATTR] = True
+
+
+def action_attrs(name: str, event_type: Any, status: Any, duration_ms: Any) -> dict[str, Any]:
+    """An action span's attributes: ``flink_agents.action.name``, the type of the event it
+    handled (``flink_agents.event.type``, when the record names one) and
+    :func:`mark_execution`'s."""
+    attrs: dict[str, Any] = {"flink_agents.action.name": name}
+    if _none(event_type) is not None:
+        attrs["flink_agents.event.type"] = str(event_type)
+    mark_execution(attrs, status, duration_ms)
+    return attrs
+
+
+def run_where(job: Any, task: Any, subtask: Any, event_type: Any) -> dict[str, Any]:
+    """A root span's attributes for where its run ran and what started it: the run's first
+    record's ``flink_agents.job.id``, ``flink_agents.task.name``, ``flink_agents.subtask.index``
+    and, when that record is an event, its ``flink_agents.event.type`` (each when given)."""
+    out: dict[str, Any] = {}
+    for name, value in (
+        ("flink_agents.job.id", job),
+        ("flink_agents.task.name", task),
+        ("flink_agents.subtask.index", subtask),
+        ("flink_agents.event.type", event_type),
+    ):
+        value = _none(value)
+        if value is not None and value is not pd.NA:
+            out[name] = int(value) if name.endswith(".index") else str(value)
+    return out
+
+
+def status_message(error: Any, error_type: str) -> str:
+    """A failed span's status message: the record's error text (the human description, as
+    OpenTelemetry has it), else its ``error.type``."""
+    text = _none(error)
+    return str(text) if text is not None and str(text).strip() else error_type
+
+
 def _ns(ms: Any) -> int:
     """A duration in ms as whole nanoseconds (0 when missing); exact for ms with 6 decimals."""
     return 0 if ms != ms else round(float(ms) * 1e6)
@@ -59,11 +113,13 @@ def root_span(
     end: int,
     tokens: tuple[int, int],
     error: str | None,
+    model: Any = None,
 ) -> SpanSpec:
     """An input run's ``invoke_agent {agent}`` span (ids, times in ns since the epoch): the
     GenAI attributes, ``gen_ai.conversation.id`` (the key) unless ``key`` is ``None``, the
-    token totals (``tokens``: prompt, completion) unless both are 0, and ``error.type``
-    when the run failed (``error``)."""
+    token totals (``tokens``: prompt, completion) unless both are 0, ``gen_ai.request.model``
+    when the run's counted tokens are all one ``model``'s, and ``error.type`` when the run
+    failed (``error``)."""
     attrs: dict[str, Any] = {
         "gen_ai.operation.name": "invoke_agent",
         "gen_ai.agent.name": agent,
@@ -75,6 +131,8 @@ def root_span(
     if prompt or completion:
         attrs["gen_ai.usage.input_tokens"] = prompt
         attrs["gen_ai.usage.output_tokens"] = completion
+    if (prompt or completion) and _none(model) is not None:
+        attrs["gen_ai.request.model"] = str(model)
     if error is not None:
         attrs["error.type"] = error
     return SpanSpec(trace, span, 0, f"invoke_agent {agent}", start, end, attrs, error)
@@ -99,3 +157,10 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_on:
             gc.enable()
+
+
+def one_model(models: Any) -> Any:
+    """The one model that ``models`` (a run's counted events' ``model`` values) name, else
+    ``None`` (none, or several)."""
+    named = {m for m in models if _none(m) is not None}
+    return next(iter(named)) if len(named) == 1 else None

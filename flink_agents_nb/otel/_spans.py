@@ -35,9 +35,14 @@ from flink_agents_nb.otel._span_spec import (
     _id,
     _none,
     _ns,
+    action_attrs,
     agent_label,
     gc_paused,
+    mark_execution,
+    one_model,
     root_span,
+    run_where,
+    status_message,
 )
 from flink_agents_nb.otel._trace_spans import traced_spans
 from flink_agents_nb.run._source import record_frame_of
@@ -112,12 +117,15 @@ def _run_spans(
     end = max(max(ends), start)
     prompt = completion = 0
     action_rows: list[int] = []
+    models = []
     failed_last = False
     for r in rows.tolist():
         if rtype[r] == "event":
             p, q = c["prompt_tokens"][r], c["completion_tokens"][r]
             prompt += int(p) if p == p else 0  # NaN: none
             completion += int(q) if q == q else 0
+            if p == p or q == q:
+                models.append(c["model"][r])
         elif rtype[r] == "action":
             action_rows.append(r)
             failed_last = c["status"][r] == "failed"
@@ -126,20 +134,21 @@ def _run_spans(
         last = action_rows[-1]
         category = c["problem_category"][last] if "problem_category" in c else None
         error = _error_type(c["error"][last], category)
-    spans.append(root_span(trace, root, run, agent, key, start, end, (prompt, completion), error))
+    model = one_model(models)
+    tokens = (prompt, completion)
+    spans.append(root_span(trace, root, run, agent, key, start, end, tokens, error, model))
+    first_type = c["event_type"][first] if rtype[first] == "event" else None
+    spans[0].attributes.update(run_where(c["job"][first], task, c["subtask"][first], first_type))
     ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
     for r in action_rows:
         name = str(c["action"][r])
         sid = _id(64, run, "action", r)
-        attrs = {
-            "flink_agents.action.name": name,
-            "flink_agents.event.type": str(c["event_type"][r]),
-        }
         status = c["status"][r]
+        attrs = action_attrs(name, c["event_type"][r], status, dur[r])
         err = None
         if status == "failed":
-            err = _error_type(c["error"][r], None)
-            attrs["error.type"] = err
+            attrs["error.type"] = _error_type(c["error"][r], None)
+            err = status_message(c["error"][r], attrs["error.type"])
         end_r = int(stamps[r]) + _ns(dur[r])
         spans.append(SpanSpec(trace, sid, root, name, int(stamps[r]), end_r, attrs, err))
         sent = (
@@ -163,27 +172,36 @@ def _inferred_calls(
     sent_rows: list[int],
     ids: dict[Any, int],
 ) -> list[SpanSpec]:
-    """Our own logs: a chat span under each model-calling action, tool spans under tool
-    actions (timed as their action)."""
+    """Our own logs: a chat span under each model-calling action (``chat_model_action``,
+    or any other action that sent an event with token counts: a model called from the
+    action's own code), tool spans under tool actions (timed as their action)."""
     start = int(stamps[r])
     action = str(c["action"][r]).rsplit("/", 1)[-1]  # a sub-agent's: ``<name>/chat_model_action``
     failed = c["status"][r] == "failed"
     err = _error_type(c["error"][r], None) if failed else None
-    if action == CHAT_ACTION:
+    message = status_message(c["error"][r], err) if err else None
+    counted = [e for e in sent_rows if c["prompt_tokens"][e] == c["prompt_tokens"][e]]
+    if action == CHAT_ACTION or (action != TOOL_ACTION and counted):
         model: Any = None
         attrs: dict[str, Any] = {"gen_ai.operation.name": "chat"}
         for e in sent_rows:
             a = c["attributes"][e] if isinstance(c["attributes"][e], Mapping) else {}
-            model = _none(c["model"][e]) or a.get("model_name") or a.get("model")
+            model = _none(c["model"][e]) or a.get("model_name") or a.get("model") or model
             usage = a.get("call_usage") if isinstance(a.get("call_usage"), dict) else {}
             if usage:
                 attrs["gen_ai.usage.input_tokens"] = int(usage.get("promptTokens") or 0)
                 attrs["gen_ai.usage.output_tokens"] = int(usage.get("completionTokens") or 0)
+        if counted and "gen_ai.usage.input_tokens" not in attrs:  # the events' own counts
+            q = [c["completion_tokens"][e] for e in counted]
+            attrs["gen_ai.usage.input_tokens"] = sum(int(c["prompt_tokens"][e]) for e in counted)
+            attrs["gen_ai.usage.output_tokens"] = sum(int(v) for v in q if v == v)
         attrs["gen_ai.request.model"] = str(model or "unknown")
+        mark_execution(attrs, c["status"][r], c["duration_ms"][r])
         if err:
             attrs["error.type"] = err
         sid = _id(64, run, "chat", r)
-        return [SpanSpec(trace, sid, parent, f"chat {model or 'unknown'}", start, end, attrs, err)]
+        name = f"chat {model or 'unknown'}"
+        return [SpanSpec(trace, sid, parent, name, start, end, attrs, message)]
     if action != TOOL_ACTION:
         return []
     handled = ids.get(c["event_id"][r])
@@ -204,8 +222,10 @@ def _inferred_calls(
         attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
         attrs["gen_ai.tool.call.id"] = call_id
         e_type = (err or "tool_error") if bad else None
+        mark_execution(attrs, c["status"][r], c["duration_ms"][r])
         if e_type:
             attrs["error.type"] = e_type
         sid = _id(64, run, "tool", r, i)
-        out.append(SpanSpec(trace, sid, parent, f"execute_tool {name}", start, end, attrs, e_type))
+        label = f"execute_tool {name}"
+        out.append(SpanSpec(trace, sid, parent, label, start, end, attrs, message or e_type))
     return out

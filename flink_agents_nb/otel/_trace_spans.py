@@ -24,7 +24,18 @@ import pandas as pd
 
 from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes
-from flink_agents_nb.otel._span_spec import SpanSpec, _error_type, _none, agent_label, root_span
+from flink_agents_nb.otel._span_spec import (
+    SpanSpec,
+    _error_type,
+    _none,
+    action_attrs,
+    agent_label,
+    mark_execution,
+    one_model,
+    root_span,
+    run_where,
+    status_message,
+)
 
 _NAT = np.iinfo(np.int64).min
 
@@ -48,7 +59,7 @@ class _Rows:
         self.run_of = codes[order]
         self.taken: dict[str, np.ndarray] = {}
         self.stamps = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view(np.int64)[order]
-        dur = self.floats("duration_ms")
+        self.dur = dur = self.floats("duration_ms")  # ms, NaN: none
         self.dur_ns = np.where(np.isnan(dur), 0.0, np.round(dur * 1e6)).astype(np.int64)
         self.failed = Kinds(self.col("status")).of("failed")
         exec_code, parent_code = id_codes(
@@ -112,9 +123,10 @@ def traced_spans(frame: pd.DataFrame, agent_name: str | None) -> list[SpanSpec]:
     trace_ids = _ids(128, runs)
     root_ids = _ids(64, [f"{r}\x1froot" for r in runs])
     run_agents = _run_agents(rows, n_runs)
+    models = _run_models(rows, is_event, n_runs)
     roots = _root_spans(
         rows, runs, firsts, start.tolist(), end.tolist(), tokens, last_action.tolist(),
-        trace_ids, root_ids, agent_name, run_agents,
+        trace_ids, root_ids, agent_name, (run_agents, models),
     )  # fmt: skip
     action_spans, action_keys, action_ids = _action_spans(rows, runs, actions, trace_ids, root_ids)
     calls = np.flatnonzero(record.of("call"))
@@ -150,6 +162,16 @@ def _run_agents(rows: _Rows, n_runs: int) -> list[Any]:
     return [a if o else None for a, o in zip(agents[named[at]].tolist(), own.tolist(), strict=True)]
 
 
+def _run_models(rows: _Rows, is_event: np.ndarray, n_runs: int) -> list[Any]:
+    """Per run: the one model its events with token counts name (:func:`one_model`)."""
+    counted = ~np.isnan(rows.floats("prompt_tokens")) | ~np.isnan(rows.floats("completion_tokens"))
+    at = np.flatnonzero(is_event & counted)
+    per: list[list[Any]] = [[] for _ in range(n_runs)]
+    for run, model in zip(rows.run_of[at].tolist(), rows.col("model")[at].tolist(), strict=True):
+        per[run].append(model)
+    return [one_model(models) for models in per]
+
+
 def _name_sub_agents(
     rows: _Rows, at: np.ndarray, spans: list[SpanSpec], run_agents: list[Any]
 ) -> None:
@@ -180,11 +202,16 @@ def _root_spans(
     trace_ids: list[int],
     root_ids: list[int],
     agent_name: str | None,
-    run_agents: list[Any],
+    agents_models: tuple[list[Any], list[Any]],
 ) -> list[SpanSpec]:
-    """Each run's ``invoke_agent`` span: its whole time, key, agent, token totals, and the
+    """Each run's ``invoke_agent`` span: its whole time, key, agent, token totals, their
+    model (``agents_models``: per run, the agent its rows name and that model), and the
     error of its last action when that failed."""
-    keys, tasks, jobs = (rows.col(c)[firsts].tolist() for c in ("key", "task", "job"))
+    run_agents, models = agents_models
+    keys, tasks, jobs, subtasks, types, records = (
+        rows.col(c)[firsts].tolist()
+        for c in ("key", "task", "job", "subtask", "event_type", "record_type")
+    )
     errors, categories = rows.col("error"), rows.col("problem_category")
     failed = rows.failed
     out = []
@@ -195,10 +222,11 @@ def _root_spans(
         last = last_action[i]
         if last >= 0 and failed[last]:
             error = _error_type(errors[last], categories[last])
-        tokens_i = (tokens[0][i], tokens[1][i])
-        out.append(
-            root_span(trace_ids[i], root_ids[i], run, agent, key, start[i], end[i], tokens_i, error)
-        )
+        times, tokens_i = (start[i], end[i]), (tokens[0][i], tokens[1][i])
+        ids = (trace_ids[i], root_ids[i])
+        out.append(root_span(*ids, run, agent, key, *times, tokens_i, error, models[i]))
+        first_type = types[i] if records[i] == "event" else None
+        out[-1].attributes.update(run_where(jobs[i], task, subtasks[i], first_type))
     return out
 
 
@@ -225,16 +253,17 @@ def _action_spans(
     bad = rows.failed[actions].tolist()
     errors = rows.col("error")[actions].tolist()
     categories = rows.col("problem_category")[actions].tolist()
+    statuses, durations = rows.col("status")[actions].tolist(), rows.dur[actions].tolist()
     begin = rows.stamps[actions].tolist()
     ends = (rows.stamps[actions] + rows.dur_ns[actions]).tolist()
     spans = []
     for j, c in enumerate(run_codes):
         name = str(names[j])
-        attrs = {"flink_agents.action.name": name, "flink_agents.event.type": str(types[j])}
+        attrs = action_attrs(name, types[j], statuses[j], durations[j])
         err = None
         if bad[j]:
-            err = _error_type(errors[j], categories[j])
-            attrs["error.type"] = err
+            attrs["error.type"] = _error_type(errors[j], categories[j])
+            err = status_message(errors[j], attrs["error.type"])
         spans.append(
             SpanSpec(trace_ids[c], ids[j], root_ids[c], name, begin[j], ends[j], attrs, err)
         )
@@ -283,6 +312,7 @@ def _call_spans(
     bad = rows.failed[calls].tolist()
     errors = rows.col("error")[calls].tolist()
     categories = rows.col("problem_category")[calls].tolist()
+    statuses, durations = rows.col("status")[calls].tolist(), rows.dur[calls].tolist()
     begin = rows.stamps[calls].tolist()
     ends = (rows.stamps[calls] + rows.dur_ns[calls]).tolist()
     # the events' tokens are the answer's: the last llm call that answered (not a retried
@@ -305,25 +335,31 @@ def _call_spans(
             if used is not None:
                 attrs["gen_ai.usage.input_tokens"] = used[0]
                 attrs["gen_ai.usage.output_tokens"] = used[1]
+                if used[2] is not None and used[2] != model:  # the model that answered
+                    attrs["gen_ai.response.model"] = str(used[2])
         elif kind == "tool":
             label = f"execute_tool {name}"
             attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
         else:
             label = f"{kind} {name}"
             attrs = {"flink_agents.entity.type": kind}
+        mark_execution(attrs, statuses[j], durations[j])
         err = None
         if bad[j]:
-            err = _error_type(errors[j], categories[j])
-            attrs["error.type"] = err
+            attrs["error.type"] = _error_type(errors[j], categories[j])
+            err = status_message(errors[j], attrs["error.type"])
         spans.append(
             SpanSpec(trace_ids[c], ids[j], parent_spans[j], label, begin[j], ends[j], attrs, err)
         )
     return spans
 
 
-def _usage(rows: _Rows, calls: np.ndarray, is_event: np.ndarray) -> list[tuple[int, int] | None]:
+def _usage(
+    rows: _Rows, calls: np.ndarray, is_event: np.ndarray
+) -> list[tuple[int, int, Any] | None]:
     """Per call: the token totals (prompt, completion) of the events of its run whose parent
-    is the call's parent execution, ``None`` when none of them has a count."""
+    is the call's parent execution and the one model those events name (else ``None``);
+    ``None`` when none of them has a count."""
     events = np.flatnonzero(is_event & rows.has_parent)
     if not len(events):
         return [None] * len(calls)
@@ -331,12 +367,21 @@ def _usage(rows: _Rows, calls: np.ndarray, is_event: np.ndarray) -> list[tuple[i
     codes, distinct = pd.factorize(keys)
     mine, theirs = codes[: len(events)], codes[len(events) :]
     totals, counted = [], np.zeros(len(distinct), dtype=bool)
+    given_any = np.zeros(len(events), dtype=bool)
     for name in ("prompt_tokens", "completion_tokens"):
         values = rows.floats(name)[events]
         given = ~np.isnan(values)
+        given_any |= given
         whole = np.where(given, np.trunc(values), 0).astype(np.int64)
         totals.append(np.bincount(mine, weights=whole, minlength=len(distinct)).astype(np.int64))
         counted |= np.bincount(mine, weights=given, minlength=len(distinct)) > 0
+    named: dict[int, list[Any]] = {}  # code -> the models of its counted events
+    at = np.flatnonzero(given_any)
+    for code, model in zip(mine[at].tolist(), rows.col("model")[events[at]].tolist(), strict=True):
+        named.setdefault(code, []).append(model)
     has = counted[theirs] & rows.has_parent[calls]
     prompt, completion = totals[0][theirs].tolist(), totals[1][theirs].tolist()
-    return [(p, q) if h else None for p, q, h in zip(prompt, completion, has.tolist(), strict=True)]
+    return [
+        (p, q, one_model(named.get(t, ()))) if h else None
+        for p, q, h, t in zip(prompt, completion, has.tolist(), theirs.tolist(), strict=True)
+    ]

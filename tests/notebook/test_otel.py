@@ -73,7 +73,8 @@ def test_round_trip_keeps_tree_tokens_and_failures(tmp_path: Path) -> None:
     assert "│  ├─ tool get_weather [ok] 7.000 ms" in text
     # a 0.4 parser span inside its action's span comes back as a call under that action
     assert "└─ action process_chat_response [ok] 28.000 ms\n   └─ parser json_output [ok]" in text
-    assert "llm qwen [failed] 7.000 ms (qwen3:8b): TIMEOUT" in log.tree_text("u2")
+    # the error text in the span status message, its category in error.type
+    assert "llm qwen [failed] 7.000 ms (qwen3:8b): read timed out after 30 s" in log.tree_text("u2")
     # the same 0.4 metric names as the trace log's (the model resource kept in the spans)
     assert log.metrics["action.chat_model_action.model_resource.qwen.numOfLlmCallsFailed"] == 1
     again = tmp_path / "again.jsonl"

@@ -1,0 +1,252 @@
+"""The record rows of imported OTLP spans (see :mod:`._import` for the mapping).
+
+:class:`RunInfo` is what a trace's root span says of its whole input run (key, run id, job,
+task, subtask, the type of the event that started it); :func:`span_rows` gives one span's
+rows; :func:`uncounted_rows` the token counts a root span has beyond its trace's chat spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flink_agents_nb.otel._span_spec import NO_DURATION_ATTR, STATUS_ATTR
+
+#: ``gen_ai.operation.name`` of the spans that become call rows, and their entity type.
+CALLS = {"chat": "llm", "text_completion": "llm", "execute_tool": "tool"}
+#: The root span attribute only our export writes (the run the trace is).
+RUN_ATTR = "flink_agents.input_run.id"
+
+
+@dataclass
+class RunInfo:
+    """One trace's input run, from its root span (``root``: the root's span id, ``""``
+    when the file has none). ``key``: ``gen_ai.conversation.id``; our run without one has
+    none (as its log had), another tool's takes the trace id. ``run_id``: our export's
+    ``flink_agents.input_run.id``, else the trace id. ``job``: ``flink_agents.job.id``,
+    else the resource's ``service.name``."""
+
+    root: str
+    key: Any
+    run_id: str
+    job: Any
+    task: Any = None
+    subtask: Any = None
+    event_type: str = "_input_event"
+    ours: bool = False
+
+    @classmethod
+    def of_root(cls, trace: str, sid: str, attrs: dict[str, Any], service: Any) -> RunInfo:
+        """The run of root span ``sid`` of ``trace`` (its decoded ``attrs``)."""
+        ours = RUN_ATTR in attrs
+        key = attrs.get("gen_ai.conversation.id")
+        subtask = attrs.get("flink_agents.subtask.index")
+        return cls(
+            root=sid,
+            key=key if key is not None or ours else trace,
+            run_id=str(attrs.get(RUN_ATTR) or trace),
+            job=attrs.get("flink_agents.job.id") or service,
+            task=attrs.get("flink_agents.task.name"),
+            subtask=subtask if isinstance(subtask, int) else None,
+            event_type=str(attrs.get("flink_agents.event.type") or "_input_event"),
+            ours=ours,
+        )
+
+    @classmethod
+    def rootless(cls, trace: str, service: Any) -> RunInfo:
+        """The run of a trace whose root span the file lacks."""
+        return cls(root="", key=trace, run_id=trace, job=service)
+
+
+def _ns(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def span_rows(
+    file: str,
+    line: int,
+    span: dict[str, Any],
+    attrs: dict[str, Any],
+    run: RunInfo,
+    named: tuple[dict[str, str], dict[str, Any]],
+    agent: tuple[bool, str | None],
+) -> list[dict[str, Any]]:
+    """The rows of one span (see :mod:`._import`), ``attrs`` its attributes decoded, ``run``
+    its trace's; ``named``: per span id, its name and (our action spans) its
+    ``flink_agents.event.type``; ``agent``: whether a root span also gets an action row
+    (calls hang right under it), and the span's agent."""
+    names, types = named
+    invoked, agent_name = agent
+    trace, sid = span["traceId"], span["spanId"]
+    parent = span.get("parentSpanId") or None
+    start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))
+    stamp = pd.Timestamp(start, unit="ns", tz="UTC") if start is not None else pd.NaT
+    duration = (end - start) / 1e6 if start is not None and end is not None else np.nan
+    if attrs.get(NO_DURATION_ATTR) is True:
+        duration = np.nan
+    status = span.get("status") or {}
+    failed = status.get("code") in (2, "STATUS_CODE_ERROR")
+    told = attrs.get(STATUS_ATTR)  # our export's status beyond ok/failed (replayed, ...)
+    error = (status.get("message") or attrs.get("error.type") or None) if failed else None
+    op = attrs.get("gen_ai.operation.name")
+    root_event = f"{trace}:{run.root}"
+    common = {
+        "job": run.job,
+        "task": run.task,
+        "subtask": run.subtask,
+        "key": attrs.get("gen_ai.conversation.id") or run.key,
+        "file": file,
+        "line": line,
+        "run_id": run.run_id,
+        "execution_id": sid,
+        "parent_execution_id": parent,
+        "problem_category": attrs.get("error.type") if failed else None,
+        "agent_name": agent_name,
+    }
+    name = str(span.get("name") or op or "span")
+    invocation = {
+        **common,
+        "record_type": "action",
+        "timestamp": stamp,
+        "event_id": root_event,
+        "event_type": run.event_type,
+        "action": name,
+        "duration_ms": duration,
+        "status": told if isinstance(told, str) and told else "failed" if failed else "ok",
+        "error": error,
+        "attributes": attrs,
+        "entity_type": "action",
+        "entity_name": name,
+    }
+    if parent is None:
+        event = {
+            **common,
+            "record_type": "event",
+            "timestamp": stamp,
+            "event_id": root_event,
+            "event_type": run.event_type,
+            "attributes": attrs,
+            "entity_type": "event",
+            "entity_name": str(span.get("name") or ""),
+        }
+        if run.ours:  # its error.type is its last action's: that action's row says it
+            event["problem_category"] = None
+        return [event, invocation] if invoked else [event]
+    model = attrs.get("gen_ai.request.model") or attrs.get("gen_ai.response.model")
+    kind = CALLS.get(str(op)) or _nested_kind(attrs, parent, run.root)
+    # ``flink_agents.model_resource`` (our export): the chat model resource, as 0.4 names it
+    entity = attrs.get("gen_ai.tool.name") or attrs.get("flink_agents.model_resource")
+    entity = entity or model or name
+    if isinstance(entity, str) and entity.startswith(kind + " "):  # "parser json_output"
+        entity = entity[len(kind) + 1 :]
+    handler = sid if kind == "action" else parent
+    row = {
+        **invocation,
+        "record_type": "call" if kind != "action" else "action",
+        # a call's action is the span it ran in, as in a trace log
+        "action": name if kind == "action" else names.get(parent, name),
+        # the event its action handled (our action spans say; a call: its action's)
+        "event_type": types.get(handler, "_input_event"),
+        "model": model if kind == "llm" else None,
+        "entity_type": kind,
+        "entity_name": entity,
+    }
+    prompt = attrs.get("gen_ai.usage.input_tokens")
+    completion = attrs.get("gen_ai.usage.output_tokens")
+    if kind != "llm" or (prompt is None and completion is None):
+        return [row]
+    # the model that answered, as our export writes it when the log's events name another
+    # than the call (another tool's is often a dated snapshot, gpt-4o-2024-08-06, that no
+    # price table lists: its request model prices the tokens)
+    ours = "flink_agents.model_resource" in attrs
+    answered = (ours and attrs.get("gen_ai.response.model")) or model
+    response = {
+        **common,
+        "timestamp": pd.Timestamp(end, unit="ns", tz="UTC") if end else stamp,
+        "event_id": f"{trace}:{sid}:response",
+        "upstream_event_id": root_event,
+        "upstream_action": names.get(parent, name),  # the action that called it
+        # the execution that sent it: the span the call ran in, as a trace log names a
+        # chat response's action execution (so the tree places it there)
+        "execution_id": None,
+        "parent_execution_id": parent,
+    }
+    return [row, _response(response, answered, prompt, completion)]
+
+
+def _response(row: dict[str, Any], model: Any, prompt: Any, completion: Any) -> dict[str, Any]:
+    """``row`` completed as a ``_chat_response_event`` event row with these counts."""
+    return {
+        **row,
+        "record_type": "event",
+        "event_type": "_chat_response_event",
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "model": model,
+        "attributes": {"model": model, "promptTokens": prompt, "completionTokens": completion},
+        "entity_type": "event",
+        "entity_name": "_chat_response_event",
+    }
+
+
+def _nested_kind(attrs: dict[str, Any], parent: Any, root: Any) -> str:
+    """The entity type of a span that is no GenAI call: ``action`` right under the root (an
+    action's span), else a call inside its parent span (a 0.4 ``parser`` or another
+    entity, as ``flink_agents.entity.type`` says; ``span`` when nothing does)."""
+    if parent == root:
+        return "action"
+    kind = attrs.get("flink_agents.entity.type")
+    return str(kind) if isinstance(kind, str) and kind and kind != "action" else "span"
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def uncounted_rows(
+    rows: list[dict[str, Any]], roots: list[tuple[str, int, Any, Any, RunInfo]]
+) -> list[dict[str, Any]]:
+    """A ``_chat_response_event`` row per root span whose token totals (``gen_ai.usage.*``)
+    exceed what the chat spans of its run count: the rest, with the root's
+    ``gen_ai.request.model``, at the root's end, sent by no action (our export of a log
+    whose counts no action record sent, as Flink Agents' own logs have them). ``roots``:
+    file, line, span, decoded attributes and run of each root span."""
+    counted: dict[Any, list[int]] = {}
+    for row in rows:
+        if row["record_type"] == "event" and row["event_type"] == "_chat_response_event":
+            got = counted.setdefault(row["run_id"], [0, 0])
+            got[0] += _count(row["prompt_tokens"])
+            got[1] += _count(row["completion_tokens"])
+    out = []
+    for file, line, span, attrs, run in roots:
+        prompt, completion = counted.get(run.run_id, (0, 0))
+        rest = (
+            max(_count(attrs.get("gen_ai.usage.input_tokens")) - prompt, 0),
+            max(_count(attrs.get("gen_ai.usage.output_tokens")) - completion, 0),
+        )
+        if rest == (0, 0):
+            continue
+        end = _ns(span.get("endTimeUnixNano")) or _ns(span.get("startTimeUnixNano"))
+        row = {
+            "timestamp": pd.Timestamp(end, unit="ns", tz="UTC") if end else pd.NaT,
+            "job": run.job,
+            "task": run.task,
+            "subtask": run.subtask,
+            "key": attrs.get("gen_ai.conversation.id") or run.key,
+            "file": file,
+            "line": line,
+            "run_id": run.run_id,
+            "event_id": f"{span['traceId']}:{span['spanId']}:uncounted",
+            "agent_name": attrs.get("gen_ai.agent.name"),
+        }
+        out.append(_response(row, attrs.get("gen_ai.request.model"), *rest))
+    return out
