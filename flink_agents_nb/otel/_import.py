@@ -37,6 +37,7 @@ from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
 from flink_agents_nb.otel._span_rows import CALLS, RunInfo, span_rows, uncounted_rows
+from flink_agents_nb.otel._span_spec import EXECUTION_ATTR
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
 
 
@@ -103,6 +104,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     runs: dict[str, RunInfo] = {}
     names: dict[str, str] = {}
     types: dict[str, Any] = {}  # our action spans' ids -> flink_agents.event.type
+    execs: dict[str, str] = {}  # span id -> flink_agents.execution.id
     good: list[tuple[str, int, dict[str, Any], dict[str, Any]]] = []  # + its attributes
     call_parents: set[Any] = set()
     named: dict[str, tuple[Any, Any]] = {}  # span id -> (parent id, gen_ai.agent.name)
@@ -116,6 +118,8 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         names[sid] = str(span.get("name") or "span")
         if "flink_agents.action.name" in attributes:  # our action span
             types[sid] = attributes.get("flink_agents.event.type")
+        if isinstance(attributes.get(EXECUTION_ATTR), str):  # our span of a trace log
+            execs[sid] = attributes[EXECUTION_ATTR]
         if attributes.get("gen_ai.operation.name") in CALLS:
             call_parents.add(span.get("parentSpanId") or None)
         named[sid] = (span.get("parentSpanId") or None, attributes.get("gen_ai.agent.name"))
@@ -130,7 +134,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
             trace, RunInfo.rootless(trace, span.get("_service"))
         )
         agent = (sid in call_parents, agent_of.get(sid))
-        rows.extend(span_rows(name, number, span, attributes, run, (names, types), agent))
+        rows.extend(span_rows(name, number, span, attributes, run, (names, types, execs), agent))
         if not span.get("parentSpanId"):
             roots.append((name, number, span, attributes, run))
     rows.extend(uncounted_rows(rows, roots))

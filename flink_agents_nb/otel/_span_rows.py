@@ -74,17 +74,23 @@ def span_rows(
     span: dict[str, Any],
     attrs: dict[str, Any],
     run: RunInfo,
-    named: tuple[dict[str, str], dict[str, Any]],
+    named: tuple[dict[str, str], dict[str, Any], dict[str, str]],
     agent: tuple[bool, str | None],
 ) -> list[dict[str, Any]]:
     """The rows of one span (see :mod:`._import`), ``attrs`` its attributes decoded, ``run``
-    its trace's; ``named``: per span id, its name and (our action spans) its
-    ``flink_agents.event.type``; ``agent``: whether a root span also gets an action row
-    (calls hang right under it), and the span's agent."""
-    names, types = named
+    its trace's; ``named``: per span id, its name, (our action spans) its
+    ``flink_agents.event.type`` and (our spans of a trace log) its execution id;
+    ``agent``: whether a root span also gets an action row (calls hang right under it),
+    and the span's agent."""
+    names, types, execs = named
     invoked, agent_name = agent
     trace, sid = span["traceId"], span["spanId"]
     parent = span.get("parentSpanId") or None
+    # a trace log's execution ids, as its records had them (an action: no parent)
+    if parent is not None and parent == run.root and run.ours:
+        parent_execution = None
+    else:
+        parent_execution = execs.get(parent, parent) if parent is not None else None
     start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))
     stamp = pd.Timestamp(start, unit="ns", tz="UTC") if start is not None else pd.NaT
     duration = (end - start) / 1e6 if start is not None and end is not None else np.nan
@@ -104,8 +110,8 @@ def span_rows(
         "file": file,
         "line": line,
         "run_id": run.run_id,
-        "execution_id": sid,
-        "parent_execution_id": parent,
+        "execution_id": execs.get(sid, sid),
+        "parent_execution_id": parent_execution,
         "problem_category": attrs.get("error.type") if failed else None,
         "agent_name": agent_name,
     }
@@ -175,7 +181,7 @@ def span_rows(
         # the execution that sent it: the span the call ran in, as a trace log names a
         # chat response's action execution (so the tree places it there)
         "execution_id": None,
-        "parent_execution_id": parent,
+        "parent_execution_id": execs.get(parent, parent),
     }
     return [row, _response(response, answered, prompt, completion)]
 

@@ -45,6 +45,8 @@ def _error_type(error: Any, category: Any) -> str:
 #: Attributes of the kit's own (``flink_agents.``) for what OTLP's span cannot say itself.
 STATUS_ATTR = "flink_agents.execution.status"
 NO_DURATION_ATTR = "flink_agents.duration.missing"
+#: A trace log's own execution id of an action or call (span ids are derived from it).
+EXECUTION_ATTR = "flink_agents.execution.id"
 
 
 def mark_execution(attrs: dict[str, Any], status: Any, duration_ms: Any) -> None:

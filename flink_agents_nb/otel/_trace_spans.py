@@ -25,6 +25,7 @@ import pandas as pd
 from flink_agents_nb.eventlog._arrays import codes as codes_of
 from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes
 from flink_agents_nb.otel._span_spec import (
+    EXECUTION_ATTR,
     SpanSpec,
     _error_type,
     _none,
@@ -260,6 +261,8 @@ def _action_spans(
     for j, c in enumerate(run_codes):
         name = str(names[j])
         attrs = action_attrs(name, types[j], statuses[j], durations[j])
+        if _none(exec_ids[j]) is not None:
+            attrs[EXECUTION_ATTR] = str(exec_ids[j])
         err = None
         if bad[j]:
             attrs["error.type"] = _error_type(errors[j], categories[j])
@@ -344,6 +347,8 @@ def _call_spans(
             label = f"{kind} {name}"
             attrs = {"flink_agents.entity.type": kind}
         mark_execution(attrs, statuses[j], durations[j])
+        if _none(exec_ids[j]) is not None:
+            attrs[EXECUTION_ATTR] = str(exec_ids[j])
         err = None
         if bad[j]:
             attrs["error.type"] = _error_type(errors[j], categories[j])

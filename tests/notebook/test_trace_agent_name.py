@@ -192,8 +192,13 @@ def test_export_names_the_agent_and_the_sub_agent_and_a_round_trip_keeps_them(
 
     back = fa.read_otlp(spans)  # every row gets its agent back, and exports the same
     frame = back.frame
-    agent_of = {s["spanId"]: attrs(s).get("gen_ai.agent.name", main) for s in spans_in(spans)}
-    assert frame["agent_name"].tolist() == [  # its span's (a chat response: its llm span's)
+    agent_of = {  # by the trace log's execution id the span carries, else the span id
+        attrs(s).get("flink_agents.execution.id", s["spanId"]): attrs(s).get(
+            "gen_ai.agent.name", main
+        )
+        for s in spans_in(spans)
+    }
+    assert frame["agent_name"].tolist() == [  # its span's (a chat response: its action's)
         agent_of[e if e is not None else p]
         for e, p in zip(frame["execution_id"], frame["parent_execution_id"], strict=True)
     ]
