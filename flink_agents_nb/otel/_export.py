@@ -56,7 +56,7 @@ class ExportResult:
 
 def _readable(specs: list[Any], service_name: str) -> list[Any]:
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import ReadableSpan
+    from opentelemetry.sdk.trace import Event, ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
@@ -81,6 +81,7 @@ def _readable(specs: list[Any], service_name: str) -> list[Any]:
                 start_time=s.start_ns,
                 end_time=s.end_ns,
                 instrumentation_scope=scope,
+                events=[Event(n, a, timestamp=t) for n, t, a in s.events],
             )
         )
     return out

@@ -36,41 +36,22 @@ import pandas as pd
 from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
-from flink_agents_nb.otel._span_rows import CALLS, RunInfo, span_rows, uncounted_rows
+from flink_agents_nb.otel._span_rows import (
+    CALLS,
+    RunInfo,
+    attributes_of,
+    span_rows,
+    uncounted_rows,
+)
+from flink_agents_nb.otel._span_spec import EVENT_ID_ATTR as EVENT_ID
 from flink_agents_nb.otel._span_spec import EXECUTION_ATTR
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
-
-
-def _value(any_value: Any) -> Any:
-    if not isinstance(any_value, dict):
-        return any_value
-    for name in ("stringValue", "boolValue", "doubleValue"):
-        if name in any_value:
-            return any_value[name]
-    if "intValue" in any_value:
-        try:
-            return int(any_value["intValue"])
-        except (TypeError, ValueError):
-            return any_value["intValue"]
-    if "arrayValue" in any_value:
-        return [_value(v) for v in (any_value["arrayValue"] or {}).get("values", [])]
-    if "kvlistValue" in any_value:
-        return _attributes((any_value["kvlistValue"] or {}).get("values", []))
-    return None
-
-
-def _attributes(items: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or ():
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            out[item["key"]] = _value(item.get("value"))
-    return out
 
 
 def _spans_of_line(doc: Any) -> list[dict[str, Any]]:
     spans = []
     for rs in doc.get("resourceSpans") or ():
-        service = _attributes((rs.get("resource") or {}).get("attributes")).get("service.name")
+        service = attributes_of((rs.get("resource") or {}).get("attributes")).get("service.name")
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
             for span in ss.get("spans") or ():
                 if isinstance(span, dict):
@@ -103,7 +84,8 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
             spans.extend((str(file), number, s) for s in _spans_of_line(doc))
     runs: dict[str, RunInfo] = {}
     names: dict[str, str] = {}
-    types: dict[str, Any] = {}  # our action spans' ids -> flink_agents.event.type
+    handled: dict[str, tuple[Any, Any]] = {}  # our action spans: type, id of its event
+    evented: set[str] = set()  # traces whose events our export carried as span events
     execs: dict[str, str] = {}  # span id -> flink_agents.execution.id
     good: list[tuple[str, int, dict[str, Any], dict[str, Any]]] = []  # + its attributes
     call_parents: set[Any] = set()
@@ -113,11 +95,13 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         if not isinstance(trace, str) or not isinstance(sid, str) or not trace or not sid:
             problems.append(LogProblem(name, number, "a span without traceId or spanId"))
             continue
-        attributes = _attributes(span.get("attributes"))
+        attributes = attributes_of(span.get("attributes"))
         good.append((name, number, span, attributes))
         names[sid] = str(span.get("name") or "span")
         if "flink_agents.action.name" in attributes:  # our action span
-            types[sid] = attributes.get("flink_agents.event.type")
+            handled[sid] = (attributes.get("flink_agents.event.type"), attributes.get(EVENT_ID))
+        if _carries_events(span):
+            evented.add(trace)
         if isinstance(attributes.get(EXECUTION_ATTR), str):  # our span of a trace log
             execs[sid] = attributes[EXECUTION_ATTR]
         if attributes.get("gen_ai.operation.name") in CALLS:
@@ -126,6 +110,8 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         if not span.get("parentSpanId"):
             runs[trace] = RunInfo.of_root(trace, sid, attributes, span.get("_service"))
     agent_of = _agents(named)
+    for trace in evented & runs.keys():
+        runs[trace].evented = True
     rows: list[dict[str, Any]] = []
     roots = []
     for name, number, span, attributes in good:
@@ -134,12 +120,27 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
             trace, RunInfo.rootless(trace, span.get("_service"))
         )
         agent = (sid in call_parents, agent_of.get(sid))
-        rows.extend(span_rows(name, number, span, attributes, run, (names, types, execs), agent))
+        rows.extend(span_rows(name, number, span, attributes, run, (names, handled, execs), agent))
         if not span.get("parentSpanId"):
             roots.append((name, number, span, attributes, run))
     rows.extend(uncounted_rows(rows, roots))
     frame = _frame(rows, files)
     return EventLog(frame, problems, [str(f) for f in files])
+
+
+def _carries_events(span: dict[str, Any]) -> bool:
+    """Whether ``span`` carries our export's business events (span events with an
+    ``flink_agents.event.id``; its first tells), or is a root naming its input event."""
+    events = span.get("events")
+    if isinstance(events, list) and events and isinstance(events[0], dict):
+        keys = [a.get("key") for a in events[0].get("attributes") or () if isinstance(a, dict)]
+        if EVENT_ID in keys:
+            return True
+    if span.get("parentSpanId"):
+        return False
+    return any(
+        isinstance(a, dict) and a.get("key") == EVENT_ID for a in span.get("attributes") or ()
+    )
 
 
 def _agents(named: dict[str, tuple[Any, Any]]) -> dict[str, str | None]:
@@ -168,7 +169,10 @@ def _agents(named: dict[str, tuple[Any, Any]]) -> dict[str, str | None]:
 
 
 def _frame(rows: list[dict[str, Any]], files: list[Path]) -> pd.DataFrame:
+    """The record frame of ``rows``, by time; ``input_seq`` numbered by run in order of
+    first record, except for rows that carry their own (our export's runs)."""
     frame = record_frame(rows)
+    frame["_told"] = pd.Series(["input_seq" in r for r in rows], dtype=bool)
     for name in TRACE_COLUMNS:
         frame[name] = pd.Series([r.get(name) for r in rows], dtype=object)
     frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
@@ -177,5 +181,6 @@ def _frame(rows: list[dict[str, Any]], files: list[Path]) -> pd.DataFrame:
     frame["line"] = frame["line"].astype("int64") if len(frame) else frame["line"]
     frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
     codes, _ = pd.factorize(frame["run_id"])
-    frame["input_seq"] = pd.array(codes, dtype="Int64")
+    told = frame.pop("_told").to_numpy()
+    frame["input_seq"] = frame["input_seq"].where(told, pd.array(codes, dtype="Int64"))
     return frame[[*RECORD_COLUMNS, *TRACE_COLUMNS]]

@@ -34,6 +34,17 @@ def _value(value: Any) -> dict[str, Any]:
     return {"stringValue": str(value)}
 
 
+#: Attributes whose values are ids, each on one span or span event.
+_UNIQUE = frozenset(
+    {
+        "flink_agents.event.id",
+        "flink_agents.event.upstream_id",
+        "flink_agents.execution.id",
+        "flink_agents.input_run.id",
+    }
+)
+
+
 class _Fragments:
     """JSON fragments of attributes and names, each distinct one encoded once."""
 
@@ -42,6 +53,8 @@ class _Fragments:
         self.names: dict[str, bytes] = {}
 
     def attribute(self, key: str, value: Any) -> bytes:
+        if key in _UNIQUE:  # one value a span or event: caching them would only fill memory
+            return _encode({"key": key, "value": _value(value)})
         known = (key, type(value), value)  # True and 1 are equal keys: the type tells them apart
         try:
             return self.attributes[known]
@@ -76,7 +89,8 @@ def json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
 
 _ROOT = b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":%d,'
 _CHILD = b'{"traceId":"%032x","spanId":"%016x","parentSpanId":"%016x","name":%b,"kind":%d,'
-_REST = b'"startTimeUnixNano":"%d","endTimeUnixNano":"%d","attributes":[%b],"status":%b}'
+_REST = b'"startTimeUnixNano":"%d","endTimeUnixNano":"%d","attributes":[%b],%b"status":%b}'
+_EVENT = b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]}'
 
 
 def _span(s: Any, fragments: _Fragments) -> bytes:
@@ -88,8 +102,16 @@ def _span(s: Any, fragments: _Fragments) -> bytes:
         head = _ROOT % (s.trace_id, s.span_id, name, kind)
     attribute = fragments.attribute
     attrs = b",".join([attribute(k, v) for k, v in s.attributes.items()])
+    events = b""
+    if s.events:
+        events = b'"events":[%b],' % b",".join(
+            [
+                _EVENT % (t, fragments.name(n), b",".join([attribute(k, v) for k, v in a.items()]))
+                for n, t, a in s.events
+            ]
+        )
     if s.error:
         status = _encode({"message": s.error, "code": 2})
     else:
         status = b'{"code":1}' if s.parent_id else b"{}"
-    return head + _REST % (s.start_ns, s.end_ns, attrs, status)
+    return head + _REST % (s.start_ns, s.end_ns, attrs, events, status)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.otel._span_spec import NO_DURATION_ATTR, STATUS_ATTR
+from flink_agents_nb.otel._span_spec import EVENT_ID_ATTR, NO_DURATION_ATTR, STATUS_ATTR
 
 #: ``gen_ai.operation.name`` of the spans that become call rows, and their entity type.
 CALLS = {"chat": "llm", "text_completion": "llm", "execute_tool": "tool"}
@@ -35,30 +35,66 @@ class RunInfo:
     job: Any
     task: Any = None
     subtask: Any = None
+    #: our export's ``flink_agents.input_seq`` (another tool's runs are numbered in order)
+    input_seq: int | None = None
     event_type: str = "_input_event"
     ours: bool = False
+    #: the id of the event that started the run (our export's), else one made up
+    input_event: str = ""
+    #: whether our export carried the run's events as span events (else the import makes
+    #: chat response events from the chat spans' token counts)
+    evented: bool = False
 
     @classmethod
     def of_root(cls, trace: str, sid: str, attrs: dict[str, Any], service: Any) -> RunInfo:
         """The run of root span ``sid`` of ``trace`` (its decoded ``attrs``)."""
         ours = RUN_ATTR in attrs
         key = attrs.get("gen_ai.conversation.id")
-        subtask = attrs.get("flink_agents.subtask.index")
+        subtask, seq = attrs.get("flink_agents.subtask.index"), attrs.get("flink_agents.input_seq")
         return cls(
             root=sid,
             key=key if key is not None or ours else trace,
             run_id=str(attrs.get(RUN_ATTR) or trace),
-            job=attrs.get("flink_agents.job.id") or service,
+            job=attrs.get("flink_agents.job.id") or (None if ours else service),
             task=attrs.get("flink_agents.task.name"),
             subtask=subtask if isinstance(subtask, int) else None,
+            input_seq=seq if isinstance(seq, int) else None,
             event_type=str(attrs.get("flink_agents.event.type") or "_input_event"),
             ours=ours,
+            input_event=str(attrs.get(EVENT_ID_ATTR) or f"{trace}:{sid}"),
         )
 
     @classmethod
     def rootless(cls, trace: str, service: Any) -> RunInfo:
         """The run of a trace whose root span the file lacks."""
-        return cls(root="", key=trace, run_id=trace, job=service)
+        return cls(root="", key=trace, run_id=trace, job=service, input_event=f"{trace}:")
+
+
+def _value(any_value: Any) -> Any:
+    if not isinstance(any_value, dict):
+        return any_value
+    for name in ("stringValue", "boolValue", "doubleValue"):
+        if name in any_value:
+            return any_value[name]
+    if "intValue" in any_value:
+        try:
+            return int(any_value["intValue"])
+        except (TypeError, ValueError):
+            return any_value["intValue"]
+    if "arrayValue" in any_value:
+        return [_value(v) for v in (any_value["arrayValue"] or {}).get("values", [])]
+    if "kvlistValue" in any_value:
+        return attributes_of((any_value["kvlistValue"] or {}).get("values", []))
+    return None
+
+
+def attributes_of(items: Any) -> dict[str, Any]:
+    """OTLP ``KeyValue`` items (``attributes``) as a dict of plain values."""
+    out: dict[str, Any] = {}
+    for item in items or ():
+        if isinstance(item, dict) and isinstance(item.get("key"), str):
+            out[item["key"]] = _value(item.get("value"))
+    return out
 
 
 def _ns(value: Any) -> int | None:
@@ -78,11 +114,11 @@ def span_rows(
     agent: tuple[bool, str | None],
 ) -> list[dict[str, Any]]:
     """The rows of one span (see :mod:`._import`), ``attrs`` its attributes decoded, ``run``
-    its trace's; ``named``: per span id, its name, (our action spans) its
-    ``flink_agents.event.type`` and (our spans of a trace log) its execution id;
-    ``agent``: whether a root span also gets an action row (calls hang right under it),
-    and the span's agent."""
-    names, types, execs = named
+    its trace's; ``named``: per span id, its name, (our action spans) the type and id of
+    the event it handled, and (our spans of a trace log) its execution id; ``agent``:
+    whether a root span also gets an action row (calls hang right under it), and the
+    span's agent."""
+    names, handled, execs = named
     invoked, agent_name = agent
     trace, sid = span["traceId"], span["spanId"]
     parent = span.get("parentSpanId") or None
@@ -101,7 +137,7 @@ def span_rows(
     told = attrs.get(STATUS_ATTR)  # our export's status beyond ok/failed (replayed, ...)
     error = (status.get("message") or attrs.get("error.type") or None) if failed else None
     op = attrs.get("gen_ai.operation.name")
-    root_event = f"{trace}:{run.root}"
+    root_event = run.input_event
     common = {
         "job": run.job,
         "task": run.task,
@@ -110,6 +146,7 @@ def span_rows(
         "file": file,
         "line": line,
         "run_id": run.run_id,
+        **({"input_seq": run.input_seq} if run.ours else {}),  # (else numbered: _frame)
         "execution_id": execs.get(sid, sid),
         "parent_execution_id": parent_execution,
         "problem_category": attrs.get("error.type") if failed else None,
@@ -130,6 +167,7 @@ def span_rows(
         "entity_type": "action",
         "entity_name": name,
     }
+    events = _event_rows(span, run, common, None if parent is None else execs.get(sid, sid))
     if parent is None:
         event = {
             **common,
@@ -141,9 +179,10 @@ def span_rows(
             "entity_type": "event",
             "entity_name": str(span.get("name") or ""),
         }
-        if run.ours:  # its error.type is its last action's: that action's row says it
-            event["problem_category"] = None
-        return [event, invocation] if invoked else [event]
+        if run.ours:  # an event record, as the log had it; its error.type is its last
+            # action's, whose row says it
+            event.update(problem_category=None, execution_id=None, entity_name=run.event_type)
+        return [event, invocation, *events] if invoked else [event, *events]
     model = attrs.get("gen_ai.request.model") or attrs.get("gen_ai.response.model")
     kind = CALLS.get(str(op)) or _nested_kind(attrs, parent, run.root)
     # ``flink_agents.model_resource`` (our export): the chat model resource, as 0.4 names it
@@ -151,22 +190,25 @@ def span_rows(
     entity = entity or model or name
     if isinstance(entity, str) and entity.startswith(kind + " "):  # "parser json_output"
         entity = entity[len(kind) + 1 :]
-    handler = sid if kind == "action" else parent
+    # the event its action handled (our action spans say; a call: its action's)
+    event_type, event_id = handled.get(sid if kind == "action" else parent, ("_input_event", None))
     row = {
         **invocation,
         "record_type": "call" if kind != "action" else "action",
         # a call's action is the span it ran in, as in a trace log
         "action": name if kind == "action" else names.get(parent, name),
-        # the event its action handled (our action spans say; a call: its action's)
-        "event_type": types.get(handler, "_input_event"),
+        "event_type": event_type,
+        "attempt": attrs.get("flink_agents.action.attempt") if kind == "action" else None,
+        # (our action span without one: its record had none; else under the run's input)
+        "event_id": event_id if run.evented else event_id or root_event,
         "model": model if kind == "llm" else None,
         "entity_type": kind,
         "entity_name": entity,
     }
     prompt = attrs.get("gen_ai.usage.input_tokens")
     completion = attrs.get("gen_ai.usage.output_tokens")
-    if kind != "llm" or (prompt is None and completion is None):
-        return [row]
+    if kind != "llm" or (prompt is None and completion is None) or run.evented:
+        return [row, *events]
     # the model that answered, as our export writes it when the log's events name another
     # than the call (another tool's is often a dated snapshot, gpt-4o-2024-08-06, that no
     # price table lists: its request model prices the tokens)
@@ -184,6 +226,42 @@ def span_rows(
         "parent_execution_id": execs.get(parent, parent),
     }
     return [row, _response(response, answered, prompt, completion)]
+
+
+def _event_rows(
+    span: dict[str, Any], run: RunInfo, common: dict[str, Any], execution: Any
+) -> list[dict[str, Any]]:
+    """The event rows of our export's span events on ``span`` (each names its
+    ``flink_agents.event.id``; other span events are left out): sent by the action
+    ``execution`` (``None``: the root's, sent by no action record)."""
+    out = []
+    for event in span.get("events") or ():
+        attrs = attributes_of(event.get("attributes")) if isinstance(event, dict) else {}
+        if not isinstance(attrs.get(EVENT_ID_ATTR), str):
+            continue
+        at = _ns(event.get("timeUnixNano"))
+        row = {
+            **common,
+            "record_type": "event",
+            "timestamp": pd.Timestamp(at, unit="ns", tz="UTC") if at is not None else pd.NaT,
+            "event_id": attrs[EVENT_ID_ATTR],
+            "event_type": str(event.get("name") or ""),
+            "upstream_event_id": attrs.get("flink_agents.event.upstream_id"),
+            "upstream_action": attrs.get("flink_agents.event.upstream_action"),
+            "execution_id": None,
+            "parent_execution_id": execution,
+            "problem_category": None,
+            "attributes": {},  # its payload is not exported
+            "entity_type": "event",
+            "entity_name": str(event.get("name") or ""),
+        }
+        prompt = attrs.get("gen_ai.usage.input_tokens")
+        completion = attrs.get("gen_ai.usage.output_tokens")
+        if prompt is not None or completion is not None:
+            row = _response(row, attrs.get("gen_ai.response.model"), prompt, completion)
+            row["event_type"] = row["entity_name"] = str(event.get("name") or "")
+        out.append(row)
+    return out
 
 
 def _response(row: dict[str, Any], model: Any, prompt: Any, completion: Any) -> dict[str, Any]:
@@ -234,6 +312,8 @@ def uncounted_rows(
             got[1] += _count(row["completion_tokens"])
     out = []
     for file, line, span, attrs, run in roots:
+        if run.evented:  # its events came back with their own counts
+            continue
         prompt, completion = counted.get(run.run_id, (0, 0))
         rest = (
             max(_count(attrs.get("gen_ai.usage.input_tokens")) - prompt, 0),

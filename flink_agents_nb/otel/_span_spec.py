@@ -27,6 +27,8 @@ class SpanSpec:
     attributes: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     kind: str = "INTERNAL"
+    #: span events: (name, time in ns since the epoch, attributes)
+    events: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
 
 
 def _id(bits: int, *parts: Any) -> int:
@@ -45,6 +47,8 @@ def _error_type(error: Any, category: Any) -> str:
 #: Attributes of the kit's own (``flink_agents.``) for what OTLP's span cannot say itself.
 STATUS_ATTR = "flink_agents.execution.status"
 NO_DURATION_ATTR = "flink_agents.duration.missing"
+#: The id of an event: a span event's own, an action span's handled one, a root's input.
+EVENT_ID_ATTR = "flink_agents.event.id"
 #: A trace log's own execution id of an action or call (span ids are derived from it).
 EXECUTION_ATTR = "flink_agents.execution.id"
 
@@ -61,31 +65,37 @@ def mark_execution(attrs: dict[str, Any], status: Any, duration_ms: Any) -> None
         attrs[NO_DURATION_ATTR] = True
 
 
-def action_attrs(name: str, event_type: Any, status: Any, duration_ms: Any) -> dict[str, Any]:
+def action_attrs(
+    name: str, event_type: Any, status: Any, duration_ms: Any, attempt: Any = None
+) -> dict[str, Any]:
     """An action span's attributes: ``flink_agents.action.name``, the type of the event it
-    handled (``flink_agents.event.type``, when the record names one) and
-    :func:`mark_execution`'s."""
+    handled (``flink_agents.event.type``, when the record names one), the attempt
+    (``flink_agents.action.attempt``, when given) and :func:`mark_execution`'s."""
     attrs: dict[str, Any] = {"flink_agents.action.name": name}
     if _none(event_type) is not None:
         attrs["flink_agents.event.type"] = str(event_type)
+    if _none(attempt) is not None and attempt is not pd.NA:
+        attrs["flink_agents.action.attempt"] = int(attempt)
     mark_execution(attrs, status, duration_ms)
     return attrs
 
 
-def run_where(job: Any, task: Any, subtask: Any, event_type: Any) -> dict[str, Any]:
+def run_where(job: Any, task: Any, subtask: Any, input_seq: Any, event_type: Any) -> dict[str, Any]:
     """A root span's attributes for where its run ran and what started it: the run's first
-    record's ``flink_agents.job.id``, ``flink_agents.task.name``, ``flink_agents.subtask.index``
-    and, when that record is an event, its ``flink_agents.event.type`` (each when given)."""
+    record's ``flink_agents.job.id``, ``flink_agents.task.name``, ``flink_agents.subtask.index``,
+    ``flink_agents.input_seq`` and, when that record is an event, its
+    ``flink_agents.event.type`` (each when given)."""
     out: dict[str, Any] = {}
     for name, value in (
         ("flink_agents.job.id", job),
         ("flink_agents.task.name", task),
         ("flink_agents.subtask.index", subtask),
+        ("flink_agents.input_seq", input_seq),
         ("flink_agents.event.type", event_type),
     ):
         value = _none(value)
         if value is not None and value is not pd.NA:
-            out[name] = int(value) if name.endswith(".index") else str(value)
+            out[name] = str(value) if name.endswith(("id", "name", "type")) else int(value)
     return out
 
 
@@ -166,3 +176,34 @@ def one_model(models: Any) -> Any:
     ``None`` (none, or several)."""
     named = {m for m in models if _none(m) is not None}
     return next(iter(named)) if len(named) == 1 else None
+
+
+def span_event(
+    event_id: Any,
+    event_type: Any,
+    time_ns: int,
+    upstream: tuple[Any, Any],
+    tokens: tuple[Any, Any, Any],
+) -> tuple[str, int, dict[str, Any]]:
+    """A business event as a span event on the span of the action that sent it: named by
+    its type, at its time; ``flink_agents.event.id``, its upstream event and action
+    (``upstream``: ``flink_agents.event.upstream_id``, ``.upstream_action``, each when
+    given) and, with token counts (``tokens``: prompt, completion, model; NaN or ``None``
+    when missing), ``gen_ai.usage.input_tokens|output_tokens`` and
+    ``gen_ai.response.model``. Its payload is not exported (see :mod:`._import`)."""
+    attrs: dict[str, Any] = {}
+    for name, value in (
+        (EVENT_ID_ATTR, event_id),
+        ("flink_agents.event.upstream_id", upstream[0]),
+        ("flink_agents.event.upstream_action", upstream[1]),
+    ):
+        if _none(value) is not None:
+            attrs[name] = str(value)
+    prompt, completion, model = (None if v is pd.NA else _none(v) for v in tokens)
+    if prompt is not None:
+        attrs["gen_ai.usage.input_tokens"] = int(prompt)
+    if completion is not None:
+        attrs["gen_ai.usage.output_tokens"] = int(completion)
+    if (prompt is not None or completion is not None) and model is not None:
+        attrs["gen_ai.response.model"] = str(model)
+    return str(event_type), time_ns, attrs

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.otel._span_spec import (
+    EVENT_ID_ATTR,
     SpanSpec,
     _error_type,
     _id,
@@ -42,6 +43,7 @@ from flink_agents_nb.otel._span_spec import (
     one_model,
     root_span,
     run_where,
+    span_event,
     status_message,
 )
 from flink_agents_nb.otel._trace_spans import traced_spans
@@ -138,26 +140,41 @@ def _run_spans(
     tokens = (prompt, completion)
     spans.append(root_span(trace, root, run, agent, key, start, end, tokens, error, model))
     first_type = c["event_type"][first] if rtype[first] == "event" else None
-    spans[0].attributes.update(run_where(c["job"][first], task, c["subtask"][first], first_type))
+    where = (c["job"][first], task, c["subtask"][first], c["input_seq"][first])
+    spans[0].attributes.update(run_where(*where, first_type))
     ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
+    if rtype[first] == "event" and _none(c["event_id"][first]) is not None:
+        spans[0].attributes[EVENT_ID_ATTR] = str(c["event_id"][first])
+    senders: dict[int, SpanSpec] = {}  # event row -> the span of the action that sent it
     for r in action_rows:
         name = str(c["action"][r])
         sid = _id(64, run, "action", r)
         status = c["status"][r]
-        attrs = action_attrs(name, c["event_type"][r], status, dur[r])
+        attrs = action_attrs(name, c["event_type"][r], status, dur[r], c["attempt"][r])
+        if _none(c["event_id"][r]) is not None:
+            attrs[EVENT_ID_ATTR] = str(c["event_id"][r])
         err = None
         if status == "failed":
             attrs["error.type"] = _error_type(c["error"][r], None)
             err = status_message(c["error"][r], attrs["error.type"])
         end_r = int(stamps[r]) + _ns(dur[r])
         spans.append(SpanSpec(trace, sid, root, name, int(stamps[r]), end_r, attrs, err))
+        action_span = spans[-1]
         sent = (
             c["attributes"][r].get("sentEventIds", [])
             if isinstance(c["attributes"][r], Mapping)
             else []
         )
         sent_rows = [ids[e] for e in sent or () if e in ids]
+        senders.update((e, action_span) for e in sent_rows)
         spans.extend(_inferred_calls(run, trace, sid, r, c, stamps, end_r, sent_rows, ids))
+    for r in rows.tolist():  # every event but the run's first, on its sender's span
+        if rtype[r] == "event" and r != first:
+            on = senders.get(r, spans[0])
+            at = int(stamps[r]) if stamps[r] > _NAT else on.start_ns
+            upstream = (c["upstream_event_id"][r], c["upstream_action"][r])
+            tokens = (c["prompt_tokens"][r], c["completion_tokens"][r], c["model"][r])
+            on.events.append(span_event(c["event_id"][r], c["event_type"][r], at, upstream, tokens))
     return spans
 
 

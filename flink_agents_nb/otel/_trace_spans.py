@@ -37,6 +37,7 @@ from flink_agents_nb.otel._span_spec import (
     run_where,
     status_message,
 )
+from flink_agents_nb.otel._trace_events import attach_events
 
 _NAT = np.iinfo(np.int64).min
 
@@ -129,11 +130,13 @@ def traced_spans(frame: pd.DataFrame, agent_name: str | None) -> list[SpanSpec]:
         rows, runs, firsts, start.tolist(), end.tolist(), tokens, last_action.tolist(),
         trace_ids, root_ids, agent_name, (run_agents, models),
     )  # fmt: skip
-    action_spans, action_keys, action_ids = _action_spans(rows, runs, actions, trace_ids, root_ids)
+    action_spans, action_keys, keyed = _action_spans(rows, runs, actions, trace_ids, root_ids)
     calls = np.flatnonzero(record.of("call"))
+    action_ids = [span.span_id for span in keyed]
     call_spans = _call_spans(
         rows, runs, calls, is_event, trace_ids, root_ids, action_keys, action_ids
     )
+    attach_events(rows, firsts, is_event, roots, (actions, action_spans), (action_keys, keyed))
     _name_sub_agents(rows, actions, action_spans, run_agents)
     _name_sub_agents(rows, calls, call_spans, run_agents)
     # Per run: its root, its actions, its calls (each in frame order).
@@ -209,9 +212,9 @@ def _root_spans(
     model (``agents_models``: per run, the agent its rows name and that model), and the
     error of its last action when that failed."""
     run_agents, models = agents_models
-    keys, tasks, jobs, subtasks, types, records = (
+    keys, tasks, jobs, subtasks, seqs, types, records = (
         rows.col(c)[firsts].tolist()
-        for c in ("key", "task", "job", "subtask", "event_type", "record_type")
+        for c in ("key", "task", "job", "subtask", "input_seq", "event_type", "record_type")
     )
     errors, categories = rows.col("error"), rows.col("problem_category")
     failed = rows.failed
@@ -227,7 +230,7 @@ def _root_spans(
         ids = (trace_ids[i], root_ids[i])
         out.append(root_span(*ids, run, agent, key, *times, tokens_i, error, models[i]))
         first_type = types[i] if records[i] == "event" else None
-        out[-1].attributes.update(run_where(jobs[i], task, subtasks[i], first_type))
+        out[-1].attributes.update(run_where(jobs[i], task, subtasks[i], seqs[i], first_type))
     return out
 
 
@@ -235,7 +238,7 @@ def _action_spans(
     rows: _Rows, runs: list[str], actions: np.ndarray, trace_ids: list[int], root_ids: list[int]
 ) -> tuple[list[SpanSpec], np.ndarray, list[int]]:
     """A span per ended action row (sorted positions ``actions``); the sorted keys of
-    their (run, execution id) and the span id of each."""
+    their (run, execution id) and the span of each."""
     run_codes = rows.run_of[actions].tolist()
     exec_ids = rows.col("execution_id")[actions].tolist()
     ids = _ids(
@@ -248,19 +251,19 @@ def _action_spans(
     keyed = np.flatnonzero(rows.has_exec[actions])
     keys = rows.exec_key[actions][keyed]
     by_key = np.argsort(keys, kind="stable")
-    keyed_ids = [ids[j] for j in keyed[by_key].tolist()]
     names = rows.col("action")[actions].tolist()
     types = rows.col("event_type")[actions].tolist()
     bad = rows.failed[actions].tolist()
     errors = rows.col("error")[actions].tolist()
     categories = rows.col("problem_category")[actions].tolist()
     statuses, durations = rows.col("status")[actions].tolist(), rows.dur[actions].tolist()
+    attempts = rows.col("attempt")[actions].tolist()
     begin = rows.stamps[actions].tolist()
     ends = (rows.stamps[actions] + rows.dur_ns[actions]).tolist()
     spans = []
     for j, c in enumerate(run_codes):
         name = str(names[j])
-        attrs = action_attrs(name, types[j], statuses[j], durations[j])
+        attrs = action_attrs(name, types[j], statuses[j], durations[j], attempts[j])
         if _none(exec_ids[j]) is not None:
             attrs[EXECUTION_ATTR] = str(exec_ids[j])
         err = None
@@ -270,7 +273,7 @@ def _action_spans(
         spans.append(
             SpanSpec(trace_ids[c], ids[j], root_ids[c], name, begin[j], ends[j], attrs, err)
         )
-    return spans, keys[by_key], keyed_ids
+    return spans, keys[by_key], [spans[j] for j in keyed[by_key].tolist()]
 
 
 def _call_spans(

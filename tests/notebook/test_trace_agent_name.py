@@ -199,7 +199,7 @@ def test_export_names_the_agent_and_the_sub_agent_and_a_round_trip_keeps_them(
         for s in spans_in(spans)
     }
     assert frame["agent_name"].tolist() == [  # its span's (a chat response: its action's)
-        agent_of[e if e is not None else p]
+        agent_of.get(e if e is not None else p, main)  # (the root's events: none)
         for e, p in zip(frame["execution_id"], frame["parent_execution_id"], strict=True)
     ]
 
