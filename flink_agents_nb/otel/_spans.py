@@ -173,8 +173,8 @@ def _run_spans(
             on = senders.get(r, spans[0])
             at = int(stamps[r]) if stamps[r] > _NAT else on.start_ns
             upstream = (c["upstream_event_id"][r], c["upstream_action"][r])
-            tokens = (c["prompt_tokens"][r], c["completion_tokens"][r], c["model"][r])
-            on.events.append(span_event(c["event_id"][r], c["event_type"][r], at, upstream, tokens))
+            counts = (c["prompt_tokens"][r], c["completion_tokens"][r], c["model"][r])
+            on.events.append(span_event(c["event_id"][r], c["event_type"][r], at, upstream, counts))
     return spans
 
 

@@ -236,7 +236,7 @@ def _root_spans(
 
 def _action_spans(
     rows: _Rows, runs: list[str], actions: np.ndarray, trace_ids: list[int], root_ids: list[int]
-) -> tuple[list[SpanSpec], np.ndarray, list[int]]:
+) -> tuple[list[SpanSpec], np.ndarray, list[SpanSpec]]:
     """A span per ended action row (sorted positions ``actions``); the sorted keys of
     their (run, execution id) and the span of each."""
     run_codes = rows.run_of[actions].tolist()
