@@ -2,24 +2,56 @@
 
 Each line is a ``TracesData`` object (``resourceSpans[].scopeSpans[].spans[]``; ids hex,
 times decimal strings or numbers of nanoseconds; attribute values as OTLP ``AnyValue``).
-Per trace (an input run; ``run_id`` = the trace id):
+Per trace (an input run; rows: :mod:`._span_rows`):
 
-- its root span becomes an ``_input_event`` event row (key: ``gen_ai.conversation.id``, else
-  the trace id; attributes: the span's attributes), and also an ``action`` row (the agent's
-  invocation, named as the span) when ``chat``/``execute_tool`` spans hang right under it, as
-  other tools write them, so the tree shows those calls under it;
-- every other span becomes a row with the span's times and status (``ok``/``failed``):
-  ``call`` rows for ``chat`` spans (``entity_type`` ``llm``, ``model`` from
+- its root span becomes an event row (the run's input event: ``flink_agents.event.type``,
+  else ``_input_event``; key: ``gen_ai.conversation.id``, else none for our run and the
+  trace id for another tool's; attributes: the span's), and also an ``action`` row (the
+  agent's invocation, named as the span) when ``chat``/``execute_tool`` spans hang right
+  under it, as other tools write them, so the tree shows those calls under it;
+- every other span becomes a row with the span's times and status (``ok``/``failed``, or
+  our ``flink_agents.execution.status``: ``replayed``, ``ignored``): ``call`` rows for
+  ``chat`` spans (``entity_type`` ``llm``, ``model`` from
   ``gen_ai.request.model``/``gen_ai.response.model``) and ``execute_tool`` spans
   (``tool``), ``action`` rows for the others right under the root, and ``call`` rows for
   spans inside another span (a 0.4 ``parser``: ``flink_agents.entity.type``), so the tree
-  shows them under their action; ``execution_id``/``parent_execution_id`` are
-  the span ids; a failed span's error is its ``error.type``, else its status message;
-- a ``chat`` span with token usage also gives a ``_chat_response_event`` event row at its
-  end (tokens, model), so token charts count it once;
+  shows them under their action; ``execution_id``/``parent_execution_id``: a trace log's
+  own (``flink_agents.execution.id``), else the span ids; a failed span's error is its
+  status message, else its ``error.type``, which is its ``problem_category``;
+- our export's span events (``flink_agents.event.id``) become the event rows they were,
+  with their upstream event and action, token counts and model; for other spans, a
+  ``chat`` span with token usage gives a ``_chat_response_event`` row at its end, sent by
+  the span it ran in (the tree places it under that execution, not under the last action
+  of that name), and a root whose ``gen_ai.usage.*`` exceed its chat spans' one for the
+  rest;
 - ``agent_name``: the span's ``gen_ai.agent.name``, else its nearest ancestor's (the root
   ``invoke_agent`` span's, or a sub-agent's span above it), so an exported trace log's
   agents come back.
+
+The round trip, per column (``fa.export_otlp`` then ``fa.read_otlp``; the corpus test
+``tests/notebook/test_otel_round_trip.py`` checks it on every log format). Kept:
+``record_type``, ``timestamp`` (ns), ``job``, ``task``, ``subtask``, ``key`` (as a string:
+``gen_ai.conversation.id`` is one), ``input_seq``, ``event_id``, ``event_type``,
+``upstream_event_id``, ``upstream_action``, ``action``, ``duration_ms`` (ns; none stays
+none), ``status``, ``attempt``, ``error``, ``prompt_tokens``, ``completion_tokens``,
+``model``; and for trace-context logs (0.4 trace logs, flat logs with execution records)
+``run_id``, ``entity_type``, ``entity_name``, ``execution_id``, ``parent_execution_id``,
+``agent_name`` (an imported trace log exports again to the same spans). So the causal tree
+comes back whole. Not carried:
+
+- ``attributes``: event payloads (inputs, messages, outputs), ``sentEventIds`` and memory
+  writes are not exported (GenAI conventions make content capture opt-in, and a
+  collector is no place for them by default): event rows come back with ``{}``, root and
+  execution rows with the span's attributes; the tree's previews differ accordingly;
+- ``seq`` (records' order in their subtask), ``file`` and ``line`` (the OTLP file's now);
+- executions that started and never ended (a trace log's lone ``start`` records: a span
+  needs an end) and the ``start`` records of ended ones (their span's start says it);
+- logs without trace context (ours, 0.3.1, flat): the import adds what a trace frame has:
+  ``run_id`` (the export's ``job/task/subtask/input_seq``), entity types and names, span
+  ids as execution ids, the chat and tool calls the export infers from
+  ``chat_model_action``/``tool_call_action`` records (timed as their action), and as
+  ``agent_name`` the name the export gave the agent (its class for a run, else the task
+  or job) when the log names none.
 
 Lines that are not JSON, or spans without ids, are problems with file and line; never fatal.
 """

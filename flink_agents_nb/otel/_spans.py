@@ -5,17 +5,28 @@ Mapping (OpenTelemetry GenAI semantic conventions, as Flink Agents' exporter doe
 - one **trace per input run** (``run_id`` in a trace log, else job, subtask and
   ``input_seq``); its root span ``invoke_agent {agent}`` spans the run, with
   ``gen_ai.operation.name=invoke_agent``, ``gen_ai.agent.name``, ``gen_ai.conversation.id``
-  (the key), the run's token totals, and ``error.type`` when the run failed;
-- an ``INTERNAL`` span per **action** attempt (name: the action), child of the root;
+  (the key), the run's token totals (and ``gen_ai.request.model`` when they are one
+  model's), ``error.type`` when the run failed, and where the run ran
+  (``flink_agents.job.id``, ``.task.name``, ``.subtask.index``, ``.input_seq``, its input
+  event's ``.event.type`` and ``.event.id``);
+- an ``INTERNAL`` span per **action** attempt (name: the action), child of the root, with
+  the handled event's type and id, the attempt, a trace log's execution id, a status
+  other than ok/failed (``flink_agents.execution.status``) and whether it had no duration
+  (``flink_agents.duration.missing``: OTLP spans always end);
+- each **event** but the run's input as a span event (name: its type; its id, upstream
+  event and action, token counts and response model; no payload) on the span of the
+  action that sent it, else on the root;
 - under its action, a ``chat {model}`` span per **model call** (``gen_ai.operation.name=
   chat``, ``gen_ai.request.model``, ``gen_ai.usage.input_tokens|output_tokens`` from the
   chat response it produced) and an ``execute_tool {tool}`` span per **tool call**
   (``gen_ai.tool.name``, ``gen_ai.tool.call.id``). Trace logs give these calls (``call``
   rows, with their own times); for our own logs they are inferred from the built-in
   ``chat_model_action`` / ``tool_call_action`` records (a sub-agent's, ``<name>/...``,
-  too) and span their action;
-- failed spans: status ``ERROR`` and ``error.type`` (problem category, else the exception
-  class of the error).
+  too), or from another action that sent token counts, and span their action;
+- failed spans: status ``ERROR`` with the record's error text as the status message, and
+  ``error.type`` (problem category, else the exception class of the error).
+
+What comes back through :func:`~._import.read_otlp` and what does not: see :mod:`._import`.
 
 Ids are derived (MD5) from the run and record identities, so exporting twice gives the same
 ids. Times are nanoseconds since the epoch.
