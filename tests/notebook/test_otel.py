@@ -198,6 +198,12 @@ def test_otlp_http_to_a_real_mlflow_server_and_query_back(mlflow_url: str) -> No
     ] == [(120, 30)]
     roots = [s for s in spans if s.parent_id is None]
     assert sorted(s.attributes["gen_ai.conversation.id"] for s in roots) == ["u1", "u2"]
+    # the business events arrive as span events of the actions that sent them
+    sent = {
+        (s.name, e.name, e.attributes["flink_agents.event.id"]) for s in spans for e in s.events
+    }
+    assert ("tool_call_action", "_tool_response_event", "ev-04") in sent
+    assert len(sent) == 6  # every event but the two runs' inputs
     with pytest.raises(OtelExportError) as err:
         export_otlp(TRACE, endpoint=f"{mlflow_url}/v1/traces")  # no experiment header: 4xx
     assert f"could not send 15 spans to the OTLP collector at {mlflow_url}/v1/traces: " in str(
