@@ -34,15 +34,17 @@ def _value(value: Any) -> dict[str, Any]:
     return {"stringValue": str(value)}
 
 
-#: Attributes whose values are ids, each on one span or span event.
-_UNIQUE = frozenset(
-    {
+#: Attributes whose values are ids (strings), each on one span or span event: each laid
+#: out from its key's encoded head (caching them would only fill memory).
+_UNIQUE = {
+    key: b'{"key":%b,"value":{"stringValue":' % _encode(key)
+    for key in (
         "flink_agents.event.id",
         "flink_agents.event.upstream_id",
         "flink_agents.execution.id",
         "flink_agents.input_run.id",
-    }
-)
+    )
+}
 
 
 class _Fragments:
@@ -53,8 +55,9 @@ class _Fragments:
         self.names: dict[str, bytes] = {}
 
     def attribute(self, key: str, value: Any) -> bytes:
-        if key in _UNIQUE:  # one value a span or event: caching them would only fill memory
-            return _encode({"key": key, "value": _value(value)})
+        head = _UNIQUE.get(key)
+        if head is not None and type(value) is str:
+            return head + _encode(value) + b"}}"
         known = (key, type(value), value)  # True and 1 are equal keys: the type tells them apart
         try:
             return self.attributes[known]

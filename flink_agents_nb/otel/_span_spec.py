@@ -86,17 +86,23 @@ def run_where(job: Any, task: Any, subtask: Any, input_seq: Any, event_type: Any
     ``flink_agents.input_seq`` and, when that record is an event, its
     ``flink_agents.event.type`` (each when given)."""
     out: dict[str, Any] = {}
+    for name, value in (("flink_agents.job.id", job), ("flink_agents.task.name", task)):
+        if _given(value):
+            out[name] = str(value)
     for name, value in (
-        ("flink_agents.job.id", job),
-        ("flink_agents.task.name", task),
         ("flink_agents.subtask.index", subtask),
         ("flink_agents.input_seq", input_seq),
-        ("flink_agents.event.type", event_type),
     ):
-        value = _none(value)
-        if value is not None and value is not pd.NA:
-            out[name] = str(value) if name.endswith(("id", "name", "type")) else int(value)
+        if _given(value):
+            out[name] = int(value)
+    if _given(event_type):
+        out["flink_agents.event.type"] = str(event_type)
     return out
+
+
+def _given(value: Any) -> bool:
+    """Not ``None``, ``pd.NA`` nor NaN."""
+    return value is not None and value is not pd.NA and value == value
 
 
 def status_message(error: Any, error_type: str) -> str:
@@ -174,6 +180,8 @@ def gc_paused() -> Iterator[None]:
 def one_model(models: Any) -> Any:
     """The one model that ``models`` (a run's counted events' ``model`` values) name, else
     ``None`` (none, or several)."""
+    if not models:
+        return None
     named = {m for m in models if _none(m) is not None}
     return next(iter(named)) if len(named) == 1 else None
 
@@ -192,18 +200,17 @@ def span_event(
     when missing), ``gen_ai.usage.input_tokens|output_tokens`` and
     ``gen_ai.response.model``. Its payload is not exported (see :mod:`._import`)."""
     attrs: dict[str, Any] = {}
-    for name, value in (
-        (EVENT_ID_ATTR, event_id),
-        ("flink_agents.event.upstream_id", upstream[0]),
-        ("flink_agents.event.upstream_action", upstream[1]),
-    ):
-        if _none(value) is not None:
-            attrs[name] = str(value)
-    prompt, completion, model = (None if v is pd.NA else _none(v) for v in tokens)
-    if prompt is not None:
+    if _given(event_id):
+        attrs[EVENT_ID_ATTR] = str(event_id)
+    if _given(upstream[0]):
+        attrs["flink_agents.event.upstream_id"] = str(upstream[0])
+    if _given(upstream[1]):
+        attrs["flink_agents.event.upstream_action"] = str(upstream[1])
+    prompt, completion, model = tokens
+    if _given(prompt):
         attrs["gen_ai.usage.input_tokens"] = int(prompt)
-    if completion is not None:
+    if _given(completion):
         attrs["gen_ai.usage.output_tokens"] = int(completion)
-    if (prompt is not None or completion is not None) and model is not None:
+    if _given(model) and (_given(prompt) or _given(completion)):
         attrs["gen_ai.response.model"] = str(model)
     return str(event_type), time_ns, attrs
