@@ -251,6 +251,7 @@ def _event_rows(
             "execution_id": None,
             "parent_execution_id": execution,
             "problem_category": None,
+            "model": attrs.get("gen_ai.response.model"),
             "attributes": {},  # its payload is not exported
             "entity_type": "event",
             "entity_name": str(event.get("name") or ""),

@@ -196,8 +196,8 @@ def span_event(
     """A business event as a span event on the span of the action that sent it: named by
     its type, at its time; ``flink_agents.event.id``, its upstream event and action
     (``upstream``: ``flink_agents.event.upstream_id``, ``.upstream_action``, each when
-    given) and, with token counts (``tokens``: prompt, completion, model; NaN or ``None``
-    when missing), ``gen_ai.usage.input_tokens|output_tokens`` and
+    given) and its token counts and model (``tokens``: prompt, completion, model; NaN or
+    ``None`` when missing) as ``gen_ai.usage.input_tokens|output_tokens`` and
     ``gen_ai.response.model``. Its payload is not exported (see :mod:`._import`)."""
     attrs: dict[str, Any] = {}
     if _given(event_id):
@@ -211,6 +211,6 @@ def span_event(
         attrs["gen_ai.usage.input_tokens"] = int(prompt)
     if _given(completion):
         attrs["gen_ai.usage.output_tokens"] = int(completion)
-    if _given(model) and (_given(prompt) or _given(completion)):
+    if _given(model):
         attrs["gen_ai.response.model"] = str(model)
     return str(event_type), time_ns, attrs

@@ -15,6 +15,7 @@ import pytest
 
 import flink_agents_nb as fa
 from flink_agents_nb.eventlog._lineage import causal_trees, render_trees
+from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.run._source import record_frame_of
 from tests.helpers.triage_agent import Triage
 
@@ -162,3 +163,17 @@ def test_spans_of_another_tool_keep_each_response_under_its_own_action(tmp_path:
         '_chat_response_event {"model":"m1","promptTokens":5,"completionTokens":1}',
     ]
     assert 'promptTokens":7' in lines[-1]
+
+
+def test_an_event_that_names_a_model_without_counts_keeps_it(tmp_path: Path) -> None:
+    log = fa.read_event_log(TRACE)
+    frame = log.frame.copy()
+    asked = (frame["record_type"] == "event") & (frame["event_type"] == "_chat_request_event")
+    frame.loc[asked, "model"] = "qwen3:8b"  # (no corpus log has one: a request naming it)
+    fa.export_otlp(EventLog(frame, [], log.files), path=tmp_path / "spans.jsonl")
+    back = fa.read_otlp(tmp_path / "spans.jsonl").frame
+    requests = back[
+        (back["record_type"] == "event") & (back["event_type"] == "_chat_request_event")
+    ]
+    assert len(requests) == 2 and set(requests["model"]) == {"qwen3:8b"}
+    assert requests["prompt_tokens"].isna().all()
