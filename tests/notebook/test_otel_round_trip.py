@@ -177,3 +177,26 @@ def test_an_event_that_names_a_model_without_counts_keeps_it(tmp_path: Path) -> 
     ]
     assert len(requests) == 2 and set(requests["model"]) == {"qwen3:8b"}
     assert requests["prompt_tokens"].isna().all()
+
+
+def test_a_root_that_counts_more_tokens_than_its_chat_spans_gives_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Another tool's ``invoke_agent`` span with usage totals above its chat spans' (a call
+    it did not trace): the totals stay whole, the rest in a response event of the root's
+    model."""
+    spans = [
+        _span("a", None, "invoke_agent desk", gen_ai__operation__name="invoke_agent",
+              gen_ai__request__model="m1", gen_ai__usage__input_tokens=10,
+              gen_ai__usage__output_tokens=3),
+        _span("b", "a", "chat m1", gen_ai__operation__name="chat", gen_ai__request__model="m1",
+              gen_ai__usage__input_tokens=4, gen_ai__usage__output_tokens=1),
+    ]  # fmt: skip
+    doc = {"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}
+    (tmp_path / "other.jsonl").write_text(json.dumps(doc) + "\n", encoding="utf-8")
+    log = fa.read_otlp(tmp_path / "other.jsonl")
+    events = log.frame[log.frame["event_type"] == "_chat_response_event"]
+    counts = zip(events["prompt_tokens"], events["completion_tokens"], strict=True)
+    assert sorted(counts) == [(4, 1), (6, 2)]
+    assert set(events["model"]) == {"m1"}
+    assert (log.summary()["prompt_tokens"], log.summary()["completion_tokens"]) == (10, 3)
