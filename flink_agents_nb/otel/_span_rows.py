@@ -302,9 +302,10 @@ def uncounted_rows(
 ) -> list[dict[str, Any]]:
     """A ``_chat_response_event`` row per root span whose token totals (``gen_ai.usage.*``)
     exceed what the chat spans of its run count: the rest, with the root's
-    ``gen_ai.request.model``, at the root's end, sent by no action (our export of a log
-    whose counts no action record sent, as Flink Agents' own logs have them). ``roots``:
-    file, line, span, decoded attributes and run of each root span."""
+    ``gen_ai.request.model``, at the root's end, sent by no action (another tool's agent
+    span counting calls it did not trace as spans; runs whose events our export carried
+    have their own counts). ``roots``: file, line, span, decoded attributes and run of
+    each root span."""
     counted: dict[Any, list[int]] = {}
     for row in rows:
         if row["record_type"] == "event" and row["event_type"] == "_chat_response_event":
