@@ -102,6 +102,18 @@ def test_attribute_cells_come_back_as_lazy_cells(tmp_path: Path) -> None:
     assert any(a is EMPTY for a in half)  # the shared empty cell stays that one object
 
 
+def test_the_worker_keeps_what_it_read_rather_than_freeing_it(tmp_path: Path) -> None:
+    directory = _make("ours", tmp_path / "o")
+    pieces = [_parallel.Piece(file) for file in sorted(directory.iterdir())]
+    kept: list[Any] = []
+    segments = _parallel._work(pieces, 0, kept)
+    assert len(kept) == len(segments) == 1
+    rows = _transfer.packed_rows(segments[0].columns["line"])
+    assert sum(map(len, kept[0]["line"])) == rows == 2400
+    cells = [cell for part in kept[0]["attributes"] for cell in part]
+    assert len(cells) == 2400 and all(type(cell) is Attributes for cell in cells)
+
+
 def _mixed(tmp_path: Path) -> Path:
     """Every shape and trouble, in one directory: the cut falls in different files as the
     share moves."""

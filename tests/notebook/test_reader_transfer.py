@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog._arrays import addresses
+from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 from flink_agents_nb.eventlog.files import _transfer
 
 
@@ -102,3 +103,50 @@ def test_rows_of_unknown_forms_are_not_told() -> None:
     assert _transfer.packed_rows(("ids", "event_id")) == -1
     assert _transfer.packed_rows(("array",)) == -1
     assert _transfer.packed_rows("array") == -1  # type: ignore[arg-type]
+
+
+def _cut_in_parts(values: np.ndarray, parts: int) -> list[np.ndarray]:
+    """``values`` as a column's parts (one per chunk read), of uneven lengths."""
+    cuts = sorted({len(values) * k * k // (parts * parts) for k in range(1, parts)})
+    return list(np.split(values, cuts))
+
+
+@pytest.mark.parametrize("case", list(_CASES))
+def test_a_column_packed_from_its_parts_is_packed_as_joined(case: str) -> None:
+    values, kind = _CASES[case]
+    parts = _cut_in_parts(values, 7) if len(values) > 1 else [values[:0], values]
+    packed = _transfer.pack_column("seq", parts)
+    assert packed[0] == kind
+    back = _transfer.unpack_column(_through_the_pipe(packed))
+    whole = _transfer.unpack_column(_through_the_pipe(_transfer.pack_column("seq", values)))
+    assert back.dtype == whole.dtype and len(back) == len(whole)
+    if values.dtype != object:
+        assert back.tobytes() == whole.tobytes()  # bit for bit
+    else:
+        assert back.tolist() == whole.tolist()
+        mine, _ = pd.factorize(addresses(values))
+        theirs, _ = pd.factorize(addresses(back))
+        assert (mine == theirs).all()
+
+
+def test_attribute_cells_packed_from_parts_come_back_in_their_rows() -> None:
+    raws = [b'{"n":%d}' % i for i in range(3000)]
+    others: list[Any] = [None, {"plain": "dict"}, "text", 7]
+    values = _objects(
+        [
+            EMPTY if i % 5 == 0 else others[i % 4] if i % 7 == 0 else Attributes(raws[i])
+            for i in range(3000)
+        ]
+    )
+    packed = _transfer.pack_column("attributes", _cut_in_parts(values, 9))
+    assert packed[0] == "cells"
+    back = _transfer.unpack_column(_through_the_pipe(packed))
+    assert len(back) == len(values)
+    for mine, theirs in zip(values.tolist(), back.tolist(), strict=True):
+        assert type(theirs) is type(mine)
+        if mine is EMPTY:
+            assert theirs is EMPTY  # the shared empty cell stays that one object
+        elif type(mine) is Attributes:
+            assert theirs.raw == mine.raw and not theirs.decoded
+        else:
+            assert theirs == mine

@@ -263,10 +263,12 @@ def _number(ids: RowIds, columns: _Columns) -> None:
     ids.number_rows(columns.parts, rows_of(columns))
 
 
-def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
+def _work(pieces: Sequence[Piece], expect: int = 0, keep: list[Any] | None = None) -> list[Segment]:
     """The worker's reading: the tail of a split file (first, when any) in a segment of
     its own (dropped when the head finds the file multi-line), the whole files in another.
-    All read first, then packed: the read's buffers (a file's size) are gone by then."""
+    All read first, then packed: the read's buffers (a file's size) are gone by then.
+    ``keep``: the columns read are put there rather than freed as they are packed (the
+    worker exits without freeing them: freeing a million objects costs ~0.05 s)."""
     vocabulary = Vocabulary()
     groups = [pieces[:1], pieces[1:]] if pieces[0].is_tail else [pieces]
     read = []
@@ -284,6 +286,8 @@ def _work(pieces: Sequence[Piece], expect: int = 0) -> list[Segment]:
     numbering.done()  # its tables go before the packing
     segments = []
     for group, columns, problems, ids, before, after in read:
+        if keep is not None:
+            keep.append({name: list(parts) for name, parts in columns.parts.items()})
         tail_of = str(group[0].file) if group[0].is_tail else None
         segments.append(pack_segment(columns, problems, tail_of, ids, before, after))
     return segments
@@ -326,7 +330,8 @@ class _Worker:
             code = 1
             try:
                 os.close(read_end)
-                segments = _work(pieces, expect)
+                kept: list[Any] = []  # (alive until the exit, which frees nothing)
+                segments = _work(pieces, expect, kept)
                 if worker_fault is not None:
                     worker_fault()
                 _answer(segments, write_end, shared)

@@ -53,9 +53,9 @@ def pack_segment(
     after: dict[str, int] | None = None,
 ) -> Segment:
     """The worker's segment of what it read into ``columns`` (emptied: each column's
-    arrays go as soon as it is packed), its ids numbered into ``ids`` (whose numbering held
-    ``before`` values per family before, ``after`` after: see
-    :func:`..ids._numbering.worker_part`)."""
+    arrays go as soon as it is packed, unless kept elsewhere: see ``_parallel._work``), its
+    ids numbered into ``ids`` (whose numbering held ``before`` values per family before,
+    ``after`` after: see :func:`..ids._numbering.worker_part`)."""
     numbered = worker_part(ids, before, columns.parts, after)
     codes, distinct, value_keys, coded = numbered or (None, None, None, set())
     packed: dict[str, tuple[Any, ...]] = {}
@@ -63,7 +63,7 @@ def pack_segment(
         if parts and name in coded:
             packed[name] = ("ids", name)
         elif parts:
-            packed[name] = pack_column(name, parts[0] if len(parts) == 1 else np.concatenate(parts))
+            packed[name] = pack_column(name, parts)
         parts.clear()
     return Segment(
         packed, columns.files, columns.traced, problems, tail_of, codes, distinct, value_keys

@@ -4,13 +4,15 @@ What a worker read (:mod:`._parallel`) is columns of the record frame, the files
 from, whether trace records were among them and the problems met. Pickled as they are, the
 lazy attribute cells (:class:`._attributes.Attributes`) cost most: a Python ``__reduce__``
 call per cell to dump and a constructor call per cell to load (~3 s per 1M records). So an
-object column is sent as the column without its cells plus the cells' JSON bytes (a list of
-``bytes``: pickled and unpickled by C loops), and the reader makes the cells again from the
-bytes (undecoded, as the reader made them). The shared empty cell (:data:`._attributes.EMPTY`)
-stays that one object. Numeric columns go as their buffers (pickle protocol 5). Strings that
-repeat as one object (the shared columns) go once each, with codes (``int8`` for a few). A
-column of one value (one object, or all NaN: a format's unused columns) goes as that value
-and its length: a fifth of nested 0.3.1's payload was such columns.
+object column is sent as where its cells are and their JSON bytes (a list of ``bytes``:
+pickled and unpickled by C loops) and where and what its few other values are, and the
+reader makes the cells again from the bytes (undecoded, as the reader made them). The shared
+empty cell (:data:`._attributes.EMPTY`) stays that one object. Numeric columns go as their
+buffers (pickle protocol 5). Strings that repeat as one object (the shared columns) go once
+each, with codes (``int8`` for a few). A column of one value (one object, or all NaN: a
+format's unused columns) goes as that value and its length: a fifth of nested 0.3.1's
+payload was such columns. A column is packed from its parts (one array per chunk read): they
+are joined only to be sent as they are.
 
 The payload does not wait for the reader: where the system has anonymous files in memory
 (``os.memfd_create``, Linux), :func:`shared_file` makes one before the fork, the worker writes
@@ -33,6 +35,7 @@ import os
 import pickle
 import select
 import time
+from collections.abc import Sequence
 from itertools import repeat
 from operator import attrgetter
 from typing import Any
@@ -43,7 +46,7 @@ import pandas as pd
 from flink_agents_nb.eventlog._arrays import addresses
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
 
-_raw = attrgetter("raw")
+_raw = attrgetter("_raw")  # (the slot itself: the property is a Python call per cell)
 #: The columns that may hold :class:`Attributes` cells (any other is pickled as it is: right,
 #: only slower, should one hold cells some day).
 CELL_COLUMNS = frozenset({"attributes"})
@@ -53,31 +56,65 @@ CELL_COLUMNS = frozenset({"attributes"})
 _SAMPLE = 4096
 
 
-def pack_column(name: str, values: np.ndarray) -> tuple[Any, ...]:
-    """``values`` (the frame column ``name``) in the form :func:`unpack_column` takes back:
-    a column of one value (one object, or equal bits: all NaN, say) as that value and its
-    length, the shared columns' codes in the smallest integer type that holds them."""
-    if not len(values):
-        return ("array", values)
-    if values.dtype != object:
+def pack_column(name: str, values: np.ndarray | Sequence[np.ndarray]) -> tuple[Any, ...]:
+    """``values`` (the frame column ``name``: one array, or its parts in order) in the form
+    :func:`unpack_column` takes back: a column of one value (one object, or equal bits: all
+    NaN, say) as that value and its length, the shared columns' codes in the smallest
+    integer type that holds them. An object column's parts are joined only when it is sent
+    as it is: the other forms are found from the objects' addresses, without touching the
+    objects (each a cache miss in a column of a million)."""
+    parts = [values] if isinstance(values, np.ndarray) else list(values)
+    n = sum(len(part) for part in parts)
+    if not n:
+        return ("array", _joined(parts))
+    if parts[0].dtype != object:
+        values = _joined(parts)
         if values.ndim == 1 and _one_value(values):
             return ("fill", values[:1].copy(), len(values))
         return ("array", values)
     if name in CELL_COLUMNS:
-        return _pack_cells(values)
-    middle = max(0, len(values) // 2 - _SAMPLE // 2)
-    sample = addresses(values[middle : middle + _SAMPLE])
+        return _pack_cells(parts)
+    at = _addresses(parts)
+    middle = max(0, n // 2 - _SAMPLE // 2)
+    sample = at[middle : middle + _SAMPLE]
     if len(np.unique(sample)) == len(sample):  # distinct objects (ids): pickled as they are
-        return ("array", values)
-    by_object, _ = pd.factorize(addresses(values))
+        return ("array", _joined(parts))
+    by_object, _ = pd.factorize(at)
+    del at
     distinct = by_object.max() + 1
-    if distinct == len(values):
-        return ("array", values)
+    if distinct == n:
+        return ("array", _joined(parts))
+    first = parts[0][:1].copy() if len(parts[0]) else _rows_of(parts, np.zeros(1, np.intp))
     if distinct == 1:
-        return ("fill", values[:1].copy(), len(values))
+        return ("fill", first, n)
     one_each = np.empty(distinct, dtype=np.intp)
-    one_each[by_object] = np.arange(len(values))  # a row of each distinct object
-    return ("shared", values[one_each], by_object.astype(_code_type(distinct)))
+    one_each[by_object] = np.arange(n)  # a row of each distinct object
+    return ("shared", _rows_of(parts, one_each), by_object.astype(_code_type(distinct)))
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _addresses(parts: list[np.ndarray]) -> np.ndarray:
+    """The addresses of the objects of an object column's ``parts``, joined."""
+    return addresses(parts[0]) if len(parts) == 1 else np.concatenate(list(map(addresses, parts)))
+
+
+def _rows_of(parts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The values at ``rows`` (of the parts joined) of an object column's ``parts``,
+    without joining them."""
+    if len(parts) == 1:
+        out: np.ndarray = parts[0][rows]
+        return out
+    ends = np.cumsum([len(part) for part in parts])
+    which = np.searchsorted(ends, rows, side="right")
+    out = np.empty(len(rows), dtype=object)
+    for j, part in enumerate(parts):
+        here = np.flatnonzero(which == j)
+        if len(here):
+            out[here] = part[rows[here] - (ends[j] - len(part))]
+    return out
 
 
 def _one_value(values: np.ndarray) -> bool:
@@ -104,24 +141,35 @@ def packed_rows(packed: tuple[Any, ...]) -> int:
         return packed[2]
     if kind == "shared" and len(packed) == 3:
         return len(packed[2])
-    if kind == "cells" and len(packed) == 5:
-        return len(packed[1])
+    if kind == "cells" and len(packed) == 7 and type(packed[1]) is int:
+        return packed[1]
     return -1
 
 
-def _pack_cells(values: np.ndarray) -> tuple[Any, ...]:
-    n = len(values)
-    kinds = np.fromiter(map(type, values), dtype=object, count=n)  # alive while viewed
-    cells = addresses(kinds) == id(Attributes)
-    del kinds
-    empty = addresses(values) == id(EMPTY)
-    if not cells.any():
-        return ("array", values)
-    cells &= ~empty
-    rest = values.copy()
-    rest[cells | empty] = None
-    raws = list(map(_raw, values[cells]))
-    return ("cells", rest, np.flatnonzero(cells), raws, np.flatnonzero(empty))
+def _pack_cells(parts: list[np.ndarray]) -> tuple[Any, ...]:
+    """An attributes column (its ``parts``) as its rows, where its cells are and their
+    bytes, where the shared empty cell is, and where and what its other values are (the
+    rows of none of these hold ``None``: most rows are cells, and a column of ``None``
+    costs ~30 ms per 400k rows to pickle and unpickle). Each object is touched once, its
+    part at a time (a joined copy would touch each twice more)."""
+    rows = sum(len(part) for part in parts)
+    flags: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    raws: list[bytes] = []
+    for part in parts:
+        kinds = np.fromiter(map(type, part), dtype=object, count=len(part))  # alive while viewed
+        cells = addresses(kinds) == id(Attributes)
+        del kinds
+        at = addresses(part)
+        empty = at == id(EMPTY)
+        cells &= ~empty
+        raws += map(_raw, part[cells])
+        flags.append((cells, empty, ~(cells | empty) & (at != id(None))))
+    cells, empty, others = (np.concatenate(column) for column in zip(*flags, strict=True))
+    if not cells.any() and not empty.any():
+        return ("array", _joined(parts))
+    others = np.flatnonzero(others)
+    values = _rows_of(parts, others)
+    return ("cells", rows, others, values, np.flatnonzero(cells), raws, np.flatnonzero(empty))
 
 
 def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
@@ -137,7 +185,11 @@ def unpack_column(packed: tuple[Any, ...]) -> np.ndarray:
         if type(first) is not np.ndarray or first.shape != (1,) or type(n) is not int or n < 0:
             raise pickle.UnpicklingError("the read's worker sent a column of one value unreadably")
         return np.repeat(first, n)
-    _, out, at, raws, empty = packed
+    _, rows, others, values, at, raws, empty = packed
+    if type(rows) is not int or rows < 0:
+        raise pickle.UnpicklingError("the read's worker sent an attributes column unreadably")
+    out = np.empty(rows, dtype=object)  # (None throughout: numpy fills object arrays so)
+    out[others] = values
     out[at] = np.fromiter(map(Attributes, raws), dtype=object, count=len(raws))
     out[empty] = np.fromiter(repeat(EMPTY, len(empty)), dtype=object, count=len(empty))
     return out

@@ -29,7 +29,7 @@ import pandas as pd
 from pandas._libs.hashtable import Int64HashTable, Int64Vector
 from pandas._libs.lib import is_string_array
 
-from flink_agents_nb.eventlog._arrays import addresses, is_none, joined
+from flink_agents_nb.eventlog._arrays import addresses, joined
 from flink_agents_nb.eventlog.ids._column_rows import ColumnRows
 from flink_agents_nb.eventlog.ids._ids import ID_COLUMNS, ID_FAMILIES
 from flink_agents_nb.eventlog.ids._strkeys import (
@@ -319,8 +319,8 @@ def worker_part(
             column = parts.get(name)
             if not column or not numbering.strings[family]:
                 continue
-            values = column[0] if len(column) == 1 else np.concatenate(column)
-            if len(values) == len(codes[name]) and is_none(values[codes[name] < 0]).all():
+            at = np.concatenate(list(map(addresses, column)))  # (not the objects: a miss each)
+            if len(at) == len(codes[name]) and (at[codes[name] < 0] == id(None)).all():
                 coded.add(name)  # (NaN, say, would come back None)
     return (
         {name: codes[name].astype(np.int32) for name in ID_COLUMNS},
