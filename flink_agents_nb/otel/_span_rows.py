@@ -45,6 +45,19 @@ class RunInfo:
     #: chat response events from the chat spans' token counts)
     evented: bool = False
 
+    def where(self, attrs: dict[str, Any], file: str, line: int) -> dict[str, Any]:
+        """A row's columns of where its run ran and where its span was read (``file``,
+        ``line``); the key from the span's ``gen_ai.conversation.id``, else the run's."""
+        return {
+            "job": self.job,
+            "task": self.task,
+            "subtask": self.subtask,
+            "key": attrs.get("gen_ai.conversation.id") or self.key,
+            "file": file,
+            "line": line,
+            "run_id": self.run_id,
+        }
+
     @classmethod
     def of_root(cls, trace: str, sid: str, attrs: dict[str, Any], service: Any) -> RunInfo:
         """The run of root span ``sid`` of ``trace`` (its decoded ``attrs``)."""
@@ -139,13 +152,7 @@ def span_rows(
     op = attrs.get("gen_ai.operation.name")
     root_event = run.input_event
     common = {
-        "job": run.job,
-        "task": run.task,
-        "subtask": run.subtask,
-        "key": attrs.get("gen_ai.conversation.id") or run.key,
-        "file": file,
-        "line": line,
-        "run_id": run.run_id,
+        **run.where(attrs, file, line),
         **({"input_seq": run.input_seq} if run.ours else {}),  # (else numbered: _frame)
         "execution_id": execs.get(sid, sid),
         "parent_execution_id": parent_execution,
@@ -326,13 +333,7 @@ def uncounted_rows(
         end = _ns(span.get("endTimeUnixNano")) or _ns(span.get("startTimeUnixNano"))
         row = {
             "timestamp": pd.Timestamp(end, unit="ns", tz="UTC") if end else pd.NaT,
-            "job": run.job,
-            "task": run.task,
-            "subtask": run.subtask,
-            "key": attrs.get("gen_ai.conversation.id") or run.key,
-            "file": file,
-            "line": line,
-            "run_id": run.run_id,
+            **run.where(attrs, file, line),
             "event_id": f"{span['traceId']}:{span['spanId']}:uncounted",
             "agent_name": attrs.get("gen_ai.agent.name"),
         }

@@ -14,6 +14,17 @@ from flink_agents_nb.otel._span_spec import EVENT_ID_ATTR, SpanSpec, _none, span
 _NAT = np.iinfo(np.int64).min
 
 
+def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For the rows at positions ``at`` (of a ``_trace_spans._Rows``): where each one's
+    parent execution key sits in the sorted ``keys``, and whether it is there (a row without
+    a parent never is)."""
+    query = rows.parent_key[at]
+    place = np.minimum(np.searchsorted(keys, query), max(len(keys) - 1, 0))
+    if not len(keys):
+        return place, np.zeros(len(at), dtype=bool)
+    return place, (keys[place] == query) & rows.has_parent[at]
+
+
 def _mark(spans: list[SpanSpec], ids: list[Any]) -> None:
     for span, event_id in zip(spans, ids, strict=True):
         if _none(event_id) is not None:
@@ -46,13 +57,7 @@ def attach_events(
     if not len(events):
         return
     keys, keyed_spans = keyed
-    query = rows.parent_key[events]
-    found = np.minimum(np.searchsorted(keys, query), max(len(keys) - 1, 0))
-    sent = (
-        (keys[found] == query) & rows.has_parent[events]
-        if len(keys)
-        else np.zeros(len(events), dtype=bool)
-    )
+    found, sent = under_parent(keys, rows, events)
     stamps = rows.stamps[events].tolist()
     columns = [
         rows.col(name)[events].tolist()

@@ -37,7 +37,7 @@ from flink_agents_nb.otel._span_spec import (
     run_where,
     status_message,
 )
-from flink_agents_nb.otel._trace_events import attach_events
+from flink_agents_nb.otel._trace_events import attach_events, under_parent
 
 _NAT = np.iinfo(np.int64).min
 
@@ -291,13 +291,7 @@ def _call_spans(
     an execution with the token totals of the events it sent (when any has a count)."""
     if not len(calls):
         return []
-    query = rows.parent_key[calls]
-    at = np.minimum(np.searchsorted(action_keys, query), max(len(action_keys) - 1, 0))
-    under = (
-        (action_keys[at] == query) & rows.has_parent[calls]
-        if len(action_keys)
-        else np.zeros(len(calls), dtype=bool)
-    )
+    at, under = under_parent(action_keys, rows, calls)
     run_codes = rows.run_of[calls].tolist()
     parent_spans = [
         action_ids[a] if u else root_ids[c]
