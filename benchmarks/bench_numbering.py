@@ -22,7 +22,7 @@ import numpy as np
 from pandas._libs.hashtable import ObjectVector, PyObjectHashTable
 
 from flink_agents_nb.eventlog import _load
-from flink_agents_nb.eventlog._arrays import is_none
+from flink_agents_nb.eventlog.columns._arrays import is_none
 from flink_agents_nb.eventlog.ids import _numbering
 from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
 

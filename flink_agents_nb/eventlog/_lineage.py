@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._handled import deduced_handled
+from flink_agents_nb.eventlog.columns._arrays import is_none
 from flink_agents_nb.eventlog.files._files import LogProblem
 from flink_agents_nb.eventlog.ids._ids import EventCodes, Kinds
 from flink_agents_runtime.eventlog._lines import encode_value

@@ -15,8 +15,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._lineage import check_links
+from flink_agents_nb.eventlog.columns._columns import _Columns, time_order
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.files._parallel import read_files
 from flink_agents_nb.eventlog.files._sources import fold_own_lines, is_otlp_file

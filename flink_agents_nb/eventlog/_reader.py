@@ -71,9 +71,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._columns import COLUMNS as COLUMNS  # the column names, in order
 from flink_agents_nb.eventlog._lineage import CausalNode, causal_trees, render_trees
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog.columns._columns import (
+    COLUMNS as COLUMNS,  # the column names, in order
+)
 from flink_agents_nb.eventlog.files._files import LogProblem
 from flink_agents_runtime._display import DisplayMixin
 

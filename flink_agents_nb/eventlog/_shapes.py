@@ -25,8 +25,9 @@ _NESTED_CLEAR = [j for name, j in _F.items() if name not in _NESTED_KEEPS]
 
 def nested_plain(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Convert the nested records at ``rows`` whose event holds only the fields
-    :func:`~._columns._from_nested` does not copy (the common 0.3.1 shape) in place, column-wise, to
-    what :func:`~._columns._from_nested` would give; returns which of ``rows`` were converted."""
+    :func:`~.columns._columns._from_nested` does not copy (the common 0.3.1 shape) in place,
+    column-wise, to what :func:`~.columns._columns._from_nested` would give; returns which of
+    ``rows`` were converted."""
     events = table[rows, _F["event"]].tolist()
     plain = np.fromiter(
         (

@@ -36,8 +36,8 @@ import numpy as np
 from msgspec.structs import astuple
 from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb.eventlog._arrays import addresses, objects, to_float
 from flink_agents_nb.eventlog._attributes import _DECODE_ERRORS, TOKENS, Attributes, _decode
+from flink_agents_nb.eventlog.columns._arrays import addresses, objects, to_float
 from flink_agents_nb.run._frames import (
     COMPLETION_NAMES,
     MODEL_NAMES,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import codes as codes_of
+from flink_agents_nb.eventlog.columns._arrays import codes as codes_of
 from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes
 from flink_agents_nb.otel._span_spec import (
     EXECUTION_ATTR,

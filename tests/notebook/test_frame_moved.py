@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _assembly, _moved
-from flink_agents_nb.eventlog._arrays import addresses
-from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog.columns import _assembly, _moved
+from flink_agents_nb.eventlog.columns._arrays import addresses
+from flink_agents_nb.eventlog.columns._columns import _Columns
 from flink_agents_nb.eventlog.files import _files, _parallel
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary

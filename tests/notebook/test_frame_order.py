@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog._arrays import ints
-from flink_agents_nb.eventlog._columns import _Columns, time_order
+from flink_agents_nb.eventlog.columns._arrays import ints
+from flink_agents_nb.eventlog.columns._columns import _Columns, time_order
 from flink_agents_nb.eventlog.files import _files, _parallel
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog._arrays import addresses
+from flink_agents_nb.eventlog.columns._arrays import addresses
 from flink_agents_nb.eventlog.ids import _numbering, _strkeys
 from flink_agents_nb.eventlog.ids._ids import ID_FAMILIES
 from flink_agents_nb.eventlog.ids._numbering import Numbering, RowIds, WorkerIds

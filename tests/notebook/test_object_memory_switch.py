@@ -9,12 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flink_agents_nb.eventlog._object_memory import OBJECT_MEMORY_ENV, allowed
+from flink_agents_nb.eventlog.columns._object_memory import OBJECT_MEMORY_ENV, allowed
 
 _CHILD = """
 import json, sys
 import numpy as np
-from flink_agents_nb.eventlog import _moved
+from flink_agents_nb.eventlog.columns import _moved
 from flink_agents_nb.eventlog.ids import _strkeys
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.typed import _slots

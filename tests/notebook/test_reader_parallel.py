@@ -27,8 +27,8 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
-from flink_agents_nb.eventlog._columns import _Columns
 from flink_agents_nb.eventlog._load import LoadedLog, load_log
+from flink_agents_nb.eventlog.columns._columns import _Columns
 from flink_agents_nb.eventlog.files import _cut, _files, _parallel, _transfer
 from flink_agents_nb.eventlog.ids._numbering import RowIds
 from flink_agents_nb.eventlog.typed._vocab import Vocabulary

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog._arrays import addresses
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
+from flink_agents_nb.eventlog.columns._arrays import addresses
 from flink_agents_nb.eventlog.files import _transfer
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog._arrays import addresses
+from flink_agents_nb.eventlog.columns._arrays import addresses
 from flink_agents_nb.eventlog.files import _files
 from flink_agents_nb.eventlog.typed import _slots, _typed
 from flink_agents_nb.eventlog.typed._typed_columns import _trace_records, typed_columns

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from flink_agents_nb.eventlog import _arrays
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog.columns import _arrays
 from flink_agents_nb.eventlog.files import _files
 from flink_agents_nb.eventlog.typed import _trace_chunk, _typed
 from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import addresses
-from flink_agents_nb.eventlog._columns import _Columns, time_order
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
+from flink_agents_nb.eventlog.columns._arrays import addresses
+from flink_agents_nb.eventlog.columns._columns import _Columns, time_order
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files, read_records
 from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes, lookup
 from flink_agents_nb.eventlog.trace._trace_link import link, link_coded

@@ -1,16 +1,16 @@
 """Reading a log with both cores: a forked worker process reads the last part of its bytes.
 
-:func:`read_files` reads a log's files into a :class:`._columns._Columns` as reading them one
-after another does, but for a log of at least :data:`MIN_PARALLEL_BYTES` it forks a worker
-(``os.fork``: the modules stay imported, nothing is sent to start it) that reads the last
-part of the bytes (whole files, and the tail of the file the cut falls in, cut at a chunk
-boundary: see :func:`._files.read_records`' ``part``) while this process reads the first
-part. The worker sends its columns, files, trace flag and problems back (:mod:`._transfer`:
-into an anonymous file in memory shared at the fork, without waiting for this process, then
-"done" through a pipe; through the pipe itself where there is no such file); they are
-appended after this process' own, so the frame, its column
-order and dtypes, the problems (in file and line order) and the files are those of a read in
-one process. (Each process learns its own typed vocabulary: only which string objects hold
+:func:`read_files` reads a log's files into a :class:`..columns._columns._Columns` as
+reading them one after another does, but for a log of at least :data:`MIN_PARALLEL_BYTES`
+it forks a worker (``os.fork``: the modules stay imported, nothing is sent to start it)
+that reads the last part of the bytes (whole files, and the tail of the file the cut falls
+in, cut at a chunk boundary: see :func:`._files.read_records`' ``part``) while this process
+reads the first part. The worker sends its columns, files, trace flag and problems back
+(:mod:`._transfer`: into an anonymous file in memory shared at the fork, without waiting
+for this process, then "done" through a pipe; through the pipe itself where there is no
+such file); they are appended after this process' own, so the frame, its column order and
+dtypes, the problems (in file and line order) and the files are those of a read in one
+process. (Each process learns its own typed vocabulary: only which string objects hold
 the values differs.)
 
 Never worse than one process: without ``os.fork``, when the fork fails, when the worker
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog.columns._columns import _Columns
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
 from flink_agents_nb.eventlog.files._segments import Segment, pack_segment, rows_of, unpack_segments
 from flink_agents_nb.eventlog.files._segments import merge as _merge

@@ -1,6 +1,6 @@
 """A part of a read, as the worker sends it to the reader and the reader merges it.
 
-The worker (:mod:`._parallel`) reads its pieces into columns (:class:`.._columns._Columns`)
+The worker (:mod:`._parallel`) reads its pieces into columns (:class:`..columns._columns._Columns`)
 and numbers their ids (:class:`..ids._numbering.RowIds`); :func:`pack_segment` packs each part
 for the pipe (:mod:`._transfer`), the reader unpacks them (:func:`unpack_segments`) and
 appends them after its own rows (:func:`merge`), as reading them itself would have.
@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from flink_agents_nb.eventlog._columns import _Columns
+from flink_agents_nb.eventlog.columns._columns import _Columns
 from flink_agents_nb.eventlog.files._sources import LogProblem
 from flink_agents_nb.eventlog.files._transfer import pack_column, packed_rows, unpack_column
 from flink_agents_nb.eventlog.ids._numbering import RowIds, WorkerIds, worker_part

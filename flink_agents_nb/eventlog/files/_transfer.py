@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import addresses
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
+from flink_agents_nb.eventlog.columns._arrays import addresses
 
 _raw = attrgetter("_raw")  # (the slot itself: the property is a Python call per cell)
 #: The columns that may hold :class:`Attributes` cells (any other is pickled as it is: right,

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.eventlog._arrays import addresses
+from flink_agents_nb.eventlog.columns._arrays import addresses
 
 _NONE = id(None)
 

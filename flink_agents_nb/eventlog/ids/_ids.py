@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import addresses, is_none
+from flink_agents_nb.eventlog.columns._arrays import addresses, is_none
 
 #: Leads every array :func:`id_codes` hashes: with a gap first, pandas picks its table of
 #: Python objects at once (no scan for an all-strings column), which on ids scattered over

@@ -29,7 +29,7 @@ import pandas as pd
 from pandas._libs.hashtable import Int64HashTable, Int64Vector
 from pandas._libs.lib import is_string_array
 
-from flink_agents_nb.eventlog._arrays import addresses, joined
+from flink_agents_nb.eventlog.columns._arrays import addresses, joined
 from flink_agents_nb.eventlog.ids._column_rows import ColumnRows
 from flink_agents_nb.eventlog.ids._ids import ID_COLUMNS, ID_FAMILIES
 from flink_agents_nb.eventlog.ids._strkeys import (

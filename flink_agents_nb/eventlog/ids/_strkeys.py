@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.eventlog import _object_memory
+from flink_agents_nb.eventlog.columns import _object_memory
 
 #: The longest string read (8 words with its NUL): longer ids are numbered otherwise.
 MAX_CHARS = 63
@@ -68,7 +68,7 @@ class _Memory:
 
 
 def object_words(addrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the live objects at ``addrs`` (``int64``, as :func:`.._arrays.addresses` gives;
+    """For the live objects at ``addrs`` (``int64``, as :func:`..columns._arrays.addresses` gives;
     a few thousand at a time, :data:`BLOCK`: the temporary arrays stay small and in the
     cache): which were read (bool: exact ``str``, compact ASCII, at most :data:`MAX_CHARS`
     characters), their lengths and words (``uint64``, a row each, as many columns as the
@@ -175,5 +175,5 @@ def _layout_holds() -> bool:
 
 
 #: Whether this interpreter lays strings out as read here (checked at import), and reading
-#: them is allowed (:mod:`.._object_memory`).
+#: them is allowed (:mod:`..columns._object_memory`).
 LAYOUT_OK = _object_memory.ALLOWED and _layout_holds()

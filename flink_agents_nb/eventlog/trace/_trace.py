@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb.eventlog._arrays import is_none, take_objects
+from flink_agents_nb.eventlog.columns._arrays import is_none, take_objects
 from flink_agents_nb.eventlog.trace._trace_link import _Column
 from flink_agents_nb.eventlog.trace._trace_link import link as link  # the reader's entry point
 from flink_agents_nb.eventlog.trace._trace_link import link_coded as link_coded

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import codes as codes_of
-from flink_agents_nb.eventlog._arrays import is_none
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
+from flink_agents_nb.eventlog.columns._arrays import codes as codes_of
+from flink_agents_nb.eventlog.columns._arrays import is_none
 from flink_agents_nb.eventlog.ids._ids import EventCodes, Kinds, id_codes, lookup
 from flink_agents_nb.eventlog.trace._trace_times import Timed, final_of, inverse, moved
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from flink_agents_nb.eventlog._arrays import joined
+from flink_agents_nb.eventlog.columns._arrays import joined
 from flink_agents_nb.eventlog.ids._ids import Kinds, lookup
 
 

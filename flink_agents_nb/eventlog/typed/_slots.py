@@ -33,13 +33,13 @@ import numpy as np
 from msgspec.structs import astuple
 from pandas._libs.lib import to_object_array_tuples
 
-from flink_agents_nb.eventlog import _object_memory
-from flink_agents_nb.eventlog._arrays import addresses
+from flink_agents_nb.eventlog.columns import _object_memory
+from flink_agents_nb.eventlog.columns._arrays import addresses
 
 #: Bytes per pointer (a slot, an address).
 _WORD = ctypes.sizeof(ctypes.c_void_p)
 #: Whether the structs' memory may be read (tests turn it off to check the fallback;
-#: ``FLINK_AGENTS_NB_READ_OBJECT_MEMORY=0`` too, see :mod:`.._object_memory`).
+#: ``FLINK_AGENTS_NB_READ_OBJECT_MEMORY=0`` too, see :mod:`..columns._object_memory`).
 ENABLED = _object_memory.ALLOWED
 #: Per struct type: the word of each field (``None``: not a layout this module reads). Weak:
 #: each read learns struct types of its own (:mod:`._vocab`), freed with it.

@@ -1,8 +1,8 @@
 """Column builders for a chunk of 0.4 Trace Log records decoded typed (:mod:`._typed`).
 
 :func:`._typed_columns._trace_records` builds a trace chunk's columns with these. Each gives
-what the general path gives for the same values (:func:`.._arrays.shared`,
-:func:`.._arrays.timestamps`, :func:`.._attributes.cells`), cheaper on what trace logs hold:
+what the general path gives for the same values (:func:`..columns._arrays.shared`,
+:func:`..columns._arrays.timestamps`, :func:`.._attributes.cells`), cheaper on what trace logs hold:
 
 - :class:`Few`: columns of a few distinct values (entity types and names, statuses,
   problem categories; decoded as learned ``Literal`` values, each one object) coded by
@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import addresses, objects, timestamps
 from flink_agents_nb.eventlog._attributes import EMPTY, cells
+from flink_agents_nb.eventlog.columns._arrays import addresses, objects, timestamps
 
 #: :class:`Few` hashes its distinct objects' values by pandas when there are more.
 _MANY = 256
@@ -83,7 +83,7 @@ class Few:
 
 
 def stamps(values: list[Any]) -> np.ndarray:
-    """:func:`.._arrays.timestamps` of a chunk's times, faster when they are ASCII strings
+    """:func:`..columns._arrays.timestamps` of a chunk's times, faster when they are ASCII strings
     ending with ``Z`` (Flink Agents writes them so): parsed from one joined buffer, per
     width, without a string made per row. Anything else: ``timestamps`` itself."""
     n = len(values)

@@ -1,7 +1,7 @@
 """Frame columns of a chunk decoded by :mod:`._typed`, built column-wise from the structs'
 fields (:mod:`._slots`: read from their memory, or laid out by ``astuple``).
 
-Each builder gives what the general path (:class:`._columns._Columns`) gives for the same
+Each builder gives what the general path (:class:`..columns._columns._Columns`) gives for the same
 records: the same values, with ``None`` for missing. Every column kept is a new array, never
 a view of the chunk's field table: a view would keep the whole table alive, and with it every
 string the shared columns replaced (hundreds of MB per 1M records). The typed decoding
@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.eventlog._arrays import (
+from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
+from flink_agents_nb.eventlog._usage import raw_usage_columns
+from flink_agents_nb.eventlog.columns._arrays import (
     addresses,
     floats,
     is_none,
     shared,
 )
-from flink_agents_nb.eventlog._attributes import action_cells, cells, plain
-from flink_agents_nb.eventlog._usage import raw_usage_columns
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.eventlog.typed._slots import Fields, Table, Tuples, fields, table
 from flink_agents_nb.eventlog.typed._trace_chunk import Few, stamps, trace_cells

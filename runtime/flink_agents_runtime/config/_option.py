@@ -19,7 +19,7 @@ NON_OPTION_ENV_VARS = frozenset(
         ENV_PREFIX
         + "READ_WORKERS",  # processes reading a log (flink_agents_nb.eventlog.files._parallel)
         ENV_PREFIX
-        + "READ_OBJECT_MEMORY",  # reading objects' memory (flink_agents_nb.eventlog._object_memory)
+        + "READ_OBJECT_MEMORY",  # reading objects' memory (eventlog.columns._object_memory)
     }
 )
 

@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._arrays import frame_of as _frame_of
-from flink_agents_nb.eventlog._arrays import ints as _ints
-from flink_agents_nb.eventlog._arrays import take_objects as _take_objects
-from flink_agents_nb.eventlog._moved import move_columns
+from flink_agents_nb.eventlog.columns._arrays import frame_of as _frame_of
+from flink_agents_nb.eventlog.columns._arrays import ints as _ints
+from flink_agents_nb.eventlog.columns._arrays import take_objects as _take_objects
+from flink_agents_nb.eventlog.columns._moved import move_columns
 from flink_agents_nb.eventlog.trace import _trace
 from flink_agents_nb.run._frames import RECORD_COLUMNS
 

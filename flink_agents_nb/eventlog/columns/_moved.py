@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.eventlog import _object_memory
+from flink_agents_nb.eventlog.columns import _object_memory
 
 _NONE = id(None)
 _OBJECT = np.dtype(object)

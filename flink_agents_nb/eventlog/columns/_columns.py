@@ -22,17 +22,19 @@ import numpy as np
 import pandas as pd
 from pandas._libs.lib import infer_dtype, to_object_array_tuples
 
-from flink_agents_nb.eventlog._arrays import floats as _floats
-from flink_agents_nb.eventlog._arrays import none as _none
-from flink_agents_nb.eventlog._arrays import nones as _nones
-from flink_agents_nb.eventlog._arrays import objects as _objects
-from flink_agents_nb.eventlog._arrays import shared as _shared
-from flink_agents_nb.eventlog._arrays import timestamps as _timestamps
-from flink_agents_nb.eventlog._assembly import COLUMNS as COLUMNS  # the column names, in order
-from flink_agents_nb.eventlog._assembly import assemble, beside, parts_time_order
-from flink_agents_nb.eventlog._assembly import time_order as time_order  # re-exported
 from flink_agents_nb.eventlog._shapes import NESTED_SKIP, nested_plain
 from flink_agents_nb.eventlog._usage import usage_columns
+from flink_agents_nb.eventlog.columns._arrays import floats as _floats
+from flink_agents_nb.eventlog.columns._arrays import none as _none
+from flink_agents_nb.eventlog.columns._arrays import nones as _nones
+from flink_agents_nb.eventlog.columns._arrays import objects as _objects
+from flink_agents_nb.eventlog.columns._arrays import shared as _shared
+from flink_agents_nb.eventlog.columns._arrays import timestamps as _timestamps
+from flink_agents_nb.eventlog.columns._assembly import (
+    COLUMNS as COLUMNS,  # the column names, in order
+)
+from flink_agents_nb.eventlog.columns._assembly import assemble, beside, parts_time_order
+from flink_agents_nb.eventlog.columns._assembly import time_order as time_order  # re-exported
 from flink_agents_nb.eventlog.files._records import (
     MISSING,
     RECORD_FIELDS,
