@@ -9,6 +9,7 @@ import pytest
 
 import flink_agents_nb as fa
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.yamlagents import declared_agents
 from tests.helpers.yaml_review_agent import YAML_DIR
 
 ACTION = "tests.helpers.yaml_review_agent:ReviewActions.process_input"
@@ -191,10 +192,12 @@ def test_a_failed_load_registers_nothing_and_duplicates_are_refused(tmp_path: Pa
     good = YAML_DIR / "review_analysis_agent.yaml"
     bad = tmp_path / "bad.yaml"
     bad.write_text("prompts:\n  - name: p\n    text: hi\n  - name: p\n    text: again\n")
+    shared = tmp_path / "shared.yaml"  # a good file with a shared resource, before the bad one
+    shared.write_text("prompts:\n  - name: q\n    text: hi\n")
     with pytest.raises(fa.AgentDefinitionError, match=r"bad.yaml:4: file-level prompts\[1\] 'p'"):
-        env.load_yaml([good, bad])
-    assert "review_analysis_agent" not in env.__dict__.get("_declared_agents", {})
-    assert ResourceType.PROMPT not in env.resources
+        env.load_yaml([good, shared, bad])
+    assert "review_analysis_agent" not in declared_agents(env)
+    assert ResourceType.PROMPT not in env.resources  # not even the good file's prompt 'q'
     env.load_yaml(good)
     message = load(tmp_path, good.read_text(), env)
     assert f"{tmp_path / 'agents.yaml'}:6: agent 'review_analysis_agent' is already loaded" in (
@@ -238,3 +241,9 @@ def test_an_agent_without_actions_loads_and_is_refused_when_applied(tmp_path: Pa
     with pytest.raises(fa.AgentDefinitionError) as info:
         env.from_list([]).apply("idle")
     assert str(info.value).endswith(f"(a YAML agent: under its actions:, {path}:2)")
+
+
+@pytest.mark.parametrize("paths", [5, None, [3]])
+def test_load_yaml_of_no_path_says_so(paths: object) -> None:
+    with pytest.raises(fa.AgentDefinitionError, match=r"load_yaml takes (a path or )?paths, got"):
+        fa.local().load_yaml(paths)

@@ -18,7 +18,6 @@ from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
 from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.chat._model import ResourceDescriptor
-from flink_agents_runtime.chat.providers._catalogue import kit_class_path
 from flink_agents_runtime.chat.tools._skills import Skills
 from flink_agents_runtime.chat.tools._tool import FunctionTool
 from flink_agents_runtime.compat._names import LocalPrompt
@@ -78,13 +77,13 @@ def build_file(src: YamlSource) -> BuiltFile:
             raise src.error(loc, f"a shared {rtype.value} named {name!r} is already declared")
         named[name] = value
         built.origins[(rtype, name)] = f"{src.path}:{src.line(loc)}"
-    shared_actions: dict[str, tuple[ActionEntry, Loc]] = {}
+    # resolved once, here (refused even if no agent uses it): (entry, function, event types)
+    shared_actions: dict[str, tuple[ActionEntry, Any, list[str | type[Event]]]] = {}
     for i, action in enumerate(doc.actions):
         loc = ("actions", i)
         if action.name in shared_actions:
             raise src.error(loc, f"a shared action named {action.name!r} is already declared")
-        _action_function(src, loc, action)  # refused here, even if no agent uses it
-        shared_actions[action.name] = (action, loc)
+        shared_actions[action.name] = (action, *_action_function(src, loc, action))
     for i, spec in enumerate(doc.agents):
         loc = ("agents", i)
         if spec.name in built.agents:
@@ -105,8 +104,10 @@ def build_file(src: YamlSource) -> BuiltFile:
                         f"no shared action named {item!r} (a string names one declared in the "
                         f"file-level 'actions:'; declared: {sorted(shared_actions)})",
                     )
-                item = shared_actions[item][0]
-            _add_action(src, where, agent, item)
+                entry, func, types = shared_actions[item]
+            else:
+                entry, (func, types) = item, _action_function(src, where, item)
+            _add_action(src, where, agent, entry, func, types)
         built.agents[spec.name] = agent
     return built
 
@@ -152,8 +153,7 @@ def _descriptor(src: YamlSource, loc: Loc, entry: DescriptorEntry) -> ResourceDe
         path = aliases[path]
     descriptor = ResourceDescriptor(path, entry.arguments)
     try:
-        kit_class_path(path)  # refuses Java classes and integrations the kit lacks
-        cls = descriptor.resolve_class()
+        cls = descriptor.resolve_class()  # (refuses Java classes, integrations the kit lacks)
     except ResourceError as exc:
         raise src.error(loc, str(exc), key="clazz") from None
     problem = _argument_problem(cls, entry.arguments)
@@ -262,8 +262,14 @@ def _action_function(
     return func, types
 
 
-def _add_action(src: YamlSource, loc: Loc, agent: Agent, entry: ActionEntry) -> None:
-    func, types = _action_function(src, loc, entry)
+def _add_action(
+    src: YamlSource,
+    loc: Loc,
+    agent: Agent,
+    entry: ActionEntry,
+    func: Any,
+    types: list[str | type[Event]],
+) -> None:
     try:
         agent.add_action(entry.name, types, func, **(entry.config or {}))
     except AgentDefinitionError as exc:

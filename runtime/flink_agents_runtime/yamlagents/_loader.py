@@ -40,6 +40,8 @@ def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLi
     unknown alias, an integration the kit does not provide, a function reference that does
     not resolve, a condition expression, an agent or shared resource name already loaded.
     """
+    if not isinstance(paths, (str, os.PathLike, Iterable)):
+        raise AgentDefinitionError(f"load_yaml takes a path or paths, got {paths!r}")
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not items:
         raise AgentDefinitionError("load_yaml: no file given")

@@ -39,8 +39,14 @@ class YamlSource:
         except (OSError, UnicodeDecodeError) as exc:
             raise AgentDefinitionError(f"load_yaml: cannot read {self.path}: {exc}") from None
         try:
-            data = yaml.safe_load(text)
-            self._root = yaml.compose(text, Loader=yaml.SafeLoader)
+            # one parse: the node tree (each entry's line) and the plain data built from it
+            # by the safe constructor (no object-building tags), as safe_load does
+            loader = yaml.SafeLoader(text)
+            try:
+                self._root = loader.get_single_node()
+                data = loader.construct_document(self._root) if self._root is not None else None
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{self.path}:{mark.line + 1}" if mark is not None else str(self.path)
