@@ -246,4 +246,4 @@ def test_an_agent_without_actions_loads_and_is_refused_when_applied(tmp_path: Pa
 @pytest.mark.parametrize("paths", [5, None, [3]])
 def test_load_yaml_of_no_path_says_so(paths: object) -> None:
     with pytest.raises(fa.AgentDefinitionError, match=r"load_yaml takes (a path or )?paths, got"):
-        fa.local().load_yaml(paths)
+        fa.local().load_yaml(paths)  # type: ignore[arg-type]
