@@ -423,6 +423,8 @@ def main() -> None:
         "--formats", default=",".join(FORMATS), help=f"comma-separated, of {', '.join(FORMATS)}"
     )
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     # Writing first: after reading, the kernel is still reclaiming the read's files and
     # memory, which costs the write rounds a few percent.
     if not args.skip_write:

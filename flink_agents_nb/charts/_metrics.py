@@ -88,34 +88,35 @@ def _model_calls(rows: pd.DataFrame) -> tuple[list[bool], pd.Series, int, float]
     attempt followed by another under the same action execution) are one call, its latency
     from the first attempt's start to the last one's end. Returns per call whether it
     succeeded and its latency (ms), and the retries and seconds waited between attempts."""
-    oks: list[bool] = []
-    latencies: list[float] = []
-    retries, waited = 0, 0.0
-    ends = rows["timestamp"] + pd.to_timedelta(rows["duration_ms"].fillna(0), unit="ms")
+    ms = rows["duration_ms"].to_numpy(dtype=float)
     table = pd.DataFrame(
-        {"parent": rows["parent_execution_id"], "start": rows["timestamp"], "end": ends}
-    ).assign(ok=(rows["status"] == "ok").to_numpy(), known=rows["duration_ms"].notna())
-    for parent, attempts in table.sort_values("start", kind="stable").groupby(
-        "parent", sort=False, dropna=False
-    ):
-        first = last = None
-        for start, end, ok, known in attempts[["start", "end", "ok", "known"]].itertuples(
-            index=False
-        ):
-            if first is not None and not pd.isna(parent):  # a retry of the call begun at first
-                retries += 1
-                waited += max((start - last).total_seconds(), 0.0)
-            else:
-                first = start
-            last = end
-            if ok or pd.isna(parent):
-                oks.append(bool(ok))
-                latencies.append((end - first).total_seconds() * 1000 if known else np.nan)
-                first = None
-        if first is not None:  # the last attempts failed: one failed call
-            oks.append(False)
-            latencies.append((last - first).total_seconds() * 1000)
-    return oks, pd.Series(latencies, dtype=float), retries, waited
+        {
+            "parent": rows["parent_execution_id"].to_numpy(dtype=object),
+            "start": rows["timestamp"].to_numpy(dtype="datetime64[ns]"),
+            "ms": ms,
+            "ok": (rows["status"] == "ok").to_numpy(),
+        }
+    )
+    # each execution's attempts together, in start order (the sorts are stable)
+    table = table.sort_values("start", kind="stable")
+    table = table.sort_values("parent", kind="stable", na_position="last")
+    table["end"] = table["start"] + pd.to_timedelta(
+        np.nan_to_num(table["ms"].to_numpy()), unit="ms"
+    )
+    parent, ok = table["parent"].to_numpy(), table["ok"].to_numpy()
+    alone = pd.isna(parent)  # no execution around it: a call of its own
+    retry = np.r_[False, (parent[1:] == parent[:-1]) & ~ok[:-1]] & ~alone  # of the row before
+    # a call's latency is known when its last attempt's is, or it ended failing in place
+    table["known"] = ~np.isnan(table["ms"].to_numpy()) | ~(ok | alone)
+    calls = table.groupby(np.cumsum(~retry), sort=False)
+    latency = (calls["end"].last() - calls["start"].first()).dt.total_seconds() * 1000
+    gaps = (table["start"] - table["end"].shift()).dt.total_seconds().clip(lower=0)[retry]
+    return (
+        calls["ok"].last().tolist(),
+        latency.where(calls["known"].last()).reset_index(drop=True),
+        int(retry.sum()),
+        float(gaps.sum()),
+    )
 
 
 def metrics_figure(source: Any) -> Any:

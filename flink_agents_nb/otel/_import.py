@@ -132,7 +132,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         names[sid] = str(span.get("name") or "span")
         if "flink_agents.action.name" in attributes:  # our action span
             handled[sid] = (attributes.get("flink_agents.event.type"), attributes.get(EVENT_ID))
-        if _carries_events(span):
+        if _carries_events(span, attributes):
             evented.add(trace)
         if isinstance(attributes.get(EXECUTION_ATTR), str):  # our span of a trace log
             execs[sid] = attributes[EXECUTION_ATTR]
@@ -148,9 +148,10 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     roots = []
     for name, number, span, attributes in good:
         trace, sid = span["traceId"], span["spanId"]
-        run = runs.get(trace) or runs.setdefault(
-            trace, RunInfo.rootless(trace, span.get("_service"))
-        )
+        run = runs.get(trace)
+        if run is None:  # a trace without its root span (its events may still have come)
+            run = runs[trace] = RunInfo.rootless(trace, span.get("_service"))
+            run.evented = trace in evented
         agent = (sid in call_parents, agent_of.get(sid))
         rows.extend(span_rows(name, number, span, attributes, run, (names, handled, execs), agent))
         if not span.get("parentSpanId"):
@@ -160,19 +161,16 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     return EventLog(frame, problems, [str(f) for f in files])
 
 
-def _carries_events(span: dict[str, Any]) -> bool:
-    """Whether ``span`` carries our export's business events (span events with an
-    ``flink_agents.event.id``; its first tells), or is a root naming its input event."""
+def _carries_events(span: dict[str, Any], attributes: dict[str, Any]) -> bool:
+    """Whether ``span`` (its ``attributes`` decoded) carries our export's business events
+    (span events with an ``flink_agents.event.id``; its first tells), or is a root naming
+    its input event."""
     events = span.get("events")
     if isinstance(events, list) and events and isinstance(events[0], dict):
         keys = [a.get("key") for a in events[0].get("attributes") or () if isinstance(a, dict)]
         if EVENT_ID in keys:
             return True
-    if span.get("parentSpanId"):
-        return False
-    return any(
-        isinstance(a, dict) and a.get("key") == EVENT_ID for a in span.get("attributes") or ()
-    )
+    return not span.get("parentSpanId") and EVENT_ID in attributes
 
 
 def _agents(named: dict[str, tuple[Any, Any]]) -> dict[str, str | None]:

@@ -200,3 +200,21 @@ def test_a_root_that_counts_more_tokens_than_its_chat_spans_gives_the_rest(
     assert sorted(counts) == [(4, 1), (6, 2)]
     assert set(events["model"]) == {"m1"}
     assert (log.summary()["prompt_tokens"], log.summary()["completion_tokens"]) == (10, 3)
+
+
+def test_a_trace_without_its_root_span_counts_its_tokens_once(tmp_path: Path) -> None:
+    """Our export's spans of a trace whose root span was dropped (a collector's sampling,
+    a cut file): its events came as span events, so its chat spans make no second
+    response event."""
+    log = fa.read_event_log(TRACE)
+    fa.export_otlp(log, path=tmp_path / "spans.jsonl")
+    kept = []
+    for line in (tmp_path / "spans.jsonl").read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line)
+        for resource in doc["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                scope["spans"] = [s for s in scope["spans"] if s.get("parentSpanId")]
+        kept.append(json.dumps(doc))
+    (tmp_path / "rootless.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    back = fa.read_otlp(tmp_path / "rootless.jsonl").frame
+    assert int(back["prompt_tokens"].sum()) == int(log.frame["prompt_tokens"].sum()) == 120

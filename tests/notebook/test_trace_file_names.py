@@ -32,6 +32,9 @@ def _where(f: pd.DataFrame) -> set[tuple[object, object, object]]:
         ),
         # the kit's local runs: task 'local' after a user's job-identifier with dashes
         ("traces-my-agent-job-local-0.log", ("my-agent-job", "local", 0)),
+        # rotated and gzip copies, which a directory read takes, tell the same
+        ("traces-my-agent-job-local-3.log.1", ("my-agent-job", "local", 3)),
+        ("traces-my-agent-job-local-3.log.gz", ("my-agent-job", "local", 3)),
         (
             "traces-run-20261202T141500-abc123-local-0.log",
             ("run-20261202T141500-abc123", "local", 0),

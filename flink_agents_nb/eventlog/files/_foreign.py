@@ -18,10 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
+#: A log file name's end: ``.log``, gzip (``.log.gz``) or rotated (``.log.1``).
+LOG_SUFFIX = r"\.log(?:\.gz|\.\d+)?"
+#: The general path's problem for a file's unreadable lines past the listed ones (``{}``:
+#: how many); the fold of a text log's own lines counts them by it.
+MORE_NOT_LISTED = "{} more unreadable lines not listed"
 #: Names the kit, Flink Agents and its SLF4J appender give event logs and Trace Logs
 #: (``traces-{job}-{task}-{n}.log``, ``events-...``, ``{log.file}.trace-log.log``; gzip or
 #: rotated copies too): read without looking inside.
-_EVENT_LOG_NAME = re.compile(r"(?:(?:traces|events)-.+|.+\.trace-log)\.log(?:\.gz|\.\d+)?")
+_EVENT_LOG_NAME = re.compile(r"(?:(?:traces|events)-.+|.+\.trace-log)" + LOG_SUFFIX)
 #: A text log's line: a date and time first (log4j, logback, Python logging, JDK 8 GC
 #: logs), JVM unified logging's ``[...][info]``, a level first, or a JVM banner.
 _TEXT_LINE = re.compile(
@@ -41,7 +46,7 @@ _FLINK_LOG = re.compile(
     r"flink-.*?-(taskexecutor|standalonesession|standalonejob|jobmanager|taskmanager"
     r"|historyserver|sql-gateway|sql-client|client|zookeeper|kubernetes-[a-z]+)-.+"
 )
-_MORE = re.compile(r"(\d+) more unreadable lines not listed")
+_MORE = re.compile(re.escape(MORE_NOT_LISTED).replace(re.escape("{}"), r"(\d+)"))
 _HEAD_BYTES = 4096
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from flink_agents_nb.eventlog.files._foreign import MORE_NOT_LISTED
 from flink_agents_nb.eventlog.files._records import FileRecords, decode_any, decode_record
 from flink_agents_nb.eventlog.files._sources import LogProblem
 
@@ -137,7 +138,7 @@ def read_lines(
     for listed, (index, line, error) in enumerate(bad):
         if listed >= MAX_PROBLEMS_PER_FILE:
             more = len(bad) - listed
-            problems.append(LogProblem(name, None, f"{more} more unreadable lines not listed"))
+            problems.append(LogProblem(name, None, MORE_NOT_LISTED.format(more)))
             break
         last = index == last_index and not ends_clean
         reason = _bad_line_reason(line, last, error)

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog._attributes import EMPTY, Attributes
-from flink_agents_nb.eventlog.columns._arrays import addresses
+from flink_agents_nb.eventlog.columns._arrays import addresses, joined
 
 _raw = attrgetter("_raw")  # (the slot itself: the property is a Python call per cell)
 #: The columns that may hold :class:`Attributes` cells (any other is pickled as it is: right,
@@ -66,9 +66,9 @@ def pack_column(name: str, values: np.ndarray | Sequence[np.ndarray]) -> tuple[A
     parts = [values] if isinstance(values, np.ndarray) else list(values)
     n = sum(len(part) for part in parts)
     if not n:
-        return ("array", _joined(parts))
+        return ("array", joined(parts, parts[0].dtype if parts else object))
     if parts[0].dtype != object:
-        values = _joined(parts)
+        values = joined(parts, parts[0].dtype)
         if values.ndim == 1 and _one_value(values):
             return ("fill", values[:1].copy(), len(values))
         return ("array", values)
@@ -78,22 +78,18 @@ def pack_column(name: str, values: np.ndarray | Sequence[np.ndarray]) -> tuple[A
     middle = max(0, n // 2 - _SAMPLE // 2)
     sample = at[middle : middle + _SAMPLE]
     if len(np.unique(sample)) == len(sample):  # distinct objects (ids): pickled as they are
-        return ("array", _joined(parts))
+        return ("array", joined(parts, parts[0].dtype))
     by_object, _ = pd.factorize(at)
     del at
     distinct = by_object.max() + 1
     if distinct == n:
-        return ("array", _joined(parts))
-    first = parts[0][:1].copy() if len(parts[0]) else _rows_of(parts, np.zeros(1, np.intp))
+        return ("array", joined(parts, parts[0].dtype))
+    first = _rows_of(parts, np.zeros(1, np.intp))
     if distinct == 1:
         return ("fill", first, n)
     one_each = np.empty(distinct, dtype=np.intp)
     one_each[by_object] = np.arange(n)  # a row of each distinct object
     return ("shared", _rows_of(parts, one_each), by_object.astype(_code_type(distinct)))
-
-
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _addresses(parts: list[np.ndarray]) -> np.ndarray:
@@ -166,7 +162,7 @@ def _pack_cells(parts: list[np.ndarray]) -> tuple[Any, ...]:
         flags.append((cells, empty, ~(cells | empty) & (at != id(None))))
     cells, empty, others = (np.concatenate(column) for column in zip(*flags, strict=True))
     if not cells.any() and not empty.any():
-        return ("array", _joined(parts))
+        return ("array", joined(parts, parts[0].dtype))
     others = np.flatnonzero(others)
     values = _rows_of(parts, others)
     return ("cells", rows, others, values, np.flatnonzero(cells), raws, np.flatnonzero(empty))

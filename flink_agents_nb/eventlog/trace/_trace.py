@@ -58,6 +58,7 @@ import pandas as pd
 from pandas._libs.lib import to_object_array_tuples
 
 from flink_agents_nb.eventlog.columns._arrays import is_none, take_objects
+from flink_agents_nb.eventlog.files._foreign import LOG_SUFFIX
 from flink_agents_nb.eventlog.trace._trace_link import _Column
 from flink_agents_nb.eventlog.trace._trace_link import link as link  # the reader's entry point
 from flink_agents_nb.eventlog.trace._trace_link import link_coded as link_coded
@@ -268,8 +269,10 @@ def trace_columns(table: np.ndarray, fields: dict[str, int]) -> dict[str, np.nda
 
 
 #: ``traces-{jobId}-{taskName}-{subtaskId}.log`` (and the pre-0.4 ``events-``): the subtask
-#: ends it for sure; where the job ends is told by :func:`job_and_task`.
-_FILE_NAME = re.compile(r"(?:traces|events)-(.+)-(\d+)\.log(?:\.gz)?")
+#: ends it for sure; where the job ends is told by :func:`job_and_task`. Gzip and rotated
+#: copies (``.log.gz``, ``.log.1``) too: the suffixes the directory listing takes
+#: (:data:`.._foreign.LOG_SUFFIX`).
+_FILE_NAME = re.compile(r"(?:traces|events)-(.+)-(\d+)" + LOG_SUFFIX)
 #: A Flink job id (``JobID``'s hex form: what upstream's writers and the kit's Flink jobs put
 #: in the name), then the task name (Flink's, which may hold dashes and spaces).
 _FLINK_JOB = re.compile(r"([0-9a-f]{32})-(.+)")

@@ -298,13 +298,14 @@ def open_sinks(
 
     The event log: none when every level is OFF, or for the file logger when ``baseLogDir``
     is unset. The Flink Agents 0.4 Trace Log (:mod:`._trace_sink`): when
-    ``trace-log.base-dir`` (or ``trace-log.output-type: SLF4J``) is set and some target is
-    not OFF; the two are independent (both keys set: both logs). ``default_every_n`` is the
-    records per write when ``event-log.flush.every-n-records`` is unset (the driver's
-    choice: 1 on Flink, so each record is on disk before the next checkpoint;
-    :data:`LOCAL_FLUSH_EVERY_N` locally, where the run's end closes, hence flushes, the
-    log); the Trace Log writes as often. The caller owns the sinks (the execution core
-    closes them in :meth:`~flink_agents_runtime.engine._core.ExecutionCore.close`).
+    ``trace-log.base-dir`` or ``trace-log.output-type`` is set and some target is not OFF
+    (see :func:`._trace_setup.trace_sink_for_task`); the two are independent (both keys set:
+    both logs). ``default_every_n`` is the records per write when
+    ``event-log.flush.every-n-records`` is unset (the driver's choice: 1 on Flink, so each
+    record is on disk before the next checkpoint; :data:`LOCAL_FLUSH_EVERY_N` locally, where
+    the run's end closes, hence flushes, the log); the Trace Log writes as often. The caller
+    owns the sinks (the execution core closes them in
+    :meth:`~flink_agents_runtime.engine._core.ExecutionCore.close`).
     """
     sinks: list[Any] = []
     levels = LevelResolver.from_config(config)

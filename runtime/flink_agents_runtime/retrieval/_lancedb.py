@@ -103,9 +103,12 @@ class LanceDBVectorStore(CollectionManageableVectorStore):
                 raise RetrievalError(f"{self!r}: cannot open the database: {exc}") from exc
         return self._db
 
-    def _table(self, name: str, dimension: int | None = None, make: bool | None = None) -> Any:
+    def _table(
+        self, name: str, dimension: int | None = None, make: bool | None = None, hint: str = ""
+    ) -> Any:
         """The table ``name``, made when missing if ``make`` (default: ``create``) and
-        ``dimension`` is given; else a missing table is an error naming it."""
+        ``dimension`` is given; else a missing table is an error naming it (``hint``
+        added)."""
         make = self.create if make is None else make
         with self._lock:
             table = self._tables.get(name)
@@ -123,6 +126,7 @@ class LanceDBVectorStore(CollectionManageableVectorStore):
             elif dimension is None or not make:
                 raise RetrievalError(
                     f"{self!r}: collection {name!r} does not exist (tables: {sorted(existing)})"
+                    + hint
                 )
             else:
                 import pyarrow as pa
@@ -222,16 +226,16 @@ class LanceDBVectorStore(CollectionManageableVectorStore):
                     f" not {dimension!r}"
                 )
             self._table(name, dimension, make=True)  # asked for: made even if not create
-        elif not self.create:
-            self._table(name)  # exists, or an error naming it (and saying why)
+        elif not self.create:  # exists, or an error naming it and saying what to do
+            self._table(name, hint="; pass dimension= to make it (create=False: adds make none)")
 
     def delete_collection(self, name: str) -> None:
+        if not self.create and not os.path.isdir(self.uri):
+            return  # no database: no collection to drop
         with self._lock:
             self._tables.pop(name, None)
-            db = self._connect()
             try:
-                if name in set(db.list_tables().tables):
-                    db.drop_table(name)
+                self._connect().drop_table(name, ignore_missing=True)
             except Exception as exc:
                 raise RetrievalError(
                     f"{self!r}: cannot drop collection {name!r}: {exc}", retryable=True

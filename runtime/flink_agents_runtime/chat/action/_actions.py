@@ -192,7 +192,7 @@ async def _chat_turn(ctx: Any, request_id: str, state: dict[str, Any]) -> None:
     _note_model_call(ctx, resource, configured, outcome.get("attempts"), wall, True)
     llm_call_ended(metrics.calls, started, True, outcome["retries"], outcome["waited"])
     response = ChatMessage.from_dict(outcome["response"])
-    model_name = str(response.extra_args.get("model_name") or getattr(setup, "model", None) or "")
+    model_name = str(response.extra_args.get("model_name") or configured or "")
     model_name = model_name or state["model"]
     prompt_tokens = int(response.extra_args.get("promptTokens") or 0)
     completion_tokens = int(response.extra_args.get("completionTokens") or 0)
