@@ -14,16 +14,12 @@ upstream's). Per entity (``trace-log.targets``, see :mod:`._targets`), in upstre
   ``reused`` alone for one replayed from the action state store), ``entityMetadata``
   ``triggerEventId`` = the handled event; the records of its calls between them;
 - a failed execution as Flink Agents reports one: ``problemCategory``
-  ``action_execution_failed``, ``model_call_failed`` or ``tool_call_failed``, attributes
-  ``errorType`` and ``errorMessage`` (:func:`failure_attributes`);
-- per attempt of a model call of the built-in ``chat_model_action`` an ``llm`` record pair
-  (name: the chat model resource, ``entityMetadata.model``: the model configured on it, else
-  the one that answered), per tool call of ``tool_call_action`` a ``tool`` pair
-  (``entityMetadata``: ``toolRequestEventId``, ``toolCallId``, the provider's
-  ``externalId``, ``toolType``), per structured-output parse a ``parser``
-  ``structured_output`` pair, children of the action execution. Each pair carries the
-  call's own start and end (``engine.reporting._call_times``); a call answered from the
-  action state store has none (nor a ``toolType``) and carries its action's;
+  ``action_execution_failed``, ``model_call_failed``, ``tool_call_failed`` or
+  ``model_output_parse_error``, attributes ``errorType`` and ``errorMessage``
+  (:func:`failure_attributes`; :mod:`._trace_records`);
+- the calls of the built-in ``chat_model_action`` and ``tool_call_action`` (``llm``,
+  ``tool`` and ``parser`` record pairs, children of the action execution; see
+  :mod:`._trace_calls`);
 - a sub-agent's records inside a call (``engine.reporting._nested``) have the sub-agent as
   ``agentName`` and keep their ``<name>/`` entity names.
 
@@ -42,10 +38,8 @@ sink a configuration asks for.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -56,55 +50,31 @@ from flink_agents_runtime.eventlog._file_logger import _UNSAFE
 from flink_agents_runtime.eventlog._lines import encode_value
 from flink_agents_runtime.eventlog._pretty import jackson_pretty
 from flink_agents_runtime.eventlog._targets import OFF, STANDARD, TargetResolver
+from flink_agents_runtime.eventlog._trace_calls import CallRecords, id_template
+from flink_agents_runtime.eventlog._trace_records import (
+    CHAT_ACTION,
+    MAX_PENDING,
+    PROBLEM,
+    TOOL_ACTION,
+    Execution,
+    failure_attributes,
+    own_name,
+    remember,
+)
 from flink_agents_runtime.eventlog._truncate import Truncator
+
+__all__ = ["TRACE_LOGGER", "TraceLogSink", "failure_attributes", "trace_file_name"]
 
 logger = logging.getLogger(__name__)
 #: The logger SLF4J output goes to (Flink Agents' category).
 TRACE_LOGGER = "org.apache.flink.agents.TraceLog"
-CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
-_ENDED = {True: "success", False: "failed"}
 _STATUS = {"ok": "success", "failed": "failed", "ignored": "failed", "replayed": "reused"}
-#: Flink Agents' problem categories (``ExecutionReporter.ProblemCategories``).
-ACTION_FAILED, MODEL_FAILED = "action_execution_failed", "model_call_failed"
-TOOL_FAILED, PARSE_FAILED = "tool_call_failed", "model_output_parse_error"
-#: Bookkeeping entries kept at most (events waiting for their handler or their producer).
-_MAX_PENDING = 10_000
 
 
 def trace_file_name(job_id: str, task_name: str, subtask_index: int) -> str:
     """``traces-{jobId}-{taskName}-{subtaskIndex}.log``, unsafe characters as ``_``."""
     job, task = _UNSAFE.sub("_", str(job_id)), _UNSAFE.sub("_", str(task_name))
     return f"traces-{job}-{task}-{int(subtask_index)}.log"
-
-
-def _own(name: str, agent: str | None) -> str:
-    """A sub-agent's event type or action name without its ``<agent>/`` prefix."""
-    return name[len(agent) + 1 :] if agent and name.startswith(agent + "/") else name
-
-
-def failure_attributes(error: Any) -> dict[str, Any]:
-    """A failed execution's attributes as Flink Agents writes them: ``errorType`` (the
-    exception's type) and ``errorMessage``, each only when known (``error`` is the kit's
-    ``"ExcType: message"``; ``{}`` for none)."""
-    if not error:
-        return {}
-    text = str(error)
-    kind, sep, message = text.partition(": ")
-    if sep and kind and " " not in kind:
-        return {"errorType": kind, "errorMessage": message} if message else {"errorType": kind}
-    return {"errorMessage": text}
-
-
-def _id_template() -> str:
-    """A UUID-shaped id template: 20 random hex digits, then a counter (``% n``, 12 hex)."""
-    h = uuid.uuid4().hex
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-%012x"
-
-
-def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(table) >= _MAX_PENDING:
-        table.pop(next(iter(table)))
-    table[key] = value
 
 
 class TraceLogSink:
@@ -157,24 +127,19 @@ class TraceLogSink:
         self._slf4j = logging.getLogger(TRACE_LOGGER) if base_dir is None else None
         self._pending: list[bytes] = []
         self._clock = Clock()
-        self._run_ids, self._action_ids, self._call_ids = (_id_template() for _ in range(3))
-        self._calls_made = itertools.count()
+        self._run_ids, self._action_ids = id_template(), id_template()
+        self._calls = CallRecords(targets, self._execution)
         self._producer: dict[str, str] = {}  # sent event id -> execution id
-        self._chat_model: dict[str, Any] = {}  # chat/tool request id -> model resource
-        self._tool_calls: dict[str, list[tuple[str, str, Any]]] = {}  # tool request -> calls
-        self._calls_of: dict[str, Any] = {}  # sent event id -> calls waiting for it
+        self._waiting: dict[str, Any] = {}  # sent event id -> action waiting for it
         self._closed = False
 
     # -- records -------------------------------------------------------------------------
-    def _run_id(self, input_seq: int) -> str:
-        return self._run_ids % input_seq
-
-    def _call_id(self) -> str:
-        return self._call_ids % next(self._calls_made)
-
     def _write(
         self,
         ns: int,
+        status: str,
+        problem: str | None,
+        attributes: Any,
         detail: str,
         run: str,
         key: Any,
@@ -183,10 +148,7 @@ class TraceLogSink:
         execution: str | None,
         parent: str | None,
         meta: dict[str, Any],
-        status: str,
-        problem: str | None,
-        attributes: Any,
-        agent: str | None = None,
+        agent: str | None,
     ) -> None:
         if detail == STANDARD and self.truncator is not None and attributes:
             cut = self.truncator.value(attributes)
@@ -219,26 +181,28 @@ class TraceLogSink:
         if len(self._pending) >= self.flush_every:
             self.flush()
 
+    def _ended(self, ex: Execution, ns: int, status: str, failure: Any, success: Any) -> None:
+        """``ex``'s ended record: ``failed`` with its entity type's problem category and
+        the ``failure`` attributes, any other status with ``success`` (``None``: ``{}``)."""
+        if status == "failed":
+            self._write(ns, status, PROBLEM[ex.entity_type], failure, *ex)
+        else:
+            self._write(ns, status, None, {} if success is None else success, *ex)
+
+    def _execution(
+        self, ex: Execution, began: int, ended: int, status: str, failure: Any, success: Any
+    ) -> None:
+        """One execution's records: ``started`` at ``began`` (no attributes), then its
+        ended record at ``ended`` (:meth:`_ended`)."""
+        self._write(began, "started", None, {}, *ex)
+        self._ended(ex, ended, status, failure, success)
+
     def on_event(self, record: EventRecord) -> None:
         """Write one event record (and the calls of the action that sent it)."""
+        self._calls.note_event(record)
         event = record.event
         eid = str(event.id)
-        attrs = event.attributes
-        own_type = _own(event.type, record.agent)
-        if own_type in ("_chat_request_event", "_tool_request_event"):
-            _remember(self._chat_model, eid, attrs.get("model"))
-        if own_type == "_tool_request_event":
-            calls = [  # (id as the tool action numbers it, name, the provider's id)
-                (
-                    str(c.get("id") or f"call_{i}"),
-                    str((c.get("function") or {}).get("name") or c.get("name") or "unknown"),
-                    c.get("original_id"),
-                )
-                for i, c in enumerate(attrs.get("tool_calls") or [])
-                if isinstance(c, dict)
-            ]
-            _remember(self._tool_calls, eid, calls)
-        waiting = self._calls_of.pop(eid, None)
+        waiting = self._waiting.pop(eid, None)
         if waiting is not None:  # the calls of the action that sent it, then its end
             self._write_waiting(waiting, event)
         producer = self._producer.pop(eid, None)
@@ -252,8 +216,9 @@ class TraceLogSink:
             "upstreamActionName": event.upstream_action_name,
         }
         self._write(
-            record.timestamp_ns, detail, self._run_id(record.input_seq), record.key, "event",
-            event.type, None, None, meta, "created", None, attrs, record.agent,
+            record.timestamp_ns, "created", None, event.attributes, detail,
+            self._run_ids % record.input_seq, record.key, "event", event.type, None, None,
+            meta, record.agent,
         )  # fmt: skip
 
     def on_action(self, record: ActionRecord) -> None:
@@ -263,113 +228,38 @@ class TraceLogSink:
         record after them."""
         execution = self._action_ids % record.seq
         for sent in record.sent_event_ids:
-            _remember(self._producer, sent, execution)
-        run = self._run_id(record.input_seq)
+            remember(self._producer, sent, execution)
         status = _STATUS.get(record.status, "failed")
-        start, end = record.timestamp_ns, record.timestamp_ns + record.duration_ns
-        detail = self.targets.detail("action", record.action)
-        if detail != OFF and status != "reused":
-            self._write(start, detail, run, record.key, "action", record.action, execution,
-                        None, {"triggerEventId": record.event_id}, "started", None, {},
-                        record.agent)  # fmt: skip
-        call = (record, execution, run, start, end, status, detail)
-        if _own(record.action, record.agent) in (CHAT_ACTION, TOOL_ACTION) and status != "reused":
+        action = Execution(
+            self.targets.detail("action", record.action), self._run_ids % record.input_seq,
+            record.key, "action", record.action, execution, None,
+            {"triggerEventId": record.event_id}, record.agent,
+        )  # fmt: skip
+        if action.detail != OFF and status != "reused":
+            self._write(record.timestamp_ns, "started", None, {}, *action)
+        ended = (record, action, status)
+        own = own_name(record.action, record.agent)
+        if own in (CHAT_ACTION, TOOL_ACTION) and status != "reused":
             if status == "success" and record.sent_event_ids:
-                if len(self._calls_of) >= _MAX_PENDING:  # the oldest waits no longer
-                    self._write_waiting(self._calls_of.pop(next(iter(self._calls_of))), None)
-                self._calls_of[record.sent_event_ids[0]] = call
+                if len(self._waiting) >= MAX_PENDING:  # the oldest waits no longer
+                    self._write_waiting(self._waiting.pop(next(iter(self._waiting))), None)
+                self._waiting[record.sent_event_ids[0]] = ended
                 return
-            self._write_calls(call, None)  # failed: no event will tell more
-        self._write_ended(call)
+            self._calls.write(record, action, status, None)  # failed: no event will tell more
+        self._write_ended(ended)
 
-    def _write_waiting(self, call: Any, sent: Any) -> None:
-        self._write_calls(call, sent)
-        self._write_ended(call)
+    def _write_waiting(self, ended: Any, sent: Any) -> None:
+        """A chat or tool action's calls (``sent``: the event it sent, ``None``: none came),
+        then its ended record."""
+        record, action, status = ended
+        self._calls.write(record, action, status, sent)
+        self._write_ended(ended)
 
-    def _write_ended(self, call: Any) -> None:
-        record, execution, run, _, end, status, detail = call
-        if detail == OFF:
-            return
-        problem, attrs = (
-            (ACTION_FAILED, failure_attributes(record.error)) if status == "failed" else (None, {})
-        )
-        self._write(end, detail, run, record.key, "action", record.action, execution, None,
-                    {"triggerEventId": record.event_id}, status, problem, attrs,
-                    record.agent)  # fmt: skip
-
-    def _write_calls(self, call: Any, sent: Any) -> None:
-        record, execution, run, start, end, status, _ = call
-        attrs = sent.attributes if sent is not None else {}
-        agent = record.agent
-        if _own(record.action, agent) == CHAT_ACTION:
-            resource = attrs.get("chat_model") or attrs.get("model")
-            resource = resource or self._chat_model.get(record.event_id) or "unknown"
-            model = attrs.get("model_name") or attrs.get("model") or resource
-            detail = self.targets.detail("llm", str(resource))
-            if detail == OFF:
-                self._write_parses(record, execution, run)
-                return
-            out = failure_attributes(record.error)
-            timed = [c for c in getattr(record, "calls", ()) if c.kind == "llm"]
-            spans = [(c.start_ns, c.end_ns, _ENDED[c.ok], c.model, c.error) for c in timed]
-            for began, ended, closing, asked, why in spans or [(start, end, status, None, None)]:
-                meta = {"model": str(asked or model)}  # upstream: the model asked for
-                failure = failure_attributes(why) if why else out
-                llm_exec = self._call_id()
-                for ns, st in ((began, "started"), (ended, closing)):
-                    failed = st == "failed"
-                    self._write(ns, detail, run, record.key, "llm", str(resource), llm_exec,
-                                execution, meta, st, MODEL_FAILED if failed else None,
-                                failure if failed else {}, agent)  # fmt: skip
-            self._write_parses(record, execution, run)  # parsed after the answer came
-            return
-        calls = self._tool_calls.pop(record.event_id, [])
-        errors = set(attrs.get("errors") or ()) if sent is not None else None
-        found = attrs.get("responses")
-        responses: dict[str, Any] = found if isinstance(found, dict) else {}
-        times = {c.call_id: c for c in getattr(record, "calls", ()) if c.kind == "tool"}
-        for call_id, name, external in calls:
-            detail = self.targets.detail("tool", name)
-            if detail == OFF:
-                continue
-            failed = errors is None or call_id in errors
-            st = "failed" if failed else "success"
-            own = times.get(call_id)
-            meta = {"toolRequestEventId": record.event_id, "toolCallId": call_id}
-            if external:
-                meta["externalId"] = str(external)
-            if own is not None and own.tool_type:  # a tool that ran (upstream: one resolved)
-                meta["toolType"] = own.tool_type
-            tool_exec = self._call_id()
-            began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
-            self._write(began, detail, run, record.key, "tool", name, tool_exec, execution,
-                        meta, "started", None, {}, agent)  # fmt: skip
-            result = {"result": responses.get(call_id)} if call_id in responses else {}
-            if failed:  # its answer is its error, as run_tool gives it: "Error: Type: msg"
-                answer = result.get("result") or record.error
-                if isinstance(answer, str) and answer.startswith("Error: "):
-                    answer = answer[len("Error: ") :]
-                result = failure_attributes(answer)
-            self._write(ended, detail, run, record.key, "tool", name, tool_exec, execution, meta,
-                        st, TOOL_FAILED if failed else None, result, agent)  # fmt: skip
-
-    def _write_parses(self, record: ActionRecord, execution: str, run: str) -> None:
-        """The structured-output parses of a chat action (``parser`` ``structured_output``,
-        as upstream's chat action reports them), children of its execution."""
-        parses = [c for c in getattr(record, "calls", ()) if c.kind == "parser"]
-        for i, parse in enumerate(parses):
-            detail = self.targets.detail("parser", parse.name)
-            if detail == OFF:
-                continue
-            ex = self._call_id()
-            closing = "success" if parse.ok else "failed"
-            last = not parse.ok and i == len(parses) - 1 and record.status != "ok"
-            out = failure_attributes(record.error) if last else {}
-            for ns, st in ((parse.start_ns, "started"), (parse.end_ns, closing)):
-                ended_bad = st == "failed"
-                self._write(ns, detail, run, record.key, "parser", parse.name, ex, execution,
-                            {}, st, PARSE_FAILED if ended_bad else None,
-                            out if ended_bad else {}, record.agent)  # fmt: skip
+    def _write_ended(self, ended: Any) -> None:
+        record, action, status = ended
+        if action.detail != OFF:
+            end = record.timestamp_ns + record.duration_ns
+            self._ended(action, end, status, failure_attributes(record.error), None)
 
     # -- output --------------------------------------------------------------------------
     def flush(self) -> None:
@@ -393,9 +283,9 @@ class TraceLogSink:
         if self._closed:
             return
         self._closed = True
-        for waiting in list(self._calls_of.values()):  # their event never came
+        for waiting in list(self._waiting.values()):  # their event never came
             self._write_waiting(waiting, None)
-        self._calls_of.clear()
+        self._waiting.clear()
         self.flush()
         if self._file is not None:
             with contextlib.suppress(OSError):
