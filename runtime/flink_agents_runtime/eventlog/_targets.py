@@ -192,6 +192,19 @@ class TargetResolver:
         """From ``trace-log.targets`` of an :class:`AgentConfiguration` (or a dict)."""
         return cls(parse_targets(config.get("trace-log.targets")))
 
+    def may_write(self, entity_type: str) -> bool:
+        """Whether some entity of ``entity_type`` may be written: a target not ``OFF``
+        could match it (``False``: :meth:`detail` is ``OFF`` for every name of the type)."""
+        return any(
+            t.detail != OFF
+            and (
+                t.kind == "ALL"
+                or (t.kind == "EVENT_ONLY" and entity_type == "event")
+                or (t.kind == "entity" and t.entity_type == entity_type)
+            )
+            for t in self.targets
+        )
+
     def detail(self, entity_type: str, name: str) -> str:
         """``OFF``, ``STANDARD`` or ``VERBOSE`` for this entity."""
         found = self._cache.get((entity_type, name))

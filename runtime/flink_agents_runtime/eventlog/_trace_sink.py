@@ -52,6 +52,7 @@ from flink_agents_runtime.eventlog._pretty import jackson_pretty
 from flink_agents_runtime.eventlog._targets import OFF, STANDARD, TargetResolver
 from flink_agents_runtime.eventlog._trace_calls import CallRecords, id_template
 from flink_agents_runtime.eventlog._trace_records import (
+    CALL_TYPES,
     CHAT_ACTION,
     MAX_PENDING,
     PROBLEM,
@@ -128,7 +129,13 @@ class TraceLogSink:
         self._pending: list[bytes] = []
         self._clock = Clock()
         self._run_ids, self._action_ids = id_template(), id_template()
-        self._calls = CallRecords(targets, self._execution)
+        # Per-call work (request bookkeeping, actions waiting for the event that tells their
+        # calls' answers) only when some target writes call or action records: the default
+        # targets (EVENT_ONLY) write neither.
+        calls_on = any(targets.may_write(kind) for kind in CALL_TYPES)
+        self._calls = CallRecords(targets, self._execution) if calls_on else None
+        self._actions_on = calls_on or targets.may_write("action")
+        self._events_on = targets.may_write("event")
         self._producer: dict[str, str] = {}  # sent event id -> execution id
         self._waiting: dict[str, Any] = {}  # sent event id -> action waiting for it
         self._closed = False
@@ -199,12 +206,14 @@ class TraceLogSink:
 
     def on_event(self, record: EventRecord) -> None:
         """Write one event record (and the calls of the action that sent it)."""
-        self._calls.note_event(record)
+        if self._calls is not None:
+            self._calls.note_event(record)
         event = record.event
         eid = str(event.id)
-        waiting = self._waiting.pop(eid, None)
-        if waiting is not None:  # the calls of the action that sent it, then its end
-            self._write_waiting(waiting, event)
+        if self._waiting:
+            waiting = self._waiting.pop(eid, None)
+            if waiting is not None:  # the calls of the action that sent it, then its end
+                self._write_waiting(waiting, event)
         producer = self._producer.pop(eid, None)
         detail = self.targets.detail("event", event.type)
         if detail == OFF:
@@ -225,10 +234,14 @@ class TraceLogSink:
         """Write one action attempt: its started record, the calls it made, its ended record
         (upstream's order). The calls of a built-in chat or tool action that sent an event
         are written when that event comes (its attributes tell the answers), and the ended
-        record after them."""
+        record after them. Nothing but the sent events' producer when no target writes
+        action or call records."""
         execution = self._action_ids % record.seq
-        for sent in record.sent_event_ids:
-            remember(self._producer, sent, execution)
+        if self._events_on:
+            for sent in record.sent_event_ids:
+                remember(self._producer, sent, execution)
+        if not self._actions_on:
+            return
         status = _STATUS.get(record.status, "failed")
         action = Execution(
             self.targets.detail("action", record.action), self._run_ids % record.input_seq,
@@ -245,14 +258,16 @@ class TraceLogSink:
                     self._write_waiting(self._waiting.pop(next(iter(self._waiting))), None)
                 self._waiting[record.sent_event_ids[0]] = ended
                 return
-            self._calls.write(record, action, status, None)  # failed: no event will tell more
+            if self._calls is not None:  # failed: no event will tell more
+                self._calls.write(record, action, status, None)
         self._write_ended(ended)
 
     def _write_waiting(self, ended: Any, sent: Any) -> None:
         """A chat or tool action's calls (``sent``: the event it sent, ``None``: none came),
         then its ended record."""
         record, action, status = ended
-        self._calls.write(record, action, status, sent)
+        if self._calls is not None:
+            self._calls.write(record, action, status, sent)
         self._write_ended(ended)
 
     def _write_ended(self, ended: Any) -> None:

@@ -1,0 +1,99 @@
+"""The Trace Log writer's calls of chat and tool actions: made only when a target writes
+them, and written in upstream's shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import flink_agents_runtime as rt
+from flink_agents_runtime.eventlog._targets import TargetResolver, parse_targets
+from flink_agents_runtime.eventlog._trace_setup import trace_sink_for_task
+from flink_agents_runtime.eventlog._trace_sink import TraceLogSink
+from tests.helpers.triage_agent import Triage
+
+INPUTS = [{"key": "k1", "value": "where is order 42?"}, {"key": "k2", "value": "hello"}]
+
+
+def may_write(targets: Any) -> set[str]:
+    resolver = TargetResolver(parse_targets(targets))
+    kinds = ("event", "action", "llm", "tool", "parser")
+    return {kind for kind in kinds if resolver.may_write(kind)}
+
+
+def test_which_entity_types_targets_may_write() -> None:
+    assert may_write(None) == {"event"}  # the default: EVENT_ONLY
+    assert may_write([{"scope": "ALL"}]) == {"event", "action", "llm", "tool", "parser"}
+    tool = {"scope": {"entityType": "tool", "entityName": "lookup*"}, "detail": "VERBOSE"}
+    assert may_write([{"scope": "EVENT_ONLY"}, tool]) == {"event", "tool"}
+    assert may_write([{"scope": "ALL", "detail": "OFF"}, tool]) == {"tool"}
+    off = {"scope": {"entityType": "action"}, "detail": "OFF"}
+    assert may_write([{"scope": "EVENT_ONLY", "detail": "OFF"}, off, tool]) == {"tool"}
+
+
+def _records() -> list[tuple[bool, Any]]:
+    """A run's records in the order the core gave them, ``(is_event, record)``."""
+    env = rt.LocalExecutionEnvironment()
+    result = env.from_list(INPUTS).apply(Triage()).execute(record=True)
+    tagged = [(True, r) for r in result.events or []] + [(False, r) for r in result.actions or []]
+    return sorted(tagged, key=lambda pair: pair[1].seq)
+
+
+def _sink(directory: Path, targets: Any) -> TraceLogSink:
+    config = rt.LocalExecutionEnvironment().get_config().copy()
+    config.set("trace-log.base-dir", str(directory))
+    if targets is not None:
+        config.set("trace-log.targets", targets)
+    sink = trace_sink_for_task(config, "job", "local", 0, agent_name="Triage")
+    assert sink is not None
+    return sink
+
+
+def _written(sink: TraceLogSink) -> list[dict[str, Any]]:
+    assert sink.path is not None
+    return [json.loads(line) for line in sink.path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_event_only_targets_make_no_per_call_work(tmp_path: Path) -> None:
+    """The default targets write no action or call records: the sink keeps no request's
+    calls and holds no chat or tool action back for the event telling its calls' answers;
+    it writes every event record, with the execution that sent it."""
+    records = _records()
+    assert {r.action for is_event, r in records if not is_event} >= {
+        "chat_model_action",
+        "tool_call_action",
+    }
+    sink = _sink(tmp_path, None)
+    assert sink._calls is None
+    for is_event, record in records:
+        if is_event:
+            sink.on_event(record)
+        else:
+            sink.on_action(record)
+            assert not sink._waiting and not sink._producer.keys() - set(record.sent_event_ids)
+    sink.close()
+    written = _written(sink)
+    assert [r["entityMetadata"]["eventId"] for r in written] == [
+        str(r.event.id) for is_event, r in records if is_event
+    ]
+    for r in written:  # an input event has no producer, every other one has
+        producer = r["entityMetadata"]["producerExecutionId"]
+        assert (producer is None) == (r["entityName"] == "_input_event")
+
+
+def test_call_targets_alone_still_hold_the_action_for_its_calls(tmp_path: Path) -> None:
+    """With tool records asked for (and no action records) the tool action waits for its
+    response event, whose attributes tell which calls failed."""
+    records = _records()
+    tool = [{"scope": "EVENT_ONLY"}, {"scope": {"entityType": "tool"}, "detail": "VERBOSE"}]
+    sink = _sink(tmp_path, tool)
+    assert sink._calls is not None
+    for is_event, record in records:
+        (sink.on_event if is_event else sink.on_action)(record)
+    sink.close()
+    calls = [r for r in _written(sink) if r["entityType"] == "tool"]
+    assert [(r["entityName"], r["status"]) for r in calls] == [
+        ("lookup_order", "started"),
+        ("lookup_order", "success"),
+    ]
