@@ -165,6 +165,23 @@ def test_truncator_limits_of_zero_disable_and_unchanged_is_identical() -> None:
     assert cut == {"m": [{"truncatedList": [1, 2], "omittedElements": 1}, "s"]}
 
 
+def test_each_log_takes_its_own_standard_limits() -> None:
+    """``event-log.standard.*`` limit the event log, ``trace-log.standard.*`` the Trace Log;
+    unset, each takes its default (upstream's 2000 characters, 20 elements, depth 5)."""
+    config = AgentConfiguration()
+    assert (Truncator.from_config(config, "trace-log").max_string_length) == 2000
+    for key, value in (("max-string-length", 7), ("max-array-elements", 3), ("max-depth", 4)):
+        config.set(f"event-log.standard.{key}", value)
+    config.set("trace-log.standard.max-array-elements", 9)
+    event, trace = (
+        Truncator.from_config(config, "event-log"),
+        Truncator.from_config(config, "trace-log"),
+    )
+    limits = ("max_string_length", "max_array_elements", "max_depth")
+    assert [getattr(event, name) for name in limits] == [7, 3, 4]
+    assert [getattr(trace, name) for name in limits] == [2000, 9, 5]
+
+
 def test_truncated_events_metric_counts_records(tmp_path: Path) -> None:
     registry = MetricRegistry()
     config = AgentConfiguration().set("baseLogDir", str(tmp_path))

@@ -121,11 +121,7 @@ class EventLogSink:
         """
         if logger is None:
             logger = EventLoggerConfig.from_agent_config(config, default_every_n).create(metrics)
-        truncator = Truncator(
-            int(config.get("event-log.standard.max-string-length")),
-            int(config.get("event-log.standard.max-array-elements")),
-            int(config.get("event-log.standard.max-depth")),
-        )
+        truncator = Truncator.from_config(config, "event-log")
         params = EventLoggerOpenParams(str(job_id), str(task_name), int(subtask_index))
         return cls(logger, params, LevelResolver.from_config(config), truncator, metrics)
 

@@ -41,11 +41,7 @@ def trace_sink_for_task(
     targets = TargetResolver.from_config(config)
     if targets.all_off:
         return None
-    truncator = Truncator(
-        int(config.get("trace-log.standard.max-string-length")),
-        int(config.get("trace-log.standard.max-array-elements")),
-        int(config.get("trace-log.standard.max-depth")),
-    )
+    truncator = Truncator.from_config(config, "trace-log")
     return TraceLogSink(
         targets,
         truncator,

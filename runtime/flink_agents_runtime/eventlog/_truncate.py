@@ -56,6 +56,17 @@ class Truncator:
         self.max_array_elements = max(0, int(max_array_elements))
         self.max_depth = max(0, int(max_depth))
 
+    @classmethod
+    def from_config(cls, config: Any, log: str) -> Truncator:
+        """The limits of one log's ``STANDARD`` detail in ``config`` (an
+        :class:`AgentConfiguration`): ``{log}.standard.max-string-length``,
+        ``max-array-elements`` and ``max-depth``, ``log`` ``"event-log"`` or ``"trace-log"``."""
+        return cls(
+            int(config.get(f"{log}.standard.max-string-length")),
+            int(config.get(f"{log}.standard.max-array-elements")),
+            int(config.get(f"{log}.standard.max-depth")),
+        )
+
     @property
     def enabled(self) -> bool:
         """Whether any limit is set."""
