@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import flink_agents_runtime as rt
 from flink_agents_runtime.eventlog._targets import TargetResolver, parse_targets
 from flink_agents_runtime.eventlog._trace_setup import trace_sink_for_task
@@ -97,3 +99,39 @@ def test_call_targets_alone_still_hold_the_action_for_its_calls(tmp_path: Path) 
         ("lookup_order", "started"),
         ("lookup_order", "success"),
     ]
+
+
+@pytest.mark.parametrize("detail", ["STANDARD", "VERBOSE"])
+def test_a_tool_call_that_succeeded_has_no_attributes_as_upstream(
+    tmp_path: Path, detail: str
+) -> None:
+    """Upstream reports a tool call's success without attributes (its answer is the tool
+    response event's): so does the kit, at both details; a failed one says its error. The
+    reader still shows the answer, on the response event, and finds it by text."""
+    import flink_agents_nb as fa
+
+    env = rt.LocalExecutionEnvironment()
+    env.get_config().set("trace-log.base-dir", str(tmp_path))
+    env.get_config().set("trace-log.targets", [{"scope": "ALL", "detail": detail}])
+    inputs = [{"key": "k1", "value": "where is order 42?"}, {"key": "k2", "value": "order 13"}]
+    env.from_list(inputs).apply(Triage()).execute()
+    (path,) = tmp_path.glob("traces-*.log")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    ended = {
+        r["businessKey"]: r
+        for r in records
+        if r["entityType"] == "tool" and r["status"] != "started"
+    }
+    assert (ended["k1"]["status"], ended["k1"]["attributes"]) == ("success", {})
+    assert ended["k2"]["status"] == "failed"
+    assert ended["k2"]["attributes"] == {
+        "errorType": "LookupError",
+        "errorMessage": "order 13 is archived",
+    }
+    log = fa.read_event_log(tmp_path)
+    f = log.frame
+    response = f[(f["event_type"] == "_tool_response_event") & (f["record_type"] == "event")]
+    answers = {row.key: dict(row.attributes)["responses"] for row in response.itertuples()}
+    assert list(answers["k1"].values()) == [{"order": "42", "status": "shipped"}]
+    found = fa.Inspector(log).filter(text="shipped")
+    assert "_tool_response_event" in set(found.page_rows()["event_type"])

@@ -178,7 +178,9 @@ def test_all_scope_writes_actions_llm_and_tool_calls_as_upstream_links_them(
     assert {r["entityMetadata"]["model"] for r in llm} == {"triage-v1"}
     (tool,) = [r for r in records if r["entityType"] == "tool" and r["status"] == "success"]
     assert tool["entityName"] == "lookup_order"
-    assert "shipped" in json.dumps(tool["attributes"])
+    assert tool["attributes"] == {}  # as upstream's: the answer is in the tool response event
+    (response,) = [r for r in records if r["entityName"] == "_tool_response_event"]
+    assert "shipped" in json.dumps(response["attributes"]["responses"])
     runs = {r["businessKey"]: r["inputRunId"] for r in records}  # one input run per key
     assert {r["inputRunId"] for r in records} == set(runs.values()) and len(runs) == 2
     assert all((r["businessKey"], r["inputRunId"]) in runs.items() for r in records)

@@ -5,9 +5,12 @@ model resource; ``entityMetadata.model``: the model asked for, else the one that
 then per structured-output parse a ``parser`` ``structured_output`` pair; per tool call of
 ``tool_call_action`` a ``tool`` pair (``entityMetadata``: ``toolRequestEventId``,
 ``toolCallId``, the provider's ``externalId``, ``toolType``). All are children of their
-action's execution. Each pair carries the call's own start and end
-(``engine.reporting._call_times``); a call answered from the action state store has none
-(nor a ``toolType``) and carries its action's.
+action's execution. A call that succeeded has no attributes, at every detail, as upstream
+reports one (``ExecutionReporters.succeeded`` takes none): what it answered is in the
+event its action sent (a chat response; a tool response's ``responses``); a failed one
+has :func:`~._trace_records.failure_attributes`. Each pair carries the call's own start
+and end (``engine.reporting._call_times``); a call answered from the action state store
+has none (nor a ``toolType``) and carries its action's.
 
 Which calls a tool action made, and which chat model a request named, are in the request
 events (:meth:`CallRecords.note_event` keeps them, bounded); what the calls answered is in
@@ -32,9 +35,9 @@ from flink_agents_runtime.eventlog._trace_records import (
 )
 
 _ENDED = {True: "success", False: "failed"}
-#: Writes one execution's two records: ``(execution, began_ns, ended_ns, status, failure
-#: attributes, success attributes or None)``.
-WriteExecution = Callable[[Execution, int, int, str, Any, Any], None]
+#: Writes one execution's two records: ``(execution, began_ns, ended_ns, status, the
+#: attributes if it failed)``.
+WriteExecution = Callable[[Execution, int, int, str, Any], None]
 
 
 def id_template() -> str:
@@ -117,7 +120,7 @@ class CallRecords:
         for began, ended, closing, asked, why in spans or [(start, end, status, None, None)]:
             meta = {"model": str(asked or model)}  # upstream: the model asked for
             call = self._call(detail, record, action, "llm", str(resource), meta)
-            self._write(call, began, ended, closing, failure_attributes(why) if why else out, None)
+            self._write(call, began, ended, closing, failure_attributes(why) if why else out)
 
     def _tool_calls_of(self, record: ActionRecord, action: Execution, attrs: Any) -> None:
         """A tool action's tool calls (``attrs``: the tool response's attributes; ``None``:
@@ -140,14 +143,13 @@ class CallRecords:
                 meta["toolType"] = own.tool_type
             call = self._call(detail, record, action, "tool", name, meta)
             began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
-            result = {"result": responses.get(call_id)} if call_id in responses else {}
-            if errors is not None and call_id not in errors:
-                self._write(call, began, ended, "success", {}, result)
+            if errors is not None and call_id not in errors:  # its answer: in the response
+                self._write(call, began, ended, "success", {})
                 continue
-            answer = result.get("result") or record.error  # as run_tool gives it:
+            answer = responses.get(call_id) or record.error  # as run_tool gives it:
             if isinstance(answer, str) and answer.startswith("Error: "):  # "Error: Type: msg"
                 answer = answer[len("Error: ") :]
-            self._write(call, began, ended, "failed", failure_attributes(answer), None)
+            self._write(call, began, ended, "failed", failure_attributes(answer))
 
     def _parses(self, record: ActionRecord, action: Execution) -> None:
         """A chat action's structured-output parses (``parser`` ``structured_output``, as
@@ -160,4 +162,4 @@ class CallRecords:
             call = self._call(detail, record, action, "parser", parse.name, {})
             last = not parse.ok and i == len(parses) - 1 and record.status != "ok"
             out = failure_attributes(record.error) if last else {}
-            self._write(call, parse.start_ns, parse.end_ns, _ENDED[parse.ok], out, None)
+            self._write(call, parse.start_ns, parse.end_ns, _ENDED[parse.ok], out)

@@ -188,21 +188,19 @@ class TraceLogSink:
         if len(self._pending) >= self.flush_every:
             self.flush()
 
-    def _ended(self, ex: Execution, ns: int, status: str, failure: Any, success: Any) -> None:
+    def _ended(self, ex: Execution, ns: int, status: str, failure: Any) -> None:
         """``ex``'s ended record: ``failed`` with its entity type's problem category and
-        the ``failure`` attributes, any other status with ``success`` (``None``: ``{}``)."""
+        the ``failure`` attributes; any other status without attributes."""
         if status == "failed":
             self._write(ns, status, PROBLEM[ex.entity_type], failure, *ex)
         else:
-            self._write(ns, status, None, {} if success is None else success, *ex)
+            self._write(ns, status, None, {}, *ex)
 
-    def _execution(
-        self, ex: Execution, began: int, ended: int, status: str, failure: Any, success: Any
-    ) -> None:
+    def _execution(self, ex: Execution, began: int, ended: int, status: str, failure: Any) -> None:
         """One execution's records: ``started`` at ``began`` (no attributes), then its
         ended record at ``ended`` (:meth:`_ended`)."""
         self._write(began, "started", None, {}, *ex)
-        self._ended(ex, ended, status, failure, success)
+        self._ended(ex, ended, status, failure)
 
     def on_event(self, record: EventRecord) -> None:
         """Write one event record (and the calls of the action that sent it)."""
@@ -274,7 +272,7 @@ class TraceLogSink:
         record, action, status = ended
         if action.detail != OFF:
             end = record.timestamp_ns + record.duration_ns
-            self._ended(action, end, status, failure_attributes(record.error), None)
+            self._ended(action, end, status, failure_attributes(record.error))
 
     # -- output --------------------------------------------------------------------------
     def flush(self) -> None:
