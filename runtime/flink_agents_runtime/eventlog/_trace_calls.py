@@ -20,7 +20,6 @@ the event their action sent (:meth:`CallRecords.write` takes it; ``None`` when n
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +29,7 @@ from flink_agents_runtime.eventlog._trace_records import (
     CHAT_ACTION,
     Execution,
     failure_attributes,
+    id_template,
     own_name,
     remember,
 )
@@ -38,12 +38,6 @@ _ENDED = {True: "success", False: "failed"}
 #: Writes one execution's two records: ``(execution, began_ns, ended_ns, status, the
 #: attributes if it failed)``.
 WriteExecution = Callable[[Execution, int, int, str, Any], None]
-
-
-def id_template() -> str:
-    """A UUID-shaped id template: 20 random hex digits, then a counter (``% n``, 12 hex)."""
-    h = uuid.uuid4().hex
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-%012x"
 
 
 class CallRecords:

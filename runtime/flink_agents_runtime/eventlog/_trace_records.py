@@ -10,6 +10,7 @@ Flink Agents' problem category of its entity type (:data:`PROBLEM`) and the attr
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, NamedTuple
 
 #: The built-in actions whose calls are written as ``llm`` and ``tool`` records.
@@ -63,6 +64,12 @@ def failure_attributes(error: Any) -> dict[str, Any]:
     if sep and kind and " " not in kind:
         return {"errorType": kind, "errorMessage": message} if message else {"errorType": kind}
     return {"errorMessage": text}
+
+
+def id_template() -> str:
+    """A UUID-shaped id template: 20 random hex digits, then a counter (``% n``, 12 hex)."""
+    h = uuid.uuid4().hex
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-%012x"
 
 
 def own_name(name: str, agent: str | None) -> str:

@@ -50,7 +50,7 @@ from flink_agents_runtime.eventlog._file_logger import _UNSAFE
 from flink_agents_runtime.eventlog._lines import encode_value
 from flink_agents_runtime.eventlog._pretty import jackson_pretty
 from flink_agents_runtime.eventlog._targets import OFF, STANDARD, TargetResolver
-from flink_agents_runtime.eventlog._trace_calls import CallRecords, id_template
+from flink_agents_runtime.eventlog._trace_calls import CallRecords
 from flink_agents_runtime.eventlog._trace_records import (
     CALL_TYPES,
     CHAT_ACTION,
@@ -59,6 +59,7 @@ from flink_agents_runtime.eventlog._trace_records import (
     TOOL_ACTION,
     Execution,
     failure_attributes,
+    id_template,
     own_name,
     remember,
 )
@@ -188,6 +189,10 @@ class TraceLogSink:
         if len(self._pending) >= self.flush_every:
             self.flush()
 
+    def _started(self, ex: Execution, ns: int) -> None:
+        """``ex``'s ``started`` record (no attributes)."""
+        self._write(ns, "started", None, {}, *ex)
+
     def _ended(self, ex: Execution, ns: int, status: str, failure: Any) -> None:
         """``ex``'s ended record: ``failed`` with its entity type's problem category and
         the ``failure`` attributes; any other status without attributes."""
@@ -197,9 +202,8 @@ class TraceLogSink:
             self._write(ns, status, None, {}, *ex)
 
     def _execution(self, ex: Execution, began: int, ended: int, status: str, failure: Any) -> None:
-        """One execution's records: ``started`` at ``began`` (no attributes), then its
-        ended record at ``ended`` (:meth:`_ended`)."""
-        self._write(began, "started", None, {}, *ex)
+        """A call's records: ``started`` at ``began``, then ended at ``ended``."""
+        self._started(ex, began)
         self._ended(ex, ended, status, failure)
 
     def on_event(self, record: EventRecord) -> None:
@@ -247,7 +251,7 @@ class TraceLogSink:
             {"triggerEventId": record.event_id}, record.agent,
         )  # fmt: skip
         if action.detail != OFF and status != "reused":
-            self._write(record.timestamp_ns, "started", None, {}, *action)
+            self._started(action, record.timestamp_ns)
         ended = (record, action, status)
         own = own_name(record.action, record.agent)
         if own in (CHAT_ACTION, TOOL_ACTION) and status != "reused":
