@@ -3,6 +3,7 @@ mirror paths and behaving as upstream documents them (found by running FA's exam
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,27 @@ def test_agent_builder_is_the_type_of_every_builder() -> None:
 def test_function_is_the_base_of_function_descriptors() -> None:
     assert isinstance(PythonFunction(module="os.path", qualname="join"), Function)
     assert isinstance(JavaFunction(qualname="a.B", method_name="m"), Function)
+
+
+@pytest.mark.parametrize(
+    ("module", "qualname", "says"),
+    [
+        ("os.path", "join.__class__", "function 'os.path:join.__class__': '__class__' is not a"),
+        ("tests.helpers.no_such_module", "f", "module 'tests.helpers.no_such_module' does not "),
+        ("os.path", "join.nope", "function 'os.path:join.nope': 'os.path:join' has no attribute"),
+        ("os", "sep", "function 'os:sep' names a str, not a function"),
+    ],
+)
+def test_python_function_refuses_by_name_what_does_not_resolve(
+    module: str, qualname: str, says: str
+) -> None:
+    """The kit's one resolver of function references (a YAML file's ``function:`` too):
+    each refusal names the function, never a bare ImportError or AttributeError, and a
+    walk through a dunder (``__class__`` reaches a callable) is refused."""
+    assert PythonFunction(module="os.path", qualname="join").as_callable() is os.path.join
+    with pytest.raises(fa.AgentDefinitionError) as err:
+        PythonFunction(module=module, qualname=qualname).as_callable()
+    assert says in str(err.value)
 
 
 def test_vector_store_query_takes_fa_mode_field() -> None:

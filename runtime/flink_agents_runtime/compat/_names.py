@@ -181,12 +181,43 @@ class PythonFunction(Function):
         return PythonFunction(module=func.__module__, qualname=func.__qualname__)
 
     def as_callable(self) -> Callable[..., Any]:
-        """The function, imported (``Class.method`` qualnames walk the class)."""
-        target: Any = importlib.import_module(self.module)
-        for part in self.qualname.split("."):
-            target = getattr(target, part)
+        """The function: its module imported (running the module's top-level code, as any
+        import does), then each name of ``qualname`` walked (``Class.method`` walks the
+        class). Nothing else runs. A name that is no identifier, or a dunder
+        (``__globals__``, ``__class__``, ...), is refused: a descriptor reaches only names
+        its module defines. The one resolver of function references (a YAML agents file's
+        ``function: module:qualname`` too).
+
+        Raises :class:`AgentDefinitionError` naming the function (``module:qualname``) and
+        what is wrong: a name it may not walk, a module that does not import, a missing
+        attribute, a value that is not callable.
+        """
+        ref = f"{self.module}:{self.qualname}"
+        parts = self.qualname.split(".")
+        bad = [p for p in parts if not p.isidentifier() or p.startswith("__")]
+        if bad:
+            raise AgentDefinitionError(
+                f"function {ref!r}: {bad[0]!r} is not a name a reference may walk"
+            )
+        try:
+            target: Any = importlib.import_module(self.module)
+        except ImportError as exc:
+            raise AgentDefinitionError(
+                f"function {ref!r}: module {self.module!r} does not import: {exc}"
+            ) from None
+        walked = self.module
+        for part in parts:
+            try:
+                target = getattr(target, part)
+            except AttributeError:
+                raise AgentDefinitionError(
+                    f"function {ref!r}: {walked!r} has no attribute {part!r}"
+                ) from None
+            walked = f"{walked}:{part}" if walked == self.module else f"{walked}.{part}"
         if not callable(target):
-            raise AgentDefinitionError(f"{self.module}.{self.qualname} is not callable")
+            raise AgentDefinitionError(
+                f"function {ref!r} names a {type(target).__name__}, not a function"
+            )
         return target
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

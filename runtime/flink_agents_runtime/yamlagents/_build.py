@@ -14,7 +14,6 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
-from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
 from flink_agents_runtime.api._agent import Agent, ResourceType
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.chat._model import ResourceDescriptor
@@ -22,7 +21,7 @@ from flink_agents_runtime.chat.tools._skills import Skills
 from flink_agents_runtime.chat.tools._tool import FunctionTool
 from flink_agents_runtime.compat._names import LocalPrompt
 from flink_agents_runtime.yamlagents._aliases import CLASS_ALIASES, SECTION_TYPES
-from flink_agents_runtime.yamlagents._refs import RefError, event_type, resolve_function
+from flink_agents_runtime.yamlagents._refs import event_type, resolve_function
 from flink_agents_runtime.yamlagents._source import Loc, YamlSource
 from flink_agents_runtime.yamlagents._specs import (
     DESCRIPTOR_SECTIONS,
@@ -49,7 +48,14 @@ class DeclaredAgent(Agent):
         self.name = name
         self.description = description
         self.source = source
-        self._plan_name = name
+
+    def plan_name(self) -> str:
+        """The file's name for the agent (not the class's)."""
+        return self.name
+
+    def declared_at(self) -> str | None:
+        """``path:line`` of its entry."""
+        return self.source or None
 
     def __repr__(self) -> str:
         actions = ", ".join(f"{a.name}<-{'|'.join(a.event_types)}" for a in self.actions.values())
@@ -91,10 +97,8 @@ def build_file(src: YamlSource) -> BuiltFile:
             raise src.error(loc, f"agent {spec.name!r} is already declared in this file ({first})")
         agent = DeclaredAgent(spec.name, spec.description, f"{src.path}:{src.line(loc)}")
         for rtype, name, value, where in _resources(src, spec, loc):
-            try:
+            with src.refusals_named_at(where):
                 agent.add_resource(name, rtype, value)
-            except AgentDefinitionError as exc:
-                raise src.error(where, str(exc)) from None
         for j, item in enumerate(spec.actions):
             where = (*loc, "actions", j)
             if isinstance(item, str):
@@ -107,7 +111,8 @@ def build_file(src: YamlSource) -> BuiltFile:
                 entry, func, types = shared_actions[item]
             else:
                 entry, (func, types) = item, _action_function(src, where, item)
-            _add_action(src, where, agent, entry, func, types)
+            with src.refusals_named_at(where):
+                agent.add_action(entry.name, types, func, **(entry.config or {}))
         built.agents[spec.name] = agent
     return built
 
@@ -152,10 +157,8 @@ def _descriptor(src: YamlSource, loc: Loc, entry: DescriptorEntry) -> ResourceDe
             )
         path = aliases[path]
     descriptor = ResourceDescriptor(path, entry.arguments)
-    try:
+    with src.refusals_named_at(loc, key="clazz"):
         cls = descriptor.resolve_class()  # (refuses Java classes, integrations the kit lacks)
-    except ResourceError as exc:
-        raise src.error(loc, str(exc), key="clazz") from None
     problem = _argument_problem(cls, entry.arguments)
     if problem:
         raise src.error(loc, problem)
@@ -208,10 +211,8 @@ def _tool(src: YamlSource, loc: Loc, entry: ToolEntry) -> FunctionTool:
             "read the value inside the tool, or give it to the model in the prompt",
             key="injected_args",
         )
-    try:
+    with src.refusals_named_at(loc, key="function"):
         func = resolve_function(entry.function)
-    except RefError as exc:
-        raise src.error(loc, str(exc), key="function") from None
     return FunctionTool(func, name=entry.name)
 
 
@@ -223,14 +224,12 @@ def _skills(src: YamlSource, loc: Loc, entry: SkillsEntry) -> Skills:
             "'paths', 'urls' and 'package'",
             key="classpath",
         )
-    try:
+    with src.refusals_named_at(loc):
         paths = Skills.from_local_dir(*entry.paths).paths
         if entry.urls:
             paths += Skills.from_url(*entry.urls).paths
         if entry.package:
             paths += Skills.from_package(*[(p.package, p.resource) for p in entry.package]).paths
-    except ResourceError as exc:
-        raise src.error(loc, str(exc)) from None
     return Skills(paths)
 
 
@@ -245,32 +244,14 @@ def _action_function(
             "only (port the action to Python)",
             key="type",
         )
-    try:
+    with src.refusals_named_at(loc, key="function"):
         func = resolve_function(entry.function)
-    except RefError as exc:
-        raise src.error(loc, str(exc), key="function") from None
     key = "trigger_conditions" if entry.trigger_conditions is not None else "listen_to"
     types: list[str | type[Event]] = []
     for i, condition in enumerate(entry.conditions):
-        try:
+        with src.refusals_named_at((*loc, key, i)):
             types.append(event_type(condition))
-        except RefError as exc:
-            raise src.error((*loc, key, i), str(exc)) from None
     bad = [k for k in (entry.config or {}) if not isinstance(k, str)]
     if bad:
         raise src.error((*loc, "config"), f"config keys must be strings, got {bad[0]!r}")
     return func, types
-
-
-def _add_action(
-    src: YamlSource,
-    loc: Loc,
-    agent: Agent,
-    entry: ActionEntry,
-    func: Any,
-    types: list[str | type[Event]],
-) -> None:
-    try:
-        agent.add_action(entry.name, types, func, **(entry.config or {}))
-    except AgentDefinitionError as exc:
-        raise src.error(loc, str(exc)) from None

@@ -9,14 +9,15 @@ unknown key, a wrong type) names the entry by its section, index and ``name``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from flink_agents_runtime._errors import AgentDefinitionError
+from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
 from flink_agents_runtime.yamlagents._specs import UNION_TAGS, YamlDocument
 
 Loc = tuple[str | int, ...]
@@ -114,6 +115,17 @@ class YamlSource:
         """An :class:`AgentDefinitionError` ``path:line: label: message``, at the line of
         the entry's ``key`` when given (and present)."""
         return AgentDefinitionError(f"{self.where(loc, key)}: {message}")
+
+    @contextmanager
+    def refusals_named_at(self, loc: Loc, key: str | None = None) -> Iterator[None]:
+        """Within the block, a refusal of the kit's (:class:`AgentDefinitionError`,
+        :class:`ResourceError`) is raised again as :meth:`error` at ``loc`` (and ``key``):
+        its message kept, the file, line and entry put before it. Wrap only calls that do
+        not name a location themselves (an :meth:`error` inside would be named twice)."""
+        try:
+            yield
+        except (AgentDefinitionError, ResourceError) as exc:
+            raise self.error(loc, str(exc), key=key) from None
 
     # -- shape errors --------------------------------------------------------------------
     def _shape_message(self, exc: ValidationError) -> str:
