@@ -8,6 +8,7 @@ import cloudpickle
 import pytest
 
 import flink_agents_nb as fa
+from flink_agents_runtime.engine.plan._plan import AgentPlan
 
 
 class Greeting(fa.Event):
@@ -117,6 +118,31 @@ def test_action_decorator_needs_an_event_type() -> None:
 def test_agent_without_actions_cannot_be_applied() -> None:
     with pytest.raises(fa.AgentDefinitionError, match="has no actions"):
         fa.local().from_list([]).apply(fa.Agent())
+
+
+def test_the_plan_names_an_agent_by_its_plan_name_hook() -> None:
+    """``Agent.plan_name`` / ``declared_at``: the class name and nothing by default; a
+    subclass (as a YAML agent does) names its plan and where it is declared."""
+
+    class Declared(fa.Agent):
+        def plan_name(self) -> str:
+            return "triage"
+
+        def declared_at(self) -> str | None:
+            return "agents.yaml:3"
+
+    def echo(event: fa.Event, ctx: fa.RunnerContext) -> None:
+        ctx.send_event(fa.OutputEvent(output=event.input))
+
+    assert fa.Agent().plan_name() == "Agent" and fa.Agent().declared_at() is None
+    plan = AgentPlan.from_agent(Declared().add_action("echo", [fa.InputEvent], echo))
+    assert plan.name == "triage"
+    with pytest.raises(fa.AgentDefinitionError) as err:
+        fa.local().from_list([]).apply(Declared())
+    assert str(err.value) == (
+        "agent triage has no actions; declare one with @action(...) or add_action"
+        " (a YAML agent: under its actions:, agents.yaml:3)"
+    )
 
 
 def test_add_action_config_reaches_ctx_action_config() -> None:

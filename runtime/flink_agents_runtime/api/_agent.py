@@ -216,6 +216,18 @@ class Agent:
         self._resources[rtype][name] = instance
         return self
 
+    # -- identity ----------------------------------------------------------------------
+    def plan_name(self) -> str:
+        """The agent's name in its plan (and so in the Trace Log, job names, messages): its
+        class name. An agent declared by name in a file (a YAML agent) returns that name;
+        a subclass may override it likewise."""
+        return type(self).__name__
+
+    def declared_at(self) -> str | None:
+        """Where the agent is declared (``path:line`` of a YAML agents file's entry), for
+        messages about it; ``None`` for an agent written in Python."""
+        return None
+
     # -- introspection -----------------------------------------------------------------
     def _declared_actions(self) -> dict[str, ActionSpec]:
         """Actions declared with ``@action`` on this class and its bases.

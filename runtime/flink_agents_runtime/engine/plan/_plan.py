@@ -21,7 +21,8 @@ class AgentPlan:
     """The compiled agent.
 
     Attributes:
-        name: the agent's class name.
+        name: the agent's name (:meth:`Agent.plan_name`: its class name, a YAML agent's
+            declared name).
         actions: every action by name, in declaration order.
         actions_by_type: event type -> the actions listening to it, in order.
         resources: resource declarations by type and name.
@@ -46,9 +47,7 @@ class AgentPlan:
             resources[ResourceType(rtype)].update(named)
         for rtype, named in agent.resources.items():
             resources[rtype].update(named)
-        # A declared agent (YAML) is named by its file; a class-defined one by its class.
-        name = getattr(agent, "_plan_name", None) or type(agent).__name__
-        plan = cls(name=name, actions=dict(agent.actions), resources=resources)
+        plan = cls(name=agent.plan_name(), actions=dict(agent.actions), resources=resources)
         for spec in plan.actions.values():
             if getattr(spec.func, "java_action", False):  # Flink Agents' JavaFunction
                 raise AgentDefinitionError(
@@ -60,7 +59,7 @@ class AgentPlan:
         # The built-in context retrieval action, when vector stores are declared.
         plan.actions.update(retrieval_actions(resources, declared=plan.actions))
         if not plan.actions:
-            declared = getattr(agent, "source", None) if hasattr(agent, "_plan_name") else None
+            declared = agent.declared_at()
             raise AgentDefinitionError(
                 f"agent {plan.name} has no actions; declare one with @action(...) or add_action"
                 + (f" (a YAML agent: under its actions:, {declared})" if declared else "")
