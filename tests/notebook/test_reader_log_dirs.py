@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 import flink_agents_nb as fa
-from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
+from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files, read_records
+from flink_agents_nb.eventlog.files._sources import fold_own_lines
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
 TRACE = CORPUS / "traces-4f1e2d3c-weather_agent-0.log"
@@ -156,6 +157,30 @@ def test_a_broken_record_in_a_text_log_is_still_listed(tmp_path: Path) -> None:
     assert listed == [(FLINK_LINES.count("\n") + 3, "not valid JSON")]
     (folded,) = [p for p in log.problems if p.line is None]
     assert "lines of a text log of another program, its own" in folded.reason
+
+
+def test_the_fold_judges_the_lines_as_the_reader_read_them(tmp_path: Path) -> None:
+    """Whether a bad line of a text log is a broken record is told by the reader, which had
+    the line: the fold does not read the file again (a live log may have grown or rotated
+    under its name meanwhile; here it is replaced by lines that each open a record)."""
+    routed = "2026-10-12 10:00:00,123 INFO  org.apache.flink.agents.TraceLog [] - "
+    lines = [routed + line for line in _trace_lines()[:3]]
+    lines.insert(2, routed + '{"timestamp": "2026-11-02T10:00:00.030Z", "detail": ')
+    path = tmp_path / "app.log"
+    path.write_text(FLINK_LINES + "\n".join(lines) + "\n", encoding="utf-8")
+    problems: list[LogProblem] = []
+    text_logs: dict[str, str] = {}
+    for file in list_log_files(tmp_path, problems, text_logs):
+        for _ in read_records(file, problems):
+            pass
+    path.write_text("{\n" * 100, encoding="utf-8")
+    fold_own_lines(problems, text_logs)
+    own = sum(1 for line in FLINK_LINES.splitlines() if line.strip())
+    folded, broken = problems
+    assert folded.line is None
+    assert folded.reason.startswith(f"{own} lines of a text log of another program, its own")
+    assert broken.line == FLINK_LINES.count("\n") + 3
+    assert broken.reason.startswith("not valid JSON")
 
 
 def test_names_the_kit_writes_are_read_whatever_their_first_line(tmp_path: Path) -> None:

@@ -91,6 +91,13 @@ def own_lines_reason(count: int, what: str) -> str:
     )
 
 
+def opens_record(line: bytes) -> bool:
+    """Whether a record starts on ``line`` (one line's bytes): at its start, or after a
+    logging layout's `` - ``. A bad line that does is a broken record, kept when a text
+    log's own lines are folded."""
+    return b"{" in line and _RECORD_LINE.match(line) is not None
+
+
 def listed_more(reason: str) -> int | None:
     """How many bad lines a problem sums up that the reader did not list one by one (its
     ``"<n> more unreadable lines not listed"``); ``None`` for any other problem."""
@@ -99,7 +106,9 @@ def listed_more(reason: str) -> int | None:
 
 
 class Lines:
-    """A file's lines by number, found once (the file read once, when first asked)."""
+    """A file's lines by number, found once (the file read once, when first asked): for
+    the problems the reader did not tell :func:`opens_record` of (``LogProblem.at_record``
+    ``None``)."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
@@ -120,4 +129,4 @@ class Lines:
             return False
         start = int(self._starts[line - 1])
         stop = int(self._starts[line]) if line < len(self._starts) else len(self._data)
-        return _RECORD_LINE.match(self._data, start, stop) is not None
+        return opens_record(self._data[start:stop])

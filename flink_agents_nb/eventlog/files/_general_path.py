@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from flink_agents_nb.eventlog.files._foreign import MORE_NOT_LISTED
+from flink_agents_nb.eventlog.files._foreign import MORE_NOT_LISTED, opens_record
 from flink_agents_nb.eventlog.files._records import FileRecords, decode_any, decode_record
 from flink_agents_nb.eventlog.files._sources import LogProblem
 
@@ -142,7 +142,7 @@ def read_lines(
             break
         last = index == last_index and not ends_clean
         reason = _bad_line_reason(line, last, error)
-        problems.append(LogProblem(name, index + first_line, reason))
+        problems.append(LogProblem(name, index + first_line, reason, at_record=opens_record(line)))
     return FileRecords(name, records, lines, hints)
 
 

@@ -13,7 +13,7 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +43,16 @@ class LogProblem:
         file: the file, as found (``""`` when not tied to one file).
         line: 1-based line where the problem starts (``None`` for the whole file).
         reason: what is wrong, in words.
+        at_record: whether a record starts at ``line`` (a broken record, not a line that
+            is none: :func:`._foreign.opens_record`), when the reader told, which had the
+            line (``None``: not told). Not compared, shown or in :meth:`to_dict`: the fold
+            of a text log's own lines (:func:`fold_own_lines`) reads it.
     """
 
     file: str
     line: int | None
     reason: str
+    at_record: bool | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -116,18 +121,24 @@ def list_log_files(
 def fold_own_lines(problems: list[LogProblem], mixed: dict[str, str]) -> None:
     """In place: the reading problems of each file of ``mixed`` (file -> what it is; text
     logs with records in them) become one, where the first was. A problem at a line where
-    a record starts (a broken record) is kept; the rest are the log's own lines."""
+    a record starts (a broken record) is kept; the rest are the log's own lines. Whether a
+    record starts there is what the reader told (``at_record``, on the bad lines it
+    lists); the file is read again only for a problem it did not tell it of."""
     own: dict[str, int] = {}
     at: dict[str, int] = {}
     kept: list[LogProblem] = []
-    lines = {file: _foreign.Lines(Path(file)) for file in mixed}
+    lines = {file: _foreign.Lines(Path(file)) for file in mixed}  # (read when first asked)
     for problem in problems:
         file = problem.file
         if file not in mixed:
             kept.append(problem)
             continue
         more = _foreign.listed_more(problem.reason) if problem.line is None else None
-        if problem.line is not None and lines[file].opens_record(problem.line):
+        if problem.line is not None and (
+            problem.at_record
+            if problem.at_record is not None
+            else lines[file].opens_record(problem.line)
+        ):
             kept.append(problem)
             continue
         if problem.line is None and more is None:
