@@ -60,7 +60,7 @@ def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLi
 
 def _check_names(env: Any, registry: dict[str, Agent], built: list[BuiltFile]) -> None:
     """Agent names and shared resource names are unique across the environment."""
-    agents = {name: getattr(a, "source", "an earlier load") for name, a in registry.items()}
+    agents = {name: a.declared_at() or "an earlier load" for name, a in registry.items()}
     existing = getattr(env, "resources", None) or {}
     shared: dict[tuple[ResourceType, str], str] = {}
     for rtype, named in existing.items():
