@@ -88,7 +88,8 @@ def test_an_unknown_agent_name_lists_the_loaded_names() -> None:
     with pytest.raises(fa.AgentDefinitionError) as info:
         env.from_list([]).apply("review_agent")
     assert str(info.value) == (
-        "apply('review_agent'): no agent of that name; loaded: ['review_analysis_agent']"
+        "apply('review_agent'): no agent of that name; loaded: ['review_analysis_agent'] "
+        f"(from {YAML_DIR / 'review_analysis_agent.yaml'}, {YAML_DIR / 'scripted_infra.yaml'})"
     )
     with pytest.raises(fa.AgentDefinitionError, match=r"no agent is loaded: env\.load_yaml"):
         fa.local().from_list([]).apply("review_analysis_agent")

@@ -92,7 +92,7 @@ def test_flink_agents_local_environment_applies_by_name_as_the_quickstart_does()
 
 def test_the_declared_agent_is_the_kits_agent_with_the_files_name() -> None:
     env = fa.local()
-    env.load_yaml(AGENT_YAML)
+    env.load_yaml([AGENT_YAML, SCRIPTED_INFRA])  # applied: its connection must resolve
     builder = env.from_list([]).apply("review_analysis_agent")
     agent = builder._agent
     assert agent is not None

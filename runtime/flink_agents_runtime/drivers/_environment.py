@@ -57,11 +57,26 @@ class AgentsExecutionEnvironment:
 
         load_yaml(self, paths)
 
+    def get_agent(self, name: str) -> Any:
+        """The agent a YAML file loaded here declares as ``name``, ready to run anywhere: a
+        copy holding this environment's resources as its own (the agent's own win on a
+        clash, as ``.apply(name)`` compiles it), so ``fa.promote``, ``fa.submit`` and
+        ``fa.export_job`` take it as they take an agent object. Resources added here later
+        do not reach the copy.
+
+        Raises :class:`AgentDefinitionError` for a name no load declared (naming the loaded
+        agents and files) and for a reference between entries that resolves nowhere (its
+        file and line).
+        """
+        from flink_agents_runtime.yamlagents import bound_agent
+
+        return bound_agent(self, name)
+
     def _agent_to_apply(self, agent: Any) -> Any:
         """``agent``, or the loaded agent named ``agent`` (an error listing the loaded
-        names when there is none)."""
-        if not isinstance(agent, str):
-            return agent
+        names when there is none); a loaded agent's references are checked first."""
+        if not isinstance(agent, str) and not hasattr(agent, "_plan_name"):
+            return agent  # not a declared agent: nothing of yamlagents to import
         from flink_agents_runtime.yamlagents import agent_named
 
         return agent_named(self, agent)

@@ -16,7 +16,14 @@ from typing import Any
 
 from flink_agents_runtime._errors import AgentDefinitionError
 from flink_agents_runtime.api._agent import Agent, ResourceType
-from flink_agents_runtime.yamlagents._build import BuiltFile, build_file
+from flink_agents_runtime.yamlagents._build import BuiltFile, DeclaredAgent, build_file
+from flink_agents_runtime.yamlagents._links import (
+    Reference,
+    check_applied,
+    check_load,
+    merged,
+    names_of,
+)
 from flink_agents_runtime.yamlagents._source import YamlSource
 
 
@@ -24,6 +31,18 @@ def declared_agents(env: Any) -> dict[str, Agent]:
     """The environment's registry of agents loaded by name (created on first use)."""
     registry: dict[str, Agent] = env.__dict__.setdefault("_declared_agents", {})
     return registry
+
+
+def loaded_files(env: Any) -> list[str]:
+    """The files loaded into ``env`` so far, in load order (as given to ``load_yaml``)."""
+    files: list[str] = env.__dict__.setdefault("_declared_files", [])
+    return files
+
+
+def _later_references(env: Any) -> list[Reference]:
+    """References the loads left to the agents' application (``_links``)."""
+    later: list[Reference] = env.__dict__.setdefault("_declared_references", [])
+    return later
 
 
 def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> None:
@@ -51,11 +70,24 @@ def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLi
     built = [build_file(YamlSource(Path(p))) for p in items]
     registry = declared_agents(env)
     _check_names(env, registry, built)
+    later = check_load(
+        [
+            (
+                one.source,
+                names_of(one.shared),
+                {n: names_of(a.resources) for n, a in one.agents.items()},
+            )
+            for one in built
+        ],
+        names_of(getattr(env, "resources", None)),
+    )
     for one in built:
         for rtype, named in one.shared.items():
             for name, value in named.items():
                 env.add_resource(name, rtype, value)
         registry.update(one.agents)
+        loaded_files(env).append(str(one.source.path))
+    _later_references(env).extend(later)
 
 
 def _check_names(env: Any, registry: dict[str, Agent], built: list[BuiltFile]) -> None:
@@ -86,21 +118,56 @@ def _check_names(env: Any, registry: dict[str, Agent], built: list[BuiltFile]) -
             shared[key] = origin
 
 
-def agent_named(env: Any, agent: Any) -> Any:
+def agent_named(env: Any, agent: Any, verb: str = "apply") -> Any:
     """``agent`` itself, or the loaded agent of that name when it is a string.
 
-    Raises :class:`AgentDefinitionError` for a name nothing loaded, listing the loaded ones.
+    A loaded agent's references left to its application (``_links``) are checked against
+    its own and ``env``'s resources. Raises :class:`AgentDefinitionError` for a name nothing
+    loaded (listing the loaded names and the files they came from) and for a reference
+    that resolves nowhere (its file and line). ``verb`` names the call in the messages.
     """
-    if not isinstance(agent, str):
-        return agent
     registry = declared_agents(env)
+    if not isinstance(agent, str):
+        name = getattr(agent, "name", None)
+        if isinstance(agent, DeclaredAgent) and registry.get(str(name)) is agent:
+            _check_references(env, agent, verb)
+        return agent
     found = registry.get(agent)
     if found is None:
-        loaded = sorted(registry)
+        files = loaded_files(env)
         hint = (
-            f"loaded: {loaded}"
-            if loaded
+            f"loaded: {sorted(registry)} (from {', '.join(files)})"
+            if registry
             else "no agent is loaded: env.load_yaml(path) registers a YAML file's agents"
+            + (f" (loaded: {', '.join(files)}, which declare none)" if files else "")
         )
-        raise AgentDefinitionError(f"apply({agent!r}): no agent of that name; {hint}")
+        raise AgentDefinitionError(f"{verb}({agent!r}): no agent of that name; {hint}")
+    _check_references(env, found, verb)
     return found
+
+
+def _check_references(env: Any, agent: Agent, verb: str) -> None:
+    name = str(getattr(agent, "name", ""))
+    refs = [r for r in _later_references(env) if r.agent in (None, name)]
+    if refs:
+        scope = merged(names_of(getattr(env, "resources", None)), names_of(agent.resources))
+        check_applied(name, refs, scope, verb)
+
+
+def bound_agent(env: Any, name: str, verb: str = "get_agent") -> DeclaredAgent:
+    """The agent loaded into ``env`` as ``name``, ready to run without ``env``: a new
+    :class:`DeclaredAgent` with the same actions, holding ``env``'s resources as its own
+    (the agent's own win on a clash, as ``.apply(name)`` compiles it). Resources added to
+    ``env`` later do not reach it. Errors as :func:`agent_named`."""
+    agent = agent_named(env, name, verb)
+    bound = DeclaredAgent(agent.name, agent.description, agent.source)
+    bound._actions = dict(agent._actions)
+    for rtype, named in (getattr(env, "resources", None) or {}).items():
+        try:
+            kind = ResourceType(rtype)
+        except ValueError:  # not a kind an agent declares (AgentPlan would refuse it too)
+            continue
+        bound._resources[kind].update(named)
+    for kind, named in agent.resources.items():
+        bound._resources[kind].update(named)
+    return bound
