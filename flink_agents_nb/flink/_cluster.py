@@ -278,7 +278,7 @@ class FlinkJob(DisplayMixin):
 
 
 def submit(
-    agent: Agent,
+    agent: Agent | str,
     data: Any,
     rest_url: str | None = None,
     *,
@@ -291,13 +291,14 @@ def submit(
     parallelism: int | None = None,
     savepoint: str | os.PathLike[str] | None = None,
     allow_non_restored_state: bool = False,
+    env: Any = None,
 ) -> FlinkJob:
     """Submit ``agent`` to the cluster at ``rest_url`` (else from a Flink ``config.yaml``,
     see :func:`rest_url_from_config`); returns at once with a :class:`FlinkJob`.
 
-    ``data``: a DataFrame or ``{"key", "value"}`` dicts as ``promote`` takes them,
-    ``(key, value)`` pairs, or a :class:`~flink_agents_runtime.DirectorySource` (an
-    unbounded job reading JSON Lines files as they arrive). ``parallelism`` sets the agent
+    ``agent`` and ``env``, ``data``: as ``promote`` takes them (or ``(key, value)`` pairs, or
+    a :class:`~flink_agents_runtime.DirectorySource`: an unbounded job reading JSON Lines
+    files as they arrive). ``parallelism`` sets the agent
     operator's parallelism (default: ``flink.parallelism``, else the cluster's).
     ``savepoint`` starts the job from a savepoint (see :meth:`FlinkJob.savepoint`): the
     agent is checked against the savepoint's manifest first, and a change that would drop
@@ -306,9 +307,10 @@ def submit(
     ``allow_non_restored_state``. An address where no cluster answers fails at once with
     :class:`~flink_agents_nb.flink._rest.ClusterUnreachableError` naming it.
     """
-    from flink_agents_nb.run._inputs import input_pairs
+    from flink_agents_nb.run._inputs import agent_to_run, input_pairs
     from flink_agents_runtime.drivers._sources import DirectorySource
 
+    agent = agent_to_run(agent, env, "submit")
     url = (rest_url or rest_url_from_config()).rstrip("/")
     probe(url)  # fail fast, naming the address, before PyFlink's minute of retries
     if isinstance(config, AgentConfiguration):

@@ -40,7 +40,7 @@ httpx>=0.27
 
 
 def export_job(
-    agent: Agent,
+    agent: Agent | str,
     path: str | Path,
     inputs: Any = None,
     *,
@@ -50,6 +50,7 @@ def export_job(
     config: AgentConfiguration | Mapping[str, Any] | None = None,
     job_name: str | None = None,
     source: DirectorySource | None = None,
+    env: Any = None,
 ) -> Path:
     """Write ``agent`` as a Flink job directory at ``path`` (created; files overwritten).
 
@@ -62,12 +63,14 @@ def export_job(
             section of ``config.yaml`` (``job.py --source-dir`` overrides it; a
             ``source_hook.py`` beside ``job.py`` with ``make_stream(env)`` wins over both).
             ``inputs.jsonl`` is the demo default when no source is configured.
+        env: where a YAML agent named by ``agent`` was loaded (as in ``promote``).
     Returns the directory.
     """
-    from flink_agents_nb.run._inputs import input_pairs
+    from flink_agents_nb.run._inputs import agent_to_run, input_pairs
     from flink_agents_runtime.drivers.flink._payload import dump_agent
     from flink_agents_runtime.drivers.flink._remote import runtime_dir
 
+    agent = agent_to_run(agent, env, "export_job")
     plan = AgentPlan.from_agent(agent)
     pairs = input_pairs(inputs, key, value, columns) if inputs is not None else []
     target = Path(path)

@@ -23,7 +23,7 @@ from flink_agents_nb.flink._parity import (
     compare,
 )
 from flink_agents_nb.run._environment import NotebookEnvironment
-from flink_agents_nb.run._inputs import input_pairs
+from flink_agents_nb.run._inputs import agent_to_run, input_pairs
 from flink_agents_nb.run._run import Run
 from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
 from flink_agents_runtime.engine.reporting._run import Output
@@ -115,7 +115,7 @@ def run_on_minicluster(
     builder = agents_env.from_datastream(
         stream, key_selector=pair_key, value_selector=pair_value
     ).apply(agent)
-    job_name = f"promote-{type(agent).__name__}"
+    job_name = f"promote-{AgentPlan.from_agent(agent).name}"
     try:
         outputs = [
             Output(k, seq, v)
@@ -132,7 +132,7 @@ def run_on_minicluster(
 
 
 def promote(
-    agent: Agent,
+    agent: Agent | str,
     data: Any,
     key: str | None = None,
     value: str | None = None,
@@ -142,19 +142,25 @@ def promote(
     log_dir: str | None = None,
     config_file: Any = None,
     config: Mapping[str, Any] | None = None,
+    env: Any = None,
 ) -> PromotedRun:
     """Run ``agent`` on the MiniCluster over ``data`` and compare with a local run.
 
     Args:
-        agent: the agent (defined anywhere, a notebook cell included).
+        agent: the agent (defined anywhere, a notebook cell included), or the name of a
+            YAML-declared agent loaded into ``env`` (``env.load_yaml``): it runs with
+            ``env``'s resources, as ``env....apply(name)`` runs it.
         data: a DataFrame (``key``/``value``/``columns`` as in ``from_pandas``) or a list of
             ``{"key": ..., "value": ...}`` dicts.
         compare_local: also run locally and attach a :class:`ParityReport`.
         log_dir: where the job writes its event logs (``baseLogDir``, else a temp dir).
         config_file, config: agent configuration (as ``fa.local``), for both runs.
+        env: the environment a YAML agent named by ``agent`` was loaded into.
 
-    Raises :class:`~flink_agents_runtime.FlinkUnavailableError` without Java or PyFlink.
+    Raises :class:`~flink_agents_runtime.FlinkUnavailableError` without Java or PyFlink, and
+    :class:`~flink_agents_runtime.AgentDefinitionError` for a name ``env`` has no agent under.
     """
+    agent = agent_to_run(agent, env, "promote")
     pairs = input_pairs(data, key, value, columns)
     conf = _config(config_file, config)
     directory = log_dir or conf.get("baseLogDir") or tempfile.mkdtemp(prefix="flink-agents-job-")

@@ -2,7 +2,9 @@
 
 A block whose first line is ``# needs: <what>`` needs something the fast suite does not
 start: ``# needs: Java 17 (a MiniCluster job)`` blocks run in the Flink-marked test; blocks
-needing a running or a standalone cluster are compiled only.
+needing a running or a standalone cluster are compiled only. A YAML block whose first line is
+``# file: NAME`` (a comment may follow) is written to ``NAME`` in the working directory
+before the Python blocks run.
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ def python_blocks() -> list[tuple[int, str]]:
     return blocks
 
 
+def file_blocks() -> dict[str, str]:
+    """``{name: text}`` of each fenced YAML block of the README starting ``# file: name``."""
+    text = README.read_text(encoding="utf-8")
+    found = {}
+    for m in re.finditer(r"^```yaml\n# file: (\S+).*?\n(.*?)^```", text, re.S | re.M):
+        found[m.group(1)] = m.group(2)
+    return found
+
+
 def needs(code: str) -> str | None:
     first = code.lstrip().splitlines()[0] if code.strip() else ""
     return first[len("# needs:") :].strip() if first.startswith("# needs:") else None
@@ -34,6 +45,8 @@ def needs(code: str) -> str | None:
 
 def _run_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, java: bool) -> dict[str, Any]:
     monkeypatch.chdir(tmp_path)
+    for name, text in file_blocks().items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     namespace: dict[str, Any] = {"__name__": "readme"}
     ran = 0
     for line, code in python_blocks():
@@ -71,3 +84,10 @@ def test_readme_promote_block_runs_on_the_minicluster(
     ns = _run_blocks(tmp_path, monkeypatch, java=True)
     assert (tmp_path / "my-job" / "job.py").is_file()
     assert ns["promoted"].parity is not None
+    yaml_promoted = ns["promoted_yaml"]  # the YAML agent by name: the same outputs as locally
+    assert yaml_promoted.parity is not None and yaml_promoted.parity.ok, repr(yaml_promoted.parity)
+    flags = sorted(
+        (o.key, o.value["total"], o.value["status"]) for o in yaml_promoted.result.outputs
+    )
+    assert flags == [("ada", 35.0, "regular"), ("ada", 115.0, "vip"), ("bob", 12.5, "regular")]
+    assert (tmp_path / "order-watch-job" / "agent.pkl").is_file()
