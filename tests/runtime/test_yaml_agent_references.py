@@ -143,6 +143,27 @@ def test_a_kind_nothing_declares_yet_is_left_to_a_later_file_and_checked_when_ap
     ]
 
 
+def test_a_shared_entry_left_unresolved_does_not_stop_an_agent_that_does_not_use_it(
+    tmp_path: Path,
+) -> None:
+    """As Flink Agents resolves a resource when an action first asks for it, a shared
+    setup naming a connection of a kind no file declares loads, and an agent that never
+    uses it applies and runs."""
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "embedding_model_setups:\n"
+        "  - {name: embedder, clazz: ollama, connection: embed_server, model: nomic}\n"
+    )
+    env = fa.local()
+    env.load_yaml([AGENT_YAML, SCRIPTED_INFRA, extra])
+    value = {"id": "p3", "review": "Broke after a week."}
+    run = env.from_list([{"key": "p3", "value": value}]).apply("review_analysis_agent").execute()
+    assert list(run.outputs["output"]) == [
+        {"id": "p3", "score": 1, "reasons": ["quality"], "source": "yaml"}
+    ]
+    assert env.get_agent("review_analysis_agent").name == "review_analysis_agent"
+
+
 @pytest.mark.parametrize(
     ("old", "new", "says"),
     [

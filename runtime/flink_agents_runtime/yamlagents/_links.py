@@ -10,9 +10,12 @@ load is done: its agent's own resources, the shared resources of the files of th
 those already on the environment. A name that is found is fine. A name that is not is an
 error when that scope declares resources of its kind (one of them was meant: a typo, an
 entry left out); when the scope declares none of its kind, it is left to a later load
-(Flink Agents loads a topology file and an infrastructure file in either order) and checked
-when the agent is applied by name (``.apply(name)``, ``env.get_agent(name)``), where every
-reference must resolve among the agent's and the environment's resources.
+(Flink Agents loads a topology file and an infrastructure file in either order). An agent's
+own references left so are checked when it is applied by name (``.apply(name)``,
+``env.get_agent(name)``), where each must resolve among the agent's and the environment's
+resources; a shared (file-level) entry's are left to run time, as Flink Agents resolves a
+resource when an action first asks for it: an agent that never uses a shared setup whose
+connection no file declares runs, as it does there.
 
 Left to run time: ``skills`` (names inside skill sources, known once they are read), tools
 and prompts while an MCP server is declared (it serves names known only once it answers),

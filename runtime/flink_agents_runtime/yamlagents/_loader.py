@@ -148,7 +148,7 @@ def agent_named(env: Any, agent: Any, verb: str = "apply") -> Any:
 
 def _check_references(env: Any, agent: Agent, verb: str) -> None:
     name = str(getattr(agent, "name", ""))
-    refs = [r for r in _later_references(env) if r.agent in (None, name)]
+    refs = [r for r in _later_references(env) if r.agent == name]
     if refs:
         scope = merged(names_of(getattr(env, "resources", None)), names_of(agent.resources))
         check_applied(name, refs, scope, verb)
