@@ -23,7 +23,9 @@ Contract (tests in ``tests/notebook/test_lazy_attributes.py``):
 
 Values inside are plain JSON values (dict, list, str, int, float, bool, None); mutating a
 nested one changes what later lookups see, as with the dicts of the general path. The empty
-attributes ``{}`` are one shared cell (:data:`EMPTY`).
+attributes ``{}`` are one shared cell (:data:`EMPTY`). An ended action of a 0.4 trace log
+gets a :class:`SentAttributes` (its own attributes and the ids of the events it sent, made on
+first use), under the same contract.
 
 It is not a ``dict``: code that checks ``isinstance(x, dict)`` should check ``Mapping``
 (the kit's views do), and JSON encoders need it as a dict (``json.dumps(x, default=dict)``;
@@ -35,6 +37,7 @@ pyarrow (``to_parquet``) takes dicts only: ``frame["attributes"].map(dict)``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from itertools import repeat
 from typing import Any
@@ -158,6 +161,104 @@ class Attributes(Mapping[str, Any]):
         return (Attributes, (bytes(self._raw),))
 
 
+class SentTable:
+    """The events each of a trace log's ended actions sent, for :class:`SentAttributes`:
+    ``ids`` (event ids grouped by sending action) and per action row ``lo``/``hi``
+    (``int`` arrays: action ``i`` sent ``ids[lo[i]:hi[i]]``)."""
+
+    __slots__ = ("hi", "ids", "lo")
+
+    def __init__(self, ids: list[Any], lo: np.ndarray, hi: np.ndarray) -> None:
+        self.ids, self.lo, self.hi = ids, lo, hi
+
+
+class SentAttributes(Mapping[str, Any]):
+    """An ended action's attributes in a 0.4 trace log read: its own (``base``: a cell,
+    a mapping, anything else counting as empty) with ``sentEventIds``, the ids of the
+    events it sent (row ``row`` of ``table``), as :class:`Attributes` behaves (same
+    contract: a read-only ``Mapping`` compared by contents, printed as its dict, not
+    hashable) and made when first looked into: a log holds an ended action per three
+    records, and most are never looked at (one object per action instead of a dict and a
+    list: ~60 ms less per 1M records). Pickled as the plain dict it holds."""
+
+    __slots__ = ("_base", "_row", "_table", "_value")
+    _value: dict[str, Any]  # (unset until first looked into)
+
+    def __init__(self, base: Any, table: SentTable, row: int) -> None:
+        self._base, self._table, self._row = base, table, row
+
+    def _data(self) -> dict[str, Any]:
+        try:
+            return self._value
+        except AttributeError:
+            pass
+        base, table, row = self._base, self._table, self._row
+        sent = table.ids[int(table.lo[row]) : int(table.hi[row])]
+        if type(base) is Attributes:
+            value = {**base._data(), "sentEventIds": sent}
+        elif isinstance(base, Mapping):
+            value = {**base, "sentEventIds": sent}
+        else:
+            value = {"sentEventIds": sent}
+        self._value = value
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        """A new plain dict of the contents (nested values new too)."""
+        return copy.deepcopy(self._data())
+
+    def toDict(self) -> dict[str, Any]:
+        """The contents (``DataFrame.to_json`` writes an object as what this returns)."""
+        return self._data()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def keys(self) -> Any:
+        return self._data().keys()
+
+    def items(self) -> Any:
+        return self._data().items()
+
+    def values(self) -> Any:
+        return self._data().values()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._data() == dict(other.items())
+        return NotImplemented
+
+    __next__ = None  # (see Attributes: pandas prints the cell as its dict)
+
+    def __or__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self._data(), **other}
+
+    def __ror__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self._data()}
+
+    def __repr__(self) -> str:
+        return repr(self._data())
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        return (dict, (self._data(),))
+
+
 def contents(cell: Attributes) -> dict[str, Any]:
     """``cell``'s contents to read (not to change): its cached dict when it has one, else
     decoded afresh and not kept in it."""
@@ -168,9 +269,10 @@ def contents(cell: Attributes) -> dict[str, Any]:
 def plain(value: Any) -> Any:
     """``value`` with an :class:`Attributes` made its (cached) dict; anything else as is.
     For code that needs a real dict (type checks, JSON encoders)."""
-    return value._data() if type(value) is Attributes else value
+    return value._data() if type(value) in _LAZY else value
 
 
+_LAZY = (Attributes, SentAttributes)
 #: The attributes ``{}`` (most 0.4 trace records'): one shared cell, nothing in it to change.
 EMPTY = Attributes(b"{}")
 #: What every token-count name has in it (``promptTokens``, ``input_tokens``, ...): only

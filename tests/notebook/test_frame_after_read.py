@@ -6,6 +6,7 @@ serve the linking and the lineage check. The results are those of the copying pa
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb.eventlog import _load
-from flink_agents_nb.eventlog._attributes import EMPTY
+from flink_agents_nb.eventlog._attributes import EMPTY, plain
 from flink_agents_nb.eventlog._lineage import check_links
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog.ids._ids import Kinds
@@ -149,4 +150,5 @@ def test_sent_events_gather_each_executions_events_in_frame_order() -> None:
         ]
         kept = {} if attributes[row] is EMPTY else dict(attributes[row])
         assert got[row] == {**kept, "sentEventIds": sent}
-        assert type(got[row]) is dict and got[row] is not attributes[row]
+        assert isinstance(got[row], Mapping) and got[row] is not attributes[row]
+        assert type(plain(got[row])) is dict

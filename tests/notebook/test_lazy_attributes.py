@@ -16,7 +16,15 @@ import pandas as pd
 import pytest
 
 from flink_agents_nb._html import json_block
-from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, action_cells, cells, plain
+from flink_agents_nb.eventlog._attributes import (
+    EMPTY,
+    Attributes,
+    SentAttributes,
+    SentTable,
+    action_cells,
+    cells,
+    plain,
+)
 from flink_agents_nb.eventlog._load import load_log
 from flink_agents_nb.eventlog._usage import raw_usage_columns, usage_columns
 from flink_agents_nb.eventlog.typed import _typed
@@ -56,6 +64,43 @@ def test_pickles_as_its_bytes_and_decodes_again() -> None:
     back = pickle.loads(pickle.dumps(a))
     assert type(back) is Attributes and not back.decoded and back == DATA
     assert back.raw == RAW
+
+
+def test_an_ended_actions_cell_reads_as_its_attributes_with_the_events_it_sent() -> None:
+    """0.4 trace logs: an ended action's cell (made without its dict) holds its own
+    attributes and ``sentEventIds``, with the contract of :class:`Attributes`."""
+    table = SentTable(["e1", "e2", "e3"], np.array([0, 2, 3]), np.array([2, 3, 3]))
+    own = Attributes(b'{"t": "<b>x</b>"}')
+    cases: list[tuple[Any, int, dict[str, Any]]] = [
+        (EMPTY, 0, {"sentEventIds": ["e1", "e2"]}),
+        (own, 1, {"t": "<b>x</b>", "sentEventIds": ["e3"]}),
+        ({"k": [1]}, 2, {"k": [1], "sentEventIds": []}),
+        (None, 0, {"sentEventIds": ["e1", "e2"]}),
+    ]
+    for base, row, want in cases:
+        a = SentAttributes(base, table, row)
+        assert isinstance(a, Mapping) and not isinstance(a, Iterator)
+        assert a == want and want == a and a != {**want, "x": 1} and a != [1]
+        assert a == SentAttributes(base, table, row) and a == Attributes(json.dumps(want).encode())
+        assert dict(a) == want and {**a} == want and len(a) == len(want) and list(a) == list(want)
+        assert a["sentEventIds"] == want["sentEventIds"] and "sentEventIds" in a
+        assert a.get("missing", 7) == 7 and list(a.items()) == list(want.items())
+        assert a | {"u": 1} == {**want, "u": 1} and {"u": 1} | a == {"u": 1, **want}
+        assert repr(a) == repr(want) and str(a) == str(want)
+        copy = a.to_dict()
+        assert copy == want and type(copy) is dict and copy["sentEventIds"] is not a["sentEventIds"]
+        assert type(plain(a)) is dict and plain(a) == want
+        back = pickle.loads(pickle.dumps(a))
+        assert type(back) is dict and back == want
+        assert json.loads(encode_value(a)) == want
+        with pytest.raises(TypeError):
+            hash(a)
+        with pytest.raises(TypeError):
+            next(a)  # type: ignore[call-overload]
+    assert own.get("t") == "<b>x</b>" and EMPTY == {}  # the bases are left as they were
+    shown = SentAttributes(own, table, 1)
+    for html in (json_block(shown), json_tree(shown)):
+        assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x" not in html
 
 
 def test_bad_bytes_read_as_empty_and_never_raise() -> None:

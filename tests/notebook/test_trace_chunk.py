@@ -260,10 +260,27 @@ def test_pretty_printed_records_read_the_same_typed(
     _both(tmp_path / "traces-j-agent-0.log", monkeypatch)
 
 
-def test_a_chunk_laid_out_as_an_array_has_commas_for_its_newlines() -> None:
-    scratch = _typed.Scratch()
-    for text in (b'{"a":1}\n{"b":"x,\\n"}\n{}', b"{}", b"\n\n", b"\xff\n\x0a\x0b\x2c"):
-        body = np.frombuffer(text, dtype=np.uint8)
-        payload, newlines = scratch.array(body)
-        assert bytes(payload) == b"[" + text.replace(b"\n", b",") + b"]"
-        assert newlines == text.count(b"\n")
+def test_a_chunk_is_typed_only_when_each_of_its_lines_holds_one_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lines are decoded as JSON values one after another: a chunk whose values are not
+    one per line (a blank line, a record spanning two lines, a line of two records) goes the
+    general way, so the rows keep their lines and the problems are the general path's."""
+    lines = [json.dumps(r) for r in _trace(40)]
+    cases = {
+        "as written": ("\n".join(lines) + "\n", True),
+        "no last newline": ("\n".join(lines), True),
+        "crlf": ("\r\n".join(lines) + "\r\n", True),
+        "blank line": ("\n".join([*lines[:5], "", *lines[5:]]), False),
+        "spaces line": ("\n".join([*lines[:5], "   ", *lines[5:]]), False),
+        "two on a line": ("\n".join([*lines[:5], lines[5] + " " + lines[6], *lines[7:]]), False),
+        "spanning": ("\n".join([*lines[:5], lines[5].replace(", ", ",\n", 1), *lines[6:]]), False),
+    }
+    for i, (text, typed) in enumerate(cases.values()):
+        path = tmp_path / f"traces-j-agent-{i}.log"
+        path.write_text(text, encoding="utf-8")
+        assert bool(_both(path, monkeypatch)) is typed, text[:80]
+    data = bytearray(cases["as written"][0].encode())
+    found = _typed.decode_typed(data, 0, len(data))
+    assert found is not None and found[0] == "trace" and len(found[1]) == 40
+    assert _typed.decode_typed(data, 0, data.index(b"\n") + 1) is not None  # one line

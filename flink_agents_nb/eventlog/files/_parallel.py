@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 from flink_agents_nb.eventlog.columns._columns import _Columns
 from flink_agents_nb.eventlog.files._files import LogProblem, read_records
+from flink_agents_nb.eventlog.files._records import FileRecords
 from flink_agents_nb.eventlog.files._segments import Segment, pack_segment, rows_of, unpack_segments
 from flink_agents_nb.eventlog.files._segments import merge as _merge
 from flink_agents_nb.eventlog.files._transfer import done, receive, send, shared_file
@@ -172,6 +173,7 @@ def read_pieces(
     nothing more is read with it (the worker's last part: they made its peak with the
     numbering's tables; the reader's peak comes later, and freeing them earlier there moves
     glibc's mmap threshold up: its later arrays then stay in the heap, its peak higher)."""
+    chunk: FileRecords | None = None
     for piece in pieces:
         if piece.is_tail and str(piece.file) in whole:
             continue
@@ -179,6 +181,7 @@ def read_pieces(
             if chunk.whole_file:
                 whole.add(chunk.file)
             columns.add(chunk, problems)
+        chunk = None  # its structs' raw JSON are views of the file buffer the next reads into
     if ids is not None:
         if drop_buffers:
             vocabulary.scratch = Scratch()

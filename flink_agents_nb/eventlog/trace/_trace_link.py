@@ -19,25 +19,26 @@ columns). What it fills needs other records of the log:
 How, on 1M records: every lookup runs on integer codes of the id columns
 (``lookup``/``argsort``/``searchsorted``). The reader numbers the ids while it reads, each
 process its own rows (:mod:`..ids._numbering`), and hands the codes over: nothing is hashed
-here (when it could not, each id column is hashed once here); the event ids' codes go on
-to the lineage check (:func:`link_coded`). Record and entity types are told apart by
-object address, without comparing 1M strings; no Python runs per record but the
-per-action ``sentEventIds`` dicts. The start times are all that moves rows: the reader
-moves them before building the frame (:func:`._trace_times.start_times`) and builds it in
-its final order; otherwise the frame, handed over in the order read with its time order,
-is reordered once here (~0.3 s of CPU per 1M rows), and the columns filled later are
-written into the reordered frame's own arrays (no copy and set per column).
+here (when it could not, each id column is hashed once here); the event ids' codes go on to
+the lineage check (:func:`link_coded`). Record and entity types are told apart by object
+address, without comparing 1M strings; no Python runs per record but the per-action
+``sentEventIds`` cells (their dicts made when looked into). The start times are all that
+moves rows: the reader moves them before building the frame
+(:func:`._trace_times.start_times`) and builds it in its final order; otherwise the frame,
+handed over in the order read with its time order, is reordered once here (~0.3 s of CPU per
+1M rows), and the columns filled later are written into the reordered frame's own arrays (no
+copy and set per column).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.eventlog._attributes import EMPTY, Attributes, plain
+from flink_agents_nb.eventlog._attributes import SentAttributes, SentTable
 from flink_agents_nb.eventlog.columns._arrays import codes as codes_of
 from flink_agents_nb.eventlog.columns._arrays import is_none
 from flink_agents_nb.eventlog.ids._ids import EventCodes, Kinds, id_codes, lookup
@@ -311,9 +312,10 @@ def _sent_events(
     parent_code: np.ndarray,
     own: bool = False,
 ) -> None:
-    """Action rows that ended: ``attributes`` gains ``sentEventIds`` (a new dict per row;
-    the events whose parent is the row's execution, in the order of ``events``: the event
-    rows in frame order)."""
+    """Action rows that ended: ``attributes`` gains ``sentEventIds`` (a new
+    :class:`.._attributes.SentAttributes` per row, holding the row's own attributes; the
+    events whose parent is the row's execution, in the order of ``events``: the event rows
+    in frame order)."""
     rows = np.flatnonzero(is_action_record)
     if not len(rows):
         return
@@ -330,23 +332,10 @@ def _sent_events(
     given = mine >= 0
     lo = np.where(given, starts[mine], 0)
     hi = np.where(given, lo + counts[mine], 0)
-    sent = map(sorted_ids.__getitem__, map(slice, lo.tolist(), hi.tolist()))
     with _Column(frame, "attributes", own) as attrs:
-        attrs[rows] = np.fromiter(  # most actions' attributes are {} (the one EMPTY cell)
-            [
-                {"sentEventIds": ids} if a is EMPTY else _with_sent(a, ids)
-                for a, ids in zip(attrs[rows].tolist(), sent, strict=True)
-            ],
+        table = SentTable(sorted_ids, lo, hi)
+        attrs[rows] = np.fromiter(  # made when looked into (most never are)
+            map(SentAttributes, attrs[rows].tolist(), repeat(table), range(len(rows))),
             dtype=object,
             count=len(rows),
         )
-
-
-def _with_sent(attrs: Any, ids: list[Any]) -> dict[str, Any]:
-    """A new dict: ``attrs`` (a mapping; anything else counts as empty) with
-    ``sentEventIds``."""
-    if type(attrs) is Attributes:
-        return {**plain(attrs), "sentEventIds": ids}
-    if type(attrs) is dict or isinstance(attrs, Mapping):
-        return {**attrs, "sentEventIds": ids}
-    return {"sentEventIds": ids}

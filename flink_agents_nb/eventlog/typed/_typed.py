@@ -152,11 +152,12 @@ class Trace(msgspec.Struct, gc=False, kw_only=True):
     attempt: Absent = _NO
 
 
-#: The plain typed decoders per shape (each decodes a JSON array of records).
+#: The plain typed decoders per shape (each decodes JSON values one after another, as JSON
+#: Lines hold them: ``decode_lines``).
 DECODERS: dict[str, Callable[[memoryview], list[Any]]] = {
-    "trace": msgspec.json.Decoder(list[Trace]).decode,
-    "nested": msgspec.json.Decoder(list[Nested]).decode,
-    "ours": msgspec.json.Decoder(list[Ours]).decode,
+    "trace": msgspec.json.Decoder(Trace).decode_lines,
+    "nested": msgspec.json.Decoder(Nested).decode_lines,
+    "ours": msgspec.json.Decoder(Ours).decode_lines,
 }
 #: Whether the typed path is tried (tests turn it off to compare with the general path).
 ENABLED = True
@@ -174,21 +175,18 @@ def _guess(line: bytes | bytearray) -> list[str]:
 
 
 class Scratch:
-    """A read's reusable buffers: for each file's bytes, and where a chunk's lines are laid
-    out as one JSON array. Large new buffers (a ``bytes`` per file; per chunk its slice,
-    its newlines replaced, the brackets added) are page-faulted afresh by the kernel each
-    time: about 0.7 s of system time per 1M records.
-    """
+    """A read's reusable buffer for each file's bytes: a large new buffer (a ``bytes`` per
+    file) is page-faulted afresh by the kernel each time (about 0.7 s of system time per
+    1M records, with the chunks' copies this path no longer makes)."""
 
     def __init__(self) -> None:
-        self._out = np.empty(0, dtype=np.uint8)
-        self._newline = np.empty(0, dtype=bool)
         self._file = bytearray()
 
     def read(self, path: Path, start: int = 0, stop: int | None = None) -> bytearray:
         """The bytes of the file at ``path`` in the reused file buffer (valid until the next
         call; as much as the file held when opened), or of its bytes ``start:stop`` only.
-        Raises ``OSError``."""
+        A view of the last file's bytes still alive (a record's raw JSON: see
+        :data:`Raw`) makes a new buffer. Raises ``OSError``."""
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             size = max(0, min(size, size if stop is None else stop) - start)
@@ -207,24 +205,9 @@ class Scratch:
             del buf[got:]
         return buf
 
-    def array(self, body: np.ndarray) -> tuple[memoryview, int]:
-        """``[`` + ``body`` (bytes as ``uint8``) with its newlines made commas + ``]``, in the
-        buffer (valid until the next call), and the number of newlines in ``body``."""
-        n = len(body)
-        if len(self._out) < n + 2:
-            self._out = np.empty(n + 2 + n // 4, dtype=np.uint8)
-            self._newline = np.empty(len(self._out), dtype=bool)
-        out, newline = self._out[: n + 2], self._newline[:n]
-        np.equal(body, 10, out=newline)
-        out[0], out[n + 1] = 91, 93  # "[", "]"
-        inner = out[1 : n + 1]  # body + 34 at newlines: "\n" (10) -> "," (44), in two
-        np.multiply(newline.view(np.uint8), 44 - 10, out=inner)  # vectorised passes
-        np.add(inner, body, out=inner)  # (copyto(where=) cost twice both)
-        return out.data, int(np.count_nonzero(newline))
-
 
 class Decoder(Protocol):
-    """What decodes a JSON array of records of one shape (:class:`._vocab.Vocabulary`),
+    """What decodes records of one shape laid one after another (:class:`._vocab.Vocabulary`),
     with the read's :class:`Scratch` buffer."""
 
     scratch: Scratch
@@ -242,11 +225,14 @@ def decode_typed(
     one ending with a newline or not) is one record of one shape (see the module
     docstring), else ``None``.
 
-    The lines are decoded as one JSON array (their newlines made commas: one call, no list
-    of lines, no copy of the chunk but into the reused :class:`Scratch`). A blank line, a
-    record spanning lines or a line holding two values makes the array invalid or its
-    length differ from the number of lines: ``None``. ``decoder``: the read's learning
-    decoder (:class:`._vocab.Vocabulary`), else the plain ones.
+    The lines are decoded in one call (msgspec's ``decode_lines``, straight from ``data``:
+    no list of lines, no copy). It takes any JSON values one after another, whatever
+    whitespace is between them: a blank line, a record spanning lines or a line holding two
+    values make the number of values differ from the number of lines: ``None``. (Only a
+    chunk holding both a record spanning lines and a line of two values, as many of each,
+    would pass, its records then numbered by their order: no such writer is known.)
+    ``decoder``: the read's learning decoder (:class:`._vocab.Vocabulary`), else the plain
+    ones.
     """
     stop = len(data) if stop is None else stop
     if not ENABLED or stop <= start:
@@ -254,13 +240,12 @@ def decode_typed(
     end = stop - 1 if data[stop - 1] == 10 else stop  # without the last newline
     first = data.find(b"\n", start, end)
     for kind in _guess(data[start : end if first < 0 else first]):
-        scratch = Scratch() if decoder is None else decoder.scratch
-        payload, newlines = scratch.array(np.frombuffer(data, dtype=np.uint8)[start:end])
+        payload = memoryview(data)[start:end]
         try:
             records = DECODERS[kind](payload) if decoder is None else decoder.decode(kind, payload)
         except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
             return None
-        if len(records) != newlines + 1:
+        if len(records) != data.count(b"\n", start, end) + 1:
             return None
         return kind, records
     return None
@@ -276,10 +261,11 @@ def decode_pretty(
     (a record or a value of another kind, text between records): ``None``, for the general
     path's scan of multi-line records (:func:`.._general_path.scan_multiline`).
 
-    A JSON string holds no raw newline, so the newlines are JSON whitespace (tabs) but
-    those ending a record, which become commas: the file is then one JSON array, decoded typed
-    in one call (the general scan tries each line of the first chunk, then decodes a dict
-    per record with the stdlib: a 125k-record 0.4 log read with ~2.8x the CPU).
+    A JSON string holds no raw newline (msgspec refuses one, as the general path does), so
+    the newlines are JSON whitespace: the records are decoded typed in one call, as JSON
+    values one after another, and must be as many as the checked record starts (the general
+    scan tries each line of the first chunk, then decodes a dict per record with the stdlib:
+    a 125k-record 0.4 log read with ~2.8x the CPU).
     """
     if not ENABLED or data[:2] != b"{\n":
         return None
@@ -303,19 +289,11 @@ def decode_pretty(
         or not (opens[1:] == closes[:-1] + 1).all()  # records right after one another
     ):
         return None
-    out = np.empty(size + 2, dtype=np.uint8)
-    out[0], out[-1] = 91, 93  # "[", "]"
-    out[1:-1] = body
-    out[1 + ends] = 9  # newlines: tabs (whitespace; in a string, a control character
-    # msgspec refuses, as the general path refuses a raw newline in one)
-    out[1 + ends[closes[:-1]]] = 44  # but after a record's "}": ","
+    payload = memoryview(data)[:size]
     head = bytes(body[: min(size, 4096)])
     for kind in _guess(head):
         try:
-            if decoder is None:
-                records = DECODERS[kind](out.data)
-            else:
-                records = decoder.decode(kind, out.data)
+            records = DECODERS[kind](payload) if decoder is None else decoder.decode(kind, payload)
         except (msgspec.DecodeError, RecursionError):
             return None
         if len(records) != len(opens):

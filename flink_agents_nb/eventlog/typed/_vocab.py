@@ -14,7 +14,6 @@ string objects they are differs.
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Callable
 from typing import Any, Literal
@@ -55,11 +54,11 @@ class Vocabulary:
         }
         self._decoders: dict[str, Callable[[memoryview], list[Any]] | None] = {}
         self._learned: dict[str, int] = {}
-        self.scratch = _typed.Scratch()  # the read's reused payload buffer
+        self.scratch = _typed.Scratch()  # the read's reused file buffer
 
     def decode(self, kind: str, payload: memoryview) -> list[Any]:
-        """The structs of shape ``kind`` in ``payload`` (a JSON array); raises what msgspec
-        raises on the plain typed decoder."""
+        """The structs of shape ``kind`` in ``payload`` (JSON values one after another, as
+        JSON Lines); raises what msgspec raises on the plain typed decoder."""
         literal = self._decoders.get(kind)
         if literal is not None:
             try:
@@ -84,8 +83,7 @@ class Vocabulary:
         replace = {}
         if inner_field is not None and inner_type is not None:
             replace[inner_field] = inner_type if kind == "nested" else inner_type | None
-        array = types.GenericAlias(list, (self._variant(top, replace),))
-        self._decoders[kind] = msgspec.json.Decoder(array).decode
+        self._decoders[kind] = msgspec.json.Decoder(self._variant(top, replace)).decode_lines
 
     def _note(self, struct: type, records: list[Any]) -> None:
         for name, seen in self._values[struct].items():
