@@ -78,10 +78,6 @@ BUILDING_BLOCKS = {
         "VectorStoreQuery": "VectorStoreQuery",
         "VectorStoreQueryResult": "VectorStoreQueryResult",
     },
-    "flink_agents.api.embedding_models.embedding_model": {
-        "BaseEmbeddingModelConnection": "BaseEmbeddingModelConnection",
-        "BaseEmbeddingModelSetup": "EmbeddingModelSetup",
-    },
     "flink_agents.api.skills": {"Skills": "Skills"},
     "flink_agents.api.decorators": {
         "embedding_model_connection": "embedding_model_connection",

@@ -77,12 +77,39 @@ STOP_WORDS = frozenset(
 
 
 @dataclass(frozen=True)
+class EmbeddingTokenUsage:
+    """Tokens an embedding provider counted (Flink Agents 0.4's name and fields)."""
+
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+
+
+@dataclass(frozen=True)
 class EmbeddingResult:
-    """Vectors (one list per text, or one vector for one text) and provider usage."""
+    """Vectors (one list per text, or one vector for one text) and provider usage.
+
+    Also built as Flink Agents 0.4 builds it, ``EmbeddingResult(embeddings, token_usage)``
+    (positionally or by keyword): ``prompt_tokens`` then comes from ``token_usage``, and a
+    result built with ``prompt_tokens`` gets the matching ``token_usage``.
+    """
 
     embeddings: list[float] | list[list[float]]
     prompt_tokens: int = 0
     model: str = ""
+    token_usage: EmbeddingTokenUsage | None = None
+
+    def __post_init__(self) -> None:
+        usage = self.token_usage
+        if isinstance(self.prompt_tokens, EmbeddingTokenUsage):  # FA's positional order
+            usage = self.prompt_tokens
+            object.__setattr__(self, "prompt_tokens", 0)
+        if usage is not None:
+            object.__setattr__(self, "token_usage", usage)
+            if not self.prompt_tokens:
+                object.__setattr__(self, "prompt_tokens", int(usage.prompt_tokens))
+        elif self.prompt_tokens:
+            tokens = int(self.prompt_tokens)
+            object.__setattr__(self, "token_usage", EmbeddingTokenUsage(tokens, tokens))
 
 
 class BaseEmbeddingModelConnection(Resource):

@@ -128,8 +128,24 @@ class OpenAIEmbeddingModelConnection(_HttpEmbedding):
 
     path = "/embeddings"
 
-    def __init__(self, base_url: str = "https://api.openai.com/v1", **kwargs: Any) -> None:
-        super().__init__(base_url, **kwargs)
+    def __init__(
+        self,
+        base_url: str = "https://api.openai.com/v1",
+        *,
+        organization: str | None = None,
+        project: str | None = None,
+        max_retries: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Flink Agents' arguments: organization and project go as OpenAI's headers;
+        # max_retries is accepted (retries follow the agent's error-handling strategy).
+        headers = dict(kwargs.pop("headers", None) or {})
+        if organization:
+            headers.setdefault("OpenAI-Organization", organization)
+        if project:
+            headers.setdefault("OpenAI-Project", project)
+        super().__init__(base_url, headers=headers, **kwargs)
+        self.max_retries = max_retries
 
     def _key(self) -> str | None:
         return self._api_key or os.environ.get("OPENAI_API_KEY")
@@ -155,15 +171,31 @@ class OpenAIEmbeddingModelConnection(_HttpEmbedding):
 
 class OllamaEmbeddingModelSetup(EmbeddingModelSetup):
     """An Ollama embedding model (Flink Agents' name): ``truncate`` and ``keep_alive`` are
-    sent with every call when given."""
+    sent with every call when given; ``additional_kwargs`` become the request's ``options``
+    (model parameters), as Flink Agents sends them."""
 
-    def __init__(self, connection: str, model: str | None = None, **model_kwargs: Any) -> None:
+    def __init__(
+        self,
+        connection: str,
+        model: str | None = None,
+        additional_kwargs: dict[str, Any] | None = None,
+        **model_kwargs: Any,
+    ) -> None:
+        if additional_kwargs:
+            model_kwargs["options"] = {**additional_kwargs, **model_kwargs.get("options", {})}
         super().__init__(connection, model, **model_kwargs)
 
 
 class OpenAIEmbeddingModelSetup(EmbeddingModelSetup):
-    """An OpenAI-compatible embedding model (Flink Agents' name): ``dimensions`` and
-    ``user`` are sent with every call when given."""
+    """An OpenAI-compatible embedding model (Flink Agents' name): ``dimensions``,
+    ``encoding_format`` and ``user`` are sent with every call when given, and the entries of
+    ``additional_kwargs`` beside them."""
 
-    def __init__(self, connection: str, model: str | None = None, **model_kwargs: Any) -> None:
-        super().__init__(connection, model, **model_kwargs)
+    def __init__(
+        self,
+        connection: str,
+        model: str | None = None,
+        additional_kwargs: dict[str, Any] | None = None,
+        **model_kwargs: Any,
+    ) -> None:
+        super().__init__(connection, model, **{**(additional_kwargs or {}), **model_kwargs})
