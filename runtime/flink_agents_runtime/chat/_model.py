@@ -149,7 +149,7 @@ class ResourceDescriptor:
 
 
 def _secret(name: str) -> bool:
-    return any(w in name.lower() for w in ("key", "token", "secret", "password"))
+    return any(w in name.lower() for w in ("key", "token", "secret", "password", "header"))
 
 
 class BaseChatModelConnection(Resource):

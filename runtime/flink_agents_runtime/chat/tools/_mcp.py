@@ -30,7 +30,7 @@ import contextlib
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any, ClassVar
 
@@ -152,6 +152,10 @@ class MCPServer(Resource):
         env: extra environment variables for the server.
         cwd: its working directory.
         timeout: seconds to wait for a start, a listing or one call.
+        endpoint: a streamable-HTTP server's URL (instead of a command).
+        headers: HTTP headers sent with every request to ``endpoint`` (Flink Agents'
+            ``headers``, e.g. ``{"Authorization": "Bearer ..."}``); never shown in reprs.
+        sse_read_timeout: Flink Agents' argument, accepted; reads are bounded by ``timeout``.
     """
 
     resource_type = ResourceType.MCP_SERVER
@@ -164,10 +168,16 @@ class MCPServer(Resource):
         cwd: str | None = None,
         timeout: float = 30.0,
         endpoint: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        sse_read_timeout: float | None = None,
     ) -> None:
         if (command is None) == (endpoint is None):
             raise ResourceError("MCPServer takes a command (stdio) or an endpoint (HTTP)")
+        if headers and endpoint is None:
+            raise ResourceError("MCPServer headers= apply to an endpoint (HTTP), not a command")
         self.endpoint = endpoint
+        self.headers = dict(headers or {})
+        self.sse_read_timeout = sse_read_timeout
         self.command = command
         self.args = list(args)
         self.env = dict(env or {})
@@ -182,7 +192,7 @@ class MCPServer(Resource):
         self._tasks: set[asyncio.Future[Any]] = set()
 
     def __getstate__(self) -> dict[str, Any]:
-        keys = ("command", "args", "env", "cwd", "timeout", "endpoint")
+        keys = ("command", "args", "env", "cwd", "timeout", "endpoint", "headers")
         return {k: getattr(self, k) for k in keys}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -220,15 +230,24 @@ class MCPServer(Resource):
         from mcp import ClientSession, StdioServerParameters, stdio_client
         from mcp.client.streamable_http import streamable_http_client
 
+        client = None
         if self.endpoint is not None:
-            transport: Any = streamable_http_client(self.endpoint)
+            if self.headers:
+                from mcp.shared._httpx_utils import create_mcp_http_client
+
+                client = create_mcp_http_client(headers=self.headers)
+            transport: Any = streamable_http_client(self.endpoint, http_client=client)
         else:
             params = StdioServerParameters(
                 command=str(self.command), args=self.args, env=self.env or None, cwd=self.cwd
             )
             transport = stdio_client(params, errlog=self._stderr)
         try:
-            async with transport as streams, ClientSession(streams[0], streams[1]) as session:
+            async with (
+                client if client is not None else contextlib.nullcontext(),  # closes it
+                transport as streams,
+                ClientSession(streams[0], streams[1]) as session,
+            ):
                 await asyncio.wait_for(session.initialize(), self.timeout)
                 listed = await asyncio.wait_for(session.list_tools(), self.timeout)
                 self._tools = {
