@@ -4,6 +4,7 @@ shape: ``ToolResponseEvent.success`` / ``error`` / ``external_ids`` and
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import flink_agents_nb as fa
@@ -79,3 +80,40 @@ def test_tool_and_chat_response_properties() -> None:
     run = fa.local().from_list([{"key": "k", "value": "go"}]).apply(Inventory()).execute()
     (out,) = run.result.output_values()
     assert out == {"ok": [False, True], "errors": ["Error"], "ids": True, "retries": [0, 0.0]}
+
+
+class Relay(Agent):
+    """Sends an event built with Flink Agents' ``id`` field and a ToolResponseEvent built
+    with 0.4's ``success``/``error``; reads both back where an action receives them."""
+
+    @action(EventType.InputEvent)
+    @staticmethod
+    def send(event: Event, ctx: RunnerContext) -> None:
+        ctx.send_event(Event(type="marked", id=uuid.UUID(int=7), note="n"))
+        ctx.send_event(
+            ToolResponseEvent(
+                request_id="r1",
+                responses={"c1": 4, "c2": "Error: no stock"},
+                success={"c1": True, "c2": False},
+                error={"c2": "KeyError: 'zz'"},
+            )
+        )
+
+    @action("marked")
+    @staticmethod
+    def marked(event: Event, ctx: RunnerContext) -> None:
+        ctx.send_event(OutputEvent(output={"id": event.id, "attributes": event.attributes}))
+
+    @action(EventType.ToolResponseEvent)
+    @staticmethod
+    def tools(event: Event, ctx: RunnerContext) -> None:
+        response = ToolResponseEvent.from_event(event)
+        ctx.send_event(OutputEvent(output={"success": response.success, "error": response.error}))
+
+
+def test_events_built_with_flink_agents_fields() -> None:
+    run = fa.local().from_list([{"key": "k", "value": "go"}]).apply(Relay()).execute()
+    assert run.result.output_values() == [
+        {"id": str(uuid.UUID(int=7)), "attributes": {"note": "n"}},
+        {"success": {"c1": True, "c2": False}, "error": {"c2": "KeyError: 'zz'"}},
+    ]

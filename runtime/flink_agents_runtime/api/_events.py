@@ -41,9 +41,11 @@ class Event(DisplayMixin):
     """An event: ``type`` routes it to actions, ``attributes`` carry its data.
 
     ``Event(type="order_placed", attributes={"order_id": 7})`` or, with keyword attributes,
-    ``Event(type="order_placed", order_id=7)``. A subclass with ``EVENT_TYPE = "..."`` may omit
-    ``type``; a subclass without one (Flink Agents 0.2's style) is typed by its qualified
-    class name, and its annotated class fields with defaults are attribute defaults.
+    ``Event(type="order_placed", order_id=7)``; the keyword ``id`` is the event's id (as
+    Flink Agents' ``id`` field; a UUID is kept as its string), not an attribute. A subclass
+    with ``EVENT_TYPE = "..."`` may omit ``type``; a subclass without one (Flink Agents 0.2's
+    style) is typed by its qualified class name, and its annotated class fields with
+    defaults are attribute defaults.
     Attributes read as attributes: ``event.order_id``.
 
     The event owns the ``attributes`` dict it is given (it is not copied). Values are JSON
@@ -102,7 +104,9 @@ class Event(DisplayMixin):
         if defaults:
             for name, value in defaults.items():
                 attrs.setdefault(name, value)
+        event_id = None
         if kwargs:
+            event_id = kwargs.pop("id", None)  # Flink Agents' ``id`` field, not an attribute
             attrs.update(kwargs)
         for value in attrs.values():  # scalars inline; anything else checked in full once
             if value.__class__ not in _SCALARS:  # (``type`` is the parameter here)
@@ -110,7 +114,7 @@ class Event(DisplayMixin):
                 break
         self.type = event_type
         self.attributes = attrs
-        self._id: str | None = None
+        self._id: str | None = None if event_id is None else str(event_id)
         self.key: Any = None
         self.upstream_event_id: str | None = None
         self.upstream_action_name: str | None = None

@@ -184,16 +184,27 @@ class ToolResponseEvent(Event):
         responses: Mapping[str, Any],
         external_ids: Mapping[str, str | None] | None = None,
         errors: Iterable[str] = (),
+        success: Mapping[str, bool] | None = None,
+        error: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(
-            type=self.EVENT_TYPE,
-            attributes={
-                "request_id": request_id,
-                "responses": dict(responses),
-                "external_ids": dict(external_ids or {}),
-                "errors": list(errors),
-            },
-        )
+        """``errors``: the failed calls' ids. Flink Agents 0.4's ``success`` (by call id)
+        and ``error`` (a diagnostic by call id) are taken too: a call whose success is
+        false, or that has an error, is failed; the diagnostics are what :attr:`error`
+        then gives for those calls."""
+        failed = list(errors)
+        if success:
+            failed += [str(i) for i, ok in success.items() if not ok]
+        if error:
+            failed += [str(i) for i in error]
+        attributes: dict[str, Any] = {
+            "request_id": request_id,
+            "responses": dict(responses),
+            "external_ids": dict(external_ids or {}),
+            "errors": list(dict.fromkeys(failed)),
+        }
+        if error:
+            attributes["error"] = {str(i): str(text) for i, text in error.items()}
+        super().__init__(type=self.EVENT_TYPE, attributes=attributes)
 
     @property
     def request_id(self) -> str:
@@ -218,6 +229,11 @@ class ToolResponseEvent(Event):
 
     @property
     def error(self) -> dict[str, str]:
-        """The error answer of each failed tool call, by tool-call id (Flink Agents 0.4)."""
+        """The error of each failed tool call, by tool-call id (Flink Agents 0.4): the
+        diagnostic given when the event was built, else the call's error answer."""
+        given = self.attributes.get("error") or {}
         responses = self.responses
-        return {i: str(responses.get(i)) for i in self.attributes.get("errors") or ()}
+        return {
+            i: str(given[i]) if i in given else str(responses.get(i))
+            for i in self.attributes.get("errors") or ()
+        }
