@@ -107,6 +107,8 @@ def test_mcp_server_name_builds_the_kit_mcp_server() -> None:
         (ResourceName.VectorStore.MEM0_VECTOR_STORE, "InMemoryVectorStore"),
         (ResourceName.EmbeddingModel.TONGYI_CONNECTION, "OPENAI_CONNECTION"),
         (ResourceName.VectorStore.Java.MILVUS_VECTOR_STORE, "Python resources only"),
+        (ResourceName.ChatModel.Java.OPENAI_RESPONSES_SETUP, "Python resources only"),
+        (ResourceName.ChatModel.Java.AZURE_CONNECTION, "Python resources only"),  # 0.3.1
         (ResourceName.EmbeddingModel.JAVA_WRAPPER_SETUP, "Python resources only"),
     ],
 )

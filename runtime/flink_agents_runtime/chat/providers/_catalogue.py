@@ -142,6 +142,11 @@ class ResourceName:
             OLLAMA_SETUP = _P + "ollama.OllamaChatModelSetup"
             OPENAI_COMPLETIONS_CONNECTION = _P + "openai.OpenAICompletionsConnection"
             OPENAI_COMPLETIONS_SETUP = _P + "openai.OpenAICompletionsSetup"
+            OPENAI_RESPONSES_CONNECTION = _P + "openai.OpenAIResponsesModelConnection"
+            OPENAI_RESPONSES_SETUP = _P + "openai.OpenAIResponsesModelSetup"
+            #: 0.3.1's Azure AI names (removed in 0.4).
+            AZURE_CONNECTION = _P + "azureai.AzureAIChatModelConnection"
+            AZURE_SETUP = _P + "azureai.AzureAIChatModelSetup"
             AZURE_OPENAI_CONNECTION = _P + "openai.AzureOpenAIChatModelConnection"
             AZURE_OPENAI_SETUP = _P + "openai.AzureOpenAIChatModelSetup"
             VLLM_CONNECTION = _P + "openai.VLLMChatModelConnection"
