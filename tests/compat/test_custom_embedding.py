@@ -211,3 +211,8 @@ def test_the_built_in_embedding_models_take_flink_agents_arguments() -> None:
         assert server.requests[0]["path"] == "/api/embed"
         assert (body["keep_alive"], body["options"]) == ("5m", {"num_ctx": 512})
         assert "additional_kwargs" not in body
+
+
+def test_embedding_result_is_generic_as_in_flink_agents() -> None:
+    one = EmbeddingResult[list[float]](embeddings=[0.25, 0.5])
+    assert (one.embeddings, one.prompt_tokens, one.token_usage) == ([0.25, 0.5], 0, None)

@@ -117,3 +117,30 @@ def test_events_built_with_flink_agents_fields() -> None:
         {"id": str(uuid.UUID(int=7)), "attributes": {"note": "n"}},
         {"success": {"c1": True, "c2": False}, "error": {"c2": "KeyError: 'zz'"}},
     ]
+
+
+def test_response_events_take_flink_agents_uuid_ids() -> None:
+    from flink_agents_nb.api.agents.react_agent import OutputSchema, ReActAgent
+    from flink_agents_nb.api.events.context_retrieval_event import (
+        ContextRetrievalResponseEvent,
+    )
+
+    assert (OutputSchema, ReActAgent) == (fa.OutputSchema, fa.ReActAgent)  # FA's re-export
+    request, call = uuid.UUID(int=2), uuid.UUID(int=3)
+    chat = ChatResponseEvent(
+        request_id=request, response=ChatMessage(role=MessageRole.ASSISTANT, content="hi")
+    )
+    tools = ToolResponseEvent(
+        request_id=request,
+        responses={call: 5},
+        external_ids={call: "toolu_1"},
+        success={call: True},
+    )
+    retrieval = ContextRetrievalResponseEvent(request_id=request, query="q", documents=[])
+    assert chat.request_id == tools.request_id == retrieval.request_id == str(request)
+    assert (tools.responses, tools.external_ids, tools.success) == (
+        {str(call): 5},
+        {str(call): "toolu_1"},
+        {str(call): True},
+    )
+    assert chat.model_dump()["attributes"]["request_id"] == str(request)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
+from uuid import UUID
 
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.chat._message import ChatMessage, coerce_messages
@@ -98,7 +99,7 @@ class ChatResponseEvent(Event):
 
     def __init__(
         self,
-        request_id: str,
+        request_id: str | UUID,
         response: ChatMessage | dict[str, Any],
         retry_count: int = 0,
         total_retry_wait_sec: float = 0,
@@ -108,7 +109,7 @@ class ChatResponseEvent(Event):
         super().__init__(
             type=self.EVENT_TYPE,
             attributes={
-                "request_id": request_id,
+                "request_id": str(request_id),  # Flink Agents passes a uuid.UUID
                 "response": msg.to_dict(),
                 "retry_count": retry_count,
                 "total_retry_wait_sec": total_retry_wait_sec,
@@ -180,26 +181,27 @@ class ToolResponseEvent(Event):
 
     def __init__(
         self,
-        request_id: str,
-        responses: Mapping[str, Any],
-        external_ids: Mapping[str, str | None] | None = None,
+        request_id: str | UUID,
+        responses: Mapping[Any, Any],
+        external_ids: Mapping[Any, str | None] | None = None,
         errors: Iterable[str] = (),
-        success: Mapping[str, bool] | None = None,
-        error: Mapping[str, str] | None = None,
+        success: Mapping[Any, bool] | None = None,
+        error: Mapping[Any, str] | None = None,
     ) -> None:
         """``errors``: the failed calls' ids. Flink Agents 0.4's ``success`` (by call id)
         and ``error`` (a diagnostic by call id) are taken too: a call whose success is
         false, or that has an error, is failed; the diagnostics are what :attr:`error`
         then gives for those calls."""
-        failed = list(errors)
+        failed = [str(i) for i in errors]
         if success:
             failed += [str(i) for i, ok in success.items() if not ok]
         if error:
             failed += [str(i) for i in error]
+        # ids as strings: Flink Agents passes uuid.UUID request and tool-call ids
         attributes: dict[str, Any] = {
-            "request_id": request_id,
-            "responses": dict(responses),
-            "external_ids": dict(external_ids or {}),
+            "request_id": str(request_id),
+            "responses": {str(i): v for i, v in responses.items()},
+            "external_ids": {str(i): v for i, v in (external_ids or {}).items()},
             "errors": list(dict.fromkeys(failed)),
         }
         if error:

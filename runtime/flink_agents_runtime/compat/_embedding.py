@@ -12,17 +12,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import Field
 
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.compat._resource import Resource
-from flink_agents_runtime.retrieval._embedding import EmbeddingResult, EmbeddingTokenUsage
-
-#: Flink Agents 0.4's type variable of an embedding result's vectors.
-EmbeddingValue = TypeVar("EmbeddingValue", list[float], list[list[float]])
+from flink_agents_runtime.retrieval._embedding import (
+    EmbeddingResult,
+    EmbeddingTokenUsage,
+    EmbeddingValue,
+)
 
 __all__ = [
     "BaseEmbeddingModelConnection",

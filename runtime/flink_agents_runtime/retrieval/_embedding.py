@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from flink_agents_runtime._errors import ArgumentValueError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
@@ -84,16 +84,21 @@ class EmbeddingTokenUsage:
     total_tokens: int = 0
 
 
+#: The vectors of an :class:`EmbeddingResult`: one vector, or one per text.
+EmbeddingValue = TypeVar("EmbeddingValue", list[float], list[list[float]])
+
+
 @dataclass(frozen=True)
-class EmbeddingResult:
+class EmbeddingResult(Generic[EmbeddingValue]):
     """Vectors (one list per text, or one vector for one text) and provider usage.
 
     Also built as Flink Agents 0.4 builds it, ``EmbeddingResult(embeddings, token_usage)``
-    (positionally or by keyword): ``prompt_tokens`` then comes from ``token_usage``, and a
-    result built with ``prompt_tokens`` gets the matching ``token_usage``.
+    (positionally or by keyword; ``EmbeddingResult[list[float]]`` as a type):
+    ``prompt_tokens`` then comes from ``token_usage``, and a result built with
+    ``prompt_tokens`` gets the matching ``token_usage``.
     """
 
-    embeddings: list[float] | list[list[float]]
+    embeddings: EmbeddingValue
     prompt_tokens: int = 0
     model: str = ""
     token_usage: EmbeddingTokenUsage | None = None

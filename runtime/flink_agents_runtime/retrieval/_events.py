@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, ClassVar
+from uuid import UUID
 
 from flink_agents_runtime.api._events import Event
 from flink_agents_runtime.retrieval._documents import Document
@@ -46,12 +47,15 @@ class ContextRetrievalResponseEvent(Event):
     __slots__ = ()
 
     def __init__(
-        self, request_id: str, query: str, documents: Iterable[Document | dict[str, Any] | str]
+        self,
+        request_id: str | UUID,
+        query: str,
+        documents: Iterable[Document | dict[str, Any] | str],
     ) -> None:
         super().__init__(
             type=self.EVENT_TYPE,
             attributes={
-                "request_id": request_id,
+                "request_id": str(request_id),  # Flink Agents passes a uuid.UUID
                 "query": query,
                 "documents": [Document.coerce(d).to_dict() for d in documents],
             },
