@@ -1,3 +1,7 @@
-"""``flink_agents.api.tools``."""
+"""``flink_agents.api.tools``: 0.4's tool parameter injection names."""
 
 from __future__ import annotations
+
+from flink_agents_runtime.chat.tools._injection import InjectedArg, ToolParameterSource
+
+__all__ = ["InjectedArg", "ToolParameterSource"]

@@ -127,7 +127,30 @@ def _resource_marker(rtype: ResourceType) -> Callable[[Any], Any]:
 
 chat_model_connection = _resource_marker(ResourceType.CHAT_MODEL_CONNECTION)
 chat_model_setup = _resource_marker(ResourceType.CHAT_MODEL)
-tool = _resource_marker(ResourceType.TOOL)
+_tool_marker = _resource_marker(ResourceType.TOOL)
+#: Where ``@tool(injected_args=...)`` keeps its bindings (read by ``FunctionTool``).
+INJECTED_MARK = "_flink_agents_injected_args"
+
+
+def tool(func: Any = None, *, injected_args: dict[str, Any] | None = None) -> Any:
+    """Mark a static method returning a tool declaration, or a function that is the tool
+    itself; its name is the resource's name (``ctx.get_resource(name, type)``).
+
+    ``@tool(injected_args={"tenant_id": InjectedArg.from_config("tenant_id")})`` (Flink
+    Agents 0.4): parameters the framework fills when the tool is called, hidden from the
+    model (checked against the function's parameters when its tool is built).
+    """
+
+    def mark(target: Any) -> Any:
+        marked = _tool_marker(target)
+        if injected_args is not None:
+            inner = target.__func__ if isinstance(target, (staticmethod, classmethod)) else target
+            setattr(inner, INJECTED_MARK, dict(injected_args))
+        return marked
+
+    return mark(func) if func is not None else mark
+
+
 prompt = _resource_marker(ResourceType.PROMPT)
 embedding_model_connection = _resource_marker(ResourceType.EMBEDDING_MODEL_CONNECTION)
 embedding_model_setup = _resource_marker(ResourceType.EMBEDDING_MODEL)

@@ -11,13 +11,18 @@ import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, Field, create_model, field_serializer, model_validator
+from pydantic import BaseModel, Field
 
 from flink_agents_runtime._errors import AgentDefinitionError, ConfigError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.api._resources import PlanResources
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._prompt import Prompt
+from flink_agents_runtime.chat.tools._metadata import (
+    ToolMetadata,
+    create_model_from_schema,
+    metadata_of,
+)
 from flink_agents_runtime.chat.tools._tool import FunctionTool, Tool
 from flink_agents_runtime.config._options import ConfigOption, find_option
 
@@ -31,27 +36,6 @@ class ToolType(str, enum.Enum):
     MCP = "mcp"
 
 
-_JSON_TYPES: dict[str, Any] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "object": dict,
-    "array": list,
-}
-
-
-def create_model_from_schema(name: str, schema: dict[str, Any]) -> type[BaseModel]:
-    """A pydantic model class for a JSON-schema object's ``properties``."""
-    required = set(schema.get("required") or [])
-    fields: dict[str, Any] = {}
-    for prop, spec in (schema.get("properties") or {}).items():
-        kind = _JSON_TYPES.get(spec.get("type"), Any)
-        default = ... if prop in required else spec.get("default")
-        fields[prop] = (kind, Field(default, description=spec.get("description")))
-    return create_model(name, **fields)
-
-
 def create_schema_from_function(name: str, func: Callable[..., Any]) -> type[BaseModel]:
     """A pydantic model of ``func``'s parameters (types and docstring descriptions), as
     Flink Agents builds a tool's ``args_schema``."""
@@ -59,54 +43,9 @@ def create_schema_from_function(name: str, func: Callable[..., Any]) -> type[Bas
     return create_model_from_schema(name, parameters)
 
 
-class ToolMetadata(BaseModel):
-    """A tool's name, description and argument schema (a pydantic model class, written as
-    its JSON schema and read back from one)."""
-
-    name: str
-    description: str
-    args_schema: Any
-
-    @field_serializer("args_schema")
-    def _schema_out(self, schema: Any) -> Any:
-        return schema if isinstance(schema, dict) else schema.model_json_schema()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _schema_in(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("args_schema"), dict):
-            schema = data["args_schema"]
-            data = {
-                **data,
-                "args_schema": create_model_from_schema(schema.get("title", "default"), schema),
-            }
-        return data
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, ToolMetadata)
-            and self.name == other.name
-            and self.description == other.description
-            and self.get_parameters_dict() == other.get_parameters_dict()
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def get_parameters_dict(self) -> dict[str, Any]:
-        """The argument schema as JSON schema."""
-        schema = self.args_schema
-        if isinstance(schema, dict):
-            return schema
-        return dict(schema.model_json_schema())
-
-
 def tool_metadata(tool: Tool) -> ToolMetadata:
     """:class:`ToolMetadata` of one of the kit's tools."""
-    return ToolMetadata(
-        name=tool.name,
-        description=tool.description,
-        args_schema=create_model_from_schema(tool.name, tool.parameters),
-    )
+    return metadata_of(tool.name, tool.description, tool.parameters)
 
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")

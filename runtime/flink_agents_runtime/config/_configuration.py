@@ -22,6 +22,7 @@ from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
 from flink_agents_runtime.config._fa_keys import refused_reason
 from flink_agents_runtime.config._messages import short_text, shown_value
+from flink_agents_runtime.config._option import _SECRET_WORDS
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
     NON_OPTION_ENV_VARS,
@@ -125,10 +126,16 @@ def _unknown(key: str, source: str) -> ConfigError:
     )
 
 
-def _mask(option: ConfigOption | None, value: Any) -> Any:
-    if option is not None and option.secret and value is not None:
-        return "****"
-    return value
+def _user_key(key: str) -> bool:
+    """Whether ``key`` may be a user's own key: not refused, not a near miss of a declared
+    key (a typo there stays an error)."""
+    known = [o.key for o in OPTIONS]
+    return refused_reason(key) is None and not difflib.get_close_matches(key, known, 1, 0.8)
+
+
+def _mask(option: ConfigOption | None, value: Any, key: str = "") -> Any:
+    secret = option.secret if option is not None else bool(_SECRET_WORDS.search(key))
+    return "****" if secret and value is not None else value
 
 
 class AgentConfiguration(DisplayMixin):
@@ -177,12 +184,33 @@ class AgentConfiguration(DisplayMixin):
         self._memo.clear()
         return self
 
-    # Flink Agents' typed accessors (same checks as get/set).
+    # Flink Agents' typed accessors: set/get, and the user's own keys (below).
     def set_str(self, key: str, value: Any) -> AgentConfiguration:
-        """Flink Agents' ``set_str``: :meth:`set`."""
-        return self.set(key, value)
+        """Flink Agents' ``set_str``: :meth:`set`; a key no option declares is kept as the
+        user's own setting (Flink Agents' custom configuration: read back by ``get`` and by
+        tool parameter injection) unless it is refused or a near miss of a declared key."""
+        return self._set_user(key, value, str)
 
-    set_int = set_float = set_bool = set_str
+    def set_int(self, key: str, value: Any) -> AgentConfiguration:
+        """Flink Agents' ``set_int``: as :meth:`set_str`, a user key's value an int."""
+        return self._set_user(key, value, int)
+
+    def set_float(self, key: str, value: Any) -> AgentConfiguration:
+        """Flink Agents' ``set_float``: as :meth:`set_str`, a user key's value a float."""
+        return self._set_user(key, value, float)
+
+    def set_bool(self, key: str, value: Any) -> AgentConfiguration:
+        """Flink Agents' ``set_bool``: as :meth:`set_str`, a user key's value a bool."""
+        return self._set_user(key, value, bool)
+
+    def _set_user(self, key: str, value: Any, kind: type) -> AgentConfiguration:
+        if not isinstance(key, str) or find_option(key) is not None or not _user_key(key):
+            return self.set(key, value)
+        if kind is bool and isinstance(value, str):
+            value = value.strip().lower() in ("true", "1", "yes")
+        self._values[key] = (kind(value), "code (user key)")
+        self._memo.clear()
+        return self
 
     def get_str(self, key: str, default: Any = None) -> Any:
         """Flink Agents' ``get_str``: :meth:`get`."""
@@ -230,7 +258,8 @@ class AgentConfiguration(DisplayMixin):
 
     def __repr__(self) -> str:
         changed = ", ".join(
-            f"{k}={_mask(find_option(k), v)!r} [{s}]" for k, (v, s) in sorted(self._values.items())
+            f"{k}={_mask(find_option(k), v, k)!r} [{s}]"
+            for k, (v, s) in sorted(self._values.items())
         )
         return f"AgentConfiguration({changed})"
 
@@ -242,7 +271,9 @@ class AgentConfiguration(DisplayMixin):
             for key, (value, source) in sorted(self._values.items())
             if value != getattr(find_option(key), "default", None)
         ]
-        rows = [[key, short(_mask(find_option(key), value)), src] for key, value, src in changed]
+        rows = [
+            [key, short(_mask(find_option(key), value, key)), src] for key, value, src in changed
+        ]
         caption = f"AgentConfiguration: {len(rows)} options differ from their defaults"
         return bundle(caption, ["key", "value", "source"], rows)
 

@@ -52,6 +52,7 @@ from flink_agents_runtime.chat.action._call_metrics import call_metrics
 from flink_agents_runtime.chat.action._calls import CallSite, call_source_of, input_seq_of
 from flink_agents_runtime.chat.action._chat_settings import chat_settings
 from flink_agents_runtime.chat.action._model_call import acall_model, call_model
+from flink_agents_runtime.chat.tools._injection import injected_call
 from flink_agents_runtime.chat.tools._tool import Tool, run_tool
 from flink_agents_runtime.chat.tools._tool_metrics import count_tool_call
 from flink_agents_runtime.engine.reporting._call_times import CallTime, note_call, timed_tool
@@ -302,10 +303,11 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
             tool = recorded()
             nested.append(tool.nested)
         responses[call_id] = None  # keeps the calls' order
-        run: Any = partial(run_tool, tool, call["function"]["arguments"])
+        arguments = call["function"]["arguments"]
+        run: Any = injected_call(tool, arguments, ctx, run_tool)
+        run = run or partial(run_tool, tool, arguments)
         source = call_source_of(ctx)
         if source is not None:  # a replay or fork decides where the answer comes from
-            arguments = call["function"]["arguments"]
             site = CallSite(
                 "tool",
                 ctx.key,

@@ -14,12 +14,13 @@ import json
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._errors import ToolArgumentError
+from flink_agents_runtime.chat.tools._injection import INJECTED_MARK, normalize_injected_args
 
 _SIMPLE = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}
 
@@ -114,12 +115,26 @@ class Tool:
         self.description = description
         self.parameters = parameters
 
+    @property
+    def metadata(self) -> Any:
+        """Flink Agents' ``tool.metadata``: a ``ToolMetadata`` with this tool's name and
+        description, ``args_schema`` a pydantic model of its parameters, and
+        ``get_parameters_dict()`` giving :attr:`parameters` (what a user-written connection
+        sends the model). Built on each read; imports pydantic."""
+        from flink_agents_runtime.chat.tools._metadata import metadata_of
+
+        return metadata_of(self.name, self.description, self.parameters)
+
     @staticmethod
     def from_callable(
-        func: Callable[..., Any], name: str | None = None, description: str | None = None
+        func: Callable[..., Any],
+        name: str | None = None,
+        description: str | None = None,
+        injected_args: Mapping[str, Any] | None = None,
     ) -> FunctionTool:
-        """A tool calling ``func``; see the module docstring for the schema rules."""
-        return FunctionTool(func, name=name, description=description)
+        """A tool calling ``func``; see the module docstring for the schema rules
+        (``injected_args``: see :class:`FunctionTool`)."""
+        return FunctionTool(func, name=name, description=description, injected_args=injected_args)
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
         """Run the tool with already validated arguments (the built-in tool action passes
@@ -140,7 +155,8 @@ class Tool:
         missing = [r for r in required if r not in arguments]
         if missing:
             raise ToolArgumentError(f"tool {self.name!r}: missing required argument(s) {missing}")
-        unknown = sorted(a for a in arguments if a not in props)
+        injected = getattr(self, "injected_args", None) or ()
+        unknown = sorted(a for a in arguments if a not in props and a not in injected)
         if unknown and not self.parameters.get("additionalProperties", False):
             raise ToolArgumentError(
                 f"tool {self.name!r}: unknown argument(s) {unknown}; it takes {sorted(props)}"
@@ -168,14 +184,24 @@ class Tool:
 
 
 class FunctionTool(Tool):
-    """A :class:`Tool` over a Python function."""
+    """A :class:`Tool` over a Python function.
+
+    ``injected_args`` (with those of ``@tool(injected_args=...)``): parameters the
+    framework fills (``chat.tools._injection``), left out of the schema the model sees.
+    """
 
     def __init__(
-        self, func: Callable[..., Any], name: str | None = None, description: str | None = None
+        self,
+        func: Callable[..., Any],
+        name: str | None = None,
+        description: str | None = None,
+        injected_args: Mapping[str, Any] | None = None,
     ) -> None:
         if not callable(func):
             raise ArgumentTypeError(f"a tool wraps a callable, got {func!r}")
         self.func = func
+        declared = {**getattr(func, INJECTED_MARK, {}), **(injected_args or {})}
+        self.injected_args = normalize_injected_args(declared, func)
         doc = inspect.getdoc(func) or ""
         try:
             hints = typing.get_type_hints(func)
@@ -186,6 +212,8 @@ class FunctionTool(Tool):
         required: list[str] = []
         extra = False
         for p in inspect.signature(func).parameters.values():
+            if p.name in self.injected_args:
+                continue
             if p.kind is p.VAR_KEYWORD:
                 extra = True
                 continue
