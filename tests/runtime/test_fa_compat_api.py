@@ -72,8 +72,7 @@ BUILDING_BLOCKS = {
         "ContextRetrievalRequestEvent": "ContextRetrievalRequestEvent",
         "ContextRetrievalResponseEvent": "ContextRetrievalResponseEvent",
     },
-    "flink_agents.api.vector_stores.vector_store": {
-        "BaseVectorStore": "BaseVectorStore",
+    "flink_agents.api.vector_stores.vector_store": {  # (BaseVectorStore: a pydantic base)
         "Document": "Document",
         "VectorStoreQuery": "VectorStoreQuery",
         "VectorStoreQueryResult": "VectorStoreQueryResult",
