@@ -20,7 +20,7 @@ from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
 from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName, ResourceType
 from flink_agents_nb.api.runner_context import RunnerContext
 from flink_agents_nb.api.tools import InjectedArg
-from flink_agents_runtime import ArgumentValueError, ConfigError, Tool
+from flink_agents_runtime import ArgumentTypeError, ArgumentValueError, ConfigError, Tool
 from tests.helpers.api_servers import OllamaServer
 
 
@@ -116,6 +116,10 @@ def test_metadata_and_bad_injection_declarations() -> None:
     assert shipped.call(order_id=3, tenant="t1") == "t1:3"
     with pytest.raises(ArgumentValueError, match=r"\['tenant_ids'\] are not parameters"):
         Tool.from_callable(ship, injected_args={"tenant_ids": InjectedArg.from_config("t")})
+    with pytest.raises(ArgumentValueError, match=r"\['tenants'\] are not parameters"):
+        tool(injected_args={"tenants": InjectedArg.from_config("t")})(ship)  # when marked
+    with pytest.raises(ArgumentTypeError, match="must map parameter names"):
+        tool(injected_args=["tenant"])(ship)  # type: ignore[arg-type]
     env = AgentsExecutionEnvironment.get_execution_environment()
     with pytest.raises(ConfigError, match=r"did you mean 'event-log\.level'"):
         env.get_config().set_str("event-log.levl", "VERBOSE")  # a typo stays an error

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat.tools._injection import InjectedArg, ToolParameterSource
+from flink_agents_runtime.api._injection import InjectedArg, ToolParameterSource
 
 __all__ = ["InjectedArg", "ToolParameterSource"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flink_agents_runtime.chat.tools._injection import (
+from flink_agents_runtime.api._injection import (
     InjectedArg,
     ToolParameterSource,
     normalize_injected_args,

@@ -20,6 +20,7 @@ from flink_agents_runtime._errors import (
     ArgumentValueError,
 )
 from flink_agents_runtime.api._events import Event, event_type_of
+from flink_agents_runtime.api._injection import INJECTED_MARK, normalize_injected_args
 
 _ACTION_MARK = "_flink_agents_listen_events"
 _ACTION_CONFIG_MARK = "_flink_agents_action_config"
@@ -128,8 +129,6 @@ def _resource_marker(rtype: ResourceType) -> Callable[[Any], Any]:
 chat_model_connection = _resource_marker(ResourceType.CHAT_MODEL_CONNECTION)
 chat_model_setup = _resource_marker(ResourceType.CHAT_MODEL)
 _tool_marker = _resource_marker(ResourceType.TOOL)
-#: Where ``@tool(injected_args=...)`` keeps its bindings (read by ``FunctionTool``).
-INJECTED_MARK = "_flink_agents_injected_args"
 
 
 def tool(func: Any = None, *, injected_args: dict[str, Any] | None = None) -> Any:
@@ -138,14 +137,14 @@ def tool(func: Any = None, *, injected_args: dict[str, Any] | None = None) -> An
 
     ``@tool(injected_args={"tenant_id": InjectedArg.from_config("tenant_id")})`` (Flink
     Agents 0.4): parameters the framework fills when the tool is called, hidden from the
-    model (checked against the function's parameters when its tool is built).
+    model; checked here against the function's parameters (``api._injection``).
     """
 
     def mark(target: Any) -> Any:
         marked = _tool_marker(target)
         if injected_args is not None:
             inner = target.__func__ if isinstance(target, (staticmethod, classmethod)) else target
-            setattr(inner, INJECTED_MARK, dict(injected_args))
+            setattr(inner, INJECTED_MARK, normalize_injected_args(injected_args, inner))
         return marked
 
     return mark(func) if func is not None else mark

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 from flink_agents_runtime._errors import ArgumentTypeError
 from flink_agents_runtime.api._agent import ResourceType
+from flink_agents_runtime.api._injection import INJECTED_MARK, normalize_injected_args
 from flink_agents_runtime.chat._errors import ToolArgumentError
-from flink_agents_runtime.chat.tools._injection import INJECTED_MARK, normalize_injected_args
 
 _SIMPLE = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}
 
@@ -200,8 +200,10 @@ class FunctionTool(Tool):
         if not callable(func):
             raise ArgumentTypeError(f"a tool wraps a callable, got {func!r}")
         self.func = func
-        declared = {**getattr(func, INJECTED_MARK, {}), **(injected_args or {})}
-        self.injected_args = normalize_injected_args(declared, func)
+        self.injected_args = {
+            **getattr(func, INJECTED_MARK, {}),  # @tool's, checked when it marked func
+            **normalize_injected_args(injected_args, func),
+        }
         doc = inspect.getdoc(func) or ""
         try:
             hints = typing.get_type_hints(func)
