@@ -144,3 +144,25 @@ def test_response_events_take_flink_agents_uuid_ids() -> None:
         {str(call): True},
     )
     assert chat.model_dump()["attributes"]["request_id"] == str(request)
+
+
+def test_tool_response_attributes_are_flink_agents_04s() -> None:
+    event = ToolResponseEvent(
+        request_id=uuid.UUID(int=2),
+        responses={"call_aaaa": "pong", "call_bbbb": "Error: boom"},
+        external_ids={"call_aaaa": None, "call_bbbb": None},
+        errors=["call_bbbb"],
+    )
+    attributes = event.model_dump()["attributes"]
+    assert list(attributes) == [
+        "request_id",
+        "responses",
+        "success",
+        "error",
+        "external_ids",
+        "errors",  # the kit's readers' list of failed calls
+    ]
+    assert attributes["success"] == {"call_aaaa": True, "call_bbbb": False}
+    assert attributes["error"] == {"call_bbbb": "Error: boom"}
+    read_back = ToolResponseEvent.from_event(Event.from_json(event.model_dump_json()))
+    assert (read_back.success, read_back.error) == (attributes["success"], attributes["error"])

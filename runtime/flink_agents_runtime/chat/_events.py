@@ -174,7 +174,9 @@ class ToolRequestEvent(Event):
 
 class ToolResponseEvent(Event):
     """Results of a :class:`ToolRequestEvent`: ``responses`` by tool-call id (a tool that
-    failed answers ``"Error: ..."`` and its id is in ``errors``)."""
+    failed answers ``"Error: ..."``). Attributes as Flink Agents 0.4 writes them
+    (``request_id``, ``responses``, ``success`` and ``error`` by call id, ``external_ids``),
+    plus the kit's ``errors`` (the failed calls' ids, which its readers use)."""
 
     EVENT_TYPE: ClassVar[str] = "_tool_response_event"
     __slots__ = ()
@@ -190,23 +192,27 @@ class ToolResponseEvent(Event):
     ) -> None:
         """``errors``: the failed calls' ids. Flink Agents 0.4's ``success`` (by call id)
         and ``error`` (a diagnostic by call id) are taken too: a call whose success is
-        false, or that has an error, is failed; the diagnostics are what :attr:`error`
-        then gives for those calls."""
+        false, or that has an error, is failed; a failed call's ``error`` is its
+        diagnostic when given, else its answer."""
         failed = [str(i) for i in errors]
         if success:
             failed += [str(i) for i, ok in success.items() if not ok]
-        if error:
-            failed += [str(i) for i in error]
+        given = {str(i): str(text) for i, text in (error or {}).items()}
+        failed = list(dict.fromkeys(failed + list(given)))
         # ids as strings: Flink Agents passes uuid.UUID request and tool-call ids
-        attributes: dict[str, Any] = {
-            "request_id": str(request_id),
-            "responses": {str(i): v for i, v in responses.items()},
-            "external_ids": {str(i): v for i, v in (external_ids or {}).items()},
-            "errors": list(dict.fromkeys(failed)),
-        }
-        if error:
-            attributes["error"] = {str(i): str(text) for i, text in error.items()}
-        super().__init__(type=self.EVENT_TYPE, attributes=attributes)
+        answers = {str(i): v for i, v in responses.items()}
+        down = set(failed)
+        super().__init__(
+            type=self.EVENT_TYPE,
+            attributes={
+                "request_id": str(request_id),
+                "responses": answers,
+                "success": {i: i not in down for i in answers},
+                "error": {i: given.get(i, str(answers.get(i))) for i in failed},
+                "external_ids": {str(i): v for i, v in (external_ids or {}).items()},
+                "errors": failed,
+            },
+        )
 
     @property
     def request_id(self) -> str:
@@ -226,16 +232,17 @@ class ToolResponseEvent(Event):
     @property
     def success(self) -> dict[str, bool]:
         """Whether each tool call succeeded, by tool-call id (Flink Agents 0.4)."""
-        failed = set(self.attributes.get("errors") or ())
+        stored = self.attributes.get("success")
+        if isinstance(stored, dict):
+            return dict(stored)
+        failed = set(self.attributes.get("errors") or ())  # an event of an older kit log
         return {call_id: call_id not in failed for call_id in self.responses}
 
     @property
     def error(self) -> dict[str, str]:
-        """The error of each failed tool call, by tool-call id (Flink Agents 0.4): the
-        diagnostic given when the event was built, else the call's error answer."""
-        given = self.attributes.get("error") or {}
-        responses = self.responses
-        return {
-            i: str(given[i]) if i in given else str(responses.get(i))
-            for i in self.attributes.get("errors") or ()
-        }
+        """The error of each failed tool call, by tool-call id (Flink Agents 0.4)."""
+        stored = self.attributes.get("error")
+        if isinstance(stored, dict):
+            return dict(stored)
+        responses = self.responses  # an event of an older kit log
+        return {i: str(responses.get(i)) for i in self.attributes.get("errors") or ()}
