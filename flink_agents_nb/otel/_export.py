@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flink_agents_nb.otel._json_lines import BATCH as JSON_LINES_BATCH
+from flink_agents_nb.otel._names import SERVICE_NAME
 from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime._redact import redact_text, redact_url
 
@@ -60,7 +61,7 @@ def _readable(specs: list[Any], service_name: str) -> list[Any]:
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
     from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-    resource = Resource.create({"service.name": service_name})
+    resource = Resource.create({SERVICE_NAME: service_name})
     scope = InstrumentationScope("flink_agents_nb", "0.4")
     sampled = TraceFlags(TraceFlags.SAMPLED)
     ok, unset = Status(StatusCode.OK), Status(StatusCode.UNSET)

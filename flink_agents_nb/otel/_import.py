@@ -68,6 +68,15 @@ import pandas as pd
 from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.eventlog.files._files import LogProblem, list_log_files
 from flink_agents_nb.eventlog.trace._trace import TRACE_COLUMNS
+from flink_agents_nb.otel._names import (
+    ACTION_NAME,
+    EVENT_ID,
+    EVENT_TYPE,
+    EXECUTION_ID,
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    SERVICE_NAME,
+)
 from flink_agents_nb.otel._span_rows import (
     CALLS,
     RunInfo,
@@ -75,15 +84,13 @@ from flink_agents_nb.otel._span_rows import (
     span_rows,
     uncounted_rows,
 )
-from flink_agents_nb.otel._span_spec import EVENT_ID_ATTR as EVENT_ID
-from flink_agents_nb.otel._span_spec import EXECUTION_ATTR
 from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
 
 
 def _spans_of_line(doc: Any) -> list[dict[str, Any]]:
     spans = []
     for rs in doc.get("resourceSpans") or ():
-        service = attributes_of((rs.get("resource") or {}).get("attributes")).get("service.name")
+        service = attributes_of((rs.get("resource") or {}).get("attributes")).get(SERVICE_NAME)
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
             for span in ss.get("spans") or ():
                 if isinstance(span, dict):
@@ -130,15 +137,15 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
         attributes = attributes_of(span.get("attributes"))
         good.append((name, number, span, attributes))
         names[sid] = str(span.get("name") or "span")
-        if "flink_agents.action.name" in attributes:  # our action span
-            handled[sid] = (attributes.get("flink_agents.event.type"), attributes.get(EVENT_ID))
+        if ACTION_NAME in attributes:  # our action span
+            handled[sid] = (attributes.get(EVENT_TYPE), attributes.get(EVENT_ID))
         if _carries_events(span, attributes):
             evented.add(trace)
-        if isinstance(attributes.get(EXECUTION_ATTR), str):  # our span of a trace log
-            execs[sid] = attributes[EXECUTION_ATTR]
-        if attributes.get("gen_ai.operation.name") in CALLS:
+        if isinstance(attributes.get(EXECUTION_ID), str):  # our span of a trace log
+            execs[sid] = attributes[EXECUTION_ID]
+        if attributes.get(GEN_AI_OPERATION_NAME) in CALLS:
             call_parents.add(span.get("parentSpanId") or None)
-        named[sid] = (span.get("parentSpanId") or None, attributes.get("gen_ai.agent.name"))
+        named[sid] = (span.get("parentSpanId") or None, attributes.get(GEN_AI_AGENT_NAME))
         if not span.get("parentSpanId"):
             runs[trace] = RunInfo.of_root(trace, sid, attributes, span.get("_service"))
     agent_of = _agents(named)

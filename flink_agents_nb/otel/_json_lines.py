@@ -18,6 +18,14 @@ from typing import Any
 
 import msgspec
 
+from flink_agents_nb.otel._names import (
+    EVENT_ID,
+    EVENT_UPSTREAM_ID,
+    EXECUTION_ID,
+    INPUT_RUN_ID,
+    SERVICE_NAME,
+)
+
 _encode = msgspec.json.Encoder().encode
 #: Spans per line (as the SDK exporter batches them).
 BATCH = 2048
@@ -39,10 +47,10 @@ def _value(value: Any) -> dict[str, Any]:
 _UNIQUE = {
     key: b'{"key":%b,"value":{"stringValue":' % _encode(key)
     for key in (
-        "flink_agents.event.id",
-        "flink_agents.event.upstream_id",
-        "flink_agents.execution.id",
-        "flink_agents.input_run.id",
+        EVENT_ID,
+        EVENT_UPSTREAM_ID,
+        EXECUTION_ID,
+        INPUT_RUN_ID,
     )
 }
 
@@ -80,7 +88,7 @@ def json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
     """The OTLP JSON lines of ``specs`` (:class:`~._spans.SpanSpec`), :data:`BATCH` spans
     a line, each ending in ``\\n``."""
     head = b'{"resourceSpans":[{"resource":%b,"scopeSpans":[{"scope":%b,"spans":[' % (
-        _encode({"attributes": [{"key": "service.name", "value": {"stringValue": service_name}}]}),
+        _encode({"attributes": [{"key": SERVICE_NAME, "value": {"stringValue": service_name}}]}),
         _encode({"name": "flink_agents_nb", "version": "0.4"}),
     )
     tail = b"]}]}]}\n"

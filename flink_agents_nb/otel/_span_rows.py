@@ -13,12 +13,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flink_agents_nb.otel._span_spec import EVENT_ID_ATTR, NO_DURATION_ATTR, STATUS_ATTR
+from flink_agents_nb.otel._names import (
+    ACTION_ATTEMPT,
+    CHAT,
+    DURATION_MISSING,
+    ENTITY_TYPE,
+    ERROR_TYPE,
+    EVENT_ID,
+    EVENT_TYPE,
+    EXECUTE_TOOL,
+    EXECUTION_STATUS,
+    GEN_AI_AGENT_NAME,
+    GEN_AI_CONVERSATION_ID,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    INPUT_RUN_ID,
+    INPUT_SEQ,
+    JOB_ID,
+    MODEL_RESOURCE,
+    SUBTASK_INDEX,
+    TASK_NAME,
+    TEXT_COMPLETION,
+)
+from flink_agents_nb.otel._span_spec import upstream_of
 
 #: ``gen_ai.operation.name`` of the spans that become call rows, and their entity type.
-CALLS = {"chat": "llm", "text_completion": "llm", "execute_tool": "tool"}
-#: The root span attribute only our export writes (the run the trace is).
-RUN_ATTR = "flink_agents.input_run.id"
+CALLS = {CHAT: "llm", TEXT_COMPLETION: "llm", EXECUTE_TOOL: "tool"}
 
 
 @dataclass
@@ -52,7 +76,7 @@ class RunInfo:
             "job": self.job,
             "task": self.task,
             "subtask": self.subtask,
-            "key": attrs.get("gen_ai.conversation.id") or self.key,
+            "key": attrs.get(GEN_AI_CONVERSATION_ID) or self.key,
             "file": file,
             "line": line,
             "run_id": self.run_id,
@@ -61,20 +85,20 @@ class RunInfo:
     @classmethod
     def of_root(cls, trace: str, sid: str, attrs: dict[str, Any], service: Any) -> RunInfo:
         """The run of root span ``sid`` of ``trace`` (its decoded ``attrs``)."""
-        ours = RUN_ATTR in attrs
-        key = attrs.get("gen_ai.conversation.id")
-        subtask, seq = attrs.get("flink_agents.subtask.index"), attrs.get("flink_agents.input_seq")
+        ours = INPUT_RUN_ID in attrs
+        key = attrs.get(GEN_AI_CONVERSATION_ID)
+        subtask, seq = attrs.get(SUBTASK_INDEX), attrs.get(INPUT_SEQ)
         return cls(
             root=sid,
             key=key if key is not None or ours else trace,
-            run_id=str(attrs.get(RUN_ATTR) or trace),
-            job=attrs.get("flink_agents.job.id") or (None if ours else service),
-            task=attrs.get("flink_agents.task.name"),
+            run_id=str(attrs.get(INPUT_RUN_ID) or trace),
+            job=attrs.get(JOB_ID) or (None if ours else service),
+            task=attrs.get(TASK_NAME),
             subtask=subtask if isinstance(subtask, int) else None,
             input_seq=seq if isinstance(seq, int) else None,
-            event_type=str(attrs.get("flink_agents.event.type") or "_input_event"),
+            event_type=str(attrs.get(EVENT_TYPE) or "_input_event"),
             ours=ours,
-            input_event=str(attrs.get(EVENT_ID_ATTR) or f"{trace}:{sid}"),
+            input_event=str(attrs.get(EVENT_ID) or f"{trace}:{sid}"),
         )
 
     @classmethod
@@ -143,20 +167,20 @@ def span_rows(
     start, end = _ns(span.get("startTimeUnixNano")), _ns(span.get("endTimeUnixNano"))
     stamp = pd.Timestamp(start, unit="ns", tz="UTC") if start is not None else pd.NaT
     duration = (end - start) / 1e6 if start is not None and end is not None else np.nan
-    if attrs.get(NO_DURATION_ATTR) is True:
+    if attrs.get(DURATION_MISSING) is True:
         duration = np.nan
     status = span.get("status") or {}
     failed = status.get("code") in (2, "STATUS_CODE_ERROR")
-    told = attrs.get(STATUS_ATTR)  # our export's status beyond ok/failed (replayed, ...)
-    error = (status.get("message") or attrs.get("error.type") or None) if failed else None
-    op = attrs.get("gen_ai.operation.name")
+    told = attrs.get(EXECUTION_STATUS)  # our export's status beyond ok/failed (replayed, ...)
+    error = (status.get("message") or attrs.get(ERROR_TYPE) or None) if failed else None
+    op = attrs.get(GEN_AI_OPERATION_NAME)
     root_event = run.input_event
     common = {
         **run.where(attrs, file, line),
         **({"input_seq": run.input_seq} if run.ours else {}),  # (else numbered: _frame)
         "execution_id": execs.get(sid, sid),
         "parent_execution_id": parent_execution,
-        "problem_category": attrs.get("error.type") if failed else None,
+        "problem_category": attrs.get(ERROR_TYPE) if failed else None,
         "agent_name": agent_name,
     }
     name = str(span.get("name") or op or "span")
@@ -174,7 +198,7 @@ def span_rows(
         "entity_type": "action",
         "entity_name": name,
     }
-    events = _event_rows(span, run, common, None if parent is None else execs.get(sid, sid))
+    events = _event_rows(span, attrs, common, None if parent is None else execs.get(sid, sid))
     if parent is None:
         event = {
             **common,
@@ -190,10 +214,10 @@ def span_rows(
             # action's, whose row says it
             event.update(problem_category=None, execution_id=None, entity_name=run.event_type)
         return [event, invocation, *events] if invoked else [event, *events]
-    model = attrs.get("gen_ai.request.model") or attrs.get("gen_ai.response.model")
+    model = attrs.get(GEN_AI_REQUEST_MODEL) or attrs.get(GEN_AI_RESPONSE_MODEL)
     kind = CALLS.get(str(op)) or _nested_kind(attrs, parent, run.root)
     # ``flink_agents.model_resource`` (our export): the chat model resource, as 0.4 names it
-    entity = attrs.get("gen_ai.tool.name") or attrs.get("flink_agents.model_resource")
+    entity = attrs.get(GEN_AI_TOOL_NAME) or attrs.get(MODEL_RESOURCE)
     entity = entity or model or name
     if isinstance(entity, str) and entity.startswith(kind + " "):  # "parser json_output"
         entity = entity[len(kind) + 1 :]
@@ -205,22 +229,22 @@ def span_rows(
         # a call's action is the span it ran in, as in a trace log
         "action": name if kind == "action" else names.get(parent, name),
         "event_type": event_type,
-        "attempt": attrs.get("flink_agents.action.attempt") if kind == "action" else None,
+        "attempt": attrs.get(ACTION_ATTEMPT) if kind == "action" else None,
         # (our action span without one: its record had none; else under the run's input)
         "event_id": event_id if run.evented else event_id or root_event,
         "model": model if kind == "llm" else None,
         "entity_type": kind,
         "entity_name": entity,
     }
-    prompt = attrs.get("gen_ai.usage.input_tokens")
-    completion = attrs.get("gen_ai.usage.output_tokens")
+    prompt = attrs.get(GEN_AI_USAGE_INPUT_TOKENS)
+    completion = attrs.get(GEN_AI_USAGE_OUTPUT_TOKENS)
     if kind != "llm" or (prompt is None and completion is None) or run.evented:
         return [row, *events]
     # the model that answered, as our export writes it when the log's events name another
     # than the call (another tool's is often a dated snapshot, gpt-4o-2024-08-06, that no
     # price table lists: its request model prices the tokens)
-    ours = "flink_agents.model_resource" in attrs
-    answered = (ours and attrs.get("gen_ai.response.model")) or model
+    ours = MODEL_RESOURCE in attrs
+    answered = (ours and attrs.get(GEN_AI_RESPONSE_MODEL)) or model
     response = {
         **common,
         "timestamp": pd.Timestamp(end, unit="ns", tz="UTC") if end else stamp,
@@ -236,37 +260,39 @@ def span_rows(
 
 
 def _event_rows(
-    span: dict[str, Any], run: RunInfo, common: dict[str, Any], execution: Any
+    span: dict[str, Any], span_attrs: dict[str, Any], common: dict[str, Any], execution: Any
 ) -> list[dict[str, Any]]:
-    """The event rows of our export's span events on ``span`` (each names its
-    ``flink_agents.event.id``; other span events are left out): sent by the action
-    ``execution`` (``None``: the root's, sent by no action record)."""
+    """The event rows of our export's span events on ``span`` (its attributes decoded:
+    ``span_attrs``; each event names its ``flink_agents.event.id``, other span events are
+    left out): sent by the action ``execution`` (``None``: the root's, sent by no action
+    record); upstream event and action as :func:`._span_spec.upstream_of` reads them."""
     out = []
     for event in span.get("events") or ():
         attrs = attributes_of(event.get("attributes")) if isinstance(event, dict) else {}
-        if not isinstance(attrs.get(EVENT_ID_ATTR), str):
+        if not isinstance(attrs.get(EVENT_ID), str):
             continue
         at = _ns(event.get("timeUnixNano"))
+        upstream = upstream_of(attrs, span_attrs)
         row = {
             **common,
             "record_type": "event",
             "timestamp": pd.Timestamp(at, unit="ns", tz="UTC") if at is not None else pd.NaT,
-            "event_id": attrs[EVENT_ID_ATTR],
+            "event_id": attrs[EVENT_ID],
             "event_type": str(event.get("name") or ""),
-            "upstream_event_id": attrs.get("flink_agents.event.upstream_id"),
-            "upstream_action": attrs.get("flink_agents.event.upstream_action"),
+            "upstream_event_id": upstream[0],
+            "upstream_action": upstream[1],
             "execution_id": None,
             "parent_execution_id": execution,
             "problem_category": None,
-            "model": attrs.get("gen_ai.response.model"),
+            "model": attrs.get(GEN_AI_RESPONSE_MODEL),
             "attributes": {},  # its payload is not exported
             "entity_type": "event",
             "entity_name": str(event.get("name") or ""),
         }
-        prompt = attrs.get("gen_ai.usage.input_tokens")
-        completion = attrs.get("gen_ai.usage.output_tokens")
+        prompt = attrs.get(GEN_AI_USAGE_INPUT_TOKENS)
+        completion = attrs.get(GEN_AI_USAGE_OUTPUT_TOKENS)
         if prompt is not None or completion is not None:
-            row = _response(row, attrs.get("gen_ai.response.model"), prompt, completion)
+            row = _response(row, attrs.get(GEN_AI_RESPONSE_MODEL), prompt, completion)
             row["event_type"] = row["entity_name"] = str(event.get("name") or "")
         out.append(row)
     return out
@@ -293,7 +319,7 @@ def _nested_kind(attrs: dict[str, Any], parent: Any, root: Any) -> str:
     entity, as ``flink_agents.entity.type`` says; ``span`` when nothing does)."""
     if parent == root:
         return "action"
-    kind = attrs.get("flink_agents.entity.type")
+    kind = attrs.get(ENTITY_TYPE)
     return str(kind) if isinstance(kind, str) and kind and kind != "action" else "span"
 
 
@@ -325,8 +351,8 @@ def uncounted_rows(
             continue
         prompt, completion = counted.get(run.run_id, (0, 0))
         rest = (
-            max(_count(attrs.get("gen_ai.usage.input_tokens")) - prompt, 0),
-            max(_count(attrs.get("gen_ai.usage.output_tokens")) - completion, 0),
+            max(_count(attrs.get(GEN_AI_USAGE_INPUT_TOKENS)) - prompt, 0),
+            max(_count(attrs.get(GEN_AI_USAGE_OUTPUT_TOKENS)) - completion, 0),
         )
         if rest == (0, 0):
             continue
@@ -335,7 +361,7 @@ def uncounted_rows(
             "timestamp": pd.Timestamp(end, unit="ns", tz="UTC") if end else pd.NaT,
             **run.where(attrs, file, line),
             "event_id": f"{span['traceId']}:{span['spanId']}:uncounted",
-            "agent_name": attrs.get("gen_ai.agent.name"),
+            "agent_name": attrs.get(GEN_AI_AGENT_NAME),
         }
-        out.append(_response(row, attrs.get("gen_ai.request.model"), *rest))
+        out.append(_response(row, attrs.get(GEN_AI_REQUEST_MODEL), *rest))
     return out

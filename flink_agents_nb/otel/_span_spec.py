@@ -13,6 +13,31 @@ from typing import Any
 
 import pandas as pd
 
+from flink_agents_nb.otel._names import (
+    ACTION_ATTEMPT,
+    ACTION_NAME,
+    DURATION_MISSING,
+    ERROR_TYPE,
+    EVENT_ID,
+    EVENT_TYPE,
+    EVENT_UPSTREAM_ACTION,
+    EVENT_UPSTREAM_ID,
+    EXECUTION_STATUS,
+    GEN_AI_AGENT_NAME,
+    GEN_AI_CONVERSATION_ID,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    INPUT_RUN_ID,
+    INPUT_SEQ,
+    INVOKE_AGENT,
+    JOB_ID,
+    SUBTASK_INDEX,
+    TASK_NAME,
+)
+
 
 @dataclass
 class SpanSpec:
@@ -44,15 +69,6 @@ def _error_type(error: Any, category: Any) -> str:
     return head if head and " " not in head else "error"
 
 
-#: Attributes of the kit's own (``flink_agents.``) for what OTLP's span cannot say itself.
-STATUS_ATTR = "flink_agents.execution.status"
-NO_DURATION_ATTR = "flink_agents.duration.missing"
-#: The id of an event: a span event's own, an action span's handled one, a root's input.
-EVENT_ID_ATTR = "flink_agents.event.id"
-#: A trace log's own execution id of an action or call (span ids are derived from it).
-EXECUTION_ATTR = "flink_agents.execution.id"
-
-
 def mark_execution(attrs: dict[str, Any], status: Any, duration_ms: Any) -> None:
     """Add to an action or call span's ``attrs`` what its OTLP status and times cannot
     carry: ``flink_agents.execution.status`` for a status other than ``ok``/``failed``
@@ -60,9 +76,9 @@ def mark_execution(attrs: dict[str, Any], status: Any, duration_ms: Any) -> None
     ``flink_agents.duration.missing`` (``True``) when the record had no duration (the span
     then ends where it starts: OTLP has no span without an end)."""
     if isinstance(status, str) and status not in ("ok", "failed"):
-        attrs[STATUS_ATTR] = status
+        attrs[EXECUTION_STATUS] = status
     if duration_ms is None or duration_ms != duration_ms:  # None or NaN
-        attrs[NO_DURATION_ATTR] = True
+        attrs[DURATION_MISSING] = True
 
 
 def action_attrs(
@@ -71,11 +87,11 @@ def action_attrs(
     """An action span's attributes: ``flink_agents.action.name``, the type of the event it
     handled (``flink_agents.event.type``, when the record names one), the attempt
     (``flink_agents.action.attempt``, when given) and :func:`mark_execution`'s."""
-    attrs: dict[str, Any] = {"flink_agents.action.name": name}
+    attrs: dict[str, Any] = {ACTION_NAME: name}
     if _none(event_type) is not None:
-        attrs["flink_agents.event.type"] = str(event_type)
+        attrs[EVENT_TYPE] = str(event_type)
     if _none(attempt) is not None and attempt is not pd.NA:
-        attrs["flink_agents.action.attempt"] = int(attempt)
+        attrs[ACTION_ATTEMPT] = int(attempt)
     mark_execution(attrs, status, duration_ms)
     return attrs
 
@@ -86,17 +102,14 @@ def run_where(job: Any, task: Any, subtask: Any, input_seq: Any, event_type: Any
     ``flink_agents.input_seq`` and, when that record is an event, its
     ``flink_agents.event.type`` (each when given)."""
     out: dict[str, Any] = {}
-    for name, value in (("flink_agents.job.id", job), ("flink_agents.task.name", task)):
+    for name, value in ((JOB_ID, job), (TASK_NAME, task)):
         if _given(value):
             out[name] = str(value)
-    for name, value in (
-        ("flink_agents.subtask.index", subtask),
-        ("flink_agents.input_seq", input_seq),
-    ):
+    for name, value in ((SUBTASK_INDEX, subtask), (INPUT_SEQ, input_seq)):
         if _given(value):
             out[name] = int(value)
     if _given(event_type):
-        out["flink_agents.event.type"] = str(event_type)
+        out[EVENT_TYPE] = str(event_type)
     return out
 
 
@@ -139,20 +152,20 @@ def root_span(
     when the run's counted tokens are all one ``model``'s, and ``error.type`` when the run
     failed (``error``)."""
     attrs: dict[str, Any] = {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.agent.name": agent,
-        "flink_agents.input_run.id": run,
+        GEN_AI_OPERATION_NAME: INVOKE_AGENT,
+        GEN_AI_AGENT_NAME: agent,
+        INPUT_RUN_ID: run,
     }
     if key is not None:
-        attrs["gen_ai.conversation.id"] = str(key)
+        attrs[GEN_AI_CONVERSATION_ID] = str(key)
     prompt, completion = tokens
     if prompt or completion:
-        attrs["gen_ai.usage.input_tokens"] = prompt
-        attrs["gen_ai.usage.output_tokens"] = completion
+        attrs[GEN_AI_USAGE_INPUT_TOKENS] = prompt
+        attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = completion
     if (prompt or completion) and _none(model) is not None:
-        attrs["gen_ai.request.model"] = str(model)
+        attrs[GEN_AI_REQUEST_MODEL] = str(model)
     if error is not None:
-        attrs["error.type"] = error
+        attrs[ERROR_TYPE] = error
     return SpanSpec(trace, span, 0, f"invoke_agent {agent}", start, end, attrs, error)
 
 
@@ -192,25 +205,49 @@ def span_event(
     time_ns: int,
     upstream: tuple[Any, Any],
     tokens: tuple[Any, Any, Any],
+    on: dict[str, Any],
 ) -> tuple[str, int, dict[str, Any]]:
-    """A business event as a span event on the span of the action that sent it: named by
-    its type, at its time; ``flink_agents.event.id``, its upstream event and action
-    (``upstream``: ``flink_agents.event.upstream_id``, ``.upstream_action``, each when
-    given) and its token counts and model (``tokens``: prompt, completion, model; NaN or
-    ``None`` when missing) as ``gen_ai.usage.input_tokens|output_tokens`` and
-    ``gen_ai.response.model``. Its payload is not exported (see :mod:`._import`)."""
+    """A business event as a span event on the span of the action that sent it (``on``:
+    that span's attributes, already complete): named by its type, at its time;
+    ``flink_agents.event.id``, its upstream event and action, its token counts and model
+    (``tokens``: prompt, completion, model; NaN or ``None`` when missing) as
+    ``gen_ai.usage.input_tokens|output_tokens`` and ``gen_ai.response.model``. Its payload
+    is not exported (see :mod:`._import`).
+
+    The upstream event and action (``upstream``) are the span's own as a rule: the event
+    its action handled (the span's ``flink_agents.event.id``) and that action
+    (``flink_agents.action.name``). Each is written only where it differs from the span's
+    (``flink_agents.event.upstream_id``, ``.upstream_action``), as ``""`` where the event
+    has none but the span names one; the import reads a missing one as the span's
+    (:func:`upstream_of`)."""
     attrs: dict[str, Any] = {}
     if _given(event_id):
-        attrs[EVENT_ID_ATTR] = str(event_id)
-    if _given(upstream[0]):
-        attrs["flink_agents.event.upstream_id"] = str(upstream[0])
-    if _given(upstream[1]):
-        attrs["flink_agents.event.upstream_action"] = str(upstream[1])
+        attrs[EVENT_ID] = str(event_id)
+    for name, value, implied in (
+        (EVENT_UPSTREAM_ID, upstream[0], on.get(EVENT_ID)),
+        (EVENT_UPSTREAM_ACTION, upstream[1], on.get(ACTION_NAME)),
+    ):
+        if _given(value):
+            if str(value) != implied:
+                attrs[name] = str(value)
+        elif implied is not None:
+            attrs[name] = ""
     prompt, completion, model = tokens
     if _given(prompt):
-        attrs["gen_ai.usage.input_tokens"] = int(prompt)
+        attrs[GEN_AI_USAGE_INPUT_TOKENS] = int(prompt)
     if _given(completion):
-        attrs["gen_ai.usage.output_tokens"] = int(completion)
+        attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = int(completion)
     if _given(model):
-        attrs["gen_ai.response.model"] = str(model)
+        attrs[GEN_AI_RESPONSE_MODEL] = str(model)
     return str(event_type), time_ns, attrs
+
+
+def upstream_of(event: dict[str, Any], span: dict[str, Any]) -> tuple[Any, Any]:
+    """A span event's upstream event id and action (``None`` when it has none) from its
+    decoded attributes (``event``) and its span's (``span``): what :func:`span_event`
+    wrote, else the span's own."""
+    out = []
+    for name, implied in ((EVENT_UPSTREAM_ID, EVENT_ID), (EVENT_UPSTREAM_ACTION, ACTION_NAME)):
+        value = event[name] if name in event else span.get(implied)
+        out.append(value if value != "" else None)
+    return out[0], out[1]

@@ -40,8 +40,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flink_agents_nb.otel._names import (
+    CHAT,
+    ERROR_TYPE,
+    EVENT_ID,
+    EXECUTE_TOOL,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_TOOL_CALL_ID,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
 from flink_agents_nb.otel._span_spec import (
-    EVENT_ID_ATTR,
     SpanSpec,
     _error_type,
     _id,
@@ -155,7 +166,7 @@ def _run_spans(
     spans[0].attributes.update(run_where(*where, first_type))
     ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
     if rtype[first] == "event" and _none(c["event_id"][first]) is not None:
-        spans[0].attributes[EVENT_ID_ATTR] = str(c["event_id"][first])
+        spans[0].attributes[EVENT_ID] = str(c["event_id"][first])
     senders: dict[int, SpanSpec] = {}  # event row -> the span of the action that sent it
     for r in action_rows:
         name = str(c["action"][r])
@@ -163,11 +174,11 @@ def _run_spans(
         status = c["status"][r]
         attrs = action_attrs(name, c["event_type"][r], status, dur[r], c["attempt"][r])
         if _none(c["event_id"][r]) is not None:
-            attrs[EVENT_ID_ATTR] = str(c["event_id"][r])
+            attrs[EVENT_ID] = str(c["event_id"][r])
         err = None
         if status == "failed":
-            attrs["error.type"] = _error_type(c["error"][r], None)
-            err = status_message(c["error"][r], attrs["error.type"])
+            attrs[ERROR_TYPE] = _error_type(c["error"][r], None)
+            err = status_message(c["error"][r], attrs[ERROR_TYPE])
         end_r = int(stamps[r]) + _ns(dur[r])
         spans.append(SpanSpec(trace, sid, root, name, int(stamps[r]), end_r, attrs, err))
         action_span = spans[-1]
@@ -185,7 +196,10 @@ def _run_spans(
             at = int(stamps[r]) if stamps[r] > _NAT else on.start_ns
             upstream = (c["upstream_event_id"][r], c["upstream_action"][r])
             counts = (c["prompt_tokens"][r], c["completion_tokens"][r], c["model"][r])
-            on.events.append(span_event(c["event_id"][r], c["event_type"][r], at, upstream, counts))
+            event = span_event(
+                c["event_id"][r], c["event_type"][r], at, upstream, counts, on.attributes
+            )
+            on.events.append(event)
     return spans
 
 
@@ -211,22 +225,22 @@ def _inferred_calls(
     counted = [e for e in sent_rows if c["prompt_tokens"][e] == c["prompt_tokens"][e]]
     if action == CHAT_ACTION or (action != TOOL_ACTION and counted):
         model: Any = None
-        attrs: dict[str, Any] = {"gen_ai.operation.name": "chat"}
+        attrs: dict[str, Any] = {GEN_AI_OPERATION_NAME: CHAT}
         for e in sent_rows:
             a = c["attributes"][e] if isinstance(c["attributes"][e], Mapping) else {}
             model = _none(c["model"][e]) or a.get("model_name") or a.get("model") or model
             usage = a.get("call_usage") if isinstance(a.get("call_usage"), dict) else {}
             if usage:
-                attrs["gen_ai.usage.input_tokens"] = int(usage.get("promptTokens") or 0)
-                attrs["gen_ai.usage.output_tokens"] = int(usage.get("completionTokens") or 0)
-        if counted and "gen_ai.usage.input_tokens" not in attrs:  # the events' own counts
+                attrs[GEN_AI_USAGE_INPUT_TOKENS] = int(usage.get("promptTokens") or 0)
+                attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = int(usage.get("completionTokens") or 0)
+        if counted and GEN_AI_USAGE_INPUT_TOKENS not in attrs:  # the events' own counts
             q = [c["completion_tokens"][e] for e in counted]
-            attrs["gen_ai.usage.input_tokens"] = sum(int(c["prompt_tokens"][e]) for e in counted)
-            attrs["gen_ai.usage.output_tokens"] = sum(int(v) for v in q if v == v)
-        attrs["gen_ai.request.model"] = str(model or "unknown")
+            attrs[GEN_AI_USAGE_INPUT_TOKENS] = sum(int(c["prompt_tokens"][e]) for e in counted)
+            attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = sum(int(v) for v in q if v == v)
+        attrs[GEN_AI_REQUEST_MODEL] = str(model or "unknown")
         mark_execution(attrs, c["status"][r], c["duration_ms"][r])
         if err:
-            attrs["error.type"] = err
+            attrs[ERROR_TYPE] = err
         sid = _id(64, run, "chat", r)
         name = f"chat {model or 'unknown'}"
         return [SpanSpec(trace, sid, parent, name, start, end, attrs, message)]
@@ -247,12 +261,12 @@ def _inferred_calls(
         name = str((call.get("function") or {}).get("name") or call.get("name") or "unknown")
         call_id = str(call.get("id") or i)
         bad = failed or call_id in errors
-        attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
-        attrs["gen_ai.tool.call.id"] = call_id
+        attrs = {GEN_AI_OPERATION_NAME: EXECUTE_TOOL, GEN_AI_TOOL_NAME: name}
+        attrs[GEN_AI_TOOL_CALL_ID] = call_id
         e_type = (err or "tool_error") if bad else None
         mark_execution(attrs, c["status"][r], c["duration_ms"][r])
         if e_type:
-            attrs["error.type"] = e_type
+            attrs[ERROR_TYPE] = e_type
         sid = _id(64, run, "tool", r, i)
         label = f"execute_tool {name}"
         out.append(SpanSpec(trace, sid, parent, label, start, end, attrs, message or e_type))

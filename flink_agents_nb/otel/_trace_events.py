@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.otel._span_spec import EVENT_ID_ATTR, SpanSpec, _none, span_event
+from flink_agents_nb.otel._names import EVENT_ID
+from flink_agents_nb.otel._span_spec import SpanSpec, _none, span_event
 
 _NAT = np.iinfo(np.int64).min
 
@@ -28,7 +29,7 @@ def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarra
 def _mark(spans: list[SpanSpec], ids: list[Any]) -> None:
     for span, event_id in zip(spans, ids, strict=True):
         if _none(event_id) is not None:
-            span.attributes[EVENT_ID_ATTR] = str(event_id)
+            span.attributes[EVENT_ID] = str(event_id)
 
 
 def attach_events(
@@ -72,6 +73,11 @@ def attach_events(
         event_id, event_type, up_id, up_action, model = (col[j] for col in columns)
         on.events.append(
             span_event(
-                event_id, event_type, time_ns, (up_id, up_action), (prompt[j], completion[j], model)
+                event_id,
+                event_type,
+                time_ns,
+                (up_id, up_action),
+                (prompt[j], completion[j], model),
+                on.attributes,
             )
         )

@@ -24,8 +24,22 @@ import pandas as pd
 
 from flink_agents_nb.eventlog.columns._arrays import codes as codes_of
 from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes
+from flink_agents_nb.otel._names import (
+    CHAT,
+    ENTITY_TYPE,
+    ERROR_TYPE,
+    EXECUTE_TOOL,
+    EXECUTION_ID,
+    GEN_AI_AGENT_NAME,
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_TOOL_NAME,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    MODEL_RESOURCE,
+)
 from flink_agents_nb.otel._span_spec import (
-    EXECUTION_ATTR,
     SpanSpec,
     _error_type,
     _none,
@@ -186,7 +200,7 @@ def _name_sub_agents(
     agents = rows.col("agent_name")[at].tolist()
     for span, agent, run in zip(spans, agents, rows.run_of[at].tolist(), strict=True):
         if agent is not None and agent == agent and agent != run_agents[run]:  # (NaN: none)
-            span.attributes["gen_ai.agent.name"] = str(agent)
+            span.attributes[GEN_AI_AGENT_NAME] = str(agent)
 
 
 def _place(out: list[Any], at: np.ndarray, spans: list[SpanSpec]) -> None:
@@ -265,11 +279,11 @@ def _action_spans(
         name = str(names[j])
         attrs = action_attrs(name, types[j], statuses[j], durations[j], attempts[j])
         if _none(exec_ids[j]) is not None:
-            attrs[EXECUTION_ATTR] = str(exec_ids[j])
+            attrs[EXECUTION_ID] = str(exec_ids[j])
         err = None
         if bad[j]:
-            attrs["error.type"] = _error_type(errors[j], categories[j])
-            err = status_message(errors[j], attrs["error.type"])
+            attrs[ERROR_TYPE] = _error_type(errors[j], categories[j])
+            err = status_message(errors[j], attrs[ERROR_TYPE])
         spans.append(
             SpanSpec(trace_ids[c], ids[j], root_ids[c], name, begin[j], ends[j], attrs, err)
         )
@@ -329,27 +343,27 @@ def _call_spans(
         if kind == "llm":
             model = _none(models[j]) or name
             label = f"chat {model}"
-            attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(model)}
-            attrs["flink_agents.model_resource"] = name
+            attrs = {GEN_AI_OPERATION_NAME: CHAT, GEN_AI_REQUEST_MODEL: str(model)}
+            attrs[MODEL_RESOURCE] = name
             used = usage[j] if answered.get(rows.parent_key[calls[j]]) == j else None
             if used is not None:
-                attrs["gen_ai.usage.input_tokens"] = used[0]
-                attrs["gen_ai.usage.output_tokens"] = used[1]
+                attrs[GEN_AI_USAGE_INPUT_TOKENS] = used[0]
+                attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = used[1]
                 if used[2] is not None and used[2] != model:  # the model that answered
-                    attrs["gen_ai.response.model"] = str(used[2])
+                    attrs[GEN_AI_RESPONSE_MODEL] = str(used[2])
         elif kind == "tool":
             label = f"execute_tool {name}"
-            attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
+            attrs = {GEN_AI_OPERATION_NAME: EXECUTE_TOOL, GEN_AI_TOOL_NAME: name}
         else:
             label = f"{kind} {name}"
-            attrs = {"flink_agents.entity.type": kind}
+            attrs = {ENTITY_TYPE: kind}
         mark_execution(attrs, statuses[j], durations[j])
         if _none(exec_ids[j]) is not None:
-            attrs[EXECUTION_ATTR] = str(exec_ids[j])
+            attrs[EXECUTION_ID] = str(exec_ids[j])
         err = None
         if bad[j]:
-            attrs["error.type"] = _error_type(errors[j], categories[j])
-            err = status_message(errors[j], attrs["error.type"])
+            attrs[ERROR_TYPE] = _error_type(errors[j], categories[j])
+            err = status_message(errors[j], attrs[ERROR_TYPE])
         spans.append(
             SpanSpec(trace_ids[c], ids[j], parent_spans[j], label, begin[j], ends[j], attrs, err)
         )
