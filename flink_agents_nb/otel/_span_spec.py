@@ -39,7 +39,7 @@ from flink_agents_nb.otel._names import (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class SpanSpec:
     """One span to export (ids as ints; ``parent_id`` 0 for a root)."""
 
@@ -102,12 +102,14 @@ def run_where(job: Any, task: Any, subtask: Any, input_seq: Any, event_type: Any
     ``flink_agents.input_seq`` and, when that record is an event, its
     ``flink_agents.event.type`` (each when given)."""
     out: dict[str, Any] = {}
-    for name, value in ((JOB_ID, job), (TASK_NAME, task)):
-        if _given(value):
-            out[name] = str(value)
-    for name, value in ((SUBTASK_INDEX, subtask), (INPUT_SEQ, input_seq)):
-        if _given(value):
-            out[name] = int(value)
+    if _given(job):
+        out[JOB_ID] = str(job)
+    if _given(task):
+        out[TASK_NAME] = str(task)
+    if _given(subtask):
+        out[SUBTASK_INDEX] = int(subtask)
+    if _given(input_seq):
+        out[INPUT_SEQ] = int(input_seq)
     if _given(event_type):
         out[EVENT_TYPE] = str(event_type)
     return out
@@ -223,15 +225,17 @@ def span_event(
     attrs: dict[str, Any] = {}
     if _given(event_id):
         attrs[EVENT_ID] = str(event_id)
-    for name, value, implied in (
-        (EVENT_UPSTREAM_ID, upstream[0], on.get(EVENT_ID)),
-        (EVENT_UPSTREAM_ACTION, upstream[1], on.get(ACTION_NAME)),
-    ):
-        if _given(value):
-            if str(value) != implied:
-                attrs[name] = str(value)
-        elif implied is not None:
-            attrs[name] = ""
+    up_id, up_action = upstream
+    if _given(up_id):
+        if str(up_id) != on.get(EVENT_ID):
+            attrs[EVENT_UPSTREAM_ID] = str(up_id)
+    elif EVENT_ID in on:
+        attrs[EVENT_UPSTREAM_ID] = ""
+    if _given(up_action):
+        if str(up_action) != on.get(ACTION_NAME):
+            attrs[EVENT_UPSTREAM_ACTION] = str(up_action)
+    elif ACTION_NAME in on:
+        attrs[EVENT_UPSTREAM_ACTION] = ""
     prompt, completion, model = tokens
     if _given(prompt):
         attrs[GEN_AI_USAGE_INPUT_TOKENS] = int(prompt)
