@@ -26,7 +26,7 @@ from flink_agents_nb.otel._names import (
     SERVICE_NAME,
 )
 
-_encode = msgspec.json.Encoder().encode
+encode = _encode = msgspec.json.Encoder().encode
 #: Spans per line (as the SDK exporter batches them).
 BATCH = 2048
 
@@ -44,7 +44,7 @@ def _value(value: Any) -> dict[str, Any]:
 
 #: Attributes whose values are ids (strings), each on one span or span event: each laid
 #: out from its key's encoded head (caching them would only fill memory).
-_UNIQUE = {
+UNIQUE = {
     key: b'{"key":%b,"value":{"stringValue":' % _encode(key)
     for key in (
         EVENT_ID,
@@ -55,6 +55,11 @@ _UNIQUE = {
 }
 
 
+def attribute_json(key: str, value: Any) -> bytes:
+    """One attribute as an OTLP ``KeyValue`` JSON object."""
+    return _encode({"key": key, "value": _value(value)})
+
+
 class _Fragments:
     """JSON fragments of attributes and names, each distinct one encoded once."""
 
@@ -63,19 +68,19 @@ class _Fragments:
         self.names: dict[str, bytes] = {}
 
     def attribute(self, key: str, value: Any) -> bytes:
-        head = _UNIQUE.get(key)
+        head = UNIQUE.get(key)
         if head is not None and type(value) is str:
             return head + _encode(value) + b"}}"
         known = (key, type(value), value)  # True and 1 are equal keys: the type tells them apart
         try:
             return self.attributes[known]
         except KeyError:
-            out = _encode({"key": key, "value": _value(value)})
+            out = attribute_json(key, value)
             if value == value:  # NaN never matches itself: not worth keeping
                 self.attributes[known] = out
             return out
         except TypeError:  # an unhashable value
-            return _encode({"key": key, "value": _value(value)})
+            return attribute_json(key, value)
 
     def name(self, name: str) -> bytes:
         out = self.names.get(name)
@@ -87,14 +92,22 @@ class _Fragments:
 def json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
     """The OTLP JSON lines of ``specs`` (:class:`~._spans.SpanSpec`), :data:`BATCH` spans
     a line, each ending in ``\\n``."""
+    fragments = _Fragments()
+    batches = (
+        [_span(s, fragments) for s in specs[at : at + BATCH]] for at in range(0, len(specs), BATCH)
+    )
+    return lines_of(batches, service_name)
+
+
+def lines_of(batches: Iterator[list[bytes]], service_name: str) -> Iterator[bytes]:
+    """A ``TracesData`` line per batch of JSON span objects (one resource: ``service.name``,
+    one scope: the kit)."""
     head = b'{"resourceSpans":[{"resource":%b,"scopeSpans":[{"scope":%b,"spans":[' % (
         _encode({"attributes": [{"key": SERVICE_NAME, "value": {"stringValue": service_name}}]}),
         _encode({"name": "flink_agents_nb", "version": "0.4"}),
     )
     tail = b"]}]}]}\n"
-    fragments = _Fragments()
-    for at in range(0, len(specs), BATCH):
-        spans = [_span(s, fragments) for s in specs[at : at + BATCH]]
+    for spans in batches:
         yield head + b",".join(spans) + tail
 
 

@@ -68,7 +68,7 @@ from flink_agents_nb.otel._span_spec import (
     span_event,
     status_message,
 )
-from flink_agents_nb.otel._trace_spans import traced_spans
+from flink_agents_nb.otel._trace_spans import TracedTables, traced_tables
 from flink_agents_nb.run._source import record_frame_of
 
 CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
@@ -77,15 +77,19 @@ CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
 def spans_of(source: Any, agent_name: str | None = None) -> list[SpanSpec]:
     """The spans of ``source`` (see the module docstring), runs in order of first record."""
     with gc_paused():
-        return _spans_of(source, agent_name)
+        built = built_spans(source, agent_name)
+        return built.specs() if isinstance(built, TracedTables) else built
 
 
-def _spans_of(source: Any, agent_name: str | None) -> list[SpanSpec]:
+def built_spans(source: Any, agent_name: str | None = None) -> TracedTables | list[SpanSpec]:
+    """The spans of ``source`` as :func:`spans_of` gives them, or, for a trace log, as span
+    tables (:class:`~._trace_spans.TracedTables`: laid out as OTLP JSON without SpanSpecs)."""
     frame = record_frame_of(source)
     if frame.empty:
         return []
     if "run_id" in frame.columns and frame["run_id"].notna().any():
-        return traced_spans(frame, agent_name)  # a trace log: built column-wise
+        built = traced_tables(frame, agent_name)  # a trace log: built column-wise
+        return [] if built is None else built
     runs = (
         frame["job"].astype(str)
         + "/"

@@ -1,7 +1,10 @@
 """A trace log's business events on its spans (the column-wise builder's part, see
 :mod:`._trace_spans`): each event as a span event on the span of the action execution that
 sent it (its ``parent_execution_id``; else its run's root), and the event ids on the spans
-(the root's input event, each action's handled event), so the causal tree comes back."""
+(the root's input event, each action's handled event), so the causal tree comes back.
+
+A span event's attributes are :func:`._span_spec.span_event`'s, as columns: its upstream
+event and action written only where they differ from its span's event id and action."""
 
 from __future__ import annotations
 
@@ -9,14 +12,23 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.otel._names import EVENT_ID
-from flink_agents_nb.otel._span_spec import SpanSpec, _none, span_event
+from flink_agents_nb.otel._names import (
+    ACTION_NAME,
+    EVENT_ID,
+    EVENT_UPSTREAM_ACTION,
+    EVENT_UPSTREAM_ID,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+)
+from flink_agents_nb.otel._span_spec import _given, _none
+from flink_agents_nb.otel._span_table import EventColumns, SpanTable
 
 _NAT = np.iinfo(np.int64).min
 
 
 def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For the rows at positions ``at`` (of a ``_trace_spans._Rows``): where each one's
+    """For the rows at positions ``at`` (of a ``_trace_rows.Rows``): where each one's
     parent execution key sits in the sorted ``keys``, and whether it is there (a row without
     a parent never is)."""
     query = rows.parent_key[at]
@@ -26,58 +38,95 @@ def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarra
     return place, (keys[place] == query) & rows.has_parent[at]
 
 
-def _mark(spans: list[SpanSpec], ids: list[Any]) -> None:
-    for span, event_id in zip(spans, ids, strict=True):
-        if _none(event_id) is not None:
-            span.attributes[EVENT_ID] = str(event_id)
+def _event_ids(ids: list[Any]) -> np.ndarray:
+    out = np.empty(len(ids), dtype=object)
+    out[:] = [None if _none(e) is None else str(e) for e in ids]
+    return out
+
+
+def _column(table: SpanTable, key: str) -> np.ndarray:
+    return next((values for k, values in table.columns if k == key), np.full(len(table), None))
 
 
 def attach_events(
     rows: Any,
     firsts: np.ndarray,
     is_event: np.ndarray,
-    roots: list[SpanSpec],
-    actions: tuple[np.ndarray, list[SpanSpec]],
-    keyed: tuple[np.ndarray, list[SpanSpec]],
+    roots: SpanTable,
+    actions: tuple[np.ndarray, SpanTable],
+    keyed: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    """Add the event ids and span events to the spans of a trace frame.
+    """Add the event id columns and the span events to the span tables of a trace frame.
 
-    ``rows``: the frame's rows sorted by run (``._trace_spans._Rows``); ``firsts``: each
-    run's first sorted row; ``is_event``: which sorted rows are events; ``roots``: each
-    run's root span; ``actions``: the sorted positions of action rows and their spans;
-    ``keyed``: the sorted (run, execution id) keys of the action spans and those spans."""
+    ``rows``: the frame's rows sorted by run (``._trace_rows.Rows``); ``firsts``: each
+    run's first sorted row; ``is_event``: which sorted rows are events; ``roots``: the
+    runs' root spans; ``actions``: the sorted positions of action rows and their spans;
+    ``keyed``: the sorted (run, execution id) keys of the action spans and the action
+    table's row of each."""
     ids = rows.col("event_id")
     first_is_event = is_event[firsts]
-    _mark(
-        roots, [e if f else None for e, f in zip(ids[firsts].tolist(), first_is_event, strict=True)]
-    )
-    at, spans = actions
-    _mark(spans, ids[at].tolist())
+    input_ids = [
+        e if f else None for e, f in zip(ids[firsts].tolist(), first_is_event, strict=True)
+    ]
+    roots.columns.append((EVENT_ID, _event_ids(input_ids)))
+    at, action_table = actions
+    action_table.columns.append((EVENT_ID, _event_ids(ids[at].tolist())))
     events = np.flatnonzero(is_event)
     events = events[~np.isin(events, firsts[first_is_event])]  # not a run's input event
-    if not len(events):
-        return
-    keys, keyed_spans = keyed
+    keys, keyed_rows = keyed
     found, sent = under_parent(keys, rows, events)
-    stamps = rows.stamps[events].tolist()
-    columns = [
-        rows.col(name)[events].tolist()
+    on_action = keyed_rows[found[sent]] if len(keys) else np.zeros(0, dtype=np.int64)
+    runs = rows.run_of[events]
+    stamps = rows.stamps[events]
+    for table, mine, on in (
+        (roots, np.flatnonzero(~sent), runs[~sent]),
+        (action_table, np.flatnonzero(sent), on_action),
+    ):
+        starts = np.asarray(table.starts, dtype=np.int64)[on] if len(on) else on
+        times = np.where(stamps[mine] != _NAT, stamps[mine], starts).tolist()
+        table.events = _event_columns(rows, events[mine], on, times, table)
+
+
+def _event_columns(
+    rows: Any, at: np.ndarray, on: np.ndarray, times: list[int], table: SpanTable
+) -> EventColumns:
+    """The span events of the event rows at sorted positions ``at``, on the rows ``on`` of
+    ``table`` (their span's event id and action imply their upstream's)."""
+    event_ids, types, up_ids, up_actions, models = (
+        rows.col(name)[at].tolist()
         for name in ("event_id", "event_type", "upstream_event_id", "upstream_action", "model")
+    )
+    spans_ids = _column(table, EVENT_ID)[on].tolist()
+    spans_actions = _column(table, ACTION_NAME)[on].tolist()
+    columns: list[tuple[str, list[Any]]] = [
+        (EVENT_ID, [str(e) if _given(e) else None for e in event_ids]),
+        (EVENT_UPSTREAM_ID, _upstream(up_ids, spans_ids)),
+        (EVENT_UPSTREAM_ACTION, _upstream(up_actions, spans_actions)),
     ]
-    prompt = rows.floats("prompt_tokens")[events].tolist()
-    completion = rows.floats("completion_tokens")[events].tolist()
-    runs = rows.run_of[events].tolist()
-    for j, (f, s) in enumerate(zip(found.tolist(), sent.tolist(), strict=True)):
-        on = keyed_spans[f] if s else roots[runs[j]]
-        time_ns = stamps[j] if stamps[j] != _NAT else on.start_ns
-        event_id, event_type, up_id, up_action, model = (col[j] for col in columns)
-        on.events.append(
-            span_event(
-                event_id,
-                event_type,
-                time_ns,
-                (up_id, up_action),
-                (prompt[j], completion[j], model),
-                on.attributes,
-            )
-        )
+    for key, name in (
+        (GEN_AI_USAGE_INPUT_TOKENS, "prompt_tokens"),
+        (GEN_AI_USAGE_OUTPUT_TOKENS, "completion_tokens"),
+    ):
+        counts = rows.floats(name)[at].tolist()
+        columns.append((key, [int(c) if c == c else None for c in counts]))
+    columns.append((GEN_AI_RESPONSE_MODEL, [str(m) if _given(m) else None for m in models]))
+    objects = []
+    for key, values in columns:
+        column = np.empty(len(values), dtype=object)
+        column[:] = values
+        objects.append((key, column))
+    return EventColumns(on, times, [str(t) for t in types], objects)
+
+
+def _upstream(values: list[Any], implied: list[Any]) -> list[str | None]:
+    """An upstream column as :func:`._span_spec.span_event` writes it: ``None`` (not
+    written) where the value is its span's (``implied``), ``""`` where the event has none
+    but its span names one."""
+    out: list[str | None] = []
+    for value, span_value in zip(values, implied, strict=True):
+        if _given(value):
+            text = str(value)
+            out.append(None if text == span_value else text)
+        else:
+            out.append("" if span_value is not None else None)
+    return out

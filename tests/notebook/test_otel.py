@@ -235,9 +235,10 @@ def test_fast_file_writer_agrees_with_the_sdk_path_through_the_otlp_proto() -> N
     from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
 
     from flink_agents_nb.otel._export import _readable, fast_json_lines, otlp_json_lines
-    from flink_agents_nb.otel._spans import spans_of
+    from flink_agents_nb.otel._spans import built_spans, spans_of
 
-    specs = spans_of(fa.read_event_log(TRACE))
+    log = fa.read_event_log(TRACE)
+    specs = spans_of(log)
 
     def parsed(line: bytes) -> list[dict[str, Any]]:
         doc = json.loads(line)
@@ -256,6 +257,8 @@ def test_fast_file_writer_agrees_with_the_sdk_path_through_the_otlp_proto() -> N
     (fast,) = list(fast_json_lines(specs, "flink-agents"))
     (sdk,) = list(otlp_json_lines(_readable(specs, "flink-agents")))
     assert parsed(fast) == parsed(sdk)
+    (tables,) = list(fast_json_lines(built_spans(log), "flink-agents"))  # what the file gets
+    assert parsed(tables) == parsed(sdk)
 
 
 def test_an_otlp_file_given_to_the_event_log_reader_says_how_to_read_it() -> None:
