@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import flink_agents_nb as fa
+from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.otel._export import OtelExportError, export_otlp
 from flink_agents_nb.otel._import import read_otlp
 from tests.helpers.triage_agent import Triage
@@ -210,6 +211,51 @@ def test_otlp_http_to_a_real_mlflow_server_and_query_back(mlflow_url: str) -> No
         err.value
     )
     assert "40" in str(err.value).rsplit(": ", 1)[-1] or "code" in str(err.value)  # the 4xx
+
+
+@pytest.mark.slow
+def test_an_exported_file_posted_as_otlp_json_reads_back_from_a_real_mlflow_server(
+    mlflow_url: str, tmp_path: Path
+) -> None:
+    """The JSON Lines file itself is what a receiver takes: each line, as it is, an OTLP/JSON
+    request body (``ExportTraceServiceRequest``'s JSON is ``TracesData``'s)."""
+    import urllib.request
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_url)
+    experiment = client.create_experiment(f"otel-file-{time.time_ns()}")
+    log = fa.read_event_log(TRACE)
+    # other run ids, so other trace ids than the HTTP test's (MLflow keeps a trace id once)
+    frame = log.frame.assign(run_id=log.frame["run_id"] + "-file")
+    export_otlp(EventLog(frame, [], log.files), path=tmp_path / "spans.jsonl")
+    for line in (tmp_path / "spans.jsonl").read_bytes().splitlines():
+        request = urllib.request.Request(
+            f"{mlflow_url}/v1/traces",
+            data=line,
+            headers={"Content-Type": "application/json", "x-mlflow-experiment-id": experiment},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+    traces = client.search_traces(locations=[experiment])
+    spans = [s for t in traces for s in t.data.spans]
+    assert (len(traces), len(spans)) == (2, 15)
+    names = {s.span_id: s.name for s in spans}
+    chats = [s for s in spans if s.name == "chat qwen3:8b"]
+    assert {names[s.parent_id] for s in chats} == {"chat_model_action"}
+    assert sorted(s.attributes["gen_ai.conversation.id"] for s in spans if s.parent_id is None) == [
+        "u1",
+        "u2",
+    ]
+    assert [
+        s.attributes["gen_ai.usage.input_tokens"]
+        for s in chats
+        if "gen_ai.usage.input_tokens" in s.attributes
+    ] == [120]
+    sent = {
+        (s.name, e.name, e.attributes["flink_agents.event.id"]) for s in spans for e in s.events
+    }
+    assert ("tool_call_action", "_tool_response_event", "ev-04") in sent and len(sent) == 6
 
 
 def test_an_unreachable_collector_is_named_without_its_secrets(tmp_path: Path) -> None:
