@@ -19,11 +19,12 @@ Per trace (an input run; rows: :mod:`._span_rows`):
   own (``flink_agents.execution.id``), else the span ids; a failed span's error is its
   status message, else its ``error.type``, which is its ``problem_category``;
 - our export's span events (``flink_agents.event.id``) become the event rows they were,
-  with their upstream event and action, token counts and model; for other spans, a
-  ``chat`` span with token usage gives a ``_chat_response_event`` row at its end, sent by
-  the span it ran in (the tree places it under that execution, not under the last action
-  of that name), and a root whose ``gen_ai.usage.*`` exceed its chat spans' one for the
-  rest;
+  with their upstream event and action (the span's event id and action where the event
+  names none, ``""`` for none: :func:`._span_spec.upstream_of`), token counts and model;
+  for other spans, a ``chat`` span with token usage gives a ``_chat_response_event`` row
+  at its end, sent by the span it ran in (the tree places it under that execution, not
+  under the last action of that name), and a root whose ``gen_ai.usage.*`` exceed its
+  chat spans' one for the rest;
 - ``agent_name``: the span's ``gen_ai.agent.name``, else its nearest ancestor's (the root
   ``invoke_agent`` span's, or a sub-agent's span above it), so an exported trace log's
   agents come back.

@@ -39,7 +39,8 @@ class SpanTable:
     name, start and end (ns since the epoch), the status message of a failed span
     (``None``: not failed), and the attribute columns in the order the span's attributes
     are written: ``(key, values)``, ``values`` an object array with ``None`` where the
-    span has no such attribute. All spans are ``INTERNAL``."""
+    span has no such attribute (an id column's, :data:`._json_lines.UNIQUE`, strings).
+    All spans are ``INTERNAL``; a table holds roots only or children only."""
 
     trace_ids: list[int]
     span_ids: list[int]

@@ -14,8 +14,9 @@ Mapping (OpenTelemetry GenAI semantic conventions, as Flink Agents' exporter doe
   other than ok/failed (``flink_agents.execution.status``) and whether it had no duration
   (``flink_agents.duration.missing``: OTLP spans always end);
 - each **event** but the run's input as a span event (name: its type; its id, upstream
-  event and action, token counts and response model; no payload) on the span of the
-  action that sent it, else on the root;
+  event and action where they are not its span's handled event and action, token counts
+  and response model; no payload) on the span of the action that sent it, else on the
+  root;
 - under its action, a ``chat {model}`` span per **model call** (``gen_ai.operation.name=
   chat``, ``gen_ai.request.model``, ``gen_ai.usage.input_tokens|output_tokens`` from the
   chat response it produced) and an ``execute_tool {tool}`` span per **tool call**
