@@ -216,25 +216,27 @@ def span_event(
     ``gen_ai.usage.input_tokens|output_tokens`` and ``gen_ai.response.model``. Its payload
     is not exported (see :mod:`._import`).
 
-    The upstream event and action (``upstream``) are the span's own as a rule: the event
-    its action handled (the span's ``flink_agents.event.id``) and that action
-    (``flink_agents.action.name``). Each is written only where it differs from the span's
-    (``flink_agents.event.upstream_id``, ``.upstream_action``), as ``""`` where the event
-    has none but the span names one; the import reads a missing one as the span's
-    (:func:`upstream_of`)."""
+    On an action's span the upstream event and action (``upstream``) are the span's own as
+    a rule: the event the action handled (the span's ``flink_agents.event.id``) and the
+    action (``flink_agents.action.name``). Each is written only where it differs from the
+    span's (``flink_agents.event.upstream_id``, ``.upstream_action``), as ``""`` where the
+    event has none but the span names one; the import reads a missing one as the span's
+    (:func:`upstream_of`). On a root (events no action sent: logs without lineage, as a
+    rule) they are written when given."""
     attrs: dict[str, Any] = {}
     if _given(event_id):
         attrs[EVENT_ID] = str(event_id)
+    implied_id, implied_action = implied_upstream(on)
     up_id, up_action = upstream
     if _given(up_id):
-        if str(up_id) != on.get(EVENT_ID):
+        if str(up_id) != implied_id:
             attrs[EVENT_UPSTREAM_ID] = str(up_id)
-    elif EVENT_ID in on:
+    elif implied_id is not None:
         attrs[EVENT_UPSTREAM_ID] = ""
     if _given(up_action):
-        if str(up_action) != on.get(ACTION_NAME):
+        if str(up_action) != implied_action:
             attrs[EVENT_UPSTREAM_ACTION] = str(up_action)
-    elif ACTION_NAME in on:
+    elif implied_action is not None:
         attrs[EVENT_UPSTREAM_ACTION] = ""
     prompt, completion, model = tokens
     if _given(prompt):
@@ -246,12 +248,21 @@ def span_event(
     return str(event_type), time_ns, attrs
 
 
+def implied_upstream(span: dict[str, Any]) -> tuple[Any, Any]:
+    """The upstream event id and action a span event on the span with these attributes has
+    unless it says otherwise: an action span's handled event id and action, else none."""
+    if ACTION_NAME not in span:
+        return None, None
+    return span.get(EVENT_ID), span[ACTION_NAME]
+
+
 def upstream_of(event: dict[str, Any], span: dict[str, Any]) -> tuple[Any, Any]:
     """A span event's upstream event id and action (``None`` when it has none) from its
     decoded attributes (``event``) and its span's (``span``): what :func:`span_event`
-    wrote, else the span's own."""
+    wrote, else :func:`implied_upstream`."""
+    implied = implied_upstream(span)
     out = []
-    for name, implied in ((EVENT_UPSTREAM_ID, EVENT_ID), (EVENT_UPSTREAM_ACTION, ACTION_NAME)):
-        value = event[name] if name in event else span.get(implied)
+    for name, default in zip((EVENT_UPSTREAM_ID, EVENT_UPSTREAM_ACTION), implied, strict=True):
+        value = event.get(name, default)
         out.append(value if value != "" else None)
     return out[0], out[1]

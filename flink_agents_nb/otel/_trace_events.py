@@ -3,8 +3,9 @@
 sent it (its ``parent_execution_id``; else its run's root), and the event ids on the spans
 (the root's input event, each action's handled event), so the causal tree comes back.
 
-A span event's attributes are :func:`._span_spec.span_event`'s, as columns: its upstream
-event and action written only where they differ from its span's event id and action."""
+A span event's attributes are :func:`._span_spec.span_event`'s, as columns: on an action's
+span, its upstream event and action written only where they differ from the span's event
+id and action."""
 
 from __future__ import annotations
 
@@ -96,8 +97,11 @@ def _event_columns(
         rows.col(name)[at].tolist()
         for name in ("event_id", "event_type", "upstream_event_id", "upstream_action", "model")
     )
-    spans_ids = _column(table, EVENT_ID)[on].tolist()
-    spans_actions = _column(table, ACTION_NAME)[on].tolist()
+    spans_actions = _column(table, ACTION_NAME)[on].tolist()  # (a root names none)
+    spans_ids = [  # (as _span_spec.implied_upstream)
+        i if a is not None else None
+        for i, a in zip(_column(table, EVENT_ID)[on].tolist(), spans_actions, strict=True)
+    ]
     columns: list[tuple[str, list[Any]]] = [
         (EVENT_ID, [str(e) if _given(e) else None for e in event_ids]),
         (EVENT_UPSTREAM_ID, _upstream(up_ids, spans_ids)),
