@@ -4,13 +4,17 @@ OTLP/HTTP path sends, and what the SDK path is checked against in ``test_otel.py
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 import flink_agents_nb as fa
 from flink_agents_nb.eventlog._reader import EventLog
+from flink_agents_nb.otel._export import _readable, otlp_json_lines
 from flink_agents_nb.otel._json_lines import BATCH, json_lines
 from flink_agents_nb.otel._spans import built_spans
 from flink_agents_nb.otel._trace_spans import TracedTables
@@ -61,3 +65,29 @@ def test_the_same_over_many_lines_and_odd_values() -> None:
     assert laid == specs
     for text in (b"flink_agents.duration.missing", b'"somewhere"', b'"helper"', b'"code":2'):
         assert text in laid
+    # and what OpenTelemetry's SDK encodes for the same spans, read by opentelemetry-proto
+    sdk = b"".join(otlp_json_lines(_readable(built.specs(), "svc")))
+    assert _proto_spans(laid) == _proto_spans(sdk)
+
+
+def _proto_spans(lines: bytes) -> list[dict[str, Any]]:
+    """The spans of OTLP JSON lines as opentelemetry-proto parses them (``TracesData``)."""
+    from google.protobuf.json_format import MessageToDict, Parse
+    from opentelemetry.proto.trace.v1.trace_pb2 import TracesData
+
+    out = []
+    for line in lines.splitlines():
+        doc = json.loads(line)
+        for rs in doc["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for span in ss["spans"]:
+                    for name in ("traceId", "spanId", "parentSpanId"):
+                        if name in span:  # OTLP JSON hex -> protobuf JSON base64
+                            span[name] = base64.b64encode(bytes.fromhex(span[name])).decode()
+        message = MessageToDict(Parse(json.dumps(doc), TracesData()))
+        for rs in message["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for span in ss["spans"]:
+                    span.pop("flags", None)  # the SDK sets W3C trace flags; the file need not
+                    out.append(span)
+    return out
