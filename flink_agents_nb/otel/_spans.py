@@ -71,6 +71,7 @@ from flink_agents_nb.otel._span_spec import (
 )
 from flink_agents_nb.otel._trace_spans import TracedTables, traced_tables
 from flink_agents_nb.run._source import record_frame_of
+from flink_agents_runtime.chat._events import failed_tool_calls
 
 CHAT_ACTION, TOOL_ACTION = "chat_model_action", "tool_call_action"
 
@@ -258,7 +259,7 @@ def _inferred_calls(
     errors: set[Any] = set()
     for e in sent_rows:
         a = c["attributes"][e] if isinstance(c["attributes"][e], Mapping) else {}
-        errors |= set(a.get("errors") or ())
+        errors |= failed_tool_calls(a)
     out = []
     for i, call in enumerate(calls):
         if not isinstance(call, dict):

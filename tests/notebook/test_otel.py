@@ -14,6 +14,7 @@ import flink_agents_nb as fa
 from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.otel._export import OtelExportError, export_otlp
 from flink_agents_nb.otel._import import read_otlp
+from flink_agents_runtime.chat._events import failed_tool_calls
 from tests.helpers.triage_agent import Triage
 
 CORPUS = Path(__file__).resolve().parents[1] / "eventlog_corpus"
@@ -327,3 +328,29 @@ def test_an_event_log_that_gives_no_rows_gets_no_otlp_hint(tmp_path: Path) -> No
     log = fa.read_event_log(log_file)
     assert log.frame.empty and log.problems
     assert not [p for p in log.problems if "OpenTelemetry" in p.reason]
+
+
+def test_a_failed_tool_call_told_as_flink_agents_0_4_tells_it_exports_as_an_error(
+    tmp_path: Path,
+) -> None:
+    """Flink Agents 0.4 writes a tool response event's failures as ``success``/``error``
+    maps by call id, without the kit's ``errors`` list: its failed call is an error span."""
+    run = fa.local().from_list([{"key": "k", "value": "order 42"}]).apply(Triage()).execute()
+    records = run.records
+    (row,) = records.index[records["event_type"] == "_tool_response_event"][:1]
+    attributes = dict(records.at[row, "attributes"])
+    (call_id,) = attributes["responses"]
+    del attributes["errors"]
+    attributes |= {"success": {call_id: False}, "error": {call_id: "Timeout: no answer"}}
+    records.at[row, "attributes"] = attributes
+    export_otlp(run, path=tmp_path / "run.jsonl")
+    (tool,) = [s for s in spans_in(tmp_path / "run.jsonl") if s["name"].startswith("execute")]
+    assert attrs(tool)["error.type"] == "tool_error" and tool["status"]["code"] == 2
+
+
+def test_failed_tool_calls_are_read_from_either_writers_attributes() -> None:
+    assert failed_tool_calls({"errors": ["a"], "success": {"a": False, "b": True}}) == {"a"}
+    assert failed_tool_calls({"success": {"a": True, "b": False}, "error": {}}) == {"b"}
+    assert failed_tool_calls({"error": {"c": "boom", "d": None}}) == {"c"}
+    assert failed_tool_calls({"errors": "a", "success": ["x"]}) == set()
+    assert failed_tool_calls(None) == set() and failed_tool_calls({}) == set()

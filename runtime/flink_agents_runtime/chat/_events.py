@@ -172,6 +172,26 @@ class ToolRequestEvent(Event):
         return list(self.attributes.get("tool_calls") or [])
 
 
+def failed_tool_calls(attributes: Mapping[str, Any] | None) -> set[str]:
+    """The ids of the failed calls a tool response event's ``attributes`` tell of, as the
+    kit writes them (``errors``: a list of ids) or as Flink Agents 0.4 does (``success``:
+    ``false`` by call id; ``error``: a diagnostic by call id, ``null`` for none). Anything
+    malformed counts as telling nothing."""
+    if not isinstance(attributes, Mapping):
+        return set()
+    failed: set[str] = set()
+    listed = attributes.get("errors")
+    if isinstance(listed, (list, tuple)):
+        failed.update(str(i) for i in listed)
+    success = attributes.get("success")
+    if isinstance(success, Mapping):
+        failed.update(str(i) for i, ok in success.items() if ok is False)
+    error = attributes.get("error")
+    if isinstance(error, Mapping):
+        failed.update(str(i) for i, why in error.items() if why is not None)
+    return failed
+
+
 class ToolResponseEvent(Event):
     """Results of a :class:`ToolRequestEvent`: ``responses`` by tool-call id (a tool that
     failed answers ``"Error: ..."``). Attributes as Flink Agents 0.4 writes them

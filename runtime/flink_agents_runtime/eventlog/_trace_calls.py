@@ -23,6 +23,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from flink_agents_runtime.chat._events import failed_tool_calls
 from flink_agents_runtime.engine.reporting._records import ActionRecord, EventRecord
 from flink_agents_runtime.eventlog._targets import OFF, TargetResolver
 from flink_agents_runtime.eventlog._trace_records import (
@@ -120,7 +121,7 @@ class CallRecords:
         """A tool action's tool calls (``attrs``: the tool response's attributes; ``None``:
         none came, every call failed)."""
         calls = self._tool_calls.pop(record.event_id, [])
-        errors = set(attrs.get("errors") or ()) if attrs is not None else None
+        errors = failed_tool_calls(attrs) if attrs is not None else None
         found = (attrs or {}).get("responses")
         responses: dict[str, Any] = found if isinstance(found, dict) else {}
         times = {c.call_id: c for c in getattr(record, "calls", ()) if c.kind == "tool"}
@@ -137,7 +138,7 @@ class CallRecords:
                 meta["toolType"] = own.tool_type
             call = self._call(detail, record, action, "tool", name, meta)
             began, ended = (own.start_ns, own.end_ns) if own is not None else (start, end)
-            if errors is not None and call_id not in errors:  # its answer: in the response
+            if errors is not None and str(call_id) not in errors:  # its answer: in the response
                 self._write(call, began, ended, "success", {})
                 continue
             answer = responses.get(call_id) or record.error  # as run_tool gives it:

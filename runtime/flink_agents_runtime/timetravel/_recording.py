@@ -21,6 +21,7 @@ from typing import Any
 
 from flink_agents_runtime._errors import FlinkAgentsError, NotRecordedError
 from flink_agents_runtime.api._memory import MemoryNode
+from flink_agents_runtime.chat._events import failed_tool_calls
 from flink_agents_runtime.engine.reporting._run import RunResult
 
 INPUT_EVENT = "_input_event"
@@ -234,13 +235,13 @@ def _collect_answers(rec: RecordedInput) -> None:
             request = by_id.get(ev.get("upstream_event_id")) or {}
             calls = (request.get("attributes") or {}).get("tool_calls") or []
             responses = attrs.get("responses") or {}
-            errors = set(attrs.get("errors") or ())
+            errors = failed_tool_calls(attrs)
             for call in calls:
                 cid = call.get("id")
                 if cid not in responses:
                     continue
                 fn = call.get("function") or {}
-                outcome = {"ok": cid not in errors, "content": responses[cid]}
+                outcome = {"ok": str(cid) not in errors, "content": responses[cid]}
                 rec.tools.setdefault(cid, deque()).append(
                     (str(fn.get("name")), fn.get("arguments"), outcome)
                 )
