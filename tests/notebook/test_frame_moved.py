@@ -70,13 +70,14 @@ def test_moving_puts_the_same_objects_and_keeps_every_count(
     values: list[Any] = [Value(i) for i in range(n)]
     values[7] = values[3]  # one object twice
     values[11] = values[12] = None
-    columns = [_parts(values, [10, 25]), [], _parts(values[::-1], [])]  # (1: no parts)
+    nones = _parts([None] * n, [20])  # (3: None only: left as they are, freed)
+    columns = [_parts(values, [10, 25]), [], _parts(values[::-1], []), nones]  # (1: no parts)
     want_counts = _counts(values)  # the parts' references included
     order = np.random.default_rng(3).permutation(n) if ordered else None
     block = _moved.move_columns(columns, order, n)
     assert not declined  # moved, not copied
     assert all(not parts for parts in columns)  # consumed (and freed)
-    assert block is not None and block.shape == (3, n) and block.dtype == object
+    assert block is not None and block.shape == (4, n) and block.dtype == object
     want = np.asarray(values, dtype=object)
     reversed_ = np.asarray(values[::-1], dtype=object)
     if order is not None:
@@ -84,6 +85,7 @@ def test_moving_puts_the_same_objects_and_keeps_every_count(
     assert (addresses(block[0]) == addresses(want)).all()  # the very objects
     assert (addresses(block[1]) == id(None)).all()
     assert (addresses(block[2]) == addresses(reversed_)).all()
+    assert (addresses(block[3]) == id(None)).all()
     del want, reversed_
     assert _counts(values) == want_counts  # the block holds what the parts held
     del block  # two references per value: one per column
@@ -93,7 +95,8 @@ def test_moving_puts_the_same_objects_and_keeps_every_count(
 
 
 def _move_some(values: list[Any]) -> None:
-    block = _moved.move_columns([_parts(values, [4]), []], np.arange(30)[::-1].copy(), 30)
+    nones = _parts([None] * 30, [10])
+    block = _moved.move_columns([_parts(values, [4]), [], nones], np.arange(30)[::-1].copy(), 30)
     assert block is not None
 
 

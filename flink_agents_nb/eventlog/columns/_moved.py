@@ -10,7 +10,8 @@ ids here). :func:`move_columns` instead *exchanges* pointers, without touching a
 - each column's pointers (the parts' memory read as ``intp``) are joined and taken in the
   frame's order straight into the block's row (integer copies: ~5 ms per 1M);
 - each part's slots are then overwritten with ``None``'s address: the ``None``
-  references the block's row held now live in the parts, which are freed as usual.
+  references the block's row held now live in the parts, which are freed as usual;
+- a column whose parts hold ``None`` only is not moved: its row holds ``None`` already.
 
 Every reference is conserved (the row's ``n`` references to ``None`` go to the parts'
 ``n`` slots; each part's reference to a value goes to exactly one slot of the row, the
@@ -120,9 +121,20 @@ def move_columns(columns: list[list[Any]], order: np.ndarray | None, n: int) -> 
     if order is not None:
         order = order.astype(np.intp, copy=False)
     for j, parts in enumerate(columns):
-        if parts:
+        if parts and all(_all_none(part) for part in parts):
+            del parts[:]  # the row holds None already (its own references): nothing to move
+        elif parts:
             _move(parts, order, block[j])
     return block
+
+
+def _all_none(part: np.ndarray) -> bool:
+    """Whether the object array ``part`` holds ``None`` only (read from its slots, no
+    object touched): a trace log's job and task before the file names fill them, a
+    format's unused columns."""
+    return part.dtype == _OBJECT and part.flags.c_contiguous and bool(
+        (_pointers(part) == _NONE).all()
+    )
 
 
 def _move(parts: list[Any], order: np.ndarray | None, row: np.ndarray) -> None:
