@@ -179,7 +179,8 @@ class SentAttributes(Mapping[str, Any]):
     contract: a read-only ``Mapping`` compared by contents, printed as its dict, not
     hashable) and made when first looked into: a log holds an ended action per three
     records, and most are never looked at (one object per action instead of a dict and a
-    list: ~60 ms less per 1M records). Pickled as the plain dict it holds."""
+    list: ~60 ms less per 1M records). Pickled (and ``copy.copy``-ed) as the plain dict it
+    holds."""
 
     __slots__ = ("_base", "_row", "_table", "_value")
     _value: dict[str, Any]  # (unset until first looked into)
@@ -192,30 +193,45 @@ class SentAttributes(Mapping[str, Any]):
             return self._value
         except AttributeError:
             pass
+        value = self._value = self._built(fresh=False)
+        del self._base, self._table, self._row  # (the table: every action's ids)
+        return value
+
+    def _built(self, fresh: bool) -> dict[str, Any]:
+        """The dict: the base's contents (left undecoded in it; ``fresh``: nested values
+        new too) with ``sentEventIds``."""
         base, table, row = self._base, self._table, self._row
-        sent = table.ids[int(table.lo[row]) : int(table.hi[row])]
         if type(base) is Attributes:
-            value = {**base._data(), "sentEventIds": sent}
+            value = base.to_dict() if fresh else {**contents(base)}
         elif isinstance(base, Mapping):
-            value = {**base, "sentEventIds": sent}
+            value = copy.deepcopy(dict(base)) if fresh else {**base}
         else:
-            value = {"sentEventIds": sent}
-        self._value = value
+            value = {}
+        value["sentEventIds"] = table.ids[int(table.lo[row]) : int(table.hi[row])]
         return value
 
     def to_dict(self) -> dict[str, Any]:
-        """A new plain dict of the contents (nested values new too)."""
-        return copy.deepcopy(self._data())
+        """A new plain dict of the contents (nested values new too); an undecoded cell
+        stays so (the inspector's search and reports read every row's this way)."""
+        try:
+            return copy.deepcopy(self._value)
+        except AttributeError:
+            return self._built(fresh=True)
 
     def toDict(self) -> dict[str, Any]:
         """The contents (``DataFrame.to_json`` writes an object as what this returns)."""
         return self._data()
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """As a dict's; a key but ``sentEventIds`` of a cell not looked into yet is the
+        base's (no dict made: the stepper asks every ended action for its memory writes)."""
+        if key == "sentEventIds" or hasattr(self, "_value"):
+            return self._data().get(key, default)
+        base = self._base
+        return base.get(key, default) if isinstance(base, Mapping) else default
+
     def __getitem__(self, key: str) -> Any:
         return self._data()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data().get(key, default)
 
     def __contains__(self, key: object) -> bool:
         return key in self._data()

@@ -103,6 +103,22 @@ def test_an_ended_actions_cell_reads_as_its_attributes_with_the_events_it_sent()
         assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x" not in html
 
 
+def test_an_ended_actions_cell_is_read_without_decoding_what_it_need_not() -> None:
+    """``to_dict`` (the inspector's search, reports) leaves the cell and its base
+    undecoded; ``get`` of a key of the base (the stepper's memory writes) makes no dict."""
+    table = SentTable(["e1"], np.array([0]), np.array([1]))
+    own = Attributes(b'{"memoryWrites": [{"path": "a"}]}')
+    cell = SentAttributes(own, table, 0)
+    copy = cell.to_dict()
+    assert copy == {"memoryWrites": [{"path": "a"}], "sentEventIds": ["e1"]}
+    assert not own.decoded and not hasattr(cell, "_value")
+    assert cell.get("memoryWrites") == [{"path": "a"}] and not hasattr(cell, "_value")
+    assert SentAttributes(EMPTY, table, 0).get("memoryWrites") is None
+    assert cell.get("sentEventIds") == ["e1"] and hasattr(cell, "_value")
+    cell["sentEventIds"].append("e2")  # looked into: the cell's own dict, as Attributes'
+    assert cell.to_dict()["sentEventIds"] == ["e1", "e2"] and table.ids == ["e1"]
+
+
 def test_bad_bytes_read_as_empty_and_never_raise() -> None:
     for raw, why in ((b'{"a": ', "not valid JSON"), (b"[1, 2]", "not a JSON object")):
         a = Attributes(raw)

@@ -275,6 +275,24 @@ def test_a_chunk_is_typed_only_when_each_of_its_lines_holds_one_record(
         "spaces line": ("\n".join([*lines[:5], "   ", *lines[5:]]), False),
         "two on a line": ("\n".join([*lines[:5], lines[5] + " " + lines[6], *lines[7:]]), False),
         "spanning": ("\n".join([*lines[:5], lines[5].replace(", ", ",\n", 1), *lines[6:]]), False),
+        # one fault balancing another: as many values as lines, still not one per line
+        "blank and two": (
+            "\n".join([*lines[:3], "", *lines[3:5], lines[5] + " " + lines[6], *lines[7:]]),
+            False,
+        ),
+        "span and two": (
+            "\n".join(
+                [
+                    *lines[:3],
+                    lines[3].replace(", ", ",\n", 1),
+                    lines[4],
+                    lines[5] + " " + lines[6],
+                    *lines[7:],
+                ]
+            ),
+            False,
+        ),
+        "trailing blank": ("\n".join(lines) + "\n\n", False),
     }
     for i, (text, typed) in enumerate(cases.values()):
         path = tmp_path / f"traces-j-agent-{i}.log"
@@ -284,3 +302,20 @@ def test_a_chunk_is_typed_only_when_each_of_its_lines_holds_one_record(
     found = _typed.decode_typed(data, 0, len(data))
     assert found is not None and found[0] == "trace" and len(found[1]) == 40
     assert _typed.decode_typed(data, 0, data.index(b"\n") + 1) is not None  # one line
+
+
+def test_a_raw_value_still_alive_keeps_its_bytes_when_the_next_file_is_read(
+    tmp_path: Path,
+) -> None:
+    """The structs' raw JSON are views of the reused file buffer: while one is alive the
+    next read (even of a file of the same size) goes to a new buffer."""
+    a, b = tmp_path / "a.log", tmp_path / "b.log"
+    a.write_bytes(b'{"v": "AAAA"}\n')
+    b.write_bytes(b'{"v": "BBBB"}\n')
+    scratch = _typed.Scratch()
+    view = memoryview(scratch.read(a))[:13]
+    assert bytes(scratch.read(b)) == b'{"v": "BBBB"}\n'
+    assert bytes(view) == b'{"v": "AAAA"}'
+    del view
+    first = scratch.read(a)
+    assert scratch.read(b) is first  # no view alive: the buffer is reused

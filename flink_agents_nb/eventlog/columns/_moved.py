@@ -132,8 +132,8 @@ def _all_none(part: np.ndarray) -> bool:
     """Whether the object array ``part`` holds ``None`` only (read from its slots, no
     object touched): a trace log's job and task before the file names fill them, a
     format's unused columns."""
-    return part.dtype == _OBJECT and part.flags.c_contiguous and bool(
-        (_pointers(part) == _NONE).all()
+    return (
+        part.dtype == _OBJECT and part.flags.c_contiguous and bool((_pointers(part) == _NONE).all())
     )
 
 
