@@ -130,6 +130,11 @@ def test_a_kind_nothing_declares_yet_is_left_to_a_later_file_and_checked_when_ap
     with pytest.raises(fa.AgentDefinitionError) as info:
         env.from_list([]).apply("review_analysis_agent")
     assert str(info.value) == f"apply('review_analysis_agent'): {expected}"
+    # the loaded agent given as an object is checked as its name is
+    loaded = declared_agents(env)["review_analysis_agent"]
+    with pytest.raises(fa.AgentDefinitionError) as info:
+        env.from_list([]).apply(loaded)
+    assert str(info.value) == f"apply('review_analysis_agent'): {expected}"
     with pytest.raises(fa.AgentDefinitionError) as info:
         env.get_agent("review_analysis_agent")
     assert str(info.value) == f"get_agent('review_analysis_agent'): {expected}"

@@ -75,7 +75,7 @@ class AgentsExecutionEnvironment:
     def _agent_to_apply(self, agent: Any) -> Any:
         """``agent``, or the loaded agent named ``agent`` (an error listing the loaded
         names when there is none); a loaded agent's references are checked first."""
-        if not isinstance(agent, str) and not hasattr(agent, "_plan_name"):
+        if not isinstance(agent, str) and _declared_at(agent) is None:
             return agent  # not a declared agent: nothing of yamlagents to import
         from flink_agents_runtime.yamlagents import agent_named
 
@@ -102,6 +102,15 @@ class AgentsExecutionEnvironment:
         if env is None:
             return driver("local")(resolved)
         return driver("flink")(env, resolved, **kwargs)
+
+
+def _declared_at(agent: Any) -> str | None:
+    """``agent.declared_at()`` for an agent instance that has it (a YAML-declared agent
+    gives its ``path:line``), else ``None`` (an agent written in Python, a class)."""
+    if isinstance(agent, type):
+        return None
+    declared_at = getattr(agent, "declared_at", None)
+    return declared_at() if callable(declared_at) else None
 
 
 def driver(name: str) -> Any:
