@@ -135,3 +135,56 @@ def test_a_tool_call_that_succeeded_has_no_attributes_as_upstream(
     assert list(answers["k1"].values()) == [{"order": "42", "status": "shipped"}]
     found = fa.Inspector(log).filter(text="shipped")
     assert "_tool_response_event" in set(found.page_rows()["event_type"])
+
+
+def _tool_records(tmp_path: Path, records: list[tuple[bool, Any]]) -> list[dict[str, Any]]:
+    """The ended ``tool`` records a sink writing everything makes of ``records``."""
+    sink = _sink(tmp_path, [{"scope": "ALL"}])
+    for is_event, record in records:
+        (sink.on_event if is_event else sink.on_action)(record)
+    sink.close()
+    return [r for r in _written(sink) if r["entityType"] == "tool" and r["status"] != "started"]
+
+
+def test_a_retried_tool_action_writes_its_calls_on_the_attempt_that_succeeds(
+    tmp_path: Path,
+) -> None:
+    """Attempt 1 of the tool action fails (no response event), attempt 2 succeeds: each
+    attempt's execution has its tool call, the second's succeeded."""
+    import msgspec
+
+    retried: list[tuple[bool, Any]] = []
+    for is_event, record in _records():
+        if not is_event and record.action == "tool_call_action":
+            failed = msgspec.structs.replace(  # its own seq: its own execution id
+                record, seq=10**6, status="failed", error="TimeoutError: slow", sent_event_ids=()
+            )
+            retried.append((False, failed))
+            record = msgspec.structs.replace(record, attempt=2)
+        retried.append((is_event, record))
+    calls = _tool_records(tmp_path, retried)
+    assert [(r["entityName"], r["status"], r["attributes"]) for r in calls] == [
+        ("lookup_order", "failed", {"errorType": "TimeoutError", "errorMessage": "slow"}),
+        ("lookup_order", "success", {}),
+    ]
+    assert calls[0]["parentExecutionId"] != calls[1]["parentExecutionId"]
+
+
+def test_a_failed_call_says_the_0_4_diagnostic_rather_than_its_answer(tmp_path: Path) -> None:
+    """A Flink Agents 0.4 tool response tells a failed call by ``success`` false and its
+    diagnostic in ``error`` (by call id, the exception's text): that, not the answer."""
+    env = rt.LocalExecutionEnvironment()
+    run = env.from_list([{"key": "k2", "value": "order 13"}]).apply(Triage())
+    result = run.execute(record=True)
+    tagged = [(True, r) for r in result.events or []] + [(False, r) for r in result.actions or []]
+    records = sorted(tagged, key=lambda pair: pair[1].seq)
+    (response,) = [r.event for e, r in records if e and r.event.type == "_tool_response_event"]
+    attrs = response.attributes
+    (call_id,) = attrs["responses"]
+    del attrs["errors"]  # as 0.4 writes it: success and error by call id
+    attrs["success"] = {call_id: False}
+    attrs["responses"] = {call_id: "partial output"}
+    attrs["error"] = {call_id: "order 13 is archived upstream"}
+    (failed,) = _tool_records(tmp_path, records)
+    assert failed["status"] == "failed"
+    assert failed["attributes"] == {"errorMessage": "order 13 is archived upstream"}

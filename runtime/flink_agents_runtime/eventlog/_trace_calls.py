@@ -85,7 +85,7 @@ class CallRecords:
             self._model_calls(record, action, status, attrs)
             self._parses(record, action)  # parsed after the answer came
         else:
-            self._tool_calls_of(record, action, attrs if sent is not None else None)
+            self._tool_calls_of(record, action, status, attrs if sent is not None else None)
 
     def _call(
         self, detail: str, record: ActionRecord, action: Execution, entity_type: str,
@@ -117,13 +117,23 @@ class CallRecords:
             call = self._call(detail, record, action, "llm", str(resource), meta)
             self._write(call, began, ended, closing, failure_attributes(why) if why else out)
 
-    def _tool_calls_of(self, record: ActionRecord, action: Execution, attrs: Any) -> None:
+    def _tool_calls_of(
+        self, record: ActionRecord, action: Execution, status: str, attrs: Any
+    ) -> None:
         """A tool action's tool calls (``attrs``: the tool response's attributes; ``None``:
-        none came, every call failed)."""
-        calls = self._tool_calls.pop(record.event_id, [])
+        none came, every call failed). A failed attempt leaves its request's calls for a
+        retry (a last failed attempt's stay until :data:`~._trace_records.MAX_PENDING`
+        newer requests push them out). A failed call's error: Flink Agents 0.4's ``error``
+        diagnostic for its id when given, else its answer, else the action's error."""
+        if status == "success":
+            calls = self._tool_calls.pop(record.event_id, [])
+        else:
+            calls = self._tool_calls.get(record.event_id, [])
         errors = failed_tool_calls(attrs) if attrs is not None else None
         found = (attrs or {}).get("responses")
         responses: dict[str, Any] = found if isinstance(found, dict) else {}
+        found = (attrs or {}).get("error")
+        diagnostics: dict[str, Any] = found if isinstance(found, dict) else {}
         times = {c.call_id: c for c in getattr(record, "calls", ()) if c.kind == "tool"}
         start, end = record.timestamp_ns, record.timestamp_ns + record.duration_ns
         for call_id, name, external in calls:
@@ -141,8 +151,9 @@ class CallRecords:
             if errors is not None and str(call_id) not in errors:  # its answer: in the response
                 self._write(call, began, ended, "success", {})
                 continue
-            answer = responses.get(call_id) or record.error  # as run_tool gives it:
-            if isinstance(answer, str) and answer.startswith("Error: "):  # "Error: Type: msg"
+            diagnostic = diagnostics.get(call_id)
+            answer = diagnostic or responses.get(call_id) or record.error
+            if isinstance(answer, str) and answer.startswith("Error: "):  # run_tool's answer
                 answer = answer[len("Error: ") :]
             self._write(call, began, ended, "failed", failure_attributes(answer))
 
