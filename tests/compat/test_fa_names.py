@@ -82,6 +82,8 @@ def test_function_is_the_base_of_function_descriptors() -> None:
         ("tests.helpers.no_such_module", "f", "module 'tests.helpers.no_such_module' does not "),
         ("os.path", "join.nope", "function 'os.path:join.nope': 'os.path:join' has no attribute"),
         ("os", "sep", "function 'os:sep' names a str, not a function"),
+        (".path", "join", "function '.path:join': module '.path' is not an absolute dotted"),
+        ("", "join", "function ':join': module '' is not an absolute dotted module name"),
     ],
 )
 def test_python_function_refuses_by_name_what_does_not_resolve(
@@ -91,6 +93,8 @@ def test_python_function_refuses_by_name_what_does_not_resolve(
     each refusal names the function, never a bare ImportError or AttributeError, and a
     walk through a dunder (``__class__`` reaches a callable) is refused."""
     assert PythonFunction(module="os.path", qualname="join").as_callable() is os.path.join
+    # as in Flink Agents, the walk goes through a module the named one imported
+    assert PythonFunction(module="os", qualname="path.join").as_callable() is os.path.join
     with pytest.raises(fa.AgentDefinitionError) as err:
         PythonFunction(module=module, qualname=qualname).as_callable()
     assert says in str(err.value)

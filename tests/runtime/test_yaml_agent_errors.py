@@ -60,6 +60,8 @@ def test_an_unknown_alias_names_the_file_line_agent_and_entry(tmp_path: Path) ->
         ("tests.helpers.yaml_review_agent.ReviewActions", "must be 'module:qualified.name'"),
         ("tests.helpers.yaml_review_agent:YAML_DIR", "names a PosixPath, not a function"),
         ("tests.helpers.yaml_review_agent:echo.__globals__", "'__globals__' is not a name"),
+        (".yaml_review_agent:echo", "module '.yaml_review_agent' is not an absolute dotted"),
+        ("tests..helpers:echo", "module 'tests..helpers' is not an absolute dotted module"),
     ],
 )
 def test_a_function_that_does_not_resolve_names_the_action(
@@ -75,6 +77,19 @@ def test_a_function_that_does_not_resolve_names_the_action(
     where = f"{tmp_path / 'agents.yaml'}:5: agent 'reviewer', actions[0] 'ask'"  # function's line
     assert message.startswith(where)
     assert says in message
+
+
+def test_a_located_refusal_keeps_the_refusal_as_its_cause(tmp_path: Path) -> None:
+    """The file, line and entry are put before the resolver's message; its own error stays
+    the cause (a traceback shows where it was raised)."""
+    path = tmp_path / "agents.yaml"
+    path.write_text(agent_with("    tools:\n      - name: lookup\n        function: os:sep\n"))
+    with pytest.raises(fa.AgentDefinitionError) as info:
+        fa.local().load_yaml(path)
+    cause = info.value.__cause__
+    assert isinstance(cause, fa.AgentDefinitionError)
+    assert str(cause) == "function 'os:sep' names a str, not a function"
+    assert str(info.value) == f"{path}:5: agent 'reviewer', tools[0] 'lookup': {cause}"
 
 
 def test_a_missing_function_names_the_tool(tmp_path: Path) -> None:

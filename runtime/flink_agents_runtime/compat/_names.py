@@ -121,17 +121,25 @@ class PythonFunction(Function):
 
     def as_callable(self) -> Callable[..., Any]:
         """The function: its module imported (running the module's top-level code, as any
-        import does), then each name of ``qualname`` walked (``Class.method`` walks the
-        class). Nothing else runs. A name that is no identifier, or a dunder
-        (``__globals__``, ``__class__``, ...), is refused: a descriptor reaches only names
-        its module defines. The one resolver of function references (a YAML agents file's
-        ``function: module:qualname`` too).
+        import does), then each name of ``qualname`` walked with ``getattr`` (``Class.method``
+        walks the class). Nothing else runs. The module must be an absolute dotted name
+        (each part an identifier: no relative ``.x``, no empty part). A name of
+        ``qualname`` that is no identifier, or a dunder (``__globals__``, ``__class__``,
+        ...), is refused. As in Flink Agents, the walk follows any attribute, so a name the
+        module imported is reached too (``os:path.join`` is ``os.path.join``). The one
+        resolver of function references (a YAML agents file's ``function: module:qualname``
+        too).
 
         Raises :class:`AgentDefinitionError` naming the function (``module:qualname``) and
-        what is wrong: a name it may not walk, a module that does not import, a missing
-        attribute, a value that is not callable.
+        what is wrong: a module name that is not one, a name it may not walk, a module that
+        does not import, a missing attribute, a value that is not callable.
         """
         ref = f"{self.module}:{self.qualname}"
+        if not all(p.isidentifier() for p in self.module.split(".")):
+            raise AgentDefinitionError(
+                f"function {ref!r}: module {self.module!r} is not an absolute dotted module "
+                "name (identifiers separated by dots)"
+            )
         parts = self.qualname.split(".")
         bad = [p for p in parts if not p.isidentifier() or p.startswith("__")]
         if bad:

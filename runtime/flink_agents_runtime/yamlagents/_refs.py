@@ -4,8 +4,8 @@ action names.
 A reference is read as Flink Agents' :class:`PythonFunction` descriptor (``module``,
 ``qualname``) and resolved by it (:meth:`PythonFunction.as_callable`, the kit's one
 resolver): its module imported (running that module's top-level code, as any import does),
-attributes walked from it, never through a dunder (``__globals__``, ...); nothing else of
-the file is executed.
+attributes walked from it (a name the module imported too, as in Flink Agents), never
+through a dunder (``__globals__``, ...); nothing else of the file is executed.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ class YamlSource:
         try:
             yield
         except (AgentDefinitionError, ResourceError) as exc:
-            raise self.error(loc, str(exc), key=key) from None
+            raise self.error(loc, str(exc), key=key) from exc
 
     # -- shape errors --------------------------------------------------------------------
     def _shape_message(self, exc: ValidationError) -> str:
