@@ -6,6 +6,7 @@ error names the reference, the file and the line; a failed load registers nothin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -210,3 +211,33 @@ def test_tools_an_mcp_server_may_serve_are_left_to_run_time(tmp_path: Path) -> N
     env = fa.local()
     env.load_yaml([served, SCRIPTED_INFRA, mcp])  # the server may serve search_orders
     assert env.get_agent("review_analysis_agent").name == "review_analysis_agent"
+
+
+def test_a_load_whose_add_resource_fails_partway_leaves_nothing_registered(
+    tmp_path: Path,
+) -> None:
+    """The shared resources go in before the agents; when the environment refuses one,
+    the ones it took are taken out again and no agent, file or reference stays."""
+
+    class Refusing(type(fa.local())):  # type: ignore[misc]
+        def add_resource(self, name: str, resource_type: Any, instance: Any) -> Any:
+            if name == "refused_server":
+                raise fa.AgentDefinitionError(f"this environment takes no {name!r}")
+            return super().add_resource(name, resource_type, instance)
+
+    stores = tmp_path / "stores.yaml"  # no connection: the agent's is left to apply()
+    stores.write_text(
+        "vector_stores:\n"
+        "  - {name: plain, clazz: in_memory}\n"
+        "  - {name: refused_server, clazz: in_memory}\n"
+    )
+    env = Refusing(fa.local().get_config())
+    with pytest.raises(fa.AgentDefinitionError, match="takes no 'refused_server'"):
+        env.load_yaml([AGENT_YAML, stores])
+    nothing_registered(env)  # 'plain' was added, then taken out
+    assert env.__dict__.get("_declared_files", []) == []
+    assert env.__dict__.get("_declared_references", []) == []
+    # the same agent loads afterwards, its connection left to apply(), which checks it
+    env.load_yaml([AGENT_YAML])
+    with pytest.raises(fa.AgentDefinitionError, match="'review_server' is not a declared"):
+        env.from_list([]).apply(declared_agents(env)["review_analysis_agent"])

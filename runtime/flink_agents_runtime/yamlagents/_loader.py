@@ -53,11 +53,12 @@ def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLi
     agent's own resources win on a clash). Files without ``agents:`` (shared
     infrastructure only) load too. Calls accumulate.
 
-    All files are read and checked before anything is registered: on an error nothing of
-    this call is registered. Raises :class:`AgentDefinitionError` naming the file, the line
-    and the entry: YAML that does not parse, an unknown or missing key, a Java entry, an
-    unknown alias, an integration the kit does not provide, a function reference that does
-    not resolve, a condition expression, an agent or shared resource name already loaded.
+    All files are read and checked before anything is registered: on an error (an
+    ``env.add_resource`` that raises too) nothing of this call stays registered. Raises
+    :class:`AgentDefinitionError` naming the file, the line and the entry: YAML that does
+    not parse, an unknown or missing key, a Java entry, an unknown alias, an integration the
+    kit does not provide, a function reference that does not resolve, a condition
+    expression, an agent or shared resource name already loaded.
     """
     if not isinstance(paths, (str, os.PathLike, Iterable)):
         raise AgentDefinitionError(f"load_yaml takes a path or paths, got {paths!r}")
@@ -81,13 +82,30 @@ def load_yaml(env: Any, paths: str | os.PathLike[str] | Iterable[str | os.PathLi
         ],
         names_of(getattr(env, "resources", None)),
     )
+    _add_shared(env, built)  # the one step that may fail: it undoes itself
     for one in built:
-        for rtype, named in one.shared.items():
-            for name, value in named.items():
-                env.add_resource(name, rtype, value)
         registry.update(one.agents)
         loaded_files(env).append(str(one.source.path))
     _later_references(env).extend(later)
+
+
+def _add_shared(env: Any, built: list[BuiltFile]) -> None:
+    """``env.add_resource`` for each file-level resource of ``built``; when one raises,
+    those added before it are taken out of ``env.resources`` again and the error raised."""
+    added: list[tuple[ResourceType, str, Any]] = []
+    try:
+        for one in built:
+            for rtype, named in one.shared.items():
+                for name, value in named.items():
+                    env.add_resource(name, rtype, value)
+                    added.append((rtype, name, value))
+    except BaseException:
+        held = getattr(env, "resources", None) or {}
+        for rtype, name, value in added:
+            named = held.get(rtype) or {}
+            if named.get(name) is value:
+                del named[name]
+        raise
 
 
 def _check_names(env: Any, registry: dict[str, Agent], built: list[BuiltFile]) -> None:
