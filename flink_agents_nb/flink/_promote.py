@@ -25,7 +25,7 @@ from flink_agents_nb.flink._parity import (
 from flink_agents_nb.run._environment import NotebookEnvironment
 from flink_agents_nb.run._inputs import agent_to_run, input_pairs
 from flink_agents_nb.run._run import Run
-from flink_agents_runtime import Agent, AgentConfiguration, AgentPlan, RunResult
+from flink_agents_runtime import Agent, AgentConfiguration, RunResult
 from flink_agents_runtime.engine.reporting._run import Output
 
 __all__ = [
@@ -115,7 +115,7 @@ def run_on_minicluster(
     builder = agents_env.from_datastream(
         stream, key_selector=pair_key, value_selector=pair_value
     ).apply(agent)
-    job_name = f"promote-{AgentPlan.from_agent(agent).name}"
+    job_name = f"promote-{agent.plan_name()}"
     try:
         outputs = [
             Output(k, seq, v)
@@ -128,7 +128,7 @@ def run_on_minicluster(
     wall = time.perf_counter() - start
     job_id = builder.job_id or ""
     back = read_job(log_dir, job_id)
-    return back.run_result(job_id, AgentPlan.from_agent(agent).name, wall, conf, outputs)
+    return back.run_result(job_id, agent.plan_name(), wall, conf, outputs)
 
 
 def promote(
