@@ -63,7 +63,20 @@ def export_job(
             section of ``config.yaml`` (``job.py --source-dir`` overrides it; a
             ``source_hook.py`` beside ``job.py`` with ``make_stream(env)`` wins over both).
             ``inputs.jsonl`` is the demo default when no source is configured.
-        env: where a YAML agent named by ``agent`` was loaded (as in ``promote``).
+        env: where a YAML agent named by ``agent`` was loaded (as in ``promote``). The agent
+            is then bound as ``env.get_agent(agent)`` binds it: it carries *all* of
+            ``env``'s shared resources (every file's and every ``add_resource``'s, not only
+            those it names), and they are pickled into ``agent.pkl`` with their
+            constructor arguments.
+
+    Secrets: ``config.yaml`` leaves secret options out, but ``agent.pkl`` holds whatever
+    the agent's resources were given, so an API key written in a connection's arguments
+    (a YAML ``api_key:``, a ``ResourceDescriptor(api_key=...)``) is in it: give keys as
+    the provider's environment variable on the cluster (``OPENAI_API_KEY``, ...) instead,
+    or keep the directory as secret as the key. No message or repr on this path shows such
+    an argument's value (descriptors print ``****`` for key, token, secret, password and
+    header arguments).
+
     Returns the directory.
     """
     from flink_agents_nb.run._inputs import agent_to_run, input_pairs

@@ -107,3 +107,34 @@ def test_a_name_needs_its_environment_and_an_object_needs_none() -> None:
     )
     with pytest.raises(fa.ArgumentValueError, match=r"^export_job\(agent, env=\.\.\.\): env= is"):
         fa.export_job(env.get_agent(NAME), "unused", env=env)
+
+
+def test_export_job_by_name_ships_all_shared_resources_and_shows_no_key(tmp_path: Path) -> None:
+    """``export_job(name, env=env)`` binds every shared resource of ``env`` into
+    ``agent.pkl`` (one the agent never names too); a key given in a connection's arguments
+    travels only there: no other exported file, repr or refusal on the path shows it."""
+    import threading
+
+    secret = "sk-test-not-a-real-key-7f3a"
+    infra = tmp_path / "keys.yaml"
+    infra.write_text(
+        "chat_model_connections:\n"
+        "  - {name: spare_server, clazz: openai, base_url: 'http://127.0.0.1:1/v1', "
+        f"api_key: {secret}}}\n"
+    )
+    env = loaded()
+    env.load_yaml(infra)
+    target = fa.export_job(NAME, tmp_path / "job", REVIEWS, key="id", env=env)
+    shipped = cloudpickle.loads((target / "agent.pkl").read_bytes())
+    connections = shipped.resources[ResourceType.CHAT_MODEL_CONNECTION]
+    assert sorted(connections) == ["review_server", "spare_server"]
+    assert secret.encode() in (target / "agent.pkl").read_bytes()
+    others = [p for p in target.rglob("*") if p.is_file() and p.name != "agent.pkl"]
+    assert others and not [p for p in others if secret.encode() in p.read_bytes()]
+    assert secret not in repr(shipped) + repr(shipped.resources) + repr(env.resources)
+    assert "api_key=****" in repr(connections["spare_server"])
+    # a resource that cannot be pickled: the refusal names it, not the key
+    env.add_resource("held", ResourceType.TOOL, threading.Lock())
+    with pytest.raises(TypeError, match="resource 'held' \\(tool\\)") as info:
+        fa.export_job(NAME, tmp_path / "job2", env=env)
+    assert secret not in str(info.value)
