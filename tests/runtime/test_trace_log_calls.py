@@ -176,9 +176,10 @@ def test_a_failed_call_says_the_0_4_diagnostic_rather_than_its_answer(tmp_path: 
     env = rt.LocalExecutionEnvironment()
     run = env.from_list([{"key": "k2", "value": "order 13"}]).apply(Triage())
     result = run.execute(record=True)
-    tagged = [(True, r) for r in result.events or []] + [(False, r) for r in result.actions or []]
+    events = result.events or []
+    tagged = [(True, r) for r in events] + [(False, r) for r in result.actions or []]
     records = sorted(tagged, key=lambda pair: pair[1].seq)
-    (response,) = [r.event for e, r in records if e and r.event.type == "_tool_response_event"]
+    (response,) = [r.event for r in events if r.event.type == "_tool_response_event"]
     attrs = response.attributes
     (call_id,) = attrs["responses"]
     del attrs["errors"]  # as 0.4 writes it: success and error by call id
