@@ -52,7 +52,7 @@ def recording_of(source: Any) -> Recording:
     """The :class:`Recording` of a Run, RunResult, EventLog, record frame or log path."""
     result = getattr(source, "result", source)
     if isinstance(result, RunResult):
-        return Recording(rows_of_result(result), result.run_id)
+        return Recording(rows_of_result(result), result.run_id, result.memory_recorded)
     return Recording(frame_rows(record_frame_of(source)), source_name(source))
 
 

@@ -222,6 +222,7 @@ class LocalExecutionEnvironment(AgentsExecutionEnvironment):
             config=config,
             error=error,
             log_files=[f for s in extra for f in getattr(s, "files", [])],
+            memory_recorded=core.record_memory,
         )
         if error is not None:
             if hasattr(error, "run") or isinstance(error, FlinkAgentsError):

@@ -149,5 +149,6 @@ def run_inputs(
         num_inputs=count,
         wall_s=time.perf_counter() - start,
         config=config,
+        memory_recorded=True,
     )
     return DriveResult(result, errors)

@@ -278,4 +278,5 @@ def _merge(
         wall_s=new.wall_s,
         config=new.config,
         error=error,
+        memory_recorded=recording.has_memory,  # the kept records' writes are as exact
     )

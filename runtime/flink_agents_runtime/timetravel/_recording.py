@@ -144,15 +144,19 @@ class Recording:
         inputs: every input in replay order (the order they started in the record).
         has_actions: whether the record holds action rows.
         has_memory: whether its action rows carry memory writes (some record none: a Flink
-            job's log; then memory writes are not compared).
+            job's log; then memory writes are not compared). True when the caller says the
+            record holds every write (``memory_recorded``: a local run's, whose agent may
+            write none), else when some action row lists a write.
     """
 
-    def __init__(self, rows: list[dict[str, Any]], name: str = "record") -> None:
+    def __init__(
+        self, rows: list[dict[str, Any]], name: str = "record", memory_recorded: bool = False
+    ) -> None:
         self.name = name
         groups: dict[Any, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         root_of: dict[Any, Any] = {}
         self.has_actions = False
-        self.has_memory = False
+        self.has_memory = memory_recorded
         for row in sorted(rows, key=_order):
             seq = row.get("input_seq")
             if seq is not None:

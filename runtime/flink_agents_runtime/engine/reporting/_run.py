@@ -43,6 +43,9 @@ class RunResult:
         config: the configuration it ran with.
         error: the error that stopped it, if one did (the run is then partial).
         log_files: event-log files written, if any.
+        memory_recorded: whether ``actions`` carry every memory write (a local run with
+            ``record_memory``, a replay): an action record without writes then wrote none.
+            ``False`` when unknown, as for a Flink job read back from its log.
     """
 
     run_id: str
@@ -58,6 +61,7 @@ class RunResult:
     config: AgentConfiguration
     error: BaseException | None = None
     log_files: list[str] = field(default_factory=list)
+    memory_recorded: bool = False
 
     @property
     def recorded(self) -> bool:
