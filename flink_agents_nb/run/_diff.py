@@ -117,10 +117,7 @@ class RunDiff(DisplayMixin):
             dc = int(self.tokens["completion_delta"].sum())
             lines.append(f"tokens: prompt {dp:+,}, completion {dc:+,}")
         for action, r in self.latency.iterrows():
-            lines.append(
-                f"latency {action}: p50 {r['p50_a']:.3f} -> {r['p50_b']:.3f} ms, "
-                f"p95 {r['p95_a']:.3f} -> {r['p95_b']:.3f} ms"
-            )
+            lines.append(f"latency {action}: {_latency_change(r)}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -234,4 +231,15 @@ def diff(a: Any, b: Any) -> RunDiff:
         fd.inputs,
         fd.fields,
         fd.field_summary,
+    )
+
+
+def _latency_change(r: pd.Series) -> str:
+    """``p50 a -> b ms, p95 a -> b ms``, or ``only in b: p50 .. ms, p95 .. ms`` for an action
+    that ran in one run only (a fork's memory edit, a new action): no "nan -> 0.000"."""
+    for side, other in (("a", "b"), ("b", "a")):
+        if pd.isna(r[f"p50_{other}"]):
+            return f"only in {side}: p50 {r[f'p50_{side}']:.3f} ms, p95 {r[f'p95_{side}']:.3f} ms"
+    return (
+        f"p50 {r['p50_a']:.3f} -> {r['p50_b']:.3f} ms, p95 {r['p95_a']:.3f} -> {r['p95_b']:.3f} ms"
     )

@@ -61,3 +61,14 @@ def test_a_run_recorded_without_memory_still_warns(
     with caplog.at_level(logging.WARNING):
         run.fork(run.events.iloc[0], agent=_agent(_remembers))
     assert "records no memory writes" in caplog.text
+
+
+def test_diff_names_an_action_of_one_run_only(clean_env: None) -> None:
+    run = fa.local().from_list(INPUTS).apply(_agent(_plain)).execute()
+    forked = run.fork(run.events.iloc[0], agent=_agent(_plain), memory={"tone": "formal"})
+    lines = fa.diff(run, forked).summary().splitlines()
+    edit = next(line for line in lines if line.startswith("latency _fork_edit"))
+    assert edit.startswith("latency _fork_edit: only in b: p50 0.000 ms"), edit
+    assert not any("nan" in line for line in lines), lines
+    act = next(line for line in lines if line.startswith("latency act:"))
+    assert " -> " in act and "only in" not in act
