@@ -133,12 +133,15 @@ def metrics_figure(source: Any) -> Any:
     counts = {k: v for k, v in values.items() if k.rsplit(".", 1)[-1].startswith("numOf")}
     latencies = {k: v for k, v in values.items() if k.endswith("LatencyMs")}
     n_counts, n_lat = max(len(counts), 1), max(len(latencies), 1)
+    height = 260 + 24 * (n_counts + n_lat)
     fig = make_subplots(
         rows=2,
         cols=1,
         subplot_titles=("counts", "mean latency (ms)"),
         row_heights=[n_counts, n_lat],
-        vertical_spacing=0.25 / max(1, (n_counts + n_lat) / 8),
+        # in pixels: the upper panel's tick labels and axis title, then the lower panel's
+        # title (a fraction of the height let them touch once there were a dozen rows)
+        vertical_spacing=_GAP_PX / (height - _MARGINS_PX),
     )
     fig.add_trace(
         go.Bar(x=list(counts.values()), y=list(counts), orientation="h", name="count"), 1, 1
@@ -146,16 +149,23 @@ def metrics_figure(source: Any) -> Any:
     fig.add_trace(
         go.Bar(x=list(latencies.values()), y=list(latencies), orientation="h", name="ms"), 2, 1
     )
-    fig.update_xaxes(title_text="count", row=1, col=1)
+    top = max(counts.values(), default=0.0)
+    # whole numbers: plotly's own ticks of a count below 5 are 0.5 apart
+    fig.update_xaxes(title_text="count", dtick=1 if top < 10 else None, row=1, col=1)
     fig.update_xaxes(title_text="milliseconds", row=2, col=1)
     fig.update_yaxes(title_text="metric", automargin=True, row=1, col=1)
     fig.update_yaxes(title_text="metric", automargin=True, row=2, col=1)
     fig.update_layout(
         title="Flink Agents 0.4 built-in metrics",
         showlegend=False,
-        height=260 + 24 * (n_counts + n_lat),
+        height=height,
+        margin={"t": 100, "b": 80},  # plotly's defaults, pinned: _MARGINS_PX counts on them
     )
     return fig
+
+
+#: Space between the two panels and the layout's top and bottom margins, in pixels.
+_GAP_PX, _MARGINS_PX = 110, 180
 
 
 _NAMES = ("numOfInputRuns", "InputRun", "inputRun", "LatencyMs", "numOfLlmCalls", "numOfToolCalls")

@@ -90,7 +90,7 @@ def throughput_traces(
             go.Scatter(
                 x=x,
                 y=count / width,
-                mode="lines",
+                mode="lines" if nb > 1 else "markers",  # one bucket (a sub-ms run): no line
                 name=label_text,
                 hovertemplate=f"{label_text}<br>t=%{{x:.3f}} s<br>%{{y:,.1f}} records/s"
                 "<extra></extra>",

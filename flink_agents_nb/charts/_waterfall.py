@@ -141,7 +141,8 @@ def describe_input(frame: pd.DataFrame, input_seq: Any) -> str:
     keys = frame.loc[frame["input_seq"] == input_seq, "key"]
     key = f" (key {esc(keys.iloc[0])})" if len(keys) else ""
     total = float(acts["duration_ms"].fillna(0).sum())
-    return f"input #{esc(input_seq)}{key}, {total:,.1f} ms in {len(acts)} actions"
+    shown = f"{total:,.1f}" if total >= 1 else f"{total:.3f}"  # a sub-ms input: not "0.0"
+    return f"input #{esc(input_seq)}{key}, {shown} ms in {len(acts)} actions"
 
 
 def slowest_input(frame: pd.DataFrame) -> Any:

@@ -37,6 +37,12 @@ def test_metrics_chart_of_a_log_and_of_a_run() -> None:
     # one panel above the other: the long metric names never run over the other's bars
     assert fig.layout.xaxis.domain == fig.layout.xaxis2.domain == (0.0, 1.0)
     assert fig.layout.yaxis2.domain[1] < fig.layout.yaxis.domain[0]
+    # the upper panel's ticks and "count" title clear the lower panel's title (16 rows here:
+    # the gap was ~58 px and they touched), and counts tick at whole numbers (max 2 here)
+    plot_px = fig.layout.height - (fig.layout.margin.t or 100) - (fig.layout.margin.b or 80)
+    gap_px = (fig.layout.yaxis.domain[0] - fig.layout.yaxis2.domain[1]) * plot_px
+    assert gap_px >= 100, gap_px
+    assert fig.layout.xaxis.dtick == 1
     dash = log.plot.dashboard()
     assert "Tokens: 150 total. Input runs: 1 ok, 1 failed." in dash.layout.title.text
     # 7-42 ms is within one decade: plotly's own log ticks (a power-of-ten dtick drew none)

@@ -211,3 +211,18 @@ def test_live_chart_follows_a_run_as_a_record_sink() -> None:
     assert "750 records" in fig.layout.title.text
     (shown,) = live.output.outputs  # redrawn in place, not appended
     assert shown["data"]["application/vnd.plotly.v1+json"]["data"][0]["type"] == "scatter"
+
+
+def test_a_run_within_one_time_bucket_still_draws_its_throughput(run: fa.Run) -> None:
+    from flink_agents_nb.charts._series import throughput_traces
+    from flink_agents_nb.charts._waterfall import describe_input
+
+    frame = run.records.copy()
+    assert {t.mode for t in throughput_traces(frame)} == {"lines"}
+    frame["timestamp"] = frame["timestamp"].iloc[0]  # a sub-ms run: one bucket, one sample
+    traces = throughput_traces(frame)
+    assert traces and {t.mode for t in traces} == {"markers"}  # a line of one point is blank
+    first = frame["input_seq"].iloc[0]
+    acts = frame[(frame["record_type"] == "action") & (frame["input_seq"] == first)]
+    frame.loc[acts.index, "duration_ms"] = 0.0125
+    assert describe_input(frame, first).endswith(f", {0.0125 * len(acts):.3f} ms in 2 actions")
