@@ -33,9 +33,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    from flink_agents_runtime import FlinkAgentsError
+
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except FlinkAgentsError as exc:  # a bad option, file or input: its message says which
+        print(f"flink-agents-nb {args.command}: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # ``flink-agents-nb logs DIR | head``: the reader left early
         # (stdout points at nothing now, so the interpreter's exit flush cannot fail again)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

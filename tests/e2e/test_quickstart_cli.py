@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +35,14 @@ def test_cli_without_a_command_explains_usage() -> None:
     done = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "quickstart" in done.stderr
+
+
+def test_a_bad_option_is_one_line_naming_it_not_a_traceback(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("flink-agents-nb")
+    env = {**os.environ, "FLINK_AGENTS_NB_MAX_RETRIES": "abc"}
+    done = subprocess.run(
+        [str(exe), "quickstart"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("flink-agents-nb quickstart: config key 'max-retries' from env ")
+    assert "FLINK_AGENTS_NB_MAX_RETRIES" in done.stderr and "Traceback" not in done.stderr
