@@ -121,7 +121,8 @@ class EventLog(DisplayMixin):
         return render_trees(self.frame, self.trees(key, input_seq))
 
     def summary(self) -> dict[str, Any]:
-        """Counts per record type, event type and key; time span; tokens; problems."""
+        """Counts per record type (``starts``, ``calls``: a trace log's started actions and
+        calls, and its ended calls), event type and key; time span; tokens; problems."""
         f = self.frame
         events = f[f["record_type"] == "event"]
         start, end = f["timestamp"].min(), f["timestamp"].max()
@@ -130,6 +131,9 @@ class EventLog(DisplayMixin):
             "records": len(f),
             "events": len(events),
             "actions": int((f["record_type"] == "action").sum()),
+            # a trace log's other records: started actions and calls, ended calls
+            "starts": int((f["record_type"] == "start").sum()),
+            "calls": int((f["record_type"] == "call").sum()),
             "events_per_type": {
                 str(k): int(v) for k, v in events["event_type"].value_counts().items()
             },
@@ -156,8 +160,10 @@ class EventLog(DisplayMixin):
     def summary_text(self, max_rows: int = 10) -> str:
         """:meth:`summary` as a few lines of text."""
         s = self.summary()
+        kinds = f"{s['events']} events, {s['actions']} actions"
+        kinds += "".join(f", {s[k]} {k}" for k in ("starts", "calls") if s[k])
         lines = [
-            f"event log: {s['records']} records ({s['events']} events, {s['actions']} actions)"
+            f"event log: {s['records']} records ({kinds})"
             f" from {s['files']} file(s), {s['problems']} problem(s)"
         ]
         if s["start"] is not None:

@@ -100,7 +100,7 @@ def test_an_otlp_file_is_read_as_spans_not_refused_line_by_line() -> None:
     out = logs(str(CORPUS / "otlp_other_tool.jsonl"))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("event log: 7 records (3 events, 1 actions)")
+    assert lines[0].startswith("event log: 7 records (3 events, 1 actions, 3 calls)")
     assert "tokens: 277 prompt, 92 completion" in lines
     assert "not an event-log record" not in out.stdout
     tree = logs(str(CORPUS / "otlp_other_tool.jsonl"), "--tree", "conv_5j66").stdout

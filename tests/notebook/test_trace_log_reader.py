@@ -169,7 +169,7 @@ def test_stepper_inspector_charts_diff_and_report_on_a_trace_log(
     fewer = fa.EventLog(log.frame[log.frame["key"] == "u2"].reset_index(drop=True), [], [])
     assert fa.diff(log, fewer).changed_keys == ["u1"]
     text = log.report(tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "event log: 33 records (8 events, 7 actions)" in text
+    assert "event log: 33 records (8 events, 7 actions, 12 starts, 6 calls)" in text
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -181,7 +181,8 @@ def test_cli_summary_and_tree_on_a_trace_log() -> None:
     out = _cli(str(TRACE))
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == (
-        "event log: 33 records (8 events, 7 actions) from 1 file(s), 0 problem(s)"
+        "event log: 33 records (8 events, 7 actions, 12 starts, 6 calls) from 1 file(s),"
+        " 0 problem(s)"
     )
     assert "tokens: 120 prompt, 30 completion" in out.stdout
     tree = _cli(str(TRACE), "--tree", "u2", "--json")
@@ -407,3 +408,20 @@ def test_pre_0_4_failed_actions_that_sent_nothing_are_in_the_tree(tmp_path: Path
         ("process_input", "r3-in"),
         ("chat_model_action", "r3-req"),
     ]
+
+
+def test_a_trace_log_written_without_events_reads_without_a_problem_per_action(
+    tmp_path: Path,
+) -> None:
+    """Targets that leave the events out (``[{"scope": {"action": "..."}}]``) write a log
+    whose actions' handled events are not in it, by design: not one problem per action.
+    A log that has events and lacks one an action handled still says so."""
+    lines = TRACE.read_text(encoding="utf-8").splitlines()
+    no_events = [line for line in lines if json.loads(line)["entityType"] != "event"]
+    path = tmp_path / "traces-j-agent-0.log"
+    path.write_text("\n".join(no_events) + "\n", encoding="utf-8")
+    log = fa.read_event_log(path)
+    assert len(log.frame) == len(no_events) > 0 and log.problems == []
+    no_inputs = [line for line in lines if json.loads(line)["entityName"] != "_input_event"]
+    path.write_text("\n".join(no_inputs) + "\n", encoding="utf-8")
+    assert any("which is not in the log" in str(p) for p in fa.read_event_log(path).problems)
