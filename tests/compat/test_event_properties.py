@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 import flink_agents_nb as fa
 from flink_agents_nb.api.agents.agent import Agent
 from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
@@ -17,6 +19,7 @@ from flink_agents_nb.api.events.event_type import EventType
 from flink_agents_nb.api.events.tool_event import ToolResponseEvent
 from flink_agents_nb.api.resource import ResourceDescriptor
 from flink_agents_nb.api.runner_context import RunnerContext
+from flink_agents_runtime.chat._events import failed_tool_calls
 
 
 class Inventory(Agent):
@@ -166,3 +169,27 @@ def test_tool_response_attributes_are_flink_agents_04s() -> None:
     assert attributes["error"] == {"call_bbbb": "Error: boom"}
     read_back = ToolResponseEvent.from_event(Event.from_json(event.model_dump_json()))
     assert (read_back.success, read_back.error) == (attributes["success"], attributes["error"])
+
+
+def test_tool_response_positional_order_is_flink_agents() -> None:
+    # FA 0.4: (request_id, responses, external_ids, success, error); the kit's errors is
+    # keyword-only, so a positional FA call lands success and error where FA puts them
+    event = ToolResponseEvent("r", {"a": 1, "b": "no"}, {"a": None}, {"a": True, "b": False})
+    assert event.success == {"a": True, "b": False}
+    assert event.error == {"b": "no"}
+    event = ToolResponseEvent("r", {"a": 1, "b": "no"}, None, None, {"b": "ValueError: x"})
+    assert (event.success, event.error) == ({"a": True, "b": False}, {"b": "ValueError: x"})
+    with pytest.raises(TypeError):
+        ToolResponseEvent("r", {}, None, None, None, ["a"])  # type: ignore[misc]
+
+
+def test_tool_response_none_entries_tell_nothing() -> None:
+    # as failed_tool_calls reads a written event: failed when success is False or the
+    # error is not None; None in either map is no failure
+    event = ToolResponseEvent(
+        "r", {"a": 1, "b": 2, "c": "bad"}, success={"a": None}, error={"b": None, "c": "x"}
+    )
+    assert event.success == {"a": True, "b": True, "c": False}
+    assert event.error == {"c": "x"}
+    assert event.attributes["errors"] == ["c"]
+    assert failed_tool_calls(event.attributes) == {"c"}

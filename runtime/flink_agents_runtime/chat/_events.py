@@ -206,18 +206,21 @@ class ToolResponseEvent(Event):
         request_id: str | UUID,
         responses: Mapping[Any, Any],
         external_ids: Mapping[Any, str | None] | None = None,
+        success: Mapping[Any, bool | None] | None = None,
+        error: Mapping[Any, str | None] | None = None,
+        *,
         errors: Iterable[str] = (),
-        success: Mapping[Any, bool] | None = None,
-        error: Mapping[Any, str] | None = None,
     ) -> None:
-        """``errors``: the failed calls' ids. Flink Agents 0.4's ``success`` (by call id)
-        and ``error`` (a diagnostic by call id) are taken too: a call whose success is
-        false, or that has an error, is failed; a failed call's ``error`` is its
-        diagnostic when given, else its answer."""
+        """Positional parameters as Flink Agents 0.4's; ``errors`` (keyword-only, the
+        kit's): the failed calls' ids. A call is failed when listed in ``errors``, when its
+        ``success`` is ``False`` or when its ``error`` is not ``None`` (as
+        :func:`failed_tool_calls` reads a written event); ``success`` ``None`` and
+        ``error`` ``None`` tell nothing. A failed call's ``error`` is its diagnostic when
+        given, else its answer."""
         failed = [str(i) for i in errors]
         if success:
-            failed += [str(i) for i, ok in success.items() if not ok]
-        given = {str(i): str(text) for i, text in (error or {}).items()}
+            failed += [str(i) for i, ok in success.items() if ok is False]
+        given = {str(i): str(text) for i, text in (error or {}).items() if text is not None}
         failed = list(dict.fromkeys(failed + list(given)))
         # ids as strings: Flink Agents passes uuid.UUID request and tool-call ids
         answers = {str(i): v for i, v in responses.items()}

@@ -343,7 +343,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         responses[call_id] = outcome["content"]
         if not outcome["ok"]:
             errors.append(call_id)
-    ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors))
+    ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors=errors))
 
 
 def _note_model_call(
