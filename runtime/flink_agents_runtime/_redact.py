@@ -2,7 +2,9 @@
 
 :func:`redact_url` hides the password (and a user name's token-like part is kept: it is not
 a secret on its own) of a URL; :func:`redact_text` replaces known secret strings and the
-passwords of URLs found in free text (an exception message that quotes a URL).
+passwords of URLs found in free text (an exception message that quotes a URL);
+:func:`is_secret_name` tells whether a setting's or argument's name says its value is a
+secret (the one rule configuration keys and resource arguments share).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+_SECRET_NAME = re.compile(
+    r"auth|bearer|header|cookie|passw|pwd|key|token|secret|credential", re.IGNORECASE
+)
 _URL_CREDENTIALS = re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^\s/@:]*):[^\s/@]*@"
 )
@@ -39,3 +44,10 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "****")
     return _URL_CREDENTIALS.sub(r"\g<scheme>\g<user>:****@", text)
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a value named ``name`` (a config key, a resource argument, a header) is to be
+    masked: the name holds auth (authorization), bearer, header, cookie, passwd/password,
+    pwd, key, token, secret or credential, in any case."""
+    return bool(_SECRET_NAME.search(name))

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from flink_agents_runtime._errors import ResourceError
+from flink_agents_runtime._redact import is_secret_name
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole, coerce_messages
 from flink_agents_runtime.chat._prompt import Prompt
@@ -143,13 +144,10 @@ class ResourceDescriptor:
     def __repr__(self) -> str:
         name = self.clazz.__name__ if isinstance(self.clazz, type) else self.clazz
         args = ", ".join(
-            f"{k}={'****' if _secret(k) else repr(v)}" for k, v in sorted(self.arguments.items())
+            f"{k}={'****' if is_secret_name(k) else repr(v)}"
+            for k, v in sorted(self.arguments.items())
         )
         return f"ResourceDescriptor({name}{', ' if args else ''}{args})"
-
-
-def _secret(name: str) -> bool:
-    return any(w in name.lower() for w in ("key", "token", "secret", "password", "header"))
 
 
 class BaseChatModelConnection(Resource):

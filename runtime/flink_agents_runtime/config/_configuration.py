@@ -20,9 +20,9 @@ from typing import Any, TypeVar, cast
 
 from flink_agents_runtime._display import DisplayMixin
 from flink_agents_runtime._errors import ConfigError
+from flink_agents_runtime._redact import is_secret_name
 from flink_agents_runtime.config._fa_keys import refused_reason
 from flink_agents_runtime.config._messages import short_text, shown_value
-from flink_agents_runtime.config._option import _SECRET_WORDS
 from flink_agents_runtime.config._options import (
     ENV_PREFIX,
     NON_OPTION_ENV_VARS,
@@ -31,6 +31,7 @@ from flink_agents_runtime.config._options import (
     env_var_name,
     find_option,
 )
+from flink_agents_runtime.config._user_keys import USER_SOURCE, user_key, user_option
 from flink_agents_runtime.config._yaml import agent_items
 
 _T = TypeVar("_T")
@@ -126,15 +127,16 @@ def _unknown(key: str, source: str) -> ConfigError:
     )
 
 
-def _user_key(key: str) -> bool:
-    """Whether ``key`` may be a user's own key: not refused, not a near miss of a declared
-    key (a typo there stays an error)."""
-    known = [o.key for o in OPTIONS]
-    return refused_reason(key) is None and not difflib.get_close_matches(key, known, 1, 0.8)
+def _user_value(key: str, value: Any, kind: type, source: str) -> Any:
+    """A user key's ``value`` parsed as ``kind``; the error names the key and hides the
+    value of a secret-named key."""
+    if kind is str and not isinstance(value, (dict, list)):
+        value = str(value)  # get_str of a number set by set_int: its text, as FA's str()
+    return parse_value(user_option(key, kind), key, value, source)
 
 
 def _mask(option: ConfigOption | None, value: Any, key: str = "") -> Any:
-    secret = option.secret if option is not None else bool(_SECRET_WORDS.search(key))
+    secret = option.secret if option is not None else is_secret_name(key)
     return "****" if secret and value is not None else value
 
 
@@ -204,19 +206,46 @@ class AgentConfiguration(DisplayMixin):
         return self._set_user(key, value, bool)
 
     def _set_user(self, key: str, value: Any, kind: type) -> AgentConfiguration:
-        if not isinstance(key, str) or find_option(key) is not None or not _user_key(key):
+        """``set_*``: a declared key is :meth:`set`; a user key's value is parsed as
+        ``kind`` (as an option of that type is: ``"on"`` is true, ``"abc"`` is no int);
+        ``None`` unsets either (Flink Agents reads an unset key as its default)."""
+        if value is None and isinstance(key, str):
+            self._values.pop(key, None)
+            self._memo.clear()
+            return self
+        if not isinstance(key, str) or find_option(key) is not None or not user_key(key):
             return self.set(key, value)
-        if kind is bool and isinstance(value, str):
-            value = value.strip().lower() in ("true", "1", "yes")
-        self._values[key] = (kind(value), "code (user key)")
+        self._values[key] = (_user_value(key, value, kind, "code"), USER_SOURCE)
         self._memo.clear()
         return self
 
-    def get_str(self, key: str, default: Any = None) -> Any:
-        """Flink Agents' ``get_str``: :meth:`get`."""
-        return self.get(key, default)
+    def _get_user(self, key: str, default: Any, kind: type) -> Any:
+        """``get_*``: a declared key is :meth:`get`; a user key's value converted to
+        ``kind`` (a :class:`ConfigError` naming the key if it does not convert), or
+        ``default`` when it is unset (as Flink Agents)."""
+        if not isinstance(key, str) or find_option(key) is not None or not user_key(key):
+            return self.get(key, default)
+        stored = self._values.get(key)
+        if stored is None or stored[0] is None:
+            return default
+        return _user_value(key, stored[0], kind, stored[1])
 
-    get_int = get_float = get_bool = get_str
+    def get_str(self, key: str, default: Any = None) -> Any:
+        """Flink Agents' ``get_str``: :meth:`get`; a user key's value as text, or
+        ``default`` when unset."""
+        return self._get_user(key, default, str)
+
+    def get_int(self, key: str, default: Any = None) -> Any:
+        """Flink Agents' ``get_int``: as :meth:`get_str`, a user key's value an int."""
+        return self._get_user(key, default, int)
+
+    def get_float(self, key: str, default: Any = None) -> Any:
+        """Flink Agents' ``get_float``: as :meth:`get_str`, a user key's value a float."""
+        return self._get_user(key, default, float)
+
+    def get_bool(self, key: str, default: Any = None) -> Any:
+        """Flink Agents' ``get_bool``: as :meth:`get_str`, a user key's value a bool."""
+        return self._get_user(key, default, bool)
 
     def update(self, values: Mapping[str, Any], source: str = "code") -> AgentConfiguration:
         """Set several keys; nested mappings are flattened with dots."""
@@ -225,18 +254,19 @@ class AgentConfiguration(DisplayMixin):
         return self
 
     def items(self) -> Iterator[tuple[str, Any]]:
-        """Every declared (non-pattern) key with its value, plus set pattern keys."""
+        """Every declared (non-pattern) key with its value, plus set pattern keys and the
+        user's own keys (``set_str`` and the like)."""
         for option in OPTIONS:
             if not option.is_pattern:
                 yield option.key, self.get(option.key)
         for key, (value, _) in sorted(self._values.items()):
             pattern = find_option(key)
-            if pattern is not None and pattern.is_pattern:
+            if pattern is None or pattern.is_pattern:
                 yield key, value
 
     def to_dict(self, *, mask_secrets: bool = True) -> dict[str, Any]:
         """All values by key (secrets masked unless ``mask_secrets=False``)."""
-        return {k: (_mask(find_option(k), v) if mask_secrets else v) for k, v in self.items()}
+        return {k: (_mask(find_option(k), v, k) if mask_secrets else v) for k, v in self.items()}
 
     def explicit(self) -> dict[str, Any]:
         """Only the keys some source set (unmasked): what to ship to a cluster."""

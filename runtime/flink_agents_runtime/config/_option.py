@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flink_agents_runtime._redact import is_secret_name
+
 ENV_PREFIX = "FLINK_AGENTS_NB_"
 #: The kit's environment variables that are not options (``FLINK_AGENTS_NB_<KEY>``): the
 #: config file to read, the price table, ... Reading the environment skips these; any other
@@ -22,8 +24,6 @@ NON_OPTION_ENV_VARS = frozenset(
         + "READ_OBJECT_MEMORY",  # reading objects' memory (eventlog.columns._object_memory)
     }
 )
-
-_SECRET_WORDS = re.compile(r"(key|token|secret|password|credential)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ class ConfigOption:
     @property
     def secret(self) -> bool:
         """Whether values are masked in reprs and logs: ``sensitive`` options (URLs that may
-        hold a password) and names like key/token/password."""
-        return self.sensitive or bool(_SECRET_WORDS.search(self.key))
+        hold a password) and names :func:`is_secret_name` tells (key, token, password, ...)."""
+        return self.sensitive or is_secret_name(self.key)
 
     def get_key(self) -> str:
         """The key (Flink Agents' accessor)."""
