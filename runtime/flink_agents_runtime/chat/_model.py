@@ -25,6 +25,8 @@ import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime._redact import is_secret_name
 from flink_agents_runtime.api._agent import ResourceType
@@ -131,6 +133,12 @@ class ResourceDescriptor:
             return cls(**self.arguments)
         except TypeError as exc:
             raise ResourceError(f"cannot create {cls.__name__} from {self!r}: {exc}") from exc
+        except ValidationError as exc:  # a pydantic resource: the fields, never the values
+            wrong = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(model)'}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False, include_context=False)
+            )
+            raise ResourceError(f"cannot create {cls.__name__} from {self!r}: {wrong}") from None
 
     def __eq__(self, other: object) -> bool:
         return (

@@ -85,11 +85,12 @@ class BaseEmbeddingModelSetup(Resource, ABC):
             )
 
     def _connection(self) -> Any:
-        if isinstance(self.connection, str) or not callable(
-            getattr(self.connection, "embed", None)
-        ):
+        connection = self.connection
+        if isinstance(connection, str) or not callable(getattr(connection, "embed", None)):
+            # a name as given; an object by its type (its repr may show an api_key)
+            shown = repr(connection) if isinstance(connection, str) else type(connection).__name__
             raise ResourceError(
-                f"{type(self).__name__}: connection {self.connection!r} is not an embedding "
+                f"{type(self).__name__}: connection {shown} is not an embedding "
                 "model connection (was open() called?)"
             )
         return self.connection

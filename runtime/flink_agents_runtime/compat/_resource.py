@@ -52,7 +52,8 @@ class ResourceContext(ABC):
 class Resource(BaseModel, ABC):
     """Base of resources declared as pydantic models (Flink Agents' ``Resource``)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # hide_input_in_errors: a ValidationError would otherwise quote the arguments (api_key)
+    model_config = ConfigDict(arbitrary_types_allowed=True, hide_input_in_errors=True)
 
     resource_context: Any = Field(default=None, exclude=True)
     _metric_group: Any = PrivateAttr(default=None)
