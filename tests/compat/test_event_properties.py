@@ -193,3 +193,14 @@ def test_tool_response_none_entries_tell_nothing() -> None:
     assert event.error == {"c": "x"}
     assert event.attributes["errors"] == ["c"]
     assert failed_tool_calls(event.attributes) == {"c"}
+
+
+def test_event_id_takes_a_uuid_or_a_uuid_string() -> None:
+    from flink_agents_nb import EventAttributeError
+
+    assert Event(type="t", id=uuid.UUID(int=7)).id == str(uuid.UUID(int=7))
+    assert Event(type="t", id=uuid.UUID(int=8).hex).id == str(uuid.UUID(int=8))  # canonical
+    for bad in ("not-a-uuid", 5, {"id": 1}):
+        with pytest.raises(EventAttributeError, match=r"(?s)\bid\b.*uuid\.UUID") as err:
+            Event(type="t", id=bad)
+        assert getattr(err.value, "path", None) == "id"

@@ -114,7 +114,7 @@ class Event(DisplayMixin):
                 break
         self.type = event_type
         self.attributes = attrs
-        self._id: str | None = None if event_id is None else str(event_id)
+        self._id: str | None = None if event_id is None else _event_id(cls.__name__, event_id)
         self.key: Any = None
         self.upstream_event_id: str | None = None
         self.upstream_action_name: str | None = None
@@ -386,4 +386,23 @@ def event_type_of(spec: str | type[Event]) -> str:
         return spec.EVENT_TYPE or f"{spec.__module__}.{spec.__qualname__}"
     raise AgentDefinitionError(
         f"an action listens to event type strings or Event classes, got {spec!r}"
+    )
+
+
+def _event_id(model: str, value: Any) -> str:
+    """``Event(id=...)``'s value as the event id: a :class:`uuid.UUID` or a UUID string (as
+    Flink Agents validates its ``id: UUID`` field), in canonical form; anything else raises
+    an :class:`EventAttributeError` naming ``id``."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            pass
+    raise event_validation_error(
+        model,
+        ("id",),
+        f"{model} id must be a uuid.UUID or a UUID string, got {type(value).__name__}",
+        value,
     )
