@@ -180,7 +180,7 @@ def test_tool_response_positional_order_is_flink_agents() -> None:
     event = ToolResponseEvent("r", {"a": 1, "b": "no"}, None, None, {"b": "ValueError: x"})
     assert (event.success, event.error) == ({"a": True, "b": False}, {"b": "ValueError: x"})
     with pytest.raises(TypeError):
-        ToolResponseEvent("r", {}, None, None, None, ["a"])  # type: ignore[misc]
+        ToolResponseEvent("r", {}, None, None, None, ["a"])  # type: ignore[call-arg]
 
 
 def test_tool_response_none_entries_tell_nothing() -> None:
