@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
-
-from pydantic import ValidationError
 
 from flink_agents_runtime._errors import ResourceError
 from flink_agents_runtime._redact import is_secret_name
@@ -133,11 +132,10 @@ class ResourceDescriptor:
             return cls(**self.arguments)
         except TypeError as exc:
             raise ResourceError(f"cannot create {cls.__name__} from {self!r}: {exc}") from exc
-        except ValidationError as exc:  # a pydantic resource: the fields, never the values
-            wrong = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '(model)'}: {e['msg']}"
-                for e in exc.errors(include_url=False, include_input=False, include_context=False)
-            )
+        except Exception as exc:
+            wrong = _validation_problems(exc)
+            if wrong is None:
+                raise
             raise ResourceError(f"cannot create {cls.__name__} from {self!r}: {wrong}") from None
 
     def __eq__(self, other: object) -> bool:
@@ -156,6 +154,19 @@ class ResourceDescriptor:
             for k, v in sorted(self.arguments.items())
         )
         return f"ResourceDescriptor({name}{', ' if args else ''}{args})"
+
+
+def _validation_problems(exc: BaseException) -> str | None:
+    """A pydantic ``ValidationError``'s fields and what is wrong with each, never the input
+    values (an ``api_key``); ``None`` for any other error. pydantic is optional: a class
+    that raised one has imported it."""
+    core = sys.modules.get("pydantic_core")
+    if core is None or not isinstance(exc, core.ValidationError):
+        return None
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(model)'}: {e['msg']}"
+        for e in exc.errors(include_url=False, include_input=False, include_context=False)
+    )
 
 
 class BaseChatModelConnection(Resource):
