@@ -93,7 +93,7 @@ def test_injected_parameters_are_hidden_and_filled_by_the_framework() -> None:
     assert out[0] == {"k1": ["result: tenant-python/eu/12@t-k1", False]}
     ((key, (answer, failed)),) = out[1].items()
     assert key == "no-region" and failed is True
-    assert "injected parameter 'region'" in answer and "short_term_memory" in answer
+    assert answer == "result: Tool `lookup_order` execute failed."  # the detail: the event's
 
 
 def test_metadata_and_bad_injection_declarations() -> None:

@@ -166,11 +166,6 @@ def test_shape_errors_name_each_entry_and_its_line(tmp_path: Path) -> None:
             "skills[0] 'team': 'classpath' skills are Java resources",
         ),
         (
-            "    tools:\n      - name: q\n        function: tests.helpers.yaml_review_agent:"
-            "notify_shipping_manager\n        injected_args: {tenant: {source: config}}\n",
-            "tools[0] 'q': 'injected_args' (tool parameter injection) is not provided",
-        ),
-        (
             "    embedding_model_connections:\n      - name: e\n"
             "        clazz: org.apache.flink.agents.integrations.X\n",
             "embedding_model_connections[0] 'e': org.apache.flink.agents.integrations.X is a Java",

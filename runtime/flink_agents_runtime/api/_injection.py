@@ -48,7 +48,14 @@ class InjectedArg:
     key: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "source", ToolParameterSource(self.source))
+        try:
+            source = ToolParameterSource(self.source)
+        except ValueError:
+            allowed = ", ".join(s.value for s in ToolParameterSource)
+            raise ArgumentValueError(
+                f"injected arg source {self.source!r} is none of {allowed}"
+            ) from None
+        object.__setattr__(self, "source", source)
 
     @staticmethod
     def from_config(key: str) -> InjectedArg:

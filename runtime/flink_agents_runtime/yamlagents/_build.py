@@ -204,16 +204,9 @@ def _tool(src: YamlSource, loc: Loc, entry: ToolEntry) -> FunctionTool:
             "come from its signature",
             key="parameter_types",
         )
-    if entry.injected_args:
-        raise src.error(
-            loc,
-            "'injected_args' (tool parameter injection) is not provided by flink-agents-nb; "
-            "read the value inside the tool, or give it to the model in the prompt",
-            key="injected_args",
-        )
     with src.refusals_named_at(loc, key="function"):
         func = resolve_function(entry.function)
-    return FunctionTool(func, name=entry.name)
+    return FunctionTool(func, name=entry.name, injected_args=entry.injected_args)
 
 
 def _skills(src: YamlSource, loc: Loc, entry: SkillsEntry) -> Skills:

@@ -280,6 +280,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
     responses: dict[str, Any] = {}
     external: dict[str, str | None] = {}
     errors: list[str] = []
+    diagnostics: dict[str, str] = {}  # call id -> what failed, where the model is told less
     runs: list[tuple[str, Any]] = []
     names: dict[str, str] = {}
     called: dict[str, tuple[Any, Any]] = {}  # call id -> (tool, arguments), for metrics
@@ -316,7 +317,7 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
                 name,
                 {"call_id": call_id, "arguments": arguments},
                 tool,
-                _tool_with(arguments),
+                _tool_with(arguments, ctx),
             )
             run = source.resolve(site, run)
         run = timed_tool(ctx, name, call_id, run, getattr(tool, "tool_type", None))
@@ -343,7 +344,11 @@ async def tool_call_action(event: Event, ctx: Any) -> None:
         responses[call_id] = outcome["content"]
         if not outcome["ok"]:
             errors.append(call_id)
-    ctx.send_event(ToolResponseEvent(str(event.id), responses, external, errors=errors))
+            if outcome.get("error") is not None:  # a detail the model is not shown
+                diagnostics[call_id] = str(outcome["error"])
+    ctx.send_event(
+        ToolResponseEvent(str(event.id), responses, external, None, diagnostics, errors=errors)
+    )
 
 
 def _note_model_call(
@@ -371,9 +376,12 @@ def _setup_tool(ctx: Any, setup_name: str, name: str) -> Tool | None:
     return next((t for t in own if isinstance(t, Tool) and t.name == name), None)
 
 
-def _tool_with(arguments: dict[str, Any]) -> Any:
-    """The tool call with ``arguments`` made with another tool (a :class:`CallSite` hook)."""
-    return lambda other: partial(run_tool, other, arguments)
+def _tool_with(arguments: dict[str, Any], ctx: Any) -> Any:
+    """The tool call with ``arguments`` made with another tool (a :class:`CallSite` hook),
+    its injected parameters filled from ``ctx`` as the call's own are."""
+    return lambda other: (
+        injected_call(other, arguments, ctx, run_tool) or partial(run_tool, other, arguments)
+    )
 
 
 def builtin_actions(

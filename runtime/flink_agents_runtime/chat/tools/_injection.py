@@ -61,18 +61,28 @@ def resolve_injected(tool: str, injected: Mapping[str, InjectedArg], ctx: Any) -
 
 
 def injected_call(
-    tool: Any, arguments: dict[str, Any], ctx: Any, run: Callable[[Any, dict[str, Any]], Any]
+    tool: Any,
+    arguments: dict[str, Any],
+    ctx: Any,
+    run: Callable[[Any, dict[str, Any], Mapping[str, Any]], Any],
 ) -> Callable[[], Any] | None:
-    """``run(tool, arguments)`` with the tool's injected parameters filled from ``ctx`` over
-    the model's values (so the model cannot choose them); when a value is not there, a call
-    that answers the error as ``run_tool`` answers a failure; ``None`` for a tool without
-    injected parameters (the caller runs it as it is)."""
+    """``run(tool, arguments, injected)``: the model's ``arguments`` (what it wrote for an
+    injected parameter is dropped by ``Tool.validate``) and the tool's injected parameter
+    values read from ``ctx``, which the tool receives over them. When a value is not there,
+    a failed outcome: the model reads the generic "Tool `name` execute failed." (as Flink
+    Agents answers), the detail (the config key or memory path) goes to ``error``, the
+    tool response event's diagnostic. ``None`` for a tool without injected parameters (the
+    caller runs it as it is)."""
     injected = getattr(tool, "injected_args", None)
     if not injected:
         return None
     try:
-        filled = {**arguments, **resolve_injected(tool.name, injected, ctx)}
+        values = resolve_injected(tool.name, injected, ctx)
     except ToolArgumentError as exc:
-        failure = {"ok": False, "content": f"Error: {type(exc).__name__}: {exc}"}
+        failure = {
+            "ok": False,
+            "content": f"Tool `{tool.name}` execute failed.",
+            "error": f"{type(exc).__name__}: {exc}",
+        }
         return lambda: failure
-    return lambda: run(tool, filled)
+    return lambda: run(tool, arguments, values)

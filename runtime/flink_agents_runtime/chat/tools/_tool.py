@@ -17,9 +17,13 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from flink_agents_runtime._errors import ArgumentTypeError
+from flink_agents_runtime._errors import ArgumentTypeError, ArgumentValueError
 from flink_agents_runtime.api._agent import ResourceType
-from flink_agents_runtime.api._injection import INJECTED_MARK, normalize_injected_args
+from flink_agents_runtime.api._injection import (
+    INJECTED_MARK,
+    InjectedArg,
+    normalize_injected_args,
+)
 from flink_agents_runtime.chat._errors import ToolArgumentError
 
 _SIMPLE = {str: "string", int: "integer", float: "number", bool: "boolean", dict: "object"}
@@ -142,12 +146,21 @@ class Tool:
         raise NotImplementedError
 
     def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """``arguments`` checked against :attr:`parameters` (a new dict; whole-number floats
-        for ``integer`` parameters become ints).
+        """The model's ``arguments`` checked against :attr:`parameters` (a new dict;
+        whole-number floats for ``integer`` parameters become ints). A value the model wrote
+        for an injected parameter is dropped: only the framework fills those.
 
         Raises :class:`ToolArgumentError` for a missing required argument, an unknown one,
         or a value of the wrong type, naming the tool and the argument.
         """
+        injected = getattr(self, "injected_args", None) or ()
+        if isinstance(arguments, dict) and any(a in injected for a in arguments):
+            arguments = {a: v for a, v in arguments.items() if a not in injected}
+        return self._checked(arguments)
+
+    def _checked(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`validate` keeping injected parameters' values (a direct ``call`` passes
+        them itself, as the framework does in Flink Agents)."""
         if not isinstance(arguments, dict):
             raise ToolArgumentError(f"tool {self.name!r}: arguments must be an object")
         props = self.parameters.get("properties", {})
@@ -200,10 +213,11 @@ class FunctionTool(Tool):
         if not callable(func):
             raise ArgumentTypeError(f"a tool wraps a callable, got {func!r}")
         self.func = func
-        self.injected_args = {
-            **getattr(func, INJECTED_MARK, {}),  # @tool's, checked when it marked func
-            **normalize_injected_args(injected_args, func),
-        }
+        self.injected_args = _merged(
+            getattr(func, INJECTED_MARK, {}),  # @tool's, checked when it marked func
+            normalize_injected_args(injected_args, func),
+            str(name or getattr(func, "__name__", "tool")),
+        )
         doc = inspect.getdoc(func) or ""
         try:
             hints = typing.get_type_hints(func)
@@ -248,11 +262,34 @@ class FunctionTool(Tool):
             except TypeError as exc:
                 raise ToolArgumentError(f"tool {self.name!r}: {exc}") from None
             kwargs = dict(bound.arguments)
-        return self.func(**self.validate(kwargs))
+        return self.func(**self._checked(kwargs))
 
 
-def run_tool(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Validate and call; never raises: ``{"ok": bool, "content": JSON value or text}``.
+def _merged(
+    marked: Mapping[str, InjectedArg], given: Mapping[str, InjectedArg], tool: str
+) -> dict[str, InjectedArg]:
+    """``@tool``'s injected parameters with those given to the tool; a parameter bound to
+    two different sources raises :class:`ArgumentValueError` naming both (as Flink Agents'
+    merge does), the same binding twice is one."""
+    for name, spec in given.items():
+        if name in marked and marked[name] != spec:
+            raise ArgumentValueError(
+                f"tool {tool!r}: injected parameter {name!r} is bound by @tool to "
+                f"{_shown(marked[name])} and by injected_args to {_shown(spec)}; give it once"
+            )
+    return {**marked, **given}
+
+
+def _shown(spec: InjectedArg) -> str:
+    return f"{spec.source.value} {spec.key!r}"
+
+
+def run_tool(
+    tool: Tool, arguments: dict[str, Any], injected: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Validate the model's ``arguments`` and call with the framework's ``injected``
+    parameter values over them; never raises: ``{"ok": bool, "content": JSON value or
+    text}``.
 
     A validation error or an exception in the tool becomes ``ok: False`` with an
     ``"Error: ..."`` text, which the model sees as the tool's answer; an exception whose
@@ -260,7 +297,7 @@ def run_tool(tool: Tool, arguments: dict[str, Any]) -> dict[str, Any]:
     answer instead, still ``ok: False``.
     """
     try:
-        result = tool.call(**tool.validate(arguments))
+        result = tool.call(**{**tool.validate(arguments), **(injected or {})})
     except Exception as exc:
         answer = getattr(exc, "tool_answer", None)
         if answer is not None:
