@@ -3,15 +3,16 @@
 :func:`redact_url` hides the password (and a user name's token-like part is kept: it is not
 a secret on its own) of a URL; :func:`redact_text` replaces known secret strings and the
 passwords of URLs found in free text (an exception message that quotes a URL);
-:func:`is_secret_name` tells whether a setting's or argument's name says its value is a
-secret (the one rule configuration keys and resource arguments share).
+:func:`redact_query` hides the values of a URL's secret-named query parameters
+(``?token=...``); :func:`is_secret_name` tells whether a setting's or argument's name
+says its value is a secret (the one rule configuration keys and resource arguments share).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 _SECRET_NAME = re.compile(
     r"auth|bearer|header|cookie|passw|pwd|key|token|secret|credential", re.IGNORECASE
@@ -51,3 +52,22 @@ def is_secret_name(name: str) -> bool:
     masked: the name holds auth (authorization), bearer, header, cookie, passwd/password,
     pwd, key, token, secret or credential, in any case."""
     return bool(_SECRET_NAME.search(name))
+
+
+def secret_query_values(url: str) -> list[str]:
+    """The values of ``url``'s query parameters whose names :func:`is_secret_name` tells
+    (``?token=...``, ``?api_key=...``), for :func:`redact_text`."""
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    return [v for k, v in parse_qsl(query, keep_blank_values=True) if v and is_secret_name(k)]
+
+
+def redact_query(url: str) -> str:
+    """``url`` with its password (:func:`redact_url`) and the values of its secret-named
+    query parameters replaced by ``****``."""
+    shown = redact_url(url)
+    for value in secret_query_values(url):
+        shown = shown.replace(value, "****")
+    return shown

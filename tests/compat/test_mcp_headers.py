@@ -5,10 +5,8 @@ descriptor and the server never show them, and they survive pickling (a Flink pa
 from __future__ import annotations
 
 import pickle
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +18,8 @@ from flink_agents_nb.api.events.event import Event, InputEvent, OutputEvent
 from flink_agents_nb.api.execution_environment import AgentsExecutionEnvironment
 from flink_agents_nb.api.resource import ResourceDescriptor, ResourceName, ResourceType
 from flink_agents_nb.api.runner_context import RunnerContext
-from flink_agents_runtime import MCPServer, ResourceError
-from tests.helpers.ports import free_port
+from flink_agents_runtime import MCPServer, MCPServerError, ResourceError
+from tests.helpers.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "Bearer t0k-3f9a"
@@ -37,12 +35,7 @@ def endpoint() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
+        wait_for_port(port, 60, proc)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         proc.terminate()
@@ -81,6 +74,7 @@ def test_an_mcp_servers_headers_reach_it_and_stay_hidden(endpoint: str) -> None:
     assert TOKEN not in repr(descriptor) and "headers=****" in repr(descriptor)
     server = pickle.loads(pickle.dumps(descriptor.build()))
     try:
+        assert (server.headers, server.sse_read_timeout) == ({"Authorization": TOKEN}, 300)
         assert TOKEN not in repr(server)
         assert server.call_tool("header", {"name": "authorization"}) == [TOKEN]
     finally:
@@ -92,3 +86,15 @@ def test_an_mcp_servers_headers_reach_it_and_stay_hidden(endpoint: str) -> None:
         plain.close()
     with pytest.raises(ResourceError, match="headers= apply to an endpoint"):
         MCPServer(sys.executable, ["-c", "pass"], headers={"Authorization": TOKEN})
+
+
+def test_an_endpoints_query_secret_is_masked_in_reprs_and_errors() -> None:
+    port = free_port()  # nothing listens there
+    url = f"http://127.0.0.1:{port}/mcp?token=q5ecr3t-value&team=blue"
+    down = MCPServer(endpoint=url, headers={"X-Api-Key": "h5ecr3t-value"}, timeout=5)
+    assert repr(down) == f"MCPServer(endpoint='http://127.0.0.1:{port}/mcp?token=****&team=blue')"
+    with pytest.raises(MCPServerError, match="did not start") as err:
+        down.list_tools()
+    text = str(err.value)
+    assert "token=****" in text and "q5ecr3t" not in text and "h5ecr3t" not in text
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # no chained URL

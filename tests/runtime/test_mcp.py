@@ -147,12 +147,10 @@ def test_mcp_server_that_cannot_start_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_mcp_server_over_streamable_http_and_an_endpoint_that_is_down() -> None:
-    import socket
     import subprocess
-    import time
 
     from flink_agents_runtime import MCPServerError
-    from tests.helpers.ports import free_port
+    from tests.helpers.ports import free_port, wait_for_port
 
     port = free_port()
     proc = subprocess.Popen(
@@ -161,12 +159,7 @@ def test_mcp_server_over_streamable_http_and_an_endpoint_that_is_down() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
+        wait_for_port(port, 60, proc)
         server = MCPServer(endpoint=f"http://127.0.0.1:{port}/mcp", timeout=30)
         assert sorted(t.name for t in server.list_tools()) == [
             "add",

@@ -35,6 +35,7 @@ from concurrent.futures import Future
 from typing import Any, ClassVar
 
 from flink_agents_runtime._errors import FlinkAgentsError, ResourceError
+from flink_agents_runtime._redact import redact_query, redact_text, secret_query_values
 from flink_agents_runtime.api._agent import ResourceType
 from flink_agents_runtime.chat._message import ChatMessage, MessageRole
 from flink_agents_runtime.chat._model import Resource, ResourceContext
@@ -44,6 +45,8 @@ from flink_agents_runtime.chat.tools._tool import Tool
 #: A request for a prompt on the session queue: the prefix, then the prompt's name (tool
 #: names cannot start with it: MCP names are letters, digits, ``_``, ``-`` and ``.``).
 _PROMPT = "\x00prompt:"
+#: What a pickled server keeps (its constructor's arguments; a Flink payload).
+_STATE = ("command", "args", "env", "cwd", "timeout", "endpoint", "headers", "sse_read_timeout")
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -155,7 +158,11 @@ class MCPServer(Resource):
         endpoint: a streamable-HTTP server's URL (instead of a command).
         headers: HTTP headers sent with every request to ``endpoint`` (Flink Agents'
             ``headers``, e.g. ``{"Authorization": "Bearer ..."}``); never shown in reprs.
-        sse_read_timeout: Flink Agents' argument, accepted; reads are bounded by ``timeout``.
+        sse_read_timeout: seconds an HTTP read (a server's event stream) may wait; default
+            300, as the ``mcp`` SDK's client. A call is still bounded by ``timeout``.
+
+    The endpoint is shown with its password and secret-named query values (``?token=``)
+    masked, in reprs and errors alike.
     """
 
     resource_type = ResourceType.MCP_SERVER
@@ -192,15 +199,14 @@ class MCPServer(Resource):
         self._tasks: set[asyncio.Future[Any]] = set()
 
     def __getstate__(self) -> dict[str, Any]:
-        keys = ("command", "args", "env", "cwd", "timeout", "endpoint", "headers")
-        return {k: getattr(self, k) for k in keys}
+        return {k: getattr(self, k) for k in _STATE}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
     def __repr__(self) -> str:
         if self.endpoint is not None:
-            return f"MCPServer(endpoint={self.endpoint!r})"
+            return f"MCPServer(endpoint={redact_query(self.endpoint)!r})"
         return f"MCPServer(command={' '.join([str(self.command), *self.args])!r})"
 
     def open(self, context: ResourceContext) -> None:
@@ -223,8 +229,10 @@ class MCPServer(Resource):
             self._loop = None
             cause = _leaf(exc)
             raise MCPServerError(
-                f"{self!r} did not start: {type(cause).__name__}: {cause}{self._stderr_tail()}"
-            ) from exc
+                self._hidden(
+                    f"{self!r} did not start: {type(cause).__name__}: {cause}{self._stderr_tail()}"
+                )
+            ) from None
 
     async def _serve(self, started: Future[None]) -> None:
         from mcp import ClientSession, StdioServerParameters, stdio_client
@@ -232,10 +240,14 @@ class MCPServer(Resource):
 
         client = None
         if self.endpoint is not None:
-            if self.headers:
-                from mcp.shared._httpx_utils import create_mcp_http_client
+            import httpx2  # the HTTP client library of the mcp SDK (>= 2.3) and its transport
 
-                client = create_mcp_http_client(headers=self.headers)
+            # Redirects stay off (httpx2's default): the SDK's transport follows them within
+            # the endpoint's origin itself, so the headers never go to another host.
+            client = httpx2.AsyncClient(
+                headers=self.headers,
+                timeout=httpx2.Timeout(self.timeout, read=self.sse_read_timeout or 300),
+            )
             transport: Any = streamable_http_client(self.endpoint, http_client=client)
         else:
             params = StdioServerParameters(
@@ -372,9 +384,19 @@ class MCPServer(Resource):
         except Exception as exc:
             self._stop()
             raise MCPServerError(
-                f"{self!r} failed during the call of {what}: "
-                f"{type(exc).__name__}: {exc or 'connection closed'}{self._stderr_tail()}"
-            ) from exc
+                self._hidden(
+                    f"{self!r} failed during the call of {what}: "
+                    f"{type(exc).__name__}: {exc or 'connection closed'}{self._stderr_tail()}"
+                )
+            ) from None
+
+    def _hidden(self, text: str) -> str:
+        """``text`` (an error quoting the SDK's, which may quote the URL) with the endpoint's
+        secrets and the header values masked."""
+        if self.endpoint is None:
+            return text
+        secrets = [*secret_query_values(self.endpoint), *self.headers.values()]
+        return redact_text(text.replace(self.endpoint, redact_query(self.endpoint)), secrets)
 
     def _stop(self) -> None:
         loop, queue = self._loop, self._requests
