@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from flink_agents_runtime._errors import ArgumentValueError, ResourceError
 from flink_agents_runtime.api._agent import ResourceType
@@ -39,13 +39,7 @@ def _as_list(documents: Document | Sequence[Document]) -> list[Document]:
     return [documents] if isinstance(documents, Document) else list(documents)
 
 
-if TYPE_CHECKING:
-    from pydantic._internal._model_construction import ModelMetaclass as _ModelMeta
-else:
-    _ModelMeta = type(Resource)  # pydantic's model metaclass (its module is private)
-
-
-class _StoreMeta(_ModelMeta):
+class _StoreMeta(type(BaseModel)):  # type: ignore[misc]  # pydantic's (private) metaclass
     """pydantic's model metaclass, where the two base classes also count the kit's own
     stores as instances and subclasses (pydantic's instance check only sees its models, so
     ``ABC.register`` would not do)."""
@@ -63,7 +57,7 @@ class _StoreMeta(_ModelMeta):
         )
 
 
-class BaseVectorStore(Resource, ABC, metaclass=_StoreMeta):
+class BaseVectorStore(Resource, ABC):
     """A vector store (Flink Agents' ``BaseVectorStore``).
 
     ``embedding_model`` names an embedding model setup resource (``open()`` replaces the
@@ -219,3 +213,7 @@ _TWINS: dict[type, type] = {
     BaseVectorStore: _KitStore,
     CollectionManageableVectorStore: _KitCollectionStore,
 }
+# Both bases take _StoreMeta once built (a user's store inherits it): set here rather than
+# by ``metaclass=``, as type checkers see pydantic's own metaclass on the models then.
+for _base in _TWINS:
+    _base.__class__ = _StoreMeta
