@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from pydantic import Field
 
 from flink_agents_nb.api.agents.agent import Agent
@@ -144,10 +145,13 @@ def test_a_connection_reporting_token_usage_is_counted() -> None:
     assert result.outputs[0].value == {"doc": "login", "vector": [1.0, 2.0, 0.0, 1.0, 0.0]}
     # the query's two words (the documents were embedded when the store was built)
     assert result.metrics["action.context_retrieval_action.model.abc.promptTokens"] == 2
-    # 0.4's positional order (the kit's second field is prompt_tokens)
-    legacy = EmbeddingResult([0.5], EmbeddingTokenUsage(3, 4))  # type: ignore[arg-type]
+    # 0.4's positional order: (embeddings, token_usage); the kit's extras keyword-only
+    legacy = EmbeddingResult([0.5], EmbeddingTokenUsage(3, 4))
     assert (legacy.prompt_tokens, legacy.token_usage) == (3, EmbeddingTokenUsage(3, 4))
-    assert EmbeddingResult([0.5], 7).token_usage == EmbeddingTokenUsage(7, 7)
+    own = EmbeddingResult([0.5], prompt_tokens=7, model="m")
+    assert (own.token_usage, own.model) == (EmbeddingTokenUsage(7, 7), "m")
+    with pytest.raises(TypeError):
+        EmbeddingResult([0.5], None, 7)  # type: ignore[call-arg]
 
 
 def test_the_built_in_embedding_models_take_flink_agents_arguments() -> None:

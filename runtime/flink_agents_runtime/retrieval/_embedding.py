@@ -12,7 +12,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Generic, TypeVar
 
 from flink_agents_runtime._errors import ArgumentValueError, ResourceError
@@ -92,24 +92,22 @@ EmbeddingValue = TypeVar("EmbeddingValue", list[float], list[list[float]])
 class EmbeddingResult(Generic[EmbeddingValue]):
     """Vectors (one list per text, or one vector for one text) and provider usage.
 
-    Also built as Flink Agents 0.4 builds it, ``EmbeddingResult(embeddings, token_usage)``
-    (positionally or by keyword; ``EmbeddingResult[list[float]]`` as a type):
+    Built as Flink Agents 0.4 builds it, ``EmbeddingResult(embeddings, token_usage)``
+    (positionally or by keyword; ``EmbeddingResult[list[float]]`` as a type); the kit's
+    ``prompt_tokens`` and ``model`` (the provider's model name) are keyword-only.
     ``prompt_tokens`` then comes from ``token_usage``, and a result built with
     ``prompt_tokens`` gets the matching ``token_usage``.
     """
 
     embeddings: EmbeddingValue
+    token_usage: EmbeddingTokenUsage | None = None
+    _: KW_ONLY
     prompt_tokens: int = 0
     model: str = ""
-    token_usage: EmbeddingTokenUsage | None = None
 
     def __post_init__(self) -> None:
         usage = self.token_usage
-        if isinstance(self.prompt_tokens, EmbeddingTokenUsage):  # FA's positional order
-            usage = self.prompt_tokens
-            object.__setattr__(self, "prompt_tokens", 0)
         if usage is not None:
-            object.__setattr__(self, "token_usage", usage)
             if not self.prompt_tokens:
                 object.__setattr__(self, "prompt_tokens", int(usage.prompt_tokens))
         elif self.prompt_tokens:
@@ -214,9 +212,11 @@ class HashEmbeddingModelConnection(BaseEmbeddingModelConnection):
         model = str(kwargs.get("model") or self.model_name)
         if isinstance(text, str):
             vec, tokens = self._vector(text)
-            return EmbeddingResult(vec, tokens, model)
+            return EmbeddingResult(vec, prompt_tokens=tokens, model=model)
         pairs = [self._vector(t) for t in text]
-        return EmbeddingResult([p[0] for p in pairs], sum(p[1] for p in pairs), model)
+        return EmbeddingResult(
+            [p[0] for p in pairs], prompt_tokens=sum(p[1] for p in pairs), model=model
+        )
 
     def __repr__(self) -> str:
         return f"HashEmbeddingModelConnection(dimension={self.dimension})"

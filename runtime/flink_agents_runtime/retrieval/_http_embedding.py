@@ -118,7 +118,9 @@ class OllamaEmbeddingModelConnection(_HttpEmbedding):
         vectors = _check_vectors(data.get("embeddings"), len(texts), self.url)
         tokens = int(data.get("prompt_eval_count") or 0)
         name = str(data.get("model") or model)
-        return EmbeddingResult(vectors[0] if isinstance(text, str) else vectors, tokens, name)
+        return EmbeddingResult(
+            vectors[0] if isinstance(text, str) else vectors, prompt_tokens=tokens, model=name
+        )
 
 
 class OpenAIEmbeddingModelConnection(_HttpEmbedding):
@@ -166,7 +168,9 @@ class OpenAIEmbeddingModelConnection(_HttpEmbedding):
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         tokens = int((usage or {}).get("prompt_tokens") or 0)
         name = str(data.get("model") or model)
-        return EmbeddingResult(vectors[0] if isinstance(text, str) else vectors, tokens, name)
+        return EmbeddingResult(
+            vectors[0] if isinstance(text, str) else vectors, prompt_tokens=tokens, model=name
+        )
 
 
 class OllamaEmbeddingModelSetup(EmbeddingModelSetup):
