@@ -6,6 +6,7 @@ when ``tool.metadata`` is read or ported code imports the names.
 
 from __future__ import annotations
 
+import keyword
 from typing import Any
 
 from pydantic import (
@@ -27,14 +28,29 @@ _JSON_TYPES: dict[str, Any] = {
 }
 
 
+def _field_name(prop: str, index: int) -> str:
+    """A pydantic field name for the property ``prop``: itself when pydantic allows it,
+    else ``field_<index>`` (the property stays its alias: ``_id``, ``model_config``,
+    ``schema``, ``class``, ``my-arg``)."""
+    usable = (
+        prop.isidentifier()
+        and not keyword.iskeyword(prop)
+        and not prop.startswith(("_", "model_"))
+        and not hasattr(BaseModel, prop)
+    )
+    return prop if usable else f"field_{index}"
+
+
 def create_model_from_schema(name: str, schema: dict[str, Any]) -> type[BaseModel]:
-    """A pydantic model class for a JSON-schema object's ``properties``."""
+    """A pydantic model class for a JSON-schema object's ``properties``: one field per
+    property, aliased by the property's name (validation and JSON schema use it)."""
     required = set(schema.get("required") or [])
     fields: dict[str, Any] = {}
-    for prop, spec in (schema.get("properties") or {}).items():
+    for index, (prop, spec) in enumerate((schema.get("properties") or {}).items()):
         kind = _JSON_TYPES.get(spec.get("type"), Any)
         default = ... if prop in required else spec.get("default")
-        fields[prop] = (kind, Field(default, description=spec.get("description")))
+        field = Field(default, alias=prop, description=spec.get("description"))
+        fields[_field_name(prop, index)] = (kind, field)
     return create_model(name, **fields)
 
 
