@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import flink_agents_nb as fa
 from flink_agents_nb.api.chat_message import ChatMessage, MessageRole
 from flink_agents_nb.api.events.chat_event import ChatRequestEvent
@@ -83,3 +85,14 @@ def test_yaml_injected_args_are_filled_from_the_config(tmp_path: Path) -> None:
     env.load_yaml(path)
     run = env.from_list([{"key": "k", "value": "order 12"}]).apply("shop").execute()
     assert run.result.output_values() == [["good/12"]]  # not evil/12, not an error
+
+
+def test_a_bad_injected_args_entry_is_named_by_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(AGENT.replace("source: config", "source: bogus"))
+    env = fa.local()
+    with pytest.raises(fa.AgentDefinitionError) as info:
+        env.load_yaml(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:") and "tools[0] 'lookup'" in message
+    assert "injected_args" in message and "bogus" in message

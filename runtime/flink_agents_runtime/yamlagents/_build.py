@@ -206,7 +206,8 @@ def _tool(src: YamlSource, loc: Loc, entry: ToolEntry) -> FunctionTool:
         )
     with src.refusals_named_at(loc, key="function"):
         func = resolve_function(entry.function)
-    return FunctionTool(func, name=entry.name, injected_args=entry.injected_args)
+    with src.refusals_named_at(loc, key="injected_args"):
+        return FunctionTool(func, name=entry.name, injected_args=entry.injected_args)
 
 
 def _skills(src: YamlSource, loc: Loc, entry: SkillsEntry) -> Skills:

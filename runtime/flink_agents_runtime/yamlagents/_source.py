@@ -17,7 +17,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from flink_agents_runtime._errors import AgentDefinitionError, ResourceError
+from flink_agents_runtime._errors import AgentDefinitionError, ArgumentValueError, ResourceError
 from flink_agents_runtime.yamlagents._specs import UNION_TAGS, YamlDocument
 
 Loc = tuple[str | int, ...]
@@ -119,12 +119,13 @@ class YamlSource:
     @contextmanager
     def refusals_named_at(self, loc: Loc, key: str | None = None) -> Iterator[None]:
         """Within the block, a refusal of the kit's (:class:`AgentDefinitionError`,
-        :class:`ResourceError`) is raised again as :meth:`error` at ``loc`` (and ``key``):
-        its message kept, the file, line and entry put before it. Wrap only calls that do
-        not name a location themselves (an :meth:`error` inside would be named twice)."""
+        :class:`ResourceError`, :class:`ArgumentValueError`) is raised again as
+        :meth:`error` at ``loc`` (and ``key``): its message kept, the file, line and entry
+        put before it. Wrap only calls that do not name a location themselves (an
+        :meth:`error` inside would be named twice)."""
         try:
             yield
-        except (AgentDefinitionError, ResourceError) as exc:
+        except (AgentDefinitionError, ResourceError, ArgumentValueError) as exc:
             raise self.error(loc, str(exc), key=key) from exc
 
     # -- shape errors --------------------------------------------------------------------

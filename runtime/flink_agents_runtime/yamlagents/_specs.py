@@ -76,8 +76,10 @@ class PromptEntry(_Strict):
 
 
 class ToolEntry(_Strict):
-    """A function tool: ``function: module:Qualified.name``. ``parameter_types`` and
-    ``injected_args`` are read so that the builder can refuse them by name."""
+    """A function tool: ``function: module:Qualified.name``; ``injected_args``: parameters
+    the framework fills (Flink Agents 0.4's tool parameter injection, from config or
+    memory). ``parameter_types`` is read so that the builder can refuse it by name (Java
+    tools' only)."""
 
     name: str
     function: str | None = None
