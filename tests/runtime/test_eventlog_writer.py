@@ -554,3 +554,18 @@ def test_values_msgspec_refuses_are_still_written() -> None:
     cyclic: dict[str, Any] = {"n": 1}
     cyclic["self"] = cyclic
     assert json.loads(encode_value(cyclic)) == "{'n': 1, 'self': {...}}"  # its str
+
+
+def test_the_trace_log_file_is_among_the_files_written(tmp_path: Path, clean_env: None) -> None:
+    result = run({"job-identifier": "j", "trace-log.base-dir": str(tmp_path)}, [{"v": 1}])
+    assert [Path(p).name for p in result.log_files] == ["traces-j-local-0.log"]
+    both = run(
+        {"job-identifier": "k", "baseLogDir": str(tmp_path), "trace-log.base-dir": str(tmp_path)},
+        [{"v": 1}],
+    )
+    assert sorted(Path(p).name for p in both.log_files) == [
+        "events-k-local-0.log",
+        "traces-k-local-0.log",
+    ]
+    slf4j = {"job-identifier": "s", "trace-log.output-type": "SLF4J"}
+    assert run(slf4j, [{"v": 1}]).log_files == []

@@ -126,6 +126,8 @@ class TraceLogSink:
             except OSError as exc:
                 self._file = None
                 logger.warning("trace log %s cannot be opened (%s); not written", self.path, exc)
+        #: the file written (a one-element list; empty: SLF4J output, or it could not open)
+        self.files: list[str] = [str(self.path)] if self._file is not None else []
         self._slf4j = logging.getLogger(TRACE_LOGGER) if base_dir is None else None
         self._pending: list[bytes] = []
         self._clock = Clock()

@@ -42,7 +42,7 @@ class RunResult:
         wall_s: wall time of the execution in seconds.
         config: the configuration it ran with.
         error: the error that stopped it, if one did (the run is then partial).
-        log_files: event-log files written, if any.
+        log_files: event-log and Trace Log files written, if any.
         memory_recorded: whether ``actions`` carry every memory write (a local run with
             ``record_memory``, a replay): an action record without writes then wrote none.
             ``False`` when unknown, as for a Flink job read back from its log.
