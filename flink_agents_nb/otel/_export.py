@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flink_agents_nb.otel._json_lines import BATCH as JSON_LINES_BATCH
+from flink_agents_nb.otel._json_lines import SCOPE, clean
 from flink_agents_nb.otel._names import SERVICE_NAME
 from flink_agents_runtime._errors import FlinkAgentsError
 from flink_agents_runtime._redact import redact_text, redact_url
@@ -65,30 +66,43 @@ def _readable(specs: list[Any], service_name: str) -> list[Any]:
     from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
     resource = Resource.create({SERVICE_NAME: service_name})
-    scope = InstrumentationScope("flink_agents_nb", "0.4")
+    scope = InstrumentationScope(SCOPE[0], SCOPE[1], attributes=SCOPE[2])
     sampled = TraceFlags(TraceFlags.SAMPLED)
     ok, unset = Status(StatusCode.OK), Status(StatusCode.UNSET)
     out = []
     for s in specs:
         context = SpanContext(s.trace_id, s.span_id, False, sampled)
         parent = SpanContext(s.trace_id, s.parent_id, False, sampled) if s.parent_id else None
-        status = Status(StatusCode.ERROR, s.error) if s.error else (ok if s.parent_id else unset)
+        error = _text(s.error)
+        status = Status(StatusCode.ERROR, error) if error else (ok if s.parent_id else unset)
         out.append(
             ReadableSpan(
-                s.name,
+                _text(s.name),
                 context,
                 parent,
                 resource,
-                s.attributes,
+                _texts(s.attributes),
                 kind=SpanKind.INTERNAL if s.kind == "INTERNAL" else SpanKind.CLIENT,
                 status=status,
                 start_time=s.start_ns,
                 end_time=s.end_ns,
                 instrumentation_scope=scope,
-                events=[Event(n, a, timestamp=t) for n, t, a in s.events],
+                events=[Event(_text(n), _texts(a), timestamp=t) for n, t, a in s.events],
             )
         )
     return out
+
+
+def _text(value: Any) -> Any:
+    """A string with its lone surrogates as U+FFFD (protobuf cannot encode one, as the
+    JSON Lines file cannot: :func:`._json_lines.clean`); other values as they are."""
+    if isinstance(value, str) and not value.isascii():
+        return clean(value)
+    return value
+
+
+def _texts(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    return {_text(k): _text(v) for k, v in attributes.items()}
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -19,8 +19,10 @@ Per trace (an input run; rows: :mod:`._span_rows`):
   own (``flink_agents.execution.id``), else the span ids; a failed span's error is its
   status message, else its ``error.type``, which is its ``problem_category``;
 - our export's span events (``flink_agents.event.id``) become the event rows they were,
-  with their upstream event and action (the span's event id and action where the event
-  names none, ``""`` for none: :func:`._span_spec.upstream_of`), token counts and model;
+  with their upstream event and action (where the event names none: the span's event id
+  and action when the file's scope says so, ``flink_agents.event.upstream_implied``, as
+  this kit's exports do, else none; ``""`` for none: :func:`._span_spec.upstream_of`),
+  token counts and model;
   for other spans, a ``chat`` span with token usage gives a ``_chat_response_event`` row
   at its end, sent by the span it ran in (the tree places it under that execution, not
   under the last action of that name), and a root whose ``gen_ai.usage.*`` exceed its
@@ -54,7 +56,8 @@ comes back whole. Not carried:
   ``agent_name`` the name the export gave the agent (its class for a run, else the task
   or job) when the log names none.
 
-Lines that are not JSON, or spans without ids, are problems with file and line; never fatal.
+Lines are split at ``\\n`` only. Lines that are not JSON, or spans without ids, are
+problems with file and line; never fatal.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ from flink_agents_nb.otel._names import (
     GEN_AI_AGENT_NAME,
     GEN_AI_OPERATION_NAME,
     SERVICE_NAME,
+    UPSTREAM_IMPLIED,
 )
 from flink_agents_nb.otel._span_rows import (
     CALLS,
@@ -89,14 +93,26 @@ from flink_agents_nb.run._frames import RECORD_COLUMNS, record_frame
 
 
 def _spans_of_line(doc: Any) -> list[dict[str, Any]]:
+    """The spans of a ``TracesData`` object, each with its resource's ``service.name``
+    (``_service``) and whether its scope says the kit's upstream rule holds (``_implied``:
+    :data:`._names.UPSTREAM_IMPLIED`)."""
     spans = []
     for rs in doc.get("resourceSpans") or ():
         service = attributes_of((rs.get("resource") or {}).get("attributes")).get(SERVICE_NAME)
         for ss in rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans") or ():
+            scope = ss.get("scope") if isinstance(ss.get("scope"), dict) else {}
+            implied = attributes_of(scope.get("attributes")).get(UPSTREAM_IMPLIED) is True
             for span in ss.get("spans") or ():
                 if isinstance(span, dict):
-                    spans.append({**span, "_service": service})
+                    spans.append({**span, "_service": service, "_implied": implied})
     return spans
+
+
+def _lines(data: bytes) -> list[str]:
+    """A file's lines: split at ``\\n`` only (JSON escapes every other line end it needs;
+    U+2028, U+2029 and U+0085, which ``str.splitlines`` also splits at, stand raw inside
+    strings), each decoded as UTF-8 (what is not: U+FFFD)."""
+    return [line.decode("utf-8", errors="replace") for line in data.split(b"\n")]
 
 
 def read_otlp(path: str | os.PathLike[str]) -> EventLog:
@@ -106,7 +122,7 @@ def read_otlp(path: str | os.PathLike[str]) -> EventLog:
     spans: list[tuple[str, int, dict[str, Any]]] = []
     for file in files:
         try:
-            lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = _lines(file.read_bytes())
         except OSError as exc:
             problems.append(LogProblem(str(file), None, f"cannot read file ({exc})"))
             continue

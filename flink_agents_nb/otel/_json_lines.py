@@ -9,10 +9,15 @@ Bulk speed: each span is laid out from byte templates, and every distinct attrib
 (key, value) and span name is JSON-encoded once per export (msgspec, so escaping is
 msgspec's), not once per span: a million-record log has a few hundred thousand spans but
 few distinct names, actions, models and operations.
+
+Text UTF-8 cannot carry (a lone surrogate, which ``json.loads`` gives for a ``\\ud83d``
+escape) is written as U+FFFD (:func:`clean`), here and in the ids hashed from text
+(:func:`utf8`): an export never stops on one.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,11 +29,48 @@ from flink_agents_nb.otel._names import (
     EXECUTION_ID,
     INPUT_RUN_ID,
     SERVICE_NAME,
+    UPSTREAM_IMPLIED,
 )
 
-encode = _encode = msgspec.json.Encoder().encode
+_encode = msgspec.json.Encoder().encode
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: The instrumentation scope of the kit's spans: name, version, attributes (the export's
+#: conventions the import relies on: :data:`._names.UPSTREAM_IMPLIED`).
+SCOPE: tuple[str, str, dict[str, Any]] = ("flink_agents_nb", "0.4", {UPSTREAM_IMPLIED: True})
 #: Spans per line (as the SDK exporter batches them).
 BATCH = 2048
+
+
+def clean(text: str) -> str:
+    """``text`` with each surrogate code point (alone in a ``str``: UTF-8 has no encoding
+    for one) replaced by U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cleaned(v) for v in value]
+    return value
+
+
+def encode(value: Any) -> bytes:
+    """``value`` as JSON (msgspec's), its strings' lone surrogates as U+FFFD."""
+    try:
+        return _encode(value)
+    except UnicodeEncodeError:
+        return _encode(_cleaned(value))
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, its lone surrogates as U+FFFD (as :func:`encode` writes them)."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return clean(text).encode()
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -57,42 +99,81 @@ UNIQUE = {
 
 def attribute_json(key: str, value: Any) -> bytes:
     """One attribute as an OTLP ``KeyValue`` JSON object."""
-    return _encode({"key": key, "value": _value(value)})
+    return encode({"key": key, "value": _value(value)})
 
 
-class _Fragments:
-    """JSON fragments of attributes and names, each distinct one encoded once."""
+class _Column(dict[Any, bytes]):
+    """One attribute key's fragments (``,{"key":...,"value":...}``) of values of one type,
+    each encoded once; ``None`` (no attribute) lays out nothing."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__({None: b""})
+        self.key = key
+
+    def __missing__(self, value: Any) -> bytes:
+        out = b"," + attribute_json(self.key, value)
+        if value == value:  # NaN never matches itself: not worth keeping
+            self[value] = out
+        return out
+
+
+class Fragments:
+    """JSON fragments of attributes and names, each distinct one encoded once per export:
+    an attribute by (key, type, value) (``True``, ``1`` and ``1.0`` are equal dict keys:
+    the type tells them apart), an id attribute (:data:`UNIQUE`, a string) laid out from
+    its key's head."""
 
     def __init__(self) -> None:
-        self.attributes: dict[tuple[str, type, Any], bytes] = {}
+        self.columns: dict[tuple[str, type], _Column] = {}
         self.names: dict[str, bytes] = {}
 
+    def _memo(self, key: str, kind: type) -> _Column:
+        memo = self.columns.get((key, kind))
+        if memo is None:
+            memo = self.columns[key, kind] = _Column(key)
+        return memo
+
     def attribute(self, key: str, value: Any) -> bytes:
+        """One attribute as an OTLP ``KeyValue`` JSON object."""
         head = UNIQUE.get(key)
         if head is not None and type(value) is str:
-            return head + _encode(value) + b"}}"
-        known = (key, type(value), value)  # True and 1 are equal keys: the type tells them apart
+            return head + encode(value) + b"}}"
         try:
-            return self.attributes[known]
-        except KeyError:
-            out = attribute_json(key, value)
-            if value == value:  # NaN never matches itself: not worth keeping
-                self.attributes[known] = out
-            return out
+            return self._memo(key, type(value))[value][1:]
         except TypeError:  # an unhashable value
             return attribute_json(key, value)
 
+    def column(self, key: str, values: list[Any]) -> list[bytes]:
+        """Per value, ``,`` and its attribute's JSON object; ``b""`` for ``None``."""
+        kinds = set(map(type, values))
+        kinds.discard(type(None))
+        head = UNIQUE.get(key)
+        if head is not None and kinds <= {str}:  # ids: each distinct, not worth keeping
+            head = b"," + head
+            try:
+                return [b"" if v is None else head + _encode(v) + b"}}" for v in values]
+            except UnicodeEncodeError:
+                return [b"" if v is None else head + encode(v) + b"}}" for v in values]
+        if len(kinds) <= 1:
+            memo = self._memo(key, kinds.pop() if kinds else str)
+            try:
+                return [memo[v] for v in values]
+            except TypeError:  # an unhashable value
+                pass
+        return [b"" if v is None else b"," + self.attribute(key, v) for v in values]
+
     def name(self, name: str) -> bytes:
+        """A span's or span event's name as a JSON string."""
         out = self.names.get(name)
         if out is None:
-            out = self.names[name] = _encode(name)
+            out = self.names[name] = encode(name)
         return out
 
 
 def json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
     """The OTLP JSON lines of ``specs`` (:class:`~._spans.SpanSpec`), :data:`BATCH` spans
     a line, each ending in ``\\n``."""
-    fragments = _Fragments()
+    fragments = Fragments()
     batches = (
         [_span(s, fragments) for s in specs[at : at + BATCH]] for at in range(0, len(specs), BATCH)
     )
@@ -101,10 +182,16 @@ def json_lines(specs: list[Any], service_name: str) -> Iterator[bytes]:
 
 def lines_of(batches: Iterator[list[bytes]], service_name: str) -> Iterator[bytes]:
     """A ``TracesData`` line per batch of JSON span objects (one resource: ``service.name``,
-    one scope: the kit)."""
+    one scope: the kit's, :data:`SCOPE`)."""
     head = b'{"resourceSpans":[{"resource":%b,"scopeSpans":[{"scope":%b,"spans":[' % (
-        _encode({"attributes": [{"key": SERVICE_NAME, "value": {"stringValue": service_name}}]}),
-        _encode({"name": "flink_agents_nb", "version": "0.4"}),
+        encode({"attributes": [{"key": SERVICE_NAME, "value": {"stringValue": service_name}}]}),
+        encode(
+            {
+                "name": SCOPE[0],
+                "version": SCOPE[1],
+                "attributes": [{"key": k, "value": _value(v)} for k, v in SCOPE[2].items()],
+            }
+        ),
     )
     tail = b"]}]}]}\n"
     for spans in batches:
@@ -117,7 +204,7 @@ _REST = b'"startTimeUnixNano":"%d","endTimeUnixNano":"%d","attributes":[%b],%b"s
 _EVENT = b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]}'
 
 
-def _span(s: Any, fragments: _Fragments) -> bytes:
+def _span(s: Any, fragments: Fragments) -> bytes:
     kind = 1 if s.kind == "INTERNAL" else 3
     name = fragments.name(s.name)
     if s.parent_id:
@@ -135,7 +222,7 @@ def _span(s: Any, fragments: _Fragments) -> bytes:
             ]
         )
     if s.error:
-        status = _encode({"message": s.error, "code": 2})
+        status = encode({"message": s.error, "code": 2})
     else:
         status = b'{"code":1}' if s.parent_id else b"{}"
     return head + _REST % (s.start_ns, s.end_ns, attrs, events, status)

@@ -62,6 +62,7 @@ __all__ = [
     "SUBTASK_INDEX",
     "TASK_NAME",
     "TEXT_COMPLETION",
+    "UPSTREAM_IMPLIED",
 ]
 
 #: ``gen_ai.operation.name`` values.
@@ -102,3 +103,8 @@ EVENT_TYPE: Final = "flink_agents.event.type"
 #: :func:`._span_spec.span_event`).
 EVENT_UPSTREAM_ID: Final = "flink_agents.event.upstream_id"
 EVENT_UPSTREAM_ACTION: Final = "flink_agents.event.upstream_action"
+#: On the kit's instrumentation scope (``True``): a span event on an action's span that
+#: names no upstream event id or action has the span's own (``flink_agents.event.id``,
+#: ``flink_agents.action.name``; ``""``: none). Exports before it, and other tools' spans,
+#: lack it: there a missing upstream is none.
+UPSTREAM_IMPLIED: Final = "flink_agents.event.upstream_implied"

@@ -272,7 +272,7 @@ def _event_rows(
         if not isinstance(attrs.get(EVENT_ID), str):
             continue
         at = _ns(event.get("timeUnixNano"))
-        upstream = upstream_of(attrs, span_attrs)
+        upstream = upstream_of(attrs, span_attrs, span.get("_implied") is True)
         row = {
             **common,
             "record_type": "event",

@@ -1,6 +1,6 @@
 """One span to export (:class:`SpanSpec`) and the helpers every span builder shares:
-derived ids, error types, nanosecond durations, and garbage collection paused while
-building in bulk."""
+derived ids, error types, nanosecond durations, which values count as given, the upstream
+rule of span events, and garbage collection paused while building in bulk."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from flink_agents_nb.otel._json_lines import utf8
 from flink_agents_nb.otel._names import (
     ACTION_ATTEMPT,
     ACTION_NAME,
@@ -38,6 +39,9 @@ from flink_agents_nb.otel._names import (
     TASK_NAME,
 )
 
+#: A missing timestamp (``NaT``) as int64 nanoseconds.
+NAT = -(2**63)
+
 
 @dataclass(slots=True)
 class SpanSpec:
@@ -57,7 +61,7 @@ class SpanSpec:
 
 
 def _id(bits: int, *parts: Any) -> int:
-    digest = hashlib.md5("\x1f".join(map(str, parts)).encode(), usedforsecurity=False).digest()
+    digest = hashlib.md5(utf8("\x1f".join(map(str, parts))), usedforsecurity=False).digest()
     return int.from_bytes(digest[: bits // 8], "big") or 1
 
 
@@ -88,9 +92,9 @@ def action_attrs(
     handled (``flink_agents.event.type``, when the record names one), the attempt
     (``flink_agents.action.attempt``, when given) and :func:`mark_execution`'s."""
     attrs: dict[str, Any] = {ACTION_NAME: name}
-    if _none(event_type) is not None:
+    if _given(event_type):
         attrs[EVENT_TYPE] = str(event_type)
-    if _none(attempt) is not None and attempt is not pd.NA:
+    if _given(attempt):
         attrs[ACTION_ATTEMPT] = int(attempt)
     mark_execution(attrs, status, duration_ms)
     return attrs
@@ -116,24 +120,20 @@ def run_where(job: Any, task: Any, subtask: Any, input_seq: Any, event_type: Any
 
 
 def _given(value: Any) -> bool:
-    """Not ``None``, ``pd.NA`` nor NaN."""
+    """Not ``None``, ``pd.NA`` nor NaN (nor ``NaT``): what every builder counts as a value
+    (a missing one writes no attribute; never ``"<NA>"`` nor ``"nan"``)."""
     return value is not None and value is not pd.NA and value == value
 
 
 def status_message(error: Any, error_type: str) -> str:
     """A failed span's status message: the record's error text (the human description, as
     OpenTelemetry has it), else its ``error.type``."""
-    text = _none(error)
-    return str(text) if text is not None and str(text).strip() else error_type
+    return str(error) if _given(error) and str(error).strip() else error_type
 
 
 def _ns(ms: Any) -> int:
     """A duration in ms as whole nanoseconds (0 when missing); exact for ms with 6 decimals."""
     return 0 if ms != ms else round(float(ms) * 1e6)
-
-
-def _none(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def root_span(
@@ -164,7 +164,7 @@ def root_span(
     if prompt or completion:
         attrs[GEN_AI_USAGE_INPUT_TOKENS] = prompt
         attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = completion
-    if (prompt or completion) and _none(model) is not None:
+    if (prompt or completion) and _given(model):
         attrs[GEN_AI_REQUEST_MODEL] = str(model)
     if error is not None:
         attrs[ERROR_TYPE] = error
@@ -197,7 +197,7 @@ def one_model(models: Any) -> Any:
     ``None`` (none, or several)."""
     if not models:
         return None
-    named = {m for m in models if _none(m) is not None}
+    named = {m for m in models if _given(m)}
     return next(iter(named)) if len(named) == 1 else None
 
 
@@ -210,7 +210,7 @@ def span_event(
     on: dict[str, Any],
 ) -> tuple[str, int, dict[str, Any]]:
     """A business event as a span event on the span of the action that sent it (``on``:
-    that span's attributes, already complete): named by its type, at its time;
+    that span's attributes, already complete): named by its type (``""``: none), at its time;
     ``flink_agents.event.id``, its upstream event and action, its token counts and model
     (``tokens``: prompt, completion, model; NaN or ``None`` when missing) as
     ``gen_ai.usage.input_tokens|output_tokens`` and ``gen_ai.response.model``. Its payload
@@ -226,18 +226,13 @@ def span_event(
     attrs: dict[str, Any] = {}
     if _given(event_id):
         attrs[EVENT_ID] = str(event_id)
-    implied_id, implied_action = implied_upstream(on)
-    up_id, up_action = upstream
-    if _given(up_id):
-        if str(up_id) != implied_id:
-            attrs[EVENT_UPSTREAM_ID] = str(up_id)
-    elif implied_id is not None:
-        attrs[EVENT_UPSTREAM_ID] = ""
-    if _given(up_action):
-        if str(up_action) != implied_action:
-            attrs[EVENT_UPSTREAM_ACTION] = str(up_action)
-    elif implied_action is not None:
-        attrs[EVENT_UPSTREAM_ACTION] = ""
+    implied = implied_upstream(on.get(EVENT_ID), on.get(ACTION_NAME))
+    for key, value, span_value in zip(
+        (EVENT_UPSTREAM_ID, EVENT_UPSTREAM_ACTION), upstream, implied, strict=True
+    ):
+        written = upstream_written(value, span_value)
+        if written is not None:
+            attrs[key] = written
     prompt, completion, model = tokens
     if _given(prompt):
         attrs[GEN_AI_USAGE_INPUT_TOKENS] = int(prompt)
@@ -245,24 +240,37 @@ def span_event(
         attrs[GEN_AI_USAGE_OUTPUT_TOKENS] = int(completion)
     if _given(model):
         attrs[GEN_AI_RESPONSE_MODEL] = str(model)
-    return str(event_type), time_ns, attrs
+    return (str(event_type) if _given(event_type) else ""), time_ns, attrs
 
 
-def implied_upstream(span: dict[str, Any]) -> tuple[Any, Any]:
-    """The upstream event id and action a span event on the span with these attributes has
-    unless it says otherwise: an action span's handled event id and action, else none."""
-    if ACTION_NAME not in span:
-        return None, None
-    return span.get(EVENT_ID), span[ACTION_NAME]
+def implied_upstream(event_id: Any, action: Any) -> tuple[Any, Any]:
+    """The upstream event id and action a span event has unless it says otherwise, on a
+    span with this handled ``event_id`` and ``action`` name (``None``: not an action's
+    span): an action span's own, else none."""
+    return (event_id, action) if action is not None else (None, None)
 
 
-def upstream_of(event: dict[str, Any], span: dict[str, Any]) -> tuple[Any, Any]:
+def upstream_written(value: Any, implied: Any) -> str | None:
+    """What :func:`span_event` writes for a span event's upstream event id or action
+    (``value``) on a span whose own is ``implied``: nothing (``None``) where they are the
+    same, ``""`` where the event has none but the span names one, else the value."""
+    if _given(value):
+        text = str(value)
+        return None if text == implied else text
+    return "" if implied is not None else None
+
+
+def upstream_of(event: dict[str, Any], span: dict[str, Any], implied: bool) -> tuple[Any, Any]:
     """A span event's upstream event id and action (``None`` when it has none) from its
     decoded attributes (``event``) and its span's (``span``): what :func:`span_event`
-    wrote, else :func:`implied_upstream`."""
-    implied = implied_upstream(span)
+    wrote, else, in a file whose scope says the rule holds (``implied``:
+    :data:`._names.UPSTREAM_IMPLIED`), :func:`implied_upstream`'s, else none."""
+    if implied:
+        defaults = implied_upstream(span.get(EVENT_ID), span.get(ACTION_NAME))
+    else:
+        defaults = (None, None)
     out = []
-    for name, default in zip((EVENT_UPSTREAM_ID, EVENT_UPSTREAM_ACTION), implied, strict=True):
+    for name, default in zip((EVENT_UPSTREAM_ID, EVENT_UPSTREAM_ACTION), defaults, strict=True):
         value = event.get(name, default)
         out.append(value if value != "" else None)
     return out[0], out[1]

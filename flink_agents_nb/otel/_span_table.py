@@ -3,11 +3,12 @@ makes them, laid out either as :class:`~._span_spec.SpanSpec` objects (the SDK's
 OTLP/HTTP) or straight as OTLP JSON span objects (the JSON Lines file).
 
 The JSON layout is the one :mod:`._json_lines` gives for the same SpanSpecs, byte for byte
-(a test compares them): each attribute column's distinct values are encoded once (ids, all
-distinct, are laid out from their key's encoded head), a span's attributes are its
-columns' fragments joined, and each span is one ``%`` template, so the Python work left
-per span is a handful of list and bytes operations rather than a dict and a SpanSpec built
-and then walked attribute by attribute.
+(a test compares them): each attribute column's distinct values are encoded once, by type
+(ids, all distinct, are laid out from their key's encoded head: see
+:class:`._json_lines.Fragments`), a span's attributes are its columns' fragments joined,
+and each span is one ``%`` template, so the Python work left per span is a handful of list
+and bytes operations rather than a dict and a SpanSpec built and then walked attribute by
+attribute.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.otel._json_lines import UNIQUE, attribute_json, encode
+from flink_agents_nb.otel._json_lines import Fragments, encode
 from flink_agents_nb.otel._span_spec import SpanSpec
 
 
@@ -85,26 +86,6 @@ def specs_of(table: SpanTable) -> list[SpanSpec]:
     return out
 
 
-class _Fragments(dict[Any, bytes]):
-    """One attribute column's JSON fragments (``,{"key":...,"value":...}``) per value, each
-    encoded once; ``None`` (no attribute) lays out nothing."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__({None: b""})
-        self.key = key
-
-    def __missing__(self, value: Any) -> bytes:
-        out = self[value] = b"," + attribute_json(self.key, value)
-        return out
-
-
-def _column_fragments(key: str, values: list[Any], memo: _Fragments | None) -> list[bytes]:
-    if memo is not None:
-        return [memo[v] for v in values]
-    head = b"," + UNIQUE[key]  # ids: each one distinct, not worth keeping
-    return [b"" if v is None else head + encode(v) + b"}}" for v in values]
-
-
 _ROOT = (
     b'{"traceId":"%032x","spanId":"%016x","name":%b,"kind":1,"startTimeUnixNano":"%d",'
     b'"endTimeUnixNano":"%d","attributes":[%b],%b"status":%b}'
@@ -116,7 +97,8 @@ _CHILD = (
 _EVENT = b'{"timeUnixNano":"%d","name":%b,"attributes":[%b]}'
 
 
-def _objects(values: list[Any]) -> np.ndarray:
+def object_array(values: list[Any]) -> np.ndarray:
+    """``values`` as a 1-d object array (each value kept as is, sequences too)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
@@ -124,26 +106,27 @@ def _objects(values: list[Any]) -> np.ndarray:
 
 class TableJson:
     """Lays out a table's spans as OTLP JSON span objects, any rows at a time; the encoded
-    fragments of names and attribute values are shared by every call."""
+    fragments of names and attribute values (``fragments``) are shared by every call."""
 
-    def __init__(self, table: SpanTable, names: dict[str, bytes]) -> None:
-        self.table, self.names = table, names
-        self.memos = [None if key in UNIQUE else _Fragments(key) for key, _ in table.columns]
+    def __init__(self, table: SpanTable, fragments: Fragments) -> None:
+        self.table, self.fragments = table, fragments
         n = len(table)
-        self.ids = [_objects(ids) for ids in (table.trace_ids, table.span_ids, table.parent_ids)]
+        self.ids = [
+            object_array(ids) for ids in (table.trace_ids, table.span_ids, table.parent_ids)
+        ]
         self.times = [np.asarray(t, dtype=np.int64) for t in (table.starts, table.ends)]
-        self.name_json = _objects([self._name(name) for name in table.names])
+        self.name_json = object_array([fragments.name(name) for name in table.names])
         ok = b'{"code":1}' if n and table.parent_ids[0] else b"{}"
-        self.status = _objects(
+        self.status = object_array(
             [ok if not e else encode({"message": e, "code": 2}) for e in table.errors]
         )
         self.events = np.full(n, b"", dtype=object)
         events = table.events
         if events is not None and len(events.on):
             by_span = np.argsort(events.on, kind="stable")
-            attrs = self._attributes(events.columns, by_span, None)
+            attrs = self._attributes(events.columns, by_span)
             objects = [
-                _EVENT % (events.times[j], self._name(events.names[j]), a)
+                _EVENT % (events.times[j], fragments.name(events.names[j]), a)
                 for j, a in zip(by_span.tolist(), attrs, strict=True)
             ]
             counts = np.bincount(events.on, minlength=n)
@@ -151,24 +134,9 @@ class TableJson:
             for r in np.flatnonzero(counts).tolist():
                 self.events[r] = b'"events":[%b],' % b",".join(objects[bounds[r] : bounds[r + 1]])
 
-    def _name(self, name: str) -> bytes:
-        out = self.names.get(name)
-        if out is None:
-            out = self.names[name] = encode(name)
-        return out
-
-    def _attributes(
-        self,
-        columns: list[tuple[str, np.ndarray]],
-        rows: np.ndarray,
-        memos: list[_Fragments | None] | None,
-    ) -> list[bytes]:
-        if memos is None:
-            memos = [None if key in UNIQUE else _Fragments(key) for key, _ in columns]
-        parts = [
-            _column_fragments(key, values[rows].tolist(), memo)
-            for (key, values), memo in zip(columns, memos, strict=True)
-        ]
+    def _attributes(self, columns: list[tuple[str, np.ndarray]], rows: np.ndarray) -> list[bytes]:
+        column = self.fragments.column
+        parts = [column(key, values[rows].tolist()) for key, values in columns]
         return [b"".join(row)[1:] for row in zip(*parts, strict=True)]
 
     def objects(self, rows: np.ndarray) -> list[bytes]:
@@ -176,7 +144,7 @@ class TableJson:
         roots, or all children: a table holds one kind)."""
         if not len(rows):
             return []
-        attrs = self._attributes(self.table.columns, rows, self.memos)
+        attrs = self._attributes(self.table.columns, rows)
         trace, span, parent = (ids[rows].tolist() for ids in self.ids)
         start, end = (t[rows].tolist() for t in self.times)
         names, events = self.name_json[rows].tolist(), self.events[rows].tolist()

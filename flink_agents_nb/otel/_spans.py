@@ -54,10 +54,11 @@ from flink_agents_nb.otel._names import (
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
 from flink_agents_nb.otel._span_spec import (
+    NAT,
     SpanSpec,
     _error_type,
+    _given,
     _id,
-    _none,
     _ns,
     action_attrs,
     agent_label,
@@ -122,9 +123,6 @@ def _column(series: pd.Series) -> list[Any]:
     return series.to_numpy().tolist()
 
 
-_NAT = np.iinfo(np.int64).min  # a missing timestamp's int64
-
-
 def _run_spans(
     run: str,
     rows: np.ndarray,
@@ -137,12 +135,12 @@ def _run_spans(
     rtype = c["record_type"]
     dur = c["duration_ms"]
     first = int(rows[0])
-    key = _none(c["key"][first])
-    task = _none(c["task"][first])
-    agent = agent_label(agent_name, task, _none(c["job"][first]))
+    key, task, job = (c[name][first] for name in ("key", "task", "job"))
+    key, task, job = (v if _given(v) else None for v in (key, task, job))
+    agent = agent_label(agent_name, task, job)
     spans: list[SpanSpec] = []
     ends = [int(stamps[r]) + _ns(dur[r]) for r in rows.tolist()]
-    valid = [s for s in stamps[rows].tolist() if s > _NAT]
+    valid = [s for s in stamps[rows].tolist() if s > NAT]
     start = min(valid) if valid else 0
     end = max(max(ends), start)
     prompt = completion = 0
@@ -171,7 +169,7 @@ def _run_spans(
     where = (c["job"][first], task, c["subtask"][first], c["input_seq"][first])
     spans[0].attributes.update(run_where(*where, first_type))
     ids = {c["event_id"][r]: r for r in rows.tolist() if rtype[r] == "event"}
-    if rtype[first] == "event" and _none(c["event_id"][first]) is not None:
+    if rtype[first] == "event" and _given(c["event_id"][first]):
         spans[0].attributes[EVENT_ID] = str(c["event_id"][first])
     senders: dict[int, SpanSpec] = {}  # event row -> the span of the action that sent it
     for r in action_rows:
@@ -179,7 +177,7 @@ def _run_spans(
         sid = _id(64, run, "action", r)
         status = c["status"][r]
         attrs = action_attrs(name, c["event_type"][r], status, dur[r], c["attempt"][r])
-        if _none(c["event_id"][r]) is not None:
+        if _given(c["event_id"][r]):
             attrs[EVENT_ID] = str(c["event_id"][r])
         err = None
         if status == "failed":
@@ -199,7 +197,7 @@ def _run_spans(
     for r in rows.tolist():  # every event but the run's first, on its sender's span
         if rtype[r] == "event" and r != first:
             on = senders.get(r, spans[0])
-            at = int(stamps[r]) if stamps[r] > _NAT else on.start_ns
+            at = int(stamps[r]) if stamps[r] > NAT else on.start_ns
             upstream = (c["upstream_event_id"][r], c["upstream_action"][r])
             counts = (c["prompt_tokens"][r], c["completion_tokens"][r], c["model"][r])
             event = span_event(
@@ -234,7 +232,8 @@ def _inferred_calls(
         attrs: dict[str, Any] = {GEN_AI_OPERATION_NAME: CHAT}
         for e in sent_rows:
             a = c["attributes"][e] if isinstance(c["attributes"][e], Mapping) else {}
-            model = _none(c["model"][e]) or a.get("model_name") or a.get("model") or model
+            named = c["model"][e] if _given(c["model"][e]) else None
+            model = named or a.get("model_name") or a.get("model") or model
             usage = a.get("call_usage") if isinstance(a.get("call_usage"), dict) else {}
             if usage:
                 attrs[GEN_AI_USAGE_INPUT_TOKENS] = int(usage.get("promptTokens") or 0)

@@ -22,10 +22,8 @@ from flink_agents_nb.otel._names import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
-from flink_agents_nb.otel._span_spec import _given, _none
-from flink_agents_nb.otel._span_table import EventColumns, SpanTable
-
-_NAT = np.iinfo(np.int64).min
+from flink_agents_nb.otel._span_spec import NAT, _given, implied_upstream, upstream_written
+from flink_agents_nb.otel._span_table import EventColumns, SpanTable, object_array
 
 
 def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,9 +38,7 @@ def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarra
 
 
 def _event_ids(ids: list[Any]) -> np.ndarray:
-    out = np.empty(len(ids), dtype=object)
-    out[:] = [None if _none(e) is None else str(e) for e in ids]
-    return out
+    return object_array([str(e) if _given(e) else None for e in ids])
 
 
 def _column(table: SpanTable, key: str) -> np.ndarray:
@@ -84,7 +80,7 @@ def attach_events(
         (action_table, np.flatnonzero(sent), on_action),
     ):
         starts = np.asarray(table.starts, dtype=np.int64)[on] if len(on) else on
-        times = np.where(stamps[mine] != _NAT, stamps[mine], starts).tolist()
+        times = np.where(stamps[mine] != NAT, stamps[mine], starts).tolist()
         table.events = _event_columns(rows, events[mine], on, times, table)
 
 
@@ -97,15 +93,19 @@ def _event_columns(
         rows.col(name)[at].tolist()
         for name in ("event_id", "event_type", "upstream_event_id", "upstream_action", "model")
     )
-    spans_actions = _column(table, ACTION_NAME)[on].tolist()  # (a root names none)
-    spans_ids = [  # (as _span_spec.implied_upstream)
-        i if a is not None else None
-        for i, a in zip(_column(table, EVENT_ID)[on].tolist(), spans_actions, strict=True)
+    implied = [
+        implied_upstream(i, a)
+        for i, a in zip(
+            _column(table, EVENT_ID)[on].tolist(),
+            _column(table, ACTION_NAME)[on].tolist(),  # (a root names none)
+            strict=True,
+        )
     ]
+    implied_ids, implied_actions = [i for i, _ in implied], [a for _, a in implied]
     columns: list[tuple[str, list[Any]]] = [
         (EVENT_ID, [str(e) if _given(e) else None for e in event_ids]),
-        (EVENT_UPSTREAM_ID, _upstream(up_ids, spans_ids)),
-        (EVENT_UPSTREAM_ACTION, _upstream(up_actions, spans_actions)),
+        (EVENT_UPSTREAM_ID, _written(up_ids, implied_ids)),
+        (EVENT_UPSTREAM_ACTION, _written(up_actions, implied_actions)),
     ]
     for key, name in (
         (GEN_AI_USAGE_INPUT_TOKENS, "prompt_tokens"),
@@ -114,23 +114,9 @@ def _event_columns(
         counts = rows.floats(name)[at].tolist()
         columns.append((key, [int(c) if c == c else None for c in counts]))
     columns.append((GEN_AI_RESPONSE_MODEL, [str(m) if _given(m) else None for m in models]))
-    objects = []
-    for key, values in columns:
-        column = np.empty(len(values), dtype=object)
-        column[:] = values
-        objects.append((key, column))
-    return EventColumns(on, times, [str(t) for t in types], objects)
+    objects = [(key, object_array(values)) for key, values in columns]
+    return EventColumns(on, times, [str(t) if _given(t) else "" for t in types], objects)
 
 
-def _upstream(values: list[Any], implied: list[Any]) -> list[str | None]:
-    """An upstream column as :func:`._span_spec.span_event` writes it: ``None`` (not
-    written) where the value is its span's (``implied``), ``""`` where the event has none
-    but its span names one."""
-    out: list[str | None] = []
-    for value, span_value in zip(values, implied, strict=True):
-        if _given(value):
-            text = str(value)
-            out.append(None if text == span_value else text)
-        else:
-            out.append("" if span_value is not None else None)
-    return out
+def _written(values: list[Any], implied: list[Any]) -> list[str | None]:
+    return [upstream_written(v, s) for v, s in zip(values, implied, strict=True)]

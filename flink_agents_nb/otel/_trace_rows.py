@@ -12,21 +12,25 @@ import numpy as np
 import pandas as pd
 
 from flink_agents_nb.eventlog.ids._ids import Kinds, id_codes
+from flink_agents_nb.otel._json_lines import utf8
 from flink_agents_nb.otel._names import (
     DURATION_MISSING,
     ERROR_TYPE,
     EXECUTION_ID,
     EXECUTION_STATUS,
 )
-from flink_agents_nb.otel._span_spec import _error_type, _none, one_model, status_message
+from flink_agents_nb.otel._span_spec import _error_type, _given, one_model, status_message
 
 
 def derived_ids(bits: int, texts: list[str]) -> list[int]:
-    """:func:`._spans._id` of each text (its parts already joined by ``\\x1f``)."""
+    """:func:`._span_spec._id` of each text (its parts already joined by ``\\x1f``)."""
     md5, size = hashlib.md5, bits // 8
+    try:
+        encoded = [t.encode() for t in texts]
+    except UnicodeEncodeError:  # a lone surrogate: as _id hashes it
+        encoded = [utf8(t) for t in texts]
     return [
-        int.from_bytes(md5(t.encode(), usedforsecurity=False).digest()[:size], "big") or 1
-        for t in texts
+        int.from_bytes(md5(t, usedforsecurity=False).digest()[:size], "big") or 1 for t in encoded
     ]
 
 
@@ -132,7 +136,7 @@ def sub_agents(rows: Rows, at: np.ndarray, agents: list[Any]) -> np.ndarray:
         return out
     named = rows.col("agent_name")[at].tolist()
     for j, (agent, run) in enumerate(zip(named, rows.run_of[at].tolist(), strict=True)):
-        if agent is not None and agent == agent and agent != agents[run]:  # (NaN: none)
+        if _given(agent) and agent != agents[run]:
             out[j] = str(agent)
     return out
 
@@ -160,7 +164,7 @@ def execution_columns(
             [s if isinstance(s, str) and s not in ("ok", "failed") else None for s in statuses],
         ),
         (DURATION_MISSING, [True if d is None or d != d else None for d in durations]),
-        (EXECUTION_ID, [None if _none(e) is None else str(e) for e in exec_ids]),
+        (EXECUTION_ID, [str(e) if _given(e) else None for e in exec_ids]),
         (ERROR_TYPE, types),
     ]
     return columns, exec_ids, messages

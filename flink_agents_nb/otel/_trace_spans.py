@@ -28,7 +28,7 @@ import pandas as pd
 
 from flink_agents_nb.eventlog.columns._arrays import codes as codes_of
 from flink_agents_nb.eventlog.ids._ids import Kinds
-from flink_agents_nb.otel._json_lines import BATCH, lines_of
+from flink_agents_nb.otel._json_lines import BATCH, Fragments, lines_of
 from flink_agents_nb.otel._names import (
     ACTION_ATTEMPT,
     ACTION_NAME,
@@ -53,14 +53,8 @@ from flink_agents_nb.otel._names import (
     SUBTASK_INDEX,
     TASK_NAME,
 )
-from flink_agents_nb.otel._span_spec import (
-    SpanSpec,
-    _error_type,
-    _given,
-    _none,
-    agent_label,
-)
-from flink_agents_nb.otel._span_table import SpanTable, TableJson, specs_of
+from flink_agents_nb.otel._span_spec import NAT, SpanSpec, _error_type, _given, agent_label
+from flink_agents_nb.otel._span_table import SpanTable, TableJson, object_array, specs_of
 from flink_agents_nb.otel._trace_events import attach_events, under_parent
 from flink_agents_nb.otel._trace_rows import (
     Rows,
@@ -71,14 +65,6 @@ from flink_agents_nb.otel._trace_rows import (
     run_models,
     sub_agents,
 )
-
-_NAT = np.iinfo(np.int64).min
-
-
-def _objects(values: list[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
 
 
 @dataclass
@@ -106,8 +92,8 @@ class TracedTables:
     def lines(self, service_name: str) -> Iterator[bytes]:
         """The OTLP JSON lines of the spans, laid out straight from the tables: the same
         bytes as :func:`._json_lines.json_lines` of :meth:`specs`."""
-        names: dict[str, bytes] = {}
-        laid = [TableJson(t, names) for t in self.tables]
+        fragments = Fragments()
+        laid = [TableJson(t, fragments) for t in self.tables]
 
         def batches() -> Iterator[list[bytes]]:
             for start in range(0, len(self.kinds), BATCH):
@@ -138,13 +124,13 @@ def traced_tables(frame: pd.DataFrame, agent_name: str | None) -> TracedTables |
     runs = [str(u) for u in run_ids[order[firsts]].tolist()]
     record = Kinds(rows.col("record_type"))
     stamps, dur_ns = rows.stamps, rows.dur_ns
-    valid = stamps != _NAT
+    valid = stamps != NAT
     # Per run: start (earliest valid time, else 0), end (latest time + duration, at least
     # the start), token totals of its events, its last action.
     big = np.iinfo(np.int64).max
     start = np.minimum.reduceat(np.where(valid, stamps, big), firsts)
     start = np.where(start == big, 0, start)
-    end = np.maximum(np.maximum.reduceat(np.where(valid, stamps + dur_ns, _NAT), firsts), start)
+    end = np.maximum(np.maximum.reduceat(np.where(valid, stamps + dur_ns, NAT), firsts), start)
     is_event = record.of("event")
     tokens = []
     for name in ("prompt_tokens", "completion_tokens"):
@@ -211,7 +197,7 @@ def _root_table(
     )
     errors, categories, failed = rows.col("error"), rows.col("problem_category"), rows.failed
     agents = [
-        agent_label(agent_name, _none(t), _none(j), _none(a))
+        agent_label(agent_name, *(v if _given(v) else None for v in (t, j, a)))
         for t, j, a in zip(tasks, jobs, recorded, strict=True)
     ]
     error_types = [
@@ -224,7 +210,7 @@ def _root_table(
         (GEN_AI_OPERATION_NAME, [INVOKE_AGENT] * len(runs)),
         (GEN_AI_AGENT_NAME, agents),
         (INPUT_RUN_ID, runs),
-        (GEN_AI_CONVERSATION_ID, [None if _none(k) is None else str(k) for k in keys]),
+        (GEN_AI_CONVERSATION_ID, [str(k) if _given(k) else None for k in keys]),
         (
             GEN_AI_USAGE_INPUT_TOKENS,
             [p if c else None for p, c in zip(prompt, counted, strict=True)],
@@ -235,10 +221,7 @@ def _root_table(
         ),
         (
             GEN_AI_REQUEST_MODEL,
-            [
-                str(m) if c and _none(m) is not None else None
-                for m, c in zip(models, counted, strict=True)
-            ],
+            [str(m) if c and _given(m) else None for m, c in zip(models, counted, strict=True)],
         ),
         (ERROR_TYPE, error_types),
         (JOB_ID, [str(j) if _given(j) else None for j in jobs]),
@@ -256,7 +239,7 @@ def _root_table(
     trace_ids, root_ids = ids
     return SpanTable(
         trace_ids, root_ids, [0] * len(runs), [f"invoke_agent {a}" for a in agents],
-        times[0], times[1], error_types, [(k, _objects(v)) for k, v in columns],
+        times[0], times[1], error_types, [(k, object_array(v)) for k, v in columns],
     )  # fmt: skip
 
 
@@ -272,7 +255,7 @@ def _action_table(
     ids = derived_ids(
         64,
         [
-            f"{runs[c]}\x1faction\x1f{e if e is not None else r}"
+            f"{runs[c]}\x1faction\x1f{e if _given(e) else r}"
             for c, e, r in zip(run_codes, exec_ids, rows.order[actions].tolist(), strict=True)
         ],
     )
@@ -283,17 +266,17 @@ def _action_table(
     attempts = rows.col("attempt")[actions].tolist()
     columns: list[tuple[str, list[Any]]] = [
         (ACTION_NAME, names),
-        (EVENT_TYPE, [None if _none(t) is None else str(t) for t in types]),
+        (EVENT_TYPE, [str(t) if _given(t) else None for t in types]),
         (
             ACTION_ATTEMPT,
-            [None if _none(a) is None or a is pd.NA else int(a) for a in attempts],
+            [int(a) if _given(a) else None for a in attempts],
         ),
         *execution,
     ]
     table = SpanTable(
         [trace_ids[c] for c in run_codes], ids, [root_ids[c] for c in run_codes], names,
         rows.stamps[actions].tolist(), (rows.stamps[actions] + rows.dur_ns[actions]).tolist(),
-        messages, [(k, _objects(v)) for k, v in columns],
+        messages, [(k, object_array(v)) for k, v in columns],
     )  # fmt: skip
     return table, keys[by_key], keyed[by_key]
 
@@ -324,7 +307,7 @@ def _call_table(
     ids = derived_ids(
         64,
         [
-            f"{runs[c]}\x1fcall\x1f{e or r}"
+            f"{runs[c]}\x1fcall\x1f{e if _given(e) and e else r}"
             for c, e, r in zip(run_codes, exec_ids, rows.order[calls].tolist(), strict=True)
         ],
     )
@@ -342,7 +325,7 @@ def _call_table(
     labels = []
     for j, (kind, name) in enumerate(zip(kinds, names, strict=True)):
         if kind == "llm":
-            model = _none(models[j]) or name
+            model = models[j] if _given(models[j]) and models[j] else name
             labels.append(f"chat {model}")
             op[j], request[j], resource[j] = CHAT, str(model), name
             used = usage[j] if answered.get(parent_keys[j]) == j else None
@@ -370,5 +353,5 @@ def _call_table(
     return SpanTable(
         [trace_ids[c] for c in run_codes], ids, parents, labels,
         rows.stamps[calls].tolist(), (rows.stamps[calls] + rows.dur_ns[calls]).tolist(),
-        messages, [(k, _objects(v)) for k, v in columns],
+        messages, [(k, object_array(v)) for k, v in columns],
     )  # fmt: skip

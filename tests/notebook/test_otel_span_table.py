@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,6 +17,8 @@ import flink_agents_nb as fa
 from flink_agents_nb.eventlog._reader import EventLog
 from flink_agents_nb.otel._export import _readable, otlp_json_lines
 from flink_agents_nb.otel._json_lines import BATCH, json_lines
+from flink_agents_nb.otel._names import EVENT_ID
+from flink_agents_nb.otel._span_table import SpanTable, object_array
 from flink_agents_nb.otel._spans import built_spans
 from flink_agents_nb.otel._trace_spans import TracedTables
 
@@ -91,3 +94,81 @@ def _proto_spans(lines: bytes) -> list[dict[str, Any]]:
                     span.pop("flags", None)  # the SDK sets W3C trace flags; the file need not
                     out.append(span)
     return out
+
+
+#: Text JSON must escape or may carry raw: a quote, a backslash, a newline, control
+#: characters, non-ASCII, line and paragraph separators and NEL (``str.splitlines`` splits
+#: at them), and a lone surrogate (``json.loads`` gives one for a ``"\ud83d"`` escape;
+#: UTF-8 has none: written as U+FFFD).
+ODD = 'q"uo\\te\nnl\x01ctl\x7f é😀 \u2028ls\u2029ps\u0085nel \ud83d'
+WRITTEN = ODD.replace("\ud83d", "\ufffd")
+
+
+def test_odd_text_in_every_text_column_is_written_and_read_back(tmp_path: Path) -> None:
+    frame = fa.read_event_log(TRACE).frame
+    (tmp_path / "plain.jsonl").write_bytes(_both(frame)[0])
+    plain = fa.read_otlp(tmp_path / "plain.jsonl").frame  # (a lone start record: no span)
+    calls = frame["record_type"] == "call"
+    frame.loc[calls, "status"] = "failed"
+    frame.loc[calls, "error"] = f"Boom: {ODD}"
+    frame["action"] = [None if a is None else f"{a}{ODD}" for a in frame["action"]]
+    frame["entity_name"] = [None if a is None else f"{a}{ODD}" for a in frame["entity_name"]]
+    frame["agent_name"] = [f"sub{ODD}" if i % 2 else "main" for i in range(len(frame))]
+    frame["model"] = [None if m is None or m != m else f"{m}{ODD}" for m in frame["model"]]
+    frame["upstream_action"] = f"up{ODD}"
+    laid, specs, built = _both(frame)
+    assert laid == specs  # the tables' bytes are the SpanSpecs'
+    assert "\ufffd".encode() in laid and "\u2028".encode() in laid  # (raw, as msgspec has it)
+    sdk = b"".join(otlp_json_lines(_readable(built.specs(), "svc")))
+    assert _proto_spans(laid) == _proto_spans(sdk)
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(laid)
+    back = fa.read_otlp(path)
+    assert back.problems == []
+    rows = back.frame
+    assert len(rows) == len(plain) and rows["event_id"].equals(plain["event_id"])
+    assert set(rows.loc[rows["record_type"] == "call", "error"]) == {f"Boom: {WRITTEN}"}
+    sent = (rows["record_type"] == "event") & plain["upstream_event_id"].notna()
+    assert sent.any() and set(rows.loc[sent, "upstream_action"]) == {f"up{WRITTEN}"}
+    assert f"sub{WRITTEN}" in set(rows["agent_name"])
+    original_actions = {f"{a}{WRITTEN}" for a in fa.read_event_log(TRACE).frame["action"] if a}
+    assert original_actions <= set(rows["action"].dropna())
+    assert any(WRITTEN in str(m) for m in rows["model"].dropna())
+
+
+def test_equal_values_of_different_types_keep_their_types() -> None:
+    """``True``, ``1`` and ``1.0`` are equal dict keys: each keeps its own OTLP type, in a
+    span table's column as in the SpanSpecs' JSON; an id attribute that is not a string
+    is written as its type says, not as ``stringValue``."""
+    values = [True, 1, 1.0, None, 2, False]
+    column = object_array(values)
+    ids = object_array([None, 7, "e-1", None, "e-2", None])
+    n = len(values)
+    table = SpanTable(
+        list(range(1, n + 1)), list(range(11, 11 + n)), [0] * n, ["root"] * n,
+        [1_000] * n, [2_000] * n, [None] * n, [("x.flag", column), (EVENT_ID, ids)],
+    )  # fmt: skip
+    empty = SpanTable([], [], [], [], [], [], [], [])
+    built = TracedTables([table, empty, empty], np.zeros(n, dtype=np.int64), np.arange(n))
+    laid = b"".join(built.lines("svc"))
+    assert laid == b"".join(json_lines(built.specs(), "svc"))
+    spans = json.loads(laid)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    written = [{a["key"]: a["value"] for a in s["attributes"]} for s in spans]
+    assert [w.get("x.flag") for w in written] == [
+        {"boolValue": True}, {"intValue": "1"}, {"doubleValue": 1.0}, None,
+        {"intValue": "2"}, {"boolValue": False},
+    ]  # fmt: skip
+    assert written[1][EVENT_ID] == {"intValue": "7"}
+    assert written[2][EVENT_ID] == {"stringValue": "e-1"}
+
+
+def test_missing_values_of_any_dtype_write_no_attribute() -> None:
+    """``pd.NA`` (a nullable string column's missing value) is as missing as ``None``:
+    never written as ``"<NA>"``."""
+    frame = fa.read_event_log(TRACE).frame
+    for name in ("key", "event_type", "execution_id", "model", "agent_name", "event_id"):
+        values = frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        values[::3] = [None] * len(values[::3])
+        frame[name] = pd.array(values, dtype="string")
+    laid, specs, _ = _both(frame)
+    assert laid == specs and b"<NA>" not in laid
