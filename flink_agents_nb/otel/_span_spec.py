@@ -119,10 +119,20 @@ def run_where(job: Any, task: Any, subtask: Any, input_seq: Any, event_type: Any
     return out
 
 
+_NA = pd.NA
+
+
 def _given(value: Any) -> bool:
     """Not ``None``, ``pd.NA`` nor NaN (nor ``NaT``): what every builder counts as a value
     (a missing one writes no attribute; never ``"<NA>"`` nor ``"nan"``)."""
-    return value is not None and value is not pd.NA and value == value
+    return value is not None and value is not _NA and value == value
+
+
+def given_texts(values: list[Any]) -> list[str | None]:
+    """Each of ``values`` as ``str``, ``None`` where it is not :func:`_given` (the same
+    rule, tested column-wise: ``isna``, for speed)."""
+    missing = pd.Series(values, dtype=object).isna().tolist()
+    return [None if m else str(v) for v, m in zip(values, missing, strict=True)]
 
 
 def status_message(error: Any, error_type: str) -> str:

@@ -22,7 +22,7 @@ from flink_agents_nb.otel._names import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
-from flink_agents_nb.otel._span_spec import NAT, _given, implied_upstream, upstream_written
+from flink_agents_nb.otel._span_spec import NAT, given_texts, implied_upstream, upstream_written
 from flink_agents_nb.otel._span_table import EventColumns, SpanTable, object_array
 
 
@@ -38,7 +38,7 @@ def under_parent(keys: np.ndarray, rows: Any, at: np.ndarray) -> tuple[np.ndarra
 
 
 def _event_ids(ids: list[Any]) -> np.ndarray:
-    return object_array([str(e) if _given(e) else None for e in ids])
+    return object_array(given_texts(ids))
 
 
 def _column(table: SpanTable, key: str) -> np.ndarray:
@@ -103,7 +103,7 @@ def _event_columns(
     ]
     implied_ids, implied_actions = [i for i, _ in implied], [a for _, a in implied]
     columns: list[tuple[str, list[Any]]] = [
-        (EVENT_ID, [str(e) if _given(e) else None for e in event_ids]),
+        (EVENT_ID, given_texts(event_ids)),
         (EVENT_UPSTREAM_ID, _written(up_ids, implied_ids)),
         (EVENT_UPSTREAM_ACTION, _written(up_actions, implied_actions)),
     ]
@@ -113,9 +113,10 @@ def _event_columns(
     ):
         counts = rows.floats(name)[at].tolist()
         columns.append((key, [int(c) if c == c else None for c in counts]))
-    columns.append((GEN_AI_RESPONSE_MODEL, [str(m) if _given(m) else None for m in models]))
+    columns.append((GEN_AI_RESPONSE_MODEL, given_texts(models)))
     objects = [(key, object_array(values)) for key, values in columns]
-    return EventColumns(on, times, [str(t) if _given(t) else "" for t in types], objects)
+    names = [t or "" for t in given_texts(types)]
+    return EventColumns(on, times, names, objects)
 
 
 def _written(values: list[Any], implied: list[Any]) -> list[str | None]:

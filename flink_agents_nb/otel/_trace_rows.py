@@ -19,7 +19,13 @@ from flink_agents_nb.otel._names import (
     EXECUTION_ID,
     EXECUTION_STATUS,
 )
-from flink_agents_nb.otel._span_spec import _error_type, _given, one_model, status_message
+from flink_agents_nb.otel._span_spec import (
+    _error_type,
+    _given,
+    given_texts,
+    one_model,
+    status_message,
+)
 
 
 def derived_ids(bits: int, texts: list[str]) -> list[int]:
@@ -164,7 +170,7 @@ def execution_columns(
             [s if isinstance(s, str) and s not in ("ok", "failed") else None for s in statuses],
         ),
         (DURATION_MISSING, [True if d is None or d != d else None for d in durations]),
-        (EXECUTION_ID, [str(e) if _given(e) else None for e in exec_ids]),
+        (EXECUTION_ID, given_texts(exec_ids)),
         (ERROR_TYPE, types),
     ]
     return columns, exec_ids, messages

@@ -53,7 +53,14 @@ from flink_agents_nb.otel._names import (
     SUBTASK_INDEX,
     TASK_NAME,
 )
-from flink_agents_nb.otel._span_spec import NAT, SpanSpec, _error_type, _given, agent_label
+from flink_agents_nb.otel._span_spec import (
+    NAT,
+    SpanSpec,
+    _error_type,
+    _given,
+    agent_label,
+    given_texts,
+)
 from flink_agents_nb.otel._span_table import SpanTable, TableJson, object_array, specs_of
 from flink_agents_nb.otel._trace_events import attach_events, under_parent
 from flink_agents_nb.otel._trace_rows import (
@@ -210,7 +217,7 @@ def _root_table(
         (GEN_AI_OPERATION_NAME, [INVOKE_AGENT] * len(runs)),
         (GEN_AI_AGENT_NAME, agents),
         (INPUT_RUN_ID, runs),
-        (GEN_AI_CONVERSATION_ID, [str(k) if _given(k) else None for k in keys]),
+        (GEN_AI_CONVERSATION_ID, given_texts(keys)),
         (
             GEN_AI_USAGE_INPUT_TOKENS,
             [p if c else None for p, c in zip(prompt, counted, strict=True)],
@@ -266,7 +273,7 @@ def _action_table(
     attempts = rows.col("attempt")[actions].tolist()
     columns: list[tuple[str, list[Any]]] = [
         (ACTION_NAME, names),
-        (EVENT_TYPE, [str(t) if _given(t) else None for t in types]),
+        (EVENT_TYPE, given_texts(types)),
         (
             ACTION_ATTEMPT,
             [int(a) if _given(a) else None for a in attempts],
