@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import msgspec
+import numpy as np
+from pandas.api.types import infer_dtype
 
 from flink_agents_nb.otel._names import (
     EVENT_ID,
@@ -117,45 +119,63 @@ class _Column(dict[Any, bytes]):
         return out
 
 
+#: pandas' inferred kinds of values all of one type (``None`` and NaN aside).
+_ONE_TYPE: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "boolean": bool,
+    "floating": float,
+    "empty": str,
+}
+
+
+def column_type(values: np.ndarray) -> type | None:
+    """The one type of an object array's values, ``None`` and NaN aside (``None``: several,
+    or another), found at C speed (``infer_dtype``)."""
+    return _ONE_TYPE.get(infer_dtype(values, skipna=True))
+
+
 class Fragments:
     """JSON fragments of attributes and names, each distinct one encoded once per export:
-    an attribute by (key, type, value) (``True``, ``1`` and ``1.0`` are equal dict keys:
+    an attribute by key, type and value (``True``, ``1`` and ``1.0`` are equal dict keys:
     the type tells them apart), an id attribute (:data:`UNIQUE`, a string) laid out from
     its key's head."""
 
     def __init__(self) -> None:
+        self.attributes: dict[tuple[str, type, Any], bytes] = {}
         self.columns: dict[tuple[str, type], _Column] = {}
         self.names: dict[str, bytes] = {}
-
-    def _memo(self, key: str, kind: type) -> _Column:
-        memo = self.columns.get((key, kind))
-        if memo is None:
-            memo = self.columns[key, kind] = _Column(key)
-        return memo
 
     def attribute(self, key: str, value: Any) -> bytes:
         """One attribute as an OTLP ``KeyValue`` JSON object."""
         head = UNIQUE.get(key)
         if head is not None and type(value) is str:
             return head + encode(value) + b"}}"
+        known = (key, type(value), value)
         try:
-            return self._memo(key, type(value))[value][1:]
+            return self.attributes[known]
+        except KeyError:
+            out = attribute_json(key, value)
+            if value == value:  # NaN never matches itself: not worth keeping
+                self.attributes[known] = out
+            return out
         except TypeError:  # an unhashable value
             return attribute_json(key, value)
 
-    def column(self, key: str, values: list[Any]) -> list[bytes]:
-        """Per value, ``,`` and its attribute's JSON object; ``b""`` for ``None``."""
-        kinds = set(map(type, values))
-        kinds.discard(type(None))
+    def column(self, key: str, values: list[Any], kind: type | None) -> list[bytes]:
+        """Per value, ``,`` and its attribute's JSON object; ``b""`` for ``None``.
+        ``kind``: the one type of the values (:func:`column_type`), ``None``: several."""
         head = UNIQUE.get(key)
-        if head is not None and kinds <= {str}:  # ids: each distinct, not worth keeping
+        if head is not None and kind is str:  # ids: each distinct, not worth keeping
             head = b"," + head
             try:
                 return [b"" if v is None else head + _encode(v) + b"}}" for v in values]
             except UnicodeEncodeError:
                 return [b"" if v is None else head + encode(v) + b"}}" for v in values]
-        if len(kinds) <= 1:
-            memo = self._memo(key, kinds.pop() if kinds else str)
+        if kind is not None:
+            memo = self.columns.get((key, kind))
+            if memo is None:
+                memo = self.columns[key, kind] = _Column(key)
             try:
                 return [memo[v] for v in values]
             except TypeError:  # an unhashable value

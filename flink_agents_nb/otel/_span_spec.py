@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from flink_agents_nb.otel._json_lines import utf8
@@ -131,7 +132,9 @@ def _given(value: Any) -> bool:
 def given_texts(values: list[Any]) -> list[str | None]:
     """Each of ``values`` as ``str``, ``None`` where it is not :func:`_given` (the same
     rule, tested column-wise: ``isna``, for speed)."""
-    missing = pd.Series(values, dtype=object).isna().tolist()
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    missing = pd.isna(column).tolist()
     return [None if m else str(v) for v, m in zip(values, missing, strict=True)]
 
 
@@ -240,7 +243,7 @@ def span_event(
     for key, value, span_value in zip(
         (EVENT_UPSTREAM_ID, EVENT_UPSTREAM_ACTION), upstream, implied, strict=True
     ):
-        written = upstream_written(value, span_value)
+        written = upstream_written(str(value) if _given(value) else None, span_value)
         if written is not None:
             attrs[key] = written
     prompt, completion, model = tokens
@@ -260,12 +263,17 @@ def implied_upstream(event_id: Any, action: Any) -> tuple[Any, Any]:
     return (event_id, action) if action is not None else (None, None)
 
 
-def upstream_written(value: Any, implied: Any) -> str | None:
+def implied_columns(event_ids: list[Any], actions: list[Any]) -> tuple[list[Any], list[Any]]:
+    """:func:`implied_upstream` of each (event id, action) pair, as two columns."""
+    return [i if a is not None else None for i, a in zip(event_ids, actions, strict=True)], actions
+
+
+def upstream_written(text: str | None, implied: Any) -> str | None:
     """What :func:`span_event` writes for a span event's upstream event id or action
-    (``value``) on a span whose own is ``implied``: nothing (``None``) where they are the
-    same, ``""`` where the event has none but the span names one, else the value."""
-    if _given(value):
-        text = str(value)
+    (``text``; ``None``: the event has none) on a span whose own is ``implied``: nothing
+    (``None``) where they are the same, ``""`` where the event has none but the span
+    names one, else the text."""
+    if text is not None:
         return None if text == implied else text
     return "" if implied is not None else None
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from flink_agents_nb.otel._json_lines import Fragments, encode
+from flink_agents_nb.otel._json_lines import Fragments, column_type, encode
 from flink_agents_nb.otel._span_spec import SpanSpec
 
 
@@ -104,12 +104,17 @@ def object_array(values: list[Any]) -> np.ndarray:
     return out
 
 
+def _types(columns: list[tuple[str, np.ndarray]]) -> list[type | None]:
+    return [column_type(values) for _, values in columns]
+
+
 class TableJson:
     """Lays out a table's spans as OTLP JSON span objects, any rows at a time; the encoded
     fragments of names and attribute values (``fragments``) are shared by every call."""
 
     def __init__(self, table: SpanTable, fragments: Fragments) -> None:
         self.table, self.fragments = table, fragments
+        self.types = _types(table.columns)  # (found once, not per call)
         n = len(table)
         self.ids = [
             object_array(ids) for ids in (table.trace_ids, table.span_ids, table.parent_ids)
@@ -124,7 +129,7 @@ class TableJson:
         events = table.events
         if events is not None and len(events.on):
             by_span = np.argsort(events.on, kind="stable")
-            attrs = self._attributes(events.columns, by_span)
+            attrs = self._attributes(events.columns, by_span, _types(events.columns))
             objects = [
                 _EVENT % (events.times[j], fragments.name(events.names[j]), a)
                 for j, a in zip(by_span.tolist(), attrs, strict=True)
@@ -134,9 +139,14 @@ class TableJson:
             for r in np.flatnonzero(counts).tolist():
                 self.events[r] = b'"events":[%b],' % b",".join(objects[bounds[r] : bounds[r + 1]])
 
-    def _attributes(self, columns: list[tuple[str, np.ndarray]], rows: np.ndarray) -> list[bytes]:
+    def _attributes(
+        self, columns: list[tuple[str, np.ndarray]], rows: np.ndarray, types: list[type | None]
+    ) -> list[bytes]:
         column = self.fragments.column
-        parts = [column(key, values[rows].tolist()) for key, values in columns]
+        parts = [
+            column(key, values[rows].tolist(), kind)
+            for (key, values), kind in zip(columns, types, strict=True)
+        ]
         return [b"".join(row)[1:] for row in zip(*parts, strict=True)]
 
     def objects(self, rows: np.ndarray) -> list[bytes]:
@@ -144,7 +154,7 @@ class TableJson:
         roots, or all children: a table holds one kind)."""
         if not len(rows):
             return []
-        attrs = self._attributes(self.table.columns, rows)
+        attrs = self._attributes(self.table.columns, rows, self.types)
         trace, span, parent = (ids[rows].tolist() for ids in self.ids)
         start, end = (t[rows].tolist() for t in self.times)
         names, events = self.name_json[rows].tolist(), self.events[rows].tolist()

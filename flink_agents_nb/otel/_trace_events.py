@@ -22,7 +22,7 @@ from flink_agents_nb.otel._names import (
     GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_OUTPUT_TOKENS,
 )
-from flink_agents_nb.otel._span_spec import NAT, given_texts, implied_upstream, upstream_written
+from flink_agents_nb.otel._span_spec import NAT, given_texts, implied_columns, upstream_written
 from flink_agents_nb.otel._span_table import EventColumns, SpanTable, object_array
 
 
@@ -93,15 +93,10 @@ def _event_columns(
         rows.col(name)[at].tolist()
         for name in ("event_id", "event_type", "upstream_event_id", "upstream_action", "model")
     )
-    implied = [
-        implied_upstream(i, a)
-        for i, a in zip(
-            _column(table, EVENT_ID)[on].tolist(),
-            _column(table, ACTION_NAME)[on].tolist(),  # (a root names none)
-            strict=True,
-        )
-    ]
-    implied_ids, implied_actions = [i for i, _ in implied], [a for _, a in implied]
+    implied_ids, implied_actions = implied_columns(
+        _column(table, EVENT_ID)[on].tolist(),
+        _column(table, ACTION_NAME)[on].tolist(),  # (a root names none)
+    )
     columns: list[tuple[str, list[Any]]] = [
         (EVENT_ID, given_texts(event_ids)),
         (EVENT_UPSTREAM_ID, _written(up_ids, implied_ids)),
@@ -120,4 +115,4 @@ def _event_columns(
 
 
 def _written(values: list[Any], implied: list[Any]) -> list[str | None]:
-    return [upstream_written(v, s) for v, s in zip(values, implied, strict=True)]
+    return [upstream_written(t, s) for t, s in zip(given_texts(values), implied, strict=True)]

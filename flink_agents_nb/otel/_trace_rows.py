@@ -21,7 +21,6 @@ from flink_agents_nb.otel._names import (
 )
 from flink_agents_nb.otel._span_spec import (
     _error_type,
-    _given,
     given_texts,
     one_model,
     status_message,
@@ -140,9 +139,11 @@ def sub_agents(rows: Rows, at: np.ndarray, agents: list[Any]) -> np.ndarray:
     out = np.full(len(at), None, dtype=object)
     if not len(at) or agents == [None] * len(agents):
         return out
-    named = rows.col("agent_name")[at].tolist()
-    for j, (agent, run) in enumerate(zip(named, rows.run_of[at].tolist(), strict=True)):
-        if _given(agent) and agent != agents[run]:
+    named = rows.col("agent_name")[at]
+    missing = pd.isna(named).tolist()  # (as _given, column-wise)
+    runs = rows.run_of[at].tolist()
+    for j, (agent, run, m) in enumerate(zip(named.tolist(), runs, missing, strict=True)):
+        if not m and agent != agents[run]:
             out[j] = str(agent)
     return out
 

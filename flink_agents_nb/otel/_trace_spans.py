@@ -203,8 +203,8 @@ def _root_table(
         for c in ("key", "task", "job", "subtask", "input_seq", "event_type", "record_type")
     )
     errors, categories, failed = rows.col("error"), rows.col("problem_category"), rows.failed
-    agents = [
-        agent_label(agent_name, *(v if _given(v) else None for v in (t, j, a)))
+    agents = [  # (recorded: given or None already)
+        agent_label(agent_name, t if _given(t) else None, j if _given(j) else None, a)
         for t, j, a in zip(tasks, jobs, recorded, strict=True)
     ]
     error_types = [
