@@ -55,13 +55,12 @@ MIN_PARALLEL_BYTES = 32 << 20
 #: The share of the bytes this process reads itself: where the two reads end together. This
 #: process also unpickles, unpacks and merges the worker's part after its own; the worker
 #: packs and writes its part (into the shared file, without waiting: see :mod:`._transfer`)
-#: after its read. Found on 1M records of each format, 2 cores, 0.52-0.58 alternated over 3
-#: rounds on a quiet machine (load 0.9-1.4): wall time is the reader's CPU time from 0.56 on
-#: (it no longer waits for the worker), best or level with the others there (ours 1.84-1.88 s
-#: at 0.56 vs 1.93-1.95 s at 0.54; nested and trace within 3% of 0.54). (0.54 before the
-#: worker sent each id once and one-value columns as their value: its part got cheaper to
-#: pack; 0.56 with the pipe, before the shared file.)
-READER_SHARE = 0.56
+#: after its read. Found on 1M records of each format, 2 cores, 0.52-0.58 alternated over
+#: 5-7 rounds on a quiet machine (load ~1): 0.54 best or level for all three (medians: trace
+#: 2.25 s vs 2.35 s at 0.56, ours 1.87 vs 1.89, nested 1.65 vs 1.66), once the chunks were
+#: decoded as lines and an ended action's cell made lazily (the reader's part got cheaper).
+#: (0.56 before; 0.54 before the worker sent each id once, when its part cost more to pack.)
+READER_SHARE = 0.54
 #: The worker is given up (killed, its part read here) when it has not sent its part this
 #: many times the reader's own part's time after the reader finished (at least
 #: :data:`MIN_WAIT_S`): a worker stuck, say, on a lock another thread held at the fork.
