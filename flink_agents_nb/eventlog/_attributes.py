@@ -52,7 +52,71 @@ _DECODE_ERRORS = (msgspec.DecodeError, RecursionError, TypeError, ValueError)
 _UNDECODED: Any = object()
 
 
-class Attributes(Mapping[str, Any]):
+class _DictLike(Mapping[str, Any]):
+    """What a lazy cell shares: read-only ``Mapping`` access to the dict :meth:`_data`
+    makes (once; the subclass keeps it), printed as that dict, compared by contents, not
+    hashable (as a dict: contents can change)."""
+
+    __slots__ = ()
+
+    def _data(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def toDict(self) -> dict[str, Any]:
+        """The contents (``DataFrame.to_json`` writes an object as what this returns)."""
+        return self._data()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+    def keys(self) -> Any:
+        return self._data().keys()
+
+    def items(self) -> Any:
+        return self._data().items()
+
+    def values(self) -> Any:
+        return self._data().values()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dict):
+            return self._data() == other
+        if isinstance(other, Mapping):
+            return self._data() == dict(other.items())
+        return NotImplemented
+
+    #: Not an iterator (``next(a)`` raises ``TypeError``, ``isinstance(a, Iterator)`` is
+    #: false); present so that pandas prints a cell as the dict (its printer shows anything
+    #: else with a length as a tuple of its keys: ``(input)``).
+    __next__ = None
+
+    def __or__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self._data(), **other}
+
+    def __ror__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**other, **self._data()}
+
+    def __repr__(self) -> str:
+        return repr(self._data())
+
+
+class Attributes(_DictLike):
     """A record's attributes, decoded from JSON bytes on first access (see the module
     docstring). ``raw``: the bytes of one JSON object."""
 
@@ -101,61 +165,10 @@ class Attributes(Mapping[str, Any]):
             return {}
         return value if type(value) is dict else {}
 
-    def toDict(self) -> dict[str, Any]:
-        """:meth:`to_dict` (``DataFrame.to_json`` writes an object as what this returns)."""
-        return self._data()
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data())
-
-    def __len__(self) -> int:
-        return len(self._data())
-
-    def keys(self) -> Any:
-        return self._data().keys()
-
-    def items(self) -> Any:
-        return self._data().items()
-
-    def values(self) -> Any:
-        return self._data().values()
-
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Attributes):
-            return self._raw == other._raw or self._data() == other._data()
-        if isinstance(other, dict):
-            return self._data() == other
-        if isinstance(other, Mapping):
-            return self._data() == dict(other.items())
-        return NotImplemented
-
-    # not hashable (``__eq__`` defined, no ``__hash__``): as a dict, contents can change
-    #: Not an iterator (``next(a)`` raises ``TypeError``, ``isinstance(a, Iterator)`` is
-    #: false); present so that pandas prints a cell as the dict (its printer shows anything
-    #: else with a length as a tuple of its keys: ``(input)``).
-    __next__ = None
-
-    def __or__(self, other: Any) -> dict[str, Any]:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        return {**self._data(), **other}
-
-    def __ror__(self, other: Any) -> dict[str, Any]:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        return {**other, **self._data()}
-
-    def __repr__(self) -> str:
-        return repr(self._data())
+        if isinstance(other, Attributes) and self._raw == other._raw:
+            return True
+        return super().__eq__(other)
 
     def __reduce__(self) -> tuple[Any, tuple[bytes]]:
         return (Attributes, (bytes(self._raw),))
@@ -172,7 +185,7 @@ class SentTable:
         self.ids, self.lo, self.hi = ids, lo, hi
 
 
-class SentAttributes(Mapping[str, Any]):
+class SentAttributes(_DictLike):
     """An ended action's attributes in a 0.4 trace log read: its own (``base``: a cell,
     a mapping, anything else counting as empty) with ``sentEventIds``, the ids of the
     events it sent (row ``row`` of ``table``), as :class:`Attributes` behaves (same
@@ -218,10 +231,6 @@ class SentAttributes(Mapping[str, Any]):
         except AttributeError:
             return self._built(fresh=True)
 
-    def toDict(self) -> dict[str, Any]:
-        """The contents (``DataFrame.to_json`` writes an object as what this returns)."""
-        return self._data()
-
     def get(self, key: str, default: Any = None) -> Any:
         """As a dict's; a key but ``sentEventIds`` of a cell not looked into yet is the
         base's (no dict made: the stepper asks every ended action for its memory writes)."""
@@ -229,47 +238,6 @@ class SentAttributes(Mapping[str, Any]):
             return self._data().get(key, default)
         base = self._base
         return base.get(key, default) if isinstance(base, Mapping) else default
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data()[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data())
-
-    def __len__(self) -> int:
-        return len(self._data())
-
-    def keys(self) -> Any:
-        return self._data().keys()
-
-    def items(self) -> Any:
-        return self._data().items()
-
-    def values(self) -> Any:
-        return self._data().values()
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Mapping):
-            return self._data() == dict(other.items())
-        return NotImplemented
-
-    __next__ = None  # (see Attributes: pandas prints the cell as its dict)
-
-    def __or__(self, other: Any) -> dict[str, Any]:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        return {**self._data(), **other}
-
-    def __ror__(self, other: Any) -> dict[str, Any]:
-        if not isinstance(other, Mapping):
-            return NotImplemented
-        return {**other, **self._data()}
-
-    def __repr__(self) -> str:
-        return repr(self._data())
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         return (dict, (self._data(),))
