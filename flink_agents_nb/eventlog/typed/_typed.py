@@ -211,7 +211,7 @@ class Scratch:
 
     def records_per_line(self, data: bytes | bytearray, start: int, end: int) -> int:
         """How many lines ``data[start:end]`` holds when each newline in it ends a record
-        and starts the next (the byte before it, a ``\r`` skipped, is ``}``, the byte after
+        and starts the next (the byte before it, a carriage return skipped, is ``}``, the byte after
         it ``{``: outside a JSON string, which holds no raw newline, that is only ever the
         gap between two top-level objects); -1 when one does not. One vectorised pass into
         a reused buffer (``bytes.count`` compares a byte at a time: ~2.5x slower)."""
